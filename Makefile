@@ -1,0 +1,41 @@
+# recurring_revenue — PGXS build.
+#
+# The version comes from the control file only; the install script is assembled from
+# src/sql/*.sql in file-name order (files are numbered by dependency).
+
+EXTENSION  = recurring_revenue
+EXTVERSION = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*\)'.*/\1/p" $(EXTENSION).control)
+
+MODULE_big = recurring_revenue
+OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+
+SQL_SOURCES = $(sort $(wildcard src/sql/*.sql))
+DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
+DATA        = $(filter-out $(DATA_built),$(wildcard $(EXTENSION)--*--*.sql))
+
+# PostgreSQL's own headers trip -Wextra's unused-parameter, sign-compare and
+# missing-field-initializers checks; everything else is an error.
+PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
+            -Wno-missing-field-initializers
+PG_CPPFLAGS = -I$(srcdir)/src
+
+EXTRA_CLEAN = build
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+$(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES) $(EXTENSION).control Makefile
+	@{ echo "-- $(EXTENSION) $(EXTVERSION): generated from src/sql/*.sql by the Makefile; do not edit."; \
+	   printf '%s\n' '\echo Use "CREATE EXTENSION $(EXTENSION)" to load this file. \quit'; \
+	   for f in $(SQL_SOURCES); do echo; echo "-- ---- $$f"; cat $$f; done; } > $@
+
+# The README's two commands (they install what is missing, build, install and run a
+# throwaway cluster); see scripts/.
+.PHONY: demo test-all bench
+demo:
+	./scripts/demo
+test-all:
+	./scripts/test
+bench:
+	./bench/run

@@ -1,0 +1,84 @@
+# Shared by scripts/demo, scripts/test and bench/run: install what is missing from
+# Debian's packages, build and install the extension, and run a throwaway cluster.
+# Source it; it does not run anything by itself.
+
+set -euo pipefail
+
+RR_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+RR_PGVER=15
+RR_PGBIN=/usr/lib/postgresql/$RR_PGVER/bin
+RR_PGXS_BIN=/usr/lib/postgresql/$RR_PGVER/lib/pgxs/src/test
+export PATH="$RR_PGBIN:$PATH"
+
+rr_say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# Run a command as root (directly, or through sudo for a normal user).
+rr_as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo "$@"
+    else
+        echo "error: '$*' needs root; run as root or install sudo" >&2
+        return 1
+    fi
+}
+
+# rr_packages PKG...: install the build essentials, PostgreSQL 15 and the given
+# packages when any of them is missing (one apt-get update, then one install).
+rr_packages() {
+    local want=(make gcc libc6-dev postgresql-$RR_PGVER postgresql-server-dev-$RR_PGVER "$@")
+    local missing=() p
+    for p in "${want[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        rr_say "installing ${missing[*]}"
+        rr_as_root apt-get update -qq
+        rr_as_root env DEBIAN_FRONTEND=noninteractive \
+            apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    fi
+}
+
+# Build with -Werror and install into PostgreSQL 15's directories.
+rr_build_install() {
+    rr_say "building and installing recurring_revenue"
+    make -s -C "$RR_ROOT" PG_CONFIG="$RR_PGBIN/pg_config" >/dev/null
+    rr_as_root make -s -C "$RR_ROOT" PG_CONFIG="$RR_PGBIN/pg_config" install >/dev/null
+}
+
+# rr_cluster_start NAME [SETTING...]: start a throwaway cluster in
+# ${TMPDIR:-/tmp}/recurring_revenue-NAME, listening on a Unix socket only (so it never
+# collides with another server's port), and stop and remove it when the script exits.
+# A cluster left behind by an earlier run that was killed is stopped and removed first.
+rr_cluster_start() {
+    RR_RUN="${TMPDIR:-/tmp}/recurring_revenue-$1"
+    shift
+    RR_AS=()
+    if [ "$(id -u)" -eq 0 ]; then
+        RR_AS=(runuser -u postgres --)  # the server refuses to run as root
+    fi
+    rr_cluster_stop
+    mkdir -p "$RR_RUN"
+    [ ${#RR_AS[@]} -eq 0 ] || chown postgres: "$RR_RUN"
+    trap rr_cluster_stop EXIT
+    trap 'exit 130' INT TERM HUP
+    (cd / && "${RR_AS[@]}" "$RR_PGBIN/initdb" -D "$RR_RUN/data" -U postgres \
+        --auth=trust --no-locale -E UTF8 >"$RR_RUN/initdb.log" 2>&1) || {
+        cat "$RR_RUN/initdb.log" >&2; return 1; }
+    local opts="-c listen_addresses='' -k $RR_RUN -p 5432" s
+    for s in "$@"; do opts+=" -c $s"; done
+    (cd / && "${RR_AS[@]}" "$RR_PGBIN/pg_ctl" -D "$RR_RUN/data" -l "$RR_RUN/server.log" \
+        -o "$opts" -w start >/dev/null) || { cat "$RR_RUN/server.log" >&2; return 1; }
+    export PGHOST="$RR_RUN" PGPORT=5432 PGUSER=postgres PGDATABASE=postgres
+}
+
+# Stop (immediately) and remove the throwaway cluster, if there is one.
+rr_cluster_stop() {
+    [ -n "${RR_RUN:-}" ] || return 0
+    if [ -f "$RR_RUN/data/postmaster.pid" ]; then
+        (cd / && "${RR_AS[@]}" "$RR_PGBIN/pg_ctl" -D "$RR_RUN/data" -m immediate -w stop \
+            >/dev/null 2>&1) || kill -9 "$(head -n 1 "$RR_RUN/data/postmaster.pid")" 2>/dev/null || true
+    fi
+    rm -rf "$RR_RUN"
+}

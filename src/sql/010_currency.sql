@@ -1,0 +1,50 @@
+-- Currencies: ISO 4217 codes and their minor units (DESIGN §3.6).
+--
+-- Global reference data shared by all tenants, so no tenant_id and no row-level
+-- security.  Built-in rows come from the install script and change only with extension
+-- upgrades; a trigger keeps them read-only so that pg_dump, which dumps only the rows
+-- WHERE NOT is_builtin, always restores exactly what was there.
+
+CREATE TABLE rr.currency (
+    code        char(3) NOT NULL,
+    minor_units integer NOT NULL,
+    name        text NOT NULL,
+    is_builtin  boolean NOT NULL DEFAULT false,
+    CONSTRAINT currency_pkey PRIMARY KEY (code),
+    CONSTRAINT currency_code_check CHECK (code OPERATOR(pg_catalog.~) '^[A-Z]{3}$'),
+    CONSTRAINT currency_minor_units_check CHECK (minor_units BETWEEN 0 AND 9),
+    CONSTRAINT currency_name_check CHECK (name OPERATOR(pg_catalog.<>) '')
+);
+
+COMMENT ON TABLE rr.currency IS 'ISO 4217 currencies and their minor units (decimal places); built-in rows are read-only, add your own with is_builtin = false';
+COMMENT ON COLUMN rr.currency.code IS 'ISO 4217 alphabetic code, three upper-case letters';
+COMMENT ON COLUMN rr.currency.minor_units IS 'number of decimal places of the currency''s minor unit (ISO 4217 exponent): USD 2, JPY 0, KWD 3';
+COMMENT ON COLUMN rr.currency.name IS 'currency name as published by ISO 4217';
+COMMENT ON COLUMN rr.currency.is_builtin IS 'true for rows shipped with the extension (read-only, not dumped); false for rows added by the installation';
+
+REVOKE ALL ON TABLE rr.currency FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('rr.currency', 'WHERE NOT is_builtin');
+
+CREATE FUNCTION rr.minor_units(code text)
+RETURNS integer
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    result integer;
+BEGIN
+    SELECT c.minor_units INTO result
+      FROM rr.currency AS c
+     WHERE c.code OPERATOR(pg_catalog.=) pg_catalog.upper(minor_units.code)::char(3)
+       AND pg_catalog.length(minor_units.code) OPERATOR(pg_catalog.=) 3;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown currency code "%"', minor_units.code
+            USING ERRCODE = '22023',
+                  HINT = 'Use an ISO 4217 code listed in rr.currency, such as USD, EUR or JPY.';
+    END IF;
+    RETURN result;
+END
+$$;
+
+COMMENT ON FUNCTION rr.minor_units(text) IS 'number of decimal places of a currency (ISO 4217 exponent); case-insensitive code; error 22023 for an unknown code';
+REVOKE ALL ON FUNCTION rr.minor_units(text) FROM PUBLIC;

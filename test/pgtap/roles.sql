@@ -1,0 +1,39 @@
+-- rr.create_roles() and what each role may do (DESIGN §5).
+BEGIN;
+SELECT plan(16);
+
+SELECT lives_ok('SELECT * FROM rr.create_roles()', 'rr.create_roles() runs');
+SELECT is((SELECT string_agg(role_name || ':' || created, ' ' ORDER BY role_name) FROM rr.create_roles()),
+          'rr_admin:false rr_analyst:false rr_app:false rr_billing:false',
+          'a second call creates nothing and succeeds (idempotent)');
+SELECT has_role(r) FROM unnest(ARRAY['rr_admin', 'rr_billing', 'rr_app', 'rr_analyst']) AS r;
+
+SELECT ok(has_function_privilege('rr_analyst', 'rr.billing_periods(date,date,interval,date)', 'EXECUTE'),
+          'rr_analyst may call the calendar core');
+SELECT ok(has_function_privilege('rr_app', 'rr.prorate_amount(numeric,daterange,daterange,text,integer)', 'EXECUTE'),
+          'rr_app may call rr.prorate_amount');
+SELECT ok(has_table_privilege('rr_analyst', 'rr.currency', 'SELECT'), 'rr_analyst reads currencies');
+SELECT ok(NOT has_table_privilege('rr_analyst', 'rr.currency', 'INSERT, UPDATE, DELETE, TRUNCATE'),
+          'rr_analyst cannot write currencies');
+SELECT ok(NOT has_table_privilege('rr_app', 'rr.currency', 'INSERT, UPDATE, DELETE'),
+          'rr_app cannot change reference data');
+SELECT ok(has_table_privilege('rr_admin', 'rr.currency', 'INSERT'), 'rr_admin maintains currencies');
+SELECT ok(NOT has_function_privilege('rr_admin', 'rr.create_roles()', 'EXECUTE'),
+          'only superusers run rr.create_roles()');
+
+-- a role that was granted nothing cannot use the schema at all
+CREATE ROLE rr_test_outsider NOLOGIN;
+SET LOCAL ROLE rr_test_outsider;
+SELECT throws_ok($$SELECT * FROM rr.billing_periods('2024-01-01', '2024-02-01', '1 month')$$,
+                 '42501', NULL, 'a role without an rr_* grant is refused');
+RESET ROLE;
+
+-- the analyst really is refused at run time, not only by the catalog
+SET LOCAL ROLE rr_analyst;
+SELECT throws_ok($$INSERT INTO rr.currency (code, minor_units, name) VALUES ('XTS', 2, 'x')$$,
+                 '42501', NULL, 'rr_analyst cannot insert a currency');
+SELECT is(rr.minor_units('EUR'), 2, 'rr_analyst looks up minor units');
+RESET ROLE;
+
+SELECT * FROM finish();
+ROLLBACK;

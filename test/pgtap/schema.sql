@@ -1,0 +1,93 @@
+-- Catalog checks over everything the extension installs (DESIGN §4 Tenancy, §5, §6).
+-- Table-driven: each query lists the offenders, so a new object that breaks a rule fails
+-- with its name in the output.
+BEGIN;
+SELECT plan(12);
+
+SELECT has_schema('rr');
+SELECT has_extension('recurring_revenue');
+
+-- every extension function written in SQL or PL/pgSQL pins its search_path
+SELECT is_empty($$
+    SELECT p.oid::regprocedure::text
+      FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+     WHERE p.pronamespace = 'rr'::regnamespace
+       AND l.lanname IN ('sql', 'plpgsql')
+       AND NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false)
+$$, 'every SQL and PL/pgSQL function pins search_path = pg_catalog, pg_temp');
+
+-- nothing is executable by PUBLIC (a NULL proacl means the default grant to PUBLIC)
+SELECT is_empty($$
+    SELECT p.oid::regprocedure::text
+      FROM pg_proc p
+     WHERE p.pronamespace = 'rr'::regnamespace
+       AND (p.proacl IS NULL
+            OR EXISTS (SELECT FROM aclexplode(p.proacl) a
+                        WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE'))
+$$, 'no function in schema rr is executable by PUBLIC');
+
+SELECT is_empty($$
+    SELECT c.oid::regclass::text
+      FROM pg_class c
+     WHERE c.relnamespace = 'rr'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'S')
+       AND EXISTS (SELECT FROM aclexplode(c.relacl) a WHERE a.grantee = 0)
+$$, 'no table, view or sequence in schema rr grants anything to PUBLIC');
+
+SELECT ok(NOT has_schema_privilege('public', 'rr', 'USAGE'), 'PUBLIC has no usage on schema rr');
+
+-- every table has a primary key
+SELECT is_empty($$
+    SELECT c.oid::regclass::text
+      FROM pg_class c
+     WHERE c.relnamespace = 'rr'::regnamespace AND c.relkind IN ('r', 'p')
+       AND NOT EXISTS (SELECT FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'p')
+$$, 'every table has a primary key');
+
+-- every table and sequence is registered with pg_extension_config_dump
+SELECT is_empty($$
+    SELECT c.oid::regclass::text
+      FROM pg_class c, pg_extension e
+     WHERE e.extname = 'recurring_revenue'
+       AND c.relnamespace = 'rr'::regnamespace AND c.relkind IN ('r', 'p', 'S')
+       AND NOT c.oid = ANY (coalesce(e.extconfig, '{}'))
+$$, 'every table and sequence is in pg_extension_config_dump');
+
+-- tenant tables: tenant_id leads the primary key, RLS enabled and forced.  Global
+-- reference data (the ISO currency list) is the only exception, listed here.
+SELECT is_empty($$
+    SELECT c.oid::regclass::text
+      FROM pg_class c
+     WHERE c.relnamespace = 'rr'::regnamespace AND c.relkind IN ('r', 'p')
+       AND c.oid <> 'rr.currency'::regclass
+       AND c.relispartition IS FALSE
+       AND NOT (c.relrowsecurity AND c.relforcerowsecurity
+                AND EXISTS (SELECT FROM pg_constraint k JOIN pg_attribute a
+                                 ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1]
+                             WHERE k.conrelid = c.oid AND k.contype = 'p'
+                               AND a.attname = 'tenant_id'))
+$$, 'every tenant table has a tenant_id-leading primary key and forced row-level security');
+
+-- every function, table and view is documented
+SELECT is_empty($$
+    SELECT p.oid::regprocedure::text FROM pg_proc p
+     WHERE p.pronamespace = 'rr'::regnamespace AND obj_description(p.oid, 'pg_proc') IS NULL
+    UNION ALL
+    SELECT c.oid::regclass::text FROM pg_class c
+     WHERE c.relnamespace = 'rr'::regnamespace AND c.relkind IN ('r', 'p', 'v')
+       AND obj_description(c.oid, 'pg_class') IS NULL
+$$, 'every function, table and view has a COMMENT');
+
+-- the install script leaves no objects outside schema rr
+SELECT is_empty($$
+    SELECT pg_describe_object(d.classid, d.objid, 0)
+      FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+     WHERE e.extname = 'recurring_revenue' AND d.deptype = 'e'
+       AND d.classid = 'pg_proc'::regclass
+       AND (SELECT pronamespace FROM pg_proc WHERE oid = d.objid) <> 'rr'::regnamespace
+$$, 'every extension function lives in schema rr');
+
+SELECT is((SELECT extrelocatable FROM pg_extension WHERE extname = 'recurring_revenue'),
+          false, 'the extension is not relocatable');
+
+SELECT * FROM finish();
+ROLLBACK;
