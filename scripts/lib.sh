@@ -6,7 +6,11 @@ set -euo pipefail
 
 RR_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 RR_PGVER=15
-RR_PGBIN=/usr/lib/postgresql/$RR_PGVER/bin
+# RR_PREFIX (optional, for developers): a private copy of PostgreSQL's directories,
+# made with scripts/private-pg, to build, install and test without touching the system
+# installation (two work trees can then test side by side).
+RR_PREFIX=${RR_PREFIX:-}
+RR_PGBIN=$RR_PREFIX/usr/lib/postgresql/$RR_PGVER/bin
 RR_PGXS_BIN=/usr/lib/postgresql/$RR_PGVER/lib/pgxs/src/test
 export PATH="$RR_PGBIN:$PATH"
 
@@ -43,8 +47,13 @@ rr_packages() {
 # Build with -Werror and install into PostgreSQL 15's directories.
 rr_build_install() {
     rr_say "building and installing recurring_revenue"
-    make -s -C "$RR_ROOT" PG_CONFIG="$RR_PGBIN/pg_config" >/dev/null
-    rr_as_root make -s -C "$RR_ROOT" PG_CONFIG="$RR_PGBIN/pg_config" install >/dev/null
+    local pgc=/usr/lib/postgresql/$RR_PGVER/bin/pg_config
+    make -s -C "$RR_ROOT" PG_CONFIG="$pgc" >/dev/null
+    if [ -n "$RR_PREFIX" ]; then
+        make -s -C "$RR_ROOT" PG_CONFIG="$pgc" DESTDIR="$RR_PREFIX" install >/dev/null
+    else
+        rr_as_root make -s -C "$RR_ROOT" PG_CONFIG="$pgc" install >/dev/null
+    fi
 }
 
 # rr_cluster_start NAME [SETTING...]: start a throwaway cluster in
