@@ -12,6 +12,8 @@
 #include "common/int.h"
 #include "datatype/timestamp.h"
 #include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/tuplestore.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/numeric.h"
@@ -112,54 +114,54 @@ rr_step_from_interval(const Interval *every, RRStep *step)
 	step->days = every->day;
 }
 
+/* Validate every and anchor, and decompose the anchor once for rr_boundary. */
+void
+rr_calendar_init(RRCalendar *cal, DateADT anchor, const Interval *every)
+{
+	rr_step_from_interval(every, &cal->step);
+	rr_check_finite(anchor, "anchor");
+	cal->anchor = anchor;
+	date_to_civil(anchor, &cal->ay, &cal->am, &cal->ad);
+}
+
 /* b_k = anchor + k * step, computed directly from the anchor. */
 int64
-rr_boundary(DateADT anchor, const RRStep *step, int64 k)
+rr_boundary(const RRCalendar *cal, int64 k)
 {
-	int			ay,
-				am,
-				ad;
 	int64		total;
 	int64		y;
 	int			m;
 
-	if (step->days > 0)
-		return (int64) anchor + k * step->days;
+	if (cal->step.days > 0)
+		return (int64) cal->anchor + k * cal->step.days;
 
-	date_to_civil(anchor, &ay, &am, &ad);
-	total = (int64) ay * 12 + (am - 1) + k * step->months;
+	total = (int64) cal->ay * 12 + (cal->am - 1) + k * cal->step.months;
 	y = floor_div(total, 12);
 	m = (int) (total - y * 12) + 1;
-	return civil_to_days(y, m, Min(ad, days_in_month(y, m)));
+	return civil_to_days(y, m, Min(cal->ad, days_in_month(y, m)));
 }
 
 /* The largest k with b_k <= d, so that d lies in [b_k, b_k+1). */
 int64
-rr_period_index(DateADT anchor, const RRStep *step, int64 d)
+rr_period_index(const RRCalendar *cal, int64 d)
 {
 	int64		k;
+	int			dy,
+				dm,
+				dd;
 
-	if (step->days > 0)
-		return floor_div(d - (int64) anchor, step->days);
-	else
-	{
-		int			ay,
-					am,
-					ad,
-					dy,
-					dm,
-					dd;
+	if (cal->step.days > 0)
+		return floor_div(d - (int64) cal->anchor, cal->step.days);
 
-		/* estimate from the month difference, then correct for clamping */
-		date_to_civil(anchor, &ay, &am, &ad);
-		date_to_civil((DateADT) d, &dy, &dm, &dd);
-		k = floor_div(((int64) dy * 12 + dm) - ((int64) ay * 12 + am), step->months);
-		while (rr_boundary(anchor, step, k) > d)
-			k--;
-		while (rr_boundary(anchor, step, k + 1) <= d)
-			k++;
-		return k;
-	}
+	/* estimate from the month difference, then correct for end-of-month clamping */
+	date_to_civil((DateADT) d, &dy, &dm, &dd);
+	k = floor_div(((int64) dy * 12 + dm) - ((int64) cal->ay * 12 + cal->am),
+				  cal->step.months);
+	while (rr_boundary(cal, k) > d)
+		k--;
+	while (rr_boundary(cal, k + 1) <= d)
+		k++;
+	return k;
 }
 
 /* Refuse -infinity and infinity: period math needs civil dates. */
@@ -279,80 +281,71 @@ rr_daterange_bounds(TypeCacheEntry *typcache, Datum range, const char *what,
 	return true;
 }
 
-/* Iteration state of rr.billing_periods. */
-typedef struct PeriodsState
-{
-	DateADT		anchor;
-	RRStep		step;
-	int64		k;				/* index of the next period */
-	int64		next_lo;		/* b_k, or start for the first period */
-	int64		stop;
-	TypeCacheEntry *typcache;
-} PeriodsState;
-
 PG_FUNCTION_INFO_V1(rr_billing_periods);
 
 /*
  * rr.billing_periods(start, stop, every, anchor DEFAULT NULL) RETURNS SETOF daterange
  *
  * Every non-empty [b_k, b_k+1) ∩ [start, stop), in order.  Not STRICT because a
- * NULL anchor means start; NULL start, stop or every give no rows.
+ * NULL anchor means start; NULL start, stop or every give no rows.  Materialize mode:
+ * the periods go straight into the tuplestore the executor reads, with no per-row
+ * call back into the function.
  */
 Datum
 rr_billing_periods(PG_FUNCTION_ARGS)
 {
-	FuncCallContext *funcctx;
-	PeriodsState *st;
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TypeCacheEntry *typcache = rr_daterange_typcache(fcinfo);
+	MemoryContext oldcontext;
+	Tuplestorestate *store;
+	TupleDesc	desc;
+	RRCalendar	cal;
+	DateADT		start;
+	DateADT		stop;
+	int64		lo;
+	int64		k;
 
-	if (SRF_IS_FIRSTCALL())
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		(rsinfo->allowedModes & SFRM_Materialize) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+
+	oldcontext = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	desc = CreateTemplateTupleDesc(1);
+	TupleDescInitEntry(desc, (AttrNumber) 1, "billing_periods", DATERANGEOID, -1, 0);
+	store = tuplestore_begin_heap(false, false, work_mem);
+	MemoryContextSwitchTo(oldcontext);
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = store;
+	rsinfo->setDesc = desc;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		return (Datum) 0;
+	start = PG_GETARG_DATEADT(0);
+	stop = PG_GETARG_DATEADT(1);
+	rr_check_finite(start, "start");
+	rr_check_finite(stop, "stop");
+	rr_calendar_init(&cal, PG_ARGISNULL(3) ? start : PG_GETARG_DATEADT(3),
+					 PG_GETARG_INTERVAL_P(2));
+
+	lo = start;
+	k = rr_period_index(&cal, start);
+	while (lo < stop)
 	{
-		MemoryContext oldcontext;
-		DateADT		start;
-		DateADT		stop;
-		DateADT		anchor;
-		RRStep		step;
+		int64		hi = rr_boundary(&cal, ++k);
+		Datum		value;
+		bool		isnull = false;
 
-		funcctx = SRF_FIRSTCALL_INIT();
-		if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
-			SRF_RETURN_DONE(funcctx);
+		if (hi > stop)
+			hi = stop;
+		value = rr_make_daterange(typcache, lo, hi);
 
-		start = PG_GETARG_DATEADT(0);
-		stop = PG_GETARG_DATEADT(1);
-		anchor = PG_ARGISNULL(3) ? start : PG_GETARG_DATEADT(3);
-		rr_step_from_interval(PG_GETARG_INTERVAL_P(2), &step);
-		rr_check_finite(start, "start");
-		rr_check_finite(stop, "stop");
-		rr_check_finite(anchor, "anchor");
-
-		if (stop <= start)
-			SRF_RETURN_DONE(funcctx);
-
-		oldcontext = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
-		st = (PeriodsState *) palloc(sizeof(PeriodsState));
-		st->anchor = anchor;
-		st->step = step;
-		st->k = rr_period_index(anchor, &step, start) + 1;
-		st->next_lo = start;
-		st->stop = stop;
-		st->typcache = lookup_type_cache(DATERANGEOID, TYPECACHE_RANGE_INFO);
-		MemoryContextSwitchTo(oldcontext);
-		funcctx->user_fctx = st;
+		tuplestore_putvalues(store, desc, &value, &isnull);
+		pfree(DatumGetPointer(value));
+		lo = hi;
 	}
-
-	funcctx = SRF_PERCALL_SETUP();
-	st = (PeriodsState *) funcctx->user_fctx;
-	if (st != NULL && st->next_lo < st->stop)
-	{
-		int64		lo = st->next_lo;
-		int64		hi = rr_boundary(st->anchor, &st->step, st->k);
-
-		if (hi > st->stop)
-			hi = st->stop;
-		st->next_lo = hi;
-		st->k++;
-		SRF_RETURN_NEXT(funcctx, rr_make_daterange(st->typcache, lo, hi));
-	}
-	SRF_RETURN_DONE(funcctx);
+	return (Datum) 0;
 }
 
 PG_FUNCTION_INFO_V1(rr_period_containing);
@@ -362,17 +355,15 @@ Datum
 rr_period_containing(PG_FUNCTION_ARGS)
 {
 	DateADT		d = PG_GETARG_DATEADT(0);
-	DateADT		anchor = PG_GETARG_DATEADT(2);
-	RRStep		step;
+	RRCalendar	cal;
 	int64		k;
 
-	rr_step_from_interval(PG_GETARG_INTERVAL_P(1), &step);
 	rr_check_finite(d, "period");
-	rr_check_finite(anchor, "anchor");
-	k = rr_period_index(anchor, &step, d);
+	rr_calendar_init(&cal, PG_GETARG_DATEADT(2), PG_GETARG_INTERVAL_P(1));
+	k = rr_period_index(&cal, d);
 	PG_RETURN_DATUM(rr_make_daterange(rr_daterange_typcache(fcinfo),
-									  rr_boundary(anchor, &step, k),
-									  rr_boundary(anchor, &step, k + 1)));
+									  rr_boundary(&cal, k),
+									  rr_boundary(&cal, k + 1)));
 }
 
 /* Proration day-count conventions. */

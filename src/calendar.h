@@ -22,9 +22,20 @@ typedef struct RRStep
 	int32		days;
 } RRStep;
 
+/* An anchor-based calendar: the step plus the anchor, decomposed once. */
+typedef struct RRCalendar
+{
+	RRStep		step;
+	DateADT		anchor;
+	int			ay;				/* anchor year (astronomical), month, day */
+	int			am;
+	int			ad;
+} RRCalendar;
+
 extern void rr_step_from_interval(const Interval *every, RRStep *step);
-extern int64 rr_boundary(DateADT anchor, const RRStep *step, int64 k);
-extern int64 rr_period_index(DateADT anchor, const RRStep *step, int64 d);
+extern void rr_calendar_init(RRCalendar *cal, DateADT anchor, const Interval *every);
+extern int64 rr_boundary(const RRCalendar *cal, int64 k);
+extern int64 rr_period_index(const RRCalendar *cal, int64 d);
 extern void rr_check_finite(DateADT d, const char *what);
 extern void rr_check_minor_units(int32 minor_units);
 
