@@ -232,9 +232,9 @@ rr_make_daterange(TypeCacheEntry *typcache, int64 lo, int64 hi)
 	return RangeTypePGetDatum(RR_RANGE_SERIALIZE(typcache, &lower, &upper));
 }
 
-/* Text of one bound, or "" for an unbounded side. */
-static char *
-bound_text(int64 d)
+/* Text of a day number, or "" for an unbounded side (PG_INT64_MIN / MAX). */
+char *
+rr_date_text(int64 d)
 {
 	if (d == PG_INT64_MIN || d == PG_INT64_MAX)
 		return "";
@@ -245,7 +245,7 @@ bound_text(int64 d)
 char *
 rr_daterange_text(int64 lo, int64 hi)
 {
-	return psprintf("[%s,%s)", bound_text(lo), bound_text(hi));
+	return psprintf("[%s,%s)", rr_date_text(lo), rr_date_text(hi));
 }
 
 /*

@@ -49,5 +49,6 @@ extern bool rr_daterange_bounds(TypeCacheEntry *typcache, Datum range,
 								const char *what, bool require_bounded,
 								int64 *lo, int64 *hi);
 extern char *rr_daterange_text(int64 lo, int64 hi);
+extern char *rr_date_text(int64 d);
 
 #endif							/* RR_CALENDAR_H */
