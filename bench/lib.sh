@@ -21,13 +21,14 @@ peak_anon() {
     echo "$peak"
 }
 
-# measure KEY LABEL SQL: run SQL BENCH_REPEAT times, each in a new connection, print the
-# median wall time and the largest peak private memory of the backend; remember the
-# median under KEY.
+# measure KEY LABEL SQL [SETUP]: run SQL BENCH_REPEAT times, each in a new connection
+# (after SETUP, untimed, if given), print the median wall time and the largest peak
+# private memory of the backend; remember the median under KEY.
 measure() {
-    local key=$1 label=$2 sql=$3 i out times=() peak=0 ms kb pid tmp
+    local key=$1 label=$2 sql=$3 setup=${4:-} i out times=() peak=0 ms kb pid tmp
     tmp=$(mktemp)
     for ((i = 0; i < BENCH_REPEAT; i++)); do
+        [ -z "$setup" ] || bsql -c "$setup"
         psql -X -q -A -t -v ON_ERROR_STOP=1 -d bench \
             -c "SELECT pg_backend_pid()" \
             -c "SELECT ms FROM bench.measure(\$bench\$${sql}\$bench\$)" >"$tmp" &
