@@ -2,11 +2,19 @@
 -- with CREATEROLE) runs rr.create_roles() once per cluster, and again after an
 -- extension upgrade so that new functions and tables are granted.
 --
--- Grant matrix (each role is NOLOGIN; grant it to login roles):
---   rr_admin    everything in schema rr, and membership of the three roles below
---   rr_billing  runs batches, posts and credits; reads everything
---   rr_app      application API calls and usage; reads everything
---   rr_analyst  read-only: SELECT on tables and views, EXECUTE on pure functions
+-- Grant matrix (each role is NOLOGIN; grant it to login roles, and list the login or
+-- group roles of each tenant with rr.add_tenant_member):
+--   rr_admin    all of the below, plus writing the catalog and tenancy tables and
+--               every SECURITY DEFINER function; member of the three roles below
+--   rr_billing  what rr_app may do (billing runs, posting and credits as they land)
+--   rr_app      the contract lifecycle functions; writing customers
+--   rr_analyst  read-only: SELECT on tables and views, EXECUTE on invoker functions
+--
+-- The rule for functions: a SECURITY INVOKER function can do no more than its caller's
+-- table privileges allow, so every rr role may execute it; a SECURITY DEFINER function
+-- (a narrow entry point that writes contracts) is granted only to the roles listed
+-- below, and to rr_admin.  Contracts, their lines and events are written by those
+-- functions only: no role has INSERT, UPDATE or DELETE on them.
 
 CREATE FUNCTION rr.create_roles()
 RETURNS TABLE (role_name name, created boolean)
@@ -15,6 +23,14 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     r name;
+    f regprocedure;
+    app_entry_points text[] := ARRAY['create_contract', 'setup_contract', 'activate_contract',
+                                     'setup_and_activate_contract', 'terminate_contract',
+                                     'complete_contract', 'expire_contract', 'expire_contracts',
+                                     'change_contract_line'];
+    admin_tables text[] := ARRAY['currency', 'tenant', 'tenant_member', 'account', 'tax_code',
+                                 'deferral_code', 'item', 'item_price', 'contract_item',
+                                 'contract_template', 'template_line', 'customer'];
 BEGIN
     FOREACH r IN ARRAY ARRAY['rr_admin', 'rr_billing', 'rr_app', 'rr_analyst']::name[] LOOP
         role_name := r;
@@ -24,23 +40,53 @@ BEGIN
         END IF;
         EXECUTE format('GRANT USAGE ON SCHEMA rr TO %I', r);
         EXECUTE format('GRANT SELECT ON ALL TABLES IN SCHEMA rr TO %I', r);
-        EXECUTE format('GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA rr TO %I', r);
         RETURN NEXT;
     END LOOP;
 
-    -- only the administrator maintains reference data
-    GRANT INSERT, UPDATE, DELETE ON rr.currency TO rr_admin;
+    FOR f IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+              WHERE p.pronamespace OPERATOR(pg_catalog.=) 'rr'::regnamespace AND p.prokind OPERATOR(pg_catalog.=) 'f'
+    LOOP
+        IF (SELECT p.prosecdef FROM pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) f) THEN
+            EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO rr_admin', f);
+            IF (SELECT p.proname::text FROM pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) f) = ANY (app_entry_points) THEN
+                EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO rr_app, rr_billing', f);
+            END IF;
+        ELSE
+            EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO rr_admin, rr_billing, rr_app, rr_analyst', f);
+        END IF;
+    END LOOP;
+
+    FOREACH r IN ARRAY admin_tables::name[] LOOP
+        EXECUTE format('GRANT INSERT, UPDATE, DELETE ON rr.%I TO rr_admin', r);
+    END LOOP;
+    GRANT INSERT, UPDATE ON rr.customer TO rr_app, rr_billing;
+
     FOREACH r IN ARRAY ARRAY['rr_billing', 'rr_app', 'rr_analyst']::name[] LOOP
         IF NOT pg_catalog.pg_has_role('rr_admin', r, 'MEMBER') THEN
             EXECUTE format('GRANT %I TO rr_admin', r);
         END IF;
     END LOOP;
 
-    -- administration functions stay with superusers; trigger functions need no grant
+    -- administration stays with superusers; trigger functions need no grant
     REVOKE ALL ON FUNCTION rr.create_roles() FROM rr_admin, rr_billing, rr_app, rr_analyst;
     REVOKE ALL ON FUNCTION rr.currency_guard() FROM rr_admin, rr_billing, rr_app, rr_analyst;
+    REVOKE ALL ON FUNCTION rr.refuse_change() FROM rr_admin, rr_billing, rr_app, rr_analyst;
 END
 $$;
 
 COMMENT ON FUNCTION rr.create_roles() IS 'creates the roles rr_admin, rr_billing, rr_app and rr_analyst if missing and grants them their privileges on schema rr; run as superuser after CREATE EXTENSION and after each upgrade';
 REVOKE ALL ON FUNCTION rr.create_roles() FROM PUBLIC;
+
+-- Every function not revoked above is still executable by PUBLIC (the default); take
+-- that away from all of them at once, so that a forgotten REVOKE cannot leak.
+DO $$
+DECLARE
+    f regprocedure;
+BEGIN
+    FOR f IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+              WHERE p.pronamespace OPERATOR(pg_catalog.=) 'rr'::regnamespace
+    LOOP
+        EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
+    END LOOP;
+END
+$$;

@@ -1,0 +1,121 @@
+-- Tenant isolation and roles (DESIGN §4 "Tenancy", §5): tenant A's roles cannot see,
+-- change or reference tenant B's rows, through tables, views, SECURITY DEFINER
+-- functions, or by setting rr.tenant to B; the analyst reads but writes nothing; the
+-- application cannot change the catalog or write contracts directly.
+\set SHOW_CONTEXT never
+SELECT count(*) AS roles FROM rr.create_roles();
+CREATE ROLE ta_app LOGIN;
+CREATE ROLE tb_app LOGIN;
+CREATE ROLE ta_analyst LOGIN;
+CREATE ROLE ta_group NOLOGIN;
+CREATE ROLE ta_member_of_group LOGIN;
+GRANT rr_app TO ta_app, tb_app, ta_member_of_group;
+GRANT rr_analyst TO ta_analyst;
+GRANT ta_group TO ta_member_of_group;
+SELECT rr.create_tenant('ta', 'Tenant A', 'USD');
+SELECT rr.create_tenant('tb', 'Tenant B', 'EUR');
+SELECT rr.add_tenant_member('ta', 'ta_app'), rr.add_tenant_member('tb', 'tb_app'),
+       rr.add_tenant_member('ta', 'ta_analyst'), rr.add_tenant_member('ta', 'ta_group');
+
+-- the same small catalog in both tenants (as a superuser, acting for each in turn)
+SET rr.tenant = 'ta';
+INSERT INTO rr.item (tenant_id, code, name, revenue_account, deferred_account, receivable_account)
+VALUES ('ta', 'SVC', 'Service A', '4000', '2100', '1100');
+INSERT INTO rr.item_price VALUES ('ta', 'SVC', 'USD', 10.00);
+INSERT INTO rr.contract_item (tenant_id, code, name, currency, recurring_item, billing_type)
+VALUES ('ta', 'PLAN', 'Plan A', 'USD', 'SVC', 'prepaid');
+INSERT INTO rr.contract_template (tenant_id, code, name, duration) VALUES ('ta', 'T', 'Template A', 1);
+INSERT INTO rr.template_line VALUES ('ta', 'T', 1, 'PLAN', 1);
+INSERT INTO rr.tax_code VALUES ('ta', 'VAT', 'VAT A', 0.2, false, '2200');
+INSERT INTO rr.customer (tenant_id, code, name, currency) VALUES ('ta', 'CUST', 'Customer of A', 'USD');
+SELECT rr.create_contract('CUST', 'T', '2024-01-01') AS a_contract \gset
+SET rr.tenant = 'tb';
+INSERT INTO rr.item (tenant_id, code, name, revenue_account, deferred_account, receivable_account)
+VALUES ('tb', 'SVC', 'Service B', '4000', '2100', '1100');
+INSERT INTO rr.item_price VALUES ('tb', 'SVC', 'EUR', 20.00);
+INSERT INTO rr.contract_item (tenant_id, code, name, currency, recurring_item, billing_type)
+VALUES ('tb', 'PLAN', 'Plan B', 'EUR', 'SVC', 'prepaid');
+INSERT INTO rr.contract_template (tenant_id, code, name, duration) VALUES ('tb', 'T', 'Template B', 1);
+INSERT INTO rr.contract_template (tenant_id, code, name, duration) VALUES ('tb', 'ONLY-B', 'Only in B', 1);
+INSERT INTO rr.template_line VALUES ('tb', 'T', 1, 'PLAN', 1);
+INSERT INTO rr.tax_code VALUES ('tb', 'VAT-B', 'VAT B', 0.19, false, '2200');
+INSERT INTO rr.customer (tenant_id, code, name, currency) VALUES ('tb', 'CUST', 'Customer of B', 'EUR');
+SELECT rr.create_contract('CUST', 'T', '2024-01-01') AS b_contract \gset
+RESET rr.tenant;
+
+-- tenant A's application sees only A, in tables and in views
+SET SESSION AUTHORIZATION ta_app;
+SET rr.tenant = 'ta';
+SELECT rr.current_tenant();
+SELECT tenant_id, code, name FROM rr.customer ORDER BY 1, 2;
+SELECT tenant_id, name FROM rr.item ORDER BY 1;
+SELECT tenant_id, customer, status FROM rr.contract_overview;
+SELECT count(*) AS events_visible FROM rr.contract_event;
+SELECT tenant_id FROM rr.tenant;
+-- ... cannot select tenant B by changing the setting
+SET rr.tenant = 'tb';
+SELECT code FROM rr.customer;
+SELECT rr.setup_contract(:b_contract);
+SET rr.tenant = 'ta';
+-- ... cannot reach B's contract through a SECURITY DEFINER function while acting for A
+SELECT rr.setup_contract(:b_contract);
+SELECT rr.contract_as_of(:b_contract, now()) AS b_as_seen_from_a;
+SELECT count(*) AS b_lines FROM rr.contract_lines_as_of(:b_contract, '2024-06-01');
+-- ... cannot write or change B's rows
+INSERT INTO rr.customer (tenant_id, code, name, currency) VALUES ('tb', 'SNEAKY', 'Planted in B', 'EUR');
+UPDATE rr.customer SET name = 'changed' WHERE tenant_id = 'tb';
+DELETE FROM rr.customer WHERE tenant_id = 'tb';
+-- ... cannot reference B's rows from A's
+INSERT INTO rr.customer (tenant_id, code, name, currency, tax_code) VALUES ('ta', 'C2', 'Uses B''s tax code', 'USD', 'VAT-B');
+SELECT rr.create_contract('CUST', 'ONLY-B', '2024-01-01');
+-- ... may add customers and run the contract lifecycle in A
+INSERT INTO rr.customer (tenant_id, code, name, currency) VALUES ('ta', 'NEW', 'New customer of A', 'USD');
+SELECT rr.setup_and_activate_contract(:a_contract);
+SELECT action, session_role, acting_role FROM rr.contract_event WHERE contract_id = :a_contract ORDER BY event_id;
+-- ... but cannot change the catalog, or contracts and events directly
+INSERT INTO rr.item (tenant_id, code, name, revenue_account, deferred_account, receivable_account)
+VALUES ('ta', 'X', 'x', '4000', '2100', '1100');
+UPDATE rr.contract_item SET name = 'renamed';
+UPDATE rr.contract SET status = 'completed' WHERE contract_id = :a_contract;
+INSERT INTO rr.contract_event (tenant_id, contract_id, action, acting_role, after)
+VALUES ('ta', :a_contract, 'forged', 'ta_app', '{}');
+DELETE FROM rr.contract_line;
+SELECT rr.create_tenant('tc', 'Self-made tenant', 'USD');
+SELECT rr.add_tenant_member('tb', 'ta_app');
+RESET SESSION AUTHORIZATION;
+
+-- tenant B's application sees only B (and its contract is still a draft)
+SET SESSION AUTHORIZATION tb_app;
+SET rr.tenant = 'tb';
+SELECT tenant_id, code, name FROM rr.customer ORDER BY 1, 2;
+SELECT tenant_id, customer, status FROM rr.contract_overview;
+SET rr.tenant = 'ta';
+SELECT count(*) FROM rr.contract;
+-- the default tenant is not B's either
+RESET rr.tenant;
+SELECT rr.current_tenant();
+RESET SESSION AUTHORIZATION;
+
+-- membership through a group role
+SET SESSION AUTHORIZATION ta_member_of_group;
+SET rr.tenant = 'ta';
+SELECT count(*) AS contracts FROM rr.contract;
+RESET SESSION AUTHORIZATION;
+
+-- the analyst reads A but writes nothing and cannot call the lifecycle
+SET SESSION AUTHORIZATION ta_analyst;
+SET rr.tenant = 'ta';
+SELECT tenant_id, status FROM rr.contract;
+SELECT count(*) > 0 AS reads_catalog FROM rr.contract_item;
+SELECT rr.allocate(10, '{1,1,1}') AS pure_functions_work;
+INSERT INTO rr.customer (tenant_id, code, name, currency) VALUES ('ta', 'A2', 'x', 'USD');
+UPDATE rr.customer SET name = 'x';
+SELECT rr.terminate_contract(:a_contract, '2024-06-01');
+SELECT rr.create_contract('CUST', 'T', '2024-01-01');
+RESET SESSION AUTHORIZATION;
+
+-- a role with no rr grant cannot even use the schema
+CREATE ROLE outsider LOGIN;
+SET SESSION AUTHORIZATION outsider;
+SELECT count(*) FROM rr.customer;
+RESET SESSION AUTHORIZATION;

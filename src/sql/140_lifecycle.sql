@@ -1,0 +1,512 @@
+-- The contract lifecycle (DESIGN §4 "Customers and contracts"):
+--
+--   create ──> draft ──setup──> pending_activation ──activate──> active ──terminate──> terminated
+--                 └──────────── setup_and_activate ─────────────┘   │ ──expire─────> expired
+--                                                                    │ ──complete───> completed
+--                                                                    └ (upgrade: pending_upgrade, later)
+--
+-- Every action is a SECURITY DEFINER function: it finds the contract in the current
+-- tenant only (explicitly: RLS does not apply to the definer), locks it, checks the
+-- transition and the dates, changes it and appends an event with the contract and its
+-- lines before and after, all in the caller's transaction.
+
+-- The contract and all its line versions as one jsonb document.
+CREATE FUNCTION rr.contract_snapshot(tenant_id text, contract_id bigint)
+RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT jsonb_build_object(
+               'contract', to_jsonb(c) - 'tenant_id',
+               'lines', coalesce((SELECT jsonb_agg(to_jsonb(l) - 'tenant_id' - 'contract_id'
+                                                   ORDER BY l.line_no, l.effective_from)
+                                    FROM rr.contract_line l
+                                   WHERE l.tenant_id OPERATOR(pg_catalog.=) c.tenant_id
+                                     AND l.contract_id OPERATOR(pg_catalog.=) c.contract_id), '[]'))
+      FROM rr.contract c
+     WHERE c.tenant_id OPERATOR(pg_catalog.=) contract_snapshot.tenant_id
+       AND c.contract_id OPERATOR(pg_catalog.=) contract_snapshot.contract_id;
+END;
+COMMENT ON FUNCTION rr.contract_snapshot(text, bigint) IS 'internal: a contract with all its line versions as jsonb, as stored in rr.contract_event';
+REVOKE ALL ON FUNCTION rr.contract_snapshot(text, bigint) FROM PUBLIC;
+
+-- Append an event; who = the session user and the role it acts as (SET ROLE), which a
+-- SECURITY DEFINER function cannot change.
+CREATE FUNCTION rr.log_contract_event(tenant_id text, contract_id bigint, action text,
+                                      effective_date date, reason text, before jsonb)
+RETURNS bigint
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    INSERT INTO rr.contract_event (tenant_id, contract_id, action, acting_role, effective_date, reason, before, after)
+    VALUES (log_contract_event.tenant_id, log_contract_event.contract_id, log_contract_event.action,
+            CASE current_setting('role') WHEN 'none' THEN session_user ELSE current_setting('role')::name END,
+            log_contract_event.effective_date, log_contract_event.reason, log_contract_event.before,
+            rr.contract_snapshot(log_contract_event.tenant_id, log_contract_event.contract_id))
+    RETURNING event_id;
+END;
+COMMENT ON FUNCTION rr.log_contract_event(text, bigint, text, date, text, jsonb) IS 'internal: appends a contract event with the contract''s state after the action';
+REVOKE ALL ON FUNCTION rr.log_contract_event(text, bigint, text, date, text, jsonb) FROM PUBLIC;
+
+-- Find and lock a contract of the tenant and check that the action is allowed from its status.
+CREATE FUNCTION rr.contract_for_action(tenant_id text, contract_id bigint, action text, allowed text[])
+RETURNS rr.contract
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c rr.contract;
+BEGIN
+    SELECT * INTO c FROM rr.contract k
+     WHERE k.tenant_id = contract_for_action.tenant_id AND k.contract_id = contract_for_action.contract_id
+       FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'contract % does not exist', contract_for_action.contract_id
+            USING ERRCODE = 'P0002', HINT = 'Contract ids are per tenant; check rr.tenant and the contract id.';
+    END IF;
+    IF NOT c.status = ANY (allowed) THEN
+        RAISE EXCEPTION 'cannot % contract %: its status is "%"', replace(action, '_', ' '), c.contract_id, c.status
+            USING ERRCODE = '55000',
+                  DETAIL = format('%s is allowed only for contracts that are %s.', initcap(replace(action, '_', ' ')),
+                                  array_to_string(allowed, ' or ')),
+                  HINT = CASE
+                      WHEN action = 'activate' AND c.status = 'draft'
+                          THEN 'Set it up first with rr.setup_contract(), or use rr.setup_and_activate_contract().'
+                      WHEN c.status IN ('expired', 'terminated', 'completed')
+                          THEN 'A closed contract cannot change; create a new contract.'
+                      ELSE 'See the lifecycle in the README.' END;
+    END IF;
+    RETURN c;
+END
+$$;
+COMMENT ON FUNCTION rr.contract_for_action(text, bigint, text, text[]) IS 'internal: locks a contract of the tenant and refuses the action unless its status is one of allowed (55000, naming the status)';
+REVOKE ALL ON FUNCTION rr.contract_for_action(text, bigint, text, text[]) FROM PUBLIC;
+
+-- Prices of a contract item in a currency, as its pricing options say.
+CREATE FUNCTION rr.contract_item_prices(tenant_id text, contract_item text, currency text,
+                                        OUT setup_price numeric, OUT renewal_price numeric,
+                                        OUT recurring_price numeric)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    ci rr.contract_item;
+BEGIN
+    SELECT * INTO STRICT ci FROM rr.contract_item i
+     WHERE i.tenant_id = contract_item_prices.tenant_id AND i.code = contract_item_prices.contract_item;
+    setup_price := CASE ci.setup_pricing
+        WHEN 'manual' THEN ci.setup_price
+        WHEN 'item_price' THEN rr.list_price(tenant_id, ci.setup_item, currency)
+        ELSE trim_scale(rr.list_price(tenant_id, ci.setup_item, currency) * ci.setup_percent / 100) END;
+    renewal_price := CASE ci.renewal_pricing
+        WHEN 'manual' THEN ci.renewal_price
+        WHEN 'item_price' THEN rr.list_price(tenant_id, ci.renewal_item, currency)
+        WHEN 'percent_of_item_price' THEN trim_scale(rr.list_price(tenant_id, ci.renewal_item, currency) * ci.renewal_percent / 100)
+        ELSE trim_scale(setup_price * ci.renewal_percent / 100) END;
+    recurring_price := CASE ci.recurring_pricing
+        WHEN 'manual' THEN ci.recurring_price
+        WHEN 'item_price' THEN rr.list_price(tenant_id, ci.recurring_item, currency)
+        ELSE trim_scale(rr.list_price(tenant_id, ci.recurring_item, currency) * ci.recurring_percent / 100) END;
+END
+$$;
+COMMENT ON FUNCTION rr.contract_item_prices(text, text, text) IS 'setup, renewal and recurring unit prices of a contract item in a currency, resolved from list prices and percentages (exact, not rounded: amounts are rounded on the invoice line) or manual prices; NULL where the item has no such fee';
+REVOKE ALL ON FUNCTION rr.contract_item_prices(text, text, text) FROM PUBLIC;
+
+-- List price of an item in a currency (NULL item: NULL); a missing price is an error.
+CREATE FUNCTION rr.list_price(tenant_id text, item text, currency text)
+RETURNS numeric
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    p numeric;
+BEGIN
+    IF item IS NULL THEN
+        RETURN NULL;
+    END IF;
+    SELECT ip.price INTO p FROM rr.item_price ip
+     WHERE ip.tenant_id = list_price.tenant_id AND ip.item = list_price.item AND ip.currency = list_price.currency;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'item "%" has no list price in %', item, currency
+            USING ERRCODE = '22023', HINT = 'Add the price to rr.item_price, or price the contract item manually.';
+    END IF;
+    RETURN p;
+END
+$$;
+COMMENT ON FUNCTION rr.list_price(text, text, text) IS 'list price of an item in a currency from rr.item_price; error 22023 if there is none';
+REVOKE ALL ON FUNCTION rr.list_price(text, text, text) FROM PUBLIC;
+
+-- Write one version of a contract line after checking quantity limits, currency and overrides.
+CREATE FUNCTION rr.write_contract_line(c rr.contract, line_no integer, contract_item text,
+                                       effective_from date, quantity numeric, prices jsonb,
+                                       is_removed boolean DEFAULT false)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    ci rr.contract_item;
+    p record;
+    k text;
+    q numeric;
+BEGIN
+    SELECT * INTO ci FROM rr.contract_item i
+     WHERE i.tenant_id = c.tenant_id AND i.code = write_contract_line.contract_item;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'contract item "%" does not exist', write_contract_line.contract_item
+            USING ERRCODE = '23503';
+    END IF;
+    IF ci.currency <> c.currency THEN
+        RAISE EXCEPTION 'currency mismatch: contract item "%" is priced in %, but the contract with customer "%" is in %',
+                        ci.code, ci.currency, c.customer, c.currency
+            USING ERRCODE = '22023',
+                  HINT = 'Use contract items priced in the customer''s currency.';
+    END IF;
+    FOR k IN SELECT jsonb_object_keys(coalesce(prices, '{}')) LOOP
+        IF k NOT IN ('setup_price', 'renewal_price', 'recurring_price') THEN
+            RAISE EXCEPTION 'unknown override "%" for contract item "%"', k, ci.code
+                USING ERRCODE = '22023', HINT = 'Overrides are quantity, setup_price, renewal_price and recurring_price.';
+        END IF;
+    END LOOP;
+    q := coalesce(quantity, ci.default_quantity);
+    IF q < ci.min_quantity OR q > ci.max_quantity OR q < 0 THEN
+        RAISE EXCEPTION 'quantity % of contract item "%" is out of range', q, ci.code
+            USING ERRCODE = '22023',
+                  DETAIL = format('Contract item "%s" allows %s to %s.', ci.code, ci.min_quantity,
+                                  coalesce(ci.max_quantity::text, 'any quantity'));
+    END IF;
+    p := rr.contract_item_prices(c.tenant_id, ci.code, c.currency);
+    INSERT INTO rr.contract_line (tenant_id, contract_id, line_no, effective_from, contract_item, quantity,
+                                  setup_price, renewal_price, recurring_price, price_model, billing_period, is_removed)
+    SELECT c.tenant_id, c.contract_id, write_contract_line.line_no, write_contract_line.effective_from, ci.code, q,
+           coalesce((prices->>'setup_price')::numeric, p.setup_price),
+           coalesce((prices->>'renewal_price')::numeric, p.renewal_price),
+           coalesce((prices->>'recurring_price')::numeric, p.recurring_price),
+           ci.price_model,
+           CASE WHEN ci.billing_type = 'none' THEN NULL
+                ELSE coalesce(ci.billing_period, rr.billing_interval(c.billing_period, c.billing_days)) END,
+           write_contract_line.is_removed
+    ON CONFLICT ON CONSTRAINT contract_line_pkey DO UPDATE
+       SET contract_item = EXCLUDED.contract_item, quantity = EXCLUDED.quantity,
+           setup_price = EXCLUDED.setup_price, renewal_price = EXCLUDED.renewal_price,
+           recurring_price = EXCLUDED.recurring_price, price_model = EXCLUDED.price_model,
+           billing_period = EXCLUDED.billing_period, is_removed = EXCLUDED.is_removed;
+END
+$$;
+COMMENT ON FUNCTION rr.write_contract_line(rr.contract, integer, text, date, numeric, jsonb, boolean) IS 'internal: writes one version of a contract line with resolved prices, after checking the item, its currency, quantity limits and price overrides';
+REVOKE ALL ON FUNCTION rr.write_contract_line(rr.contract, integer, text, date, numeric, jsonb, boolean) FROM PUBLIC;
+
+-- create: a draft contract from a template, with its lines.
+CREATE FUNCTION rr.create_contract(customer text, template text, start_date date,
+                                   overrides jsonb DEFAULT '{}', description text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t text := rr.current_tenant();
+    cu rr.customer;
+    tp rr.contract_template;
+    c rr.contract;
+    ln record;
+    o jsonb := coalesce(overrides, '{}');
+    k text;
+BEGIN
+    SELECT * INTO cu FROM rr.customer x WHERE x.tenant_id = t AND x.code = create_contract.customer;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'customer "%" does not exist', create_contract.customer
+            USING ERRCODE = '23503', HINT = 'Add the customer to rr.customer first.';
+    ELSIF NOT cu.is_active THEN
+        RAISE EXCEPTION 'customer "%" is inactive', cu.code USING ERRCODE = '22023';
+    END IF;
+    SELECT * INTO tp FROM rr.contract_template x WHERE x.tenant_id = t AND x.code = create_contract.template;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'contract template "%" does not exist', create_contract.template
+            USING ERRCODE = '23503';
+    END IF;
+    IF start_date IS NULL THEN
+        RAISE EXCEPTION 'start date must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    IF start_date < tp.effective_from OR start_date > tp.discontinue_after THEN
+        RAISE EXCEPTION 'contract template "%" is not effective on %', tp.code, start_date
+            USING ERRCODE = '22023',
+                  DETAIL = format('It may be used for contracts starting from %s%s.', tp.effective_from,
+                                  coalesce(' to ' || tp.discontinue_after, ''));
+    END IF;
+    IF jsonb_typeof(o) <> 'object' THEN
+        RAISE EXCEPTION 'overrides must be a jsonb object keyed by contract item'
+            USING ERRCODE = '22023', HINT = 'For example {"SEATS": {"quantity": 25}}.';
+    END IF;
+    IF o <> '{}' AND NOT tp.allow_override THEN
+        RAISE EXCEPTION 'contract template "%" does not allow overrides', tp.code
+            USING ERRCODE = '22023',
+                  HINT = 'Create the contract with the template''s lines, or allow overrides on the template.';
+    END IF;
+    FOR k IN SELECT key FROM jsonb_each(o) WHERE jsonb_typeof(value) <> 'object' LOOP
+        RAISE EXCEPTION 'override for contract item "%" must be a jsonb object', k USING ERRCODE = '22023';
+    END LOOP;
+
+    INSERT INTO rr.contract (tenant_id, customer, template, currency, description, contract_type, start_date, end_date,
+                             billing_period, billing_days, billing_start, alignment, invoice_to, bill_to,
+                             payment_terms_days, grace_period_days, renewal_point_days, refund_policy)
+    VALUES (t, cu.code, tp.code, cu.currency, create_contract.description, tp.contract_type, start_date,
+            CASE tp.duration_unit
+                WHEN 'year' THEN (start_date + make_interval(years => tp.duration))::date
+                WHEN 'quarter' THEN (start_date + make_interval(months => 3 * tp.duration))::date
+                WHEN 'month' THEN (start_date + make_interval(months => tp.duration))::date
+                ELSE start_date + tp.duration END,
+            tp.billing_period, tp.billing_days, tp.billing_start, tp.alignment, tp.invoice_to,
+            CASE tp.invoice_to WHEN 'parent' THEN coalesce(cu.parent, cu.code)
+                               WHEN 'other' THEN coalesce(cu.bill_to, cu.code) ELSE cu.code END,
+            coalesce(cu.payment_terms_days, tp.payment_terms_days), tp.grace_period_days,
+            tp.renewal_point_days, tp.refund_policy)
+    RETURNING * INTO c;
+
+    -- the template's lines, then the items the overrides add (in key order)
+    FOR ln IN
+        SELECT row_number() OVER (ORDER BY src, pos)::integer AS line_no, item, qty
+          FROM (SELECT 1 AS src, tl.line_no::bigint AS pos, tl.contract_item AS item, tl.quantity AS qty
+                  FROM rr.template_line tl
+                 WHERE tl.tenant_id = t AND tl.template = tp.code
+                UNION ALL
+                SELECT 2, row_number() OVER (ORDER BY e.key), e.key, NULL
+                  FROM jsonb_each(o) e
+                 WHERE e.key NOT IN (SELECT tl.contract_item FROM rr.template_line tl
+                                      WHERE tl.tenant_id = t AND tl.template = tp.code)) s
+    LOOP
+        PERFORM rr.write_contract_line(c, ln.line_no, ln.item, start_date,
+                                       coalesce((o->ln.item->>'quantity')::numeric, ln.qty),
+                                       (o->ln.item) - 'quantity');
+    END LOOP;
+    IF NOT EXISTS (SELECT FROM rr.contract_line l WHERE l.tenant_id = t AND l.contract_id = c.contract_id) THEN
+        RAISE EXCEPTION 'contract template "%" has no lines', tp.code
+            USING ERRCODE = '22023', HINT = 'Add lines to rr.template_line, or pass contract items in overrides.';
+    END IF;
+    PERFORM rr.log_contract_event(t, c.contract_id, 'create', start_date, NULL, NULL);
+    RETURN c.contract_id;
+END
+$$;
+COMMENT ON FUNCTION rr.create_contract(text, text, date, jsonb, text) IS 'creates a draft contract for a customer from a template effective on start_date, copying its lines and terms; overrides {"ITEM": {"quantity": n, "recurring_price": p, ...}} change or add lines where the template allows; returns the contract id';
+
+-- A small helper for the single-step actions below: apply a status and dates, log it.
+CREATE FUNCTION rr.apply_contract_action(c rr.contract, action text, new_status text, effective_date date, reason text,
+                                         setup_date date DEFAULT NULL, activation_date date DEFAULT NULL,
+                                         termination_date date DEFAULT NULL, closed_date date DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    before jsonb := rr.contract_snapshot(c.tenant_id, c.contract_id);
+BEGIN
+    UPDATE rr.contract k
+       SET status = new_status,
+           setup_date = coalesce(apply_contract_action.setup_date, k.setup_date),
+           activation_date = coalesce(apply_contract_action.activation_date, k.activation_date),
+           termination_date = coalesce(apply_contract_action.termination_date, k.termination_date),
+           closed_date = coalesce(apply_contract_action.closed_date, k.closed_date)
+     WHERE k.tenant_id = c.tenant_id AND k.contract_id = c.contract_id;
+    PERFORM rr.log_contract_event(c.tenant_id, c.contract_id, action, effective_date, reason, before);
+    RETURN new_status;
+END
+$$;
+COMMENT ON FUNCTION rr.apply_contract_action(rr.contract, text, text, date, text, date, date, date, date) IS 'internal: sets a contract''s status and dates and logs the action';
+REVOKE ALL ON FUNCTION rr.apply_contract_action(rr.contract, text, text, date, text, date, date, date, date) FROM PUBLIC;
+
+-- Dates must fall inside the contract's term.
+CREATE FUNCTION rr.check_contract_date(c rr.contract, what text, d date, not_before date)
+RETURNS date
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF d IS NULL THEN
+        RAISE EXCEPTION '% date must not be NULL', what USING ERRCODE = '22004';
+    ELSIF d < not_before THEN
+        RAISE EXCEPTION '% date % is before %', what, d, not_before
+            USING ERRCODE = '22023',
+                  DETAIL = format('Contract %s started on %s%s.', c.contract_id, c.start_date,
+                                  coalesce(', was set up on ' || c.setup_date, '')
+                                  || coalesce(', was activated on ' || c.activation_date, '')),
+                  HINT = format('Use a date on or after %s.', not_before);
+    ELSIF d > c.end_date THEN
+        RAISE EXCEPTION '% date % is after the end of contract %', what, d, c.contract_id
+            USING ERRCODE = '22023', DETAIL = format('The contract term ends on %s.', c.end_date);
+    END IF;
+    RETURN d;
+END
+$$;
+COMMENT ON FUNCTION rr.check_contract_date(rr.contract, text, date, date) IS 'internal: refuses an action date before not_before or after the contract end';
+REVOKE ALL ON FUNCTION rr.check_contract_date(rr.contract, text, date, date) FROM PUBLIC;
+
+CREATE FUNCTION rr.setup_contract(contract_id bigint, setup_date date DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c rr.contract := rr.contract_for_action(rr.current_tenant(), contract_id, 'set up', ARRAY['draft']);
+    d date := rr.check_contract_date(c, 'setup', coalesce(setup_date, c.start_date), c.start_date);
+BEGIN
+    RETURN rr.apply_contract_action(c, 'setup', 'pending_activation', d, NULL, setup_date => d);
+END
+$$;
+COMMENT ON FUNCTION rr.setup_contract(bigint, date) IS 'sets up a draft contract (status pending_activation) on setup_date (default: its start date)';
+
+CREATE FUNCTION rr.activate_contract(contract_id bigint, activation_date date DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c rr.contract := rr.contract_for_action(rr.current_tenant(), contract_id, 'activate', ARRAY['pending_activation']);
+    d date := rr.check_contract_date(c, 'activation', coalesce(activation_date, c.setup_date), c.setup_date);
+BEGIN
+    RETURN rr.apply_contract_action(c, 'activate', 'active', d, NULL, activation_date => d);
+END
+$$;
+COMMENT ON FUNCTION rr.activate_contract(bigint, date) IS 'activates a set-up contract (status active) on activation_date (default: its setup date)';
+
+CREATE FUNCTION rr.setup_and_activate_contract(contract_id bigint, activation_date date DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c rr.contract := rr.contract_for_action(rr.current_tenant(), contract_id, 'set up and activate', ARRAY['draft']);
+    d date := rr.check_contract_date(c, 'activation', coalesce(activation_date, c.start_date), c.start_date);
+BEGIN
+    RETURN rr.apply_contract_action(c, 'setup_and_activate', 'active', d, NULL, setup_date => d, activation_date => d);
+END
+$$;
+COMMENT ON FUNCTION rr.setup_and_activate_contract(bigint, date) IS 'sets up and activates a draft contract in one step (status active) on activation_date (default: its start date)';
+
+CREATE FUNCTION rr.terminate_contract(contract_id bigint, termination_date date, reason text DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c rr.contract := rr.contract_for_action(rr.current_tenant(), contract_id, 'terminate', ARRAY['active', 'pending_upgrade']);
+    d date := rr.check_contract_date(c, 'termination', termination_date, c.activation_date);
+BEGIN
+    RETURN rr.apply_contract_action(c, 'terminate', 'terminated', d, reason, termination_date => d, closed_date => d);
+END
+$$;
+COMMENT ON FUNCTION rr.terminate_contract(bigint, date, text) IS 'terminates an active contract on termination_date (not before activation, not after the end of the term), with a reason for the log; refunds follow the contract''s refund policy when billing handles termination';
+
+CREATE FUNCTION rr.complete_contract(contract_id bigint, completion_date date DEFAULT NULL, reason text DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c rr.contract := rr.contract_for_action(rr.current_tenant(), contract_id, 'complete', ARRAY['active']);
+    d date := rr.check_contract_date(c, 'completion', coalesce(completion_date, c.end_date, current_date), c.activation_date);
+BEGIN
+    RETURN rr.apply_contract_action(c, 'complete', 'completed', d, reason, closed_date => d);
+END
+$$;
+COMMENT ON FUNCTION rr.complete_contract(bigint, date, text) IS 'marks an active contract fulfilled and closed (status completed): no further billing or renewal';
+
+CREATE FUNCTION rr.expire_contract(contract_id bigint, as_of date DEFAULT current_date)
+RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c rr.contract := rr.contract_for_action(rr.current_tenant(), contract_id, 'expire', ARRAY['active']);
+BEGIN
+    IF c.end_date IS NULL THEN
+        RAISE EXCEPTION 'contract % is unlimited and cannot expire', c.contract_id
+            USING ERRCODE = '55000', HINT = 'Terminate or complete it instead.';
+    ELSIF as_of < c.end_date + c.grace_period_days THEN
+        RAISE EXCEPTION 'contract % has not expired on %', c.contract_id, as_of
+            USING ERRCODE = '55000',
+                  DETAIL = format('Its term ends on %s; with a grace period of %s days it expires on %s.',
+                                  c.end_date, c.grace_period_days, c.end_date + c.grace_period_days);
+    END IF;
+    RETURN rr.apply_contract_action(c, 'expire', 'expired', c.end_date, NULL, closed_date => c.end_date);
+END
+$$;
+COMMENT ON FUNCTION rr.expire_contract(bigint, date) IS 'expires an active contract whose term and grace period have ended by as_of (status expired)';
+
+-- Batch: expire every active contract of the tenant whose term and grace period ended by
+-- as_of, in one statement (and one event per contract).
+CREATE FUNCTION rr.expire_contracts(as_of date DEFAULT current_date)
+RETURNS TABLE (contract_id bigint, end_date date)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t text := rr.current_tenant();
+BEGIN
+    RETURN QUERY
+    WITH due AS (
+        SELECT k.contract_id, rr.contract_snapshot(k.tenant_id, k.contract_id) AS before
+          FROM rr.contract k
+         WHERE k.tenant_id = t AND k.status = 'active' AND k.end_date + k.grace_period_days <= as_of
+           FOR UPDATE SKIP LOCKED
+    ), upd AS (
+        UPDATE rr.contract k SET status = 'expired', closed_date = k.end_date
+          FROM due
+         WHERE k.tenant_id = t AND k.contract_id = due.contract_id
+        RETURNING k.*
+    ), ev AS (
+        INSERT INTO rr.contract_event (tenant_id, contract_id, action, acting_role, effective_date, before, after)
+        SELECT t, u.contract_id, 'expire',
+               CASE current_setting('role') WHEN 'none' THEN session_user ELSE current_setting('role')::name END,
+               u.end_date, due.before,
+               jsonb_set(due.before, '{contract}', (due.before->'contract')
+                         || jsonb_build_object('status', 'expired', 'closed_date', u.end_date))
+          FROM upd u JOIN due USING (contract_id)
+    )
+    SELECT u.contract_id, u.end_date FROM upd u ORDER BY 1;
+END
+$$;
+COMMENT ON FUNCTION rr.expire_contracts(date) IS 'batch: expires every active contract of the current tenant whose term plus grace period ended by as_of; returns them';
+
+-- A new version of a line (or a new line) effective from a date: quantity or price changes.
+CREATE FUNCTION rr.change_contract_line(contract_id bigint, contract_item text, effective_from date,
+                                        quantity numeric DEFAULT NULL, prices jsonb DEFAULT '{}',
+                                        remove boolean DEFAULT false)
+RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c rr.contract := rr.contract_for_action(rr.current_tenant(), contract_id, 'change a line of',
+                                            ARRAY['draft', 'pending_activation', 'active']);
+    before jsonb := rr.contract_snapshot(c.tenant_id, c.contract_id);
+    cur rr.contract_line;
+    n integer;
+BEGIN
+    PERFORM rr.check_contract_date(c, 'effective', effective_from, coalesce(c.activation_date, c.start_date));
+    IF NOT (SELECT allow_override FROM rr.contract_template x WHERE x.tenant_id = c.tenant_id AND x.code = c.template)
+       AND (coalesce(prices, '{}') <> '{}'
+            OR NOT EXISTS (SELECT FROM rr.contract_line l WHERE l.tenant_id = c.tenant_id
+                              AND l.contract_id = c.contract_id AND l.contract_item = change_contract_line.contract_item)) THEN
+        RAISE EXCEPTION 'contract template "%" does not allow overrides', c.template
+            USING ERRCODE = '22023', HINT = 'Only the quantities of the template''s lines may change.';
+    END IF;
+    -- the line's version in effect on the date, or a new line number
+    SELECT * INTO cur FROM rr.contract_lines_as_of(c.contract_id, effective_from) l
+     WHERE l.contract_item = change_contract_line.contract_item AND NOT l.is_removed;
+    n := coalesce(cur.line_no, (SELECT max(l.line_no) + 1 FROM rr.contract_line l
+                                 WHERE l.tenant_id = c.tenant_id AND l.contract_id = c.contract_id));
+    IF remove AND cur.line_no IS NULL THEN
+        RAISE EXCEPTION 'contract % has no line for contract item "%" on %', c.contract_id, contract_item, effective_from
+            USING ERRCODE = 'P0002';
+    END IF;
+    PERFORM rr.write_contract_line(c, n, contract_item, effective_from,
+                                   coalesce(quantity, cur.quantity),
+                                   coalesce(jsonb_strip_nulls(jsonb_build_object(
+                                       'setup_price', cur.setup_price, 'renewal_price', cur.renewal_price,
+                                       'recurring_price', cur.recurring_price)), '{}') || coalesce(prices, '{}'),
+                                   remove);
+    PERFORM rr.log_contract_event(c.tenant_id, c.contract_id, CASE WHEN remove THEN 'remove_line' ELSE 'change_line' END,
+                                  effective_from, NULL, before);
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION rr.change_contract_line(bigint, text, date, numeric, jsonb, boolean) IS 'writes a new version of the contract''s line for a contract item (or adds the line) effective from a date: new quantity, price overrides ({"recurring_price": p}), or removal; returns the line number';
