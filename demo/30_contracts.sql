@@ -10,6 +10,8 @@ INSERT INTO rr.deferral_code (tenant_id, code, name, method, deferred_account, r
     ('default', 'IMMEDIATE', 'Recognise at once', 'immediate', '2100', '4100'),
     ('default', 'RATABLE', 'Evenly by days', 'daily', '2100', '4000'),
     ('default', 'USAGE', 'As used', 'on_usage', '2100', '4300');
+INSERT INTO rr.tax_code (tenant_id, code, name, rate, is_inclusive, account) VALUES
+    ('default', 'NY', 'New York sales tax', 0.08875, false, '2200');
 INSERT INTO rr.item (tenant_id, code, name, unit, revenue_account, deferred_account, receivable_account, deferral_code) VALUES
     ('default', 'LIC-PRO', 'Northwind Pro perpetual licence', 'licence', '4100', '2100', '1100', 'IMMEDIATE'),
     ('default', 'MAINT-PRO', 'Northwind Pro maintenance and updates', 'year', '4000', '2100', '1100', 'RATABLE'),
@@ -63,10 +65,10 @@ INSERT INTO rr.template_line (tenant_id, template, line_no, contract_item, quant
     ('default', 'RETAINER', 1, 'SUPPORT-RETAINER', 1);
 
 \echo '== Customers and contracts'
-INSERT INTO rr.customer (tenant_id, code, name, currency) VALUES
-    ('default', 'ACME', 'Acme Corporation', 'USD'),
-    ('default', 'GLOBEX', 'Globex Inc.', 'USD'),
-    ('default', 'INITECH', 'Initech LLC', 'USD');
+INSERT INTO rr.customer (tenant_id, code, name, currency, tax_code) VALUES
+    ('default', 'ACME', 'Acme Corporation', 'USD', 'NY'),
+    ('default', 'GLOBEX', 'Globex Inc.', 'USD', NULL),
+    ('default', 'INITECH', 'Initech LLC', 'USD', 'NY');
 SELECT rr.create_contract('ACME', 'ENTERPRISE', '2024-01-31', description => 'Pro licence, year one') AS acme;
 SELECT rr.create_contract('GLOBEX', 'CLOUD-ANNUAL', '2024-01-15',
                           '{"CLOUD-SEATS": {"quantity": 25, "recurring_price": "45.00"}}') AS globex;

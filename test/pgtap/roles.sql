@@ -1,6 +1,6 @@
 -- rr.create_roles() and what each role may do (DESIGN §5).
 BEGIN;
-SELECT plan(16);
+SELECT plan(22);
 
 SELECT lives_ok('SELECT * FROM rr.create_roles()', 'rr.create_roles() runs');
 SELECT is((SELECT string_agg(role_name || ':' || created, ' ' ORDER BY role_name) FROM rr.create_roles()),
@@ -20,6 +20,37 @@ SELECT ok(NOT has_table_privilege('rr_app', 'rr.currency', 'INSERT, UPDATE, DELE
 SELECT ok(has_table_privilege('rr_admin', 'rr.currency', 'INSERT'), 'rr_admin maintains currencies');
 SELECT ok(NOT has_function_privilege('rr_admin', 'rr.create_roles()', 'EXECUTE'),
           'only superusers run rr.create_roles()');
+
+-- SECURITY DEFINER entry points: the lifecycle for the application, nothing for the analyst
+SELECT ok(has_function_privilege('rr_app', 'rr.create_contract(text,text,date,jsonb,text)', 'EXECUTE'),
+          'rr_app may create contracts');
+SELECT is_empty($$
+    SELECT p.oid::regprocedure::text FROM pg_proc p
+     WHERE p.pronamespace = 'rr'::regnamespace AND p.prosecdef
+       AND has_function_privilege('rr_analyst', p.oid, 'EXECUTE')
+$$, 'rr_analyst may execute no SECURITY DEFINER function');
+SELECT is_empty($$
+    SELECT r, t FROM unnest(ARRAY['rr_admin', 'rr_billing', 'rr_app', 'rr_analyst']) r,
+                     unnest(ARRAY['rr.contract', 'rr.contract_line', 'rr.contract_event']) t
+     WHERE has_table_privilege(r, t, 'INSERT, UPDATE, DELETE, TRUNCATE')
+$$, 'no role writes contracts, lines or events directly: only the lifecycle functions do');
+SELECT is_empty($$
+    SELECT t FROM unnest(ARRAY['rr.item', 'rr.item_price', 'rr.contract_item', 'rr.contract_template',
+                               'rr.template_line', 'rr.account', 'rr.tax_code', 'rr.deferral_code',
+                               'rr.tenant', 'rr.tenant_member']) t
+     WHERE has_table_privilege('rr_app', t, 'INSERT, UPDATE, DELETE')
+$$, 'rr_app cannot change the catalog or the tenants');
+SELECT is_empty($$
+    SELECT c.oid::regclass::text FROM pg_class c
+     WHERE c.relnamespace = 'rr'::regnamespace AND c.relkind IN ('r', 'p', 'v')
+       AND (NOT has_table_privilege('rr_analyst', c.oid, 'SELECT')
+            OR has_table_privilege('rr_analyst', c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE'))
+$$, 'rr_analyst reads every table and view and writes none');
+SELECT is_empty($$
+    SELECT p.oid::regprocedure::text FROM pg_proc p
+     WHERE p.pronamespace = 'rr'::regnamespace AND p.prosecdef
+       AND NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false)
+$$, 'every SECURITY DEFINER function pins its search_path');
 
 -- a role that was granted nothing cannot use the schema at all
 CREATE ROLE rr_test_outsider NOLOGIN;
