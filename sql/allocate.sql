@@ -27,6 +27,13 @@ SELECT sum(x) AS total, min(x), max(x), count(*)
 SELECT sum(x) AS total, min(x), max(x), count(*)
   FROM unnest(rr.allocate(1.00, array_fill(1::numeric, ARRAY[1000]))) AS x;
 SELECT rr.allocate(92233720368547758.07, '{1,1}');
+-- More than 64 parts (the sorted path): ties still go to the lower index.
+SELECT count(*) FILTER (WHERE x = 0.01) AS cents, max(o) FILTER (WHERE x = 0.01) AS last_cent
+  FROM unnest(rr.allocate(0.65, array_fill(1::numeric, ARRAY[100]))) WITH ORDINALITY AS u(x, o);
+SELECT string_agg(o::text, ',' ORDER BY o) AS parts_with_an_extra_cent
+  FROM unnest(rr.allocate(1.00, (SELECT array_agg((i % 3 + 1)::numeric) FROM generate_series(1, 70) i)))
+       WITH ORDINALITY AS u(x, o)
+ WHERE x > floor(100 * (o % 3 + 1) / 140.0) / 100;
 -- Joining the parts back to their lines.
 SELECT line, weight, part
   FROM unnest('{120,80,0,50}'::numeric[], rr.allocate(-25.00, '{120,80,0,50}'))

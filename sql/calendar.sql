@@ -112,3 +112,7 @@ SELECT rr.prorate_amount(100, '[2024-01-01,2024-01-15)', '[2024-01-01,2024-02-01
 SELECT rr.prorate_amount('NaN', '[2024-01-01,2024-01-15)', '[2024-01-01,2024-02-01)');
 SELECT rr.prorate_amount('Infinity', '[2024-01-01,2024-01-15)', '[2024-01-01,2024-02-01)');
 SELECT rr.prorate_amount(100, '[2024-01-01,2024-01-15)', '[2024-01-01,2024-02-01)', 'daily');
+-- A huge request can be cancelled while it is being generated.
+SET statement_timeout = '200ms';
+SELECT count(*) FROM rr.billing_periods('2000-01-01', '60000-01-01', '1 day');
+RESET statement_timeout;

@@ -102,6 +102,10 @@ SELECT status, closed_date FROM rr.contract WHERE contract_id = :c4;
 SELECT action, before->'contract'->>'status' AS before, after->'contract'->>'status' AS after
   FROM rr.contract_event WHERE contract_id = :c4 ORDER BY event_id;
 
+-- the outbox: one row per activation, termination, expiry and completion
+SELECT topic, count(*) FROM rr.outbox GROUP BY topic ORDER BY topic;
+UPDATE rr.outbox SET topic = 'x';
+
 -- Bad input: every refusal a user can trigger, and nothing is left half written.
 \set VERBOSITY default
 SELECT count(*) AS contracts_before FROM rr.contract \gset

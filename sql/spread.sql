@@ -88,3 +88,5 @@ SELECT * FROM rr.spread_periods(100, '[2024-01-10,2024-03-20)', ARRAY['[2024-01-
 SELECT * FROM rr.spread_periods(100, '[2024-01-10,2024-03-20)', ARRAY['[2024-01-01,)']::daterange[]);
 SELECT * FROM rr.spread_periods(100, 'empty', ARRAY['[2024-01-01,2024-04-01)']::daterange[]);
 SELECT * FROM rr.spread_periods(100, '[2024-01-10,2024-03-20)', ARRAY['[2024-01-01,2024-04-01)']::daterange[], 'monthly');
+-- periods that end before the service starts: the first uncovered date is the service start
+SELECT * FROM rr.spread_periods(100, '[2024-01-10,2024-03-20)', ARRAY['[2023-01-01,2023-02-01)']::daterange[]);

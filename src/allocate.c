@@ -137,8 +137,8 @@ distribute_leftover(int128 *rem, int n, int64 leftover, int64 *parts)
 	/*
 	 * A remainder that already got a unit is marked -1,
 	 * below every real remainder; scanning in index order with a strict comparison
-	 * gives ties to the lower index.  leftover <= n, and n is the number of periods or
-	 * obligations, so the quadratic worst case stays small; large arrays are sorted.
+	 * gives ties to the lower index.  Up to 64 parts (periods, obligations) the
+	 * repeated scan is cheapest; larger arrays are sorted once.
 	 */
 	if (leftover > 0 && n <= 64)
 	{
@@ -248,6 +248,12 @@ read_scaled_array(ArrayType *arr, const char *what, bool allow_negative,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%ss array is empty", what),
 				 errhint("Pass at least one %s.", what)));
+	/* the remainders are int128: keep every work array within palloc's limit */
+	if ((Size) n > MaxAllocSize / sizeof(int128))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%ss array has %d elements, more than the %d allowed", what, n,
+						(int) (MaxAllocSize / sizeof(int128)))));
 
 	for (i = 0; i < n; i++)
 	{
@@ -286,9 +292,9 @@ read_scaled_array(ArrayType *arr, const char *what, bool allow_negative,
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					 errmsg("%s %d (%s) has too many digits", what, i + 1, numeric_text(elems[i])),
-					 errdetail("Written without a decimal point at %d decimal places (the most any %s has), each %s must fit in 18 digits.",
-							   scale, what, what),
-					 errhint("Round the %ss to fewer decimal places.", what)));
+					 errdetail("Scaled to %d decimals (the most any element has), every element must stay below 9223372036854775807.",
+							   scale),
+					 errhint("Round the elements to fewer decimals, or scale them all down by the same factor.")));
 	}
 	*scale_out = scale;
 	*n_out = n;
@@ -379,8 +385,6 @@ rr_round_preserving_sum(PG_FUNCTION_ARGS)
 	if (scale <= minor_units)
 	{
 		/* already whole minor units: nothing to round */
-		for (i = 0; i < scale; i++)
-			f *= 10;
 		for (i = 0; i < n; i++)
 		{
 			int64		p = 1;
@@ -391,7 +395,9 @@ rr_round_preserving_sum(PG_FUNCTION_ARGS)
 			if (pg_mul_s64_overflow(a[i], p, &parts[i]))
 				ereport(ERROR,
 						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-						 errmsg("amount %d is out of range", i + 1)));
+						 errmsg("amount %d is out of range", i + 1),
+						 errdetail("With minor_units = %d an amount may hold at most 9223372036854775807 minor units.",
+								   minor_units)));
 		}
 		PG_RETURN_ARRAYTYPE_P(units_array(parts, n, minor_units));
 	}

@@ -13,10 +13,10 @@
 #include "datatype/timestamp.h"
 #include "funcapi.h"
 #include "miscadmin.h"
-#include "utils/tuplestore.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/numeric.h"
+#include "utils/tuplestore.h"
 
 PG_MODULE_MAGIC;
 
@@ -344,6 +344,7 @@ rr_billing_periods(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(store, desc, &value, &isnull);
 		pfree(DatumGetPointer(value));
 		lo = hi;
+		CHECK_FOR_INTERRUPTS();
 	}
 	return (Datum) 0;
 }
@@ -358,7 +359,7 @@ rr_period_containing(PG_FUNCTION_ARGS)
 	RRCalendar	cal;
 	int64		k;
 
-	rr_check_finite(d, "period");
+	rr_check_finite(d, "the");
 	rr_calendar_init(&cal, PG_GETARG_DATEADT(2), PG_GETARG_INTERVAL_P(1));
 	k = rr_period_index(&cal, d);
 	PG_RETURN_DATUM(rr_make_daterange(rr_daterange_typcache(fcinfo),
@@ -492,10 +493,14 @@ rr_round_div(Datum x, int64 d, int minor_units)
 
 		q = DirectFunctionCall2(numeric_add, q, sign);
 	}
-	/* q has scale 0; dividing by 10^minor_units is exact, and the final round sets the scale */
-	return DirectFunctionCall2(numeric_round,
-							   DirectFunctionCall2(numeric_div, q, scale),
-							   Int32GetDatum(minor_units));
+
+	/*
+	 * q is a whole number of minor units; multiplying by 10^-minor_units (a
+	 * numeric with exactly that scale) is exact and gives exactly minor_units
+	 * decimals.  (Dividing would round to numeric_div's own result scale.)
+	 */
+	return DirectFunctionCall2(numeric_mul, q,
+							   NumericGetDatum(int64_div_fast_to_numeric(1, minor_units)));
 }
 
 PG_FUNCTION_INFO_V1(rr_prorate_amount);

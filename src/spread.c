@@ -13,6 +13,7 @@
 
 #include "catalog/pg_type.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 
@@ -127,6 +128,7 @@ emit_spread(FunctionCallInfo fcinfo, TypeCacheEntry *typcache, int64 total_units
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		pfree(DatumGetPointer(values[0]));
 		pfree(DatumGetPointer(values[1]));
+		CHECK_FOR_INTERRUPTS();
 	}
 	pfree(w);
 	pfree(parts);
@@ -287,7 +289,7 @@ rr_spread_periods(PG_FUNCTION_ARGS)
 	if (prev_hi < hi)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("periods do not cover the service from %s", rr_date_text(prev_hi)),
+				 errmsg("periods do not cover the service from %s", rr_date_text(Max(prev_hi, lo))),
 				 errdetail("The last period ends on %s but the service ends on %s.",
 						   rr_date_text(prev_hi),
 						   rr_date_text(hi)),

@@ -30,22 +30,28 @@ END;
 COMMENT ON FUNCTION rr.contract_snapshot(text, bigint) IS 'internal: a contract with all its line versions as jsonb, as stored in rr.contract_event';
 REVOKE ALL ON FUNCTION rr.contract_snapshot(text, bigint) FROM PUBLIC;
 
--- Append an event; who = the session user and the role it acts as (SET ROLE), which a
--- SECURITY DEFINER function cannot change.
+-- Append an event and publish it; who = the session user and the role it acts as (SET
+-- ROLE), which a SECURITY DEFINER function cannot change.
 CREATE FUNCTION rr.log_contract_event(tenant_id text, contract_id bigint, action text,
                                       effective_date date, reason text, before jsonb)
 RETURNS bigint
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
+AS $$
+DECLARE
+    id bigint;
+BEGIN
     INSERT INTO rr.contract_event (tenant_id, contract_id, action, acting_role, effective_date, reason, before, after)
     VALUES (log_contract_event.tenant_id, log_contract_event.contract_id, log_contract_event.action,
             CASE current_setting('role') WHEN 'none' THEN session_user ELSE current_setting('role')::name END,
             log_contract_event.effective_date, log_contract_event.reason, log_contract_event.before,
             rr.contract_snapshot(log_contract_event.tenant_id, log_contract_event.contract_id))
-    RETURNING event_id;
-END;
-COMMENT ON FUNCTION rr.log_contract_event(text, bigint, text, date, text, jsonb) IS 'internal: appends a contract event with the contract''s state after the action';
+    RETURNING event_id INTO id;
+    PERFORM rr.publish_contract_events(log_contract_event.tenant_id, ARRAY[id]);
+    RETURN id;
+END
+$$;
+COMMENT ON FUNCTION rr.log_contract_event(text, bigint, text, date, text, jsonb) IS 'internal: appends a contract event with the contract''s state after the action, and publishes it to the outbox';
 REVOKE ALL ON FUNCTION rr.log_contract_event(text, bigint, text, date, text, jsonb) FROM PUBLIC;
 
 -- Find and lock a contract of the tenant and check that the action is allowed from its status.
@@ -440,8 +446,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     t text := rr.current_tenant();
+    events bigint[];
 BEGIN
-    RETURN QUERY
     WITH due AS (
         SELECT k.contract_id, rr.contract_snapshot(k.tenant_id, k.contract_id) AS before
           FROM rr.contract k
@@ -460,8 +466,13 @@ BEGIN
                jsonb_set(due.before, '{contract}', (due.before->'contract')
                          || jsonb_build_object('status', 'expired', 'closed_date', u.end_date))
           FROM upd u JOIN due USING (contract_id)
+        RETURNING event_id
     )
-    SELECT u.contract_id, u.end_date FROM upd u ORDER BY 1;
+    SELECT array_agg(event_id) INTO events FROM ev;
+    PERFORM rr.publish_contract_events(t, events);
+    RETURN QUERY
+    SELECT e.contract_id, e.effective_date FROM rr.contract_event e
+     WHERE e.tenant_id = t AND e.event_id = ANY (events) ORDER BY 1;
 END
 $$;
 COMMENT ON FUNCTION rr.expire_contracts(date) IS 'batch: expires every active contract of the current tenant whose term plus grace period ended by as_of; returns them';

@@ -104,19 +104,20 @@ SELECT is_empty($$
      LIMIT 5
 $$, 'the first period begins in the anchor period that contains start');
 
--- Proration: 12,000 cases, amounts with 0, 2 and 3 decimals, both methods, checked
--- against numeric arithmetic on independently counted days (day counts are small, so
--- numeric division at 20 significant digits followed by round() is exact here).
+-- Proration: 12,000 cases, amounts up to 10^18 with 0, 2, 3 and 9 decimals, both methods,
+-- checked against numeric arithmetic on independently counted days.  The oracle divides
+-- at 60 decimals: a quotient of integers with a divisor below 10^7 is either exactly on a
+-- rounding tie or at least 10^-(mu+7) away from one, so one final round() is exact.
 CREATE TEMP TABLE pr_case ON COMMIT DROP AS
 SELECT i, w_lo, w_lo + w_len AS w_hi, w_lo + p_off AS p_lo, w_lo + p_off + p_len AS p_hi,
-       method, mu, round((random() * 2000000 - 1000000)::numeric, mu) AS amount
+       method, mu, round(((random() * 2 - 1) * power(10, floor(random() * 19)))::numeric, mu) AS amount
   FROM (SELECT i,
                date '2023-01-01' + floor(random() * 900)::int AS w_lo,
                1 + floor(random() * 400)::int AS w_len,
                floor(random() * 500)::int - 60 AS p_off,
                floor(random() * 400)::int AS p_len,
                (ARRAY['actual', '30/360'])[1 + floor(random() * 2)::int] AS method,
-               (ARRAY[0, 2, 3])[1 + floor(random() * 3)::int] AS mu
+               (ARRAY[0, 2, 3, 9])[1 + floor(random() * 4)::int] AS mu
           FROM generate_series(1, 12000) AS i) g;
 
 CREATE FUNCTION pg_temp.d360(d date) RETURNS int LANGUAGE sql IMMUTABLE AS $$
@@ -138,16 +139,16 @@ SELECT is_empty($$
     )
     SELECT i, amount, p_lo, p_hi, w_lo, w_hi, method, mu,
            rr.prorate_amount(amount, daterange(p_lo, p_hi), daterange(w_lo, w_hi), method, mu) AS got,
-           round(amount * n / d, mu) AS want
+           round((amount * n)::numeric(1000, 60) / d, mu) AS want
       FROM n
      WHERE d > 0
        AND (rr.prorate_amount(amount, daterange(p_lo, p_hi), daterange(w_lo, w_hi), method, mu)
-                IS DISTINCT FROM round(amount * n / d, mu)
+                IS DISTINCT FROM round((amount * n)::numeric(1000, 60) / d, mu)
             OR rr.prorate(daterange(p_lo, p_hi), daterange(w_lo, w_hi), method) NOT BETWEEN 0 AND 1
             OR rr.prorate(daterange(p_lo, p_hi), daterange(w_lo, w_hi), method)
                 <> trim_scale(n::numeric / d))
      LIMIT 5
-$$, 'prorate_amount = round(amount × n / d) and prorate = n / d in [0, 1] for 12,000 cases');
+$$, 'prorate_amount = round(amount × n / d) exactly and prorate = n / d in [0, 1] for 12,000 cases');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -16,7 +16,8 @@ SELECT i, mu,
   FROM (SELECT i, (ARRAY[0, 2, 2, 3])[1 + floor(random() * 4)::int] AS mu,
                (SELECT array_agg(CASE WHEN random() < 0.15 THEN 0
                                       ELSE round((random() * 1000)::numeric, floor(random() * 4)::int) END)
-                  FROM generate_series(1, 1 + floor(random() * 20)::int + i * 0) AS j) AS w
+                  FROM generate_series(1, CASE WHEN random() < 0.1 THEN 65 + floor(random() * 100)::int
+                                               ELSE 1 + floor(random() * 20)::int END + i * 0) AS j) AS w
           FROM generate_series(1, 10000) AS i) g;
 -- every case needs a positive weight
 UPDATE al_case SET w[1] = 1 WHERE (SELECT max(x) FROM unnest(w) x) = 0;
