@@ -21,7 +21,7 @@ INSERT INTO rr.item (tenant_id, code, name, unit, revenue_account, deferred_acco
     ('default', 'API-CALL', 'API call', 'call', '4300', '2100', '1100', 'USAGE');
 INSERT INTO rr.item_price (tenant_id, item, currency, price) VALUES
     ('default', 'LIC-PRO', 'USD', 12000.00), ('default', 'MAINT-PRO', 'USD', 2400.00),
-    ('default', 'SEAT', 'USD', 49.00), ('default', 'ONBOARD', 'USD', 500.00),
+    ('default', 'SEAT', 'USD', 49.00), ('default', 'ONBOARD', 'USD', 20.00),
     ('default', 'SUPPORT-HR', 'USD', 150.00), ('default', 'API-CALL', 'USD', 0.002);
 
 INSERT INTO rr.contract_item (tenant_id, code, name, currency, setup_item, setup_pricing, setup_percent,

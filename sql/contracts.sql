@@ -3,7 +3,7 @@
 SELECT count(*) AS roles FROM rr.create_roles();
 SELECT rr.create_tenant('shop', 'Example Shop', 'USD');
 SET rr.tenant = 'shop';
-SELECT count(*) AS accounts FROM rr.account;
+SELECT count(*) AS accounts FROM rr.account WHERE tenant_id = 'shop';
 
 INSERT INTO rr.item (tenant_id, code, name, revenue_account, deferred_account, receivable_account) VALUES
     ('shop', 'SEAT', 'Seat', '4000', '2100', '1100'),
@@ -103,7 +103,7 @@ SELECT action, before->'contract'->>'status' AS before, after->'contract'->>'sta
   FROM rr.contract_event WHERE contract_id = :c4 ORDER BY event_id;
 
 -- the outbox: one row per activation, termination, expiry and completion
-SELECT topic, count(*) FROM rr.outbox GROUP BY topic ORDER BY topic;
+SELECT topic, count(*) FROM rr.outbox WHERE tenant_id = 'shop' GROUP BY topic ORDER BY topic;
 UPDATE rr.outbox SET topic = 'x';
 
 -- Bad input: every refusal a user can trigger, and nothing is left half written.

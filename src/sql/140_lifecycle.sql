@@ -503,6 +503,19 @@ BEGIN
     -- the line's version in effect on the date, or a new line number
     SELECT * INTO cur FROM rr.contract_lines_as_of(c.contract_id, effective_from) l
      WHERE l.contract_item = change_contract_line.contract_item AND NOT l.is_removed;
+    -- a change inside periods already billed needs credit-and-rebill proration, which
+    -- contract modifications bring; until then such a change is refused
+    IF cur.line_no IS NOT NULL AND effective_from < (
+           SELECT max(upper(ch.service_period)) FROM rr.charge ch
+            WHERE ch.tenant_id = c.tenant_id AND ch.contract_id = c.contract_id
+              AND ch.line_no = cur.line_no AND ch.kind = 'recurring') THEN
+        RAISE EXCEPTION 'line % of contract % is billed through %', cur.line_no, c.contract_id,
+                        (SELECT max(upper(ch.service_period)) - 1 FROM rr.charge ch
+                          WHERE ch.tenant_id = c.tenant_id AND ch.contract_id = c.contract_id
+                            AND ch.line_no = cur.line_no AND ch.kind = 'recurring')
+            USING ERRCODE = '55000',
+                  HINT = 'Change the line from the first unbilled day on, or undo the last billing first.';
+    END IF;
     n := coalesce(cur.line_no, (SELECT max(l.line_no) + 1 FROM rr.contract_line l
                                  WHERE l.tenant_id = c.tenant_id AND l.contract_id = c.contract_id));
     IF remove AND cur.line_no IS NULL THEN

@@ -27,7 +27,8 @@ DECLARE
     app_entry_points text[] := ARRAY['create_contract', 'setup_contract', 'activate_contract',
                                      'setup_and_activate_contract', 'terminate_contract',
                                      'complete_contract', 'expire_contract', 'expire_contracts',
-                                     'change_contract_line'];
+                                     'change_contract_line', 'preview_billing', 'bill_contract'];
+    billing_entry_points text[] := ARRAY['run_billing', 'post_invoices', 'undo_last_billing'];
     admin_tables text[] := ARRAY['currency', 'tenant', 'tenant_member', 'account', 'tax_code',
                                  'deferral_code', 'item', 'item_price', 'contract_item',
                                  'contract_template', 'template_line', 'customer'];
@@ -50,6 +51,8 @@ BEGIN
             EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO rr_admin', f);
             IF (SELECT p.proname::text FROM pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) f) = ANY (app_entry_points) THEN
                 EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO rr_app, rr_billing', f);
+            ELSIF (SELECT p.proname::text FROM pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) f) = ANY (billing_entry_points) THEN
+                EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO rr_billing', f);
             END IF;
         ELSE
             EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO rr_admin, rr_billing, rr_app, rr_analyst', f);
@@ -71,6 +74,9 @@ BEGIN
     REVOKE ALL ON FUNCTION rr.create_roles() FROM rr_admin, rr_billing, rr_app, rr_analyst;
     REVOKE ALL ON FUNCTION rr.currency_guard() FROM rr_admin, rr_billing, rr_app, rr_analyst;
     REVOKE ALL ON FUNCTION rr.refuse_change() FROM rr_admin, rr_billing, rr_app, rr_analyst;
+    REVOKE ALL ON FUNCTION rr.check_fiscal_periods() FROM rr_admin, rr_billing, rr_app, rr_analyst;
+    REVOKE ALL ON FUNCTION rr.check_journal_balance() FROM rr_admin, rr_billing, rr_app, rr_analyst;
+    REVOKE ALL ON FUNCTION rr.freeze_posted_invoice() FROM rr_admin, rr_billing, rr_app, rr_analyst;
 END
 $$;
 

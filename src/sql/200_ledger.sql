@@ -1,0 +1,188 @@
+-- Accounting periods and the journal (DESIGN §4 "Accounting periods and journal").
+--
+-- A tenant's fiscal calendar is a set of periods that tile time (calendar months unless
+-- the tenant defines its own, such as 4-4-5 or 13 periods); each is open or closed.
+-- Every posting writes a double-entry journal entry dated in the period of its date, or
+-- in the first open period after it when that one is closed.  An entry's lines are
+-- written in one statement, and a statement-level trigger over the transition table
+-- refuses any entry whose debits and credits differ.  Journal lines are immutable.
+
+CREATE TABLE rr.fiscal_period (
+    tenant_id    text NOT NULL,
+    period_start date NOT NULL,
+    period_end   date NOT NULL,
+    status       text NOT NULL DEFAULT 'open',
+    CONSTRAINT fiscal_period_pkey PRIMARY KEY (tenant_id, period_start),
+    CONSTRAINT fiscal_period_tenant_fkey FOREIGN KEY (tenant_id) REFERENCES rr.tenant (tenant_id),
+    CONSTRAINT fiscal_period_end_key UNIQUE (tenant_id, period_end),
+    CONSTRAINT fiscal_period_dates_check CHECK (period_end > period_start),
+    CONSTRAINT fiscal_period_status_check CHECK (status IN ('open', 'closed'))
+);
+COMMENT ON TABLE rr.fiscal_period IS 'fiscal calendar per tenant: periods [period_start, period_end) that tile time, open or closed; calendar months are created on demand, custom calendars are inserted by an administrator';
+
+-- Periods must not overlap (checked for the whole statement, so a calendar can be loaded
+-- in one INSERT).
+CREATE FUNCTION rr.check_fiscal_periods()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    bad record;
+BEGIN
+    SELECT a.tenant_id, a.period_start, a.period_end, b.period_start AS other_start, b.period_end AS other_end
+      INTO bad
+      FROM rr.fiscal_period a
+      JOIN rr.fiscal_period b ON b.tenant_id = a.tenant_id AND b.period_start > a.period_start
+                             AND b.period_start < a.period_end
+     WHERE a.tenant_id IN (SELECT DISTINCT n.tenant_id FROM new_periods n)
+     ORDER BY a.period_start
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'fiscal periods overlap at %', bad.other_start
+            USING ERRCODE = '23P01',
+                  DETAIL = format('Period [%s,%s) overlaps period [%s,%s) of tenant "%s".',
+                                  bad.period_start, bad.period_end, bad.other_start, bad.other_end, bad.tenant_id),
+                  HINT = 'Fiscal periods must tile time: each starts where the previous one ends.';
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION rr.check_fiscal_periods() IS 'trigger function: refuses fiscal periods that overlap';
+
+CREATE TRIGGER fiscal_period_no_overlap_insert
+    AFTER INSERT ON rr.fiscal_period REFERENCING NEW TABLE AS new_periods
+    FOR EACH STATEMENT EXECUTE FUNCTION rr.check_fiscal_periods();
+CREATE TRIGGER fiscal_period_no_overlap_update
+    AFTER UPDATE ON rr.fiscal_period REFERENCING NEW TABLE AS new_periods
+    FOR EACH STATEMENT EXECUTE FUNCTION rr.check_fiscal_periods();
+
+-- Calendar months from the tenant's last period (or from the month of `from_date`) up to
+-- the month that contains through_date.
+CREATE FUNCTION rr.ensure_fiscal_periods(tenant_id text, from_date date, through_date date)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    last_end date;
+    n integer;
+BEGIN
+    SELECT max(p.period_end) INTO last_end FROM rr.fiscal_period p WHERE p.tenant_id = ensure_fiscal_periods.tenant_id;
+    IF last_end IS NOT NULL AND last_end > through_date THEN
+        RETURN 0;
+    END IF;
+    INSERT INTO rr.fiscal_period (tenant_id, period_start, period_end)
+    SELECT ensure_fiscal_periods.tenant_id, lower(m), upper(m)
+      FROM rr.billing_periods(coalesce(last_end, date_trunc('month', least(from_date, through_date))::date),
+                              (date_trunc('month', through_date) + interval '1 month')::date,
+                              '1 month', '2000-01-01') AS m
+    ON CONFLICT DO NOTHING;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION rr.ensure_fiscal_periods(text, date, date) IS 'internal: extends a tenant''s fiscal calendar with calendar months through the month of through_date';
+
+-- The first day of the open period a posting dated d goes into.
+CREATE FUNCTION rr.posting_period(tenant_id text, d date)
+RETURNS date
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    p date;
+BEGIN
+    PERFORM rr.ensure_fiscal_periods(tenant_id, d, d);
+    SELECT f.period_start INTO p
+      FROM rr.fiscal_period f
+     WHERE f.tenant_id = posting_period.tenant_id AND f.period_end > d AND f.status = 'open'
+     ORDER BY f.period_start
+     LIMIT 1;
+    IF p IS NULL THEN
+        -- every period from d on is closed: open the month after the last one
+        PERFORM rr.ensure_fiscal_periods(tenant_id, d,
+                    (SELECT max(f.period_end) FROM rr.fiscal_period f WHERE f.tenant_id = posting_period.tenant_id));
+        SELECT f.period_start INTO p
+          FROM rr.fiscal_period f
+         WHERE f.tenant_id = posting_period.tenant_id AND f.period_end > d AND f.status = 'open'
+         ORDER BY f.period_start LIMIT 1;
+    END IF;
+    RETURN p;
+END
+$$;
+COMMENT ON FUNCTION rr.posting_period(text, date) IS 'the start of the fiscal period a posting dated d goes into: the period containing d if it is open, else the first open period after it (calendar months are added as needed)';
+
+CREATE TABLE rr.journal_entry (
+    tenant_id    text NOT NULL,
+    entry_id     bigint GENERATED BY DEFAULT AS IDENTITY,
+    entry_date   date NOT NULL,
+    period_start date NOT NULL,
+    source       text NOT NULL,
+    source_id    bigint NOT NULL,
+    memo         text,
+    created_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CONSTRAINT journal_entry_pkey PRIMARY KEY (tenant_id, entry_id),
+    CONSTRAINT journal_entry_period_fkey FOREIGN KEY (tenant_id, period_start) REFERENCES rr.fiscal_period (tenant_id, period_start),
+    CONSTRAINT journal_entry_source_check CHECK (source IN ('invoice', 'credit_note', 'payment', 'recognition', 'manual'))
+);
+COMMENT ON TABLE rr.journal_entry IS 'journal entries: the date of the business event, the fiscal period it was posted into, and the document that caused it';
+
+CREATE TABLE rr.journal_line (
+    tenant_id  text NOT NULL,
+    entry_id   bigint NOT NULL,
+    line_no    integer NOT NULL,
+    account    text NOT NULL,
+    debit      numeric NOT NULL DEFAULT 0,
+    credit     numeric NOT NULL DEFAULT 0,
+    currency   char(3) NOT NULL,
+    contract_id bigint,
+    CONSTRAINT journal_line_pkey PRIMARY KEY (tenant_id, entry_id, line_no),
+    CONSTRAINT journal_line_entry_fkey FOREIGN KEY (tenant_id, entry_id) REFERENCES rr.journal_entry (tenant_id, entry_id),
+    CONSTRAINT journal_line_account_fkey FOREIGN KEY (tenant_id, account) REFERENCES rr.account (tenant_id, code),
+    CONSTRAINT journal_line_currency_fkey FOREIGN KEY (currency) REFERENCES rr.currency (code),
+    CONSTRAINT journal_line_amount_check CHECK (debit >= 0 AND credit >= 0 AND (debit = 0 OR credit = 0))
+);
+COMMENT ON TABLE rr.journal_line IS 'journal lines (immutable): one debit or one credit on an account, in the document currency';
+
+-- Balance check over the transition table: every entry touched by the statement must
+-- balance per currency, counting its lines written earlier too.
+CREATE FUNCTION rr.check_journal_balance()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    bad record;
+BEGIN
+    SELECT l.tenant_id, l.entry_id, l.currency, sum(l.debit) AS debit, sum(l.credit) AS credit
+      INTO bad
+      FROM rr.journal_line l
+     WHERE (l.tenant_id, l.entry_id) IN (SELECT DISTINCT n.tenant_id, n.entry_id FROM new_lines n)
+     GROUP BY l.tenant_id, l.entry_id, l.currency
+    HAVING sum(l.debit) <> sum(l.credit)
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'journal entry % is unbalanced', bad.entry_id
+            USING ERRCODE = '23514',
+                  DETAIL = format('Debits %s and credits %s in %s differ by %s.', bad.debit, bad.credit,
+                                  bad.currency, bad.debit - bad.credit),
+                  HINT = 'Write all lines of an entry in one statement, with equal debits and credits.';
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION rr.check_journal_balance() IS 'trigger function: refuses a statement that leaves a journal entry with unequal debits and credits';
+
+CREATE TRIGGER journal_line_balanced
+    AFTER INSERT ON rr.journal_line REFERENCING NEW TABLE AS new_lines
+    FOR EACH STATEMENT EXECUTE FUNCTION rr.check_journal_balance();
+CREATE TRIGGER journal_line_immutable
+    BEFORE UPDATE OR DELETE ON rr.journal_line
+    FOR EACH ROW EXECUTE FUNCTION rr.refuse_change();
+CREATE TRIGGER journal_line_no_truncate
+    BEFORE TRUNCATE ON rr.journal_line
+    FOR EACH STATEMENT EXECUTE FUNCTION rr.refuse_change();
+CREATE TRIGGER journal_entry_immutable
+    BEFORE UPDATE OR DELETE ON rr.journal_entry
+    FOR EACH ROW EXECUTE FUNCTION rr.refuse_change();
