@@ -7,8 +7,8 @@ bsql -c "DROP TABLE IF EXISTS pricing_q;
          CREATE TABLE pricing_q AS
          SELECT CASE WHEN i % 2 = 0 THEN ((i::bigint * 7919) % 3001)::numeric
                      ELSE round(((i::bigint * 7919) % 300001) / 100.0, 2) END AS q
-           FROM generate_series(1, $n) AS i;
-         VACUUM ANALYZE pricing_q;"
+           FROM generate_series(1, $n) AS i;"
+bsql -c "VACUUM ANALYZE pricing_q"
 P="'graduated(100: 1.00, 1000: 0.80 + 10.00, *: 0.50)'::rr.pricing"
 echo " $n quantities, graduated(100: 1.00, 1000: 0.80 + 10.00, *: 0.50)"
 measure scan "scan only: sum(q)" "SELECT sum(q) FROM pricing_q"

@@ -25,6 +25,7 @@
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/memutils.h"
 #include "utils/numeric.h"
 
 /*
@@ -563,7 +564,8 @@ typedef struct RateVal
 /* The decoded model cached in fn_extra, keyed by the bytes of the argument. */
 typedef struct RateModel
 {
-	MemoryContext mcxt;
+	MemoryContext mcxt;			/* fn_mcxt: the cache itself */
+	MemoryContext numcxt;		/* numeric values of the current model */
 	char	   *key;
 	Size		keylen;
 	Size		keycap;
@@ -622,9 +624,13 @@ rate_model(FunctionCallInfo fcinfo, Pricing *p)
 	{
 		m = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(RateModel));
 		m->mcxt = fcinfo->flinfo->fn_mcxt;
+		m->numcxt = AllocSetContextCreate(m->mcxt, "rr.pricing rating cache",
+										  ALLOCSET_SMALL_SIZES);
 		fcinfo->flinfo->fn_extra = m;
 	}
 	m->keylen = 0;				/* invalid until fully decoded */
+	/* a new model: forget the numerics of the previous one, so memory stays flat */
+	MemoryContextReset(m->numcxt);
 	if (m->keycap < len)
 	{
 		if (m->key)
@@ -672,13 +678,13 @@ rate_model(FunctionCallInfo fcinfo, Pricing *p)
 	return m;
 }
 
-/* The numeric value of a model value (built once, in the cache's context). */
+/* The numeric value of a model value (built once per model, in the cache). */
 static Datum
 val_num(RateModel *m, RateVal *v)
 {
 	if (v->num == (Datum) 0)
 	{
-		MemoryContext old = MemoryContextSwitchTo(m->mcxt);
+		MemoryContext old = MemoryContextSwitchTo(m->numcxt);
 
 		v->num = DirectFunctionCall3(numeric_in, CStringGetDatum(v->text),
 									 ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
@@ -756,6 +762,7 @@ read_quantity(struct varlena *v, Qty *q)
 	int			ndigits;
 	const char *digits;
 	int128		acc = 0;
+	int64		mant;
 	int			e;
 	int			i;
 
@@ -807,21 +814,22 @@ read_quantity(struct varlena *v, Qty *q)
 	e = 4 * (weight - ndigits + 1) + q->dscale;
 	if (ndigits == 0)
 		e = 0;
+	/* digit groups past dscale hold zeros only, so e >= -3 for a well-formed value */
+	if (acc > PG_INT64_MAX || e > 18 || e < -18)
+		return;
+	mant = (int64) acc;			/* 64-bit from here: no 128-bit division */
 	if (e >= 0)
 	{
-		if (e > 38 || acc > I128_MAX / pow10_128[e])
+		if (pg_mul_s64_overflow(mant, (int64) pow10_128[e], &mant))
 			return;
-		acc *= pow10_128[e];
 	}
 	else
 	{
-		if (-e > 38 || acc % pow10_128[-e] != 0)
+		if (mant % (int64) pow10_128[-e] != 0)
 			return;
-		acc /= pow10_128[-e];
+		mant /= (int64) pow10_128[-e];
 	}
-	if (acc > PG_INT64_MAX)
-		return;
-	q->mant = (int64) acc;		/* quantities are never negative here */
+	q->mant = mant;				/* quantities are never negative here */
 	q->fits = true;
 }
 
@@ -876,7 +884,10 @@ result_scale(const RateModel *m, int sq)
 static inline bool
 scale_up(int128 x, int k, int128 *r)
 {
-	if (k < 0 || k > 38 || x > I128_MAX / pow10_128[k])
+	if (k < 0 || k > 38)
+		return false;
+	/* 10^19 × (2^63 - 1) < 2^127: the common case needs no 128-bit division */
+	if (!(x <= PG_INT64_MAX && k <= 19) && x > I128_MAX / pow10_128[k])
 		return false;
 	*r = x * pow10_128[k];
 	return true;
@@ -954,7 +965,10 @@ rate_fast(const RateModel *m, const Qty *q, int S, int128 *res)
 				/* packs = ceil(Q / (size × 10^sq)) */
 				if (!scale_up(m->b.mant, q->dscale, &D))
 					return false;
-				packs = Q / D + (Q % D != 0);
+				if (D > PG_INT64_MAX)
+					packs = Q / D + (Q % D != 0);
+				else			/* Q fits in int64 (q->fits): 64-bit division */
+					packs = (int64) Q / (int64) D + ((int64) Q % (int64) D != 0);
 				return mul_small(packs, m->a.mant, res);
 			}
 		case PRICING_GRADUATED:
