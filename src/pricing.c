@@ -23,6 +23,7 @@
 #include "funcapi.h"
 #include "libpq/pqformat.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
@@ -583,6 +584,7 @@ typedef struct RateModel
 	RateVal		up_to[PRICING_MAX_TIERS];
 	RateVal		price[PRICING_MAX_TIERS];
 	RateVal		fee[PRICING_MAX_TIERS];
+	TupleDesc	tiers_desc;		/* rr.price_tiers' row type, built once per query */
 } RateModel;
 
 static void
@@ -1263,12 +1265,55 @@ rr_price_tiers(PG_FUNCTION_ARGS)
 	int			n;
 	int			i;
 
+	MemoryContext work;
+	MemoryContext old;
+
+	Tuplestorestate *store;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		(rsinfo->allowedModes & SFRM_Materialize) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
 	read_quantity((struct varlena *) qn, &q);
 	check_quantity(qn, &q);
-	InitMaterializedSRF(fcinfo, 0);
 	m = rate_model(fcinfo, p);
+
+	/*
+	 * Materialize mode set up by hand rather than with InitMaterializedSRF, which
+	 * looks the row type up in the catalog in per-query memory on every call:
+	 * called LATERAL once per outer row, the leftovers grow the backend by the
+	 * row count.  The descriptor is built once and kept with the cache.
+	 */
+	if (m->tiers_desc == NULL)
+	{
+		MemoryContext oldcxt = MemoryContextSwitchTo(m->mcxt);
+		TupleDesc	desc;
+
+		if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "return type must be a row type");
+		m->tiers_desc = CreateTupleDescCopy(desc);
+		MemoryContextSwitchTo(oldcxt);
+	}
+	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	store = tuplestore_begin_heap((rsinfo->allowedModes & SFRM_Materialize_Random) != 0,
+								  false, work_mem);
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = store;
+	/* the executor frees setDesc after each call, so it gets its own copy */
+	rsinfo->setDesc = CreateTupleDescCopy(m->tiers_desc);
+	MemoryContextSwitchTo(old);
+
+	/*
+	 * Rate in a short-lived context: the tuplestore copies the rows, and a LATERAL
+	 * call per outer row must not accumulate numeric temporaries.
+	 */
+	work = AllocSetContextCreate(CurrentMemoryContext, "rr.price_tiers",
+								 ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(work);
 	lines = palloc(sizeof(RateLine) * Max(m->ntiers, 1));
 	n = rate_lines(m, NumericGetDatum(qn), result_scale(m, q.dscale), lines);
+	MemoryContextSwitchTo(old);
 	for (i = 0; i < n; i++)
 	{
 		Datum		values[5];
@@ -1281,8 +1326,9 @@ rr_price_tiers(PG_FUNCTION_ARGS)
 		values[3] = lines[i].flat_fee;
 		nulls[3] = lines[i].flat_fee == (Datum) 0;
 		values[4] = lines[i].amount;
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		tuplestore_putvalues(store, m->tiers_desc, values, nulls);
 	}
+	MemoryContextDelete(work);
 	return (Datum) 0;
 }
 
