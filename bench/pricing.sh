@@ -7,8 +7,8 @@ bsql -c "DROP TABLE IF EXISTS pricing_q;
          CREATE TABLE pricing_q AS
          SELECT CASE WHEN i % 2 = 0 THEN ((i::bigint * 7919) % 3001)::numeric
                      ELSE round(((i::bigint * 7919) % 300001) / 100.0, 2) END AS q
-           FROM generate_series(1, $n) AS i;
-         VACUUM ANALYZE pricing_q;"
+           FROM generate_series(1, $n) AS i;"
+bsql -c "VACUUM ANALYZE pricing_q"
 P="'graduated(100: 1.00, 1000: 0.80 + 10.00, *: 0.50)'::rr.pricing"
 echo " $n quantities, graduated(100: 1.00, 1000: 0.80 + 10.00, *: 0.50)"
 measure scan "scan only: sum(q)" "SELECT sum(q) FROM pricing_q"
@@ -20,6 +20,10 @@ measure p "PL/pgSQL generic tiers" \
 ratio "plain SQL time / rr.price time (goal: > 1)" s c
 ratio "PL/pgSQL time / rr.price time (goal: > 1)" p c
 ratio "numeric path time / fast path time" r c
+# the same comparisons net of the scan, i.e. the cost of rating alone
+net() { echo "(${BENCH_MS[$1]} - ${BENCH_MS[scan]}) / (${BENCH_MS[$2]} - ${BENCH_MS[scan]})" | bc -l; }
+printf '  %-58s %10.2fx\n' "plain SQL / rr.price, net of the scan" "$(net s c)"
+printf '  %-58s %10.2fx\n' "PL/pgSQL / rr.price, net of the scan" "$(net p c)"
 bsql -c "SELECT count(*) AS rows_checked,
                 count(*) FILTER (WHERE c IS DISTINCT FROM s OR c IS DISTINCT FROM p OR c IS DISTINCT FROM r) AS differences
            FROM (SELECT rr.price($P, q) AS c, rr.price_reference($P, q) AS r,

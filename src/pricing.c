@@ -23,8 +23,10 @@
 #include "funcapi.h"
 #include "libpq/pqformat.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/memutils.h"
 #include "utils/numeric.h"
 
 /*
@@ -563,7 +565,8 @@ typedef struct RateVal
 /* The decoded model cached in fn_extra, keyed by the bytes of the argument. */
 typedef struct RateModel
 {
-	MemoryContext mcxt;
+	MemoryContext mcxt;			/* fn_mcxt: the cache itself */
+	MemoryContext numcxt;		/* numeric values of the current model */
 	char	   *key;
 	Size		keylen;
 	Size		keycap;
@@ -581,6 +584,7 @@ typedef struct RateModel
 	RateVal		up_to[PRICING_MAX_TIERS];
 	RateVal		price[PRICING_MAX_TIERS];
 	RateVal		fee[PRICING_MAX_TIERS];
+	TupleDesc	tiers_desc;		/* rr.price_tiers' row type, built once per query */
 } RateModel;
 
 static void
@@ -622,9 +626,13 @@ rate_model(FunctionCallInfo fcinfo, Pricing *p)
 	{
 		m = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(RateModel));
 		m->mcxt = fcinfo->flinfo->fn_mcxt;
+		m->numcxt = AllocSetContextCreate(m->mcxt, "rr.pricing rating cache",
+										  ALLOCSET_SMALL_SIZES);
 		fcinfo->flinfo->fn_extra = m;
 	}
 	m->keylen = 0;				/* invalid until fully decoded */
+	/* a new model: forget the numerics of the previous one, so memory stays flat */
+	MemoryContextReset(m->numcxt);
 	if (m->keycap < len)
 	{
 		if (m->key)
@@ -672,13 +680,13 @@ rate_model(FunctionCallInfo fcinfo, Pricing *p)
 	return m;
 }
 
-/* The numeric value of a model value (built once, in the cache's context). */
+/* The numeric value of a model value (built once per model, in the cache). */
 static Datum
 val_num(RateModel *m, RateVal *v)
 {
 	if (v->num == (Datum) 0)
 	{
-		MemoryContext old = MemoryContextSwitchTo(m->mcxt);
+		MemoryContext old = MemoryContextSwitchTo(m->numcxt);
 
 		v->num = DirectFunctionCall3(numeric_in, CStringGetDatum(v->text),
 									 ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
@@ -756,6 +764,7 @@ read_quantity(struct varlena *v, Qty *q)
 	int			ndigits;
 	const char *digits;
 	int128		acc = 0;
+	int64		mant;
 	int			e;
 	int			i;
 
@@ -807,21 +816,22 @@ read_quantity(struct varlena *v, Qty *q)
 	e = 4 * (weight - ndigits + 1) + q->dscale;
 	if (ndigits == 0)
 		e = 0;
+	/* digit groups past dscale hold zeros only, so e >= -3 for a well-formed value */
+	if (acc > PG_INT64_MAX || e > 18 || e < -18)
+		return;
+	mant = (int64) acc;			/* 64-bit from here: no 128-bit division */
 	if (e >= 0)
 	{
-		if (e > 38 || acc > I128_MAX / pow10_128[e])
+		if (pg_mul_s64_overflow(mant, (int64) pow10_128[e], &mant))
 			return;
-		acc *= pow10_128[e];
 	}
 	else
 	{
-		if (-e > 38 || acc % pow10_128[-e] != 0)
+		if (mant % (int64) pow10_128[-e] != 0)
 			return;
-		acc /= pow10_128[-e];
+		mant /= (int64) pow10_128[-e];
 	}
-	if (acc > PG_INT64_MAX)
-		return;
-	q->mant = (int64) acc;		/* quantities are never negative here */
+	q->mant = mant;				/* quantities are never negative here */
 	q->fits = true;
 }
 
@@ -876,7 +886,10 @@ result_scale(const RateModel *m, int sq)
 static inline bool
 scale_up(int128 x, int k, int128 *r)
 {
-	if (k < 0 || k > 38 || x > I128_MAX / pow10_128[k])
+	if (k < 0 || k > 38)
+		return false;
+	/* 10^19 × (2^63 - 1) < 2^127: the common case needs no 128-bit division */
+	if (!(x <= PG_INT64_MAX && k <= 19) && x > I128_MAX / pow10_128[k])
 		return false;
 	*r = x * pow10_128[k];
 	return true;
@@ -954,7 +967,10 @@ rate_fast(const RateModel *m, const Qty *q, int S, int128 *res)
 				/* packs = ceil(Q / (size × 10^sq)) */
 				if (!scale_up(m->b.mant, q->dscale, &D))
 					return false;
-				packs = Q / D + (Q % D != 0);
+				if (D > PG_INT64_MAX)
+					packs = Q / D + (Q % D != 0);
+				else			/* Q fits in int64 (q->fits): 64-bit division */
+					packs = (int64) Q / (int64) D + ((int64) Q % (int64) D != 0);
 				return mul_small(packs, m->a.mant, res);
 			}
 		case PRICING_GRADUATED:
@@ -1249,12 +1265,55 @@ rr_price_tiers(PG_FUNCTION_ARGS)
 	int			n;
 	int			i;
 
+	MemoryContext work;
+	MemoryContext old;
+
+	Tuplestorestate *store;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		(rsinfo->allowedModes & SFRM_Materialize) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
 	read_quantity((struct varlena *) qn, &q);
 	check_quantity(qn, &q);
-	InitMaterializedSRF(fcinfo, 0);
 	m = rate_model(fcinfo, p);
+
+	/*
+	 * Materialize mode set up by hand rather than with InitMaterializedSRF, which
+	 * looks the row type up in the catalog in per-query memory on every call:
+	 * called LATERAL once per outer row, the leftovers grow the backend by the
+	 * row count.  The descriptor is built once and kept with the cache.
+	 */
+	if (m->tiers_desc == NULL)
+	{
+		MemoryContext oldcxt = MemoryContextSwitchTo(m->mcxt);
+		TupleDesc	desc;
+
+		if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "return type must be a row type");
+		m->tiers_desc = CreateTupleDescCopy(desc);
+		MemoryContextSwitchTo(oldcxt);
+	}
+	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	store = tuplestore_begin_heap((rsinfo->allowedModes & SFRM_Materialize_Random) != 0,
+								  false, work_mem);
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = store;
+	/* the executor frees setDesc after each call, so it gets its own copy */
+	rsinfo->setDesc = CreateTupleDescCopy(m->tiers_desc);
+	MemoryContextSwitchTo(old);
+
+	/*
+	 * Rate in a short-lived context: the tuplestore copies the rows, and a LATERAL
+	 * call per outer row must not accumulate numeric temporaries.
+	 */
+	work = AllocSetContextCreate(CurrentMemoryContext, "rr.price_tiers",
+								 ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(work);
 	lines = palloc(sizeof(RateLine) * Max(m->ntiers, 1));
 	n = rate_lines(m, NumericGetDatum(qn), result_scale(m, q.dscale), lines);
+	MemoryContextSwitchTo(old);
 	for (i = 0; i < n; i++)
 	{
 		Datum		values[5];
@@ -1267,8 +1326,9 @@ rr_price_tiers(PG_FUNCTION_ARGS)
 		values[3] = lines[i].flat_fee;
 		nulls[3] = lines[i].flat_fee == (Datum) 0;
 		values[4] = lines[i].amount;
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		tuplestore_putvalues(store, m->tiers_desc, values, nulls);
 	}
+	MemoryContextDelete(work);
 	return (Datum) 0;
 }
 

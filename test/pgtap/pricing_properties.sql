@@ -6,7 +6,7 @@
 -- monotone, volume prices are linear within a tier, rr.price_tiers sums to rr.price,
 -- the int128 fast path and the numeric path agree, text and jsonb round trips are stable.
 BEGIN;
-SELECT plan(13);
+SELECT plan(22);
 SELECT setseed(0.2024);
 
 -- a random non-negative decimal below maxv with 0..maxscale decimals
@@ -194,6 +194,34 @@ SELECT is_empty($$
        AND rr.unit_price(p, q) IS DISTINCT FROM price / q
      LIMIT 5
 $$, 'rr.unit_price is rr.price / quantity');
+
+-- SQLSTATEs: bad models are 22P02 (text and jsonb), bad quantities 22023
+SELECT throws_ok($$SELECT 'graduated(100: 1, 50: 2, *: 3)'::rr.pricing$$, '22P02',
+                 'invalid input syntax for type pricing: "graduated(100: 1, 50: 2, *: 3)"',
+                 'unsorted tiers are 22P02');
+SELECT throws_ok($$SELECT '{"model":"flat","amount":"1","x":2}'::jsonb::rr.pricing$$, '22P02', NULL,
+                 'an unknown jsonb key is 22P02');
+SELECT throws_ok($$SELECT rr.price('per_unit(1)', -1)$$, '22023', 'quantity -1 is not allowed',
+                 'a negative quantity is 22023');
+SELECT throws_ok($$SELECT rr.price('per_unit(1)', 'NaN')$$, '22023', NULL, 'a NaN quantity is 22023');
+SELECT throws_ok($$SELECT * FROM rr.price_tiers('per_unit(1)', 'Infinity')$$, '22023', NULL,
+                 'an infinite quantity is 22023 in rr.price_tiers too');
+
+-- honest labels, so the planner can fold, parallelise and batch
+SELECT is_empty($$
+    SELECT p.oid::regprocedure::text FROM pg_proc p
+     WHERE p.pronamespace = 'rr'::regnamespace
+       AND (p.proname LIKE 'pricing%' OR p.proname IN ('price', 'price_reference', 'price_tiers', 'unit_price'))
+       AND NOT (p.provolatile = 'i' AND p.proisstrict AND p.proparallel = 's')
+$$, 'every pricing function is IMMUTABLE STRICT PARALLEL SAFE');
+SELECT is((SELECT count(*)::int FROM pg_cast
+            WHERE (castsource, casttarget) IN (('rr.pricing'::regtype, 'jsonb'::regtype),
+                                               ('jsonb'::regtype, 'rr.pricing'::regtype))
+              AND castcontext = 'e'), 2, 'the jsonb casts are explicit');
+SELECT is((SELECT oprcom::regoperator::text || ' ' || oprnegate::regoperator::text
+             FROM pg_operator WHERE oid = 'rr.=(rr.pricing, rr.pricing)'::regoperator),
+          'rr.=(rr.pricing,rr.pricing) rr.<>(rr.pricing,rr.pricing)', '= has its commutator and negator');
+SELECT ok(obj_description('rr.pricing'::regtype, 'pg_type') IS NOT NULL, 'the type is documented');
 
 SELECT * FROM finish();
 ROLLBACK;
