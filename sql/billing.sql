@@ -126,6 +126,42 @@ SELECT rr.change_contract_line(:post, 'MONTHLY-POST', '2024-08-15', quantity => 
 SELECT rr.change_contract_line(:post, 'MONTHLY-POST', '2024-09-16', quantity => 3);
 SELECT service_period, quantity, amount FROM rr.preview_billing('2024-10-01', :post);
 
+-- Tax: one line per invoice and tax code, rounded once per invoice and code.  Exclusive:
+-- 8.875 % on top; inclusive: 20 % taken out of the price, the nets split exactly.
+INSERT INTO rr.tax_code (tenant_id, code, name, rate, is_inclusive, account) VALUES
+    ('bill', 'NY', 'New York sales tax', 0.08875, false, '2200'),
+    ('bill', 'VAT20', 'VAT 20 % included', 0.20, true, '2200');
+INSERT INTO rr.customer (tenant_id, code, name, currency, tax_code) VALUES
+    ('bill', 'NYC', 'New York customer', 'USD', 'NY'), ('bill', 'EU', 'Customer paying VAT', 'USD', 'VAT20');
+SELECT rr.create_contract('NYC', 'MIXED', '2024-02-10') AS taxed \gset
+SELECT rr.setup_and_activate_contract(:taxed);
+SELECT lines, total FROM rr.bill_contract(:taxed, '2024-02-10');
+SELECT line_no, kind, contract_item, amount, tax_code, credit_account
+  FROM rr.invoice_line WHERE invoice_id = (SELECT max(invoice_id) FROM rr.invoice WHERE contract_id = :taxed)
+ ORDER BY line_no;
+SELECT rr.create_contract('EU', 'ANNIV', '2024-02-01') AS vat \gset
+SELECT rr.setup_and_activate_contract(:vat);
+SELECT lines, total FROM rr.bill_contract(:vat, '2024-03-01');
+SELECT line_no, kind, service_period, amount, tax_code
+  FROM rr.invoice_line WHERE invoice_id = (SELECT max(invoice_id) FROM rr.invoice WHERE contract_id = :vat)
+ ORDER BY line_no;
+SELECT number, total FROM rr.post_invoices('2024-03-01');
+
+-- Credit notes: an amount split over the lines (tax included), then one line with its
+-- share of the tax, then everything left; each posted at once in series CN.
+SELECT max(invoice_id) AS taxed_invoice FROM rr.invoice WHERE contract_id = :taxed \gset
+SELECT number, total FROM rr.credit_invoice(:taxed_invoice, 100.00, reason => 'service outage', credit_date => '2024-03-05');
+SELECT number, total FROM rr.credit_invoice(:taxed_invoice, lines => '{3}', credit_date => '2024-03-06');
+SELECT number, total FROM rr.credit_invoice(:taxed_invoice, credit_date => '2024-03-07');
+SELECT n.number, l.line_no, l.kind, l.amount, l.credits_line_no
+  FROM rr.invoice n JOIN rr.invoice_line l USING (tenant_id, invoice_id)
+ WHERE n.credits_invoice = :taxed_invoice ORDER BY n.number, l.line_no;
+SELECT sum(total) AS invoice_plus_credit_notes FROM rr.invoice_register
+ WHERE invoice_id = :taxed_invoice OR credits_invoice = :taxed_invoice;
+SELECT l.account, sum(l.debit) AS debit, sum(l.credit) AS credit
+  FROM rr.journal_entry e JOIN rr.journal_line l USING (tenant_id, entry_id)
+ WHERE e.source = 'credit_note' GROUP BY l.account ORDER BY l.account;
+
 -- Bad input: refused, and nothing half written.
 \set VERBOSITY default
 SELECT count(*) AS charges_before FROM rr.charge \gset
@@ -158,6 +194,17 @@ VALUES ('bill', 999, 1, '1100', 10.00, 0, 'USD'), ('bill', 999, 2, '4000', 0, 9.
 INSERT INTO rr.invoice (tenant_id, run_id, contract_id, customer, currency, invoice_date)
 VALUES ('bill', (SELECT max(run_id) FROM rr.billing_run), :anniv, 'CU', 'USD', '2024-12-01');
 SELECT * FROM rr.post_invoices('2024-12-31');
+-- credit notes: never more than was invoiced, never on a draft or a credit note
+SELECT * FROM rr.credit_invoice(:taxed_invoice, 0.01);
+SELECT max(invoice_id) AS vat_invoice FROM rr.invoice WHERE contract_id = :vat \gset
+SELECT * FROM rr.credit_invoice(:vat_invoice, 10000.00);
+SELECT * FROM rr.credit_invoice(:vat_invoice, -5);
+SELECT * FROM rr.credit_invoice(:vat_invoice, 5, '{1}');
+SELECT * FROM rr.credit_invoice(:vat_invoice, lines => '{99}');
+SELECT * FROM rr.credit_invoice(:vat_invoice, credit_date => '2024-01-01');
+SELECT * FROM rr.credit_invoice((SELECT min(invoice_id) FROM rr.invoice WHERE doc_type = 'credit_note'));
+SELECT * FROM rr.credit_invoice((SELECT min(invoice_id) FROM rr.invoice WHERE status = 'draft' AND doc_type = 'invoice'));
+SELECT * FROM rr.credit_invoice(999999);
 -- custom fiscal periods must not overlap
 INSERT INTO rr.fiscal_period (tenant_id, period_start, period_end) VALUES ('bill', '2024-06-15', '2024-07-15');
 RESET rr.tenant;

@@ -28,7 +28,7 @@ DECLARE
                                      'setup_and_activate_contract', 'terminate_contract',
                                      'complete_contract', 'expire_contract', 'expire_contracts',
                                      'change_contract_line', 'preview_billing', 'bill_contract'];
-    billing_entry_points text[] := ARRAY['run_billing', 'post_invoices', 'undo_last_billing'];
+    billing_entry_points text[] := ARRAY['run_billing', 'post_invoices', 'undo_last_billing', 'credit_invoice'];
     admin_tables text[] := ARRAY['currency', 'tenant', 'tenant_member', 'account', 'tax_code',
                                  'deferral_code', 'item', 'item_price', 'contract_item',
                                  'contract_template', 'template_line', 'customer'];
