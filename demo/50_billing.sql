@@ -24,7 +24,14 @@ SELECT i.number, l.kind, l.contract_item, l.service_period, l.quantity, l.unit_p
  WHERE i.customer = 'GLOBEX' AND i.invoice_date <= '2024-07-31'
  ORDER BY i.number, l.line_no;
 
-\echo '== The journal: receivable against deferred revenue, licence revenue and deposits'
+\echo '== A goodwill credit of 500.00 on Acme''s invoice: split over its lines, tax included, posted at once'
+SELECT number, total FROM rr.credit_invoice((SELECT invoice_id FROM rr.invoice WHERE number = 'INV-000001'),
+                                            500.00, reason => 'goodwill', credit_date => '2024-12-31');
+SELECT n.number, l.kind, l.contract_item, l.amount, l.credits_line_no
+  FROM rr.invoice n JOIN rr.invoice_line l USING (tenant_id, invoice_id)
+ WHERE n.doc_type = 'credit_note' ORDER BY l.line_no;
+
+\echo '== The journal: receivable against deferred revenue, licence revenue, tax and deposits'
 SELECT l.account, a.name, sum(l.debit) AS debit, sum(l.credit) AS credit
   FROM rr.journal_line l JOIN rr.account a ON a.tenant_id = l.tenant_id AND a.code = l.account
  GROUP BY l.account, a.name ORDER BY l.account;
