@@ -1,7 +1,10 @@
 -- recurring_revenue demo: billing the demo's contracts through 2024 (needs 30_contracts.sql).
 \echo
-\echo '== Preview of the first billing run (same code path, rolled back)'
+\echo '== A launch offer for Globex: 10 % off its seats for the first three months'
 SET rr.tenant = 'default';
+SELECT rr.add_discount(2, 'percent', 10, 1, first_periods => 3, description => 'launch offer') AS discount_id;
+
+\echo '== Preview of the first billing run (same code path, rolled back)'
 SELECT contract_id, customer, kind, contract_item, service_period, quantity, unit_price, amount
   FROM rr.preview_billing('2024-03-01');
 
@@ -18,7 +21,7 @@ SELECT count(*) AS invoices_on_rerun FROM rr.run_billing('2024-12-31');
 SELECT number, customer, invoice_date, due_date, lines, total
   FROM rr.invoice_register ORDER BY number LIMIT 8;
 
-\echo '== Globex''s invoices: 25 seats, then 40 seats from June (the line version), prorated by days'
+\echo '== Globex''s invoices: 25 seats with the launch offer, then 40 seats from June (the line version)'
 SELECT i.number, l.kind, l.contract_item, l.service_period, l.quantity, l.unit_price, l.amount
   FROM rr.invoice i JOIN rr.invoice_line l USING (tenant_id, invoice_id)
  WHERE i.customer = 'GLOBEX' AND i.invoice_date <= '2024-07-31'

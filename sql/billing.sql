@@ -162,6 +162,20 @@ SELECT l.account, sum(l.debit) AS debit, sum(l.credit) AS credit
   FROM rr.journal_entry e JOIN rr.journal_line l USING (tenant_id, entry_id)
  WHERE e.source = 'credit_note' GROUP BY l.account ORDER BY l.account;
 
+-- Discounts: 10 % off the monthly line for its first 2 periods; 50.00 off each contract
+-- month (the template's period) split over the lines billed in it with rr.allocate;
+-- 5 % off every line from July.  Each is its own invoice line, posted to 4950.
+SELECT rr.create_contract('CU', 'MIXED', '2024-04-01') AS disc \gset
+SELECT rr.setup_and_activate_contract(:disc);
+SELECT rr.add_discount(:disc, 'percent', 10, 1, first_periods => 2, description => 'intro') > 0 AS added;
+SELECT rr.add_discount(:disc, 'amount', 50.00, valid => '[2024-04-01,2024-06-01)', description => 'spring') > 0 AS added;
+SELECT rr.add_discount(:disc, 'percent', 5, valid => '[2024-07-01,2025-01-01)', description => 'loyalty') > 0 AS added;
+SELECT lines, total FROM rr.bill_contract(:disc, '2024-07-01');
+SELECT l.line_no, l.kind, l.contract_item, l.service_period, l.unit_price, l.amount, l.credit_account
+  FROM rr.invoice_line l JOIN rr.invoice i USING (tenant_id, invoice_id)
+ WHERE i.contract_id = :disc ORDER BY l.line_no;
+SELECT action, reason FROM rr.contract_event WHERE contract_id = :disc AND action = 'add_discount' ORDER BY event_id;
+
 -- Bad input: refused, and nothing half written.
 \set VERBOSITY default
 SELECT count(*) AS charges_before FROM rr.charge \gset
@@ -205,6 +219,14 @@ SELECT * FROM rr.credit_invoice(:vat_invoice, credit_date => '2024-01-01');
 SELECT * FROM rr.credit_invoice((SELECT min(invoice_id) FROM rr.invoice WHERE doc_type = 'credit_note'));
 SELECT * FROM rr.credit_invoice((SELECT min(invoice_id) FROM rr.invoice WHERE status = 'draft' AND doc_type = 'invoice'));
 SELECT * FROM rr.credit_invoice(999999);
+-- discounts
+SELECT rr.add_discount(:disc, 'percent', 101);
+SELECT rr.add_discount(:disc, 'amount', 10.005);
+SELECT rr.add_discount(:disc, 'amount', 0);
+SELECT rr.add_discount(:disc, 'coupon', 10);
+SELECT rr.add_discount(:disc, 'percent', 10, 9);
+SELECT rr.add_discount(:disc, 'percent', 10, first_periods => 0);
+SELECT rr.add_discount(:draft, 'percent', 10);
 -- custom fiscal periods must not overlap
 INSERT INTO rr.fiscal_period (tenant_id, period_start, period_end) VALUES ('bill', '2024-06-15', '2024-07-15');
 RESET rr.tenant;

@@ -27,7 +27,7 @@ DECLARE
     app_entry_points text[] := ARRAY['create_contract', 'setup_contract', 'activate_contract',
                                      'setup_and_activate_contract', 'terminate_contract',
                                      'complete_contract', 'expire_contract', 'expire_contracts',
-                                     'change_contract_line', 'preview_billing', 'bill_contract'];
+                                     'change_contract_line', 'preview_billing', 'bill_contract', 'add_discount'];
     billing_entry_points text[] := ARRAY['run_billing', 'post_invoices', 'undo_last_billing', 'credit_invoice'];
     admin_tables text[] := ARRAY['currency', 'tenant', 'tenant_member', 'account', 'tax_code',
                                  'deferral_code', 'item', 'item_price', 'contract_item',
