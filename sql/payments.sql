@@ -162,4 +162,20 @@ SELECT balance, status FROM rr.invoice_balances('pay', '2024-05-31') WHERE invoi
 SELECT l.account, sum(l.credit) AS credited
   FROM rr.payment_application a JOIN rr.journal_line l ON l.tenant_id = a.tenant_id AND l.entry_id = a.journal_entry_id
  WHERE a.invoice_id = :b_jan AND l.credit > 0 GROUP BY l.account ORDER BY l.account;
+
+-- A contract billed to another account (D's invoices go to A): a payment from D settles
+-- the invoices of D's contracts; A's open invoices are not D's to pay.
+INSERT INTO rr.contract_template (tenant_id, code, name, duration, duration_unit, billing_period, alignment, invoice_to)
+VALUES ('pay', 'MO', 'Annual, invoiced to the bill-to account', 1, 'year', 'month', 'calendar', 'other');
+INSERT INTO rr.template_line (tenant_id, template, line_no, contract_item, quantity) VALUES ('pay', 'MO', 1, 'PLAN', 1);
+INSERT INTO rr.customer (tenant_id, code, name, currency, bill_to) VALUES ('pay', 'D', 'Billed to A', 'USD', 'A');
+SELECT rr.setup_and_activate_contract(rr.create_contract('D', 'MO', '2024-06-01')) AS d_contract \gset
+SELECT customer, total FROM rr.run_billing('2024-06-01');
+SELECT count(*) AS posted FROM rr.post_invoices('2024-06-30');
+SELECT rr.record_payment('D', 200.00, '2024-06-05', 'D pays') AS pay_d \gset
+SELECT i.customer AS billed_to, k.customer AS contract_customer, a.amount
+  FROM rr.payment_application a JOIN rr.invoice i USING (tenant_id, invoice_id)
+  JOIN rr.contract k ON k.tenant_id = i.tenant_id AND k.contract_id = i.contract_id
+ WHERE a.payment_id = :pay_d;
+SELECT * FROM rr.customer_credits('pay', '2024-06-30') WHERE customer = 'D';
 RESET rr.tenant;
