@@ -6,7 +6,9 @@
 -- group roles of each tenant with rr.add_tenant_member):
 --   rr_admin    all of the below, plus writing the catalog and tenancy tables and
 --               every SECURITY DEFINER function; member of the three roles below
---   rr_billing  what rr_app may do (billing runs, posting and credits as they land)
+--   rr_billing  what rr_app may do (billing runs, posting and credits as they land);
+--               recording and applying payments (they post to the journal: cash and
+--               receivables are finance's, not the application's)
 --   rr_app      the contract lifecycle functions; writing customers
 --   rr_analyst  read-only: SELECT on tables and views, EXECUTE on invoker functions
 --
@@ -28,7 +30,8 @@ DECLARE
                                      'setup_and_activate_contract', 'terminate_contract',
                                      'complete_contract', 'expire_contract', 'expire_contracts',
                                      'change_contract_line', 'preview_billing', 'bill_contract', 'add_discount'];
-    billing_entry_points text[] := ARRAY['run_billing', 'post_invoices', 'undo_last_billing', 'credit_invoice'];
+    billing_entry_points text[] := ARRAY['run_billing', 'post_invoices', 'undo_last_billing', 'credit_invoice',
+                                         'record_payment', 'apply_payment'];
     admin_tables text[] := ARRAY['currency', 'tenant', 'tenant_member', 'account', 'tax_code',
                                  'deferral_code', 'item', 'item_price', 'contract_item',
                                  'contract_template', 'template_line', 'customer'];

@@ -1,6 +1,6 @@
 -- rr.create_roles() and what each role may do (DESIGN §5).
 BEGIN;
-SELECT plan(22);
+SELECT plan(24);
 
 SELECT lives_ok('SELECT * FROM rr.create_roles()', 'rr.create_roles() runs');
 SELECT is((SELECT string_agg(role_name || ':' || created, ' ' ORDER BY role_name) FROM rr.create_roles()),
@@ -24,6 +24,12 @@ SELECT ok(NOT has_function_privilege('rr_admin', 'rr.create_roles()', 'EXECUTE')
 -- SECURITY DEFINER entry points: the lifecycle for the application, nothing for the analyst
 SELECT ok(has_function_privilege('rr_app', 'rr.create_contract(text,text,date,jsonb,text)', 'EXECUTE'),
           'rr_app may create contracts');
+SELECT ok(has_function_privilege('rr_billing', 'rr.record_payment(text,numeric,date,text,boolean,text,text)', 'EXECUTE')
+          AND has_function_privilege('rr_billing', 'rr.apply_payment(bigint,bigint,numeric,date)', 'EXECUTE'),
+          'rr_billing records and applies payments');
+SELECT ok(NOT has_function_privilege('rr_app', 'rr.record_payment(text,numeric,date,text,boolean,text,text)', 'EXECUTE')
+          AND NOT has_function_privilege('rr_app', 'rr.apply_payment(bigint,bigint,numeric,date)', 'EXECUTE'),
+          'rr_app does not post payments to the journal');
 SELECT is_empty($$
     SELECT p.oid::regprocedure::text FROM pg_proc p
      WHERE p.pronamespace = 'rr'::regnamespace AND p.prosecdef
