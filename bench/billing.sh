@@ -20,14 +20,14 @@ SELECT 'bench', 'C' || i, 'Customer ' || i, 'USD' FROM generate_series(1, 1000) 
 SQL
 # reset: empty the billing tables (their history triggers are off for this session only)
 reset_sql="SET session_replication_role = replica;
-           TRUNCATE rr.journal_line, rr.journal_entry, rr.invoice_line, rr.invoice, rr.charge,
-                    rr.billing_run, rr.invoice_counter, rr.fiscal_period;
+           TRUNCATE rr.payment_application, rr.payment, rr.journal_line, rr.journal_entry, rr.invoice_line,
+                    rr.invoice, rr.charge, rr.billing_run, rr.invoice_counter, rr.fiscal_period;
            SET session_replication_role = origin; CHECKPOINT"
 for n in $BENCH_SIZES; do
     bsql -q <<SQL >/dev/null
 SET session_replication_role = replica;
-TRUNCATE rr.journal_line, rr.journal_entry, rr.invoice_line, rr.invoice, rr.charge, rr.billing_run,
-         rr.invoice_counter, rr.fiscal_period, rr.contract_line, rr.contract CASCADE;
+TRUNCATE rr.payment_application, rr.payment, rr.journal_line, rr.journal_entry, rr.invoice_line, rr.invoice,
+         rr.charge, rr.billing_run, rr.invoice_counter, rr.fiscal_period, rr.contract_line, rr.contract CASCADE;
 SET session_replication_role = origin;
 -- contracts loaded in bulk (rr.create_contract is the API; this is data set-up)
 INSERT INTO rr.contract (tenant_id, contract_id, customer, template, currency, status, contract_type, start_date,

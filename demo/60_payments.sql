@@ -13,7 +13,7 @@ SELECT p.payment_id, i.number, i.due_date, a.amount, a.applied_on
   JOIN rr.invoice i USING (tenant_id, invoice_id)
  WHERE p.customer = 'GLOBEX' ORDER BY i.due_date;
 
-\echo '== Initech''s cheque applied to its deposit invoice later (by default: as much as both allow); 1,000.00 stays customer credit'
+\echo '== Initech''s cheque applied to its deposit invoice later (by default: as much as both allow); the rest stays customer credit'
 SELECT rr.apply_payment(p.payment_id, i.invoice_id, applied_on => '2024-05-15') AS application
   FROM rr.payment p, rr.invoice i WHERE p.customer = 'INITECH' AND i.customer = 'INITECH';
 
