@@ -397,14 +397,10 @@ COMMENT ON FUNCTION rr.due_charges(text, date, bigint) IS 'every charge due by a
 
 -- Insert the due charges that do not exist yet and invoice them: one draft invoice per
 -- contract.  Shared by rr.run_billing, rr.bill_contract and rr.preview_billing.
--- The batch statements join the rows their own CTEs wrote, for which the planner has no
--- statistics (it expects one row): without this setting it picks nested loops over CTE
--- scans, quadratic in the number of contracts.  Hash joins keep every statement linear.
 CREATE FUNCTION rr.bill(tenant_id text, as_of date, only_contract bigint)
 RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
-SET enable_nestloop = off
 AS $$
 DECLARE
     run bigint;
@@ -645,7 +641,10 @@ CREATE FUNCTION rr.post_invoices(as_of date DEFAULT current_date, series text DE
 RETURNS TABLE (invoice_id bigint, number text, customer text, invoice_date date, due_date date, total numeric)
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET enable_nestloop = off    -- see rr.bill
+-- The posting statement joins the rows its own CTEs wrote, for which the planner has no
+-- statistics (it expects one row): it would pick nested loops over CTE scans, quadratic in
+-- the number of invoices (202 s instead of 2.5 s for 20,000).  Hash joins keep it linear.
+SET enable_nestloop = off
 AS $$
 DECLARE
     t text := rr.current_tenant();
