@@ -15,7 +15,8 @@ SELECT p.payment_id, i.number, i.due_date, a.amount, a.applied_on
 
 \echo '== Initech''s cheque applied to its deposit invoice later (by default: as much as both allow); the rest stays customer credit'
 SELECT rr.apply_payment(p.payment_id, i.invoice_id, applied_on => '2024-05-15') AS application
-  FROM rr.payment p, rr.invoice i WHERE p.customer = 'INITECH' AND i.customer = 'INITECH';
+  FROM rr.payment p, rr.invoice i WHERE p.customer = 'INITECH' AND i.customer = 'INITECH'
+   AND EXISTS (SELECT FROM rr.invoice_line l WHERE l.tenant_id = i.tenant_id AND l.invoice_id = i.invoice_id AND l.kind = 'deposit');
 
 \echo '== Invoice balances as of 31 December 2024'
 SELECT number, customer, due_date, total, applied, balance, status, days_past_due

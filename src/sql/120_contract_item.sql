@@ -30,6 +30,10 @@ CREATE TABLE rr.contract_item (
     included_quantity  numeric NOT NULL DEFAULT 0,
     extra_usage_price  numeric,
     reset_usage        text NOT NULL DEFAULT 'on_billing',
+    usage_aggregation  text NOT NULL DEFAULT 'sum',
+    usage_grace_days   integer NOT NULL DEFAULT 0,
+    allow_negative_usage boolean NOT NULL DEFAULT false,
+    breakage_account   text,
     deposit_amount     numeric,
     retain_rate        numeric,
     billing_period     interval,
@@ -51,6 +55,9 @@ CREATE TABLE rr.contract_item (
     CONSTRAINT contract_item_recurring_pricing_check CHECK (recurring_pricing IN ('item_price', 'percent_of_item_price', 'manual')),
     CONSTRAINT contract_item_billing_type_check CHECK (billing_type IN ('none', 'prepaid', 'postpaid', 'deposit')),
     CONSTRAINT contract_item_reset_usage_check CHECK (reset_usage IN ('never', 'on_billing', 'on_renewal')),
+    CONSTRAINT contract_item_usage_aggregation_check CHECK (usage_aggregation IN ('sum', 'max', 'last')),
+    CONSTRAINT contract_item_usage_grace_check CHECK (usage_grace_days >= 0),
+    CONSTRAINT contract_item_breakage_account_fkey FOREIGN KEY (tenant_id, breakage_account) REFERENCES rr.account (tenant_id, code),
     -- each pricing option carries exactly what it needs
     CONSTRAINT contract_item_setup_percent_check CHECK ((setup_pricing = 'percent_of_item_price') = (setup_percent IS NOT NULL)),
     CONSTRAINT contract_item_setup_price_check CHECK ((setup_pricing = 'manual') = (setup_price IS NOT NULL)),
@@ -80,7 +87,11 @@ COMMENT ON COLUMN rr.contract_item.price_model IS 'optional price model for quan
 COMMENT ON COLUMN rr.contract_item.included_quantity IS 'quantity included in the recurring price before usage is charged';
 COMMENT ON COLUMN rr.contract_item.extra_usage_price IS 'price of each unit beyond the included quantity (Acumatica''s overage price), unless price_model is set';
 COMMENT ON COLUMN rr.contract_item.reset_usage IS 'when the used quantity starts again from zero: never, on_billing or on_renewal';
-COMMENT ON COLUMN rr.contract_item.retain_rate IS 'share of an unused deposit the company keeps at expiry (0..1)';
+COMMENT ON COLUMN rr.contract_item.retain_rate IS 'share of the unused remainder of a refundable deposit the company keeps at the end of the term (0..1); a deposit that is not refundable is kept whole';
+COMMENT ON COLUMN rr.contract_item.usage_aggregation IS 'how the usage events of a billing period make its quantity: sum (default), max (peak level) or last (level at the latest event)';
+COMMENT ON COLUMN rr.contract_item.usage_grace_days IS 'days a usage period stays open for late events after it ends before it is billed';
+COMMENT ON COLUMN rr.contract_item.allow_negative_usage IS 'whether usage events may carry negative quantities (corrections); refused otherwise';
+COMMENT ON COLUMN rr.contract_item.breakage_account IS 'account credited with the retained part of an unused deposit (NULL: the recurring item''s revenue account)';
 COMMENT ON COLUMN rr.contract_item.billing_period IS 'the line''s own billing period (so one contract mixes monthly, quarterly and yearly lines); NULL means the template''s';
 COMMENT ON COLUMN rr.contract_item.standalone_price IS 'standalone selling price (SSP) per unit, for allocating a contract''s price across its obligations';
 

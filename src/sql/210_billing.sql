@@ -33,18 +33,21 @@ CREATE TABLE rr.charge (
     amount              numeric NOT NULL,
     due_date            date NOT NULL,
     run_id              bigint NOT NULL,
+    detail              jsonb,
     CONSTRAINT charge_pkey PRIMARY KEY (tenant_id, charge_id),
     CONSTRAINT charge_key UNIQUE (tenant_id, contract_id, line_no, line_effective_from, kind, service_period, adjustment_seq),
     CONSTRAINT charge_line_fkey FOREIGN KEY (tenant_id, contract_id, line_no, line_effective_from)
         REFERENCES rr.contract_line (tenant_id, contract_id, line_no, effective_from),
     CONSTRAINT charge_run_fkey FOREIGN KEY (tenant_id, run_id) REFERENCES rr.billing_run (tenant_id, run_id),
-    CONSTRAINT charge_kind_check CHECK (kind IN ('setup', 'recurring', 'usage', 'renewal', 'deposit', 'proration',
+    CONSTRAINT charge_kind_check CHECK (kind IN ('setup', 'recurring', 'usage', 'renewal', 'deposit', 'drawdown',
+                                                 'release', 'breakage', 'proration',
                                                  'discount', 'adjustment')),
     CONSTRAINT charge_period_check CHECK (NOT isempty(service_period) AND NOT lower_inf(service_period)
                                           AND NOT upper_inf(service_period))
 );
 COMMENT ON TABLE rr.charge IS 'every amount billed, once: its key (contract line version, kind, service period, adjustment sequence) is unique, so re-running billing, concurrent runs and later corrections (a higher adjustment_seq) never bill the same thing twice';
-COMMENT ON COLUMN rr.charge.adjustment_seq IS '0 for the original charge; for a discount, the discount id (so several discounts on one period never collide); later corrections take the next free number';
+COMMENT ON COLUMN rr.charge.adjustment_seq IS '0 for the original charge; for a discount, the discount id (so several discounts on one period never collide); later corrections (late usage) take the next free number';
+COMMENT ON COLUMN rr.charge.detail IS 'usage charges: how the quantity was rated (used, included, billable, cumulative counter, tiers, deposit drawn), as jsonb';
 
 CREATE TABLE rr.invoice (
     tenant_id        text NOT NULL,
@@ -97,18 +100,21 @@ CREATE TABLE rr.invoice_line (
     credit_account      text NOT NULL,
     receivable_account  text NOT NULL,
     credits_line_no     integer,
+    detail              jsonb,
     CONSTRAINT invoice_line_pkey PRIMARY KEY (tenant_id, invoice_id, line_no),
     CONSTRAINT invoice_line_invoice_fkey FOREIGN KEY (tenant_id, invoice_id) REFERENCES rr.invoice (tenant_id, invoice_id),
     CONSTRAINT invoice_line_charge_fkey FOREIGN KEY (tenant_id, charge_id) REFERENCES rr.charge (tenant_id, charge_id),
     CONSTRAINT invoice_line_charge_key UNIQUE (tenant_id, charge_id),
     CONSTRAINT invoice_line_item_fkey FOREIGN KEY (tenant_id, item) REFERENCES rr.item (tenant_id, code),
     CONSTRAINT invoice_line_tax_code_fkey FOREIGN KEY (tenant_id, tax_code) REFERENCES rr.tax_code (tenant_id, code),
-    CONSTRAINT invoice_line_kind_check CHECK (kind IN ('setup', 'recurring', 'usage', 'renewal', 'deposit', 'proration',
+    CONSTRAINT invoice_line_kind_check CHECK (kind IN ('setup', 'recurring', 'usage', 'renewal', 'deposit', 'drawdown',
+                                                       'release', 'breakage', 'proration',
                                                        'discount', 'tax', 'adjustment')),
     CONSTRAINT invoice_line_source_check CHECK (charge_id IS NOT NULL OR kind = 'tax' OR credits_line_no IS NOT NULL),
     CONSTRAINT invoice_line_tax_check CHECK (kind <> 'tax' OR tax_code IS NOT NULL)
 );
 COMMENT ON TABLE rr.invoice_line IS 'invoice and credit note lines: kind, service period, quantity, unit price and amount (whole minor units), the contract line version and the charge that produced them, the tax code applied, the accounts they post to, and on a credit note the line it credits';
+COMMENT ON COLUMN rr.invoice_line.detail IS 'usage lines: the rating detail of the charge (used, included, billable quantities, tiers, deposit drawn), as jsonb';
 COMMENT ON COLUMN rr.invoice_line.amount IS 'net amount of the line (for a tax-inclusive price, the price less its share of the tax line); the document total is the exact sum of its lines';
 
 CREATE TABLE rr.invoice_counter (
@@ -415,10 +421,12 @@ BEGIN
     -- insert it.  Rows go in key order, so two runs cannot deadlock.
     WITH new_charge AS (
         INSERT INTO rr.charge (tenant_id, contract_id, line_no, line_effective_from, kind, service_period,
-                               adjustment_seq, quantity, unit_price, amount, due_date, run_id)
+                               adjustment_seq, quantity, unit_price, amount, due_date, run_id, detail)
         SELECT bill.tenant_id, d.contract_id, d.line_no, d.line_effective_from, d.kind, d.service_period,
-               d.adjustment_seq, d.quantity, d.unit_price, d.amount, d.due_date, run
-          FROM rr.due_charges(bill.tenant_id, bill.as_of, bill.only_contract) d
+               d.adjustment_seq, d.quantity, d.unit_price, d.amount, d.due_date, run, d.detail
+          FROM (SELECT f.*, NULL::jsonb AS detail FROM rr.due_charges(bill.tenant_id, bill.as_of, bill.only_contract) f
+                UNION ALL
+                SELECT u.* FROM rr.usage_charges(bill.tenant_id, bill.as_of, bill.only_contract) u) d
          WHERE d.contract_id IN (SELECT k.contract_id FROM rr.contract k
                                   WHERE k.tenant_id = bill.tenant_id
                                     AND (bill.only_contract IS NULL OR k.contract_id = bill.only_contract)
@@ -437,15 +445,20 @@ BEGIN
     )
     INSERT INTO rr.invoice_line (tenant_id, invoice_id, line_no, kind, charge_id, contract_line_no,
                                  line_effective_from, contract_item, item, service_period, quantity,
-                                 unit_price, amount, credit_account, receivable_account)
+                                 unit_price, amount, credit_account, receivable_account, detail)
     SELECT bill.tenant_id, i.invoice_id,
            row_number() OVER (PARTITION BY i.invoice_id
                               ORDER BY n.line_no, lower(n.service_period), n.kind DESC, n.charge_id)::integer,
            n.kind, n.charge_id, n.line_no, n.line_effective_from, l.contract_item, it.code,
            n.service_period, n.quantity, n.unit_price, n.amount,
            CASE WHEN n.kind = 'discount' THEN dsc.account
-                WHEN dc.method = 'immediate' THEN it.revenue_account ELSE it.deferred_account END,
-           it.receivable_account
+                -- deposits and what draws them down or releases them: the deposit liability
+                WHEN n.kind IN ('deposit', 'drawdown', 'release') THEN it.deferred_account
+                WHEN n.kind = 'breakage' THEN coalesce(ci.breakage_account, it.revenue_account)
+                -- usage is variable consideration, recognised as invoiced
+                WHEN n.kind = 'usage' OR dc.method = 'immediate' THEN it.revenue_account
+                ELSE it.deferred_account END,
+           it.receivable_account, n.detail
       FROM new_charge n
       JOIN new_invoice i ON i.contract_id = n.contract_id
       JOIN rr.contract_line l ON l.tenant_id = bill.tenant_id AND l.contract_id = n.contract_id

@@ -29,7 +29,8 @@ DECLARE
     app_entry_points text[] := ARRAY['create_contract', 'setup_contract', 'activate_contract',
                                      'setup_and_activate_contract', 'terminate_contract',
                                      'complete_contract', 'expire_contract', 'expire_contracts',
-                                     'change_contract_line', 'preview_billing', 'bill_contract', 'add_discount'];
+                                     'change_contract_line', 'preview_billing', 'bill_contract', 'add_discount',
+                                     'record_usage', 'merge_usage_staging'];
     billing_entry_points text[] := ARRAY['run_billing', 'post_invoices', 'undo_last_billing', 'credit_invoice',
                                          'record_payment', 'apply_payment'];
     admin_tables text[] := ARRAY['currency', 'tenant', 'tenant_member', 'account', 'tax_code',
@@ -66,6 +67,8 @@ BEGIN
         EXECUTE format('GRANT INSERT, UPDATE, DELETE ON rr.%I TO rr_admin', r);
     END LOOP;
     GRANT INSERT, UPDATE ON rr.customer TO rr_app, rr_billing;
+    -- bulk usage: COPY into the staging table, then rr.merge_usage_staging()
+    GRANT INSERT ON rr.usage_staging TO rr_app, rr_billing;
 
     FOREACH r IN ARRAY ARRAY['rr_billing', 'rr_app', 'rr_analyst']::name[] LOOP
         IF NOT pg_catalog.pg_has_role('rr_admin', r, 'MEMBER') THEN
