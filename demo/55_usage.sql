@@ -6,10 +6,11 @@ SELECT i.number, l.service_period, l.quantity AS calls, l.detail->'included' AS 
        l.detail->'billable' AS billable, l.amount
   FROM rr.invoice i JOIN rr.invoice_line l USING (tenant_id, invoice_id)
  WHERE i.contract_id = 2 AND l.kind = 'usage' ORDER BY lower(l.service_period) LIMIT 4;
-\echo '== The tiers of March (rr.price_tiers, on the invoice line)'
-SELECT t.* FROM rr.invoice_line l
- CROSS JOIN LATERAL jsonb_to_recordset(l.detail->'tiers') AS t(tier int, units numeric, unit_price numeric, amount numeric)
- WHERE l.kind = 'usage' AND l.contract_item = 'API-USAGE' AND l.service_period @> date '2024-03-15';
+\echo '== The quantity detail of March, with the tiers of the price model (view rr.usage_line_detail, from rr.price_tiers)'
+SELECT used, included, billable, tier, tier_units, tier_unit_price, tier_amount, amount AS line_amount
+  FROM rr.usage_line_detail
+ WHERE contract_item = 'API-USAGE' AND service_period @> date '2024-03-15'
+ ORDER BY tier;
 
 \echo '== Initech''s retainer: hours drawn from the 5,000.00 deposit at 150.00, the rest billed'
 SELECT i.number, l.kind, l.service_period, l.quantity AS hours, l.unit_price, l.amount,

@@ -123,7 +123,7 @@ SELECT rr.record_usage(ARRAY[
 ]::rr.usage_record[]) AS recorded;
 SELECT contract_id, customer, lines, total FROM rr.run_billing('2024-03-01') ORDER BY contract_id;
 SELECT c.contract_id, ci.code AS item, ch.service_period, ch.adjustment_seq AS seq, ch.quantity, ch.unit_price, ch.amount,
-       ch.detail - 'tiers' - 'events' AS detail
+       ch.detail - 'events' AS detail
   FROM rr.charge ch
   JOIN rr.contract c USING (tenant_id, contract_id)
   JOIN rr.contract_line l ON l.tenant_id = ch.tenant_id AND l.contract_id = ch.contract_id AND l.line_no = ch.line_no
@@ -136,10 +136,15 @@ SELECT c.contract_id, ci.code AS item, ch.service_period, ch.adjustment_seq AS s
 -- 100 x 0.10 + 900 x 0.05 + 194 x 0.01 = 56.94), with the tiers on the invoice line;
 -- the pool's third month (60 more: all 60 beyond the 100 included = 6.00).
 SELECT contract_id, lines, total FROM rr.run_billing('2024-04-01') ORDER BY contract_id;
-SELECT i.contract_id, l.contract_item, l.service_period, l.quantity, l.amount, l.detail->'tiers' AS tiers
+SELECT i.contract_id, l.contract_item, l.service_period, l.quantity, l.amount
   FROM rr.invoice i JOIN rr.invoice_line l USING (tenant_id, invoice_id)
  WHERE i.invoice_date = '2024-04-01' AND l.kind = 'usage' AND l.amount <> 0
  ORDER BY i.contract_id, l.line_no;
+-- the quantity detail with the tiers of the price model (rr.usage_line_detail)
+SELECT d.contract_item, d.used, d.included, d.billable, d.amount, d.tier, d.tier_units, d.tier_unit_price, d.tier_amount
+  FROM rr.usage_line_detail d JOIN rr.invoice i USING (tenant_id, invoice_id)
+ WHERE i.contract_id = :ny AND i.invoice_date = '2024-04-01' AND d.contract_item = 'API-TIERS'
+ ORDER BY d.tier;
 -- the pool's counter over three periods: 0.00 + 2.00 + 6.00 = 8.00 = (180 - 100) x 0.10
 SELECT service_period, quantity, amount, detail->'counter' AS counter
   FROM rr.charge ch
@@ -259,6 +264,11 @@ SELECT * FROM rr.merge_usage_staging();
 SELECT count(*) AS still_staged FROM rr.usage_staging;
 DELETE FROM rr.usage_staging WHERE quantity = 'NaN';
 SELECT received, recorded FROM rr.merge_usage_staging();
+-- partitions ahead of time (for DBAs), and its refusals
+SELECT rr.create_usage_partitions('2024-11-15', '2025-01-15') AS created;
+SELECT rr.create_usage_partitions('2024-11-15', '2025-01-15') AS created_again;
+SELECT rr.create_usage_partitions('2025-02-01', '2025-01-01');
+SELECT rr.create_usage_partitions('1800-01-01', '1800-02-01');
 \set VERBOSITY default
 SELECT count(*) - :events_before AS recorded_by_the_refusals_section FROM rr.usage_event;
 

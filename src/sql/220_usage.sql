@@ -53,7 +53,10 @@ CREATE TABLE rr.usage_key (
 COMMENT ON TABLE rr.usage_key IS 'idempotency keys of usage events (unpartitioned, so a key is unique across all months): an event whose key is here already is ignored';
 
 CREATE TABLE rr.usage_staging (
-    tenant_id       text NOT NULL DEFAULT rr.current_tenant(),
+    -- the setting, read once per row; row-level security checks it against
+    -- rr.current_tenant() once per statement (a call per row would cost a membership
+    -- lookup per staged event)
+    tenant_id       text NOT NULL DEFAULT coalesce(nullif(pg_catalog.current_setting('rr.tenant', true), ''), 'default'),
     staging_id      bigint GENERATED ALWAYS AS IDENTITY,
     contract_id     bigint,
     customer        text,
@@ -150,6 +153,7 @@ CREATE FUNCTION rr.ingest_usage(tenant_id text, source text, kind text, arg anye
                                 OUT received bigint, OUT recorded bigint)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 DECLARE
     e_state text;
@@ -225,7 +229,7 @@ BEGIN
                 rr.refuse_usage_event($3, y.pos, '22004', 'item is missing')
             WHEN y.contract_id IS NULL AND y.customer IS NULL THEN
                 rr.refuse_usage_event($3, y.pos, '22004', 'neither contract_id nor customer is given')
-            WHEN NOT isfinite(y.occurred_at) OR NOT rr.usage_date_range() @> y.usage_date THEN
+            WHEN NOT isfinite(y.occurred_at) OR y.usage_date < '1900-01-01' OR y.usage_date >= '3000-01-01' THEN
                 rr.refuse_usage_event($3, y.pos, '22008',
                     format('occurred_at %%s is outside the dates usage can be recorded for', y.occurred_at),
                     format('Usage dates must lie in %%s.', rr.usage_date_range()))
@@ -428,6 +432,11 @@ END
 $$;
 COMMENT ON FUNCTION rr.deposit_split(numeric, numeric, numeric, numeric, rr.pricing, integer) IS 'internal: the part of the value of a deposit line''s cumulative billable units its deposit covers (drawn) and the part billed beyond it (overage, at the extra usage price when there is one)';
 
+CREATE TYPE rr.usage_charge AS (contract_id bigint, line_no integer, line_effective_from date, kind text,
+                                 service_period daterange, adjustment_seq bigint, quantity numeric,
+                                 unit_price numeric, amount numeric, due_date date, detail jsonb);
+COMMENT ON TYPE rr.usage_charge IS 'a usage charge as rating computes it (the columns of rr.charge it fills)';
+
 -- Rating: every usage charge as it stands now for the tenant's contracts (or one of
 -- them), minus what is billed already.  Per metered line and billing period: the
 -- period's quantity (sum, max or last of its events); the billable quantity after the
@@ -441,7 +450,7 @@ COMMENT ON FUNCTION rr.deposit_split(numeric, numeric, numeric, numeric, rr.pric
 -- released: retain_rate of it is kept as breakage, the rest is refunded.  Whatever
 -- differs from the charges already billed for a (line, kind, period) -- late events --
 -- is due again under the next adjustment_seq, carrying the original service period.
-CREATE FUNCTION rr.usage_charges(tenant_id text, as_of date, only_contract bigint DEFAULT NULL)
+CREATE FUNCTION rr.rate_usage(tenant_id text, as_of date, only_contract bigint)
 RETURNS TABLE (contract_id bigint, line_no integer, line_effective_from date, kind text,
                service_period daterange, adjustment_seq bigint, quantity numeric, unit_price numeric,
                amount numeric, due_date date, detail jsonb)
@@ -460,8 +469,8 @@ BEGIN ATOMIC
                cur.minor_units AS mu
           FROM rr.contract k
           JOIN rr.currency cur ON cur.code = k.currency
-         WHERE k.tenant_id = usage_charges.tenant_id
-           AND (usage_charges.only_contract IS NULL OR k.contract_id = usage_charges.only_contract)
+         WHERE k.tenant_id = rate_usage.tenant_id
+           AND (rate_usage.only_contract IS NULL OR k.contract_id = rate_usage.only_contract)
            AND k.activation_date IS NOT NULL
            AND k.status IN ('active', 'pending_upgrade', 'terminated', 'expired', 'completed')
     ), lv AS (
@@ -474,7 +483,7 @@ BEGIN ATOMIC
                ci.usage_grace_days AS grace, ci.deposit_amount, ci.retain_rate,
                c.bill_from, c.bill_to, c.mu, c.alignment
           FROM c
-          JOIN rr.contract_line l ON l.tenant_id = usage_charges.tenant_id AND l.contract_id = c.contract_id
+          JOIN rr.contract_line l ON l.tenant_id = rate_usage.tenant_id AND l.contract_id = c.contract_id
           JOIN rr.contract_item ci ON ci.tenant_id = l.tenant_id AND ci.code = l.contract_item
          WHERE ci.price_model IS NOT NULL OR ci.extra_usage_price IS NOT NULL OR ci.billing_type = 'deposit'
     ), g AS (
@@ -488,13 +497,15 @@ BEGIN ATOMIC
     ), agg AS (
         SELECT e.contract_id, e.line_no, rr.period_containing(e.usage_date, g.every, g.anchor) AS period,
                sum(e.quantity) AS used_sum, max(e.quantity) AS used_max,
-               (array_agg(e.quantity ORDER BY e.occurred_at DESC, e.event_id DESC)
-                    FILTER (WHERE g.usage_aggregation = 'last'))[1] AS used_last,
+               -- the quantity of the latest event (an ordered aggregate would force a sort of
+               -- all events; the maximum of [time, id, quantity] arrays does not)
+               (max(CASE WHEN g.usage_aggregation = 'last'
+                         THEN ARRAY[extract(epoch FROM e.occurred_at), e.event_id, e.quantity] END))[3] AS used_last,
                count(*) AS events
           FROM rr.usage_event e
           JOIN g ON g.contract_id = e.contract_id AND g.line_no = e.line_no
-         WHERE e.tenant_id = usage_charges.tenant_id
-           AND (usage_charges.only_contract IS NULL OR e.contract_id = usage_charges.only_contract)
+         WHERE e.tenant_id = rate_usage.tenant_id
+           AND (rate_usage.only_contract IS NULL OR e.contract_id = rate_usage.only_contract)
          GROUP BY e.contract_id, e.line_no, 3
     ), p AS (
         SELECT a.contract_id, a.line_no, a.events, a.period * daterange(g.bill_from, g.bill_to) AS service_period,
@@ -552,8 +563,7 @@ BEGIN ATOMIC
                    'included', pr.included, 'billable', pr.billable_to - pr.billable_from,
                    'counter_since', CASE WHEN pr.cycle <> lower(pr.service_period) THEN pr.cycle END,
                    'counter', CASE WHEN pr.cycle <> lower(pr.service_period) THEN pr.cum END,
-                   'tiers', CASE WHEN pr.price_model IS NOT NULL AND pr.billable_to > 0 THEN
-                                (SELECT jsonb_agg(to_jsonb(t) ORDER BY t.tier) FROM rr.price_tiers(pr.price_model, pr.billable_to) t) END,
+                   'billable_from', CASE WHEN pr.billable_from > 0 THEN pr.billable_from END,
                    'deposit', pr.deposit_amount, 'deposit_drawn', (pr.dep_to).drawn,
                    'deposit_remaining', pr.deposit_amount - (pr.dep_to).drawn)) AS detail
           FROM priced pr
@@ -575,7 +585,7 @@ BEGIN ATOMIC
                                        ORDER BY lower(pr.service_period) DESC LIMIT 1), 0) AS drawn
                   FROM g
                  WHERE g.billing_type = 'deposit' AND g.bill_to IS NOT NULL
-                   AND g.bill_to + g.grace <= usage_charges.as_of) s
+                   AND g.bill_to + g.grace <= rate_usage.as_of) s
           CROSS JOIN LATERAL (VALUES
               ('release', s.drawn - s.deposit_amount),
               ('breakage', round((s.deposit_amount - s.drawn) * coalesce(s.retain_rate, 1), s.mu))) AS x(kind, amount)
@@ -583,8 +593,8 @@ BEGIN ATOMIC
         SELECT ch.contract_id, ch.line_no, ch.kind, ch.service_period, sum(ch.quantity) AS quantity,
                sum(ch.amount) AS amount, max(ch.adjustment_seq) AS seq
           FROM rr.charge ch
-         WHERE ch.tenant_id = usage_charges.tenant_id
-           AND (usage_charges.only_contract IS NULL OR ch.contract_id = usage_charges.only_contract)
+         WHERE ch.tenant_id = rate_usage.tenant_id
+           AND (rate_usage.only_contract IS NULL OR ch.contract_id = rate_usage.only_contract)
            AND ch.kind IN ('usage', 'drawdown', 'release', 'breakage')
          GROUP BY ch.contract_id, ch.line_no, ch.kind, ch.service_period
     )
@@ -598,11 +608,41 @@ BEGIN ATOMIC
       FROM due d
       LEFT JOIN billed bl ON bl.contract_id = d.contract_id AND bl.line_no = d.line_no AND bl.kind = d.kind
                          AND bl.service_period = d.service_period
-     WHERE d.due_date <= usage_charges.as_of
+     WHERE d.due_date <= rate_usage.as_of
        AND CASE WHEN bl.seq IS NULL THEN d.kind = 'usage' OR d.amount <> 0
                 ELSE d.amount <> bl.amount OR d.quantity IS DISTINCT FROM bl.quantity END;
 END;
-COMMENT ON FUNCTION rr.usage_charges(text, date, bigint) IS 'internal: the usage, deposit drawdown, deposit release and breakage charges due by as_of and not billed yet (late events: the difference, under the next adjustment sequence, with the original service period), with their rating detail';
+COMMENT ON FUNCTION rr.rate_usage(text, date, bigint) IS 'internal: the usage, deposit drawdown, deposit release and breakage charges due by as_of and not billed yet (late events: the difference, under the next adjustment sequence, with the original service period), with their rating detail';
+
+-- The planner sees the CTEs above as a row or two, and would join the events of every
+-- contract by nested loops (quadratic); a batch is therefore planned without nested
+-- loops, while one contract's rating keeps its index scans.
+CREATE FUNCTION rr.rate_usage_batch(tenant_id text, as_of date)
+RETURNS SETOF rr.usage_charge
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+SET enable_nestloop = off
+SET jit = off
+BEGIN ATOMIC
+    SELECT * FROM rr.rate_usage(rate_usage_batch.tenant_id, rate_usage_batch.as_of, NULL);
+END;
+COMMENT ON FUNCTION rr.rate_usage_batch(text, date) IS 'internal: rr.rate_usage for every contract of a tenant, planned for a batch (hash joins, no JIT)';
+
+CREATE FUNCTION rr.usage_charges(tenant_id text, as_of date, only_contract bigint DEFAULT NULL)
+RETURNS SETOF rr.usage_charge
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+BEGIN
+    IF only_contract IS NULL THEN
+        RETURN QUERY SELECT * FROM rr.rate_usage_batch(tenant_id, as_of);
+    ELSE
+        RETURN QUERY SELECT * FROM rr.rate_usage(tenant_id, as_of, only_contract);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION rr.usage_charges(text, date, bigint) IS 'internal: the usage charges due by as_of for the tenant''s contracts (or one of them) and not billed yet, with their rating detail (see rr.rate_usage)';
 
 CREATE VIEW rr.deposit_balances WITH (security_invoker = true) AS
 SELECT ch.contract_id, ch.line_no, l.contract_item, k.customer, k.currency,
@@ -619,3 +659,51 @@ SELECT ch.contract_id, ch.line_no, l.contract_item, k.customer, k.currency,
  WHERE ch.kind IN ('deposit', 'drawdown', 'release', 'breakage')
  GROUP BY ch.tenant_id, ch.contract_id, ch.line_no, l.contract_item, k.customer, k.currency;
 COMMENT ON VIEW rr.deposit_balances IS 'deposits (retainers) per contract line, as billed: the deposit, what usage drew from it, what was retained as breakage and refunded at the end of the term, and the balance left';
+
+-- For DBAs: create a month's partition ahead of time (e.g. from a monthly pg_cron job),
+-- so the first event of a month does not take the partition lock on rr.usage_event.
+CREATE FUNCTION rr.create_usage_partitions(from_date date, through_date date)
+RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF from_date IS NULL OR through_date IS NULL THEN
+        RAISE EXCEPTION 'dates must not be NULL' USING ERRCODE = '22004';
+    ELSIF NOT rr.usage_date_range() @> from_date OR NOT rr.usage_date_range() @> through_date THEN
+        RAISE EXCEPTION 'usage partitions can be created for dates in %, not [%,%]',
+                        rr.usage_date_range(), from_date, through_date USING ERRCODE = '22008';
+    ELSIF through_date < from_date THEN
+        RAISE EXCEPTION 'through_date % is before from_date %', through_date, from_date USING ERRCODE = '22023';
+    ELSIF through_date - from_date > 3660 THEN
+        RAISE EXCEPTION 'at most ten years of usage partitions at a time' USING ERRCODE = '22023';
+    END IF;
+    RETURN rr.ensure_usage_partitions(from_date, through_date);
+END
+$$;
+COMMENT ON FUNCTION rr.create_usage_partitions(date, date) IS 'creates the missing monthly partitions of rr.usage_event for the months from from_date through through_date (ingestion creates them on demand; creating them ahead keeps the partition lock out of the first event of a month); returns how many it created';
+
+-- The quantity detail of usage invoice lines, with the tiers of their price model.
+CREATE VIEW rr.usage_line_detail WITH (security_invoker = true) AS
+SELECT l.tenant_id, l.invoice_id, l.line_no, l.contract_line_no, l.contract_item, l.service_period,
+       (l.detail->>'used')::numeric AS used, (l.detail->>'included')::numeric AS included,
+       (l.detail->>'billable')::numeric AS billable, (l.detail->>'counter')::numeric AS counter,
+       l.amount, t.tier, t.units AS tier_units, t.unit_price AS tier_unit_price, t.flat_fee AS tier_flat_fee,
+       t.amount AS tier_amount
+  FROM rr.invoice_line l
+  JOIN rr.invoice i ON i.tenant_id = l.tenant_id AND i.invoice_id = l.invoice_id
+  JOIN rr.contract_line cl ON cl.tenant_id = l.tenant_id AND cl.contract_id = i.contract_id
+                          AND cl.line_no = l.contract_line_no AND cl.effective_from = l.line_effective_from
+  LEFT JOIN LATERAL (
+      -- the tiers of the units billed in the period: the counter's tiers at the period's
+      -- end less those at its start (a counter that spans periods)
+      SELECT b.tier, b.units - coalesce(a.units, 0) AS units, b.unit_price,
+             b.flat_fee - coalesce(a.flat_fee, 0) AS flat_fee, b.amount - coalesce(a.amount, 0) AS amount
+        FROM rr.price_tiers(cl.price_model, coalesce((l.detail->>'billable_from')::numeric, 0)
+                                            + (l.detail->>'billable')::numeric) b
+        LEFT JOIN rr.price_tiers(cl.price_model, coalesce((l.detail->>'billable_from')::numeric, 0)) a
+               ON a.tier = b.tier
+       WHERE b.units - coalesce(a.units, 0) <> 0 OR b.flat_fee - coalesce(a.flat_fee, 0) <> 0
+  ) t ON cl.price_model IS NOT NULL AND NOT coalesce((l.detail->>'late')::boolean, false)
+ WHERE l.kind = 'usage';
+COMMENT ON VIEW rr.usage_line_detail IS 'usage invoice lines with their quantity detail (used, included, billable, the usage counter when it spans periods) and, for price models, one row per tier of the units billed in the period (rr.price_tiers of the counter at the period''s end less at its start)';

@@ -32,7 +32,7 @@ DECLARE
                                      'change_contract_line', 'preview_billing', 'bill_contract', 'add_discount',
                                      'record_usage', 'merge_usage_staging'];
     billing_entry_points text[] := ARRAY['run_billing', 'post_invoices', 'undo_last_billing', 'credit_invoice',
-                                         'record_payment', 'apply_payment'];
+                                         'record_payment', 'apply_payment', 'create_usage_partitions'];
     admin_tables text[] := ARRAY['currency', 'tenant', 'tenant_member', 'account', 'tax_code',
                                  'deferral_code', 'item', 'item_price', 'contract_item',
                                  'contract_template', 'template_line', 'customer'];

@@ -1,0 +1,101 @@
+# Usage ingestion and rating: E events for L metered contract lines (10 events per line,
+# all in January 2024, each with an idempotency key), side by side with the physical
+# limits measured in the same run:
+#  - ingestion by COPY: COPY into rr.usage_staging + rr.merge_usage_staging(), against a
+#    plain COPY of the same file into an equivalent table (the same columns and a primary
+#    key on the idempotency key);
+#  - ingestion by the batch function: rr.record_usage(rr.usage_record[]) in batches of
+#    10,000 events, against a plain INSERT ... SELECT of the same events into the
+#    equivalent table;
+#  - rating: rr.usage_charges (what a billing run rates: per line and period, included
+#    quantity, graduated tiers, detail) against a plain SQL aggregation of the same events
+#    per line and month; and the billing run that writes the charges and invoices.
+# BENCH_USAGE_SIZES is a list of EVENTS:LINES pairs.
+BENCH_USAGE_SIZES=${BENCH_USAGE_SIZES:-"1000000:100000 10000000:1000000"}
+bsql -q -c "SET client_min_messages = warning; SELECT rr.create_tenant('ubench', 'Usage benchmark', 'USD', 'UTC');" >/dev/null
+bsql -q <<'SQL' >/dev/null
+SET rr.tenant = 'ubench';
+INSERT INTO rr.item (tenant_id, code, name, revenue_account, deferred_account, receivable_account)
+VALUES ('ubench', 'CALL', 'API call', '4300', '2100', '1100');
+INSERT INTO rr.item_price VALUES ('ubench', 'CALL', 'USD', 0.002);
+INSERT INTO rr.contract_item (tenant_id, code, name, currency, recurring_item, billing_type, price_model, included_quantity)
+VALUES ('ubench', 'API', 'API calls', 'USD', 'CALL', 'postpaid', 'graduated(1000: 0.002, *: 0.001)', 100);
+INSERT INTO rr.contract_template (tenant_id, code, name, duration, alignment) VALUES ('ubench', 'T', 'Metered', 1, 'calendar');
+INSERT INTO rr.customer (tenant_id, code, name, currency)
+SELECT 'ubench', 'C' || i, 'Customer ' || i, 'USD' FROM generate_series(1, 1000) i;
+CREATE UNLOGGED TABLE bench.usage_plain (
+    tenant_id text NOT NULL DEFAULT 'ubench', contract_id bigint, item text, quantity numeric,
+    occurred_at timestamptz, idempotency_key text, PRIMARY KEY (tenant_id, idempotency_key));
+SQL
+# the plain table is logged like ours (UNLOGGED only to create it fast above)
+bsql -q -c "ALTER TABLE bench.usage_plain SET LOGGED" >/dev/null
+# the server reads and writes the event file itself (COPY ... TO/FROM a file)
+filedir=$(mktemp -d); chmod 0777 "$filedir"; file=$filedir/usage.csv
+reset_sql="TRUNCATE rr.usage_event, rr.usage_key, rr.usage_staging, bench.usage_plain;
+           SET session_replication_role = replica;
+           TRUNCATE rr.payment_application, rr.payment, rr.journal_line, rr.journal_entry, rr.invoice_line, rr.invoice, rr.charge, rr.billing_run;
+           SET session_replication_role = origin; CHECKPOINT"
+for size in $BENCH_USAGE_SIZES; do
+    e=${size%%:*}; l=${size##*:}
+    bsql -q <<SQL >/dev/null
+SET session_replication_role = replica;
+TRUNCATE rr.usage_event, rr.usage_key, rr.usage_staging, bench.usage_plain, rr.journal_line, rr.journal_entry,
+         rr.invoice_line, rr.invoice, rr.charge, rr.billing_run, rr.contract_line, rr.contract CASCADE;
+SET session_replication_role = origin;
+INSERT INTO rr.contract (tenant_id, contract_id, customer, template, currency, status, contract_type, start_date,
+                         end_date, setup_date, activation_date, billing_period, billing_start, alignment, invoice_to,
+                         bill_to, payment_terms_days, grace_period_days, renewal_point_days, refund_policy)
+SELECT 'ubench', i, 'C' || (1 + i % 1000), 'T', 'USD', 'active', 'renewable', date '2024-01-01', date '2025-01-01',
+       date '2024-01-01', date '2024-01-01', 'month', 'activation', 'calendar', 'customer', 'C' || (1 + i % 1000),
+       30, 0, 0, 'none'
+  FROM generate_series(1, $l) i;
+INSERT INTO rr.contract_line (tenant_id, contract_id, line_no, effective_from, contract_item, quantity,
+                              recurring_price, price_model, billing_period)
+SELECT 'ubench', i, 1, date '2024-01-01', 'API', 1, 0.002, 'graduated(1000: 0.002, *: 0.001)', '1 month'
+  FROM generate_series(1, $l) i;
+VACUUM ANALYZE rr.contract;
+VACUUM ANALYZE rr.contract_line;
+-- the events, in a file for COPY and a table for the batch function
+DROP TABLE IF EXISTS bench.usage_src;
+CREATE UNLOGGED TABLE bench.usage_src AS
+SELECT 1 + i % $l AS contract_id, 'API'::text AS item, (1 + i % 97)::numeric AS quantity,
+       timestamptz '2024-01-01 00:00+00' + (i % 2678400) * interval '1 second' AS occurred_at,
+       'ev-' || i AS idempotency_key, i / 10000 AS batch
+  FROM generate_series(1, $e) i;
+COPY (SELECT contract_id, item, quantity, occurred_at, idempotency_key FROM bench.usage_src) TO '$file';
+SQL
+    bsql -q -c "$reset_sql" >/dev/null
+    echo " $e events for $l contract lines"
+    measure plain$e "plain COPY into an equivalent table" \
+        "COPY bench.usage_plain (contract_id, item, quantity, occurred_at, idempotency_key) FROM '$file'" "$reset_sql"
+    measure copy$e "COPY into rr.usage_staging + rr.merge_usage_staging()" \
+        "SET rr.tenant = 'ubench';
+         COPY rr.usage_staging (contract_id, item, quantity, occurred_at, idempotency_key) FROM '$file';
+         SELECT * FROM rr.merge_usage_staging()" "$reset_sql"
+    measure insert$e "plain INSERT ... SELECT into the equivalent table" \
+        "INSERT INTO bench.usage_plain (contract_id, item, quantity, occurred_at, idempotency_key)
+         SELECT contract_id, item, quantity, occurred_at, idempotency_key FROM bench.usage_src" "$reset_sql"
+    measure batch$e "rr.record_usage(rr.usage_record[]), 10,000 events a call" \
+        "SET rr.tenant = 'ubench';
+         SELECT sum(rr.record_usage(a)) FROM (
+             SELECT array_agg(ROW(contract_id, NULL, item, quantity, occurred_at, idempotency_key, NULL)::rr.usage_record) AS a
+               FROM bench.usage_src GROUP BY batch) b" "$reset_sql"
+    ratio "COPY + merge / plain COPY (goal: <= 1.5)" copy$e plain$e
+    ratio "batch function / plain COPY (goal: <= 1.5)" batch$e plain$e
+    ratio "batch function / plain INSERT ... SELECT" batch$e insert$e
+    # rating: the events in place (from the last batch run), analysed
+    bsql -q -c "VACUUM ANALYZE rr.usage_event" >/dev/null
+    measure agg$e "plain SQL aggregation per line and month" \
+        "SELECT count(*) FROM (SELECT contract_id, line_no, date_trunc('month', usage_date), sum(quantity)
+                                 FROM rr.usage_event WHERE tenant_id = 'ubench' GROUP BY 1, 2, 3) x"
+    measure rate$e "rr.usage_charges: rated charges with detail" \
+        "SELECT count(*) FROM rr.usage_charges('ubench', '2024-02-01')"
+    measure run$e "rr.run_billing: rating + charges, invoices, lines" \
+        "SET rr.tenant = 'ubench'; SELECT count(*) FROM rr.run_billing('2024-02-01')" \
+        "SET session_replication_role = replica;
+         TRUNCATE rr.payment_application, rr.payment, rr.journal_line, rr.journal_entry, rr.invoice_line, rr.invoice, rr.charge, rr.billing_run;
+         SET session_replication_role = origin; CHECKPOINT"
+    ratio "rating / plain aggregation (goal: <= 1.5)" rate$e agg$e
+    ratio "billing run with usage / plain aggregation" run$e agg$e
+done
+rm -rf "$filedir"
