@@ -23,6 +23,15 @@ VALUES ('ubench', 'API', 'API calls', 'USD', 'CALL', 'postpaid', 'graduated(1000
 INSERT INTO rr.contract_template (tenant_id, code, name, duration, alignment) VALUES ('ubench', 'T', 'Metered', 1, 'calendar');
 INSERT INTO rr.customer (tenant_id, code, name, currency)
 SELECT 'ubench', 'C' || i, 'Customer ' || i, 'USD' FROM generate_series(1, 1000) i;
+-- the floor of the design: the same two writes per event (an event row in a table shaped
+-- like a partition of rr.usage_event, with its primary key, and a key row in a table
+-- like rr.usage_key), without validation, time zones or deduplication
+CREATE TABLE bench.floor_event (
+    tenant_id text NOT NULL, contract_id bigint NOT NULL, line_no integer NOT NULL, usage_date date NOT NULL,
+    event_id bigint NOT NULL, quantity numeric NOT NULL, occurred_at timestamptz NOT NULL, idempotency_key text,
+    properties jsonb, received_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, contract_id, line_no, usage_date, event_id));
+CREATE TABLE bench.floor_key (LIKE rr.usage_key INCLUDING ALL);
 CREATE UNLOGGED TABLE bench.usage_plain (
     tenant_id text NOT NULL DEFAULT 'ubench', contract_id bigint, item text, quantity numeric,
     occurred_at timestamptz, idempotency_key text, PRIMARY KEY (tenant_id, idempotency_key));
@@ -31,7 +40,7 @@ SQL
 bsql -q -c "ALTER TABLE bench.usage_plain SET LOGGED" >/dev/null
 # the server reads and writes the event file itself (COPY ... TO/FROM a file)
 filedir=$(mktemp -d); chmod 0777 "$filedir"; file=$filedir/usage.csv
-reset_sql="TRUNCATE rr.usage_event, rr.usage_key, rr.usage_staging, bench.usage_plain;
+reset_sql="TRUNCATE rr.usage_event, rr.usage_key, rr.usage_staging, bench.usage_plain, bench.floor_event, bench.floor_key;
            SET session_replication_role = replica;
            TRUNCATE rr.payment_application, rr.payment, rr.journal_line, rr.journal_entry, rr.invoice_line, rr.invoice, rr.charge, rr.billing_run;
            SET session_replication_role = origin; CHECKPOINT"
@@ -80,9 +89,16 @@ SQL
          SELECT sum(rr.record_usage(a)) FROM (
              SELECT array_agg(ROW(contract_id, NULL, item, quantity, occurred_at, idempotency_key, NULL)::rr.usage_record) AS a
                FROM bench.usage_src GROUP BY batch) b" "$reset_sql"
+    measure floor$e "the design's floor: the same event and key rows, plainly" \
+        "INSERT INTO bench.floor_key (tenant_id, idempotency_key, event_id, contract_id, usage_date)
+         SELECT 'ubench', idempotency_key, row_number() OVER (), contract_id, occurred_at::date FROM bench.usage_src;
+         INSERT INTO bench.floor_event (tenant_id, contract_id, line_no, usage_date, event_id, quantity, occurred_at, idempotency_key)
+         SELECT 'ubench', contract_id, 1, occurred_at::date, row_number() OVER (), quantity, occurred_at, idempotency_key
+           FROM bench.usage_src" "$reset_sql"
     ratio "COPY + merge / plain COPY (goal: <= 1.5)" copy$e plain$e
     ratio "batch function / plain COPY (goal: <= 1.5)" batch$e plain$e
     ratio "batch function / plain INSERT ... SELECT" batch$e insert$e
+    ratio "batch function / the design's floor" batch$e floor$e
     # rating: the events in place (from the last batch run), analysed
     bsql -q -c "VACUUM ANALYZE rr.usage_event" >/dev/null
     measure agg$e "plain SQL aggregation per line and month" \

@@ -86,9 +86,9 @@ SELECT idempotency_key, occurred_at AT TIME ZONE 'UTC' AS utc, usage_date, table
 -- each form says how many events were new.
 SELECT rr.record_usage(:ny, 'API-TIERS', 1, '2024-02-05 12:00-05', 'ny-2') AS recorded_again;
 SELECT rr.record_usage(ARRAY[(:ny, NULL, 'API-TIERS', 7, '2024-02-05 12:00-05', 'dup', NULL),
-                             (:ny, NULL, 'API-TIERS', 8, '2024-02-05 12:00-05', 'dup', NULL),
+                             (:ny, NULL, 'API-TIERS', 7, '2024-02-05 12:00-05', 'dup', NULL),
                              (:ny, NULL, 'API-TIERS', 9, '2024-02-05 12:00-05', 'ny-1', NULL)]::rr.usage_record[]) AS recorded;
-SELECT quantity FROM rr.usage_event WHERE idempotency_key = 'dup';
+SELECT count(*) AS kept, sum(quantity) AS quantity FROM rr.usage_event WHERE idempotency_key = 'dup';
 -- events without a key are never deduplicated
 SELECT rr.record_usage(:ny, 'API-TIERS', 1, '2024-02-05 12:00-05') + rr.record_usage(:ny, 'API-TIERS', 1, '2024-02-05 12:00-05') AS recorded;
 

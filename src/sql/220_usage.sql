@@ -149,11 +149,12 @@ COMMENT ON FUNCTION rr.refuse_usage_event(text, bigint, text, text, text, text) 
 -- The one ingestion statement.  `source` is a query returning (pos, contract_id, customer,
 -- item, quantity, occurred_at, idempotency_key, properties); $1 is passed to it.
 -- Returns how many events it received and how many were new.
-CREATE FUNCTION rr.ingest_usage(tenant_id text, source text, kind text, arg anyelement,
+CREATE FUNCTION rr.ingest_usage(tenant_id text, source text, kind text, arg anyelement, batch_size bigint,
                                 OUT received bigint, OUT recorded bigint)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET jit = off
+SET enable_nestloop = on
 AS $$
 DECLARE
     e_state text;
@@ -161,6 +162,12 @@ DECLARE
     e_detail text;
     e_hint text;
 BEGIN
+    -- the planner sees the batch as a few rows; a large one is joined to the contracts,
+    -- customers and lines by hashing, not by an index lookup per event (the setting is
+    -- the function's own, restored when it returns)
+    IF batch_size > 1000 THEN
+        PERFORM set_config('enable_nestloop', 'off', true);
+    END IF;
     EXECUTE format($q$
     WITH src AS MATERIALIZED (%s),
     r AS (
@@ -269,7 +276,6 @@ BEGIN
         SELECT $2, ok.idempotency_key, ok.event_id, ok.found, ok.usage_date
           FROM ok
          WHERE ok.idempotency_key IS NOT NULL
-         ORDER BY ok.pos
         ON CONFLICT DO NOTHING
         RETURNING event_id
     )
@@ -291,7 +297,7 @@ EXCEPTION WHEN OTHERS THEN
     RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail, HINT = e_hint;
 END
 $$;
-COMMENT ON FUNCTION rr.ingest_usage(text, text, text, anyelement) IS 'internal: validates and records a batch of usage events in one statement (refusing the whole batch at the first bad event), skipping events whose idempotency key is known; returns how many events it received and how many were new';
+COMMENT ON FUNCTION rr.ingest_usage(text, text, text, anyelement, bigint) IS 'internal: validates and records a batch of usage events in one statement (refusing the whole batch at the first bad event), skipping events whose idempotency key is known; returns how many events it received and how many were new';
 
 -- Partitions for the occurred_at values of a batch: the months of [min - 1 day,
 -- max + 1 day] (a time zone moves a date by less than a day), or, for a batch spanning
@@ -360,7 +366,7 @@ BEGIN
         RAISE EXCEPTION 'usage events must not be NULL' USING ERRCODE = '22004';
     END IF;
     PERFORM rr.ensure_usage_partitions_for(src, events);
-    res := rr.ingest_usage(t, src, 'batch', events);
+    res := rr.ingest_usage(t, src, 'batch', events, cardinality(events));
     RETURN res.recorded;
 END
 $$;
@@ -390,7 +396,8 @@ BEGIN
     res := rr.ingest_usage(t, format('DELETE FROM rr.usage_staging s WHERE s.tenant_id = %L AND s.staging_id <= $1
                                       RETURNING s.staging_id AS pos, s.contract_id, s.customer, s.item, s.quantity,
                                                 s.occurred_at, s.idempotency_key, s.properties', t),
-                           'staging', hi_id);
+                           'staging', hi_id,
+                           (SELECT count(*) FROM rr.usage_staging s WHERE s.tenant_id = t AND s.staging_id <= hi_id));
     RETURN QUERY SELECT res.received, res.recorded, res.received - res.recorded;
 END
 $$;
