@@ -84,17 +84,17 @@ SQL
     measure insert$e "plain INSERT ... SELECT into the equivalent table" \
         "INSERT INTO bench.usage_plain (contract_id, item, quantity, occurred_at, idempotency_key)
          SELECT contract_id, item, quantity, occurred_at, idempotency_key FROM bench.usage_src" "$reset_sql"
-    measure batch$e "rr.record_usage(rr.usage_record[]), 10,000 events a call" \
-        "SET rr.tenant = 'ubench';
-         SELECT sum(rr.record_usage(a)) FROM (
-             SELECT array_agg(ROW(contract_id, NULL, item, quantity, occurred_at, idempotency_key, NULL)::rr.usage_record) AS a
-               FROM bench.usage_src GROUP BY batch) b" "$reset_sql"
     measure floor$e "the design's floor: the same event and key rows, plainly" \
         "INSERT INTO bench.floor_key (tenant_id, idempotency_key, event_id, contract_id, usage_date)
          SELECT 'ubench', idempotency_key, row_number() OVER (), contract_id, occurred_at::date FROM bench.usage_src;
          INSERT INTO bench.floor_event (tenant_id, contract_id, line_no, usage_date, event_id, quantity, occurred_at, idempotency_key)
          SELECT 'ubench', contract_id, 1, occurred_at::date, row_number() OVER (), quantity, occurred_at, idempotency_key
            FROM bench.usage_src" "$reset_sql"
+    measure batch$e "rr.record_usage(rr.usage_record[]), 10,000 events a call" \
+        "SET rr.tenant = 'ubench';
+         SELECT sum(rr.record_usage(a)) FROM (
+             SELECT array_agg(ROW(contract_id, NULL, item, quantity, occurred_at, idempotency_key, NULL)::rr.usage_record) AS a
+               FROM bench.usage_src GROUP BY batch) b" "$reset_sql"
     ratio "COPY + merge / plain COPY (goal: <= 1.5)" copy$e plain$e
     ratio "batch function / plain COPY (goal: <= 1.5)" batch$e plain$e
     ratio "batch function / plain INSERT ... SELECT" batch$e insert$e

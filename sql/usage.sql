@@ -228,6 +228,18 @@ SELECT ci.code, ch.kind, ch.service_period, ch.quantity, ch.amount
  WHERE ch.contract_id = :ny AND ci.code LIKE 'STORAGE%' AND lower(ch.service_period) < '2024-03-01'
  ORDER BY ci.code, lower(ch.service_period), ch.kind;
 
+-- (11) A termination set after the events were recorded: events dated on or after the
+-- termination date are not billed (60 calls on June 10 are, 60 on June 20 are not).
+SELECT rr.record_usage(ARRAY[(:two_a, NULL, 'API-TIERS', 60, '2024-06-10 12:00+02', 'term-1', NULL),
+                             (:two_a, NULL, 'API-TIERS', 60, '2024-06-20 12:00+02', 'term-2', NULL)]::rr.usage_record[]) AS recorded;
+SELECT rr.terminate_contract(:two_a, '2024-06-15', 'closing the account');
+SELECT count(*) AS invoices FROM rr.run_billing('2024-07-01');
+SELECT ch.service_period, ch.quantity, ch.amount
+  FROM rr.charge ch
+ WHERE ch.contract_id = :two_a AND ch.kind = 'usage' AND lower(ch.service_period) = '2024-06-01';
+-- and usage dated after the termination is refused from now on
+SELECT rr.record_usage(:two_a, 'API-TIERS', 1, '2024-06-16 12:00+02');
+
 -- Bad input: each refused with its SQLSTATE, nothing recorded, the batch position named.
 \set VERBOSITY verbose
 SELECT count(*) AS events_before FROM rr.usage_event \gset

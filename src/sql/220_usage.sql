@@ -513,6 +513,8 @@ BEGIN ATOMIC
           JOIN g ON g.contract_id = e.contract_id AND g.line_no = e.line_no
          WHERE e.tenant_id = rate_usage.tenant_id
            AND (rate_usage.only_contract IS NULL OR e.contract_id = rate_usage.only_contract)
+           -- events after a termination set later than they were recorded are not billed
+           AND (g.bill_to IS NULL OR e.usage_date < g.bill_to)
          GROUP BY e.contract_id, e.line_no, 3
     ), p AS (
         SELECT a.contract_id, a.line_no, a.events, a.period * daterange(g.bill_from, g.bill_to) AS service_period,
