@@ -162,10 +162,12 @@ DECLARE
     e_detail text;
     e_hint text;
 BEGIN
-    -- the planner sees the batch as a few rows; a large one is joined to the contracts,
-    -- customers and lines by hashing, not by an index lookup per event (the setting is
-    -- the function's own, restored when it returns)
-    IF batch_size > 1000 THEN
+    -- the planner sees the batch as a few rows; one with events for a good share of the
+    -- contracts is joined to the contracts, customers and lines by hashing them, not by
+    -- an index lookup per event (a smaller one keeps its index lookups: hashing would read
+    -- every contract); the setting is the function's own, restored when it returns
+    IF batch_size > greatest(1000, (SELECT c.reltuples / 20 FROM pg_catalog.pg_class c
+                                     WHERE c.oid OPERATOR(pg_catalog.=) 'rr.contract'::pg_catalog.regclass)) THEN
         PERFORM set_config('enable_nestloop', 'off', true);
     END IF;
     EXECUTE format($q$
