@@ -10,7 +10,8 @@
 #  - rating: rr.usage_charges (what a billing run rates: per line and period, included
 #    quantity, graduated tiers, detail) against a plain SQL aggregation of the same events
 #    per line and month; and the billing run that writes the charges and invoices.
-# BENCH_USAGE_SIZES is a list of EVENTS:LINES pairs.
+# BENCH_USAGE_SIZES is a list of EVENTS:LINES pairs; BENCH_USAGE_RATING=0 measures the
+# ingestion only.
 BENCH_USAGE_SIZES=${BENCH_USAGE_SIZES:-"1000000:100000 10000000:1000000"}
 bsql -q -c "SET client_min_messages = warning; SELECT rr.create_tenant('ubench', 'Usage benchmark', 'USD', 'UTC');" >/dev/null
 bsql -q <<'SQL' >/dev/null
@@ -99,6 +100,7 @@ SQL
     ratio "batch function / plain COPY (goal: <= 1.5)" batch$e plain$e
     ratio "batch function / plain INSERT ... SELECT" batch$e insert$e
     ratio "batch function / the design's floor" batch$e floor$e
+    [ "${BENCH_USAGE_RATING:-1}" = 1 ] || continue
     # rating: the events in place (from the last batch run), analysed
     bsql -q -c "VACUUM ANALYZE rr.usage_event" >/dev/null
     measure agg$e "plain SQL aggregation per line and month" \

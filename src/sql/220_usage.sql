@@ -157,17 +157,19 @@ SET jit = off
 SET enable_nestloop = on
 AS $$
 DECLARE
+    big boolean;
     e_state text;
     e_message text;
     e_detail text;
     e_hint text;
 BEGIN
-    -- the planner sees the batch as a few rows; one with events for a good share of the
-    -- contracts is joined to the contracts, customers and lines by hashing them, not by
-    -- an index lookup per event (a smaller one keeps its index lookups: hashing would read
-    -- every contract); the setting is the function's own, restored when it returns
-    IF batch_size > greatest(1000, (SELECT c.reltuples / 20 FROM pg_catalog.pg_class c
-                                     WHERE c.oid OPERATOR(pg_catalog.=) 'rr.contract'::pg_catalog.regclass)) THEN
+    -- the planner sees the batch as a few rows, and would join its events to the lines
+    -- of its contracts by nested loops, quadratic in the batch size; a batch of more than
+    -- 1,000 events is joined by hashing instead (which reads the tenant's contracts and
+    -- lines once: bulk loads belong in COPY and one merge); the setting is the function's
+    -- own, restored when it returns
+    big := batch_size > 1000;
+    IF big THEN
         PERFORM set_config('enable_nestloop', 'off', true);
     END IF;
     EXECUTE format($q$
@@ -287,11 +289,19 @@ BEGIN
         SELECT $2, ok.found, ok.line_no, ok.usage_date, ok.event_id, ok.quantity, ok.occurred_at,
                ok.idempotency_key, ok.properties
           FROM ok
-         WHERE ok.idempotency_key IS NULL OR ok.event_id IN (SELECT new_key.event_id FROM new_key)
+          %s
         RETURNING 1
     )
     SELECT (SELECT count(*) FROM ok), (SELECT count(*) FROM new_event)
-    $q$, source) INTO received, recorded USING arg, tenant_id, kind;
+    $q$, source,
+         -- the new keys: for a large batch a hash join, which spills to disk when it must
+         -- ("IN (SELECT ...)" under an OR is a hashed subplan, held in memory whatever the
+         -- batch size); for a small one that subplan, which nested loops cannot make quadratic
+         CASE WHEN big
+              THEN 'LEFT JOIN new_key ON new_key.event_id = ok.event_id
+                    WHERE ok.idempotency_key IS NULL OR new_key.event_id IS NOT NULL'
+              ELSE 'WHERE ok.idempotency_key IS NULL OR ok.event_id IN (SELECT new_key.event_id FROM new_key)' END)
+    INTO received, recorded USING arg, tenant_id, kind;
 EXCEPTION WHEN OTHERS THEN
     -- re-raised here, so the refusal does not carry the whole statement as its context
     GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
@@ -591,10 +601,14 @@ BEGIN ATOMIC
                x.amount, s.bill_to + s.grace,
                jsonb_build_object('deposit', s.deposit_amount, 'deposit_drawn', s.drawn,
                                   'unused', s.deposit_amount - s.drawn, 'retain_rate', coalesce(s.retain_rate, 1))
-          FROM (SELECT g.*, coalesce((SELECT (pr.dep_to).drawn FROM priced pr
-                                       WHERE pr.contract_id = g.contract_id AND pr.line_no = g.line_no
-                                       ORDER BY lower(pr.service_period) DESC LIMIT 1), 0) AS drawn
+          FROM (SELECT g.*, coalesce(dl.drawn, 0) AS drawn
                   FROM g
+                  LEFT JOIN (SELECT DISTINCT ON (pr.contract_id, pr.line_no) pr.contract_id, pr.line_no,
+                                    (pr.dep_to).drawn AS drawn
+                               FROM priced pr
+                              WHERE pr.billing_type = 'deposit'
+                              ORDER BY pr.contract_id, pr.line_no, lower(pr.service_period) DESC) dl
+                         ON dl.contract_id = g.contract_id AND dl.line_no = g.line_no
                  WHERE g.billing_type = 'deposit' AND g.bill_to IS NOT NULL
                    AND g.bill_to + g.grace <= rate_usage.as_of) s
           CROSS JOIN LATERAL (VALUES
