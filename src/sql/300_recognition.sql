@@ -215,13 +215,13 @@ CREATE TABLE rr.revenue_schedule_line (
     -- lines of a draft invoice go with it when its billing is undone
     CONSTRAINT revenue_schedule_line_invoice_fkey FOREIGN KEY (tenant_id, invoice_id, invoice_line_no)
         REFERENCES rr.invoice_line (tenant_id, invoice_id, line_no) ON DELETE CASCADE,
-    CONSTRAINT revenue_schedule_line_source_check CHECK (source IN ('allocation', 'billing', 'progress', 'payment')),
+    CONSTRAINT revenue_schedule_line_source_check CHECK (source IN ('allocation', 'billing', 'credit', 'progress', 'payment')),
     CONSTRAINT revenue_schedule_line_status_check CHECK (status IN ('open', 'posted')),
     CONSTRAINT revenue_schedule_line_posted_check CHECK ((status = 'posted') = (run_id IS NOT NULL AND posted_period IS NOT NULL)),
-    CONSTRAINT revenue_schedule_line_billing_check CHECK ((source = 'billing') = (invoice_id IS NOT NULL))
+    CONSTRAINT revenue_schedule_line_billing_check CHECK ((source IN ('billing', 'credit')) = (invoice_id IS NOT NULL))
 );
 COMMENT ON TABLE rr.revenue_schedule_line IS 'revenue schedule lines per obligation: the period, the date from which the line is due for recognition, the allocated amount and the same at contract prices; open until a recognition run posts it (then immutable, with its run, journal entry and the fiscal period it went into)';
-COMMENT ON COLUMN rr.revenue_schedule_line.source IS 'allocation (written at activation), billing (written with the invoice: usage, unlimited contracts, unplanned charges), progress (percent complete catch-up), payment (on_payment, as cash is applied)';
+COMMENT ON COLUMN rr.revenue_schedule_line.source IS 'allocation (written at activation), billing (written with the invoice: usage, unlimited contracts, unplanned charges), credit (a credit note: negative lines, taken from the obligation''s future lines first, the rest on the credit date), progress (percent complete catch-up), payment (on_payment, as cash is applied)';
 COMMENT ON COLUMN rr.revenue_schedule_line.contract_amount IS 'the same line at contract prices (before SSP reallocation): what separates an unbilled receivable (only time) from a contract asset (conditional)';
 
 CREATE INDEX revenue_schedule_line_due_idx ON rr.revenue_schedule_line (tenant_id, recognize_on) WHERE status = 'open';

@@ -69,7 +69,7 @@ BEGIN
         contract_id bigint, obligation_no integer, line_nos integer[], item text, method text, grain interval,
         revenue_account text, deferred_account text, currency char(3), mu integer, service daterange,
         standalone_price numeric, has_ssp boolean, is_residual boolean, contract_amount numeric,
-        allocated_amount numeric) ON COMMIT DROP;
+        allocated_amount numeric, sched_amount numeric, sched_contract numeric, sched_service daterange) ON COMMIT DROP;
     TRUNCATE rr_obl;
     INSERT INTO rr_obl
     SELECT x.contract_id, x.obligation_no, array_agg(x.line_no ORDER BY x.line_no),
@@ -78,7 +78,7 @@ BEGIN
            (array_agg(x.deferred_account ORDER BY x.line_no))[1], min(x.currency), min(x.mu),
            daterange(min(x.lo), max(x.hi)),
            CASE WHEN bool_and(x.ssp IS NOT NULL) THEN sum(x.ssp) END, bool_or(x.ssp IS NOT NULL),
-           bool_or(x.is_residual), sum(x.amount), NULL
+           bool_or(x.is_residual), sum(x.amount), NULL, NULL, NULL, NULL
       FROM (SELECT p.contract_id, p.obligation_no, p.line_no, min(p.item) AS item, min(p.method) AS method,
                    min(p.grain) AS grain, min(p.revenue_account) AS revenue_account,
                    min(p.deferred_account) AS deferred_account, min(p.currency) AS currency, min(p.mu) AS mu,
@@ -164,6 +164,41 @@ BEGIN
              GROUP BY o2.contract_id) x
      WHERE o.contract_id = x.contract_id;
 
+    -- What is left to schedule: everything for a new contract.  A contract planned before
+    -- (its lines, term or termination changed since) is re-planned prospectively: posted
+    -- lines stay, the open allocation lines are replaced by the new allocation less what
+    -- was posted, spread over the service not yet posted.
+    UPDATE rr_obl o
+       SET sched_amount = o.allocated_amount - coalesce(p.amount, 0),
+           sched_contract = o.contract_amount - coalesce(p.contract_amount, 0),
+           sched_service = CASE WHEN p.last_day IS NULL THEN o.service
+                                ELSE daterange(least(greatest(lower(o.service), p.last_day), upper(o.service)),
+                                               upper(o.service)) END
+      FROM rr_obl o2
+      LEFT JOIN (SELECT l.contract_id, l.obligation_no, sum(l.amount) AS amount,
+                        sum(l.contract_amount) AS contract_amount, max(upper(l.period)) AS last_day
+                   FROM rr.revenue_schedule_line l
+                  WHERE l.tenant_id = t AND l.contract_id = ANY (contract_ids) AND l.source = 'allocation'
+                    AND l.status = 'posted'
+                  GROUP BY l.contract_id, l.obligation_no) p
+             ON p.contract_id = o2.contract_id AND p.obligation_no = o2.obligation_no
+     WHERE o.contract_id = o2.contract_id AND o.obligation_no = o2.obligation_no;
+    DELETE FROM rr.revenue_schedule_line l
+     WHERE l.tenant_id = t AND l.contract_id = ANY (contract_ids) AND l.source = 'allocation' AND l.status = 'open';
+    DELETE FROM rr.obligation_charge c WHERE c.tenant_id = t AND c.contract_id = ANY (contract_ids);
+    -- an obligation whose charges are all gone keeps what it recognised, and no more
+    UPDATE rr.performance_obligation po
+       SET allocated_amount = coalesce(p.amount, 0), contract_amount = coalesce(p.contract_amount, 0)
+      FROM rr.performance_obligation po2
+      LEFT JOIN (SELECT l.contract_id, l.obligation_no, sum(l.amount) AS amount, sum(l.contract_amount) AS contract_amount
+                   FROM rr.revenue_schedule_line l
+                  WHERE l.tenant_id = t AND l.contract_id = ANY (contract_ids) AND l.source = 'allocation'
+                  GROUP BY l.contract_id, l.obligation_no) p
+             ON p.contract_id = po2.contract_id AND p.obligation_no = po2.obligation_no
+     WHERE po.tenant_id = t AND po2.tenant_id = t AND po.contract_id = po2.contract_id
+       AND po.obligation_no = po2.obligation_no AND po.contract_id = ANY (contract_ids)
+       AND NOT EXISTS (SELECT FROM rr_obl o WHERE o.contract_id = po.contract_id AND o.obligation_no = po.obligation_no);
+
     INSERT INTO rr.performance_obligation (tenant_id, contract_id, obligation_no, line_nos, item, method, grain,
                                            revenue_account, deferred_account, currency, service, standalone_price,
                                            is_residual, contract_amount, allocated_amount)
@@ -171,7 +206,11 @@ BEGIN
            o.deferred_account, o.currency, o.service, o.standalone_price, o.is_residual, o.contract_amount,
            o.allocated_amount
       FROM rr_obl o
-     ORDER BY o.contract_id, o.obligation_no;
+     ORDER BY o.contract_id, o.obligation_no
+    ON CONFLICT ON CONSTRAINT performance_obligation_pkey DO UPDATE
+       SET line_nos = excluded.line_nos, service = excluded.service, standalone_price = excluded.standalone_price,
+           is_residual = excluded.is_residual, contract_amount = excluded.contract_amount,
+           allocated_amount = excluded.allocated_amount;
     INSERT INTO rr.obligation_charge (tenant_id, contract_id, line_no, line_effective_from, kind, service_period,
                                       adjustment_seq, obligation_no, amount)
     SELECT t, p.contract_id, p.line_no, p.line_effective_from, p.kind, p.service_period, p.adjustment_seq,
@@ -185,7 +224,8 @@ $$;
 COMMENT ON FUNCTION rr.create_obligations(text, bigint[]) IS 'internal: the performance obligations of newly activated contracts with an end date: fixed charges planned for the term, SSP per obligation, allocation of the transaction price by relative SSP (rr.allocate) or the residual method, and the allocation schedules; refuses a missing or zero SSP where allocation needs one, two residual obligations, and a negative residual';
 
 -- The allocation schedule of obligations (a temp table named by the caller, with the columns
--- of rr_obl): immediate and on_date on the service start; equal, equal_prorate and daily
+-- of rr_obl: sched_amount and sched_contract over sched_service are what is left to
+-- schedule): immediate and on_date on the service start; equal, equal_prorate and daily
 -- through rr.spread on calendar-month grains from 2000-01-01 (the default fiscal calendar);
 -- percent_complete and on_payment get their lines later, from progress and cash.
 CREATE FUNCTION rr.write_allocation_schedules(tenant_id text, obligations regclass)
@@ -201,15 +241,21 @@ BEGIN
                                               amount, contract_amount)
         SELECT $1, o.contract_id, o.obligation_no, 'allocation', s.period, upper(s.period) - 1, s.amount, s.contract_amount
           FROM %s o
-          CROSS JOIN LATERAL ROWS FROM (rr.spread(o.allocated_amount, o.service, o.method, o.grain, '2000-01-01', o.mu),
-                                        rr.spread(o.contract_amount, o.service, o.method, o.grain, '2000-01-01', o.mu))
+          CROSS JOIN LATERAL ROWS FROM (rr.spread(o.sched_amount, o.sched_service, o.method, o.grain, '2000-01-01', o.mu),
+                                        rr.spread(o.sched_contract, o.sched_service, o.method, o.grain, '2000-01-01', o.mu))
                      AS s(period, amount, period2, contract_amount)
-         WHERE o.method IN ('equal', 'equal_prorate', 'daily') AND NOT isempty(o.service)
+         WHERE o.method IN ('equal', 'equal_prorate', 'daily') AND NOT isempty(o.sched_service)
         UNION ALL
-        SELECT $1, o.contract_id, o.obligation_no, 'allocation', daterange(lower(o.service), lower(o.service) + 1),
-               lower(o.service), o.allocated_amount, o.contract_amount
+        -- one-off obligations, and what is left once the whole service has been posted
+        SELECT $1, o.contract_id, o.obligation_no, 'allocation', daterange(d.on_date, d.on_date + 1), d.on_date,
+               o.sched_amount, o.sched_contract
           FROM %s o
-         WHERE o.method IN ('immediate', 'on_date') AND NOT isempty(o.service)$q$, obligations, obligations)
+          CROSS JOIN LATERAL (SELECT CASE WHEN isempty(o.sched_service) THEN upper(o.service) - 1
+                                          ELSE lower(o.sched_service) END AS on_date) d
+         WHERE NOT isempty(o.service) AND (o.sched_amount <> 0 OR o.sched_contract <> 0 OR o.sched_service = o.service)
+           AND (o.method IN ('immediate', 'on_date')
+                OR (o.method IN ('equal', 'equal_prorate', 'daily') AND isempty(o.sched_service)))$q$,
+        obligations, obligations)
     USING tenant_id;
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
@@ -230,7 +276,11 @@ BEGIN
     FOR r IN SELECT n.tenant_id, array_agg(n.contract_id ORDER BY n.contract_id) AS ids
                FROM new_rows n
                JOIN old_rows o ON o.tenant_id = n.tenant_id AND o.contract_id = n.contract_id
-              WHERE n.status = 'active' AND o.status IN ('draft', 'pending_activation')
+              WHERE (n.status = 'active' AND o.status IN ('draft', 'pending_activation'))
+                 -- a new end or a termination changes the fixed consideration: re-plan
+                 OR ((n.end_date IS DISTINCT FROM o.end_date OR n.termination_date IS DISTINCT FROM o.termination_date)
+                     AND EXISTS (SELECT FROM rr.performance_obligation po
+                                  WHERE po.tenant_id = n.tenant_id AND po.contract_id = n.contract_id))
               GROUP BY n.tenant_id
     LOOP
         PERFORM rr.create_obligations(r.tenant_id, r.ids);
@@ -238,11 +288,37 @@ BEGIN
     RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION rr.contract_activated() IS 'trigger function: creates the performance obligations and allocation schedules of contracts that become active';
+COMMENT ON FUNCTION rr.contract_activated() IS 'trigger function: creates the performance obligations and allocation schedules of contracts that become active, and re-plans those whose end or termination date changes';
 
 CREATE TRIGGER contract_activation_obligations
     AFTER UPDATE ON rr.contract REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION rr.contract_activated();
+
+-- A new line version of a contract already planned (rr.change_contract_line) re-plans it.
+CREATE FUNCTION rr.contract_line_changed()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT n.tenant_id, array_agg(DISTINCT n.contract_id) AS ids
+               FROM new_rows n
+              WHERE EXISTS (SELECT FROM rr.performance_obligation po
+                             WHERE po.tenant_id = n.tenant_id AND po.contract_id = n.contract_id)
+              GROUP BY n.tenant_id
+    LOOP
+        PERFORM rr.create_obligations(r.tenant_id, r.ids);
+    END LOOP;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION rr.contract_line_changed() IS 'trigger function: re-plans the obligations of active contracts whose lines change (prospectively: posted revenue stays)';
+
+CREATE TRIGGER contract_line_obligations
+    AFTER INSERT ON rr.contract_line REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION rr.contract_line_changed();
 
 -- Bundling, SSP override and the residual flag of a contract line, before activation.
 CREATE FUNCTION rr.set_obligation(contract_id bigint, line_no integer, obligation_no integer DEFAULT NULL,
@@ -420,3 +496,66 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION rr.record_progress(bigint, integer, numeric, date, boolean, text) IS 'records the cumulative percent complete of a percent-complete obligation and schedules its cumulative catch-up (allocation × percent, less what earlier measurements scheduled); going backwards needs is_reversal and a reason; returns the catch-up amount';
+
+-- Credit notes reduce deferred revenue before revenue: a credited amount is taken from the
+-- obligation's lines not yet due (in proportion to them, with rr.allocate), and only what
+-- exceeds them reduces revenue, on the credit date.  Lines of credit notes being issued
+-- only (drafts): pg_restore reloads posted ones, whose schedule lines it restores itself.
+CREATE FUNCTION rr.credit_note_schedules()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    INSERT INTO rr.revenue_schedule_line (tenant_id, contract_id, obligation_no, source, period, recognize_on,
+                                          amount, contract_amount, invoice_id, invoice_line_no)
+    WITH cn AS (
+        SELECT n.tenant_id, n.invoice_id, n.line_no, -n.amount AS credit, i.invoice_date AS d, i.contract_id,
+               cur.minor_units AS mu, o.obligation_no
+          FROM new_lines n
+          JOIN rr.invoice i ON i.tenant_id = n.tenant_id AND i.invoice_id = n.invoice_id
+                           AND i.doc_type = 'credit_note' AND i.status = 'draft'
+          JOIN rr.currency cur ON cur.code = i.currency
+          JOIN rr.invoice_line src ON src.tenant_id = n.tenant_id AND src.invoice_id = i.credits_invoice
+                                  AND src.line_no = n.credits_line_no
+          JOIN rr.charge ch ON ch.tenant_id = n.tenant_id AND ch.charge_id = src.charge_id
+          LEFT JOIN rr.obligation_charge oc ON oc.tenant_id = n.tenant_id AND oc.contract_id = ch.contract_id
+                                           AND oc.line_no = ch.line_no AND oc.line_effective_from = ch.line_effective_from
+                                           AND oc.kind = ch.kind AND oc.service_period = ch.service_period
+                                           AND oc.adjustment_seq = ch.adjustment_seq
+          LEFT JOIN rr.obligation_setting s ON s.tenant_id = n.tenant_id AND s.contract_id = ch.contract_id
+                                           AND s.line_no = ch.line_no
+          JOIN rr.performance_obligation o ON o.tenant_id = n.tenant_id AND o.contract_id = i.contract_id
+                                          AND o.obligation_no = coalesce(oc.obligation_no, s.obligation_no, ch.line_no)
+         WHERE n.kind NOT IN ('tax', 'deposit') AND n.amount <> 0
+    ), fut AS (
+        SELECT cn.*, f.periods, f.dates, f.amounts,
+               CASE WHEN cn.credit > 0 THEN least(cn.credit, greatest(coalesce(f.total, 0), 0)) ELSE 0 END AS deferred_part
+          FROM cn
+          LEFT JOIN LATERAL (
+              SELECT array_agg(l.period ORDER BY l.recognize_on, l.schedule_line_id) AS periods,
+                     array_agg(l.recognize_on ORDER BY l.recognize_on, l.schedule_line_id) AS dates,
+                     array_agg(greatest(l.amount, 0) ORDER BY l.recognize_on, l.schedule_line_id) AS amounts,
+                     sum(l.amount) AS total
+                FROM rr.revenue_schedule_line l
+               WHERE l.tenant_id = cn.tenant_id AND l.contract_id = cn.contract_id
+                 AND l.obligation_no = cn.obligation_no AND l.status = 'open' AND l.recognize_on > cn.d) f ON true
+    )
+    SELECT f.tenant_id, f.contract_id, f.obligation_no, 'credit', u.period, u.on_date, -u.part, -u.part,
+           f.invoice_id, f.line_no
+      FROM fut f
+     CROSS JOIN LATERAL unnest(f.periods, f.dates, rr.allocate(f.deferred_part, f.amounts, f.mu)) AS u(period, on_date, part)
+     WHERE f.deferred_part > 0 AND u.part <> 0
+    UNION ALL
+    SELECT f.tenant_id, f.contract_id, f.obligation_no, 'credit', daterange(f.d, f.d + 1), f.d,
+           -(f.credit - f.deferred_part), -(f.credit - f.deferred_part), f.invoice_id, f.line_no
+      FROM fut f
+     WHERE f.credit <> f.deferred_part;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION rr.credit_note_schedules() IS 'trigger function: schedule lines of a credit note being issued: the credit comes off the obligation''s lines not yet due first (deferred revenue), the rest off revenue on the credit date';
+
+CREATE TRIGGER invoice_line_credit_schedules
+    AFTER INSERT ON rr.invoice_line REFERENCING NEW TABLE AS new_lines
+    FOR EACH STATEMENT EXECUTE FUNCTION rr.credit_note_schedules();

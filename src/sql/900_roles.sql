@@ -85,6 +85,8 @@ BEGIN
     REVOKE ALL ON FUNCTION rr.refuse_closed_period_posting() FROM rr_admin, rr_billing, rr_app, rr_analyst;
     REVOKE ALL ON FUNCTION rr.freeze_posted_schedule_line() FROM rr_admin, rr_billing, rr_app, rr_analyst;
     REVOKE ALL ON FUNCTION rr.contract_activated() FROM rr_admin, rr_billing, rr_app, rr_analyst;
+    REVOKE ALL ON FUNCTION rr.contract_line_changed() FROM rr_admin, rr_billing, rr_app, rr_analyst;
+    REVOKE ALL ON FUNCTION rr.credit_note_schedules() FROM rr_admin, rr_billing, rr_app, rr_analyst;
 END
 $$;
 
