@@ -209,6 +209,7 @@ CREATE TABLE rr.revenue_schedule_line (
     run_id           bigint,
     entry_id         bigint,
     posted_period    date,
+    posted_on        date,
     CONSTRAINT revenue_schedule_line_pkey PRIMARY KEY (tenant_id, schedule_line_id),
     CONSTRAINT revenue_schedule_line_obligation_fkey FOREIGN KEY (tenant_id, contract_id, obligation_no)
         REFERENCES rr.performance_obligation (tenant_id, contract_id, obligation_no),
@@ -217,11 +218,13 @@ CREATE TABLE rr.revenue_schedule_line (
         REFERENCES rr.invoice_line (tenant_id, invoice_id, line_no) ON DELETE CASCADE,
     CONSTRAINT revenue_schedule_line_source_check CHECK (source IN ('allocation', 'billing', 'credit', 'progress', 'payment')),
     CONSTRAINT revenue_schedule_line_status_check CHECK (status IN ('open', 'posted')),
-    CONSTRAINT revenue_schedule_line_posted_check CHECK ((status = 'posted') = (run_id IS NOT NULL AND posted_period IS NOT NULL)),
+    CONSTRAINT revenue_schedule_line_posted_check CHECK ((status = 'posted') = (run_id IS NOT NULL AND posted_period IS NOT NULL
+                                                                          AND posted_on IS NOT NULL)),
     CONSTRAINT revenue_schedule_line_billing_check CHECK ((source IN ('billing', 'credit')) = (invoice_id IS NOT NULL))
 );
 COMMENT ON TABLE rr.revenue_schedule_line IS 'revenue schedule lines per obligation: the period, the date from which the line is due for recognition, the allocated amount and the same at contract prices; open until a recognition run posts it (then immutable, with its run, journal entry and the fiscal period it went into)';
 COMMENT ON COLUMN rr.revenue_schedule_line.source IS 'allocation (written at activation), billing (written with the invoice: usage, unlimited contracts, unplanned charges), credit (a credit note: negative lines, taken from the obligation''s future lines first, the rest on the credit date), progress (percent complete catch-up), payment (on_payment, as cash is applied)';
+COMMENT ON COLUMN rr.revenue_schedule_line.posted_on IS 'date of the journal entry that recognised the line (the last due date of the lines it posted together); balances and the reconciliation as of a date count the lines posted on or before it';
 COMMENT ON COLUMN rr.revenue_schedule_line.contract_amount IS 'the same line at contract prices (before SSP reallocation): what separates an unbilled receivable (only time) from a contract asset (conditional)';
 
 CREATE INDEX revenue_schedule_line_due_idx ON rr.revenue_schedule_line (tenant_id, recognize_on) WHERE status = 'open';

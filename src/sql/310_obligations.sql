@@ -26,11 +26,13 @@ BEGIN
 
     -- the fixed charges of the whole term, as billing will charge them (rr.due_charges
     -- stops each contract at its own end), with each charge's share of its line's SSP
-    CREATE TEMP TABLE IF NOT EXISTS rr_plan (
-        contract_id bigint, line_no integer, line_effective_from date, kind text, service_period daterange,
-        adjustment_seq bigint, amount numeric, obligation_no integer, mu integer, ssp_part numeric,
-        ssp_override numeric, ssp_missing boolean, is_residual boolean, item text, method text, grain interval,
-        revenue_account text, deferred_account text, currency char(3)) ON COMMIT DROP;
+    IF to_regclass('pg_temp.rr_plan') IS NULL THEN
+        CREATE TEMP TABLE rr_plan (
+            contract_id bigint, line_no integer, line_effective_from date, kind text, service_period daterange,
+            adjustment_seq bigint, amount numeric, obligation_no integer, mu integer, ssp_part numeric,
+            ssp_override numeric, ssp_missing boolean, is_residual boolean, item text, method text, grain interval,
+            revenue_account text, deferred_account text, currency char(3)) ON COMMIT DROP;
+    END IF;
     TRUNCATE rr_plan;
     INSERT INTO rr_plan
     SELECT d.contract_id, d.line_no, d.line_effective_from, d.kind, d.service_period, d.adjustment_seq, d.amount,
@@ -63,13 +65,16 @@ BEGIN
        AND k.end_date IS NOT NULL
        AND d.kind <> 'deposit' AND ci.billing_type <> 'deposit'
        AND coalesce(dc.method, 'daily') <> 'on_usage';
+    ANALYZE rr_plan;
 
     -- one row per obligation: lines, SSP for the term, contract amount, pattern
-    CREATE TEMP TABLE IF NOT EXISTS rr_obl (
-        contract_id bigint, obligation_no integer, line_nos integer[], item text, method text, grain interval,
-        revenue_account text, deferred_account text, currency char(3), mu integer, service daterange,
-        standalone_price numeric, has_ssp boolean, is_residual boolean, contract_amount numeric,
-        allocated_amount numeric, sched_amount numeric, sched_contract numeric, sched_service daterange) ON COMMIT DROP;
+    IF to_regclass('pg_temp.rr_obl') IS NULL THEN
+        CREATE TEMP TABLE rr_obl (
+            contract_id bigint, obligation_no integer, line_nos integer[], item text, method text, grain interval,
+            revenue_account text, deferred_account text, currency char(3), mu integer, service daterange,
+            standalone_price numeric, has_ssp boolean, is_residual boolean, contract_amount numeric,
+            allocated_amount numeric, sched_amount numeric, sched_contract numeric, sched_service daterange) ON COMMIT DROP;
+    END IF;
     TRUNCATE rr_obl;
     INSERT INTO rr_obl
     SELECT x.contract_id, x.obligation_no, array_agg(x.line_no ORDER BY x.line_no),
@@ -90,6 +95,7 @@ BEGIN
               FROM rr_plan p
              GROUP BY p.contract_id, p.obligation_no, p.line_no) x
      GROUP BY x.contract_id, x.obligation_no;
+    ANALYZE rr_obl;
 
     -- refusals, before anything is written
     SELECT o.contract_id, array_agg(o.obligation_no ORDER BY o.obligation_no) AS nos INTO bad
@@ -105,7 +111,9 @@ BEGIN
     -- relative to each other: an SSP or a residual flag on one of them, or a contract-wide
     -- discount to spread
     UPDATE rr_obl o SET allocated_amount = o.contract_amount;
-    CREATE TEMP TABLE IF NOT EXISTS rr_alloc (contract_id bigint, has_residual boolean) ON COMMIT DROP;
+    IF to_regclass('pg_temp.rr_alloc') IS NULL THEN
+        CREATE TEMP TABLE rr_alloc (contract_id bigint, has_residual boolean) ON COMMIT DROP;
+    END IF;
     TRUNCATE rr_alloc;
     INSERT INTO rr_alloc
     SELECT o.contract_id, bool_or(o.is_residual)
@@ -364,36 +372,42 @@ CREATE FUNCTION rr.create_revenue_schedules(tenant_id text, run bigint)
 RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+-- (as in rr.post_invoices: the run's rows were written in this transaction and the planner
+-- has no statistics for them; nested loops over them are quadratic, hash joins linear)
+SET enable_nestloop = off
 AS $$
 DECLARE
     t text := create_revenue_schedules.tenant_id;
     n bigint;
 BEGIN
-    CREATE TEMP TABLE IF NOT EXISTS rr_billed (
-        invoice_id bigint, invoice_line_no integer, contract_id bigint, obligation_no integer, invoice_date date,
-        service_period daterange, amount numeric, mu integer, item text, method text, grain interval,
-        revenue_account text, deferred_account text, currency char(3), line_no integer) ON COMMIT DROP;
+    IF to_regclass('pg_temp.rr_billed') IS NULL THEN
+        CREATE TEMP TABLE rr_billed (
+            invoice_id bigint, invoice_line_no integer, contract_id bigint, obligation_no integer, invoice_date date,
+            service_period daterange, amount numeric, mu integer, item text, method text, grain interval,
+            revenue_account text, deferred_account text, currency char(3), line_no integer) ON COMMIT DROP;
+    END IF;
     TRUNCATE rr_billed;
     INSERT INTO rr_billed
     SELECT i.invoice_id, l.line_no, i.contract_id, coalesce(s.obligation_no, l.contract_line_no), i.invoice_date,
            l.service_period, l.amount, cur.minor_units, it.code, coalesce(dc.method, 'daily'),
            coalesce(dc.grain, interval '1 month'), it.revenue_account, it.deferred_account, i.currency,
            l.contract_line_no
-      FROM rr.invoice i
+      FROM rr.charge ch
+      JOIN rr.invoice_line l ON l.tenant_id = t AND l.charge_id = ch.charge_id
+      JOIN rr.invoice i ON i.tenant_id = t AND i.invoice_id = l.invoice_id
       JOIN rr.currency cur ON cur.code = i.currency
-      JOIN rr.invoice_line l ON l.tenant_id = t AND l.invoice_id = i.invoice_id
-      JOIN rr.charge ch ON ch.tenant_id = t AND ch.charge_id = l.charge_id
       JOIN rr.contract_item ci ON ci.tenant_id = t AND ci.code = l.contract_item
       JOIN rr.item it ON it.tenant_id = t AND it.code = coalesce(ci.recurring_item, ci.setup_item, ci.renewal_item)
       LEFT JOIN rr.deferral_code dc ON dc.tenant_id = t AND dc.code = it.deferral_code
       LEFT JOIN rr.obligation_setting s ON s.tenant_id = t AND s.contract_id = i.contract_id
                                        AND s.line_no = l.contract_line_no
-     WHERE i.tenant_id = t AND i.run_id = create_revenue_schedules.run
+     WHERE ch.tenant_id = t AND ch.run_id = create_revenue_schedules.run
        AND l.kind NOT IN ('tax', 'deposit') AND ci.billing_type <> 'deposit' AND l.amount <> 0
        AND NOT EXISTS (SELECT FROM rr.obligation_charge p
                         WHERE p.tenant_id = t AND p.contract_id = ch.contract_id AND p.line_no = ch.line_no
                           AND p.line_effective_from = ch.line_effective_from AND p.kind = ch.kind
                           AND p.service_period = ch.service_period AND p.adjustment_seq = ch.adjustment_seq);
+    ANALYZE rr_billed;
 
     INSERT INTO rr.performance_obligation (tenant_id, contract_id, obligation_no, line_nos, item, method, grain,
                                            revenue_account, deferred_account, currency)

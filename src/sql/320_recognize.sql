@@ -109,17 +109,29 @@ BEGIN
     PERFORM rr.create_payment_schedules(t, recognize.through);
 
     -- the due lines, and the fiscal period each goes into
-    CREATE TEMP TABLE IF NOT EXISTS rr_due (schedule_line_id bigint, contract_id bigint, recognize_on date,
-                                            amount numeric, contract_amount numeric, revenue_account text,
-                                            period_start date) ON COMMIT DROP;
-    CREATE TEMP TABLE IF NOT EXISTS rr_dates (d date, period_start date) ON COMMIT DROP;
-    CREATE TEMP TABLE IF NOT EXISTS rr_grp (contract_id bigint, period_start date, k bigint, entry_date date,
-                                            entry_id bigint, lines bigint, amount numeric, contract_amount numeric,
-                                            currency char(3), has_entry boolean) ON COMMIT DROP;
-    CREATE TEMP TABLE IF NOT EXISTS rr_acct (contract_id bigint, account text, role text, ledger numeric,
-                                             prior numeric) ON COMMIT DROP;
-    CREATE TEMP TABLE IF NOT EXISTS rr_cpos (contract_id bigint, b numeric, prior_r numeric, prior_e numeric) ON COMMIT DROP;
-    CREATE TEMP TABLE IF NOT EXISTS rr_delta (contract_id bigint, k bigint, account text, delta numeric) ON COMMIT DROP;
+    IF to_regclass('pg_temp.rr_due') IS NULL THEN
+        CREATE TEMP TABLE rr_due (schedule_line_id bigint, contract_id bigint, recognize_on date,
+                                                amount numeric, contract_amount numeric, revenue_account text,
+                                                period_start date) ON COMMIT DROP;
+    END IF;
+    IF to_regclass('pg_temp.rr_dates') IS NULL THEN
+        CREATE TEMP TABLE rr_dates (d date, period_start date) ON COMMIT DROP;
+    END IF;
+    IF to_regclass('pg_temp.rr_grp') IS NULL THEN
+        CREATE TEMP TABLE rr_grp (contract_id bigint, period_start date, k bigint, entry_date date,
+                                                entry_id bigint, lines bigint, amount numeric, contract_amount numeric,
+                                                currency char(3), has_entry boolean) ON COMMIT DROP;
+    END IF;
+    IF to_regclass('pg_temp.rr_acct') IS NULL THEN
+        CREATE TEMP TABLE rr_acct (contract_id bigint, account text, role text, ledger numeric,
+                                                 prior numeric) ON COMMIT DROP;
+    END IF;
+    IF to_regclass('pg_temp.rr_cpos') IS NULL THEN
+        CREATE TEMP TABLE rr_cpos (contract_id bigint, b numeric, prior_r numeric, prior_e numeric) ON COMMIT DROP;
+    END IF;
+    IF to_regclass('pg_temp.rr_delta') IS NULL THEN
+        CREATE TEMP TABLE rr_delta (contract_id bigint, k bigint, account text, delta numeric) ON COMMIT DROP;
+    END IF;
     TRUNCATE rr_due, rr_dates, rr_grp, rr_acct, rr_cpos, rr_delta;
 
     INSERT INTO rr_due
@@ -133,7 +145,9 @@ BEGIN
                                                  AND i.status = 'posted'));
     ANALYZE rr_due;
     -- one lookup per date (it creates missing calendar months), not per line
-    INSERT INTO rr_dates SELECT x.d, rr.posting_period(t, x.d) FROM (SELECT DISTINCT rr_due.recognize_on AS d FROM rr_due) x;
+    INSERT INTO rr_dates
+    SELECT x.d, rr.posting_period(t, x.d)
+      FROM (SELECT DISTINCT rr_due.recognize_on AS d FROM rr_due UNION SELECT recognize.through) x;
 
     INSERT INTO rr_grp
     SELECT g.contract_id, g.period_start,
@@ -144,6 +158,20 @@ BEGIN
               FROM rr_due d JOIN rr_dates p ON p.d = d.recognize_on
              GROUP BY d.contract_id, p.period_start) g
       JOIN rr.contract k ON k.tenant_id = t AND k.contract_id = g.contract_id;
+    -- contracts with no line due but an invoice or credit note posted since their last
+    -- recognition entry: their position is re-netted too (billing reclassifies unbilled
+    -- receivable and contract asset to receivable through this entry)
+    INSERT INTO rr_grp
+    SELECT c.contract_id, p.period_start, 1, recognize.through, nextval(seq), 0, 0, 0, k.currency, false
+      FROM (SELECT DISTINCT i.contract_id
+              FROM rr.invoice i
+             WHERE i.tenant_id = t AND i.status = 'posted' AND i.invoice_date <= recognize.through
+               AND i.journal_entry_id > coalesce((SELECT max(l.entry_id) FROM rr.revenue_schedule_line l
+                                                   WHERE l.tenant_id = t AND l.contract_id = i.contract_id), 0)
+               AND EXISTS (SELECT FROM rr.performance_obligation o WHERE o.tenant_id = t AND o.contract_id = i.contract_id)
+               AND NOT EXISTS (SELECT FROM rr_due d WHERE d.contract_id = i.contract_id)) c
+      JOIN rr.contract k ON k.tenant_id = t AND k.contract_id = c.contract_id
+      JOIN rr_dates p ON p.d = recognize.through;
     UPDATE rr_due d SET period_start = p.period_start FROM rr_dates p WHERE p.d = d.recognize_on;
     ANALYZE rr_grp;
 
@@ -249,7 +277,7 @@ BEGIN
            x.account, greatest(-x.delta, 0), greatest(x.delta, 0), g.currency, g.contract_id
       FROM rr_delta x JOIN rr_grp g ON g.contract_id = x.contract_id AND g.k = x.k;
     UPDATE rr.revenue_schedule_line l
-       SET status = 'posted', run_id = run, posted_period = g.period_start,
+       SET status = 'posted', run_id = run, posted_period = g.period_start, posted_on = g.entry_date,
            entry_id = CASE WHEN g.has_entry THEN g.entry_id END
       FROM rr_due d JOIN rr_grp g ON g.contract_id = d.contract_id AND g.period_start = d.period_start
      WHERE l.tenant_id = t AND l.schedule_line_id = d.schedule_line_id;
@@ -257,6 +285,7 @@ BEGIN
     RETURN QUERY
     SELECT g.contract_id, g.period_start, CASE WHEN g.has_entry THEN g.entry_id END, g.lines, g.amount
       FROM rr_grp g
+     WHERE g.lines > 0 OR g.has_entry
      ORDER BY g.contract_id, g.period_start;
 END
 $$;
@@ -374,7 +403,7 @@ BEGIN ATOMIC
           FROM rr.revenue_schedule_line l
          WHERE l.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
            AND l.status OPERATOR(pg_catalog.=) 'posted'
-           AND l.recognize_on OPERATOR(pg_catalog.<=) revenue_reconciliation.as_of
+           AND l.posted_on OPERATOR(pg_catalog.<=) revenue_reconciliation.as_of
          GROUP BY l.contract_id
     ), bal AS (
         SELECT b.contract_id,
@@ -444,16 +473,18 @@ BEGIN
     SELECT count(*) INTO n FROM rr.invoice i
      WHERE i.tenant_id = t AND i.status = 'draft' AND i.invoice_date < p.period_end;
     IF n > 0 THEN
-        RAISE EXCEPTION 'cannot close fiscal period starting %: % draft invoices are dated in it or before', p.period_start, n
-            USING ERRCODE = '55000', HINT = 'Post them with rr.post_invoices() or undo their billing first.';
+        RAISE EXCEPTION 'cannot close fiscal period starting %: draft invoices are dated in it or before', p.period_start
+            USING ERRCODE = '55000', DETAIL = format('%s draft invoice(s) are dated before %s.', n, p.period_end), HINT = 'Post them with rr.post_invoices() or undo their billing first.';
     END IF;
     SELECT count(*) INTO n FROM rr.revenue_schedule_line l
      WHERE l.tenant_id = t AND l.status = 'open' AND l.recognize_on < p.period_end
        AND (l.invoice_id IS NULL
             OR EXISTS (SELECT FROM rr.invoice i WHERE i.tenant_id = t AND i.invoice_id = l.invoice_id AND i.status = 'posted'));
     IF n > 0 THEN
-        RAISE EXCEPTION 'cannot close fiscal period starting %: % revenue schedule lines due in it are not recognised', p.period_start, n
-            USING ERRCODE = '55000', HINT = format('Run rr.recognize(''%s'') first.', p.period_end - 1);
+        RAISE EXCEPTION 'cannot close fiscal period starting %: revenue due in it is not recognised', p.period_start
+            USING ERRCODE = '55000',
+                  DETAIL = format('%s revenue schedule line(s) due by %s are not posted.', n, p.period_end - 1),
+                  HINT = format('Run rr.recognize(''%s'') first.', p.period_end - 1);
     END IF;
     SELECT * INTO bad FROM rr.revenue_reconciliation(p.period_end - 1) LIMIT 1;
     IF FOUND THEN
