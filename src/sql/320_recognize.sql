@@ -89,6 +89,33 @@ END
 $$;
 COMMENT ON FUNCTION rr.create_payment_schedules(text, date) IS 'internal: schedule lines of on_payment obligations for the cash applied by a date (allocation × share of the contract amount paid, capped at the allocation)';
 
+-- rr.ensure_fiscal_periods extends a calendar forwards only; revenue can be due before the
+-- first period billing created (a contract activated before its first invoice).  Add the
+-- calendar months before it, when the calendar starts on the first of a month.
+CREATE FUNCTION rr.ensure_fiscal_periods_from(tenant_id text, from_date date)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    first_start date;
+    n integer;
+BEGIN
+    SELECT min(p.period_start) INTO first_start FROM rr.fiscal_period p
+     WHERE p.tenant_id = ensure_fiscal_periods_from.tenant_id;
+    IF first_start IS NULL OR first_start <= from_date OR extract(day FROM first_start) <> 1 THEN
+        RETURN 0;
+    END IF;
+    INSERT INTO rr.fiscal_period (tenant_id, period_start, period_end)
+    SELECT ensure_fiscal_periods_from.tenant_id, lower(m), upper(m)
+      FROM rr.billing_periods(date_trunc('month', from_date)::date, first_start, '1 month', '2000-01-01') AS m
+    ON CONFLICT DO NOTHING;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION rr.ensure_fiscal_periods_from(text, date) IS 'internal: adds the calendar months from the month of from_date up to a tenant''s first fiscal period, when that period starts on the first of a month';
+
 CREATE FUNCTION rr.recognize(through date DEFAULT current_date)
 RETURNS TABLE (contract_id bigint, period_start date, entry_id bigint, lines bigint, revenue numeric)
 LANGUAGE plpgsql SECURITY DEFINER
@@ -145,6 +172,7 @@ BEGIN
                                                  AND i.status = 'posted'));
     ANALYZE rr_due;
     -- one lookup per date (it creates missing calendar months), not per line
+    PERFORM rr.ensure_fiscal_periods_from(t, (SELECT min(rr_due.recognize_on) FROM rr_due));
     INSERT INTO rr_dates
     SELECT x.d, rr.posting_period(t, x.d)
       FROM (SELECT DISTINCT rr_due.recognize_on AS d FROM rr_due UNION SELECT recognize.through) x;
