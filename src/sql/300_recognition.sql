@@ -153,6 +153,8 @@ CREATE TABLE rr.performance_obligation (
     contract_id      bigint NOT NULL,
     obligation_no    integer NOT NULL,
     line_nos         integer[] NOT NULL,
+    first_line_no    integer NOT NULL,
+    first_line_from  date NOT NULL,
     item             text NOT NULL,
     method           text NOT NULL,
     grain            interval NOT NULL,
@@ -166,6 +168,10 @@ CREATE TABLE rr.performance_obligation (
     allocated_amount numeric NOT NULL DEFAULT 0,
     CONSTRAINT performance_obligation_pkey PRIMARY KEY (tenant_id, contract_id, obligation_no),
     CONSTRAINT performance_obligation_contract_fkey FOREIGN KEY (tenant_id, contract_id) REFERENCES rr.contract (tenant_id, contract_id),
+    -- (also orders pg_restore: contract lines load before the obligations, so restoring them
+    -- does not look like a line change to re-plan)
+    CONSTRAINT performance_obligation_line_fkey FOREIGN KEY (tenant_id, contract_id, first_line_no, first_line_from)
+        REFERENCES rr.contract_line (tenant_id, contract_id, line_no, effective_from),
     CONSTRAINT performance_obligation_item_fkey FOREIGN KEY (tenant_id, item) REFERENCES rr.item (tenant_id, code),
     CONSTRAINT performance_obligation_revenue_fkey FOREIGN KEY (tenant_id, revenue_account) REFERENCES rr.account (tenant_id, code),
     CONSTRAINT performance_obligation_deferred_fkey FOREIGN KEY (tenant_id, deferred_account) REFERENCES rr.account (tenant_id, code),

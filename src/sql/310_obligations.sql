@@ -70,21 +70,24 @@ BEGIN
     -- one row per obligation: lines, SSP for the term, contract amount, pattern
     IF to_regclass('pg_temp.rr_obl') IS NULL THEN
         CREATE TEMP TABLE rr_obl (
-            contract_id bigint, obligation_no integer, line_nos integer[], item text, method text, grain interval,
+            contract_id bigint, obligation_no integer, line_nos integer[], first_line_no integer, first_line_from date,
+        item text, method text, grain interval,
             revenue_account text, deferred_account text, currency char(3), mu integer, service daterange,
             standalone_price numeric, has_ssp boolean, is_residual boolean, contract_amount numeric,
             allocated_amount numeric, sched_amount numeric, sched_contract numeric, sched_service daterange) ON COMMIT DROP;
     END IF;
     TRUNCATE rr_obl;
     INSERT INTO rr_obl
-    SELECT x.contract_id, x.obligation_no, array_agg(x.line_no ORDER BY x.line_no),
+    SELECT x.contract_id, x.obligation_no, array_agg(x.line_no ORDER BY x.line_no), min(x.line_no),
+           (array_agg(x.first_from ORDER BY x.line_no))[1],
            (array_agg(x.item ORDER BY x.line_no))[1], (array_agg(x.method ORDER BY x.line_no))[1],
            (array_agg(x.grain ORDER BY x.line_no))[1], (array_agg(x.revenue_account ORDER BY x.line_no))[1],
            (array_agg(x.deferred_account ORDER BY x.line_no))[1], min(x.currency), min(x.mu),
            daterange(min(x.lo), max(x.hi)),
            CASE WHEN bool_and(x.ssp IS NOT NULL) THEN sum(x.ssp) END, bool_or(x.ssp IS NOT NULL),
            bool_or(x.is_residual), sum(x.amount), NULL, NULL, NULL, NULL
-      FROM (SELECT p.contract_id, p.obligation_no, p.line_no, min(p.item) AS item, min(p.method) AS method,
+      FROM (SELECT p.contract_id, p.obligation_no, p.line_no, min(p.line_effective_from) AS first_from,
+                   min(p.item) AS item, min(p.method) AS method,
                    min(p.grain) AS grain, min(p.revenue_account) AS revenue_account,
                    min(p.deferred_account) AS deferred_account, min(p.currency) AS currency, min(p.mu) AS mu,
                    min(lower(p.service_period)) AS lo, max(upper(p.service_period)) AS hi,
@@ -207,10 +210,11 @@ BEGIN
        AND po.obligation_no = po2.obligation_no AND po.contract_id = ANY (contract_ids)
        AND NOT EXISTS (SELECT FROM rr_obl o WHERE o.contract_id = po.contract_id AND o.obligation_no = po.obligation_no);
 
-    INSERT INTO rr.performance_obligation (tenant_id, contract_id, obligation_no, line_nos, item, method, grain,
+    INSERT INTO rr.performance_obligation (tenant_id, contract_id, obligation_no, line_nos, first_line_no,
+                                           first_line_from, item, method, grain,
                                            revenue_account, deferred_account, currency, service, standalone_price,
                                            is_residual, contract_amount, allocated_amount)
-    SELECT t, o.contract_id, o.obligation_no, o.line_nos, o.item, o.method, o.grain, o.revenue_account,
+    SELECT t, o.contract_id, o.obligation_no, o.line_nos, o.first_line_no, o.first_line_from, o.item, o.method, o.grain, o.revenue_account,
            o.deferred_account, o.currency, o.service, o.standalone_price, o.is_residual, o.contract_amount,
            o.allocated_amount
       FROM rr_obl o
@@ -384,14 +388,14 @@ BEGIN
         CREATE TEMP TABLE rr_billed (
             invoice_id bigint, invoice_line_no integer, contract_id bigint, obligation_no integer, invoice_date date,
             service_period daterange, amount numeric, mu integer, item text, method text, grain interval,
-            revenue_account text, deferred_account text, currency char(3), line_no integer) ON COMMIT DROP;
+            revenue_account text, deferred_account text, currency char(3), line_no integer, line_from date) ON COMMIT DROP;
     END IF;
     TRUNCATE rr_billed;
     INSERT INTO rr_billed
     SELECT i.invoice_id, l.line_no, i.contract_id, coalesce(s.obligation_no, l.contract_line_no), i.invoice_date,
            l.service_period, l.amount, cur.minor_units, it.code, coalesce(dc.method, 'daily'),
            coalesce(dc.grain, interval '1 month'), it.revenue_account, it.deferred_account, i.currency,
-           l.contract_line_no
+           l.contract_line_no, ch.line_effective_from
       FROM rr.charge ch
       JOIN rr.invoice_line l ON l.tenant_id = t AND l.charge_id = ch.charge_id
       JOIN rr.invoice i ON i.tenant_id = t AND i.invoice_id = l.invoice_id
@@ -409,13 +413,14 @@ BEGIN
                           AND p.service_period = ch.service_period AND p.adjustment_seq = ch.adjustment_seq);
     ANALYZE rr_billed;
 
-    INSERT INTO rr.performance_obligation (tenant_id, contract_id, obligation_no, line_nos, item, method, grain,
+    INSERT INTO rr.performance_obligation (tenant_id, contract_id, obligation_no, line_nos, first_line_no,
+                                           first_line_from, item, method, grain,
                                            revenue_account, deferred_account, currency)
     SELECT DISTINCT ON (b.contract_id, b.obligation_no)
-           t, b.contract_id, b.obligation_no, ARRAY[b.line_no], b.item, b.method, b.grain, b.revenue_account,
+           t, b.contract_id, b.obligation_no, ARRAY[b.line_no], b.line_no, b.line_from, b.item, b.method, b.grain, b.revenue_account,
            b.deferred_account, b.currency
       FROM rr_billed b
-     ORDER BY b.contract_id, b.obligation_no, b.line_no
+     ORDER BY b.contract_id, b.obligation_no, b.line_no, b.line_from
     ON CONFLICT ON CONSTRAINT performance_obligation_pkey DO NOTHING;
 
     INSERT INTO rr.revenue_schedule_line (tenant_id, contract_id, obligation_no, source, period, recognize_on,

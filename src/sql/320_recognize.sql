@@ -230,11 +230,14 @@ BEGIN
                      WHERE dd.tenant_id = t AND dd.contract_id IN (SELECT DISTINCT g.contract_id FROM rr_grp g)) x
              ORDER BY x.contract_id, x.account, x.pri) a;
     ANALYZE rr_acct;
-    -- their ledger balances (credit - debit) and the revenue earlier runs recognised
+    -- their ledger balances (credit - debit) as of `through` (billing may have posted
+    -- invoices dated later) and the revenue earlier runs recognised
     UPDATE rr_acct a SET ledger = b.balance
       FROM (SELECT j.contract_id, j.account, sum(j.credit - j.debit) AS balance
               FROM rr.journal_line j
+              JOIN rr.journal_entry e ON e.tenant_id = t AND e.entry_id = j.entry_id
              WHERE j.tenant_id = t AND j.contract_id IN (SELECT DISTINCT g.contract_id FROM rr_grp g)
+               AND e.entry_date <= recognize.through
              GROUP BY j.contract_id, j.account) b
      WHERE a.contract_id = b.contract_id AND a.account = b.account;
     UPDATE rr_acct a SET prior = p.amount
