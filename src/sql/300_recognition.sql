@@ -94,8 +94,8 @@ CREATE TRIGGER period_close_event_no_truncate
     FOR EACH STATEMENT EXECUTE FUNCTION rr.refuse_change();
 
 -- Nothing posts into a closed period, by any path (a hand-written INSERT included).  An
--- entry created before the period was closed is one being restored by pg_restore: it keeps
--- its created_at, and is let through.
+-- entry created before the period's last close is one being restored by pg_restore (it
+-- keeps its created_at), and is let through.
 CREATE FUNCTION rr.refuse_closed_period_posting()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -108,10 +108,14 @@ BEGIN
       INTO bad
       FROM new_entries n
       JOIN rr.fiscal_period p ON p.tenant_id = n.tenant_id AND p.period_start = n.period_start
+      LEFT JOIN LATERAL (SELECT e.occurred_at, e.xmin AS close_xid
+                           FROM rr.period_close_event e
+                          WHERE e.tenant_id = n.tenant_id AND e.period_start = n.period_start AND e.action = 'close'
+                          ORDER BY e.event_id DESC LIMIT 1) c ON true
      WHERE p.status = 'closed'
-       AND n.created_at >= coalesce((SELECT max(e.occurred_at) FROM rr.period_close_event e
-                                      WHERE e.tenant_id = n.tenant_id AND e.period_start = n.period_start
-                                        AND e.action = 'close'), '-infinity')
+       -- created after the close, or in the transaction that closed it; a closed period
+       -- whose close is not (yet) in the log is one pg_restore is loading
+       AND (n.created_at >= c.occurred_at OR c.close_xid = pg_catalog.xid(pg_catalog.pg_current_xact_id()))
      LIMIT 1;
     IF FOUND THEN
         RAISE EXCEPTION 'cannot post into closed fiscal period starting %', bad.period_start
