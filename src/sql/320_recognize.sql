@@ -103,7 +103,7 @@ DECLARE
 BEGIN
     SELECT min(p.period_start) INTO first_start FROM rr.fiscal_period p
      WHERE p.tenant_id = ensure_fiscal_periods_from.tenant_id;
-    IF first_start IS NULL OR first_start <= from_date OR extract(day FROM first_start) <> 1 THEN
+    IF from_date IS NULL OR first_start IS NULL OR first_start <= from_date OR extract(day FROM first_start) <> 1 THEN
         RETURN 0;
     END IF;
     INSERT INTO rr.fiscal_period (tenant_id, period_start, period_end)
