@@ -17,9 +17,17 @@ DECLARE
     bad record;
     n integer;
 BEGIN
+    -- the batch as an indexed, analysed table: a semi-join against it stays an index
+    -- lookup per row whatever the planner guesses about rr.due_charges' output
+    IF to_regclass('pg_temp.rr_ids') IS NULL THEN
+        CREATE TEMP TABLE rr_ids (contract_id bigint PRIMARY KEY) ON COMMIT DROP;
+    END IF;
+    TRUNCATE rr_ids;
+    INSERT INTO rr_ids SELECT DISTINCT x FROM unnest(contract_ids) x WHERE x IS NOT NULL;
+    ANALYZE rr_ids;
     SELECT max(k.end_date) INTO through
       FROM rr.contract k
-     WHERE k.tenant_id = t AND k.contract_id IN (SELECT unnest(contract_ids)) AND k.end_date IS NOT NULL;
+     WHERE k.tenant_id = t AND k.contract_id IN (SELECT i.contract_id FROM rr_ids i) AND k.end_date IS NOT NULL;
     IF through IS NULL THEN
         RETURN 0;   -- unlimited contracts: recognised as invoiced (rr.create_revenue_schedules)
     END IF;
@@ -61,7 +69,7 @@ BEGIN
       JOIN rr.item it ON it.tenant_id = t AND it.code = coalesce(ci.recurring_item, ci.setup_item, ci.renewal_item)
       LEFT JOIN rr.deferral_code dc ON dc.tenant_id = t AND dc.code = it.deferral_code
       LEFT JOIN rr.obligation_setting s ON s.tenant_id = t AND s.contract_id = d.contract_id AND s.line_no = d.line_no
-     WHERE d.contract_id IN (SELECT unnest(contract_ids))
+     WHERE d.contract_id IN (SELECT i.contract_id FROM rr_ids i)
        AND k.end_date IS NOT NULL
        AND d.kind <> 'deposit' AND ci.billing_type <> 'deposit'
        AND coalesce(dc.method, 'daily') <> 'on_usage';
@@ -189,25 +197,25 @@ BEGIN
       LEFT JOIN (SELECT l.contract_id, l.obligation_no, sum(l.amount) AS amount,
                         sum(l.contract_amount) AS contract_amount, max(upper(l.period)) AS last_day
                    FROM rr.revenue_schedule_line l
-                  WHERE l.tenant_id = t AND l.contract_id IN (SELECT unnest(contract_ids)) AND l.source = 'allocation'
+                  WHERE l.tenant_id = t AND l.contract_id IN (SELECT i.contract_id FROM rr_ids i) AND l.source = 'allocation'
                     AND l.status = 'posted'
                   GROUP BY l.contract_id, l.obligation_no) p
              ON p.contract_id = o2.contract_id AND p.obligation_no = o2.obligation_no
      WHERE o.contract_id = o2.contract_id AND o.obligation_no = o2.obligation_no;
     DELETE FROM rr.revenue_schedule_line l
-     WHERE l.tenant_id = t AND l.contract_id IN (SELECT unnest(contract_ids)) AND l.source = 'allocation' AND l.status = 'open';
-    DELETE FROM rr.obligation_charge c WHERE c.tenant_id = t AND c.contract_id IN (SELECT unnest(contract_ids));
+     WHERE l.tenant_id = t AND l.contract_id IN (SELECT i.contract_id FROM rr_ids i) AND l.source = 'allocation' AND l.status = 'open';
+    DELETE FROM rr.obligation_charge c WHERE c.tenant_id = t AND c.contract_id IN (SELECT i.contract_id FROM rr_ids i);
     -- an obligation whose charges are all gone keeps what it recognised, and no more
     UPDATE rr.performance_obligation po
        SET allocated_amount = coalesce(p.amount, 0), contract_amount = coalesce(p.contract_amount, 0)
       FROM rr.performance_obligation po2
       LEFT JOIN (SELECT l.contract_id, l.obligation_no, sum(l.amount) AS amount, sum(l.contract_amount) AS contract_amount
                    FROM rr.revenue_schedule_line l
-                  WHERE l.tenant_id = t AND l.contract_id IN (SELECT unnest(contract_ids)) AND l.source = 'allocation'
+                  WHERE l.tenant_id = t AND l.contract_id IN (SELECT i.contract_id FROM rr_ids i) AND l.source = 'allocation'
                   GROUP BY l.contract_id, l.obligation_no) p
              ON p.contract_id = po2.contract_id AND p.obligation_no = po2.obligation_no
      WHERE po.tenant_id = t AND po2.tenant_id = t AND po.contract_id = po2.contract_id
-       AND po.obligation_no = po2.obligation_no AND po.contract_id IN (SELECT unnest(contract_ids))
+       AND po.obligation_no = po2.obligation_no AND po.contract_id IN (SELECT i.contract_id FROM rr_ids i)
        AND NOT EXISTS (SELECT FROM rr_obl o WHERE o.contract_id = po.contract_id AND o.obligation_no = po.obligation_no);
 
     INSERT INTO rr.performance_obligation (tenant_id, contract_id, obligation_no, line_nos, first_line_no,
