@@ -1,4 +1,4 @@
--- Property tests for revenue recognition (DESIGN §4 "Revenue recognition", §1.1): 80
+-- Property tests for revenue recognition (DESIGN §4 "Revenue recognition", §1.1): 50
 -- generated contracts (month-end and leap-day starts, anniversary and calendar alignment,
 -- monthly, quarterly and yearly lines and one-off licences, random quantities, random SSPs,
 -- some lines bundled, some contracts residual), every method of rr.spread; billed, posted
@@ -42,7 +42,7 @@ SELECT i, (ARRAY['anniversary', 'calendar'])[1 + floor(random() * 2)::int] AS te
                           'Y', jsonb_build_object('quantity', 1 + floor(random() * 9)),
                           'L', jsonb_build_object('quantity', 1 + floor(random() * 3))) AS overrides,
        random() AS r1, random() AS r2, random() AS r3
-  FROM generate_series(1, 80) AS i;
+  FROM generate_series(1, 50) AS i;
 SELECT count(rr.create_contract('C', s.template, s.start, s.overrides, s.i::text)) FROM spec s;
 -- random SSP overrides (cents that do not divide), lines 1 and 2 bundled, a residual licence
 -- (the other SSPs small enough to leave it positive)
