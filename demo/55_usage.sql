@@ -26,3 +26,4 @@ SELECT l.kind, l.service_period, l.quantity AS hours, l.amount, l.detail->'late'
        l.detail->'billed_before' AS billed_before
   FROM rr.invoice i JOIN rr.invoice_line l USING (tenant_id, invoice_id)
  WHERE i.contract_id = 3 AND i.status = 'draft' ORDER BY l.line_no;
+SELECT number, total FROM rr.post_invoices('2024-12-31');

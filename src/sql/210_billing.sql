@@ -473,6 +473,7 @@ BEGIN
                                AND dsc.discount_id = n.adjustment_seq;
 
     PERFORM rr.add_tax_lines(bill.tenant_id, run);
+    PERFORM rr.create_revenue_schedules(bill.tenant_id, run);
     RETURN run;
 END
 $$;

@@ -30,9 +30,10 @@ DECLARE
                                      'setup_and_activate_contract', 'terminate_contract',
                                      'complete_contract', 'expire_contract', 'expire_contracts',
                                      'change_contract_line', 'preview_billing', 'bill_contract', 'add_discount',
-                                     'record_usage', 'merge_usage_staging'];
+                                     'record_usage', 'merge_usage_staging', 'set_obligation'];
     billing_entry_points text[] := ARRAY['run_billing', 'post_invoices', 'undo_last_billing', 'credit_invoice',
-                                         'record_payment', 'apply_payment', 'create_usage_partitions'];
+                                         'record_payment', 'apply_payment', 'create_usage_partitions', 'recognize',
+                                         'record_progress'];
     admin_tables text[] := ARRAY['currency', 'tenant', 'tenant_member', 'account', 'tax_code',
                                  'deferral_code', 'item', 'item_price', 'contract_item',
                                  'contract_template', 'template_line', 'customer'];
@@ -83,6 +84,12 @@ BEGIN
     REVOKE ALL ON FUNCTION rr.check_fiscal_periods() FROM rr_admin, rr_billing, rr_app, rr_analyst;
     REVOKE ALL ON FUNCTION rr.check_journal_balance() FROM rr_admin, rr_billing, rr_app, rr_analyst;
     REVOKE ALL ON FUNCTION rr.freeze_posted_invoice() FROM rr_admin, rr_billing, rr_app, rr_analyst;
+    REVOKE ALL ON FUNCTION rr.check_fiscal_periods_tile() FROM rr_admin, rr_billing, rr_app, rr_analyst;
+    REVOKE ALL ON FUNCTION rr.refuse_closed_period_posting() FROM rr_admin, rr_billing, rr_app, rr_analyst;
+    REVOKE ALL ON FUNCTION rr.freeze_posted_schedule_line() FROM rr_admin, rr_billing, rr_app, rr_analyst;
+    REVOKE ALL ON FUNCTION rr.contract_activated() FROM rr_admin, rr_billing, rr_app, rr_analyst;
+    REVOKE ALL ON FUNCTION rr.contract_line_changed() FROM rr_admin, rr_billing, rr_app, rr_analyst;
+    REVOKE ALL ON FUNCTION rr.credit_note_schedules() FROM rr_admin, rr_billing, rr_app, rr_analyst;
 END
 $$;
 

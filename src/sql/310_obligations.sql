@@ -1,0 +1,588 @@
+-- Performance obligations, SSP allocation and revenue schedules (DESIGN §4 "Revenue
+-- recognition"): written at contract activation (a trigger on rr.contract, so in the same
+-- transaction as the activation), by billing (rr.bill calls rr.create_revenue_schedules
+-- for its run) and by progress measurements.
+
+-- Obligations, allocation and allocation schedules of newly activated contracts, in
+-- set-based statements.  Refuses (and so rolls back the activation) a contract whose
+-- allocation lacks an SSP or has two residual obligations.
+CREATE FUNCTION rr.create_obligations(tenant_id text, contract_ids bigint[])
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t text := create_obligations.tenant_id;
+    through date;
+    bad record;
+    n integer;
+BEGIN
+    -- the batch as an indexed, analysed table: a semi-join against it stays an index
+    -- lookup per row whatever the planner guesses about rr.due_charges' output
+    IF to_regclass('pg_temp.rr_ids') IS NULL THEN
+        CREATE TEMP TABLE rr_ids (contract_id bigint PRIMARY KEY) ON COMMIT DROP;
+    END IF;
+    TRUNCATE rr_ids;
+    INSERT INTO rr_ids SELECT DISTINCT x FROM unnest(contract_ids) x WHERE x IS NOT NULL;
+    ANALYZE rr_ids;
+    SELECT max(k.end_date) INTO through
+      FROM rr.contract k
+     WHERE k.tenant_id = t AND k.contract_id IN (SELECT i.contract_id FROM rr_ids i) AND k.end_date IS NOT NULL;
+    IF through IS NULL THEN
+        RETURN 0;   -- unlimited contracts: recognised as invoiced (rr.create_revenue_schedules)
+    END IF;
+
+    -- the fixed charges of the whole term, as billing will charge them (rr.due_charges
+    -- stops each contract at its own end), with each charge's share of its line's SSP
+    IF to_regclass('pg_temp.rr_plan') IS NULL THEN
+        CREATE TEMP TABLE rr_plan (
+            contract_id bigint, line_no integer, line_effective_from date, kind text, service_period daterange,
+            adjustment_seq bigint, amount numeric, obligation_no integer, mu integer, ssp_part numeric,
+            ssp_override numeric, ssp_missing boolean, is_residual boolean, item text, method text, grain interval,
+            revenue_account text, deferred_account text, currency char(3)) ON COMMIT DROP;
+    END IF;
+    TRUNCATE rr_plan;
+    INSERT INTO rr_plan
+    SELECT d.contract_id, d.line_no, d.line_effective_from, d.kind, d.service_period, d.adjustment_seq, d.amount,
+           coalesce(s.obligation_no, d.line_no), cur.minor_units,
+           CASE WHEN d.kind = 'recurring'
+                    THEN l.quantity * ci.standalone_price
+                         * rr.prorate(d.service_period,
+                                      rr.period_containing(lower(d.service_period), l.billing_period,
+                                                           rr.billing_anchor(k.alignment,
+                                                                             CASE k.billing_start WHEN 'setup' THEN k.setup_date
+                                                                                                  ELSE k.activation_date END,
+                                                                             l.billing_period)))
+                WHEN ci.recurring_item IS NULL
+                     AND d.kind = CASE WHEN ci.setup_item IS NOT NULL THEN 'setup' ELSE 'renewal' END
+                    THEN l.quantity * ci.standalone_price
+                ELSE 0 END,
+           s.standalone_price, ci.standalone_price IS NULL, coalesce(s.ssp_is_residual, ci.ssp_is_residual),
+           it.code, coalesce(dc.method, 'daily'), coalesce(dc.grain, interval '1 month'),
+           it.revenue_account, it.deferred_account, k.currency
+      FROM rr.due_charges(t, through, CASE WHEN cardinality(contract_ids) = 1 THEN contract_ids[1] END) d
+      JOIN rr.contract k ON k.tenant_id = t AND k.contract_id = d.contract_id
+      JOIN rr.currency cur ON cur.code = k.currency
+      JOIN rr.contract_line l ON l.tenant_id = t AND l.contract_id = d.contract_id AND l.line_no = d.line_no
+                             AND l.effective_from = d.line_effective_from
+      JOIN rr.contract_item ci ON ci.tenant_id = t AND ci.code = l.contract_item
+      JOIN rr.item it ON it.tenant_id = t AND it.code = coalesce(ci.recurring_item, ci.setup_item, ci.renewal_item)
+      LEFT JOIN rr.deferral_code dc ON dc.tenant_id = t AND dc.code = it.deferral_code
+      LEFT JOIN rr.obligation_setting s ON s.tenant_id = t AND s.contract_id = d.contract_id AND s.line_no = d.line_no
+     WHERE d.contract_id IN (SELECT i.contract_id FROM rr_ids i)
+       AND k.end_date IS NOT NULL
+       AND d.kind <> 'deposit' AND ci.billing_type <> 'deposit'
+       AND coalesce(dc.method, 'daily') <> 'on_usage';
+    ANALYZE rr_plan;
+
+    -- one row per obligation: lines, SSP for the term, contract amount, pattern
+    IF to_regclass('pg_temp.rr_obl') IS NULL THEN
+        CREATE TEMP TABLE rr_obl (
+            contract_id bigint, obligation_no integer, line_nos integer[], first_line_no integer, first_line_from date,
+        item text, method text, grain interval,
+            revenue_account text, deferred_account text, currency char(3), mu integer, service daterange,
+            standalone_price numeric, has_ssp boolean, is_residual boolean, contract_amount numeric,
+            allocated_amount numeric, sched_amount numeric, sched_contract numeric, sched_service daterange) ON COMMIT DROP;
+    END IF;
+    TRUNCATE rr_obl;
+    INSERT INTO rr_obl
+    SELECT x.contract_id, x.obligation_no, array_agg(x.line_no ORDER BY x.line_no), min(x.line_no),
+           (array_agg(x.first_from ORDER BY x.line_no))[1],
+           (array_agg(x.item ORDER BY x.line_no))[1], (array_agg(x.method ORDER BY x.line_no))[1],
+           (array_agg(x.grain ORDER BY x.line_no))[1], (array_agg(x.revenue_account ORDER BY x.line_no))[1],
+           (array_agg(x.deferred_account ORDER BY x.line_no))[1], min(x.currency), min(x.mu),
+           daterange(min(x.lo), max(x.hi)),
+           CASE WHEN bool_and(x.ssp IS NOT NULL) THEN sum(x.ssp) END, bool_or(x.ssp IS NOT NULL),
+           bool_or(x.is_residual), sum(x.amount), NULL, NULL, NULL, NULL
+      FROM (SELECT p.contract_id, p.obligation_no, p.line_no, min(p.line_effective_from) AS first_from,
+                   min(p.item) AS item, min(p.method) AS method,
+                   min(p.grain) AS grain, min(p.revenue_account) AS revenue_account,
+                   min(p.deferred_account) AS deferred_account, min(p.currency) AS currency, min(p.mu) AS mu,
+                   min(lower(p.service_period)) AS lo, max(upper(p.service_period)) AS hi,
+                   CASE WHEN min(p.ssp_override) IS NOT NULL THEN min(p.ssp_override)
+                        WHEN bool_or(p.ssp_missing) THEN NULL
+                        ELSE round(sum(p.ssp_part), min(p.mu)) END AS ssp,
+                   bool_or(p.is_residual) AS is_residual, sum(p.amount) AS amount
+              FROM rr_plan p
+             GROUP BY p.contract_id, p.obligation_no, p.line_no) x
+     GROUP BY x.contract_id, x.obligation_no;
+    ANALYZE rr_obl;
+
+    -- refusals, before anything is written
+    SELECT o.contract_id, array_agg(o.obligation_no ORDER BY o.obligation_no) AS nos INTO bad
+      FROM rr_obl o WHERE o.is_residual GROUP BY o.contract_id HAVING count(*) > 1
+     ORDER BY o.contract_id LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'contract % has more than one residual obligation', bad.contract_id
+            USING ERRCODE = '22023',
+                  DETAIL = format('Obligations %s are all marked ssp_is_residual.', array_to_string(bad.nos, ', ')),
+                  HINT = 'The residual method applies to at most one obligation of a contract; give the others a standalone selling price.';
+    END IF;
+    -- allocation is needed when a contract has several obligations and prices them
+    -- relative to each other: an SSP or a residual flag on one of them, or a contract-wide
+    -- discount to spread
+    UPDATE rr_obl o SET allocated_amount = o.contract_amount;
+    IF to_regclass('pg_temp.rr_alloc') IS NULL THEN
+        CREATE TEMP TABLE rr_alloc (contract_id bigint, has_residual boolean) ON COMMIT DROP;
+    END IF;
+    TRUNCATE rr_alloc;
+    INSERT INTO rr_alloc
+    SELECT o.contract_id, bool_or(o.is_residual)
+      FROM rr_obl o
+     GROUP BY o.contract_id
+    HAVING count(*) > 1
+       AND (bool_or(o.has_ssp OR o.is_residual)
+            OR EXISTS (SELECT FROM rr.discount dd WHERE dd.tenant_id = t AND dd.contract_id = o.contract_id
+                                                    AND dd.line_no IS NULL));
+    SELECT o.contract_id, o.obligation_no, o.line_nos, o.standalone_price INTO bad
+      FROM rr_obl o JOIN rr_alloc a USING (contract_id)
+     WHERE NOT o.is_residual AND coalesce(o.standalone_price, 0) = 0
+     ORDER BY o.contract_id, o.obligation_no LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'obligation % of contract % has no standalone selling price', bad.obligation_no, bad.contract_id
+            USING ERRCODE = '22023',
+                  DETAIL = format('The SSP of contract line(s) %s is %s; the contract''s price is allocated across its obligations by relative SSP.',
+                                  array_to_string(bad.line_nos, ', '), coalesce(bad.standalone_price::text, 'missing')),
+                  HINT = 'Set standalone_price on the contract item, override it with rr.set_obligation(), or mark one obligation residual.';
+    END IF;
+    SELECT o.contract_id, sum(o.contract_amount) AS price,
+           sum(round(o.standalone_price, o.mu)) FILTER (WHERE NOT o.is_residual) AS others INTO bad
+      FROM rr_obl o JOIN rr_alloc a USING (contract_id)
+     WHERE a.has_residual
+     GROUP BY o.contract_id
+    HAVING sum(o.contract_amount) < sum(round(o.standalone_price, o.mu)) FILTER (WHERE NOT o.is_residual)
+     ORDER BY o.contract_id LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'the residual obligation of contract % would be negative', bad.contract_id
+            USING ERRCODE = '22023',
+                  DETAIL = format('The transaction price %s is less than the %s of the other obligations'' standalone selling prices.',
+                                  bad.price, bad.others),
+                  HINT = 'Use relative SSP allocation (no residual obligation) for this contract.';
+    END IF;
+
+    -- relative SSP, exact to the minor unit
+    UPDATE rr_obl o SET allocated_amount = x.part
+      FROM (SELECT g.contract_id, u.obligation_no, u.part
+              FROM (SELECT o2.contract_id, array_agg(o2.obligation_no ORDER BY o2.obligation_no) AS nos,
+                           rr.allocate(sum(o2.contract_amount), array_agg(o2.standalone_price ORDER BY o2.obligation_no),
+                                       min(o2.mu)) AS parts
+                      FROM rr_obl o2 JOIN rr_alloc a USING (contract_id)
+                     WHERE NOT a.has_residual
+                     GROUP BY o2.contract_id) g
+             CROSS JOIN LATERAL unnest(g.nos, g.parts) AS u(obligation_no, part)) x
+     WHERE o.contract_id = x.contract_id AND o.obligation_no = x.obligation_no;
+    -- residual: the others at their SSP, the residual obligation the rest
+    UPDATE rr_obl o
+       SET allocated_amount = CASE WHEN o.is_residual
+                                   THEN x.price - x.others
+                                   ELSE round(o.standalone_price, o.mu) END
+      FROM (SELECT o2.contract_id, sum(o2.contract_amount) AS price,
+                   coalesce(sum(round(o2.standalone_price, o2.mu)) FILTER (WHERE NOT o2.is_residual), 0) AS others
+              FROM rr_obl o2 JOIN rr_alloc a USING (contract_id)
+             WHERE a.has_residual
+             GROUP BY o2.contract_id) x
+     WHERE o.contract_id = x.contract_id;
+
+    -- What is left to schedule: everything for a new contract.  A contract planned before
+    -- (its lines, term or termination changed since) is re-planned prospectively: posted
+    -- lines stay, the open allocation lines are replaced by the new allocation less what
+    -- was posted, spread over the service not yet posted.
+    UPDATE rr_obl o
+       SET sched_amount = o.allocated_amount - coalesce(p.amount, 0),
+           sched_contract = o.contract_amount - coalesce(p.contract_amount, 0),
+           sched_service = CASE WHEN p.last_day IS NULL THEN o.service
+                                ELSE daterange(least(greatest(lower(o.service), p.last_day), upper(o.service)),
+                                               upper(o.service)) END
+      FROM rr_obl o2
+      LEFT JOIN (SELECT l.contract_id, l.obligation_no, sum(l.amount) AS amount,
+                        sum(l.contract_amount) AS contract_amount, max(upper(l.period)) AS last_day
+                   FROM rr.revenue_schedule_line l
+                  WHERE l.tenant_id = t AND l.contract_id IN (SELECT i.contract_id FROM rr_ids i) AND l.source = 'allocation'
+                    AND l.status = 'posted'
+                  GROUP BY l.contract_id, l.obligation_no) p
+             ON p.contract_id = o2.contract_id AND p.obligation_no = o2.obligation_no
+     WHERE o.contract_id = o2.contract_id AND o.obligation_no = o2.obligation_no;
+    DELETE FROM rr.revenue_schedule_line l
+     WHERE l.tenant_id = t AND l.contract_id IN (SELECT i.contract_id FROM rr_ids i) AND l.source = 'allocation' AND l.status = 'open';
+    DELETE FROM rr.obligation_charge c WHERE c.tenant_id = t AND c.contract_id IN (SELECT i.contract_id FROM rr_ids i);
+    -- an obligation whose charges are all gone keeps what it recognised, and no more
+    UPDATE rr.performance_obligation po
+       SET allocated_amount = coalesce(p.amount, 0), contract_amount = coalesce(p.contract_amount, 0)
+      FROM rr.performance_obligation po2
+      LEFT JOIN (SELECT l.contract_id, l.obligation_no, sum(l.amount) AS amount, sum(l.contract_amount) AS contract_amount
+                   FROM rr.revenue_schedule_line l
+                  WHERE l.tenant_id = t AND l.contract_id IN (SELECT i.contract_id FROM rr_ids i) AND l.source = 'allocation'
+                  GROUP BY l.contract_id, l.obligation_no) p
+             ON p.contract_id = po2.contract_id AND p.obligation_no = po2.obligation_no
+     WHERE po.tenant_id = t AND po2.tenant_id = t AND po.contract_id = po2.contract_id
+       AND po.obligation_no = po2.obligation_no AND po.contract_id IN (SELECT i.contract_id FROM rr_ids i)
+       AND NOT EXISTS (SELECT FROM rr_obl o WHERE o.contract_id = po.contract_id AND o.obligation_no = po.obligation_no);
+
+    INSERT INTO rr.performance_obligation (tenant_id, contract_id, obligation_no, line_nos, first_line_no,
+                                           first_line_from, item, method, grain,
+                                           revenue_account, deferred_account, currency, service, standalone_price,
+                                           is_residual, contract_amount, allocated_amount)
+    SELECT t, o.contract_id, o.obligation_no, o.line_nos, o.first_line_no, o.first_line_from, o.item, o.method, o.grain, o.revenue_account,
+           o.deferred_account, o.currency, o.service, o.standalone_price, o.is_residual, o.contract_amount,
+           o.allocated_amount
+      FROM rr_obl o
+     ORDER BY o.contract_id, o.obligation_no
+    ON CONFLICT ON CONSTRAINT performance_obligation_pkey DO UPDATE
+       SET line_nos = excluded.line_nos, service = excluded.service, standalone_price = excluded.standalone_price,
+           is_residual = excluded.is_residual, contract_amount = excluded.contract_amount,
+           allocated_amount = excluded.allocated_amount;
+    INSERT INTO rr.obligation_charge (tenant_id, contract_id, line_no, line_effective_from, kind, service_period,
+                                      adjustment_seq, obligation_no, amount)
+    SELECT t, p.contract_id, p.line_no, p.line_effective_from, p.kind, p.service_period, p.adjustment_seq,
+           p.obligation_no, p.amount
+      FROM rr_plan p;
+    PERFORM rr.write_allocation_schedules(t, 'rr_obl');
+    SELECT count(*) INTO n FROM rr_obl;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION rr.create_obligations(text, bigint[]) IS 'internal: the performance obligations of newly activated contracts with an end date: fixed charges planned for the term, SSP per obligation, allocation of the transaction price by relative SSP (rr.allocate) or the residual method, and the allocation schedules; refuses a missing or zero SSP where allocation needs one, two residual obligations, and a negative residual';
+
+-- The allocation schedule of obligations (a temp table named by the caller, with the columns
+-- of rr_obl: sched_amount and sched_contract over sched_service are what is left to
+-- schedule): immediate and on_date on the service start; equal, equal_prorate and daily
+-- through rr.spread on calendar-month grains from 2000-01-01 (the default fiscal calendar);
+-- percent_complete and on_payment get their lines later, from progress and cash.
+CREATE FUNCTION rr.write_allocation_schedules(tenant_id text, obligations regclass)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n bigint;
+BEGIN
+    EXECUTE format($q$
+        INSERT INTO rr.revenue_schedule_line (tenant_id, contract_id, obligation_no, source, period, recognize_on,
+                                              amount, contract_amount)
+        SELECT $1, o.contract_id, o.obligation_no, 'allocation', s.period, upper(s.period) - 1, s.amount, s.contract_amount
+          FROM %s o
+          CROSS JOIN LATERAL ROWS FROM (rr.spread(o.sched_amount, o.sched_service, o.method, o.grain, '2000-01-01', o.mu),
+                                        rr.spread(o.sched_contract, o.sched_service, o.method, o.grain, '2000-01-01', o.mu))
+                     AS s(period, amount, period2, contract_amount)
+         WHERE o.method IN ('equal', 'equal_prorate', 'daily') AND NOT isempty(o.sched_service)
+        UNION ALL
+        -- one-off obligations, and what is left once the whole service has been posted
+        SELECT $1, o.contract_id, o.obligation_no, 'allocation', daterange(d.on_date, d.on_date + 1), d.on_date,
+               o.sched_amount, o.sched_contract
+          FROM %s o
+          CROSS JOIN LATERAL (SELECT CASE WHEN isempty(o.sched_service) THEN upper(o.service) - 1
+                                          ELSE lower(o.sched_service) END AS on_date) d
+         WHERE NOT isempty(o.service) AND (o.sched_amount <> 0 OR o.sched_contract <> 0 OR o.sched_service = o.service)
+           AND (o.method IN ('immediate', 'on_date')
+                OR (o.method IN ('equal', 'equal_prorate', 'daily') AND isempty(o.sched_service)))$q$,
+        obligations, obligations)
+    USING tenant_id;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION rr.write_allocation_schedules(text, regclass) IS 'internal: writes the allocation schedule lines of the obligations listed in a table (immediate and on_date on the service start; equal, equal_prorate and daily via rr.spread, allocated amount and contract amount side by side)';
+
+-- Contract activation builds the obligations, in the activation's transaction.
+CREATE FUNCTION rr.contract_activated()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r record;
+BEGIN
+    -- one call per tenant touched (a statement touches one tenant in practice)
+    FOR r IN SELECT n.tenant_id, array_agg(n.contract_id ORDER BY n.contract_id) AS ids
+               FROM new_rows n
+               JOIN old_rows o ON o.tenant_id = n.tenant_id AND o.contract_id = n.contract_id
+              WHERE (n.status = 'active' AND o.status IN ('draft', 'pending_activation'))
+                 -- a new end or a termination changes the fixed consideration: re-plan
+                 OR ((n.end_date IS DISTINCT FROM o.end_date OR n.termination_date IS DISTINCT FROM o.termination_date)
+                     AND EXISTS (SELECT FROM rr.performance_obligation po
+                                  WHERE po.tenant_id = n.tenant_id AND po.contract_id = n.contract_id))
+              GROUP BY n.tenant_id
+    LOOP
+        PERFORM rr.create_obligations(r.tenant_id, r.ids);
+    END LOOP;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION rr.contract_activated() IS 'trigger function: creates the performance obligations and allocation schedules of contracts that become active, and re-plans those whose end or termination date changes';
+
+CREATE TRIGGER contract_activation_obligations
+    AFTER UPDATE ON rr.contract REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION rr.contract_activated();
+
+-- A new line version of a contract already planned (rr.change_contract_line) re-plans it.
+CREATE FUNCTION rr.contract_line_changed()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT n.tenant_id, array_agg(DISTINCT n.contract_id) AS ids
+               FROM new_rows n
+              WHERE EXISTS (SELECT FROM rr.performance_obligation po
+                             WHERE po.tenant_id = n.tenant_id AND po.contract_id = n.contract_id)
+              GROUP BY n.tenant_id
+    LOOP
+        PERFORM rr.create_obligations(r.tenant_id, r.ids);
+    END LOOP;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION rr.contract_line_changed() IS 'trigger function: re-plans the obligations of active contracts whose lines change (prospectively: posted revenue stays)';
+
+CREATE TRIGGER contract_line_obligations
+    AFTER INSERT ON rr.contract_line REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION rr.contract_line_changed();
+
+-- Bundling, SSP override and the residual flag of a contract line, before activation.
+CREATE FUNCTION rr.set_obligation(contract_id bigint, line_no integer, obligation_no integer DEFAULT NULL,
+                                  standalone_price numeric DEFAULT NULL, ssp_is_residual boolean DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c rr.contract := rr.contract_for_action(rr.current_tenant(), contract_id, 'set the obligations of',
+                                            ARRAY['draft', 'pending_activation']);
+    before jsonb := rr.contract_snapshot(c.tenant_id, c.contract_id);
+BEGIN
+    IF NOT EXISTS (SELECT FROM rr.contract_line l WHERE l.tenant_id = c.tenant_id AND l.contract_id = c.contract_id
+                                                     AND l.line_no = set_obligation.line_no) THEN
+        RAISE EXCEPTION 'contract % has no line %', c.contract_id, set_obligation.line_no USING ERRCODE = '22023';
+    ELSIF set_obligation.standalone_price <= 0 THEN
+        RAISE EXCEPTION 'standalone selling price % is not positive', set_obligation.standalone_price
+            USING ERRCODE = '22023', HINT = 'Give the SSP of the line for the whole term, or NULL to use the contract item''s.';
+    ELSIF set_obligation.obligation_no <= 0 THEN
+        RAISE EXCEPTION 'obligation number % is not positive', set_obligation.obligation_no USING ERRCODE = '22023';
+    END IF;
+    INSERT INTO rr.obligation_setting (tenant_id, contract_id, line_no, obligation_no, standalone_price, ssp_is_residual)
+    VALUES (c.tenant_id, c.contract_id, set_obligation.line_no, set_obligation.obligation_no,
+            set_obligation.standalone_price, set_obligation.ssp_is_residual)
+    ON CONFLICT ON CONSTRAINT obligation_setting_pkey DO UPDATE
+       SET obligation_no = excluded.obligation_no, standalone_price = excluded.standalone_price,
+           ssp_is_residual = excluded.ssp_is_residual;
+    PERFORM rr.log_contract_event(c.tenant_id, c.contract_id, 'set_obligation', NULL,
+                                  format('line %s: obligation %s, SSP %s, residual %s', set_obligation.line_no,
+                                         coalesce(set_obligation.obligation_no, set_obligation.line_no),
+                                         coalesce(set_obligation.standalone_price::text, 'from the item'),
+                                         coalesce(set_obligation.ssp_is_residual::text, 'from the item')),
+                                  before);
+END
+$$;
+COMMENT ON FUNCTION rr.set_obligation(bigint, integer, integer, numeric, boolean) IS 'before activation: puts a contract line into an obligation (lines sharing a number are bundled), overrides its SSP with a total for the term, or marks it residual; logged in the contract''s events';
+
+-- Schedule lines for what a billing run invoiced that activation did not plan: usage
+-- (variable consideration), unlimited contracts, charges added by later changes.  Each is
+-- recognised as invoiced, over its service period with its obligation's pattern.
+CREATE FUNCTION rr.create_revenue_schedules(tenant_id text, run bigint)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+-- (as in rr.post_invoices: the run's rows were written in this transaction and the planner
+-- has no statistics for them; nested loops over them are quadratic, hash joins linear)
+SET enable_nestloop = off
+AS $$
+DECLARE
+    t text := create_revenue_schedules.tenant_id;
+    n bigint;
+BEGIN
+    IF to_regclass('pg_temp.rr_billed') IS NULL THEN
+        CREATE TEMP TABLE rr_billed (
+            invoice_id bigint, invoice_line_no integer, contract_id bigint, obligation_no integer, invoice_date date,
+            service_period daterange, amount numeric, mu integer, item text, method text, grain interval,
+            revenue_account text, deferred_account text, currency char(3), line_no integer, line_from date) ON COMMIT DROP;
+    END IF;
+    TRUNCATE rr_billed;
+    INSERT INTO rr_billed
+    SELECT i.invoice_id, l.line_no, i.contract_id, coalesce(s.obligation_no, l.contract_line_no), i.invoice_date,
+           l.service_period, l.amount, cur.minor_units, it.code, coalesce(dc.method, 'daily'),
+           coalesce(dc.grain, interval '1 month'), it.revenue_account, it.deferred_account, i.currency,
+           l.contract_line_no, ch.line_effective_from
+      FROM rr.charge ch
+      JOIN rr.invoice_line l ON l.tenant_id = t AND l.charge_id = ch.charge_id
+      JOIN rr.invoice i ON i.tenant_id = t AND i.invoice_id = l.invoice_id
+      JOIN rr.currency cur ON cur.code = i.currency
+      JOIN rr.contract_item ci ON ci.tenant_id = t AND ci.code = l.contract_item
+      JOIN rr.item it ON it.tenant_id = t AND it.code = coalesce(ci.recurring_item, ci.setup_item, ci.renewal_item)
+      LEFT JOIN rr.deferral_code dc ON dc.tenant_id = t AND dc.code = it.deferral_code
+      LEFT JOIN rr.obligation_setting s ON s.tenant_id = t AND s.contract_id = i.contract_id
+                                       AND s.line_no = l.contract_line_no
+     WHERE ch.tenant_id = t AND ch.run_id = create_revenue_schedules.run
+       AND l.kind NOT IN ('tax', 'deposit') AND ci.billing_type <> 'deposit' AND l.amount <> 0
+       AND NOT EXISTS (SELECT FROM rr.obligation_charge p
+                        WHERE p.tenant_id = t AND p.contract_id = ch.contract_id AND p.line_no = ch.line_no
+                          AND p.line_effective_from = ch.line_effective_from AND p.kind = ch.kind
+                          AND p.service_period = ch.service_period AND p.adjustment_seq = ch.adjustment_seq);
+    ANALYZE rr_billed;
+
+    INSERT INTO rr.performance_obligation (tenant_id, contract_id, obligation_no, line_nos, first_line_no,
+                                           first_line_from, item, method, grain,
+                                           revenue_account, deferred_account, currency)
+    SELECT DISTINCT ON (b.contract_id, b.obligation_no)
+           t, b.contract_id, b.obligation_no, ARRAY[b.line_no], b.line_no, b.line_from, b.item, b.method, b.grain, b.revenue_account,
+           b.deferred_account, b.currency
+      FROM rr_billed b
+     ORDER BY b.contract_id, b.obligation_no, b.line_no, b.line_from
+    ON CONFLICT ON CONSTRAINT performance_obligation_pkey DO NOTHING;
+
+    INSERT INTO rr.revenue_schedule_line (tenant_id, contract_id, obligation_no, source, period, recognize_on,
+                                          amount, contract_amount, invoice_id, invoice_line_no)
+    SELECT t, b.contract_id, b.obligation_no, 'billing', s.period, upper(s.period) - 1, s.amount, s.amount,
+           b.invoice_id, b.invoice_line_no
+      FROM rr_billed b
+      JOIN rr.performance_obligation o ON o.tenant_id = t AND o.contract_id = b.contract_id
+                                      AND o.obligation_no = b.obligation_no
+     CROSS JOIN LATERAL rr.spread(b.amount, b.service_period, o.method, o.grain, '2000-01-01', b.mu) s
+     WHERE o.method IN ('equal', 'equal_prorate', 'daily')
+    UNION ALL
+    SELECT t, b.contract_id, b.obligation_no, 'billing',
+           daterange(d.on_date, d.on_date + 1), d.on_date, b.amount, b.amount, b.invoice_id, b.invoice_line_no
+      FROM rr_billed b
+      JOIN rr.performance_obligation o ON o.tenant_id = t AND o.contract_id = b.contract_id
+                                      AND o.obligation_no = b.obligation_no
+     CROSS JOIN LATERAL (SELECT CASE o.method WHEN 'on_date' THEN lower(b.service_period)
+                                              ELSE b.invoice_date END AS on_date) d
+     WHERE o.method IN ('immediate', 'on_date', 'on_usage', 'percent_complete');
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION rr.create_revenue_schedules(text, bigint) IS 'internal, called by rr.bill: schedule lines for the invoice lines of a billing run that activation did not plan (usage, unlimited contracts, later changes), recognised as invoiced: over the service period with the obligation''s pattern, or on the invoice date; they become due once their invoice is posted';
+
+-- Percent of completion: a cumulative measurement, and the catch-up line it schedules.
+CREATE FUNCTION rr.record_progress(contract_id bigint, obligation_no integer, percent numeric,
+                                   as_of date DEFAULT current_date, is_reversal boolean DEFAULT false,
+                                   reason text DEFAULT NULL)
+RETURNS numeric
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t text := rr.current_tenant();
+    o rr.performance_obligation;
+    prev rr.progress_entry;
+    mu integer;
+    done numeric;
+    done_contract numeric;
+    catch_up numeric;
+BEGIN
+    SELECT * INTO o FROM rr.performance_obligation p
+     WHERE p.tenant_id = t AND p.contract_id = record_progress.contract_id
+       AND p.obligation_no = record_progress.obligation_no
+       FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'contract % has no obligation %', record_progress.contract_id, record_progress.obligation_no
+            USING ERRCODE = 'P0002', HINT = 'Obligations are created when the contract is activated.';
+    ELSIF o.method <> 'percent_complete' THEN
+        RAISE EXCEPTION 'obligation % of contract % is not recognised by percent complete', o.obligation_no, o.contract_id
+            USING ERRCODE = '22023', DETAIL = format('Its method is "%s".', o.method);
+    ELSIF percent IS NULL OR as_of IS NULL THEN
+        RAISE EXCEPTION 'percent complete and its date must not be NULL' USING ERRCODE = '22004';
+    ELSIF percent < 0 OR percent > 100 THEN
+        RAISE EXCEPTION 'percent complete % is outside [0, 100]', percent
+            USING ERRCODE = '22023', HINT = 'Give the cumulative percentage of completion, from 0 to 100.';
+    END IF;
+    SELECT * INTO prev FROM rr.progress_entry e
+     WHERE e.tenant_id = t AND e.contract_id = o.contract_id AND e.obligation_no = o.obligation_no
+     ORDER BY e.progress_id DESC LIMIT 1;
+    IF percent < coalesce(prev.percent, 0) AND NOT is_reversal THEN
+        RAISE EXCEPTION 'percent complete % is below the previous measurement of %', percent, prev.percent
+            USING ERRCODE = '22023',
+                  DETAIL = format('Obligation %s of contract %s was %s %% complete on %s.', o.obligation_no,
+                                  o.contract_id, prev.percent, prev.as_of),
+                  HINT = 'Progress is cumulative; to lower it, record an explicit reversal with is_reversal => true and a reason.';
+    ELSIF is_reversal AND (reason IS NULL OR percent >= coalesce(prev.percent, 0)) THEN
+        RAISE EXCEPTION 'a reversal must lower the percent complete and give a reason'
+            USING ERRCODE = '22023',
+                  DETAIL = format('The previous measurement is %s %%; the reversal gives %s %%.', coalesce(prev.percent, 0), percent);
+    ELSIF as_of < prev.as_of THEN
+        RAISE EXCEPTION 'progress date % is before the previous measurement on %', as_of, prev.as_of
+            USING ERRCODE = '22023';
+    END IF;
+    mu := rr.minor_units(o.currency);
+    SELECT coalesce(sum(l.amount), 0), coalesce(sum(l.contract_amount), 0) INTO done, done_contract
+      FROM rr.revenue_schedule_line l
+     WHERE l.tenant_id = t AND l.contract_id = o.contract_id AND l.obligation_no = o.obligation_no
+       AND l.source = 'progress';
+    -- cumulative catch-up: the allocation times the cumulative percentage, less what
+    -- earlier measurements scheduled (at 100 % exactly the allocation)
+    catch_up := round(o.allocated_amount * percent / 100, mu) - done;
+    INSERT INTO rr.revenue_schedule_line (tenant_id, contract_id, obligation_no, source, period, recognize_on,
+                                          amount, contract_amount)
+    VALUES (t, o.contract_id, o.obligation_no, 'progress', daterange(as_of, as_of + 1), as_of, catch_up,
+            round(o.contract_amount * percent / 100, mu) - done_contract);
+    INSERT INTO rr.progress_entry (tenant_id, contract_id, obligation_no, as_of, percent, is_reversal, reason, catch_up)
+    VALUES (t, o.contract_id, o.obligation_no, as_of, percent, is_reversal, reason, catch_up);
+    RETURN catch_up;
+END
+$$;
+COMMENT ON FUNCTION rr.record_progress(bigint, integer, numeric, date, boolean, text) IS 'records the cumulative percent complete of a percent-complete obligation and schedules its cumulative catch-up (allocation × percent, less what earlier measurements scheduled); going backwards needs is_reversal and a reason; returns the catch-up amount';
+
+-- Credit notes reduce deferred revenue before revenue: a credited amount is taken from the
+-- obligation's lines not yet due (in proportion to them, with rr.allocate), and only what
+-- exceeds them reduces revenue, on the credit date.  Lines of credit notes being issued
+-- only (drafts): pg_restore reloads posted ones, whose schedule lines it restores itself.
+CREATE FUNCTION rr.credit_note_schedules()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    INSERT INTO rr.revenue_schedule_line (tenant_id, contract_id, obligation_no, source, period, recognize_on,
+                                          amount, contract_amount, invoice_id, invoice_line_no)
+    WITH cn AS (
+        SELECT n.tenant_id, n.invoice_id, n.line_no, -n.amount AS credit, i.invoice_date AS d, i.contract_id,
+               cur.minor_units AS mu, o.obligation_no
+          FROM new_lines n
+          JOIN rr.invoice i ON i.tenant_id = n.tenant_id AND i.invoice_id = n.invoice_id
+                           AND i.doc_type = 'credit_note' AND i.status = 'draft'
+          JOIN rr.currency cur ON cur.code = i.currency
+          JOIN rr.invoice_line src ON src.tenant_id = n.tenant_id AND src.invoice_id = i.credits_invoice
+                                  AND src.line_no = n.credits_line_no
+          JOIN rr.charge ch ON ch.tenant_id = n.tenant_id AND ch.charge_id = src.charge_id
+          LEFT JOIN rr.obligation_charge oc ON oc.tenant_id = n.tenant_id AND oc.contract_id = ch.contract_id
+                                           AND oc.line_no = ch.line_no AND oc.line_effective_from = ch.line_effective_from
+                                           AND oc.kind = ch.kind AND oc.service_period = ch.service_period
+                                           AND oc.adjustment_seq = ch.adjustment_seq
+          LEFT JOIN rr.obligation_setting s ON s.tenant_id = n.tenant_id AND s.contract_id = ch.contract_id
+                                           AND s.line_no = ch.line_no
+          JOIN rr.performance_obligation o ON o.tenant_id = n.tenant_id AND o.contract_id = i.contract_id
+                                          AND o.obligation_no = coalesce(oc.obligation_no, s.obligation_no, ch.line_no)
+         WHERE n.kind NOT IN ('tax', 'deposit') AND n.amount <> 0
+    ), fut AS (
+        SELECT cn.*, f.periods, f.dates, f.amounts,
+               CASE WHEN cn.credit > 0 THEN least(cn.credit, greatest(coalesce(f.total, 0), 0)) ELSE 0 END AS deferred_part
+          FROM cn
+          LEFT JOIN LATERAL (
+              SELECT array_agg(l.period ORDER BY l.recognize_on, l.schedule_line_id) AS periods,
+                     array_agg(l.recognize_on ORDER BY l.recognize_on, l.schedule_line_id) AS dates,
+                     array_agg(greatest(l.amount, 0) ORDER BY l.recognize_on, l.schedule_line_id) AS amounts,
+                     sum(l.amount) AS total
+                FROM rr.revenue_schedule_line l
+               WHERE l.tenant_id = cn.tenant_id AND l.contract_id = cn.contract_id
+                 AND l.obligation_no = cn.obligation_no AND l.status = 'open' AND l.recognize_on > cn.d) f ON true
+    )
+    SELECT f.tenant_id, f.contract_id, f.obligation_no, 'credit', u.period, u.on_date, -u.part, -u.part,
+           f.invoice_id, f.line_no
+      FROM fut f
+     CROSS JOIN LATERAL unnest(f.periods, f.dates, rr.allocate(f.deferred_part, f.amounts, f.mu)) AS u(period, on_date, part)
+     WHERE f.deferred_part > 0 AND u.part <> 0
+    UNION ALL
+    SELECT f.tenant_id, f.contract_id, f.obligation_no, 'credit', daterange(f.d, f.d + 1), f.d,
+           -(f.credit - f.deferred_part), -(f.credit - f.deferred_part), f.invoice_id, f.line_no
+      FROM fut f
+     WHERE f.credit <> f.deferred_part;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION rr.credit_note_schedules() IS 'trigger function: schedule lines of a credit note being issued: the credit comes off the obligation''s lines not yet due first (deferred revenue), the rest off revenue on the credit date';
+
+CREATE TRIGGER invoice_line_credit_schedules
+    AFTER INSERT ON rr.invoice_line REFERENCING NEW TABLE AS new_lines
+    FOR EACH STATEMENT EXECUTE FUNCTION rr.credit_note_schedules();

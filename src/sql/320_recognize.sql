@@ -1,0 +1,565 @@
+-- Recognition runs, balances, reconciliation, and period closing (DESIGN §4 "Revenue
+-- recognition", "Accounting periods and journal").
+--
+-- A run posts every due schedule line (open, dated up to `through`; a line that came from
+-- an invoice only once the invoice is posted).  Per contract and fiscal period it writes
+-- one journal entry: Cr revenue for the lines, and the contract's position re-netted
+-- against what was billed:
+--   billed ahead of revenue          -> contract liability, the deferred revenue account
+--   revenue ahead, only time missing -> unbilled receivable (1150): up to what the contract
+--                                       prices of the work delivered so far would bill
+--   revenue ahead, conditional       -> contract asset (1160): the rest (typically SSP
+--                                       reallocation in a bundle)
+-- The position is computed from the contract's own ledger balances, so whatever billing,
+-- credit notes and earlier runs posted is re-netted: an invoice posted since the last run
+-- is reclassified out of unbilled receivable and contract asset, a credit note reduces
+-- deferred revenue first, and an immediate item that billing credited to revenue at the
+-- list price is brought to its allocated amount.
+
+-- On payment (collectability in doubt): revenue follows the cash applied to the contract's
+-- invoices.  Cash applied to an invoice is attributed to its lines in proportion to their
+-- share of its total (tax included); an obligation's revenue to date is its allocation
+-- times the share of its contract amount paid (or what was paid, for charges activation
+-- did not plan), never more than its allocation.
+CREATE FUNCTION rr.create_payment_schedules(tenant_id text, through date)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t text := create_payment_schedules.tenant_id;
+    n bigint;
+BEGIN
+    IF NOT EXISTS (SELECT FROM rr.performance_obligation o WHERE o.tenant_id = t AND o.method = 'on_payment') THEN
+        RETURN 0;
+    END IF;
+    WITH inv AS (
+        -- share of each posted invoice paid by `through`
+        SELECT i.invoice_id, i.contract_id, cur.minor_units AS mu,
+               coalesce((SELECT sum(a.amount) FROM rr.payment_application a
+                          WHERE a.tenant_id = t AND a.invoice_id = i.invoice_id AND a.applied_on <= through), 0)
+               / nullif((SELECT sum(l.amount) FROM rr.invoice_line l WHERE l.tenant_id = t AND l.invoice_id = i.invoice_id), 0)
+               AS paid_share
+          FROM rr.invoice i
+          JOIN rr.currency cur ON cur.code = i.currency
+         WHERE i.tenant_id = t AND i.doc_type = 'invoice' AND i.status = 'posted' AND i.invoice_date <= through
+           AND i.contract_id IN (SELECT o.contract_id FROM rr.performance_obligation o
+                                  WHERE o.tenant_id = t AND o.method = 'on_payment')
+    ), paid AS (
+        SELECT o.contract_id, o.obligation_no, min(inv.mu) AS mu,
+               sum(l.amount * least(coalesce(inv.paid_share, 0), 1)) AS paid
+          FROM inv
+          JOIN rr.invoice_line l ON l.tenant_id = t AND l.invoice_id = inv.invoice_id
+          JOIN rr.charge ch ON ch.tenant_id = t AND ch.charge_id = l.charge_id
+          LEFT JOIN rr.obligation_charge oc ON oc.tenant_id = t AND oc.contract_id = ch.contract_id
+                                           AND oc.line_no = ch.line_no AND oc.line_effective_from = ch.line_effective_from
+                                           AND oc.kind = ch.kind AND oc.service_period = ch.service_period
+                                           AND oc.adjustment_seq = ch.adjustment_seq
+          LEFT JOIN rr.obligation_setting s ON s.tenant_id = t AND s.contract_id = ch.contract_id AND s.line_no = ch.line_no
+          JOIN rr.performance_obligation o ON o.tenant_id = t AND o.contract_id = inv.contract_id
+                                          AND o.obligation_no = coalesce(oc.obligation_no, s.obligation_no, ch.line_no)
+         WHERE o.method = 'on_payment'
+         GROUP BY o.contract_id, o.obligation_no
+    ), target AS (
+        SELECT o.contract_id, o.obligation_no,
+               CASE WHEN o.contract_amount > 0
+                    THEN least(o.allocated_amount, round(o.allocated_amount * p.paid / o.contract_amount, p.mu))
+                    ELSE round(p.paid, p.mu) END AS amount,
+               CASE WHEN o.contract_amount > 0 THEN least(o.contract_amount, round(p.paid, p.mu))
+                    ELSE round(p.paid, p.mu) END AS contract_amount
+          FROM paid p
+          JOIN rr.performance_obligation o ON o.tenant_id = t AND o.contract_id = p.contract_id
+                                          AND o.obligation_no = p.obligation_no
+    ), done AS (
+        SELECT l.contract_id, l.obligation_no, sum(l.amount) AS amount, sum(l.contract_amount) AS contract_amount
+          FROM rr.revenue_schedule_line l
+         WHERE l.tenant_id = t AND l.source = 'payment'
+         GROUP BY l.contract_id, l.obligation_no
+    )
+    INSERT INTO rr.revenue_schedule_line (tenant_id, contract_id, obligation_no, source, period, recognize_on,
+                                          amount, contract_amount)
+    SELECT t, g.contract_id, g.obligation_no, 'payment', daterange(through, through + 1), through,
+           g.amount - coalesce(d.amount, 0), g.contract_amount - coalesce(d.contract_amount, 0)
+      FROM target g
+      LEFT JOIN done d USING (contract_id, obligation_no)
+     WHERE g.amount <> coalesce(d.amount, 0) OR g.contract_amount <> coalesce(d.contract_amount, 0);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION rr.create_payment_schedules(text, date) IS 'internal: schedule lines of on_payment obligations for the cash applied by a date (allocation × share of the contract amount paid, capped at the allocation)';
+
+-- rr.ensure_fiscal_periods extends a calendar forwards only; revenue can be due before the
+-- first period billing created (a contract activated before its first invoice).  Add the
+-- calendar months before it, when the calendar starts on the first of a month.
+CREATE FUNCTION rr.ensure_fiscal_periods_from(tenant_id text, from_date date)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    first_start date;
+    n integer;
+BEGIN
+    SELECT min(p.period_start) INTO first_start FROM rr.fiscal_period p
+     WHERE p.tenant_id = ensure_fiscal_periods_from.tenant_id;
+    IF from_date IS NULL OR first_start IS NULL OR first_start <= from_date OR extract(day FROM first_start) <> 1 THEN
+        RETURN 0;
+    END IF;
+    INSERT INTO rr.fiscal_period (tenant_id, period_start, period_end)
+    SELECT ensure_fiscal_periods_from.tenant_id, lower(m), upper(m)
+      FROM rr.billing_periods(date_trunc('month', from_date)::date, first_start, '1 month', '2000-01-01') AS m
+    ON CONFLICT DO NOTHING;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION rr.ensure_fiscal_periods_from(text, date) IS 'internal: adds the calendar months from the month of from_date up to a tenant''s first fiscal period, when that period starts on the first of a month';
+
+CREATE FUNCTION rr.recognize(through date DEFAULT current_date)
+RETURNS TABLE (contract_id bigint, period_start date, entry_id bigint, lines bigint, revenue numeric)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t text := rr.current_tenant();
+    run bigint;
+    seq regclass := pg_catalog.pg_get_serial_sequence('rr.journal_entry', 'entry_id')::regclass;
+BEGIN
+    IF through IS NULL THEN
+        RAISE EXCEPTION 'recognition date must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    -- one run at a time per tenant (and never during a close): a second run waits, then
+    -- sees the first one's lines posted and its entries in the ledger
+    PERFORM pg_advisory_xact_lock(hashtext('rr.recognize'), hashtext(t));
+    INSERT INTO rr.recognition_run (tenant_id, through) VALUES (t, recognize.through) RETURNING run_id INTO run;
+    PERFORM rr.create_payment_schedules(t, recognize.through);
+
+    -- the due lines, and the fiscal period each goes into
+    IF to_regclass('pg_temp.rr_due') IS NULL THEN
+        CREATE TEMP TABLE rr_due (schedule_line_id bigint, contract_id bigint, recognize_on date,
+                                                amount numeric, contract_amount numeric, revenue_account text,
+                                                period_start date) ON COMMIT DROP;
+    END IF;
+    IF to_regclass('pg_temp.rr_dates') IS NULL THEN
+        CREATE TEMP TABLE rr_dates (d date, period_start date) ON COMMIT DROP;
+    END IF;
+    IF to_regclass('pg_temp.rr_grp') IS NULL THEN
+        CREATE TEMP TABLE rr_grp (contract_id bigint, period_start date, k bigint, entry_date date,
+                                                entry_id bigint, lines bigint, amount numeric, contract_amount numeric,
+                                                currency char(3), has_entry boolean) ON COMMIT DROP;
+    END IF;
+    IF to_regclass('pg_temp.rr_acct') IS NULL THEN
+        CREATE TEMP TABLE rr_acct (contract_id bigint, account text, role text, ledger numeric,
+                                                 prior numeric) ON COMMIT DROP;
+    END IF;
+    IF to_regclass('pg_temp.rr_cpos') IS NULL THEN
+        CREATE TEMP TABLE rr_cpos (contract_id bigint, b numeric, prior_r numeric, prior_e numeric) ON COMMIT DROP;
+    END IF;
+    IF to_regclass('pg_temp.rr_delta') IS NULL THEN
+        CREATE TEMP TABLE rr_delta (contract_id bigint, k bigint, account text, delta numeric) ON COMMIT DROP;
+    END IF;
+    TRUNCATE rr_due, rr_dates, rr_grp, rr_acct, rr_cpos, rr_delta;
+
+    INSERT INTO rr_due
+    SELECT l.schedule_line_id, l.contract_id, l.recognize_on, l.amount, l.contract_amount, o.revenue_account, NULL
+      FROM rr.revenue_schedule_line l
+      JOIN rr.performance_obligation o ON o.tenant_id = t AND o.contract_id = l.contract_id
+                                      AND o.obligation_no = l.obligation_no
+     WHERE l.tenant_id = t AND l.status = 'open' AND l.recognize_on <= recognize.through
+       AND (l.invoice_id IS NULL
+            OR EXISTS (SELECT FROM rr.invoice i WHERE i.tenant_id = t AND i.invoice_id = l.invoice_id
+                                                 AND i.status = 'posted'));
+    ANALYZE rr_due;
+    -- one lookup per date (it creates missing calendar months), not per line
+    PERFORM rr.ensure_fiscal_periods_from(t, (SELECT min(rr_due.recognize_on) FROM rr_due));
+    INSERT INTO rr_dates
+    SELECT x.d, rr.posting_period(t, x.d)
+      FROM (SELECT DISTINCT rr_due.recognize_on AS d FROM rr_due UNION SELECT recognize.through) x;
+
+    INSERT INTO rr_grp
+    SELECT g.contract_id, g.period_start,
+           row_number() OVER (PARTITION BY g.contract_id ORDER BY g.period_start),
+           g.entry_date, nextval(seq), g.lines, g.amount, g.contract_amount, k.currency, false
+      FROM (SELECT d.contract_id, p.period_start, max(d.recognize_on) AS entry_date, count(*) AS lines,
+                   sum(d.amount) AS amount, sum(d.contract_amount) AS contract_amount
+              FROM rr_due d JOIN rr_dates p ON p.d = d.recognize_on
+             GROUP BY d.contract_id, p.period_start) g
+      JOIN rr.contract k ON k.tenant_id = t AND k.contract_id = g.contract_id;
+    -- contracts with no line due but an invoice or credit note posted since their last
+    -- recognition entry: their position is re-netted too (billing reclassifies unbilled
+    -- receivable and contract asset to receivable through this entry)
+    INSERT INTO rr_grp
+    SELECT c.contract_id, p.period_start, 1, recognize.through, nextval(seq), 0, 0, 0, k.currency, false
+      FROM (SELECT DISTINCT i.contract_id
+              FROM rr.invoice i
+             WHERE i.tenant_id = t AND i.status = 'posted' AND i.invoice_date <= recognize.through
+               AND i.journal_entry_id > coalesce((SELECT max(l.entry_id) FROM rr.revenue_schedule_line l
+                                                   WHERE l.tenant_id = t AND l.contract_id = i.contract_id), 0)
+               AND EXISTS (SELECT FROM rr.performance_obligation o WHERE o.tenant_id = t AND o.contract_id = i.contract_id)
+               AND NOT EXISTS (SELECT FROM rr_due d WHERE d.contract_id = i.contract_id)) c
+      JOIN rr.contract k ON k.tenant_id = t AND k.contract_id = c.contract_id
+      JOIN rr_dates p ON p.d = recognize.through;
+    UPDATE rr_due d SET period_start = p.period_start FROM rr_dates p WHERE p.d = d.recognize_on;
+    ANALYZE rr_grp;
+
+    -- the accounts each contract's position lives on: its obligations' revenue and deferred
+    -- revenue accounts (the first obligation's deferred account holds the liability),
+    -- unbilled receivable, contract asset, and its discount accounts
+    INSERT INTO rr_acct
+    SELECT a.contract_id, a.account, a.role, 0, 0
+      FROM (SELECT DISTINCT ON (x.contract_id, x.account) x.contract_id, x.account, x.role
+              FROM (SELECT o.contract_id, o.revenue_account AS account, 'revenue' AS role, 1 AS pri
+                      FROM rr.performance_obligation o
+                     WHERE o.tenant_id = t AND o.contract_id IN (SELECT DISTINCT g.contract_id FROM rr_grp g)
+                    UNION ALL
+                    SELECT o.contract_id, o.deferred_account,
+                           CASE WHEN o.obligation_no = min(o.obligation_no) OVER (PARTITION BY o.contract_id)
+                                THEN 'deferred' ELSE 'other' END,
+                           CASE WHEN o.obligation_no = min(o.obligation_no) OVER (PARTITION BY o.contract_id)
+                                THEN 2 ELSE 5 END
+                      FROM rr.performance_obligation o
+                     WHERE o.tenant_id = t AND o.contract_id IN (SELECT DISTINCT g.contract_id FROM rr_grp g)
+                    UNION ALL
+                    SELECT c.contract_id, v.account, v.role, v.pri
+                      FROM (SELECT DISTINCT g.contract_id FROM rr_grp g) c,
+                           (VALUES ('1150', 'unbilled', 3), ('1160', 'asset', 4)) AS v (account, role, pri)
+                    UNION ALL
+                    SELECT dd.contract_id, dd.account, 'other', 6
+                      FROM rr.discount dd
+                     WHERE dd.tenant_id = t AND dd.contract_id IN (SELECT DISTINCT g.contract_id FROM rr_grp g)) x
+             ORDER BY x.contract_id, x.account, x.pri) a;
+    ANALYZE rr_acct;
+    -- their ledger balances (credit - debit) as of `through` (billing may have posted
+    -- invoices dated later) and the revenue earlier runs recognised
+    UPDATE rr_acct a SET ledger = b.balance
+      FROM (SELECT j.contract_id, j.account, sum(j.credit - j.debit) AS balance
+              FROM rr.journal_line j
+              JOIN rr.journal_entry e ON e.tenant_id = t AND e.entry_id = j.entry_id
+             WHERE j.tenant_id = t AND j.contract_id IN (SELECT DISTINCT g.contract_id FROM rr_grp g)
+               AND e.entry_date <= recognize.through
+             GROUP BY j.contract_id, j.account) b
+     WHERE a.contract_id = b.contract_id AND a.account = b.account;
+    UPDATE rr_acct a SET prior = p.amount
+      FROM (SELECT l.contract_id, o.revenue_account, sum(l.amount) AS amount
+              FROM rr.revenue_schedule_line l
+              JOIN rr.performance_obligation o ON o.tenant_id = t AND o.contract_id = l.contract_id
+                                              AND o.obligation_no = l.obligation_no
+             WHERE l.tenant_id = t AND l.status = 'posted'
+               AND l.contract_id IN (SELECT DISTINCT g.contract_id FROM rr_grp g)
+             GROUP BY l.contract_id, o.revenue_account) p
+     WHERE a.contract_id = p.contract_id AND a.account = p.revenue_account AND a.role = 'revenue';
+    INSERT INTO rr_cpos
+    SELECT a.contract_id, sum(a.ledger), sum(a.prior),
+           coalesce((SELECT sum(l.contract_amount) FROM rr.revenue_schedule_line l
+                      WHERE l.tenant_id = t AND l.contract_id = a.contract_id AND l.status = 'posted'), 0)
+      FROM rr_acct a
+     GROUP BY a.contract_id;
+
+    -- target balances after each entry k of a contract; each entry writes the change from
+    -- the previous target (entry 0: the ledger as it is).  Every target sums to what the
+    -- ledger already holds on these accounts (what was billed), so every entry balances.
+    INSERT INTO rr_delta
+    WITH rev AS (
+        SELECT d.contract_id, g.k, d.revenue_account AS account, sum(d.amount) AS amount
+          FROM rr_due d JOIN rr_grp g ON g.contract_id = d.contract_id AND g.period_start = d.period_start
+         GROUP BY d.contract_id, g.k, d.revenue_account
+    ), cum AS (
+        SELECT a.contract_id, g.k, a.account, a.role, a.ledger,
+               a.prior + sum(coalesce(r.amount, 0)) OVER (PARTITION BY a.contract_id, a.account ORDER BY g.k) AS rev_k
+          FROM rr_acct a
+          JOIN rr_grp g ON g.contract_id = a.contract_id
+          LEFT JOIN rev r ON r.contract_id = a.contract_id AND r.k = g.k AND r.account = a.account
+    ), pos AS (
+        SELECT g.contract_id, g.k, c.b,
+               c.prior_r + sum(g.amount) OVER w AS r_k,
+               c.prior_e + sum(g.contract_amount) OVER w AS e_k
+          FROM rr_grp g JOIN rr_cpos c ON c.contract_id = g.contract_id
+        WINDOW w AS (PARTITION BY g.contract_id ORDER BY g.k)
+    ), split AS (
+        SELECT pos.*, greatest(pos.b - pos.r_k, 0) AS deferred,
+               least(greatest(pos.r_k - pos.b, 0), greatest(pos.e_k - pos.b, 0)) AS unbilled,
+               greatest(pos.r_k - pos.b, 0) - least(greatest(pos.r_k - pos.b, 0), greatest(pos.e_k - pos.b, 0)) AS asset
+          FROM pos
+    ), target AS (
+        SELECT cum.contract_id, cum.k, cum.account, cum.ledger,
+               CASE cum.role WHEN 'revenue' THEN cum.rev_k
+                             WHEN 'deferred' THEN s.deferred
+                             WHEN 'unbilled' THEN -s.unbilled
+                             WHEN 'asset' THEN -s.asset
+                             ELSE 0 END AS target
+          FROM cum JOIN split s ON s.contract_id = cum.contract_id AND s.k = cum.k
+    )
+    SELECT x.contract_id, x.k, x.account,
+           x.target - coalesce(lag(x.target) OVER (PARTITION BY x.contract_id, x.account ORDER BY x.k), x.ledger)
+      FROM target x;
+    DELETE FROM rr_delta x WHERE x.delta = 0;
+    UPDATE rr_grp g SET has_entry = true
+     WHERE EXISTS (SELECT FROM rr_delta x WHERE x.contract_id = g.contract_id AND x.k = g.k);
+
+    INSERT INTO rr.journal_entry (tenant_id, entry_id, entry_date, period_start, source, source_id, memo)
+    SELECT t, g.entry_id, g.entry_date, g.period_start, 'recognition', run,
+           format('Revenue recognition through %s, contract %s', recognize.through, g.contract_id)
+      FROM rr_grp g
+     WHERE g.has_entry
+     ORDER BY g.entry_id;
+    INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency, contract_id)
+    SELECT t, g.entry_id, row_number() OVER (PARTITION BY g.entry_id ORDER BY x.delta > 0, x.account)::integer,
+           x.account, greatest(-x.delta, 0), greatest(x.delta, 0), g.currency, g.contract_id
+      FROM rr_delta x JOIN rr_grp g ON g.contract_id = x.contract_id AND g.k = x.k;
+    UPDATE rr.revenue_schedule_line l
+       SET status = 'posted', run_id = run, posted_period = g.period_start, posted_on = g.entry_date,
+           entry_id = CASE WHEN g.has_entry THEN g.entry_id END
+      FROM rr_due d JOIN rr_grp g ON g.contract_id = d.contract_id AND g.period_start = d.period_start
+     WHERE l.tenant_id = t AND l.schedule_line_id = d.schedule_line_id;
+
+    RETURN QUERY
+    SELECT g.contract_id, g.period_start, CASE WHEN g.has_entry THEN g.entry_id END, g.lines, g.amount
+      FROM rr_grp g
+     WHERE g.lines > 0 OR g.has_entry
+     ORDER BY g.contract_id, g.period_start;
+END
+$$;
+COMMENT ON FUNCTION rr.recognize(date) IS 'posts every revenue schedule line due by `through` (invoice-sourced lines once their invoice is posted): per contract and fiscal period one journal entry, Cr revenue and the contract''s position re-netted into deferred revenue, unbilled receivable and contract asset, in the period of the lines or the first open one after it; set-based, idempotent, one run at a time per tenant; returns one row per contract and period';
+
+-- ---------------------------------------------------------------------------------------
+-- Queries of the revenue team.
+
+CREATE VIEW rr.revenue_schedule WITH (security_invoker = true) AS
+SELECT l.tenant_id, l.contract_id, l.obligation_no, o.item, o.method, l.schedule_line_id, l.source, l.period,
+       l.recognize_on, l.amount, l.contract_amount,
+       CASE WHEN l.status = 'posted' THEN 'posted'
+            WHEN l.recognize_on <= current_date THEN 'open'
+            ELSE 'projected' END AS status,
+       l.posted_period, l.entry_id, l.invoice_id, o.revenue_account
+  FROM rr.revenue_schedule_line l
+  JOIN rr.performance_obligation o ON o.tenant_id = l.tenant_id AND o.contract_id = l.contract_id
+                                  AND o.obligation_no = l.obligation_no;
+COMMENT ON VIEW rr.revenue_schedule IS 'revenue schedule detail per contract and obligation: period, due date, allocated amount and the same at contract prices, status (posted; open: due and waiting for a recognition run; projected: a future period), the fiscal period and journal entry it was posted into';
+
+CREATE FUNCTION rr.contract_revenue_schedule(contract_id bigint, as_of date DEFAULT current_date)
+RETURNS TABLE (obligation_no integer, item text, method text, source text, period daterange, recognize_on date,
+               amount numeric, status text, posted_period date)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT l.obligation_no, o.item, o.method, l.source, l.period, l.recognize_on, l.amount,
+           CASE WHEN l.status OPERATOR(pg_catalog.=) 'posted' THEN 'posted'
+                WHEN l.recognize_on OPERATOR(pg_catalog.<=) contract_revenue_schedule.as_of THEN 'open'
+                ELSE 'projected' END,
+           l.posted_period
+      FROM rr.revenue_schedule_line l
+      JOIN rr.performance_obligation o ON o.tenant_id OPERATOR(pg_catalog.=) l.tenant_id
+                                      AND o.contract_id OPERATOR(pg_catalog.=) l.contract_id
+                                      AND o.obligation_no OPERATOR(pg_catalog.=) l.obligation_no
+     WHERE l.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+       AND l.contract_id OPERATOR(pg_catalog.=) contract_revenue_schedule.contract_id
+     ORDER BY l.obligation_no, l.recognize_on, l.schedule_line_id;
+END;
+COMMENT ON FUNCTION rr.contract_revenue_schedule(bigint, date) IS 'a contract''s revenue schedule with each line''s status as of a date: posted, open (due, not yet posted) or projected (later)';
+
+CREATE VIEW rr.performance_obligations WITH (security_invoker = true) AS
+SELECT o.tenant_id, o.contract_id, o.obligation_no, o.line_nos, o.item, o.method, o.service, o.standalone_price,
+       o.is_residual, o.contract_amount, o.allocated_amount,
+       o.allocated_amount - o.contract_amount AS reallocated
+  FROM rr.performance_obligation o;
+COMMENT ON VIEW rr.performance_obligations IS 'SSP allocation: each obligation''s lines, method, service period, SSP for the term, fixed consideration at contract prices, allocated transaction price and the difference the allocation moved';
+
+-- Deferred revenue, unbilled receivable and contract asset per contract and account as of
+-- a date, from the ledger, with the net contract position.
+CREATE FUNCTION rr.contract_balances(as_of date DEFAULT current_date)
+RETURNS TABLE (contract_id bigint, account text, account_name text, balance numeric, net_position numeric)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    WITH acct AS (
+        SELECT DISTINCT o.contract_id, o.deferred_account AS account, -1 AS sign
+          FROM rr.performance_obligation o
+         WHERE o.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+        UNION
+        SELECT DISTINCT o.contract_id, v.account, 1
+          FROM rr.performance_obligation o, (VALUES ('1150'), ('1160')) AS v (account)
+         WHERE o.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+    ), bal AS (
+        SELECT a.contract_id, a.account,
+               a.sign OPERATOR(pg_catalog.*) coalesce(sum(j.debit OPERATOR(pg_catalog.-) j.credit), 0) AS balance,
+               a.sign
+          FROM acct a
+          LEFT JOIN (rr.journal_line j JOIN rr.journal_entry e
+                       ON e.tenant_id OPERATOR(pg_catalog.=) j.tenant_id
+                      AND e.entry_id OPERATOR(pg_catalog.=) j.entry_id
+                      AND e.entry_date OPERATOR(pg_catalog.<=) contract_balances.as_of)
+                 ON j.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+                AND j.contract_id OPERATOR(pg_catalog.=) a.contract_id
+                AND j.account OPERATOR(pg_catalog.=) a.account
+         GROUP BY a.contract_id, a.account, a.sign
+    )
+    SELECT b.contract_id, b.account, ac.name, b.balance,
+           sum(b.sign OPERATOR(pg_catalog.*) b.balance) OVER (PARTITION BY b.contract_id)
+      FROM bal b
+      JOIN rr.account ac ON ac.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+                        AND ac.code OPERATOR(pg_catalog.=) b.account
+     ORDER BY b.contract_id, b.account;
+END;
+COMMENT ON FUNCTION rr.contract_balances(date) IS 'per contract and account as of a date, from the journal: deferred revenue (a credit balance, shown positive), unbilled receivable (1150) and contract asset (1160) (debit balances, shown positive), and the net contract position (assets less liability: positive = net contract asset)';
+
+-- Billed = recognised + deferred - unbilled - contract asset, per contract as of a date:
+-- the invoices (sub-ledger), the posted schedule (sub-ledger) and the journal (deferred
+-- revenue, unbilled receivable, contract asset) must agree.  Returns the contracts that
+-- do not; no rows means clean.
+CREATE FUNCTION rr.revenue_reconciliation(as_of date DEFAULT current_date)
+RETURNS TABLE (contract_id bigint, billed numeric, recognised numeric, deferred numeric, unbilled numeric,
+               contract_asset numeric, difference numeric)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    WITH k AS (
+        SELECT DISTINCT o.contract_id FROM rr.performance_obligation o
+         WHERE o.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+    ), billed AS (
+        SELECT i.contract_id, sum(l.amount) AS amount
+          FROM rr.invoice i
+          JOIN rr.invoice_line l ON l.tenant_id OPERATOR(pg_catalog.=) i.tenant_id
+                                AND l.invoice_id OPERATOR(pg_catalog.=) i.invoice_id
+          JOIN rr.contract_item ci ON ci.tenant_id OPERATOR(pg_catalog.=) l.tenant_id
+                                  AND ci.code OPERATOR(pg_catalog.=) l.contract_item
+         WHERE i.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+           AND i.status OPERATOR(pg_catalog.=) 'posted'
+           AND i.invoice_date OPERATOR(pg_catalog.<=) revenue_reconciliation.as_of
+           AND l.kind OPERATOR(pg_catalog.<>) ALL (ARRAY['tax', 'deposit'])
+           AND ci.billing_type OPERATOR(pg_catalog.<>) 'deposit'
+         GROUP BY i.contract_id
+    ), recognised AS (
+        SELECT l.contract_id, sum(l.amount) AS amount
+          FROM rr.revenue_schedule_line l
+         WHERE l.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+           AND l.status OPERATOR(pg_catalog.=) 'posted'
+           AND l.posted_on OPERATOR(pg_catalog.<=) revenue_reconciliation.as_of
+         GROUP BY l.contract_id
+    ), bal AS (
+        SELECT b.contract_id,
+               sum(b.balance) FILTER (WHERE b.account NOT IN ('1150', '1160')) AS deferred,
+               sum(b.balance) FILTER (WHERE b.account OPERATOR(pg_catalog.=) '1150') AS unbilled,
+               sum(b.balance) FILTER (WHERE b.account OPERATOR(pg_catalog.=) '1160') AS asset
+          FROM rr.contract_balances(revenue_reconciliation.as_of) b
+         GROUP BY b.contract_id
+    )
+    SELECT k.contract_id, coalesce(bi.amount, 0), coalesce(r.amount, 0), coalesce(b.deferred, 0),
+           coalesce(b.unbilled, 0), coalesce(b.asset, 0),
+           coalesce(bi.amount, 0) OPERATOR(pg_catalog.-) (coalesce(r.amount, 0) OPERATOR(pg_catalog.+) coalesce(b.deferred, 0)
+               OPERATOR(pg_catalog.-) coalesce(b.unbilled, 0) OPERATOR(pg_catalog.-) coalesce(b.asset, 0))
+      FROM k
+      LEFT JOIN billed bi ON bi.contract_id OPERATOR(pg_catalog.=) k.contract_id
+      LEFT JOIN recognised r ON r.contract_id OPERATOR(pg_catalog.=) k.contract_id
+      LEFT JOIN bal b ON b.contract_id OPERATOR(pg_catalog.=) k.contract_id
+     WHERE coalesce(bi.amount, 0) OPERATOR(pg_catalog.<>) (coalesce(r.amount, 0) OPERATOR(pg_catalog.+) coalesce(b.deferred, 0)
+               OPERATOR(pg_catalog.-) coalesce(b.unbilled, 0) OPERATOR(pg_catalog.-) coalesce(b.asset, 0))
+     ORDER BY k.contract_id;
+END;
+COMMENT ON FUNCTION rr.revenue_reconciliation(date) IS 'reconciliation check per contract as of a date: billed (posted invoices and credit notes, tax and deposits excluded) = recognised (posted schedule lines) + deferred revenue - unbilled receivable - contract asset (journal); returns the contracts that disagree, so no rows means clean';
+
+-- ---------------------------------------------------------------------------------------
+-- Period closing (administrators only; logged).
+
+CREATE FUNCTION rr.log_period_event(tenant_id text, period_start date, action text, reason text)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    INSERT INTO rr.period_close_event (tenant_id, period_start, action, reason, acting_role)
+    VALUES (log_period_event.tenant_id, log_period_event.period_start, log_period_event.action, log_period_event.reason,
+            CASE pg_catalog.current_setting('role') WHEN 'none' THEN session_user
+                 ELSE pg_catalog.current_setting('role')::name END);
+END;
+COMMENT ON FUNCTION rr.log_period_event(text, date, text, text) IS 'internal: appends a close or reopen event with the session user and the role it acts as';
+
+CREATE FUNCTION rr.close_period(period_start date, reason text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t text := rr.current_tenant();
+    p rr.fiscal_period;
+    n bigint;
+    first_open date;
+    bad record;
+BEGIN
+    -- no recognition run may interleave with the checks
+    PERFORM pg_advisory_xact_lock(hashtext('rr.recognize'), hashtext(t));
+    SELECT * INTO p FROM rr.fiscal_period f
+     WHERE f.tenant_id = t AND f.period_start = close_period.period_start FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'fiscal period starting % does not exist', close_period.period_start
+            USING ERRCODE = 'P0002', HINT = 'Give the first day of a period of rr.fiscal_period.';
+    ELSIF p.status = 'closed' THEN
+        RAISE EXCEPTION 'fiscal period starting % is already closed', p.period_start USING ERRCODE = '55000';
+    END IF;
+    SELECT min(f.period_start) INTO first_open FROM rr.fiscal_period f
+     WHERE f.tenant_id = t AND f.status = 'open' AND f.period_start < p.period_start;
+    IF first_open IS NOT NULL THEN
+        RAISE EXCEPTION 'cannot close fiscal period starting %: the earlier period starting % is open', p.period_start, first_open
+            USING ERRCODE = '55000', HINT = 'Close periods in order.';
+    END IF;
+    SELECT count(*) INTO n FROM rr.invoice i
+     WHERE i.tenant_id = t AND i.status = 'draft' AND i.invoice_date < p.period_end;
+    IF n > 0 THEN
+        RAISE EXCEPTION 'cannot close fiscal period starting %: draft invoices are dated in it or before', p.period_start
+            USING ERRCODE = '55000', DETAIL = format('%s draft invoice(s) are dated before %s.', n, p.period_end), HINT = 'Post them with rr.post_invoices() or undo their billing first.';
+    END IF;
+    SELECT count(*) INTO n FROM rr.revenue_schedule_line l
+     WHERE l.tenant_id = t AND l.status = 'open' AND l.recognize_on < p.period_end
+       AND (l.invoice_id IS NULL
+            OR EXISTS (SELECT FROM rr.invoice i WHERE i.tenant_id = t AND i.invoice_id = l.invoice_id AND i.status = 'posted'));
+    IF n > 0 THEN
+        RAISE EXCEPTION 'cannot close fiscal period starting %: revenue due in it is not recognised', p.period_start
+            USING ERRCODE = '55000',
+                  DETAIL = format('%s revenue schedule line(s) due by %s are not posted.', n, p.period_end - 1),
+                  HINT = format('Run rr.recognize(''%s'') first.', p.period_end - 1);
+    END IF;
+    SELECT * INTO bad FROM rr.revenue_reconciliation(p.period_end - 1) LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'cannot close fiscal period starting %: contract % does not reconcile', p.period_start, bad.contract_id
+            USING ERRCODE = '55000',
+                  DETAIL = format('Billed %s, recognised %s, deferred %s, unbilled %s, contract asset %s: a difference of %s.',
+                                  bad.billed, bad.recognised, bad.deferred, bad.unbilled, bad.contract_asset, bad.difference),
+                  HINT = 'See rr.revenue_reconciliation(); a recognition run re-nets the positions of the contracts it posts.';
+    END IF;
+    UPDATE rr.fiscal_period f SET status = 'closed' WHERE f.tenant_id = t AND f.period_start = p.period_start;
+    PERFORM rr.log_period_event(t, p.period_start, 'close', reason);
+END
+$$;
+COMMENT ON FUNCTION rr.close_period(date, text) IS 'closes a fiscal period (administrators only; logged) after the controller''s checks: earlier periods closed, no draft invoice dated in or before it, no due revenue schedule line left unposted, and the revenue reconciliation clean at its last day; nothing posts into it afterwards';
+
+CREATE FUNCTION rr.reopen_period(period_start date, reason text)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t text := rr.current_tenant();
+    p rr.fiscal_period;
+    last_closed date;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('rr.recognize'), hashtext(t));
+    SELECT * INTO p FROM rr.fiscal_period f
+     WHERE f.tenant_id = t AND f.period_start = reopen_period.period_start FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'fiscal period starting % does not exist', reopen_period.period_start USING ERRCODE = 'P0002';
+    ELSIF p.status = 'open' THEN
+        RAISE EXCEPTION 'fiscal period starting % is not closed', p.period_start USING ERRCODE = '55000';
+    ELSIF reason IS NULL OR btrim(reason) = '' THEN
+        RAISE EXCEPTION 'reopening a fiscal period needs a reason'
+            USING ERRCODE = '22023', HINT = 'The reason is kept in rr.period_close_event.';
+    END IF;
+    SELECT max(f.period_start) INTO last_closed FROM rr.fiscal_period f
+     WHERE f.tenant_id = t AND f.status = 'closed' AND f.period_start > p.period_start;
+    IF last_closed IS NOT NULL THEN
+        RAISE EXCEPTION 'cannot reopen fiscal period starting %: the later period starting % is closed', p.period_start, last_closed
+            USING ERRCODE = '55000', HINT = 'Reopen periods in reverse order.';
+    END IF;
+    UPDATE rr.fiscal_period f SET status = 'open' WHERE f.tenant_id = t AND f.period_start = p.period_start;
+    PERFORM rr.log_period_event(t, p.period_start, 'reopen', reason);
+END
+$$;
+COMMENT ON FUNCTION rr.reopen_period(date, text) IS 'reopens the last closed fiscal period (administrators only; needs a reason; logged)';
