@@ -193,6 +193,11 @@ BEGIN
                END) AS cid
           FROM src s
     ),
+    ids AS (
+        -- the batch's contracts, as one array: read by index scans whatever the join
+        -- method, so a batch never reads all of the tenant's contracts and lines
+        SELECT array_agg(DISTINCT r.cid) AS a FROM r
+    ),
     lv AS (
         -- the versions of the metered lines of the contracts in the batch, by the codes
         -- an event may name them with (contract item or its recurring item)
@@ -206,7 +211,7 @@ BEGIN
                                                                                 ORDER BY l.effective_from)) AS valid
                   FROM rr.contract_line l
                   JOIN rr.contract_item ci ON ci.tenant_id = l.tenant_id AND ci.code = l.contract_item
-                 WHERE l.tenant_id = $2 AND l.contract_id IN (SELECT r.cid FROM r)
+                 WHERE l.tenant_id = $2 AND l.contract_id = ANY ((SELECT ids.a FROM ids)::bigint[])
                    AND (ci.price_model IS NOT NULL OR ci.extra_usage_price IS NOT NULL OR ci.billing_type = 'deposit')) w
           CROSS JOIN LATERAL (SELECT w.code UNION SELECT w.recurring_item WHERE w.recurring_item IS NOT NULL) m(code)
     ),
@@ -214,11 +219,14 @@ BEGIN
         SELECT r.*, k.contract_id AS found, k.status, k.activation_date,
                daterange(CASE k.billing_start WHEN 'setup' THEN k.setup_date ELSE k.activation_date END,
                          least(k.termination_date, k.end_date)) AS active,
-               (r.occurred_at AT TIME ZONE coalesce(cu.time_zone, tn.time_zone))::date AS usage_date
+               (r.occurred_at AT TIME ZONE coalesce(k.customer_time_zone, tn.time_zone))::date AS usage_date
           FROM r
           CROSS JOIN (SELECT tn.time_zone FROM rr.tenant tn WHERE tn.tenant_id = $2) tn
-          LEFT JOIN rr.contract k ON k.tenant_id = $2 AND k.contract_id = r.cid
-          LEFT JOIN rr.customer cu ON cu.tenant_id = $2 AND cu.code = k.customer
+          LEFT JOIN (SELECT k.*, cu.time_zone AS customer_time_zone
+                       FROM rr.contract k
+                       JOIN rr.customer cu ON cu.tenant_id = k.tenant_id AND cu.code = k.customer
+                      WHERE k.tenant_id = $2 AND k.contract_id = ANY ((SELECT ids.a FROM ids)::bigint[])) k
+                 ON k.contract_id = r.cid
     ),
     y AS (
         SELECT x.*, lv.line_no, lv.allow_negative_usage
