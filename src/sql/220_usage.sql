@@ -485,21 +485,9 @@ LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     WITH c AS (
-        SELECT k.contract_id, k.alignment,
-               CASE k.billing_period
-                   WHEN 'year' THEN interval '1 year' WHEN 'half_year' THEN interval '6 months'
-                   WHEN 'quarter' THEN interval '3 months' WHEN 'month' THEN interval '1 month'
-                   WHEN 'week' THEN interval '7 days' WHEN 'custom_days' THEN make_interval(days => k.billing_days)
-               END AS contract_every,
-               CASE k.billing_start WHEN 'setup' THEN k.setup_date ELSE k.activation_date END AS bill_from,
-               least(k.termination_date, k.end_date) AS bill_to,
-               cur.minor_units AS mu
-          FROM rr.contract k
-          JOIN rr.currency cur ON cur.code = k.currency
-         WHERE k.tenant_id = rate_usage.tenant_id
-           AND (rate_usage.only_contract IS NULL OR k.contract_id = rate_usage.only_contract)
-           AND k.activation_date IS NOT NULL
-           AND k.status IN ('active', 'pending_upgrade', 'terminated', 'expired', 'completed')
+        SELECT c.* FROM rr.billable_contract c
+         WHERE c.tenant_id = rate_usage.tenant_id
+           AND (rate_usage.only_contract IS NULL OR c.contract_id = rate_usage.only_contract)
     ), lv AS (
         -- the versions of the metered lines
         SELECT l.contract_id, l.line_no, l.effective_from, l.quantity AS line_quantity, l.recurring_price,
