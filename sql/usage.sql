@@ -281,6 +281,11 @@ SELECT rr.create_usage_partitions('2024-11-15', '2025-01-15') AS created;
 SELECT rr.create_usage_partitions('2024-11-15', '2025-01-15') AS created_again;
 SELECT rr.create_usage_partitions('2025-02-01', '2025-01-01');
 SELECT rr.create_usage_partitions('1800-01-01', '1800-02-01');
+SELECT rr.create_usage_partitions(NULL, '2025-01-01');
+SELECT rr.create_usage_partitions('2024-01-01', '2039-01-01');
+SELECT rr.record_usage(:ny, NULL, 1, '2024-05-05 12:00-04');
+-- nothing staged: the merge has nothing to do
+SELECT * FROM rr.merge_usage_staging();
 \set VERBOSITY default
 SELECT count(*) - :events_before AS recorded_by_the_refusals_section FROM rr.usage_event;
 

@@ -47,6 +47,17 @@ REVOKE ALL ON FUNCTION rr.is_admin(name) FROM PUBLIC;
 
 -- The current tenant, validated.  STABLE: policies call it as (SELECT rr.current_tenant())
 -- so that it runs once per statement.
+-- The role a session acts as, for audit records: the role set with SET ROLE, else the
+-- session user (inside a SECURITY DEFINER function current_user is the owner, so it would
+-- not do).
+CREATE FUNCTION rr.acting_role()
+RETURNS name
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN CASE current_setting('role') WHEN 'none' THEN session_user ELSE current_setting('role')::name END;
+COMMENT ON FUNCTION rr.acting_role() IS 'the role the session acts as (SET ROLE), else the session user; recorded by audit logs';
+REVOKE ALL ON FUNCTION rr.acting_role() FROM PUBLIC;
+
 CREATE FUNCTION rr.current_tenant()
 RETURNS text
 LANGUAGE plpgsql STABLE PARALLEL SAFE

@@ -43,7 +43,7 @@ DECLARE
 BEGIN
     INSERT INTO rr.contract_event (tenant_id, contract_id, action, acting_role, effective_date, reason, before, after)
     VALUES (log_contract_event.tenant_id, log_contract_event.contract_id, log_contract_event.action,
-            CASE current_setting('role') WHEN 'none' THEN session_user ELSE current_setting('role')::name END,
+            rr.acting_role(),
             log_contract_event.effective_date, log_contract_event.reason, log_contract_event.before,
             rr.contract_snapshot(log_contract_event.tenant_id, log_contract_event.contract_id))
     RETURNING event_id INTO id;
@@ -461,7 +461,7 @@ BEGIN
     ), ev AS (
         INSERT INTO rr.contract_event (tenant_id, contract_id, action, acting_role, effective_date, before, after)
         SELECT t, u.contract_id, 'expire',
-               CASE current_setting('role') WHEN 'none' THEN session_user ELSE current_setting('role')::name END,
+               rr.acting_role(),
                u.end_date, due.before,
                jsonb_set(due.before, '{contract}', (due.before->'contract')
                          || jsonb_build_object('status', 'expired', 'closed_date', u.end_date))

@@ -20,8 +20,8 @@ CREATE TABLE rr.fiscal_period (
 );
 COMMENT ON TABLE rr.fiscal_period IS 'fiscal calendar per tenant: periods [period_start, period_end) that tile time, open or closed; calendar months are created on demand, custom calendars are inserted by an administrator';
 
--- Periods must not overlap (checked for the whole statement, so a calendar can be loaded
--- in one INSERT).
+-- Periods must tile time: no overlap, no gap (checked for the whole statement, so a
+-- calendar can be loaded in one INSERT).
 CREATE FUNCTION rr.check_fiscal_periods()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -45,10 +45,25 @@ BEGIN
                                   bad.period_start, bad.period_end, bad.other_start, bad.other_end, bad.tenant_id),
                   HINT = 'Fiscal periods must tile time: each starts where the previous one ends.';
     END IF;
+    SELECT x.tenant_id, x.period_end, x.next_start
+      INTO bad
+      FROM (SELECT p.tenant_id, p.period_end,
+                   lead(p.period_start) OVER (PARTITION BY p.tenant_id ORDER BY p.period_start) AS next_start
+              FROM rr.fiscal_period p
+             WHERE p.tenant_id IN (SELECT DISTINCT n.tenant_id FROM new_periods n)) x
+     WHERE x.next_start > x.period_end
+     ORDER BY x.period_end
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'fiscal periods leave a gap at %', bad.period_end
+            USING ERRCODE = '23514',
+                  DETAIL = format('No period of tenant "%s" covers [%s,%s).', bad.tenant_id, bad.period_end, bad.next_start),
+                  HINT = 'Fiscal periods must tile time: each starts where the previous one ends.';
+    END IF;
     RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION rr.check_fiscal_periods() IS 'trigger function: refuses fiscal periods that overlap';
+COMMENT ON FUNCTION rr.check_fiscal_periods() IS 'trigger function: refuses fiscal periods that overlap or leave a gap between two periods of a tenant';
 
 CREATE TRIGGER fiscal_period_no_overlap_insert
     AFTER INSERT ON rr.fiscal_period REFERENCING NEW TABLE AS new_periods

@@ -241,12 +241,14 @@ RETURN CASE WHEN alignment = 'anniversary' THEN bill_from
             ELSE date '2000-01-03' END;
 COMMENT ON FUNCTION rr.billing_anchor(text, date, interval) IS 'anchor of a contract''s billing periods: the billing start for anniversary alignment; 2000-01-01 (calendar months, quarters, years) or Monday 2000-01-03 (weeks, day counts) for calendar alignment';
 
--- The contracts billing looks at, with their billing terms resolved.  (Expressions
--- written out rather than calls to rr.minor_units, rr.billing_interval and
--- rr.billing_anchor: a function with a pinned search_path costs a GUC save and restore per
--- row, which dominated the billing run; a view is inlined.)
-CREATE VIEW rr.billable_contract WITH (security_invoker = true) AS
-SELECT k.tenant_id, k.contract_id, k.currency, k.alignment, k.end_date, k.activation_date,
+-- Every contract with its billing terms resolved: the billing interval, the window it is
+-- billed for (from its billing start to the end of the term or its termination), its
+-- currency's minor units, and whether billing looks at it at all.  (Expressions written
+-- out rather than calls to rr.minor_units, rr.billing_interval and rr.billing_anchor: a
+-- function with a pinned search_path costs a GUC save and restore per row, which
+-- dominated the billing run; a view is inlined.)
+CREATE VIEW rr.contract_billing_terms WITH (security_invoker = true) AS
+SELECT k.tenant_id, k.contract_id, k.customer, k.status, k.currency, k.alignment, k.end_date, k.activation_date,
        CASE k.billing_period
            WHEN 'year' THEN interval '1 year' WHEN 'half_year' THEN interval '6 months'
            WHEN 'quarter' THEN interval '3 months' WHEN 'month' THEN interval '1 month'
@@ -254,12 +256,12 @@ SELECT k.tenant_id, k.contract_id, k.currency, k.alignment, k.end_date, k.activa
        END AS contract_every,
        CASE k.billing_start WHEN 'setup' THEN k.setup_date ELSE k.activation_date END AS bill_from,
        least(k.termination_date, k.end_date) AS bill_to,
-       cur.minor_units AS mu
+       cur.minor_units AS mu,
+       k.activation_date IS NOT NULL
+           AND k.status IN ('active', 'pending_upgrade', 'terminated', 'expired', 'completed') AS is_billed
   FROM rr.contract k
-  JOIN rr.currency cur ON cur.code = k.currency
- WHERE k.activation_date IS NOT NULL
-   AND k.status IN ('active', 'pending_upgrade', 'terminated', 'expired', 'completed');
-COMMENT ON VIEW rr.billable_contract IS 'activated contracts with their billing terms resolved: billing interval, billing start and end (the end of the term or the termination date), currency minor units; what billing and usage rating read';
+  JOIN rr.currency cur ON cur.code = k.currency;
+COMMENT ON VIEW rr.contract_billing_terms IS 'every contract with its billing terms resolved: billing interval, the window it is billed for [bill_from, bill_to) (billing start to the end of the term or the termination date), currency minor units, and is_billed (activated, and not draft or pending); what billing, usage rating and usage ingestion read';
 
 -- Everything due by as_of for the tenant's contracts (or one of them), charged or not yet.
 CREATE FUNCTION rr.due_charges(tenant_id text, as_of date, only_contract bigint DEFAULT NULL)
@@ -270,8 +272,8 @@ LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     WITH c AS (
-        SELECT c.* FROM rr.billable_contract c
-         WHERE c.tenant_id = due_charges.tenant_id
+        SELECT c.* FROM rr.contract_billing_terms c
+         WHERE c.tenant_id = due_charges.tenant_id AND c.is_billed
            AND (due_charges.only_contract IS NULL OR c.contract_id = due_charges.only_contract)
     ), v AS (
         SELECT l.*, c.currency, c.alignment, c.end_date, c.activation_date, c.bill_from, c.bill_to, c.mu,

@@ -113,12 +113,7 @@ BEGIN
                        name, m, (m + interval '1 month')::date);
         EXECUTE format('ALTER TABLE rr.%I ADD CONSTRAINT %I PRIMARY KEY (tenant_id, contract_id, line_no, usage_date, event_id)',
                        name, name || '_pkey');
-        EXECUTE format('ALTER TABLE rr.%I ENABLE ROW LEVEL SECURITY', name);
-        EXECUTE format('ALTER TABLE rr.%I FORCE ROW LEVEL SECURITY', name);
-        EXECUTE format('CREATE POLICY tenant_isolation ON rr.%I
-                            USING (tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant()))
-                            WITH CHECK (tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant()))', name);
-        EXECUTE format('REVOKE ALL ON TABLE rr.%I FROM PUBLIC', name);
+        PERFORM rr.apply_tenant_policy(format('rr.%I', name)::regclass);
         EXECUTE format('COMMENT ON TABLE rr.%I IS %L', name,
                        format('usage events of %s (a partition of rr.usage_event)', to_char(m, 'YYYY-MM')));
         n := n + 1;
@@ -165,9 +160,9 @@ DECLARE
 BEGIN
     -- the planner sees the batch as a few rows, and would join its events to the lines
     -- of its contracts by nested loops, quadratic in the batch size; a batch of more than
-    -- 1,000 events is joined by hashing instead (which reads the tenant's contracts and
-    -- lines once: bulk loads belong in COPY and one merge); the setting is the function's
-    -- own, restored when it returns
+    -- 1,000 events is joined by hashing instead (its contracts and lines are still read by
+    -- index, from the array of their ids); the setting is the function's own, restored
+    -- when it returns
     big := batch_size > 1000;
     IF big THEN
         PERFORM set_config('enable_nestloop', 'off', true);
@@ -179,15 +174,14 @@ BEGIN
         SELECT s.*,
                coalesce(s.contract_id, CASE WHEN s.customer IS NOT NULL THEN (
                    SELECT CASE WHEN count(DISTINCT k.contract_id) > 1 THEN -1 ELSE min(k.contract_id) END
-                     FROM rr.contract k
+                     FROM rr.contract_billing_terms k
                      JOIN rr.customer cu ON cu.tenant_id = k.tenant_id AND cu.code = k.customer
                      JOIN rr.contract_line l ON l.tenant_id = k.tenant_id AND l.contract_id = k.contract_id
                      JOIN rr.contract_item ci ON ci.tenant_id = l.tenant_id AND ci.code = l.contract_item
                     WHERE k.tenant_id = $2 AND k.customer = s.customer
                       AND s.item IN (ci.code, ci.recurring_item)
                       AND k.activation_date IS NOT NULL
-                      AND daterange(CASE k.billing_start WHEN 'setup' THEN k.setup_date ELSE k.activation_date END,
-                                    least(k.termination_date, k.end_date))
+                      AND daterange(k.bill_from, k.bill_to)
                           @> (s.occurred_at AT TIME ZONE coalesce(cu.time_zone,
                                   (SELECT tn.time_zone FROM rr.tenant tn WHERE tn.tenant_id = $2)))::date)
                END) AS cid
@@ -216,14 +210,12 @@ BEGIN
           CROSS JOIN LATERAL (SELECT w.code UNION SELECT w.recurring_item WHERE w.recurring_item IS NOT NULL) m(code)
     ),
     x AS (
-        SELECT r.*, k.contract_id AS found, k.status, k.activation_date,
-               daterange(CASE k.billing_start WHEN 'setup' THEN k.setup_date ELSE k.activation_date END,
-                         least(k.termination_date, k.end_date)) AS active,
+        SELECT r.*, k.contract_id AS found, k.status, k.activation_date, daterange(k.bill_from, k.bill_to) AS active,
                (r.occurred_at AT TIME ZONE coalesce(k.customer_time_zone, tn.time_zone))::date AS usage_date
           FROM r
           CROSS JOIN (SELECT tn.time_zone FROM rr.tenant tn WHERE tn.tenant_id = $2) tn
           LEFT JOIN (SELECT k.*, cu.time_zone AS customer_time_zone
-                       FROM rr.contract k
+                       FROM rr.contract_billing_terms k
                        JOIN rr.customer cu ON cu.tenant_id = k.tenant_id AND cu.code = k.customer
                       WHERE k.tenant_id = $2 AND k.contract_id = ANY ((SELECT ids.a FROM ids)::bigint[])) k
                  ON k.contract_id = r.cid
@@ -248,7 +240,7 @@ BEGIN
                 rr.refuse_usage_event($3, y.pos, '22004', 'item is missing')
             WHEN y.contract_id IS NULL AND y.customer IS NULL THEN
                 rr.refuse_usage_event($3, y.pos, '22004', 'neither contract_id nor customer is given')
-            WHEN NOT isfinite(y.occurred_at) OR y.usage_date < '1900-01-01' OR y.usage_date >= '3000-01-01' THEN
+            WHEN NOT isfinite(y.occurred_at) OR NOT (SELECT rr.usage_date_range()) @> y.usage_date THEN
                 rr.refuse_usage_event($3, y.pos, '22008',
                     format('occurred_at %%s is outside the dates usage can be recorded for', y.occurred_at),
                     format('Usage dates must lie in %%s.', rr.usage_date_range()))
@@ -485,8 +477,8 @@ LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     WITH c AS (
-        SELECT c.* FROM rr.billable_contract c
-         WHERE c.tenant_id = rate_usage.tenant_id
+        SELECT c.* FROM rr.contract_billing_terms c
+         WHERE c.tenant_id = rate_usage.tenant_id AND c.is_billed
            AND (rate_usage.only_contract IS NULL OR c.contract_id = rate_usage.only_contract)
     ), lv AS (
         -- the versions of the metered lines
@@ -503,10 +495,7 @@ BEGIN ATOMIC
          WHERE ci.price_model IS NOT NULL OR ci.extra_usage_price IS NOT NULL OR ci.billing_type = 'deposit'
     ), g AS (
         -- the billing grid of each metered line (from its first version)
-        SELECT lv.*,
-               CASE WHEN lv.alignment = 'anniversary' THEN lv.bill_from
-                    WHEN extract(month FROM lv.every) + extract(year FROM lv.every) * 12 > 0 THEN date '2000-01-01'
-                    ELSE date '2000-01-03' END AS anchor
+        SELECT lv.*, rr.billing_anchor(lv.alignment, lv.bill_from, lv.every) AS anchor
           FROM lv
          WHERE lv.effective_from = lv.first_from AND lv.every IS NOT NULL
     ), agg AS (

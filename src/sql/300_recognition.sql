@@ -33,42 +33,7 @@
 --   obligation keeps its own contract price.
 
 -- ---------------------------------------------------------------------------------------
--- Fiscal periods: tiling (no gap) and the close / reopen log.
-
-CREATE FUNCTION rr.check_fiscal_periods_tile()
-RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    bad record;
-BEGIN
-    SELECT x.tenant_id, x.period_end, x.next_start
-      INTO bad
-      FROM (SELECT p.tenant_id, p.period_end,
-                   lead(p.period_start) OVER (PARTITION BY p.tenant_id ORDER BY p.period_start) AS next_start
-              FROM rr.fiscal_period p
-             WHERE p.tenant_id IN (SELECT DISTINCT n.tenant_id FROM new_periods n)) x
-     WHERE x.next_start > x.period_end
-     ORDER BY x.period_end
-     LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION 'fiscal periods leave a gap at %', bad.period_end
-            USING ERRCODE = '23514',
-                  DETAIL = format('No period of tenant "%s" covers [%s,%s).', bad.tenant_id, bad.period_end, bad.next_start),
-                  HINT = 'Fiscal periods must tile time: each starts where the previous one ends.';
-    END IF;
-    RETURN NULL;
-END
-$$;
-COMMENT ON FUNCTION rr.check_fiscal_periods_tile() IS 'trigger function: refuses fiscal periods that leave a gap between two periods of a tenant';
-
-CREATE TRIGGER fiscal_period_tile_insert
-    AFTER INSERT ON rr.fiscal_period REFERENCING NEW TABLE AS new_periods
-    FOR EACH STATEMENT EXECUTE FUNCTION rr.check_fiscal_periods_tile();
-CREATE TRIGGER fiscal_period_tile_update
-    AFTER UPDATE ON rr.fiscal_period REFERENCING NEW TABLE AS new_periods
-    FOR EACH STATEMENT EXECUTE FUNCTION rr.check_fiscal_periods_tile();
+-- Fiscal periods: the close / reopen log (tiling is checked in 200_ledger.sql).
 
 CREATE TABLE rr.period_close_event (
     tenant_id    text NOT NULL,

@@ -468,8 +468,7 @@ SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     INSERT INTO rr.period_close_event (tenant_id, period_start, action, reason, acting_role)
     VALUES (log_period_event.tenant_id, log_period_event.period_start, log_period_event.action, log_period_event.reason,
-            CASE pg_catalog.current_setting('role') WHEN 'none' THEN session_user
-                 ELSE pg_catalog.current_setting('role')::name END);
+            rr.acting_role());
 END;
 COMMENT ON FUNCTION rr.log_period_event(text, date, text, text) IS 'internal: appends a close or reopen event with the session user and the role it acts as';
 

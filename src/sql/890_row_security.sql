@@ -5,6 +5,26 @@
 -- pg_extension_config_dump (with its identity sequences).  test/pgtap/schema.sql checks
 -- the result.
 
+-- The policy itself, in one place: forced row-level security limited to the session's
+-- tenant, and no privilege for PUBLIC.  Also applied to the monthly partitions of
+-- rr.usage_event, which are created at run time (src/sql/220_usage.sql).
+CREATE FUNCTION rr.apply_tenant_policy(t regclass)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', t);
+    EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', t);
+    EXECUTE format('CREATE POLICY tenant_isolation ON %s
+                        USING (tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant()))
+                        WITH CHECK (tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant()))', t);
+    EXECUTE format('REVOKE ALL ON TABLE %s FROM PUBLIC', t);
+END
+$$;
+COMMENT ON FUNCTION rr.apply_tenant_policy(regclass) IS 'internal: enables and forces row-level security on a tenant table with the policy tenant_id = rr.current_tenant(), and revokes every PUBLIC privilege';
+REVOKE ALL ON FUNCTION rr.apply_tenant_policy(regclass) FROM PUBLIC;
+
 DO $$
 DECLARE
     t regclass;
@@ -20,12 +40,7 @@ BEGIN
            AND NOT EXISTS (SELECT FROM pg_catalog.pg_policy p WHERE p.polrelid OPERATOR(pg_catalog.=) c.oid)
          ORDER BY 1
     LOOP
-        EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', t);
-        EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', t);
-        EXECUTE format('CREATE POLICY tenant_isolation ON %s
-                            USING (tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant()))
-                            WITH CHECK (tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant()))', t);
-        EXECUTE format('REVOKE ALL ON TABLE %s FROM PUBLIC', t);
+        PERFORM rr.apply_tenant_policy(t);
         PERFORM pg_catalog.pg_extension_config_dump(t, '');
         FOR s IN SELECT pg_catalog.pg_get_serial_sequence(t::text, a.attname)::regclass
                    FROM pg_catalog.pg_attribute a

@@ -84,7 +84,7 @@ BEGIN
     REVOKE ALL ON FUNCTION rr.check_fiscal_periods() FROM rr_admin, rr_billing, rr_app, rr_analyst;
     REVOKE ALL ON FUNCTION rr.check_journal_balance() FROM rr_admin, rr_billing, rr_app, rr_analyst;
     REVOKE ALL ON FUNCTION rr.freeze_posted_invoice() FROM rr_admin, rr_billing, rr_app, rr_analyst;
-    REVOKE ALL ON FUNCTION rr.check_fiscal_periods_tile() FROM rr_admin, rr_billing, rr_app, rr_analyst;
+    REVOKE ALL ON FUNCTION rr.apply_tenant_policy(regclass) FROM rr_admin, rr_billing, rr_app, rr_analyst;
     REVOKE ALL ON FUNCTION rr.refuse_closed_period_posting() FROM rr_admin, rr_billing, rr_app, rr_analyst;
     REVOKE ALL ON FUNCTION rr.freeze_posted_schedule_line() FROM rr_admin, rr_billing, rr_app, rr_analyst;
     REVOKE ALL ON FUNCTION rr.contract_activated() FROM rr_admin, rr_billing, rr_app, rr_analyst;
