@@ -1,7 +1,7 @@
 # Revenue recognition: (1) the obligations, SSP allocation and 12-month revenue schedules
 # of N annual contracts with two lines each (a licence and monthly support, allocated by
 # relative SSP: every contract needs rr.allocate), as contract activation writes them
-# (rr.create_obligations over the batch); (2) a recognition run posting one month of
+# (rr_internal.create_obligations over the batch); (2) a recognition run posting one month of
 # those schedules (one journal entry per contract: revenue, deferred revenue, unbilled
 # receivable or contract asset).  Each side by side with the physical limit: a plain
 # INSERT ... SELECT of the very same rows (copied from a run) into the same tables, with
@@ -69,8 +69,8 @@ VACUUM ANALYZE rr.contract_line;
 SQL
     bsql -q -c "$clear_sql" >/dev/null
     echo " $n contracts x 2 lines (licence + 12 months of support, allocated by SSP)"
-    measure sched$n "rr.create_obligations: obligations, allocation, schedules" \
-        "SELECT rr.create_obligations('rbench', (SELECT array_agg(contract_id) FROM rr.contract WHERE tenant_id = 'rbench'))" \
+    measure sched$n "rr_internal.create_obligations: obligations, allocation, schedules" \
+        "SELECT rr_internal.create_obligations('rbench', (SELECT array_agg(contract_id) FROM rr.contract WHERE tenant_id = 'rbench'))" \
         "$clear_sql"
     bsql -q <<'SQL' >/dev/null
 DROP TABLE IF EXISTS cp_obl, cp_charge, cp_sched;

@@ -7,7 +7,7 @@
 #  - ingestion by the batch function: rr.record_usage(rr.usage_record[]) in batches of
 #    10,000 events, against a plain INSERT ... SELECT of the same events into the
 #    equivalent table;
-#  - rating: rr.usage_charges (what a billing run rates: per line and period, included
+#  - rating: rr_internal.usage_charges (what a billing run rates: per line and period, included
 #    quantity, graduated tiers, detail) against a plain SQL aggregation of the same events
 #    per line and month; and the billing run that writes the charges and invoices.
 # BENCH_USAGE_SIZES is a list of EVENTS:LINES pairs; BENCH_USAGE_RATING=0 measures the
@@ -106,8 +106,8 @@ SQL
     measure agg$e "plain SQL aggregation per line and month" \
         "SELECT count(*) FROM (SELECT contract_id, line_no, date_trunc('month', usage_date), sum(quantity)
                                  FROM rr.usage_event WHERE tenant_id = 'ubench' GROUP BY 1, 2, 3) x"
-    measure rate$e "rr.usage_charges: rated charges with detail" \
-        "SELECT count(*) FROM rr.usage_charges('ubench', '2024-02-01')"
+    measure rate$e "rr_internal.usage_charges: rated charges with detail" \
+        "SELECT count(*) FROM rr_internal.usage_charges('ubench', '2024-02-01')"
     measure run$e "rr.run_billing: rating + charges, invoices, lines" \
         "SET rr.tenant = 'ubench'; SELECT count(*) FROM rr.run_billing('2024-02-01')" \
         "SET session_replication_role = replica;

@@ -1,6 +1,6 @@
 -- Keeps built-in currency rows read-only (created after the seed rows are loaded).
 
-CREATE FUNCTION rr.currency_guard()
+CREATE FUNCTION rr_internal.currency_guard()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -31,12 +31,12 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION rr.currency_guard() IS 'trigger function: refuses changes to the built-in ISO 4217 rows of rr.currency';
-REVOKE ALL ON FUNCTION rr.currency_guard() FROM PUBLIC;
+COMMENT ON FUNCTION rr_internal.currency_guard() IS 'trigger function: refuses changes to the built-in ISO 4217 rows of rr.currency';
+REVOKE ALL ON FUNCTION rr_internal.currency_guard() FROM PUBLIC;
 
 CREATE TRIGGER currency_guard
     BEFORE INSERT OR UPDATE OR DELETE ON rr.currency
-    FOR EACH ROW EXECUTE FUNCTION rr.currency_guard();
+    FOR EACH ROW EXECUTE FUNCTION rr_internal.currency_guard();
 CREATE TRIGGER currency_guard_truncate
     BEFORE TRUNCATE ON rr.currency
-    FOR EACH STATEMENT EXECUTE FUNCTION rr.currency_guard();
+    FOR EACH STATEMENT EXECUTE FUNCTION rr_internal.currency_guard();

@@ -109,7 +109,7 @@ COMMENT ON TABLE rr.contract_event IS 'append-only log of every contract action:
 CREATE INDEX contract_event_contract_idx ON rr.contract_event (tenant_id, contract_id, event_id);
 
 -- Append-only: no update, delete or truncate, for any role (the extension owner included).
-CREATE FUNCTION rr.refuse_change()
+CREATE FUNCTION rr_internal.refuse_change()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -121,15 +121,15 @@ BEGIN
               HINT = 'History is corrected by new entries, never by changing old ones.';
 END
 $$;
-COMMENT ON FUNCTION rr.refuse_change() IS 'trigger function: refuses UPDATE, DELETE and TRUNCATE on append-only tables';
-REVOKE ALL ON FUNCTION rr.refuse_change() FROM PUBLIC;
+COMMENT ON FUNCTION rr_internal.refuse_change() IS 'trigger function: refuses UPDATE, DELETE and TRUNCATE on append-only tables';
+REVOKE ALL ON FUNCTION rr_internal.refuse_change() FROM PUBLIC;
 
 CREATE TRIGGER contract_event_append_only
     BEFORE UPDATE OR DELETE ON rr.contract_event
-    FOR EACH ROW EXECUTE FUNCTION rr.refuse_change();
+    FOR EACH ROW EXECUTE FUNCTION rr_internal.refuse_change();
 CREATE TRIGGER contract_event_no_truncate
     BEFORE TRUNCATE ON rr.contract_event
-    FOR EACH STATEMENT EXECUTE FUNCTION rr.refuse_change();
+    FOR EACH STATEMENT EXECUTE FUNCTION rr_internal.refuse_change();
 
 -- The line versions in effect on a date: one query.
 CREATE FUNCTION rr.contract_lines_as_of(contract_id bigint, on_date date)

@@ -11,7 +11,7 @@
 -- lines before and after, all in the caller's transaction.
 
 -- The contract and all its line versions as one jsonb document.
-CREATE FUNCTION rr.contract_snapshot(tenant_id text, contract_id bigint)
+CREATE FUNCTION rr_internal.contract_snapshot(tenant_id text, contract_id bigint)
 RETURNS jsonb
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -27,12 +27,12 @@ BEGIN ATOMIC
      WHERE c.tenant_id OPERATOR(pg_catalog.=) contract_snapshot.tenant_id
        AND c.contract_id OPERATOR(pg_catalog.=) contract_snapshot.contract_id;
 END;
-COMMENT ON FUNCTION rr.contract_snapshot(text, bigint) IS 'internal: a contract with all its line versions as jsonb, as stored in rr.contract_event';
-REVOKE ALL ON FUNCTION rr.contract_snapshot(text, bigint) FROM PUBLIC;
+COMMENT ON FUNCTION rr_internal.contract_snapshot(text, bigint) IS 'internal: a contract with all its line versions as jsonb, as stored in rr.contract_event';
+REVOKE ALL ON FUNCTION rr_internal.contract_snapshot(text, bigint) FROM PUBLIC;
 
 -- Append an event and publish it; who = the session user and the role it acts as (SET
 -- ROLE), which a SECURITY DEFINER function cannot change.
-CREATE FUNCTION rr.log_contract_event(tenant_id text, contract_id bigint, action text,
+CREATE FUNCTION rr_internal.log_contract_event(tenant_id text, contract_id bigint, action text,
                                       effective_date date, reason text, before jsonb)
 RETURNS bigint
 LANGUAGE plpgsql
@@ -45,17 +45,17 @@ BEGIN
     VALUES (log_contract_event.tenant_id, log_contract_event.contract_id, log_contract_event.action,
             rr.acting_role(),
             log_contract_event.effective_date, log_contract_event.reason, log_contract_event.before,
-            rr.contract_snapshot(log_contract_event.tenant_id, log_contract_event.contract_id))
+            rr_internal.contract_snapshot(log_contract_event.tenant_id, log_contract_event.contract_id))
     RETURNING event_id INTO id;
-    PERFORM rr.publish_contract_events(log_contract_event.tenant_id, ARRAY[id]);
+    PERFORM rr_internal.publish_contract_events(log_contract_event.tenant_id, ARRAY[id]);
     RETURN id;
 END
 $$;
-COMMENT ON FUNCTION rr.log_contract_event(text, bigint, text, date, text, jsonb) IS 'internal: appends a contract event with the contract''s state after the action, and publishes it to the outbox';
-REVOKE ALL ON FUNCTION rr.log_contract_event(text, bigint, text, date, text, jsonb) FROM PUBLIC;
+COMMENT ON FUNCTION rr_internal.log_contract_event(text, bigint, text, date, text, jsonb) IS 'internal: appends a contract event with the contract''s state after the action, and publishes it to the outbox';
+REVOKE ALL ON FUNCTION rr_internal.log_contract_event(text, bigint, text, date, text, jsonb) FROM PUBLIC;
 
 -- Find and lock a contract of the tenant and check that the action is allowed from its status.
-CREATE FUNCTION rr.contract_for_action(tenant_id text, contract_id bigint, action text, allowed text[])
+CREATE FUNCTION rr_internal.contract_for_action(tenant_id text, contract_id bigint, action text, allowed text[])
 RETURNS rr.contract
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -85,8 +85,8 @@ BEGIN
     RETURN c;
 END
 $$;
-COMMENT ON FUNCTION rr.contract_for_action(text, bigint, text, text[]) IS 'internal: locks a contract of the tenant and refuses the action unless its status is one of allowed (55000, naming the status)';
-REVOKE ALL ON FUNCTION rr.contract_for_action(text, bigint, text, text[]) FROM PUBLIC;
+COMMENT ON FUNCTION rr_internal.contract_for_action(text, bigint, text, text[]) IS 'internal: locks a contract of the tenant and refuses the action unless its status is one of allowed (55000, naming the status)';
+REVOKE ALL ON FUNCTION rr_internal.contract_for_action(text, bigint, text, text[]) FROM PUBLIC;
 
 -- Prices of a contract item in a currency, as its pricing options say.
 CREATE FUNCTION rr.contract_item_prices(tenant_id text, contract_item text, currency text,
@@ -143,7 +143,7 @@ COMMENT ON FUNCTION rr.list_price(text, text, text) IS 'list price of an item in
 REVOKE ALL ON FUNCTION rr.list_price(text, text, text) FROM PUBLIC;
 
 -- Write one version of a contract line after checking quantity limits, currency and overrides.
-CREATE FUNCTION rr.write_contract_line(c rr.contract, line_no integer, contract_item text,
+CREATE FUNCTION rr_internal.write_contract_line(c rr.contract, line_no integer, contract_item text,
                                        effective_from date, quantity numeric, prices jsonb,
                                        is_removed boolean DEFAULT false)
 RETURNS void
@@ -199,8 +199,8 @@ BEGIN
            billing_period = EXCLUDED.billing_period, is_removed = EXCLUDED.is_removed;
 END
 $$;
-COMMENT ON FUNCTION rr.write_contract_line(rr.contract, integer, text, date, numeric, jsonb, boolean) IS 'internal: writes one version of a contract line with resolved prices, after checking the item, its currency, quantity limits and price overrides';
-REVOKE ALL ON FUNCTION rr.write_contract_line(rr.contract, integer, text, date, numeric, jsonb, boolean) FROM PUBLIC;
+COMMENT ON FUNCTION rr_internal.write_contract_line(rr.contract, integer, text, date, numeric, jsonb, boolean) IS 'internal: writes one version of a contract line with resolved prices, after checking the item, its currency, quantity limits and price overrides';
+REVOKE ALL ON FUNCTION rr_internal.write_contract_line(rr.contract, integer, text, date, numeric, jsonb, boolean) FROM PUBLIC;
 
 -- create: a draft contract from a template, with its lines.
 CREATE FUNCTION rr.create_contract(customer text, template text, start_date date,
@@ -280,7 +280,7 @@ BEGIN
                  WHERE e.key NOT IN (SELECT tl.contract_item FROM rr.template_line tl
                                       WHERE tl.tenant_id = t AND tl.template = tp.code)) s
     LOOP
-        PERFORM rr.write_contract_line(c, ln.line_no, ln.item, start_date,
+        PERFORM rr_internal.write_contract_line(c, ln.line_no, ln.item, start_date,
                                        coalesce((o->ln.item->>'quantity')::numeric, ln.qty),
                                        (o->ln.item) - 'quantity');
     END LOOP;
@@ -288,14 +288,14 @@ BEGIN
         RAISE EXCEPTION 'contract template "%" has no lines', tp.code
             USING ERRCODE = '22023', HINT = 'Add lines to rr.template_line, or pass contract items in overrides.';
     END IF;
-    PERFORM rr.log_contract_event(t, c.contract_id, 'create', start_date, NULL, NULL);
+    PERFORM rr_internal.log_contract_event(t, c.contract_id, 'create', start_date, NULL, NULL);
     RETURN c.contract_id;
 END
 $$;
 COMMENT ON FUNCTION rr.create_contract(text, text, date, jsonb, text) IS 'creates a draft contract for a customer from a template effective on start_date, copying its lines and terms; overrides {"ITEM": {"quantity": n, "recurring_price": p, ...}} change or add lines where the template allows; returns the contract id';
 
 -- A small helper for the single-step actions below: apply a status and dates, log it.
-CREATE FUNCTION rr.apply_contract_action(c rr.contract, action text, new_status text, effective_date date, reason text,
+CREATE FUNCTION rr_internal.apply_contract_action(c rr.contract, action text, new_status text, effective_date date, reason text,
                                          setup_date date DEFAULT NULL, activation_date date DEFAULT NULL,
                                          termination_date date DEFAULT NULL, closed_date date DEFAULT NULL)
 RETURNS text
@@ -303,7 +303,7 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    before jsonb := rr.contract_snapshot(c.tenant_id, c.contract_id);
+    before jsonb := rr_internal.contract_snapshot(c.tenant_id, c.contract_id);
 BEGIN
     UPDATE rr.contract k
        SET status = new_status,
@@ -312,15 +312,15 @@ BEGIN
            termination_date = coalesce(apply_contract_action.termination_date, k.termination_date),
            closed_date = coalesce(apply_contract_action.closed_date, k.closed_date)
      WHERE k.tenant_id = c.tenant_id AND k.contract_id = c.contract_id;
-    PERFORM rr.log_contract_event(c.tenant_id, c.contract_id, action, effective_date, reason, before);
+    PERFORM rr_internal.log_contract_event(c.tenant_id, c.contract_id, action, effective_date, reason, before);
     RETURN new_status;
 END
 $$;
-COMMENT ON FUNCTION rr.apply_contract_action(rr.contract, text, text, date, text, date, date, date, date) IS 'internal: sets a contract''s status and dates and logs the action';
-REVOKE ALL ON FUNCTION rr.apply_contract_action(rr.contract, text, text, date, text, date, date, date, date) FROM PUBLIC;
+COMMENT ON FUNCTION rr_internal.apply_contract_action(rr.contract, text, text, date, text, date, date, date, date) IS 'internal: sets a contract''s status and dates and logs the action';
+REVOKE ALL ON FUNCTION rr_internal.apply_contract_action(rr.contract, text, text, date, text, date, date, date, date) FROM PUBLIC;
 
 -- Dates must fall inside the contract's term.
-CREATE FUNCTION rr.check_contract_date(c rr.contract, what text, d date, not_before date)
+CREATE FUNCTION rr_internal.check_contract_date(c rr.contract, what text, d date, not_before date)
 RETURNS date
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -342,8 +342,8 @@ BEGIN
     RETURN d;
 END
 $$;
-COMMENT ON FUNCTION rr.check_contract_date(rr.contract, text, date, date) IS 'internal: refuses an action date before not_before or after the contract end';
-REVOKE ALL ON FUNCTION rr.check_contract_date(rr.contract, text, date, date) FROM PUBLIC;
+COMMENT ON FUNCTION rr_internal.check_contract_date(rr.contract, text, date, date) IS 'internal: refuses an action date before not_before or after the contract end';
+REVOKE ALL ON FUNCTION rr_internal.check_contract_date(rr.contract, text, date, date) FROM PUBLIC;
 
 CREATE FUNCTION rr.setup_contract(contract_id bigint, setup_date date DEFAULT NULL)
 RETURNS text
@@ -351,10 +351,10 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    c rr.contract := rr.contract_for_action(rr.current_tenant(), contract_id, 'set up', ARRAY['draft']);
-    d date := rr.check_contract_date(c, 'setup', coalesce(setup_date, c.start_date), c.start_date);
+    c rr.contract := rr_internal.contract_for_action(rr.current_tenant(), contract_id, 'set up', ARRAY['draft']);
+    d date := rr_internal.check_contract_date(c, 'setup', coalesce(setup_date, c.start_date), c.start_date);
 BEGIN
-    RETURN rr.apply_contract_action(c, 'setup', 'pending_activation', d, NULL, setup_date => d);
+    RETURN rr_internal.apply_contract_action(c, 'setup', 'pending_activation', d, NULL, setup_date => d);
 END
 $$;
 COMMENT ON FUNCTION rr.setup_contract(bigint, date) IS 'sets up a draft contract (status pending_activation) on setup_date (default: its start date)';
@@ -365,10 +365,10 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    c rr.contract := rr.contract_for_action(rr.current_tenant(), contract_id, 'activate', ARRAY['pending_activation']);
-    d date := rr.check_contract_date(c, 'activation', coalesce(activation_date, c.setup_date), c.setup_date);
+    c rr.contract := rr_internal.contract_for_action(rr.current_tenant(), contract_id, 'activate', ARRAY['pending_activation']);
+    d date := rr_internal.check_contract_date(c, 'activation', coalesce(activation_date, c.setup_date), c.setup_date);
 BEGIN
-    RETURN rr.apply_contract_action(c, 'activate', 'active', d, NULL, activation_date => d);
+    RETURN rr_internal.apply_contract_action(c, 'activate', 'active', d, NULL, activation_date => d);
 END
 $$;
 COMMENT ON FUNCTION rr.activate_contract(bigint, date) IS 'activates a set-up contract (status active) on activation_date (default: its setup date)';
@@ -379,10 +379,10 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    c rr.contract := rr.contract_for_action(rr.current_tenant(), contract_id, 'set up and activate', ARRAY['draft']);
-    d date := rr.check_contract_date(c, 'activation', coalesce(activation_date, c.start_date), c.start_date);
+    c rr.contract := rr_internal.contract_for_action(rr.current_tenant(), contract_id, 'set up and activate', ARRAY['draft']);
+    d date := rr_internal.check_contract_date(c, 'activation', coalesce(activation_date, c.start_date), c.start_date);
 BEGIN
-    RETURN rr.apply_contract_action(c, 'setup_and_activate', 'active', d, NULL, setup_date => d, activation_date => d);
+    RETURN rr_internal.apply_contract_action(c, 'setup_and_activate', 'active', d, NULL, setup_date => d, activation_date => d);
 END
 $$;
 COMMENT ON FUNCTION rr.setup_and_activate_contract(bigint, date) IS 'sets up and activates a draft contract in one step (status active) on activation_date (default: its start date)';
@@ -393,10 +393,10 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    c rr.contract := rr.contract_for_action(rr.current_tenant(), contract_id, 'terminate', ARRAY['active', 'pending_upgrade']);
-    d date := rr.check_contract_date(c, 'termination', termination_date, c.activation_date);
+    c rr.contract := rr_internal.contract_for_action(rr.current_tenant(), contract_id, 'terminate', ARRAY['active', 'pending_upgrade']);
+    d date := rr_internal.check_contract_date(c, 'termination', termination_date, c.activation_date);
 BEGIN
-    RETURN rr.apply_contract_action(c, 'terminate', 'terminated', d, reason, termination_date => d, closed_date => d);
+    RETURN rr_internal.apply_contract_action(c, 'terminate', 'terminated', d, reason, termination_date => d, closed_date => d);
 END
 $$;
 COMMENT ON FUNCTION rr.terminate_contract(bigint, date, text) IS 'terminates an active contract on termination_date (not before activation, not after the end of the term), with a reason for the log; refunds follow the contract''s refund policy when billing handles termination';
@@ -407,10 +407,10 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    c rr.contract := rr.contract_for_action(rr.current_tenant(), contract_id, 'complete', ARRAY['active']);
-    d date := rr.check_contract_date(c, 'completion', coalesce(completion_date, c.end_date, current_date), c.activation_date);
+    c rr.contract := rr_internal.contract_for_action(rr.current_tenant(), contract_id, 'complete', ARRAY['active']);
+    d date := rr_internal.check_contract_date(c, 'completion', coalesce(completion_date, c.end_date, current_date), c.activation_date);
 BEGIN
-    RETURN rr.apply_contract_action(c, 'complete', 'completed', d, reason, closed_date => d);
+    RETURN rr_internal.apply_contract_action(c, 'complete', 'completed', d, reason, closed_date => d);
 END
 $$;
 COMMENT ON FUNCTION rr.complete_contract(bigint, date, text) IS 'marks an active contract fulfilled and closed (status completed): no further billing or renewal';
@@ -421,7 +421,7 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    c rr.contract := rr.contract_for_action(rr.current_tenant(), contract_id, 'expire', ARRAY['active']);
+    c rr.contract := rr_internal.contract_for_action(rr.current_tenant(), contract_id, 'expire', ARRAY['active']);
 BEGIN
     IF c.end_date IS NULL THEN
         RAISE EXCEPTION 'contract % is unlimited and cannot expire', c.contract_id
@@ -432,7 +432,7 @@ BEGIN
                   DETAIL = format('Its term ends on %s; with a grace period of %s days it expires on %s.',
                                   c.end_date, c.grace_period_days, c.end_date + c.grace_period_days);
     END IF;
-    RETURN rr.apply_contract_action(c, 'expire', 'expired', c.end_date, NULL, closed_date => c.end_date);
+    RETURN rr_internal.apply_contract_action(c, 'expire', 'expired', c.end_date, NULL, closed_date => c.end_date);
 END
 $$;
 COMMENT ON FUNCTION rr.expire_contract(bigint, date) IS 'expires an active contract whose term and grace period have ended by as_of (status expired)';
@@ -449,7 +449,7 @@ DECLARE
     events bigint[];
 BEGIN
     WITH due AS (
-        SELECT k.contract_id, rr.contract_snapshot(k.tenant_id, k.contract_id) AS before
+        SELECT k.contract_id, rr_internal.contract_snapshot(k.tenant_id, k.contract_id) AS before
           FROM rr.contract k
          WHERE k.tenant_id = t AND k.status = 'active' AND k.end_date + k.grace_period_days <= as_of
            FOR UPDATE SKIP LOCKED
@@ -469,7 +469,7 @@ BEGIN
         RETURNING event_id
     )
     SELECT array_agg(event_id) INTO events FROM ev;
-    PERFORM rr.publish_contract_events(t, events);
+    PERFORM rr_internal.publish_contract_events(t, events);
     RETURN QUERY
     SELECT e.contract_id, e.effective_date FROM rr.contract_event e
      WHERE e.tenant_id = t AND e.event_id = ANY (events) ORDER BY 1;
@@ -486,13 +486,13 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    c rr.contract := rr.contract_for_action(rr.current_tenant(), contract_id, 'change a line of',
+    c rr.contract := rr_internal.contract_for_action(rr.current_tenant(), contract_id, 'change a line of',
                                             ARRAY['draft', 'pending_activation', 'active']);
-    before jsonb := rr.contract_snapshot(c.tenant_id, c.contract_id);
+    before jsonb := rr_internal.contract_snapshot(c.tenant_id, c.contract_id);
     cur rr.contract_line;
     n integer;
 BEGIN
-    PERFORM rr.check_contract_date(c, 'effective', effective_from, coalesce(c.activation_date, c.start_date));
+    PERFORM rr_internal.check_contract_date(c, 'effective', effective_from, coalesce(c.activation_date, c.start_date));
     IF NOT (SELECT allow_override FROM rr.contract_template x WHERE x.tenant_id = c.tenant_id AND x.code = c.template)
        AND (coalesce(prices, '{}') <> '{}'
             OR NOT EXISTS (SELECT FROM rr.contract_line l WHERE l.tenant_id = c.tenant_id
@@ -522,13 +522,13 @@ BEGIN
         RAISE EXCEPTION 'contract % has no line for contract item "%" on %', c.contract_id, contract_item, effective_from
             USING ERRCODE = 'P0002';
     END IF;
-    PERFORM rr.write_contract_line(c, n, contract_item, effective_from,
+    PERFORM rr_internal.write_contract_line(c, n, contract_item, effective_from,
                                    coalesce(quantity, cur.quantity),
                                    coalesce(jsonb_strip_nulls(jsonb_build_object(
                                        'setup_price', cur.setup_price, 'renewal_price', cur.renewal_price,
                                        'recurring_price', cur.recurring_price)), '{}') || coalesce(prices, '{}'),
                                    remove);
-    PERFORM rr.log_contract_event(c.tenant_id, c.contract_id, CASE WHEN remove THEN 'remove_line' ELSE 'change_line' END,
+    PERFORM rr_internal.log_contract_event(c.tenant_id, c.contract_id, CASE WHEN remove THEN 'remove_line' ELSE 'change_line' END,
                                   effective_from, NULL, before);
     RETURN n;
 END

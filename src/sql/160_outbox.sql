@@ -1,8 +1,10 @@
 -- Transactional outbox (DESIGN §5 "Events"): contract activated, terminated, expired,
 -- completed (and, as those features land, renewed and invoice posted) are written to
 -- rr.outbox in the transaction that caused them, and a NOTIFY on channel rr_events tells
--- listeners that new rows exist.  The notification carries ids only; consumers read the
--- outbox and remember the last event_id they processed.
+-- listeners that new rows exist.  Every role may LISTEN on any channel, so the
+-- notification carries nothing at all (an empty payload, one per transaction): not the
+-- tenant, not the topic, not an id.  Consumers read rr.outbox, under row-level security,
+-- after the last event_id they processed.
 
 CREATE TABLE rr.outbox (
     tenant_id   text NOT NULL,
@@ -18,13 +20,14 @@ COMMENT ON TABLE rr.outbox IS 'transactional outbox of business events (topic co
 
 CREATE TRIGGER outbox_append_only
     BEFORE UPDATE OR DELETE ON rr.outbox
-    FOR EACH ROW EXECUTE FUNCTION rr.refuse_change();
+    FOR EACH ROW EXECUTE FUNCTION rr_internal.refuse_change();
 
--- One outbox row per contract event that other systems care about, and one NOTIFY per
--- call and topic: {"tenant": ..., "topic": ..., "first_event_id": ..., "last_event_id": ...}.
+-- One outbox row per contract event that other systems care about, and an empty NOTIFY
+-- on rr_events when there was at least one (PostgreSQL folds identical notifications of
+-- a transaction into one).
 -- Called by the functions that write contract events (not a trigger, so that pg_restore,
 -- which reloads rr.contract_event, does not publish the history again).
-CREATE FUNCTION rr.publish_contract_events(tenant_id text, contract_event_ids bigint[])
+CREATE FUNCTION rr_internal.publish_contract_events(tenant_id text, contract_event_ids bigint[])
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -46,18 +49,14 @@ BEGIN
            AND e.event_id = ANY (contract_event_ids)
            AND e.action IN ('activate', 'setup_and_activate', 'terminate', 'expire', 'complete')
          ORDER BY e.event_id
-        RETURNING outbox.tenant_id, topic, event_id
-    ), n AS (
-        SELECT count(*) AS rows,
-               count(pg_notify('rr_events', jsonb_build_object('tenant', t.tenant_id, 'topic', t.topic,
-                                                               'first_event_id', t.first_id,
-                                                               'last_event_id', t.last_id)::text)) AS notes
-          FROM (SELECT ins.tenant_id, ins.topic, min(ins.event_id) AS first_id, max(ins.event_id) AS last_id
-                  FROM ins GROUP BY ins.tenant_id, ins.topic) t
+        RETURNING outbox.event_id
     )
-    SELECT coalesce((SELECT count(*) FROM ins), 0) INTO published FROM n;
+    SELECT count(*) INTO published FROM ins;
+    IF published > 0 THEN
+        PERFORM pg_notify('rr_events', '');
+    END IF;
     RETURN published;
 END
 $$;
-COMMENT ON FUNCTION rr.publish_contract_events(text, bigint[]) IS 'internal: writes outbox rows for the contract activations, terminations, expirations and completions among the given contract events, and notifies channel rr_events once per topic';
-REVOKE ALL ON FUNCTION rr.publish_contract_events(text, bigint[]) FROM PUBLIC;
+COMMENT ON FUNCTION rr_internal.publish_contract_events(text, bigint[]) IS 'internal: writes outbox rows for the contract activations, terminations, expirations and completions among the given contract events, and notifies channel rr_events with an empty payload';
+REVOKE ALL ON FUNCTION rr_internal.publish_contract_events(text, bigint[]) FROM PUBLIC;

@@ -22,7 +22,7 @@ COMMENT ON TABLE rr.fiscal_period IS 'fiscal calendar per tenant: periods [perio
 
 -- Periods must tile time: no overlap, no gap (checked for the whole statement, so a
 -- calendar can be loaded in one INSERT).
-CREATE FUNCTION rr.check_fiscal_periods()
+CREATE FUNCTION rr_internal.check_fiscal_periods()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -63,18 +63,18 @@ BEGIN
     RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION rr.check_fiscal_periods() IS 'trigger function: refuses fiscal periods that overlap or leave a gap between two periods of a tenant';
+COMMENT ON FUNCTION rr_internal.check_fiscal_periods() IS 'trigger function: refuses fiscal periods that overlap or leave a gap between two periods of a tenant';
 
 CREATE TRIGGER fiscal_period_no_overlap_insert
     AFTER INSERT ON rr.fiscal_period REFERENCING NEW TABLE AS new_periods
-    FOR EACH STATEMENT EXECUTE FUNCTION rr.check_fiscal_periods();
+    FOR EACH STATEMENT EXECUTE FUNCTION rr_internal.check_fiscal_periods();
 CREATE TRIGGER fiscal_period_no_overlap_update
     AFTER UPDATE ON rr.fiscal_period REFERENCING NEW TABLE AS new_periods
-    FOR EACH STATEMENT EXECUTE FUNCTION rr.check_fiscal_periods();
+    FOR EACH STATEMENT EXECUTE FUNCTION rr_internal.check_fiscal_periods();
 
 -- Calendar months from the tenant's last period (or from the month of `from_date`) up to
 -- the month that contains through_date.
-CREATE FUNCTION rr.ensure_fiscal_periods(tenant_id text, from_date date, through_date date)
+CREATE FUNCTION rr_internal.ensure_fiscal_periods(tenant_id text, from_date date, through_date date)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -97,10 +97,10 @@ BEGIN
     RETURN n;
 END
 $$;
-COMMENT ON FUNCTION rr.ensure_fiscal_periods(text, date, date) IS 'internal: extends a tenant''s fiscal calendar with calendar months through the month of through_date';
+COMMENT ON FUNCTION rr_internal.ensure_fiscal_periods(text, date, date) IS 'internal: extends a tenant''s fiscal calendar with calendar months through the month of through_date';
 
 -- The first day of the open period a posting dated d goes into.
-CREATE FUNCTION rr.posting_period(tenant_id text, d date)
+CREATE FUNCTION rr_internal.posting_period(tenant_id text, d date)
 RETURNS date
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -108,7 +108,7 @@ AS $$
 DECLARE
     p date;
 BEGIN
-    PERFORM rr.ensure_fiscal_periods(tenant_id, d, d);
+    PERFORM rr_internal.ensure_fiscal_periods(tenant_id, d, d);
     SELECT f.period_start INTO p
       FROM rr.fiscal_period f
      WHERE f.tenant_id = posting_period.tenant_id AND f.period_end > d AND f.status = 'open'
@@ -116,7 +116,7 @@ BEGIN
      LIMIT 1;
     IF p IS NULL THEN
         -- every period from d on is closed: open the month after the last one
-        PERFORM rr.ensure_fiscal_periods(tenant_id, d,
+        PERFORM rr_internal.ensure_fiscal_periods(tenant_id, d,
                     (SELECT max(f.period_end) FROM rr.fiscal_period f WHERE f.tenant_id = posting_period.tenant_id));
         SELECT f.period_start INTO p
           FROM rr.fiscal_period f
@@ -126,7 +126,7 @@ BEGIN
     RETURN p;
 END
 $$;
-COMMENT ON FUNCTION rr.posting_period(text, date) IS 'the start of the fiscal period a posting dated d goes into: the period containing d if it is open, else the first open period after it (calendar months are added as needed)';
+COMMENT ON FUNCTION rr_internal.posting_period(text, date) IS 'the start of the fiscal period a posting dated d goes into: the period containing d if it is open, else the first open period after it (calendar months are added as needed)';
 
 CREATE TABLE rr.journal_entry (
     tenant_id    text NOT NULL,
@@ -162,7 +162,7 @@ COMMENT ON TABLE rr.journal_line IS 'journal lines (immutable): one debit or one
 
 -- Balance check over the transition table: every entry touched by the statement must
 -- balance per currency, counting its lines written earlier too.
-CREATE FUNCTION rr.check_journal_balance()
+CREATE FUNCTION rr_internal.check_journal_balance()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -191,17 +191,17 @@ BEGIN
     RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION rr.check_journal_balance() IS 'trigger function: refuses a statement that leaves a journal entry with unequal debits and credits';
+COMMENT ON FUNCTION rr_internal.check_journal_balance() IS 'trigger function: refuses a statement that leaves a journal entry with unequal debits and credits';
 
 CREATE TRIGGER journal_line_balanced
     AFTER INSERT ON rr.journal_line REFERENCING NEW TABLE AS new_lines
-    FOR EACH STATEMENT EXECUTE FUNCTION rr.check_journal_balance();
+    FOR EACH STATEMENT EXECUTE FUNCTION rr_internal.check_journal_balance();
 CREATE TRIGGER journal_line_immutable
     BEFORE UPDATE OR DELETE ON rr.journal_line
-    FOR EACH ROW EXECUTE FUNCTION rr.refuse_change();
+    FOR EACH ROW EXECUTE FUNCTION rr_internal.refuse_change();
 CREATE TRIGGER journal_line_no_truncate
     BEFORE TRUNCATE ON rr.journal_line
-    FOR EACH STATEMENT EXECUTE FUNCTION rr.refuse_change();
+    FOR EACH STATEMENT EXECUTE FUNCTION rr_internal.refuse_change();
 CREATE TRIGGER journal_entry_immutable
     BEFORE UPDATE OR DELETE ON rr.journal_entry
-    FOR EACH ROW EXECUTE FUNCTION rr.refuse_change();
+    FOR EACH ROW EXECUTE FUNCTION rr_internal.refuse_change();

@@ -162,9 +162,9 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    c rr.contract := rr.contract_for_action(rr.current_tenant(), contract_id, 'add a discount to',
+    c rr.contract := rr_internal.contract_for_action(rr.current_tenant(), contract_id, 'add a discount to',
                                             ARRAY['draft', 'pending_activation', 'active', 'pending_upgrade']);
-    before jsonb := rr.contract_snapshot(c.tenant_id, c.contract_id);
+    before jsonb := rr_internal.contract_snapshot(c.tenant_id, c.contract_id);
     id bigint;
 BEGIN
     IF add_discount.line_no IS NOT NULL AND NOT EXISTS (
@@ -180,7 +180,7 @@ BEGIN
     VALUES (c.tenant_id, c.contract_id, add_discount.line_no, add_discount.kind, add_discount.value,
             add_discount.first_periods, add_discount.valid, add_discount.account, add_discount.description)
     RETURNING discount_id INTO id;
-    PERFORM rr.log_contract_event(c.tenant_id, c.contract_id, 'add_discount', lower(valid),
+    PERFORM rr_internal.log_contract_event(c.tenant_id, c.contract_id, 'add_discount', lower(valid),
                                   coalesce(description, format('%s %s off', value, kind)), before);
     RETURN id;
 END
@@ -188,7 +188,7 @@ $$;
 COMMENT ON FUNCTION rr.add_discount(bigint, text, numeric, integer, integer, daterange, text, text) IS 'adds a discount agreement to a contract: kind percent or amount (per billing period), on one line or the whole contract, for the first N periods and/or between dates; logged in the contract''s events';
 
 -- Posted documents are frozen: lines, amounts, numbers and dates never change, for any role.
-CREATE FUNCTION rr.freeze_posted_invoice()
+CREATE FUNCTION rr_internal.freeze_posted_invoice()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -217,17 +217,17 @@ BEGIN
     RETURN NEW;
 END
 $$;
-COMMENT ON FUNCTION rr.freeze_posted_invoice() IS 'trigger function: refuses changes to posted invoices and their lines';
+COMMENT ON FUNCTION rr_internal.freeze_posted_invoice() IS 'trigger function: refuses changes to posted invoices and their lines';
 
 CREATE TRIGGER invoice_frozen
     BEFORE UPDATE OR DELETE ON rr.invoice
-    FOR EACH ROW EXECUTE FUNCTION rr.freeze_posted_invoice();
--- Lines are added only by rr.bill, to the drafts it has just created (no role may insert
+    FOR EACH ROW EXECUTE FUNCTION rr_internal.freeze_posted_invoice();
+-- Lines are added only by rr_internal.bill, to the drafts it has just created (no role may insert
 -- invoice lines); a trigger on INSERT would also refuse pg_restore, which reloads the
 -- lines of posted invoices.
 CREATE TRIGGER invoice_line_frozen
     BEFORE UPDATE OR DELETE ON rr.invoice_line
-    FOR EACH ROW EXECUTE FUNCTION rr.freeze_posted_invoice();
+    FOR EACH ROW EXECUTE FUNCTION rr_internal.freeze_posted_invoice();
 
 -- The anchor of a contract's billing periods: its billing start (anniversary), or the
 -- calendar (months, quarters, years from 2000-01-01; weeks and day counts from Monday
@@ -410,7 +410,7 @@ COMMENT ON FUNCTION rr.due_charges(text, date, bigint) IS 'every charge due by a
 
 -- Insert the due charges that do not exist yet and invoice them: one draft invoice per
 -- contract.  Shared by rr.run_billing, rr.bill_contract and rr.preview_billing.
-CREATE FUNCTION rr.bill(tenant_id text, as_of date, only_contract bigint)
+CREATE FUNCTION rr_internal.bill(tenant_id text, as_of date, only_contract bigint)
 RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -433,7 +433,7 @@ BEGIN
                d.adjustment_seq, d.quantity, d.unit_price, d.amount, d.due_date, run, d.detail
           FROM (SELECT f.*, NULL::jsonb AS detail FROM rr.due_charges(bill.tenant_id, bill.as_of, bill.only_contract) f
                 UNION ALL
-                SELECT u.* FROM rr.usage_charges(bill.tenant_id, bill.as_of, bill.only_contract) u) d
+                SELECT u.* FROM rr_internal.usage_charges(bill.tenant_id, bill.as_of, bill.only_contract) u) d
          WHERE d.contract_id IN (SELECT k.contract_id FROM rr.contract k
                                   WHERE k.tenant_id = bill.tenant_id
                                     AND (bill.only_contract IS NULL OR k.contract_id = bill.only_contract)
@@ -479,19 +479,19 @@ BEGIN
       LEFT JOIN rr.discount dsc ON n.kind = 'discount' AND dsc.tenant_id = bill.tenant_id
                                AND dsc.discount_id = n.adjustment_seq;
 
-    PERFORM rr.add_tax_lines(bill.tenant_id, run);
-    PERFORM rr.create_revenue_schedules(bill.tenant_id, run);
+    PERFORM rr_internal.add_tax_lines(bill.tenant_id, run);
+    PERFORM rr_internal.create_revenue_schedules(bill.tenant_id, run);
     RETURN run;
 END
 $$;
-COMMENT ON FUNCTION rr.bill(text, date, bigint) IS 'internal: one billing run: inserts the due charges not billed yet and one draft invoice per contract for them; returns the run id';
+COMMENT ON FUNCTION rr_internal.bill(text, date, bigint) IS 'internal: one billing run: inserts the due charges not billed yet and one draft invoice per contract for them; returns the run id';
 
 -- Tax: the tax code of a line is its item's, else its customer's; one tax line per
 -- invoice and tax code, rounded once per invoice and code.  Exclusive rates add
 -- round(Σ net × rate); inclusive rates take round(Σ gross × rate / (1 + rate)) out of the
 -- lines, whose net amounts are then split with rr.allocate so that nets plus tax equal
 -- the gross exactly.
-CREATE FUNCTION rr.add_tax_lines(tenant_id text, run bigint)
+CREATE FUNCTION rr_internal.add_tax_lines(tenant_id text, run bigint)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -536,10 +536,10 @@ BEGIN
     RETURN n;
 END
 $$;
-COMMENT ON FUNCTION rr.add_tax_lines(text, bigint) IS 'internal: adds one tax line per invoice and tax code to the invoices of a billing run (rounded once per invoice and code; tax-inclusive lines become net, split exactly with rr.allocate)';
+COMMENT ON FUNCTION rr_internal.add_tax_lines(text, bigint) IS 'internal: adds one tax line per invoice and tax code to the invoices of a billing run (rounded once per invoice and code; tax-inclusive lines become net, split exactly with rr.allocate)';
 
 -- What a run created, as rows.
-CREATE FUNCTION rr.billing_run_invoices(tenant_id text, run bigint)
+CREATE FUNCTION rr_internal.billing_run_invoices(tenant_id text, run bigint)
 RETURNS TABLE (invoice_id bigint, contract_id bigint, customer text, currency char(3), lines bigint, total numeric)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -551,7 +551,7 @@ BEGIN ATOMIC
      GROUP BY i.tenant_id, i.invoice_id
      ORDER BY i.invoice_id;
 END;
-COMMENT ON FUNCTION rr.billing_run_invoices(text, bigint) IS 'internal: the invoices a billing run created, with their line count and total';
+COMMENT ON FUNCTION rr_internal.billing_run_invoices(text, bigint) IS 'internal: the invoices a billing run created, with their line count and total';
 
 CREATE FUNCTION rr.run_billing(as_of date DEFAULT current_date)
 RETURNS TABLE (invoice_id bigint, contract_id bigint, customer text, currency char(3), lines bigint, total numeric)
@@ -565,14 +565,14 @@ BEGIN
     IF as_of IS NULL THEN
         RAISE EXCEPTION 'billing date must not be NULL' USING ERRCODE = '22004';
     END IF;
-    run := rr.bill(t, as_of, NULL);
-    RETURN QUERY SELECT * FROM rr.billing_run_invoices(t, run);
+    run := rr_internal.bill(t, as_of, NULL);
+    RETURN QUERY SELECT * FROM rr_internal.billing_run_invoices(t, run);
 END
 $$;
 COMMENT ON FUNCTION rr.run_billing(date) IS 'bills everything due by as_of for every contract of the current tenant, in set-based statements; idempotent and safe to run concurrently; returns the draft invoices it created';
 
 -- Refuse on-demand billing of a contract that cannot be billed.
-CREATE FUNCTION rr.check_billable(tenant_id text, contract_id bigint, as_of date)
+CREATE FUNCTION rr_internal.check_billable(tenant_id text, contract_id bigint, as_of date)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -599,7 +599,7 @@ BEGIN
     END IF;
 END
 $$;
-COMMENT ON FUNCTION rr.check_billable(text, bigint, date) IS 'internal: refuses on-demand billing of an unknown, draft, pending or closed contract, or before its start';
+COMMENT ON FUNCTION rr_internal.check_billable(text, bigint, date) IS 'internal: refuses on-demand billing of an unknown, draft, pending or closed contract, or before its start';
 
 CREATE FUNCTION rr.bill_contract(id bigint, as_of date DEFAULT current_date)
 RETURNS TABLE (invoice_id bigint, contract_id bigint, customer text, currency char(3), lines bigint, total numeric)
@@ -610,9 +610,9 @@ DECLARE
     t text := rr.current_tenant();
     run bigint;
 BEGIN
-    PERFORM rr.check_billable(t, id, as_of);
-    run := rr.bill(t, as_of, id);
-    RETURN QUERY SELECT * FROM rr.billing_run_invoices(t, run);
+    PERFORM rr_internal.check_billable(t, id, as_of);
+    run := rr_internal.bill(t, as_of, id);
+    RETURN QUERY SELECT * FROM rr_internal.billing_run_invoices(t, run);
 END
 $$;
 COMMENT ON FUNCTION rr.bill_contract(bigint, date) IS 'bills one active contract on demand: everything due by as_of that is not billed yet; returns the draft invoice it created (none if nothing was due)';
@@ -630,12 +630,12 @@ DECLARE
     captured jsonb;
 BEGIN
     IF only_contract IS NOT NULL THEN
-        PERFORM rr.check_billable(t, only_contract, as_of);
+        PERFORM rr_internal.check_billable(t, only_contract, as_of);
     ELSIF as_of IS NULL THEN
         RAISE EXCEPTION 'billing date must not be NULL' USING ERRCODE = '22004';
     END IF;
     BEGIN
-        run := rr.bill(t, as_of, only_contract);
+        run := rr_internal.bill(t, as_of, only_contract);
         SELECT coalesce(jsonb_agg(jsonb_build_object(
                    'contract_id', i.contract_id, 'customer', i.customer, 'line_no', l.line_no, 'kind', l.kind,
                    'contract_item', l.contract_item, 'service_period', l.service_period, 'quantity', l.quantity,
@@ -693,7 +693,7 @@ BEGIN
     END IF;
 
     -- the fiscal periods of every posting date exist before the statement that posts
-    PERFORM rr.posting_period(t, d) FROM (SELECT DISTINCT i.invoice_date AS d FROM rr.invoice i
+    PERFORM rr_internal.posting_period(t, d) FROM (SELECT DISTINCT i.invoice_date AS d FROM rr.invoice i
                                            WHERE i.tenant_id = t AND i.status = 'draft' AND i.invoice_date <= as_of
                                              AND i.series = post_invoices.series) x;
 
@@ -709,7 +709,7 @@ BEGIN
                    FOR UPDATE) i
     ), period AS (
         -- one lookup per posting date, not per document
-        SELECT d.invoice_date, rr.posting_period(t, d.invoice_date) AS period_start
+        SELECT d.invoice_date, rr_internal.posting_period(t, d.invoice_date) AS period_start
           FROM (SELECT DISTINCT todo.invoice_date FROM todo) d
     ), entry AS (
         INSERT INTO rr.journal_entry (tenant_id, entry_date, period_start, source, source_id, memo)
@@ -798,8 +798,10 @@ BEGIN
     mu := rr.minor_units(inv.currency);
 
     -- what is still creditable, line by line (earlier credit notes included)
-    CREATE TEMP TABLE IF NOT EXISTS rr_credit_lines (line_no integer, kind text, tax_code text, remaining numeric)
-        ON COMMIT DROP;
+    IF rr_internal.claim_work_table('rr_credit_lines') THEN
+        CREATE TEMP TABLE rr_credit_lines (line_no integer, kind text, tax_code text, remaining numeric)
+            ON COMMIT DROP;
+    END IF;
     TRUNCATE rr_credit_lines;
     INSERT INTO rr_credit_lines
     SELECT l.line_no, l.kind, l.tax_code,
@@ -883,7 +885,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     t text := rr.current_tenant();
-    c rr.contract := rr.contract_for_action(t, contract_id, 'undo the last billing of',
+    c rr.contract := rr_internal.contract_for_action(t, contract_id, 'undo the last billing of',
                                             ARRAY['active', 'pending_upgrade', 'terminated', 'expired', 'completed']);
     last_run bigint;
     posted text;

@@ -6,7 +6,7 @@
 -- Partitions are created on demand by the ingestion functions, none at install time.
 -- A unique key on a partitioned table must contain the partition column, so idempotency
 -- keys live in their own unpartitioned table, rr.usage_key: a key is accepted once and
--- ignored afterwards.  Three ways in, one code path (rr.ingest_usage): rr.record_usage for
+-- ignored afterwards.  Three ways in, one code path (rr_internal.ingest_usage): rr.record_usage for
 -- one event, rr.record_usage(rr.usage_record[]) for a batch, and COPY into
 -- rr.usage_staging followed by rr.merge_usage_staging().  A batch with a bad event is
 -- refused whole; the message names the event's position (or staging_id).
@@ -82,7 +82,7 @@ COMMENT ON TYPE rr.usage_record IS 'one usage event for rr.record_usage(rr.usage
 
 -- Monthly partitions covering [from_date, to_date], created if missing (serialised by an
 -- advisory lock, so concurrent ingestion does not race on the same month).
-CREATE FUNCTION rr.ensure_usage_partitions(from_date date, to_date date)
+CREATE FUNCTION rr_internal.ensure_usage_partitions(from_date date, to_date date)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -113,7 +113,7 @@ BEGIN
                        name, m, (m + interval '1 month')::date);
         EXECUTE format('ALTER TABLE rr.%I ADD CONSTRAINT %I PRIMARY KEY (tenant_id, contract_id, line_no, usage_date, event_id)',
                        name, name || '_pkey');
-        PERFORM rr.apply_tenant_policy(format('rr.%I', name)::regclass);
+        PERFORM rr_internal.apply_tenant_policy(format('rr.%I', name)::regclass);
         EXECUTE format('COMMENT ON TABLE rr.%I IS %L', name,
                        format('usage events of %s (a partition of rr.usage_event)', to_char(m, 'YYYY-MM')));
         n := n + 1;
@@ -121,11 +121,11 @@ BEGIN
     RETURN n;
 END
 $$;
-COMMENT ON FUNCTION rr.ensure_usage_partitions(date, date) IS 'internal: creates the missing monthly partitions of rr.usage_event between two dates (with the parent''s row-level security); returns how many it created';
+COMMENT ON FUNCTION rr_internal.ensure_usage_partitions(date, date) IS 'internal: creates the missing monthly partitions of rr.usage_event between two dates (with the parent''s row-level security); returns how many it created';
 
 -- Raise the refusal of one event of a batch (called from inside the ingestion statement,
 -- so the whole statement, and with it the batch, is rolled back).
-CREATE FUNCTION rr.refuse_usage_event(source text, pos bigint, errcode text, message text,
+CREATE FUNCTION rr_internal.refuse_usage_event(source text, pos bigint, errcode text, message text,
                                       detail text DEFAULT NULL, hint text DEFAULT NULL)
 RETURNS boolean
 LANGUAGE plpgsql
@@ -139,12 +139,12 @@ BEGIN
               HINT = coalesce(hint, 'Correct or remove the event and send the batch again.');
 END
 $$;
-COMMENT ON FUNCTION rr.refuse_usage_event(text, bigint, text, text, text, text) IS 'internal: raises the refusal of one usage event of a batch, naming its position (or staging_id)';
+COMMENT ON FUNCTION rr_internal.refuse_usage_event(text, bigint, text, text, text, text) IS 'internal: raises the refusal of one usage event of a batch, naming its position (or staging_id)';
 
 -- The one ingestion statement.  `source` is a query returning (pos, contract_id, customer,
 -- item, quantity, occurred_at, idempotency_key, properties); $1 is passed to it.
 -- Returns how many events it received and how many were new.
-CREATE FUNCTION rr.ingest_usage(tenant_id text, source text, kind text, arg anyelement, batch_size bigint,
+CREATE FUNCTION rr_internal.ingest_usage(tenant_id text, source text, kind text, arg anyelement, batch_size bigint,
                                 OUT received bigint, OUT recorded bigint)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -231,31 +231,31 @@ BEGIN
           FROM y
          WHERE CASE
             WHEN y.quantity IS NULL THEN
-                rr.refuse_usage_event($3, y.pos, '22004', 'quantity is missing')
+                rr_internal.refuse_usage_event($3, y.pos, '22004', 'quantity is missing')
             WHEN y.quantity = 'NaN' THEN
-                rr.refuse_usage_event($3, y.pos, '22023', 'quantity is NaN')
+                rr_internal.refuse_usage_event($3, y.pos, '22023', 'quantity is NaN')
             WHEN y.occurred_at IS NULL THEN
-                rr.refuse_usage_event($3, y.pos, '22004', 'occurred_at is missing')
+                rr_internal.refuse_usage_event($3, y.pos, '22004', 'occurred_at is missing')
             WHEN y.item IS NULL THEN
-                rr.refuse_usage_event($3, y.pos, '22004', 'item is missing')
+                rr_internal.refuse_usage_event($3, y.pos, '22004', 'item is missing')
             WHEN y.contract_id IS NULL AND y.customer IS NULL THEN
-                rr.refuse_usage_event($3, y.pos, '22004', 'neither contract_id nor customer is given')
+                rr_internal.refuse_usage_event($3, y.pos, '22004', 'neither contract_id nor customer is given')
             WHEN NOT isfinite(y.occurred_at) OR NOT (SELECT rr.usage_date_range()) @> y.usage_date THEN
-                rr.refuse_usage_event($3, y.pos, '22008',
+                rr_internal.refuse_usage_event($3, y.pos, '22008',
                     format('occurred_at %%s is outside the dates usage can be recorded for', y.occurred_at),
                     format('Usage dates must lie in %%s.', rr.usage_date_range()))
             WHEN y.cid = -1 THEN
-                rr.refuse_usage_event($3, y.pos, '21000',
+                rr_internal.refuse_usage_event($3, y.pos, '21000',
                     format('customer "%%s" has more than one contract with a line for item "%%s" on %%s',
                            y.customer, y.item, y.usage_date), NULL, 'Name the contract with contract_id.')
             WHEN y.found IS NULL AND y.contract_id IS NOT NULL THEN
-                rr.refuse_usage_event($3, y.pos, 'P0002', format('contract %%s does not exist', y.contract_id))
+                rr_internal.refuse_usage_event($3, y.pos, 'P0002', format('contract %%s does not exist', y.contract_id))
             WHEN y.found IS NULL THEN
-                rr.refuse_usage_event($3, y.pos, 'P0002',
+                rr_internal.refuse_usage_event($3, y.pos, 'P0002',
                     format('customer "%%s" has no contract active on %%s with a line for item "%%s"',
                            y.customer, y.occurred_at, y.item))
             WHEN y.activation_date IS NULL OR NOT y.active @> y.usage_date THEN
-                rr.refuse_usage_event($3, y.pos, '55000',
+                rr_internal.refuse_usage_event($3, y.pos, '55000',
                     format('contract %%s was not active on %%s', y.found, y.usage_date),
                     CASE WHEN y.activation_date IS NULL THEN format('Its status is "%%s".', y.status)
                          ELSE format('It bills usage for %%s.', y.active) END)
@@ -263,15 +263,15 @@ BEGIN
                                           JOIN rr.contract_item ci ON ci.tenant_id = l.tenant_id AND ci.code = l.contract_item
                                          WHERE l.tenant_id = $2 AND l.contract_id = y.found
                                            AND ci.recurring_item = y.item) THEN
-                rr.refuse_usage_event($3, y.pos, '21000',
+                rr_internal.refuse_usage_event($3, y.pos, '21000',
                     format('item "%%s" is metered by more than one line of contract %%s', y.item, y.found),
                     NULL, 'Name the contract item instead.')
             WHEN y.line_no IS NULL THEN
-                rr.refuse_usage_event($3, y.pos, '23503',
+                rr_internal.refuse_usage_event($3, y.pos, '23503',
                     format('contract %%s has no usage line for item "%%s" on %%s', y.found, y.item, y.usage_date),
                     NULL, 'Usage is recorded against a contract item with a price model, an extra usage price or a deposit.')
             WHEN y.quantity < 0 AND NOT y.allow_negative_usage THEN
-                rr.refuse_usage_event($3, y.pos, '22023', format('quantity %%s is negative', y.quantity),
+                rr_internal.refuse_usage_event($3, y.pos, '22023', format('quantity %%s is negative', y.quantity),
                     NULL, 'Set allow_negative_usage on the contract item to record corrections as negative usage.')
             ELSE true END
     ),
@@ -309,13 +309,13 @@ EXCEPTION WHEN OTHERS THEN
     RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail, HINT = e_hint;
 END
 $$;
-COMMENT ON FUNCTION rr.ingest_usage(text, text, text, anyelement, bigint) IS 'internal: validates and records a batch of usage events in one statement (refusing the whole batch at the first bad event), skipping events whose idempotency key is known; returns how many events it received and how many were new';
+COMMENT ON FUNCTION rr_internal.ingest_usage(text, text, text, anyelement, bigint) IS 'internal: validates and records a batch of usage events in one statement (refusing the whole batch at the first bad event), skipping events whose idempotency key is known; returns how many events it received and how many were new';
 
 -- Partitions for the occurred_at values of a batch: the months of [min - 1 day,
 -- max + 1 day] (a time zone moves a date by less than a day), or, for a batch spanning
 -- more than two years, the months it has events in.  Timestamps outside the usage date
 -- range are left to the ingestion statement, which refuses them.
-CREATE FUNCTION rr.ensure_usage_partitions_for(source text, arg anyelement)
+CREATE FUNCTION rr_internal.ensure_usage_partitions_for(source text, arg anyelement)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -333,19 +333,19 @@ BEGIN
     IF lo IS NULL THEN
         RETURN 0;
     ELSIF hi - lo <= 750 THEN
-        RETURN rr.ensure_usage_partitions(lo, hi);
+        RETURN rr_internal.ensure_usage_partitions(lo, hi);
     END IF;
     FOR m IN EXECUTE format('SELECT DISTINCT date_trunc(''month'', (s.occurred_at AT TIME ZONE ''UTC'') + d.d)::date
                                FROM (%s) s CROSS JOIN (VALUES (interval ''-1 day''), (interval ''1 day'')) d(d)
                               WHERE %s', source, sane)
                  USING arg
     LOOP
-        n := n + rr.ensure_usage_partitions(m, (m + interval '1 month')::date - 1);
+        n := n + rr_internal.ensure_usage_partitions(m, (m + interval '1 month')::date - 1);
     END LOOP;
     RETURN n;
 END
 $$;
-COMMENT ON FUNCTION rr.ensure_usage_partitions_for(text, anyelement) IS 'internal: creates the monthly partitions the events of a batch need';
+COMMENT ON FUNCTION rr_internal.ensure_usage_partitions_for(text, anyelement) IS 'internal: creates the monthly partitions the events of a batch need';
 
 -- One event.
 CREATE FUNCTION rr.record_usage(contract_id bigint, item text, quantity numeric, occurred_at timestamptz,
@@ -377,8 +377,8 @@ BEGIN
     IF events IS NULL THEN
         RAISE EXCEPTION 'usage events must not be NULL' USING ERRCODE = '22004';
     END IF;
-    PERFORM rr.ensure_usage_partitions_for(src, events);
-    res := rr.ingest_usage(t, src, 'batch', events, cardinality(events));
+    PERFORM rr_internal.ensure_usage_partitions_for(src, events);
+    res := rr_internal.ingest_usage(t, src, 'batch', events, cardinality(events));
     RETURN res.recorded;
 END
 $$;
@@ -403,9 +403,9 @@ BEGIN
         RETURN QUERY SELECT 0::bigint, 0::bigint, 0::bigint;
         RETURN;
     END IF;
-    PERFORM rr.ensure_usage_partitions_for(
+    PERFORM rr_internal.ensure_usage_partitions_for(
         format('SELECT s.occurred_at FROM rr.usage_staging s WHERE s.tenant_id = %L AND s.staging_id <= $1', t), hi_id);
-    res := rr.ingest_usage(t, format('DELETE FROM rr.usage_staging s WHERE s.tenant_id = %L AND s.staging_id <= $1
+    res := rr_internal.ingest_usage(t, format('DELETE FROM rr.usage_staging s WHERE s.tenant_id = %L AND s.staging_id <= $1
                                       RETURNING s.staging_id AS pos, s.contract_id, s.customer, s.item, s.quantity,
                                                 s.occurred_at, s.idempotency_key, s.properties', t),
                            'staging', hi_id,
@@ -422,7 +422,7 @@ COMMENT ON FUNCTION rr.merge_usage_staging() IS 'moves the current tenant''s eve
 CREATE TYPE rr.deposit_part AS (drawn numeric, overage numeric);
 COMMENT ON TYPE rr.deposit_part IS 'the value of a deposit line''s usage split into what the deposit covers (drawn) and what is billed beyond it (overage)';
 
-CREATE FUNCTION rr.deposit_split(units numeric, deposit numeric, price numeric, extra_price numeric,
+CREATE FUNCTION rr_internal.deposit_split(units numeric, deposit numeric, price numeric, extra_price numeric,
                                  price_model rr.pricing, minor_units integer)
 RETURNS rr.deposit_part
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -449,7 +449,7 @@ BEGIN
     RETURN ROW(drawn, overage)::rr.deposit_part;
 END
 $$;
-COMMENT ON FUNCTION rr.deposit_split(numeric, numeric, numeric, numeric, rr.pricing, integer) IS 'internal: the part of the value of a deposit line''s cumulative billable units its deposit covers (drawn) and the part billed beyond it (overage, at the extra usage price when there is one)';
+COMMENT ON FUNCTION rr_internal.deposit_split(numeric, numeric, numeric, numeric, rr.pricing, integer) IS 'internal: the part of the value of a deposit line''s cumulative billable units its deposit covers (drawn) and the part billed beyond it (overage, at the extra usage price when there is one)';
 
 CREATE TYPE rr.usage_charge AS (contract_id bigint, line_no integer, line_effective_from date, kind text,
                                  service_period daterange, adjustment_seq bigint, quantity numeric,
@@ -469,7 +469,7 @@ COMMENT ON TYPE rr.usage_charge IS 'a usage charge as rating computes it (the co
 -- released: retain_rate of it is kept as breakage, the rest is refunded.  Whatever
 -- differs from the charges already billed for a (line, kind, period) -- late events --
 -- is due again under the next adjustment_seq, carrying the original service period.
-CREATE FUNCTION rr.rate_usage(tenant_id text, as_of date, only_contract bigint)
+CREATE FUNCTION rr_internal.rate_usage(tenant_id text, as_of date, only_contract bigint)
 RETURNS TABLE (contract_id bigint, line_no integer, line_effective_from date, kind text,
                service_period daterange, adjustment_seq bigint, quantity numeric, unit_price numeric,
                amount numeric, due_date date, detail jsonb)
@@ -550,10 +550,10 @@ BEGIN ATOMIC
                                   - round(bu.billable_from * bu.extra_usage_price, bu.mu) END
                END AS usage_amount,
                CASE WHEN bu.billing_type = 'deposit' THEN
-                   rr.deposit_split(bu.term_units, bu.deposit_amount, bu.recurring_price, bu.extra_usage_price,
+                   rr_internal.deposit_split(bu.term_units, bu.deposit_amount, bu.recurring_price, bu.extra_usage_price,
                                     bu.price_model, bu.mu) END AS dep_to,
                CASE WHEN bu.billing_type = 'deposit' THEN
-                   rr.deposit_split(bu.term_units - (bu.billable_to - bu.billable_from), bu.deposit_amount,
+                   rr_internal.deposit_split(bu.term_units - (bu.billable_to - bu.billable_from), bu.deposit_amount,
                                     bu.recurring_price, bu.extra_usage_price, bu.price_model, bu.mu) END AS dep_from
           FROM bu
     ), due AS (
@@ -622,23 +622,23 @@ BEGIN ATOMIC
        AND CASE WHEN bl.seq IS NULL THEN d.kind = 'usage' OR d.amount <> 0
                 ELSE d.amount <> bl.amount OR d.quantity IS DISTINCT FROM bl.quantity END;
 END;
-COMMENT ON FUNCTION rr.rate_usage(text, date, bigint) IS 'internal: the usage, deposit drawdown, deposit release and breakage charges due by as_of and not billed yet (late events: the difference, under the next adjustment sequence, with the original service period), with their rating detail';
+COMMENT ON FUNCTION rr_internal.rate_usage(text, date, bigint) IS 'internal: the usage, deposit drawdown, deposit release and breakage charges due by as_of and not billed yet (late events: the difference, under the next adjustment sequence, with the original service period), with their rating detail';
 
 -- The planner sees the CTEs above as a row or two, and would join the events of every
 -- contract by nested loops (quadratic); a batch is therefore planned without nested
 -- loops, while one contract's rating keeps its index scans.
-CREATE FUNCTION rr.rate_usage_batch(tenant_id text, as_of date)
+CREATE FUNCTION rr_internal.rate_usage_batch(tenant_id text, as_of date)
 RETURNS SETOF rr.usage_charge
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 SET enable_nestloop = off
 SET jit = off
 BEGIN ATOMIC
-    SELECT * FROM rr.rate_usage(rate_usage_batch.tenant_id, rate_usage_batch.as_of, NULL);
+    SELECT * FROM rr_internal.rate_usage(rate_usage_batch.tenant_id, rate_usage_batch.as_of, NULL);
 END;
-COMMENT ON FUNCTION rr.rate_usage_batch(text, date) IS 'internal: rr.rate_usage for every contract of a tenant, planned for a batch (hash joins, no JIT)';
+COMMENT ON FUNCTION rr_internal.rate_usage_batch(text, date) IS 'internal: rr_internal.rate_usage for every contract of a tenant, planned for a batch (hash joins, no JIT)';
 
-CREATE FUNCTION rr.usage_charges(tenant_id text, as_of date, only_contract bigint DEFAULT NULL)
+CREATE FUNCTION rr_internal.usage_charges(tenant_id text, as_of date, only_contract bigint DEFAULT NULL)
 RETURNS SETOF rr.usage_charge
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -646,13 +646,13 @@ SET jit = off
 AS $$
 BEGIN
     IF only_contract IS NULL THEN
-        RETURN QUERY SELECT * FROM rr.rate_usage_batch(tenant_id, as_of);
+        RETURN QUERY SELECT * FROM rr_internal.rate_usage_batch(tenant_id, as_of);
     ELSE
-        RETURN QUERY SELECT * FROM rr.rate_usage(tenant_id, as_of, only_contract);
+        RETURN QUERY SELECT * FROM rr_internal.rate_usage(tenant_id, as_of, only_contract);
     END IF;
 END
 $$;
-COMMENT ON FUNCTION rr.usage_charges(text, date, bigint) IS 'internal: the usage charges due by as_of for the tenant''s contracts (or one of them) and not billed yet, with their rating detail (see rr.rate_usage)';
+COMMENT ON FUNCTION rr_internal.usage_charges(text, date, bigint) IS 'internal: the usage charges due by as_of for the tenant''s contracts (or one of them) and not billed yet, with their rating detail (see rr_internal.rate_usage)';
 
 CREATE VIEW rr.deposit_balances WITH (security_invoker = true) AS
 SELECT ch.contract_id, ch.line_no, l.contract_item, k.customer, k.currency,
@@ -688,7 +688,7 @@ BEGIN
     ELSIF through_date - from_date > 3660 THEN
         RAISE EXCEPTION 'at most ten years of usage partitions at a time' USING ERRCODE = '22023';
     END IF;
-    RETURN rr.ensure_usage_partitions(from_date, through_date);
+    RETURN rr_internal.ensure_usage_partitions(from_date, through_date);
 END
 $$;
 COMMENT ON FUNCTION rr.create_usage_partitions(date, date) IS 'creates the missing monthly partitions of rr.usage_event for the months from from_date through through_date (ingestion creates them on demand; creating them ahead keeps the partition lock out of the first event of a month); returns how many it created';

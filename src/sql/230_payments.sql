@@ -56,16 +56,16 @@ CREATE INDEX payment_application_invoice_idx ON rr.payment_application (tenant_i
 
 CREATE TRIGGER payment_append_only
     BEFORE UPDATE OR DELETE ON rr.payment
-    FOR EACH ROW EXECUTE FUNCTION rr.refuse_change();
+    FOR EACH ROW EXECUTE FUNCTION rr_internal.refuse_change();
 CREATE TRIGGER payment_no_truncate
     BEFORE TRUNCATE ON rr.payment
-    FOR EACH STATEMENT EXECUTE FUNCTION rr.refuse_change();
+    FOR EACH STATEMENT EXECUTE FUNCTION rr_internal.refuse_change();
 CREATE TRIGGER payment_application_append_only
     BEFORE UPDATE OR DELETE ON rr.payment_application
-    FOR EACH ROW EXECUTE FUNCTION rr.refuse_change();
+    FOR EACH ROW EXECUTE FUNCTION rr_internal.refuse_change();
 CREATE TRIGGER payment_application_no_truncate
     BEFORE TRUNCATE ON rr.payment_application
-    FOR EACH STATEMENT EXECUTE FUNCTION rr.refuse_change();
+    FOR EACH STATEMENT EXECUTE FUNCTION rr_internal.refuse_change();
 
 -- Every posted invoice of a tenant (or those listed) dated up to as_of, with what settled
 -- it up to as_of.
@@ -201,7 +201,7 @@ COMMENT ON VIEW rr.ar_aging IS 'AR aging of the current tenant as of today (rr.a
 
 -- The amount rounded to the currency's minor units, refused if it is not positive or not
 -- a whole number of minor units.
-CREATE FUNCTION rr.check_payment_amount(amount numeric, currency text)
+CREATE FUNCTION rr_internal.check_payment_amount(amount numeric, currency text)
 RETURNS numeric
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -225,12 +225,12 @@ BEGIN
     RETURN round(amount, mu);
 END
 $$;
-COMMENT ON FUNCTION rr.check_payment_amount(numeric, text) IS 'internal: a payment or application amount rounded to the scale of its currency; 22023 if it is not positive or not a whole number of minor units';
+COMMENT ON FUNCTION rr_internal.check_payment_amount(numeric, text) IS 'internal: a payment or application amount rounded to the scale of its currency; 22023 if it is not positive or not a whole number of minor units';
 
 -- Write applications of one payment: one journal entry each (Dr customer credit / Cr the
 -- invoice's receivable accounts), entries, lines and applications in one statement.
 -- The caller has checked and locked everything.
-CREATE FUNCTION rr.write_applications(tenant_id text, payment_id bigint, invoice_ids bigint[],
+CREATE FUNCTION rr_internal.write_applications(tenant_id text, payment_id bigint, invoice_ids bigint[],
                                       amounts numeric[], applied_on date[])
 RETURNS integer
 LANGUAGE plpgsql
@@ -242,7 +242,7 @@ DECLARE
     n integer;
 BEGIN
     -- the fiscal periods of every posting date exist before the statement that posts
-    PERFORM rr.posting_period(t, d) FROM (SELECT DISTINCT unnest(write_applications.applied_on) AS d) x;
+    PERFORM rr_internal.posting_period(t, d) FROM (SELECT DISTINCT unnest(write_applications.applied_on) AS d) x;
 
     WITH app AS (
         SELECT x.invoice_id, x.amount, x.applied_on, i.currency, i.number, i.contract_id,
@@ -276,7 +276,7 @@ BEGIN
           CROSS JOIN LATERAL unnest(rr.allocate(app.amount, w.weights, app.mu)) WITH ORDINALITY AS p (amount, k)
     ), entry AS (
         INSERT INTO rr.journal_entry (tenant_id, entry_id, entry_date, period_start, source, source_id, memo)
-        SELECT t, app.entry_id, app.applied_on, rr.posting_period(t, app.applied_on), 'payment', pid,
+        SELECT t, app.entry_id, app.applied_on, rr_internal.posting_period(t, app.applied_on), 'payment', pid,
                format('Payment %s applied to invoice %s', pid, app.number)
           FROM app
         RETURNING entry_id
@@ -298,11 +298,11 @@ BEGIN
     RETURN n;
 END
 $$;
-COMMENT ON FUNCTION rr.write_applications(text, bigint, bigint[], numeric[], date[]) IS 'internal: writes checked applications of one payment, each with its journal entry (Dr customer credit 2400 / Cr the invoice''s receivable accounts, split in proportion to what is still receivable on each), in one statement';
+COMMENT ON FUNCTION rr_internal.write_applications(text, bigint, bigint[], numeric[], date[]) IS 'internal: writes checked applications of one payment, each with its journal entry (Dr customer credit 2400 / Cr the invoice''s receivable accounts, split in proportion to what is still receivable on each), in one statement';
 
 -- May this payer's money settle this invoice?  Billed to the payer, or for a contract of
 -- the payer (billed to its parent or bill-to account).
-CREATE FUNCTION rr.payer_may_settle(tenant_id text, payer text, invoice_customer text, contract_id bigint)
+CREATE FUNCTION rr_internal.payer_may_settle(tenant_id text, payer text, invoice_customer text, contract_id bigint)
 RETURNS boolean
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -313,7 +313,7 @@ BEGIN ATOMIC
                       AND k.contract_id OPERATOR(pg_catalog.=) payer_may_settle.contract_id
                       AND k.customer OPERATOR(pg_catalog.=) payer_may_settle.payer);
 END;
-COMMENT ON FUNCTION rr.payer_may_settle(text, text, text, bigint) IS 'internal: true if a payment from payer may settle an invoice billed to invoice_customer for the contract: the invoice is billed to the payer, or it is for a contract of the payer billed to its parent or bill-to account';
+COMMENT ON FUNCTION rr_internal.payer_may_settle(text, text, text, bigint) IS 'internal: true if a payment from payer may settle an invoice billed to invoice_customer for the contract: the invoice is billed to the payer, or it is for a contract of the payer billed to its parent or bill-to account';
 
 CREATE FUNCTION rr.record_payment(customer text, amount numeric, received_on date, reference text DEFAULT NULL,
                                   apply boolean DEFAULT true, method text DEFAULT NULL, currency text DEFAULT NULL)
@@ -345,13 +345,13 @@ BEGIN
         RAISE EXCEPTION 'payment date must not be NULL' USING ERRCODE = '22004';
     END IF;
     cur := upper(coalesce(record_payment.currency, cu.currency));
-    amt := rr.check_payment_amount(record_payment.amount, cur);
+    amt := rr_internal.check_payment_amount(record_payment.amount, cur);
 
     -- the receipt: Dr cash / Cr customer credit, entry and lines first (the payment refers
     -- to its entry, the entry to the payment)
     pid := nextval(pg_get_serial_sequence('rr.payment', 'payment_id'));
     INSERT INTO rr.journal_entry (tenant_id, entry_date, period_start, source, source_id, memo)
-    VALUES (t, record_payment.received_on, rr.posting_period(t, record_payment.received_on), 'payment', pid,
+    VALUES (t, record_payment.received_on, rr_internal.posting_period(t, record_payment.received_on), 'payment', pid,
             format('Payment %s received from %s', pid, cu.code))
     RETURNING entry_id INTO eid;
     INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency)
@@ -368,7 +368,7 @@ BEGIN
         SELECT array_agg(x.invoice_id) INTO open_ids
           FROM (SELECT i.invoice_id FROM rr.invoice i
                  WHERE i.tenant_id = t AND i.status = 'posted' AND i.doc_type = 'invoice' AND i.currency = cur
-                   AND rr.payer_may_settle(t, cu.code, i.customer, i.contract_id)
+                   AND rr_internal.payer_may_settle(t, cu.code, i.customer, i.contract_id)
                  ORDER BY i.invoice_id
                    FOR UPDATE) x;
         SELECT array_agg(o.invoice_id ORDER BY o.due_date, o.number, o.invoice_id),
@@ -380,7 +380,7 @@ BEGIN
                  WHERE b.balance > 0) o
          WHERE o.through - o.balance < amt;
         IF ids IS NOT NULL THEN
-            PERFORM rr.write_applications(t, pid, ids, amts, dates);
+            PERFORM rr_internal.write_applications(t, pid, ids, amts, dates);
         END IF;
     END IF;
     RETURN pid;
@@ -424,7 +424,7 @@ BEGIN
         RAISE EXCEPTION 'cannot apply payment % to invoice %: the invoice is a draft', p.payment_id, i.invoice_id
             USING ERRCODE = '55000', DETAIL = 'Only posted invoices are receivable.',
                   HINT = 'Post it with rr.post_invoices() first.';
-    ELSIF NOT rr.payer_may_settle(t, p.customer, i.customer, i.contract_id) THEN
+    ELSIF NOT rr_internal.payer_may_settle(t, p.customer, i.customer, i.contract_id) THEN
         RAISE EXCEPTION 'cannot apply payment % to invoice %: it is billed to customer "%", not to "%"',
                         p.payment_id, i.number, i.customer, p.customer
             USING ERRCODE = '22023',
@@ -460,7 +460,7 @@ BEGIN
         END IF;
         amt := least(b.balance, unapplied);
     ELSE
-        amt := rr.check_payment_amount(apply_payment.amount, p.currency);
+        amt := rr_internal.check_payment_amount(apply_payment.amount, p.currency);
         IF amt > b.balance THEN
             RAISE EXCEPTION 'cannot apply % to invoice %: its balance is %', amt, i.number, b.balance
                 USING ERRCODE = '22023', DETAIL = format('Invoice %s of %s %s has %s applied.', i.number, b.total, i.currency, b.applied),
@@ -472,7 +472,7 @@ BEGIN
         END IF;
     END IF;
 
-    PERFORM rr.write_applications(t, p.payment_id, ARRAY[i.invoice_id], ARRAY[amt], ARRAY[d]);
+    PERFORM rr_internal.write_applications(t, p.payment_id, ARRAY[i.invoice_id], ARRAY[amt], ARRAY[d]);
     RETURN (SELECT max(a.application_id) FROM rr.payment_application a
              WHERE a.tenant_id = t AND a.payment_id = p.payment_id AND a.invoice_id = i.invoice_id);
 END

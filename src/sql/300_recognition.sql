@@ -4,7 +4,7 @@
 --   contract activation ──> performance obligations (one per contract line unless bundled)
 --                            fixed consideration allocated by relative SSP (rr.allocate)
 --                            revenue schedule per obligation (rr.spread)      [same transaction]
---   billing (rr.bill)   ──> schedule lines for what the activation did not plan: usage
+--   billing (rr_internal.bill)   ──> schedule lines for what the activation did not plan: usage
 --                            (variable consideration), unlimited contracts, later changes
 --   rr.record_progress  ──> percent-complete catch-up lines
 --   rr.recognize(d)     ──> posts every due line: Cr revenue, and re-nets the contract's
@@ -53,15 +53,15 @@ COMMENT ON TABLE rr.period_close_event IS 'append-only log of fiscal period clos
 
 CREATE TRIGGER period_close_event_append_only
     BEFORE UPDATE OR DELETE ON rr.period_close_event
-    FOR EACH ROW EXECUTE FUNCTION rr.refuse_change();
+    FOR EACH ROW EXECUTE FUNCTION rr_internal.refuse_change();
 CREATE TRIGGER period_close_event_no_truncate
     BEFORE TRUNCATE ON rr.period_close_event
-    FOR EACH STATEMENT EXECUTE FUNCTION rr.refuse_change();
+    FOR EACH STATEMENT EXECUTE FUNCTION rr_internal.refuse_change();
 
 -- Nothing posts into a closed period, by any path (a hand-written INSERT included).  An
 -- entry created before the period's last close is one being restored by pg_restore (it
 -- keeps its created_at), and is let through.
-CREATE FUNCTION rr.refuse_closed_period_posting()
+CREATE FUNCTION rr_internal.refuse_closed_period_posting()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -86,16 +86,16 @@ BEGIN
         RAISE EXCEPTION 'cannot post into closed fiscal period starting %', bad.period_start
             USING ERRCODE = '55000',
                   DETAIL = format('Journal entry %s dated %s names a period that is closed.', bad.entry_id, bad.entry_date),
-                  HINT = 'Post into the first open period (rr.posting_period), or have an administrator reopen the period with rr.reopen_period().';
+                  HINT = 'Post into the first open period after it, or have an administrator reopen the period with rr.reopen_period().';
     END IF;
     RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION rr.refuse_closed_period_posting() IS 'trigger function: refuses journal entries written into a closed fiscal period';
+COMMENT ON FUNCTION rr_internal.refuse_closed_period_posting() IS 'trigger function: refuses journal entries written into a closed fiscal period';
 
 CREATE TRIGGER journal_entry_open_period
     AFTER INSERT ON rr.journal_entry REFERENCING NEW TABLE AS new_entries
-    FOR EACH STATEMENT EXECUTE FUNCTION rr.refuse_closed_period_posting();
+    FOR EACH STATEMENT EXECUTE FUNCTION rr_internal.refuse_closed_period_posting();
 
 -- Per-contract ledger balances (recognition re-nets each contract's position).
 CREATE INDEX journal_line_contract_idx ON rr.journal_line (tenant_id, contract_id);
@@ -208,7 +208,7 @@ CREATE INDEX revenue_schedule_line_invoice_idx ON rr.revenue_schedule_line (tena
 
 -- Posted lines are immutable; open lines may still be posted (status open -> posted) or go
 -- with the draft invoice they came from.
-CREATE FUNCTION rr.freeze_posted_schedule_line()
+CREATE FUNCTION rr_internal.freeze_posted_schedule_line()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -226,14 +226,14 @@ BEGIN
     RETURN NEW;
 END
 $$;
-COMMENT ON FUNCTION rr.freeze_posted_schedule_line() IS 'trigger function: refuses changes to posted revenue schedule lines';
+COMMENT ON FUNCTION rr_internal.freeze_posted_schedule_line() IS 'trigger function: refuses changes to posted revenue schedule lines';
 
 CREATE TRIGGER revenue_schedule_line_frozen
     BEFORE UPDATE OR DELETE ON rr.revenue_schedule_line
-    FOR EACH ROW EXECUTE FUNCTION rr.freeze_posted_schedule_line();
+    FOR EACH ROW EXECUTE FUNCTION rr_internal.freeze_posted_schedule_line();
 CREATE TRIGGER revenue_schedule_line_no_truncate
     BEFORE TRUNCATE ON rr.revenue_schedule_line
-    FOR EACH STATEMENT EXECUTE FUNCTION rr.refuse_change();
+    FOR EACH STATEMENT EXECUTE FUNCTION rr_internal.refuse_change();
 
 CREATE TABLE rr.progress_entry (
     tenant_id     text NOT NULL,
@@ -257,10 +257,10 @@ COMMENT ON TABLE rr.progress_entry IS 'append-only progress measurements of perc
 
 CREATE TRIGGER progress_entry_append_only
     BEFORE UPDATE OR DELETE ON rr.progress_entry
-    FOR EACH ROW EXECUTE FUNCTION rr.refuse_change();
+    FOR EACH ROW EXECUTE FUNCTION rr_internal.refuse_change();
 CREATE TRIGGER progress_entry_no_truncate
     BEFORE TRUNCATE ON rr.progress_entry
-    FOR EACH STATEMENT EXECUTE FUNCTION rr.refuse_change();
+    FOR EACH STATEMENT EXECUTE FUNCTION rr_internal.refuse_change();
 
 CREATE TABLE rr.recognition_run (
     tenant_id    text NOT NULL,

@@ -1,12 +1,12 @@
 -- Performance obligations, SSP allocation and revenue schedules (DESIGN §4 "Revenue
 -- recognition"): written at contract activation (a trigger on rr.contract, so in the same
--- transaction as the activation), by billing (rr.bill calls rr.create_revenue_schedules
+-- transaction as the activation), by billing (rr_internal.bill calls rr_internal.create_revenue_schedules
 -- for its run) and by progress measurements.
 
 -- Obligations, allocation and allocation schedules of newly activated contracts, in
 -- set-based statements.  Refuses (and so rolls back the activation) a contract whose
 -- allocation lacks an SSP or has two residual obligations.
-CREATE FUNCTION rr.create_obligations(tenant_id text, contract_ids bigint[])
+CREATE FUNCTION rr_internal.create_obligations(tenant_id text, contract_ids bigint[])
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -19,7 +19,7 @@ DECLARE
 BEGIN
     -- the batch as an indexed, analysed table: a semi-join against it stays an index
     -- lookup per row whatever the planner guesses about rr.due_charges' output
-    IF to_regclass('pg_temp.rr_ids') IS NULL THEN
+    IF rr_internal.claim_work_table('rr_ids') THEN
         CREATE TEMP TABLE rr_ids (contract_id bigint PRIMARY KEY) ON COMMIT DROP;
     END IF;
     TRUNCATE rr_ids;
@@ -29,12 +29,12 @@ BEGIN
       FROM rr.contract k
      WHERE k.tenant_id = t AND k.contract_id IN (SELECT i.contract_id FROM rr_ids i) AND k.end_date IS NOT NULL;
     IF through IS NULL THEN
-        RETURN 0;   -- unlimited contracts: recognised as invoiced (rr.create_revenue_schedules)
+        RETURN 0;   -- unlimited contracts: recognised as invoiced (rr_internal.create_revenue_schedules)
     END IF;
 
     -- the fixed charges of the whole term, as billing will charge them (rr.due_charges
     -- stops each contract at its own end), with each charge's share of its line's SSP
-    IF to_regclass('pg_temp.rr_plan') IS NULL THEN
+    IF rr_internal.claim_work_table('rr_plan') THEN
         CREATE TEMP TABLE rr_plan (
             contract_id bigint, line_no integer, line_effective_from date, kind text, service_period daterange,
             adjustment_seq bigint, amount numeric, obligation_no integer, mu integer, ssp_part numeric,
@@ -76,7 +76,7 @@ BEGIN
     ANALYZE rr_plan;
 
     -- one row per obligation: lines, SSP for the term, contract amount, pattern
-    IF to_regclass('pg_temp.rr_obl') IS NULL THEN
+    IF rr_internal.claim_work_table('rr_obl') THEN
         CREATE TEMP TABLE rr_obl (
             contract_id bigint, obligation_no integer, line_nos integer[], first_line_no integer, first_line_from date,
         item text, method text, grain interval,
@@ -122,7 +122,7 @@ BEGIN
     -- relative to each other: an SSP or a residual flag on one of them, or a contract-wide
     -- discount to spread
     UPDATE rr_obl o SET allocated_amount = o.contract_amount;
-    IF to_regclass('pg_temp.rr_alloc') IS NULL THEN
+    IF rr_internal.claim_work_table('rr_alloc') THEN
         CREATE TEMP TABLE rr_alloc (contract_id bigint, has_residual boolean) ON COMMIT DROP;
     END IF;
     TRUNCATE rr_alloc;
@@ -236,19 +236,19 @@ BEGIN
     SELECT t, p.contract_id, p.line_no, p.line_effective_from, p.kind, p.service_period, p.adjustment_seq,
            p.obligation_no, p.amount
       FROM rr_plan p;
-    PERFORM rr.write_allocation_schedules(t, 'rr_obl');
+    PERFORM rr_internal.write_allocation_schedules(t, 'rr_obl');
     SELECT count(*) INTO n FROM rr_obl;
     RETURN n;
 END
 $$;
-COMMENT ON FUNCTION rr.create_obligations(text, bigint[]) IS 'internal: the performance obligations of newly activated contracts with an end date: fixed charges planned for the term, SSP per obligation, allocation of the transaction price by relative SSP (rr.allocate) or the residual method, and the allocation schedules; refuses a missing or zero SSP where allocation needs one, two residual obligations, and a negative residual';
+COMMENT ON FUNCTION rr_internal.create_obligations(text, bigint[]) IS 'internal: the performance obligations of newly activated contracts with an end date: fixed charges planned for the term, SSP per obligation, allocation of the transaction price by relative SSP (rr.allocate) or the residual method, and the allocation schedules; refuses a missing or zero SSP where allocation needs one, two residual obligations, and a negative residual';
 
 -- The allocation schedule of obligations (a temp table named by the caller, with the columns
 -- of rr_obl: sched_amount and sched_contract over sched_service are what is left to
 -- schedule): immediate and on_date on the service start; equal, equal_prorate and daily
 -- through rr.spread on calendar-month grains from 2000-01-01 (the default fiscal calendar);
 -- percent_complete and on_payment get their lines later, from progress and cash.
-CREATE FUNCTION rr.write_allocation_schedules(tenant_id text, obligations regclass)
+CREATE FUNCTION rr_internal.write_allocation_schedules(tenant_id text, obligations regclass)
 RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -281,10 +281,10 @@ BEGIN
     RETURN n;
 END
 $$;
-COMMENT ON FUNCTION rr.write_allocation_schedules(text, regclass) IS 'internal: writes the allocation schedule lines of the obligations listed in a table (immediate and on_date on the service start; equal, equal_prorate and daily via rr.spread, allocated amount and contract amount side by side)';
+COMMENT ON FUNCTION rr_internal.write_allocation_schedules(text, regclass) IS 'internal: writes the allocation schedule lines of the obligations listed in a table (immediate and on_date on the service start; equal, equal_prorate and daily via rr.spread, allocated amount and contract amount side by side)';
 
 -- Contract activation builds the obligations, in the activation's transaction.
-CREATE FUNCTION rr.contract_activated()
+CREATE FUNCTION rr_internal.contract_activated()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -303,19 +303,19 @@ BEGIN
                                   WHERE po.tenant_id = n.tenant_id AND po.contract_id = n.contract_id))
               GROUP BY n.tenant_id
     LOOP
-        PERFORM rr.create_obligations(r.tenant_id, r.ids);
+        PERFORM rr_internal.create_obligations(r.tenant_id, r.ids);
     END LOOP;
     RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION rr.contract_activated() IS 'trigger function: creates the performance obligations and allocation schedules of contracts that become active, and re-plans those whose end or termination date changes';
+COMMENT ON FUNCTION rr_internal.contract_activated() IS 'trigger function: creates the performance obligations and allocation schedules of contracts that become active, and re-plans those whose end or termination date changes';
 
 CREATE TRIGGER contract_activation_obligations
     AFTER UPDATE ON rr.contract REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION rr.contract_activated();
+    FOR EACH STATEMENT EXECUTE FUNCTION rr_internal.contract_activated();
 
 -- A new line version of a contract already planned (rr.change_contract_line) re-plans it.
-CREATE FUNCTION rr.contract_line_changed()
+CREATE FUNCTION rr_internal.contract_line_changed()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -329,16 +329,16 @@ BEGIN
                              WHERE po.tenant_id = n.tenant_id AND po.contract_id = n.contract_id)
               GROUP BY n.tenant_id
     LOOP
-        PERFORM rr.create_obligations(r.tenant_id, r.ids);
+        PERFORM rr_internal.create_obligations(r.tenant_id, r.ids);
     END LOOP;
     RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION rr.contract_line_changed() IS 'trigger function: re-plans the obligations of active contracts whose lines change (prospectively: posted revenue stays)';
+COMMENT ON FUNCTION rr_internal.contract_line_changed() IS 'trigger function: re-plans the obligations of active contracts whose lines change (prospectively: posted revenue stays)';
 
 CREATE TRIGGER contract_line_obligations
     AFTER INSERT ON rr.contract_line REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION rr.contract_line_changed();
+    FOR EACH STATEMENT EXECUTE FUNCTION rr_internal.contract_line_changed();
 
 -- Bundling, SSP override and the residual flag of a contract line, before activation.
 CREATE FUNCTION rr.set_obligation(contract_id bigint, line_no integer, obligation_no integer DEFAULT NULL,
@@ -348,9 +348,9 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    c rr.contract := rr.contract_for_action(rr.current_tenant(), contract_id, 'set the obligations of',
+    c rr.contract := rr_internal.contract_for_action(rr.current_tenant(), contract_id, 'set the obligations of',
                                             ARRAY['draft', 'pending_activation']);
-    before jsonb := rr.contract_snapshot(c.tenant_id, c.contract_id);
+    before jsonb := rr_internal.contract_snapshot(c.tenant_id, c.contract_id);
 BEGIN
     IF NOT EXISTS (SELECT FROM rr.contract_line l WHERE l.tenant_id = c.tenant_id AND l.contract_id = c.contract_id
                                                      AND l.line_no = set_obligation.line_no) THEN
@@ -367,7 +367,7 @@ BEGIN
     ON CONFLICT ON CONSTRAINT obligation_setting_pkey DO UPDATE
        SET obligation_no = excluded.obligation_no, standalone_price = excluded.standalone_price,
            ssp_is_residual = excluded.ssp_is_residual;
-    PERFORM rr.log_contract_event(c.tenant_id, c.contract_id, 'set_obligation', NULL,
+    PERFORM rr_internal.log_contract_event(c.tenant_id, c.contract_id, 'set_obligation', NULL,
                                   format('line %s: obligation %s, SSP %s, residual %s', set_obligation.line_no,
                                          coalesce(set_obligation.obligation_no, set_obligation.line_no),
                                          coalesce(set_obligation.standalone_price::text, 'from the item'),
@@ -380,7 +380,7 @@ COMMENT ON FUNCTION rr.set_obligation(bigint, integer, integer, numeric, boolean
 -- Schedule lines for what a billing run invoiced that activation did not plan: usage
 -- (variable consideration), unlimited contracts, charges added by later changes.  Each is
 -- recognised as invoiced, over its service period with its obligation's pattern.
-CREATE FUNCTION rr.create_revenue_schedules(tenant_id text, run bigint)
+CREATE FUNCTION rr_internal.create_revenue_schedules(tenant_id text, run bigint)
 RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -392,7 +392,7 @@ DECLARE
     t text := create_revenue_schedules.tenant_id;
     n bigint;
 BEGIN
-    IF to_regclass('pg_temp.rr_billed') IS NULL THEN
+    IF rr_internal.claim_work_table('rr_billed') THEN
         CREATE TEMP TABLE rr_billed (
             invoice_id bigint, invoice_line_no integer, contract_id bigint, obligation_no integer, invoice_date date,
             service_period daterange, amount numeric, mu integer, item text, method text, grain interval,
@@ -453,7 +453,7 @@ BEGIN
     RETURN n;
 END
 $$;
-COMMENT ON FUNCTION rr.create_revenue_schedules(text, bigint) IS 'internal, called by rr.bill: schedule lines for the invoice lines of a billing run that activation did not plan (usage, unlimited contracts, later changes), recognised as invoiced: over the service period with the obligation''s pattern, or on the invoice date; they become due once their invoice is posted';
+COMMENT ON FUNCTION rr_internal.create_revenue_schedules(text, bigint) IS 'internal, called by rr_internal.bill: schedule lines for the invoice lines of a billing run that activation did not plan (usage, unlimited contracts, later changes), recognised as invoiced: over the service period with the obligation''s pattern, or on the invoice date; they become due once their invoice is posted';
 
 -- Percent of completion: a cumulative measurement, and the catch-up line it schedules.
 CREATE FUNCTION rr.record_progress(contract_id bigint, obligation_no integer, percent numeric,
@@ -528,7 +528,7 @@ COMMENT ON FUNCTION rr.record_progress(bigint, integer, numeric, date, boolean, 
 -- obligation's lines not yet due (in proportion to them, with rr.allocate), and only what
 -- exceeds them reduces revenue, on the credit date.  Lines of credit notes being issued
 -- only (drafts): pg_restore reloads posted ones, whose schedule lines it restores itself.
-CREATE FUNCTION rr.credit_note_schedules()
+CREATE FUNCTION rr_internal.credit_note_schedules()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -581,8 +581,8 @@ BEGIN
     RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION rr.credit_note_schedules() IS 'trigger function: schedule lines of a credit note being issued: the credit comes off the obligation''s lines not yet due first (deferred revenue), the rest off revenue on the credit date';
+COMMENT ON FUNCTION rr_internal.credit_note_schedules() IS 'trigger function: schedule lines of a credit note being issued: the credit comes off the obligation''s lines not yet due first (deferred revenue), the rest off revenue on the credit date';
 
 CREATE TRIGGER invoice_line_credit_schedules
     AFTER INSERT ON rr.invoice_line REFERENCING NEW TABLE AS new_lines
-    FOR EACH STATEMENT EXECUTE FUNCTION rr.credit_note_schedules();
+    FOR EACH STATEMENT EXECUTE FUNCTION rr_internal.credit_note_schedules();

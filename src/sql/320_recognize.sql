@@ -21,7 +21,7 @@
 -- share of its total (tax included); an obligation's revenue to date is its allocation
 -- times the share of its contract amount paid (or what was paid, for charges activation
 -- did not plan), never more than its allocation.
-CREATE FUNCTION rr.create_payment_schedules(tenant_id text, through date)
+CREATE FUNCTION rr_internal.create_payment_schedules(tenant_id text, through date)
 RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -87,12 +87,12 @@ BEGIN
     RETURN n;
 END
 $$;
-COMMENT ON FUNCTION rr.create_payment_schedules(text, date) IS 'internal: schedule lines of on_payment obligations for the cash applied by a date (allocation × share of the contract amount paid, capped at the allocation)';
+COMMENT ON FUNCTION rr_internal.create_payment_schedules(text, date) IS 'internal: schedule lines of on_payment obligations for the cash applied by a date (allocation × share of the contract amount paid, capped at the allocation)';
 
--- rr.ensure_fiscal_periods extends a calendar forwards only; revenue can be due before the
+-- rr_internal.ensure_fiscal_periods extends a calendar forwards only; revenue can be due before the
 -- first period billing created (a contract activated before its first invoice).  Add the
 -- calendar months before it, when the calendar starts on the first of a month.
-CREATE FUNCTION rr.ensure_fiscal_periods_from(tenant_id text, from_date date)
+CREATE FUNCTION rr_internal.ensure_fiscal_periods_from(tenant_id text, from_date date)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -114,7 +114,7 @@ BEGIN
     RETURN n;
 END
 $$;
-COMMENT ON FUNCTION rr.ensure_fiscal_periods_from(text, date) IS 'internal: adds the calendar months from the month of from_date up to a tenant''s first fiscal period, when that period starts on the first of a month';
+COMMENT ON FUNCTION rr_internal.ensure_fiscal_periods_from(text, date) IS 'internal: adds the calendar months from the month of from_date up to a tenant''s first fiscal period, when that period starts on the first of a month';
 
 CREATE FUNCTION rr.recognize(through date DEFAULT current_date)
 RETURNS TABLE (contract_id bigint, period_start date, entry_id bigint, lines bigint, revenue numeric)
@@ -133,30 +133,30 @@ BEGIN
     -- sees the first one's lines posted and its entries in the ledger
     PERFORM pg_advisory_xact_lock(hashtext('rr.recognize'), hashtext(t));
     INSERT INTO rr.recognition_run (tenant_id, through) VALUES (t, recognize.through) RETURNING run_id INTO run;
-    PERFORM rr.create_payment_schedules(t, recognize.through);
+    PERFORM rr_internal.create_payment_schedules(t, recognize.through);
 
     -- the due lines, and the fiscal period each goes into
-    IF to_regclass('pg_temp.rr_due') IS NULL THEN
+    IF rr_internal.claim_work_table('rr_due') THEN
         CREATE TEMP TABLE rr_due (schedule_line_id bigint, contract_id bigint, recognize_on date,
                                                 amount numeric, contract_amount numeric, revenue_account text,
                                                 period_start date) ON COMMIT DROP;
     END IF;
-    IF to_regclass('pg_temp.rr_dates') IS NULL THEN
+    IF rr_internal.claim_work_table('rr_dates') THEN
         CREATE TEMP TABLE rr_dates (d date, period_start date) ON COMMIT DROP;
     END IF;
-    IF to_regclass('pg_temp.rr_grp') IS NULL THEN
+    IF rr_internal.claim_work_table('rr_grp') THEN
         CREATE TEMP TABLE rr_grp (contract_id bigint, period_start date, k bigint, entry_date date,
                                                 entry_id bigint, lines bigint, amount numeric, contract_amount numeric,
                                                 currency char(3), has_entry boolean) ON COMMIT DROP;
     END IF;
-    IF to_regclass('pg_temp.rr_acct') IS NULL THEN
+    IF rr_internal.claim_work_table('rr_acct') THEN
         CREATE TEMP TABLE rr_acct (contract_id bigint, account text, role text, ledger numeric,
                                                  prior numeric) ON COMMIT DROP;
     END IF;
-    IF to_regclass('pg_temp.rr_cpos') IS NULL THEN
+    IF rr_internal.claim_work_table('rr_cpos') THEN
         CREATE TEMP TABLE rr_cpos (contract_id bigint, b numeric, prior_r numeric, prior_e numeric) ON COMMIT DROP;
     END IF;
-    IF to_regclass('pg_temp.rr_delta') IS NULL THEN
+    IF rr_internal.claim_work_table('rr_delta') THEN
         CREATE TEMP TABLE rr_delta (contract_id bigint, k bigint, account text, delta numeric) ON COMMIT DROP;
     END IF;
     TRUNCATE rr_due, rr_dates, rr_grp, rr_acct, rr_cpos, rr_delta;
@@ -172,9 +172,9 @@ BEGIN
                                                  AND i.status = 'posted'));
     ANALYZE rr_due;
     -- one lookup per date (it creates missing calendar months), not per line
-    PERFORM rr.ensure_fiscal_periods_from(t, (SELECT min(rr_due.recognize_on) FROM rr_due));
+    PERFORM rr_internal.ensure_fiscal_periods_from(t, (SELECT min(rr_due.recognize_on) FROM rr_due));
     INSERT INTO rr_dates
-    SELECT x.d, rr.posting_period(t, x.d)
+    SELECT x.d, rr_internal.posting_period(t, x.d)
       FROM (SELECT DISTINCT rr_due.recognize_on AS d FROM rr_due UNION SELECT recognize.through) x;
 
     INSERT INTO rr_grp
@@ -461,7 +461,7 @@ COMMENT ON FUNCTION rr.revenue_reconciliation(date) IS 'reconciliation check per
 -- ---------------------------------------------------------------------------------------
 -- Period closing (administrators only; logged).
 
-CREATE FUNCTION rr.log_period_event(tenant_id text, period_start date, action text, reason text)
+CREATE FUNCTION rr_internal.log_period_event(tenant_id text, period_start date, action text, reason text)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -470,7 +470,7 @@ BEGIN ATOMIC
     VALUES (log_period_event.tenant_id, log_period_event.period_start, log_period_event.action, log_period_event.reason,
             rr.acting_role());
 END;
-COMMENT ON FUNCTION rr.log_period_event(text, date, text, text) IS 'internal: appends a close or reopen event with the session user and the role it acts as';
+COMMENT ON FUNCTION rr_internal.log_period_event(text, date, text, text) IS 'internal: appends a close or reopen event with the session user and the role it acts as';
 
 CREATE FUNCTION rr.close_period(period_start date, reason text DEFAULT NULL)
 RETURNS void
@@ -525,7 +525,7 @@ BEGIN
                   HINT = 'See rr.revenue_reconciliation(); a recognition run re-nets the positions of the contracts it posts.';
     END IF;
     UPDATE rr.fiscal_period f SET status = 'closed' WHERE f.tenant_id = t AND f.period_start = p.period_start;
-    PERFORM rr.log_period_event(t, p.period_start, 'close', reason);
+    PERFORM rr_internal.log_period_event(t, p.period_start, 'close', reason);
 END
 $$;
 COMMENT ON FUNCTION rr.close_period(date, text) IS 'closes a fiscal period (administrators only; logged) after the controller''s checks: earlier periods closed, no draft invoice dated in or before it, no due revenue schedule line left unposted, and the revenue reconciliation clean at its last day; nothing posts into it afterwards';
@@ -558,7 +558,7 @@ BEGIN
             USING ERRCODE = '55000', HINT = 'Reopen periods in reverse order.';
     END IF;
     UPDATE rr.fiscal_period f SET status = 'open' WHERE f.tenant_id = t AND f.period_start = p.period_start;
-    PERFORM rr.log_period_event(t, p.period_start, 'reopen', reason);
+    PERFORM rr_internal.log_period_event(t, p.period_start, 'reopen', reason);
 END
 $$;
 COMMENT ON FUNCTION rr.reopen_period(date, text) IS 'reopens the last closed fiscal period (administrators only; needs a reason; logged)';

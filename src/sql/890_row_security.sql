@@ -8,7 +8,7 @@
 -- The policy itself, in one place: forced row-level security limited to the session's
 -- tenant, and no privilege for PUBLIC.  Also applied to the monthly partitions of
 -- rr.usage_event, which are created at run time (src/sql/220_usage.sql).
-CREATE FUNCTION rr.apply_tenant_policy(t regclass)
+CREATE FUNCTION rr_internal.apply_tenant_policy(t regclass)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -22,8 +22,8 @@ BEGIN
     EXECUTE format('REVOKE ALL ON TABLE %s FROM PUBLIC', t);
 END
 $$;
-COMMENT ON FUNCTION rr.apply_tenant_policy(regclass) IS 'internal: enables and forces row-level security on a tenant table with the policy tenant_id = rr.current_tenant(), and revokes every PUBLIC privilege';
-REVOKE ALL ON FUNCTION rr.apply_tenant_policy(regclass) FROM PUBLIC;
+COMMENT ON FUNCTION rr_internal.apply_tenant_policy(regclass) IS 'internal: enables and forces row-level security on a tenant table with the policy tenant_id = rr.current_tenant(), and revokes every PUBLIC privilege';
+REVOKE ALL ON FUNCTION rr_internal.apply_tenant_policy(regclass) FROM PUBLIC;
 
 DO $$
 DECLARE
@@ -40,7 +40,7 @@ BEGIN
            AND NOT EXISTS (SELECT FROM pg_catalog.pg_policy p WHERE p.polrelid OPERATOR(pg_catalog.=) c.oid)
          ORDER BY 1
     LOOP
-        PERFORM rr.apply_tenant_policy(t);
+        PERFORM rr_internal.apply_tenant_policy(t);
         PERFORM pg_catalog.pg_extension_config_dump(t, '');
         FOR s IN SELECT pg_catalog.pg_get_serial_sequence(t::text, a.attname)::regclass
                    FROM pg_catalog.pg_attribute a

@@ -77,19 +77,8 @@ BEGIN
         END IF;
     END LOOP;
 
-    -- administration stays with superusers; trigger functions need no grant
+    -- administration stays with superusers
     REVOKE ALL ON FUNCTION rr.create_roles() FROM rr_admin, rr_billing, rr_app, rr_analyst;
-    REVOKE ALL ON FUNCTION rr.currency_guard() FROM rr_admin, rr_billing, rr_app, rr_analyst;
-    REVOKE ALL ON FUNCTION rr.refuse_change() FROM rr_admin, rr_billing, rr_app, rr_analyst;
-    REVOKE ALL ON FUNCTION rr.check_fiscal_periods() FROM rr_admin, rr_billing, rr_app, rr_analyst;
-    REVOKE ALL ON FUNCTION rr.check_journal_balance() FROM rr_admin, rr_billing, rr_app, rr_analyst;
-    REVOKE ALL ON FUNCTION rr.freeze_posted_invoice() FROM rr_admin, rr_billing, rr_app, rr_analyst;
-    REVOKE ALL ON FUNCTION rr.apply_tenant_policy(regclass) FROM rr_admin, rr_billing, rr_app, rr_analyst;
-    REVOKE ALL ON FUNCTION rr.refuse_closed_period_posting() FROM rr_admin, rr_billing, rr_app, rr_analyst;
-    REVOKE ALL ON FUNCTION rr.freeze_posted_schedule_line() FROM rr_admin, rr_billing, rr_app, rr_analyst;
-    REVOKE ALL ON FUNCTION rr.contract_activated() FROM rr_admin, rr_billing, rr_app, rr_analyst;
-    REVOKE ALL ON FUNCTION rr.contract_line_changed() FROM rr_admin, rr_billing, rr_app, rr_analyst;
-    REVOKE ALL ON FUNCTION rr.credit_note_schedules() FROM rr_admin, rr_billing, rr_app, rr_analyst;
 END
 $$;
 
@@ -97,13 +86,15 @@ COMMENT ON FUNCTION rr.create_roles() IS 'creates the roles rr_admin, rr_billing
 REVOKE ALL ON FUNCTION rr.create_roles() FROM PUBLIC;
 
 -- Every function not revoked above is still executable by PUBLIC (the default); take
--- that away from all of them at once, so that a forgotten REVOKE cannot leak.
+-- that away from all of them at once, in both schemas, so that a forgotten REVOKE cannot
+-- leak.  Nothing in rr_internal is ever granted: only the extension's own code (the
+-- SECURITY DEFINER entry points and the triggers) reaches it.
 DO $$
 DECLARE
     f regprocedure;
 BEGIN
     FOR f IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
-              WHERE p.pronamespace OPERATOR(pg_catalog.=) 'rr'::regnamespace
+              WHERE p.pronamespace OPERATOR(pg_catalog.=) ANY (ARRAY['rr'::regnamespace, 'rr_internal'::regnamespace])
     LOOP
         EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
     END LOOP;

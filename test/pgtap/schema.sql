@@ -2,7 +2,7 @@
 -- Table-driven: each query lists the offenders, so a new object that breaks a rule fails
 -- with its name in the output.
 BEGIN;
-SELECT plan(12);
+SELECT plan(17);
 
 SELECT has_schema('rr');
 SELECT has_extension('recurring_revenue');
@@ -11,7 +11,7 @@ SELECT has_extension('recurring_revenue');
 SELECT is_empty($$
     SELECT p.oid::regprocedure::text
       FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
-     WHERE p.pronamespace = 'rr'::regnamespace
+     WHERE p.pronamespace IN ('rr'::regnamespace, 'rr_internal'::regnamespace)
        AND l.lanname IN ('sql', 'plpgsql')
        AND NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false)
 $$, 'every SQL and PL/pgSQL function pins search_path = pg_catalog, pg_temp');
@@ -20,11 +20,11 @@ $$, 'every SQL and PL/pgSQL function pins search_path = pg_catalog, pg_temp');
 SELECT is_empty($$
     SELECT p.oid::regprocedure::text
       FROM pg_proc p
-     WHERE p.pronamespace = 'rr'::regnamespace
+     WHERE p.pronamespace IN ('rr'::regnamespace, 'rr_internal'::regnamespace)
        AND (p.proacl IS NULL
             OR EXISTS (SELECT FROM aclexplode(p.proacl) a
                         WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE'))
-$$, 'no function in schema rr is executable by PUBLIC');
+$$, 'no function in schema rr or rr_internal is executable by PUBLIC');
 
 SELECT is_empty($$
     SELECT c.oid::regclass::text
@@ -78,21 +78,55 @@ $$, 'every tenant table has a tenant_id-leading primary key and forced row-level
 -- every function, table and view is documented
 SELECT is_empty($$
     SELECT p.oid::regprocedure::text FROM pg_proc p
-     WHERE p.pronamespace = 'rr'::regnamespace AND obj_description(p.oid, 'pg_proc') IS NULL
+     WHERE p.pronamespace IN ('rr'::regnamespace, 'rr_internal'::regnamespace) AND obj_description(p.oid, 'pg_proc') IS NULL
     UNION ALL
     SELECT c.oid::regclass::text FROM pg_class c
      WHERE c.relnamespace = 'rr'::regnamespace AND c.relkind IN ('r', 'p', 'v')
        AND obj_description(c.oid, 'pg_class') IS NULL
 $$, 'every function, table and view has a COMMENT');
 
--- the install script leaves no objects outside schema rr
+-- the install script leaves no functions outside schemas rr (the public API) and
+-- rr_internal (everything else)
 SELECT is_empty($$
     SELECT pg_describe_object(d.classid, d.objid, 0)
       FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
      WHERE e.extname = 'recurring_revenue' AND d.deptype = 'e'
        AND d.classid = 'pg_proc'::regclass
-       AND (SELECT pronamespace FROM pg_proc WHERE oid = d.objid) <> 'rr'::regnamespace
-$$, 'every extension function lives in schema rr');
+       AND (SELECT pronamespace FROM pg_proc WHERE oid = d.objid) NOT IN ('rr'::regnamespace, 'rr_internal'::regnamespace)
+$$, 'every extension function lives in schema rr or rr_internal');
+
+-- the public API is what \df rr.* shows: no internal helper and no trigger function there
+SELECT is_empty($$
+    SELECT p.oid::regprocedure::text FROM pg_proc p
+     WHERE p.pronamespace = 'rr'::regnamespace
+       AND (obj_description(p.oid, 'pg_proc') LIKE 'internal%' OR p.prorettype = 'trigger'::regtype)
+$$, 'no internal or trigger function in schema rr');
+
+-- schema rr_internal is the extension's, and no role but its owner may use it
+SELECT is((SELECT count(*) FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+            WHERE e.extname = 'recurring_revenue' AND d.deptype = 'e'
+              AND d.classid = 'pg_namespace'::regclass AND d.objid = 'rr_internal'::regnamespace),
+          1::bigint, 'schema rr_internal is a member of the extension');
+SELECT is_empty($$
+    SELECT r.rolname FROM pg_roles r
+     WHERE NOT r.rolsuper AND r.oid <> (SELECT nspowner FROM pg_namespace WHERE nspname = 'rr_internal')
+       AND has_schema_privilege(r.oid, 'rr_internal', 'USAGE')
+$$, 'no role but the owner may use schema rr_internal');
+
+-- no role but the owner may create in schema rr (an overload there would catch the
+-- extension's own calls)
+SELECT is_empty($$
+    SELECT a.grantee::regrole::text FROM pg_namespace n, aclexplode(n.nspacl) a
+     WHERE n.nspname IN ('rr', 'rr_internal') AND a.privilege_type = 'CREATE' AND a.grantee <> n.nspowner
+$$, 'no role but the owner may create in schema rr or rr_internal');
+
+-- SECURITY DEFINER functions are public entry points only
+SELECT is_empty($$
+    SELECT p.oid::regprocedure::text FROM pg_proc p
+     WHERE p.prosecdef AND p.pronamespace <> 'rr'::regnamespace
+       AND p.oid IN (SELECT d.objid FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+                      WHERE e.extname = 'recurring_revenue' AND d.deptype = 'e')
+$$, 'every SECURITY DEFINER function is an entry point in schema rr');
 
 SELECT is((SELECT extrelocatable FROM pg_extension WHERE extname = 'recurring_revenue'),
           false, 'the extension is not relocatable');
