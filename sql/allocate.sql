@@ -39,6 +39,37 @@ SELECT line, weight, part
   FROM unnest('{120,80,0,50}'::numeric[], rr.allocate(-25.00, '{120,80,0,50}'))
        WITH ORDINALITY AS u(weight, part, line);
 
+-- Weights of any size and scale, totals beyond 2^63 minor units: the wide path (numeric
+-- arithmetic) follows the same rule exactly, with no limit on digits.
+SELECT rr.allocate(1.00, '{100000000000000000000,1}', 2);
+SELECT rr.allocate(100.00, '{1e30,1e-30,1}');
+SELECT rr.allocate(1.00, '{1e-30,1e30,1e-30,1e30}');
+-- 40-digit weights: 100.00 by 1:2:(almost nothing).
+SELECT rr.allocate(100.00, '{1234567890123456789012345678901234567890,2469135780246913578024691357802469135780,1}');
+-- Weights at scale 30.
+SELECT rr.allocate(10.00, '{0.333333333333333333333333333333,0.333333333333333333333333333333,0.333333333333333333333333333334}');
+SELECT rr.allocate(1.00, '{0.000000000000000000000000000001,0.000000000000000000000000000002}');
+-- The tie-break on the wide path: equal remainders go to the lower index, as on the fast one.
+SELECT rr.allocate(0.05, '{1,1,1}') AS fast,
+       rr.allocate(0.05, '{1e20,1e20,1e20}') AS wide_large,
+       rr.allocate(0.05, '{1e-20,1e-20,1e-20}') AS wide_small;
+SELECT rr.allocate(0.02, '{0,7e25,0,7e25,7e25}');
+-- Remainders that differ only in the 29th digit still order the parts.
+SELECT rr.allocate(0.01, '{1.0000000000000000000000000001,1.0000000000000000000000000002}');
+SELECT rr.allocate(0.01, '{1.0000000000000000000000000002,1.0000000000000000000000000001}');
+-- More than 64 parts on the wide path.
+SELECT count(*) FILTER (WHERE x = 0.01) AS cents, max(o) FILTER (WHERE x = 0.01) AS last_cent
+  FROM unnest(rr.allocate(0.65, array_fill(1e25::numeric, ARRAY[100]))) WITH ORDINALITY AS u(x, o);
+-- Negative totals are the mirror image on the wide path too.
+SELECT rr.allocate(-1.00, '{100000000000000000000,1}');
+SELECT rr.allocate(-0.05, '{1e20,1e20,1e20}');
+SELECT rr.allocate(-100.00, '{1e30,1e-30,1}');
+-- Totals of 2^63 minor units and more.
+SELECT rr.allocate(100000000000000000000, '{1,1}');
+SELECT rr.allocate(-92233720368547758.08, '{1,1,1}');
+SELECT rr.allocate(1e40, '{1,2,3}', 0);
+SELECT rr.allocate(-1e40, '{1,2,3}', 9);
+
 -- round_preserving_sum: line amounts rounded so that they add up.
 SELECT rr.round_preserving_sum('{0.333,0.333,0.334}');
 SELECT rr.round_preserving_sum('{1.005,1.005,1.005}');      -- 3.015 -> 3.02
@@ -59,17 +90,22 @@ SELECT rr.allocate(100.001, '{1,1}');
 SELECT rr.allocate(0.5, '{1,1}', 0);
 SELECT rr.allocate('NaN', '{1,1}');
 SELECT rr.allocate('Infinity', '{1,1}');
-SELECT rr.allocate(100000000000000000000, '{1,1}');
+SELECT rr.allocate('-Infinity', '{1,1}');
+SELECT rr.allocate(100000000000000000000.001, '{1,1}');
 SELECT rr.allocate(100, '{}');
 SELECT rr.allocate(100, '{1,NULL,1}');
 SELECT rr.allocate(100, '{1,-1}');
 SELECT rr.allocate(100, '{0,0}');
 SELECT rr.allocate(100, '{1,NaN}');
+SELECT rr.allocate(100, '{1e30,Infinity}');
+SELECT rr.allocate(100, '{-Infinity,1}');
 SELECT rr.allocate(100, '{{1,1},{1,1}}');
-SELECT rr.allocate(100, '{0.0000000000000000001,1}');
+SELECT rr.allocate(100, '{0.0000000000000000000000000000000,0e30}');
+SELECT rr.allocate(100, '{1e30,-1e-30}');
 SELECT rr.allocate(100, '{1,1}', 10);
 SELECT rr.allocate(100, '{1,1}', -1);
 SELECT rr.allocate(100, '{1,1}', 'EURO');
 SELECT rr.round_preserving_sum('{1,NULL}');
 SELECT rr.round_preserving_sum('{}');
 SELECT rr.round_preserving_sum('{1.5}', 12);
+SELECT rr.round_preserving_sum('{0.0000000000000000001,1}');

@@ -6,16 +6,26 @@
  * total, each within one minor unit of its exact share.  Each part first gets the floor
  * of its exact share; the units left over go one at a time to the largest fractional
  * remainders, ties to the lower index.  A negative total is the mirror image.
+ *
+ * The work is done in integer minor units, along one of two paths that give the same
+ * results:
+ *  - the fast path, when the total is an int64 count of minor units and every weight,
+ *    written at the largest number of decimals among them, an int64 mantissa: 128-bit
+ *    products and remainders, which cannot overflow;
+ *  - the wide path otherwise (weights of any size and scale, totals beyond int64
+ *    units): the same steps in PostgreSQL numeric arithmetic, which is exact too.
  */
 #include "postgres.h"
 
 #include "allocate.h"
 #include "calendar.h"
+#include "numeric_ops.h"
 
 #include "catalog/pg_type.h"
 #include "common/int.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
@@ -56,61 +66,77 @@ check_finite(Datum amount, const char *what)
 				 errhint("Use a finite amount.")));
 }
 
-/*
- * Scale a numeric by 10^e and return it as int64, or refuse it: it must come out
- * whole (no digits beyond e decimals) and fit in 64 bits.
- */
+/* 10^e as int64, for 0 <= e <= 18. */
 static int64
-numeric_scaled_int64(Datum value, int e, bool *fractional, bool *overflow)
+pow10_int64(int e)
+{
+	int64		p = 1;
+
+	Assert(e >= 0 && e <= 18);
+	while (e-- > 0)
+		if (pg_mul_s64_overflow(p, 10, &p))
+			elog(ERROR, "power of ten out of range");
+	return p;
+}
+
+/*
+ * value × 10^e (0 <= e <= 18) as a numeric integer, or (Datum) 0 when that is not a
+ * whole number.
+ */
+static Datum
+numeric_shift_whole(Datum value, int e)
 {
 	Datum		scaled = value;
 	Datum		whole;
 
-	*fractional = false;
-	*overflow = false;
 	if (e > 0)
-	{
-		int64		p = 1;
-
-		while (e-- > 0)
-			p *= 10;
-		scaled = DirectFunctionCall2(numeric_mul, value,
-									 NumericGetDatum(int64_to_numeric(p)));
-	}
-	whole = DirectFunctionCall2(numeric_trunc, scaled, Int32GetDatum(0));
-	if (DatumGetInt32(DirectFunctionCall2(numeric_cmp, scaled, whole)) != 0)
-	{
-		*fractional = true;
-		return 0;
-	}
-	init_bounds();
-	if (DatumGetInt32(DirectFunctionCall2(numeric_cmp, whole, int64_min_numeric)) < 0 ||
-		DatumGetInt32(DirectFunctionCall2(numeric_cmp, whole, int64_max_numeric)) > 0)
-	{
-		*overflow = true;
-		return 0;
-	}
-	return DatumGetInt64(DirectFunctionCall1(numeric_int8, whole));
+		scaled = NMUL(value, NumericGetDatum(int64_to_numeric(pow10_int64(e))));
+	whole = NTRUNC(scaled, 0);
+	if (NCMP(scaled, whole) != 0)
+		return (Datum) 0;
+	return whole;
 }
 
-/* An amount of money as a count of minor units; refused unless it is a whole number of them. */
-int64
-rr_amount_to_units(Datum amount, int minor_units, const char *what)
+/* A numeric integer as int64, or false when it lies outside int64's range. */
+static bool
+numeric_whole_int64(Datum whole, int64 *result)
 {
-	bool		fractional;
-	bool		overflow;
-	int64		units;
+	init_bounds();
+	if (NCMP(whole, int64_min_numeric) < 0 || NCMP(whole, int64_max_numeric) > 0)
+		return false;
+	*result = DatumGetInt64(DirectFunctionCall1(numeric_int8, whole));
+	return true;
+}
+
+/*
+ * An amount of money as a count of minor units, as a numeric integer of any size;
+ * refused unless it is finite and a whole number of minor units.
+ */
+static Datum
+amount_to_units_numeric(Datum amount, int minor_units, const char *what)
+{
+	Datum		units;
 
 	check_finite(amount, what);
-	units = numeric_scaled_int64(amount, minor_units, &fractional, &overflow);
-	if (fractional)
+	units = numeric_shift_whole(amount, minor_units);
+	if (units == (Datum) 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s \"%s\" is not a whole number of minor units", what, numeric_text(amount)),
 				 errdetail("With minor_units = %d the smallest unit is %s.", minor_units,
 						   numeric_text(NumericGetDatum(int64_div_fast_to_numeric(1, minor_units)))),
 				 errhint("Round the amount to %d decimal places first.", minor_units)));
-	if (overflow || units == PG_INT64_MIN)
+	return units;
+}
+
+/* An amount of money as an int64 count of minor units; refused unless it is one. */
+int64
+rr_amount_to_units(Datum amount, int minor_units, const char *what)
+{
+	int64		units;
+
+	if (!numeric_whole_int64(amount_to_units_numeric(amount, minor_units, what), &units) ||
+		units == PG_INT64_MIN)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("%s \"%s\" is out of range", what, numeric_text(amount)),
@@ -186,6 +212,10 @@ distribute_leftover(int128 *rem, int n, int64 leftover, int64 *parts)
  * Largest-remainder allocation of total units over non-negative integer weights with a
  * positive sum.  parts[i] = floor(|total| * w_i / W), then the leftover units go to the
  * largest remainders, ties to the lower index; a negative total is mirrored.
+ *
+ * No step can overflow: |total| and every weight are below 2^63 (total is never
+ * PG_INT64_MIN), so each product is below 2^126, and the sum of fewer than 2^28
+ * weights (the array size limit) is below 2^91; each part is at most |total|.
  */
 void
 rr_allocate_units(int64 total, const int64 *weights, int n, int64 *parts)
@@ -221,21 +251,20 @@ rr_allocate_units(int64 total, const int64 *weights, int n, int64 *parts)
 }
 
 /*
- * Read a non-empty one-dimensional numeric array as int64 values scaled by 10^scale,
- * where scale is the largest number of decimals any element needs.  NULL, NaN and
- * infinite elements are refused, and negative ones unless allow_negative.  `what`
+ * Read a non-empty one-dimensional numeric array: every element finite and not NULL,
+ * and not negative unless allow_negative.  Sets *scale_out to the largest number of
+ * decimals any element needs and *any_positive to whether one is above zero.  `what`
  * names an element in messages ("weight", "amount").
  */
-static int64 *
-read_scaled_array(ArrayType *arr, const char *what, bool allow_negative,
-				  int *scale_out, int *n_out)
+static Datum *
+read_numeric_array(ArrayType *arr, const char *what, bool allow_negative,
+				   int *n_out, int *scale_out, bool *any_positive)
 {
 	Datum	   *elems;
 	bool	   *nulls;
 	int			n;
 	int			i;
 	int			scale = 0;
-	int64	   *v;
 	Datum		zero = NumericGetDatum(int64_to_numeric(0));
 
 	if (ARR_NDIM(arr) > 1)
@@ -255,9 +284,11 @@ read_scaled_array(ArrayType *arr, const char *what, bool allow_negative,
 				 errmsg("%ss array has %d elements, more than the %d allowed", what, n,
 						(int) (MaxAllocSize / sizeof(int128)))));
 
+	*any_positive = false;
 	for (i = 0; i < n; i++)
 	{
 		Numeric		num;
+		int			sign;
 		int			s;
 
 		if (nulls[i])
@@ -269,54 +300,154 @@ read_scaled_array(ArrayType *arr, const char *what, bool allow_negative,
 		if (numeric_is_nan(num) || numeric_is_inf(num))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s %d (%s) is not a finite number", what, i + 1, numeric_text(elems[i]))));
-		if (!allow_negative && DatumGetBool(DirectFunctionCall2(numeric_lt, elems[i], zero)))
+					 errmsg("%s %d (%s) is not a finite number", what, i + 1, numeric_text(elems[i])),
+					 errhint("Every %s must be a finite number.", what)));
+		sign = NCMP(elems[i], zero);
+		if (sign < 0 && !allow_negative)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("%s %d (%s) is negative", what, i + 1, numeric_text(elems[i])),
 					 errhint("Weights are zero or more; to allocate a credit, pass a negative total.")));
+		if (sign > 0)
+			*any_positive = true;
 		s = DatumGetInt32(DirectFunctionCall1(numeric_min_scale, elems[i]));
 		if (s > scale)
 			scale = s;
 	}
-
-	v = (int64 *) palloc(sizeof(int64) * n);
-	for (i = 0; i < n; i++)
-	{
-		bool		fractional;
-		bool		overflow = scale > 18;
-
-		if (!overflow)
-			v[i] = numeric_scaled_int64(elems[i], scale, &fractional, &overflow);
-		if (overflow)
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("%s %d (%s) has too many digits", what, i + 1, numeric_text(elems[i])),
-					 errdetail("Scaled to %d decimals (the most any element has), every element must stay below 9223372036854775807.",
-							   scale),
-					 errhint("Round the elements to fewer decimals, or scale them all down by the same factor.")));
-	}
-	*scale_out = scale;
 	*n_out = n;
-	return v;
+	*scale_out = scale;
+	return elems;
 }
 
-/* The weights of rr.allocate: as above, none negative and not all zero. */
-static int64 *
-read_weights(ArrayType *arr, int *n_out)
+/*
+ * The elements scaled by 10^scale as int64 values into v.  Returns -1, or the index
+ * of the first element that does not fit; when scale > 18 (10^scale itself is beyond
+ * int64) it gives up at the first element.  The numeric temporaries of each element
+ * are freed as soon as it is done.
+ */
+static int
+scale_to_int64(const Datum *elems, int n, int scale, int64 *v)
 {
-	int			scale;
+	MemoryContext tmpcxt;
+	MemoryContext old;
+	int			bad = -1;
 	int			i;
-	int64	   *w = read_scaled_array(arr, "weight", false, &scale, n_out);
 
-	for (i = 0; i < *n_out; i++)
-		if (w[i] > 0)
-			return w;
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("all weights are zero"),
-			 errhint("At least one weight must be positive.")));
-	pg_unreachable();
+	if (scale > 18)
+		return 0;
+	tmpcxt = AllocSetContextCreate(CurrentMemoryContext, "rr scale_to_int64",
+								   ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(tmpcxt);
+	for (i = 0; i < n && bad < 0; i++)
+	{
+		Datum		whole = numeric_shift_whole(elems[i], scale);
+
+		/* scale is the largest number of decimals, so every element comes out whole */
+		if (whole == (Datum) 0)
+			elog(ERROR, "element %d is not whole at scale %d", i + 1, scale);
+		if (!numeric_whole_int64(whole, &v[i]))
+			bad = i;
+		MemoryContextReset(tmpcxt);
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(tmpcxt);
+	return bad;
+}
+
+/* qsort_arg order of part indices: remainder descending, then index ascending. */
+static int
+remainder_order(const void *a, const void *b, void *arg)
+{
+	const Datum *rem = (const Datum *) arg;
+	int			ia = *(const int *) a;
+	int			ib = *(const int *) b;
+	int			c = NCMP(rem[ib], rem[ia]);
+
+	if (c != 0)
+		return c;
+	return (ia > ib) - (ia < ib);
+}
+
+/*
+ * The wide path: largest-remainder allocation of `units` minor units (a numeric
+ * integer of any size and sign) over non-negative finite numeric weights with a
+ * positive sum, in numeric arithmetic, with the same steps as rr_allocate_units.
+ * The weights need not be integers: every floor and remainder is taken against the
+ * same sum W, so the remainders order the parts exactly as the fast path's integer
+ * remainders (those are 10^scale times these).  Returns the parts as amounts with
+ * minor_units decimals.
+ */
+static Datum *
+allocate_wide(Datum units, const Datum *w, int n, int minor_units)
+{
+	Datum		zero = NumericGetDatum(int64_to_numeric(0));
+	Datum		one = NumericGetDatum(int64_to_numeric(1));
+	bool		negative = NCMP(units, zero) < 0;
+	Datum		total = DirectFunctionCall1(numeric_abs, units);
+	Datum		sum_w = zero;
+	Datum		given = zero;
+	Datum	   *q = (Datum *) palloc(sizeof(Datum) * n);
+	Datum	   *rem = (Datum *) palloc(sizeof(Datum) * n);
+	Datum		unit;
+	int64		leftover;
+	MemoryContext tmpcxt;
+	MemoryContext old;
+	int			i;
+
+	/* temporaries of each step live in tmpcxt, reset per element */
+	tmpcxt = AllocSetContextCreate(CurrentMemoryContext, "rr allocate_wide",
+								   ALLOCSET_SMALL_SIZES);
+	for (i = 0; i < n; i++)
+	{
+		old = MemoryContextSwitchTo(tmpcxt);
+		sum_w = NADD(sum_w, w[i]);
+		MemoryContextSwitchTo(old);
+		sum_w = datumCopy(sum_w, false, -1);
+		MemoryContextReset(tmpcxt);
+	}
+	Assert(NCMP(sum_w, zero) > 0);
+
+	for (i = 0; i < n; i++)
+	{
+		Datum		x;
+		Datum		qi;
+		Datum		ri;
+
+		old = MemoryContextSwitchTo(tmpcxt);
+		/* total is an integer, so x keeps w[i]'s decimals: nothing is rounded */
+		x = NMUL(total, w[i]);
+		qi = NDIV_TRUNC(x, sum_w);
+		ri = NSUB(x, NMUL(qi, sum_w));
+		given = NADD(given, qi);
+		MemoryContextSwitchTo(old);
+		q[i] = datumCopy(qi, false, -1);
+		rem[i] = datumCopy(ri, false, -1);
+		given = datumCopy(given, false, -1);
+		MemoryContextReset(tmpcxt);
+	}
+	MemoryContextDelete(tmpcxt);
+
+	/* 0 <= leftover < n, since each remainder is below sum_w */
+	leftover = DatumGetInt64(DirectFunctionCall1(numeric_int8, NSUB(total, given)));
+	if (leftover < 0 || leftover >= n)
+		elog(ERROR, "largest-remainder leftover %lld out of range", (long long) leftover);
+	if (leftover > 0)
+	{
+		int		   *order = (int *) palloc(sizeof(int) * n);
+
+		for (i = 0; i < n; i++)
+			order[i] = i;
+		qsort_arg(order, n, sizeof(int), remainder_order, rem);
+		for (i = 0; i < leftover; i++)
+			q[order[i]] = NADD(q[order[i]], one);
+		pfree(order);
+	}
+
+	/* units × ±10^-minor_units: exactly minor_units decimals, and 0 stays unsigned */
+	unit = NumericGetDatum(int64_div_fast_to_numeric(negative ? -1 : 1, minor_units));
+	for (i = 0; i < n; i++)
+		q[i] = NMUL(q[i], unit);
+	return q;
 }
 
 /* Build a numeric[] of amounts with exactly minor_units decimals. */
@@ -333,24 +464,60 @@ units_array(const int64 *parts, int n, int minor_units)
 
 PG_FUNCTION_INFO_V1(rr_allocate);
 
-/* rr.allocate(total numeric, weights numeric[], minor_units int DEFAULT 2) RETURNS numeric[] */
+/*
+ * rr.allocate(total numeric, weights numeric[], minor_units int DEFAULT 2) RETURNS numeric[]
+ *
+ * The work is done in a memory context of its own, deleted before returning: only
+ * the result array is left in the caller's.
+ */
 Datum
 rr_allocate(PG_FUNCTION_ARGS)
 {
 	Datum		total = PG_GETARG_DATUM(0);
 	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
 	int32		minor_units = PG_GETARG_INT32(2);
-	int64		units;
-	int64	   *w;
-	int64	   *parts;
+	MemoryContext callcxt = CurrentMemoryContext;
+	MemoryContext workcxt;
+	ArrayType  *result;
+	Datum		units;
+	Datum	   *w;
+	int64		units64;
+	int64	   *w64;
 	int			n;
+	int			scale;
+	bool		any_positive;
 
 	rr_check_minor_units(minor_units);
-	units = rr_amount_to_units(total, minor_units, "total");
-	w = read_weights(arr, &n);
-	parts = (int64 *) palloc(sizeof(int64) * n);
-	rr_allocate_units(units, w, n, parts);
-	PG_RETURN_ARRAYTYPE_P(units_array(parts, n, minor_units));
+	workcxt = AllocSetContextCreate(callcxt, "rr.allocate", ALLOCSET_DEFAULT_SIZES);
+	MemoryContextSwitchTo(workcxt);
+
+	units = amount_to_units_numeric(total, minor_units, "total");
+	w = read_numeric_array(arr, "weight", false, &n, &scale, &any_positive);
+	if (!any_positive)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("all weights are zero"),
+				 errhint("At least one weight must be positive.")));
+
+	w64 = (int64 *) palloc(sizeof(int64) * n);
+	if (numeric_whole_int64(units, &units64) && units64 != PG_INT64_MIN &&
+		scale_to_int64(w, n, scale, w64) < 0)
+	{
+		int64	   *parts = (int64 *) palloc(sizeof(int64) * n);
+
+		rr_allocate_units(units64, w64, n, parts);
+		MemoryContextSwitchTo(callcxt);
+		result = units_array(parts, n, minor_units);
+	}
+	else
+	{
+		Datum	   *parts = allocate_wide(units, w, n, minor_units);
+
+		MemoryContextSwitchTo(callcxt);
+		result = construct_array(parts, n, NUMERICOID, -1, false, TYPALIGN_INT);
+	}
+	MemoryContextDelete(workcxt);
+	PG_RETURN_ARRAYTYPE_P(result);
 }
 
 PG_FUNCTION_INFO_V1(rr_round_preserving_sum);
@@ -371,6 +538,9 @@ rr_round_preserving_sum(PG_FUNCTION_ARGS)
 	int			scale;
 	int			n;
 	int			i;
+	int			bad;
+	bool		any_positive;
+	Datum	   *elems;
 	int64	   *a;
 	int64	   *parts;
 	int128	   *rem;
@@ -380,7 +550,16 @@ rr_round_preserving_sum(PG_FUNCTION_ARGS)
 	int64		f = 1;
 
 	rr_check_minor_units(minor_units);
-	a = read_scaled_array(arr, "amount", true, &scale, &n);
+	elems = read_numeric_array(arr, "amount", true, &n, &scale, &any_positive);
+	a = (int64 *) palloc(sizeof(int64) * n);
+	bad = scale_to_int64(elems, n, scale, a);
+	if (bad >= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("amount %d (%s) has too many digits", bad + 1, numeric_text(elems[bad])),
+				 errdetail("Scaled to %d decimals (the most any element has), every element must stay below 9223372036854775807.",
+						   scale),
+				 errhint("Round the elements to fewer decimals, or scale them all down by the same factor.")));
 	parts = (int64 *) palloc(sizeof(int64) * n);
 	if (scale <= minor_units)
 	{

@@ -15,6 +15,7 @@
  */
 #include "postgres.h"
 
+#include "numeric_ops.h"
 #include "pricing.h"
 
 #include "catalog/pg_type.h"
@@ -1067,13 +1068,6 @@ typedef struct RateLine
 	Datum		amount;
 } RateLine;
 
-#define NUM(x)			DirectFunctionCall3(numeric_in, CStringGetDatum(x), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1))
-#define NADD(a, b)		DirectFunctionCall2(numeric_add, (a), (b))
-#define NSUB(a, b)		DirectFunctionCall2(numeric_sub, (a), (b))
-#define NMUL(a, b)		DirectFunctionCall2(numeric_mul, (a), (b))
-#define NCMP(a, b)		DatumGetInt32(DirectFunctionCall2(numeric_cmp, (a), (b)))
-#define NROUND(a, s)	DirectFunctionCall2(numeric_round, (a), Int32GetDatum(s))
-
 /* The tier that contains q: the first whose up_to is >= q, or the open one. */
 static int
 num_tier_index(RateModel *m, Datum q)
@@ -1115,9 +1109,9 @@ rate_lines(RateModel *m, Datum q, int S, RateLine *lines)
 		case PRICING_PACKAGE:
 			{
 				Datum		size = val_num(m, &m->b);
-				Datum		packs = DirectFunctionCall2(numeric_div_trunc, q, size);
+				Datum		packs = NDIV_TRUNC(q, size);
 
-				if (NCMP(DirectFunctionCall2(numeric_mod, q, size), zero) != 0)
+				if (NCMP(NMOD(q, size), zero) != 0)
 					packs = NADD(packs, NUM("1"));
 				l->units = NROUND(packs, 0);
 				l->unit_price = val_num(m, &m->a);

@@ -1,10 +1,34 @@
 -- Property tests for rr.allocate, rr.round_preserving_sum, rr.spread and
 -- rr.spread_periods (DESIGN §3.3–3.4, §6): generated cases checked against the
 -- invariants and, for rr.allocate, against an independent SQL implementation of the
--- largest-remainder rule.
+-- largest-remainder rule, on both of its paths (int64 and numeric).
 BEGIN;
-SELECT plan(16);
+SELECT plan(23);
 SELECT setseed(0.1717);
+
+-- The reference: largest remainder in plain numeric arithmetic (exact: div and mod
+-- truncate exactly, and every other step is a sum or product), written independently
+-- of the C code.  Floors of the exact shares in minor units, then one more unit for the
+-- largest remainders, ties to the lower index, mirrored for negative totals.
+-- (Powers of ten are parsed from text, so they are exact at any size.)
+CREATE FUNCTION pg_temp.reference_allocate(total numeric, w numeric[], mu integer)
+RETURNS numeric[] LANGUAGE sql IMMUTABLE AS $$
+    WITH t AS (
+        SELECT abs(total) * ('1e' || mu)::numeric AS units
+    ), s AS (
+        SELECT ord, units, units * x AS num, sum(x) OVER () AS sum_w
+          FROM t, unnest(w) WITH ORDINALITY AS u(x, ord)
+    ), f AS (
+        SELECT ord, div(num, sum_w) AS fl, mod(num, sum_w) AS rem,
+               units - sum(div(num, sum_w)) OVER () AS leftover
+          FROM s
+    ), r AS (
+        SELECT f.*, row_number() OVER (ORDER BY rem DESC, ord) AS rk FROM f
+    )
+    SELECT array_agg(sign(total) * (fl + CASE WHEN rk <= leftover THEN 1 ELSE 0 END)
+                     * ('1e-' || mu)::numeric ORDER BY ord)
+      FROM r
+$$;
 
 -- ---------------------------------------------------------------- rr.allocate
 CREATE TEMP TABLE al_case ON COMMIT DROP AS
@@ -44,26 +68,12 @@ SELECT is_empty($$
      LIMIT 5
 $$, 'allocate: every part is within one minor unit of its exact share; zero weights get zero');
 
--- Independent oracle: floors of the exact shares in minor units, then one more unit for
--- the largest remainders, ties to the lower index, mirrored for negative totals.
 SELECT is_empty($$
-    WITH s AS (
-        SELECT i, ord, part, sign(total) AS sg, mu,
-               abs(total) * power(10::numeric, mu) * w AS x, sum_w
-          FROM al_out
-    ), f AS (
-        SELECT s.*, div(x, sum_w) AS fl, mod(x, sum_w) AS rem,
-               abs(sum(part) OVER (PARTITION BY i)) * power(10::numeric, mu)
-                   - sum(div(x, sum_w)) OVER (PARTITION BY i) AS leftover
-          FROM s
-    ), r AS (
-        SELECT f.*, row_number() OVER (PARTITION BY i ORDER BY rem DESC, ord) AS rk FROM f
-    )
-    SELECT i, ord, part, sg * (fl + CASE WHEN rk <= leftover THEN 1 ELSE 0 END) / power(10::numeric, mu) AS oracle
-      FROM r
-     WHERE part <> sg * (fl + CASE WHEN rk <= leftover THEN 1 ELSE 0 END) / power(10::numeric, mu)
+    SELECT i, total, w, mu, rr.allocate(total, w, mu), pg_temp.reference_allocate(total, w, mu)
+      FROM al_case
+     WHERE rr.allocate(total, w, mu)::text <> pg_temp.reference_allocate(total, w, mu)::text
      LIMIT 5
-$$, 'allocate: equals an independent SQL largest-remainder implementation (ties to the lower index)');
+$$, 'allocate: equals the reference SQL largest-remainder implementation (ties to the lower index)');
 
 SELECT is_empty($$
     SELECT i FROM al_case
@@ -72,6 +82,87 @@ SELECT is_empty($$
            (SELECT array_agg(-x ORDER BY o) FROM unnest(rr.allocate(total, w, mu)) WITH ORDINALITY t(x, o))
      LIMIT 5
 $$, 'allocate: deterministic, and a negative total is the mirror image');
+
+-- The same allocation on the wide path: scaling every weight by the same power of ten
+-- changes no share, but weights times 10^25 no longer fit in 64 bits and weights times
+-- 10^-25 need more than 18 decimals, so both go through numeric arithmetic; the result
+-- must be the fast path's, text for text (so also at the same display scale).
+SELECT is_empty($$
+    SELECT i, total, w, mu FROM al_case
+     WHERE rr.allocate(total, w, mu)::text <>
+           rr.allocate(total, (SELECT array_agg(x * 1e25 ORDER BY o) FROM unnest(w) WITH ORDINALITY t(x, o)), mu)::text
+     LIMIT 5
+$$, 'allocate: the wide path (weights x 10^25) gives the fast path''s results in all 10,000 cases');
+
+SELECT is_empty($$
+    SELECT i, total, w, mu FROM al_case
+     WHERE rr.allocate(total, w, mu)::text <>
+           rr.allocate(total, (SELECT array_agg(x * 1e-25 ORDER BY o) FROM unnest(w) WITH ORDINALITY t(x, o)), mu)::text
+     LIMIT 5
+$$, 'allocate: the wide path (weights x 10^-25) gives the fast path''s results in all 10,000 cases');
+
+-- Wide cases: weights of 1e30 and 1e-30 mixed with ordinary ones, 40-digit integers,
+-- 30-decimal fractions, repeated weights (equal remainders), totals of up to 10^35
+-- minor units, some of them negative.
+CREATE TEMP TABLE wd_case ON COMMIT DROP AS
+SELECT i, mu,
+       round((random() - 0.4)::numeric * ('1e' || 1 + floor(random() * 35)::int)::numeric)
+           * ('1e-' || mu)::numeric AS total,
+       w
+  FROM (SELECT i, mu, base,
+               (SELECT array_agg(CASE floor(random() * 7)::int
+                                     WHEN 0 THEN 0
+                                     WHEN 1 THEN round((random() * 1000)::numeric, 2) * 1e30
+                                     WHEN 2 THEN round((random() * 1000)::numeric, 2) * 1e-30
+                                     WHEN 3 THEN floor(random() * 1e15)::numeric * 1e25
+                                                 + floor(random() * 1e15)::numeric * 1e10
+                                                 + floor(random() * 1e10)::numeric
+                                     WHEN 4 THEN floor(random() * 1e15)::numeric * 1e-15
+                                                 + floor(random() * 1e15)::numeric * 1e-30
+                                     WHEN 5 THEN round((random() * 1000)::numeric, floor(random() * 4)::int)
+                                     ELSE base + j * 0
+                                 END)
+                  FROM generate_series(1, CASE WHEN random() < 0.05 THEN 65 + floor(random() * 40)::int
+                                               ELSE 1 + floor(random() * 12)::int END + i * 0) AS j) AS w
+          FROM (SELECT i, (ARRAY[0, 2, 2, 3, 9])[1 + floor(random() * 5)::int] AS mu,
+                       (ARRAY[1e30, 1e-30, 7, 3e-28, 12345678901234567890123])[1 + floor(random() * 5)::int] AS base
+                  FROM generate_series(1, 3000) AS i) b) g;
+UPDATE wd_case SET w[1] = 1e30 WHERE (SELECT max(x) FROM unnest(w) x) = 0;
+
+CREATE TEMP TABLE wd_out ON COMMIT DROP AS
+SELECT c.i, c.mu, c.total, u.ord, u.w, u.part,
+       sum(u.w) OVER (PARTITION BY c.i) AS sum_w
+  FROM wd_case c, unnest(c.w, rr.allocate(c.total, c.w, c.mu)) WITH ORDINALITY AS u(w, part, ord);
+
+SELECT is((SELECT count(DISTINCT i) FROM wd_out), 3000::bigint, '3,000 generated wide allocations');
+
+SELECT is_empty($$
+    SELECT i, total, sum(part) FROM wd_out GROUP BY i, total HAVING sum(part) <> total
+    UNION ALL
+    SELECT i, mu, part FROM wd_out WHERE part <> round(part, mu) OR scale(part) <> mu
+    LIMIT 5
+$$, 'allocate, wide: parts sum exactly to the total, each a whole number of minor units');
+
+-- (compared multiplied out by sum_w, since a quotient would be rounded)
+SELECT is_empty($$
+    SELECT i, total, w, sum_w, part FROM wd_out
+     WHERE abs(part * sum_w - total * w) >= ('1e-' || mu)::numeric * sum_w OR (w = 0 AND part <> 0)
+     LIMIT 5
+$$, 'allocate, wide: every part is within one minor unit of its exact share; zero weights get zero');
+
+SELECT is_empty($$
+    SELECT i, total, w, mu, rr.allocate(total, w, mu), pg_temp.reference_allocate(total, w, mu)
+      FROM wd_case
+     WHERE rr.allocate(total, w, mu)::text <> pg_temp.reference_allocate(total, w, mu)::text
+     LIMIT 5
+$$, 'allocate, wide: equals the reference SQL largest-remainder implementation');
+
+SELECT is_empty($$
+    SELECT i FROM wd_case
+     WHERE rr.allocate(-total, w, mu) IS DISTINCT FROM
+           (SELECT array_agg(-x ORDER BY o) FROM unnest(rr.allocate(total, w, mu)) WITH ORDINALITY t(x, o))
+     LIMIT 5
+$$, 'allocate, wide: a negative total is the mirror image');
 
 -- ---------------------------------------------------------------- rr.round_preserving_sum
 CREATE TEMP TABLE rs_case ON COMMIT DROP AS
