@@ -109,7 +109,8 @@ SELECT is((SELECT count(*) FROM pg_depend d JOIN pg_extension e ON e.oid = d.ref
           1::bigint, 'schema rr_internal is a member of the extension');
 SELECT is_empty($$
     SELECT r.rolname FROM pg_roles r
-     WHERE NOT r.rolsuper AND r.oid <> (SELECT nspowner FROM pg_namespace WHERE nspname = 'rr_internal')
+     WHERE NOT r.rolsuper AND r.rolname !~ '^pg_'   -- pg_read_all_data and the like: the DBA's grant
+       AND r.oid <> (SELECT nspowner FROM pg_namespace WHERE nspname = 'rr_internal')
        AND has_schema_privilege(r.oid, 'rr_internal', 'USAGE')
 $$, 'no role but the owner may use schema rr_internal');
 
