@@ -114,6 +114,9 @@ SELECT rr.create_contract('C1', 'NO-SUCH-TEMPLATE', '2024-02-01');
 SELECT rr.create_contract('C1', 'ANNUAL', '2023-12-31');
 SELECT rr.create_contract('C1', 'ANNUAL', '2025-01-01');
 SELECT rr.create_contract('C1', 'ANNUAL', NULL);
+SELECT rr.create_contract('C1', 'ANNUAL', '294276-01-01');
+SELECT rr.create_contract('C1', 'ANNUAL', '4713-01-01 BC');
+SELECT rr.create_contract('C1', 'ANNUAL', 'infinity');
 SELECT rr.create_contract('C1', 'FIXED', '2024-02-01', '{"SEATS": {"quantity": 4}}');
 SELECT rr.create_contract('C1', 'ANNUAL', '2024-02-01', '{"SEATS": {"quantity": 101}}');
 SELECT rr.create_contract('C1', 'ANNUAL', '2024-02-01', '{"SEATS": {"quantity": 0}}');
@@ -153,6 +156,13 @@ SELECT rr.change_contract_line(:c5, 'SEATS', '2024-03-01', quantity => 4);
 SELECT rr.create_contract('C1-SUB', 'OPEN', '2024-02-01') AS c6 \gset
 SELECT rr.setup_and_activate_contract(:c6);
 SELECT rr.expire_contract(:c6, '2099-01-01');
+SELECT rr.terminate_contract(:c6, 'infinity');
+SELECT rr.change_contract_line(:c6, 'SEATS', '4713-01-01 BC', quantity => 3);
+SELECT rr.expire_contracts('infinity');
+SELECT rr.expire_contracts('294276-01-01');
+SELECT rr.expire_contracts(NULL);
+SELECT rr.billing_interval('fortnight');
+SELECT rr.billing_interval('on_demand') IS NULL AS on_demand_is_null;
 
 -- catalog constraints
 INSERT INTO rr.item (tenant_id, code, name, revenue_account, deferred_account, receivable_account)
@@ -161,6 +171,15 @@ INSERT INTO rr.item (tenant_id, code, name, revenue_account, deferred_account, r
 VALUES ('shop', 'X', 'Unknown account', '9999', '2100', '1100');
 INSERT INTO rr.item_price (tenant_id, item, currency, price) VALUES ('shop', 'SEAT', 'XYZ', 1);
 INSERT INTO rr.item_price (tenant_id, item, currency, price) VALUES ('shop', 'SEAT', 'GBP', -1);
+INSERT INTO rr.item_price (tenant_id, item, currency, price) VALUES ('shop', 'SEAT', 'GBP', 'NaN');
+INSERT INTO rr.item_price (tenant_id, item, currency, price) VALUES ('shop', 'SEAT', 'GBP', 'Infinity');
+INSERT INTO rr.item_price (tenant_id, item, currency, price) VALUES ('shop', 'SEAT', 'GBP', 1e15);
+INSERT INTO rr.contract_item (tenant_id, code, name, currency, recurring_item, billing_type, recurring_pricing, recurring_price)
+VALUES ('shop', 'BAD-NAN', 'NaN recurring price', 'USD', 'SEAT', 'prepaid', 'manual', 'NaN');
+INSERT INTO rr.contract_item (tenant_id, code, name, currency, setup_item, setup_pricing, setup_price)
+VALUES ('shop', 'BAD-INF', 'Infinite setup price', 'USD', 'SEAT', 'manual', 'Infinity');
+INSERT INTO rr.contract_item (tenant_id, code, name, currency, recurring_item, billing_type, included_quantity)
+VALUES ('shop', 'BAD-INCL', 'Huge included quantity', 'USD', 'SEAT', 'prepaid', 1e30);
 INSERT INTO rr.contract_item (tenant_id, code, name, currency, recurring_item, billing_type, min_quantity, max_quantity, default_quantity)
 VALUES ('shop', 'BAD-QTY', 'Bad quantities', 'USD', 'SEAT', 'prepaid', 10, 5, 7);
 INSERT INTO rr.contract_item (tenant_id, code, name, currency, recurring_item, billing_type, recurring_pricing)
@@ -177,7 +196,15 @@ INSERT INTO rr.contract_template (tenant_id, code, name, billing_period)
 VALUES ('shop', 'BAD-DAYS', 'Custom days without days', 'custom_days');
 INSERT INTO rr.contract_template (tenant_id, code, name, effective_from, discontinue_after)
 VALUES ('shop', 'BAD-DATES', 'Discontinued before effective', '2024-06-01', '2024-01-01');
+INSERT INTO rr.contract_template (tenant_id, code, name, duration, duration_unit)
+VALUES ('shop', 'BAD-LONG', 'A term of 2^31-1 years', 2147483647, 'year');
+INSERT INTO rr.contract_template (tenant_id, code, name, duration, duration_unit)
+VALUES ('shop', 'BAD-DAYS-LONG', 'A term of 36526 days', 36526, 'day');
+INSERT INTO rr.contract_template (tenant_id, code, name, duration, effective_from)
+VALUES ('shop', 'BAD-FROM', 'Effective from 4713 BC', 1, '4713-01-01 BC');
 INSERT INTO rr.customer (tenant_id, code, name, currency, parent) VALUES ('shop', 'LOOP', 'Own parent', 'USD', 'LOOP');
+INSERT INTO rr.customer (tenant_id, code, name, currency, time_zone) VALUES ('shop', 'MARS', 'Bogus zone', 'USD', 'Mars/Olympus');
+UPDATE rr.customer SET time_zone = 'EST5EDT-bogus' WHERE code = 'C1';
 SELECT rr.create_tenant('bad tenant', 'Bad id', 'USD');
 SELECT rr.create_tenant('zz', 'Bad currency', 'ABC');
 SELECT rr.create_tenant('zz', 'Bad zone', 'USD', 'Mars/Olympus');

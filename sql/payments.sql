@@ -126,6 +126,19 @@ SELECT rr.record_payment('B', -10.00, '2024-05-20');
 SELECT rr.record_payment('B', 10.005, '2024-05-20');
 SELECT rr.record_payment('B', 10.5, '2024-05-20', currency => 'JPY');
 SELECT rr.record_payment('B', 'NaN', '2024-05-20');
+SELECT rr.record_payment('B', 'Infinity', '2024-05-20');
+SELECT rr.record_payment('B', '-Infinity', '2024-05-20');
+SELECT rr.record_payment('B', 1e20, '2024-05-20');
+SELECT rr.record_payment('B', 1e15, '2024-05-20');
+SELECT rr.apply_payment(:pay_b2, :b_feb, 'Infinity');
+-- dates outside 1900-01-01 .. 2199-12-31 create no fiscal period
+SELECT count(*) AS periods_before FROM rr.fiscal_period \gset
+SELECT rr.record_payment('B', 10.00, '294276-01-01');
+SELECT rr.record_payment('B', 10.00, '4713-01-01 BC');
+SELECT rr.record_payment('B', 10.00, 'infinity');
+SELECT rr.record_payment('B', 10.00, '2200-01-01');
+SELECT rr.apply_payment(:pay_b2, :b_feb, 10.00, 'infinity');
+SELECT count(*) - :periods_before AS periods_added FROM rr.fiscal_period;
 -- unknown payment, invoice, customer, currency
 SELECT rr.apply_payment(999999, :b_feb);
 SELECT rr.apply_payment(:pay_b2, 999999);

@@ -70,6 +70,9 @@ INSERT INTO rr.customer (tenant_id, code, name, currency, tax_code) VALUES ('ta'
 SELECT rr.create_contract('CUST', 'ONLY-B', '2024-01-01');
 -- ... may add customers and run the contract lifecycle in A
 INSERT INTO rr.customer (tenant_id, code, name, currency) VALUES ('ta', 'NEW', 'New customer of A', 'USD');
+-- ... but only with a time zone PostgreSQL knows
+INSERT INTO rr.customer (tenant_id, code, name, currency, time_zone) VALUES ('ta', 'TZ', 'Bogus zone', 'USD', 'Mars/Olympus');
+UPDATE rr.customer SET time_zone = 'UTC+99' WHERE code = 'NEW';
 SELECT rr.setup_and_activate_contract(:a_contract);
 SELECT action, session_role, acting_role FROM rr.contract_event WHERE contract_id = :a_contract ORDER BY event_id;
 -- ... but cannot change the catalog, or contracts and events directly

@@ -244,6 +244,10 @@ SELECT rr.record_usage(:two_a, 'API-TIERS', 1, '2024-06-16 12:00+02');
 \set VERBOSITY verbose
 SELECT count(*) AS events_before FROM rr.usage_event \gset
 SELECT rr.record_usage(:ny, 'API-TIERS', 'NaN', '2024-05-05 12:00-04');
+SELECT rr.record_usage(:ny, 'API-TIERS', 'Infinity', '2024-05-05 12:00-04');
+SELECT rr.record_usage(:ny, 'API-TIERS', '-Infinity', '2024-05-05 12:00-04');
+SELECT rr.record_usage(:ny, 'API-TIERS', 1e15, '2024-05-05 12:00-04');
+SELECT rr.record_usage(:ny, 'API-TIERS', 1, '2200-01-01 12:00+00');
 SELECT rr.record_usage(:ny, 'API-TIERS', NULL, '2024-05-05 12:00-04');
 SELECT rr.record_usage(:ny, 'API-TIERS', -1, '2024-05-05 12:00-04');
 SELECT rr.record_usage(:ny, 'API-TIERS', 1, NULL);
@@ -266,16 +270,32 @@ SELECT rr.record_usage(ARRAY[(:ny, NULL, 'API-TIERS', 1, '2024-05-05 12:00-04', 
                              (:ny, NULL, 'API-TIERS', 2, '2024-05-05 12:00-04', 'b-2', NULL),
                              (:ny, NULL, 'API-TIERS', -3, '2024-05-05 12:00-04', 'b-3', NULL),
                              (:ny, NULL, 'API-TIERS', 4, '2024-05-05 12:00-04', 'b-4', NULL)]::rr.usage_record[]);
+-- a batch spread over 1,000 months (or 37) is refused before any partition is created
+SELECT count(*) AS partitions_before FROM pg_inherits WHERE inhparent = 'rr.usage_event'::regclass \gset
+SELECT rr.record_usage(array_agg(ROW(:ny, NULL, 'API-TIERS', 1, timestamptz '1950-01-15 12:00+00'
+                                     + make_interval(months => g), NULL, NULL)::rr.usage_record))
+  FROM generate_series(0, 999) g;
+SELECT rr.record_usage(ARRAY[(:ny, NULL, 'API-TIERS', 1, '2024-01-15 12:00-04', NULL, NULL),
+                             (:ny, NULL, 'API-TIERS', 1, '2027-01-15 12:00-04', NULL, NULL)]::rr.usage_record[]);
+SELECT count(*) - :partitions_before AS partitions_created FROM pg_inherits WHERE inhparent = 'rr.usage_event'::regclass;
 -- a negative quantity is a correction where the item allows it
 SELECT rr.record_usage(:ny, 'STORAGE-LAST', -2, '2024-05-05 12:00-04', 'neg-ok') AS recorded;
 -- a staged batch with a bad row is refused whole and stays staged, naming the row
 INSERT INTO rr.usage_staging (contract_id, item, quantity, occurred_at) VALUES
     (:ny, 'API-TIERS', 1, '2024-05-06 12:00-04'), (:ny, 'API-TIERS', 1, '2024-05-06 12:00-04'),
-    (:ny, 'API-TIERS', 'NaN', '2024-05-06 12:00-04');
+    (:ny, 'NO-SUCH-ITEM', 1, '2024-05-06 12:00-04');
 SELECT * FROM rr.merge_usage_staging();
 SELECT count(*) AS still_staged FROM rr.usage_staging;
-DELETE FROM rr.usage_staging WHERE quantity = 'NaN';
+DELETE FROM rr.usage_staging WHERE item = 'NO-SUCH-ITEM';
 SELECT received, recorded FROM rr.merge_usage_staging();
+-- COPY into the staging table refuses the same values
+COPY rr.usage_staging (contract_id, item, quantity, occurred_at) FROM stdin;
+1	API-TIERS	-Infinity	2024-05-06 12:00-04
+\.
+COPY rr.usage_staging (contract_id, item, quantity, occurred_at) FROM stdin;
+1	API-TIERS	1	infinity
+\.
+SELECT count(*) AS staged_by_refused_copies FROM rr.usage_staging;
 -- partitions ahead of time (for DBAs), and its refusals
 SELECT rr.create_usage_partitions('2024-11-15', '2025-01-15') AS created;
 SELECT rr.create_usage_partitions('2024-11-15', '2025-01-15') AS created_again;
@@ -295,6 +315,13 @@ SELECT rr.add_tenant_member('use', 'rr_app');
 SET ROLE rr_app;
 INSERT INTO rr.usage_event (tenant_id, contract_id, line_no, usage_date, quantity, occurred_at)
 VALUES ('use', :ny, 1, '2024-05-01', 1, now());
+-- the staging table (COPY's way in) has the limits of rr.usage_event
+INSERT INTO rr.usage_staging (contract_id, item, quantity, occurred_at) VALUES (:ny, 'API-TIERS', 'NaN', '2024-05-06 12:00-04');
+INSERT INTO rr.usage_staging (contract_id, item, quantity, occurred_at) VALUES (:ny, 'API-TIERS', 'Infinity', '2024-05-06 12:00-04');
+INSERT INTO rr.usage_staging (contract_id, item, quantity, occurred_at) VALUES (:ny, 'API-TIERS', 1e20, '2024-05-06 12:00-04');
+INSERT INTO rr.usage_staging (contract_id, item, quantity, occurred_at) VALUES (:ny, 'API-TIERS', 1, 'infinity');
+INSERT INTO rr.usage_staging (contract_id, item, quantity, occurred_at) VALUES (:ny, 'API-TIERS', 1, '294276-01-01 00:00+00');
+SELECT count(*) AS staged FROM rr.usage_staging;
 SELECT rr.record_usage(:ny, 'API-TIERS', 1, '2024-05-07 12:00-04', 'app-1') AS recorded;
 RESET ROLE;
 SELECT rr.create_tenant('other', 'Another tenant', 'USD');

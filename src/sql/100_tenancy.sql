@@ -17,7 +17,8 @@ CREATE TABLE rr.tenant (
     CONSTRAINT tenant_pkey PRIMARY KEY (tenant_id),
     CONSTRAINT tenant_id_check CHECK (tenant_id OPERATOR(pg_catalog.~) '^[a-z0-9][a-z0-9_-]{0,62}$'),
     CONSTRAINT tenant_currency_fkey FOREIGN KEY (currency) REFERENCES rr.currency (code),
-    CONSTRAINT tenant_name_check CHECK (name OPERATOR(pg_catalog.<>) '')
+    CONSTRAINT tenant_name_check CHECK (name OPERATOR(pg_catalog.<>) ''),
+    CONSTRAINT tenant_time_zone_check CHECK (rr.check_time_zone('time zone', time_zone))
 );
 COMMENT ON TABLE rr.tenant IS 'companies served by this database; every other tenant table refers to one';
 COMMENT ON COLUMN rr.tenant.tenant_id IS 'short identifier: lower-case letters, digits, _ and -, up to 63 characters';
@@ -120,10 +121,7 @@ BEGIN
                   HINT = 'Use up to 63 lower-case letters, digits, _ and -, starting with a letter or digit.';
     END IF;
     PERFORM rr.minor_units(currency);
-    IF NOT EXISTS (SELECT FROM pg_timezone_names z WHERE z.name = create_tenant.time_zone) THEN
-        RAISE EXCEPTION 'unknown time zone "%"', create_tenant.time_zone
-            USING ERRCODE = '22023', HINT = 'Use a name from pg_timezone_names, such as UTC or Europe/Paris.';
-    END IF;
+    PERFORM rr.check_time_zone('time zone', create_tenant.time_zone);
     -- the policy checks the new row against the current tenant, so act as that tenant
     PERFORM set_config('rr.tenant', create_tenant.tenant_id, true);
     INSERT INTO rr.tenant (tenant_id, name, currency, time_zone)

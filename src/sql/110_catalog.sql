@@ -76,7 +76,8 @@ CREATE TABLE rr.item_price (
     CONSTRAINT item_price_pkey PRIMARY KEY (tenant_id, item, currency),
     CONSTRAINT item_price_item_fkey FOREIGN KEY (tenant_id, item) REFERENCES rr.item (tenant_id, code) ON DELETE CASCADE,
     CONSTRAINT item_price_currency_fkey FOREIGN KEY (currency) REFERENCES rr.currency (code),
-    CONSTRAINT item_price_check CHECK (price >= 0)
+    CONSTRAINT item_price_check CHECK (price >= 0),
+    CONSTRAINT item_price_limit_check CHECK (rr.check_number('price', price))
 );
 COMMENT ON TABLE rr.item_price IS 'list unit price of an item per currency; a unit price may have more decimals than the currency (0.002 per API call): amounts computed from it are rounded once, on the invoice line';
 

@@ -76,6 +76,14 @@ CREATE TABLE rr.contract_item (
     -- unit prices are not negative; the deposit is an amount, in whole minor units
     CONSTRAINT contract_item_price_check CHECK (setup_price >= 0 AND renewal_price >= 0 AND recurring_price >= 0
                                                 AND standalone_price >= 0 AND extra_usage_price >= 0),
+    CONSTRAINT contract_item_limit_check CHECK (
+        rr.check_number('setup percent', setup_percent) AND rr.check_number('setup price', setup_price)
+        AND rr.check_number('renewal percent', renewal_percent) AND rr.check_number('renewal price', renewal_price)
+        AND rr.check_number('recurring percent', recurring_percent) AND rr.check_number('recurring price', recurring_price)
+        AND rr.check_number('included quantity', included_quantity) AND rr.check_number('extra usage price', extra_usage_price)
+        AND rr.check_number('deposit amount', deposit_amount) AND rr.check_number('minimum quantity', min_quantity)
+        AND rr.check_number('maximum quantity', max_quantity) AND rr.check_number('default quantity', default_quantity)
+        AND rr.check_number('standalone price', standalone_price)),
     CONSTRAINT contract_item_deposit_amount_check CHECK (
         deposit_amount > 0 AND deposit_amount OPERATOR(pg_catalog.=) pg_catalog.round(deposit_amount, rr.minor_units(currency)))
 );
@@ -94,6 +102,28 @@ COMMENT ON COLUMN rr.contract_item.allow_negative_usage IS 'whether usage events
 COMMENT ON COLUMN rr.contract_item.breakage_account IS 'account credited with the retained part of an unused deposit (NULL: the recurring item''s revenue account)';
 COMMENT ON COLUMN rr.contract_item.billing_period IS 'the line''s own billing period (so one contract mixes monthly, quarterly and yearly lines); NULL means the template''s';
 COMMENT ON COLUMN rr.contract_item.standalone_price IS 'standalone selling price (SSP) per unit, for allocating a contract''s price across its obligations';
+
+-- A contract term lasts at most 100 years (README "Limits"), so its end date stays a
+-- business date and periods over it can be counted.
+CREATE FUNCTION rr.check_template_duration(duration integer, duration_unit text)
+RETURNS boolean
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    most integer := CASE duration_unit WHEN 'year' THEN 100 WHEN 'quarter' THEN 400
+                                       WHEN 'month' THEN 1200 WHEN 'day' THEN 36525 END;
+BEGIN
+    IF duration > most THEN
+        RAISE EXCEPTION 'template duration "% %" is out of range', duration, duration_unit
+            USING ERRCODE = '22023',
+                  DETAIL = 'A contract term lasts at most 100 years: 100 years, 400 quarters, 1200 months or 36525 days.';
+    END IF;
+    RETURN true;
+END
+$$;
+COMMENT ON FUNCTION rr.check_template_duration(integer, text) IS 'true for a template duration of at most 100 years (100 years, 400 quarters, 1200 months, 36525 days); otherwise raises 22023; used by a CHECK constraint of rr.contract_template';
+REVOKE ALL ON FUNCTION rr.check_template_duration(integer, text) FROM PUBLIC;
 
 CREATE TABLE rr.contract_template (
     tenant_id          text NOT NULL,
@@ -119,6 +149,7 @@ CREATE TABLE rr.contract_template (
     CONSTRAINT contract_template_tenant_fkey FOREIGN KEY (tenant_id) REFERENCES rr.tenant (tenant_id),
     CONSTRAINT contract_template_type_check CHECK (contract_type IN ('renewable', 'expiring', 'unlimited')),
     CONSTRAINT contract_template_duration_check CHECK ((contract_type = 'unlimited') = (duration IS NULL) AND duration > 0),
+    CONSTRAINT contract_template_duration_limit_check CHECK (rr.check_template_duration(duration, duration_unit)),
     CONSTRAINT contract_template_duration_unit_check CHECK (duration_unit IN ('year', 'quarter', 'month', 'day')),
     CONSTRAINT contract_template_days_check CHECK (grace_period_days >= 0 AND renewal_point_days >= 0 AND payment_terms_days >= 0),
     CONSTRAINT contract_template_billing_period_check CHECK (billing_period IN ('year', 'half_year', 'quarter', 'month', 'week', 'custom_days', 'on_demand')),
@@ -128,6 +159,8 @@ CREATE TABLE rr.contract_template (
     CONSTRAINT contract_template_invoice_to_check CHECK (invoice_to IN ('customer', 'parent', 'other')),
     CONSTRAINT contract_template_refund_check CHECK (refund_policy IN ('none', 'prorated', 'full')),
     CONSTRAINT contract_template_dates_check CHECK (discontinue_after >= effective_from),
+    CONSTRAINT contract_template_date_limit_check CHECK (rr.check_date('effective from date', effective_from)
+                                                         AND rr.check_date('discontinue after date', discontinue_after)),
     CONSTRAINT contract_template_renewal_check CHECK (contract_type = 'renewable' OR NOT mass_renewal)
 );
 COMMENT ON TABLE rr.contract_template IS 'contract templates (as in Acumatica): type, duration, renewal, billing period and alignment, invoicing, payment terms, override rule, validity dates and refund policy';
@@ -148,23 +181,35 @@ CREATE TABLE rr.template_line (
     CONSTRAINT template_line_pkey PRIMARY KEY (tenant_id, template, line_no),
     CONSTRAINT template_line_template_fkey FOREIGN KEY (tenant_id, template) REFERENCES rr.contract_template (tenant_id, code) ON DELETE CASCADE,
     CONSTRAINT template_line_item_fkey FOREIGN KEY (tenant_id, contract_item) REFERENCES rr.contract_item (tenant_id, code),
-    CONSTRAINT template_line_quantity_check CHECK (quantity >= 0)
+    CONSTRAINT template_line_quantity_check CHECK (quantity >= 0),
+    CONSTRAINT template_line_limit_check CHECK (rr.check_number('quantity', quantity))
 );
 COMMENT ON TABLE rr.template_line IS 'the contract items a template puts on every contract created from it; quantity NULL means the item''s default quantity';
 
 -- The billing interval of a template's billing period (NULL for on_demand).
 CREATE FUNCTION rr.billing_interval(billing_period text, billing_days integer DEFAULT NULL)
 RETURNS interval
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
-RETURN CASE billing_period
-           WHEN 'year' THEN interval '1 year'
-           WHEN 'half_year' THEN interval '6 months'
-           WHEN 'quarter' THEN interval '3 months'
-           WHEN 'month' THEN interval '1 month'
-           WHEN 'week' THEN interval '7 days'
-           WHEN 'custom_days' THEN make_interval(days => billing_days)
-       END;
-COMMENT ON FUNCTION rr.billing_interval(text, integer) IS 'the interval of a template billing period: year, half_year, quarter, month, week, custom_days (billing_days days); NULL for on_demand';
+AS $$
+BEGIN
+    IF billing_period IS NULL OR billing_period = 'on_demand' THEN
+        RETURN NULL;
+    ELSIF billing_period NOT IN ('year', 'half_year', 'quarter', 'month', 'week', 'custom_days') THEN
+        RAISE EXCEPTION 'unknown billing period "%"', billing_period
+            USING ERRCODE = '22023',
+                  HINT = 'Billing periods are year, half_year, quarter, month, week, custom_days and on_demand.';
+    END IF;
+    RETURN CASE billing_period
+               WHEN 'year' THEN interval '1 year'
+               WHEN 'half_year' THEN interval '6 months'
+               WHEN 'quarter' THEN interval '3 months'
+               WHEN 'month' THEN interval '1 month'
+               WHEN 'week' THEN interval '7 days'
+               ELSE make_interval(days => billing_days)
+           END;
+END
+$$;
+COMMENT ON FUNCTION rr.billing_interval(text, integer) IS 'the interval of a template billing period: year, half_year, quarter, month, week, custom_days (billing_days days); NULL for on_demand; 22023 for any other word';
 REVOKE ALL ON FUNCTION rr.billing_interval(text, integer) FROM PUBLIC;
 

@@ -24,7 +24,8 @@ CREATE TABLE rr.customer (
     CONSTRAINT customer_tax_code_fkey FOREIGN KEY (tenant_id, tax_code) REFERENCES rr.tax_code (tenant_id, code),
     CONSTRAINT customer_parent_check CHECK (parent OPERATOR(pg_catalog.<>) code),
     CONSTRAINT customer_terms_check CHECK (payment_terms_days >= 0),
-    CONSTRAINT customer_code_check CHECK (code OPERATOR(pg_catalog.<>) '')
+    CONSTRAINT customer_code_check CHECK (code OPERATOR(pg_catalog.<>) ''),
+    CONSTRAINT customer_time_zone_check CHECK (rr.check_time_zone('time zone', time_zone))
 );
 COMMENT ON TABLE rr.customer IS 'customers: billing currency, parent account, other bill-to account, payment terms (NULL: the template''s), time zone for usage dates (NULL: the tenant''s), tax code';
 
@@ -62,7 +63,12 @@ CREATE TABLE rr.contract (
     CONSTRAINT contract_status_check CHECK (status IN ('draft', 'pending_activation', 'active', 'pending_upgrade',
                                                       'expired', 'terminated', 'completed')),
     CONSTRAINT contract_dates_check CHECK (end_date > start_date AND setup_date >= start_date
-                                           AND activation_date >= setup_date AND termination_date >= activation_date)
+                                           AND activation_date >= setup_date AND termination_date >= activation_date),
+    CONSTRAINT contract_date_limit_check CHECK (rr.check_date('start date', start_date) AND rr.check_date('end date', end_date)
+                                                AND rr.check_date('setup date', setup_date)
+                                                AND rr.check_date('activation date', activation_date)
+                                                AND rr.check_date('termination date', termination_date)
+                                                AND rr.check_date('closed date', closed_date))
 );
 COMMENT ON TABLE rr.contract IS 'contracts: customer, template and the template terms copied at creation (so later template edits do not change signed contracts), status and lifecycle dates; term [start_date, end_date), end_date NULL for unlimited contracts';
 COMMENT ON COLUMN rr.contract.status IS 'draft, pending_activation, active, pending_upgrade, expired, terminated or completed';
@@ -84,7 +90,12 @@ CREATE TABLE rr.contract_line (
     CONSTRAINT contract_line_contract_fkey FOREIGN KEY (tenant_id, contract_id) REFERENCES rr.contract (tenant_id, contract_id),
     CONSTRAINT contract_line_item_fkey FOREIGN KEY (tenant_id, contract_item) REFERENCES rr.contract_item (tenant_id, code),
     CONSTRAINT contract_line_quantity_check CHECK (quantity >= 0),
-    CONSTRAINT contract_line_price_check CHECK (setup_price >= 0 AND renewal_price >= 0 AND recurring_price >= 0)
+    CONSTRAINT contract_line_price_check CHECK (setup_price >= 0 AND renewal_price >= 0 AND recurring_price >= 0),
+    CONSTRAINT contract_line_limit_check CHECK (rr.check_number('quantity', quantity)
+                                                AND rr.check_number('setup price', setup_price)
+                                                AND rr.check_number('renewal price', renewal_price)
+                                                AND rr.check_number('recurring price', recurring_price)
+                                                AND rr.check_date('effective date', effective_from))
 );
 COMMENT ON TABLE rr.contract_line IS 'contract lines, versioned by effective date: a version holds from effective_from until the next version of the same line; prices are resolved in the contract currency when the version is written';
 COMMENT ON COLUMN rr.contract_line.billing_period IS 'billing interval of the line (the item''s own, else the template''s); NULL: billed on demand';

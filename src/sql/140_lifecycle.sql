@@ -233,6 +233,7 @@ BEGIN
     IF start_date IS NULL THEN
         RAISE EXCEPTION 'start date must not be NULL' USING ERRCODE = '22004';
     END IF;
+    PERFORM rr.check_date('start date', start_date);
     IF start_date < tp.effective_from OR start_date > tp.discontinue_after THEN
         RAISE EXCEPTION 'contract template "%" is not effective on %', tp.code, start_date
             USING ERRCODE = '22023',
@@ -326,6 +327,7 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    PERFORM rr.check_date(what || ' date', d);
     IF d IS NULL THEN
         RAISE EXCEPTION '% date must not be NULL', what USING ERRCODE = '22004';
     ELSIF d < not_before THEN
@@ -423,6 +425,10 @@ AS $$
 DECLARE
     c rr.contract := rr_internal.contract_for_action(rr.current_tenant(), contract_id, 'expire', ARRAY['active']);
 BEGIN
+    IF as_of IS NULL THEN
+        RAISE EXCEPTION 'expiry date must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    PERFORM rr.check_date('expiry date', as_of);
     IF c.end_date IS NULL THEN
         RAISE EXCEPTION 'contract % is unlimited and cannot expire', c.contract_id
             USING ERRCODE = '55000', HINT = 'Terminate or complete it instead.';
@@ -448,6 +454,10 @@ DECLARE
     t text := rr.current_tenant();
     events bigint[];
 BEGIN
+    IF as_of IS NULL THEN
+        RAISE EXCEPTION 'expiry date must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    PERFORM rr.check_date('expiry date', as_of);
     WITH due AS (
         SELECT k.contract_id, rr_internal.contract_snapshot(k.tenant_id, k.contract_id) AS before
           FROM rr.contract k

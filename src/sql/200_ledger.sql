@@ -16,7 +16,9 @@ CREATE TABLE rr.fiscal_period (
     CONSTRAINT fiscal_period_tenant_fkey FOREIGN KEY (tenant_id) REFERENCES rr.tenant (tenant_id),
     CONSTRAINT fiscal_period_end_key UNIQUE (tenant_id, period_end),
     CONSTRAINT fiscal_period_dates_check CHECK (period_end > period_start),
-    CONSTRAINT fiscal_period_status_check CHECK (status IN ('open', 'closed'))
+    CONSTRAINT fiscal_period_status_check CHECK (status IN ('open', 'closed')),
+    CONSTRAINT fiscal_period_date_limit_check CHECK (rr.check_date('period start date', period_start)
+                                                     AND rr.check_date('period end date', period_end - 1))
 );
 COMMENT ON TABLE rr.fiscal_period IS 'fiscal calendar per tenant: periods [period_start, period_end) that tile time, open or closed; calendar months are created on demand, custom calendars are inserted by an administrator';
 
@@ -83,6 +85,8 @@ DECLARE
     last_end date;
     n integer;
 BEGIN
+    -- periods are created up to the data's own (business) dates, never further
+    PERFORM rr.check_date('posting date', from_date), rr.check_date('posting date', through_date);
     SELECT max(p.period_end) INTO last_end FROM rr.fiscal_period p WHERE p.tenant_id = ensure_fiscal_periods.tenant_id;
     IF last_end IS NOT NULL AND last_end > through_date THEN
         RETURN 0;
@@ -139,7 +143,8 @@ CREATE TABLE rr.journal_entry (
     created_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
     CONSTRAINT journal_entry_pkey PRIMARY KEY (tenant_id, entry_id),
     CONSTRAINT journal_entry_period_fkey FOREIGN KEY (tenant_id, period_start) REFERENCES rr.fiscal_period (tenant_id, period_start),
-    CONSTRAINT journal_entry_source_check CHECK (source IN ('invoice', 'credit_note', 'payment', 'recognition', 'manual'))
+    CONSTRAINT journal_entry_source_check CHECK (source IN ('invoice', 'credit_note', 'payment', 'recognition', 'manual')),
+    CONSTRAINT journal_entry_date_limit_check CHECK (rr.check_date('entry date', entry_date))
 );
 COMMENT ON TABLE rr.journal_entry IS 'journal entries: the date of the business event, the fiscal period it was posted into, and the document that caused it';
 
@@ -156,7 +161,8 @@ CREATE TABLE rr.journal_line (
     CONSTRAINT journal_line_entry_fkey FOREIGN KEY (tenant_id, entry_id) REFERENCES rr.journal_entry (tenant_id, entry_id),
     CONSTRAINT journal_line_account_fkey FOREIGN KEY (tenant_id, account) REFERENCES rr.account (tenant_id, code),
     CONSTRAINT journal_line_currency_fkey FOREIGN KEY (currency) REFERENCES rr.currency (code),
-    CONSTRAINT journal_line_amount_check CHECK (debit >= 0 AND credit >= 0 AND (debit = 0 OR credit = 0))
+    CONSTRAINT journal_line_amount_check CHECK (debit >= 0 AND credit >= 0 AND (debit = 0 OR credit = 0)),
+    CONSTRAINT journal_line_limit_check CHECK (rr.check_number('debit', debit) AND rr.check_number('credit', credit))
 );
 COMMENT ON TABLE rr.journal_line IS 'journal lines (immutable): one debit or one credit on an account, in the document currency';
 

@@ -15,7 +15,8 @@ CREATE TABLE rr.billing_run (
     started_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
     session_role name NOT NULL DEFAULT session_user,
     CONSTRAINT billing_run_pkey PRIMARY KEY (tenant_id, run_id),
-    CONSTRAINT billing_run_tenant_fkey FOREIGN KEY (tenant_id) REFERENCES rr.tenant (tenant_id)
+    CONSTRAINT billing_run_tenant_fkey FOREIGN KEY (tenant_id) REFERENCES rr.tenant (tenant_id),
+    CONSTRAINT billing_run_date_limit_check CHECK (rr.check_date('billing date', as_of))
 );
 COMMENT ON TABLE rr.billing_run IS 'billing runs: the date billed up to, the contract for on-demand billing (NULL for a batch), who and when';
 
@@ -78,7 +79,9 @@ CREATE TABLE rr.invoice (
                                                          ELSE credits_invoice IS NOT NULL END),
     CONSTRAINT invoice_credits_fkey FOREIGN KEY (tenant_id, credits_invoice) REFERENCES rr.invoice (tenant_id, invoice_id),
     CONSTRAINT invoice_posted_check CHECK ((status = 'posted') = (number IS NOT NULL AND due_date IS NOT NULL
-                                                                  AND posted_at IS NOT NULL))
+                                                                  AND posted_at IS NOT NULL)),
+    CONSTRAINT invoice_series_check CHECK (series IN ('INV', 'CN')),
+    CONSTRAINT invoice_date_limit_check CHECK (rr.check_date('invoice date', invoice_date))
 );
 COMMENT ON TABLE rr.invoice IS 'invoices and credit notes (doc_type): draft until posted; posting assigns the gapless number of the tenant and series (INV, CN), the due date from the payment terms and the journal entry, and freezes the document; a credit note names the invoice it credits';
 
@@ -124,7 +127,8 @@ CREATE TABLE rr.invoice_counter (
     next_number bigint NOT NULL DEFAULT 1,
     CONSTRAINT invoice_counter_pkey PRIMARY KEY (tenant_id, series),
     CONSTRAINT invoice_counter_tenant_fkey FOREIGN KEY (tenant_id) REFERENCES rr.tenant (tenant_id),
-    CONSTRAINT invoice_counter_next_check CHECK (next_number > 0)
+    CONSTRAINT invoice_counter_next_check CHECK (next_number > 0),
+    CONSTRAINT invoice_counter_series_check CHECK (series IN ('INV', 'CN'))
 );
 COMMENT ON TABLE rr.invoice_counter IS 'the next invoice number per tenant and series (a locked counter, not a sequence, so numbers have no gaps); numbers are the prefix (default: the series and a hyphen) and the number padded to 6 digits, e.g. INV-000042';
 
@@ -148,7 +152,10 @@ CREATE TABLE rr.discount (
     CONSTRAINT discount_kind_check CHECK (kind IN ('percent', 'amount')),
     CONSTRAINT discount_value_check CHECK (value > 0 AND (kind = 'amount' OR value <= 100)),
     CONSTRAINT discount_periods_check CHECK (first_periods > 0),
-    CONSTRAINT discount_valid_check CHECK (NOT isempty(valid))
+    CONSTRAINT discount_valid_check CHECK (NOT isempty(valid)),
+    CONSTRAINT discount_limit_check CHECK (rr.check_number('discount value', value)
+                                           AND rr.check_date('discount start date', lower(valid))
+                                           AND rr.check_date('discount end date', upper(valid) - 1))
 );
 COMMENT ON TABLE rr.discount IS 'discount agreements on a contract: percent off or an amount off each billing period, on one line (line_no) or on the whole contract (line_no NULL: a percent applies to every recurring line, an amount per contract billing period is split over the lines billed in it with rr.allocate), for the first N periods and/or between dates; each discount is its own invoice line, posted to its account (default 4950 Discounts)';
 COMMENT ON COLUMN rr.discount.value IS 'percent (0 to 100) or amount per billing period in the contract currency';
@@ -675,7 +682,11 @@ DECLARE
 BEGIN
     IF as_of IS NULL THEN
         RAISE EXCEPTION 'posting date must not be NULL' USING ERRCODE = '22004';
+    ELSIF series IS DISTINCT FROM 'INV' AND series IS DISTINCT FROM 'CN' THEN
+        RAISE EXCEPTION 'unknown invoice series "%"', series
+            USING ERRCODE = '22023', HINT = 'The series are INV (invoices) and CN (credit notes).';
     END IF;
+    PERFORM rr.check_date('posting date', as_of);
     -- the counter row is the lock that serialises posting for the tenant and series
     INSERT INTO rr.invoice_counter (tenant_id, series, prefix)
     VALUES (t, post_invoices.series, post_invoices.series || '-') ON CONFLICT DO NOTHING;
@@ -789,12 +800,16 @@ BEGIN
             USING ERRCODE = '55000', HINT = 'A draft is corrected by undoing its billing run, not by a credit note.';
     ELSIF credit_date IS NULL THEN
         RAISE EXCEPTION 'credit date must not be NULL' USING ERRCODE = '22004';
+    ELSIF array_position(lines, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'line numbers to credit must not be NULL' USING ERRCODE = '22004',
+            HINT = 'Pass the line numbers of charge lines, or no lines to credit everything still creditable.';
     ELSIF credit_date < inv.invoice_date THEN
         RAISE EXCEPTION 'credit date % is before the date % of invoice %', credit_date, inv.invoice_date, inv.number
             USING ERRCODE = '22023';
     ELSIF amount IS NOT NULL AND lines IS NOT NULL THEN
         RAISE EXCEPTION 'give either an amount or lines to credit, not both' USING ERRCODE = '22023';
     END IF;
+    PERFORM rr.check_date('credit date', credit_date), rr.check_number('credit amount', amount);
     mu := rr.minor_units(inv.currency);
 
     -- what is still creditable, line by line (earlier credit notes included)

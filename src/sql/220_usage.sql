@@ -16,8 +16,8 @@ CREATE FUNCTION rr.usage_date_range()
 RETURNS daterange
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
-RETURN daterange('1900-01-01', '3000-01-01');
-COMMENT ON FUNCTION rr.usage_date_range() IS 'the usage dates events may have: monthly partitions can be created from 1900-01 to 2999-12';
+RETURN rr.business_dates();
+COMMENT ON FUNCTION rr.usage_date_range() IS 'the usage dates events may have, the business dates of rr.business_dates(): monthly partitions can be created from 1900-01 to 2199-12';
 REVOKE ALL ON FUNCTION rr.usage_date_range() FROM PUBLIC;
 
 CREATE TABLE rr.usage_event (
@@ -31,7 +31,7 @@ CREATE TABLE rr.usage_event (
     idempotency_key text,
     properties      jsonb,
     received_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    CONSTRAINT usage_event_quantity_check CHECK (quantity OPERATOR(pg_catalog.<>) 'NaN')
+    CONSTRAINT usage_event_quantity_check CHECK (rr.check_number('quantity', quantity))
 ) PARTITION BY RANGE (usage_date);
 -- The primary key (tenant_id, contract_id, line_no, usage_date, event_id) is declared on
 -- each partition when it is created, not on this table: pg_dump cannot restore an index
@@ -65,7 +65,11 @@ CREATE TABLE rr.usage_staging (
     occurred_at     timestamptz,
     idempotency_key text,
     properties      jsonb,
-    CONSTRAINT usage_staging_pkey PRIMARY KEY (tenant_id, staging_id)
+    CONSTRAINT usage_staging_pkey PRIMARY KEY (tenant_id, staging_id),
+    -- the limits of rr.usage_event, refused at COPY time (the usage date proper, in the
+    -- customer's time zone, is checked by the merge)
+    CONSTRAINT usage_staging_limit_check CHECK (rr.check_number('quantity', quantity)
+                                                AND rr.check_date('usage date', (occurred_at AT TIME ZONE 'UTC')::date))
 );
 COMMENT ON TABLE rr.usage_staging IS 'bulk usage ingestion: COPY events here (contract_id or customer, item, quantity, occurred_at, idempotency_key, properties), then call rr.merge_usage_staging(), which moves them into rr.usage_event or refuses them all, naming the first bad staging_id';
 
@@ -109,10 +113,17 @@ BEGIN
     LOOP
         name := format('usage_event_y%sm%s', to_char(m, 'YYYY'), to_char(m, 'MM'));
         CONTINUE WHEN to_regclass('rr.' || name) IS NOT NULL;
-        EXECUTE format('CREATE TABLE rr.%I PARTITION OF rr.usage_event FOR VALUES FROM (%L) TO (%L)',
-                       name, m, (m + interval '1 month')::date);
+        -- created on its own and then attached: CREATE TABLE ... PARTITION OF would take an
+        -- ACCESS EXCLUSIVE lock on rr.usage_event until commit (every tenant's ingestion and
+        -- billing would wait), ATTACH PARTITION takes SHARE UPDATE EXCLUSIVE, which lets them
+        -- read and write; the bounds' CHECK spares ATTACH a scan
+        EXECUTE format('CREATE TABLE rr.%I (LIKE rr.usage_event INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
+                                            CONSTRAINT %I CHECK (usage_date >= %L AND usage_date < %L))',
+                       name, name || '_bounds', m, (m + interval '1 month')::date);
         EXECUTE format('ALTER TABLE rr.%I ADD CONSTRAINT %I PRIMARY KEY (tenant_id, contract_id, line_no, usage_date, event_id)',
                        name, name || '_pkey');
+        EXECUTE format('ALTER TABLE rr.usage_event ATTACH PARTITION rr.%I FOR VALUES FROM (%L) TO (%L)',
+                       name, m, (m + interval '1 month')::date);
         PERFORM rr_internal.apply_tenant_policy(format('rr.%I', name)::regclass);
         EXECUTE format('COMMENT ON TABLE rr.%I IS %L', name,
                        format('usage events of %s (a partition of rr.usage_event)', to_char(m, 'YYYY-MM')));
@@ -230,16 +241,7 @@ BEGIN
         SELECT y.*, nextval('rr.usage_event_event_id_seq') AS event_id
           FROM y
          WHERE CASE
-            WHEN y.quantity IS NULL THEN
-                rr_internal.refuse_usage_event($3, y.pos, '22004', 'quantity is missing')
-            WHEN y.quantity = 'NaN' THEN
-                rr_internal.refuse_usage_event($3, y.pos, '22023', 'quantity is NaN')
-            WHEN y.occurred_at IS NULL THEN
-                rr_internal.refuse_usage_event($3, y.pos, '22004', 'occurred_at is missing')
-            WHEN y.item IS NULL THEN
-                rr_internal.refuse_usage_event($3, y.pos, '22004', 'item is missing')
-            WHEN y.contract_id IS NULL AND y.customer IS NULL THEN
-                rr_internal.refuse_usage_event($3, y.pos, '22004', 'neither contract_id nor customer is given')
+            -- (missing values, quantities and the batch's span: rr_internal.check_usage_batch, before)
             WHEN NOT isfinite(y.occurred_at) OR NOT (SELECT rr.usage_date_range()) @> y.usage_date THEN
                 rr_internal.refuse_usage_event($3, y.pos, '22008',
                     format('occurred_at %%s is outside the dates usage can be recorded for', y.occurred_at),
@@ -311,6 +313,65 @@ END
 $$;
 COMMENT ON FUNCTION rr_internal.ingest_usage(text, text, text, anyelement, bigint) IS 'internal: validates and records a batch of usage events in one statement (refusing the whole batch at the first bad event), skipping events whose idempotency key is known; returns how many events it received and how many were new';
 
+-- What can be checked of a batch before any partition is created for it: missing values,
+-- quantities (rr.check_number's limits) and timestamps, each refused naming the event, and
+-- the months the batch spans (at most 36, so one batch creates at most 38 partitions).
+CREATE FUNCTION rr_internal.check_usage_batch(source text, kind text, arg anyelement)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    lo date;
+    hi date;
+    e_state text;
+    e_message text;
+    e_detail text;
+    e_hint text;
+BEGIN
+    EXECUTE format($q$
+        SELECT min((s.occurred_at AT TIME ZONE 'UTC')::date), max((s.occurred_at AT TIME ZONE 'UTC')::date)
+          FROM (%s) s
+         WHERE CASE
+            WHEN s.quantity IS NULL THEN
+                rr_internal.refuse_usage_event($2, s.pos, '22004', 'quantity is missing')
+            WHEN s.quantity IN ('NaN', 'Infinity', '-Infinity') THEN
+                rr_internal.refuse_usage_event($2, s.pos, '22023', format('quantity "%%s" is not a finite number', s.quantity))
+            WHEN NOT rr.is_valid_number(s.quantity) THEN
+                rr_internal.refuse_usage_event($2, s.pos, '22003', format('quantity "%%s" is out of range', s.quantity),
+                    NULL, 'Quantities must lie strictly between -10^15 and 10^15.')
+            WHEN s.occurred_at IS NULL THEN
+                rr_internal.refuse_usage_event($2, s.pos, '22004', 'occurred_at is missing')
+            WHEN s.item IS NULL THEN
+                rr_internal.refuse_usage_event($2, s.pos, '22004', 'item is missing')
+            WHEN s.contract_id IS NULL AND s.customer IS NULL THEN
+                rr_internal.refuse_usage_event($2, s.pos, '22004', 'neither contract_id nor customer is given')
+            -- a time zone moves a date by less than a day; the exact date is checked later
+            WHEN NOT isfinite(s.occurred_at)
+                 OR NOT daterange(lower(rr.usage_date_range()) - 1, upper(rr.usage_date_range()) + 1)
+                        @> (s.occurred_at AT TIME ZONE 'UTC')::date THEN
+                rr_internal.refuse_usage_event($2, s.pos, '22008',
+                    format('occurred_at %%s is outside the dates usage can be recorded for', s.occurred_at),
+                    format('Usage dates must lie in %%s.', rr.usage_date_range()))
+            ELSE true END
+    $q$, source) INTO lo, hi USING arg, kind;
+    IF (extract(year FROM hi) * 12 + extract(month FROM hi)) - (extract(year FROM lo) * 12 + extract(month FROM lo)) >= 36 THEN
+        RAISE EXCEPTION 'usage batch spans % months, from % to %',
+                        (extract(year FROM hi) * 12 + extract(month FROM hi))
+                        - (extract(year FROM lo) * 12 + extract(month FROM lo)) + 1, lo, hi
+            USING ERRCODE = '54000',
+                  DETAIL = 'A batch may hold events of at most 36 calendar months. Nothing was recorded.',
+                  HINT = 'Split the batch by month of occurred_at.';
+    END IF;
+EXCEPTION WHEN OTHERS THEN
+    -- re-raised here, so the refusal does not carry the whole statement as its context
+    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+    RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail, HINT = e_hint;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.check_usage_batch(text, text, anyelement) IS 'internal: refuses a usage batch before any partition is created for it: an event with a missing value, a quantity that is not finite or out of range, or a timestamp outside the usage dates (naming the event), or a batch spanning more than 36 months (54000)';
+
 -- Partitions for the occurred_at values of a batch: the months of [min - 1 day,
 -- max + 1 day] (a time zone moves a date by less than a day), or, for a batch spanning
 -- more than two years, the months it has events in.  Timestamps outside the usage date
@@ -377,6 +438,7 @@ BEGIN
     IF events IS NULL THEN
         RAISE EXCEPTION 'usage events must not be NULL' USING ERRCODE = '22004';
     END IF;
+    PERFORM rr_internal.check_usage_batch(src, 'batch', events);
     PERFORM rr_internal.ensure_usage_partitions_for(src, events);
     res := rr_internal.ingest_usage(t, src, 'batch', events, cardinality(events));
     RETURN res.recorded;
@@ -403,6 +465,9 @@ BEGIN
         RETURN QUERY SELECT 0::bigint, 0::bigint, 0::bigint;
         RETURN;
     END IF;
+    PERFORM rr_internal.check_usage_batch(
+        format('SELECT s.staging_id AS pos, s.contract_id, s.customer, s.item, s.quantity, s.occurred_at
+                  FROM rr.usage_staging s WHERE s.tenant_id = %L AND s.staging_id <= $1', t), 'staging', hi_id);
     PERFORM rr_internal.ensure_usage_partitions_for(
         format('SELECT s.occurred_at FROM rr.usage_staging s WHERE s.tenant_id = %L AND s.staging_id <= $1', t), hi_id);
     res := rr_internal.ingest_usage(t, format('DELETE FROM rr.usage_staging s WHERE s.tenant_id = %L AND s.staging_id <= $1

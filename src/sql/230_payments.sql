@@ -30,7 +30,8 @@ CREATE TABLE rr.payment (
     CONSTRAINT payment_customer_fkey FOREIGN KEY (tenant_id, customer) REFERENCES rr.customer (tenant_id, code),
     CONSTRAINT payment_currency_fkey FOREIGN KEY (currency) REFERENCES rr.currency (code),
     CONSTRAINT payment_entry_fkey FOREIGN KEY (tenant_id, journal_entry_id) REFERENCES rr.journal_entry (tenant_id, entry_id),
-    CONSTRAINT payment_amount_check CHECK (amount > 0)
+    CONSTRAINT payment_amount_check CHECK (amount > 0),
+    CONSTRAINT payment_limit_check CHECK (rr.check_number('amount', amount) AND rr.check_date('payment date', received_on))
 );
 COMMENT ON TABLE rr.payment IS 'payments received (append-only): customer, currency, amount in whole minor units, date received, method, reference, the journal entry (Dr cash / Cr customer credit) and who recorded it; a reversal or refund will be a later, separate document';
 
@@ -46,7 +47,9 @@ CREATE TABLE rr.payment_application (
     CONSTRAINT payment_application_payment_fkey FOREIGN KEY (tenant_id, payment_id) REFERENCES rr.payment (tenant_id, payment_id),
     CONSTRAINT payment_application_invoice_fkey FOREIGN KEY (tenant_id, invoice_id) REFERENCES rr.invoice (tenant_id, invoice_id),
     CONSTRAINT payment_application_entry_fkey FOREIGN KEY (tenant_id, journal_entry_id) REFERENCES rr.journal_entry (tenant_id, entry_id),
-    CONSTRAINT payment_application_amount_check CHECK (amount > 0)
+    CONSTRAINT payment_application_amount_check CHECK (amount > 0),
+    CONSTRAINT payment_application_limit_check CHECK (rr.check_number('amount', amount)
+                                                      AND rr.check_date('application date', applied_on))
 );
 COMMENT ON TABLE rr.payment_application IS 'payment money applied to posted invoices (append-only): amount, date, and the journal entry (Dr customer credit / Cr receivable); a payment''s unapplied rest is customer credit';
 
@@ -211,7 +214,9 @@ DECLARE
 BEGIN
     IF amount IS NULL THEN
         RAISE EXCEPTION 'amount must not be NULL' USING ERRCODE = '22004';
-    ELSIF amount <= 0 OR amount = 'NaN' THEN
+    END IF;
+    PERFORM rr.check_number('amount', amount);
+    IF amount <= 0 THEN
         RAISE EXCEPTION 'amount "%" is not positive', amount
             USING ERRCODE = '22023',
                   HINT = 'Payments and applications are positive amounts; a refund or reversal will be a separate document.';
@@ -344,6 +349,7 @@ BEGIN
     IF record_payment.received_on IS NULL THEN
         RAISE EXCEPTION 'payment date must not be NULL' USING ERRCODE = '22004';
     END IF;
+    PERFORM rr.check_date('payment date', record_payment.received_on);
     cur := upper(coalesce(record_payment.currency, cu.currency));
     amt := rr_internal.check_payment_amount(record_payment.amount, cur);
 
@@ -436,6 +442,7 @@ BEGIN
     END IF;
 
     d := coalesce(apply_payment.applied_on, greatest(p.received_on, i.invoice_date));
+    PERFORM rr.check_date('application date', d);
     IF d < p.received_on THEN
         RAISE EXCEPTION 'application date % is before payment % was received', d, p.payment_id
             USING ERRCODE = '22023', DETAIL = format('Payment %s was received on %s.', p.payment_id, p.received_on),

@@ -101,6 +101,7 @@ DECLARE
     first_start date;
     n integer;
 BEGIN
+    PERFORM rr.check_date('posting date', from_date);
     SELECT min(p.period_start) INTO first_start FROM rr.fiscal_period p
      WHERE p.tenant_id = ensure_fiscal_periods_from.tenant_id;
     IF from_date IS NULL OR first_start IS NULL OR first_start <= from_date OR extract(day FROM first_start) <> 1 THEN
