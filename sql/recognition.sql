@@ -232,8 +232,10 @@ SELECT revenue FROM rr.recognize('2024-02-29') WHERE contract_id = :doubt;
 
 -- Posted lines are immutable
 SELECT count(*) > 0 AS has_posted FROM rr.revenue_schedule_line WHERE status = 'posted';
-UPDATE rr.revenue_schedule_line SET amount = 0 WHERE contract_id = :bundle AND status = 'posted';
-DELETE FROM rr.revenue_schedule_line WHERE contract_id = :bundle AND status = 'posted';
+UPDATE rr.revenue_schedule_line SET amount = 0 WHERE schedule_line_id = (SELECT min(schedule_line_id) FROM rr.revenue_schedule_line
+                                                WHERE contract_id = :bundle AND status = 'posted');
+DELETE FROM rr.revenue_schedule_line WHERE schedule_line_id = (SELECT min(schedule_line_id) FROM rr.revenue_schedule_line
+                                                WHERE contract_id = :bundle AND status = 'posted');
 
 -- Bad input: each refused, nothing half written
 \set VERBOSITY default

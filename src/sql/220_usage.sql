@@ -134,6 +134,36 @@ END
 $$;
 COMMENT ON FUNCTION rr_internal.ensure_usage_partitions(date, date) IS 'internal: creates the missing monthly partitions of rr.usage_event between two dates (with the parent''s row-level security); returns how many it created';
 
+-- The events of a batch, as the query the ingestion statements read them from: the
+-- array given to rr.record_usage (kind 'batch', $1 the array), or the tenant's rows of
+-- rr.usage_staging up to a staging_id (kind 'staging', $1 that id), selected or, when
+-- consumed, deleted.  The texts are the extension's own: no function runs SQL text it
+-- was given.  Columns: pos (1-based position or staging_id), contract_id, customer,
+-- item, quantity, occurred_at, idempotency_key, properties.
+CREATE FUNCTION rr_internal.usage_batch_source(kind text, tenant_id text, consume boolean)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF kind = 'batch' THEN
+        RETURN 'SELECT e.pos, e.contract_id, e.customer, e.item, e.quantity, e.occurred_at, e.idempotency_key, e.properties
+                  FROM unnest($1::rr.usage_record[]) WITH ORDINALITY
+                       AS e(contract_id, customer, item, quantity, occurred_at, idempotency_key, properties, pos)';
+    ELSIF kind = 'staging' THEN
+        RETURN format('%s rr.usage_staging s WHERE s.tenant_id = %L AND s.staging_id <= $1::bigint %s',
+                      CASE WHEN consume THEN 'DELETE FROM'
+                           ELSE 'SELECT s.staging_id AS pos, s.contract_id, s.customer, s.item, s.quantity, s.occurred_at,
+                                        s.idempotency_key, s.properties FROM' END,
+                      tenant_id,
+                      CASE WHEN consume THEN 'RETURNING s.staging_id AS pos, s.contract_id, s.customer, s.item, s.quantity,
+                                                        s.occurred_at, s.idempotency_key, s.properties' ELSE '' END);
+    END IF;
+    RAISE EXCEPTION 'unknown usage batch kind "%"', kind USING ERRCODE = 'XX000';
+END
+$$;
+COMMENT ON FUNCTION rr_internal.usage_batch_source(text, text, boolean) IS 'internal: the fixed query a usage batch is read from: the array of rr.record_usage (batch) or the tenant''s staged rows up to a staging_id (staging), selected or deleted';
+
 -- Raise the refusal of one event of a batch (called from inside the ingestion statement,
 -- so the whole statement, and with it the batch, is rolled back).
 CREATE FUNCTION rr_internal.refuse_usage_event(source text, pos bigint, errcode text, message text,
@@ -152,10 +182,10 @@ END
 $$;
 COMMENT ON FUNCTION rr_internal.refuse_usage_event(text, bigint, text, text, text, text) IS 'internal: raises the refusal of one usage event of a batch, naming its position (or staging_id)';
 
--- The one ingestion statement.  `source` is a query returning (pos, contract_id, customer,
--- item, quantity, occurred_at, idempotency_key, properties); $1 is passed to it.
--- Returns how many events it received and how many were new.
-CREATE FUNCTION rr_internal.ingest_usage(tenant_id text, source text, kind text, arg anyelement, batch_size bigint,
+-- The one ingestion statement, over the events of rr_internal.usage_batch_source (arg is
+-- its $1; staged rows are deleted as they are read).  Returns how many events it
+-- received and how many were new.
+CREATE FUNCTION rr_internal.ingest_usage(tenant_id text, kind text, arg anyelement, batch_size bigint,
                                 OUT received bigint, OUT recorded bigint)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -295,7 +325,7 @@ BEGIN
         RETURNING 1
     )
     SELECT (SELECT count(*) FROM ok), (SELECT count(*) FROM new_event)
-    $q$, source,
+    $q$, rr_internal.usage_batch_source(kind, tenant_id, true),
          -- the new keys: for a large batch a hash join, which spills to disk when it must
          -- ("IN (SELECT ...)" under an OR is a hashed subplan, held in memory whatever the
          -- batch size); for a small one that subplan, which nested loops cannot make quadratic
@@ -311,12 +341,12 @@ EXCEPTION WHEN OTHERS THEN
     RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail, HINT = e_hint;
 END
 $$;
-COMMENT ON FUNCTION rr_internal.ingest_usage(text, text, text, anyelement, bigint) IS 'internal: validates and records a batch of usage events in one statement (refusing the whole batch at the first bad event), skipping events whose idempotency key is known; returns how many events it received and how many were new';
+COMMENT ON FUNCTION rr_internal.ingest_usage(text, text, anyelement, bigint) IS 'internal: validates and records a batch of usage events in one statement (refusing the whole batch at the first bad event), skipping events whose idempotency key is known; returns how many events it received and how many were new';
 
 -- What can be checked of a batch before any partition is created for it: missing values,
 -- quantities (rr.check_number's limits) and timestamps, each refused naming the event, and
 -- the months the batch spans (at most 36, so one batch creates at most 38 partitions).
-CREATE FUNCTION rr_internal.check_usage_batch(source text, kind text, arg anyelement)
+CREATE FUNCTION rr_internal.check_usage_batch(tenant_id text, kind text, arg anyelement)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -354,7 +384,7 @@ BEGIN
                     format('occurred_at %%s is outside the dates usage can be recorded for', s.occurred_at),
                     format('Usage dates must lie in %%s.', rr.usage_date_range()))
             ELSE true END
-    $q$, source) INTO lo, hi USING arg, kind;
+    $q$, rr_internal.usage_batch_source(kind, tenant_id, false)) INTO lo, hi USING arg, kind;
     IF (extract(year FROM hi) * 12 + extract(month FROM hi)) - (extract(year FROM lo) * 12 + extract(month FROM lo)) >= 36 THEN
         RAISE EXCEPTION 'usage batch spans % months, from % to %',
                         (extract(year FROM hi) * 12 + extract(month FROM hi))
@@ -376,7 +406,7 @@ COMMENT ON FUNCTION rr_internal.check_usage_batch(text, text, anyelement) IS 'in
 -- max + 1 day] (a time zone moves a date by less than a day), or, for a batch spanning
 -- more than two years, the months it has events in.  Timestamps outside the usage date
 -- range are left to the ingestion statement, which refuses them.
-CREATE FUNCTION rr_internal.ensure_usage_partitions_for(source text, arg anyelement)
+CREATE FUNCTION rr_internal.ensure_usage_partitions_for(tenant_id text, kind text, arg anyelement)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -386,6 +416,7 @@ DECLARE
     hi date;
     n integer := 0;
     m date;
+    source text := rr_internal.usage_batch_source(kind, tenant_id, false);
     sane text := 's.occurred_at >= ''1899-12-30 00:00+00'' AND s.occurred_at < ''3000-01-02 00:00+00''';
 BEGIN
     EXECUTE format('SELECT min(s.occurred_at AT TIME ZONE ''UTC'')::date - 1, max(s.occurred_at AT TIME ZONE ''UTC'')::date + 1
@@ -406,7 +437,7 @@ BEGIN
     RETURN n;
 END
 $$;
-COMMENT ON FUNCTION rr_internal.ensure_usage_partitions_for(text, anyelement) IS 'internal: creates the monthly partitions the events of a batch need';
+COMMENT ON FUNCTION rr_internal.ensure_usage_partitions_for(text, text, anyelement) IS 'internal: creates the monthly partitions the events of a batch need';
 
 -- One event.
 CREATE FUNCTION rr.record_usage(contract_id bigint, item text, quantity numeric, occurred_at timestamptz,
@@ -430,17 +461,14 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     t text := rr.current_tenant();
-    src text := 'SELECT e.pos, e.contract_id, e.customer, e.item, e.quantity, e.occurred_at, e.idempotency_key, e.properties
-                   FROM unnest($1) WITH ORDINALITY AS e(contract_id, customer, item, quantity, occurred_at,
-                                                        idempotency_key, properties, pos)';
     res record;
 BEGIN
     IF events IS NULL THEN
         RAISE EXCEPTION 'usage events must not be NULL' USING ERRCODE = '22004';
     END IF;
-    PERFORM rr_internal.check_usage_batch(src, 'batch', events);
-    PERFORM rr_internal.ensure_usage_partitions_for(src, events);
-    res := rr_internal.ingest_usage(t, src, 'batch', events, cardinality(events));
+    PERFORM rr_internal.check_usage_batch(t, 'batch', events);
+    PERFORM rr_internal.ensure_usage_partitions_for(t, 'batch', events);
+    res := rr_internal.ingest_usage(t, 'batch', events, cardinality(events));
     RETURN res.recorded;
 END
 $$;
@@ -465,16 +493,10 @@ BEGIN
         RETURN QUERY SELECT 0::bigint, 0::bigint, 0::bigint;
         RETURN;
     END IF;
-    PERFORM rr_internal.check_usage_batch(
-        format('SELECT s.staging_id AS pos, s.contract_id, s.customer, s.item, s.quantity, s.occurred_at
-                  FROM rr.usage_staging s WHERE s.tenant_id = %L AND s.staging_id <= $1', t), 'staging', hi_id);
-    PERFORM rr_internal.ensure_usage_partitions_for(
-        format('SELECT s.occurred_at FROM rr.usage_staging s WHERE s.tenant_id = %L AND s.staging_id <= $1', t), hi_id);
-    res := rr_internal.ingest_usage(t, format('DELETE FROM rr.usage_staging s WHERE s.tenant_id = %L AND s.staging_id <= $1
-                                      RETURNING s.staging_id AS pos, s.contract_id, s.customer, s.item, s.quantity,
-                                                s.occurred_at, s.idempotency_key, s.properties', t),
-                           'staging', hi_id,
-                           (SELECT count(*) FROM rr.usage_staging s WHERE s.tenant_id = t AND s.staging_id <= hi_id));
+    PERFORM rr_internal.check_usage_batch(t, 'staging', hi_id);
+    PERFORM rr_internal.ensure_usage_partitions_for(t, 'staging', hi_id);
+    res := rr_internal.ingest_usage(t, 'staging', hi_id,
+                                    (SELECT count(*) FROM rr.usage_staging s WHERE s.tenant_id = t AND s.staging_id <= hi_id));
     RETURN QUERY SELECT res.received, res.recorded, res.received - res.recorded;
 END
 $$;
