@@ -179,7 +179,7 @@ BEGIN
               AND l.line_no = add_discount.line_no) THEN
         RAISE EXCEPTION 'contract % has no line %', c.contract_id, add_discount.line_no USING ERRCODE = '22023';
     END IF;
-    IF kind = 'amount' AND value <> round(value, rr.minor_units(c.currency)) THEN
+    IF kind = 'amount' AND value <> round(value, rr.minor_units(c.currency::text)) THEN
         RAISE EXCEPTION 'discount amount % is not a whole number of % minor units', value, c.currency
             USING ERRCODE = '22023';
     END IF;
@@ -508,9 +508,9 @@ DECLARE
 BEGIN
     WITH w AS (
         SELECT l.invoice_id, tc.code AS tax_code, tc.is_inclusive, tc.account, min(l.receivable_account) AS receivable,
-               rr.minor_units(i.currency) AS mu, sum(l.amount) AS gross,
+               rr.minor_units(i.currency::text) AS mu, sum(l.amount) AS gross,
                round(sum(l.amount) * CASE WHEN tc.is_inclusive THEN tc.rate / (1 + tc.rate) ELSE tc.rate END,
-                     rr.minor_units(i.currency)) AS tax,
+                     rr.minor_units(i.currency::text)) AS tax,
                array_agg(l.line_no ORDER BY l.line_no) AS line_nos,
                array_agg(l.amount ORDER BY l.line_no) AS amounts
           FROM rr.invoice i
@@ -810,7 +810,7 @@ BEGIN
         RAISE EXCEPTION 'give either an amount or lines to credit, not both' USING ERRCODE = '22023';
     END IF;
     PERFORM rr.check_date('credit date', credit_date), rr.check_number('credit amount', amount);
-    mu := rr.minor_units(inv.currency);
+    mu := rr.minor_units(inv.currency::text);
 
     -- what is still creditable, line by line (earlier credit notes included)
     IF rr_internal.claim_work_table('rr_credit_lines') THEN

@@ -210,7 +210,7 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    mu integer := rr.minor_units(currency);
+    mu integer := rr.minor_units(currency::text);
 BEGIN
     IF amount IS NULL THEN
         RAISE EXCEPTION 'amount must not be NULL' USING ERRCODE = '22004';
@@ -251,7 +251,7 @@ BEGIN
 
     WITH app AS (
         SELECT x.invoice_id, x.amount, x.applied_on, i.currency, i.number, i.contract_id,
-               rr.minor_units(i.currency) AS mu,
+               rr.minor_units(i.currency::text) AS mu,
                nextval(pg_get_serial_sequence('rr.journal_entry', 'entry_id')) AS entry_id
           FROM unnest(invoice_ids, amounts, write_applications.applied_on) AS x (invoice_id, amount, applied_on)
           JOIN rr.invoice i ON i.tenant_id = t AND i.invoice_id = x.invoice_id

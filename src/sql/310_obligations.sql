@@ -505,7 +505,7 @@ BEGIN
         RAISE EXCEPTION 'progress date % is before the previous measurement on %', as_of, prev.as_of
             USING ERRCODE = '22023';
     END IF;
-    mu := rr.minor_units(o.currency);
+    mu := rr.minor_units(o.currency::text);
     SELECT coalesce(sum(l.amount), 0), coalesce(sum(l.contract_amount), 0) INTO done, done_contract
       FROM rr.revenue_schedule_line l
      WHERE l.tenant_id = t AND l.contract_id = o.contract_id AND l.obligation_no = o.obligation_no
