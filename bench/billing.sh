@@ -19,13 +19,13 @@ INSERT INTO rr.customer (tenant_id, code, name, currency)
 SELECT 'bench', 'C' || i, 'Customer ' || i, 'USD' FROM generate_series(1, 1000) i;
 SQL
 # reset: empty the billing tables (their history triggers are off for this session only)
-reset_sql="SET session_replication_role = replica;
+reset_sql="SET client_min_messages = warning; SET session_replication_role = replica;
            TRUNCATE rr.payment_application, rr.payment, rr.journal_line, rr.journal_entry, rr.invoice_line,
-                    rr.invoice, rr.charge, rr.billing_run, rr.invoice_counter, rr.fiscal_period;
+                    rr.invoice, rr.charge, rr.billing_run, rr.invoice_counter, rr.fiscal_period CASCADE;
            SET session_replication_role = origin; CHECKPOINT"
 for n in $BENCH_SIZES; do
     bsql -q <<SQL >/dev/null
-SET session_replication_role = replica;
+SET client_min_messages = warning; SET session_replication_role = replica;
 TRUNCATE rr.payment_application, rr.payment, rr.journal_line, rr.journal_entry, rr.invoice_line, rr.invoice,
          rr.charge, rr.billing_run, rr.invoice_counter, rr.fiscal_period, rr.contract_line, rr.contract CASCADE;
 SET session_replication_role = origin;

@@ -7,7 +7,7 @@ bsql -f "$RR_ROOT/bench/baseline/billing_periods.sql"
 # Start dates repeat (4 years of them), so the planner would otherwise put a Memoize node
 # over the function scan and call each function once per distinct date, not per contract.
 bsql -c "ALTER DATABASE bench SET enable_memoize = off"
-for n in 100000 1000000; do
+for n in ${BENCH_SIZES:-100000 1000000}; do
     bsql -c "DROP TABLE IF EXISTS bp_contract;
              CREATE TABLE bp_contract AS
              SELECT i AS id, date '2020-01-01' + ((i::bigint * 7919) % 1461)::int AS start

@@ -32,23 +32,23 @@ INSERT INTO rr.customer (tenant_id, code, name, currency)
 SELECT 'rbench', 'C' || i, 'Customer ' || i, 'USD' FROM generate_series(1, 1000) i;
 SQL
 # what activation and a run write, removed (history triggers off for this session only)
-clear_sql="SET session_replication_role = replica;
+clear_sql="SET client_min_messages = warning; SET session_replication_role = replica;
            DELETE FROM rr.journal_line WHERE tenant_id = 'rbench';
            DELETE FROM rr.journal_entry WHERE tenant_id = 'rbench';
-           TRUNCATE rr.revenue_schedule_line, rr.obligation_charge, rr.progress_entry, rr.performance_obligation, rr.recognition_run;
+           TRUNCATE rr.revenue_schedule_line, rr.obligation_charge, rr.progress_entry, rr.performance_obligation, rr.recognition_run CASCADE;
            DELETE FROM rr.fiscal_period WHERE tenant_id = 'rbench';
            SET session_replication_role = origin; CHECKPOINT"
-unpost_sql="SET session_replication_role = replica;
+unpost_sql="SET client_min_messages = warning; SET session_replication_role = replica;
             DELETE FROM rr.journal_line WHERE tenant_id = 'rbench';
             DELETE FROM rr.journal_entry WHERE tenant_id = 'rbench';
             UPDATE rr.revenue_schedule_line SET status = 'open', run_id = NULL, entry_id = NULL,
                    posted_period = NULL, posted_on = NULL WHERE status = 'posted';
-            TRUNCATE rr.recognition_run;
+            TRUNCATE rr.recognition_run CASCADE;
             SET session_replication_role = origin; ANALYZE rr.revenue_schedule_line; CHECKPOINT"
 for n in $RECOGNITION_SIZES; do
     bsql -q <<SQL >/dev/null
 $clear_sql;
-SET session_replication_role = replica;
+SET client_min_messages = warning; SET session_replication_role = replica;
 DELETE FROM rr.contract_line WHERE tenant_id = 'rbench';
 DELETE FROM rr.contract WHERE tenant_id = 'rbench';
 SET session_replication_role = origin;

@@ -7,7 +7,7 @@ bsql -f "$RR_ROOT/bench/baseline/spread.sql"
 bsql -c "ALTER DATABASE bench SET enable_memoize = off"
 bsql -c "CREATE TABLE IF NOT EXISTS sp_schedule (contract_id bigint, period daterange, amount numeric,
                                                  PRIMARY KEY (contract_id, period))"
-for n in 100000 1000000; do
+for n in ${BENCH_SIZES:-100000 1000000}; do
     bsql -c "DROP TABLE IF EXISTS sp_contract, sp_rows;
              CREATE TABLE sp_contract AS
              SELECT i AS id, round(1200 + (i % 997) * 13.37, 2) AS total,
