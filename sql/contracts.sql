@@ -163,6 +163,10 @@ SELECT rr.expire_contracts('294276-01-01');
 SELECT rr.expire_contracts(NULL);
 SELECT rr.billing_interval('fortnight');
 SELECT rr.billing_interval('on_demand') IS NULL AS on_demand_is_null;
+SELECT rr.billing_interval('custom_days', 45) AS custom, rr.billing_interval('custom_days', 36525) AS longest;
+SELECT rr.billing_interval('custom_days', 0);
+SELECT rr.billing_interval('custom_days', 2147483647);
+SELECT rr.billing_interval('custom_days');
 
 -- catalog constraints
 INSERT INTO rr.item (tenant_id, code, name, revenue_account, deferred_account, receivable_account)

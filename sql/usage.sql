@@ -277,6 +277,11 @@ SELECT rr.record_usage(array_agg(ROW(:ny, NULL, 'API-TIERS', 1, timestamptz '195
   FROM generate_series(0, 999) g;
 SELECT rr.record_usage(ARRAY[(:ny, NULL, 'API-TIERS', 1, '2024-01-15 12:00-04', NULL, NULL),
                              (:ny, NULL, 'API-TIERS', 1, '2027-01-15 12:00-04', NULL, NULL)]::rr.usage_record[]);
+-- more than 100,000 events in one call
+SELECT rr.record_usage(array_fill(ROW(:ny, NULL, 'API-TIERS', 1, '2024-05-05 12:00-04', NULL, NULL)::rr.usage_record,
+                                  ARRAY[100001]));
+-- a standalone selling price that is not a finite number (here, for the draft contract)
+SELECT rr.set_obligation(:draft, 1, standalone_price => 'NaN');
 SELECT count(*) - :partitions_before AS partitions_created FROM pg_inherits WHERE inhparent = 'rr.usage_event'::regclass;
 -- a negative quantity is a correction where the item allows it
 SELECT rr.record_usage(:ny, 'STORAGE-LAST', -2, '2024-05-05 12:00-04', 'neg-ok') AS recorded;

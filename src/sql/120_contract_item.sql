@@ -153,7 +153,7 @@ CREATE TABLE rr.contract_template (
     CONSTRAINT contract_template_duration_unit_check CHECK (duration_unit IN ('year', 'quarter', 'month', 'day')),
     CONSTRAINT contract_template_days_check CHECK (grace_period_days >= 0 AND renewal_point_days >= 0 AND payment_terms_days >= 0),
     CONSTRAINT contract_template_billing_period_check CHECK (billing_period IN ('year', 'half_year', 'quarter', 'month', 'week', 'custom_days', 'on_demand')),
-    CONSTRAINT contract_template_billing_days_check CHECK ((billing_period = 'custom_days') = (billing_days IS NOT NULL) AND billing_days > 0),
+    CONSTRAINT contract_template_billing_days_check CHECK ((billing_period = 'custom_days') = (billing_days IS NOT NULL) AND billing_days BETWEEN 1 AND 36525),
     CONSTRAINT contract_template_billing_start_check CHECK (billing_start IN ('setup', 'activation')),
     CONSTRAINT contract_template_alignment_check CHECK (alignment IN ('anniversary', 'calendar')),
     CONSTRAINT contract_template_invoice_to_check CHECK (invoice_to IN ('customer', 'parent', 'other')),
@@ -199,6 +199,10 @@ BEGIN
         RAISE EXCEPTION 'unknown billing period "%"', billing_period
             USING ERRCODE = '22023',
                   HINT = 'Billing periods are year, half_year, quarter, month, week, custom_days and on_demand.';
+    ELSIF billing_period = 'custom_days' AND (billing_days IS NULL OR billing_days NOT BETWEEN 1 AND 36525) THEN
+        -- 100 years, the longest template duration
+        RAISE EXCEPTION 'custom billing period of % days is out of range', coalesce(billing_days::text, 'NULL')
+            USING ERRCODE = '22023', HINT = 'A custom_days billing period lasts 1 to 36,525 days (100 years).';
     END IF;
     RETURN CASE billing_period
                WHEN 'year' THEN interval '1 year'

@@ -829,6 +829,12 @@ BEGIN
     SELECT coalesce(sum(remaining), 0) INTO creditable FROM rr_credit_lines;
 
     IF lines IS NOT NULL THEN
+        -- more numbers than lines can only repeat some: refused before any work on them
+        IF cardinality(lines) > (SELECT count(*) FROM rr_credit_lines WHERE kind <> 'tax') THEN
+            RAISE EXCEPTION 'too many line numbers to credit: % for invoice %, which has % charge lines',
+                            cardinality(lines), inv.number, (SELECT count(*) FROM rr_credit_lines WHERE kind <> 'tax')
+                USING ERRCODE = '22023', HINT = 'Pass each line number to credit once.';
+        END IF;
         IF EXISTS (SELECT FROM unnest(lines) x WHERE x NOT IN (SELECT line_no FROM rr_credit_lines WHERE kind <> 'tax')) THEN
             RAISE EXCEPTION 'invoice % has no line % to credit', inv.number,
                             (SELECT min(x) FROM unnest(lines) x WHERE x NOT IN (SELECT line_no FROM rr_credit_lines WHERE kind <> 'tax'))

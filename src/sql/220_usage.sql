@@ -465,6 +465,13 @@ DECLARE
 BEGIN
     IF events IS NULL THEN
         RAISE EXCEPTION 'usage events must not be NULL' USING ERRCODE = '22004';
+    ELSIF cardinality(events) > 100000 THEN
+        -- one call is one statement holding its locks: bulk loads go through COPY and
+        -- rr.merge_usage_staging(), or several calls
+        RAISE EXCEPTION 'usage batch of % events is too large', cardinality(events)
+            USING ERRCODE = '54000',
+                  DETAIL = 'rr.record_usage takes at most 100,000 events a call. Nothing was recorded.',
+                  HINT = 'Split the batch, or COPY the events into rr.usage_staging and call rr.merge_usage_staging().';
     END IF;
     PERFORM rr_internal.check_usage_batch(t, 'batch', events);
     PERFORM rr_internal.ensure_usage_partitions_for(t, 'batch', events);

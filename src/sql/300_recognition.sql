@@ -113,7 +113,8 @@ CREATE TABLE rr.obligation_setting (
     CONSTRAINT obligation_setting_pkey PRIMARY KEY (tenant_id, contract_id, line_no),
     CONSTRAINT obligation_setting_contract_fkey FOREIGN KEY (tenant_id, contract_id) REFERENCES rr.contract (tenant_id, contract_id),
     CONSTRAINT obligation_setting_obligation_check CHECK (obligation_no > 0),
-    CONSTRAINT obligation_setting_ssp_check CHECK (standalone_price >= 0)
+    CONSTRAINT obligation_setting_ssp_check CHECK (rr.check_number('standalone selling price', standalone_price)
+                                                   AND standalone_price >= 0)
 );
 COMMENT ON TABLE rr.obligation_setting IS 'per contract line, before activation: the obligation it belongs to (lines sharing a number are one bundled obligation; default: its own line number), an SSP for the whole term that overrides the contract item''s, and the residual flag';
 
@@ -251,6 +252,7 @@ CREATE TABLE rr.progress_entry (
     CONSTRAINT progress_entry_obligation_fkey FOREIGN KEY (tenant_id, contract_id, obligation_no)
         REFERENCES rr.performance_obligation (tenant_id, contract_id, obligation_no),
     CONSTRAINT progress_entry_percent_check CHECK (percent BETWEEN 0 AND 100),
+    CONSTRAINT progress_entry_as_of_check CHECK (rr.check_date('progress date', as_of)),
     CONSTRAINT progress_entry_reversal_check CHECK (NOT is_reversal OR reason IS NOT NULL)
 );
 COMMENT ON TABLE rr.progress_entry IS 'append-only progress measurements of percent-complete obligations: cumulative percent as of a date, the catch-up amount it scheduled, and for a measurement below the previous one the explicit reversal with its reason';
