@@ -30,7 +30,6 @@ REVOKE ALL ON FUNCTION rr.spread_periods(numeric, daterange, daterange[], text, 
 CREATE FUNCTION rr.allocate(total numeric, weights numeric[], currency text)
 RETURNS numeric[]
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 RETURN rr.allocate(total, weights, rr.minor_units(currency));
 
 COMMENT ON FUNCTION rr.allocate(numeric, numeric[], text) IS 'rr.allocate with the minor units of an ISO 4217 currency code, such as rr.allocate(100, ''{1,1,1}'', ''JPY'')';

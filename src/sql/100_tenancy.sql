@@ -37,7 +37,6 @@ COMMENT ON TABLE rr.tenant_member IS 'which database roles (or group roles) may 
 CREATE FUNCTION rr.is_admin(r name)
 RETURNS boolean
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT coalesce((SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) r), false)
         OR coalesce(pg_catalog.pg_has_role(r, (SELECT oid FROM pg_catalog.pg_roles
@@ -54,7 +53,6 @@ REVOKE ALL ON FUNCTION rr.is_admin(name) FROM PUBLIC;
 CREATE FUNCTION rr.acting_role()
 RETURNS name
 LANGUAGE sql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 RETURN CASE current_setting('role') WHEN 'none' THEN session_user ELSE current_setting('role')::name END;
 COMMENT ON FUNCTION rr.acting_role() IS 'the role the session acts as (SET ROLE), else the session user; recorded by audit logs';
 REVOKE ALL ON FUNCTION rr.acting_role() FROM PUBLIC;

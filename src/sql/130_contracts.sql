@@ -146,7 +146,6 @@ CREATE TRIGGER contract_event_no_truncate
 CREATE FUNCTION rr.contract_lines_as_of(contract_id bigint, on_date date)
 RETURNS SETOF rr.contract_line
 LANGUAGE sql STABLE STRICT
-SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT DISTINCT ON (l.line_no) l.*
       FROM rr.contract_line l
@@ -162,7 +161,6 @@ REVOKE ALL ON FUNCTION rr.contract_lines_as_of(bigint, date) FROM PUBLIC;
 CREATE FUNCTION rr.contract_as_of(contract_id bigint, at timestamptz)
 RETURNS jsonb
 LANGUAGE sql STABLE STRICT
-SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT e.after
       FROM rr.contract_event e

@@ -14,7 +14,6 @@
 CREATE FUNCTION rr_internal.contract_snapshot(tenant_id text, contract_id bigint)
 RETURNS jsonb
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT jsonb_build_object(
                'contract', to_jsonb(c) - 'tenant_id',

@@ -242,7 +242,6 @@ CREATE TRIGGER invoice_line_frozen
 CREATE FUNCTION rr.billing_anchor(alignment text, bill_from date, every interval)
 RETURNS date
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 RETURN CASE WHEN alignment = 'anniversary' THEN bill_from
             WHEN extract(month FROM every) + extract(year FROM every) * 12 > 0 THEN date '2000-01-01'
             ELSE date '2000-01-03' END;
@@ -276,7 +275,6 @@ RETURNS TABLE (contract_id bigint, line_no integer, line_effective_from date, ki
                service_period daterange, adjustment_seq bigint, quantity numeric, unit_price numeric,
                amount numeric, due_date date)
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     WITH c AS (
         SELECT c.* FROM rr.contract_billing_terms c
@@ -549,7 +547,6 @@ COMMENT ON FUNCTION rr_internal.add_tax_lines(text, bigint) IS 'internal: adds o
 CREATE FUNCTION rr_internal.billing_run_invoices(tenant_id text, run bigint)
 RETURNS TABLE (invoice_id bigint, contract_id bigint, customer text, currency char(3), lines bigint, total numeric)
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT i.invoice_id, i.contract_id, i.customer, i.currency, count(l.line_no), coalesce(sum(l.amount), 0)
       FROM rr.invoice i

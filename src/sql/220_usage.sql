@@ -15,7 +15,6 @@
 CREATE FUNCTION rr.usage_date_range()
 RETURNS daterange
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 RETURN rr.business_dates();
 COMMENT ON FUNCTION rr.usage_date_range() IS 'the usage dates events may have, the business dates of rr.business_dates(): monthly partitions can be created from 1900-01 to 2199-12';
 REVOKE ALL ON FUNCTION rr.usage_date_range() FROM PUBLIC;
@@ -568,7 +567,6 @@ RETURNS TABLE (contract_id bigint, line_no integer, line_effective_from date, ki
                service_period daterange, adjustment_seq bigint, quantity numeric, unit_price numeric,
                amount numeric, due_date date, detail jsonb)
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     WITH c AS (
         SELECT c.* FROM rr.contract_billing_terms c

@@ -77,7 +77,6 @@ RETURNS TABLE (invoice_id bigint, number text, contract_id bigint, customer text
                invoice_date date, due_date date, total numeric, applied numeric, balance numeric,
                status text, past_due boolean, days_past_due integer)
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     WITH settlement AS (
         -- Everything that settles a posted invoice, one row each: payment applications,
@@ -137,7 +136,6 @@ COMMENT ON FUNCTION rr.invoice_balances(text, date, bigint[]) IS 'the posted inv
 CREATE FUNCTION rr.customer_credits(tenant_id text, as_of date)
 RETURNS TABLE (customer text, currency char(3), received numeric, applied numeric, unapplied numeric)
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT p.customer, p.currency, sum(p.amount), sum(coalesce(a.applied, 0)),
            sum(p.amount OPERATOR(pg_catalog.-) coalesce(a.applied, 0))
@@ -175,7 +173,6 @@ CREATE FUNCTION rr.ar_aging(as_of date DEFAULT current_date)
 RETURNS TABLE (customer text, currency char(3), current numeric, days_1_30 numeric, days_31_60 numeric,
                days_61_90 numeric, over_90 numeric, open_ar numeric, unapplied_credit numeric)
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT coalesce(ar.customer, cr.customer), coalesce(ar.currency, cr.currency),
            coalesce(ar.current, 0), coalesce(ar.d30, 0), coalesce(ar.d60, 0), coalesce(ar.d90, 0),
@@ -310,7 +307,6 @@ COMMENT ON FUNCTION rr_internal.write_applications(text, bigint, bigint[], numer
 CREATE FUNCTION rr_internal.payer_may_settle(tenant_id text, payer text, invoice_customer text, contract_id bigint)
 RETURNS boolean
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT invoice_customer OPERATOR(pg_catalog.=) payer
         OR EXISTS (SELECT FROM rr.contract k

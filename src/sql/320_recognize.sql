@@ -342,7 +342,6 @@ CREATE FUNCTION rr.contract_revenue_schedule(contract_id bigint, as_of date DEFA
 RETURNS TABLE (obligation_no integer, item text, method text, source text, period daterange, recognize_on date,
                amount numeric, status text, posted_period date)
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT l.obligation_no, o.item, o.method, l.source, l.period, l.recognize_on, l.amount,
            CASE WHEN l.status OPERATOR(pg_catalog.=) 'posted' THEN 'posted'
@@ -371,7 +370,6 @@ COMMENT ON VIEW rr.performance_obligations IS 'SSP allocation: each obligation''
 CREATE FUNCTION rr.contract_balances(as_of date DEFAULT current_date)
 RETURNS TABLE (contract_id bigint, account text, account_name text, balance numeric, net_position numeric)
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     WITH acct AS (
         SELECT DISTINCT o.contract_id, o.deferred_account AS account, -1 AS sign
@@ -412,7 +410,6 @@ CREATE FUNCTION rr.revenue_reconciliation(as_of date DEFAULT current_date)
 RETURNS TABLE (contract_id bigint, billed numeric, recognised numeric, deferred numeric, unbilled numeric,
                contract_asset numeric, difference numeric)
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     WITH k AS (
         SELECT DISTINCT o.contract_id FROM rr.performance_obligation o
@@ -465,7 +462,6 @@ COMMENT ON FUNCTION rr.revenue_reconciliation(date) IS 'reconciliation check per
 CREATE FUNCTION rr_internal.log_period_event(tenant_id text, period_start date, action text, reason text)
 RETURNS void
 LANGUAGE sql
-SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     INSERT INTO rr.period_close_event (tenant_id, period_start, action, reason, acting_role)
     VALUES (log_period_event.tenant_id, log_period_event.period_start, log_period_event.action, log_period_event.reason,
