@@ -125,12 +125,29 @@ CREATE TABLE rr.invoice_counter (
     series      text NOT NULL,
     prefix      text NOT NULL DEFAULT '',
     next_number bigint NOT NULL DEFAULT 1,
+    min_digits  integer NOT NULL DEFAULT 6,
     CONSTRAINT invoice_counter_pkey PRIMARY KEY (tenant_id, series),
     CONSTRAINT invoice_counter_tenant_fkey FOREIGN KEY (tenant_id) REFERENCES rr.tenant (tenant_id),
     CONSTRAINT invoice_counter_next_check CHECK (next_number > 0),
-    CONSTRAINT invoice_counter_series_check CHECK (series IN ('INV', 'CN'))
+    CONSTRAINT invoice_counter_series_check CHECK (series IN ('INV', 'CN')),
+    CONSTRAINT invoice_counter_digits_check CHECK (min_digits BETWEEN 1 AND 18),
+    CONSTRAINT invoice_counter_prefix_check CHECK (length(prefix) <= 20 AND prefix !~ '[[:cntrl:]]' AND prefix !~ '[0-9]$')
 );
-COMMENT ON TABLE rr.invoice_counter IS 'the next invoice number per tenant and series (a locked counter, not a sequence, so numbers have no gaps); numbers are the prefix (default: the series and a hyphen) and the number padded to 6 digits, e.g. INV-000042';
+COMMENT ON TABLE rr.invoice_counter IS 'the next document number per tenant and series (a locked counter, not a sequence, so numbers have no gaps) and the series'' format: a number is the prefix (default: the series and a hyphen) and the counter zero-padded to at least min_digits digits (default 6), never truncated: INV-000042, INV-999999, INV-1000000';
+COMMENT ON COLUMN rr.invoice_counter.prefix IS 'text before the digits (at most 20 characters, no control characters, not ending in a digit); rr_admin may change it at any time: since no prefix ends in a digit, a number is the prefix of exactly one format followed by its counter, so numbers of different formats or widths never collide';
+COMMENT ON COLUMN rr.invoice_counter.min_digits IS 'the counter is zero-padded to at least this many digits (1 to 18); wider numbers keep all their digits';
+
+-- A document number: the prefix and the counter, zero-padded to at least min_digits digits
+-- and never truncated.
+CREATE FUNCTION rr_internal.document_number(prefix text, n bigint, min_digits integer)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT prefix OPERATOR(pg_catalog.||) pg_catalog.lpad(n::text, GREATEST(min_digits, pg_catalog.length(n::text)), '0');
+END;
+COMMENT ON FUNCTION rr_internal.document_number(text, bigint, integer) IS 'internal: a document number, the prefix and n zero-padded to at least min_digits digits (never truncated)';
+REVOKE ALL ON FUNCTION rr_internal.document_number(text, bigint, integer) FROM PUBLIC;
+
 
 CREATE INDEX charge_run_idx ON rr.charge (tenant_id, run_id);
 CREATE INDEX invoice_contract_idx ON rr.invoice (tenant_id, contract_id);
@@ -320,32 +337,76 @@ BEGIN ATOMIC
                                            'actual', r.mu) END AS amount,
                CASE r.billing_type WHEN 'prepaid' THEN lower(r.service_period) ELSE upper(r.service_period) END AS due
           FROM recurring r
+    ), line_discount AS (
+        -- the discounts of a line and period, in a fixed order: percents first, which add up
+        -- (at most 100 % in all); then amounts in the order they were added, each on what the
+        -- line has left.  Each is the difference of the rounded running totals, so the
+        -- discounts add up exactly and never take the line below zero.
+        SELECT s.*,
+               CASE s.kind
+                   WHEN 'percent' THEN round(s.amount * least(s.pct_cum - s.value, 100) / 100, s.mu)
+                                       - round(s.amount * least(s.pct_cum, 100) / 100, s.mu)
+                   ELSE least(s.after_pct, s.amt_cum - s.off) - least(s.after_pct, s.amt_cum) END AS part
+          FROM (SELECT o.*,
+                       sum(CASE o.kind WHEN 'percent' THEN o.value ELSE 0 END) OVER w AS pct_cum,
+                       sum(o.off) OVER w AS amt_cum,
+                       greatest(o.amount - round(o.amount * least(sum(CASE o.kind WHEN 'percent' THEN o.value ELSE 0 END)
+                                                                      OVER (PARTITION BY o.contract_id, o.line_no,
+                                                                                         o.effective_from, o.service_period),
+                                                                  100) / 100, o.mu), 0) AS after_pct
+                  FROM (SELECT p.contract_id, p.line_no, p.effective_from, p.service_period, p.due, p.mu, p.amount,
+                               d.discount_id, d.kind, d.value,
+                               CASE WHEN d.kind = 'percent' THEN 0
+                                    WHEN p.service_period = p.full_period THEN d.value
+                                    ELSE rr.prorate_amount(d.value, p.service_period, p.full_period, 'actual', p.mu)
+                               END AS off
+                          FROM priced p
+                          JOIN rr.discount d ON d.tenant_id = due_charges.tenant_id AND d.contract_id = p.contract_id
+                                            AND (d.line_no = p.line_no OR (d.line_no IS NULL AND d.kind = 'percent'))
+                                            AND (d.first_periods IS NULL OR p.k <= d.first_periods)
+                                            AND (d.valid IS NULL OR d.valid @> lower(p.service_period))) o
+                WINDOW w AS (PARTITION BY o.contract_id, o.line_no, o.effective_from, o.service_period
+                             ORDER BY o.kind = 'amount', o.discount_id)) s
+    ), line_left AS (
+        -- what each line and period has left after its own discounts
+        SELECT p.*, p.amount + coalesce(ld.taken, 0) AS left_amount
+          FROM priced p
+          LEFT JOIN (SELECT ld.contract_id, ld.line_no, ld.effective_from, ld.service_period, sum(ld.part) AS taken
+                       FROM line_discount ld
+                      GROUP BY ld.contract_id, ld.line_no, ld.effective_from, ld.service_period) ld
+                 ON ld.contract_id = p.contract_id AND ld.line_no = p.line_no
+                AND ld.effective_from = p.effective_from AND ld.service_period = p.service_period
     ), contract_amount_discount AS (
-        -- an amount off per contract billing period, split over the lines billed in it
-        SELECT g.contract_id, g.discount_id, g.mu, g.cap, x.line_no, x.effective_from, x.service_period, x.part, x.due
-          FROM (SELECT p.contract_id, d.discount_id, p.mu, d.value AS cap,
-                       array_agg(p.line_no ORDER BY p.line_no, lower(p.service_period)) AS nos,
-                       array_agg(p.effective_from ORDER BY p.line_no, lower(p.service_period)) AS efs,
-                       array_agg(p.service_period ORDER BY p.line_no, lower(p.service_period)) AS sps,
-                       array_agg(p.due ORDER BY p.line_no, lower(p.service_period)) AS dues,
-                       array_agg(p.amount ORDER BY p.line_no, lower(p.service_period)) AS amounts,
-                       sum(p.amount) AS total,
-                       dense_rank() OVER (PARTITION BY p.contract_id, d.discount_id
-                                          ORDER BY rr.period_containing(lower(p.service_period), p.contract_every, p.contract_anchor)) AS pk
-                  FROM priced p
-                  JOIN rr.discount d ON d.tenant_id = due_charges.tenant_id AND d.contract_id = p.contract_id
-                                    AND d.line_no IS NULL AND d.kind = 'amount'
-                                    AND (d.valid IS NULL OR d.valid @> lower(p.service_period))
-                 WHERE p.contract_every IS NOT NULL
-                 GROUP BY p.contract_id, d.discount_id, d.value, d.first_periods, p.mu,
-                          rr.period_containing(lower(p.service_period), p.contract_every, p.contract_anchor)
-                HAVING sum(p.amount) > 0) g
+        -- an amount off per contract billing period, split over what the lines billed in it
+        -- have left after their own discounts; several apply in the order they were added,
+        -- each on what is left (the running total, capped by what the lines have left, is
+        -- split, and each discount takes the difference)
+        SELECT g.contract_id, g.discount_id, x.line_no, x.effective_from, x.service_period, x.upto - x.before AS part, x.due
+          FROM (SELECT g0.*,
+                       sum(g0.cap) OVER (PARTITION BY g0.contract_id, g0.contract_period ORDER BY g0.discount_id) AS cap_cum
+                  FROM (SELECT p.contract_id, d.discount_id, p.mu, d.value AS cap, d.first_periods,
+                               rr.period_containing(lower(p.service_period), p.contract_every, p.contract_anchor) AS contract_period,
+                               array_agg(p.line_no ORDER BY p.line_no, lower(p.service_period)) AS nos,
+                               array_agg(p.effective_from ORDER BY p.line_no, lower(p.service_period)) AS efs,
+                               array_agg(p.service_period ORDER BY p.line_no, lower(p.service_period)) AS sps,
+                               array_agg(p.due ORDER BY p.line_no, lower(p.service_period)) AS dues,
+                               array_agg(p.left_amount ORDER BY p.line_no, lower(p.service_period)) AS amounts,
+                               sum(p.left_amount) AS total,
+                               dense_rank() OVER (PARTITION BY p.contract_id, d.discount_id
+                                                  ORDER BY rr.period_containing(lower(p.service_period), p.contract_every, p.contract_anchor)) AS pk
+                          FROM line_left p
+                          JOIN rr.discount d ON d.tenant_id = due_charges.tenant_id AND d.contract_id = p.contract_id
+                                            AND d.line_no IS NULL AND d.kind = 'amount'
+                                            AND (d.valid IS NULL OR d.valid @> lower(p.service_period))
+                         WHERE p.contract_every IS NOT NULL
+                         GROUP BY p.contract_id, d.discount_id, d.value, d.first_periods, p.mu,
+                                  rr.period_containing(lower(p.service_period), p.contract_every, p.contract_anchor)
+                        HAVING sum(p.left_amount) > 0) g0
+                 WHERE g0.pk <= coalesce(g0.first_periods, 2147483647)) g
           CROSS JOIN LATERAL unnest(g.nos, g.efs, g.sps, g.dues,
-                                    rr.allocate(-least(g.cap, g.total), g.amounts, g.mu))
-                     AS x(line_no, effective_from, service_period, due, part)
-         WHERE g.pk <= coalesce((SELECT d.first_periods FROM rr.discount d
-                                  WHERE d.tenant_id = due_charges.tenant_id AND d.discount_id = g.discount_id),
-                                2147483647)
+                                    rr.allocate(-least(g.cap_cum - g.cap, g.total), g.amounts, g.mu),
+                                    rr.allocate(-least(g.cap_cum, g.total), g.amounts, g.mu))
+                     AS x(line_no, effective_from, service_period, due, before, upto)
     )
     SELECT p.contract_id, p.line_no, p.effective_from, 'recurring', p.service_period, 0::bigint, p.quantity,
            p.recurring_price, p.amount, p.due
@@ -353,20 +414,10 @@ BEGIN ATOMIC
      WHERE p.due <= due_charges.as_of
     UNION ALL
     -- percent or amount off a line (a contract-wide percent applies to every line)
-    SELECT p.contract_id, p.line_no, p.effective_from, 'discount', p.service_period, d.discount_id, NULL,
-           CASE d.kind WHEN 'percent' THEN d.value END,
-           CASE d.kind
-               WHEN 'percent' THEN -round(p.amount * d.value / 100, p.mu)
-               ELSE -least(CASE WHEN p.service_period = p.full_period THEN d.value
-                                ELSE rr.prorate_amount(d.value, p.service_period, p.full_period, 'actual', p.mu) END,
-                           p.amount) END,
-           p.due
-      FROM priced p
-      JOIN rr.discount d ON d.tenant_id = due_charges.tenant_id AND d.contract_id = p.contract_id
-                        AND (d.line_no = p.line_no OR (d.line_no IS NULL AND d.kind = 'percent'))
-                        AND (d.first_periods IS NULL OR p.k <= d.first_periods)
-                        AND (d.valid IS NULL OR d.valid @> lower(p.service_period))
-     WHERE p.due <= due_charges.as_of
+    SELECT ld.contract_id, ld.line_no, ld.effective_from, 'discount', ld.service_period, ld.discount_id, NULL,
+           CASE ld.kind WHEN 'percent' THEN ld.value END, ld.part, ld.due
+      FROM line_discount ld
+     WHERE ld.due <= due_charges.as_of
     UNION ALL
     SELECT a.contract_id, a.line_no, a.effective_from, 'discount', a.service_period, a.discount_id, NULL, NULL,
            a.part, a.due
@@ -422,15 +473,33 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     run bigint;
+    locked bigint[];
 BEGIN
+    -- Lock the contracts first, in one statement and in contract_id order, and only then
+    -- work out what is due, in the next statement (a new snapshot): so the run bills the
+    -- terms committed when it got its locks.  FOR NO KEY UPDATE conflicts with the FOR
+    -- UPDATE of the lifecycle functions (rr_internal.contract_for_action) and with other
+    -- runs, so runs and changes of a contract take turns; plain readers and the KEY SHARE
+    -- locks of foreign keys (invoices, charges) are not blocked.  A change committed while
+    -- the run waited is billed under its new terms; a change that comes later waits for the
+    -- run.  Every run locks in the same order and a change locks one contract, so they
+    -- cannot deadlock.  Only the locked contracts are billed: one activated after the lock
+    -- waits for the next run.
+    SELECT coalesce(array_agg(k.contract_id), '{}') INTO locked
+      FROM (SELECT k.contract_id FROM rr.contract k
+             WHERE k.tenant_id = bill.tenant_id
+               AND (bill.only_contract IS NULL OR k.contract_id = bill.only_contract)
+               AND k.activation_date IS NOT NULL
+               AND k.status IN ('active', 'pending_upgrade', 'terminated', 'expired', 'completed')
+             ORDER BY k.contract_id
+               FOR NO KEY UPDATE) k;
+
     INSERT INTO rr.billing_run (tenant_id, as_of, contract_id)
     VALUES (bill.tenant_id, bill.as_of, bill.only_contract)
     RETURNING run_id INTO run;
 
-    -- Contracts are locked FOR SHARE, so a concurrent termination or change waits for the
-    -- run (and the run waits for a change in progress); concurrent runs do not block each
-    -- other until they meet on the same charge key, where ON CONFLICT lets one of them
-    -- insert it.  Rows go in key order, so two runs cannot deadlock.
+    -- Runs of one contract cannot overlap (the lock above), so ON CONFLICT is only the last
+    -- guard of the charge key.
     WITH new_charge AS (
         INSERT INTO rr.charge (tenant_id, contract_id, line_no, line_effective_from, kind, service_period,
                                adjustment_seq, quantity, unit_price, amount, due_date, run_id, detail)
@@ -439,10 +508,7 @@ BEGIN
           FROM (SELECT f.*, NULL::jsonb AS detail FROM rr.due_charges(bill.tenant_id, bill.as_of, bill.only_contract) f
                 UNION ALL
                 SELECT u.* FROM rr_internal.usage_charges(bill.tenant_id, bill.as_of, bill.only_contract) u) d
-         WHERE d.contract_id IN (SELECT k.contract_id FROM rr.contract k
-                                  WHERE k.tenant_id = bill.tenant_id
-                                    AND (bill.only_contract IS NULL OR k.contract_id = bill.only_contract)
-                                    FOR SHARE)
+         WHERE d.contract_id IN (SELECT unnest(locked))
          ORDER BY d.contract_id, d.line_no, d.line_effective_from, d.kind, d.service_period, d.adjustment_seq
         ON CONFLICT ON CONSTRAINT charge_key DO NOTHING
         RETURNING *
@@ -675,6 +741,7 @@ DECLARE
     t text := rr.current_tenant();
     first_number bigint;
     pfx text;
+    digits integer;
     empty_invoice bigint;
 BEGIN
     IF as_of IS NULL THEN
@@ -687,7 +754,7 @@ BEGIN
     -- the counter row is the lock that serialises posting for the tenant and series
     INSERT INTO rr.invoice_counter (tenant_id, series, prefix)
     VALUES (t, post_invoices.series, post_invoices.series || '-') ON CONFLICT DO NOTHING;
-    SELECT c.next_number, c.prefix INTO first_number, pfx
+    SELECT c.next_number, c.prefix, c.min_digits INTO first_number, pfx, digits
       FROM rr.invoice_counter c WHERE c.tenant_id = t AND c.series = post_invoices.series FOR UPDATE;
 
     SELECT i.invoice_id INTO empty_invoice
@@ -723,13 +790,13 @@ BEGIN
         INSERT INTO rr.journal_entry (tenant_id, entry_date, period_start, source, source_id, memo)
         SELECT t, todo.invoice_date, period.period_start, todo.doc_type, todo.invoice_id,
                CASE todo.doc_type WHEN 'invoice' THEN 'Invoice ' ELSE 'Credit note ' END
-                   || pfx || lpad((first_number + todo.k)::text, 6, '0')
+                   || rr_internal.document_number(pfx, first_number + todo.k, digits)
           FROM todo JOIN period USING (invoice_date)
         RETURNING entry_id, source_id
     ), upd AS (
         UPDATE rr.invoice i
            SET status = 'posted',
-               number = pfx || lpad((first_number + todo.k)::text, 6, '0'),
+               number = rr_internal.document_number(pfx, first_number + todo.k, digits),
                due_date = i.invoice_date + k.payment_terms_days,
                posted_at = now(), journal_entry_id = entry.entry_id
           FROM todo

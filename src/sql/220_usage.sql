@@ -554,9 +554,13 @@ COMMENT ON TYPE rr.usage_charge IS 'a usage charge as rating computes it (the co
 -- period's quantity (sum, max or last of its events); the billable quantity after the
 -- included quantity of the usage counter's cycle (the period when usage resets on
 -- billing; the contract term when it never resets or resets on renewal, so unused
--- included quantity carries over); the amount as the difference of the rounded price of
--- the cumulative billable quantity at the period's end and start (so tiers apply to the
--- counter, and a cycle's amounts add up to the price of its total exactly).  A deposit
+-- included quantity carries over); the amount, for models whose price only grows with
+-- the quantity (per_unit, package, graduated, percentage, an extra usage price), as the
+-- difference of the rounded price of the cumulative billable quantity at the period's end
+-- and start (so tiers apply to the counter, and a cycle's amounts add up to the price of
+-- its total exactly); for models that price a quantity as a whole (flat, volume,
+-- stairstep), as the rounded price of the period's own billable quantity, so no period is
+-- ever negative; a flat fee is due in every period, with usage or without.  A deposit
 -- line draws its usage from the deposit (a drawdown line) until it is spent, then bills
 -- it (at extra_usage_price, if set); at the end of the term the unused deposit is
 -- released: retain_rate of it is kept as breakage, the rest is refunded.  Whatever
@@ -575,7 +579,7 @@ BEGIN ATOMIC
     ), lv AS (
         -- the versions of the metered lines
         SELECT l.contract_id, l.line_no, l.effective_from, l.quantity AS line_quantity, l.recurring_price,
-               l.price_model, coalesce(l.billing_period, c.contract_every) AS every,
+               l.price_model, l.is_removed, coalesce(l.billing_period, c.contract_every) AS every,
                lead(l.effective_from) OVER (PARTITION BY l.contract_id, l.line_no ORDER BY l.effective_from) AS valid_to,
                min(l.effective_from) OVER (PARTITION BY l.contract_id, l.line_no) AS first_from,
                ci.billing_type, ci.included_quantity, ci.extra_usage_price, ci.reset_usage, ci.usage_aggregation,
@@ -605,6 +609,23 @@ BEGIN ATOMIC
            -- events after a termination set later than they were recorded are not billed
            AND (g.bill_to IS NULL OR e.usage_date < g.bill_to)
          GROUP BY e.contract_id, e.line_no, 3
+    ), flat_period AS (
+        -- a flat fee is due in every period of its line, with usage or without: the periods
+        -- of lines with a flat price model (in some version), through as_of
+        SELECT g.contract_id, g.line_no, rr.period_containing(lower(bp), g.every, g.anchor) AS period
+          FROM g
+          CROSS JOIN LATERAL rr.billing_periods(greatest(g.bill_from, g.first_from),
+                                                least(g.bill_to, rate_usage.as_of), g.every, g.anchor) AS bp
+         WHERE greatest(g.bill_from, g.first_from) < least(g.bill_to, rate_usage.as_of)
+           AND EXISTS (SELECT FROM lv v WHERE v.contract_id = g.contract_id AND v.line_no = g.line_no
+                          AND rr.pricing_model(v.price_model) = 'flat')
+    ), agg_all AS (
+        SELECT * FROM agg
+        UNION ALL
+        SELECT f.contract_id, f.line_no, f.period, 0::numeric, 0::numeric, 0::numeric, 0::bigint
+          FROM flat_period f
+         WHERE NOT EXISTS (SELECT FROM agg a WHERE a.contract_id = f.contract_id AND a.line_no = f.line_no
+                              AND a.period = f.period)
     ), p AS (
         SELECT a.contract_id, a.line_no, a.events, a.period * daterange(g.bill_from, g.bill_to) AS service_period,
                CASE g.usage_aggregation WHEN 'sum' THEN a.used_sum WHEN 'max' THEN a.used_max ELSE a.used_last END AS used,
@@ -612,7 +633,7 @@ BEGIN ATOMIC
                     ELSE g.bill_from END AS cycle,
                g.billing_type, g.included_quantity, g.extra_usage_price, g.deposit_amount, g.grace, g.mu,
                g.usage_aggregation, g.first_from
-          FROM agg a
+          FROM agg_all a
           JOIN g ON g.contract_id = a.contract_id AND g.line_no = a.line_no
     ), q AS (
         -- the line version in effect when the period starts, the counter of its cycle
@@ -624,6 +645,8 @@ BEGIN ATOMIC
                    AND v.effective_from <= greatest(lower(p.service_period), p.first_from)
                    AND (v.valid_to IS NULL OR v.valid_to > greatest(lower(p.service_period), p.first_from))
          WHERE NOT isempty(p.service_period)
+           -- a period without events is rated only for a flat fee
+           AND (p.events > 0 OR (rr.pricing_model(v.price_model) = 'flat' AND NOT v.is_removed))
     ), b AS (
         SELECT q.*, greatest(q.cum - q.included, 0) AS billable_to, greatest(q.cum - q.used - q.included, 0) AS billable_from
           FROM q
@@ -635,7 +658,13 @@ BEGIN ATOMIC
     ), priced AS (
         SELECT bu.*,
                CASE WHEN bu.billing_type <> 'deposit' THEN
-                        CASE WHEN bu.price_model IS NOT NULL
+                        CASE WHEN rr.pricing_model(bu.price_model) IN ('flat', 'volume', 'stairstep')
+                             -- models that price a quantity as a whole: the period's own
+                             -- billable quantity (never negative, earlier periods unchanged)
+                             THEN round(rr.price(bu.price_model, bu.billable_to - bu.billable_from), bu.mu)
+                             -- models whose price only grows with the quantity: the counter's
+                             -- increment, so tiers apply to the counter
+                             WHEN bu.price_model IS NOT NULL
                              THEN round(rr.price(bu.price_model, bu.billable_to), bu.mu)
                                   - round(rr.price(bu.price_model, bu.billable_from), bu.mu)
                              ELSE round(bu.billable_to * bu.extra_usage_price, bu.mu)
@@ -801,10 +830,12 @@ SELECT l.tenant_id, l.invoice_id, l.line_no, l.contract_line_no, l.contract_item
       -- end less those at its start (a counter that spans periods)
       SELECT b.tier, b.units - coalesce(a.units, 0) AS units, b.unit_price,
              b.flat_fee - coalesce(a.flat_fee, 0) AS flat_fee, b.amount - coalesce(a.amount, 0) AS amount
-        FROM rr.price_tiers(cl.price_model, coalesce((l.detail->>'billable_from')::numeric, 0)
-                                            + (l.detail->>'billable')::numeric) b
+        FROM rr.price_tiers(cl.price_model,
+                            CASE WHEN rr.pricing_model(cl.price_model) IN ('flat', 'volume', 'stairstep') THEN 0
+                                 ELSE coalesce((l.detail->>'billable_from')::numeric, 0) END
+                            + (l.detail->>'billable')::numeric) b
         LEFT JOIN rr.price_tiers(cl.price_model, coalesce((l.detail->>'billable_from')::numeric, 0)) a
-               ON a.tier = b.tier
+               ON a.tier = b.tier AND rr.pricing_model(cl.price_model) NOT IN ('flat', 'volume', 'stairstep')
        WHERE b.units - coalesce(a.units, 0) <> 0 OR b.flat_fee - coalesce(a.flat_fee, 0) <> 0
   ) t ON cl.price_model IS NOT NULL AND NOT coalesce((l.detail->>'late')::boolean, false)
  WHERE l.kind = 'usage';

@@ -68,6 +68,8 @@ BEGIN
         EXECUTE format('GRANT INSERT, UPDATE, DELETE ON rr.%I TO rr_admin', r);
     END LOOP;
     GRANT INSERT, UPDATE ON rr.customer TO rr_app, rr_billing;
+    -- the format of a document series (the counter itself is the extension's)
+    GRANT INSERT (tenant_id, series, prefix, min_digits), UPDATE (prefix, min_digits) ON rr.invoice_counter TO rr_admin;
     -- bulk usage: COPY into the staging table, then rr.merge_usage_staging()
     GRANT INSERT ON rr.usage_staging TO rr_app, rr_billing;
 
