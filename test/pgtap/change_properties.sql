@@ -1,5 +1,5 @@
 -- Property tests for changes inside billed periods (README "Billing", "Changes inside
--- billed periods"): 45 generated contracts (monthly prepaid and postpaid lines, quarterly
+-- billed periods"): 60 generated contracts (monthly prepaid and postpaid lines, quarterly
 -- prepaid, calendar alignment, refund policies none, prorated and full) go through random
 -- sequences of billing, quantity changes, price changes, terminations and undoing the last
 -- billing, at random dates (changes and terminations often dated back into billed periods),
