@@ -121,7 +121,8 @@ SELECT count(*) AS undone_invoices FROM rr.undo_last_billing(:post);
 SELECT count(*) AS due_again FROM rr.preview_billing('2024-09-01', :post);
 SELECT lines, total FROM rr.bill_contract(:post, '2024-09-01');
 
--- Line changes inside billed periods wait for modifications; later ones are billed by version.
+-- A line change inside a billed period: the days from the change are credited at the old
+-- quantity and billed at the new one (17/31 of 31.00 each way); later ones are billed by version.
 SELECT rr.change_contract_line(:post, 'MONTHLY-POST', '2024-08-15', quantity => 3);
 SELECT rr.change_contract_line(:post, 'MONTHLY-POST', '2024-09-16', quantity => 3);
 SELECT service_period, quantity, amount FROM rr.preview_billing('2024-10-01', :post);

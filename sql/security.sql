@@ -324,18 +324,18 @@ DECLARE
 BEGIN
     FOREACH t IN ARRAY ARRAY['text', 'bpchar', 'numeric', 'bigint', 'integer', 'date', 'daterange',
                              'timestamptz', 'interval', 'jsonb', 'boolean'] LOOP
-        EXECUTE format('CREATE FUNCTION public.sec_trojan_op(%s, %s) RETURNS boolean LANGUAGE plpgsql AS %L',
-                       t, t, format(raise_it, 'operator'));
+        EXECUTE pg_catalog.format('CREATE FUNCTION public.sec_trojan_op(%s, %s) RETURNS boolean LANGUAGE plpgsql AS %L',
+                       t, t, pg_catalog.format(raise_it, 'operator'));
         FOREACH op IN ARRAY ARRAY['=', '<>', '<', '>', '<=', '>=', '||', '~', '@>', '<@', '&&', '+', '-', '*', '/'] LOOP
-            EXECUTE format('CREATE OPERATOR public.%s (LEFTARG = %s, RIGHTARG = %s, FUNCTION = public.sec_trojan_op)',
+            EXECUTE pg_catalog.format('CREATE OPERATOR public.%s (LEFTARG = %s, RIGHTARG = %s, FUNCTION = public.sec_trojan_op)',
                            op, t, t);
         END LOOP;
     END LOOP;
     FOR n IN SELECT s.name FROM public.sec_name s WHERE s.called LOOP
         FOREACH t IN ARRAY ARRAY['', 'text', 'bpchar', 'anyelement', 'text, text', 'anyelement, anyelement',
                                  'anyelement, anyelement, anyelement'] LOOP
-            EXECUTE format('CREATE FUNCTION public.%I(%s) RETURNS integer LANGUAGE plpgsql AS %L',
-                           n, t, format(raise_it, 'function ' || n));
+            EXECUTE pg_catalog.format('CREATE FUNCTION public.%I(%s) RETURNS integer LANGUAGE plpgsql AS %L',
+                           n, t, pg_catalog.format(raise_it, 'function ' || n));
         END LOOP;
     END LOOP;
 END

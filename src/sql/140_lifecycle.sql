@@ -400,7 +400,7 @@ BEGIN
     RETURN rr_internal.apply_contract_action(c, 'terminate', 'terminated', d, reason, termination_date => d, closed_date => d);
 END
 $$;
-COMMENT ON FUNCTION rr.terminate_contract(bigint, date, text) IS 'terminates an active contract on termination_date (not before activation, not after the end of the term), with a reason for the log; refunds follow the contract''s refund policy when billing handles termination';
+COMMENT ON FUNCTION rr.terminate_contract(bigint, date, text) IS 'terminates an active contract on termination_date (not before activation, not after the end of the term), with a reason for the log; the next billing run bills nothing after it and credits what was billed beyond it as the contract''s refund policy says (none, prorated, full; setup and renewal fees only when the contract item is refundable)';
 
 CREATE FUNCTION rr.complete_contract(contract_id bigint, completion_date date DEFAULT NULL, reason text DEFAULT NULL)
 RETURNS text
@@ -512,19 +512,8 @@ BEGIN
     -- the line's version in effect on the date, or a new line number
     SELECT * INTO cur FROM rr.contract_lines_as_of(c.contract_id, effective_from) l
      WHERE l.contract_item = change_contract_line.contract_item AND NOT l.is_removed;
-    -- a change inside periods already billed needs credit-and-rebill proration, which
-    -- contract modifications bring; until then such a change is refused
-    IF cur.line_no IS NOT NULL AND effective_from < (
-           SELECT max(upper(ch.service_period)) FROM rr.charge ch
-            WHERE ch.tenant_id = c.tenant_id AND ch.contract_id = c.contract_id
-              AND ch.line_no = cur.line_no AND ch.kind = 'recurring') THEN
-        RAISE EXCEPTION 'line % of contract % is billed through %', cur.line_no, c.contract_id,
-                        (SELECT max(upper(ch.service_period)) - 1 FROM rr.charge ch
-                          WHERE ch.tenant_id = c.tenant_id AND ch.contract_id = c.contract_id
-                            AND ch.line_no = cur.line_no AND ch.kind = 'recurring')
-            USING ERRCODE = '55000',
-                  HINT = 'Change the line from the first unbilled day on, or undo the last billing first.';
-    END IF;
+    -- a change inside periods already billed is fine: the next billing run credits what
+    -- was billed for the days from effective_from on and bills the new terms for them
     n := coalesce(cur.line_no, (SELECT max(l.line_no) + 1 FROM rr.contract_line l
                                  WHERE l.tenant_id = c.tenant_id AND l.contract_id = c.contract_id));
     IF remove AND cur.line_no IS NULL THEN

@@ -281,12 +281,19 @@ SELECT k.tenant_id, k.contract_id, k.customer, k.status, k.currency, k.alignment
        least(k.termination_date, k.end_date) AS bill_to,
        cur.minor_units AS mu,
        k.activation_date IS NOT NULL
-           AND k.status IN ('active', 'pending_upgrade', 'terminated', 'expired', 'completed') AS is_billed
+           AND k.status IN ('active', 'pending_upgrade', 'terminated', 'expired', 'completed') AS is_billed,
+       k.termination_date, k.refund_policy
   FROM rr.contract k
   JOIN rr.currency cur ON cur.code = k.currency;
 COMMENT ON VIEW rr.contract_billing_terms IS 'every contract with its billing terms resolved: billing interval, the window it is billed for [bill_from, bill_to) (billing start to the end of the term or the termination date), currency minor units, and is_billed (activated, and not draft or pending); what billing, usage rating and usage ingestion read';
 
 -- Everything due by as_of for the tenant's contracts (or one of them), charged or not yet.
+-- What is already charged is returned as it is; what is due and not charged yet, as new
+-- charges; and where a change dated inside a charged period (a termination, a new line
+-- version) makes the charged amount of a line version and billing period differ from what
+-- its terms now come to, a correction: the difference, under the next adjustment sequence
+-- of the charge key, for the days it concerns (README "Billing", "Changes inside billed
+-- periods").
 CREATE FUNCTION rr.due_charges(tenant_id text, as_of date, only_contract bigint DEFAULT NULL)
 RETURNS TABLE (contract_id bigint, line_no integer, line_effective_from date, kind text,
                service_period daterange, adjustment_seq bigint, quantity numeric, unit_price numeric,
@@ -299,11 +306,11 @@ BEGIN ATOMIC
            AND (due_charges.only_contract IS NULL OR c.contract_id = due_charges.only_contract)
     ), v AS (
         SELECT l.*, c.currency, c.alignment, c.end_date, c.activation_date, c.bill_from, c.bill_to, c.mu,
-               c.contract_every,
+               c.contract_every, c.termination_date, c.refund_policy,
                CASE WHEN c.alignment = 'anniversary' THEN c.bill_from
                     WHEN extract(month FROM c.contract_every) + extract(year FROM c.contract_every) * 12 > 0
                         THEN date '2000-01-01' ELSE date '2000-01-03' END AS contract_anchor,
-               ci.billing_type, ci.prorate_setup, ci.collect_renewal_on_activation,
+               ci.billing_type, ci.prorate_setup, ci.collect_renewal_on_activation, ci.is_refundable,
                ci.deposit_amount, ci.setup_item, ci.renewal_item, ci.recurring_item,
                lead(l.effective_from) OVER (PARTITION BY l.contract_id, l.line_no ORDER BY l.effective_from) AS valid_to,
                min(l.effective_from) OVER (PARTITION BY l.contract_id, l.line_no) AS first_from,
@@ -317,7 +324,11 @@ BEGIN ATOMIC
         -- each billing period of each line version, clipped to the version and the term
         SELECT v.contract_id, v.line_no, v.effective_from, v.billing_type, v.quantity, v.recurring_price,
                v.mu, v.contract_every, v.contract_anchor, p AS service_period,
-               rr.period_containing(lower(p), v.billing_period, v.anchor) AS full_period
+               rr.period_containing(lower(p), v.billing_period, v.anchor) AS full_period,
+               -- the period a termination cuts short: its refund policy decides (prepaid lines)
+               v.termination_date IS NOT NULL AND upper(p) = v.termination_date
+                   AND v.termination_date < coalesce(v.end_date, 'infinity') AS is_cut,
+               v.refund_policy
           FROM v
           CROSS JOIN LATERAL rr.billing_periods(
                    greatest(v.bill_from, v.effective_from),
@@ -329,6 +340,29 @@ BEGIN ATOMIC
            AND v.price_model IS NULL
            AND v.billing_period IS NOT NULL
            AND v.recurring_price IS NOT NULL
+    ), billed AS (
+        -- what is charged per line version and billing period, corrections included: the net
+        -- amount, the last adjustment sequence, the first charge, and the days still billed
+        -- (the first charge's, up to the first day an earlier correction credited)
+        SELECT b.contract_id, b.line_no, b.line_effective_from, b.full_period, min(b.billing_type) AS billing_type,
+               sum(b.amount) AS amount, max(b.adjustment_seq) AS seq,
+               (array_agg(b.service_period) FILTER (WHERE b.adjustment_seq = 0))[1] AS first_period,
+               sum(b.amount) FILTER (WHERE b.adjustment_seq = 0) AS first_amount,
+               min(b.quantity) FILTER (WHERE b.adjustment_seq = 0) AS quantity,
+               min(b.unit_price) FILTER (WHERE b.adjustment_seq = 0) AS unit_price,
+               least(max(upper(b.service_period)) FILTER (WHERE b.adjustment_seq = 0),
+                     min(lower(b.service_period)) FILTER (WHERE b.adjustment_seq > 0 AND lower(b.service_period) > b.first_lo))
+                   AS covered_to
+          FROM (SELECT x.*, min(lower(x.service_period)) FILTER (WHERE x.adjustment_seq = 0)
+                                OVER (PARTITION BY x.contract_id, x.line_no, x.line_effective_from, x.full_period) AS first_lo
+                  FROM (SELECT ch.contract_id, ch.line_no, ch.line_effective_from, ch.service_period, ch.adjustment_seq,
+                               ch.amount, ch.quantity, ch.unit_price, v.billing_type,
+                               rr.period_containing(lower(ch.service_period), v.billing_period, v.anchor) AS full_period
+                          FROM rr.charge ch
+                          JOIN v ON v.contract_id = ch.contract_id AND v.line_no = ch.line_no
+                                AND v.effective_from = ch.line_effective_from
+                         WHERE ch.tenant_id = due_charges.tenant_id AND ch.kind = 'recurring') x) b
+         GROUP BY b.contract_id, b.line_no, b.line_effective_from, b.full_period
     ), priced AS (
         SELECT r.*,
                row_number() OVER (PARTITION BY r.contract_id, r.line_no ORDER BY lower(r.service_period)) AS k,
@@ -337,6 +371,21 @@ BEGIN ATOMIC
                                            'actual', r.mu) END AS amount,
                CASE r.billing_type WHEN 'prepaid' THEN lower(r.service_period) ELSE upper(r.service_period) END AS due
           FROM recurring r
+    ), target AS (
+        -- what each line version's billing period comes to now: its days prorated and rounded
+        -- once; for the prepaid period a termination cuts short, the refund policy: none keeps
+        -- what was billed, full credits it all, prorated credits the days after the end.
+        -- Discounts apply to the period as first billed.
+        SELECT p.*, b.amount AS billed_amount,
+               CASE WHEN p.is_cut AND p.billing_type = 'prepaid' AND p.refund_policy = 'full' THEN 0
+                    WHEN p.is_cut AND p.billing_type = 'prepaid' AND p.refund_policy = 'none'
+                        THEN coalesce(b.amount, p.amount)
+                    ELSE p.amount END AS target,
+               coalesce(b.first_period, p.service_period) AS discount_period,
+               coalesce(b.first_amount, p.amount) AS discount_base
+          FROM priced p
+          LEFT JOIN billed b ON b.contract_id = p.contract_id AND b.line_no = p.line_no
+                            AND b.line_effective_from = p.effective_from AND b.full_period = p.full_period
     ), line_discount AS (
         -- the discounts of a line and period, in a fixed order: percents first, which add up
         -- (at most 100 % in all); then amounts in the order they were added, each on what the
@@ -354,28 +403,28 @@ BEGIN ATOMIC
                                                                       OVER (PARTITION BY o.contract_id, o.line_no,
                                                                                          o.effective_from, o.service_period),
                                                                   100) / 100, o.mu), 0) AS after_pct
-                  FROM (SELECT p.contract_id, p.line_no, p.effective_from, p.service_period, p.due, p.mu, p.amount,
-                               d.discount_id, d.kind, d.value,
+                  FROM (SELECT p.contract_id, p.line_no, p.effective_from, p.discount_period AS service_period, p.due,
+                               p.mu, p.discount_base AS amount, d.discount_id, d.kind, d.value,
                                CASE WHEN d.kind = 'percent' THEN 0
-                                    WHEN p.service_period = p.full_period THEN d.value
-                                    ELSE rr.prorate_amount(d.value, p.service_period, p.full_period, 'actual', p.mu)
+                                    WHEN p.discount_period = p.full_period THEN d.value
+                                    ELSE rr.prorate_amount(d.value, p.discount_period, p.full_period, 'actual', p.mu)
                                END AS off
-                          FROM priced p
+                          FROM target p
                           JOIN rr.discount d ON d.tenant_id = due_charges.tenant_id AND d.contract_id = p.contract_id
                                             AND (d.line_no = p.line_no OR (d.line_no IS NULL AND d.kind = 'percent'))
                                             AND (d.first_periods IS NULL OR p.k <= d.first_periods)
-                                            AND (d.valid IS NULL OR d.valid @> lower(p.service_period))) o
+                                            AND (d.valid IS NULL OR d.valid @> lower(p.discount_period))) o
                 WINDOW w AS (PARTITION BY o.contract_id, o.line_no, o.effective_from, o.service_period
                              ORDER BY o.kind = 'amount', o.discount_id)) s
     ), line_left AS (
-        -- what each line and period has left after its own discounts
-        SELECT p.*, p.amount + coalesce(ld.taken, 0) AS left_amount
-          FROM priced p
+        -- what each line and period (as first billed) has left after its own discounts
+        SELECT p.*, p.discount_base + coalesce(ld.taken, 0) AS left_amount
+          FROM target p
           LEFT JOIN (SELECT ld.contract_id, ld.line_no, ld.effective_from, ld.service_period, sum(ld.part) AS taken
                        FROM line_discount ld
                       GROUP BY ld.contract_id, ld.line_no, ld.effective_from, ld.service_period) ld
                  ON ld.contract_id = p.contract_id AND ld.line_no = p.line_no
-                AND ld.effective_from = p.effective_from AND ld.service_period = p.service_period
+                AND ld.effective_from = p.effective_from AND ld.service_period = p.discount_period
     ), contract_amount_discount AS (
         -- an amount off per contract billing period, split over what the lines billed in it
         -- have left after their own discounts; several apply in the order they were added,
@@ -385,84 +434,150 @@ BEGIN ATOMIC
           FROM (SELECT g0.*,
                        sum(g0.cap) OVER (PARTITION BY g0.contract_id, g0.contract_period ORDER BY g0.discount_id) AS cap_cum
                   FROM (SELECT p.contract_id, d.discount_id, p.mu, d.value AS cap, d.first_periods,
-                               rr.period_containing(lower(p.service_period), p.contract_every, p.contract_anchor) AS contract_period,
-                               array_agg(p.line_no ORDER BY p.line_no, lower(p.service_period)) AS nos,
-                               array_agg(p.effective_from ORDER BY p.line_no, lower(p.service_period)) AS efs,
-                               array_agg(p.service_period ORDER BY p.line_no, lower(p.service_period)) AS sps,
-                               array_agg(p.due ORDER BY p.line_no, lower(p.service_period)) AS dues,
-                               array_agg(p.left_amount ORDER BY p.line_no, lower(p.service_period)) AS amounts,
+                               rr.period_containing(lower(p.discount_period), p.contract_every, p.contract_anchor) AS contract_period,
+                               array_agg(p.line_no ORDER BY p.line_no, lower(p.discount_period)) AS nos,
+                               array_agg(p.effective_from ORDER BY p.line_no, lower(p.discount_period)) AS efs,
+                               array_agg(p.discount_period ORDER BY p.line_no, lower(p.discount_period)) AS sps,
+                               array_agg(p.due ORDER BY p.line_no, lower(p.discount_period)) AS dues,
+                               array_agg(p.left_amount ORDER BY p.line_no, lower(p.discount_period)) AS amounts,
                                sum(p.left_amount) AS total,
                                dense_rank() OVER (PARTITION BY p.contract_id, d.discount_id
-                                                  ORDER BY rr.period_containing(lower(p.service_period), p.contract_every, p.contract_anchor)) AS pk
+                                                  ORDER BY rr.period_containing(lower(p.discount_period), p.contract_every, p.contract_anchor)) AS pk
                           FROM line_left p
                           JOIN rr.discount d ON d.tenant_id = due_charges.tenant_id AND d.contract_id = p.contract_id
                                             AND d.line_no IS NULL AND d.kind = 'amount'
-                                            AND (d.valid IS NULL OR d.valid @> lower(p.service_period))
+                                            AND (d.valid IS NULL OR d.valid @> lower(p.discount_period))
                          WHERE p.contract_every IS NOT NULL
                          GROUP BY p.contract_id, d.discount_id, d.value, d.first_periods, p.mu,
-                                  rr.period_containing(lower(p.service_period), p.contract_every, p.contract_anchor)
+                                  rr.period_containing(lower(p.discount_period), p.contract_every, p.contract_anchor)
                         HAVING sum(p.left_amount) > 0) g0
                  WHERE g0.pk <= coalesce(g0.first_periods, 2147483647)) g
           CROSS JOIN LATERAL unnest(g.nos, g.efs, g.sps, g.dues,
                                     rr.allocate(-least(g.cap_cum - g.cap, g.total), g.amounts, g.mu),
                                     rr.allocate(-least(g.cap_cum, g.total), g.amounts, g.mu))
                      AS x(line_no, effective_from, service_period, due, before, upto)
+    ), fee AS (
+        -- setup fee: once per line, when its billing starts (prorated over the first billing
+        -- period when the contract item says so); renewal fee collected on activation.  Their
+        -- service period is the term, whatever a termination does later, so the key stays.
+        SELECT v.contract_id, v.line_no, v.effective_from, 'setup' AS kind,
+               daterange(greatest(v.bill_from, v.effective_from),
+                         coalesce(v.end_date, greatest(v.bill_from, v.effective_from) + 1)) AS service_period,
+               v.quantity, v.setup_price AS unit_price,
+               CASE WHEN v.prorate_setup AND v.billing_period IS NOT NULL
+                    THEN rr.prorate_amount(v.quantity * v.setup_price,
+                                           daterange(greatest(v.bill_from, v.effective_from), NULL),
+                                           rr.period_containing(greatest(v.bill_from, v.effective_from),
+                                                                v.billing_period, v.anchor), 'actual', v.mu)
+                    ELSE round(v.quantity * v.setup_price, v.mu) END AS amount,
+               greatest(v.bill_from, v.effective_from) AS due, v.is_refundable, v.termination_date, v.refund_policy, v.mu
+          FROM v
+         WHERE v.effective_from = v.first_from AND NOT v.is_removed
+           AND v.setup_item IS NOT NULL AND v.setup_price IS NOT NULL
+           AND greatest(v.bill_from, v.effective_from) < coalesce(v.bill_to, 'infinity')
+        UNION ALL
+        SELECT v.contract_id, v.line_no, v.effective_from, 'renewal',
+               daterange(v.activation_date, coalesce(v.end_date, v.activation_date + 1)),
+               v.quantity, v.renewal_price, round(v.quantity * v.renewal_price, v.mu), v.activation_date,
+               v.is_refundable, v.termination_date, v.refund_policy, v.mu
+          FROM v
+         WHERE v.effective_from = v.first_from AND NOT v.is_removed
+           AND v.collect_renewal_on_activation AND v.renewal_price IS NOT NULL
+    ), fee_target AS (
+        -- a refundable fee of a contract terminated inside its term follows the refund
+        -- policy: none keeps it, full credits it, prorated credits the days after the end
+        SELECT f.*, b.amount AS billed_amount, b.seq,
+               CASE WHEN f.is_refundable AND f.termination_date < upper(f.service_period) AND f.refund_policy = 'full'
+                        THEN 0
+                    WHEN f.is_refundable AND f.termination_date < upper(f.service_period) AND f.refund_policy = 'prorated'
+                        THEN rr.prorate_amount(f.amount, daterange(lower(f.service_period),
+                                                                   greatest(f.termination_date, lower(f.service_period))),
+                                               f.service_period, 'actual', f.mu)
+                    ELSE f.amount END AS target
+          FROM fee f
+          LEFT JOIN (SELECT ch.contract_id, ch.line_no, ch.line_effective_from, ch.kind, sum(ch.amount) AS amount,
+                            max(ch.adjustment_seq) AS seq
+                       FROM rr.charge ch
+                      WHERE ch.tenant_id = due_charges.tenant_id AND ch.kind IN ('setup', 'renewal')
+                      GROUP BY ch.contract_id, ch.line_no, ch.line_effective_from, ch.kind) b
+                 ON b.contract_id = f.contract_id AND b.line_no = f.line_no
+                AND b.line_effective_from = f.effective_from AND b.kind = f.kind
     )
-    SELECT p.contract_id, p.line_no, p.effective_from, 'recurring', p.service_period, 0::bigint, p.quantity,
-           p.recurring_price, p.amount, p.due
-      FROM priced p
-     WHERE p.due <= due_charges.as_of
+    -- what is charged already, as it is
+    SELECT ch.contract_id, ch.line_no, ch.line_effective_from, ch.kind, ch.service_period, ch.adjustment_seq::bigint,
+           ch.quantity, ch.unit_price, ch.amount, ch.due_date
+      FROM rr.charge ch
+     WHERE ch.tenant_id = due_charges.tenant_id AND ch.kind IN ('recurring', 'discount', 'setup', 'renewal')
+       AND ch.contract_id IN (SELECT c.contract_id FROM c)
+       AND ch.due_date <= due_charges.as_of
     UNION ALL
-    -- percent or amount off a line (a contract-wide percent applies to every line)
+    -- recurring periods not charged yet (nothing for a period a full refund credits)
+    SELECT p.contract_id, p.line_no, p.effective_from, 'recurring', p.service_period, 0::bigint, p.quantity,
+           p.recurring_price, p.target, p.due
+      FROM target p
+     WHERE p.billed_amount IS NULL AND p.due <= due_charges.as_of
+       AND NOT (p.is_cut AND p.billing_type = 'prepaid' AND p.refund_policy = 'full')
+    UNION ALL
+    -- corrections of charged periods: the new amount less what is charged, for the days
+    -- from the first day that changed to the last day still billed
+    SELECT b.contract_id, b.line_no, b.line_effective_from, 'recurring', x.service_period, b.seq + 1,
+           b.quantity, b.unit_price, coalesce(p.target, 0) - b.amount,
+           CASE b.billing_type WHEN 'prepaid' THEN lower(x.service_period) ELSE upper(x.service_period) END
+      FROM billed b
+      LEFT JOIN target p ON p.contract_id = b.contract_id AND p.line_no = b.line_no
+                        AND p.effective_from = b.line_effective_from AND p.full_period = b.full_period
+     CROSS JOIN LATERAL (
+         SELECT CASE WHEN coalesce(p.target, 0) <> 0
+                          AND upper(p.service_period) > lower(b.first_period) AND upper(p.service_period) < b.covered_to
+                         THEN daterange(upper(p.service_period), b.covered_to)
+                     WHEN b.covered_to > lower(b.first_period) THEN daterange(lower(b.first_period), b.covered_to)
+                     ELSE b.first_period END AS service_period) x
+     WHERE coalesce(p.target, 0) <> b.amount
+       AND CASE b.billing_type WHEN 'prepaid' THEN lower(x.service_period) ELSE upper(x.service_period) END
+           <= due_charges.as_of
+    UNION ALL
+    -- percent or amount off a line (a contract-wide percent applies to every line), on the
+    -- period as first billed, unless charged already
     SELECT ld.contract_id, ld.line_no, ld.effective_from, 'discount', ld.service_period, ld.discount_id, NULL,
            CASE ld.kind WHEN 'percent' THEN ld.value END, ld.part, ld.due
       FROM line_discount ld
      WHERE ld.due <= due_charges.as_of
+       AND NOT EXISTS (SELECT FROM rr.charge ch
+                        WHERE ch.tenant_id = due_charges.tenant_id AND ch.contract_id = ld.contract_id
+                          AND ch.line_no = ld.line_no AND ch.line_effective_from = ld.effective_from
+                          AND ch.kind = 'discount' AND ch.service_period = ld.service_period
+                          AND ch.adjustment_seq = ld.discount_id)
     UNION ALL
     SELECT a.contract_id, a.line_no, a.effective_from, 'discount', a.service_period, a.discount_id, NULL, NULL,
            a.part, a.due
       FROM contract_amount_discount a
      WHERE a.due <= due_charges.as_of AND a.part <> 0
+       AND NOT EXISTS (SELECT FROM rr.charge ch
+                        WHERE ch.tenant_id = due_charges.tenant_id AND ch.contract_id = a.contract_id
+                          AND ch.line_no = a.line_no AND ch.line_effective_from = a.effective_from
+                          AND ch.kind = 'discount' AND ch.service_period = a.service_period
+                          AND ch.adjustment_seq = a.discount_id)
     UNION ALL
-    -- setup fee: once per line, when its billing starts; prorated over the first
-    -- billing period when the contract item says so
-    SELECT v.contract_id, v.line_no, v.effective_from, 'setup',
-           daterange(greatest(v.bill_from, v.effective_from),
-                     coalesce(v.bill_to, greatest(v.bill_from, v.effective_from) + 1)),
-           0, v.quantity, v.setup_price,
-           CASE WHEN v.prorate_setup AND v.billing_period IS NOT NULL
-                THEN rr.prorate_amount(v.quantity * v.setup_price,
-                                       daterange(greatest(v.bill_from, v.effective_from), NULL),
-                                       rr.period_containing(greatest(v.bill_from, v.effective_from),
-                                                            v.billing_period, v.anchor), 'actual', v.mu)
-                ELSE round(v.quantity * v.setup_price, v.mu) END,
-           greatest(v.bill_from, v.effective_from)
-      FROM v
-     WHERE v.effective_from = v.first_from AND NOT v.is_removed
-       AND v.setup_item IS NOT NULL AND v.setup_price IS NOT NULL
-       AND greatest(v.bill_from, v.effective_from) <= due_charges.as_of
-       AND greatest(v.bill_from, v.effective_from) < coalesce(v.bill_to, 'infinity')
-    UNION ALL
-    -- renewal fee collected on activation, for the current term
-    SELECT v.contract_id, v.line_no, v.effective_from, 'renewal',
-           daterange(v.activation_date, coalesce(v.end_date, v.activation_date + 1)),
-           0, v.quantity, v.renewal_price, round(v.quantity * v.renewal_price, v.mu), v.activation_date
-      FROM v
-     WHERE v.effective_from = v.first_from AND NOT v.is_removed
-       AND v.collect_renewal_on_activation AND v.renewal_price IS NOT NULL
-       AND v.activation_date <= due_charges.as_of
+    -- setup and renewal fees not charged yet (nothing for a fee a full refund credits), and
+    -- the refund of a charged one
+    SELECT f.contract_id, f.line_no, f.effective_from, f.kind, f.service_period,
+           coalesce(f.seq + 1, 0), f.quantity, f.unit_price, f.target - coalesce(f.billed_amount, 0),
+           CASE WHEN f.seq IS NULL THEN f.due ELSE greatest(f.due, f.termination_date) END
+      FROM fee_target f
+     WHERE CASE WHEN f.seq IS NULL THEN f.due ELSE greatest(f.due, f.termination_date) END <= due_charges.as_of
+       AND CASE WHEN f.seq IS NULL THEN f.target <> 0 OR f.amount = 0 ELSE f.target <> f.billed_amount END
     UNION ALL
     -- deposit: billed up front, for the term
     SELECT v.contract_id, v.line_no, v.effective_from, 'deposit',
            daterange(greatest(v.bill_from, v.effective_from),
-                     coalesce(v.bill_to, greatest(v.bill_from, v.effective_from) + 1)),
+                     coalesce(v.end_date, greatest(v.bill_from, v.effective_from) + 1)),
            0, 1, v.deposit_amount, v.deposit_amount, greatest(v.bill_from, v.effective_from)
       FROM v
      WHERE v.effective_from = v.first_from AND NOT v.is_removed AND v.billing_type = 'deposit'
        AND greatest(v.bill_from, v.effective_from) <= due_charges.as_of
        AND greatest(v.bill_from, v.effective_from) < coalesce(v.bill_to, 'infinity');
 END;
-COMMENT ON FUNCTION rr.due_charges(text, date, bigint) IS 'every charge due by as_of for the tenant''s activated contracts (or one of them), billed or not: recurring prepaid (due at the start of each period) and postpaid (due at its end) per line version and billing period, partial periods prorated by days and rounded once; setup fees when billing starts (prorated if the item says so); renewal fees collected on activation; deposits';
+COMMENT ON FUNCTION rr.due_charges(text, date, bigint) IS 'every charge due by as_of for the tenant''s activated contracts (or one of them): what is charged already, as it is; recurring prepaid (due at the start of each period) and postpaid (due at its end) per line version and billing period, partial periods prorated by days and rounded once; setup fees when billing starts (prorated if the item says so); renewal fees collected on activation; deposits; and corrections of charged periods and fees that a termination (per its refund policy) or a new line version changed, under the next adjustment sequence';
 
 -- Insert the due charges that do not exist yet and invoice them: one draft invoice per
 -- contract.  Shared by rr.run_billing, rr.bill_contract and rr.preview_billing.

@@ -45,7 +45,8 @@ BEGIN
     INSERT INTO rr_plan
     SELECT d.contract_id, d.line_no, d.line_effective_from, d.kind, d.service_period, d.adjustment_seq, d.amount,
            coalesce(s.obligation_no, d.line_no), cur.minor_units,
-           CASE WHEN d.kind = 'recurring'
+           -- (corrections of charged periods change the price, not the standalone selling price)
+           CASE WHEN d.kind = 'recurring' AND d.adjustment_seq = 0
                     THEN l.quantity * ci.standalone_price
                          * rr.prorate(d.service_period,
                                       rr.period_containing(lower(d.service_period), l.billing_period,
@@ -54,7 +55,7 @@ BEGIN
                                                                                                   ELSE k.activation_date END,
                                                                              l.billing_period)))
                 WHEN ci.recurring_item IS NULL
-                     AND d.kind = CASE WHEN ci.setup_item IS NOT NULL THEN 'setup' ELSE 'renewal' END
+                     AND d.kind = CASE WHEN ci.setup_item IS NOT NULL THEN 'setup' ELSE 'renewal' END AND d.adjustment_seq = 0
                     THEN l.quantity * ci.standalone_price
                 ELSE 0 END,
            s.standalone_price, ci.standalone_price IS NULL, coalesce(s.ssp_is_residual, ci.ssp_is_residual),
@@ -91,7 +92,11 @@ BEGIN
            (array_agg(x.item ORDER BY x.line_no))[1], (array_agg(x.method ORDER BY x.line_no))[1],
            (array_agg(x.grain ORDER BY x.line_no))[1], (array_agg(x.revenue_account ORDER BY x.line_no))[1],
            (array_agg(x.deferred_account ORDER BY x.line_no))[1], min(x.currency), min(x.mu),
-           daterange(min(x.lo), max(x.hi)),
+           -- a terminated contract's service ends on its termination date: what a refund
+           -- policy lets it keep is recognised by then
+           daterange(min(x.lo), greatest(min(x.lo) + 1,
+                                         least(max(x.hi), (SELECT k.termination_date FROM rr.contract k
+                                                            WHERE k.tenant_id = t AND k.contract_id = x.contract_id)))),
            CASE WHEN bool_and(x.ssp IS NOT NULL) THEN sum(x.ssp) END, bool_or(x.ssp IS NOT NULL),
            bool_or(x.is_residual), sum(x.amount), NULL, NULL, NULL, NULL
       FROM (SELECT p.contract_id, p.obligation_no, p.line_no, min(p.line_effective_from) AS first_from,
