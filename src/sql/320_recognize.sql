@@ -17,10 +17,13 @@
 -- list price is brought to its allocated amount.
 
 -- On payment (collectability in doubt): revenue follows the cash applied to the contract's
--- invoices.  Cash applied to an invoice is attributed to its lines in proportion to their
--- share of its total (tax included); an obligation's revenue to date is its allocation
--- times the share of its contract amount paid (or what was paid, for charges activation
--- did not plan), never more than its allocation.
+-- invoices, dated at each application (a closed period's share goes into the first open
+-- one, as any posting does).  Cash applied to an invoice is attributed to its lines in
+-- proportion to their share of its total (tax included); an obligation's revenue as of a
+-- date is its allocation times the share of its contract amount paid by then (or what was
+-- paid, for charges activation did not plan), never more than its allocation.  Its lines
+-- are the steps of that amount from one application date to the next, less the lines
+-- already written for those dates: when the run happens does not matter.
 CREATE FUNCTION rr_internal.create_payment_schedules(tenant_id text, through date)
 RETURNS bigint
 LANGUAGE plpgsql
@@ -33,20 +36,32 @@ BEGIN
     IF NOT EXISTS (SELECT FROM rr.performance_obligation o WHERE o.tenant_id = t AND o.method = 'on_payment') THEN
         RETURN 0;
     END IF;
-    WITH inv AS (
-        -- share of each posted invoice paid by `through`
-        SELECT i.invoice_id, i.contract_id, cur.minor_units AS mu,
+    WITH k AS (
+        SELECT DISTINCT o.contract_id FROM rr.performance_obligation o WHERE o.tenant_id = t AND o.method = 'on_payment'
+    ), dates AS (
+        -- the application dates by `through`, and the dates lines were written for before
+        SELECT DISTINCT i.contract_id, a.applied_on AS d
+          FROM rr.payment_application a
+          JOIN rr.invoice i ON i.tenant_id = t AND i.invoice_id = a.invoice_id
+         WHERE a.tenant_id = t AND a.applied_on <= through AND i.doc_type = 'invoice' AND i.status = 'posted'
+           AND i.contract_id IN (SELECT k.contract_id FROM k)
+        UNION
+        SELECT l.contract_id, l.recognize_on
+          FROM rr.revenue_schedule_line l
+         WHERE l.tenant_id = t AND l.source = 'payment' AND l.recognize_on <= through
+    ), inv AS (
+        -- share of each posted invoice paid by each date
+        SELECT dt.contract_id, dt.d, i.invoice_id, cur.minor_units AS mu,
                coalesce((SELECT sum(a.amount) FROM rr.payment_application a
-                          WHERE a.tenant_id = t AND a.invoice_id = i.invoice_id AND a.applied_on <= through), 0)
+                          WHERE a.tenant_id = t AND a.invoice_id = i.invoice_id AND a.applied_on <= dt.d), 0)
                / nullif((SELECT sum(l.amount) FROM rr.invoice_line l WHERE l.tenant_id = t AND l.invoice_id = i.invoice_id), 0)
                AS paid_share
-          FROM rr.invoice i
+          FROM dates dt
+          JOIN rr.invoice i ON i.tenant_id = t AND i.contract_id = dt.contract_id AND i.doc_type = 'invoice'
+                           AND i.status = 'posted' AND i.invoice_date <= dt.d
           JOIN rr.currency cur ON cur.code = i.currency
-         WHERE i.tenant_id = t AND i.doc_type = 'invoice' AND i.status = 'posted' AND i.invoice_date <= through
-           AND i.contract_id IN (SELECT o.contract_id FROM rr.performance_obligation o
-                                  WHERE o.tenant_id = t AND o.method = 'on_payment')
     ), paid AS (
-        SELECT o.contract_id, o.obligation_no, min(inv.mu) AS mu,
+        SELECT o.contract_id, o.obligation_no, inv.d, min(inv.mu) AS mu,
                sum(l.amount * least(coalesce(inv.paid_share, 0), 1)) AS paid
           FROM inv
           JOIN rr.invoice_line l ON l.tenant_id = t AND l.invoice_id = inv.invoice_id
@@ -59,35 +74,45 @@ BEGIN
           JOIN rr.performance_obligation o ON o.tenant_id = t AND o.contract_id = inv.contract_id
                                           AND o.obligation_no = coalesce(oc.obligation_no, s.obligation_no, ch.line_no)
          WHERE o.method = 'on_payment'
-         GROUP BY o.contract_id, o.obligation_no
+         GROUP BY o.contract_id, o.obligation_no, inv.d
     ), target AS (
-        SELECT o.contract_id, o.obligation_no,
-               CASE WHEN o.contract_amount > 0
-                    THEN least(o.allocated_amount, round(o.allocated_amount * p.paid / o.contract_amount, p.mu))
-                    ELSE round(p.paid, p.mu) END AS amount,
-               CASE WHEN o.contract_amount > 0 THEN least(o.contract_amount, round(p.paid, p.mu))
-                    ELSE round(p.paid, p.mu) END AS contract_amount
-          FROM paid p
-          JOIN rr.performance_obligation o ON o.tenant_id = t AND o.contract_id = p.contract_id
-                                          AND o.obligation_no = p.obligation_no
+        -- revenue to date at each date, and its step from the date before
+        SELECT x.contract_id, x.obligation_no, x.d,
+               x.amount - coalesce(lag(x.amount) OVER w, 0) AS amount,
+               x.contract_amount - coalesce(lag(x.contract_amount) OVER w, 0) AS contract_amount
+          FROM (SELECT o.contract_id, o.obligation_no, p.d,
+                       CASE WHEN o.contract_amount > 0
+                            THEN least(o.allocated_amount, round(o.allocated_amount * p.paid / o.contract_amount, p.mu))
+                            ELSE round(p.paid, p.mu) END AS amount,
+                       CASE WHEN o.contract_amount > 0 THEN least(o.contract_amount, round(p.paid, p.mu))
+                            ELSE round(p.paid, p.mu) END AS contract_amount
+                  FROM paid p
+                  JOIN rr.performance_obligation o ON o.tenant_id = t AND o.contract_id = p.contract_id
+                                                  AND o.obligation_no = p.obligation_no) x
+        WINDOW w AS (PARTITION BY x.contract_id, x.obligation_no ORDER BY x.d)
     ), done AS (
-        SELECT l.contract_id, l.obligation_no, sum(l.amount) AS amount, sum(l.contract_amount) AS contract_amount
+        SELECT l.contract_id, l.obligation_no, l.recognize_on AS d, sum(l.amount) AS amount,
+               sum(l.contract_amount) AS contract_amount
           FROM rr.revenue_schedule_line l
-         WHERE l.tenant_id = t AND l.source = 'payment'
-         GROUP BY l.contract_id, l.obligation_no
+         WHERE l.tenant_id = t AND l.source = 'payment' AND l.recognize_on <= through
+         GROUP BY l.contract_id, l.obligation_no, l.recognize_on
     )
     INSERT INTO rr.revenue_schedule_line (tenant_id, contract_id, obligation_no, source, period, recognize_on,
                                           amount, contract_amount)
-    SELECT t, g.contract_id, g.obligation_no, 'payment', daterange(through, through + 1), through,
-           g.amount - coalesce(d.amount, 0), g.contract_amount - coalesce(d.contract_amount, 0)
-      FROM target g
-      LEFT JOIN done d USING (contract_id, obligation_no)
-     WHERE g.amount <> coalesce(d.amount, 0) OR g.contract_amount <> coalesce(d.contract_amount, 0);
+    SELECT t, x.contract_id, x.obligation_no, 'payment', daterange(x.d, x.d + 1), x.d, x.amount, x.contract_amount
+      FROM (SELECT coalesce(g.contract_id, d.contract_id) AS contract_id,
+                   coalesce(g.obligation_no, d.obligation_no) AS obligation_no, coalesce(g.d, d.d) AS d,
+                   coalesce(g.amount, 0) - coalesce(d.amount, 0) AS amount,
+                   coalesce(g.contract_amount, 0) - coalesce(d.contract_amount, 0) AS contract_amount
+              FROM target g
+              FULL JOIN done d ON d.contract_id = g.contract_id AND d.obligation_no = g.obligation_no AND d.d = g.d) x
+     WHERE x.amount <> 0 OR x.contract_amount <> 0
+     ORDER BY x.contract_id, x.obligation_no, x.d;
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
 END
 $$;
-COMMENT ON FUNCTION rr_internal.create_payment_schedules(text, date) IS 'internal: schedule lines of on_payment obligations for the cash applied by a date (allocation × share of the contract amount paid, capped at the allocation)';
+COMMENT ON FUNCTION rr_internal.create_payment_schedules(text, date) IS 'internal: schedule lines of on_payment obligations for the cash applied by a date, dated at each application (allocation × share of the contract amount paid by then, capped at the allocation; the steps from one application date to the next, less the lines already written for those dates)';
 
 -- rr_internal.ensure_fiscal_periods extends a calendar forwards only; revenue can be due before the
 -- first period billing created (a contract activated before its first invoice).  Add the
