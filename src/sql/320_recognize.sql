@@ -173,19 +173,22 @@ BEGIN
     IF rr_internal.claim_work_table('rr_grp') THEN
         CREATE TEMP TABLE rr_grp (contract_id bigint, period_start date, k bigint, entry_date date,
                                                 entry_id bigint, lines bigint, amount numeric, contract_amount numeric,
-                                                currency char(3), has_entry boolean) ON COMMIT DROP;
+                                                currency char(3), has_entry boolean, as_of date) ON COMMIT DROP;
     END IF;
     IF rr_internal.claim_work_table('rr_acct') THEN
-        CREATE TEMP TABLE rr_acct (contract_id bigint, account text, role text, ledger numeric,
-                                                 prior numeric) ON COMMIT DROP;
+        CREATE TEMP TABLE rr_acct (contract_id bigint, account text, role text) ON COMMIT DROP;
+    END IF;
+    IF rr_internal.claim_work_table('rr_kacct') THEN
+        CREATE TEMP TABLE rr_kacct (contract_id bigint, k bigint, account text, role text, ledger numeric,
+                                    prior numeric) ON COMMIT DROP;
     END IF;
     IF rr_internal.claim_work_table('rr_cpos') THEN
-        CREATE TEMP TABLE rr_cpos (contract_id bigint, b numeric, prior_r numeric, prior_e numeric) ON COMMIT DROP;
+        CREATE TEMP TABLE rr_cpos (contract_id bigint, k bigint, b numeric, prior_r numeric, prior_e numeric) ON COMMIT DROP;
     END IF;
     IF rr_internal.claim_work_table('rr_delta') THEN
         CREATE TEMP TABLE rr_delta (contract_id bigint, k bigint, account text, delta numeric) ON COMMIT DROP;
     END IF;
-    TRUNCATE rr_due, rr_dates, rr_grp, rr_acct, rr_cpos, rr_delta;
+    TRUNCATE rr_due, rr_dates, rr_grp, rr_acct, rr_kacct, rr_cpos, rr_delta;
 
     INSERT INTO rr_due
     SELECT l.schedule_line_id, l.contract_id, l.recognize_on, l.amount, l.contract_amount, o.revenue_account, NULL
@@ -197,7 +200,12 @@ BEGIN
             OR EXISTS (SELECT FROM rr.invoice i WHERE i.tenant_id = t AND i.invoice_id = l.invoice_id
                                                  AND i.status = 'posted'));
     ANALYZE rr_due;
-    -- one lookup per date (it creates missing calendar months), not per line
+    -- one lookup per date (it creates missing calendar months), not per line; a tenant
+    -- with no calendar yet gets one from the month of its earliest due line first (else
+    -- the first date looked up would start it, and earlier lines would go into that period)
+    PERFORM rr_internal.posting_period(t, x.d)
+       FROM (SELECT min(rr_due.recognize_on) AS d FROM rr_due) x
+      WHERE x.d IS NOT NULL AND NOT EXISTS (SELECT FROM rr.fiscal_period f WHERE f.tenant_id = t);
     PERFORM rr_internal.ensure_fiscal_periods_from(t, (SELECT min(rr_due.recognize_on) FROM rr_due));
     INSERT INTO rr_dates
     SELECT x.d, rr_internal.posting_period(t, x.d)
@@ -233,7 +241,7 @@ BEGIN
     -- revenue accounts (the first obligation's deferred account holds the liability),
     -- unbilled receivable, contract asset, and its discount accounts
     INSERT INTO rr_acct
-    SELECT a.contract_id, a.account, a.role, 0, 0
+    SELECT a.contract_id, a.account, a.role
       FROM (SELECT DISTINCT ON (x.contract_id, x.account) x.contract_id, x.account, x.role
               FROM (SELECT o.contract_id, o.revenue_account AS account, 'revenue' AS role, 1 AS pri
                       FROM rr.performance_obligation o
@@ -256,51 +264,65 @@ BEGIN
                      WHERE dd.tenant_id = t AND dd.contract_id IN (SELECT DISTINCT g.contract_id FROM rr_grp g)) x
              ORDER BY x.contract_id, x.account, x.pri) a;
     ANALYZE rr_acct;
-    -- their ledger balances (credit - debit) as of `through` (billing may have posted
-    -- invoices dated later) and the revenue earlier runs recognised
-    UPDATE rr_acct a SET ledger = b.balance
-      FROM (SELECT j.contract_id, j.account, sum(j.credit - j.debit) AS balance
-              FROM rr.journal_line j
+    -- their ledger balances (credit - debit) and the revenue earlier runs recognised, as of
+    -- the date of each entry k but the contract's last, and as of `through` for the last
+    -- (billing may have posted invoices dated later; an earlier run may have posted entries
+    -- dated later, when it ran through a later date): each entry re-nets the position as it
+    -- stands on its date, so the revenue of a period does not depend on the date the run
+    -- went through
+    UPDATE rr_grp g SET as_of = CASE WHEN g.k = m.last_k THEN recognize.through ELSE g.entry_date END
+      FROM (SELECT g2.contract_id, max(g2.k) AS last_k FROM rr_grp g2 GROUP BY g2.contract_id) m
+     WHERE m.contract_id = g.contract_id;
+    INSERT INTO rr_kacct
+    SELECT a.contract_id, g.k, a.account, a.role, 0, 0
+      FROM rr_acct a JOIN rr_grp g ON g.contract_id = a.contract_id;
+    ANALYZE rr_kacct;
+    UPDATE rr_kacct a SET ledger = b.balance
+      FROM (SELECT g.contract_id, g.k, j.account, sum(j.credit - j.debit) AS balance
+              FROM rr_grp g
+              JOIN rr.journal_line j ON j.tenant_id = t AND j.contract_id = g.contract_id
               JOIN rr.journal_entry e ON e.tenant_id = t AND e.entry_id = j.entry_id
-             WHERE j.tenant_id = t AND j.contract_id IN (SELECT DISTINCT g.contract_id FROM rr_grp g)
-               AND e.entry_date <= recognize.through
-             GROUP BY j.contract_id, j.account) b
-     WHERE a.contract_id = b.contract_id AND a.account = b.account;
-    UPDATE rr_acct a SET prior = p.amount
-      FROM (SELECT l.contract_id, o.revenue_account, sum(l.amount) AS amount
-              FROM rr.revenue_schedule_line l
+             WHERE e.entry_date <= g.as_of
+             GROUP BY g.contract_id, g.k, j.account) b
+     WHERE a.contract_id = b.contract_id AND a.k = b.k AND a.account = b.account;
+    UPDATE rr_kacct a SET prior = p.amount
+      FROM (SELECT g.contract_id, g.k, o.revenue_account, sum(l.amount) AS amount
+              FROM rr_grp g
+              JOIN rr.revenue_schedule_line l ON l.tenant_id = t AND l.contract_id = g.contract_id
               JOIN rr.performance_obligation o ON o.tenant_id = t AND o.contract_id = l.contract_id
                                               AND o.obligation_no = l.obligation_no
-             WHERE l.tenant_id = t AND l.status = 'posted'
-               AND l.contract_id IN (SELECT DISTINCT g.contract_id FROM rr_grp g)
-             GROUP BY l.contract_id, o.revenue_account) p
-     WHERE a.contract_id = p.contract_id AND a.account = p.revenue_account AND a.role = 'revenue';
+             WHERE l.status = 'posted' AND l.posted_on <= g.as_of
+             GROUP BY g.contract_id, g.k, o.revenue_account) p
+     WHERE a.contract_id = p.contract_id AND a.k = p.k AND a.account = p.revenue_account AND a.role = 'revenue';
     INSERT INTO rr_cpos
-    SELECT a.contract_id, sum(a.ledger), sum(a.prior),
-           coalesce((SELECT sum(l.contract_amount) FROM rr.revenue_schedule_line l
-                      WHERE l.tenant_id = t AND l.contract_id = a.contract_id AND l.status = 'posted'), 0)
-      FROM rr_acct a
-     GROUP BY a.contract_id;
+    SELECT a.contract_id, a.k, sum(a.ledger), sum(a.prior),
+           coalesce((SELECT sum(l.contract_amount) FROM rr.revenue_schedule_line l JOIN rr_grp g
+                             ON g.contract_id = l.contract_id AND g.k = a.k
+                      WHERE l.tenant_id = t AND l.contract_id = a.contract_id AND l.status = 'posted'
+                        AND l.posted_on <= g.as_of), 0)
+      FROM rr_kacct a
+     GROUP BY a.contract_id, a.k;
+    ANALYZE rr_cpos;
 
-    -- target balances after each entry k of a contract; each entry writes the change from
-    -- the previous target (entry 0: the ledger as it is).  Every target sums to what the
-    -- ledger already holds on these accounts (what was billed), so every entry balances.
+    -- target balances after each entry k of a contract, as of its date; each entry writes
+    -- the target less the balance then, less what this run's earlier entries (dated no
+    -- later) wrote already.  Every target sums to what the ledger holds on these accounts
+    -- on its date (what was billed by then), so every entry balances.
     INSERT INTO rr_delta
     WITH rev AS (
         SELECT d.contract_id, g.k, d.revenue_account AS account, sum(d.amount) AS amount
           FROM rr_due d JOIN rr_grp g ON g.contract_id = d.contract_id AND g.period_start = d.period_start
          GROUP BY d.contract_id, g.k, d.revenue_account
     ), cum AS (
-        SELECT a.contract_id, g.k, a.account, a.role, a.ledger,
-               a.prior + sum(coalesce(r.amount, 0)) OVER (PARTITION BY a.contract_id, a.account ORDER BY g.k) AS rev_k
-          FROM rr_acct a
-          JOIN rr_grp g ON g.contract_id = a.contract_id
-          LEFT JOIN rev r ON r.contract_id = a.contract_id AND r.k = g.k AND r.account = a.account
+        SELECT a.contract_id, a.k, a.account, a.role, a.ledger,
+               a.prior + sum(coalesce(r.amount, 0)) OVER (PARTITION BY a.contract_id, a.account ORDER BY a.k) AS rev_k
+          FROM rr_kacct a
+          LEFT JOIN rev r ON r.contract_id = a.contract_id AND r.k = a.k AND r.account = a.account
     ), pos AS (
         SELECT g.contract_id, g.k, c.b,
                c.prior_r + sum(g.amount) OVER w AS r_k,
                c.prior_e + sum(g.contract_amount) OVER w AS e_k
-          FROM rr_grp g JOIN rr_cpos c ON c.contract_id = g.contract_id
+          FROM rr_grp g JOIN rr_cpos c ON c.contract_id = g.contract_id AND c.k = g.k
         WINDOW w AS (PARTITION BY g.contract_id ORDER BY g.k)
     ), split AS (
         SELECT pos.*, greatest(pos.b - pos.r_k, 0) AS deferred,
@@ -317,7 +339,7 @@ BEGIN
           FROM cum JOIN split s ON s.contract_id = cum.contract_id AND s.k = cum.k
     )
     SELECT x.contract_id, x.k, x.account,
-           x.target - coalesce(lag(x.target) OVER (PARTITION BY x.contract_id, x.account ORDER BY x.k), x.ledger)
+           (x.target - x.ledger) - coalesce(lag(x.target - x.ledger) OVER (PARTITION BY x.contract_id, x.account ORDER BY x.k), 0)
       FROM target x;
     DELETE FROM rr_delta x WHERE x.delta = 0;
     UPDATE rr_grp g SET has_entry = true
