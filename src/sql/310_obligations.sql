@@ -6,7 +6,7 @@
 -- Obligations, allocation and allocation schedules of newly activated contracts, in
 -- set-based statements.  Refuses (and so rolls back the activation) a contract whose
 -- allocation lacks an SSP or has two residual obligations.
-CREATE FUNCTION rr_internal.create_obligations(tenant_id text, contract_ids bigint[])
+CREATE FUNCTION rr_internal.create_obligations(tenant_id text, contract_ids bigint[], replan_from date[] DEFAULT NULL)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -20,10 +20,13 @@ BEGIN
     -- the batch as an indexed, analysed table: a semi-join against it stays an index
     -- lookup per row whatever the planner guesses about rr.due_charges' output
     IF rr_internal.claim_work_table('rr_ids') THEN
-        CREATE TEMP TABLE rr_ids (contract_id bigint PRIMARY KEY) ON COMMIT DROP;
+        CREATE TEMP TABLE rr_ids (contract_id bigint PRIMARY KEY, replan_from date) ON COMMIT DROP;
     END IF;
     TRUNCATE rr_ids;
-    INSERT INTO rr_ids SELECT DISTINCT x FROM unnest(contract_ids) x WHERE x IS NOT NULL;
+    -- (replan_from: the effective date of the change that re-plans a contract planned before)
+    INSERT INTO rr_ids
+    SELECT x.id, min(x.d) FROM unnest(contract_ids, create_obligations.replan_from) AS x (id, d)
+     WHERE x.id IS NOT NULL GROUP BY x.id;
     ANALYZE rr_ids;
     SELECT max(k.end_date) INTO through
       FROM rr.contract k
@@ -83,7 +86,8 @@ BEGIN
         item text, method text, grain interval,
             revenue_account text, deferred_account text, currency char(3), mu integer, service daterange,
             standalone_price numeric, has_ssp boolean, is_residual boolean, contract_amount numeric,
-            allocated_amount numeric, sched_amount numeric, sched_contract numeric, sched_service daterange) ON COMMIT DROP;
+            allocated_amount numeric, sched_amount numeric, sched_contract numeric, sched_service daterange,
+            replan_from date, unchanged boolean, kept numeric, kept_contract numeric, vanished boolean) ON COMMIT DROP;
     END IF;
     TRUNCATE rr_obl;
     INSERT INTO rr_obl
@@ -189,40 +193,99 @@ BEGIN
      WHERE o.contract_id = x.contract_id;
 
     -- What is left to schedule: everything for a new contract.  A contract planned before
-    -- (its lines, term or termination changed since) is re-planned prospectively: posted
-    -- lines stay, the open allocation lines are replaced by the new allocation less what
-    -- was posted, spread over the service not yet posted.
+    -- (a line version, its end or its termination changed since) is re-planned
+    -- prospectively from the change's effective date E, whatever was posted: what the
+    -- schedule gave the days before E stays as it was (a line straddling E keeps its share
+    -- of days before E), and the new allocation less that is spread over [E, end of
+    -- service).  Posted lines are immutable, so the open lines from E on are the new
+    -- schedule less what was posted there, period by period: revenue per period is then the
+    -- same whether recognition ran before the change or not.
+    --
+    -- obligations that lost all their charges (a line removed from its start) keep what
+    -- their schedule gave the days before E, and no more
+    INSERT INTO rr_obl (contract_id, obligation_no, line_nos, first_line_no, first_line_from, item, method, grain,
+                        revenue_account, deferred_account, currency, mu, service, standalone_price, has_ssp,
+                        is_residual, contract_amount, allocated_amount, vanished)
+    SELECT po.contract_id, po.obligation_no, po.line_nos, po.first_line_no, po.first_line_from, po.item, po.method,
+           po.grain, po.revenue_account, po.deferred_account, po.currency, cur.minor_units, po.service,
+           po.standalone_price, po.standalone_price IS NOT NULL, po.is_residual, 0, 0, true
+      FROM rr.performance_obligation po
+      JOIN rr.currency cur ON cur.code = po.currency
+     WHERE po.tenant_id = t AND po.contract_id IN (SELECT i.contract_id FROM rr_ids i)
+       AND NOT EXISTS (SELECT FROM rr_obl o WHERE o.contract_id = po.contract_id AND o.obligation_no = po.obligation_no)
+       AND EXISTS (SELECT FROM rr.revenue_schedule_line l
+                    WHERE l.tenant_id = t AND l.contract_id = po.contract_id AND l.obligation_no = po.obligation_no
+                      AND l.source = 'allocation');
+    -- E per obligation: a new one from its start; one planned before from the change's date,
+    -- within its service (the whole service when the caller names no date); one whose
+    -- allocation, contract amount and service did not change keeps its schedule as it is
     UPDATE rr_obl o
-       SET sched_amount = o.allocated_amount - coalesce(p.amount, 0),
-           sched_contract = o.contract_amount - coalesce(p.contract_amount, 0),
-           sched_service = CASE WHEN p.last_day IS NULL THEN o.service
-                                ELSE daterange(least(greatest(lower(o.service), p.last_day), upper(o.service)),
-                                               upper(o.service)) END
-      FROM rr_obl o2
-      LEFT JOIN (SELECT l.contract_id, l.obligation_no, sum(l.amount) AS amount,
-                        sum(l.contract_amount) AS contract_amount, max(upper(l.period)) AS last_day
-                   FROM rr.revenue_schedule_line l
-                  WHERE l.tenant_id = t AND l.contract_id IN (SELECT i.contract_id FROM rr_ids i) AND l.source = 'allocation'
-                    AND l.status = 'posted'
-                  GROUP BY l.contract_id, l.obligation_no) p
-             ON p.contract_id = o2.contract_id AND p.obligation_no = o2.obligation_no
-     WHERE o.contract_id = o2.contract_id AND o.obligation_no = o2.obligation_no;
-    DELETE FROM rr.revenue_schedule_line l
-     WHERE l.tenant_id = t AND l.contract_id IN (SELECT i.contract_id FROM rr_ids i) AND l.source = 'allocation' AND l.status = 'open';
-    DELETE FROM rr.obligation_charge c WHERE c.tenant_id = t AND c.contract_id IN (SELECT i.contract_id FROM rr_ids i);
-    -- an obligation whose charges are all gone keeps what it recognised, and no more
-    UPDATE rr.performance_obligation po
-       SET allocated_amount = coalesce(p.amount, 0), contract_amount = coalesce(p.contract_amount, 0)
-      FROM rr.performance_obligation po2
-      LEFT JOIN (SELECT l.contract_id, l.obligation_no, sum(l.amount) AS amount, sum(l.contract_amount) AS contract_amount
-                   FROM rr.revenue_schedule_line l
-                  WHERE l.tenant_id = t AND l.contract_id IN (SELECT i.contract_id FROM rr_ids i) AND l.source = 'allocation'
-                  GROUP BY l.contract_id, l.obligation_no) p
-             ON p.contract_id = po2.contract_id AND p.obligation_no = po2.obligation_no
-     WHERE po.tenant_id = t AND po2.tenant_id = t AND po.contract_id = po2.contract_id
-       AND po.obligation_no = po2.obligation_no AND po.contract_id IN (SELECT i.contract_id FROM rr_ids i)
-       AND NOT EXISTS (SELECT FROM rr_obl o WHERE o.contract_id = po.contract_id AND o.obligation_no = po.obligation_no);
+       SET replan_from = CASE WHEN isempty(o.service) THEN '-infinity' ELSE lower(o.service) END,
+           unchanged = false, vanished = coalesce(o.vanished, false);
+    UPDATE rr_obl o
+       SET replan_from = greatest(lower(o.service), least(coalesce(i.replan_from, lower(o.service)), upper(o.service))),
+           unchanged = NOT o.vanished AND po.allocated_amount = o.allocated_amount
+                       AND po.contract_amount = o.contract_amount AND po.service = o.service
+      FROM rr_ids i, rr.performance_obligation po
+     WHERE i.contract_id = o.contract_id AND NOT isempty(o.service)
+       AND po.tenant_id = t AND po.contract_id = o.contract_id AND po.obligation_no = o.obligation_no
+       AND EXISTS (SELECT FROM rr.revenue_schedule_line l
+                    WHERE l.tenant_id = t AND l.contract_id = o.contract_id AND l.obligation_no = o.obligation_no
+                      AND l.source = 'allocation');
+    -- the schedule so far from E on, per period: everything, and what of it is posted
+    IF rr_internal.claim_work_table('rr_prev') THEN
+        CREATE TEMP TABLE rr_prev (contract_id bigint, obligation_no integer, period daterange, amount numeric,
+                                   contract_amount numeric, posted numeric, posted_contract numeric,
+                                   posted_lines bigint) ON COMMIT DROP;
+    END IF;
+    IF rr_internal.claim_work_table('rr_sched') THEN
+        CREATE TEMP TABLE rr_sched (contract_id bigint, obligation_no integer, period daterange, amount numeric,
+                                    contract_amount numeric) ON COMMIT DROP;
+    END IF;
+    TRUNCATE rr_prev, rr_sched;
+    INSERT INTO rr_prev
+    SELECT l.contract_id, l.obligation_no, l.period, sum(l.amount), sum(l.contract_amount),
+           coalesce(sum(l.amount) FILTER (WHERE l.status = 'posted'), 0),
+           coalesce(sum(l.contract_amount) FILTER (WHERE l.status = 'posted'), 0),
+           count(*) FILTER (WHERE l.status = 'posted')
+      FROM rr_obl o
+      JOIN rr.revenue_schedule_line l ON l.tenant_id = t AND l.contract_id = o.contract_id
+                                     AND l.obligation_no = o.obligation_no
+     WHERE NOT o.unchanged AND l.source = 'allocation' AND upper(l.period) > o.replan_from
+     GROUP BY l.contract_id, l.obligation_no, l.period;
+    ANALYZE rr_prev;
+    -- a period straddling E keeps its share of the days before E
+    INSERT INTO rr_sched
+    SELECT p.contract_id, p.obligation_no, daterange(lower(p.period), o.replan_from),
+           round(p.amount * (o.replan_from - lower(p.period)) / (upper(p.period) - lower(p.period)), o.mu),
+           round(p.contract_amount * (o.replan_from - lower(p.period)) / (upper(p.period) - lower(p.period)), o.mu)
+      FROM rr_prev p
+      JOIN rr_obl o ON o.contract_id = p.contract_id AND o.obligation_no = p.obligation_no
+     WHERE lower(p.period) < o.replan_from;
+    -- what the schedule gave the days before E, and what is left to spread from E on
+    UPDATE rr_obl o
+       SET kept = k.amount, kept_contract = k.contract_amount
+      FROM (SELECT x.contract_id, x.obligation_no, sum(x.amount) AS amount, sum(x.contract_amount) AS contract_amount
+              FROM (SELECT l.contract_id, l.obligation_no, l.amount, l.contract_amount, upper(l.period) AS up
+                      FROM rr.revenue_schedule_line l
+                     WHERE l.tenant_id = t AND l.contract_id IN (SELECT i.contract_id FROM rr_ids i)
+                       AND l.source = 'allocation'
+                    UNION ALL
+                    SELECT s.contract_id, s.obligation_no, s.amount, s.contract_amount, upper(s.period)
+                      FROM rr_sched s) x
+              JOIN rr_obl o2 ON o2.contract_id = x.contract_id AND o2.obligation_no = x.obligation_no
+             WHERE NOT o2.unchanged AND x.up <= o2.replan_from
+             GROUP BY x.contract_id, x.obligation_no) k
+     WHERE o.contract_id = k.contract_id AND o.obligation_no = k.obligation_no;
+    UPDATE rr_obl o
+       SET allocated_amount = CASE WHEN o.vanished THEN coalesce(o.kept, 0) ELSE o.allocated_amount END,
+           contract_amount = CASE WHEN o.vanished THEN coalesce(o.kept_contract, 0) ELSE o.contract_amount END,
+           sched_amount = CASE WHEN o.vanished THEN 0 ELSE o.allocated_amount - coalesce(o.kept, 0) END,
+           sched_contract = CASE WHEN o.vanished THEN 0 ELSE o.contract_amount - coalesce(o.kept_contract, 0) END,
+           sched_service = CASE WHEN isempty(o.service) THEN 'empty' ELSE daterange(o.replan_from, upper(o.service)) END;
+    PERFORM rr_internal.write_allocation_schedules('rr_obl', 'rr_sched');
 
+    DELETE FROM rr.obligation_charge c WHERE c.tenant_id = t AND c.contract_id IN (SELECT i.contract_id FROM rr_ids i);
     INSERT INTO rr.performance_obligation (tenant_id, contract_id, obligation_no, line_nos, first_line_no,
                                            first_line_from, item, method, grain,
                                            revenue_account, deferred_account, currency, service, standalone_price,
@@ -241,19 +304,42 @@ BEGIN
     SELECT t, p.contract_id, p.line_no, p.line_effective_from, p.kind, p.service_period, p.adjustment_seq,
            p.obligation_no, p.amount
       FROM rr_plan p;
-    PERFORM rr_internal.write_allocation_schedules(t, 'rr_obl');
+    -- the open lines from E on: the new schedule less what was posted there, per period (a
+    -- period with nothing posted keeps its line even at zero, as a new schedule does)
+    DELETE FROM rr.revenue_schedule_line l
+     USING rr_obl o
+     WHERE l.tenant_id = t AND l.contract_id = o.contract_id AND l.obligation_no = o.obligation_no
+       AND l.source = 'allocation' AND l.status = 'open' AND NOT o.unchanged AND upper(l.period) > o.replan_from;
+    INSERT INTO rr.revenue_schedule_line (tenant_id, contract_id, obligation_no, source, period, recognize_on,
+                                          amount, contract_amount)
+    SELECT t, x.contract_id, x.obligation_no, 'allocation', x.period, upper(x.period) - 1, x.amount, x.contract_amount
+      FROM (SELECT coalesce(s.contract_id, p.contract_id) AS contract_id,
+                   coalesce(s.obligation_no, p.obligation_no) AS obligation_no, coalesce(s.period, p.period) AS period,
+                   coalesce(s.amount, 0) - coalesce(p.posted, 0) AS amount,
+                   coalesce(s.contract_amount, 0) - coalesce(p.posted_contract, 0) AS contract_amount,
+                   s.period IS NOT NULL AND coalesce(p.posted_lines, 0) = 0 AS fresh
+              FROM (SELECT s1.contract_id, s1.obligation_no, s1.period, sum(s1.amount) AS amount,
+                           sum(s1.contract_amount) AS contract_amount
+                      FROM rr_sched s1
+                     GROUP BY s1.contract_id, s1.obligation_no, s1.period) s
+              FULL JOIN rr_prev p ON p.contract_id = s.contract_id AND p.obligation_no = s.obligation_no
+                                 AND p.period = s.period) x
+     WHERE x.fresh OR x.amount <> 0 OR x.contract_amount <> 0
+     ORDER BY x.contract_id, x.obligation_no, lower(x.period), upper(x.period);
     SELECT count(*) INTO n FROM rr_obl;
     RETURN n;
 END
 $$;
-COMMENT ON FUNCTION rr_internal.create_obligations(text, bigint[]) IS 'internal: the performance obligations of newly activated contracts with an end date: fixed charges planned for the term, SSP per obligation, allocation of the transaction price by relative SSP (rr.allocate) or the residual method, and the allocation schedules; refuses a missing or zero SSP where allocation needs one, two residual obligations, and a negative residual';
+COMMENT ON FUNCTION rr_internal.create_obligations(text, bigint[], date[]) IS 'internal: the performance obligations of newly activated contracts with an end date: fixed charges planned for the term, SSP per obligation, allocation of the transaction price by relative SSP (rr.allocate) or the residual method, and the allocation schedules; a contract planned before is re-planned from its date in replan_from (what was scheduled before it stays; posted or not); refuses a missing or zero SSP where allocation needs one, two residual obligations, and a negative residual';
 
 -- The allocation schedule of obligations (a temp table named by the caller, with the columns
 -- of rr_obl: sched_amount and sched_contract over sched_service are what is left to
--- schedule): immediate and on_date on the service start; equal, equal_prorate and daily
--- through rr.spread on calendar-month grains from 2000-01-01 (the default fiscal calendar);
--- percent_complete and on_payment get their lines later, from progress and cash.
-CREATE FUNCTION rr_internal.write_allocation_schedules(tenant_id text, obligations regclass)
+-- schedule; obligations marked unchanged are skipped), written into the caller's work table
+-- `target` (contract_id, obligation_no, period, amount, contract_amount): immediate and
+-- on_date on the start of what is left; equal, equal_prorate and daily through rr.spread on
+-- calendar-month grains from 2000-01-01 (the default fiscal calendar); percent_complete and
+-- on_payment get their lines later, from progress and cash.
+CREATE FUNCTION rr_internal.write_allocation_schedules(obligations regclass, target regclass)
 RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -262,31 +348,30 @@ DECLARE
     n bigint;
 BEGIN
     EXECUTE format($q$
-        INSERT INTO rr.revenue_schedule_line (tenant_id, contract_id, obligation_no, source, period, recognize_on,
-                                              amount, contract_amount)
-        SELECT $1, o.contract_id, o.obligation_no, 'allocation', s.period, upper(s.period) - 1, s.amount, s.contract_amount
+        INSERT INTO %s (contract_id, obligation_no, period, amount, contract_amount)
+        SELECT o.contract_id, o.obligation_no, s.period, s.amount, s.contract_amount
           FROM %s o
           CROSS JOIN LATERAL ROWS FROM (rr.spread(o.sched_amount, o.sched_service, o.method, o.grain, '2000-01-01', o.mu),
                                         rr.spread(o.sched_contract, o.sched_service, o.method, o.grain, '2000-01-01', o.mu))
                      AS s(period, amount, period2, contract_amount)
          WHERE o.method IN ('equal', 'equal_prorate', 'daily') AND NOT isempty(o.sched_service)
+           AND NOT coalesce(o.unchanged, false)
         UNION ALL
-        -- one-off obligations, and what is left once the whole service has been posted
-        SELECT $1, o.contract_id, o.obligation_no, 'allocation', daterange(d.on_date, d.on_date + 1), d.on_date,
-               o.sched_amount, o.sched_contract
+        -- one-off obligations, and what is left once the whole service has been scheduled
+        SELECT o.contract_id, o.obligation_no, daterange(d.on_date, d.on_date + 1), o.sched_amount, o.sched_contract
           FROM %s o
           CROSS JOIN LATERAL (SELECT CASE WHEN isempty(o.sched_service) THEN upper(o.service) - 1
                                           ELSE lower(o.sched_service) END AS on_date) d
          WHERE NOT isempty(o.service) AND (o.sched_amount <> 0 OR o.sched_contract <> 0 OR o.sched_service = o.service)
+           AND NOT coalesce(o.unchanged, false)
            AND (o.method IN ('immediate', 'on_date')
                 OR (o.method IN ('equal', 'equal_prorate', 'daily') AND isempty(o.sched_service)))$q$,
-        obligations, obligations)
-    USING tenant_id;
+        target, obligations, obligations);
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
 END
 $$;
-COMMENT ON FUNCTION rr_internal.write_allocation_schedules(text, regclass) IS 'internal: writes the allocation schedule lines of the obligations listed in a table (immediate and on_date on the service start; equal, equal_prorate and daily via rr.spread, allocated amount and contract amount side by side)';
+COMMENT ON FUNCTION rr_internal.write_allocation_schedules(regclass, regclass) IS 'internal: writes the allocation schedule of the obligations listed in a work table (what is left to schedule over what is left of the service: immediate and on_date on its start; equal, equal_prorate and daily via rr.spread, allocated amount and contract amount side by side) into another work table';
 
 -- Contract activation builds the obligations, in the activation's transaction.
 CREATE FUNCTION rr_internal.contract_activated()
@@ -297,8 +382,13 @@ AS $$
 DECLARE
     r record;
 BEGIN
-    -- one call per tenant touched (a statement touches one tenant in practice)
-    FOR r IN SELECT n.tenant_id, array_agg(n.contract_id ORDER BY n.contract_id) AS ids
+    -- one call per tenant touched (a statement touches one tenant in practice); a re-plan
+    -- starts on the earlier of the old and new termination or end date that changed
+    FOR r IN SELECT n.tenant_id, array_agg(n.contract_id ORDER BY n.contract_id) AS ids,
+                    array_agg(least(CASE WHEN n.termination_date IS DISTINCT FROM o.termination_date
+                                         THEN least(n.termination_date, o.termination_date) END,
+                                    CASE WHEN n.end_date IS DISTINCT FROM o.end_date
+                                         THEN least(n.end_date, o.end_date) END) ORDER BY n.contract_id) AS froms
                FROM new_rows n
                JOIN old_rows o ON o.tenant_id = n.tenant_id AND o.contract_id = n.contract_id
               WHERE (n.status = 'active' AND o.status IN ('draft', 'pending_activation'))
@@ -308,18 +398,19 @@ BEGIN
                                   WHERE po.tenant_id = n.tenant_id AND po.contract_id = n.contract_id))
               GROUP BY n.tenant_id
     LOOP
-        PERFORM rr_internal.create_obligations(r.tenant_id, r.ids);
+        PERFORM rr_internal.create_obligations(r.tenant_id, r.ids, r.froms);
     END LOOP;
     RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION rr_internal.contract_activated() IS 'trigger function: creates the performance obligations and allocation schedules of contracts that become active, and re-plans those whose end or termination date changes';
+COMMENT ON FUNCTION rr_internal.contract_activated() IS 'trigger function: creates the performance obligations and allocation schedules of contracts that become active, and re-plans those whose end or termination date changes (from the earlier of the old and new date)';
 
 CREATE TRIGGER contract_activation_obligations
     AFTER UPDATE ON rr.contract REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION rr_internal.contract_activated();
 
--- A new line version of a contract already planned (rr.change_contract_line) re-plans it.
+-- A new line version of a contract already planned (rr.change_contract_line) re-plans it
+-- from the version's effective date.
 CREATE FUNCTION rr_internal.contract_line_changed()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -328,18 +419,21 @@ AS $$
 DECLARE
     r record;
 BEGIN
-    FOR r IN SELECT n.tenant_id, array_agg(DISTINCT n.contract_id) AS ids
-               FROM new_rows n
-              WHERE EXISTS (SELECT FROM rr.performance_obligation po
-                             WHERE po.tenant_id = n.tenant_id AND po.contract_id = n.contract_id)
-              GROUP BY n.tenant_id
+    FOR r IN SELECT x.tenant_id, array_agg(x.contract_id ORDER BY x.contract_id) AS ids,
+                    array_agg(x.effective_from ORDER BY x.contract_id) AS froms
+               FROM (SELECT n.tenant_id, n.contract_id, min(n.effective_from) AS effective_from
+                       FROM new_rows n
+                      WHERE EXISTS (SELECT FROM rr.performance_obligation po
+                                     WHERE po.tenant_id = n.tenant_id AND po.contract_id = n.contract_id)
+                      GROUP BY n.tenant_id, n.contract_id) x
+              GROUP BY x.tenant_id
     LOOP
-        PERFORM rr_internal.create_obligations(r.tenant_id, r.ids);
+        PERFORM rr_internal.create_obligations(r.tenant_id, r.ids, r.froms);
     END LOOP;
     RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION rr_internal.contract_line_changed() IS 'trigger function: re-plans the obligations of active contracts whose lines change (prospectively: posted revenue stays)';
+COMMENT ON FUNCTION rr_internal.contract_line_changed() IS 'trigger function: re-plans the obligations of active contracts whose lines change, prospectively from the new version''s effective date (what was scheduled before it stays)';
 
 CREATE TRIGGER contract_line_obligations
     AFTER INSERT ON rr.contract_line REFERENCING NEW TABLE AS new_rows

@@ -17,10 +17,13 @@
 -- list price is brought to its allocated amount.
 
 -- On payment (collectability in doubt): revenue follows the cash applied to the contract's
--- invoices.  Cash applied to an invoice is attributed to its lines in proportion to their
--- share of its total (tax included); an obligation's revenue to date is its allocation
--- times the share of its contract amount paid (or what was paid, for charges activation
--- did not plan), never more than its allocation.
+-- invoices, dated at each application (a closed period's share goes into the first open
+-- one, as any posting does).  Cash applied to an invoice is attributed to its lines in
+-- proportion to their share of its total (tax included); an obligation's revenue as of a
+-- date is its allocation times the share of its contract amount paid by then (or what was
+-- paid, for charges activation did not plan), never more than its allocation.  Its lines
+-- are the steps of that amount from one application date to the next, less the lines
+-- already written for those dates: when the run happens does not matter.
 CREATE FUNCTION rr_internal.create_payment_schedules(tenant_id text, through date)
 RETURNS bigint
 LANGUAGE plpgsql
@@ -33,20 +36,32 @@ BEGIN
     IF NOT EXISTS (SELECT FROM rr.performance_obligation o WHERE o.tenant_id = t AND o.method = 'on_payment') THEN
         RETURN 0;
     END IF;
-    WITH inv AS (
-        -- share of each posted invoice paid by `through`
-        SELECT i.invoice_id, i.contract_id, cur.minor_units AS mu,
+    WITH k AS (
+        SELECT DISTINCT o.contract_id FROM rr.performance_obligation o WHERE o.tenant_id = t AND o.method = 'on_payment'
+    ), dates AS (
+        -- the application dates by `through`, and the dates lines were written for before
+        SELECT DISTINCT i.contract_id, a.applied_on AS d
+          FROM rr.payment_application a
+          JOIN rr.invoice i ON i.tenant_id = t AND i.invoice_id = a.invoice_id
+         WHERE a.tenant_id = t AND a.applied_on <= through AND i.doc_type = 'invoice' AND i.status = 'posted'
+           AND i.contract_id IN (SELECT k.contract_id FROM k)
+        UNION
+        SELECT l.contract_id, l.recognize_on
+          FROM rr.revenue_schedule_line l
+         WHERE l.tenant_id = t AND l.source = 'payment' AND l.recognize_on <= through
+    ), inv AS (
+        -- share of each posted invoice paid by each date
+        SELECT dt.contract_id, dt.d, i.invoice_id, cur.minor_units AS mu,
                coalesce((SELECT sum(a.amount) FROM rr.payment_application a
-                          WHERE a.tenant_id = t AND a.invoice_id = i.invoice_id AND a.applied_on <= through), 0)
+                          WHERE a.tenant_id = t AND a.invoice_id = i.invoice_id AND a.applied_on <= dt.d), 0)
                / nullif((SELECT sum(l.amount) FROM rr.invoice_line l WHERE l.tenant_id = t AND l.invoice_id = i.invoice_id), 0)
                AS paid_share
-          FROM rr.invoice i
+          FROM dates dt
+          JOIN rr.invoice i ON i.tenant_id = t AND i.contract_id = dt.contract_id AND i.doc_type = 'invoice'
+                           AND i.status = 'posted' AND i.invoice_date <= dt.d
           JOIN rr.currency cur ON cur.code = i.currency
-         WHERE i.tenant_id = t AND i.doc_type = 'invoice' AND i.status = 'posted' AND i.invoice_date <= through
-           AND i.contract_id IN (SELECT o.contract_id FROM rr.performance_obligation o
-                                  WHERE o.tenant_id = t AND o.method = 'on_payment')
     ), paid AS (
-        SELECT o.contract_id, o.obligation_no, min(inv.mu) AS mu,
+        SELECT o.contract_id, o.obligation_no, inv.d, min(inv.mu) AS mu,
                sum(l.amount * least(coalesce(inv.paid_share, 0), 1)) AS paid
           FROM inv
           JOIN rr.invoice_line l ON l.tenant_id = t AND l.invoice_id = inv.invoice_id
@@ -59,35 +74,45 @@ BEGIN
           JOIN rr.performance_obligation o ON o.tenant_id = t AND o.contract_id = inv.contract_id
                                           AND o.obligation_no = coalesce(oc.obligation_no, s.obligation_no, ch.line_no)
          WHERE o.method = 'on_payment'
-         GROUP BY o.contract_id, o.obligation_no
+         GROUP BY o.contract_id, o.obligation_no, inv.d
     ), target AS (
-        SELECT o.contract_id, o.obligation_no,
-               CASE WHEN o.contract_amount > 0
-                    THEN least(o.allocated_amount, round(o.allocated_amount * p.paid / o.contract_amount, p.mu))
-                    ELSE round(p.paid, p.mu) END AS amount,
-               CASE WHEN o.contract_amount > 0 THEN least(o.contract_amount, round(p.paid, p.mu))
-                    ELSE round(p.paid, p.mu) END AS contract_amount
-          FROM paid p
-          JOIN rr.performance_obligation o ON o.tenant_id = t AND o.contract_id = p.contract_id
-                                          AND o.obligation_no = p.obligation_no
+        -- revenue to date at each date, and its step from the date before
+        SELECT x.contract_id, x.obligation_no, x.d,
+               x.amount - coalesce(lag(x.amount) OVER w, 0) AS amount,
+               x.contract_amount - coalesce(lag(x.contract_amount) OVER w, 0) AS contract_amount
+          FROM (SELECT o.contract_id, o.obligation_no, p.d,
+                       CASE WHEN o.contract_amount > 0
+                            THEN least(o.allocated_amount, round(o.allocated_amount * p.paid / o.contract_amount, p.mu))
+                            ELSE round(p.paid, p.mu) END AS amount,
+                       CASE WHEN o.contract_amount > 0 THEN least(o.contract_amount, round(p.paid, p.mu))
+                            ELSE round(p.paid, p.mu) END AS contract_amount
+                  FROM paid p
+                  JOIN rr.performance_obligation o ON o.tenant_id = t AND o.contract_id = p.contract_id
+                                                  AND o.obligation_no = p.obligation_no) x
+        WINDOW w AS (PARTITION BY x.contract_id, x.obligation_no ORDER BY x.d)
     ), done AS (
-        SELECT l.contract_id, l.obligation_no, sum(l.amount) AS amount, sum(l.contract_amount) AS contract_amount
+        SELECT l.contract_id, l.obligation_no, l.recognize_on AS d, sum(l.amount) AS amount,
+               sum(l.contract_amount) AS contract_amount
           FROM rr.revenue_schedule_line l
-         WHERE l.tenant_id = t AND l.source = 'payment'
-         GROUP BY l.contract_id, l.obligation_no
+         WHERE l.tenant_id = t AND l.source = 'payment' AND l.recognize_on <= through
+         GROUP BY l.contract_id, l.obligation_no, l.recognize_on
     )
     INSERT INTO rr.revenue_schedule_line (tenant_id, contract_id, obligation_no, source, period, recognize_on,
                                           amount, contract_amount)
-    SELECT t, g.contract_id, g.obligation_no, 'payment', daterange(through, through + 1), through,
-           g.amount - coalesce(d.amount, 0), g.contract_amount - coalesce(d.contract_amount, 0)
-      FROM target g
-      LEFT JOIN done d USING (contract_id, obligation_no)
-     WHERE g.amount <> coalesce(d.amount, 0) OR g.contract_amount <> coalesce(d.contract_amount, 0);
+    SELECT t, x.contract_id, x.obligation_no, 'payment', daterange(x.d, x.d + 1), x.d, x.amount, x.contract_amount
+      FROM (SELECT coalesce(g.contract_id, d.contract_id) AS contract_id,
+                   coalesce(g.obligation_no, d.obligation_no) AS obligation_no, coalesce(g.d, d.d) AS d,
+                   coalesce(g.amount, 0) - coalesce(d.amount, 0) AS amount,
+                   coalesce(g.contract_amount, 0) - coalesce(d.contract_amount, 0) AS contract_amount
+              FROM target g
+              FULL JOIN done d ON d.contract_id = g.contract_id AND d.obligation_no = g.obligation_no AND d.d = g.d) x
+     WHERE x.amount <> 0 OR x.contract_amount <> 0
+     ORDER BY x.contract_id, x.obligation_no, x.d;
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
 END
 $$;
-COMMENT ON FUNCTION rr_internal.create_payment_schedules(text, date) IS 'internal: schedule lines of on_payment obligations for the cash applied by a date (allocation × share of the contract amount paid, capped at the allocation)';
+COMMENT ON FUNCTION rr_internal.create_payment_schedules(text, date) IS 'internal: schedule lines of on_payment obligations for the cash applied by a date, dated at each application (allocation × share of the contract amount paid by then, capped at the allocation; the steps from one application date to the next, less the lines already written for those dates)';
 
 -- rr_internal.ensure_fiscal_periods extends a calendar forwards only; revenue can be due before the
 -- first period billing created (a contract activated before its first invoice).  Add the
@@ -148,19 +173,22 @@ BEGIN
     IF rr_internal.claim_work_table('rr_grp') THEN
         CREATE TEMP TABLE rr_grp (contract_id bigint, period_start date, k bigint, entry_date date,
                                                 entry_id bigint, lines bigint, amount numeric, contract_amount numeric,
-                                                currency char(3), has_entry boolean) ON COMMIT DROP;
+                                                currency char(3), has_entry boolean, as_of date) ON COMMIT DROP;
     END IF;
     IF rr_internal.claim_work_table('rr_acct') THEN
-        CREATE TEMP TABLE rr_acct (contract_id bigint, account text, role text, ledger numeric,
-                                                 prior numeric) ON COMMIT DROP;
+        CREATE TEMP TABLE rr_acct (contract_id bigint, account text, role text) ON COMMIT DROP;
+    END IF;
+    IF rr_internal.claim_work_table('rr_kacct') THEN
+        CREATE TEMP TABLE rr_kacct (contract_id bigint, k bigint, account text, role text, ledger numeric,
+                                    prior numeric) ON COMMIT DROP;
     END IF;
     IF rr_internal.claim_work_table('rr_cpos') THEN
-        CREATE TEMP TABLE rr_cpos (contract_id bigint, b numeric, prior_r numeric, prior_e numeric) ON COMMIT DROP;
+        CREATE TEMP TABLE rr_cpos (contract_id bigint, k bigint, b numeric, prior_r numeric, prior_e numeric) ON COMMIT DROP;
     END IF;
     IF rr_internal.claim_work_table('rr_delta') THEN
         CREATE TEMP TABLE rr_delta (contract_id bigint, k bigint, account text, delta numeric) ON COMMIT DROP;
     END IF;
-    TRUNCATE rr_due, rr_dates, rr_grp, rr_acct, rr_cpos, rr_delta;
+    TRUNCATE rr_due, rr_dates, rr_grp, rr_acct, rr_kacct, rr_cpos, rr_delta;
 
     INSERT INTO rr_due
     SELECT l.schedule_line_id, l.contract_id, l.recognize_on, l.amount, l.contract_amount, o.revenue_account, NULL
@@ -172,7 +200,12 @@ BEGIN
             OR EXISTS (SELECT FROM rr.invoice i WHERE i.tenant_id = t AND i.invoice_id = l.invoice_id
                                                  AND i.status = 'posted'));
     ANALYZE rr_due;
-    -- one lookup per date (it creates missing calendar months), not per line
+    -- one lookup per date (it creates missing calendar months), not per line; a tenant
+    -- with no calendar yet gets one from the month of its earliest due line first (else
+    -- the first date looked up would start it, and earlier lines would go into that period)
+    PERFORM rr_internal.posting_period(t, x.d)
+       FROM (SELECT min(rr_due.recognize_on) AS d FROM rr_due) x
+      WHERE x.d IS NOT NULL AND NOT EXISTS (SELECT FROM rr.fiscal_period f WHERE f.tenant_id = t);
     PERFORM rr_internal.ensure_fiscal_periods_from(t, (SELECT min(rr_due.recognize_on) FROM rr_due));
     INSERT INTO rr_dates
     SELECT x.d, rr_internal.posting_period(t, x.d)
@@ -208,7 +241,7 @@ BEGIN
     -- revenue accounts (the first obligation's deferred account holds the liability),
     -- unbilled receivable, contract asset, and its discount accounts
     INSERT INTO rr_acct
-    SELECT a.contract_id, a.account, a.role, 0, 0
+    SELECT a.contract_id, a.account, a.role
       FROM (SELECT DISTINCT ON (x.contract_id, x.account) x.contract_id, x.account, x.role
               FROM (SELECT o.contract_id, o.revenue_account AS account, 'revenue' AS role, 1 AS pri
                       FROM rr.performance_obligation o
@@ -231,51 +264,65 @@ BEGIN
                      WHERE dd.tenant_id = t AND dd.contract_id IN (SELECT DISTINCT g.contract_id FROM rr_grp g)) x
              ORDER BY x.contract_id, x.account, x.pri) a;
     ANALYZE rr_acct;
-    -- their ledger balances (credit - debit) as of `through` (billing may have posted
-    -- invoices dated later) and the revenue earlier runs recognised
-    UPDATE rr_acct a SET ledger = b.balance
-      FROM (SELECT j.contract_id, j.account, sum(j.credit - j.debit) AS balance
-              FROM rr.journal_line j
+    -- their ledger balances (credit - debit) and the revenue earlier runs recognised, as of
+    -- the date of each entry k but the contract's last, and as of `through` for the last
+    -- (billing may have posted invoices dated later; an earlier run may have posted entries
+    -- dated later, when it ran through a later date): each entry re-nets the position as it
+    -- stands on its date, so the revenue of a period does not depend on the date the run
+    -- went through
+    UPDATE rr_grp g SET as_of = CASE WHEN g.k = m.last_k THEN recognize.through ELSE g.entry_date END
+      FROM (SELECT g2.contract_id, max(g2.k) AS last_k FROM rr_grp g2 GROUP BY g2.contract_id) m
+     WHERE m.contract_id = g.contract_id;
+    INSERT INTO rr_kacct
+    SELECT a.contract_id, g.k, a.account, a.role, 0, 0
+      FROM rr_acct a JOIN rr_grp g ON g.contract_id = a.contract_id;
+    ANALYZE rr_kacct;
+    UPDATE rr_kacct a SET ledger = b.balance
+      FROM (SELECT g.contract_id, g.k, j.account, sum(j.credit - j.debit) AS balance
+              FROM rr_grp g
+              JOIN rr.journal_line j ON j.tenant_id = t AND j.contract_id = g.contract_id
               JOIN rr.journal_entry e ON e.tenant_id = t AND e.entry_id = j.entry_id
-             WHERE j.tenant_id = t AND j.contract_id IN (SELECT DISTINCT g.contract_id FROM rr_grp g)
-               AND e.entry_date <= recognize.through
-             GROUP BY j.contract_id, j.account) b
-     WHERE a.contract_id = b.contract_id AND a.account = b.account;
-    UPDATE rr_acct a SET prior = p.amount
-      FROM (SELECT l.contract_id, o.revenue_account, sum(l.amount) AS amount
-              FROM rr.revenue_schedule_line l
+             WHERE e.entry_date <= g.as_of
+             GROUP BY g.contract_id, g.k, j.account) b
+     WHERE a.contract_id = b.contract_id AND a.k = b.k AND a.account = b.account;
+    UPDATE rr_kacct a SET prior = p.amount
+      FROM (SELECT g.contract_id, g.k, o.revenue_account, sum(l.amount) AS amount
+              FROM rr_grp g
+              JOIN rr.revenue_schedule_line l ON l.tenant_id = t AND l.contract_id = g.contract_id
               JOIN rr.performance_obligation o ON o.tenant_id = t AND o.contract_id = l.contract_id
                                               AND o.obligation_no = l.obligation_no
-             WHERE l.tenant_id = t AND l.status = 'posted'
-               AND l.contract_id IN (SELECT DISTINCT g.contract_id FROM rr_grp g)
-             GROUP BY l.contract_id, o.revenue_account) p
-     WHERE a.contract_id = p.contract_id AND a.account = p.revenue_account AND a.role = 'revenue';
+             WHERE l.status = 'posted' AND l.posted_on <= g.as_of
+             GROUP BY g.contract_id, g.k, o.revenue_account) p
+     WHERE a.contract_id = p.contract_id AND a.k = p.k AND a.account = p.revenue_account AND a.role = 'revenue';
     INSERT INTO rr_cpos
-    SELECT a.contract_id, sum(a.ledger), sum(a.prior),
-           coalesce((SELECT sum(l.contract_amount) FROM rr.revenue_schedule_line l
-                      WHERE l.tenant_id = t AND l.contract_id = a.contract_id AND l.status = 'posted'), 0)
-      FROM rr_acct a
-     GROUP BY a.contract_id;
+    SELECT a.contract_id, a.k, sum(a.ledger), sum(a.prior),
+           coalesce((SELECT sum(l.contract_amount) FROM rr.revenue_schedule_line l JOIN rr_grp g
+                             ON g.contract_id = l.contract_id AND g.k = a.k
+                      WHERE l.tenant_id = t AND l.contract_id = a.contract_id AND l.status = 'posted'
+                        AND l.posted_on <= g.as_of), 0)
+      FROM rr_kacct a
+     GROUP BY a.contract_id, a.k;
+    ANALYZE rr_cpos;
 
-    -- target balances after each entry k of a contract; each entry writes the change from
-    -- the previous target (entry 0: the ledger as it is).  Every target sums to what the
-    -- ledger already holds on these accounts (what was billed), so every entry balances.
+    -- target balances after each entry k of a contract, as of its date; each entry writes
+    -- the target less the balance then, less what this run's earlier entries (dated no
+    -- later) wrote already.  Every target sums to what the ledger holds on these accounts
+    -- on its date (what was billed by then), so every entry balances.
     INSERT INTO rr_delta
     WITH rev AS (
         SELECT d.contract_id, g.k, d.revenue_account AS account, sum(d.amount) AS amount
           FROM rr_due d JOIN rr_grp g ON g.contract_id = d.contract_id AND g.period_start = d.period_start
          GROUP BY d.contract_id, g.k, d.revenue_account
     ), cum AS (
-        SELECT a.contract_id, g.k, a.account, a.role, a.ledger,
-               a.prior + sum(coalesce(r.amount, 0)) OVER (PARTITION BY a.contract_id, a.account ORDER BY g.k) AS rev_k
-          FROM rr_acct a
-          JOIN rr_grp g ON g.contract_id = a.contract_id
-          LEFT JOIN rev r ON r.contract_id = a.contract_id AND r.k = g.k AND r.account = a.account
+        SELECT a.contract_id, a.k, a.account, a.role, a.ledger,
+               a.prior + sum(coalesce(r.amount, 0)) OVER (PARTITION BY a.contract_id, a.account ORDER BY a.k) AS rev_k
+          FROM rr_kacct a
+          LEFT JOIN rev r ON r.contract_id = a.contract_id AND r.k = a.k AND r.account = a.account
     ), pos AS (
         SELECT g.contract_id, g.k, c.b,
                c.prior_r + sum(g.amount) OVER w AS r_k,
                c.prior_e + sum(g.contract_amount) OVER w AS e_k
-          FROM rr_grp g JOIN rr_cpos c ON c.contract_id = g.contract_id
+          FROM rr_grp g JOIN rr_cpos c ON c.contract_id = g.contract_id AND c.k = g.k
         WINDOW w AS (PARTITION BY g.contract_id ORDER BY g.k)
     ), split AS (
         SELECT pos.*, greatest(pos.b - pos.r_k, 0) AS deferred,
@@ -292,7 +339,7 @@ BEGIN
           FROM cum JOIN split s ON s.contract_id = cum.contract_id AND s.k = cum.k
     )
     SELECT x.contract_id, x.k, x.account,
-           x.target - coalesce(lag(x.target) OVER (PARTITION BY x.contract_id, x.account ORDER BY x.k), x.ledger)
+           (x.target - x.ledger) - coalesce(lag(x.target - x.ledger) OVER (PARTITION BY x.contract_id, x.account ORDER BY x.k), 0)
       FROM target x;
     DELETE FROM rr_delta x WHERE x.delta = 0;
     UPDATE rr_grp g SET has_entry = true
