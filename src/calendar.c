@@ -18,8 +18,6 @@
 #include "utils/numeric.h"
 #include "utils/tuplestore.h"
 
-PG_MODULE_MAGIC;
-
 /* PostgreSQL 16 added a soft-error context argument to range construction. */
 #if PG_VERSION_NUM >= 160000
 #define RR_RANGE_SERIALIZE(tc, lo, hi) range_serialize((tc), (lo), (hi), false, NULL)

@@ -7,7 +7,7 @@
  * decimals), NDIV_TRUNC is the truncated quotient and NMOD the remainder that goes
  * with it.  Results are palloc'd in the current memory context; overflow of the
  * numeric format raises the usual error.  Shared by the numeric paths of rr.price
- * (pricing.c) and rr.allocate (allocate.c).
+ * (pricing_rate.c) and rr.allocate (allocate.c).
  */
 #ifndef RR_NUMERIC_OPS_H
 #define RR_NUMERIC_OPS_H

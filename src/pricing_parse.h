@@ -3,7 +3,7 @@
  *
  * Nothing here calls the PostgreSQL backend, so the same code runs inside the
  * module and inside the libFuzzer harness (test/fuzz/).  Numbers are kept as
- * canonical decimal strings; src/pricing.c turns them into numeric values.
+ * canonical decimal strings; src/pricing_rate.c turns them into numeric values.
  */
 #ifndef RR_PRICING_PARSE_H
 #define RR_PRICING_PARSE_H
