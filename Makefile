@@ -19,7 +19,16 @@ PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
             -Wno-missing-field-initializers
 PG_CPPFLAGS = -I$(srcdir)/src
 
-EXTRA_CLEAN = build
+EXTRA_CLEAN = build results regression.diffs regression.out
+
+# `make installcheck` runs the pg_regress tier (sql/ + expected/, in the order of
+# sql/schedule) against the server PG_CONFIG belongs to, with the extension installed
+# there (`make install`). Later tests rely on the rows of earlier ones, so run the whole
+# schedule (`scripts/test NAME` runs one test after the ones it relies on). The security
+# test needs max_locks_per_transaction = 256; `scripts/test` runs every tier on a
+# throwaway cluster with the settings the tests need.
+REGRESS      ?= $(shell grep -v '^\#' sql/schedule)
+REGRESS_OPTS  = --load-extension=recurring_revenue
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

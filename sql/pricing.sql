@@ -130,16 +130,20 @@ SELECT j::jsonb::rr.pricing::jsonb = j::jsonb AS design_examples_round_trip
                ('{"model":"stairstep","tiers":[{"up_to":10,"flat_fee":"100"},{"up_to":null,"flat_fee":"900"}]}'),
                ('{"model":"percentage","rate":"0.029","fixed_fee":"0.30","min":"0.50","max":null}')) AS t(j);
 
--- Binary COPY round trip (a file the server, running as postgres, can write).
+-- Binary COPY round trip, through a new file in the server's data directory (mktemp, removed after).
 CREATE TEMP TABLE pricing_copy (id int, p rr.pricing);
 INSERT INTO pricing_copy
 VALUES (1, 'flat(49.00)'), (2, 'per_unit(0.0000015)'), (3, 'package(5.00 per 100)'),
        (4, 'graduated(100: 1.00, 1000: 0.80 + 10, *: 0.50)'), (5, 'volume(100: 1.00, *: 0.50)'),
        (6, 'stairstep(10: 100, *: 900)'), (7, 'percentage(0.029 + 0.30, min 0.50, max 20)'),
        (8, NULL);
-COPY pricing_copy TO '/tmp/rr_pricing_copy.bin' WITH (FORMAT binary);
+CREATE TEMP TABLE copy_file (path text);
+COPY copy_file FROM PROGRAM 'mktemp "$PWD"/rr_pricing_copy.XXXXXX';
+SELECT path AS copy_path, 'rm -f ' || path AS copy_rm FROM copy_file \gset
+COPY pricing_copy TO :'copy_path' WITH (FORMAT binary);
 CREATE TEMP TABLE pricing_copy_back (LIKE pricing_copy);
-COPY pricing_copy_back FROM '/tmp/rr_pricing_copy.bin' WITH (FORMAT binary);
+COPY pricing_copy_back FROM :'copy_path' WITH (FORMAT binary);
+COPY (SELECT WHERE false) TO PROGRAM :'copy_rm';
 SELECT count(*) AS rows,
        count(*) FILTER (WHERE a.p IS NOT DISTINCT FROM b.p) AS identical
   FROM pricing_copy a JOIN pricing_copy_back b USING (id);
