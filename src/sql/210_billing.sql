@@ -830,7 +830,6 @@ AS $$
 DECLARE
     t text := rr.current_tenant();
     run bigint;
-    captured jsonb;
 BEGIN
     IF only_contract IS NOT NULL THEN
         PERFORM rr_internal.check_billable(t, only_contract, as_of);
@@ -839,23 +838,20 @@ BEGIN
     END IF;
     BEGIN
         run := rr_internal.bill(t, as_of, only_contract);
-        SELECT coalesce(jsonb_agg(jsonb_build_object(
-                   'contract_id', i.contract_id, 'customer', i.customer, 'line_no', l.line_no, 'kind', l.kind,
-                   'contract_item', l.contract_item, 'service_period', l.service_period, 'quantity', l.quantity,
-                   'unit_price', l.unit_price, 'amount', l.amount) ORDER BY i.contract_id, l.line_no), '[]')
-          INTO captured
+        -- The rows go straight to the function's result, a tuplestore that spills to disk
+        -- beyond work_mem and belongs to the function, not to this block, so it outlives
+        -- the rollback: memory stays flat whatever the tenant's size.
+        RETURN QUERY
+        SELECT i.contract_id, i.customer, l.line_no, l.kind, l.contract_item, l.service_period, l.quantity,
+               l.unit_price, l.amount
           FROM rr.invoice i
-          JOIN rr.invoice_line l ON l.tenant_id = i.tenant_id AND l.invoice_id = i.invoice_id
-         WHERE i.tenant_id = t AND i.run_id = run;
+          JOIN rr.invoice_line l ON l.tenant_id = t AND l.invoice_id = i.invoice_id
+         WHERE i.tenant_id = t AND i.run_id = run
+         ORDER BY i.contract_id, l.line_no;
         RAISE EXCEPTION USING ERRCODE = 'RRPVW', MESSAGE = 'preview rollback';
     EXCEPTION WHEN SQLSTATE 'RRPVW' THEN
         NULL;   -- everything the run wrote is rolled back with the block
     END;
-    RETURN QUERY
-    SELECT (x->>'contract_id')::bigint, x->>'customer', (x->>'line_no')::integer, x->>'kind', x->>'contract_item',
-           (x->>'service_period')::daterange, (x->>'quantity')::numeric, (x->>'unit_price')::numeric,
-           (x->>'amount')::numeric
-      FROM jsonb_array_elements(captured) x;
 END
 $$;
 COMMENT ON FUNCTION rr.preview_billing(date, bigint) IS 'what rr.run_billing (or rr.bill_contract, with only_contract) would invoice by as_of: the same code path, run in a subtransaction that is rolled back, leaving nothing behind';

@@ -87,7 +87,9 @@ BEGIN
             revenue_account text, deferred_account text, currency char(3), mu integer, service daterange,
             standalone_price numeric, has_ssp boolean, is_residual boolean, contract_amount numeric,
             allocated_amount numeric, sched_amount numeric, sched_contract numeric, sched_service daterange,
-            replan_from date, unchanged boolean, kept numeric, kept_contract numeric, vanished boolean) ON COMMIT DROP;
+            replan_from date, unchanged boolean, kept numeric, kept_contract numeric, vanished boolean,
+            -- the key every later statement joins on: an index lookup per row, never a rescan
+            PRIMARY KEY (contract_id, obligation_no)) ON COMMIT DROP;
     END IF;
     TRUNCATE rr_obl;
     INSERT INTO rr_obl
@@ -236,11 +238,12 @@ BEGIN
     IF rr_internal.claim_work_table('rr_prev') THEN
         CREATE TEMP TABLE rr_prev (contract_id bigint, obligation_no integer, period daterange, amount numeric,
                                    contract_amount numeric, posted numeric, posted_contract numeric,
-                                   posted_lines bigint) ON COMMIT DROP;
+                                   posted_lines bigint, PRIMARY KEY (contract_id, obligation_no, period)) ON COMMIT DROP;
     END IF;
     IF rr_internal.claim_work_table('rr_sched') THEN
         CREATE TEMP TABLE rr_sched (contract_id bigint, obligation_no integer, period daterange, amount numeric,
                                     contract_amount numeric) ON COMMIT DROP;
+        CREATE INDEX ON rr_sched (contract_id, obligation_no);
     END IF;
     TRUNCATE rr_prev, rr_sched;
     INSERT INTO rr_prev
