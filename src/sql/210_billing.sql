@@ -806,7 +806,7 @@ COMMENT ON FUNCTION rr_internal.check_billable(text, bigint, date) IS 'internal:
 
 CREATE FUNCTION rr.bill_contract(id bigint, as_of date DEFAULT current_date)
 RETURNS TABLE (invoice_id bigint, contract_id bigint, customer text, currency char(3), lines bigint, total numeric)
-LANGUAGE plpgsql SECURITY DEFINER
+LANGUAGE plpgsql SECURITY DEFINER ROWS 1
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -981,7 +981,7 @@ COMMENT ON FUNCTION rr.post_invoices(date, text) IS 'posts every draft invoice o
 CREATE FUNCTION rr.credit_invoice(invoice_id bigint, amount numeric DEFAULT NULL, lines integer[] DEFAULT NULL,
                                   reason text DEFAULT NULL, credit_date date DEFAULT current_date)
 RETURNS TABLE (credit_note_id bigint, number text, total numeric)
-LANGUAGE plpgsql SECURITY DEFINER
+LANGUAGE plpgsql SECURITY DEFINER ROWS 1
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -1104,7 +1104,7 @@ COMMENT ON FUNCTION rr.credit_invoice(bigint, numeric, integer[], text, date) IS
 -- the charges of its last billing run, so that what they billed becomes due again.
 CREATE FUNCTION rr.undo_last_billing(contract_id bigint)
 RETURNS TABLE (invoice_id bigint, charges bigint)
-LANGUAGE plpgsql SECURITY DEFINER
+LANGUAGE plpgsql SECURITY DEFINER ROWS 1
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
