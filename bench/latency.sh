@@ -138,4 +138,4 @@ SQL
 done
 rm -rf "$tmpdir"
 BENCH_DB=$saved_db
-dropdb --if-exists bench_latency
+[ -n "${LATENCY_KEEP:-}" ] || dropdb --if-exists bench_latency   # LATENCY_KEEP=1 keeps it to look into

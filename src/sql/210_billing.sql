@@ -903,9 +903,9 @@ BEGIN
     IF rr_internal.claim_work_table('rr_post') THEN
         CREATE TEMP TABLE rr_post (invoice_id bigint PRIMARY KEY, k bigint NOT NULL, entry_id bigint NOT NULL,
                                    invoice_date date NOT NULL, contract_id bigint, currency char(3), doc_type text,
-                                   terms integer, period_start date) ON COMMIT DROP;
+                                   terms integer, period_start date) ON COMMIT DELETE ROWS;
     END IF;
-    TRUNCATE rr_post;
+    DELETE FROM rr_post;
     INSERT INTO rr_post (invoice_id, k, entry_id, invoice_date, contract_id, currency, doc_type, terms)
     SELECT x.invoice_id, x.k, nextval(pg_get_serial_sequence('rr.journal_entry', 'entry_id')), x.invoice_date,
            x.contract_id, x.currency, x.doc_type,
@@ -1018,9 +1018,9 @@ BEGIN
     -- what is still creditable, line by line (earlier credit notes included)
     IF rr_internal.claim_work_table('rr_credit_lines') THEN
         CREATE TEMP TABLE rr_credit_lines (line_no integer, kind text, tax_code text, remaining numeric)
-            ON COMMIT DROP;
+            ON COMMIT DELETE ROWS;
     END IF;
-    TRUNCATE rr_credit_lines;
+    DELETE FROM rr_credit_lines;
     INSERT INTO rr_credit_lines
     SELECT l.line_no, l.kind, l.tax_code,
            l.amount + coalesce((SELECT sum(c.amount) FROM rr.invoice n

@@ -20,9 +20,9 @@ BEGIN
     -- the batch as an indexed, analysed table: a semi-join against it stays an index
     -- lookup per row whatever the planner guesses about rr.due_charges' output
     IF rr_internal.claim_work_table('rr_ids') THEN
-        CREATE TEMP TABLE rr_ids (contract_id bigint PRIMARY KEY, replan_from date) ON COMMIT DROP;
+        CREATE TEMP TABLE rr_ids (contract_id bigint PRIMARY KEY, replan_from date) ON COMMIT DELETE ROWS;
     END IF;
-    TRUNCATE rr_ids;
+    DELETE FROM rr_ids;
     -- (replan_from: the effective date of the change that re-plans a contract planned before)
     INSERT INTO rr_ids
     SELECT x.id, min(x.d) FROM unnest(contract_ids, create_obligations.replan_from) AS x (id, d)
@@ -42,9 +42,9 @@ BEGIN
             contract_id bigint, line_no integer, line_effective_from date, kind text, service_period daterange,
             adjustment_seq bigint, amount numeric, obligation_no integer, mu integer, ssp_part numeric,
             ssp_override numeric, ssp_missing boolean, is_residual boolean, item text, method text, grain interval,
-            revenue_account text, deferred_account text, currency char(3)) ON COMMIT DROP;
+            revenue_account text, deferred_account text, currency char(3)) ON COMMIT DELETE ROWS;
     END IF;
-    TRUNCATE rr_plan;
+    DELETE FROM rr_plan;
     INSERT INTO rr_plan
     SELECT d.contract_id, d.line_no, d.line_effective_from, d.kind, d.service_period, d.adjustment_seq, d.amount,
            coalesce(s.obligation_no, d.line_no), cur.minor_units,
@@ -89,9 +89,9 @@ BEGIN
             allocated_amount numeric, sched_amount numeric, sched_contract numeric, sched_service daterange,
             replan_from date, unchanged boolean, kept numeric, kept_contract numeric, vanished boolean,
             -- the key every later statement joins on: an index lookup per row, never a rescan
-            PRIMARY KEY (contract_id, obligation_no)) ON COMMIT DROP;
+            PRIMARY KEY (contract_id, obligation_no)) ON COMMIT DELETE ROWS;
     END IF;
-    TRUNCATE rr_obl;
+    DELETE FROM rr_obl;
     INSERT INTO rr_obl
     SELECT x.contract_id, x.obligation_no, array_agg(x.line_no ORDER BY x.line_no), min(x.line_no),
            (array_agg(x.first_from ORDER BY x.line_no))[1],
@@ -134,9 +134,9 @@ BEGIN
     -- discount to spread
     UPDATE rr_obl o SET allocated_amount = o.contract_amount;
     IF rr_internal.claim_work_table('rr_alloc') THEN
-        CREATE TEMP TABLE rr_alloc (contract_id bigint, has_residual boolean) ON COMMIT DROP;
+        CREATE TEMP TABLE rr_alloc (contract_id bigint, has_residual boolean) ON COMMIT DELETE ROWS;
     END IF;
-    TRUNCATE rr_alloc;
+    DELETE FROM rr_alloc;
     INSERT INTO rr_alloc
     SELECT o.contract_id, bool_or(o.is_residual)
       FROM rr_obl o
@@ -238,14 +238,15 @@ BEGIN
     IF rr_internal.claim_work_table('rr_prev') THEN
         CREATE TEMP TABLE rr_prev (contract_id bigint, obligation_no integer, period daterange, amount numeric,
                                    contract_amount numeric, posted numeric, posted_contract numeric,
-                                   posted_lines bigint, PRIMARY KEY (contract_id, obligation_no, period)) ON COMMIT DROP;
+                                   posted_lines bigint, PRIMARY KEY (contract_id, obligation_no, period)) ON COMMIT DELETE ROWS;
     END IF;
     IF rr_internal.claim_work_table('rr_sched') THEN
         CREATE TEMP TABLE rr_sched (contract_id bigint, obligation_no integer, period daterange, amount numeric,
-                                    contract_amount numeric) ON COMMIT DROP;
+                                    contract_amount numeric) ON COMMIT DELETE ROWS;
         CREATE INDEX ON rr_sched (contract_id, obligation_no);
     END IF;
-    TRUNCATE rr_prev, rr_sched;
+    DELETE FROM rr_prev;
+    DELETE FROM rr_sched;
     INSERT INTO rr_prev
     SELECT l.contract_id, l.obligation_no, l.period, sum(l.amount), sum(l.contract_amount),
            coalesce(sum(l.amount) FILTER (WHERE l.status = 'posted'), 0),
@@ -495,9 +496,9 @@ BEGIN
         CREATE TEMP TABLE rr_billed (
             invoice_id bigint, invoice_line_no integer, contract_id bigint, obligation_no integer, invoice_date date,
             service_period daterange, amount numeric, mu integer, item text, method text, grain interval,
-            revenue_account text, deferred_account text, currency char(3), line_no integer, line_from date) ON COMMIT DROP;
+            revenue_account text, deferred_account text, currency char(3), line_no integer, line_from date) ON COMMIT DELETE ROWS;
     END IF;
-    TRUNCATE rr_billed;
+    DELETE FROM rr_billed;
     -- Driven by the run's charges (index on run_id); everything else is reached by its key
     -- in LATERAL subqueries that the planner cannot flatten (OFFSET 0), so each is one
     -- index lookup per charge whatever the statistics of tables written in this
