@@ -840,7 +840,8 @@ BEGIN
         run := rr_internal.bill(t, as_of, only_contract);
         -- The rows go straight to the function's result, a tuplestore that spills to disk
         -- beyond work_mem and belongs to the function, not to this block, so it outlives
-        -- the rollback: memory stays flat whatever the tenant's size.
+        -- the rollback: the preview keeps no copy of the lines in memory (it used to build
+        -- one jsonb value of them all).
         RETURN QUERY
         SELECT i.contract_id, i.customer, l.line_no, l.kind, l.contract_item, l.service_period, l.quantity,
                l.unit_price, l.amount
