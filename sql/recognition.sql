@@ -288,6 +288,16 @@ SELECT rr.close_period('2024-02-01');
 SELECT rr.reopen_period('2024-01-01', NULL);
 SELECT rr.reopen_period('2024-02-01', 'why not');
 SELECT rr.recognize(NULL);
+-- an obligation belongs to an existing contract through its first line version (one key
+-- covers the line and the contract): neither can be deleted under it, and an obligation
+-- of an unknown contract is refused
+DELETE FROM rr.contract_line WHERE tenant_id = 'rec' AND contract_id = :proj2;
+DELETE FROM rr.contract WHERE tenant_id = 'rec' AND contract_id = :bundle;
+INSERT INTO rr.performance_obligation (tenant_id, contract_id, obligation_no, line_nos, first_line_no, first_line_from,
+                                       item, method, grain, revenue_account, deferred_account, currency)
+SELECT tenant_id, 999999, 1, '{1}', first_line_no, first_line_from, item, method, grain, revenue_account,
+       deferred_account, currency
+  FROM rr.performance_obligation WHERE tenant_id = 'rec' AND contract_id = :bundle AND obligation_no = 1;
 \set VERBOSITY terse
 SELECT count(*) AS close_events FROM rr.period_close_event;
 RESET rr.tenant;

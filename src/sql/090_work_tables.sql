@@ -12,6 +12,10 @@
 -- attach anything to a table the definer owns (that needs ownership), and functions and
 -- operators are never looked up in pg_temp unless named with it, which this code never
 -- does.
+--
+-- Work tables live for the session (ON COMMIT DELETE ROWS: emptied at the end of every
+-- transaction), so a session pays for creating them once, not per call; each use starts
+-- with a DELETE (cheap on an empty table, unlike a TRUNCATE, which gives it new files).
 
 CREATE FUNCTION rr_internal.claim_work_table(name text)
 RETURNS boolean
@@ -41,4 +45,4 @@ BEGIN
     RETURN false;
 END
 $$;
-COMMENT ON FUNCTION rr_internal.claim_work_table(text) IS 'internal: true if SECURITY DEFINER code must create its temporary work table of that name, false if it already created it in this transaction; 42501 if the session holds a relation of that name that the current user does not own or that carries triggers, rules, row security or children';
+COMMENT ON FUNCTION rr_internal.claim_work_table(text) IS 'internal: true if SECURITY DEFINER code must create its temporary work table of that name, false if it already created it in this session; 42501 if the session holds a relation of that name that the current user does not own or that carries triggers, rules, row security or children';

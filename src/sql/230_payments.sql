@@ -56,6 +56,11 @@ COMMENT ON TABLE rr.payment_application IS 'payment money applied to posted invo
 CREATE INDEX payment_customer_idx ON rr.payment (tenant_id, customer);
 CREATE INDEX payment_application_payment_idx ON rr.payment_application (tenant_id, payment_id);
 CREATE INDEX payment_application_invoice_idx ON rr.payment_application (tenant_id, invoice_id);
+-- a payer's invoices (billed to it, or for its contracts) and an invoice's credit notes, by
+-- index: a payment's cost does not grow with the tenant
+CREATE INDEX invoice_customer_idx ON rr.invoice (tenant_id, customer);
+CREATE INDEX invoice_credits_idx ON rr.invoice (tenant_id, credits_invoice) WHERE credits_invoice IS NOT NULL;
+CREATE INDEX contract_customer_idx ON rr.contract (tenant_id, customer);
 
 CREATE TRIGGER payment_append_only
     BEFORE UPDATE OR DELETE ON rr.payment
@@ -367,9 +372,18 @@ BEGIN
         -- lock the payer's open invoices (in id order, so concurrent payments cannot
         -- deadlock), then read their balances: oldest due date first, then number;
         -- each takes what is left of the payment, up to its balance
+        -- (the payer's invoices are found by index, billed to it or for its contracts, so
+        -- a payment costs the same in a tenant of any size)
         SELECT array_agg(x.invoice_id) INTO open_ids
           FROM (SELECT i.invoice_id FROM rr.invoice i
-                 WHERE i.tenant_id = t AND i.status = 'posted' AND i.doc_type = 'invoice' AND i.currency = cur
+                 WHERE i.tenant_id = t
+                   AND i.invoice_id = ANY (ARRAY(SELECT j.invoice_id FROM rr.invoice j
+                                                  WHERE j.tenant_id = t AND j.customer = cu.code
+                                                 UNION
+                                                 SELECT j.invoice_id FROM rr.contract k
+                                                   JOIN rr.invoice j ON j.tenant_id = t AND j.contract_id = k.contract_id
+                                                  WHERE k.tenant_id = t AND k.customer = cu.code))
+                   AND i.status = 'posted' AND i.doc_type = 'invoice' AND i.currency = cur
                    AND rr_internal.payer_may_settle(t, cu.code, i.customer, i.contract_id)
                  ORDER BY i.invoice_id
                    FOR UPDATE) x;

@@ -137,9 +137,10 @@ CREATE TABLE rr.performance_obligation (
     contract_amount  numeric NOT NULL DEFAULT 0,
     allocated_amount numeric NOT NULL DEFAULT 0,
     CONSTRAINT performance_obligation_pkey PRIMARY KEY (tenant_id, contract_id, obligation_no),
-    CONSTRAINT performance_obligation_contract_fkey FOREIGN KEY (tenant_id, contract_id) REFERENCES rr.contract (tenant_id, contract_id),
     -- (also orders pg_restore: contract lines load before the obligations, so restoring them
     -- does not look like a line change to re-plan)
+    -- (also the obligation's contract: the line's own key to rr.contract covers it, so no
+    -- second key is checked per row)
     CONSTRAINT performance_obligation_line_fkey FOREIGN KEY (tenant_id, contract_id, first_line_no, first_line_from)
         REFERENCES rr.contract_line (tenant_id, contract_id, line_no, effective_from),
     CONSTRAINT performance_obligation_item_fkey FOREIGN KEY (tenant_id, item) REFERENCES rr.item (tenant_id, code),

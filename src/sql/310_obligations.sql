@@ -20,9 +20,9 @@ BEGIN
     -- the batch as an indexed, analysed table: a semi-join against it stays an index
     -- lookup per row whatever the planner guesses about rr.due_charges' output
     IF rr_internal.claim_work_table('rr_ids') THEN
-        CREATE TEMP TABLE rr_ids (contract_id bigint PRIMARY KEY, replan_from date) ON COMMIT DROP;
+        CREATE TEMP TABLE rr_ids (contract_id bigint PRIMARY KEY, replan_from date) ON COMMIT DELETE ROWS;
     END IF;
-    TRUNCATE rr_ids;
+    DELETE FROM rr_ids;
     -- (replan_from: the effective date of the change that re-plans a contract planned before)
     INSERT INTO rr_ids
     SELECT x.id, min(x.d) FROM unnest(contract_ids, create_obligations.replan_from) AS x (id, d)
@@ -42,9 +42,9 @@ BEGIN
             contract_id bigint, line_no integer, line_effective_from date, kind text, service_period daterange,
             adjustment_seq bigint, amount numeric, obligation_no integer, mu integer, ssp_part numeric,
             ssp_override numeric, ssp_missing boolean, is_residual boolean, item text, method text, grain interval,
-            revenue_account text, deferred_account text, currency char(3)) ON COMMIT DROP;
+            revenue_account text, deferred_account text, currency char(3)) ON COMMIT DELETE ROWS;
     END IF;
-    TRUNCATE rr_plan;
+    DELETE FROM rr_plan;
     INSERT INTO rr_plan
     SELECT d.contract_id, d.line_no, d.line_effective_from, d.kind, d.service_period, d.adjustment_seq, d.amount,
            coalesce(s.obligation_no, d.line_no), cur.minor_units,
@@ -87,9 +87,11 @@ BEGIN
             revenue_account text, deferred_account text, currency char(3), mu integer, service daterange,
             standalone_price numeric, has_ssp boolean, is_residual boolean, contract_amount numeric,
             allocated_amount numeric, sched_amount numeric, sched_contract numeric, sched_service daterange,
-            replan_from date, unchanged boolean, kept numeric, kept_contract numeric, vanished boolean) ON COMMIT DROP;
+            replan_from date, unchanged boolean, kept numeric, kept_contract numeric, vanished boolean,
+            -- the key every later statement joins on: an index lookup per row, never a rescan
+            PRIMARY KEY (contract_id, obligation_no)) ON COMMIT DELETE ROWS;
     END IF;
-    TRUNCATE rr_obl;
+    DELETE FROM rr_obl;
     INSERT INTO rr_obl
     SELECT x.contract_id, x.obligation_no, array_agg(x.line_no ORDER BY x.line_no), min(x.line_no),
            (array_agg(x.first_from ORDER BY x.line_no))[1],
@@ -132,9 +134,9 @@ BEGIN
     -- discount to spread
     UPDATE rr_obl o SET allocated_amount = o.contract_amount;
     IF rr_internal.claim_work_table('rr_alloc') THEN
-        CREATE TEMP TABLE rr_alloc (contract_id bigint, has_residual boolean) ON COMMIT DROP;
+        CREATE TEMP TABLE rr_alloc (contract_id bigint, has_residual boolean) ON COMMIT DELETE ROWS;
     END IF;
-    TRUNCATE rr_alloc;
+    DELETE FROM rr_alloc;
     INSERT INTO rr_alloc
     SELECT o.contract_id, bool_or(o.is_residual)
       FROM rr_obl o
@@ -236,13 +238,15 @@ BEGIN
     IF rr_internal.claim_work_table('rr_prev') THEN
         CREATE TEMP TABLE rr_prev (contract_id bigint, obligation_no integer, period daterange, amount numeric,
                                    contract_amount numeric, posted numeric, posted_contract numeric,
-                                   posted_lines bigint) ON COMMIT DROP;
+                                   posted_lines bigint, PRIMARY KEY (contract_id, obligation_no, period)) ON COMMIT DELETE ROWS;
     END IF;
     IF rr_internal.claim_work_table('rr_sched') THEN
         CREATE TEMP TABLE rr_sched (contract_id bigint, obligation_no integer, period daterange, amount numeric,
-                                    contract_amount numeric) ON COMMIT DROP;
+                                    contract_amount numeric) ON COMMIT DELETE ROWS;
+        CREATE INDEX ON rr_sched (contract_id, obligation_no);
     END IF;
-    TRUNCATE rr_prev, rr_sched;
+    DELETE FROM rr_prev;
+    DELETE FROM rr_sched;
     INSERT INTO rr_prev
     SELECT l.contract_id, l.obligation_no, l.period, sum(l.amount), sum(l.contract_amount),
            coalesce(sum(l.amount) FILTER (WHERE l.status = 'posted'), 0),
@@ -483,9 +487,6 @@ CREATE FUNCTION rr_internal.create_revenue_schedules(tenant_id text, run bigint)
 RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
--- (as in rr.post_invoices: the run's rows were written in this transaction and the planner
--- has no statistics for them; nested loops over them are quadratic, hash joins linear)
-SET enable_nestloop = off
 AS $$
 DECLARE
     t text := create_revenue_schedules.tenant_id;
@@ -495,29 +496,50 @@ BEGIN
         CREATE TEMP TABLE rr_billed (
             invoice_id bigint, invoice_line_no integer, contract_id bigint, obligation_no integer, invoice_date date,
             service_period daterange, amount numeric, mu integer, item text, method text, grain interval,
-            revenue_account text, deferred_account text, currency char(3), line_no integer, line_from date) ON COMMIT DROP;
+            revenue_account text, deferred_account text, currency char(3), line_no integer, line_from date) ON COMMIT DELETE ROWS;
     END IF;
-    TRUNCATE rr_billed;
+    DELETE FROM rr_billed;
+    -- Driven by the run's charges (index on run_id); everything else is reached by its key
+    -- in LATERAL subqueries that the planner cannot flatten (OFFSET 0), so each is one
+    -- index lookup per charge whatever the statistics of tables written in this
+    -- transaction say.
     INSERT INTO rr_billed
-    SELECT i.invoice_id, l.line_no, i.contract_id, coalesce(s.obligation_no, l.contract_line_no), i.invoice_date,
-           l.service_period, l.amount, cur.minor_units, it.code, coalesce(dc.method, 'daily'),
-           coalesce(dc.grain, interval '1 month'), it.revenue_account, it.deferred_account, i.currency,
-           l.contract_line_no, ch.line_effective_from
-      FROM rr.charge ch
-      JOIN rr.invoice_line l ON l.tenant_id = t AND l.charge_id = ch.charge_id
-      JOIN rr.invoice i ON i.tenant_id = t AND i.invoice_id = l.invoice_id
-      JOIN rr.currency cur ON cur.code = i.currency
-      JOIN rr.contract_item ci ON ci.tenant_id = t AND ci.code = l.contract_item
-      JOIN rr.item it ON it.tenant_id = t AND it.code = coalesce(ci.recurring_item, ci.setup_item, ci.renewal_item)
-      LEFT JOIN rr.deferral_code dc ON dc.tenant_id = t AND dc.code = it.deferral_code
-      LEFT JOIN rr.obligation_setting s ON s.tenant_id = t AND s.contract_id = i.contract_id
-                                       AND s.line_no = l.contract_line_no
-     WHERE ch.tenant_id = t AND ch.run_id = create_revenue_schedules.run
-       AND l.kind NOT IN ('tax', 'deposit') AND ci.billing_type <> 'deposit' AND l.amount <> 0
-       AND NOT EXISTS (SELECT FROM rr.obligation_charge p
-                        WHERE p.tenant_id = t AND p.contract_id = ch.contract_id AND p.line_no = ch.line_no
-                          AND p.line_effective_from = ch.line_effective_from AND p.kind = ch.kind
-                          AND p.service_period = ch.service_period AND p.adjustment_seq = ch.adjustment_seq);
+    SELECT x.invoice_id, x.line_no, x.contract_id,
+           coalesce((SELECT s.obligation_no FROM rr.obligation_setting s
+                      WHERE s.tenant_id = t AND s.contract_id = x.contract_id AND s.line_no = x.contract_line_no),
+                    x.contract_line_no),
+           x.invoice_date, x.service_period, x.amount,
+           (SELECT cur.minor_units FROM rr.currency cur WHERE cur.code = x.currency),
+           d.item, coalesce(d.method, 'daily'), coalesce(d.grain, interval '1 month'), d.revenue_account,
+           d.deferred_account, x.currency, x.contract_line_no, x.line_effective_from
+      FROM (SELECT ch.contract_id, ch.line_effective_from, ch.kind, ch.service_period AS charge_period,
+                   ch.adjustment_seq, ch.line_no AS charge_line_no, l.*
+              FROM rr.charge ch
+             CROSS JOIN LATERAL (SELECT l.invoice_id, l.line_no, l.contract_line_no, l.contract_item, l.service_period,
+                                        l.amount, l.kind AS line_kind, i.invoice_date, i.currency
+                                   FROM rr.invoice_line l
+                                   JOIN rr.invoice i ON i.tenant_id = t AND i.invoice_id = l.invoice_id
+                                  WHERE l.tenant_id = t AND l.charge_id = ch.charge_id
+                                 OFFSET 0) l
+             WHERE ch.tenant_id = t AND ch.run_id = create_revenue_schedules.run
+               AND l.line_kind NOT IN ('tax', 'deposit') AND l.amount <> 0) x
+     CROSS JOIN LATERAL (SELECT it.code AS item, it.revenue_account, it.deferred_account, ci.billing_type,
+                                (SELECT dc.method FROM rr.deferral_code dc
+                                  WHERE dc.tenant_id = t AND dc.code = it.deferral_code) AS method,
+                                (SELECT dc.grain FROM rr.deferral_code dc
+                                  WHERE dc.tenant_id = t AND dc.code = it.deferral_code) AS grain
+                           FROM rr.contract_item ci
+                           JOIN rr.item it ON it.tenant_id = t
+                                          AND it.code = coalesce(ci.recurring_item, ci.setup_item, ci.renewal_item)
+                          WHERE ci.tenant_id = t AND ci.code = x.contract_item
+                         OFFSET 0) d
+     WHERE d.billing_type <> 'deposit'
+       -- planned at activation: (SELECT ...) IS NULL rather than NOT EXISTS, which the
+       -- planner may turn into a join that scans the tenant's plan per charge
+       AND (SELECT true FROM rr.obligation_charge p
+             WHERE p.tenant_id = t AND p.contract_id = x.contract_id AND p.line_no = x.charge_line_no
+               AND p.line_effective_from = x.line_effective_from AND p.kind = x.kind
+               AND p.service_period = x.charge_period AND p.adjustment_seq = x.adjustment_seq) IS NULL;
     ANALYZE rr_billed;
 
     INSERT INTO rr.performance_obligation (tenant_id, contract_id, obligation_no, line_nos, first_line_no,
@@ -535,16 +557,18 @@ BEGIN
     SELECT t, b.contract_id, b.obligation_no, 'billing', s.period, upper(s.period) - 1, s.amount, s.amount,
            b.invoice_id, b.invoice_line_no
       FROM rr_billed b
-      JOIN rr.performance_obligation o ON o.tenant_id = t AND o.contract_id = b.contract_id
-                                      AND o.obligation_no = b.obligation_no
+     CROSS JOIN LATERAL (SELECT o.method, o.grain FROM rr.performance_obligation o
+                          WHERE o.tenant_id = t AND o.contract_id = b.contract_id AND o.obligation_no = b.obligation_no
+                         OFFSET 0) o
      CROSS JOIN LATERAL rr.spread(b.amount, b.service_period, o.method, o.grain, '2000-01-01', b.mu) s
      WHERE o.method IN ('equal', 'equal_prorate', 'daily')
     UNION ALL
     SELECT t, b.contract_id, b.obligation_no, 'billing',
            daterange(d.on_date, d.on_date + 1), d.on_date, b.amount, b.amount, b.invoice_id, b.invoice_line_no
       FROM rr_billed b
-      JOIN rr.performance_obligation o ON o.tenant_id = t AND o.contract_id = b.contract_id
-                                      AND o.obligation_no = b.obligation_no
+     CROSS JOIN LATERAL (SELECT o.method FROM rr.performance_obligation o
+                          WHERE o.tenant_id = t AND o.contract_id = b.contract_id AND o.obligation_no = b.obligation_no
+                         OFFSET 0) o
      CROSS JOIN LATERAL (SELECT CASE o.method WHEN 'on_date' THEN lower(b.service_period)
                                               ELSE b.invoice_date END AS on_date) d
      WHERE o.method IN ('immediate', 'on_date', 'on_usage', 'percent_complete');

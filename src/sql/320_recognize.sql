@@ -165,30 +165,36 @@ BEGIN
     IF rr_internal.claim_work_table('rr_due') THEN
         CREATE TEMP TABLE rr_due (schedule_line_id bigint, contract_id bigint, recognize_on date,
                                                 amount numeric, contract_amount numeric, revenue_account text,
-                                                period_start date) ON COMMIT DROP;
+                                                period_start date) ON COMMIT DELETE ROWS;
     END IF;
     IF rr_internal.claim_work_table('rr_dates') THEN
-        CREATE TEMP TABLE rr_dates (d date, period_start date) ON COMMIT DROP;
+        CREATE TEMP TABLE rr_dates (d date, period_start date) ON COMMIT DELETE ROWS;
     END IF;
     IF rr_internal.claim_work_table('rr_grp') THEN
         CREATE TEMP TABLE rr_grp (contract_id bigint, period_start date, k bigint, entry_date date,
                                                 entry_id bigint, lines bigint, amount numeric, contract_amount numeric,
-                                                currency char(3), has_entry boolean, as_of date) ON COMMIT DROP;
+                                                currency char(3), has_entry boolean, as_of date) ON COMMIT DELETE ROWS;
     END IF;
     IF rr_internal.claim_work_table('rr_acct') THEN
-        CREATE TEMP TABLE rr_acct (contract_id bigint, account text, role text) ON COMMIT DROP;
+        CREATE TEMP TABLE rr_acct (contract_id bigint, account text, role text) ON COMMIT DELETE ROWS;
     END IF;
     IF rr_internal.claim_work_table('rr_kacct') THEN
         CREATE TEMP TABLE rr_kacct (contract_id bigint, k bigint, account text, role text, ledger numeric,
-                                    prior numeric) ON COMMIT DROP;
+                                    prior numeric) ON COMMIT DELETE ROWS;
     END IF;
     IF rr_internal.claim_work_table('rr_cpos') THEN
-        CREATE TEMP TABLE rr_cpos (contract_id bigint, k bigint, b numeric, prior_r numeric, prior_e numeric) ON COMMIT DROP;
+        CREATE TEMP TABLE rr_cpos (contract_id bigint, k bigint, b numeric, prior_r numeric, prior_e numeric) ON COMMIT DELETE ROWS;
     END IF;
     IF rr_internal.claim_work_table('rr_delta') THEN
-        CREATE TEMP TABLE rr_delta (contract_id bigint, k bigint, account text, delta numeric) ON COMMIT DROP;
+        CREATE TEMP TABLE rr_delta (contract_id bigint, k bigint, account text, delta numeric) ON COMMIT DELETE ROWS;
     END IF;
-    TRUNCATE rr_due, rr_dates, rr_grp, rr_acct, rr_kacct, rr_cpos, rr_delta;
+    DELETE FROM rr_due;
+    DELETE FROM rr_dates;
+    DELETE FROM rr_grp;
+    DELETE FROM rr_acct;
+    DELETE FROM rr_kacct;
+    DELETE FROM rr_cpos;
+    DELETE FROM rr_delta;
 
     INSERT INTO rr_due
     SELECT l.schedule_line_id, l.contract_id, l.recognize_on, l.amount, l.contract_amount, o.revenue_account, NULL
