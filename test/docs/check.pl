@@ -66,7 +66,7 @@ for my $page (@pages) {
     next unless @examples;
 
     (my $db = "rr_docs_" . lc($page)) =~ s/[^a-z0-9_]+/_/g;
-    system('dropdb', '--if-exists', $db) == 0 or die "dropdb $db failed\n";
+    system("dropdb --if-exists $db 2>/dev/null") == 0 or die "dropdb $db failed\n";
     system('createdb', $db) == 0 or die "createdb $db failed\n";
     psql_q($db, '-c', 'CREATE EXTENSION recurring_revenue') == 0 or die "CREATE EXTENSION failed\n";
     my $setup_ok = 1;
