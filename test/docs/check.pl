@@ -15,6 +15,7 @@
 use strict;
 use warnings;
 use File::Temp qw(tempdir);
+use Time::HiRes qw(time);
 
 my $update = 0;
 my @pages;
@@ -22,6 +23,14 @@ for (@ARGV) { if ($_ eq '--update') { $update = 1 } else { push @pages, $_ } }
 my $root = $ENV{RR_ROOT} or die "RR_ROOT is not set\n";
 my $tmp = tempdir(CLEANUP => 1);
 my ($npages, $nblocks, $ncompared, $nnorun, $failed) = (0, 0, 0, 0, 0);
+
+# fresh databases are copies of templates: the extension just created, and the state each
+# list of setup files leaves (a setup file runs once per test run, not once per page)
+my %template = ("" => "rr_docs_template");
+system("dropdb --if-exists rr_docs_template 2>\/dev\/null") == 0 or die "dropdb failed\n";
+system('createdb', 'rr_docs_template') == 0 or die "createdb failed\n";
+psql_q('rr_docs_template', '-c', 'CREATE EXTENSION recurring_revenue') == 0 or die "CREATE EXTENSION failed\n";
+END { local $?; system("dropdb --if-exists $_ 2>/dev/null") for values %template; }
 
 sub trimmed {
     my @l = map { my $x = $_; $x =~ s/\s+$//; $x } @_;
@@ -33,6 +42,7 @@ sub trimmed {
 sub psql_q { my ($db, @args) = @_; return system('psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $db, @args); }
 
 for my $page (@pages) {
+    my $t0 = time;
     $npages++;
     open(my $fh, '<', $page) or die "cannot read $page: $!\n";
     my @lines = <$fh>;
@@ -67,10 +77,14 @@ for my $page (@pages) {
 
     (my $db = "rr_docs_" . lc($page)) =~ s/[^a-z0-9_]+/_/g;
     system("dropdb --if-exists $db 2>/dev/null") == 0 or die "dropdb $db failed\n";
-    system('createdb', $db) == 0 or die "createdb $db failed\n";
-    psql_q($db, '-c', 'CREATE EXTENSION recurring_revenue') == 0 or die "CREATE EXTENSION failed\n";
+    # a copy of the database left by the longest list of the same setup files that an earlier
+    # page ran (the first: one with nothing but the extension), then the rest of the files
+    my $k = @setup;
+    $k-- while $k > 0 && !exists $template{ join(" ", @setup[0 .. $k - 1]) };
+    system('createdb', '-T', $template{ join(" ", @setup[0 .. $k - 1]) }, $db) == 0
+        or die "createdb $db failed\n";
     my $setup_ok = 1;
-    for my $s (@setup) {
+    for my $s (@setup[$k .. $#setup]) {
         if (system("psql -X -q -v ON_ERROR_STOP=1 -d $db -f '$root/$s' >$tmp/setup.out 2>&1") != 0) {
             print "docs FAILED $page: setup file $s failed:\n";
             system("tail -n 20 $tmp/setup.out");
@@ -79,6 +93,11 @@ for my $page (@pages) {
         }
     }
     unless ($setup_ok) { $failed++; system('dropdb', $db); next; }
+    if ($k < @setup) {
+        my $t = "rr_docs_template_" . scalar(keys %template);
+        system("dropdb --if-exists $t 2>\/dev\/null; createdb -T $db $t") == 0 or die "createdb $t failed\n";
+        $template{"@setup"} = $t;
+    }
 
     # one psql session for the whole page, a marker before each block
     open(my $in, '>', "$tmp/page.sql") or die;
@@ -146,6 +165,7 @@ for my $page (@pages) {
         close $wf;
     }
     $failed++ if $page_failed;
+    printf STDERR "%-32s %5.1f s\n", $page, time - $t0 if $ENV{RR_DOCS_TIMING};
 }
 my $what = $update ? "rewritten" : "compared";
 printf "docs %s: %d pages, %d examples run, %d outputs %s, %d shown only (norun)%s\n",
