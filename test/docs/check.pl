@@ -11,6 +11,8 @@
 #   ```text           right after an sql block (next line): its output, compared
 #                     (an output with a line starting "ERROR:" is run with ON_ERROR_STOP off)
 #   ```sql norun      shown, never run (needs something the test cluster lacks, e.g. pg_cron)
+#   <!-- excerpt: expected/changes.out -->   on the line before a block: its lines must be in
+#                     that file, in order (a quoted pg_regress output)
 # An sql block with no ```text block after it is setup: it runs, its output is not compared.
 use strict;
 use warnings;
@@ -22,7 +24,7 @@ my @pages;
 for (@ARGV) { if ($_ eq '--update') { $update = 1 } else { push @pages, $_ } }
 my $root = $ENV{RR_ROOT} or die "RR_ROOT is not set\n";
 my $tmp = tempdir(CLEANUP => 1);
-my ($npages, $nblocks, $ncompared, $nnorun, $failed) = (0, 0, 0, 0, 0);
+my ($npages, $nblocks, $ncompared, $nnorun, $nexcerpts, $failed) = (0, 0, 0, 0, 0, 0);
 
 # fresh databases are copies of templates: the extension just created, and the state each
 # list of setup files leaves (a setup file runs once per test run, not once per page)
@@ -59,9 +61,29 @@ for my $page (@pages) {
         $j++ while $j < @lines && $lines[$j] !~ /^\s*\Q$fence\E\s*$/;
         die "$page:" . ($i + 1) . ": unclosed code block\n" if $j >= @lines;
         my @body = map { my $x = $_; $x =~ s/^\Q$indent\E//; $x } @lines[$i + 1 .. $j - 1];
+        my $excerpt = ($i > 0 && $lines[$i - 1] =~ /<!--\s*excerpt:\s*(\S+)\s*-->/) ? $1 : undef;
         push @blocks, { lang => $lang, info => $info, open => $i, close => $j,
                         indent => $indent, body => \@body };
+        $blocks[-1]{excerpt} = $excerpt;
         $i = $j;
+    }
+    # an excerpt of a file (a pg_regress expected output): its lines must be in that file, in order
+    for my $b (grep { $_->{excerpt} } @blocks) {
+        $nexcerpts++;
+        open(my $xf, '<', "$root/$b->{excerpt}") or die "$page: cannot read $b->{excerpt}: $!\n";
+        my @file = trimmed(<$xf>);
+        close $xf;
+        chomp @file;
+        my $at = 0;
+        for my $l (grep { $_ ne '' } trimmed(@{ $b->{body} })) {
+            $at++ while $at < @file && $file[$at] !~ /^\Q$l\E\s*$/;
+            if ($at >= @file) {
+                print "docs FAILED $page:" . ($b->{open} + 1) . ": not in $b->{excerpt} (in this order): $l\n";
+                $failed++;
+                last;
+            }
+            $at++;
+        }
     }
     # pair each sql block with the text block that starts on the line after it ends
     my @examples;
@@ -168,7 +190,7 @@ for my $page (@pages) {
     printf STDERR "%-32s %5.1f s\n", $page, time - $t0 if $ENV{RR_DOCS_TIMING};
 }
 my $what = $update ? "rewritten" : "compared";
-printf "docs %s: %d pages, %d examples run, %d outputs %s, %d shown only (norun)%s\n",
-    $failed ? 'FAILED' : 'ok', $npages, $nblocks, $ncompared, $what, $nnorun,
-    $failed ? ", $failed pages failed" : '';
+printf "docs %s: %d pages, %d examples run, %d outputs %s, %d excerpts checked, %d shown only (norun)%s\n",
+    $failed ? 'FAILED' : 'ok', $npages, $nblocks, $ncompared, $what, $nexcerpts, $nnorun,
+    $failed ? ", $failed failures" : '';
 exit($failed ? 1 : 0);
