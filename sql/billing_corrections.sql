@@ -74,3 +74,32 @@ SELECT invoice_id AS inv FROM rr.run_billing('2024-03-31') WHERE contract_id = :
 SELECT l.kind, l.service_period, l.amount FROM rr.invoice_line l WHERE l.invoice_id = :inv ORDER BY l.line_no;
 SELECT kind, sum(amount) AS net FROM rr.charge
  WHERE tenant_id = 'cor' AND contract_id = :k_full AND lower(service_period) >= '2024-03-01' GROUP BY kind ORDER BY kind;
+
+-- (3) Deposits drawn by volume and stairstep models: a 100.00 deposit drawn by API calls
+-- priced by volume (1.00 each up to 10, 0.50 each for all of them beyond) and one drawn by
+-- steps (5.00 up to 10 calls, 8.00 beyond).  January uses 10 calls, February 1, March 12:
+-- each period draws its own price (10.00, 1.00, 6.00 by volume; 5.00, 5.00, 8.00 by steps),
+-- never a negative draw and never a negative usage charge.
+INSERT INTO rr.contract_item (tenant_id, code, name, currency, recurring_item, billing_type, deposit_amount,
+                              retain_rate, price_model, reset_usage) VALUES
+    ('cor', 'DEP-VOL', 'Deposit drawn by volume', 'USD', 'API', 'deposit', 100.00, 0, 'volume(10: 1.00, *: 0.50)', 'on_billing'),
+    ('cor', 'DEP-STEP', 'Deposit drawn by steps', 'USD', 'API', 'deposit', 100.00, 0, 'stairstep(10: 5.00, *: 8.00)', 'on_billing');
+INSERT INTO rr.contract_template (tenant_id, code, name, duration, duration_unit, billing_period, alignment) VALUES
+    ('cor', 'DEP', 'Deposits, 3 months', 3, 'month', 'month', 'calendar');
+INSERT INTO rr.template_line (tenant_id, template, line_no, contract_item, quantity) VALUES
+    ('cor', 'DEP', 1, 'DEP-VOL', 1), ('cor', 'DEP', 2, 'DEP-STEP', 1);
+SELECT rr.create_contract('CU', 'DEP', '2024-01-01') AS k_dep \gset
+SELECT rr.setup_and_activate_contract(:k_dep);
+SELECT rr.record_usage(ARRAY[(:k_dep, NULL, 'DEP-VOL', 10, '2024-01-15 12:00+00', NULL, NULL),
+                             (:k_dep, NULL, 'DEP-VOL', 1, '2024-02-15 12:00+00', NULL, NULL),
+                             (:k_dep, NULL, 'DEP-VOL', 12, '2024-03-15 12:00+00', NULL, NULL),
+                             (:k_dep, NULL, 'DEP-STEP', 10, '2024-01-15 12:00+00', NULL, NULL),
+                             (:k_dep, NULL, 'DEP-STEP', 1, '2024-02-15 12:00+00', NULL, NULL),
+                             (:k_dep, NULL, 'DEP-STEP', 12, '2024-03-15 12:00+00', NULL, NULL)]::rr.usage_record[]) AS recorded;
+SELECT count(*) AS invoices FROM rr.run_billing('2024-04-01') WHERE contract_id = :k_dep;
+SELECT ch.line_no, ch.kind, ch.service_period, ch.quantity, ch.amount, ch.detail->'deposit_drawn' AS drawn
+  FROM rr.charge ch WHERE ch.tenant_id = 'cor' AND ch.contract_id = :k_dep AND ch.kind IN ('usage', 'drawdown')
+ ORDER BY ch.line_no, lower(ch.service_period), ch.kind DESC;
+SELECT count(*) AS negative_draws FROM rr.charge
+ WHERE tenant_id = 'cor' AND contract_id = :k_dep AND ((kind = 'drawdown' AND amount > 0) OR (kind = 'usage' AND amount < 0));
+SELECT line_no, deposit, drawn, balance FROM rr.deposit_balances WHERE contract_id = :k_dep ORDER BY line_no;

@@ -651,9 +651,18 @@ BEGIN ATOMIC
         SELECT q.*, greatest(q.cum - q.included, 0) AS billable_to, greatest(q.cum - q.used - q.included, 0) AS billable_from
           FROM q
     ), bu AS (
-        -- deposit lines: billable units cumulated over the term
+        -- deposit lines: billable units cumulated over the term; under a model that prices a
+        -- quantity as a whole (flat, volume, stairstep), the value drawn is the sum of each
+        -- period's own price, so the deposit is drawn by what each period costs and a later
+        -- period never gives back what an earlier one drew (a volume price of the cumulated
+        -- units can fall as they grow)
         SELECT b.*, sum(b.billable_to - b.billable_from) OVER (PARTITION BY b.contract_id, b.line_no
-                                                               ORDER BY lower(b.service_period)) AS term_units
+                                                               ORDER BY lower(b.service_period)) AS term_units,
+               CASE WHEN b.billing_type = 'deposit' AND rr.pricing_model(b.price_model) IN ('flat', 'volume', 'stairstep')
+                    THEN round(rr.price(b.price_model, b.billable_to - b.billable_from), b.mu) END AS period_value,
+               sum(CASE WHEN b.billing_type = 'deposit' AND rr.pricing_model(b.price_model) IN ('flat', 'volume', 'stairstep')
+                        THEN round(rr.price(b.price_model, b.billable_to - b.billable_from), b.mu) END)
+                   OVER (PARTITION BY b.contract_id, b.line_no ORDER BY lower(b.service_period)) AS term_value
           FROM b
     ), priced AS (
         SELECT bu.*,
@@ -670,10 +679,16 @@ BEGIN ATOMIC
                              ELSE round(bu.billable_to * bu.extra_usage_price, bu.mu)
                                   - round(bu.billable_from * bu.extra_usage_price, bu.mu) END
                END AS usage_amount,
-               CASE WHEN bu.billing_type = 'deposit' THEN
+               CASE WHEN bu.term_value IS NOT NULL THEN
+                        ROW(least(bu.term_value, bu.deposit_amount),
+                            bu.term_value - least(bu.term_value, bu.deposit_amount))::rr.deposit_part
+                    WHEN bu.billing_type = 'deposit' THEN
                    rr_internal.deposit_split(bu.term_units, bu.deposit_amount, bu.recurring_price, bu.extra_usage_price,
                                     bu.price_model, bu.mu) END AS dep_to,
-               CASE WHEN bu.billing_type = 'deposit' THEN
+               CASE WHEN bu.term_value IS NOT NULL THEN
+                        ROW(least(bu.term_value - bu.period_value, bu.deposit_amount),
+                            bu.term_value - bu.period_value - least(bu.term_value - bu.period_value, bu.deposit_amount))::rr.deposit_part
+                    WHEN bu.billing_type = 'deposit' THEN
                    rr_internal.deposit_split(bu.term_units - (bu.billable_to - bu.billable_from), bu.deposit_amount,
                                     bu.recurring_price, bu.extra_usage_price, bu.price_model, bu.mu) END AS dep_from
           FROM bu
