@@ -103,3 +103,53 @@ SELECT ch.line_no, ch.kind, ch.service_period, ch.quantity, ch.amount, ch.detail
 SELECT count(*) AS negative_draws FROM rr.charge
  WHERE tenant_id = 'cor' AND contract_id = :k_dep AND ((kind = 'drawdown' AND amount > 0) OR (kind = 'usage' AND amount < 0));
 SELECT line_no, deposit, drawn, balance FROM rr.deposit_balances WHERE contract_id = :k_dep ORDER BY line_no;
+
+-- (4) Price-model lines changed inside a billed period.  A flat(49.00) monthly fee and API
+-- calls in tiers (0.10 each up to 1,000, 0.05 beyond) with 100 calls included per unit of
+-- quantity, both billed in arrears.  March has 300 calls on the 5th and 500 on the 20th:
+-- billed on April 1 as 49.00 and 70.00 (700 calls beyond the 100 included).
+INSERT INTO rr.contract_item (tenant_id, code, name, currency, recurring_item, billing_type, price_model,
+                              included_quantity, reset_usage) VALUES
+    ('cor', 'FLAT', 'Platform fee', 'USD', 'API', 'postpaid', 'flat(49.00)', 0, 'on_billing'),
+    ('cor', 'CALLS', 'API calls in tiers', 'USD', 'API', 'postpaid', 'graduated(1000: 0.10, *: 0.05)', 100, 'on_billing');
+INSERT INTO rr.contract_template (tenant_id, code, name, duration, duration_unit, billing_period, alignment,
+                                  allow_override, refund_policy) VALUES
+    ('cor', 'MET', 'Metered', 1, 'year', 'month', 'calendar', true, 'prorated');
+INSERT INTO rr.template_line (tenant_id, template, line_no, contract_item, quantity) VALUES
+    ('cor', 'MET', 1, 'FLAT', 1), ('cor', 'MET', 2, 'CALLS', 1);
+SELECT rr.create_contract('CU', 'MET', '2024-01-01') AS k_met \gset
+SELECT rr.setup_and_activate_contract(:k_met);
+SELECT rr.record_usage(ARRAY[(:k_met, NULL, 'CALLS', 300, '2024-03-05 12:00+00', NULL, NULL),
+                             (:k_met, NULL, 'CALLS', 500, '2024-03-20 12:00+00', NULL, NULL)]::rr.usage_record[]) AS recorded;
+SELECT invoice_id AS inv FROM rr.bill_contract(:k_met, '2024-04-01') \gset
+SELECT l.contract_line_no, l.service_period, l.quantity, l.amount FROM rr.invoice_line l
+ WHERE l.invoice_id = :inv AND lower(l.service_period) >= '2024-03-01' ORDER BY l.line_no;
+-- On March 10 the fee becomes flat(99.00) and the calls line goes to 3 units (300 calls
+-- included).  The next run credits what was billed for March 10-31 under the old terms and
+-- bills the new ones for those days: the fee 49.00 × 9/31 = 14.23 kept, 99.00 × 22/31 =
+-- 70.26 billed; the calls of March 1-9 (300, 200 beyond the 100 included: 20.00) kept, the
+-- 500 calls from the 10th rated under the new version (counter 800, 300 included: 50.00).
+SELECT rr.change_contract_line(:k_met, 'FLAT', '2024-03-10', prices => '{"price_model": "flat(99.00)"}');
+SELECT rr.change_contract_line(:k_met, 'CALLS', '2024-03-10', quantity => 3);
+-- refused: a malformed price model, one that is neither text nor a jsonb object
+SELECT rr.change_contract_line(:k_met, 'FLAT', '2024-03-12', prices => '{"price_model": "flat(-1)"}');
+SELECT rr.change_contract_line(:k_met, 'FLAT', '2024-03-12', prices => '{"price_model": 7}');
+SELECT price_model, quantity FROM rr.contract_line
+ WHERE tenant_id = 'cor' AND contract_id = :k_met ORDER BY line_no, effective_from;
+SELECT invoice_id AS inv FROM rr.bill_contract(:k_met, '2024-04-05') \gset
+SELECT l.contract_line_no, l.line_effective_from, l.service_period, l.quantity, l.amount, ch.adjustment_seq AS seq
+  FROM rr.invoice_line l JOIN rr.charge ch ON ch.tenant_id = l.tenant_id AND ch.charge_id = l.charge_id
+ WHERE l.invoice_id = :inv ORDER BY l.line_no;
+-- a termination on March 25, dated back into the billed period, credits the fee's last 7
+-- days (99.00 × 15/31 = 47.90 kept); the calls before it stay billed; nothing after it
+SELECT rr.terminate_contract(:k_met, '2024-03-25');
+SELECT invoice_id AS inv FROM rr.run_billing('2024-04-30') WHERE contract_id = :k_met \gset
+SELECT l.contract_line_no, l.line_effective_from, l.service_period, l.amount FROM rr.invoice_line l
+ WHERE l.invoice_id = :inv ORDER BY l.line_no;
+SELECT count(*) AS invoices FROM rr.run_billing('2024-12-31') WHERE contract_id = :k_met;
+SELECT line_no, line_effective_from, sum(amount) AS net, max(upper(service_period)) AS billed_to
+  FROM rr.charge WHERE tenant_id = 'cor' AND contract_id = :k_met AND lower(service_period) >= '2024-03-01'
+ GROUP BY 1, 2 ORDER BY 1, 2;
+-- refused: a price model for a line whose item has none, and a malformed one
+SELECT rr.create_contract('CU', 'PRORATED', '2024-01-01') AS k_plain \gset
+SELECT rr.change_contract_line(:k_plain, 'SEATS', '2024-02-01', prices => '{"price_model": "flat(1.00)"}');
