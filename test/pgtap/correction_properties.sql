@@ -1,5 +1,5 @@
 -- Property tests for corrections inside billed periods with discounts and price models
--- (README "Billing", "Changes inside billed periods"): 48 generated contracts, each with a
+-- (README "Billing", "Changes inside billed periods"): 40 generated contracts, each with a
 -- monthly prepaid line (10-30 % off and 1.00-5.00 off, stacked), a monthly postpaid line
 -- (a percent off), a quarterly prepaid line (an amount off) and a monthly flat fee (a price
 -- model, billed in arrears), under refund policies none, prorated and full, go through
@@ -42,7 +42,7 @@ INSERT INTO rr.customer (tenant_id, code, name, currency) VALUES ('xp', 'C', 'Cu
 CREATE TEMP TABLE k ON COMMIT DROP AS
 SELECT rr.create_contract('C', (ARRAY['none', 'prorated', 'full'])[1 + i % 3],
                           make_date(2024, 1 + floor(random() * 6)::int, 1 + floor(random() * 28)::int)) AS id
-  FROM generate_series(0, 47) i;
+  FROM generate_series(0, 39) i;
 SELECT count(rr.setup_and_activate_contract(id)) FROM k;
 SELECT count(*) FROM k, LATERAL (VALUES
     (rr.add_discount(k.id, 'percent', (10 + floor(random() * 21))::numeric, line_no => 1)),
@@ -80,23 +80,30 @@ BEGIN
             ELSIF a < 0.57 THEN
                 PERFORM rr.change_contract_line(c.contract_id, (ARRAY['M', 'P', 'Q'])[1 + floor(random() * 3)::int], e,
                                                 prices => jsonb_build_object('recurring_price', round((5 + random() * 50)::numeric, 3)));
-            ELSIF a < 0.69 THEN
-                PERFORM rr.change_contract_line(c.contract_id, 'F', e,
+            ELSIF a < 0.72 THEN
+                -- dated back, mostly into fees billed already (they are billed in arrears)
+                PERFORM rr.change_contract_line(c.contract_id, 'F',
+                                                greatest(c.activation_date, least(c.end_date, d - 70 + floor(random() * 50)::int)),
                                                 prices => jsonb_build_object('price_model',
                                                               format('flat(%s)', round((10 + random() * 90)::numeric, 2))));
-            ELSIF a < 0.77 THEN
+            ELSIF a < 0.80 THEN
                 PERFORM rr.terminate_contract(c.contract_id, e);
-            ELSIF a < 0.87 AND EXISTS (SELECT FROM rr.charge WHERE tenant_id = 'xp' AND contract_id = c.contract_id) THEN
+            ELSIF a < 0.88 AND EXISTS (SELECT FROM rr.charge WHERE tenant_id = 'xp' AND contract_id = c.contract_id) THEN
                 PERFORM rr.undo_last_billing(c.contract_id);
             ELSIF a < 0.93 THEN
                 PERFORM rr.bill_contract(c.contract_id, d - floor(random() * 30)::int);   -- a re-run
             END IF;
             n := n + 1;
         END LOOP;
+        -- the tables grow from nothing inside this one transaction: analysed after each round
+        -- (ANALYZE counts the transaction's own rows), so the walk's plans see its data and
+        -- the test stays fast whatever statistics earlier tests left behind
+        ANALYZE rr.charge, rr.invoice, rr.invoice_line, rr.contract, rr.contract_line, rr.discount,
+                rr.obligation_charge, rr.performance_obligation, rr.revenue_schedule_line, rr.journal_line;
     END LOOP;
     RETURN n;
 END $$;
-SELECT pg_temp.walk() > 300 AS walked;
+SELECT pg_temp.walk() > 200 AS walked;
 SELECT count(*) FROM rr.run_billing('2026-01-01');
 
 CREATE TEMP TABLE expected ON COMMIT DROP AS
@@ -152,15 +159,15 @@ SELECT ch.contract_id, ch.line_no, ch.line_effective_from AS effective_from,
  WHERE ch.tenant_id = 'xp'
  GROUP BY 1, 2, 3, 4, 5;
 
-SELECT cmp_ok((SELECT count(*) FROM charged WHERE kind = 'discount' AND low_seq < 0), '>', 20::bigint,
-              'the walk made more than 20 corrections of billed discounts');
-SELECT cmp_ok((SELECT count(*) FROM charged WHERE kind = 'usage' AND seq > 0), '>', 10::bigint,
-              'the walk made more than 10 corrections of billed flat fees');
+SELECT cmp_ok((SELECT count(*) FROM charged WHERE kind = 'discount' AND low_seq < 0), '>', 10::bigint,
+              'the walk made more than 10 corrections of billed discounts');
+SELECT cmp_ok((SELECT count(*) FROM charged WHERE kind = 'usage' AND seq > 0), '>', 2::bigint,
+              'the walk made more than 2 corrections of billed flat fees');
 SELECT cmp_ok((SELECT count(DISTINCT contract_id) FROM rr.contract WHERE tenant_id = 'xp' AND status = 'terminated'),
-              '>', 10::bigint, 'the walk terminated more than 10 contracts');
+              '>', 6::bigint, 'the walk terminated more than 6 contracts');
 SELECT cmp_ok((SELECT count(DISTINCT (contract_id, line_no)) FROM rr.contract_line
                 WHERE tenant_id = 'xp' AND line_no = 4 AND price_model::text <> 'flat(49.00)'),
-              '>', 10::bigint, 'the walk changed more than 10 price models');
+              '>', 6::bigint, 'the walk changed more than 6 price models');
 
 SELECT is_empty($$
     SELECT coalesce(e.contract_id, c.contract_id) AS contract_id, coalesce(e.line_no, c.line_no) AS line_no,
