@@ -494,7 +494,8 @@ BEGIN ATOMIC
                   FROM rr.charge ch
                   JOIN v ON v.contract_id = ch.contract_id AND v.line_no = ch.line_no
                         AND v.effective_from = ch.line_effective_from
-                 WHERE ch.tenant_id = due_charges.tenant_id AND ch.kind = 'discount') x
+                 WHERE ch.tenant_id = due_charges.tenant_id AND ch.kind = 'discount'
+                   AND (due_charges.only_contract IS NULL OR ch.contract_id = due_charges.only_contract)) x
          GROUP BY x.contract_id, x.line_no, x.line_effective_from, x.full_period, x.discount_id, x.billing_type
     ), discount_fix AS (
         -- the difference between what a discount of a charged line version and period comes
