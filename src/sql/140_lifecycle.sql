@@ -154,6 +154,7 @@ DECLARE
     p record;
     k text;
     q numeric;
+    model rr.pricing;
 BEGIN
     SELECT * INTO ci FROM rr.contract_item i
      WHERE i.tenant_id = c.tenant_id AND i.code = write_contract_line.contract_item;
@@ -168,11 +169,24 @@ BEGIN
                   HINT = 'Use contract items priced in the customer''s currency.';
     END IF;
     FOR k IN SELECT jsonb_object_keys(coalesce(prices, '{}')) LOOP
-        IF k NOT IN ('setup_price', 'renewal_price', 'recurring_price') THEN
+        IF k NOT IN ('setup_price', 'renewal_price', 'recurring_price', 'price_model') THEN
             RAISE EXCEPTION 'unknown override "%" for contract item "%"', k, ci.code
-                USING ERRCODE = '22023', HINT = 'Overrides are quantity, setup_price, renewal_price and recurring_price.';
+                USING ERRCODE = '22023',
+                      HINT = 'Overrides are quantity, setup_price, renewal_price, recurring_price and price_model.';
         END IF;
     END LOOP;
+    -- a line's price model may replace its item's (text or jsonb form), never add one
+    IF prices ? 'price_model' THEN
+        IF ci.price_model IS NULL THEN
+            RAISE EXCEPTION 'contract item "%" has no price model to override', ci.code
+                USING ERRCODE = '22023', HINT = 'Only the lines of contract items with a price model can change it.';
+        ELSIF jsonb_typeof(prices->'price_model') NOT IN ('string', 'object') THEN
+            RAISE EXCEPTION 'price model override for contract item "%" must be a pricing text or jsonb object', ci.code
+                USING ERRCODE = '22023', DETAIL = format('Got %s.', prices->'price_model');
+        END IF;
+        model := CASE jsonb_typeof(prices->'price_model') WHEN 'string' THEN (prices->>'price_model')::rr.pricing
+                                                          ELSE (prices->'price_model')::rr.pricing END;
+    END IF;
     q := coalesce(quantity, ci.default_quantity);
     IF q < ci.min_quantity OR q > ci.max_quantity OR q < 0 THEN
         RAISE EXCEPTION 'quantity % of contract item "%" is out of range', q, ci.code
@@ -187,7 +201,7 @@ BEGIN
            coalesce((prices->>'setup_price')::numeric, p.setup_price),
            coalesce((prices->>'renewal_price')::numeric, p.renewal_price),
            coalesce((prices->>'recurring_price')::numeric, p.recurring_price),
-           ci.price_model,
+           coalesce(model, ci.price_model),
            CASE WHEN ci.billing_type = 'none' THEN NULL
                 ELSE coalesce(ci.billing_period, rr.billing_interval(c.billing_period, c.billing_days)) END,
            write_contract_line.is_removed
@@ -524,11 +538,12 @@ BEGIN
                                    coalesce(quantity, cur.quantity),
                                    coalesce(jsonb_strip_nulls(jsonb_build_object(
                                        'setup_price', cur.setup_price, 'renewal_price', cur.renewal_price,
-                                       'recurring_price', cur.recurring_price)), '{}') || coalesce(prices, '{}'),
+                                       'recurring_price', cur.recurring_price,
+                                       'price_model', cur.price_model::text)), '{}') || coalesce(prices, '{}'),
                                    remove);
     PERFORM rr_internal.log_contract_event(c.tenant_id, c.contract_id, CASE WHEN remove THEN 'remove_line' ELSE 'change_line' END,
                                   effective_from, NULL, before);
     RETURN n;
 END
 $$;
-COMMENT ON FUNCTION rr.change_contract_line(bigint, text, date, numeric, jsonb, boolean) IS 'writes a new version of the contract''s line for a contract item (or adds the line) effective from a date: new quantity, price overrides ({"recurring_price": p}), or removal; returns the line number';
+COMMENT ON FUNCTION rr.change_contract_line(bigint, text, date, numeric, jsonb, boolean) IS 'writes a new version of the contract''s line for a contract item (or adds the line) effective from a date: new quantity, price overrides ({"recurring_price": p}, or {"price_model": "flat(99.00)"} for an item with a price model), or removal; returns the line number';

@@ -47,7 +47,7 @@ CREATE TABLE rr.charge (
                                           AND NOT upper_inf(service_period))
 );
 COMMENT ON TABLE rr.charge IS 'every amount billed, once: its key (contract line version, kind, service period, adjustment sequence) is unique, so re-running billing, concurrent runs and later corrections (a higher adjustment_seq) never bill the same thing twice';
-COMMENT ON COLUMN rr.charge.adjustment_seq IS '0 for the original charge; for a discount, the discount id (so several discounts on one period never collide); later corrections (late usage) take the next free number';
+COMMENT ON COLUMN rr.charge.adjustment_seq IS '0 for the original charge; for a discount, the discount id (so several discounts on one period never collide); later corrections (late usage, changes inside billed periods) take the next free number; corrections of a discount take the next free negative number of their line version and period and name the discount in detail';
 COMMENT ON COLUMN rr.charge.detail IS 'usage charges: how the quantity was rated (used, included, billable, cumulative counter, tiers, deposit drawn), as jsonb';
 
 CREATE TABLE rr.invoice (
@@ -298,10 +298,10 @@ COMMENT ON VIEW rr.contract_billing_terms IS 'every contract with its billing te
 -- its terms now come to, a correction: the difference, under the next adjustment sequence
 -- of the charge key, for the days it concerns (README "Billing", "Changes inside billed
 -- periods").
-CREATE FUNCTION rr.due_charges(tenant_id text, as_of date, only_contract bigint DEFAULT NULL)
+CREATE FUNCTION rr_internal.due_charges(tenant_id text, as_of date, only_contract bigint DEFAULT NULL)
 RETURNS TABLE (contract_id bigint, line_no integer, line_effective_from date, kind text,
                service_period daterange, adjustment_seq bigint, quantity numeric, unit_price numeric,
-               amount numeric, due_date date)
+               amount numeric, due_date date, discount_id bigint)
 LANGUAGE sql STABLE
 BEGIN ATOMIC
     WITH c AS (
@@ -369,7 +369,10 @@ BEGIN ATOMIC
          GROUP BY b.contract_id, b.line_no, b.line_effective_from, b.full_period
     ), priced AS (
         SELECT r.*,
-               row_number() OVER (PARTITION BY r.contract_id, r.line_no ORDER BY lower(r.service_period)) AS k,
+               -- the line's n-th billing period (a period split by a line version or a
+               -- termination is still one period) and the first day of it the line is billed
+               dense_rank() OVER (PARTITION BY r.contract_id, r.line_no ORDER BY lower(r.full_period)) AS k,
+               min(lower(r.service_period)) OVER (PARTITION BY r.contract_id, r.line_no, r.full_period) AS period_start,
                CASE WHEN r.service_period = r.full_period THEN round(r.quantity * r.recurring_price, r.mu)
                     ELSE rr.prorate_amount(r.quantity * r.recurring_price, r.service_period, r.full_period,
                                            'actual', r.mu) END AS amount,
@@ -379,22 +382,25 @@ BEGIN ATOMIC
         -- what each line version's billing period comes to now: its days prorated and rounded
         -- once; for the prepaid period a termination cuts short, the refund policy: none keeps
         -- what was billed, full credits it all, prorated credits the days after the end.
-        -- Discounts apply to the period as first billed.
+        -- Discounts apply to what the period comes to now (its days under the version's
+        -- terms); under policy none to what the period keeps, over the days it was billed for.
         SELECT p.*, b.amount AS billed_amount,
                CASE WHEN p.is_cut AND p.billing_type = 'prepaid' AND p.refund_policy = 'full' THEN 0
                     WHEN p.is_cut AND p.billing_type = 'prepaid' AND p.refund_policy = 'none'
                         THEN coalesce(b.amount, p.amount)
                     ELSE p.amount END AS target,
-               coalesce(b.first_period, p.service_period) AS discount_period,
-               coalesce(b.first_amount, p.amount) AS discount_base
+               CASE WHEN p.is_cut AND p.billing_type = 'prepaid' AND p.refund_policy = 'none'
+                         AND b.covered_to > upper(p.service_period)
+                        THEN daterange(lower(p.service_period), b.covered_to)
+                    ELSE p.service_period END AS discount_period
           FROM priced p
           LEFT JOIN billed b ON b.contract_id = p.contract_id AND b.line_no = p.line_no
                             AND b.line_effective_from = p.effective_from AND b.full_period = p.full_period
     ), line_discount AS (
-        -- the discounts of a line and period, in a fixed order: percents first, which add up
-        -- (at most 100 % in all); then amounts in the order they were added, each on what the
-        -- line has left.  Each is the difference of the rounded running totals, so the
-        -- discounts add up exactly and never take the line below zero.
+        -- the discounts of a line version and period, in a fixed order: percents first, which
+        -- add up (at most 100 % in all); then amounts in the order they were added, each on
+        -- what the line has left.  Each is the difference of the rounded running totals, so
+        -- the discounts add up exactly and never take the line below zero.
         SELECT s.*,
                CASE s.kind
                    WHEN 'percent' THEN round(s.amount * least(s.pct_cum - s.value, 100) / 100, s.mu)
@@ -405,10 +411,11 @@ BEGIN ATOMIC
                        sum(o.off) OVER w AS amt_cum,
                        greatest(o.amount - round(o.amount * least(sum(CASE o.kind WHEN 'percent' THEN o.value ELSE 0 END)
                                                                       OVER (PARTITION BY o.contract_id, o.line_no,
-                                                                                         o.effective_from, o.service_period),
+                                                                                         o.effective_from, o.full_period),
                                                                   100) / 100, o.mu), 0) AS after_pct
-                  FROM (SELECT p.contract_id, p.line_no, p.effective_from, p.discount_period AS service_period, p.due,
-                               p.mu, p.discount_base AS amount, d.discount_id, d.kind, d.value,
+                  FROM (SELECT p.contract_id, p.line_no, p.effective_from, p.full_period,
+                               p.discount_period AS service_period, p.due, p.billing_type,
+                               p.mu, p.target AS amount, d.discount_id, d.kind, d.value,
                                CASE WHEN d.kind = 'percent' THEN 0
                                     WHEN p.discount_period = p.full_period THEN d.value
                                     ELSE rr.prorate_amount(d.value, p.discount_period, p.full_period, 'actual', p.mu)
@@ -417,49 +424,99 @@ BEGIN ATOMIC
                           JOIN rr.discount d ON d.tenant_id = due_charges.tenant_id AND d.contract_id = p.contract_id
                                             AND (d.line_no = p.line_no OR (d.line_no IS NULL AND d.kind = 'percent'))
                                             AND (d.first_periods IS NULL OR p.k <= d.first_periods)
-                                            AND (d.valid IS NULL OR d.valid @> lower(p.discount_period))) o
-                WINDOW w AS (PARTITION BY o.contract_id, o.line_no, o.effective_from, o.service_period
+                                            AND (d.valid IS NULL OR d.valid @> p.period_start)) o
+                WINDOW w AS (PARTITION BY o.contract_id, o.line_no, o.effective_from, o.full_period
                              ORDER BY o.kind = 'amount', o.discount_id)) s
     ), line_left AS (
-        -- what each line and period (as first billed) has left after its own discounts
-        SELECT p.*, p.discount_base + coalesce(ld.taken, 0) AS left_amount
+        -- what each line version and period has left after its own discounts
+        SELECT p.*, p.target + coalesce(ld.taken, 0) AS left_amount
           FROM target p
-          LEFT JOIN (SELECT ld.contract_id, ld.line_no, ld.effective_from, ld.service_period, sum(ld.part) AS taken
+          LEFT JOIN (SELECT ld.contract_id, ld.line_no, ld.effective_from, ld.full_period, sum(ld.part) AS taken
                        FROM line_discount ld
-                      GROUP BY ld.contract_id, ld.line_no, ld.effective_from, ld.service_period) ld
+                      GROUP BY ld.contract_id, ld.line_no, ld.effective_from, ld.full_period) ld
                  ON ld.contract_id = p.contract_id AND ld.line_no = p.line_no
-                AND ld.effective_from = p.effective_from AND ld.service_period = p.discount_period
+                AND ld.effective_from = p.effective_from AND ld.full_period = p.full_period
     ), contract_amount_discount AS (
         -- an amount off per contract billing period, split over what the lines billed in it
         -- have left after their own discounts; several apply in the order they were added,
         -- each on what is left (the running total, capped by what the lines have left, is
         -- split, and each discount takes the difference)
-        SELECT g.contract_id, g.discount_id, x.line_no, x.effective_from, x.service_period, x.upto - x.before AS part, x.due
+        SELECT g.contract_id, g.discount_id, x.line_no, x.effective_from, x.full_period, x.service_period,
+               x.upto - x.before AS part, x.due, x.billing_type
           FROM (SELECT g0.*,
                        sum(g0.cap) OVER (PARTITION BY g0.contract_id, g0.contract_period ORDER BY g0.discount_id) AS cap_cum
                   FROM (SELECT p.contract_id, d.discount_id, p.mu, d.value AS cap, d.first_periods,
-                               rr.period_containing(lower(p.discount_period), p.contract_every, p.contract_anchor) AS contract_period,
+                               rr.period_containing(p.period_start, p.contract_every, p.contract_anchor) AS contract_period,
                                array_agg(p.line_no ORDER BY p.line_no, lower(p.discount_period)) AS nos,
                                array_agg(p.effective_from ORDER BY p.line_no, lower(p.discount_period)) AS efs,
+                               array_agg(p.full_period ORDER BY p.line_no, lower(p.discount_period)) AS fps,
                                array_agg(p.discount_period ORDER BY p.line_no, lower(p.discount_period)) AS sps,
                                array_agg(p.due ORDER BY p.line_no, lower(p.discount_period)) AS dues,
+                               array_agg(p.billing_type ORDER BY p.line_no, lower(p.discount_period)) AS bts,
                                array_agg(p.left_amount ORDER BY p.line_no, lower(p.discount_period)) AS amounts,
                                sum(p.left_amount) AS total,
                                dense_rank() OVER (PARTITION BY p.contract_id, d.discount_id
-                                                  ORDER BY rr.period_containing(lower(p.discount_period), p.contract_every, p.contract_anchor)) AS pk
+                                                  ORDER BY rr.period_containing(p.period_start, p.contract_every, p.contract_anchor)) AS pk
                           FROM line_left p
                           JOIN rr.discount d ON d.tenant_id = due_charges.tenant_id AND d.contract_id = p.contract_id
                                             AND d.line_no IS NULL AND d.kind = 'amount'
-                                            AND (d.valid IS NULL OR d.valid @> lower(p.discount_period))
+                                            AND (d.valid IS NULL OR d.valid @> p.period_start)
                          WHERE p.contract_every IS NOT NULL
                          GROUP BY p.contract_id, d.discount_id, d.value, d.first_periods, p.mu,
-                                  rr.period_containing(lower(p.discount_period), p.contract_every, p.contract_anchor)
+                                  rr.period_containing(p.period_start, p.contract_every, p.contract_anchor)
                         HAVING sum(p.left_amount) > 0) g0
                  WHERE g0.pk <= coalesce(g0.first_periods, 2147483647)) g
-          CROSS JOIN LATERAL unnest(g.nos, g.efs, g.sps, g.dues,
+          CROSS JOIN LATERAL unnest(g.nos, g.efs, g.fps, g.sps, g.dues, g.bts,
                                     rr.allocate(-least(g.cap_cum - g.cap, g.total), g.amounts, g.mu),
                                     rr.allocate(-least(g.cap_cum, g.total), g.amounts, g.mu))
-                     AS x(line_no, effective_from, service_period, due, before, upto)
+                     AS x(line_no, effective_from, full_period, service_period, due, billing_type, before, upto)
+    ), discount_due AS (
+        -- every discount of every line version and period, as its terms are now
+        SELECT ld.contract_id, ld.line_no, ld.effective_from, ld.full_period, ld.service_period, ld.discount_id,
+               CASE ld.kind WHEN 'percent' THEN ld.value END AS unit_price, ld.part, ld.due, ld.billing_type
+          FROM line_discount ld
+        UNION ALL
+        SELECT a.contract_id, a.line_no, a.effective_from, a.full_period, a.service_period, a.discount_id,
+               NULL, a.part, a.due, a.billing_type
+          FROM contract_amount_discount a
+    ), discount_billed AS (
+        -- what is charged per discount, line version and period, corrections included; the
+        -- discount of a correction is in its detail (its adjustment sequence is negative:
+        -- the next free one of the line version and period)
+        SELECT x.contract_id, x.line_no, x.line_effective_from, x.full_period, x.discount_id, x.billing_type,
+               sum(x.amount) AS amount,
+               (array_agg(x.service_period) FILTER (WHERE x.adjustment_seq > 0))[1] AS first_period,
+               min(x.low_seq) AS low_seq
+          FROM (SELECT ch.contract_id, ch.line_no, ch.line_effective_from, ch.service_period, ch.adjustment_seq,
+                       ch.amount, v.billing_type,
+                       coalesce((ch.detail->>'discount_id')::bigint, ch.adjustment_seq) AS discount_id,
+                       rr.period_containing(lower(ch.service_period), v.billing_period, v.anchor) AS full_period,
+                       min(least(ch.adjustment_seq, 0)) OVER (PARTITION BY ch.contract_id, ch.line_no, ch.line_effective_from,
+                                                                           rr.period_containing(lower(ch.service_period),
+                                                                                                v.billing_period, v.anchor))
+                           AS low_seq
+                  FROM rr.charge ch
+                  JOIN v ON v.contract_id = ch.contract_id AND v.line_no = ch.line_no
+                        AND v.effective_from = ch.line_effective_from
+                 WHERE ch.tenant_id = due_charges.tenant_id AND ch.kind = 'discount'
+                   AND (due_charges.only_contract IS NULL OR ch.contract_id = due_charges.only_contract)) x
+         GROUP BY x.contract_id, x.line_no, x.line_effective_from, x.full_period, x.discount_id, x.billing_type
+    ), discount_fix AS (
+        -- the difference between what a discount of a charged line version and period comes
+        -- to now and what was charged for it, for the days from the first day that changed
+        SELECT b.contract_id, b.line_no, b.line_effective_from, b.discount_id, b.billing_type,
+               b.low_seq - row_number() OVER (PARTITION BY b.contract_id, b.line_no, b.line_effective_from, b.full_period
+                                              ORDER BY b.discount_id DESC) AS seq,
+               dd.unit_price, coalesce(dd.part, 0) - b.amount AS amount,
+               CASE WHEN coalesce(dd.part, 0) <> 0
+                         AND upper(dd.service_period) > lower(b.first_period) AND upper(dd.service_period) < upper(b.first_period)
+                        THEN daterange(upper(dd.service_period), upper(b.first_period))
+                    ELSE coalesce(b.first_period, dd.service_period) END AS service_period
+          FROM discount_billed b
+          LEFT JOIN discount_due dd ON dd.contract_id = b.contract_id AND dd.line_no = b.line_no
+                                   AND dd.effective_from = b.line_effective_from AND dd.full_period = b.full_period
+                                   AND dd.discount_id = b.discount_id
+         WHERE coalesce(dd.part, 0) <> b.amount
     ), fee AS (
         -- setup fee: once per line, when its billing starts (prorated over the first billing
         -- period when the contract item says so); renewal fee collected on activation.  Their
@@ -509,7 +566,8 @@ BEGIN ATOMIC
     )
     -- what is charged already, as it is
     SELECT ch.contract_id, ch.line_no, ch.line_effective_from, ch.kind, ch.service_period, ch.adjustment_seq::bigint,
-           ch.quantity, ch.unit_price, ch.amount, ch.due_date
+           ch.quantity, ch.unit_price, ch.amount, ch.due_date,
+           CASE ch.kind WHEN 'discount' THEN coalesce((ch.detail->>'discount_id')::bigint, ch.adjustment_seq) END
       FROM rr.charge ch
      WHERE ch.tenant_id = due_charges.tenant_id AND ch.kind IN ('recurring', 'discount', 'setup', 'renewal')
        AND ch.contract_id IN (SELECT c.contract_id FROM c)
@@ -517,7 +575,7 @@ BEGIN ATOMIC
     UNION ALL
     -- recurring periods not charged yet (nothing for a period a full refund credits)
     SELECT p.contract_id, p.line_no, p.effective_from, 'recurring', p.service_period, 0::bigint, p.quantity,
-           p.recurring_price, p.target, p.due
+           p.recurring_price, p.target, p.due, NULL::bigint
       FROM target p
      WHERE p.billed_amount IS NULL AND p.due <= due_charges.as_of
        AND NOT (p.is_cut AND p.billing_type = 'prepaid' AND p.refund_policy = 'full')
@@ -526,7 +584,7 @@ BEGIN ATOMIC
     -- from the first day that changed to the last day still billed
     SELECT b.contract_id, b.line_no, b.line_effective_from, 'recurring', x.service_period, b.seq + 1,
            b.quantity, b.unit_price, coalesce(p.target, 0) - b.amount,
-           CASE b.billing_type WHEN 'prepaid' THEN lower(x.service_period) ELSE upper(x.service_period) END
+           CASE b.billing_type WHEN 'prepaid' THEN lower(x.service_period) ELSE upper(x.service_period) END, NULL
       FROM billed b
       LEFT JOIN target p ON p.contract_id = b.contract_id AND p.line_no = b.line_no
                         AND p.effective_from = b.line_effective_from AND p.full_period = b.full_period
@@ -540,33 +598,31 @@ BEGIN ATOMIC
        AND CASE b.billing_type WHEN 'prepaid' THEN lower(x.service_period) ELSE upper(x.service_period) END
            <= due_charges.as_of
     UNION ALL
-    -- percent or amount off a line (a contract-wide percent applies to every line), on the
-    -- period as first billed, unless charged already
-    SELECT ld.contract_id, ld.line_no, ld.effective_from, 'discount', ld.service_period, ld.discount_id, NULL,
-           CASE ld.kind WHEN 'percent' THEN ld.value END, ld.part, ld.due
-      FROM line_discount ld
-     WHERE ld.due <= due_charges.as_of
-       AND NOT EXISTS (SELECT FROM rr.charge ch
-                        WHERE ch.tenant_id = due_charges.tenant_id AND ch.contract_id = ld.contract_id
-                          AND ch.line_no = ld.line_no AND ch.line_effective_from = ld.effective_from
-                          AND ch.kind = 'discount' AND ch.service_period = ld.service_period
-                          AND ch.adjustment_seq = ld.discount_id)
+    -- discounts of a line version and period (a contract-wide percent applies to every
+    -- line) not charged yet
+    SELECT dd.contract_id, dd.line_no, dd.effective_from, 'discount', dd.service_period, dd.discount_id, NULL,
+           dd.unit_price, dd.part, dd.due, dd.discount_id
+      FROM discount_due dd
+     WHERE dd.due <= due_charges.as_of AND dd.part <> 0
+       AND NOT EXISTS (SELECT FROM discount_billed b
+                        WHERE b.contract_id = dd.contract_id AND b.line_no = dd.line_no
+                          AND b.line_effective_from = dd.effective_from AND b.full_period = dd.full_period
+                          AND b.discount_id = dd.discount_id)
     UNION ALL
-    SELECT a.contract_id, a.line_no, a.effective_from, 'discount', a.service_period, a.discount_id, NULL, NULL,
-           a.part, a.due
-      FROM contract_amount_discount a
-     WHERE a.due <= due_charges.as_of AND a.part <> 0
-       AND NOT EXISTS (SELECT FROM rr.charge ch
-                        WHERE ch.tenant_id = due_charges.tenant_id AND ch.contract_id = a.contract_id
-                          AND ch.line_no = a.line_no AND ch.line_effective_from = a.effective_from
-                          AND ch.kind = 'discount' AND ch.service_period = a.service_period
-                          AND ch.adjustment_seq = a.discount_id)
+    -- and the corrections of charged ones
+    SELECT f.contract_id, f.line_no, f.line_effective_from, 'discount', f.service_period, f.seq, NULL,
+           f.unit_price, f.amount,
+           CASE f.billing_type WHEN 'prepaid' THEN lower(f.service_period) ELSE upper(f.service_period) END,
+           f.discount_id
+      FROM discount_fix f
+     WHERE CASE f.billing_type WHEN 'prepaid' THEN lower(f.service_period) ELSE upper(f.service_period) END
+           <= due_charges.as_of
     UNION ALL
     -- setup and renewal fees not charged yet (nothing for a fee a full refund credits), and
     -- the refund of a charged one
     SELECT f.contract_id, f.line_no, f.effective_from, f.kind, f.service_period,
            coalesce(f.seq + 1, 0), f.quantity, f.unit_price, f.target - coalesce(f.billed_amount, 0),
-           CASE WHEN f.seq IS NULL THEN f.due ELSE greatest(f.due, f.termination_date) END
+           CASE WHEN f.seq IS NULL THEN f.due ELSE greatest(f.due, f.termination_date) END, NULL
       FROM fee_target f
      WHERE CASE WHEN f.seq IS NULL THEN f.due ELSE greatest(f.due, f.termination_date) END <= due_charges.as_of
        AND CASE WHEN f.seq IS NULL THEN f.target <> 0 OR f.amount = 0 ELSE f.target <> f.billed_amount END
@@ -575,11 +631,24 @@ BEGIN ATOMIC
     SELECT v.contract_id, v.line_no, v.effective_from, 'deposit',
            daterange(greatest(v.bill_from, v.effective_from),
                      coalesce(v.end_date, greatest(v.bill_from, v.effective_from) + 1)),
-           0, 1, v.deposit_amount, v.deposit_amount, greatest(v.bill_from, v.effective_from)
+           0, 1, v.deposit_amount, v.deposit_amount, greatest(v.bill_from, v.effective_from), NULL
       FROM v
      WHERE v.effective_from = v.first_from AND NOT v.is_removed AND v.billing_type = 'deposit'
        AND greatest(v.bill_from, v.effective_from) <= due_charges.as_of
        AND greatest(v.bill_from, v.effective_from) < coalesce(v.bill_to, 'infinity');
+END;
+COMMENT ON FUNCTION rr_internal.due_charges(text, date, bigint) IS 'internal: rr.due_charges with the discount of each discount charge (a correction of a discount carries its discount here, and in the charge''s detail)';
+REVOKE ALL ON FUNCTION rr_internal.due_charges(text, date, bigint) FROM PUBLIC;
+
+CREATE FUNCTION rr.due_charges(tenant_id text, as_of date, only_contract bigint DEFAULT NULL)
+RETURNS TABLE (contract_id bigint, line_no integer, line_effective_from date, kind text,
+               service_period daterange, adjustment_seq bigint, quantity numeric, unit_price numeric,
+               amount numeric, due_date date)
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT d.contract_id, d.line_no, d.line_effective_from, d.kind, d.service_period, d.adjustment_seq, d.quantity,
+           d.unit_price, d.amount, d.due_date
+      FROM rr_internal.due_charges(due_charges.tenant_id, due_charges.as_of, due_charges.only_contract) d;
 END;
 COMMENT ON FUNCTION rr.due_charges(text, date, bigint) IS 'every charge due by as_of for the tenant''s activated contracts (or one of them): what is charged already, as it is; recurring prepaid (due at the start of each period) and postpaid (due at its end) per line version and billing period, partial periods prorated by days and rounded once; setup fees when billing starts (prorated if the item says so); renewal fees collected on activation; deposits; and corrections of charged periods and fees that a termination (per its refund policy) or a new line version changed, under the next adjustment sequence';
 
@@ -624,7 +693,12 @@ BEGIN
                                adjustment_seq, quantity, unit_price, amount, due_date, run_id, detail)
         SELECT bill.tenant_id, d.contract_id, d.line_no, d.line_effective_from, d.kind, d.service_period,
                d.adjustment_seq, d.quantity, d.unit_price, d.amount, d.due_date, run, d.detail
-          FROM (SELECT f.*, NULL::jsonb AS detail FROM rr.due_charges(bill.tenant_id, bill.as_of, bill.only_contract) f
+          FROM (SELECT f.contract_id, f.line_no, f.line_effective_from, f.kind, f.service_period, f.adjustment_seq,
+                       f.quantity, f.unit_price, f.amount, f.due_date,
+                       -- a correction of a discount names its discount
+                       CASE WHEN f.kind = 'discount' AND f.adjustment_seq < 0
+                            THEN jsonb_build_object('discount_id', f.discount_id) END AS detail
+                  FROM rr_internal.due_charges(bill.tenant_id, bill.as_of, bill.only_contract) f
                 UNION ALL
                 SELECT u.* FROM rr_internal.usage_charges(bill.tenant_id, bill.as_of, bill.only_contract) u) d
          WHERE d.contract_id IN (SELECT unnest(locked))
@@ -667,7 +741,7 @@ BEGIN
                                                ELSE ci.recurring_item END
       LEFT JOIN rr.deferral_code dc ON dc.tenant_id = bill.tenant_id AND dc.code = it.deferral_code
       LEFT JOIN rr.discount dsc ON n.kind = 'discount' AND dsc.tenant_id = bill.tenant_id
-                               AND dsc.discount_id = n.adjustment_seq;
+                               AND dsc.discount_id = coalesce((n.detail->>'discount_id')::bigint, n.adjustment_seq);
 
     PERFORM rr_internal.add_tax_lines(bill.tenant_id, run);
     PERFORM rr_internal.create_revenue_schedules(bill.tenant_id, run);

@@ -595,7 +595,10 @@ BEGIN ATOMIC
           FROM lv
          WHERE lv.effective_from = lv.first_from AND lv.every IS NOT NULL
     ), agg AS (
+        -- the events of each billing period and line version (a version dated inside a
+        -- period splits it: each part is rated under its own version)
         SELECT e.contract_id, e.line_no, rr.period_containing(e.usage_date, g.every, g.anchor) AS period,
+               v.effective_from AS version_from,
                sum(e.quantity) AS used_sum, max(e.quantity) AS used_max,
                -- the quantity of the latest event (an ordered aggregate would force a sort of
                -- all events; the maximum of [time, id, quantity] arrays does not)
@@ -604,64 +607,91 @@ BEGIN ATOMIC
                count(*) AS events
           FROM rr.usage_event e
           JOIN g ON g.contract_id = e.contract_id AND g.line_no = e.line_no
+          JOIN lv v ON v.contract_id = e.contract_id AND v.line_no = e.line_no
+                   AND v.effective_from <= greatest(e.usage_date, g.first_from)
+                   AND (v.valid_to IS NULL OR v.valid_to > greatest(e.usage_date, g.first_from))
          WHERE e.tenant_id = rate_usage.tenant_id
            AND (rate_usage.only_contract IS NULL OR e.contract_id = rate_usage.only_contract)
            -- events after a termination set later than they were recorded are not billed
            AND (g.bill_to IS NULL OR e.usage_date < g.bill_to)
-         GROUP BY e.contract_id, e.line_no, 3
+         GROUP BY e.contract_id, e.line_no, 3, v.effective_from
     ), flat_period AS (
-        -- a flat fee is due in every period of its line, with usage or without: the periods
-        -- of lines with a flat price model (in some version), through as_of
-        SELECT g.contract_id, g.line_no, rr.period_containing(lower(bp), g.every, g.anchor) AS period
+        -- a flat fee is due in every period of its line version, with usage or without: the
+        -- periods of the line versions with a flat price model, through as_of
+        SELECT g.contract_id, g.line_no, rr.period_containing(lower(bp), g.every, g.anchor) AS period,
+               v.effective_from AS version_from
           FROM g
-          CROSS JOIN LATERAL rr.billing_periods(greatest(g.bill_from, g.first_from),
-                                                least(g.bill_to, rate_usage.as_of), g.every, g.anchor) AS bp
-         WHERE greatest(g.bill_from, g.first_from) < least(g.bill_to, rate_usage.as_of)
-           AND EXISTS (SELECT FROM lv v WHERE v.contract_id = g.contract_id AND v.line_no = g.line_no
-                          AND rr.pricing_model(v.price_model) = 'flat')
+          JOIN lv v ON v.contract_id = g.contract_id AND v.line_no = g.line_no
+                   AND rr.pricing_model(v.price_model) = 'flat' AND NOT v.is_removed
+          CROSS JOIN LATERAL rr.billing_periods(greatest(g.bill_from, v.effective_from),
+                                                least(v.valid_to, g.bill_to, rate_usage.as_of), g.every, g.anchor) AS bp
     ), agg_all AS (
         SELECT * FROM agg
         UNION ALL
-        SELECT f.contract_id, f.line_no, f.period, 0::numeric, 0::numeric, 0::numeric, 0::bigint
+        SELECT f.contract_id, f.line_no, f.period, f.version_from, 0::numeric, 0::numeric, 0::numeric, 0::bigint
           FROM flat_period f
          WHERE NOT EXISTS (SELECT FROM agg a WHERE a.contract_id = f.contract_id AND a.line_no = f.line_no
-                              AND a.period = f.period)
+                              AND a.period = f.period AND a.version_from = f.version_from)
     ), p AS (
-        SELECT a.contract_id, a.line_no, a.events, a.period * daterange(g.bill_from, g.bill_to) AS service_period,
+        -- each part of a billing period a line version is in force for, clipped to the term
+        -- (its service period), and the period as billing starts it (base: a flat fee or a
+        -- step of a part is that share of the base's days)
+        SELECT a.contract_id, a.line_no, a.events, a.period, a.version_from,
+               a.period * daterange(g.bill_from, g.bill_to) * daterange(v.effective_from, v.valid_to) AS service_period,
+               a.period * daterange(g.bill_from, NULL) AS base,
                CASE g.usage_aggregation WHEN 'sum' THEN a.used_sum WHEN 'max' THEN a.used_max ELSE a.used_last END AS used,
-               CASE WHEN g.usage_aggregation <> 'sum' OR g.reset_usage = 'on_billing' THEN lower(a.period)
+               -- a peak or last level is its part's own; a sum counts from the start of
+               -- the period (reset on billing) or of the term
+               CASE WHEN g.usage_aggregation <> 'sum'
+                        THEN lower(a.period * daterange(g.bill_from, g.bill_to) * daterange(v.effective_from, v.valid_to))
+                    WHEN g.reset_usage = 'on_billing' THEN lower(a.period)
                     ELSE g.bill_from END AS cycle,
                g.billing_type, g.included_quantity, g.extra_usage_price, g.deposit_amount, g.grace, g.mu,
-               g.usage_aggregation, g.first_from
+               g.usage_aggregation, g.first_from, g.every, g.anchor, v.recurring_price, v.price_model, v.is_removed,
+               g.included_quantity * v.line_quantity AS included
           FROM agg_all a
           JOIN g ON g.contract_id = a.contract_id AND g.line_no = a.line_no
+          JOIN lv v ON v.contract_id = a.contract_id AND v.line_no = a.line_no AND v.effective_from = a.version_from
     ), q AS (
-        -- the line version in effect when the period starts, the counter of its cycle
-        SELECT p.*, v.effective_from AS version_from, v.recurring_price, v.price_model,
-               p.included_quantity * v.line_quantity AS included,
+        -- the counter of its cycle
+        SELECT p.*,
                sum(p.used) OVER (PARTITION BY p.contract_id, p.line_no, p.cycle ORDER BY lower(p.service_period)) AS cum
           FROM p
-          JOIN lv v ON v.contract_id = p.contract_id AND v.line_no = p.line_no
-                   AND v.effective_from <= greatest(lower(p.service_period), p.first_from)
-                   AND (v.valid_to IS NULL OR v.valid_to > greatest(lower(p.service_period), p.first_from))
          WHERE NOT isempty(p.service_period)
            -- a period without events is rated only for a flat fee
-           AND (p.events > 0 OR (rr.pricing_model(v.price_model) = 'flat' AND NOT v.is_removed))
+           AND (p.events > 0 OR (rr.pricing_model(p.price_model) = 'flat' AND NOT p.is_removed))
     ), b AS (
-        SELECT q.*, greatest(q.cum - q.included, 0) AS billable_to, greatest(q.cum - q.used - q.included, 0) AS billable_from
+        SELECT q.*, greatest(q.cum - q.included, 0) AS billable_to, greatest(q.cum - q.used - q.included, 0) AS billable_from,
+               -- models that price a quantity as a whole: the part's own billable quantity
+               -- (a flat fee and a step prorated by the part's share of the base's days)
+               CASE WHEN rr.pricing_model(q.price_model) IN ('flat', 'stairstep') AND q.service_period <> q.base
+                        THEN rr.prorate_amount(rr.price(q.price_model, greatest(q.cum - q.included, 0)
+                                                                       - greatest(q.cum - q.used - q.included, 0)),
+                                               q.service_period, q.base, 'actual', q.mu)
+                    WHEN rr.pricing_model(q.price_model) IN ('flat', 'volume', 'stairstep')
+                        THEN round(rr.price(q.price_model, greatest(q.cum - q.included, 0)
+                                                           - greatest(q.cum - q.used - q.included, 0)), q.mu)
+               END AS whole_value
           FROM q
     ), bu AS (
-        -- deposit lines: billable units cumulated over the term
+        -- deposit lines: billable units cumulated over the term; under a model that prices a
+        -- quantity as a whole (flat, volume, stairstep), the value drawn is the sum of each
+        -- period's own price, so the deposit is drawn by what each period costs and a later
+        -- period never gives back what an earlier one drew (a volume price of the cumulated
+        -- units can fall as they grow)
         SELECT b.*, sum(b.billable_to - b.billable_from) OVER (PARTITION BY b.contract_id, b.line_no
-                                                               ORDER BY lower(b.service_period)) AS term_units
+                                                               ORDER BY lower(b.service_period)) AS term_units,
+               CASE WHEN b.billing_type = 'deposit' THEN b.whole_value END AS period_value,
+               sum(CASE WHEN b.billing_type = 'deposit' THEN b.whole_value END)
+                   OVER (PARTITION BY b.contract_id, b.line_no ORDER BY lower(b.service_period)) AS term_value
           FROM b
     ), priced AS (
         SELECT bu.*,
                CASE WHEN bu.billing_type <> 'deposit' THEN
-                        CASE WHEN rr.pricing_model(bu.price_model) IN ('flat', 'volume', 'stairstep')
-                             -- models that price a quantity as a whole: the period's own
+                        CASE WHEN bu.whole_value IS NOT NULL
+                             -- models that price a quantity as a whole: the part's own
                              -- billable quantity (never negative, earlier periods unchanged)
-                             THEN round(rr.price(bu.price_model, bu.billable_to - bu.billable_from), bu.mu)
+                             THEN bu.whole_value
                              -- models whose price only grows with the quantity: the counter's
                              -- increment, so tiers apply to the counter
                              WHEN bu.price_model IS NOT NULL
@@ -670,10 +700,16 @@ BEGIN ATOMIC
                              ELSE round(bu.billable_to * bu.extra_usage_price, bu.mu)
                                   - round(bu.billable_from * bu.extra_usage_price, bu.mu) END
                END AS usage_amount,
-               CASE WHEN bu.billing_type = 'deposit' THEN
+               CASE WHEN bu.term_value IS NOT NULL THEN
+                        ROW(least(bu.term_value, bu.deposit_amount),
+                            bu.term_value - least(bu.term_value, bu.deposit_amount))::rr.deposit_part
+                    WHEN bu.billing_type = 'deposit' THEN
                    rr_internal.deposit_split(bu.term_units, bu.deposit_amount, bu.recurring_price, bu.extra_usage_price,
                                     bu.price_model, bu.mu) END AS dep_to,
-               CASE WHEN bu.billing_type = 'deposit' THEN
+               CASE WHEN bu.term_value IS NOT NULL THEN
+                        ROW(least(bu.term_value - bu.period_value, bu.deposit_amount),
+                            bu.term_value - bu.period_value - least(bu.term_value - bu.period_value, bu.deposit_amount))::rr.deposit_part
+                    WHEN bu.billing_type = 'deposit' THEN
                    rr_internal.deposit_split(bu.term_units - (bu.billable_to - bu.billable_from), bu.deposit_amount,
                                     bu.recurring_price, bu.extra_usage_price, bu.price_model, bu.mu) END AS dep_from
           FROM bu
@@ -692,13 +728,15 @@ BEGIN ATOMIC
                    'counter', CASE WHEN pr.cycle <> lower(pr.service_period) THEN pr.cum END,
                    'billable_from', CASE WHEN pr.billable_from > 0 THEN pr.billable_from END,
                    'deposit', pr.deposit_amount, 'deposit_drawn', (pr.dep_to).drawn,
-                   'deposit_remaining', pr.deposit_amount - (pr.dep_to).drawn)) AS detail
+                   'deposit_remaining', pr.deposit_amount - (pr.dep_to).drawn)) AS detail,
+               pr.period AS full_period, pr.grace
           FROM priced pr
         UNION ALL
         SELECT pr.contract_id, pr.line_no, pr.version_from, 'drawdown', pr.service_period, NULL, NULL,
                (pr.dep_from).drawn - (pr.dep_to).drawn, upper(pr.service_period) + pr.grace,
                jsonb_build_object('deposit', pr.deposit_amount, 'deposit_drawn', (pr.dep_to).drawn,
-                                  'deposit_remaining', pr.deposit_amount - (pr.dep_to).drawn)
+                                  'deposit_remaining', pr.deposit_amount - (pr.dep_to).drawn),
+               pr.period, pr.grace
           FROM priced pr
          WHERE pr.billing_type = 'deposit'
         UNION ALL
@@ -706,7 +744,8 @@ BEGIN ATOMIC
         SELECT s.contract_id, s.line_no, s.effective_from, x.kind, daterange(s.bill_from, s.bill_to), NULL, NULL,
                x.amount, s.bill_to + s.grace,
                jsonb_build_object('deposit', s.deposit_amount, 'deposit_drawn', s.drawn,
-                                  'unused', s.deposit_amount - s.drawn, 'retain_rate', coalesce(s.retain_rate, 1))
+                                  'unused', s.deposit_amount - s.drawn, 'retain_rate', coalesce(s.retain_rate, 1)),
+               rr.period_containing(s.bill_from, s.every, s.anchor), s.grace
           FROM (SELECT g.*, coalesce(dl.drawn, 0) AS drawn
                   FROM g
                   LEFT JOIN (SELECT DISTINCT ON (pr.contract_id, pr.line_no) pr.contract_id, pr.line_no,
@@ -721,27 +760,54 @@ BEGIN ATOMIC
               ('release', s.drawn - s.deposit_amount),
               ('breakage', round((s.deposit_amount - s.drawn) * coalesce(s.retain_rate, 1), s.mu))) AS x(kind, amount)
     ), billed AS (
-        SELECT ch.contract_id, ch.line_no, ch.kind, ch.service_period, sum(ch.quantity) AS quantity,
-               sum(ch.amount) AS amount, max(ch.adjustment_seq) AS seq
+        -- what is charged per line version, kind and billing period, corrections included,
+        -- and the service period first charged
+        SELECT ch.contract_id, ch.line_no, ch.line_effective_from, ch.kind,
+               rr.period_containing(lower(ch.service_period), g.every, g.anchor) AS full_period,
+               sum(ch.quantity) AS quantity, sum(ch.amount) AS amount, max(ch.adjustment_seq) AS seq,
+               (array_agg(ch.service_period ORDER BY ch.adjustment_seq))[1] AS first_period, min(g.grace) AS grace
           FROM rr.charge ch
+          JOIN g ON g.contract_id = ch.contract_id AND g.line_no = ch.line_no
          WHERE ch.tenant_id = rate_usage.tenant_id
            AND (rate_usage.only_contract IS NULL OR ch.contract_id = rate_usage.only_contract)
            AND ch.kind IN ('usage', 'drawdown', 'release', 'breakage')
-         GROUP BY ch.contract_id, ch.line_no, ch.kind, ch.service_period
+         GROUP BY ch.contract_id, ch.line_no, ch.line_effective_from, ch.kind, 5
+    ), diff AS (
+        -- what is due now against what is charged, per line version, kind and billing
+        -- period: new charges; late events and changes inside a charged period (a version
+        -- dated inside it, a termination) as the difference, under the next adjustment
+        -- sequence, for the days from the first one that changed (else the period as first
+        -- charged); what a version no longer owes (it no longer covers the period) credited
+        SELECT coalesce(d.contract_id, bl.contract_id) AS contract_id, coalesce(d.line_no, bl.line_no) AS line_no,
+               coalesce(d.version_from, bl.line_effective_from) AS version_from, coalesce(d.kind, bl.kind) AS kind,
+               CASE WHEN bl.seq IS NULL THEN d.service_period
+                    WHEN d.service_period IS NOT NULL AND upper(d.service_period) > lower(bl.first_period)
+                         AND upper(d.service_period) < upper(bl.first_period)
+                        THEN daterange(upper(d.service_period), upper(bl.first_period))
+                    ELSE coalesce(d.service_period, bl.first_period) END AS service_period,
+               coalesce(bl.seq + 1, 0) AS seq,
+               d.quantity AS due_quantity, d.amount AS due_amount, bl.quantity AS billed_quantity,
+               bl.amount AS billed_amount, d.unit_price, d.detail, bl.seq AS billed_seq,
+               coalesce(d.grace, bl.grace) AS grace
+          FROM due d
+          FULL JOIN billed bl ON bl.contract_id = d.contract_id AND bl.line_no = d.line_no
+                             AND bl.line_effective_from = d.version_from AND bl.kind = d.kind
+                             AND bl.full_period = d.full_period
     )
-    SELECT d.contract_id, d.line_no, d.version_from, d.kind, d.service_period,
-           coalesce(bl.seq + 1, 0), d.quantity - coalesce(bl.quantity, 0), d.unit_price,
-           d.amount - coalesce(bl.amount, 0), d.due_date,
-           CASE WHEN bl.seq IS NULL THEN d.detail
-                ELSE d.detail || jsonb_build_object('late', true, 'billed_before',
-                                                    jsonb_strip_nulls(jsonb_build_object('quantity', bl.quantity,
-                                                                                         'amount', bl.amount))) END
-      FROM due d
-      LEFT JOIN billed bl ON bl.contract_id = d.contract_id AND bl.line_no = d.line_no AND bl.kind = d.kind
-                         AND bl.service_period = d.service_period
-     WHERE d.due_date <= rate_usage.as_of
-       AND CASE WHEN bl.seq IS NULL THEN d.kind = 'usage' OR d.amount <> 0
-                ELSE d.amount <> bl.amount OR d.quantity IS DISTINCT FROM bl.quantity END;
+    SELECT x.contract_id, x.line_no, x.version_from, x.kind, x.service_period, x.seq,
+           CASE WHEN x.billed_seq IS NULL OR (x.due_quantity IS NULL AND x.billed_quantity IS NULL) THEN x.due_quantity
+                ELSE coalesce(x.due_quantity, 0) - coalesce(x.billed_quantity, 0) END,
+           x.unit_price, coalesce(x.due_amount, 0) - coalesce(x.billed_amount, 0),
+           upper(x.service_period) + x.grace,
+           CASE WHEN x.billed_seq IS NULL THEN x.detail
+                ELSE coalesce(x.detail, '{}') || jsonb_build_object(
+                         CASE WHEN x.due_amount IS NULL THEN 'credited' ELSE 'late' END, true, 'billed_before',
+                         jsonb_strip_nulls(jsonb_build_object('quantity', x.billed_quantity, 'amount', x.billed_amount))) END
+      FROM diff x
+     WHERE upper(x.service_period) + x.grace <= rate_usage.as_of
+       AND CASE WHEN x.billed_seq IS NULL THEN x.kind = 'usage' OR x.due_amount <> 0
+                ELSE coalesce(x.due_amount, 0) <> x.billed_amount
+                     OR x.due_quantity IS DISTINCT FROM x.billed_quantity END;
 END;
 COMMENT ON FUNCTION rr_internal.rate_usage(text, date, bigint) IS 'internal: the usage, deposit drawdown, deposit release and breakage charges due by as_of and not billed yet (late events: the difference, under the next adjustment sequence, with the original service period), with their rating detail';
 
