@@ -1,4 +1,4 @@
--- rr.allocate, its currency-code form and rr.round_preserving_sum (DESIGN §3.3).
+-- rr.allocate, its currency-code form and rr.round_preserving_sum (docs/concepts.md, "Calendar and money").
 
 -- The classic cases: a cent over three, a hundred over three, its mirror image.
 SELECT rr.allocate(0.01, '{1,1,1}');

@@ -1,4 +1,4 @@
--- Billing: charges, runs, invoices, posting and the journal (DESIGN §4 "Billing").
+-- Billing: charges, runs, invoices, posting and the journal (docs/billing.md).
 \set SHOW_CONTEXT never
 SELECT count(*) AS roles FROM rr.create_roles();
 SELECT rr.create_tenant('bill', 'Billing tests', 'USD');

@@ -1,4 +1,4 @@
--- Corrections inside billed periods, beyond quantities and prices (README "Billing",
+-- Corrections inside billed periods, beyond quantities and prices (docs/billing.md,
 -- "Changes inside billed periods"): discounts re-prorated on corrections, price-model lines
 -- reconciled when their model or quantity changes, and deposit draws that never go
 -- negative under volume and stairstep models.

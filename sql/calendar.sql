@@ -1,5 +1,5 @@
 -- rr.billing_periods, rr.period_containing, rr.prorate, rr.prorate_amount
--- (DESIGN §3.1–3.2).  Hand-checked cases first, then every refusal.
+-- (docs/concepts.md, "Calendar and money").  Hand-checked cases first, then every refusal.
 
 -- Anniversary billing anchored on Jan 31 in a leap year: Feb 29, Mar 31, Apr 30, ...
 SELECT * FROM rr.billing_periods('2024-01-31', '2025-01-31', '1 month');

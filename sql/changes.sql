@@ -1,4 +1,4 @@
--- Changes inside billed periods (README "Billing", "Changes inside billed periods"):
+-- Changes inside billed periods (docs/billing.md, "Changes inside billed periods"):
 -- terminations under each refund policy, quantity and price changes; each credits what was
 -- billed for the days after the effective date and bills the new terms for them, on the
 -- next invoice, under a new adjustment sequence of the charge key.

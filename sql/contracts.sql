@@ -1,4 +1,4 @@
--- Catalog, templates, customers, contracts and the lifecycle (DESIGN §4).
+-- Catalog, templates, customers, contracts and the lifecycle (docs/catalog-and-contracts.md).
 \set SHOW_CONTEXT never
 SELECT count(*) AS roles FROM rr.create_roles();
 SELECT rr.create_tenant('shop', 'Example Shop', 'USD');

@@ -1,4 +1,4 @@
--- rr.currency and rr.minor_units (DESIGN §3.6).
+-- rr.currency and rr.minor_units (docs/concepts.md, "Currencies").
 
 SELECT count(*) AS currencies,
        count(*) FILTER (WHERE minor_units = 0) AS zero_decimals,

@@ -1,5 +1,5 @@
 -- Payments and receivables: payments applied to invoices, AR balances, aging by due date,
--- overpayment kept as customer credit (DESIGN §4 "Billing").
+-- overpayment kept as customer credit (docs/payments.md).
 \set SHOW_CONTEXT never
 SELECT count(*) AS roles FROM rr.create_roles();
 SELECT rr.create_tenant('pay', 'Payment tests', 'USD');

@@ -1,4 +1,4 @@
--- rr.pricing, rr.price, rr.price_tiers and friends (DESIGN §3.5).  Hand-checked
+-- rr.pricing, rr.price, rr.price_tiers and friends (docs/pricing.md).  Hand-checked
 -- cases first (every model at its boundaries), then round trips, then every refusal.
 
 -- Text form: input is forgiving about spaces and leading zeros, output is canonical.

@@ -1,5 +1,5 @@
 -- Revenue recognition: obligations, SSP allocation, schedules, recognition runs, balances,
--- reconciliation and period closing (DESIGN §4 "Revenue recognition"; ASC 606 examples
+-- reconciliation and period closing (docs/revenue.md; ASC 606 examples
 -- checked by hand in the comments).
 \set SHOW_CONTEXT never
 SELECT count(*) AS roles FROM rr.create_roles();

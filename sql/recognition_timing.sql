@@ -1,4 +1,4 @@
--- Revenue does not depend on when recognition runs (README "Revenue does not depend on when
+-- Revenue does not depend on when recognition runs (docs/revenue.md "Revenue does not depend on when
 -- recognition runs"): a change re-plans from its effective date, on_payment revenue is dated
 -- at the payment.  (Last in sql/schedule: its contracts do not shift the ids the other
 -- tests print.)

@@ -1,4 +1,4 @@
--- rr.spread and rr.spread_periods (DESIGN §3.4).
+-- rr.spread and rr.spread_periods (docs/concepts.md, "Calendar and money").
 
 -- A 12-month service from 15 January under each method, calendar months.
 -- daily: weight = days of service in the month.

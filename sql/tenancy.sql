@@ -1,4 +1,4 @@
--- Tenant isolation and roles (DESIGN §4 "Tenancy", §5): tenant A's roles cannot see,
+-- Tenant isolation and roles (docs/concepts.md "Tenancy", docs/security.md): tenant A's roles cannot see,
 -- change or reference tenant B's rows, through tables, views, SECURITY DEFINER
 -- functions, or by setting rr.tenant to B; the analyst reads but writes nothing; the
 -- application cannot change the catalog or write contracts directly.

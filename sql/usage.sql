@@ -1,4 +1,4 @@
--- Usage: ingestion, time zones, idempotency, rating, late usage, deposits (DESIGN §4 "Usage").
+-- Usage: ingestion, time zones, idempotency, rating, late usage, deposits (docs/usage.md).
 \set SHOW_CONTEXT never
 SELECT count(*) AS roles FROM rr.create_roles();
 -- the tenant keeps its books in Berlin time; one customer is in New York

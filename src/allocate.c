@@ -1,5 +1,5 @@
 /*
- * allocate.c — largest-remainder allocation (DESIGN §3.3)
+ * allocate.c — largest-remainder allocation (docs/concepts.md, "Calendar and money")
  *
  * rr.allocate(total, weights, minor_units) splits a total into parts proportional to
  * weights: every part a whole number of minor units, the parts summing exactly to the

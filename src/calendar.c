@@ -2,7 +2,7 @@
  * calendar.c — billing periods and proration on civil dates
  *
  * rr.billing_periods, rr.period_containing, rr.prorate and rr.prorate_amount
- * (DESIGN.md §3.1–3.2).  Pure functions: no SPI, no table access.
+ * (docs/concepts.md, "Calendar and money").  Pure functions: no SPI, no table access.
  */
 #include "postgres.h"
 

@@ -1,5 +1,5 @@
 /*
- * pricing.h — the rr.pricing base type (DESIGN §3.5): pricing_type.c (storage,
+ * pricing.h — the rr.pricing base type (docs/pricing.md): pricing_type.c (storage,
  * I/O, equality), pricing_jsonb.c (jsonb casts), pricing_rate.c (rating)
  *
  * On disk a pricing is a varlena whose payload is the encoding of

@@ -35,7 +35,7 @@ json_put_dec_number(StringInfo s, const char *key, const PricingDec *d)
 
 PG_FUNCTION_INFO_V1(pricing_to_jsonb);
 /*
- * The fixed jsonb form of DESIGN §3.5: prices, fees, rates and bounds as strings
+ * The fixed jsonb form of docs/pricing.md: prices, fees, rates and bounds as strings
  * (keeping their scale), up_to and package_size as numbers, optional fees only
  * when present, min and max always (null: no bound).
  */

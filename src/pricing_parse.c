@@ -368,7 +368,7 @@ validate_tiers(const PricingSpec *spec, char *detail)
 	return true;
 }
 
-/* Check a complete model against the rules of DESIGN §3.5. */
+/* Check a complete model against the rules of docs/pricing.md. */
 bool
 pricing_validate(const PricingSpec *spec, char *detail)
 {

@@ -1,6 +1,6 @@
 /*
  * pricing_rate.c — rating a quantity against an rr.pricing: rr.price,
- * rr.price_reference and rr.price_tiers (DESIGN §3.5)
+ * rr.price_reference and rr.price_tiers (docs/pricing.md)
  *
  * Rating is exact.  The result of rr.price always has the display scale given by
  * result_scale(), whichever way it was computed:

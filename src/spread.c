@@ -1,5 +1,5 @@
 /*
- * spread.c — revenue schedules: a total spread over accounting periods (DESIGN §3.4)
+ * spread.c — revenue schedules: a total spread over accounting periods (docs/concepts.md, "Calendar and money")
  *
  * rr.spread cuts the service range with the calendar core (rr.billing_periods' rule)
  * and rr.spread_periods takes the periods of a custom fiscal calendar; both weigh each

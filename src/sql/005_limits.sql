@@ -1,4 +1,4 @@
--- Limits (README "Limits"): the numbers and dates that may enter the books.  Each limit
+-- Limits (docs/limits-and-errors.md): the numbers and dates that may enter the books.  Each limit
 -- is defined once, here, and used alike by the CHECK constraints of the tables (whatever
 -- path a row takes: API function, COPY, direct INSERT) and by the argument checks of the
 -- functions, so every path refuses the same values with the same SQLSTATE and message.

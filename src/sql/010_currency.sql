@@ -1,4 +1,4 @@
--- Currencies: ISO 4217 codes and their minor units (DESIGN §3.6).
+-- Currencies: ISO 4217 codes and their minor units (docs/concepts.md, "Currencies").
 --
 -- Global reference data shared by all tenants, so no tenant_id and no row-level
 -- security.  Built-in rows come from the install script and change only with extension

@@ -1,4 +1,4 @@
--- Calendar core in C (DESIGN §3.1–3.2): billing periods and proration.
+-- Calendar core in C (docs/concepts.md, "Calendar and money"): billing periods and proration.
 
 CREATE FUNCTION rr.billing_periods(start date, stop date, every interval, anchor date DEFAULT NULL)
 RETURNS SETOF pg_catalog.daterange

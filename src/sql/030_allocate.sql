@@ -1,4 +1,4 @@
--- Exact money (DESIGN §3.3–3.4): largest-remainder allocation and revenue spreading in C.
+-- Exact money (docs/concepts.md, "Calendar and money"): largest-remainder allocation and revenue spreading in C.
 
 CREATE FUNCTION rr.allocate(total numeric, weights numeric[], minor_units integer DEFAULT 2)
 RETURNS numeric[]

@@ -1,4 +1,4 @@
--- The rr.pricing type and rating (DESIGN §3.5): a base type holding one price model
+-- The rr.pricing type and rating (docs/pricing.md): a base type holding one price model
 -- (flat, per_unit, package, graduated, volume, stairstep, percentage), its jsonb
 -- casts, rr.price and rr.price_tiers.  Text and jsonb forms: docs/pricing.md.
 
@@ -98,7 +98,7 @@ DEFAULT FOR TYPE rr.pricing USING hash AS
 
 COMMENT ON OPERATOR CLASS rr.pricing_hash_ops USING hash IS 'hash equality of pricings, for GROUP BY, DISTINCT and hash joins';
 
--- jsonb casts (explicit): the fixed jsonb form of DESIGN §3.5.
+-- jsonb casts (explicit): the fixed jsonb form of docs/pricing.md.
 CREATE FUNCTION rr.pricing_to_jsonb(rr.pricing) RETURNS jsonb
 AS 'MODULE_PATHNAME', 'pricing_to_jsonb'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

@@ -1,4 +1,4 @@
--- Tenancy (DESIGN §4 "Tenancy", §5).
+-- Tenancy (docs/concepts.md "Tenancy", docs/security.md).
 --
 -- Every tenant table has tenant_id leading its primary key and forced row-level
 -- security with the policy tenant_id = rr.current_tenant().  The current tenant comes

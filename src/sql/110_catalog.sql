@@ -1,4 +1,4 @@
--- Catalog (DESIGN §4 "Catalog"): chart of accounts, tax codes, deferral codes, items and
+-- Catalog (docs/catalog-and-contracts.md): chart of accounts, tax codes, deferral codes, items and
 -- their list prices.  Every table: tenant_id-leading primary key, forced row-level
 -- security, pg_extension_config_dump; references between tenant tables include
 -- tenant_id, so no row can point at another tenant's row.

@@ -1,4 +1,4 @@
--- Contract items and contract templates (DESIGN §4 "Catalog", "Contract templates"),
+-- Contract items and contract templates (docs/catalog-and-contracts.md),
 -- with every option of Acumatica's contract items and templates plus a full price model
 -- (rr.pricing) where Acumatica has a single overage price.
 
@@ -103,7 +103,7 @@ COMMENT ON COLUMN rr.contract_item.breakage_account IS 'account credited with th
 COMMENT ON COLUMN rr.contract_item.billing_period IS 'the line''s own billing period (so one contract mixes monthly, quarterly and yearly lines); NULL means the template''s';
 COMMENT ON COLUMN rr.contract_item.standalone_price IS 'standalone selling price (SSP) per unit, for allocating a contract''s price across its obligations';
 
--- A contract term lasts at most 100 years (README "Limits"), so its end date stays a
+-- A contract term lasts at most 100 years (docs/limits-and-errors.md), so its end date stays a
 -- business date and periods over it can be counted.
 CREATE FUNCTION rr.check_template_duration(duration integer, duration_unit text)
 RETURNS boolean

@@ -1,5 +1,5 @@
 -- Customers, contracts, versioned contract lines and the append-only contract event log
--- (DESIGN §4 "Customers and contracts", §1.5).
+-- (docs/catalog-and-contracts.md).
 --
 -- Contracts, their lines and their events are written only by the lifecycle functions
 -- (src/sql/140_lifecycle.sql, SECURITY DEFINER): no rr role may insert, update or

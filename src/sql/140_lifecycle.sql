@@ -1,4 +1,4 @@
--- The contract lifecycle (DESIGN §4 "Customers and contracts"):
+-- The contract lifecycle (docs/catalog-and-contracts.md):
 --
 --   create ──> draft ──setup──> pending_activation ──activate──> active ──terminate──> terminated
 --                 └──────────── setup_and_activate ─────────────┘   │ ──expire─────> expired

@@ -1,4 +1,4 @@
--- Transactional outbox (DESIGN §5 "Events"): contract activated, terminated, expired,
+-- Transactional outbox (docs/operations.md, "Events"): contract activated, terminated, expired,
 -- completed (and, as those features land, renewed and invoice posted) are written to
 -- rr.outbox in the transaction that caused them, and a NOTIFY on channel rr_events tells
 -- listeners that new rows exist.  Every role may LISTEN on any channel, so the

@@ -1,4 +1,4 @@
--- Accounting periods and the journal (DESIGN §4 "Accounting periods and journal").
+-- Accounting periods and the journal (docs/revenue.md, docs/billing.md).
 --
 -- A tenant's fiscal calendar is a set of periods that tile time (calendar months unless
 -- the tenant defines its own, such as 4-4-5 or 13 periods); each is open or closed.

@@ -1,4 +1,4 @@
--- Billing (DESIGN §4 "Billing"): charges, billing runs, invoices, posting with gapless
+-- Billing (docs/billing.md): charges, billing runs, invoices, posting with gapless
 -- numbers, and the journal entry of each posted invoice.
 --
 -- What is due is computed by one set-returning SQL function, rr.due_charges, from the
@@ -296,7 +296,7 @@ COMMENT ON VIEW rr.contract_billing_terms IS 'every contract with its billing te
 -- charges; and where a change dated inside a charged period (a termination, a new line
 -- version) makes the charged amount of a line version and billing period differ from what
 -- its terms now come to, a correction: the difference, under the next adjustment sequence
--- of the charge key, for the days it concerns (README "Billing", "Changes inside billed
+-- of the charge key, for the days it concerns (docs/billing.md, "Changes inside billed
 -- periods").
 CREATE FUNCTION rr_internal.due_charges(tenant_id text, as_of date, only_contract bigint DEFAULT NULL)
 RETURNS TABLE (contract_id bigint, line_no integer, line_effective_from date, kind text,

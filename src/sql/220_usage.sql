@@ -1,4 +1,4 @@
--- Usage (DESIGN §4 "Usage"): metered events, their ingestion, and their rating at billing
+-- Usage (docs/usage.md): metered events, their ingestion, and their rating at billing
 -- time, including late events and deposits (retainers) drawn down by usage.
 --
 -- Events live in rr.usage_event, partitioned by month of the usage date (the date of the

@@ -1,5 +1,5 @@
--- Payments and receivables (DESIGN §4 "Billing": "Payments are applied to invoices;
--- overpayment becomes customer credit").
+-- Payments and receivables (docs/payments.md): payments are applied
+-- to invoices; an overpayment becomes customer credit.
 --
 -- A payment is money received from a customer: Dr cash (1200) / Cr customer credit (2400)
 -- on the day it is received.  Applying it to a posted invoice moves that money from the

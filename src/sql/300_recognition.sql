@@ -1,5 +1,4 @@
--- Revenue recognition (DESIGN §4 "Revenue recognition", "Accounting periods and journal";
--- ASC 606 / IFRS 15).
+-- Revenue recognition under ASC 606 / IFRS 15 (docs/revenue.md).
 --
 --   contract activation ──> performance obligations (one per contract line unless bundled)
 --                            fixed consideration allocated by relative SSP (rr.allocate)
@@ -12,7 +11,7 @@
 --                            contract asset (one entry per contract and fiscal period)
 --   rr.close_period     ──> controller checks, then nothing posts into the period again
 --
--- Rules decided where DESIGN and the issue are silent (the README repeats them):
+-- Rules decided where the design was silent (docs/revenue.md and docs/decisions.md repeat them):
 -- * Fixed consideration of a contract with an end date = every charge rr.due_charges
 --   plans through the end of the term (setup, renewal-on-activation, recurring, discounts),
 --   excluding deposits (a liability, not revenue) and lines priced by a price model or whose

@@ -1,5 +1,5 @@
--- Performance obligations, SSP allocation and revenue schedules (DESIGN §4 "Revenue
--- recognition"): written at contract activation (a trigger on rr.contract, so in the same
+-- Performance obligations, SSP allocation and revenue schedules (docs/revenue.md):
+-- written at contract activation (a trigger on rr.contract, so in the same
 -- transaction as the activation), by billing (rr_internal.bill calls rr_internal.create_revenue_schedules
 -- for its run) and by progress measurements.
 

@@ -1,5 +1,4 @@
--- Recognition runs, balances, reconciliation, and period closing (DESIGN §4 "Revenue
--- recognition", "Accounting periods and journal").
+-- Recognition runs, balances, reconciliation, and period closing (docs/revenue.md).
 --
 -- A run posts every due schedule line (open, dated up to `through`; a line that came from
 -- an invoice only once the invoice is posted).  Per contract and fiscal period it writes

@@ -1,4 +1,4 @@
--- Row-level security for every tenant table (DESIGN §4 "Tenancy"), applied in one place
+-- Row-level security for every tenant table (docs/concepts.md, "Tenancy"), applied in one place
 -- so that no table can be forgotten: each table of schema rr with a tenant_id column and
 -- no policy of its own gets forced row-level security with the policy
 -- tenant_id = rr.current_tenant(), loses every PUBLIC privilege, and is registered with

@@ -157,7 +157,7 @@ INSERT INTO bi_call (fn, not_called) VALUES
     ('rr.pricing_recv(internal)', 'takes internal, so SQL cannot call it; binary COPY round trips in sql/pricing.sql cover it'),
     ('rr.refuse_number(text,numeric)', 'raises by design: the refusal of rr.check_number, whose hostile values cover it'),
     ('rr.refuse_date(text,date)', 'raises by design: the refusal of rr.check_date, whose hostile values cover it');
--- the limits of README "Limits" (src/sql/005_limits.sql)
+-- the limits of docs/limits-and-errors.md (src/sql/005_limits.sql)
 INSERT INTO bi_call (fn, args) VALUES
     ('rr.business_dates()', '{}'),
     ('rr.is_valid_number(numeric)', ARRAY['1.00']),
@@ -407,7 +407,7 @@ END
 $$;
 -- Row counts of every table of schema rr (partitions counted in their parents).
 -- Accepted as documented where a hostile value is harmless (each with its reason); the
--- bounds that matter for the books are in README "Limits".
+-- bounds that matter for the books are in docs/limits-and-errors.md.
 INSERT INTO bi_accepted (fn, argument, value, why) VALUES
     ('rr.add_discount(bigint,text,numeric,integer,integer,daterange,text,text)', 'first_periods', $v$2147483647$v$, 'any positive number of periods'),
     ('rr.add_discount(bigint,text,numeric,integer,integer,daterange,text,text)', 'valid', $v$(,)$v$, 'an unbounded validity range means always (README Limits)'),

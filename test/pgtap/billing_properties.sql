@@ -1,4 +1,4 @@
--- Property tests for billing (DESIGN §4 "Billing", §6): 150 generated contracts (month-end
+-- Property tests for billing (docs/billing.md, docs/testing.md): 150 generated contracts (month-end
 -- and leap-day starts, anniversary and calendar alignment, monthly, quarterly, fortnightly
 -- and yearly lines, random quantities) billed twice, once in a single run after the end of
 -- their terms and once night after night on every month end, in two tenants.

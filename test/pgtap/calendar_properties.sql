@@ -1,4 +1,4 @@
--- Property tests for the calendar core (DESIGN §3.1–3.2, §6): 12,000 generated
+-- Property tests for the calendar core (docs/concepts.md, docs/testing.md): 12,000 generated
 -- billing_periods cases and 12,000 proration cases, dates biased towards month ends and
 -- leap days, checked against independent SQL oracles (PostgreSQL's own date + interval
 -- arithmetic, which also clamps month ends, and plain numeric division).

@@ -1,4 +1,4 @@
--- Property tests for changes inside billed periods (README "Billing", "Changes inside
+-- Property tests for changes inside billed periods (docs/billing.md, "Changes inside
 -- billed periods"): 60 generated contracts (monthly prepaid and postpaid lines, quarterly
 -- prepaid, calendar alignment, refund policies none, prorated and full) go through random
 -- sequences of billing, quantity changes, price changes, terminations and undoing the last

@@ -1,5 +1,5 @@
 -- Property tests for corrections inside billed periods with discounts and price models
--- (README "Billing", "Changes inside billed periods"): 40 generated contracts, each with a
+-- (docs/billing.md, "Changes inside billed periods"): 40 generated contracts, each with a
 -- monthly prepaid line (10-30 % off and 1.00-5.00 off, stacked), a monthly postpaid line
 -- (a percent off), a quarterly prepaid line (an amount off) and a monthly flat fee (a price
 -- model, billed in arrears), under refund policies none, prorated and full, go through

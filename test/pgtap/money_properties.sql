@@ -1,5 +1,5 @@
 -- Property tests for rr.allocate, rr.round_preserving_sum, rr.spread and
--- rr.spread_periods (DESIGN §3.3–3.4, §6): generated cases checked against the
+-- rr.spread_periods (docs/concepts.md, docs/testing.md): generated cases checked against the
 -- invariants and, for rr.allocate, against an independent SQL implementation of the
 -- largest-remainder rule, on both of its paths (int64 and numeric).
 BEGIN;
@@ -227,7 +227,7 @@ SELECT is_empty($$
 $$, 'spread: periods tile the service, each inside one accounting period of the grain and anchor');
 
 -- Each amount within one minor unit of its exact share under the method's weights,
--- recomputed here from DESIGN §3.4 (equal_prorate weights are fractions c/D).
+-- recomputed here from the spreading rules of docs/concepts.md (equal_prorate weights are fractions c/D).
 SELECT is_empty($$
     WITH w AS (
         SELECT o.*,

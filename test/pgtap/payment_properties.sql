@@ -1,4 +1,4 @@
--- Property tests for payments (DESIGN §4 "Billing"): 30 customers billed monthly for a year
+-- Property tests for payments (docs/payments.md): 30 customers billed monthly for a year
 -- with random quantities, then 300 random payments (random payer, amount and date, applied
 -- at once or kept as credit) and 300 random applications of random amounts to random
 -- invoices, some of which are refused; the books must agree whatever happened.

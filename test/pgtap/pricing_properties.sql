@@ -1,4 +1,4 @@
--- Property tests for rr.pricing and rr.price (DESIGN §3.5, §6): 2,000 generated models
+-- Property tests for rr.pricing and rr.price (docs/pricing.md, docs/testing.md): 2,000 generated models
 -- (every model, 1 to 5 tiers, random scales, optional fees and bounds) × 8 quantities
 -- each (0, random fractional ones, exactly at an up_to, one unit past it, and huge or
 -- long-scale ones that leave the 64-bit fast path), checked against an independent SQL

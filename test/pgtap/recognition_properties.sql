@@ -1,4 +1,4 @@
--- Property tests for revenue recognition (DESIGN §4 "Revenue recognition", §1.1): 50
+-- Property tests for revenue recognition (docs/revenue.md): 50
 -- generated contracts (month-end and leap-day starts, anniversary and calendar alignment,
 -- monthly, quarterly and yearly lines and one-off licences, random quantities, random SSPs,
 -- some lines bundled, some contracts residual), every method of rr.spread; billed, posted

@@ -1,4 +1,4 @@
--- rr.create_roles() and what each role may do (DESIGN §5).
+-- rr.create_roles() and what each role may do (docs/security.md, "Roles").
 BEGIN;
 SELECT plan(24);
 

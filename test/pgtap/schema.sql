@@ -1,4 +1,4 @@
--- Catalog checks over everything the extension installs (DESIGN §4 Tenancy, §5, §6).
+-- Catalog checks over everything the extension installs (docs/security.md, docs/testing.md).
 -- Table-driven: each query lists the offenders, so a new object that breaks a rule fails
 -- with its name in the output.
 BEGIN;
