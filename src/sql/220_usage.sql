@@ -184,29 +184,25 @@ COMMENT ON FUNCTION rr_internal.refuse_usage_event(text, bigint, text, text, tex
 -- The one ingestion statement, over the events of rr_internal.usage_batch_source (arg is
 -- its $1; staged rows are deleted as they are read).  Returns how many events it
 -- received and how many were new.
-CREATE FUNCTION rr_internal.ingest_usage(tenant_id text, kind text, arg anyelement, batch_size bigint,
+--
+-- Its plan cannot go quadratic, whatever statistics the tables have (a batch's events
+-- are estimated from nothing the planner can trust): the batch's contracts and their
+-- lines are read by index, from the array of their ids, and the events are joined to
+-- them, and the new events to their new keys, by full joins on equality only, which
+-- PostgreSQL can only hash or merge (never a nested loop over the batch).  Each full join
+-- sits in a MATERIALIZED CTE, so the planner cannot see the filter that drops the other
+-- side's unmatched rows and turn it back into a plain join.
+CREATE FUNCTION rr_internal.ingest_usage(tenant_id text, kind text, arg anyelement,
                                 OUT received bigint, OUT recorded bigint)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
-SET jit = off
-SET enable_nestloop = on
 AS $$
 DECLARE
-    big boolean;
     e_state text;
     e_message text;
     e_detail text;
     e_hint text;
 BEGIN
-    -- the planner sees the batch as a few rows, and would join its events to the lines
-    -- of its contracts by nested loops, quadratic in the batch size; a batch of more than
-    -- 1,000 events is joined by hashing instead (its contracts and lines are still read by
-    -- index, from the array of their ids); the setting is the function's own, restored
-    -- when it returns
-    big := batch_size > 1000;
-    IF big THEN
-        PERFORM set_config('enable_nestloop', 'off', true);
-    END IF;
     EXECUTE format($q$
     WITH src AS MATERIALIZED (%s),
     r AS (
@@ -233,10 +229,12 @@ BEGIN
         SELECT array_agg(DISTINCT r.cid) AS a FROM r
     ),
     lv AS (
-        -- the versions of the metered lines of the contracts in the batch, by the codes
-        -- an event may name them with (contract item or its recurring item)
+        -- the versions of the metered lines of the contracts in the batch in force (not
+        -- removed), per contract and code an event may name them with (contract item or
+        -- its recurring item), as arrays: one row per contract and code
         -- (a recurring item metered by several lines of a contract names none of them)
-        SELECT w.contract_id, w.line_no, w.is_removed, m.code AS match_code, w.allow_negative_usage, w.valid
+        SELECT w.contract_id, m.code AS match_code, array_agg(w.line_no) AS line_nos,
+               array_agg(w.allow_negative_usage) AS allow_negative, array_agg(w.valid) AS valid
           FROM (SELECT l.contract_id, l.line_no, l.is_removed, ci.code, ci.allow_negative_usage,
                        CASE WHEN min(l.line_no) OVER (PARTITION BY l.contract_id, ci.recurring_item)
                                  = max(l.line_no) OVER (PARTITION BY l.contract_id, ci.recurring_item)
@@ -248,61 +246,74 @@ BEGIN
                  WHERE l.tenant_id = $2 AND l.contract_id = ANY ((SELECT ids.a FROM ids)::bigint[])
                    AND (ci.price_model IS NOT NULL OR ci.extra_usage_price IS NOT NULL OR ci.billing_type = 'deposit')) w
           CROSS JOIN LATERAL (SELECT w.code UNION SELECT w.recurring_item WHERE w.recurring_item IS NOT NULL) m(code)
+         WHERE NOT w.is_removed
+         GROUP BY w.contract_id, m.code
     ),
-    x AS (
-        SELECT r.*, k.contract_id AS found, k.status, k.activation_date, daterange(k.bill_from, k.bill_to) AS active,
-               (r.occurred_at AT TIME ZONE coalesce(k.customer_time_zone, tn.time_zone))::date AS usage_date
-          FROM r
-          CROSS JOIN (SELECT tn.time_zone FROM rr.tenant tn WHERE tn.tenant_id = $2) tn
-          LEFT JOIN (SELECT k.*, cu.time_zone AS customer_time_zone
-                       FROM rr.contract_billing_terms k
-                       JOIN rr.customer cu ON cu.tenant_id = k.tenant_id AND cu.code = k.customer
-                      WHERE k.tenant_id = $2 AND k.contract_id = ANY ((SELECT ids.a FROM ids)::bigint[])) k
-                 ON k.contract_id = r.cid
+    k AS (
+        SELECT k.contract_id, k.status, k.activation_date, daterange(k.bill_from, k.bill_to) AS active,
+               cu.time_zone AS customer_time_zone
+          FROM rr.contract_billing_terms k
+          JOIN rr.customer cu ON cu.tenant_id = k.tenant_id AND cu.code = k.customer
+         WHERE k.tenant_id = $2 AND k.contract_id = ANY ((SELECT ids.a FROM ids)::bigint[])
     ),
-    y AS (
-        SELECT x.*, lv.line_no, lv.allow_negative_usage
-          FROM x
-          LEFT JOIN lv ON lv.contract_id = x.found AND lv.match_code = x.item AND NOT lv.is_removed
-                      AND lv.valid @> x.usage_date
+    x AS MATERIALIZED (
+        -- each event with its contract (a contract of the batch matches events only)
+        SELECT r.*, k.contract_id AS found, k.status, k.activation_date, k.active,
+               (r.occurred_at AT TIME ZONE coalesce(k.customer_time_zone,
+                   (SELECT tn.time_zone FROM rr.tenant tn WHERE tn.tenant_id = $2)))::date AS usage_date
+          FROM r FULL JOIN k ON k.contract_id = r.cid
+    ),
+    y AS MATERIALIZED (
+        -- each event with the versions of the line it names
+        SELECT x.*, lv.line_nos, lv.allow_negative, lv.valid
+          FROM x FULL JOIN lv ON lv.contract_id = x.found AND lv.match_code = x.item
     ),
     ok AS (
-        SELECT y.*, nextval('rr.usage_event_event_id_seq') AS event_id
-          FROM y
+        -- checked in the order of the batch (the first bad event refuses it), numbered in
+        -- that order
+        SELECT z.*, nextval('rr.usage_event_event_id_seq') AS event_id
+          FROM (SELECT y.*, v.line_no, v.allow_negative_usage
+                  FROM y
+                  LEFT JOIN LATERAL (SELECT v.line_no, v.allow_negative_usage
+                                       FROM unnest(y.line_nos, y.allow_negative, y.valid)
+                                            AS v(line_no, allow_negative_usage, valid)
+                                      WHERE v.valid @> y.usage_date) v ON true
+                 WHERE y.pos IS NOT NULL
+                 ORDER BY y.pos) z
          WHERE CASE
             -- (missing values, quantities and the batch's span: rr_internal.check_usage_batch, before)
-            WHEN NOT isfinite(y.occurred_at) OR NOT (SELECT rr.usage_date_range()) @> y.usage_date THEN
-                rr_internal.refuse_usage_event($3, y.pos, '22008',
-                    format('occurred_at %%s is outside the dates usage can be recorded for', y.occurred_at),
+            WHEN NOT isfinite(z.occurred_at) OR NOT (SELECT rr.usage_date_range()) @> z.usage_date THEN
+                rr_internal.refuse_usage_event($3, z.pos, '22008',
+                    format('occurred_at %%s is outside the dates usage can be recorded for', z.occurred_at),
                     format('Usage dates must lie in %%s.', rr.usage_date_range()))
-            WHEN y.cid = -1 THEN
-                rr_internal.refuse_usage_event($3, y.pos, '21000',
+            WHEN z.cid = -1 THEN
+                rr_internal.refuse_usage_event($3, z.pos, '21000',
                     format('customer "%%s" has more than one contract with a line for item "%%s" on %%s',
-                           y.customer, y.item, y.usage_date), NULL, 'Name the contract with contract_id.')
-            WHEN y.found IS NULL AND y.contract_id IS NOT NULL THEN
-                rr_internal.refuse_usage_event($3, y.pos, 'P0002', format('contract %%s does not exist', y.contract_id))
-            WHEN y.found IS NULL THEN
-                rr_internal.refuse_usage_event($3, y.pos, 'P0002',
+                           z.customer, z.item, z.usage_date), NULL, 'Name the contract with contract_id.')
+            WHEN z.found IS NULL AND z.contract_id IS NOT NULL THEN
+                rr_internal.refuse_usage_event($3, z.pos, 'P0002', format('contract %%s does not exist', z.contract_id))
+            WHEN z.found IS NULL THEN
+                rr_internal.refuse_usage_event($3, z.pos, 'P0002',
                     format('customer "%%s" has no contract active on %%s with a line for item "%%s"',
-                           y.customer, y.occurred_at, y.item))
-            WHEN y.activation_date IS NULL OR NOT y.active @> y.usage_date THEN
-                rr_internal.refuse_usage_event($3, y.pos, '55000',
-                    format('contract %%s was not active on %%s', y.found, y.usage_date),
-                    CASE WHEN y.activation_date IS NULL THEN format('Its status is "%%s".', y.status)
-                         ELSE format('It bills usage for %%s.', y.active) END)
-            WHEN y.line_no IS NULL AND (SELECT count(DISTINCT l.line_no) > 1 FROM rr.contract_line l
+                           z.customer, z.occurred_at, z.item))
+            WHEN z.activation_date IS NULL OR NOT z.active @> z.usage_date THEN
+                rr_internal.refuse_usage_event($3, z.pos, '55000',
+                    format('contract %%s was not active on %%s', z.found, z.usage_date),
+                    CASE WHEN z.activation_date IS NULL THEN format('Its status is "%%s".', z.status)
+                         ELSE format('It bills usage for %%s.', z.active) END)
+            WHEN z.line_no IS NULL AND (SELECT count(DISTINCT l.line_no) > 1 FROM rr.contract_line l
                                           JOIN rr.contract_item ci ON ci.tenant_id = l.tenant_id AND ci.code = l.contract_item
-                                         WHERE l.tenant_id = $2 AND l.contract_id = y.found
-                                           AND ci.recurring_item = y.item) THEN
-                rr_internal.refuse_usage_event($3, y.pos, '21000',
-                    format('item "%%s" is metered by more than one line of contract %%s', y.item, y.found),
+                                         WHERE l.tenant_id = $2 AND l.contract_id = z.found
+                                           AND ci.recurring_item = z.item) THEN
+                rr_internal.refuse_usage_event($3, z.pos, '21000',
+                    format('item "%%s" is metered by more than one line of contract %%s', z.item, z.found),
                     NULL, 'Name the contract item instead.')
-            WHEN y.line_no IS NULL THEN
-                rr_internal.refuse_usage_event($3, y.pos, '23503',
-                    format('contract %%s has no usage line for item "%%s" on %%s', y.found, y.item, y.usage_date),
+            WHEN z.line_no IS NULL THEN
+                rr_internal.refuse_usage_event($3, z.pos, '23503',
+                    format('contract %%s has no usage line for item "%%s" on %%s', z.found, z.item, z.usage_date),
                     NULL, 'Usage is recorded against a contract item with a price model, an extra usage price or a deposit.')
-            WHEN y.quantity < 0 AND NOT y.allow_negative_usage THEN
-                rr_internal.refuse_usage_event($3, y.pos, '22023', format('quantity %%s is negative', y.quantity),
+            WHEN z.quantity < 0 AND NOT z.allow_negative_usage THEN
+                rr_internal.refuse_usage_event($3, z.pos, '22023', format('quantity %%s is negative', z.quantity),
                     NULL, 'Set allow_negative_usage on the contract item to record corrections as negative usage.')
             ELSE true END
     ),
@@ -313,25 +324,20 @@ BEGIN
          WHERE ok.idempotency_key IS NOT NULL
         ON CONFLICT DO NOTHING
         RETURNING event_id
-    )
-    , new_event AS (
+    ),
+    new_event AS (
+        -- the events without a key and those whose key is new (every new key is an event's,
+        -- so the full join adds no row without one)
         INSERT INTO rr.usage_event (tenant_id, contract_id, line_no, usage_date, event_id, quantity, occurred_at,
                                     idempotency_key, properties)
         SELECT $2, ok.found, ok.line_no, ok.usage_date, ok.event_id, ok.quantity, ok.occurred_at,
                ok.idempotency_key, ok.properties
-          FROM ok
-          %s
+          FROM ok FULL JOIN new_key ON new_key.event_id = ok.event_id
+         WHERE ok.idempotency_key IS NULL OR new_key.event_id IS NOT NULL
         RETURNING 1
     )
     SELECT (SELECT count(*) FROM ok), (SELECT count(*) FROM new_event)
-    $q$, rr_internal.usage_batch_source(kind, tenant_id, true),
-         -- the new keys: for a large batch a hash join, which spills to disk when it must
-         -- ("IN (SELECT ...)" under an OR is a hashed subplan, held in memory whatever the
-         -- batch size); for a small one that subplan, which nested loops cannot make quadratic
-         CASE WHEN big
-              THEN 'LEFT JOIN new_key ON new_key.event_id = ok.event_id
-                    WHERE ok.idempotency_key IS NULL OR new_key.event_id IS NOT NULL'
-              ELSE 'WHERE ok.idempotency_key IS NULL OR ok.event_id IN (SELECT new_key.event_id FROM new_key)' END)
+    $q$, rr_internal.usage_batch_source(kind, tenant_id, true))
     INTO received, recorded USING arg, tenant_id, kind;
 EXCEPTION WHEN OTHERS THEN
     -- re-raised here, so the refusal does not carry the whole statement as its context
@@ -340,7 +346,7 @@ EXCEPTION WHEN OTHERS THEN
     RAISE EXCEPTION USING ERRCODE = e_state, MESSAGE = e_message, DETAIL = e_detail, HINT = e_hint;
 END
 $$;
-COMMENT ON FUNCTION rr_internal.ingest_usage(text, text, anyelement, bigint) IS 'internal: validates and records a batch of usage events in one statement (refusing the whole batch at the first bad event), skipping events whose idempotency key is known; returns how many events it received and how many were new';
+COMMENT ON FUNCTION rr_internal.ingest_usage(text, text, anyelement) IS 'internal: validates and records a batch of usage events in one statement (refusing the whole batch at its first bad event), skipping events whose idempotency key is known; returns how many events it received and how many were new';
 
 -- What can be checked of a batch before any partition is created for it: missing values,
 -- quantities (rr.check_number's limits) and timestamps, each refused naming the event, and
@@ -474,7 +480,7 @@ BEGIN
     END IF;
     PERFORM rr_internal.check_usage_batch(t, 'batch', events);
     PERFORM rr_internal.ensure_usage_partitions_for(t, 'batch', events);
-    res := rr_internal.ingest_usage(t, 'batch', events, cardinality(events));
+    res := rr_internal.ingest_usage(t, 'batch', events);
     RETURN res.recorded;
 END
 $$;
@@ -501,8 +507,7 @@ BEGIN
     END IF;
     PERFORM rr_internal.check_usage_batch(t, 'staging', hi_id);
     PERFORM rr_internal.ensure_usage_partitions_for(t, 'staging', hi_id);
-    res := rr_internal.ingest_usage(t, 'staging', hi_id,
-                                    (SELECT count(*) FROM rr.usage_staging s WHERE s.tenant_id = t AND s.staging_id <= hi_id));
+    res := rr_internal.ingest_usage(t, 'staging', hi_id);
     RETURN QUERY SELECT res.received, res.recorded, res.received - res.recorded;
 END
 $$;

@@ -30,7 +30,7 @@ SELECT is_empty($$
      WHERE p.pronamespace IN ('rr'::regnamespace, 'rr_internal'::regnamespace)
        AND (c LIKE 'enable\_%' OR c LIKE 'jit%' OR c LIKE '%\_cost=%' OR c LIKE 'join\_collapse%'
             OR c LIKE 'from\_collapse%' OR c LIKE 'geqo%')
-       AND p.oid::regprocedure::text NOT IN ('rr_internal.ingest_usage(text,text,anyelement,bigint)',
+       AND p.oid::regprocedure::text NOT IN ('rr_internal.ingest_usage(text,text,anyelement)',
                                              'rr_internal.rate_usage_batch(text,date)',
                                              'rr_internal.usage_charges(text,date,bigint)')
 $$, 'no function changes a planner setting for its whole body (usage ingestion and rating excepted)');
