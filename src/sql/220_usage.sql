@@ -186,12 +186,12 @@ COMMENT ON FUNCTION rr_internal.refuse_usage_event(text, bigint, text, text, tex
 -- received and how many were new.
 --
 -- Its plan cannot go quadratic, whatever statistics the tables have (a batch's events
--- are estimated from nothing the planner can trust): each contract of the batch and its
--- lines are read by a subquery parameterised by its id (an index scan), and the events
--- are joined to them, and the new events to their new keys, by full joins on equality
--- only, which PostgreSQL can only hash or merge (never a nested loop over the batch).  Each full join
--- sits in a MATERIALIZED CTE, so the planner cannot see the filter that drops the other
--- side's unmatched rows and turn it back into a plain join.
+-- are estimated from nothing the planner can trust): the batch's contracts and their
+-- lines are read by index, from the array of their ids (their customers' time zones by
+-- key, in a subquery), and the events are joined to them, and the new events to their new keys, by full joins on equality
+-- only, which PostgreSQL can only hash or merge (never a nested loop over the batch).  The
+-- filters that drop the other side's unmatched rows are out of the planner's sight (above
+-- a MATERIALIZED CTE, or not strict), so it cannot turn a full join back into a plain one.
 CREATE FUNCTION rr_internal.ingest_usage(tenant_id text, kind text, arg anyelement,
                                 OUT received bigint, OUT recorded bigint)
 LANGUAGE plpgsql
@@ -224,10 +224,8 @@ BEGIN
           FROM src s
     ),
     ids AS (
-        -- the batch's contracts, as one array: each one's row and lines are read by a
-        -- subquery of its own (lateral and not flattened: a window function, a LIMIT),
-        -- whose only plan is an index scan, so a batch never reads all of the tenant's
-        -- contracts and lines, nor filters them by a list
+        -- the batch's contracts, as one array: their rows and lines are read by index
+        -- scans of their keys, so a batch never reads all of the tenant's contracts and lines
         SELECT array_agg(DISTINCT r.cid) AS a FROM r
     ),
     lv AS (
@@ -237,9 +235,7 @@ BEGIN
         -- (a recurring item metered by several lines of a contract names none of them)
         SELECT w.contract_id, m.code AS match_code, array_agg(w.line_no) AS line_nos,
                array_agg(w.allow_negative_usage) AS allow_negative, array_agg(w.valid) AS valid
-          FROM unnest((SELECT ids.a FROM ids)) AS i(contract_id)
-          CROSS JOIN LATERAL (
-                SELECT l.contract_id, l.line_no, l.is_removed, ci.code, ci.allow_negative_usage,
+          FROM (SELECT l.contract_id, l.line_no, l.is_removed, ci.code, ci.allow_negative_usage,
                        CASE WHEN min(l.line_no) OVER (PARTITION BY l.contract_id, ci.recurring_item)
                                  = max(l.line_no) OVER (PARTITION BY l.contract_id, ci.recurring_item)
                             THEN ci.recurring_item END AS recurring_item,
@@ -247,36 +243,30 @@ BEGIN
                                                                                 ORDER BY l.effective_from)) AS valid
                   FROM rr.contract_line l
                   JOIN rr.contract_item ci ON ci.tenant_id = l.tenant_id AND ci.code = l.contract_item
-                 WHERE l.tenant_id = $2 AND l.contract_id = i.contract_id
+                 WHERE l.tenant_id = $2 AND l.contract_id = ANY ((SELECT ids.a FROM ids)::bigint[])
                    AND (ci.price_model IS NOT NULL OR ci.extra_usage_price IS NOT NULL OR ci.billing_type = 'deposit')) w
           CROSS JOIN LATERAL (SELECT w.code UNION SELECT w.recurring_item WHERE w.recurring_item IS NOT NULL) m(code)
          WHERE NOT w.is_removed
          GROUP BY w.contract_id, m.code
     ),
     k AS (
-        -- each contract of the batch (LIMIT 1: the one of its id), and its customer's time
-        -- zone, each looked up by primary key
-        SELECT k.*
-          FROM unnest((SELECT ids.a FROM ids)) AS i(contract_id)
-          CROSS JOIN LATERAL (
-                SELECT k.contract_id, k.status, k.activation_date, daterange(k.bill_from, k.bill_to) AS active,
-                       (SELECT cu.time_zone FROM rr.customer cu
-                         WHERE cu.tenant_id = k.tenant_id AND cu.code = k.customer) AS customer_time_zone
-                  FROM rr.contract_billing_terms k
-                 WHERE k.tenant_id = $2 AND k.contract_id = i.contract_id
-                 LIMIT 1) k
-    ),
-    x AS MATERIALIZED (
-        -- each event with its contract (a contract of the batch matches events only)
-        SELECT r.*, k.contract_id AS found, k.status, k.activation_date, k.active,
-               (r.occurred_at AT TIME ZONE coalesce(k.customer_time_zone,
-                   (SELECT tn.time_zone FROM rr.tenant tn WHERE tn.tenant_id = $2)))::date AS usage_date
-          FROM r FULL JOIN k ON k.contract_id = r.cid
+        -- the batch's contracts, and each one's customer's time zone (looked up by key)
+        SELECT k.contract_id, k.status, k.activation_date, daterange(k.bill_from, k.bill_to) AS active,
+               (SELECT cu.time_zone FROM rr.customer cu
+                 WHERE cu.tenant_id = k.tenant_id AND cu.code = k.customer) AS customer_time_zone
+          FROM rr.contract_billing_terms k
+         WHERE k.tenant_id = $2 AND k.contract_id = ANY ((SELECT ids.a FROM ids)::bigint[])
     ),
     y AS MATERIALIZED (
-        -- each event with the versions of the line it names
-        SELECT x.*, lv.line_nos, lv.allow_negative, lv.valid
-          FROM x FULL JOIN lv ON lv.contract_id = x.found AND lv.match_code = x.item
+        -- each event with its contract and the versions of the line it names (the other
+        -- side's unmatched rows, contracts and lines of the batch, are dropped below)
+        SELECT r.*, k.contract_id AS found, k.status, k.activation_date, k.active,
+               (r.occurred_at AT TIME ZONE coalesce(k.customer_time_zone,
+                   (SELECT tn.time_zone FROM rr.tenant tn WHERE tn.tenant_id = $2)))::date AS usage_date,
+               lv.line_nos, lv.allow_negative, lv.valid
+          FROM r
+          FULL JOIN k ON k.contract_id = r.cid
+          FULL JOIN lv ON lv.contract_id = k.contract_id AND lv.match_code = r.item
     ),
     ok AS (
         -- checked in the order of the batch (the first bad event refuses it), numbered in
