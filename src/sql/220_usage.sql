@@ -188,10 +188,11 @@ COMMENT ON FUNCTION rr_internal.refuse_usage_event(text, bigint, text, text, tex
 -- Its plan cannot go quadratic, whatever statistics the tables have (a batch's events
 -- are estimated from nothing the planner can trust): the batch's contracts and their
 -- lines are read by index, from the array of their ids (their customers' time zones by
--- key, in a subquery), and the events are joined to them, and the new events to their new keys, by full joins on equality
--- only, which PostgreSQL can only hash or merge (never a nested loop over the batch).  The
--- filters that drop the other side's unmatched rows are out of the planner's sight (above
--- a MATERIALIZED CTE, or not strict), so it cannot turn a full join back into a plain one.
+-- key, in a subquery); the events are joined to them, and the new events to their new
+-- keys, by full joins on equality only, which PostgreSQL can only hash or merge (never a
+-- nested loop over the batch).  The filters that drop the other side's unmatched rows
+-- are out of the planner's sight (above a MATERIALIZED CTE, or not strict), so it cannot
+-- turn a full join back into a plain one.
 CREATE FUNCTION rr_internal.ingest_usage(tenant_id text, kind text, arg anyelement,
                                 OUT received bigint, OUT recorded bigint)
 LANGUAGE plpgsql
