@@ -22,24 +22,19 @@ $$, 'every SQL and PL/pgSQL function pins search_path = pg_catalog, pg_temp, or 
 -- no function changes a planner setting for its whole body (plans must not depend on
 -- statistics being there, nor on a setting the planner cannot see per statement), and no
 -- function with a standard body (RETURN or BEGIN ATOMIC) carries a SET clause, which would
--- keep the planner from inlining it; the usage ingestion and rating functions are the
--- known exceptions still to rewrite (CHANGELOG)
+-- keep the planner from inlining it
 SELECT is_empty($$
     SELECT p.oid::regprocedure::text || ' ' || c
       FROM pg_proc p CROSS JOIN LATERAL unnest(p.proconfig) c
      WHERE p.pronamespace IN ('rr'::regnamespace, 'rr_internal'::regnamespace)
        AND (c LIKE 'enable\_%' OR c LIKE 'jit%' OR c LIKE '%\_cost=%' OR c LIKE 'join\_collapse%'
             OR c LIKE 'from\_collapse%' OR c LIKE 'geqo%')
-       AND p.oid::regprocedure::text NOT IN ('rr_internal.ingest_usage(text,text,anyelement,bigint)',
-                                             'rr_internal.rate_usage_batch(text,date)',
-                                             'rr_internal.usage_charges(text,date,bigint)')
-$$, 'no function changes a planner setting for its whole body (usage ingestion and rating excepted)');
+$$, 'no function changes a planner setting for its whole body');
 SELECT is_empty($$
     SELECT p.oid::regprocedure::text
       FROM pg_proc p
      WHERE p.pronamespace IN ('rr'::regnamespace, 'rr_internal'::regnamespace)
        AND p.prosqlbody IS NOT NULL AND p.proconfig IS NOT NULL
-       AND p.oid::regprocedure::text NOT IN ('rr_internal.rate_usage_batch(text,date)')
 $$, 'no standard-body SQL function carries a SET clause (they stay inlinable)');
 
 -- nothing is executable by PUBLIC (a NULL proacl means the default grant to PUBLIC)
