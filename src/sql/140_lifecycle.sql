@@ -79,7 +79,7 @@ BEGIN
                           THEN 'Set it up first with rr.setup_contract(), or use rr.setup_and_activate_contract().'
                       WHEN c.status IN ('expired', 'terminated', 'completed')
                           THEN 'A closed contract cannot change; create a new contract.'
-                      ELSE 'See the lifecycle in the README.' END;
+                      ELSE 'See "The contract lifecycle" in docs/catalog-and-contracts.md.' END;
     END IF;
     RETURN c;
 END
