@@ -63,6 +63,20 @@ BEGIN
             EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO rr_admin, rr_billing, rr_app, rr_analyst', f);
         END IF;
     END LOOP;
+    -- a public function that runs as its caller (not SECURITY DEFINER) and calls an
+    -- internal one needs the caller to hold EXECUTE on that one too; no role has USAGE on
+    -- schema rr_internal, so nobody can call it by name
+    FOR f IN SELECT DISTINCT q.oid::regprocedure
+               FROM pg_catalog.pg_proc p
+               JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::regclass
+                                          AND d.objid OPERATOR(pg_catalog.=) p.oid
+                                          AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::regclass
+               JOIN pg_catalog.pg_proc q ON q.oid OPERATOR(pg_catalog.=) d.refobjid
+              WHERE p.pronamespace OPERATOR(pg_catalog.=) 'rr'::regnamespace AND NOT p.prosecdef
+                AND q.pronamespace OPERATOR(pg_catalog.=) 'rr_internal'::regnamespace
+    LOOP
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO rr_admin, rr_billing, rr_app, rr_analyst', f);
+    END LOOP;
 
     FOREACH r IN ARRAY admin_tables::name[] LOOP
         EXECUTE format('GRANT INSERT, UPDATE, DELETE ON rr.%I TO rr_admin', r);

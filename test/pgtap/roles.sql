@@ -1,6 +1,6 @@
 -- rr.create_roles() and what each role may do (docs/security.md, "Roles").
 BEGIN;
-SELECT plan(24);
+SELECT plan(26);
 
 SELECT lives_ok('SELECT * FROM rr.create_roles()', 'rr.create_roles() runs');
 SELECT is((SELECT string_agg(role_name || ':' || created, ' ' ORDER BY role_name) FROM rr.create_roles()),
@@ -57,6 +57,22 @@ SELECT is_empty($$
      WHERE p.pronamespace = 'rr'::regnamespace AND p.prosecdef
        AND NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false)
 $$, 'every SECURITY DEFINER function pins its search_path');
+
+-- a public function that runs as its caller and calls an internal one: whoever may call
+-- the public one may execute the internal one (it cannot name it: no USAGE on rr_internal)
+SELECT is_empty($$
+    SELECT DISTINCT r, p.oid::regprocedure::text, q.oid::regprocedure::text
+      FROM pg_proc p
+      JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.refclassid = 'pg_proc'::regclass
+      JOIN pg_proc q ON q.oid = d.refobjid,
+           unnest(ARRAY['rr_admin', 'rr_billing', 'rr_app', 'rr_analyst']) r
+     WHERE p.pronamespace = 'rr'::regnamespace AND NOT p.prosecdef AND q.pronamespace = 'rr_internal'::regnamespace
+       AND has_function_privilege(r, p.oid, 'EXECUTE') AND NOT has_function_privilege(r, q.oid, 'EXECUTE')
+$$, 'every role may execute the internal functions of the invoker functions it may call');
+SET LOCAL ROLE rr_admin;
+SELECT lives_ok($$SELECT count(*) FROM rr.due_charges('none', '2024-01-01')$$,
+                'rr_admin calls rr.due_charges (which calls rr_internal.due_charges)');
+RESET ROLE;
 
 -- a role that was granted nothing cannot use the schema at all
 CREATE ROLE rr_test_outsider NOLOGIN;
