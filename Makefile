@@ -2,6 +2,13 @@
 #
 # The version comes from the control file only; the install script is assembled from
 # src/sql/*.sql in file-name order (files are numbered by dependency).
+#
+# Releases and upgrades (docs/decisions.md, "Releases and upgrades"): the install and
+# update scripts of released versions are kept as shipped in src/release/.  The update
+# script to the version in development, $(EXTENSION)--FROM--$(EXTVERSION).sql, is made from
+# the hand-written schema migration src/update/FROM--$(EXTVERSION).sql followed by the code
+# of this version's install script (functions, views, triggers, policies, comments and
+# privileges, re-run as CREATE OR REPLACE by scripts/update-code).
 
 EXTENSION  = recurring_revenue
 EXTVERSION = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*\)'.*/\1/p" $(EXTENSION).control)
@@ -10,8 +17,9 @@ MODULE_big = recurring_revenue
 OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
 SQL_SOURCES = $(sort $(wildcard src/sql/*.sql))
-DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
-DATA        = $(filter-out $(DATA_built),$(wildcard $(EXTENSION)--*--*.sql))
+UPDATES     = $(patsubst src/update/%.sql,$(EXTENSION)--%.sql,$(wildcard src/update/*--$(EXTVERSION).sql))
+DATA_built  = $(EXTENSION)--$(EXTVERSION).sql $(UPDATES)
+DATA        = $(wildcard src/release/$(EXTENSION)--*.sql)
 
 # PostgreSQL's own headers trip -Wextra's unused-parameter, sign-compare and
 # missing-field-initializers checks; everything else is an error.
@@ -37,7 +45,14 @@ include $(PGXS)
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES) $(EXTENSION).control Makefile
 	@{ echo "-- $(EXTENSION) $(EXTVERSION): generated from src/sql/*.sql by the Makefile; do not edit."; \
 	   printf '%s\n' '\echo Use "CREATE EXTENSION $(EXTENSION)" to load this file. \quit'; \
-	   for f in $(SQL_SOURCES); do echo; echo "-- ---- $$f"; cat $$f; done; } > $@
+	   for f in $(SQL_SOURCES); do echo; echo "-- ---- $$f"; cat $$f; done; } > $@.tmp && mv $@.tmp $@
+
+$(EXTENSION)--%--$(EXTVERSION).sql: src/update/%--$(EXTVERSION).sql $(EXTENSION)--$(EXTVERSION).sql scripts/update-code
+	@{ echo "-- $(EXTENSION) $*--$(EXTVERSION): generated from $< and the code of $(EXTVERSION) by the Makefile; do not edit."; \
+	   printf '%s\n' '\echo Use "ALTER EXTENSION $(EXTENSION) UPDATE" to load this file. \quit'; \
+	   echo; echo "-- ---- $<"; cat $<; \
+	   echo; echo "-- ---- the code of $(EXTVERSION) (scripts/update-code $(EXTENSION)--$(EXTVERSION).sql)"; \
+	   ./scripts/update-code $(EXTENSION)--$(EXTVERSION).sql; } > $@.tmp && mv $@.tmp $@
 
 # The README's two commands (they install what is missing, build, install and run a
 # throwaway cluster); see scripts/.

@@ -8,6 +8,7 @@
 -- calls would resolve to, running as the superuser that installs or as the owner of the
 -- SECURITY DEFINER entry points), or let that role add them later.  So the schema must
 -- belong to the installing role, be empty, and give no other role CREATE on it.
+-- install only: an update finds schema rr full of the extension's own objects.
 DO $$
 DECLARE
     s record;

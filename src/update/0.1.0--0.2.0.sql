@@ -1,0 +1,14 @@
+-- Schema migration from 0.1.0 to 0.2.0, written by hand.
+--
+-- The Makefile makes recurring_revenue--0.1.0--0.2.0.sql from this file followed by the
+-- code of 0.2.0 (every function, view, trigger, policy, comment and privilege of the
+-- install script, re-run by scripts/update-code as CREATE OR REPLACE).  So this file holds
+-- only what that cannot do, in this order:
+--   1. drop what 0.2.0 no longer has, and functions or views whose signature or columns
+--      change (CREATE OR REPLACE cannot change them);
+--   2. tables: new tables, columns, constraints and indexes, and the data they need;
+--      new composite types, domains and operators;
+--   3. nothing else: the code that follows re-creates the rest.
+-- test/upgrade/run proves that 0.1.0 + this script equals a fresh install of 0.2.0
+-- (catalog compared object by object) and that every row is kept.
+-- Every change to a table, type or index in src/sql/ during 0.2.0 adds its migration here.
