@@ -1,7 +1,9 @@
 # recurring_revenue — PGXS build.
 #
 # The version comes from the control file only; the install script is assembled from
-# src/sql/*.sql in file-name order (files are numbered by dependency).
+# src/sql/<layer>/*.sql in path order: one folder per layer, numbered by dependency, and
+# a file uses only what its layer and the layers before it define (docs/decisions.md,
+# "Layers"; checked by the layers tier of scripts/test).
 
 EXTENSION  = recurring_revenue
 EXTVERSION = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*\)'.*/\1/p" $(EXTENSION).control)
@@ -9,7 +11,7 @@ EXTVERSION = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*
 MODULE_big = recurring_revenue
 OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
-SQL_SOURCES = $(sort $(wildcard src/sql/*.sql))
+SQL_SOURCES = $(sort $(wildcard src/sql/*/*.sql))
 DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
 DATA        = $(filter-out $(DATA_built),$(wildcard $(EXTENSION)--*--*.sql))
 
