@@ -32,7 +32,7 @@
 --   obligation keeps its own contract price.
 
 -- ---------------------------------------------------------------------------------------
--- Fiscal periods: the close / reopen log (tiling is checked in 200_ledger.sql).
+-- Fiscal periods: the close / reopen log (tiling is checked in src/sql/40_ledger/10_ledger.sql).
 
 CREATE TABLE rr.period_close_event (
     tenant_id    text NOT NULL,
