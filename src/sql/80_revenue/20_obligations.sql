@@ -1,7 +1,11 @@
--- Performance obligations, SSP allocation and revenue schedules (docs/revenue.md):
--- written at contract activation (a trigger on rr.contract, so in the same
--- transaction as the activation), by billing (rr_internal.bill calls rr_internal.create_revenue_schedules
--- for its run) and by progress measurements.
+-- Performance obligations, SSP allocation and revenue schedules (docs/revenue.md).  The
+-- workflows of src/sql/85_workflows/ call these functions in their own transaction: the
+-- contract lifecycle (rr_internal.apply_contract_action and rr.change_contract_line call
+-- rr_internal.create_obligations when a contract becomes active, its end or termination
+-- date changes, or a planned contract gets a new line version), billing (rr_internal.bill
+-- calls rr_internal.create_revenue_schedules for its run) and credit notes
+-- (rr.credit_invoice calls rr_internal.credit_note_schedules); progress measurements are
+-- recorded here (rr.record_progress).
 
 -- Obligations, allocation and allocation schedules of newly activated contracts, in
 -- set-based statements.  Refuses (and so rolls back the activation) a contract whose
@@ -377,72 +381,6 @@ END
 $$;
 COMMENT ON FUNCTION rr_internal.write_allocation_schedules(regclass, regclass) IS 'internal: writes the allocation schedule of the obligations listed in a work table (what is left to schedule over what is left of the service: immediate and on_date on its start; equal, equal_prorate and daily via rr.spread, allocated amount and contract amount side by side) into another work table';
 
--- Contract activation builds the obligations, in the activation's transaction.
-CREATE FUNCTION rr_internal.contract_activated()
-RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    r record;
-BEGIN
-    -- one call per tenant touched (a statement touches one tenant in practice); a re-plan
-    -- starts on the earlier of the old and new termination or end date that changed
-    FOR r IN SELECT n.tenant_id, array_agg(n.contract_id ORDER BY n.contract_id) AS ids,
-                    array_agg(least(CASE WHEN n.termination_date IS DISTINCT FROM o.termination_date
-                                         THEN least(n.termination_date, o.termination_date) END,
-                                    CASE WHEN n.end_date IS DISTINCT FROM o.end_date
-                                         THEN least(n.end_date, o.end_date) END) ORDER BY n.contract_id) AS froms
-               FROM new_rows n
-               JOIN old_rows o ON o.tenant_id = n.tenant_id AND o.contract_id = n.contract_id
-              WHERE (n.status = 'active' AND o.status IN ('draft', 'pending_activation'))
-                 -- a new end or a termination changes the fixed consideration: re-plan
-                 OR ((n.end_date IS DISTINCT FROM o.end_date OR n.termination_date IS DISTINCT FROM o.termination_date)
-                     AND EXISTS (SELECT FROM rr.performance_obligation po
-                                  WHERE po.tenant_id = n.tenant_id AND po.contract_id = n.contract_id))
-              GROUP BY n.tenant_id
-    LOOP
-        PERFORM rr_internal.create_obligations(r.tenant_id, r.ids, r.froms);
-    END LOOP;
-    RETURN NULL;
-END
-$$;
-COMMENT ON FUNCTION rr_internal.contract_activated() IS 'trigger function: creates the performance obligations and allocation schedules of contracts that become active, and re-plans those whose end or termination date changes (from the earlier of the old and new date)';
-
-CREATE TRIGGER contract_activation_obligations
-    AFTER UPDATE ON rr.contract REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION rr_internal.contract_activated();
-
--- A new line version of a contract already planned (rr.change_contract_line) re-plans it
--- from the version's effective date.
-CREATE FUNCTION rr_internal.contract_line_changed()
-RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    r record;
-BEGIN
-    FOR r IN SELECT x.tenant_id, array_agg(x.contract_id ORDER BY x.contract_id) AS ids,
-                    array_agg(x.effective_from ORDER BY x.contract_id) AS froms
-               FROM (SELECT n.tenant_id, n.contract_id, min(n.effective_from) AS effective_from
-                       FROM new_rows n
-                      WHERE EXISTS (SELECT FROM rr.performance_obligation po
-                                     WHERE po.tenant_id = n.tenant_id AND po.contract_id = n.contract_id)
-                      GROUP BY n.tenant_id, n.contract_id) x
-              GROUP BY x.tenant_id
-    LOOP
-        PERFORM rr_internal.create_obligations(r.tenant_id, r.ids, r.froms);
-    END LOOP;
-    RETURN NULL;
-END
-$$;
-COMMENT ON FUNCTION rr_internal.contract_line_changed() IS 'trigger function: re-plans the obligations of active contracts whose lines change, prospectively from the new version''s effective date (what was scheduled before it stays)';
-
-CREATE TRIGGER contract_line_obligations
-    AFTER INSERT ON rr.contract_line REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION rr_internal.contract_line_changed();
-
 -- Bundling, SSP override and the residual flag of a contract line, before activation.
 CREATE FUNCTION rr.set_obligation(contract_id bigint, line_no integer, obligation_no integer DEFAULT NULL,
                                   standalone_price numeric DEFAULT NULL, ssp_is_residual boolean DEFAULT NULL)
@@ -649,10 +587,10 @@ COMMENT ON FUNCTION rr.record_progress(bigint, integer, numeric, date, boolean, 
 
 -- Credit notes reduce deferred revenue before revenue: a credited amount is taken from the
 -- obligation's lines not yet due (in proportion to them, with rr.allocate), and only what
--- exceeds them reduces revenue, on the credit date.  Lines of credit notes being issued
--- only (drafts): pg_restore reloads posted ones, whose schedule lines it restores itself.
-CREATE FUNCTION rr_internal.credit_note_schedules()
-RETURNS trigger
+-- exceeds them reduces revenue, on the credit date.  Called by rr.credit_invoice once it
+-- has written the lines of the credit note, while the note is still a draft.
+CREATE FUNCTION rr_internal.credit_note_schedules(tenant_id text, credit_note bigint)
+RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -662,7 +600,7 @@ BEGIN
     WITH cn AS (
         SELECT n.tenant_id, n.invoice_id, n.line_no, -n.amount AS credit, i.invoice_date AS d, i.contract_id,
                cur.minor_units AS mu, o.obligation_no
-          FROM new_lines n
+          FROM rr.invoice_line n
           JOIN rr.invoice i ON i.tenant_id = n.tenant_id AND i.invoice_id = n.invoice_id
                            AND i.doc_type = 'credit_note' AND i.status = 'draft'
           JOIN rr.currency cur ON cur.code = i.currency
@@ -677,7 +615,8 @@ BEGIN
                                            AND s.line_no = ch.line_no
           JOIN rr.performance_obligation o ON o.tenant_id = n.tenant_id AND o.contract_id = i.contract_id
                                           AND o.obligation_no = coalesce(oc.obligation_no, s.obligation_no, ch.line_no)
-         WHERE n.kind NOT IN ('tax', 'deposit') AND n.amount <> 0
+         WHERE n.tenant_id = credit_note_schedules.tenant_id AND n.invoice_id = credit_note_schedules.credit_note
+           AND n.kind NOT IN ('tax', 'deposit') AND n.amount <> 0
     ), fut AS (
         SELECT cn.*, f.periods, f.dates, f.amounts,
                CASE WHEN cn.credit > 0 THEN least(cn.credit, greatest(coalesce(f.total, 0), 0)) ELSE 0 END AS deferred_part
@@ -701,11 +640,6 @@ BEGIN
            -(f.credit - f.deferred_part), -(f.credit - f.deferred_part), f.invoice_id, f.line_no
       FROM fut f
      WHERE f.credit <> f.deferred_part;
-    RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION rr_internal.credit_note_schedules() IS 'trigger function: schedule lines of a credit note being issued: the credit comes off the obligation''s lines not yet due first (deferred revenue), the rest off revenue on the credit date';
-
-CREATE TRIGGER invoice_line_credit_schedules
-    AFTER INSERT ON rr.invoice_line REFERENCING NEW TABLE AS new_lines
-    FOR EACH STATEMENT EXECUTE FUNCTION rr_internal.credit_note_schedules();
+COMMENT ON FUNCTION rr_internal.credit_note_schedules(text, bigint) IS 'internal, called by rr.credit_invoice: schedule lines of a credit note being issued: the credit comes off the obligation''s lines not yet due first (deferred revenue), the rest off revenue on the credit date';

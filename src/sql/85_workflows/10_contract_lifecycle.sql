@@ -8,10 +8,14 @@
 -- Every action is a SECURITY DEFINER function: it finds the contract in the current
 -- tenant only (explicitly: RLS does not apply to the definer), locks it, checks the
 -- transition and the dates, changes it and appends an event with the contract and its
--- lines before and after, all in the caller's transaction.  Creating a draft and the
--- building blocks are in src/sql/30_contracts/40_lifecycle.sql.
+-- lines before and after, all in the caller's transaction.  An activation, a new end or
+-- termination date, and a new line version of a planned contract then (re)plan its
+-- performance obligations and revenue schedules (rr_internal.create_obligations,
+-- src/sql/80_revenue/20_obligations.sql) in the same transaction.  Creating a draft and
+-- the building blocks are in src/sql/30_contracts/40_lifecycle.sql.
 
--- A small helper for the single-step actions below: apply a status and dates, log it.
+-- A small helper for the single-step actions below: apply a status and dates, (re)plan
+-- revenue where that changes it, log it.
 CREATE FUNCTION rr_internal.apply_contract_action(c rr.contract, action text, new_status text, effective_date date, reason text,
                                          setup_date date DEFAULT NULL, activation_date date DEFAULT NULL,
                                          termination_date date DEFAULT NULL, closed_date date DEFAULT NULL)
@@ -21,6 +25,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     before jsonb := rr_internal.contract_snapshot(c.tenant_id, c.contract_id);
+    changed rr.contract;
 BEGIN
     UPDATE rr.contract k
        SET status = new_status,
@@ -28,7 +33,21 @@ BEGIN
            activation_date = coalesce(apply_contract_action.activation_date, k.activation_date),
            termination_date = coalesce(apply_contract_action.termination_date, k.termination_date),
            closed_date = coalesce(apply_contract_action.closed_date, k.closed_date)
-     WHERE k.tenant_id = c.tenant_id AND k.contract_id = c.contract_id;
+     WHERE k.tenant_id = c.tenant_id AND k.contract_id = c.contract_id
+    RETURNING k.* INTO changed;
+    -- revenue: a contract that becomes active gets its performance obligations, allocation
+    -- and schedules; a new end or termination date changes the fixed consideration of a
+    -- planned contract, which is re-planned from the earlier of the old and new date
+    IF (changed.status = 'active' AND c.status IN ('draft', 'pending_activation'))
+       OR ((changed.end_date IS DISTINCT FROM c.end_date OR changed.termination_date IS DISTINCT FROM c.termination_date)
+           AND EXISTS (SELECT FROM rr.performance_obligation po
+                        WHERE po.tenant_id = c.tenant_id AND po.contract_id = c.contract_id)) THEN
+        PERFORM rr_internal.create_obligations(c.tenant_id, ARRAY[c.contract_id],
+                    ARRAY[least(CASE WHEN changed.termination_date IS DISTINCT FROM c.termination_date
+                                     THEN least(changed.termination_date, c.termination_date) END,
+                                CASE WHEN changed.end_date IS DISTINCT FROM c.end_date
+                                     THEN least(changed.end_date, c.end_date) END)]);
+    END IF;
     PERFORM rr_internal.log_contract_event(c.tenant_id, c.contract_id, action, effective_date, reason, before);
     RETURN new_status;
 END
@@ -190,6 +209,7 @@ DECLARE
     before jsonb := rr_internal.contract_snapshot(c.tenant_id, c.contract_id);
     cur rr.contract_line;
     n integer;
+    is_new boolean;
 BEGIN
     PERFORM rr_internal.check_contract_date(c, 'effective', effective_from, coalesce(c.activation_date, c.start_date));
     IF NOT (SELECT allow_override FROM rr.contract_template x WHERE x.tenant_id = c.tenant_id AND x.code = c.template)
@@ -210,6 +230,10 @@ BEGIN
         RAISE EXCEPTION 'contract % has no line for contract item "%" on %', c.contract_id, contract_item, effective_from
             USING ERRCODE = 'P0002';
     END IF;
+    -- a version on a date that already has one replaces it; only a new version re-plans
+    is_new := NOT EXISTS (SELECT FROM rr.contract_line l
+                           WHERE l.tenant_id = c.tenant_id AND l.contract_id = c.contract_id
+                             AND l.line_no = n AND l.effective_from = change_contract_line.effective_from);
     PERFORM rr_internal.write_contract_line(c, n, contract_item, effective_from,
                                    coalesce(quantity, cur.quantity),
                                    coalesce(jsonb_strip_nulls(jsonb_build_object(
@@ -217,6 +241,11 @@ BEGIN
                                        'recurring_price', cur.recurring_price,
                                        'price_model', cur.price_model::text)), '{}') || coalesce(prices, '{}'),
                                    remove);
+    -- revenue: a contract already planned is re-planned from the new version's date
+    IF is_new AND EXISTS (SELECT FROM rr.performance_obligation po
+                           WHERE po.tenant_id = c.tenant_id AND po.contract_id = c.contract_id) THEN
+        PERFORM rr_internal.create_obligations(c.tenant_id, ARRAY[c.contract_id], ARRAY[effective_from]);
+    END IF;
     PERFORM rr_internal.log_contract_event(c.tenant_id, c.contract_id, CASE WHEN remove THEN 'remove_line' ELSE 'change_line' END,
                                   effective_from, NULL, before);
     RETURN n;

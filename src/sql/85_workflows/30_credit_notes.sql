@@ -115,6 +115,9 @@ BEGIN
            l.credit_account, l.receivable_account, l.line_no
       FROM rr.invoice_line l JOIN rr_credit_lines r ON r.line_no = l.line_no
      WHERE l.tenant_id = t AND l.invoice_id = inv.invoice_id AND r.remaining <> 0;
+    -- the credit comes off the revenue schedules (deferred revenue first) while the note
+    -- is still a draft
+    PERFORM rr_internal.credit_note_schedules(t, cn);
 
     PERFORM rr.post_invoices(credit_date, 'CN');
     RETURN QUERY
