@@ -2,7 +2,7 @@
 -- to the session's tenant, and no privilege for PUBLIC.  Applied to every tenant table of
 -- schema rr at the end of the install script (src/sql/90_roles/10_row_security.sql) and to
 -- the monthly partitions of rr.usage_event, which are created at run time
--- (src/sql/60_usage/10_usage.sql).
+-- (src/sql/60_usage/10_events.sql).
 CREATE FUNCTION rr_internal.apply_tenant_policy(t regclass)
 RETURNS void
 LANGUAGE plpgsql

@@ -1,0 +1,294 @@
+-- Recording payments and applying them to posted invoices (docs/payments.md), each
+-- application with its journal entry.
+
+-- The amount rounded to the currency's minor units, refused if it is not positive or not
+-- a whole number of minor units.
+CREATE FUNCTION rr_internal.check_payment_amount(amount numeric, currency text)
+RETURNS numeric
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    mu integer := rr.minor_units(currency::text);
+BEGIN
+    IF amount IS NULL THEN
+        RAISE EXCEPTION 'amount must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    PERFORM rr.check_number('amount', amount);
+    IF amount <= 0 THEN
+        RAISE EXCEPTION 'amount "%" is not positive', amount
+            USING ERRCODE = '22023',
+                  HINT = 'Payments and applications are positive amounts; a refund or reversal will be a separate document.';
+    ELSIF amount <> round(amount, mu) THEN
+        RAISE EXCEPTION 'amount "%" is not a whole number of minor units', amount
+            USING ERRCODE = '22023',
+                  DETAIL = format('%s has %s decimal places: the smallest unit is %s.', upper(currency), mu,
+                                  round(power(10::numeric, -mu), mu)),
+                  HINT = format('Round the amount to %s decimal places first.', mu);
+    END IF;
+    RETURN round(amount, mu);
+END
+$$;
+COMMENT ON FUNCTION rr_internal.check_payment_amount(numeric, text) IS 'internal: a payment or application amount rounded to the scale of its currency; 22023 if it is not positive or not a whole number of minor units';
+
+-- Write applications of one payment: one journal entry each (Dr customer credit / Cr the
+-- invoice's receivable accounts), entries, lines and applications in one statement.
+-- The caller has checked and locked everything.
+CREATE FUNCTION rr_internal.write_applications(tenant_id text, payment_id bigint, invoice_ids bigint[],
+                                      amounts numeric[], applied_on date[])
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t text := write_applications.tenant_id;
+    pid bigint := write_applications.payment_id;
+    n integer;
+BEGIN
+    -- the fiscal periods of every posting date exist before the statement that posts
+    PERFORM rr_internal.posting_period(t, d) FROM (SELECT DISTINCT unnest(write_applications.applied_on) AS d) x;
+
+    WITH app AS (
+        SELECT x.invoice_id, x.amount, x.applied_on, i.currency, i.number, i.contract_id,
+               rr.minor_units(i.currency::text) AS mu,
+               nextval(pg_get_serial_sequence('rr.journal_entry', 'entry_id')) AS entry_id
+          FROM unnest(invoice_ids, amounts, write_applications.applied_on) AS x (invoice_id, amount, applied_on)
+          JOIN rr.invoice i ON i.tenant_id = t AND i.invoice_id = x.invoice_id
+    ), remaining AS (
+        -- what is still receivable on each receivable account of the invoice: its lines
+        -- less what earlier applications credited to that account
+        SELECT app.entry_id, r.account,
+               greatest(r.amount - coalesce((SELECT sum(jl.credit - jl.debit)
+                                               FROM rr.payment_application pa
+                                               JOIN rr.journal_line jl ON jl.tenant_id = t
+                                                                      AND jl.entry_id = pa.journal_entry_id
+                                                                      AND jl.account = r.account
+                                              WHERE pa.tenant_id = t AND pa.invoice_id = app.invoice_id), 0),
+                        0) AS amount
+          FROM app
+          CROSS JOIN LATERAL (SELECT l.receivable_account AS account, sum(l.amount) AS amount
+                                FROM rr.invoice_line l
+                               WHERE l.tenant_id = t AND l.invoice_id = app.invoice_id
+                               GROUP BY l.receivable_account) r
+    ), split AS (
+        -- the application split across those accounts in proportion, exactly
+        SELECT app.entry_id, w.accounts[p.k] AS account, p.amount
+          FROM app
+          CROSS JOIN LATERAL (SELECT array_agg(r.account ORDER BY r.account) AS accounts,
+                                     array_agg(r.amount ORDER BY r.account) AS weights
+                                FROM remaining r WHERE r.entry_id = app.entry_id) w
+          CROSS JOIN LATERAL unnest(rr.allocate(app.amount, w.weights, app.mu)) WITH ORDINALITY AS p (amount, k)
+    ), entry AS (
+        INSERT INTO rr.journal_entry (tenant_id, entry_id, entry_date, period_start, source, source_id, memo)
+        SELECT t, app.entry_id, app.applied_on, rr_internal.posting_period(t, app.applied_on), 'payment', pid,
+               format('Payment %s applied to invoice %s', pid, app.number)
+          FROM app
+        RETURNING entry_id
+    ), jl AS (
+        INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency, contract_id)
+        SELECT t, app.entry_id, 1, '2400', app.amount, 0, app.currency, app.contract_id
+          FROM app
+        UNION ALL
+        SELECT t, s.entry_id, 1 + row_number() OVER (PARTITION BY s.entry_id ORDER BY s.account)::integer,
+               s.account, 0, s.amount, app.currency, app.contract_id
+          FROM split s JOIN app ON app.entry_id = s.entry_id
+         WHERE s.amount <> 0
+    )
+    INSERT INTO rr.payment_application (tenant_id, payment_id, invoice_id, amount, applied_on, journal_entry_id)
+    SELECT t, pid, app.invoice_id, app.amount, app.applied_on, app.entry_id
+      FROM app
+     ORDER BY app.entry_id;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.write_applications(text, bigint, bigint[], numeric[], date[]) IS 'internal: writes checked applications of one payment, each with its journal entry (Dr customer credit 2400 / Cr the invoice''s receivable accounts, split in proportion to what is still receivable on each), in one statement';
+
+-- May this payer's money settle this invoice?  Billed to the payer, or for a contract of
+-- the payer (billed to its parent or bill-to account).
+CREATE FUNCTION rr_internal.payer_may_settle(tenant_id text, payer text, invoice_customer text, contract_id bigint)
+RETURNS boolean
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT invoice_customer OPERATOR(pg_catalog.=) payer
+        OR EXISTS (SELECT FROM rr.contract k
+                    WHERE k.tenant_id OPERATOR(pg_catalog.=) payer_may_settle.tenant_id
+                      AND k.contract_id OPERATOR(pg_catalog.=) payer_may_settle.contract_id
+                      AND k.customer OPERATOR(pg_catalog.=) payer_may_settle.payer);
+END;
+COMMENT ON FUNCTION rr_internal.payer_may_settle(text, text, text, bigint) IS 'internal: true if a payment from payer may settle an invoice billed to invoice_customer for the contract: the invoice is billed to the payer, or it is for a contract of the payer billed to its parent or bill-to account';
+
+CREATE FUNCTION rr.record_payment(customer text, amount numeric, received_on date, reference text DEFAULT NULL,
+                                  apply boolean DEFAULT true, method text DEFAULT NULL, currency text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t text := rr.current_tenant();
+    cu rr.customer;
+    cur char(3);
+    amt numeric;
+    pid bigint;
+    eid bigint;
+    ids bigint[];
+    open_ids bigint[];
+    amts numeric[];
+    dates date[];
+BEGIN
+    IF record_payment.customer IS NULL THEN
+        RAISE EXCEPTION 'customer must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    SELECT * INTO cu FROM rr.customer x WHERE x.tenant_id = t AND x.code = record_payment.customer;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'customer "%" does not exist', record_payment.customer
+            USING ERRCODE = '23503', HINT = 'Add the customer to rr.customer first.';
+    END IF;
+    IF record_payment.received_on IS NULL THEN
+        RAISE EXCEPTION 'payment date must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    PERFORM rr.check_date('payment date', record_payment.received_on);
+    cur := upper(coalesce(record_payment.currency, cu.currency));
+    amt := rr_internal.check_payment_amount(record_payment.amount, cur);
+
+    -- the receipt: Dr cash / Cr customer credit, entry and lines first (the payment refers
+    -- to its entry, the entry to the payment)
+    pid := nextval(pg_get_serial_sequence('rr.payment', 'payment_id'));
+    INSERT INTO rr.journal_entry (tenant_id, entry_date, period_start, source, source_id, memo)
+    VALUES (t, record_payment.received_on, rr_internal.posting_period(t, record_payment.received_on), 'payment', pid,
+            format('Payment %s received from %s', pid, cu.code))
+    RETURNING entry_id INTO eid;
+    INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency)
+    VALUES (t, eid, 1, '1200', amt, 0, cur), (t, eid, 2, '2400', 0, amt, cur);
+    INSERT INTO rr.payment (tenant_id, payment_id, customer, currency, amount, received_on, method, reference,
+                            journal_entry_id)
+    VALUES (t, pid, cu.code, cur, amt, record_payment.received_on, record_payment.method,
+            record_payment.reference, eid);
+
+    IF coalesce(record_payment.apply, true) THEN
+        -- lock the payer's open invoices (in id order, so concurrent payments cannot
+        -- deadlock), then read their balances: oldest due date first, then number;
+        -- each takes what is left of the payment, up to its balance
+        -- (the payer's invoices are found by index, billed to it or for its contracts, so
+        -- a payment costs the same in a tenant of any size)
+        SELECT array_agg(x.invoice_id) INTO open_ids
+          FROM (SELECT i.invoice_id FROM rr.invoice i
+                 WHERE i.tenant_id = t
+                   AND i.invoice_id = ANY (ARRAY(SELECT j.invoice_id FROM rr.invoice j
+                                                  WHERE j.tenant_id = t AND j.customer = cu.code
+                                                 UNION
+                                                 SELECT j.invoice_id FROM rr.contract k
+                                                   JOIN rr.invoice j ON j.tenant_id = t AND j.contract_id = k.contract_id
+                                                  WHERE k.tenant_id = t AND k.customer = cu.code))
+                   AND i.status = 'posted' AND i.doc_type = 'invoice' AND i.currency = cur
+                   AND rr_internal.payer_may_settle(t, cu.code, i.customer, i.contract_id)
+                 ORDER BY i.invoice_id
+                   FOR UPDATE) x;
+        SELECT array_agg(o.invoice_id ORDER BY o.due_date, o.number, o.invoice_id),
+               array_agg(least(o.balance, amt - (o.through - o.balance)) ORDER BY o.due_date, o.number, o.invoice_id),
+               array_agg(greatest(record_payment.received_on, o.invoice_date) ORDER BY o.due_date, o.number, o.invoice_id)
+          INTO ids, amts, dates
+          FROM (SELECT b.*, sum(b.balance) OVER (ORDER BY b.due_date, b.number, b.invoice_id) AS through
+                  FROM rr.invoice_balances(t, 'infinity', coalesce(open_ids, '{}')) b
+                 WHERE b.balance > 0) o
+         WHERE o.through - o.balance < amt;
+        IF ids IS NOT NULL THEN
+            PERFORM rr_internal.write_applications(t, pid, ids, amts, dates);
+        END IF;
+    END IF;
+    RETURN pid;
+END
+$$;
+COMMENT ON FUNCTION rr.record_payment(text, numeric, date, text, boolean, text, text) IS 'records a payment received from a customer (in the customer''s currency unless given) with its journal entry (Dr cash 1200 / Cr customer credit 2400); if apply, applies it to the customer''s posted open invoices in that currency, oldest due date first, in one set-based statement; what is left stays customer credit; returns the payment id';
+
+CREATE FUNCTION rr.apply_payment(payment_id bigint, invoice_id bigint, amount numeric DEFAULT NULL,
+                                 applied_on date DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t text := rr.current_tenant();
+    p rr.payment;
+    i rr.invoice;
+    b record;
+    unapplied numeric;
+    amt numeric;
+    d date;
+BEGIN
+    IF apply_payment.payment_id IS NULL OR apply_payment.invoice_id IS NULL THEN
+        RAISE EXCEPTION 'payment and invoice ids must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    -- lock the payment, then the invoice: applications of one payment, or to one
+    -- invoice, queue up behind each other
+    SELECT * INTO p FROM rr.payment x WHERE x.tenant_id = t AND x.payment_id = apply_payment.payment_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'payment % does not exist', apply_payment.payment_id
+            USING ERRCODE = 'P0002', HINT = 'Payment ids are per tenant; check rr.tenant and the payment id.';
+    END IF;
+    SELECT * INTO i FROM rr.invoice x WHERE x.tenant_id = t AND x.invoice_id = apply_payment.invoice_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'invoice % does not exist', apply_payment.invoice_id
+            USING ERRCODE = 'P0002', HINT = 'Invoice ids are per tenant; check rr.tenant and the invoice id.';
+    ELSIF i.doc_type <> 'invoice' THEN
+        RAISE EXCEPTION 'cannot apply payment % to credit note %', p.payment_id, i.number
+            USING ERRCODE = '22023', HINT = 'Apply payments to invoices; a credit note already reduces its invoice.';
+    ELSIF i.status <> 'posted' THEN
+        RAISE EXCEPTION 'cannot apply payment % to invoice %: the invoice is a draft', p.payment_id, i.invoice_id
+            USING ERRCODE = '55000', DETAIL = 'Only posted invoices are receivable.',
+                  HINT = 'Post it with rr.post_invoices() first.';
+    ELSIF NOT rr_internal.payer_may_settle(t, p.customer, i.customer, i.contract_id) THEN
+        RAISE EXCEPTION 'cannot apply payment % to invoice %: it is billed to customer "%", not to "%"',
+                        p.payment_id, i.number, i.customer, p.customer
+            USING ERRCODE = '22023',
+                  HINT = 'A payment settles invoices billed to its customer, or invoices of that customer''s contracts billed to another account.';
+    ELSIF i.currency <> p.currency THEN
+        RAISE EXCEPTION 'currency mismatch: payment % is in %, invoice % is in %', p.payment_id, p.currency,
+                        i.number, i.currency
+            USING ERRCODE = '22023', HINT = 'Apply a payment only to invoices in its currency.';
+    END IF;
+
+    d := coalesce(apply_payment.applied_on, greatest(p.received_on, i.invoice_date));
+    PERFORM rr.check_date('application date', d);
+    IF d < p.received_on THEN
+        RAISE EXCEPTION 'application date % is before payment % was received', d, p.payment_id
+            USING ERRCODE = '22023', DETAIL = format('Payment %s was received on %s.', p.payment_id, p.received_on),
+                  HINT = 'Apply a payment on or after the day it was received.';
+    ELSIF d < i.invoice_date THEN
+        RAISE EXCEPTION 'application date % is before invoice %', d, i.number
+            USING ERRCODE = '22023', DETAIL = format('Invoice %s is dated %s.', i.number, i.invoice_date),
+                  HINT = 'Apply a payment on or after the invoice date.';
+    END IF;
+
+    SELECT * INTO b FROM rr.invoice_balances(t, 'infinity', ARRAY[i.invoice_id]) x;
+    SELECT p.amount - coalesce(sum(a.amount), 0) INTO unapplied
+      FROM rr.payment_application a WHERE a.tenant_id = t AND a.payment_id = p.payment_id;
+
+    IF apply_payment.amount IS NULL THEN
+        IF b.balance <= 0 THEN
+            RAISE EXCEPTION 'cannot apply payment % to invoice %: the invoice is paid', p.payment_id, i.number
+                USING ERRCODE = '22023', DETAIL = format('Invoice %s of %s %s has no balance left.', i.number, b.total, i.currency);
+        ELSIF unapplied <= 0 THEN
+            RAISE EXCEPTION 'payment % is fully applied', p.payment_id
+                USING ERRCODE = '22023', DETAIL = format('All %s %s of payment %s are applied to invoices.', p.amount, p.currency, p.payment_id);
+        END IF;
+        amt := least(b.balance, unapplied);
+    ELSE
+        amt := rr_internal.check_payment_amount(apply_payment.amount, p.currency);
+        IF amt > b.balance THEN
+            RAISE EXCEPTION 'cannot apply % to invoice %: its balance is %', amt, i.number, b.balance
+                USING ERRCODE = '22023', DETAIL = format('Invoice %s of %s %s has %s applied.', i.number, b.total, i.currency, b.applied),
+                      HINT = 'Apply at most the balance; what is left of the payment stays customer credit.';
+        ELSIF amt > unapplied THEN
+            RAISE EXCEPTION 'cannot apply % from payment %: only % is unapplied', amt, p.payment_id, unapplied
+                USING ERRCODE = '22023', DETAIL = format('Payment %s of %s %s has %s applied.', p.payment_id, p.amount, p.currency, p.amount - unapplied),
+                      HINT = 'Apply at most the unapplied amount of the payment.';
+        END IF;
+    END IF;
+
+    PERFORM rr_internal.write_applications(t, p.payment_id, ARRAY[i.invoice_id], ARRAY[amt], ARRAY[d]);
+    RETURN (SELECT max(a.application_id) FROM rr.payment_application a
+             WHERE a.tenant_id = t AND a.payment_id = p.payment_id AND a.invoice_id = i.invoice_id);
+END
+$$;
+COMMENT ON FUNCTION rr.apply_payment(bigint, bigint, numeric, date) IS 'applies unapplied money of a payment to one posted invoice of the same customer (or of a contract of that customer) and currency: by default as much as both allow, on the later of the payment and invoice dates; journal entry Dr customer credit 2400 / Cr the invoice''s receivable account(s); returns the application id';
