@@ -1,7 +1,9 @@
 # recurring_revenue — PGXS build.
 #
 # The version comes from the control file only; the install script is assembled from
-# src/sql/*.sql in file-name order (files are numbered by dependency).
+# src/sql/<layer>/*.sql in path order: one folder per layer, numbered by dependency, and
+# a file uses only what its layer and the layers before it define (docs/decisions.md,
+# "Layers"; checked by the layers tier of scripts/test).
 #
 # Releases and upgrades (docs/decisions.md, "Releases and upgrades"): the install and
 # update scripts of released versions are kept as shipped in src/release/.  The update
@@ -16,7 +18,7 @@ EXTVERSION = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*
 MODULE_big = recurring_revenue
 OBJS       = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
-SQL_SOURCES = $(sort $(wildcard src/sql/*.sql))
+SQL_SOURCES = $(sort $(wildcard src/sql/*/*.sql))
 UPDATES     = $(patsubst src/update/%.sql,$(EXTENSION)--%.sql,$(wildcard src/update/*--$(EXTVERSION).sql))
 DATA_built  = $(EXTENSION)--$(EXTVERSION).sql $(UPDATES)
 DATA        = $(wildcard src/release/$(EXTENSION)--*.sql)
@@ -43,7 +45,7 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES) $(EXTENSION).control Makefile
-	@{ echo "-- $(EXTENSION) $(EXTVERSION): generated from src/sql/*.sql by the Makefile; do not edit."; \
+	@{ echo "-- $(EXTENSION) $(EXTVERSION): generated from src/sql/*/*.sql by the Makefile; do not edit."; \
 	   printf '%s\n' '\echo Use "CREATE EXTENSION $(EXTENSION)" to load this file. \quit'; \
 	   for f in $(SQL_SOURCES); do echo; echo "-- ---- $$f"; cat $$f; done; } > $@.tmp && mv $@.tmp $@
 

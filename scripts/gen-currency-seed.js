@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Generates src/sql/011_currency_seed.sql from ISO 4217 "List One" (current currencies).
+// Generates src/sql/00_core/11_currency_seed.sql from ISO 4217 "List One" (current currencies).
 //
 // Run once, by hand, when ISO publishes a new list:
 //   npm install --prefix /tmp/cc currency-codes
@@ -40,5 +40,5 @@ const out = `-- ISO 4217 active currencies with their minor units (exponent).
 INSERT INTO rr.currency (code, minor_units, name, is_builtin) VALUES
 ${rows.map((r) => r.replace(/\)$/, ', true)')).join(',\n')};
 `;
-fs.writeFileSync(path.join(__dirname, '..', 'src', 'sql', '011_currency_seed.sql'), out);
+fs.writeFileSync(path.join(__dirname, '..', 'src', 'sql', '00_core', '11_currency_seed.sql'), out);
 console.log(`wrote ${rows.length} currencies (published ${published})`);

@@ -157,7 +157,7 @@ INSERT INTO bi_call (fn, not_called) VALUES
     ('rr.pricing_recv(internal)', 'takes internal, so SQL cannot call it; binary COPY round trips in sql/pricing.sql cover it'),
     ('rr.refuse_number(text,numeric)', 'raises by design: the refusal of rr.check_number, whose hostile values cover it'),
     ('rr.refuse_date(text,date)', 'raises by design: the refusal of rr.check_date, whose hostile values cover it');
--- the limits of docs/limits-and-errors.md (src/sql/005_limits.sql)
+-- the limits of docs/limits-and-errors.md (src/sql/00_core/05_limits.sql)
 INSERT INTO bi_call (fn, args) VALUES
     ('rr.business_dates()', '{}'),
     ('rr.is_valid_number(numeric)', ARRAY['1.00']),

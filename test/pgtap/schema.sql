@@ -57,7 +57,8 @@ $$, 'no table, view or sequence in schema rr grants anything to PUBLIC');
 SELECT ok(NOT has_schema_privilege('public', 'rr', 'USAGE'), 'PUBLIC has no usage on schema rr');
 
 -- every table has a primary key; rr.usage_event, partitioned, has it on each partition
--- (see src/sql/220_usage.sql for why), so the check looks at its partitions
+-- (see src/sql/60_usage/10_events.sql and docs/decisions.md, "Layers", for why), so the
+-- check looks at its partitions
 SELECT is_empty($$
     SELECT c.oid::regclass::text
       FROM pg_class c

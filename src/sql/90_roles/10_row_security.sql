@@ -3,27 +3,9 @@
 -- no policy of its own gets forced row-level security with the policy
 -- tenant_id = rr.current_tenant(), loses every PUBLIC privilege, and is registered with
 -- pg_extension_config_dump (with its identity sequences).  test/pgtap/schema.sql checks
--- the result.
-
--- The policy itself, in one place: forced row-level security limited to the session's
--- tenant, and no privilege for PUBLIC.  Also applied to the monthly partitions of
--- rr.usage_event, which are created at run time (src/sql/220_usage.sql).
-CREATE FUNCTION rr_internal.apply_tenant_policy(t regclass)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', t);
-    EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', t);
-    EXECUTE format('CREATE POLICY tenant_isolation ON %s
-                        USING (tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant()))
-                        WITH CHECK (tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant()))', t);
-    EXECUTE format('REVOKE ALL ON TABLE %s FROM PUBLIC', t);
-END
-$$;
-COMMENT ON FUNCTION rr_internal.apply_tenant_policy(regclass) IS 'internal: enables and forces row-level security on a tenant table with the policy tenant_id = rr.current_tenant(), and revokes every PUBLIC privilege';
-REVOKE ALL ON FUNCTION rr_internal.apply_tenant_policy(regclass) FROM PUBLIC;
+-- the result.  The policy itself is rr_internal.apply_tenant_policy
+-- (src/sql/10_tenancy/20_tenant_policy.sql), which usage also applies to the partitions it
+-- creates at run time.
 
 DO $$
 DECLARE

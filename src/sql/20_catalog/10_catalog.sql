@@ -115,3 +115,29 @@ END
 $$;
 COMMENT ON FUNCTION rr.install_default_chart(text) IS 'adds the default chart of accounts to a tenant (receivable, unbilled receivable, contract asset, deferred revenue, tax, deposits, revenue accounts); existing codes are kept; returns the number added';
 REVOKE ALL ON FUNCTION rr.install_default_chart(text) FROM PUBLIC;
+
+-- Administration: create a tenant with its default chart of accounts.
+-- SECURITY INVOKER: the caller needs rr_admin's privileges on the tables.
+CREATE FUNCTION rr.create_tenant(tenant_id text, name text, currency text, time_zone text DEFAULT 'UTC')
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF create_tenant.tenant_id !~ '^[a-z0-9][a-z0-9_-]{0,62}$' THEN
+        RAISE EXCEPTION 'invalid tenant id "%"', create_tenant.tenant_id
+            USING ERRCODE = '22023',
+                  HINT = 'Use up to 63 lower-case letters, digits, _ and -, starting with a letter or digit.';
+    END IF;
+    PERFORM rr.minor_units(currency);
+    PERFORM rr.check_time_zone('time zone', create_tenant.time_zone);
+    -- the policy checks the new row against the current tenant, so act as that tenant
+    PERFORM set_config('rr.tenant', create_tenant.tenant_id, true);
+    INSERT INTO rr.tenant (tenant_id, name, currency, time_zone)
+    VALUES (create_tenant.tenant_id, create_tenant.name, upper(create_tenant.currency), create_tenant.time_zone);
+    PERFORM rr.install_default_chart(create_tenant.tenant_id);
+    RETURN create_tenant.tenant_id;
+END
+$$;
+COMMENT ON FUNCTION rr.create_tenant(text, text, text, text) IS 'creates a tenant with its functional currency and time zone and installs the default chart of accounts (rr_admin); sets rr.tenant to it for the rest of the transaction';
+REVOKE ALL ON FUNCTION rr.create_tenant(text, text, text, text) FROM PUBLIC;

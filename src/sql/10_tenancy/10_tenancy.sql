@@ -105,32 +105,8 @@ SELECT pg_catalog.pg_extension_config_dump('rr.tenant', '');
 SELECT pg_catalog.pg_extension_config_dump('rr.tenant_member', '');
 REVOKE ALL ON TABLE rr.tenant, rr.tenant_member FROM PUBLIC;
 
--- Administration: create a tenant (with its default chart of accounts) and add members.
--- SECURITY INVOKER: the caller needs rr_admin's privileges on the tables.
-CREATE FUNCTION rr.create_tenant(tenant_id text, name text, currency text, time_zone text DEFAULT 'UTC')
-RETURNS text
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF create_tenant.tenant_id !~ '^[a-z0-9][a-z0-9_-]{0,62}$' THEN
-        RAISE EXCEPTION 'invalid tenant id "%"', create_tenant.tenant_id
-            USING ERRCODE = '22023',
-                  HINT = 'Use up to 63 lower-case letters, digits, _ and -, starting with a letter or digit.';
-    END IF;
-    PERFORM rr.minor_units(currency);
-    PERFORM rr.check_time_zone('time zone', create_tenant.time_zone);
-    -- the policy checks the new row against the current tenant, so act as that tenant
-    PERFORM set_config('rr.tenant', create_tenant.tenant_id, true);
-    INSERT INTO rr.tenant (tenant_id, name, currency, time_zone)
-    VALUES (create_tenant.tenant_id, create_tenant.name, upper(create_tenant.currency), create_tenant.time_zone);
-    PERFORM rr.install_default_chart(create_tenant.tenant_id);
-    RETURN create_tenant.tenant_id;
-END
-$$;
-COMMENT ON FUNCTION rr.create_tenant(text, text, text, text) IS 'creates a tenant with its functional currency and time zone and installs the default chart of accounts (rr_admin); sets rr.tenant to it for the rest of the transaction';
-REVOKE ALL ON FUNCTION rr.create_tenant(text, text, text, text) FROM PUBLIC;
-
+-- Administration: add members.  (rr.create_tenant, which also installs the tenant's
+-- default chart of accounts, follows the chart in src/sql/20_catalog/10_catalog.sql.)
 CREATE FUNCTION rr.add_tenant_member(tenant_id text, role_name name)
 RETURNS void
 LANGUAGE plpgsql

@@ -2,7 +2,8 @@
 -- (docs/catalog-and-contracts.md).
 --
 -- Contracts, their lines and their events are written only by the lifecycle functions
--- (src/sql/140_lifecycle.sql, SECURITY DEFINER): no rr role may insert, update or
+-- (src/sql/30_contracts/40_lifecycle.sql and src/sql/85_workflows/10_contract_lifecycle.sql,
+-- SECURITY DEFINER): no rr role may insert, update or
 -- delete them directly, so the status machine and the event log cannot be bypassed.
 
 CREATE TABLE rr.customer (

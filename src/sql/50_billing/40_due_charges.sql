@@ -1,0 +1,365 @@
+-- What is due: one set-returning SQL function, rr.due_charges, computes it from the
+-- contracts, their line versions and the calendar core.  The billing run
+-- (src/sql/85_workflows/20_billing_run.sql) inserts the due charges that do not exist yet,
+-- with the usage charges that rating adds, and invoices them.
+
+-- Everything due by as_of for the tenant's contracts (or one of them), charged or not yet.
+-- What is already charged is returned as it is; what is due and not charged yet, as new
+-- charges; and where a change dated inside a charged period (a termination, a new line
+-- version) makes the charged amount of a line version and billing period differ from what
+-- its terms now come to, a correction: the difference, under the next adjustment sequence
+-- of the charge key, for the days it concerns (docs/billing.md, "Changes inside billed
+-- periods").
+CREATE FUNCTION rr_internal.due_charges(tenant_id text, as_of date, only_contract bigint DEFAULT NULL)
+RETURNS TABLE (contract_id bigint, line_no integer, line_effective_from date, kind text,
+               service_period daterange, adjustment_seq bigint, quantity numeric, unit_price numeric,
+               amount numeric, due_date date, discount_id bigint)
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+    WITH c AS (
+        SELECT c.* FROM rr.contract_billing_terms c
+         WHERE c.tenant_id = due_charges.tenant_id AND c.is_billed
+           AND (due_charges.only_contract IS NULL OR c.contract_id = due_charges.only_contract)
+    ), v AS (
+        SELECT l.*, c.currency, c.alignment, c.end_date, c.activation_date, c.bill_from, c.bill_to, c.mu,
+               c.contract_every, c.termination_date, c.refund_policy,
+               CASE WHEN c.alignment = 'anniversary' THEN c.bill_from
+                    WHEN extract(month FROM c.contract_every) + extract(year FROM c.contract_every) * 12 > 0
+                        THEN date '2000-01-01' ELSE date '2000-01-03' END AS contract_anchor,
+               ci.billing_type, ci.prorate_setup, ci.collect_renewal_on_activation, ci.is_refundable,
+               ci.deposit_amount, ci.setup_item, ci.renewal_item, ci.recurring_item,
+               lead(l.effective_from) OVER (PARTITION BY l.contract_id, l.line_no ORDER BY l.effective_from) AS valid_to,
+               min(l.effective_from) OVER (PARTITION BY l.contract_id, l.line_no) AS first_from,
+               CASE WHEN c.alignment = 'anniversary' THEN c.bill_from
+                    WHEN extract(month FROM l.billing_period) + extract(year FROM l.billing_period) * 12 > 0
+                        THEN date '2000-01-01' ELSE date '2000-01-03' END AS anchor
+          FROM c
+          JOIN rr.contract_line l ON l.tenant_id = due_charges.tenant_id AND l.contract_id = c.contract_id
+          JOIN rr.contract_item ci ON ci.tenant_id = l.tenant_id AND ci.code = l.contract_item
+    ), recurring AS (
+        -- each billing period of each line version, clipped to the version and the term
+        SELECT v.contract_id, v.line_no, v.effective_from, v.billing_type, v.quantity, v.recurring_price,
+               v.mu, v.contract_every, v.contract_anchor, p AS service_period,
+               rr.period_containing(lower(p), v.billing_period, v.anchor) AS full_period,
+               -- the period a termination cuts short: its refund policy decides (prepaid lines)
+               v.termination_date IS NOT NULL AND upper(p) = v.termination_date
+                   AND v.termination_date < coalesce(v.end_date, 'infinity') AS is_cut,
+               v.refund_policy
+          FROM v
+          CROSS JOIN LATERAL rr.billing_periods(
+                   greatest(v.bill_from, v.effective_from),
+                   least(v.valid_to, v.bill_to,
+                         upper(rr.period_containing(due_charges.as_of, v.billing_period, v.anchor))),
+                   v.billing_period, v.anchor) AS p
+         WHERE NOT v.is_removed
+           AND v.billing_type IN ('prepaid', 'postpaid')
+           AND v.price_model IS NULL
+           AND v.billing_period IS NOT NULL
+           AND v.recurring_price IS NOT NULL
+    ), billed AS (
+        -- what is charged per line version and billing period, corrections included: the net
+        -- amount, the last adjustment sequence, the first charge, and the days still billed
+        -- (the first charge's, up to the first day an earlier correction credited)
+        SELECT b.contract_id, b.line_no, b.line_effective_from, b.full_period, min(b.billing_type) AS billing_type,
+               sum(b.amount) AS amount, max(b.adjustment_seq) AS seq,
+               (array_agg(b.service_period) FILTER (WHERE b.adjustment_seq = 0))[1] AS first_period,
+               sum(b.amount) FILTER (WHERE b.adjustment_seq = 0) AS first_amount,
+               min(b.quantity) FILTER (WHERE b.adjustment_seq = 0) AS quantity,
+               min(b.unit_price) FILTER (WHERE b.adjustment_seq = 0) AS unit_price,
+               least(max(upper(b.service_period)) FILTER (WHERE b.adjustment_seq = 0),
+                     min(lower(b.service_period)) FILTER (WHERE b.adjustment_seq > 0 AND lower(b.service_period) > b.first_lo))
+                   AS covered_to
+          FROM (SELECT x.*, min(lower(x.service_period)) FILTER (WHERE x.adjustment_seq = 0)
+                                OVER (PARTITION BY x.contract_id, x.line_no, x.line_effective_from, x.full_period) AS first_lo
+                  FROM (SELECT ch.contract_id, ch.line_no, ch.line_effective_from, ch.service_period, ch.adjustment_seq,
+                               ch.amount, ch.quantity, ch.unit_price, v.billing_type,
+                               rr.period_containing(lower(ch.service_period), v.billing_period, v.anchor) AS full_period
+                          FROM rr.charge ch
+                          JOIN v ON v.contract_id = ch.contract_id AND v.line_no = ch.line_no
+                                AND v.effective_from = ch.line_effective_from
+                         WHERE ch.tenant_id = due_charges.tenant_id AND ch.kind = 'recurring') x) b
+         GROUP BY b.contract_id, b.line_no, b.line_effective_from, b.full_period
+    ), priced AS (
+        SELECT r.*,
+               -- the line's n-th billing period (a period split by a line version or a
+               -- termination is still one period) and the first day of it the line is billed
+               dense_rank() OVER (PARTITION BY r.contract_id, r.line_no ORDER BY lower(r.full_period)) AS k,
+               min(lower(r.service_period)) OVER (PARTITION BY r.contract_id, r.line_no, r.full_period) AS period_start,
+               CASE WHEN r.service_period = r.full_period THEN round(r.quantity * r.recurring_price, r.mu)
+                    ELSE rr.prorate_amount(r.quantity * r.recurring_price, r.service_period, r.full_period,
+                                           'actual', r.mu) END AS amount,
+               CASE r.billing_type WHEN 'prepaid' THEN lower(r.service_period) ELSE upper(r.service_period) END AS due
+          FROM recurring r
+    ), target AS (
+        -- what each line version's billing period comes to now: its days prorated and rounded
+        -- once; for the prepaid period a termination cuts short, the refund policy: none keeps
+        -- what was billed, full credits it all, prorated credits the days after the end.
+        -- Discounts apply to what the period comes to now (its days under the version's
+        -- terms); under policy none to what the period keeps, over the days it was billed for.
+        SELECT p.*, b.amount AS billed_amount,
+               CASE WHEN p.is_cut AND p.billing_type = 'prepaid' AND p.refund_policy = 'full' THEN 0
+                    WHEN p.is_cut AND p.billing_type = 'prepaid' AND p.refund_policy = 'none'
+                        THEN coalesce(b.amount, p.amount)
+                    ELSE p.amount END AS target,
+               CASE WHEN p.is_cut AND p.billing_type = 'prepaid' AND p.refund_policy = 'none'
+                         AND b.covered_to > upper(p.service_period)
+                        THEN daterange(lower(p.service_period), b.covered_to)
+                    ELSE p.service_period END AS discount_period
+          FROM priced p
+          LEFT JOIN billed b ON b.contract_id = p.contract_id AND b.line_no = p.line_no
+                            AND b.line_effective_from = p.effective_from AND b.full_period = p.full_period
+    ), line_discount AS (
+        -- the discounts of a line version and period, in a fixed order: percents first, which
+        -- add up (at most 100 % in all); then amounts in the order they were added, each on
+        -- what the line has left.  Each is the difference of the rounded running totals, so
+        -- the discounts add up exactly and never take the line below zero.
+        SELECT s.*,
+               CASE s.kind
+                   WHEN 'percent' THEN round(s.amount * least(s.pct_cum - s.value, 100) / 100, s.mu)
+                                       - round(s.amount * least(s.pct_cum, 100) / 100, s.mu)
+                   ELSE least(s.after_pct, s.amt_cum - s.off) - least(s.after_pct, s.amt_cum) END AS part
+          FROM (SELECT o.*,
+                       sum(CASE o.kind WHEN 'percent' THEN o.value ELSE 0 END) OVER w AS pct_cum,
+                       sum(o.off) OVER w AS amt_cum,
+                       greatest(o.amount - round(o.amount * least(sum(CASE o.kind WHEN 'percent' THEN o.value ELSE 0 END)
+                                                                      OVER (PARTITION BY o.contract_id, o.line_no,
+                                                                                         o.effective_from, o.full_period),
+                                                                  100) / 100, o.mu), 0) AS after_pct
+                  FROM (SELECT p.contract_id, p.line_no, p.effective_from, p.full_period,
+                               p.discount_period AS service_period, p.due, p.billing_type,
+                               p.mu, p.target AS amount, d.discount_id, d.kind, d.value,
+                               CASE WHEN d.kind = 'percent' THEN 0
+                                    WHEN p.discount_period = p.full_period THEN d.value
+                                    ELSE rr.prorate_amount(d.value, p.discount_period, p.full_period, 'actual', p.mu)
+                               END AS off
+                          FROM target p
+                          JOIN rr.discount d ON d.tenant_id = due_charges.tenant_id AND d.contract_id = p.contract_id
+                                            AND (d.line_no = p.line_no OR (d.line_no IS NULL AND d.kind = 'percent'))
+                                            AND (d.first_periods IS NULL OR p.k <= d.first_periods)
+                                            AND (d.valid IS NULL OR d.valid @> p.period_start)) o
+                WINDOW w AS (PARTITION BY o.contract_id, o.line_no, o.effective_from, o.full_period
+                             ORDER BY o.kind = 'amount', o.discount_id)) s
+    ), line_left AS (
+        -- what each line version and period has left after its own discounts
+        SELECT p.*, p.target + coalesce(ld.taken, 0) AS left_amount
+          FROM target p
+          LEFT JOIN (SELECT ld.contract_id, ld.line_no, ld.effective_from, ld.full_period, sum(ld.part) AS taken
+                       FROM line_discount ld
+                      GROUP BY ld.contract_id, ld.line_no, ld.effective_from, ld.full_period) ld
+                 ON ld.contract_id = p.contract_id AND ld.line_no = p.line_no
+                AND ld.effective_from = p.effective_from AND ld.full_period = p.full_period
+    ), contract_amount_discount AS (
+        -- an amount off per contract billing period, split over what the lines billed in it
+        -- have left after their own discounts; several apply in the order they were added,
+        -- each on what is left (the running total, capped by what the lines have left, is
+        -- split, and each discount takes the difference)
+        SELECT g.contract_id, g.discount_id, x.line_no, x.effective_from, x.full_period, x.service_period,
+               x.upto - x.before AS part, x.due, x.billing_type
+          FROM (SELECT g0.*,
+                       sum(g0.cap) OVER (PARTITION BY g0.contract_id, g0.contract_period ORDER BY g0.discount_id) AS cap_cum
+                  FROM (SELECT p.contract_id, d.discount_id, p.mu, d.value AS cap, d.first_periods,
+                               rr.period_containing(p.period_start, p.contract_every, p.contract_anchor) AS contract_period,
+                               array_agg(p.line_no ORDER BY p.line_no, lower(p.discount_period)) AS nos,
+                               array_agg(p.effective_from ORDER BY p.line_no, lower(p.discount_period)) AS efs,
+                               array_agg(p.full_period ORDER BY p.line_no, lower(p.discount_period)) AS fps,
+                               array_agg(p.discount_period ORDER BY p.line_no, lower(p.discount_period)) AS sps,
+                               array_agg(p.due ORDER BY p.line_no, lower(p.discount_period)) AS dues,
+                               array_agg(p.billing_type ORDER BY p.line_no, lower(p.discount_period)) AS bts,
+                               array_agg(p.left_amount ORDER BY p.line_no, lower(p.discount_period)) AS amounts,
+                               sum(p.left_amount) AS total,
+                               dense_rank() OVER (PARTITION BY p.contract_id, d.discount_id
+                                                  ORDER BY rr.period_containing(p.period_start, p.contract_every, p.contract_anchor)) AS pk
+                          FROM line_left p
+                          JOIN rr.discount d ON d.tenant_id = due_charges.tenant_id AND d.contract_id = p.contract_id
+                                            AND d.line_no IS NULL AND d.kind = 'amount'
+                                            AND (d.valid IS NULL OR d.valid @> p.period_start)
+                         WHERE p.contract_every IS NOT NULL
+                         GROUP BY p.contract_id, d.discount_id, d.value, d.first_periods, p.mu,
+                                  rr.period_containing(p.period_start, p.contract_every, p.contract_anchor)
+                        HAVING sum(p.left_amount) > 0) g0
+                 WHERE g0.pk <= coalesce(g0.first_periods, 2147483647)) g
+          CROSS JOIN LATERAL unnest(g.nos, g.efs, g.fps, g.sps, g.dues, g.bts,
+                                    rr.allocate(-least(g.cap_cum - g.cap, g.total), g.amounts, g.mu),
+                                    rr.allocate(-least(g.cap_cum, g.total), g.amounts, g.mu))
+                     AS x(line_no, effective_from, full_period, service_period, due, billing_type, before, upto)
+    ), discount_due AS (
+        -- every discount of every line version and period, as its terms are now
+        SELECT ld.contract_id, ld.line_no, ld.effective_from, ld.full_period, ld.service_period, ld.discount_id,
+               CASE ld.kind WHEN 'percent' THEN ld.value END AS unit_price, ld.part, ld.due, ld.billing_type
+          FROM line_discount ld
+        UNION ALL
+        SELECT a.contract_id, a.line_no, a.effective_from, a.full_period, a.service_period, a.discount_id,
+               NULL, a.part, a.due, a.billing_type
+          FROM contract_amount_discount a
+    ), discount_billed AS (
+        -- what is charged per discount, line version and period, corrections included; the
+        -- discount of a correction is in its detail (its adjustment sequence is negative:
+        -- the next free one of the line version and period)
+        SELECT x.contract_id, x.line_no, x.line_effective_from, x.full_period, x.discount_id, x.billing_type,
+               sum(x.amount) AS amount,
+               (array_agg(x.service_period) FILTER (WHERE x.adjustment_seq > 0))[1] AS first_period,
+               min(x.low_seq) AS low_seq
+          FROM (SELECT ch.contract_id, ch.line_no, ch.line_effective_from, ch.service_period, ch.adjustment_seq,
+                       ch.amount, v.billing_type,
+                       coalesce((ch.detail->>'discount_id')::bigint, ch.adjustment_seq) AS discount_id,
+                       rr.period_containing(lower(ch.service_period), v.billing_period, v.anchor) AS full_period,
+                       min(least(ch.adjustment_seq, 0)) OVER (PARTITION BY ch.contract_id, ch.line_no, ch.line_effective_from,
+                                                                           rr.period_containing(lower(ch.service_period),
+                                                                                                v.billing_period, v.anchor))
+                           AS low_seq
+                  FROM rr.charge ch
+                  JOIN v ON v.contract_id = ch.contract_id AND v.line_no = ch.line_no
+                        AND v.effective_from = ch.line_effective_from
+                 WHERE ch.tenant_id = due_charges.tenant_id AND ch.kind = 'discount'
+                   AND (due_charges.only_contract IS NULL OR ch.contract_id = due_charges.only_contract)) x
+         GROUP BY x.contract_id, x.line_no, x.line_effective_from, x.full_period, x.discount_id, x.billing_type
+    ), discount_fix AS (
+        -- the difference between what a discount of a charged line version and period comes
+        -- to now and what was charged for it, for the days from the first day that changed
+        SELECT b.contract_id, b.line_no, b.line_effective_from, b.discount_id, b.billing_type,
+               b.low_seq - row_number() OVER (PARTITION BY b.contract_id, b.line_no, b.line_effective_from, b.full_period
+                                              ORDER BY b.discount_id DESC) AS seq,
+               dd.unit_price, coalesce(dd.part, 0) - b.amount AS amount,
+               CASE WHEN coalesce(dd.part, 0) <> 0
+                         AND upper(dd.service_period) > lower(b.first_period) AND upper(dd.service_period) < upper(b.first_period)
+                        THEN daterange(upper(dd.service_period), upper(b.first_period))
+                    ELSE coalesce(b.first_period, dd.service_period) END AS service_period
+          FROM discount_billed b
+          LEFT JOIN discount_due dd ON dd.contract_id = b.contract_id AND dd.line_no = b.line_no
+                                   AND dd.effective_from = b.line_effective_from AND dd.full_period = b.full_period
+                                   AND dd.discount_id = b.discount_id
+         WHERE coalesce(dd.part, 0) <> b.amount
+    ), fee AS (
+        -- setup fee: once per line, when its billing starts (prorated over the first billing
+        -- period when the contract item says so); renewal fee collected on activation.  Their
+        -- service period is the term, whatever a termination does later, so the key stays.
+        SELECT v.contract_id, v.line_no, v.effective_from, 'setup' AS kind,
+               daterange(greatest(v.bill_from, v.effective_from),
+                         coalesce(v.end_date, greatest(v.bill_from, v.effective_from) + 1)) AS service_period,
+               v.quantity, v.setup_price AS unit_price,
+               CASE WHEN v.prorate_setup AND v.billing_period IS NOT NULL
+                    THEN rr.prorate_amount(v.quantity * v.setup_price,
+                                           daterange(greatest(v.bill_from, v.effective_from), NULL),
+                                           rr.period_containing(greatest(v.bill_from, v.effective_from),
+                                                                v.billing_period, v.anchor), 'actual', v.mu)
+                    ELSE round(v.quantity * v.setup_price, v.mu) END AS amount,
+               greatest(v.bill_from, v.effective_from) AS due, v.is_refundable, v.termination_date, v.refund_policy, v.mu
+          FROM v
+         WHERE v.effective_from = v.first_from AND NOT v.is_removed
+           AND v.setup_item IS NOT NULL AND v.setup_price IS NOT NULL
+           AND greatest(v.bill_from, v.effective_from) < coalesce(v.bill_to, 'infinity')
+        UNION ALL
+        SELECT v.contract_id, v.line_no, v.effective_from, 'renewal',
+               daterange(v.activation_date, coalesce(v.end_date, v.activation_date + 1)),
+               v.quantity, v.renewal_price, round(v.quantity * v.renewal_price, v.mu), v.activation_date,
+               v.is_refundable, v.termination_date, v.refund_policy, v.mu
+          FROM v
+         WHERE v.effective_from = v.first_from AND NOT v.is_removed
+           AND v.collect_renewal_on_activation AND v.renewal_price IS NOT NULL
+    ), fee_target AS (
+        -- a refundable fee of a contract terminated inside its term follows the refund
+        -- policy: none keeps it, full credits it, prorated credits the days after the end
+        SELECT f.*, b.amount AS billed_amount, b.seq,
+               CASE WHEN f.is_refundable AND f.termination_date < upper(f.service_period) AND f.refund_policy = 'full'
+                        THEN 0
+                    WHEN f.is_refundable AND f.termination_date < upper(f.service_period) AND f.refund_policy = 'prorated'
+                        THEN rr.prorate_amount(f.amount, daterange(lower(f.service_period),
+                                                                   greatest(f.termination_date, lower(f.service_period))),
+                                               f.service_period, 'actual', f.mu)
+                    ELSE f.amount END AS target
+          FROM fee f
+          LEFT JOIN (SELECT ch.contract_id, ch.line_no, ch.line_effective_from, ch.kind, sum(ch.amount) AS amount,
+                            max(ch.adjustment_seq) AS seq
+                       FROM rr.charge ch
+                      WHERE ch.tenant_id = due_charges.tenant_id AND ch.kind IN ('setup', 'renewal')
+                      GROUP BY ch.contract_id, ch.line_no, ch.line_effective_from, ch.kind) b
+                 ON b.contract_id = f.contract_id AND b.line_no = f.line_no
+                AND b.line_effective_from = f.effective_from AND b.kind = f.kind
+    )
+    -- what is charged already, as it is
+    SELECT ch.contract_id, ch.line_no, ch.line_effective_from, ch.kind, ch.service_period, ch.adjustment_seq::bigint,
+           ch.quantity, ch.unit_price, ch.amount, ch.due_date,
+           CASE ch.kind WHEN 'discount' THEN coalesce((ch.detail->>'discount_id')::bigint, ch.adjustment_seq) END
+      FROM rr.charge ch
+     WHERE ch.tenant_id = due_charges.tenant_id AND ch.kind IN ('recurring', 'discount', 'setup', 'renewal')
+       AND ch.contract_id IN (SELECT c.contract_id FROM c)
+       AND ch.due_date <= due_charges.as_of
+    UNION ALL
+    -- recurring periods not charged yet (nothing for a period a full refund credits)
+    SELECT p.contract_id, p.line_no, p.effective_from, 'recurring', p.service_period, 0::bigint, p.quantity,
+           p.recurring_price, p.target, p.due, NULL::bigint
+      FROM target p
+     WHERE p.billed_amount IS NULL AND p.due <= due_charges.as_of
+       AND NOT (p.is_cut AND p.billing_type = 'prepaid' AND p.refund_policy = 'full')
+    UNION ALL
+    -- corrections of charged periods: the new amount less what is charged, for the days
+    -- from the first day that changed to the last day still billed
+    SELECT b.contract_id, b.line_no, b.line_effective_from, 'recurring', x.service_period, b.seq + 1,
+           b.quantity, b.unit_price, coalesce(p.target, 0) - b.amount,
+           CASE b.billing_type WHEN 'prepaid' THEN lower(x.service_period) ELSE upper(x.service_period) END, NULL
+      FROM billed b
+      LEFT JOIN target p ON p.contract_id = b.contract_id AND p.line_no = b.line_no
+                        AND p.effective_from = b.line_effective_from AND p.full_period = b.full_period
+     CROSS JOIN LATERAL (
+         SELECT CASE WHEN coalesce(p.target, 0) <> 0
+                          AND upper(p.service_period) > lower(b.first_period) AND upper(p.service_period) < b.covered_to
+                         THEN daterange(upper(p.service_period), b.covered_to)
+                     WHEN b.covered_to > lower(b.first_period) THEN daterange(lower(b.first_period), b.covered_to)
+                     ELSE b.first_period END AS service_period) x
+     WHERE coalesce(p.target, 0) <> b.amount
+       AND CASE b.billing_type WHEN 'prepaid' THEN lower(x.service_period) ELSE upper(x.service_period) END
+           <= due_charges.as_of
+    UNION ALL
+    -- discounts of a line version and period (a contract-wide percent applies to every
+    -- line) not charged yet
+    SELECT dd.contract_id, dd.line_no, dd.effective_from, 'discount', dd.service_period, dd.discount_id, NULL,
+           dd.unit_price, dd.part, dd.due, dd.discount_id
+      FROM discount_due dd
+     WHERE dd.due <= due_charges.as_of AND dd.part <> 0
+       AND NOT EXISTS (SELECT FROM discount_billed b
+                        WHERE b.contract_id = dd.contract_id AND b.line_no = dd.line_no
+                          AND b.line_effective_from = dd.effective_from AND b.full_period = dd.full_period
+                          AND b.discount_id = dd.discount_id)
+    UNION ALL
+    -- and the corrections of charged ones
+    SELECT f.contract_id, f.line_no, f.line_effective_from, 'discount', f.service_period, f.seq, NULL,
+           f.unit_price, f.amount,
+           CASE f.billing_type WHEN 'prepaid' THEN lower(f.service_period) ELSE upper(f.service_period) END,
+           f.discount_id
+      FROM discount_fix f
+     WHERE CASE f.billing_type WHEN 'prepaid' THEN lower(f.service_period) ELSE upper(f.service_period) END
+           <= due_charges.as_of
+    UNION ALL
+    -- setup and renewal fees not charged yet (nothing for a fee a full refund credits), and
+    -- the refund of a charged one
+    SELECT f.contract_id, f.line_no, f.effective_from, f.kind, f.service_period,
+           coalesce(f.seq + 1, 0), f.quantity, f.unit_price, f.target - coalesce(f.billed_amount, 0),
+           CASE WHEN f.seq IS NULL THEN f.due ELSE greatest(f.due, f.termination_date) END, NULL
+      FROM fee_target f
+     WHERE CASE WHEN f.seq IS NULL THEN f.due ELSE greatest(f.due, f.termination_date) END <= due_charges.as_of
+       AND CASE WHEN f.seq IS NULL THEN f.target <> 0 OR f.amount = 0 ELSE f.target <> f.billed_amount END
+    UNION ALL
+    -- deposit: billed up front, for the term
+    SELECT v.contract_id, v.line_no, v.effective_from, 'deposit',
+           daterange(greatest(v.bill_from, v.effective_from),
+                     coalesce(v.end_date, greatest(v.bill_from, v.effective_from) + 1)),
+           0, 1, v.deposit_amount, v.deposit_amount, greatest(v.bill_from, v.effective_from), NULL
+      FROM v
+     WHERE v.effective_from = v.first_from AND NOT v.is_removed AND v.billing_type = 'deposit'
+       AND greatest(v.bill_from, v.effective_from) <= due_charges.as_of
+       AND greatest(v.bill_from, v.effective_from) < coalesce(v.bill_to, 'infinity');
+END;
+COMMENT ON FUNCTION rr_internal.due_charges(text, date, bigint) IS 'internal: rr.due_charges with the discount of each discount charge (a correction of a discount carries its discount here, and in the charge''s detail)';
+REVOKE ALL ON FUNCTION rr_internal.due_charges(text, date, bigint) FROM PUBLIC;
+
+CREATE FUNCTION rr.due_charges(tenant_id text, as_of date, only_contract bigint DEFAULT NULL)
+RETURNS TABLE (contract_id bigint, line_no integer, line_effective_from date, kind text,
+               service_period daterange, adjustment_seq bigint, quantity numeric, unit_price numeric,
+               amount numeric, due_date date)
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT d.contract_id, d.line_no, d.line_effective_from, d.kind, d.service_period, d.adjustment_seq, d.quantity,
+           d.unit_price, d.amount, d.due_date
+      FROM rr_internal.due_charges(due_charges.tenant_id, due_charges.as_of, due_charges.only_contract) d;
+END;
+COMMENT ON FUNCTION rr.due_charges(text, date, bigint) IS 'every charge due by as_of for the tenant''s activated contracts (or one of them): what is charged already, as it is; recurring prepaid (due at the start of each period) and postpaid (due at its end) per line version and billing period, partial periods prorated by days and rounded once; setup fees when billing starts (prorated if the item says so); renewal fees collected on activation; deposits; and corrections of charged periods and fees that a termination (per its refund policy) or a new line version changed, under the next adjustment sequence';

@@ -1,0 +1,125 @@
+-- Posting: gapless numbers, due dates, journal entries, in set-based statements.
+CREATE FUNCTION rr.post_invoices(as_of date DEFAULT current_date, series text DEFAULT 'INV')
+RETURNS TABLE (invoice_id bigint, number text, customer text, invoice_date date, due_date date, total numeric)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t text := rr.current_tenant();
+    first_number bigint;
+    pfx text;
+    digits integer;
+    empty_invoice bigint;
+    n bigint;
+    d date;
+    dates date[] := '{}';
+    periods date[] := '{}';
+BEGIN
+    IF as_of IS NULL THEN
+        RAISE EXCEPTION 'posting date must not be NULL' USING ERRCODE = '22004';
+    ELSIF series IS DISTINCT FROM 'INV' AND series IS DISTINCT FROM 'CN' THEN
+        RAISE EXCEPTION 'unknown invoice series "%"', series
+            USING ERRCODE = '22023', HINT = 'The series are INV (invoices) and CN (credit notes).';
+    END IF;
+    PERFORM rr.check_date('posting date', as_of);
+    -- the counter row is the lock that serialises posting for the tenant and series
+    INSERT INTO rr.invoice_counter (tenant_id, series, prefix)
+    VALUES (t, post_invoices.series, post_invoices.series || '-') ON CONFLICT DO NOTHING;
+    SELECT c.next_number, c.prefix, c.min_digits INTO first_number, pfx, digits
+      FROM rr.invoice_counter c WHERE c.tenant_id = t AND c.series = post_invoices.series FOR UPDATE;
+
+    SELECT i.invoice_id INTO empty_invoice
+      FROM rr.invoice i
+     WHERE i.tenant_id = t AND i.status = 'draft' AND i.invoice_date <= as_of AND i.series = post_invoices.series
+       AND NOT EXISTS (SELECT FROM rr.invoice_line l WHERE l.tenant_id = t AND l.invoice_id = i.invoice_id)
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'cannot post invoice %: it has no lines', empty_invoice
+            USING ERRCODE = '55000', HINT = 'Delete the empty draft, or undo the billing run that created it.';
+    END IF;
+
+    -- The drafts to post, numbered in (date, id) order with their entry ids drawn up front,
+    -- staged in an indexed, analysed work table: every later statement is driven by it and
+    -- reaches the invoices and their lines by primary key, so no plan can go quadratic,
+    -- whatever statistics the invoice tables have.
+    IF rr_internal.claim_work_table('rr_post') THEN
+        CREATE TEMP TABLE rr_post (invoice_id bigint PRIMARY KEY, k bigint NOT NULL, entry_id bigint NOT NULL,
+                                   invoice_date date NOT NULL, contract_id bigint, currency char(3), doc_type text,
+                                   terms integer, period_start date) ON COMMIT DELETE ROWS;
+    END IF;
+    DELETE FROM rr_post;
+    INSERT INTO rr_post (invoice_id, k, entry_id, invoice_date, contract_id, currency, doc_type, terms)
+    SELECT x.invoice_id, x.k, nextval(pg_get_serial_sequence('rr.journal_entry', 'entry_id')), x.invoice_date,
+           x.contract_id, x.currency, x.doc_type,
+           (SELECT k.payment_terms_days FROM rr.contract k WHERE k.tenant_id = t AND k.contract_id = x.contract_id)
+      FROM (SELECT i.invoice_id, i.invoice_date, i.contract_id, i.currency, i.doc_type,
+                   row_number() OVER (ORDER BY i.invoice_date, i.invoice_id) - 1 AS k
+              FROM (SELECT i.invoice_id, i.invoice_date, i.contract_id, i.currency, i.doc_type FROM rr.invoice i
+                     WHERE i.tenant_id = t AND i.status = 'draft' AND i.invoice_date <= as_of
+                       AND i.series = post_invoices.series
+                       FOR UPDATE) i) x
+     ORDER BY x.k;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    IF n = 0 THEN
+        RETURN;
+    END IF;
+    ANALYZE rr_post;
+    -- one period lookup per posting date, not per document, in date order (the calendar
+    -- is extended forward from the tenant's last period)
+    FOR d IN SELECT DISTINCT p.invoice_date FROM rr_post p ORDER BY 1 LOOP
+        dates := dates || d;
+        periods := periods || rr_internal.posting_period(t, d);
+    END LOOP;
+    UPDATE rr_post p SET period_start = x.period_start
+      FROM unnest(dates, periods) AS x (invoice_date, period_start)
+     WHERE p.invoice_date = x.invoice_date;
+
+    INSERT INTO rr.journal_entry (tenant_id, entry_id, entry_date, period_start, source, source_id, memo)
+    SELECT t, p.entry_id, p.invoice_date, p.period_start, p.doc_type, p.invoice_id,
+           CASE p.doc_type WHEN 'invoice' THEN 'Invoice ' ELSE 'Credit note ' END
+               || rr_internal.document_number(pfx, first_number + p.k, digits)
+      FROM rr_post p
+     ORDER BY p.entry_id;
+
+    UPDATE rr.invoice i
+       SET status = 'posted',
+           number = rr_internal.document_number(pfx, first_number + p.k, digits),
+           due_date = i.invoice_date + p.terms,
+           posted_at = now(), journal_entry_id = p.entry_id
+      FROM rr_post p
+     WHERE i.tenant_id = t AND i.invoice_id = p.invoice_id;
+
+    -- Dr receivable / Cr deferred revenue or revenue, per account; all lines of all the
+    -- entries in one statement (checked balanced at its end)
+    INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency, contract_id)
+    SELECT t, a.entry_id, row_number() OVER (PARTITION BY a.entry_id ORDER BY a.side, a.account)::integer,
+           a.account, greatest(a.amount, 0), greatest(-a.amount, 0), a.currency, a.contract_id
+      FROM (SELECT p.entry_id, x.side, x.account, sum(x.amount) AS amount, p.currency, p.contract_id
+              FROM rr_post p
+              JOIN rr.invoice_line l ON l.tenant_id = t AND l.invoice_id = p.invoice_id
+             CROSS JOIN LATERAL (VALUES (1, l.receivable_account, l.amount), (2, l.credit_account, -l.amount))
+                        AS x(side, account, amount)
+             GROUP BY p.entry_id, x.side, x.account, p.currency, p.contract_id) a
+     WHERE a.amount <> 0;
+
+    UPDATE rr.invoice_counter c SET next_number = c.next_number + n
+     WHERE c.tenant_id = t AND c.series = post_invoices.series;
+
+    RETURN QUERY
+    SELECT i.invoice_id, i.number, i.customer, i.invoice_date, i.due_date,
+           (SELECT sum(l.amount) FROM rr.invoice_line l WHERE l.tenant_id = t AND l.invoice_id = i.invoice_id)
+      FROM rr_post p
+      JOIN rr.invoice i ON i.tenant_id = t AND i.invoice_id = p.invoice_id
+     ORDER BY i.invoice_id;
+END
+$$;
+COMMENT ON FUNCTION rr.post_invoices(date, text) IS 'posts every draft invoice of the current tenant dated up to as_of: gapless numbers of the series (the counter row is locked for the statement), due dates from the payment terms, and one balanced journal entry per invoice (Dr receivable, Cr deferred revenue or revenue per item), into the fiscal period of the invoice date or the first open one after it';
+
+CREATE VIEW rr.invoice_register WITH (security_invoker = true) AS
+SELECT i.tenant_id, i.invoice_id, i.doc_type, i.series, i.number, i.status, i.credits_invoice, i.contract_id, i.customer, i.currency,
+       i.invoice_date, i.due_date, count(l.line_no) AS lines, coalesce(sum(l.amount), 0) AS total
+  FROM rr.invoice i
+  LEFT JOIN rr.invoice_line l ON l.tenant_id = i.tenant_id AND l.invoice_id = i.invoice_id
+ GROUP BY i.tenant_id, i.invoice_id;
+COMMENT ON VIEW rr.invoice_register IS 'invoice and credit note register: one row per document with its type, number, status, the invoice a credit note credits, customer, dates, line count and total (the exact sum of its lines; negative for credit notes)';
+REVOKE ALL ON rr.invoice_register FROM PUBLIC;

@@ -1,0 +1,40 @@
+-- Undo the last billing of a contract (Acumatica's action): delete the draft invoices and
+-- the charges of its last billing run, so that what they billed becomes due again.
+CREATE FUNCTION rr.undo_last_billing(contract_id bigint)
+RETURNS TABLE (invoice_id bigint, charges bigint)
+LANGUAGE plpgsql SECURITY DEFINER ROWS 1
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t text := rr.current_tenant();
+    c rr.contract := rr_internal.contract_for_action(t, contract_id, 'undo the last billing of',
+                                            ARRAY['active', 'pending_upgrade', 'terminated', 'expired', 'completed']);
+    last_run bigint;
+    posted text;
+BEGIN
+    SELECT max(ch.run_id) INTO last_run FROM rr.charge ch WHERE ch.tenant_id = t AND ch.contract_id = c.contract_id;
+    IF last_run IS NULL THEN
+        RAISE EXCEPTION 'contract % has not been billed', c.contract_id USING ERRCODE = '55000';
+    END IF;
+    SELECT i.number INTO posted FROM rr.invoice i
+     WHERE i.tenant_id = t AND i.contract_id = c.contract_id AND i.run_id = last_run AND i.status = 'posted';
+    IF FOUND THEN
+        RAISE EXCEPTION 'cannot undo the last billing of contract %: invoice % is posted', c.contract_id, posted
+            USING ERRCODE = '55000', HINT = 'Correct a posted invoice with a credit note.';
+    END IF;
+    RETURN QUERY
+    WITH inv AS (
+        SELECT i.invoice_id FROM rr.invoice i
+         WHERE i.tenant_id = t AND i.contract_id = c.contract_id AND i.run_id = last_run
+    ), del_lines AS (
+        DELETE FROM rr.invoice_line l USING inv WHERE l.tenant_id = t AND l.invoice_id = inv.invoice_id
+        RETURNING l.invoice_id, l.charge_id
+    ), del_inv AS (
+        DELETE FROM rr.invoice i USING inv WHERE i.tenant_id = t AND i.invoice_id = inv.invoice_id
+        RETURNING i.invoice_id
+    )
+    SELECT d.invoice_id, count(*) FROM del_lines d GROUP BY d.invoice_id;
+    DELETE FROM rr.charge ch WHERE ch.tenant_id = t AND ch.contract_id = c.contract_id AND ch.run_id = last_run;
+END
+$$;
+COMMENT ON FUNCTION rr.undo_last_billing(bigint) IS 'deletes the draft invoices and the charges of a contract''s last billing run, so that the next run bills them again; refused once one of them is posted';

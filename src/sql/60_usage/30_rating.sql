@@ -1,0 +1,345 @@
+-- Usage rating (docs/usage.md): what the events of each billing period come to, with late
+-- events and deposits drawn down by usage; called by the billing run.
+
+-- How much of the value of `units` billable units of a deposit line its deposit covers
+-- (drawn) and what is billed beyond it (overage): with a price model, the rounded price of
+-- the units, the deposit covering it first; with a unit price, the units up to
+-- deposit / price at the unit price, the rest at extra_usage_price (else the unit price).
+CREATE TYPE rr.deposit_part AS (drawn numeric, overage numeric);
+COMMENT ON TYPE rr.deposit_part IS 'the value of a deposit line''s usage split into what the deposit covers (drawn) and what is billed beyond it (overage)';
+
+CREATE FUNCTION rr_internal.deposit_split(units numeric, deposit numeric, price numeric, extra_price numeric,
+                                 price_model rr.pricing, minor_units integer)
+RETURNS rr.deposit_part
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v numeric;
+    cap numeric;
+    drawn numeric;
+    overage numeric;
+BEGIN
+    IF price_model IS NOT NULL THEN
+        v := round(rr.price(price_model, units), minor_units);
+        drawn := least(v, deposit);
+        overage := v - drawn;
+    ELSIF coalesce(price, 0) = 0 THEN
+        drawn := 0;
+        overage := round(units * coalesce(extra_price, 0), minor_units);
+    ELSE
+        cap := deposit / price;
+        drawn := least(round(least(units, cap) * price, minor_units), deposit);
+        overage := round(greatest(units - cap, 0) * coalesce(extra_price, price), minor_units);
+    END IF;
+    RETURN ROW(drawn, overage)::rr.deposit_part;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.deposit_split(numeric, numeric, numeric, numeric, rr.pricing, integer) IS 'internal: the part of the value of a deposit line''s cumulative billable units its deposit covers (drawn) and the part billed beyond it (overage, at the extra usage price when there is one)';
+
+CREATE TYPE rr.usage_charge AS (contract_id bigint, line_no integer, line_effective_from date, kind text,
+                                 service_period daterange, adjustment_seq bigint, quantity numeric,
+                                 unit_price numeric, amount numeric, due_date date, detail jsonb);
+COMMENT ON TYPE rr.usage_charge IS 'a usage charge as rating computes it (the columns of rr.charge it fills)';
+
+-- Rating: every usage charge as it stands now for the tenant's contracts (or one of
+-- them), minus what is billed already.  Per metered line and billing period: the
+-- period's quantity (sum, max or last of its events); the billable quantity after the
+-- included quantity of the usage counter's cycle (the period when usage resets on
+-- billing; the contract term when it never resets or resets on renewal, so unused
+-- included quantity carries over); the amount, for models whose price only grows with
+-- the quantity (per_unit, package, graduated, percentage, an extra usage price), as the
+-- difference of the rounded price of the cumulative billable quantity at the period's end
+-- and start (so tiers apply to the counter, and a cycle's amounts add up to the price of
+-- its total exactly); for models that price a quantity as a whole (flat, volume,
+-- stairstep), as the rounded price of the period's own billable quantity, so no period is
+-- ever negative; a flat fee is due in every period, with usage or without.  A deposit
+-- line draws its usage from the deposit (a drawdown line) until it is spent, then bills
+-- it (at extra_usage_price, if set); at the end of the term the unused deposit is
+-- released: retain_rate of it is kept as breakage, the rest is refunded.  Whatever
+-- differs from the charges already billed for a (line, kind, period) -- late events --
+-- is due again under the next adjustment_seq, carrying the original service period.
+--
+-- The metered line versions and their events per billing period are staged first in
+-- session work tables, indexed and analysed: the statement that rates them then joins
+-- tables whose sizes the planner knows, and reaches the lines by primary key, so its
+-- plan cannot go quadratic whatever statistics the contract and event tables have.  Each
+-- statement is planned for its arguments (EXECUTE): for one contract, index scans of its
+-- rows; for a tenant, joins over all of them.
+CREATE FUNCTION rr_internal.usage_charges(tenant_id text, as_of date, only_contract bigint DEFAULT NULL)
+RETURNS SETOF rr.usage_charge
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF rr_internal.claim_work_table('rr_usage_line') THEN
+        -- the versions of the metered lines, with the billing grid of each line on the
+        -- row of its first version (is_grid)
+        CREATE TEMP TABLE rr_usage_line (
+            contract_id bigint NOT NULL, line_no integer NOT NULL, effective_from date NOT NULL,
+            line_quantity numeric, recurring_price numeric, price_model rr.pricing, is_removed boolean,
+            every interval, valid_to date, first_from date, billing_type text, included_quantity numeric,
+            extra_usage_price numeric, reset_usage text, usage_aggregation text, grace integer,
+            deposit_amount numeric, retain_rate numeric, bill_from date, bill_to date, mu integer,
+            alignment text, is_grid boolean, anchor date,
+            PRIMARY KEY (contract_id, line_no, effective_from)) ON COMMIT DELETE ROWS;
+    END IF;
+    IF rr_internal.claim_work_table('rr_usage_agg') THEN
+        -- the events of each billing period and line version, aggregated
+        CREATE TEMP TABLE rr_usage_agg (
+            contract_id bigint NOT NULL, line_no integer NOT NULL, period daterange NOT NULL,
+            version_from date NOT NULL, used_sum numeric, used_max numeric, used_last numeric, events bigint,
+            PRIMARY KEY (contract_id, line_no, version_from, period)) ON COMMIT DELETE ROWS;
+    END IF;
+    DELETE FROM rr_usage_line;
+    DELETE FROM rr_usage_agg;
+
+    EXECUTE $q$
+        INSERT INTO rr_usage_line
+        WITH c AS (
+            SELECT c.* FROM rr.contract_billing_terms c
+             WHERE c.tenant_id = $1 AND c.is_billed
+               AND ($3 IS NULL OR c.contract_id = $3)
+        )
+        SELECT lv.*, lv.effective_from = lv.first_from AND lv.every IS NOT NULL,
+               CASE WHEN lv.effective_from = lv.first_from AND lv.every IS NOT NULL
+                    THEN rr.billing_anchor(lv.alignment, lv.bill_from, lv.every) END
+          FROM (
+            -- the versions of the metered lines
+            SELECT l.contract_id, l.line_no, l.effective_from, l.quantity AS line_quantity, l.recurring_price,
+                   l.price_model, l.is_removed, coalesce(l.billing_period, c.contract_every) AS every,
+                   lead(l.effective_from) OVER (PARTITION BY l.contract_id, l.line_no ORDER BY l.effective_from) AS valid_to,
+                   min(l.effective_from) OVER (PARTITION BY l.contract_id, l.line_no) AS first_from,
+                   ci.billing_type, ci.included_quantity, ci.extra_usage_price, ci.reset_usage, ci.usage_aggregation,
+                   ci.usage_grace_days AS grace, ci.deposit_amount, ci.retain_rate,
+                   c.bill_from, c.bill_to, c.mu, c.alignment
+              FROM c
+              JOIN rr.contract_line l ON l.tenant_id = $1 AND l.contract_id = c.contract_id
+              JOIN rr.contract_item ci ON ci.tenant_id = l.tenant_id AND ci.code = l.contract_item
+             WHERE ci.price_model IS NOT NULL OR ci.extra_usage_price IS NOT NULL OR ci.billing_type = 'deposit') lv
+    $q$ USING tenant_id, as_of, only_contract;
+    ANALYZE rr_usage_line;
+
+    EXECUTE $q$
+        INSERT INTO rr_usage_agg
+            -- the events of each billing period and line version (a version dated inside a
+            -- period splits it: each part is rated under its own version)
+            SELECT e.contract_id, e.line_no, rr.period_containing(e.usage_date, g.every, g.anchor) AS period,
+                   v.effective_from AS version_from,
+                   sum(e.quantity) AS used_sum, max(e.quantity) AS used_max,
+                   -- the quantity of the latest event (an ordered aggregate would force a sort of
+                   -- all events; the maximum of [time, id, quantity] arrays does not)
+                   (max(CASE WHEN g.usage_aggregation = 'last'
+                             THEN ARRAY[extract(epoch FROM e.occurred_at), e.event_id, e.quantity] END))[3] AS used_last,
+                   count(*) AS events
+              FROM rr.usage_event e
+              JOIN rr_usage_line g ON g.contract_id = e.contract_id AND g.line_no = e.line_no AND g.is_grid
+              JOIN rr_usage_line v ON v.contract_id = e.contract_id AND v.line_no = e.line_no
+                       AND v.effective_from <= greatest(e.usage_date, g.first_from)
+                       AND (v.valid_to IS NULL OR v.valid_to > greatest(e.usage_date, g.first_from))
+             WHERE e.tenant_id = $1
+               AND ($3 IS NULL OR e.contract_id = $3)
+               -- events after a termination set later than they were recorded are not billed
+               AND (g.bill_to IS NULL OR e.usage_date < g.bill_to)
+             GROUP BY e.contract_id, e.line_no, 3, v.effective_from
+    $q$ USING tenant_id, as_of, only_contract;
+    ANALYZE rr_usage_agg;
+
+    RETURN QUERY EXECUTE $q$
+        WITH flat_period AS (
+            -- a flat fee is due in every period of its line version, with usage or without: the
+            -- periods of the line versions with a flat price model, through as_of
+            SELECT g.contract_id, g.line_no, rr.period_containing(lower(bp), g.every, g.anchor) AS period,
+                   v.effective_from AS version_from
+              FROM rr_usage_line g
+              JOIN rr_usage_line v ON v.contract_id = g.contract_id AND v.line_no = g.line_no AND g.is_grid
+                       AND rr.pricing_model(v.price_model) = 'flat' AND NOT v.is_removed
+              CROSS JOIN LATERAL rr.billing_periods(greatest(g.bill_from, v.effective_from),
+                                                    least(v.valid_to, g.bill_to, $2), g.every, g.anchor) AS bp
+        ), agg_all AS (
+            SELECT * FROM rr_usage_agg
+            UNION ALL
+            SELECT f.contract_id, f.line_no, f.period, f.version_from, 0::numeric, 0::numeric, 0::numeric, 0::bigint
+              FROM flat_period f
+             WHERE NOT EXISTS (SELECT FROM rr_usage_agg a WHERE a.contract_id = f.contract_id AND a.line_no = f.line_no
+                                  AND a.period = f.period AND a.version_from = f.version_from)
+        ), p AS (
+            -- each part of a billing period a line version is in force for, clipped to the term
+            -- (its service period), and the period as billing starts it (base: a flat fee or a
+            -- step of a part is that share of the base's days)
+            SELECT a.contract_id, a.line_no, a.events, a.period, a.version_from,
+                   a.period * daterange(g.bill_from, g.bill_to) * daterange(v.effective_from, v.valid_to) AS service_period,
+                   a.period * daterange(g.bill_from, NULL) AS base,
+                   CASE g.usage_aggregation WHEN 'sum' THEN a.used_sum WHEN 'max' THEN a.used_max ELSE a.used_last END AS used,
+                   -- a peak or last level is its part's own; a sum counts from the start of
+                   -- the period (reset on billing) or of the term
+                   CASE WHEN g.usage_aggregation <> 'sum'
+                            THEN lower(a.period * daterange(g.bill_from, g.bill_to) * daterange(v.effective_from, v.valid_to))
+                        WHEN g.reset_usage = 'on_billing' THEN lower(a.period)
+                        ELSE g.bill_from END AS cycle,
+                   g.billing_type, g.included_quantity, g.extra_usage_price, g.deposit_amount, g.grace, g.mu,
+                   g.usage_aggregation, g.first_from, g.every, g.anchor, v.recurring_price, v.price_model, v.is_removed,
+                   g.included_quantity * v.line_quantity AS included
+              FROM agg_all a
+              JOIN rr_usage_line g ON g.contract_id = a.contract_id AND g.line_no = a.line_no AND g.is_grid
+              JOIN rr_usage_line v ON v.contract_id = a.contract_id AND v.line_no = a.line_no AND v.effective_from = a.version_from
+        ), q AS (
+            -- the counter of its cycle
+            SELECT p.*,
+                   sum(p.used) OVER (PARTITION BY p.contract_id, p.line_no, p.cycle ORDER BY lower(p.service_period)) AS cum
+              FROM p
+             WHERE NOT isempty(p.service_period)
+               -- a period without events is rated only for a flat fee
+               AND (p.events > 0 OR (rr.pricing_model(p.price_model) = 'flat' AND NOT p.is_removed))
+        ), b AS (
+            SELECT q.*, greatest(q.cum - q.included, 0) AS billable_to, greatest(q.cum - q.used - q.included, 0) AS billable_from,
+                   -- models that price a quantity as a whole: the part's own billable quantity
+                   -- (a flat fee and a step prorated by the part's share of the base's days)
+                   CASE WHEN rr.pricing_model(q.price_model) IN ('flat', 'stairstep') AND q.service_period <> q.base
+                            THEN rr.prorate_amount(rr.price(q.price_model, greatest(q.cum - q.included, 0)
+                                                                           - greatest(q.cum - q.used - q.included, 0)),
+                                                   q.service_period, q.base, 'actual', q.mu)
+                        WHEN rr.pricing_model(q.price_model) IN ('flat', 'volume', 'stairstep')
+                            THEN round(rr.price(q.price_model, greatest(q.cum - q.included, 0)
+                                                               - greatest(q.cum - q.used - q.included, 0)), q.mu)
+                   END AS whole_value
+              FROM q
+        ), bu AS (
+            -- deposit lines: billable units cumulated over the term; under a model that prices a
+            -- quantity as a whole (flat, volume, stairstep), the value drawn is the sum of each
+            -- period's own price, so the deposit is drawn by what each period costs and a later
+            -- period never gives back what an earlier one drew (a volume price of the cumulated
+            -- units can fall as they grow)
+            SELECT b.*, sum(b.billable_to - b.billable_from) OVER (PARTITION BY b.contract_id, b.line_no
+                                                                   ORDER BY lower(b.service_period)) AS term_units,
+                   CASE WHEN b.billing_type = 'deposit' THEN b.whole_value END AS period_value,
+                   sum(CASE WHEN b.billing_type = 'deposit' THEN b.whole_value END)
+                       OVER (PARTITION BY b.contract_id, b.line_no ORDER BY lower(b.service_period)) AS term_value
+              FROM b
+        ), priced AS (
+            SELECT bu.*,
+                   CASE WHEN bu.billing_type <> 'deposit' THEN
+                            CASE WHEN bu.whole_value IS NOT NULL
+                                 -- models that price a quantity as a whole: the part's own
+                                 -- billable quantity (never negative, earlier periods unchanged)
+                                 THEN bu.whole_value
+                                 -- models whose price only grows with the quantity: the counter's
+                                 -- increment, so tiers apply to the counter
+                                 WHEN bu.price_model IS NOT NULL
+                                 THEN round(rr.price(bu.price_model, bu.billable_to), bu.mu)
+                                      - round(rr.price(bu.price_model, bu.billable_from), bu.mu)
+                                 ELSE round(bu.billable_to * bu.extra_usage_price, bu.mu)
+                                      - round(bu.billable_from * bu.extra_usage_price, bu.mu) END
+                   END AS usage_amount,
+                   CASE WHEN bu.term_value IS NOT NULL THEN
+                            ROW(least(bu.term_value, bu.deposit_amount),
+                                bu.term_value - least(bu.term_value, bu.deposit_amount))::rr.deposit_part
+                        WHEN bu.billing_type = 'deposit' THEN
+                       rr_internal.deposit_split(bu.term_units, bu.deposit_amount, bu.recurring_price, bu.extra_usage_price,
+                                        bu.price_model, bu.mu) END AS dep_to,
+                   CASE WHEN bu.term_value IS NOT NULL THEN
+                            ROW(least(bu.term_value - bu.period_value, bu.deposit_amount),
+                                bu.term_value - bu.period_value - least(bu.term_value - bu.period_value, bu.deposit_amount))::rr.deposit_part
+                        WHEN bu.billing_type = 'deposit' THEN
+                       rr_internal.deposit_split(bu.term_units - (bu.billable_to - bu.billable_from), bu.deposit_amount,
+                                        bu.recurring_price, bu.extra_usage_price, bu.price_model, bu.mu) END AS dep_from
+              FROM bu
+        ), due AS (
+            SELECT pr.contract_id, pr.line_no, pr.version_from, 'usage'::text AS kind, pr.service_period,
+                   pr.used AS quantity,
+                   CASE WHEN pr.price_model IS NOT NULL THEN NULL
+                        WHEN pr.billing_type = 'deposit' THEN pr.recurring_price ELSE pr.extra_usage_price END AS unit_price,
+                   coalesce(pr.usage_amount, (pr.dep_to).drawn - (pr.dep_from).drawn
+                                             + (pr.dep_to).overage - (pr.dep_from).overage) AS amount,
+                   upper(pr.service_period) + pr.grace AS due_date,
+                   jsonb_strip_nulls(jsonb_build_object(
+                       'events', pr.events, 'aggregation', pr.usage_aggregation, 'used', pr.used,
+                       'included', pr.included, 'billable', pr.billable_to - pr.billable_from,
+                       'counter_since', CASE WHEN pr.cycle <> lower(pr.service_period) THEN pr.cycle END,
+                       'counter', CASE WHEN pr.cycle <> lower(pr.service_period) THEN pr.cum END,
+                       'billable_from', CASE WHEN pr.billable_from > 0 THEN pr.billable_from END,
+                       'deposit', pr.deposit_amount, 'deposit_drawn', (pr.dep_to).drawn,
+                       'deposit_remaining', pr.deposit_amount - (pr.dep_to).drawn)) AS detail,
+                   pr.period AS full_period, pr.grace
+              FROM priced pr
+            UNION ALL
+            SELECT pr.contract_id, pr.line_no, pr.version_from, 'drawdown', pr.service_period, NULL, NULL,
+                   (pr.dep_from).drawn - (pr.dep_to).drawn, upper(pr.service_period) + pr.grace,
+                   jsonb_build_object('deposit', pr.deposit_amount, 'deposit_drawn', (pr.dep_to).drawn,
+                                      'deposit_remaining', pr.deposit_amount - (pr.dep_to).drawn),
+                   pr.period, pr.grace
+              FROM priced pr
+             WHERE pr.billing_type = 'deposit'
+            UNION ALL
+            -- the end of a deposit's term: release what is left, keep retain_rate of it
+            SELECT s.contract_id, s.line_no, s.effective_from, x.kind, daterange(s.bill_from, s.bill_to), NULL, NULL,
+                   x.amount, s.bill_to + s.grace,
+                   jsonb_build_object('deposit', s.deposit_amount, 'deposit_drawn', s.drawn,
+                                      'unused', s.deposit_amount - s.drawn, 'retain_rate', coalesce(s.retain_rate, 1)),
+                   rr.period_containing(s.bill_from, s.every, s.anchor), s.grace
+              FROM (SELECT g.*, coalesce(dl.drawn, 0) AS drawn
+                      FROM rr_usage_line g
+                      LEFT JOIN (SELECT DISTINCT ON (pr.contract_id, pr.line_no) pr.contract_id, pr.line_no,
+                                        (pr.dep_to).drawn AS drawn
+                                   FROM priced pr
+                                  WHERE pr.billing_type = 'deposit'
+                                  ORDER BY pr.contract_id, pr.line_no, lower(pr.service_period) DESC) dl
+                             ON dl.contract_id = g.contract_id AND dl.line_no = g.line_no
+                     WHERE g.is_grid AND g.billing_type = 'deposit' AND g.bill_to IS NOT NULL
+                       AND g.bill_to + g.grace <= $2) s
+              CROSS JOIN LATERAL (VALUES
+                  ('release', s.drawn - s.deposit_amount),
+                  ('breakage', round((s.deposit_amount - s.drawn) * coalesce(s.retain_rate, 1), s.mu))) AS x(kind, amount)
+        ), billed AS (
+            -- what is charged per line version, kind and billing period, corrections included,
+            -- and the service period first charged
+            SELECT ch.contract_id, ch.line_no, ch.line_effective_from, ch.kind,
+                   rr.period_containing(lower(ch.service_period), g.every, g.anchor) AS full_period,
+                   sum(ch.quantity) AS quantity, sum(ch.amount) AS amount, max(ch.adjustment_seq) AS seq,
+                   (array_agg(ch.service_period ORDER BY ch.adjustment_seq))[1] AS first_period, min(g.grace) AS grace
+              FROM rr.charge ch
+              JOIN rr_usage_line g ON g.contract_id = ch.contract_id AND g.line_no = ch.line_no AND g.is_grid
+             WHERE ch.tenant_id = $1
+               AND ($3 IS NULL OR ch.contract_id = $3)
+               AND ch.kind IN ('usage', 'drawdown', 'release', 'breakage')
+             GROUP BY ch.contract_id, ch.line_no, ch.line_effective_from, ch.kind, 5
+        ), diff AS (
+            -- what is due now against what is charged, per line version, kind and billing
+            -- period: new charges; late events and changes inside a charged period (a version
+            -- dated inside it, a termination) as the difference, under the next adjustment
+            -- sequence, for the days from the first one that changed (else the period as first
+            -- charged); what a version no longer owes (it no longer covers the period) credited
+            SELECT coalesce(d.contract_id, bl.contract_id) AS contract_id, coalesce(d.line_no, bl.line_no) AS line_no,
+                   coalesce(d.version_from, bl.line_effective_from) AS version_from, coalesce(d.kind, bl.kind) AS kind,
+                   CASE WHEN bl.seq IS NULL THEN d.service_period
+                        WHEN d.service_period IS NOT NULL AND upper(d.service_period) > lower(bl.first_period)
+                             AND upper(d.service_period) < upper(bl.first_period)
+                            THEN daterange(upper(d.service_period), upper(bl.first_period))
+                        ELSE coalesce(d.service_period, bl.first_period) END AS service_period,
+                   coalesce(bl.seq + 1, 0) AS seq,
+                   d.quantity AS due_quantity, d.amount AS due_amount, bl.quantity AS billed_quantity,
+                   bl.amount AS billed_amount, d.unit_price, d.detail, bl.seq AS billed_seq,
+                   coalesce(d.grace, bl.grace) AS grace
+              FROM due d
+              FULL JOIN billed bl ON bl.contract_id = d.contract_id AND bl.line_no = d.line_no
+                                 AND bl.line_effective_from = d.version_from AND bl.kind = d.kind
+                                 AND bl.full_period = d.full_period
+        )
+        SELECT x.contract_id, x.line_no, x.version_from, x.kind, x.service_period, x.seq::bigint,
+               CASE WHEN x.billed_seq IS NULL OR (x.due_quantity IS NULL AND x.billed_quantity IS NULL) THEN x.due_quantity
+                    ELSE coalesce(x.due_quantity, 0) - coalesce(x.billed_quantity, 0) END,
+               x.unit_price, coalesce(x.due_amount, 0) - coalesce(x.billed_amount, 0),
+               upper(x.service_period) + x.grace,
+               CASE WHEN x.billed_seq IS NULL THEN x.detail
+                    ELSE coalesce(x.detail, '{}') || jsonb_build_object(
+                             CASE WHEN x.due_amount IS NULL THEN 'credited' ELSE 'late' END, true, 'billed_before',
+                             jsonb_strip_nulls(jsonb_build_object('quantity', x.billed_quantity, 'amount', x.billed_amount))) END
+          FROM diff x
+         WHERE upper(x.service_period) + x.grace <= $2
+           AND CASE WHEN x.billed_seq IS NULL THEN x.kind = 'usage' OR x.due_amount <> 0
+                    ELSE coalesce(x.due_amount, 0) <> x.billed_amount
+                         OR x.due_quantity IS DISTINCT FROM x.billed_quantity END
+    $q$ USING tenant_id, as_of, only_contract;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.usage_charges(text, date, bigint) IS 'internal: the usage, deposit drawdown, deposit release and breakage charges due by as_of for the tenant''s contracts (or one of them) and not billed yet (late events: the difference, under the next adjustment sequence, with the original service period), with their rating detail';

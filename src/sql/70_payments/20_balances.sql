@@ -1,0 +1,131 @@
+-- Balances, derived from the settlements of each invoice (docs/payments.md): invoice and
+-- customer balances, customer credit, AR aging.
+
+-- Every posted invoice of a tenant (or those listed) dated up to as_of, with what settled
+-- it up to as_of.
+CREATE FUNCTION rr.invoice_balances(tenant_id text, as_of date, only_invoices bigint[] DEFAULT NULL)
+RETURNS TABLE (invoice_id bigint, number text, contract_id bigint, customer text, currency char(3),
+               invoice_date date, due_date date, total numeric, applied numeric, balance numeric,
+               status text, past_due boolean, days_past_due integer)
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+    WITH settlement AS (
+        -- Everything that settles a posted invoice, one row each: payment applications,
+        -- and posted credit notes (their lines are negative; the credit settles the invoice).
+        SELECT a.invoice_id, 'payment'::text AS kind, a.amount
+          FROM rr.payment_application a
+         WHERE a.tenant_id OPERATOR(pg_catalog.=) invoice_balances.tenant_id
+           AND a.applied_on OPERATOR(pg_catalog.<=) invoice_balances.as_of
+           AND (invoice_balances.only_invoices IS NULL
+                OR a.invoice_id OPERATOR(pg_catalog.=) ANY (invoice_balances.only_invoices))
+        UNION ALL
+        SELECT n.credits_invoice, 'credit_note'::text, OPERATOR(pg_catalog.-) l.amount
+          FROM rr.invoice n
+          JOIN rr.invoice_line l ON l.tenant_id OPERATOR(pg_catalog.=) n.tenant_id
+                                AND l.invoice_id OPERATOR(pg_catalog.=) n.invoice_id
+         WHERE n.tenant_id OPERATOR(pg_catalog.=) invoice_balances.tenant_id
+           AND n.doc_type OPERATOR(pg_catalog.=) 'credit_note' AND n.status OPERATOR(pg_catalog.=) 'posted'
+           AND n.invoice_date OPERATOR(pg_catalog.<=) invoice_balances.as_of
+           AND (invoice_balances.only_invoices IS NULL
+                OR n.credits_invoice OPERATOR(pg_catalog.=) ANY (invoice_balances.only_invoices))
+    ), settled AS (
+        SELECT s.invoice_id,
+               sum(s.amount) FILTER (WHERE s.kind OPERATOR(pg_catalog.=) 'payment') AS applied,
+               sum(s.amount) AS settled
+          FROM settlement s
+         GROUP BY s.invoice_id
+    ), inv AS (
+        SELECT i.invoice_id, i.number, i.contract_id, i.customer, i.currency, i.invoice_date, i.due_date,
+               (SELECT sum(l.amount) FROM rr.invoice_line l
+                 WHERE l.tenant_id OPERATOR(pg_catalog.=) i.tenant_id
+                   AND l.invoice_id OPERATOR(pg_catalog.=) i.invoice_id) AS total,
+               coalesce(s.applied, 0) AS applied, coalesce(s.settled, 0) AS settled
+          FROM rr.invoice i
+          LEFT JOIN settled s ON s.invoice_id OPERATOR(pg_catalog.=) i.invoice_id
+         WHERE i.tenant_id OPERATOR(pg_catalog.=) invoice_balances.tenant_id
+           AND i.status OPERATOR(pg_catalog.=) 'posted'
+           AND i.doc_type OPERATOR(pg_catalog.=) 'invoice'
+           AND i.invoice_date OPERATOR(pg_catalog.<=) invoice_balances.as_of
+           AND (invoice_balances.only_invoices IS NULL
+                OR i.invoice_id OPERATOR(pg_catalog.=) ANY (invoice_balances.only_invoices))
+    )
+    SELECT inv.invoice_id, inv.number, inv.contract_id, inv.customer, inv.currency, inv.invoice_date, inv.due_date,
+           inv.total, inv.applied, inv.total OPERATOR(pg_catalog.-) inv.settled,
+           CASE WHEN inv.total OPERATOR(pg_catalog.-) inv.settled OPERATOR(pg_catalog.<=) 0 THEN 'paid'
+                WHEN inv.settled OPERATOR(pg_catalog.>) 0 THEN 'partly_paid'
+                ELSE 'open' END,
+           inv.total OPERATOR(pg_catalog.-) inv.settled OPERATOR(pg_catalog.>) 0
+               AND inv.due_date OPERATOR(pg_catalog.<) invoice_balances.as_of,
+           CASE WHEN inv.total OPERATOR(pg_catalog.-) inv.settled OPERATOR(pg_catalog.>) 0
+                     AND pg_catalog.isfinite(invoice_balances.as_of)
+                THEN greatest(invoice_balances.as_of OPERATOR(pg_catalog.-) inv.due_date, 0) ELSE 0 END
+      FROM inv;
+END;
+COMMENT ON FUNCTION rr.invoice_balances(text, date, bigint[]) IS 'the posted invoices of a tenant (all, or those listed in only_invoices) dated up to as_of with their total, the payments applied up to as_of, the balance, status (open, partly_paid, paid), whether past due and by how many days; the one place where settlements (payment applications, later credit notes) are summed';
+
+-- Every payer of a tenant with what it paid and what of that is applied, up to as_of.
+CREATE FUNCTION rr.customer_credits(tenant_id text, as_of date)
+RETURNS TABLE (customer text, currency char(3), received numeric, applied numeric, unapplied numeric)
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT p.customer, p.currency, sum(p.amount), sum(coalesce(a.applied, 0)),
+           sum(p.amount OPERATOR(pg_catalog.-) coalesce(a.applied, 0))
+      FROM rr.payment p
+      LEFT JOIN LATERAL (SELECT sum(x.amount) AS applied FROM rr.payment_application x
+                          WHERE x.tenant_id OPERATOR(pg_catalog.=) p.tenant_id
+                            AND x.payment_id OPERATOR(pg_catalog.=) p.payment_id
+                            AND x.applied_on OPERATOR(pg_catalog.<=) customer_credits.as_of) a ON true
+     WHERE p.tenant_id OPERATOR(pg_catalog.=) customer_credits.tenant_id
+       AND p.received_on OPERATOR(pg_catalog.<=) customer_credits.as_of
+     GROUP BY p.customer, p.currency;
+END;
+COMMENT ON FUNCTION rr.customer_credits(text, date) IS 'per paying customer and currency: payments received up to as_of, the part applied to invoices up to as_of, and the unapplied rest (customer credit)';
+
+CREATE VIEW rr.invoice_balance WITH (security_invoker = true) AS
+SELECT rr.current_tenant() AS tenant_id, b.*
+  FROM rr.invoice_balances(rr.current_tenant(), current_date) b;
+COMMENT ON VIEW rr.invoice_balance IS 'one row per posted invoice of the current tenant: total, payments applied, balance, status (open, partly_paid, paid), past_due and days past due as of today; derived from the applications, never stored';
+
+CREATE VIEW rr.customer_balance WITH (security_invoker = true) AS
+SELECT rr.current_tenant() AS tenant_id, coalesce(ar.customer, cr.customer) AS customer,
+       coalesce(ar.currency, cr.currency) AS currency,
+       coalesce(ar.invoiced, 0) AS invoiced, coalesce(ar.applied, 0) AS applied,
+       coalesce(ar.open_ar, 0) AS open_ar, coalesce(cr.received, 0) AS received,
+       coalesce(cr.unapplied, 0) AS unapplied_credit,
+       coalesce(ar.open_ar, 0) - coalesce(cr.unapplied, 0) AS net_balance
+  FROM (SELECT b.customer, b.currency, sum(b.total) AS invoiced, sum(b.applied) AS applied, sum(b.balance) AS open_ar
+          FROM rr.invoice_balances(rr.current_tenant(), current_date) b
+         GROUP BY b.customer, b.currency) ar
+  FULL JOIN rr.customer_credits(rr.current_tenant(), current_date) cr
+         ON cr.customer = ar.customer AND cr.currency = ar.currency;
+COMMENT ON VIEW rr.customer_balance IS 'accounts receivable per customer and currency of the current tenant, as of today: posted invoices, payments applied to them, open AR, payments received from the customer, unapplied customer credit, and net balance (open AR minus credit)';
+
+CREATE FUNCTION rr.ar_aging(as_of date DEFAULT current_date)
+RETURNS TABLE (customer text, currency char(3), current numeric, days_1_30 numeric, days_31_60 numeric,
+               days_61_90 numeric, over_90 numeric, open_ar numeric, unapplied_credit numeric)
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT coalesce(ar.customer, cr.customer), coalesce(ar.currency, cr.currency),
+           coalesce(ar.current, 0), coalesce(ar.d30, 0), coalesce(ar.d60, 0), coalesce(ar.d90, 0),
+           coalesce(ar.over, 0), coalesce(ar.open_ar, 0), coalesce(cr.unapplied, 0)
+      FROM (SELECT b.customer, b.currency,
+                   sum(b.balance) FILTER (WHERE b.days_past_due OPERATOR(pg_catalog.=) 0) AS current,
+                   sum(b.balance) FILTER (WHERE b.days_past_due BETWEEN 1 AND 30) AS d30,
+                   sum(b.balance) FILTER (WHERE b.days_past_due BETWEEN 31 AND 60) AS d60,
+                   sum(b.balance) FILTER (WHERE b.days_past_due BETWEEN 61 AND 90) AS d90,
+                   sum(b.balance) FILTER (WHERE b.days_past_due OPERATOR(pg_catalog.>) 90) AS over,
+                   sum(b.balance) AS open_ar
+              FROM rr.invoice_balances(rr.current_tenant(), ar_aging.as_of) b
+             WHERE b.balance OPERATOR(pg_catalog.<>) 0
+             GROUP BY b.customer, b.currency) ar
+      FULL JOIN (SELECT c.customer, c.currency, c.unapplied
+                   FROM rr.customer_credits(rr.current_tenant(), ar_aging.as_of) c
+                  WHERE c.unapplied OPERATOR(pg_catalog.<>) 0) cr
+             ON cr.customer OPERATOR(pg_catalog.=) ar.customer AND cr.currency OPERATOR(pg_catalog.=) ar.currency
+     ORDER BY 1, 2;
+END;
+COMMENT ON FUNCTION rr.ar_aging(date) IS 'AR aging of the current tenant as of a date, per customer and currency: open balances of posted invoices by days past their due date (current, 1-30, 31-60, 61-90, over 90), the total open AR, and the unapplied customer credit';
+
+CREATE VIEW rr.ar_aging WITH (security_invoker = true) AS
+SELECT a.* FROM rr.ar_aging(current_date) a;
+COMMENT ON VIEW rr.ar_aging IS 'AR aging of the current tenant as of today (rr.ar_aging(current_date)): open balances per customer and currency in buckets of days past due, and unapplied credit';

@@ -1,0 +1,229 @@
+-- Revenue schedule lines written after activation (docs/revenue.md): for what a billing
+-- run invoiced that activation did not plan (called by rr_internal.bill), for progress
+-- measurements (rr.record_progress), and for credit notes (called by rr.credit_invoice).
+
+-- Schedule lines for what a billing run invoiced that activation did not plan: usage
+-- (variable consideration), unlimited contracts, charges added by later changes.  Each is
+-- recognised as invoiced, over its service period with its obligation's pattern.
+CREATE FUNCTION rr_internal.create_revenue_schedules(tenant_id text, run bigint)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t text := create_revenue_schedules.tenant_id;
+    n bigint;
+BEGIN
+    IF rr_internal.claim_work_table('rr_billed') THEN
+        CREATE TEMP TABLE rr_billed (
+            invoice_id bigint, invoice_line_no integer, contract_id bigint, obligation_no integer, invoice_date date,
+            service_period daterange, amount numeric, mu integer, item text, method text, grain interval,
+            revenue_account text, deferred_account text, currency char(3), line_no integer, line_from date) ON COMMIT DELETE ROWS;
+    END IF;
+    DELETE FROM rr_billed;
+    -- Driven by the run's charges (index on run_id); everything else is reached by its key
+    -- in LATERAL subqueries that the planner cannot flatten (OFFSET 0), so each is one
+    -- index lookup per charge whatever the statistics of tables written in this
+    -- transaction say.
+    INSERT INTO rr_billed
+    SELECT x.invoice_id, x.line_no, x.contract_id,
+           coalesce((SELECT s.obligation_no FROM rr.obligation_setting s
+                      WHERE s.tenant_id = t AND s.contract_id = x.contract_id AND s.line_no = x.contract_line_no),
+                    x.contract_line_no),
+           x.invoice_date, x.service_period, x.amount,
+           (SELECT cur.minor_units FROM rr.currency cur WHERE cur.code = x.currency),
+           d.item, coalesce(d.method, 'daily'), coalesce(d.grain, interval '1 month'), d.revenue_account,
+           d.deferred_account, x.currency, x.contract_line_no, x.line_effective_from
+      FROM (SELECT ch.contract_id, ch.line_effective_from, ch.kind, ch.service_period AS charge_period,
+                   ch.adjustment_seq, ch.line_no AS charge_line_no, l.*
+              FROM rr.charge ch
+             CROSS JOIN LATERAL (SELECT l.invoice_id, l.line_no, l.contract_line_no, l.contract_item, l.service_period,
+                                        l.amount, l.kind AS line_kind, i.invoice_date, i.currency
+                                   FROM rr.invoice_line l
+                                   JOIN rr.invoice i ON i.tenant_id = t AND i.invoice_id = l.invoice_id
+                                  WHERE l.tenant_id = t AND l.charge_id = ch.charge_id
+                                 OFFSET 0) l
+             WHERE ch.tenant_id = t AND ch.run_id = create_revenue_schedules.run
+               AND l.line_kind NOT IN ('tax', 'deposit') AND l.amount <> 0) x
+     CROSS JOIN LATERAL (SELECT it.code AS item, it.revenue_account, it.deferred_account, ci.billing_type,
+                                (SELECT dc.method FROM rr.deferral_code dc
+                                  WHERE dc.tenant_id = t AND dc.code = it.deferral_code) AS method,
+                                (SELECT dc.grain FROM rr.deferral_code dc
+                                  WHERE dc.tenant_id = t AND dc.code = it.deferral_code) AS grain
+                           FROM rr.contract_item ci
+                           JOIN rr.item it ON it.tenant_id = t
+                                          AND it.code = coalesce(ci.recurring_item, ci.setup_item, ci.renewal_item)
+                          WHERE ci.tenant_id = t AND ci.code = x.contract_item
+                         OFFSET 0) d
+     WHERE d.billing_type <> 'deposit'
+       -- planned at activation: (SELECT ...) IS NULL rather than NOT EXISTS, which the
+       -- planner may turn into a join that scans the tenant's plan per charge
+       AND (SELECT true FROM rr.obligation_charge p
+             WHERE p.tenant_id = t AND p.contract_id = x.contract_id AND p.line_no = x.charge_line_no
+               AND p.line_effective_from = x.line_effective_from AND p.kind = x.kind
+               AND p.service_period = x.charge_period AND p.adjustment_seq = x.adjustment_seq) IS NULL;
+    ANALYZE rr_billed;
+
+    INSERT INTO rr.performance_obligation (tenant_id, contract_id, obligation_no, line_nos, first_line_no,
+                                           first_line_from, item, method, grain,
+                                           revenue_account, deferred_account, currency)
+    SELECT DISTINCT ON (b.contract_id, b.obligation_no)
+           t, b.contract_id, b.obligation_no, ARRAY[b.line_no], b.line_no, b.line_from, b.item, b.method, b.grain, b.revenue_account,
+           b.deferred_account, b.currency
+      FROM rr_billed b
+     ORDER BY b.contract_id, b.obligation_no, b.line_no, b.line_from
+    ON CONFLICT ON CONSTRAINT performance_obligation_pkey DO NOTHING;
+
+    INSERT INTO rr.revenue_schedule_line (tenant_id, contract_id, obligation_no, source, period, recognize_on,
+                                          amount, contract_amount, invoice_id, invoice_line_no)
+    SELECT t, b.contract_id, b.obligation_no, 'billing', s.period, upper(s.period) - 1, s.amount, s.amount,
+           b.invoice_id, b.invoice_line_no
+      FROM rr_billed b
+     CROSS JOIN LATERAL (SELECT o.method, o.grain FROM rr.performance_obligation o
+                          WHERE o.tenant_id = t AND o.contract_id = b.contract_id AND o.obligation_no = b.obligation_no
+                         OFFSET 0) o
+     CROSS JOIN LATERAL rr.spread(b.amount, b.service_period, o.method, o.grain, '2000-01-01', b.mu) s
+     WHERE o.method IN ('equal', 'equal_prorate', 'daily')
+    UNION ALL
+    SELECT t, b.contract_id, b.obligation_no, 'billing',
+           daterange(d.on_date, d.on_date + 1), d.on_date, b.amount, b.amount, b.invoice_id, b.invoice_line_no
+      FROM rr_billed b
+     CROSS JOIN LATERAL (SELECT o.method FROM rr.performance_obligation o
+                          WHERE o.tenant_id = t AND o.contract_id = b.contract_id AND o.obligation_no = b.obligation_no
+                         OFFSET 0) o
+     CROSS JOIN LATERAL (SELECT CASE o.method WHEN 'on_date' THEN lower(b.service_period)
+                                              ELSE b.invoice_date END AS on_date) d
+     WHERE o.method IN ('immediate', 'on_date', 'on_usage', 'percent_complete');
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.create_revenue_schedules(text, bigint) IS 'internal, called by rr_internal.bill: schedule lines for the invoice lines of a billing run that activation did not plan (usage, unlimited contracts, later changes), recognised as invoiced: over the service period with the obligation''s pattern, or on the invoice date; they become due once their invoice is posted';
+
+-- Percent of completion: a cumulative measurement, and the catch-up line it schedules.
+CREATE FUNCTION rr.record_progress(contract_id bigint, obligation_no integer, percent numeric,
+                                   as_of date DEFAULT current_date, is_reversal boolean DEFAULT false,
+                                   reason text DEFAULT NULL)
+RETURNS numeric
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t text := rr.current_tenant();
+    o rr.performance_obligation;
+    prev rr.progress_entry;
+    mu integer;
+    done numeric;
+    done_contract numeric;
+    catch_up numeric;
+BEGIN
+    SELECT * INTO o FROM rr.performance_obligation p
+     WHERE p.tenant_id = t AND p.contract_id = record_progress.contract_id
+       AND p.obligation_no = record_progress.obligation_no
+       FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'contract % has no obligation %', record_progress.contract_id, record_progress.obligation_no
+            USING ERRCODE = 'P0002', HINT = 'Obligations are created when the contract is activated.';
+    ELSIF o.method <> 'percent_complete' THEN
+        RAISE EXCEPTION 'obligation % of contract % is not recognised by percent complete', o.obligation_no, o.contract_id
+            USING ERRCODE = '22023', DETAIL = format('Its method is "%s".', o.method);
+    ELSIF percent IS NULL OR as_of IS NULL THEN
+        RAISE EXCEPTION 'percent complete and its date must not be NULL' USING ERRCODE = '22004';
+    ELSIF percent < 0 OR percent > 100 THEN
+        RAISE EXCEPTION 'percent complete % is outside [0, 100]', percent
+            USING ERRCODE = '22023', HINT = 'Give the cumulative percentage of completion, from 0 to 100.';
+    END IF;
+    SELECT * INTO prev FROM rr.progress_entry e
+     WHERE e.tenant_id = t AND e.contract_id = o.contract_id AND e.obligation_no = o.obligation_no
+     ORDER BY e.progress_id DESC LIMIT 1;
+    IF percent < coalesce(prev.percent, 0) AND NOT is_reversal THEN
+        RAISE EXCEPTION 'percent complete % is below the previous measurement of %', percent, prev.percent
+            USING ERRCODE = '22023',
+                  DETAIL = format('Obligation %s of contract %s was %s %% complete on %s.', o.obligation_no,
+                                  o.contract_id, prev.percent, prev.as_of),
+                  HINT = 'Progress is cumulative; to lower it, record an explicit reversal with is_reversal => true and a reason.';
+    ELSIF is_reversal AND (reason IS NULL OR percent >= coalesce(prev.percent, 0)) THEN
+        RAISE EXCEPTION 'a reversal must lower the percent complete and give a reason'
+            USING ERRCODE = '22023',
+                  DETAIL = format('The previous measurement is %s %%; the reversal gives %s %%.', coalesce(prev.percent, 0), percent);
+    ELSIF as_of < prev.as_of THEN
+        RAISE EXCEPTION 'progress date % is before the previous measurement on %', as_of, prev.as_of
+            USING ERRCODE = '22023';
+    END IF;
+    mu := rr.minor_units(o.currency::text);
+    SELECT coalesce(sum(l.amount), 0), coalesce(sum(l.contract_amount), 0) INTO done, done_contract
+      FROM rr.revenue_schedule_line l
+     WHERE l.tenant_id = t AND l.contract_id = o.contract_id AND l.obligation_no = o.obligation_no
+       AND l.source = 'progress';
+    -- cumulative catch-up: the allocation times the cumulative percentage, less what
+    -- earlier measurements scheduled (at 100 % exactly the allocation)
+    catch_up := round(o.allocated_amount * percent / 100, mu) - done;
+    INSERT INTO rr.revenue_schedule_line (tenant_id, contract_id, obligation_no, source, period, recognize_on,
+                                          amount, contract_amount)
+    VALUES (t, o.contract_id, o.obligation_no, 'progress', daterange(as_of, as_of + 1), as_of, catch_up,
+            round(o.contract_amount * percent / 100, mu) - done_contract);
+    INSERT INTO rr.progress_entry (tenant_id, contract_id, obligation_no, as_of, percent, is_reversal, reason, catch_up)
+    VALUES (t, o.contract_id, o.obligation_no, as_of, percent, is_reversal, reason, catch_up);
+    RETURN catch_up;
+END
+$$;
+COMMENT ON FUNCTION rr.record_progress(bigint, integer, numeric, date, boolean, text) IS 'records the cumulative percent complete of a percent-complete obligation and schedules its cumulative catch-up (allocation × percent, less what earlier measurements scheduled); going backwards needs is_reversal and a reason; returns the catch-up amount';
+
+-- Credit notes reduce deferred revenue before revenue: a credited amount is taken from the
+-- obligation's lines not yet due (in proportion to them, with rr.allocate), and only what
+-- exceeds them reduces revenue, on the credit date.  Called by rr.credit_invoice once it
+-- has written the lines of the credit note, while the note is still a draft.
+CREATE FUNCTION rr_internal.credit_note_schedules(tenant_id text, credit_note bigint)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    INSERT INTO rr.revenue_schedule_line (tenant_id, contract_id, obligation_no, source, period, recognize_on,
+                                          amount, contract_amount, invoice_id, invoice_line_no)
+    WITH cn AS (
+        SELECT n.tenant_id, n.invoice_id, n.line_no, -n.amount AS credit, i.invoice_date AS d, i.contract_id,
+               cur.minor_units AS mu, o.obligation_no
+          FROM rr.invoice_line n
+          JOIN rr.invoice i ON i.tenant_id = n.tenant_id AND i.invoice_id = n.invoice_id
+                           AND i.doc_type = 'credit_note' AND i.status = 'draft'
+          JOIN rr.currency cur ON cur.code = i.currency
+          JOIN rr.invoice_line src ON src.tenant_id = n.tenant_id AND src.invoice_id = i.credits_invoice
+                                  AND src.line_no = n.credits_line_no
+          JOIN rr.charge ch ON ch.tenant_id = n.tenant_id AND ch.charge_id = src.charge_id
+          LEFT JOIN rr.obligation_charge oc ON oc.tenant_id = n.tenant_id AND oc.contract_id = ch.contract_id
+                                           AND oc.line_no = ch.line_no AND oc.line_effective_from = ch.line_effective_from
+                                           AND oc.kind = ch.kind AND oc.service_period = ch.service_period
+                                           AND oc.adjustment_seq = ch.adjustment_seq
+          LEFT JOIN rr.obligation_setting s ON s.tenant_id = n.tenant_id AND s.contract_id = ch.contract_id
+                                           AND s.line_no = ch.line_no
+          JOIN rr.performance_obligation o ON o.tenant_id = n.tenant_id AND o.contract_id = i.contract_id
+                                          AND o.obligation_no = coalesce(oc.obligation_no, s.obligation_no, ch.line_no)
+         WHERE n.tenant_id = credit_note_schedules.tenant_id AND n.invoice_id = credit_note_schedules.credit_note
+           AND n.kind NOT IN ('tax', 'deposit') AND n.amount <> 0
+    ), fut AS (
+        SELECT cn.*, f.periods, f.dates, f.amounts,
+               CASE WHEN cn.credit > 0 THEN least(cn.credit, greatest(coalesce(f.total, 0), 0)) ELSE 0 END AS deferred_part
+          FROM cn
+          LEFT JOIN LATERAL (
+              SELECT array_agg(l.period ORDER BY l.recognize_on, l.schedule_line_id) AS periods,
+                     array_agg(l.recognize_on ORDER BY l.recognize_on, l.schedule_line_id) AS dates,
+                     array_agg(greatest(l.amount, 0) ORDER BY l.recognize_on, l.schedule_line_id) AS amounts,
+                     sum(l.amount) AS total
+                FROM rr.revenue_schedule_line l
+               WHERE l.tenant_id = cn.tenant_id AND l.contract_id = cn.contract_id
+                 AND l.obligation_no = cn.obligation_no AND l.status = 'open' AND l.recognize_on > cn.d) f ON true
+    )
+    SELECT f.tenant_id, f.contract_id, f.obligation_no, 'credit', u.period, u.on_date, -u.part, -u.part,
+           f.invoice_id, f.line_no
+      FROM fut f
+     CROSS JOIN LATERAL unnest(f.periods, f.dates, rr.allocate(f.deferred_part, f.amounts, f.mu)) AS u(period, on_date, part)
+     WHERE f.deferred_part > 0 AND u.part <> 0
+    UNION ALL
+    SELECT f.tenant_id, f.contract_id, f.obligation_no, 'credit', daterange(f.d, f.d + 1), f.d,
+           -(f.credit - f.deferred_part), -(f.credit - f.deferred_part), f.invoice_id, f.line_no
+      FROM fut f
+     WHERE f.credit <> f.deferred_part;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.credit_note_schedules(text, bigint) IS 'internal, called by rr.credit_invoice: schedule lines of a credit note being issued: the credit comes off the obligation''s lines not yet due first (deferred revenue), the rest off revenue on the credit date';

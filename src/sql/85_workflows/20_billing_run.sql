@@ -1,0 +1,221 @@
+-- The billing run (docs/billing.md): rr.run_billing, rr.bill_contract and
+-- rr.preview_billing share rr_internal.bill, which inserts what is due
+-- (rr_internal.due_charges, src/sql/50_billing/40_due_charges.sql) and what usage rating
+-- charges (rr_internal.usage_charges, 60_usage) that does not exist yet (a unique key on
+-- contract line version, kind, service period and adjustment sequence is the final
+-- guard), turns the charges it inserted into one draft invoice per contract in three
+-- set-based statements, adds the tax lines (50_billing/50_tax.sql) and writes the revenue
+-- schedules of what it invoiced (rr_internal.create_revenue_schedules, 80_revenue).
+
+-- Insert the due charges that do not exist yet and invoice them: one draft invoice per
+-- contract.  Shared by rr.run_billing, rr.bill_contract and rr.preview_billing.
+CREATE FUNCTION rr_internal.bill(tenant_id text, as_of date, only_contract bigint)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    run bigint;
+    locked bigint[];
+BEGIN
+    -- Lock the contracts first, in one statement and in contract_id order, and only then
+    -- work out what is due, in the next statement (a new snapshot): so the run bills the
+    -- terms committed when it got its locks.  FOR NO KEY UPDATE conflicts with the FOR
+    -- UPDATE of the lifecycle functions (rr_internal.contract_for_action) and with other
+    -- runs, so runs and changes of a contract take turns; plain readers and the KEY SHARE
+    -- locks of foreign keys (invoices, charges) are not blocked.  A change committed while
+    -- the run waited is billed under its new terms; a change that comes later waits for the
+    -- run.  Every run locks in the same order and a change locks one contract, so they
+    -- cannot deadlock.  Only the locked contracts are billed: one activated after the lock
+    -- waits for the next run.
+    SELECT coalesce(array_agg(k.contract_id), '{}') INTO locked
+      FROM (SELECT k.contract_id FROM rr.contract k
+             WHERE k.tenant_id = bill.tenant_id
+               AND (bill.only_contract IS NULL OR k.contract_id = bill.only_contract)
+               AND k.activation_date IS NOT NULL
+               AND k.status IN ('active', 'pending_upgrade', 'terminated', 'expired', 'completed')
+             ORDER BY k.contract_id
+               FOR NO KEY UPDATE) k;
+
+    INSERT INTO rr.billing_run (tenant_id, as_of, contract_id)
+    VALUES (bill.tenant_id, bill.as_of, bill.only_contract)
+    RETURNING run_id INTO run;
+
+    -- Runs of one contract cannot overlap (the lock above), so ON CONFLICT is only the last
+    -- guard of the charge key.
+    WITH new_charge AS (
+        INSERT INTO rr.charge (tenant_id, contract_id, line_no, line_effective_from, kind, service_period,
+                               adjustment_seq, quantity, unit_price, amount, due_date, run_id, detail)
+        SELECT bill.tenant_id, d.contract_id, d.line_no, d.line_effective_from, d.kind, d.service_period,
+               d.adjustment_seq, d.quantity, d.unit_price, d.amount, d.due_date, run, d.detail
+          FROM (SELECT f.contract_id, f.line_no, f.line_effective_from, f.kind, f.service_period, f.adjustment_seq,
+                       f.quantity, f.unit_price, f.amount, f.due_date,
+                       -- a correction of a discount names its discount
+                       CASE WHEN f.kind = 'discount' AND f.adjustment_seq < 0
+                            THEN jsonb_build_object('discount_id', f.discount_id) END AS detail
+                  FROM rr_internal.due_charges(bill.tenant_id, bill.as_of, bill.only_contract) f
+                UNION ALL
+                SELECT u.* FROM rr_internal.usage_charges(bill.tenant_id, bill.as_of, bill.only_contract) u) d
+         WHERE d.contract_id IN (SELECT unnest(locked))
+         ORDER BY d.contract_id, d.line_no, d.line_effective_from, d.kind, d.service_period, d.adjustment_seq
+        ON CONFLICT ON CONSTRAINT charge_key DO NOTHING
+        RETURNING *
+    ), new_invoice AS (
+        INSERT INTO rr.invoice (tenant_id, run_id, contract_id, customer, currency, invoice_date)
+        SELECT bill.tenant_id, run, k.contract_id, k.bill_to, k.currency, bill.as_of
+          FROM rr.contract k
+         WHERE k.tenant_id = bill.tenant_id
+           AND k.contract_id IN (SELECT n.contract_id FROM new_charge n)
+         ORDER BY k.contract_id
+        RETURNING invoice_id, contract_id
+    )
+    INSERT INTO rr.invoice_line (tenant_id, invoice_id, line_no, kind, charge_id, contract_line_no,
+                                 line_effective_from, contract_item, item, service_period, quantity,
+                                 unit_price, amount, credit_account, receivable_account, detail)
+    SELECT bill.tenant_id, i.invoice_id,
+           row_number() OVER (PARTITION BY i.invoice_id
+                              ORDER BY n.line_no, lower(n.service_period), n.kind DESC, n.charge_id)::integer,
+           n.kind, n.charge_id, n.line_no, n.line_effective_from, l.contract_item, it.code,
+           n.service_period, n.quantity, n.unit_price, n.amount,
+           CASE WHEN n.kind = 'discount' THEN dsc.account
+                -- deposits and what draws them down or releases them: the deposit liability
+                WHEN n.kind IN ('deposit', 'drawdown', 'release') THEN it.deferred_account
+                WHEN n.kind = 'breakage' THEN coalesce(ci.breakage_account, it.revenue_account)
+                -- usage is variable consideration, recognised as invoiced
+                WHEN n.kind = 'usage' OR dc.method = 'immediate' THEN it.revenue_account
+                ELSE it.deferred_account END,
+           it.receivable_account, n.detail
+      FROM new_charge n
+      JOIN new_invoice i ON i.contract_id = n.contract_id
+      JOIN rr.contract_line l ON l.tenant_id = bill.tenant_id AND l.contract_id = n.contract_id
+                             AND l.line_no = n.line_no AND l.effective_from = n.line_effective_from
+      JOIN rr.contract_item ci ON ci.tenant_id = bill.tenant_id AND ci.code = l.contract_item
+      JOIN rr.item it ON it.tenant_id = bill.tenant_id
+                     AND it.code = CASE n.kind WHEN 'setup' THEN ci.setup_item
+                                               WHEN 'renewal' THEN ci.renewal_item
+                                               ELSE ci.recurring_item END
+      LEFT JOIN rr.deferral_code dc ON dc.tenant_id = bill.tenant_id AND dc.code = it.deferral_code
+      LEFT JOIN rr.discount dsc ON n.kind = 'discount' AND dsc.tenant_id = bill.tenant_id
+                               AND dsc.discount_id = coalesce((n.detail->>'discount_id')::bigint, n.adjustment_seq);
+
+    PERFORM rr_internal.add_tax_lines(bill.tenant_id, run);
+    PERFORM rr_internal.create_revenue_schedules(bill.tenant_id, run);
+    RETURN run;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.bill(text, date, bigint) IS 'internal: one billing run: inserts the due charges not billed yet and one draft invoice per contract for them; returns the run id';
+
+-- What a run created, as rows.
+CREATE FUNCTION rr_internal.billing_run_invoices(tenant_id text, run bigint)
+RETURNS TABLE (invoice_id bigint, contract_id bigint, customer text, currency char(3), lines bigint, total numeric)
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT i.invoice_id, i.contract_id, i.customer, i.currency, count(l.line_no), coalesce(sum(l.amount), 0)
+      FROM rr.invoice i
+      LEFT JOIN rr.invoice_line l ON l.tenant_id = i.tenant_id AND l.invoice_id = i.invoice_id
+     WHERE i.tenant_id = billing_run_invoices.tenant_id AND i.run_id = billing_run_invoices.run
+     GROUP BY i.tenant_id, i.invoice_id
+     ORDER BY i.invoice_id;
+END;
+COMMENT ON FUNCTION rr_internal.billing_run_invoices(text, bigint) IS 'internal: the invoices a billing run created, with their line count and total';
+
+CREATE FUNCTION rr.run_billing(as_of date DEFAULT current_date)
+RETURNS TABLE (invoice_id bigint, contract_id bigint, customer text, currency char(3), lines bigint, total numeric)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t text := rr.current_tenant();
+    run bigint;
+BEGIN
+    IF as_of IS NULL THEN
+        RAISE EXCEPTION 'billing date must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    run := rr_internal.bill(t, as_of, NULL);
+    RETURN QUERY SELECT * FROM rr_internal.billing_run_invoices(t, run);
+END
+$$;
+COMMENT ON FUNCTION rr.run_billing(date) IS 'bills everything due by as_of for every contract of the current tenant, in set-based statements; idempotent and safe to run concurrently; returns the draft invoices it created';
+
+-- Refuse on-demand billing of a contract that cannot be billed.
+CREATE FUNCTION rr_internal.check_billable(tenant_id text, contract_id bigint, as_of date)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c rr.contract;
+BEGIN
+    IF as_of IS NULL THEN
+        RAISE EXCEPTION 'billing date must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    SELECT * INTO c FROM rr.contract k WHERE k.tenant_id = check_billable.tenant_id AND k.contract_id = check_billable.contract_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'contract % does not exist', contract_id
+            USING ERRCODE = 'P0002', HINT = 'Contract ids are per tenant; check rr.tenant and the contract id.';
+    ELSIF c.status NOT IN ('active', 'pending_upgrade') THEN
+        RAISE EXCEPTION 'cannot bill contract %: its status is "%"', c.contract_id, c.status
+            USING ERRCODE = '55000',
+                  HINT = CASE WHEN c.status IN ('draft', 'pending_activation')
+                              THEN 'Activate the contract first.'
+                              ELSE 'Charges still due on a closed contract are billed by rr.run_billing.' END;
+    ELSIF as_of < c.start_date THEN
+        RAISE EXCEPTION 'billing date % is before the start of contract %', as_of, c.contract_id
+            USING ERRCODE = '22023', DETAIL = format('The contract starts on %s.', c.start_date);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.check_billable(text, bigint, date) IS 'internal: refuses on-demand billing of an unknown, draft, pending or closed contract, or before its start';
+
+CREATE FUNCTION rr.bill_contract(id bigint, as_of date DEFAULT current_date)
+RETURNS TABLE (invoice_id bigint, contract_id bigint, customer text, currency char(3), lines bigint, total numeric)
+LANGUAGE plpgsql SECURITY DEFINER ROWS 1
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t text := rr.current_tenant();
+    run bigint;
+BEGIN
+    PERFORM rr_internal.check_billable(t, id, as_of);
+    run := rr_internal.bill(t, as_of, id);
+    RETURN QUERY SELECT * FROM rr_internal.billing_run_invoices(t, run);
+END
+$$;
+COMMENT ON FUNCTION rr.bill_contract(bigint, date) IS 'bills one active contract on demand: everything due by as_of that is not billed yet; returns the draft invoice it created (none if nothing was due)';
+
+-- Preview: the same code path, rolled back.
+CREATE FUNCTION rr.preview_billing(as_of date DEFAULT current_date, only_contract bigint DEFAULT NULL)
+RETURNS TABLE (contract_id bigint, customer text, line_no integer, kind text, contract_item text,
+               service_period daterange, quantity numeric, unit_price numeric, amount numeric)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t text := rr.current_tenant();
+    run bigint;
+BEGIN
+    IF only_contract IS NOT NULL THEN
+        PERFORM rr_internal.check_billable(t, only_contract, as_of);
+    ELSIF as_of IS NULL THEN
+        RAISE EXCEPTION 'billing date must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    BEGIN
+        run := rr_internal.bill(t, as_of, only_contract);
+        -- The rows go straight to the function's result, a tuplestore that spills to disk
+        -- beyond work_mem and belongs to the function, not to this block, so it outlives
+        -- the rollback: the preview keeps no copy of the lines in memory (it used to build
+        -- one jsonb value of them all).
+        RETURN QUERY
+        SELECT i.contract_id, i.customer, l.line_no, l.kind, l.contract_item, l.service_period, l.quantity,
+               l.unit_price, l.amount
+          FROM rr.invoice i
+          JOIN rr.invoice_line l ON l.tenant_id = t AND l.invoice_id = i.invoice_id
+         WHERE i.tenant_id = t AND i.run_id = run
+         ORDER BY i.contract_id, l.line_no;
+        RAISE EXCEPTION USING ERRCODE = 'RRPVW', MESSAGE = 'preview rollback';
+    EXCEPTION WHEN SQLSTATE 'RRPVW' THEN
+        NULL;   -- everything the run wrote is rolled back with the block
+    END;
+END
+$$;
+COMMENT ON FUNCTION rr.preview_billing(date, bigint) IS 'what rr.run_billing (or rr.bill_contract, with only_contract) would invoice by as_of: the same code path, run in a subtransaction that is rolled back, leaving nothing behind';
