@@ -12,3 +12,13 @@
 -- test/upgrade/run proves that 0.1.0 + this script equals a fresh install of 0.2.0
 -- (catalog compared object by object) and that every row is kept.
 -- Every change to a table, type or index in src/sql/ during 0.2.0 adds its migration here.
+
+-- 1. What 0.2.0 no longer has.
+-- Revenue planning is called by the workflows, not by statement triggers (docs/decisions.md,
+-- "Layers"): the three triggers go, with their trigger functions.
+DROP TRIGGER contract_activation_obligations ON rr.contract;
+DROP TRIGGER contract_line_obligations ON rr.contract_line;
+DROP TRIGGER invoice_line_credit_schedules ON rr.invoice_line;
+DROP FUNCTION rr_internal.contract_activated();
+DROP FUNCTION rr_internal.contract_line_changed();
+DROP FUNCTION rr_internal.credit_note_schedules();
