@@ -37,9 +37,10 @@ CREATE TABLE rr.charge (
     detail              jsonb,
     CONSTRAINT charge_pkey PRIMARY KEY (tenant_id, charge_id),
     CONSTRAINT charge_key UNIQUE (tenant_id, contract_id, line_no, line_effective_from, kind, service_period, adjustment_seq),
-    CONSTRAINT charge_line_fkey FOREIGN KEY (tenant_id, contract_id, line_no, line_effective_from)
-        REFERENCES rr.contract_line (tenant_id, contract_id, line_no, effective_from),
-    CONSTRAINT charge_run_fkey FOREIGN KEY (tenant_id, run_id) REFERENCES rr.billing_run (tenant_id, run_id),
+    -- no foreign keys to the contract line version and the run (a lookup and a row lock per
+    -- charge, a third of the charges' write cost): rr_internal.bill, the only writer, checks
+    -- the line versions once per run and writes the run itself; neither parent can be
+    -- deleted or re-keyed under its charges (rr_internal.keep_charged_parent)
     CONSTRAINT charge_kind_check CHECK (kind IN ('setup', 'recurring', 'usage', 'renewal', 'deposit', 'drawdown',
                                                  'release', 'breakage', 'proration',
                                                  'discount', 'adjustment')),
@@ -48,6 +49,56 @@ CREATE TABLE rr.charge (
 );
 COMMENT ON TABLE rr.charge IS 'every amount billed, once: its key (contract line version, kind, service period, adjustment sequence) is unique, so re-running billing, concurrent runs and later corrections (a higher adjustment_seq) never bill the same thing twice';
 COMMENT ON COLUMN rr.charge.adjustment_seq IS '0 for the original charge; for a discount, the discount id (so several discounts on one period never collide); later corrections (late usage, changes inside billed periods) take the next free number; corrections of a discount take the next free negative number of their line version and period and name the discount in detail';
+
+-- The parents of the charges, kept without foreign keys: a contract line version or a
+-- billing run with charges can be neither deleted nor re-keyed (no role may do either;
+-- this holds for the owner too).  Before it looks for charges, the check of a line version
+-- takes the contract's lock, which a billing run holds until it commits, so it sees the
+-- charges of a run that was billing that contract.
+CREATE FUNCTION rr_internal.keep_charged_parent()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_TABLE_NAME = 'contract_line' THEN
+        IF TG_OP = 'UPDATE' AND (NEW.tenant_id, NEW.contract_id, NEW.line_no, NEW.effective_from)
+                                IS NOT DISTINCT FROM (OLD.tenant_id, OLD.contract_id, OLD.line_no, OLD.effective_from) THEN
+            RETURN NULL;
+        END IF;
+        PERFORM FROM rr.contract k WHERE k.tenant_id = OLD.tenant_id AND k.contract_id = OLD.contract_id FOR UPDATE;
+        IF EXISTS (SELECT FROM rr.charge ch
+                    WHERE ch.tenant_id = OLD.tenant_id AND ch.contract_id = OLD.contract_id
+                      AND ch.line_no = OLD.line_no AND ch.line_effective_from = OLD.effective_from) THEN
+            RAISE EXCEPTION 'cannot % version % of line % of contract %', lower(TG_OP), OLD.effective_from,
+                            OLD.line_no, OLD.contract_id
+                USING ERRCODE = '23503',
+                      DETAIL = 'Charges were billed for this line version.',
+                      HINT = 'Change a contract line with rr.change_contract_line, which writes a new version.';
+        END IF;
+    ELSE
+        IF TG_OP = 'UPDATE' AND (NEW.tenant_id, NEW.run_id) IS NOT DISTINCT FROM (OLD.tenant_id, OLD.run_id) THEN
+            RETURN NULL;
+        END IF;
+        IF EXISTS (SELECT FROM rr.charge ch WHERE ch.tenant_id = OLD.tenant_id AND ch.run_id = OLD.run_id) THEN
+            RAISE EXCEPTION 'cannot % billing run %', lower(TG_OP), OLD.run_id
+                USING ERRCODE = '23503',
+                      DETAIL = 'Charges were billed by this run.',
+                      HINT = 'Undo the billing of its contracts with rr.undo_last_billing first.';
+        END IF;
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.keep_charged_parent() IS 'trigger function: refuses deleting or re-keying a contract line version or a billing run that charges refer to';
+REVOKE ALL ON FUNCTION rr_internal.keep_charged_parent() FROM PUBLIC;
+
+CREATE TRIGGER contract_line_charged
+    AFTER UPDATE OF tenant_id, contract_id, line_no, effective_from OR DELETE ON rr.contract_line
+    FOR EACH ROW EXECUTE FUNCTION rr_internal.keep_charged_parent();
+CREATE TRIGGER billing_run_charged
+    AFTER UPDATE OF tenant_id, run_id OR DELETE ON rr.billing_run
+    FOR EACH ROW EXECUTE FUNCTION rr_internal.keep_charged_parent();
 COMMENT ON COLUMN rr.charge.detail IS 'usage charges: how the quantity was rated (used, included, billable, cumulative counter, tiers, deposit drawn), as jsonb';
 
 CREATE TABLE rr.invoice (
@@ -662,6 +713,7 @@ AS $$
 DECLARE
     run bigint;
     locked bigint[];
+    orphan record;
 BEGIN
     -- Lock the contracts first, in one statement and in contract_id order, and only then
     -- work out what is due, in the next statement (a new snapshot): so the run bills the
@@ -742,6 +794,23 @@ BEGIN
       LEFT JOIN rr.deferral_code dc ON dc.tenant_id = bill.tenant_id AND dc.code = it.deferral_code
       LEFT JOIN rr.discount dsc ON n.kind = 'discount' AND dsc.tenant_id = bill.tenant_id
                                AND dsc.discount_id = coalesce((n.detail->>'discount_id')::bigint, n.adjustment_seq);
+
+    -- the charges' contract line versions, checked once for the run (instead of a foreign
+    -- key per charge); the run is the row written above
+    SELECT ch.contract_id, ch.line_no, ch.line_effective_from INTO orphan
+      FROM rr.charge ch
+     WHERE ch.tenant_id = bill.tenant_id AND ch.run_id = run
+       AND NOT EXISTS (SELECT FROM rr.contract_line l
+                        WHERE l.tenant_id = ch.tenant_id AND l.contract_id = ch.contract_id
+                          AND l.line_no = ch.line_no AND l.effective_from = ch.line_effective_from)
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'contract line % version % of contract % does not exist',
+                        orphan.line_no, orphan.line_effective_from, orphan.contract_id
+            USING ERRCODE = '23503',
+                  DETAIL = 'Every charge belongs to a version of a contract line in rr.contract_line.',
+                  HINT = 'Charge only the lines of the contract, as rr.due_charges lists them.';
+    END IF;
 
     PERFORM rr_internal.add_tax_lines(bill.tenant_id, run);
     PERFORM rr_internal.create_revenue_schedules(bill.tenant_id, run);
