@@ -1,10 +1,10 @@
 -- The references that are checked once per statement instead of by foreign keys (issue 13,
 -- item 6): journal lines to their entry and currency (rr_internal.check_journal_balance,
 -- for every writer), charges to their contract line version and billing run (checked by
--- rr_internal.bill, their only writer).  An orphan cannot be written, and a parent with
+-- rr_internal.bill, their only writer), invoice lines to their invoice and charge.  An orphan cannot be written, and a parent with
 -- children can be neither deleted nor re-keyed.
 BEGIN;
-SELECT plan(17);
+SELECT plan(24);
 
 SELECT rr.create_tenant('ref', 'References', 'USD');
 SELECT set_config('rr.tenant', 'ref', true);
@@ -90,6 +90,27 @@ SELECT throws_ok($$SELECT count(*) FROM rr.run_billing('2024-02-01')$$, '23503',
                  'a charge of a line version that does not exist is refused');
 DROP TRIGGER misdate ON rr.charge;
 SELECT lives_ok($$SELECT count(*) FROM rr.run_billing('2024-02-01')$$, 'the same run without the bug bills');
+
+-- invoice lines: every writer (billing, tax, credit notes) takes its invoice and charge from
+-- rows it has just written; an invoice or a charge with lines cannot be deleted or re-keyed
+SELECT lives_ok($$SELECT rr.credit_invoice((SELECT min(invoice_id) FROM rr.invoice WHERE tenant_id = 'ref'))$$,
+                'a credit note is issued');
+SELECT is_empty($$SELECT l.invoice_id, l.line_no FROM rr.invoice_line l
+                   WHERE l.tenant_id = 'ref'
+                     AND (NOT EXISTS (SELECT FROM rr.invoice i WHERE i.tenant_id = l.tenant_id AND i.invoice_id = l.invoice_id)
+                          OR l.charge_id IS NOT NULL
+                             AND NOT EXISTS (SELECT FROM rr.charge c WHERE c.tenant_id = l.tenant_id AND c.charge_id = l.charge_id))$$,
+                'no invoice line without its invoice and charge');
+SELECT max(invoice_id) AS draft FROM rr.invoice WHERE tenant_id = 'ref' AND status = 'draft' \gset
+SELECT throws_ok(format($$DELETE FROM rr.invoice WHERE tenant_id = 'ref' AND invoice_id = %s$$, :draft),
+                 '23503', format('cannot delete invoice %s: it has lines', :draft), 'a draft invoice with lines cannot be deleted');
+SELECT throws_like(format($$UPDATE rr.invoice SET invoice_id = invoice_id + 1000 WHERE tenant_id = 'ref' AND invoice_id = %s$$, :draft),
+                   'cannot update invoice %: it has lines', 'a draft invoice with lines cannot be re-keyed');
+SELECT throws_like(format($$DELETE FROM rr.charge WHERE tenant_id = 'ref' AND charge_id IN
+                              (SELECT charge_id FROM rr.invoice_line WHERE tenant_id = 'ref' AND invoice_id = %s)$$, :draft),
+                   'cannot delete charge %: it is invoiced', 'an invoiced charge cannot be deleted');
+SELECT lives_ok(format($$SELECT rr.undo_last_billing(%s)$$, :contract), 'undoing the draft deletes its lines, invoice and charges');
+SELECT is((SELECT count(*) FROM rr.invoice WHERE tenant_id = 'ref' AND status = 'draft'), 0::bigint, 'the draft is gone');
 
 SELECT * FROM finish();
 ROLLBACK;
