@@ -123,7 +123,9 @@ CREATE TABLE rr.invoice (
     CONSTRAINT invoice_contract_fkey FOREIGN KEY (tenant_id, contract_id) REFERENCES rr.contract (tenant_id, contract_id),
     CONSTRAINT invoice_customer_fkey FOREIGN KEY (tenant_id, customer) REFERENCES rr.customer (tenant_id, code),
     CONSTRAINT invoice_run_fkey FOREIGN KEY (tenant_id, run_id) REFERENCES rr.billing_run (tenant_id, run_id),
-    CONSTRAINT invoice_entry_fkey FOREIGN KEY (tenant_id, journal_entry_id) REFERENCES rr.journal_entry (tenant_id, entry_id),
+    -- journal_entry_id: no foreign key (a lookup and a row lock per posted invoice): only
+    -- rr.post_invoices sets it, to the entry it has just written for the invoice, and
+    -- journal entries can be neither deleted nor changed (journal_entry_immutable, _no_truncate)
     CONSTRAINT invoice_status_check CHECK (status IN ('draft', 'posted')),
     CONSTRAINT invoice_doc_type_check CHECK (doc_type IN ('invoice', 'credit_note')),
     CONSTRAINT invoice_source_check CHECK (CASE doc_type WHEN 'invoice' THEN run_id IS NOT NULL AND credits_invoice IS NULL
@@ -1128,6 +1130,7 @@ BEGIN
       FROM rr_post p
      ORDER BY p.entry_id;
 
+    -- every entry_id of rr_post was written just above (no foreign key checks it again)
     UPDATE rr.invoice i
        SET status = 'posted',
            number = rr_internal.document_number(pfx, first_number + p.k, digits),

@@ -1,10 +1,10 @@
 -- The references that are checked once per statement instead of by foreign keys (issue 13,
 -- item 6): journal lines to their entry and currency (rr_internal.check_journal_balance,
 -- for every writer), charges to their contract line version and billing run (checked by
--- rr_internal.bill, their only writer), invoice lines to their invoice and charge.  An orphan cannot be written, and a parent with
+-- rr_internal.bill, their only writer), invoice lines to their invoice and charge, invoices to their journal entry.  An orphan cannot be written, and a parent with
 -- children can be neither deleted nor re-keyed.
 BEGIN;
-SELECT plan(24);
+SELECT plan(25);
 
 SELECT rr.create_tenant('ref', 'References', 'USD');
 SELECT set_config('rr.tenant', 'ref', true);
@@ -95,6 +95,11 @@ SELECT lives_ok($$SELECT count(*) FROM rr.run_billing('2024-02-01')$$, 'the same
 -- rows it has just written; an invoice or a charge with lines cannot be deleted or re-keyed
 SELECT lives_ok($$SELECT rr.credit_invoice((SELECT min(invoice_id) FROM rr.invoice WHERE tenant_id = 'ref'))$$,
                 'a credit note is issued');
+SELECT is_empty($$SELECT i.invoice_id FROM rr.invoice i
+                   WHERE i.tenant_id = 'ref' AND i.journal_entry_id IS NOT NULL
+                     AND NOT EXISTS (SELECT FROM rr.journal_entry e
+                                      WHERE e.tenant_id = i.tenant_id AND e.entry_id = i.journal_entry_id)$$,
+                'every posted invoice and credit note refers to its journal entry');
 SELECT is_empty($$SELECT l.invoice_id, l.line_no FROM rr.invoice_line l
                    WHERE l.tenant_id = 'ref'
                      AND (NOT EXISTS (SELECT FROM rr.invoice i WHERE i.tenant_id = l.tenant_id AND i.invoice_id = l.invoice_id)
