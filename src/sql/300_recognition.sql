@@ -187,8 +187,10 @@ CREATE TABLE rr.revenue_schedule_line (
     posted_period    date,
     posted_on        date,
     CONSTRAINT revenue_schedule_line_pkey PRIMARY KEY (tenant_id, schedule_line_id),
-    CONSTRAINT revenue_schedule_line_obligation_fkey FOREIGN KEY (tenant_id, contract_id, obligation_no)
-        REFERENCES rr.performance_obligation (tenant_id, contract_id, obligation_no),
+    -- the obligation: no foreign key (a lookup and a row lock per line, a third of the lines'
+    -- write cost); every writer takes it from rr.performance_obligation or from the work
+    -- table it has just written there in the same call (rr_internal.create_obligations), and
+    -- an obligation with lines can be neither deleted nor re-keyed (schedule_line_obligation)
     -- lines of a draft invoice go with it when its billing is undone
     CONSTRAINT revenue_schedule_line_invoice_fkey FOREIGN KEY (tenant_id, invoice_id, invoice_line_no)
         REFERENCES rr.invoice_line (tenant_id, invoice_id, line_no) ON DELETE CASCADE,
@@ -235,6 +237,37 @@ CREATE TRIGGER revenue_schedule_line_frozen
 CREATE TRIGGER revenue_schedule_line_no_truncate
     BEFORE TRUNCATE ON rr.revenue_schedule_line
     FOR EACH STATEMENT EXECUTE FUNCTION rr_internal.refuse_change();
+
+-- The obligation of the schedule lines, kept without a foreign key (no function deletes an
+-- obligation; this holds for the owner too).
+CREATE FUNCTION rr_internal.keep_scheduled_obligation()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND (NEW.tenant_id, NEW.contract_id, NEW.obligation_no)
+                            IS NOT DISTINCT FROM (OLD.tenant_id, OLD.contract_id, OLD.obligation_no) THEN
+        RETURN NULL;
+    END IF;
+    IF EXISTS (SELECT FROM rr.revenue_schedule_line l
+                WHERE l.tenant_id = OLD.tenant_id AND l.contract_id = OLD.contract_id
+                  AND l.obligation_no = OLD.obligation_no) THEN
+        RAISE EXCEPTION 'cannot % obligation % of contract %: it has revenue schedule lines', lower(TG_OP),
+                        OLD.obligation_no, OLD.contract_id
+            USING ERRCODE = '23503',
+                  DETAIL = 'Revenue schedule lines belong to this obligation.',
+                  HINT = 'Obligations are re-planned by contract changes, never deleted.';
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.keep_scheduled_obligation() IS 'trigger function: refuses deleting or re-keying a performance obligation that revenue schedule lines refer to';
+REVOKE ALL ON FUNCTION rr_internal.keep_scheduled_obligation() FROM PUBLIC;
+
+CREATE TRIGGER schedule_line_obligation
+    AFTER UPDATE OF tenant_id, contract_id, obligation_no OR DELETE ON rr.performance_obligation
+    FOR EACH ROW EXECUTE FUNCTION rr_internal.keep_scheduled_obligation();
 
 CREATE TABLE rr.progress_entry (
     tenant_id     text NOT NULL,

@@ -1,10 +1,11 @@
 -- The references that are checked once per statement instead of by foreign keys (issue 13,
 -- item 6): journal lines to their entry and currency (rr_internal.check_journal_balance,
 -- for every writer), charges to their contract line version and billing run (checked by
--- rr_internal.bill, their only writer), invoice lines to their invoice and charge, invoices to their journal entry.  An orphan cannot be written, and a parent with
--- children can be neither deleted nor re-keyed.
+-- rr_internal.bill, their only writer), invoice lines to their invoice and charge, invoices
+-- to their journal entry, revenue schedule lines to their obligation.  An orphan cannot be
+-- written, and a parent with children can be neither deleted nor re-keyed.
 BEGIN;
-SELECT plan(25);
+SELECT plan(28);
 
 SELECT rr.create_tenant('ref', 'References', 'USD');
 SELECT set_config('rr.tenant', 'ref', true);
@@ -116,6 +117,24 @@ SELECT throws_like(format($$DELETE FROM rr.charge WHERE tenant_id = 'ref' AND ch
                    'cannot delete charge %: it is invoiced', 'an invoiced charge cannot be deleted');
 SELECT lives_ok(format($$SELECT rr.undo_last_billing(%s)$$, :contract), 'undoing the draft deletes its lines, invoice and charges');
 SELECT is((SELECT count(*) FROM rr.invoice WHERE tenant_id = 'ref' AND status = 'draft'), 0::bigint, 'the draft is gone');
+
+
+-- revenue schedule lines: every writer takes the obligation from rr.performance_obligation
+-- (or the work table it has just written there); an obligation with lines cannot be
+-- deleted or re-keyed (the planned charges' own key is taken out of the way)
+SELECT is_empty($$SELECT l.schedule_line_id FROM rr.revenue_schedule_line l
+                   WHERE l.tenant_id = 'ref'
+                     AND NOT EXISTS (SELECT FROM rr.performance_obligation o
+                                      WHERE o.tenant_id = l.tenant_id AND o.contract_id = l.contract_id
+                                        AND o.obligation_no = l.obligation_no)$$,
+                'no revenue schedule line without its obligation');
+ALTER TABLE rr.obligation_charge DROP CONSTRAINT obligation_charge_obligation_fkey;
+SELECT throws_ok(format($$DELETE FROM rr.performance_obligation WHERE tenant_id = 'ref' AND contract_id = %s$$, :contract),
+                 '23503', format('cannot delete obligation 1 of contract %s: it has revenue schedule lines', :contract),
+                 'an obligation with schedule lines cannot be deleted');
+SELECT throws_ok(format($$UPDATE rr.performance_obligation SET obligation_no = 7 WHERE tenant_id = 'ref' AND contract_id = %s$$, :contract),
+                 '23503', format('cannot update obligation 1 of contract %s: it has revenue schedule lines', :contract),
+                 'an obligation with schedule lines cannot be re-keyed');
 
 SELECT * FROM finish();
 ROLLBACK;
