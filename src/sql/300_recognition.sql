@@ -238,36 +238,10 @@ CREATE TRIGGER revenue_schedule_line_no_truncate
     BEFORE TRUNCATE ON rr.revenue_schedule_line
     FOR EACH STATEMENT EXECUTE FUNCTION rr_internal.refuse_change();
 
--- The obligation of the schedule lines, kept without a foreign key (no function deletes an
--- obligation; this holds for the owner too).
-CREATE FUNCTION rr_internal.keep_scheduled_obligation()
-RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF TG_OP = 'UPDATE' AND (NEW.tenant_id, NEW.contract_id, NEW.obligation_no)
-                            IS NOT DISTINCT FROM (OLD.tenant_id, OLD.contract_id, OLD.obligation_no) THEN
-        RETURN NULL;
-    END IF;
-    IF EXISTS (SELECT FROM rr.revenue_schedule_line l
-                WHERE l.tenant_id = OLD.tenant_id AND l.contract_id = OLD.contract_id
-                  AND l.obligation_no = OLD.obligation_no) THEN
-        RAISE EXCEPTION 'cannot % obligation % of contract %: it has revenue schedule lines', lower(TG_OP),
-                        OLD.obligation_no, OLD.contract_id
-            USING ERRCODE = '23503',
-                  DETAIL = 'Revenue schedule lines belong to this obligation.',
-                  HINT = 'Obligations are re-planned by contract changes, never deleted.';
-    END IF;
-    RETURN NULL;
-END
-$$;
-COMMENT ON FUNCTION rr_internal.keep_scheduled_obligation() IS 'trigger function: refuses deleting or re-keying a performance obligation that revenue schedule lines refer to';
-REVOKE ALL ON FUNCTION rr_internal.keep_scheduled_obligation() FROM PUBLIC;
-
+-- schedule lines refer to their obligation without a foreign key (rr.revenue_schedule_line)
 CREATE TRIGGER schedule_line_obligation
     AFTER UPDATE OF tenant_id, contract_id, obligation_no OR DELETE ON rr.performance_obligation
-    FOR EACH ROW EXECUTE FUNCTION rr_internal.keep_scheduled_obligation();
+    FOR EACH ROW EXECUTE FUNCTION rr_internal.keep_referenced_parent();
 
 CREATE TABLE rr.progress_entry (
     tenant_id     text NOT NULL,
