@@ -160,7 +160,7 @@ CREATE TABLE rr.journal_line (
     CONSTRAINT journal_line_pkey PRIMARY KEY (tenant_id, entry_id, line_no),
     -- the entry and the currency are checked once per statement by the trigger below (their
     -- parents never change: journal_entry_immutable, currency_guard), not by foreign keys,
-    -- which cost a lookup and a row lock per line (issue 13: 40% of the lines' write cost)
+    -- which cost a lookup and a row lock per line (issue 13: more than half the lines' write cost)
     CONSTRAINT journal_line_account_fkey FOREIGN KEY (tenant_id, account) REFERENCES rr.account (tenant_id, code),
     CONSTRAINT journal_line_amount_check CHECK (debit >= 0 AND credit >= 0 AND (debit = 0 OR credit = 0)),
     CONSTRAINT journal_line_limit_check CHECK (rr.check_number('debit', debit) AND rr.check_number('credit', credit))

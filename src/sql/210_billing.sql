@@ -38,7 +38,7 @@ CREATE TABLE rr.charge (
     CONSTRAINT charge_pkey PRIMARY KEY (tenant_id, charge_id),
     CONSTRAINT charge_key UNIQUE (tenant_id, contract_id, line_no, line_effective_from, kind, service_period, adjustment_seq),
     -- no foreign keys to the contract line version and the run (a lookup and a row lock per
-    -- charge, a third of the charges' write cost): rr_internal.bill, the only writer, checks
+    -- charge, more than half the charges' write cost): rr_internal.bill, the only writer, checks
     -- the line versions once per run and writes the run itself; neither parent can be
     -- deleted or re-keyed under its charges (rr_internal.keep_referenced_parent)
     CONSTRAINT charge_kind_check CHECK (kind IN ('setup', 'recurring', 'usage', 'renewal', 'deposit', 'drawdown',

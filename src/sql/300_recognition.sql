@@ -187,9 +187,9 @@ CREATE TABLE rr.revenue_schedule_line (
     posted_period    date,
     posted_on        date,
     CONSTRAINT revenue_schedule_line_pkey PRIMARY KEY (tenant_id, schedule_line_id),
-    -- the obligation: no foreign key (a lookup and a row lock per line, a third of the lines'
-    -- write cost); every writer takes it from rr.performance_obligation or from the work
-    -- table it has just written there in the same call (rr_internal.create_obligations), and
+    -- the obligation: no foreign key (a lookup and a row lock per line, over a quarter of
+    -- the lines' write cost); every writer takes it from rr.performance_obligation or from
+    -- the work table it has just written there in the same call (create_obligations), and
     -- an obligation with lines can be neither deleted nor re-keyed (schedule_line_obligation)
     -- lines of a draft invoice go with it when its billing is undone
     CONSTRAINT revenue_schedule_line_invoice_fkey FOREIGN KEY (tenant_id, invoice_id, invoice_line_no)
