@@ -36,9 +36,10 @@ CREATE TABLE rr.charge (
     detail              jsonb,
     CONSTRAINT charge_pkey PRIMARY KEY (tenant_id, charge_id),
     CONSTRAINT charge_key UNIQUE (tenant_id, contract_id, line_no, line_effective_from, kind, service_period, adjustment_seq),
-    CONSTRAINT charge_line_fkey FOREIGN KEY (tenant_id, contract_id, line_no, line_effective_from)
-        REFERENCES rr.contract_line (tenant_id, contract_id, line_no, effective_from),
-    CONSTRAINT charge_run_fkey FOREIGN KEY (tenant_id, run_id) REFERENCES rr.billing_run (tenant_id, run_id),
+    -- no foreign keys to the contract line version and the run (a lookup and a row lock per
+    -- charge, more than half the charges' write cost): rr_internal.bill, the only writer, checks
+    -- the line versions once per run and writes the run itself; neither parent can be
+    -- deleted or re-keyed under its charges (rr_internal.keep_referenced_parent)
     CONSTRAINT charge_kind_check CHECK (kind IN ('setup', 'recurring', 'usage', 'renewal', 'deposit', 'drawdown',
                                                  'release', 'breakage', 'proration',
                                                  'discount', 'adjustment')),
@@ -47,6 +48,74 @@ CREATE TABLE rr.charge (
 );
 COMMENT ON TABLE rr.charge IS 'every amount billed, once: its key (contract line version, kind, service period, adjustment sequence) is unique, so re-running billing, concurrent runs and later corrections (a higher adjustment_seq) never bill the same thing twice';
 COMMENT ON COLUMN rr.charge.adjustment_seq IS '0 for the original charge; for a discount, the discount id (so several discounts on one period never collide); later corrections (late usage, changes inside billed periods) take the next free number; corrections of a discount take the next free negative number of their line version and period and name the discount in detail';
+
+-- The parents of the references checked without foreign keys (charges and invoice lines;
+-- revenue schedule lines: rr_internal.keep_scheduled_obligation): one with children can be neither deleted nor re-keyed (no role
+-- may do either, and no function does; this holds for the owner too).  Like a foreign key,
+-- checked after the statement, so a statement that deletes the children too (undoing a
+-- draft) passes.  The check of a contract line version first takes the contract's lock,
+-- which a billing run holds until it commits, so it sees the charges of a run that was
+-- billing that contract.
+CREATE FUNCTION rr_internal.keep_referenced_parent()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    child text;
+    key text;
+BEGIN
+    -- on DELETE, NEW is null, so its key differs from OLD's
+    CASE TG_TABLE_NAME
+    WHEN 'contract_line' THEN
+        IF (NEW.tenant_id, NEW.contract_id, NEW.line_no, NEW.effective_from)
+           IS DISTINCT FROM (OLD.tenant_id, OLD.contract_id, OLD.line_no, OLD.effective_from) THEN
+            PERFORM FROM rr.contract k WHERE k.tenant_id = OLD.tenant_id AND k.contract_id = OLD.contract_id FOR UPDATE;
+            IF EXISTS (SELECT FROM rr.charge ch
+                        WHERE ch.tenant_id = OLD.tenant_id AND ch.contract_id = OLD.contract_id
+                          AND ch.line_no = OLD.line_no AND ch.line_effective_from = OLD.effective_from) THEN
+                child := 'charge';
+                key := format('(tenant_id, contract_id, line_no, effective_from)=(%s, %s, %s, %s)',
+                              OLD.tenant_id, OLD.contract_id, OLD.line_no, OLD.effective_from);
+            END IF;
+        END IF;
+    WHEN 'billing_run' THEN
+        IF (NEW.tenant_id, NEW.run_id) IS DISTINCT FROM (OLD.tenant_id, OLD.run_id)
+           AND EXISTS (SELECT FROM rr.charge ch WHERE ch.tenant_id = OLD.tenant_id AND ch.run_id = OLD.run_id) THEN
+            child := 'charge';
+            key := format('(tenant_id, run_id)=(%s, %s)', OLD.tenant_id, OLD.run_id);
+        END IF;
+    WHEN 'invoice' THEN
+        IF (NEW.tenant_id, NEW.invoice_id) IS DISTINCT FROM (OLD.tenant_id, OLD.invoice_id)
+           AND EXISTS (SELECT FROM rr.invoice_line l WHERE l.tenant_id = OLD.tenant_id AND l.invoice_id = OLD.invoice_id) THEN
+            child := 'invoice_line';
+            key := format('(tenant_id, invoice_id)=(%s, %s)', OLD.tenant_id, OLD.invoice_id);
+        END IF;
+    WHEN 'charge' THEN
+        IF (NEW.tenant_id, NEW.charge_id) IS DISTINCT FROM (OLD.tenant_id, OLD.charge_id)
+           AND EXISTS (SELECT FROM rr.invoice_line l WHERE l.tenant_id = OLD.tenant_id AND l.charge_id = OLD.charge_id) THEN
+            child := 'invoice_line';
+            key := format('(tenant_id, charge_id)=(%s, %s)', OLD.tenant_id, OLD.charge_id);
+        END IF;
+    END CASE;
+    IF child IS NOT NULL THEN
+        RAISE EXCEPTION 'cannot % % row: table "%" refers to it', lower(TG_OP), TG_TABLE_NAME, child
+            USING ERRCODE = '23503',
+                  DETAIL = format('Key %s is still referenced from table "%s".', key, child),
+                  HINT = 'Undo a draft with rr.undo_last_billing; billed, planned and posted rows are corrected by new ones, never removed.';
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.keep_referenced_parent() IS 'trigger function: refuses deleting or re-keying a contract line version, billing run, invoice or charge that charges or invoice lines refer to';
+REVOKE ALL ON FUNCTION rr_internal.keep_referenced_parent() FROM PUBLIC;
+
+CREATE TRIGGER contract_line_charged
+    AFTER UPDATE OF tenant_id, contract_id, line_no, effective_from OR DELETE ON rr.contract_line
+    FOR EACH ROW EXECUTE FUNCTION rr_internal.keep_referenced_parent();
+CREATE TRIGGER billing_run_charged
+    AFTER UPDATE OF tenant_id, run_id OR DELETE ON rr.billing_run
+    FOR EACH ROW EXECUTE FUNCTION rr_internal.keep_referenced_parent();
 COMMENT ON COLUMN rr.charge.detail IS 'usage charges: how the quantity was rated (used, included, billable, cumulative counter, tiers, deposit drawn), as jsonb';
 
 CREATE TABLE rr.invoice (
@@ -71,7 +140,9 @@ CREATE TABLE rr.invoice (
     CONSTRAINT invoice_contract_fkey FOREIGN KEY (tenant_id, contract_id) REFERENCES rr.contract (tenant_id, contract_id),
     CONSTRAINT invoice_customer_fkey FOREIGN KEY (tenant_id, customer) REFERENCES rr.customer (tenant_id, code),
     CONSTRAINT invoice_run_fkey FOREIGN KEY (tenant_id, run_id) REFERENCES rr.billing_run (tenant_id, run_id),
-    CONSTRAINT invoice_entry_fkey FOREIGN KEY (tenant_id, journal_entry_id) REFERENCES rr.journal_entry (tenant_id, entry_id),
+    -- journal_entry_id: no foreign key (a lookup and a row lock per posted invoice): only
+    -- rr.post_invoices sets it, to the entry it has just written for the invoice, and
+    -- journal entries can be neither deleted nor changed (journal_entry_immutable, _no_truncate)
     CONSTRAINT invoice_status_check CHECK (status IN ('draft', 'posted')),
     CONSTRAINT invoice_doc_type_check CHECK (doc_type IN ('invoice', 'credit_note')),
     CONSTRAINT invoice_source_check CHECK (CASE doc_type WHEN 'invoice' THEN run_id IS NOT NULL AND credits_invoice IS NULL
@@ -104,8 +175,11 @@ CREATE TABLE rr.invoice_line (
     credits_line_no     integer,
     detail              jsonb,
     CONSTRAINT invoice_line_pkey PRIMARY KEY (tenant_id, invoice_id, line_no),
-    CONSTRAINT invoice_line_invoice_fkey FOREIGN KEY (tenant_id, invoice_id) REFERENCES rr.invoice (tenant_id, invoice_id),
-    CONSTRAINT invoice_line_charge_fkey FOREIGN KEY (tenant_id, charge_id) REFERENCES rr.charge (tenant_id, charge_id),
+    -- no foreign keys to the invoice and the charge (a lookup and a row lock per line, 45% of
+    -- the lines' write cost): every writer takes them from rows it has just written or read
+    -- under the contract's lock (rr_internal.bill: the RETURNING rows of the same statement;
+    -- rr_internal.add_tax_lines: the run's invoices; rr.credit_invoice: its credit note), and
+    -- neither parent can be deleted or re-keyed under its lines (rr_internal.keep_referenced_parent)
     CONSTRAINT invoice_line_charge_key UNIQUE (tenant_id, charge_id),
     CONSTRAINT invoice_line_item_fkey FOREIGN KEY (tenant_id, item) REFERENCES rr.item (tenant_id, code),
     CONSTRAINT invoice_line_tax_code_fkey FOREIGN KEY (tenant_id, tax_code) REFERENCES rr.tax_code (tenant_id, code),
@@ -190,6 +264,14 @@ COMMENT ON FUNCTION rr_internal.freeze_posted_invoice() IS 'trigger function: re
 CREATE TRIGGER invoice_frozen
     BEFORE UPDATE OR DELETE ON rr.invoice
     FOR EACH ROW EXECUTE FUNCTION rr_internal.freeze_posted_invoice();
+-- invoice lines refer to their invoice and charge without foreign keys (rr.invoice_line)
+CREATE TRIGGER invoice_has_lines
+    AFTER UPDATE OF tenant_id, invoice_id OR DELETE ON rr.invoice
+    FOR EACH ROW EXECUTE FUNCTION rr_internal.keep_referenced_parent();
+CREATE TRIGGER charge_invoiced
+    AFTER UPDATE OF tenant_id, charge_id OR DELETE ON rr.charge
+    FOR EACH ROW EXECUTE FUNCTION rr_internal.keep_referenced_parent();
+
 -- Lines are added only by rr_internal.bill, to the drafts it has just created (no role may insert
 -- invoice lines); a trigger on INSERT would also refuse pg_restore, which reloads the
 -- lines of posted invoices.

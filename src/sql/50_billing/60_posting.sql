@@ -81,6 +81,7 @@ BEGIN
       FROM rr_post p
      ORDER BY p.entry_id;
 
+    -- every entry_id of rr_post was written just above (no foreign key checks it again)
     UPDATE rr.invoice i
        SET status = 'posted',
            number = rr_internal.document_number(pfx, first_number + p.k, digits),

@@ -122,8 +122,10 @@ CREATE TABLE rr.revenue_schedule_line (
     posted_period    date,
     posted_on        date,
     CONSTRAINT revenue_schedule_line_pkey PRIMARY KEY (tenant_id, schedule_line_id),
-    CONSTRAINT revenue_schedule_line_obligation_fkey FOREIGN KEY (tenant_id, contract_id, obligation_no)
-        REFERENCES rr.performance_obligation (tenant_id, contract_id, obligation_no),
+    -- the obligation: no foreign key (a lookup and a row lock per line, over a quarter of
+    -- the lines' write cost); every writer takes it from rr.performance_obligation or from
+    -- the work table it has just written there in the same call (create_obligations), and
+    -- an obligation with lines can be neither deleted nor re-keyed (schedule_line_obligation)
     -- lines of a draft invoice go with it when its billing is undone
     CONSTRAINT revenue_schedule_line_invoice_fkey FOREIGN KEY (tenant_id, invoice_id, invoice_line_no)
         REFERENCES rr.invoice_line (tenant_id, invoice_id, line_no) ON DELETE CASCADE,
@@ -170,6 +172,37 @@ CREATE TRIGGER revenue_schedule_line_frozen
 CREATE TRIGGER revenue_schedule_line_no_truncate
     BEFORE TRUNCATE ON rr.revenue_schedule_line
     FOR EACH STATEMENT EXECUTE FUNCTION rr_internal.refuse_change();
+
+-- Schedule lines refer to their obligation without a foreign key (rr.revenue_schedule_line):
+-- an obligation with schedule lines can be neither deleted nor re-keyed, checked after the
+-- statement like a foreign key (as rr_internal.keep_referenced_parent does for billing).
+CREATE FUNCTION rr_internal.keep_scheduled_obligation()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- on DELETE, NEW is null, so its key differs from OLD's
+    IF (NEW.tenant_id, NEW.contract_id, NEW.obligation_no)
+       IS DISTINCT FROM (OLD.tenant_id, OLD.contract_id, OLD.obligation_no)
+       AND EXISTS (SELECT FROM rr.revenue_schedule_line l
+                    WHERE l.tenant_id = OLD.tenant_id AND l.contract_id = OLD.contract_id
+                      AND l.obligation_no = OLD.obligation_no) THEN
+        RAISE EXCEPTION 'cannot % performance_obligation row: table "revenue_schedule_line" refers to it', lower(TG_OP)
+            USING ERRCODE = '23503',
+                  DETAIL = format('Key (tenant_id, contract_id, obligation_no)=(%s, %s, %s) is still referenced from table "revenue_schedule_line".',
+                                  OLD.tenant_id, OLD.contract_id, OLD.obligation_no),
+                  HINT = 'Undo a draft with rr.undo_last_billing; billed, planned and posted rows are corrected by new ones, never removed.';
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.keep_scheduled_obligation() IS 'trigger function: refuses deleting or re-keying a performance obligation that revenue schedule lines refer to';
+REVOKE ALL ON FUNCTION rr_internal.keep_scheduled_obligation() FROM PUBLIC;
+
+CREATE TRIGGER schedule_line_obligation
+    AFTER UPDATE OF tenant_id, contract_id, obligation_no OR DELETE ON rr.performance_obligation
+    FOR EACH ROW EXECUTE FUNCTION rr_internal.keep_scheduled_obligation();
 
 CREATE TABLE rr.progress_entry (
     tenant_id     text NOT NULL,

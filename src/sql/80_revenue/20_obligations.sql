@@ -317,6 +317,7 @@ BEGIN
      USING rr_obl o
      WHERE l.tenant_id = t AND l.contract_id = o.contract_id AND l.obligation_no = o.obligation_no
        AND l.source = 'allocation' AND l.status = 'open' AND NOT o.unchanged AND upper(l.period) > o.replan_from;
+    -- (every obligation of rr_sched and rr_prev is one of rr_obl, all written above)
     INSERT INTO rr.revenue_schedule_line (tenant_id, contract_id, obligation_no, source, period, recognize_on,
                                           amount, contract_amount)
     SELECT t, x.contract_id, x.obligation_no, 'allocation', x.period, upper(x.period) - 1, x.amount, x.contract_amount

@@ -17,6 +17,9 @@ AS $$
 DECLARE
     run bigint;
     locked bigint[];
+    charges bigint;
+    lines bigint;
+    orphan record;
 BEGIN
     -- Lock the contracts first, in one statement and in contract_id order, and only then
     -- work out what is due, in the next statement (a new snapshot): so the run bills the
@@ -68,35 +71,59 @@ BEGIN
            AND k.contract_id IN (SELECT n.contract_id FROM new_charge n)
          ORDER BY k.contract_id
         RETURNING invoice_id, contract_id
+    ), new_line AS (
+        INSERT INTO rr.invoice_line (tenant_id, invoice_id, line_no, kind, charge_id, contract_line_no,
+                                     line_effective_from, contract_item, item, service_period, quantity,
+                                     unit_price, amount, credit_account, receivable_account, detail)
+        SELECT bill.tenant_id, i.invoice_id,
+               row_number() OVER (PARTITION BY i.invoice_id
+                                  ORDER BY n.line_no, lower(n.service_period), n.kind DESC, n.charge_id)::integer,
+               n.kind, n.charge_id, n.line_no, n.line_effective_from, l.contract_item, it.code,
+               n.service_period, n.quantity, n.unit_price, n.amount,
+               CASE WHEN n.kind = 'discount' THEN dsc.account
+                    -- deposits and what draws them down or releases them: the deposit liability
+                    WHEN n.kind IN ('deposit', 'drawdown', 'release') THEN it.deferred_account
+                    WHEN n.kind = 'breakage' THEN coalesce(ci.breakage_account, it.revenue_account)
+                    -- usage is variable consideration, recognised as invoiced
+                    WHEN n.kind = 'usage' OR dc.method = 'immediate' THEN it.revenue_account
+                    ELSE it.deferred_account END,
+               it.receivable_account, n.detail
+          FROM new_charge n
+          JOIN new_invoice i ON i.contract_id = n.contract_id
+          JOIN rr.contract_line l ON l.tenant_id = bill.tenant_id AND l.contract_id = n.contract_id
+                                 AND l.line_no = n.line_no AND l.effective_from = n.line_effective_from
+          JOIN rr.contract_item ci ON ci.tenant_id = bill.tenant_id AND ci.code = l.contract_item
+          JOIN rr.item it ON it.tenant_id = bill.tenant_id
+                         AND it.code = CASE n.kind WHEN 'setup' THEN ci.setup_item
+                                                   WHEN 'renewal' THEN ci.renewal_item
+                                                   ELSE ci.recurring_item END
+          LEFT JOIN rr.deferral_code dc ON dc.tenant_id = bill.tenant_id AND dc.code = it.deferral_code
+          LEFT JOIN rr.discount dsc ON n.kind = 'discount' AND dsc.tenant_id = bill.tenant_id
+                                   AND dsc.discount_id = coalesce((n.detail->>'discount_id')::bigint, n.adjustment_seq)
+        RETURNING 1
     )
-    INSERT INTO rr.invoice_line (tenant_id, invoice_id, line_no, kind, charge_id, contract_line_no,
-                                 line_effective_from, contract_item, item, service_period, quantity,
-                                 unit_price, amount, credit_account, receivable_account, detail)
-    SELECT bill.tenant_id, i.invoice_id,
-           row_number() OVER (PARTITION BY i.invoice_id
-                              ORDER BY n.line_no, lower(n.service_period), n.kind DESC, n.charge_id)::integer,
-           n.kind, n.charge_id, n.line_no, n.line_effective_from, l.contract_item, it.code,
-           n.service_period, n.quantity, n.unit_price, n.amount,
-           CASE WHEN n.kind = 'discount' THEN dsc.account
-                -- deposits and what draws them down or releases them: the deposit liability
-                WHEN n.kind IN ('deposit', 'drawdown', 'release') THEN it.deferred_account
-                WHEN n.kind = 'breakage' THEN coalesce(ci.breakage_account, it.revenue_account)
-                -- usage is variable consideration, recognised as invoiced
-                WHEN n.kind = 'usage' OR dc.method = 'immediate' THEN it.revenue_account
-                ELSE it.deferred_account END,
-           it.receivable_account, n.detail
-      FROM new_charge n
-      JOIN new_invoice i ON i.contract_id = n.contract_id
-      JOIN rr.contract_line l ON l.tenant_id = bill.tenant_id AND l.contract_id = n.contract_id
-                             AND l.line_no = n.line_no AND l.effective_from = n.line_effective_from
-      JOIN rr.contract_item ci ON ci.tenant_id = bill.tenant_id AND ci.code = l.contract_item
-      JOIN rr.item it ON it.tenant_id = bill.tenant_id
-                     AND it.code = CASE n.kind WHEN 'setup' THEN ci.setup_item
-                                               WHEN 'renewal' THEN ci.renewal_item
-                                               ELSE ci.recurring_item END
-      LEFT JOIN rr.deferral_code dc ON dc.tenant_id = bill.tenant_id AND dc.code = it.deferral_code
-      LEFT JOIN rr.discount dsc ON n.kind = 'discount' AND dsc.tenant_id = bill.tenant_id
-                               AND dsc.discount_id = coalesce((n.detail->>'discount_id')::bigint, n.adjustment_seq);
+    SELECT (SELECT count(*) FROM new_charge), (SELECT count(*) FROM new_line) INTO charges, lines;
+
+    -- the charges' contract line versions, checked once for the run instead of by a foreign
+    -- key per charge: the invoice lines above join each new charge to its line version, so
+    -- a charge without one has no invoice line, and only then are the run's charges looked
+    -- up (the run is the row written above)
+    IF lines < charges THEN
+        SELECT ch.contract_id, ch.line_no, ch.line_effective_from INTO orphan
+          FROM rr.charge ch
+         WHERE ch.tenant_id = bill.tenant_id AND ch.run_id = run
+           AND NOT EXISTS (SELECT FROM rr.contract_line l
+                            WHERE l.tenant_id = ch.tenant_id AND l.contract_id = ch.contract_id
+                              AND l.line_no = ch.line_no AND l.effective_from = ch.line_effective_from)
+         LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'contract line % version % of contract % does not exist',
+                            orphan.line_no, orphan.line_effective_from, orphan.contract_id
+                USING ERRCODE = '23503',
+                      DETAIL = 'Every charge belongs to a version of a contract line in rr.contract_line.',
+                      HINT = 'Charge only the lines of the contract, as rr.due_charges lists them.';
+        END IF;
+    END IF;
 
     PERFORM rr_internal.add_tax_lines(bill.tenant_id, run);
     PERFORM rr_internal.create_revenue_schedules(bill.tenant_id, run);

@@ -1,0 +1,142 @@
+-- The references that are checked once per statement instead of by foreign keys (issue 13,
+-- item 6): journal lines to their entry and currency (rr_internal.check_journal_balance,
+-- for every writer), charges to their contract line version and billing run (checked by
+-- rr_internal.bill, their only writer), invoice lines to their invoice and charge, invoices
+-- to their journal entry, revenue schedule lines to their obligation.  An orphan cannot be
+-- written, and a parent with children can be neither deleted nor re-keyed.
+BEGIN;
+SELECT plan(28);
+
+SELECT rr.create_tenant('ref', 'References', 'USD');
+SELECT set_config('rr.tenant', 'ref', true);
+INSERT INTO rr.currency (code, minor_units, name) VALUES ('XTS', 2, 'Test currency');
+INSERT INTO rr.item (tenant_id, code, name, revenue_account, deferred_account, receivable_account)
+VALUES ('ref', 'SVC', 'Service', '4000', '2100', '1100');
+INSERT INTO rr.item_price VALUES ('ref', 'SVC', 'USD', 10.00);
+INSERT INTO rr.contract_item (tenant_id, code, name, currency, recurring_item, billing_type, max_quantity)
+VALUES ('ref', 'M', 'Monthly', 'USD', 'SVC', 'prepaid', 9);
+INSERT INTO rr.contract_template (tenant_id, code, name, duration, duration_unit, alignment)
+VALUES ('ref', 'T', 'Annual', 1, 'year', 'calendar');
+INSERT INTO rr.template_line VALUES ('ref', 'T', 1, 'M', 1);
+INSERT INTO rr.customer (tenant_id, code, name, currency) VALUES ('ref', 'C', 'Customer', 'USD');
+SELECT rr.setup_and_activate_contract(rr.create_contract('C', 'T', '2024-01-01'));
+SELECT contract_id AS contract FROM rr.contract WHERE tenant_id = 'ref' \gset
+SELECT count(*) FROM rr.run_billing('2024-01-01');
+SELECT count(*) FROM rr.post_invoices('2024-01-31');
+
+-- journal lines: every writer goes through the statement trigger
+INSERT INTO rr.journal_entry (tenant_id, entry_id, entry_date, period_start, source, source_id)
+VALUES ('ref', 900001, '2024-01-15', '2024-01-01', 'manual', 1);
+SELECT throws_ok($$INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency)
+                   VALUES ('ref', 900002, 1, '1100', 1, 0, 'USD'), ('ref', 900002, 2, '4000', 0, 1, 'USD')$$,
+                 '23503', 'journal entry 900002 of tenant "ref" does not exist',
+                 'a journal line of an entry that does not exist is refused');
+SELECT throws_ok($$INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency)
+                   VALUES ('ref', 900001, 1, '1100', 1, 0, 'USD'), ('ref', 900001, 2, '4000', 0, 1, 'USD'),
+                          ('ref', 900003, 1, '1100', 1, 0, 'USD'), ('ref', 900003, 2, '4000', 0, 1, 'USD')$$,
+                 '23503', 'journal entry 900003 of tenant "ref" does not exist',
+                 'one missing entry among several refuses the statement');
+SELECT throws_ok($$INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency)
+                   VALUES ('ref', 900001, 1, '1100', 1, 0, 'ZZZ'), ('ref', 900001, 2, '4000', 0, 1, 'ZZZ')$$,
+                 '23503', 'journal line currency "ZZZ" does not exist',
+                 'a journal line in a currency that does not exist is refused');
+SELECT lives_ok($$INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency)
+                  VALUES ('ref', 900001, 1, '1100', 1, 0, 'XTS'), ('ref', 900001, 2, '4000', 0, 1, 'XTS')$$,
+                'lines of an existing entry in an existing currency are written');
+SELECT throws_ok($$DELETE FROM rr.journal_entry WHERE tenant_id = 'ref' AND entry_id = 900001$$,
+                 '55000', NULL, 'an entry with lines cannot be deleted');
+SELECT throws_ok($$UPDATE rr.journal_entry SET entry_id = 900004 WHERE tenant_id = 'ref' AND entry_id = 900001$$,
+                 '55000', NULL, 'an entry with lines cannot be re-keyed');
+SET LOCAL client_min_messages = warning;
+SELECT throws_ok($$TRUNCATE rr.journal_entry CASCADE$$, '55000', NULL, 'journal entries cannot be truncated');
+SELECT throws_ok($$DELETE FROM rr.currency WHERE code = 'XTS'$$,
+                 '23503', 'cannot delete currency "XTS"', 'a currency with journal lines cannot be deleted');
+SELECT throws_ok($$UPDATE rr.currency SET code = 'XTT' WHERE code = 'XTS'$$,
+                 '23503', 'cannot update currency "XTS"', 'a currency with journal lines cannot be renamed');
+SELECT lives_ok($$UPDATE rr.currency SET name = 'Test' WHERE code = 'XTS'$$,
+                'a currency with journal lines can still be described');
+-- the posting's own entries passed the same check
+SELECT is((SELECT count(*) FROM rr.journal_line l
+            WHERE l.tenant_id = 'ref'
+              AND NOT EXISTS (SELECT FROM rr.journal_entry e WHERE e.tenant_id = l.tenant_id AND e.entry_id = l.entry_id)),
+          0::bigint, 'no journal line without its entry');
+
+-- charges: a line version or a run with charges can be neither deleted nor re-keyed (the
+-- obligations' and invoices' own keys to the line version and the run are taken out of the
+-- way, in this transaction, to show the charges' guard)
+ALTER TABLE rr.performance_obligation DROP CONSTRAINT performance_obligation_line_fkey;
+ALTER TABLE rr.invoice DROP CONSTRAINT invoice_run_fkey;
+SELECT throws_ok(format($$DELETE FROM rr.contract_line WHERE tenant_id = 'ref' AND contract_id = %s$$, :contract),
+                 '23503', 'cannot delete contract_line row: table "charge" refers to it',
+                 'a contract line version with charges cannot be deleted');
+SELECT throws_ok(format($$UPDATE rr.contract_line SET effective_from = '2024-01-02'
+                           WHERE tenant_id = 'ref' AND contract_id = %s$$, :contract),
+                 '23503', 'cannot update contract_line row: table "charge" refers to it',
+                 'a contract line version with charges cannot be re-keyed');
+SELECT throws_ok($$DELETE FROM rr.billing_run WHERE tenant_id = 'ref'$$, '23503',
+                 'cannot delete billing_run row: table "charge" refers to it', 'a billing run with charges cannot be deleted');
+SELECT throws_ok($$UPDATE rr.billing_run SET run_id = run_id + 1000 WHERE tenant_id = 'ref'$$, '23503',
+                 'cannot update billing_run row: table "charge" refers to it', 'a billing run with charges cannot be re-keyed');
+
+-- the writer's own check: a (simulated) bug that charges a line version that does not
+-- exist is refused for the whole run
+CREATE FUNCTION pg_temp.misdate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.line_effective_from := NEW.line_effective_from + 1;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER misdate BEFORE INSERT ON rr.charge FOR EACH ROW EXECUTE FUNCTION pg_temp.misdate();
+SELECT throws_ok($$SELECT count(*) FROM rr.run_billing('2024-02-01')$$, '23503',
+                 format('contract line 1 version 2024-01-02 of contract %s does not exist', :contract),
+                 'a charge of a line version that does not exist is refused');
+DROP TRIGGER misdate ON rr.charge;
+SELECT lives_ok($$SELECT count(*) FROM rr.run_billing('2024-02-01')$$, 'the same run without the bug bills');
+
+-- invoice lines: every writer (billing, tax, credit notes) takes its invoice and charge from
+-- rows it has just written; an invoice or a charge with lines cannot be deleted or re-keyed
+SELECT lives_ok($$SELECT rr.credit_invoice((SELECT min(invoice_id) FROM rr.invoice WHERE tenant_id = 'ref'))$$,
+                'a credit note is issued');
+SELECT is_empty($$SELECT i.invoice_id FROM rr.invoice i
+                   WHERE i.tenant_id = 'ref' AND i.journal_entry_id IS NOT NULL
+                     AND NOT EXISTS (SELECT FROM rr.journal_entry e
+                                      WHERE e.tenant_id = i.tenant_id AND e.entry_id = i.journal_entry_id)$$,
+                'every posted invoice and credit note refers to its journal entry');
+SELECT is_empty($$SELECT l.invoice_id, l.line_no FROM rr.invoice_line l
+                   WHERE l.tenant_id = 'ref'
+                     AND (NOT EXISTS (SELECT FROM rr.invoice i WHERE i.tenant_id = l.tenant_id AND i.invoice_id = l.invoice_id)
+                          OR l.charge_id IS NOT NULL
+                             AND NOT EXISTS (SELECT FROM rr.charge c WHERE c.tenant_id = l.tenant_id AND c.charge_id = l.charge_id))$$,
+                'no invoice line without its invoice and charge');
+SELECT max(invoice_id) AS draft FROM rr.invoice WHERE tenant_id = 'ref' AND status = 'draft' \gset
+SELECT throws_ok(format($$DELETE FROM rr.invoice WHERE tenant_id = 'ref' AND invoice_id = %s$$, :draft),
+                 '23503', 'cannot delete invoice row: table "invoice_line" refers to it',
+                 'a draft invoice with lines cannot be deleted');
+SELECT throws_ok(format($$UPDATE rr.invoice SET invoice_id = invoice_id + 1000 WHERE tenant_id = 'ref' AND invoice_id = %s$$, :draft),
+                 '23503', 'cannot update invoice row: table "invoice_line" refers to it',
+                 'a draft invoice with lines cannot be re-keyed');
+SELECT throws_ok(format($$DELETE FROM rr.charge WHERE tenant_id = 'ref' AND charge_id IN
+                            (SELECT charge_id FROM rr.invoice_line WHERE tenant_id = 'ref' AND invoice_id = %s)$$, :draft),
+                 '23503', 'cannot delete charge row: table "invoice_line" refers to it', 'an invoiced charge cannot be deleted');
+SELECT lives_ok(format($$SELECT rr.undo_last_billing(%s)$$, :contract), 'undoing the draft deletes its lines, invoice and charges');
+SELECT is((SELECT count(*) FROM rr.invoice WHERE tenant_id = 'ref' AND status = 'draft'), 0::bigint, 'the draft is gone');
+
+
+-- revenue schedule lines: every writer takes the obligation from rr.performance_obligation
+-- (or the work table it has just written there); an obligation with lines cannot be
+-- deleted or re-keyed (the planned charges' own key is taken out of the way)
+SELECT is_empty($$SELECT l.schedule_line_id FROM rr.revenue_schedule_line l
+                   WHERE l.tenant_id = 'ref'
+                     AND NOT EXISTS (SELECT FROM rr.performance_obligation o
+                                      WHERE o.tenant_id = l.tenant_id AND o.contract_id = l.contract_id
+                                        AND o.obligation_no = l.obligation_no)$$,
+                'no revenue schedule line without its obligation');
+ALTER TABLE rr.obligation_charge DROP CONSTRAINT obligation_charge_obligation_fkey;
+SELECT throws_ok(format($$DELETE FROM rr.performance_obligation WHERE tenant_id = 'ref' AND contract_id = %s$$, :contract),
+                 '23503', 'cannot delete performance_obligation row: table "revenue_schedule_line" refers to it',
+                 'an obligation with schedule lines cannot be deleted');
+SELECT throws_ok(format($$UPDATE rr.performance_obligation SET obligation_no = 7 WHERE tenant_id = 'ref' AND contract_id = %s$$, :contract),
+                 '23503', 'cannot update performance_obligation row: table "revenue_schedule_line" refers to it',
+                 'an obligation with schedule lines cannot be re-keyed');
+
+SELECT * FROM finish();
+ROLLBACK;
