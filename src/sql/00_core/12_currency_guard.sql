@@ -24,16 +24,6 @@ BEGIN
                   DETAIL = 'Built-in rows follow ISO 4217 and change only with extension upgrades.',
                   HINT = 'Add your own currencies with is_builtin = false.';
     END IF;
-    -- journal lines name their currency without a foreign key (rr_internal.check_journal_balance
-    -- checks it once per statement), so a currency they use is kept here; like the key's
-    -- own check, this reads the lines, a rare cost paid only when a currency of one's own is
-    -- deleted or renamed (NEW is null on DELETE)
-    IF NEW.code IS DISTINCT FROM OLD.code AND EXISTS (SELECT FROM rr.journal_line l WHERE l.currency = OLD.code) THEN
-        RAISE EXCEPTION 'cannot % currency "%"', pg_catalog.lower(TG_OP), OLD.code
-            USING ERRCODE = '23503',
-                  DETAIL = 'Journal lines are written in this currency.',
-                  HINT = 'The ledger is immutable; keep the currency.';
-    END IF;
     IF TG_OP = 'DELETE' THEN
         RETURN OLD;
     END IF;
@@ -41,7 +31,7 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION rr_internal.currency_guard() IS 'trigger function: refuses changes to the built-in ISO 4217 rows of rr.currency, and deleting or renaming a currency that journal lines use';
+COMMENT ON FUNCTION rr_internal.currency_guard() IS 'trigger function: refuses changes to the built-in ISO 4217 rows of rr.currency';
 REVOKE ALL ON FUNCTION rr_internal.currency_guard() FROM PUBLIC;
 
 CREATE TRIGGER currency_guard

@@ -231,6 +231,32 @@ COMMENT ON FUNCTION rr_internal.check_journal_balance() IS 'trigger function: re
 CREATE TRIGGER journal_line_balanced
     AFTER INSERT ON rr.journal_line REFERENCING NEW TABLE AS new_lines
     FOR EACH STATEMENT EXECUTE FUNCTION rr_internal.check_journal_balance();
+-- Journal lines name their currency without a foreign key (check_journal_balance checks it
+-- once per statement), so a currency they use can be neither deleted nor renamed; like the
+-- key's own check, this reads the lines, a rare cost paid only when a currency of one's own
+-- is deleted or renamed (NEW is null on DELETE).  The built-in rows are refused earlier,
+-- by rr_internal.currency_guard.
+CREATE FUNCTION rr_internal.keep_journal_currency()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NEW.code IS DISTINCT FROM OLD.code AND EXISTS (SELECT FROM rr.journal_line l WHERE l.currency = OLD.code) THEN
+        RAISE EXCEPTION 'cannot % currency "%"', lower(TG_OP), OLD.code
+            USING ERRCODE = '23503',
+                  DETAIL = 'Journal lines are written in this currency.',
+                  HINT = 'The ledger is immutable; keep the currency.';
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.keep_journal_currency() IS 'trigger function: refuses deleting or renaming a currency that journal lines use';
+REVOKE ALL ON FUNCTION rr_internal.keep_journal_currency() FROM PUBLIC;
+CREATE TRIGGER currency_in_journal
+    AFTER UPDATE OF code OR DELETE ON rr.currency
+    FOR EACH ROW EXECUTE FUNCTION rr_internal.keep_journal_currency();
+
 CREATE TRIGGER journal_line_immutable
     BEFORE UPDATE OR DELETE ON rr.journal_line
     FOR EACH ROW EXECUTE FUNCTION rr_internal.refuse_change();
