@@ -1,5 +1,5 @@
 -- Work tables of the definer code outlive a DROP EXTENSION in the same session
--- (src/sql/00_core/90_work_tables.sql).  A session keeps its work tables (emptied at commit); one
+-- (src/sql/00_core/90_work_tables.sql).  A session keeps its work tables (emptied at each use); one
 -- of them, rr_usage_line, has a column of type rr.pricing, which DROP EXTENSION ... CASCADE
 -- drops from the table.  After CREATE EXTENSION in the same session, billing must make the
 -- table again instead of failing on the old, narrower one ("INSERT has more expressions

@@ -13,9 +13,14 @@
 -- operators are never looked up in pg_temp unless named with it, which this code never
 -- does.
 --
--- Work tables live for the session (ON COMMIT DELETE ROWS: emptied at the end of every
--- transaction), so a session pays for creating them once, not per call; each use starts
--- with a DELETE (cheap on an empty table, unlike a TRUNCATE, which gives it new files).
+-- Work tables live for the session, so a session pays for creating them once, not per
+-- call, and keep their rows until their next use, which starts by emptying them
+-- (rr_internal.empty_work_table).  They are not ON COMMIT DELETE ROWS: emptying a
+-- temporary table at commit rebuilds its indexes, which invalidates every cached plan that
+-- reads the table, so that every single-contract call planned all of its statements again
+-- (a fifth of an activation).  For the same reason a work table is analysed only when it
+-- is large (rr_internal.analyze_work_table).  Its rows stay readable by the definer only:
+-- the table belongs to it, and no role is granted anything on it.
 -- A work table that lost a column (its type went with a DROP EXTENSION ... CASCADE in
 -- this session) is dropped and made again; a work table whose definition changes in a
 -- new version of the extension takes a new name, so that no session keeps the old shape.
@@ -58,3 +63,45 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION rr_internal.claim_work_table(text) IS 'internal: true if SECURITY DEFINER code must create its temporary work table of that name, false if it already created it in this session (one that lost a column, its type dropped with the extension, is dropped and true returned); 42501 if the session holds a relation of that name that the current user does not own or that carries triggers, rules, row security or children';
+
+-- Empty a work table before its use: a DELETE while it is small (its dead rows are pruned
+-- as later calls reuse its pages, and its plans stay cached), a TRUNCATE once it has grown
+-- past 1 MB (for example in a transaction that calls the same workflow many times, whose
+-- own dead rows cannot be pruned before it ends), which gives it new, empty files.
+CREATE FUNCTION rr_internal.empty_work_table(work_table regclass)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF pg_catalog.pg_relation_size(work_table) OPERATOR(pg_catalog.>) 1048576 THEN
+        EXECUTE pg_catalog.format('TRUNCATE %s', work_table);
+    ELSE
+        EXECUTE pg_catalog.format('DELETE FROM %s', work_table);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.empty_work_table(regclass) IS 'internal: empties a work table before its use: DELETE while it is at most 1 MB, TRUNCATE when larger';
+REVOKE ALL ON FUNCTION rr_internal.empty_work_table(regclass) FROM PUBLIC;
+
+-- Statistics of a work table, only where they matter.  ANALYZE invalidates every cached
+-- plan that reads the table, so analysing the handful of rows of a single-contract call
+-- made each later call plan its statements again.  A table of a few pages needs no
+-- statistics: the planner estimates a table it has none for from its current size.  So a
+-- work table is analysed when it holds more than 8 pages (64 kB, a few hundred rows), or
+-- when its statistics still describe such a size (the first small call after a batch
+-- resets them; the calls after it keep their plans).
+CREATE FUNCTION rr_internal.analyze_work_table(work_table regclass)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF pg_catalog.pg_relation_size(work_table) OPERATOR(pg_catalog.>) (8 OPERATOR(pg_catalog.*) pg_catalog.current_setting('block_size')::bigint)
+       OR (SELECT c.relpages FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) work_table) OPERATOR(pg_catalog.>) 8 THEN
+        EXECUTE pg_catalog.format('ANALYZE %s', work_table);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.analyze_work_table(regclass) IS 'internal: ANALYZE of a work table of more than 8 pages, or of one whose statistics still describe more; smaller ones stay unanalysed, so that the cached plans of single-contract calls stay valid';
+REVOKE ALL ON FUNCTION rr_internal.analyze_work_table(regclass) FROM PUBLIC;

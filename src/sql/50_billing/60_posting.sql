@@ -45,9 +45,9 @@ BEGIN
     IF rr_internal.claim_work_table('rr_post') THEN
         CREATE TEMP TABLE rr_post (invoice_id bigint PRIMARY KEY, k bigint NOT NULL, entry_id bigint NOT NULL,
                                    invoice_date date NOT NULL, contract_id bigint, currency char(3), doc_type text,
-                                   terms integer, period_start date) ON COMMIT DELETE ROWS;
+                                   terms integer, period_start date);
     END IF;
-    DELETE FROM rr_post;
+    PERFORM rr_internal.empty_work_table('pg_temp.rr_post');
     INSERT INTO rr_post (invoice_id, k, entry_id, invoice_date, contract_id, currency, doc_type, terms)
     SELECT x.invoice_id, x.k, nextval(pg_get_serial_sequence('rr.journal_entry', 'entry_id')), x.invoice_date,
            x.contract_id, x.currency, x.doc_type,
@@ -63,7 +63,7 @@ BEGIN
     IF n = 0 THEN
         RETURN;
     END IF;
-    ANALYZE rr_post;
+    PERFORM rr_internal.analyze_work_table('pg_temp.rr_post');
     -- one period lookup per posting date, not per document, in date order (the calendar
     -- is extended forward from the tenant's last period)
     FOR d IN SELECT DISTINCT p.invoice_date FROM rr_post p ORDER BY 1 LOOP

@@ -82,17 +82,17 @@ BEGIN
             extra_usage_price numeric, reset_usage text, usage_aggregation text, grace integer,
             deposit_amount numeric, retain_rate numeric, bill_from date, bill_to date, mu integer,
             alignment text, is_grid boolean, anchor date,
-            PRIMARY KEY (contract_id, line_no, effective_from)) ON COMMIT DELETE ROWS;
+            PRIMARY KEY (contract_id, line_no, effective_from));
     END IF;
     IF rr_internal.claim_work_table('rr_usage_agg') THEN
         -- the events of each billing period and line version, aggregated
         CREATE TEMP TABLE rr_usage_agg (
             contract_id bigint NOT NULL, line_no integer NOT NULL, period daterange NOT NULL,
             version_from date NOT NULL, used_sum numeric, used_max numeric, used_last numeric, events bigint,
-            PRIMARY KEY (contract_id, line_no, version_from, period)) ON COMMIT DELETE ROWS;
+            PRIMARY KEY (contract_id, line_no, version_from, period));
     END IF;
-    DELETE FROM rr_usage_line;
-    DELETE FROM rr_usage_agg;
+    PERFORM rr_internal.empty_work_table('pg_temp.rr_usage_line');
+    PERFORM rr_internal.empty_work_table('pg_temp.rr_usage_agg');
 
     EXECUTE $q$
         INSERT INTO rr_usage_line
@@ -118,7 +118,7 @@ BEGIN
               JOIN rr.contract_item ci ON ci.tenant_id = l.tenant_id AND ci.code = l.contract_item
              WHERE ci.price_model IS NOT NULL OR ci.extra_usage_price IS NOT NULL OR ci.billing_type = 'deposit') lv
     $q$ USING tenant_id, as_of, only_contract;
-    ANALYZE rr_usage_line;
+    PERFORM rr_internal.analyze_work_table('pg_temp.rr_usage_line');
 
     EXECUTE $q$
         INSERT INTO rr_usage_agg
@@ -143,7 +143,7 @@ BEGIN
                AND (g.bill_to IS NULL OR e.usage_date < g.bill_to)
              GROUP BY e.contract_id, e.line_no, 3, v.effective_from
     $q$ USING tenant_id, as_of, only_contract;
-    ANALYZE rr_usage_agg;
+    PERFORM rr_internal.analyze_work_table('pg_temp.rr_usage_agg');
 
     RETURN QUERY EXECUTE $q$
         WITH flat_period AS (

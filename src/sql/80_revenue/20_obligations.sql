@@ -23,14 +23,14 @@ BEGIN
     -- the batch as an indexed, analysed table: a semi-join against it stays an index
     -- lookup per row whatever the planner guesses about rr.due_charges' output
     IF rr_internal.claim_work_table('rr_ids') THEN
-        CREATE TEMP TABLE rr_ids (contract_id bigint PRIMARY KEY, replan_from date) ON COMMIT DELETE ROWS;
+        CREATE TEMP TABLE rr_ids (contract_id bigint PRIMARY KEY, replan_from date);
     END IF;
-    DELETE FROM rr_ids;
+    PERFORM rr_internal.empty_work_table('pg_temp.rr_ids');
     -- (replan_from: the effective date of the change that re-plans a contract planned before)
     INSERT INTO rr_ids
     SELECT x.id, min(x.d) FROM unnest(contract_ids, create_obligations.replan_from) AS x (id, d)
      WHERE x.id IS NOT NULL GROUP BY x.id;
-    ANALYZE rr_ids;
+    PERFORM rr_internal.analyze_work_table('pg_temp.rr_ids');
     SELECT max(k.end_date) INTO through
       FROM rr.contract k
      WHERE k.tenant_id = t AND k.contract_id IN (SELECT i.contract_id FROM rr_ids i) AND k.end_date IS NOT NULL;
@@ -45,9 +45,9 @@ BEGIN
             contract_id bigint, line_no integer, line_effective_from date, kind text, service_period daterange,
             adjustment_seq bigint, amount numeric, obligation_no integer, mu integer, ssp_part numeric,
             ssp_override numeric, ssp_missing boolean, is_residual boolean, item text, method text, grain interval,
-            revenue_account text, deferred_account text, currency char(3)) ON COMMIT DELETE ROWS;
+            revenue_account text, deferred_account text, currency char(3));
     END IF;
-    DELETE FROM rr_plan;
+    PERFORM rr_internal.empty_work_table('pg_temp.rr_plan');
     INSERT INTO rr_plan
     SELECT d.contract_id, d.line_no, d.line_effective_from, d.kind, d.service_period, d.adjustment_seq, d.amount,
            coalesce(s.obligation_no, d.line_no), cur.minor_units,
@@ -80,7 +80,7 @@ BEGIN
        AND k.end_date IS NOT NULL
        AND d.kind <> 'deposit' AND ci.billing_type <> 'deposit'
        AND coalesce(dc.method, 'daily') <> 'on_usage';
-    ANALYZE rr_plan;
+    PERFORM rr_internal.analyze_work_table('pg_temp.rr_plan');
 
     -- one row per obligation: lines, SSP for the term, contract amount, pattern
     IF rr_internal.claim_work_table('rr_obl') THEN
@@ -92,9 +92,9 @@ BEGIN
             allocated_amount numeric, sched_amount numeric, sched_contract numeric, sched_service daterange,
             replan_from date, unchanged boolean, kept numeric, kept_contract numeric, vanished boolean,
             -- the key every later statement joins on: an index lookup per row, never a rescan
-            PRIMARY KEY (contract_id, obligation_no)) ON COMMIT DELETE ROWS;
+            PRIMARY KEY (contract_id, obligation_no));
     END IF;
-    DELETE FROM rr_obl;
+    PERFORM rr_internal.empty_work_table('pg_temp.rr_obl');
     INSERT INTO rr_obl
     SELECT x.contract_id, x.obligation_no, array_agg(x.line_no ORDER BY x.line_no), min(x.line_no),
            (array_agg(x.first_from ORDER BY x.line_no))[1],
@@ -120,7 +120,7 @@ BEGIN
               FROM rr_plan p
              GROUP BY p.contract_id, p.obligation_no, p.line_no) x
      GROUP BY x.contract_id, x.obligation_no;
-    ANALYZE rr_obl;
+    PERFORM rr_internal.analyze_work_table('pg_temp.rr_obl');
 
     -- refusals, before anything is written
     SELECT o.contract_id, array_agg(o.obligation_no ORDER BY o.obligation_no) AS nos INTO bad
@@ -137,9 +137,9 @@ BEGIN
     -- discount to spread
     UPDATE rr_obl o SET allocated_amount = o.contract_amount;
     IF rr_internal.claim_work_table('rr_alloc') THEN
-        CREATE TEMP TABLE rr_alloc (contract_id bigint, has_residual boolean) ON COMMIT DELETE ROWS;
+        CREATE TEMP TABLE rr_alloc (contract_id bigint, has_residual boolean);
     END IF;
-    DELETE FROM rr_alloc;
+    PERFORM rr_internal.empty_work_table('pg_temp.rr_alloc');
     INSERT INTO rr_alloc
     SELECT o.contract_id, bool_or(o.is_residual)
       FROM rr_obl o
@@ -241,15 +241,15 @@ BEGIN
     IF rr_internal.claim_work_table('rr_prev') THEN
         CREATE TEMP TABLE rr_prev (contract_id bigint, obligation_no integer, period daterange, amount numeric,
                                    contract_amount numeric, posted numeric, posted_contract numeric,
-                                   posted_lines bigint, PRIMARY KEY (contract_id, obligation_no, period)) ON COMMIT DELETE ROWS;
+                                   posted_lines bigint, PRIMARY KEY (contract_id, obligation_no, period));
     END IF;
     IF rr_internal.claim_work_table('rr_sched') THEN
         CREATE TEMP TABLE rr_sched (contract_id bigint, obligation_no integer, period daterange, amount numeric,
-                                    contract_amount numeric) ON COMMIT DELETE ROWS;
+                                    contract_amount numeric);
         CREATE INDEX ON rr_sched (contract_id, obligation_no);
     END IF;
-    DELETE FROM rr_prev;
-    DELETE FROM rr_sched;
+    PERFORM rr_internal.empty_work_table('pg_temp.rr_prev');
+    PERFORM rr_internal.empty_work_table('pg_temp.rr_sched');
     INSERT INTO rr_prev
     SELECT l.contract_id, l.obligation_no, l.period, sum(l.amount), sum(l.contract_amount),
            coalesce(sum(l.amount) FILTER (WHERE l.status = 'posted'), 0),
@@ -260,7 +260,7 @@ BEGIN
                                      AND l.obligation_no = o.obligation_no
      WHERE NOT o.unchanged AND l.source = 'allocation' AND upper(l.period) > o.replan_from
      GROUP BY l.contract_id, l.obligation_no, l.period;
-    ANALYZE rr_prev;
+    PERFORM rr_internal.analyze_work_table('pg_temp.rr_prev');
     -- a period straddling E keeps its share of the days before E
     INSERT INTO rr_sched
     SELECT p.contract_id, p.obligation_no, daterange(lower(p.period), o.replan_from),

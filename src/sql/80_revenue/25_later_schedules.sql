@@ -18,9 +18,9 @@ BEGIN
         CREATE TEMP TABLE rr_billed (
             invoice_id bigint, invoice_line_no integer, contract_id bigint, obligation_no integer, invoice_date date,
             service_period daterange, amount numeric, mu integer, item text, method text, grain interval,
-            revenue_account text, deferred_account text, currency char(3), line_no integer, line_from date) ON COMMIT DELETE ROWS;
+            revenue_account text, deferred_account text, currency char(3), line_no integer, line_from date);
     END IF;
-    DELETE FROM rr_billed;
+    PERFORM rr_internal.empty_work_table('pg_temp.rr_billed');
     -- Driven by the run's charges (index on run_id); everything else is reached by its key
     -- in LATERAL subqueries that the planner cannot flatten (OFFSET 0), so each is one
     -- index lookup per charge whatever the statistics of tables written in this
@@ -62,7 +62,7 @@ BEGIN
              WHERE p.tenant_id = t AND p.contract_id = x.contract_id AND p.line_no = x.charge_line_no
                AND p.line_effective_from = x.line_effective_from AND p.kind = x.kind
                AND p.service_period = x.charge_period AND p.adjustment_seq = x.adjustment_seq) IS NULL;
-    ANALYZE rr_billed;
+    PERFORM rr_internal.analyze_work_table('pg_temp.rr_billed');
 
     INSERT INTO rr.performance_obligation (tenant_id, contract_id, obligation_no, line_nos, first_line_no,
                                            first_line_from, item, method, grain,

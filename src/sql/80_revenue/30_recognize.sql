@@ -165,36 +165,36 @@ BEGIN
     IF rr_internal.claim_work_table('rr_due') THEN
         CREATE TEMP TABLE rr_due (schedule_line_id bigint, contract_id bigint, recognize_on date,
                                                 amount numeric, contract_amount numeric, revenue_account text,
-                                                period_start date) ON COMMIT DELETE ROWS;
+                                                period_start date);
     END IF;
     IF rr_internal.claim_work_table('rr_dates') THEN
-        CREATE TEMP TABLE rr_dates (d date, period_start date) ON COMMIT DELETE ROWS;
+        CREATE TEMP TABLE rr_dates (d date, period_start date);
     END IF;
     IF rr_internal.claim_work_table('rr_grp') THEN
         CREATE TEMP TABLE rr_grp (contract_id bigint, period_start date, k bigint, entry_date date,
                                                 entry_id bigint, lines bigint, amount numeric, contract_amount numeric,
-                                                currency char(3), has_entry boolean, as_of date) ON COMMIT DELETE ROWS;
+                                                currency char(3), has_entry boolean, as_of date);
     END IF;
     IF rr_internal.claim_work_table('rr_acct') THEN
-        CREATE TEMP TABLE rr_acct (contract_id bigint, account text, role text) ON COMMIT DELETE ROWS;
+        CREATE TEMP TABLE rr_acct (contract_id bigint, account text, role text);
     END IF;
     IF rr_internal.claim_work_table('rr_kacct') THEN
         CREATE TEMP TABLE rr_kacct (contract_id bigint, k bigint, account text, role text, ledger numeric,
-                                    prior numeric) ON COMMIT DELETE ROWS;
+                                    prior numeric);
     END IF;
     IF rr_internal.claim_work_table('rr_cpos') THEN
-        CREATE TEMP TABLE rr_cpos (contract_id bigint, k bigint, b numeric, prior_r numeric, prior_e numeric) ON COMMIT DELETE ROWS;
+        CREATE TEMP TABLE rr_cpos (contract_id bigint, k bigint, b numeric, prior_r numeric, prior_e numeric);
     END IF;
     IF rr_internal.claim_work_table('rr_delta') THEN
-        CREATE TEMP TABLE rr_delta (contract_id bigint, k bigint, account text, delta numeric) ON COMMIT DELETE ROWS;
+        CREATE TEMP TABLE rr_delta (contract_id bigint, k bigint, account text, delta numeric);
     END IF;
-    DELETE FROM rr_due;
-    DELETE FROM rr_dates;
-    DELETE FROM rr_grp;
-    DELETE FROM rr_acct;
-    DELETE FROM rr_kacct;
-    DELETE FROM rr_cpos;
-    DELETE FROM rr_delta;
+    PERFORM rr_internal.empty_work_table('pg_temp.rr_due');
+    PERFORM rr_internal.empty_work_table('pg_temp.rr_dates');
+    PERFORM rr_internal.empty_work_table('pg_temp.rr_grp');
+    PERFORM rr_internal.empty_work_table('pg_temp.rr_acct');
+    PERFORM rr_internal.empty_work_table('pg_temp.rr_kacct');
+    PERFORM rr_internal.empty_work_table('pg_temp.rr_cpos');
+    PERFORM rr_internal.empty_work_table('pg_temp.rr_delta');
 
     INSERT INTO rr_due
     SELECT l.schedule_line_id, l.contract_id, l.recognize_on, l.amount, l.contract_amount, o.revenue_account, NULL
@@ -205,7 +205,7 @@ BEGIN
        AND (l.invoice_id IS NULL
             OR EXISTS (SELECT FROM rr.invoice i WHERE i.tenant_id = t AND i.invoice_id = l.invoice_id
                                                  AND i.status = 'posted'));
-    ANALYZE rr_due;
+    PERFORM rr_internal.analyze_work_table('pg_temp.rr_due');
     -- one lookup per date (it creates missing calendar months), not per line; a tenant
     -- with no calendar yet gets one from the month of its earliest due line first (else
     -- the first date looked up would start it, and earlier lines would go into that period)
@@ -241,7 +241,7 @@ BEGIN
       JOIN rr.contract k ON k.tenant_id = t AND k.contract_id = c.contract_id
       JOIN rr_dates p ON p.d = recognize.through;
     UPDATE rr_due d SET period_start = p.period_start FROM rr_dates p WHERE p.d = d.recognize_on;
-    ANALYZE rr_grp;
+    PERFORM rr_internal.analyze_work_table('pg_temp.rr_grp');
 
     -- the accounts each contract's position lives on: its obligations' revenue and deferred
     -- revenue accounts (the first obligation's deferred account holds the liability),
@@ -269,7 +269,7 @@ BEGIN
                       FROM rr.discount dd
                      WHERE dd.tenant_id = t AND dd.contract_id IN (SELECT DISTINCT g.contract_id FROM rr_grp g)) x
              ORDER BY x.contract_id, x.account, x.pri) a;
-    ANALYZE rr_acct;
+    PERFORM rr_internal.analyze_work_table('pg_temp.rr_acct');
     -- their ledger balances (credit - debit) and the revenue earlier runs recognised, as of
     -- the date of each entry k but the contract's last, and as of `through` for the last
     -- (billing may have posted invoices dated later; an earlier run may have posted entries
@@ -282,7 +282,7 @@ BEGIN
     INSERT INTO rr_kacct
     SELECT a.contract_id, g.k, a.account, a.role, 0, 0
       FROM rr_acct a JOIN rr_grp g ON g.contract_id = a.contract_id;
-    ANALYZE rr_kacct;
+    PERFORM rr_internal.analyze_work_table('pg_temp.rr_kacct');
     UPDATE rr_kacct a SET ledger = b.balance
       FROM (SELECT g.contract_id, g.k, j.account, sum(j.credit - j.debit) AS balance
               FROM rr_grp g
@@ -308,7 +308,7 @@ BEGIN
                         AND l.posted_on <= g.as_of), 0)
       FROM rr_kacct a
      GROUP BY a.contract_id, a.k;
-    ANALYZE rr_cpos;
+    PERFORM rr_internal.analyze_work_table('pg_temp.rr_cpos');
 
     -- target balances after each entry k of a contract, as of its date; each entry writes
     -- the target less the balance then, less what this run's earlier entries (dated no

@@ -42,10 +42,9 @@ BEGIN
 
     -- what is still creditable, line by line (earlier credit notes included)
     IF rr_internal.claim_work_table('rr_credit_lines') THEN
-        CREATE TEMP TABLE rr_credit_lines (line_no integer, kind text, tax_code text, remaining numeric)
-            ON COMMIT DELETE ROWS;
+        CREATE TEMP TABLE rr_credit_lines (line_no integer, kind text, tax_code text, remaining numeric);
     END IF;
-    DELETE FROM rr_credit_lines;
+    PERFORM rr_internal.empty_work_table('pg_temp.rr_credit_lines');
     INSERT INTO rr_credit_lines
     SELECT l.line_no, l.kind, l.tax_code,
            l.amount + coalesce((SELECT sum(c.amount) FROM rr.invoice n
