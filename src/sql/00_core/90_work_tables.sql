@@ -86,11 +86,13 @@ REVOKE ALL ON FUNCTION rr_internal.empty_work_table(regclass) FROM PUBLIC;
 
 -- Statistics of a work table, only where they matter.  ANALYZE invalidates every cached
 -- plan that reads the table, so analysing the handful of rows of a single-contract call
--- made each later call plan its statements again.  A table of a few pages needs no
--- statistics: the planner estimates a table it has none for from its current size.  So a
--- work table is analysed when it holds more than 8 pages (64 kB, a few hundred rows), or
--- when its statistics still describe such a size (the first small call after a batch
--- resets them; the calls after it keep their plans).
+-- made each later call plan its statements again.  A work table is analysed on its first
+-- use in the session, when it holds more than 8 pages (64 kB, a few hundred rows), or when
+-- its statistics still describe such a size (the first small call after a batch resets
+-- them).  Between those, the planner scales the rows per page it last saw by the table's
+-- current size, which is right for calls of one or a few contracts; never analysing a
+-- small table would not do, since without statistics the planner assumes at least ten
+-- pages of rows and, in a large tenant, hashes whole tables to join them.
 CREATE FUNCTION rr_internal.analyze_work_table(work_table regclass)
 RETURNS void
 LANGUAGE plpgsql
@@ -98,10 +100,11 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     IF pg_catalog.pg_relation_size(work_table) OPERATOR(pg_catalog.>) (8 OPERATOR(pg_catalog.*) pg_catalog.current_setting('block_size')::bigint)
-       OR (SELECT c.relpages FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) work_table) OPERATOR(pg_catalog.>) 8 THEN
+       OR (SELECT c.relpages OPERATOR(pg_catalog.>) 8 OR c.reltuples OPERATOR(pg_catalog.<) 0
+             FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) work_table) THEN
         EXECUTE pg_catalog.format('ANALYZE %s', work_table);
     END IF;
 END
 $$;
-COMMENT ON FUNCTION rr_internal.analyze_work_table(regclass) IS 'internal: ANALYZE of a work table of more than 8 pages, or of one whose statistics still describe more; smaller ones stay unanalysed, so that the cached plans of single-contract calls stay valid';
+COMMENT ON FUNCTION rr_internal.analyze_work_table(regclass) IS 'internal: ANALYZE of a work table on its first use in the session, when it has more than 8 pages, or when its statistics still describe more; otherwise nothing, so that the cached plans of single-contract calls stay valid';
 REVOKE ALL ON FUNCTION rr_internal.analyze_work_table(regclass) FROM PUBLIC;
