@@ -265,7 +265,7 @@ BEGIN
                              billing_period, billing_days, billing_start, alignment, invoice_to, bill_to,
                              payment_terms_days, grace_period_days, renewal_point_days, refund_policy)
     VALUES (t, cu.code, tp.code, cu.currency, create_contract.description, tp.contract_type, start_date,
-            rr.term_end(start_date, tp.duration, tp.duration_unit),
+            rr_internal.term_end(start_date, tp.duration, tp.duration_unit),
             tp.billing_period, tp.billing_days, tp.billing_start, tp.alignment, tp.invoice_to,
             CASE tp.invoice_to WHEN 'parent' THEN coalesce(cu.parent, cu.code)
                                WHEN 'other' THEN coalesce(cu.bill_to, cu.code) ELSE cu.code END,

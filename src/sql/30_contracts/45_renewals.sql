@@ -35,7 +35,7 @@ CREATE TRIGGER contract_renewal_no_truncate
 
 -- The end of a contract's n-th term: start + n × duration, always from the start date,
 -- so that a term starting on the 31st of a month does not drift to the 28th.
-CREATE FUNCTION rr.term_end(start_date date, duration integer, duration_unit text, terms integer DEFAULT 1)
+CREATE FUNCTION rr_internal.term_end(start_date date, duration integer, duration_unit text, terms integer DEFAULT 1)
 RETURNS date
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE duration_unit
@@ -44,11 +44,12 @@ RETURN CASE duration_unit
            WHEN 'month' THEN (start_date + make_interval(months => duration * terms))::date
            WHEN 'day' THEN start_date + duration * terms
        END;
-COMMENT ON FUNCTION rr.term_end(date, integer, text, integer) IS 'the end (exclusive) of the terms-th term of a contract starting on start_date with a template duration (year, quarter, month, day): start_date + terms × duration, counted from the start so that month ends do not drift';
+COMMENT ON FUNCTION rr_internal.term_end(date, integer, text, integer) IS 'internal: the end (exclusive) of the terms-th term of a contract starting on start_date with a template duration (year, quarter, month, day): start_date + terms × duration, counted from the start so that month ends do not drift';
+REVOKE ALL ON FUNCTION rr_internal.term_end(date, integer, text, integer) FROM PUBLIC;
 
 -- Where a contract stands in its renewal cycle on a date.  One definition for the
 -- renewal functions (which renew only 'due' and 'in_grace') and the renewals view.
-CREATE FUNCTION rr.renewal_state(status text, contract_type text, end_date date, renewal_point_days integer,
+CREATE FUNCTION rr_internal.renewal_state(status text, contract_type text, end_date date, renewal_point_days integer,
                                  grace_period_days integer, renewals integer, as_of date)
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -61,7 +62,8 @@ RETURN CASE WHEN end_date IS NULL THEN 'unlimited'
             WHEN as_of < end_date - renewal_point_days THEN CASE WHEN renewals > 0 THEN 'renewed' ELSE 'expected' END
             WHEN as_of < end_date THEN 'due'
             ELSE 'in_grace' END;
-COMMENT ON FUNCTION rr.renewal_state(text, text, date, integer, integer, integer, date) IS 'where a contract stands in its renewal cycle on as_of: unlimited (no end date), not_active, closed (terminated or completed), lapsed (expired, or after end_date + grace_period_days), final_term (an expiring contract renewed once), expected (before the renewal point, end_date - renewal_point_days) or renewed (the same, after a renewal), due (from the renewal point to the day before end_date), in_grace (from end_date to end_date + grace_period_days, both included); a contract renews only when due or in_grace';
+COMMENT ON FUNCTION rr_internal.renewal_state(text, text, date, integer, integer, integer, date) IS 'internal: where a contract stands in its renewal cycle on as_of: unlimited (no end date), not_active, closed (terminated or completed), lapsed (expired, or after end_date + grace_period_days), final_term (an expiring contract renewed once), expected (before the renewal point, end_date - renewal_point_days) or renewed (the same, after a renewal), due (from the renewal point to the day before end_date), in_grace (from end_date to end_date + grace_period_days, both included); a contract renews only when due or in_grace';
+REVOKE ALL ON FUNCTION rr_internal.renewal_state(text, text, date, integer, integer, integer, date) FROM PUBLIC;
 
 -- Every activated contract with an end date and where it stands in its renewal cycle.
 CREATE FUNCTION rr.contract_renewals_as_of(as_of date)
@@ -73,7 +75,7 @@ BEGIN ATOMIC
     SELECT k.contract_id, k.customer, k.template, k.contract_type, k.status, tp.mass_renewal,
            k.start_date, k.end_date, k.end_date OPERATOR(pg_catalog.-) k.renewal_point_days,
            k.end_date OPERATOR(pg_catalog.+) k.grace_period_days,
-           rr.renewal_state(k.status, k.contract_type, k.end_date, k.renewal_point_days, k.grace_period_days,
+           rr_internal.renewal_state(k.status, k.contract_type, k.end_date, k.renewal_point_days, k.grace_period_days,
                             coalesce(r.renewals, 0), contract_renewals_as_of.as_of),
            coalesce(r.renewals, 0), r.last_renewal_date, coalesce(r.first_end, k.end_date)
       FROM rr.contract k
@@ -88,7 +90,7 @@ BEGIN ATOMIC
        AND k.end_date IS NOT NULL AND k.activation_date IS NOT NULL
      ORDER BY k.contract_id;
 END;
-COMMENT ON FUNCTION rr.contract_renewals_as_of(date) IS 'every activated contract of the current tenant with an end date, and where it stands in its renewal cycle on as_of (rr.renewal_state): renewal point, last day of grace, renewals made by as_of and the last renewal date';
+COMMENT ON FUNCTION rr.contract_renewals_as_of(date) IS 'every activated contract of the current tenant with an end date, and where it stands in its renewal cycle on as_of (rr_internal.renewal_state): renewal point, last day of grace, renewals made by as_of and the last renewal date';
 REVOKE ALL ON FUNCTION rr.contract_renewals_as_of(date) FROM PUBLIC;
 
 CREATE VIEW rr.contract_renewals WITH (security_invoker = true) AS
@@ -106,7 +108,7 @@ COMMENT ON COLUMN rr.contract_renewals.start_date IS 'start of the first term';
 COMMENT ON COLUMN rr.contract_renewals.end_date IS 'end of the current term (exclusive)';
 COMMENT ON COLUMN rr.contract_renewals.renewal_point IS 'first day the contract may be renewed: end_date - renewal_point_days';
 COMMENT ON COLUMN rr.contract_renewals.grace_ends IS 'last day it may be renewed: end_date + grace_period_days (it lapses the day after)';
-COMMENT ON COLUMN rr.contract_renewals.renewal_state IS 'expected, due, in_grace, renewed (renewed, next renewal point not reached), final_term (expiring, renewed once), lapsed (grace period over, or expired) or closed (terminated or completed): rr.renewal_state today';
+COMMENT ON COLUMN rr.contract_renewals.renewal_state IS 'expected, due, in_grace, renewed (renewed, next renewal point not reached), final_term (expiring, renewed once), lapsed (grace period over, or expired) or closed (terminated or completed): rr_internal.renewal_state today';
 COMMENT ON COLUMN rr.contract_renewals.renewal_count IS 'number of renewals so far';
 COMMENT ON COLUMN rr.contract_renewals.last_renewal_date IS 'date of the last renewal (NULL: never renewed)';
 COMMENT ON COLUMN rr.contract_renewals.first_end IS 'end of the first term, before any renewal';

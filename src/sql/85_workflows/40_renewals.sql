@@ -9,7 +9,7 @@
 
 -- Renew those of the given contracts (locked by the caller) that are due or in their grace
 -- period on renewal_date; skip the others.  Each renews into the next term of the same
--- contract: term n + 1 ends on rr.term_end(start, template duration, n + 1).
+-- contract: term n + 1 ends on rr_internal.term_end(start, template duration, n + 1).
 CREATE FUNCTION rr_internal.renew_contracts(tenant_id text, contract_ids bigint[], renewal_date date)
 RETURNS TABLE (contract_id bigint, renewal_no integer, previous_end date, new_end date)
 LANGUAGE plpgsql
@@ -31,13 +31,13 @@ BEGIN
            array_agg(rr_internal.contract_snapshot(t, d.contract_id) ORDER BY d.contract_id)
       INTO ids, nos, prev_ends, new_ends, befores
       FROM (SELECT k.contract_id, k.end_date, coalesce(r.n, 0) + 1 AS no,
-                   rr.term_end(k.start_date, tp.duration, tp.duration_unit, coalesce(r.n, 0) + 2) AS next_end
+                   rr_internal.term_end(k.start_date, tp.duration, tp.duration_unit, coalesce(r.n, 0) + 2) AS next_end
               FROM rr.contract k
               JOIN rr.contract_template tp ON tp.tenant_id = k.tenant_id AND tp.code = k.template
               LEFT JOIN LATERAL (SELECT count(*)::integer AS n FROM rr.contract_renewal x
                                   WHERE x.tenant_id = t AND x.contract_id = k.contract_id) r ON true
              WHERE k.tenant_id = t AND k.contract_id = ANY (contract_ids)
-               AND rr.renewal_state(k.status, k.contract_type, k.end_date, k.renewal_point_days,
+               AND rr_internal.renewal_state(k.status, k.contract_type, k.end_date, k.renewal_point_days,
                                     k.grace_period_days, coalesce(r.n, 0), renewal_date) IN ('due', 'in_grace')) d;
     IF ids IS NULL THEN
         RETURN;
@@ -102,7 +102,7 @@ BEGIN
     PERFORM rr.check_date('renewal date', renewal_date);
     SELECT count(*), max(r.renewal_date) INTO renewals, last_renewal FROM rr.contract_renewal r
      WHERE r.tenant_id = c.tenant_id AND r.contract_id = c.contract_id;
-    CASE rr.renewal_state(c.status, c.contract_type, c.end_date, c.renewal_point_days, c.grace_period_days,
+    CASE rr_internal.renewal_state(c.status, c.contract_type, c.end_date, c.renewal_point_days, c.grace_period_days,
                           renewals, renewal_date)
         WHEN 'unlimited' THEN
             RAISE EXCEPTION 'contract % is unlimited and cannot be renewed', c.contract_id
