@@ -141,3 +141,29 @@ SELECT (SELECT count(*) FROM rr.contract_renewals) = (SELECT count(*) FROM rr.co
 -- the renewal log is append-only
 UPDATE rr.contract_renewal SET new_end = '2030-01-01' WHERE contract_id = :k_annual;
 DELETE FROM rr.contract_renewal WHERE contract_id = :k_annual;
+
+-- (5) A renewal uplift of 5 %: the recurring price of each renewed term is raised, as a
+-- new line version from its first day (100.00, then 105.00, then 110.25), billed and
+-- planned at it: the new term's 12 × 105.00 = 1,260.00 by days, split by largest
+-- remainder: January 1,260.00 × 31 / 365 = 107.0137 and February × 28 / 365 = 96.6575
+-- round down to 1,259.96 with the other months; the 4 cents left go to February
+-- (remainder .0075) and to the first three 31-day months (.0037 each, ties to the
+-- earlier): January 107.02, February 96.66 (December keeps 1,200.00 × 31 / 366 = 101.64).
+INSERT INTO rr.contract_template (tenant_id, code, name, contract_type, duration, duration_unit,
+                                  renewal_point_days, billing_period, alignment, renewal_uplift_percent) VALUES
+    ('ren', 'UPLIFT', 'Annual, 5 % more at each renewal', 'renewable', 1, 'year', 30, 'month', 'calendar', 5);
+INSERT INTO rr.template_line (tenant_id, template, line_no, contract_item, quantity) VALUES ('ren', 'UPLIFT', 1, 'BASIC', 1);
+SELECT rr.create_contract('CU', 'UPLIFT', '2024-01-01') AS k_uplift \gset
+SELECT rr.setup_and_activate_contract(:k_uplift);
+SELECT rr.renew_contract(:k_uplift, '2024-12-15') AS new_end;
+SELECT count(*) AS invoices, sum(total) AS billed FROM rr.bill_contract(:k_uplift, '2025-02-01');
+SELECT service_period, quantity, unit_price, amount FROM rr.charge
+ WHERE contract_id = :k_uplift AND lower(service_period) >= '2024-12-01' ORDER BY service_period;
+SELECT period, amount FROM rr.contract_revenue_schedule(:k_uplift, '2025-01-01')
+ WHERE lower(period) >= '2024-12-01' AND lower(period) < '2025-03-01' ORDER BY period;
+SELECT rr.renew_contract(:k_uplift, '2025-12-15') AS new_end;
+SELECT line_no, effective_from, quantity, recurring_price FROM rr.contract_line
+ WHERE contract_id = :k_uplift ORDER BY line_no, effective_from;
+-- a negative uplift is refused
+INSERT INTO rr.contract_template (tenant_id, code, name, duration, renewal_uplift_percent) VALUES
+    ('ren', 'CHEAPER', 'Cheaper at each renewal', 1, -5);

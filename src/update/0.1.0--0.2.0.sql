@@ -57,3 +57,11 @@ CREATE TABLE rr.contract_renewal (
     CONSTRAINT contract_renewal_date_limit_check CHECK (rr.check_date('renewal date', renewal_date)
                                                         AND rr.check_date('end date', new_end))
 );
+-- The renewal uplift: a percent on the template, copied to each contract at creation (0 for
+-- the contracts of 0.1.0, as for every template).
+ALTER TABLE rr.contract_template ADD COLUMN renewal_uplift_percent numeric NOT NULL DEFAULT 0;
+ALTER TABLE rr.contract_template ADD CONSTRAINT contract_template_uplift_check CHECK (renewal_uplift_percent >= 0
+                                                     AND rr.check_number('renewal uplift percent', renewal_uplift_percent));
+ALTER TABLE rr.contract ADD COLUMN renewal_uplift_percent numeric NOT NULL DEFAULT 0;
+ALTER TABLE rr.contract ADD CONSTRAINT contract_uplift_check CHECK (renewal_uplift_percent >= 0
+                                            AND rr.check_number('renewal uplift percent', renewal_uplift_percent));

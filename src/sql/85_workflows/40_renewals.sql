@@ -5,7 +5,8 @@
 -- statements: the new end of each, the renewal log, the contract events and their outbox
 -- rows (topic contract.renewed), and the revenue re-plan from the previous end.  Billing
 -- needs nothing here: rr.due_charges reads rr.contract_renewal and bills the renewal fee
--- of each new term on its first day, once (its charge key is the new term).
+-- of each new term on its first day, once (its charge key is the new term).  A renewal
+-- uplift is a new line version from the first day of the new term.
 
 -- Renew those of the given contracts (locked by the caller) that are due or in their grace
 -- period on renewal_date; skip the others.  Each renews into the next term of the same
@@ -56,6 +57,25 @@ BEGIN
     UPDATE rr.contract k SET end_date = x.new_end
       FROM unnest(ids, new_ends) AS x (id, new_end)
      WHERE k.tenant_id = t AND k.contract_id = x.id;
+    -- the renewal uplift: a new version, from the first day of the new term, of each line
+    -- in force that day with a recurring price, at that price raised by the contract's
+    -- percent (exact, never fewer decimals than the price had; amounts are rounded on the
+    -- invoice line); a version already written for that day is raised in place
+    INSERT INTO rr.contract_line (tenant_id, contract_id, line_no, effective_from, contract_item, quantity,
+                                  setup_price, renewal_price, recurring_price, price_model, billing_period, is_removed)
+    SELECT t, x.id, l.line_no, x.prev_end, l.contract_item, l.quantity, l.setup_price, l.renewal_price,
+           round(l.recurring_price * (100 + k.renewal_uplift_percent) / 100,
+                 greatest(scale(l.recurring_price),
+                          scale(trim_scale(l.recurring_price * (100 + k.renewal_uplift_percent) / 100)))),
+           l.price_model, l.billing_period, l.is_removed
+      FROM unnest(ids, prev_ends) AS x (id, prev_end)
+      JOIN rr.contract k ON k.tenant_id = t AND k.contract_id = x.id AND k.renewal_uplift_percent <> 0
+     CROSS JOIN LATERAL (SELECT DISTINCT ON (v.line_no) v.*
+                           FROM rr.contract_line v
+                          WHERE v.tenant_id = t AND v.contract_id = x.id AND v.effective_from <= x.prev_end
+                          ORDER BY v.line_no, v.effective_from DESC) l
+     WHERE NOT l.is_removed AND l.recurring_price IS NOT NULL
+    ON CONFLICT ON CONSTRAINT contract_line_pkey DO UPDATE SET recurring_price = EXCLUDED.recurring_price;
     -- one event per contract, with the contract before and after, and its renewal
     WITH ev AS (
         INSERT INTO rr.contract_event (tenant_id, contract_id, action, acting_role, effective_date, before, after)
@@ -81,7 +101,7 @@ BEGIN
     RETURN QUERY SELECT x.id, x.no, x.prev_end, x.new_end FROM unnest(ids, nos, prev_ends, new_ends) AS x (id, no, prev_end, new_end);
 END
 $$;
-COMMENT ON FUNCTION rr_internal.renew_contracts(text, bigint[], date) IS 'internal: renews those of the given (locked) contracts that are due or in grace on renewal_date into their next term: new end date, rr.contract_renewal row, contract event ''renew'' and outbox row contract.renewed, revenue re-planned from the previous end; returns what it renewed';
+COMMENT ON FUNCTION rr_internal.renew_contracts(text, bigint[], date) IS 'internal: renews those of the given (locked) contracts that are due or in grace on renewal_date into their next term: new end date, recurring prices raised by the contract''s renewal uplift from the new term, rr.contract_renewal row, contract event ''renew'' and outbox row contract.renewed, revenue re-planned from the previous end; returns what it renewed';
 REVOKE ALL ON FUNCTION rr_internal.renew_contracts(text, bigint[], date) FROM PUBLIC;
 
 -- Renew one contract, or say why it cannot be renewed on that date.
@@ -134,7 +154,7 @@ BEGIN
     RETURN renewed;
 END
 $$;
-COMMENT ON FUNCTION rr.renew_contract(bigint, date) IS 'renews an active contract into its next term (same contract; the term''s length is the template''s duration), from its renewal point (end_date - renewal_point_days) to the last day of its grace period (end_date + grace_period_days); an expiring contract renews once; bills the renewal fee of its lines on the first day of the new term and re-plans revenue from the previous end; returns the new end date';
+COMMENT ON FUNCTION rr.renew_contract(bigint, date) IS 'renews an active contract into its next term (same contract; the term''s length is the template''s duration), from its renewal point (end_date - renewal_point_days) to the last day of its grace period (end_date + grace_period_days); an expiring contract renews once; raises recurring prices by the contract''s renewal uplift from the new term; bills the renewal fee of its lines on the first day of the new term and re-plans revenue from the previous end; returns the new end date';
 
 -- Renew every contract of the tenant that is due for mass renewal on as_of.
 CREATE FUNCTION rr.run_renewals(as_of date DEFAULT current_date)
