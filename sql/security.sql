@@ -87,7 +87,9 @@ INSERT INTO public.sec_call VALUES
     (24, 'rr.terminate_contract(bigint,date,text)', format('SELECT rr.terminate_contract(%s, %L)', :k_active, '2024-03-15')),
     (25, 'rr.complete_contract(bigint,date,text)', format('SELECT rr.complete_contract(%s, %L)', :k_active, '2024-03-15')),
     (26, 'rr.expire_contract(bigint,date)', format('SELECT rr.expire_contract(%s, %L)', :k_active, '2025-01-01')),
-    (27, 'rr.expire_contracts(date)', $$SELECT count(*) FROM rr.expire_contracts('2025-01-01')$$);
+    (27, 'rr.expire_contracts(date)', $$SELECT count(*) FROM rr.expire_contracts('2025-01-01')$$),
+    (28, 'rr.renew_contract(bigint,date)', format('SELECT rr.renew_contract(%s, %L)', :k_active, '2025-01-01')),
+    (29, 'rr.run_renewals(date)', $$SELECT count(*) FROM rr.run_renewals('2025-01-01')$$);
 GRANT SELECT ON public.sec_call TO PUBLIC;
 
 -- Every SECURITY DEFINER function of the extension has a call (none listed here).

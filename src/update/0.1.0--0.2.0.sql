@@ -36,3 +36,32 @@ ALTER TABLE rr.invoice_line DROP CONSTRAINT invoice_line_invoice_fkey;
 ALTER TABLE rr.invoice_line DROP CONSTRAINT invoice_line_charge_fkey;
 ALTER TABLE rr.invoice DROP CONSTRAINT invoice_entry_fkey;
 ALTER TABLE rr.revenue_schedule_line DROP CONSTRAINT revenue_schedule_line_obligation_fkey;
+
+-- Renewals (docs/catalog-and-contracts.md, "Renewals"): the append-only renewal log.  Its
+-- triggers, row security, dump registration and grants come with the code below.
+CREATE TABLE rr.contract_renewal (
+    tenant_id    text NOT NULL,
+    contract_id  bigint NOT NULL,
+    renewal_no   integer NOT NULL,
+    renewal_date date NOT NULL,
+    previous_end date NOT NULL,
+    new_end      date NOT NULL,
+    event_id     bigint NOT NULL,
+    renewed_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    session_role name NOT NULL DEFAULT session_user,
+    acting_role  name NOT NULL,
+    CONSTRAINT contract_renewal_pkey PRIMARY KEY (tenant_id, contract_id, renewal_no),
+    CONSTRAINT contract_renewal_contract_fkey FOREIGN KEY (tenant_id, contract_id) REFERENCES rr.contract (tenant_id, contract_id),
+    CONSTRAINT contract_renewal_no_check CHECK (renewal_no > 0),
+    CONSTRAINT contract_renewal_term_check CHECK (new_end > previous_end),
+    CONSTRAINT contract_renewal_date_limit_check CHECK (rr.check_date('renewal date', renewal_date)
+                                                        AND rr.check_date('end date', new_end))
+);
+-- The renewal uplift: a percent on the template, copied to each contract at creation (0 for
+-- the contracts of 0.1.0, as for every template).
+ALTER TABLE rr.contract_template ADD COLUMN renewal_uplift_percent numeric NOT NULL DEFAULT 0;
+ALTER TABLE rr.contract_template ADD CONSTRAINT contract_template_uplift_check CHECK (renewal_uplift_percent >= 0
+                                                     AND rr.check_number('renewal uplift percent', renewal_uplift_percent));
+ALTER TABLE rr.contract ADD COLUMN renewal_uplift_percent numeric NOT NULL DEFAULT 0;
+ALTER TABLE rr.contract ADD CONSTRAINT contract_uplift_check CHECK (renewal_uplift_percent >= 0
+                                            AND rr.check_number('renewal uplift percent', renewal_uplift_percent));

@@ -145,6 +145,7 @@ CREATE TABLE rr.contract_template (
     effective_from     date NOT NULL DEFAULT '2000-01-01',
     discontinue_after  date,
     refund_policy      text NOT NULL DEFAULT 'none',
+    renewal_uplift_percent numeric NOT NULL DEFAULT 0,
     CONSTRAINT contract_template_pkey PRIMARY KEY (tenant_id, code),
     CONSTRAINT contract_template_tenant_fkey FOREIGN KEY (tenant_id) REFERENCES rr.tenant (tenant_id),
     CONSTRAINT contract_template_type_check CHECK (contract_type IN ('renewable', 'expiring', 'unlimited')),
@@ -161,11 +162,14 @@ CREATE TABLE rr.contract_template (
     CONSTRAINT contract_template_dates_check CHECK (discontinue_after >= effective_from),
     CONSTRAINT contract_template_date_limit_check CHECK (rr.check_date('effective from date', effective_from)
                                                          AND rr.check_date('discontinue after date', discontinue_after)),
-    CONSTRAINT contract_template_renewal_check CHECK (contract_type = 'renewable' OR NOT mass_renewal)
+    CONSTRAINT contract_template_renewal_check CHECK (contract_type = 'renewable' OR NOT mass_renewal),
+    CONSTRAINT contract_template_uplift_check CHECK (renewal_uplift_percent >= 0
+                                                     AND rr.check_number('renewal uplift percent', renewal_uplift_percent))
 );
 COMMENT ON TABLE rr.contract_template IS 'contract templates (as in Acumatica): type, duration, renewal, billing period and alignment, invoicing, payment terms, override rule, validity dates and refund policy';
 COMMENT ON COLUMN rr.contract_template.contract_type IS 'renewable (renewed at expiry), expiring (renewed at most once, then expires) or unlimited (no end date)';
 COMMENT ON COLUMN rr.contract_template.renewal_point_days IS 'days before expiry at which the contract becomes due for renewal';
+COMMENT ON COLUMN rr.contract_template.renewal_uplift_percent IS 'percent by which a renewal raises the recurring price of the lines in force on the first day of the new term (0: none); copied to the contract';
 COMMENT ON COLUMN rr.contract_template.billing_period IS 'year, half_year, quarter, month, week, custom_days (billing_days) or on_demand (billed only when asked)';
 COMMENT ON COLUMN rr.contract_template.billing_start IS 'billing starts at setup or at activation';
 COMMENT ON COLUMN rr.contract_template.alignment IS 'anniversary (periods from the billing start) or calendar (periods from 2000-01-01: calendar months, quarters, years)';

@@ -56,6 +56,7 @@ CREATE TABLE rr.contract (
     renewal_point_days integer NOT NULL,
     refund_policy      text NOT NULL,
     created_at         timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    renewal_uplift_percent numeric NOT NULL DEFAULT 0,
     CONSTRAINT contract_pkey PRIMARY KEY (tenant_id, contract_id),
     CONSTRAINT contract_customer_fkey FOREIGN KEY (tenant_id, customer) REFERENCES rr.customer (tenant_id, code),
     CONSTRAINT contract_bill_to_fkey FOREIGN KEY (tenant_id, bill_to) REFERENCES rr.customer (tenant_id, code),
@@ -65,6 +66,8 @@ CREATE TABLE rr.contract (
                                                       'expired', 'terminated', 'completed')),
     CONSTRAINT contract_dates_check CHECK (end_date > start_date AND setup_date >= start_date
                                            AND activation_date >= setup_date AND termination_date >= activation_date),
+    CONSTRAINT contract_uplift_check CHECK (renewal_uplift_percent >= 0
+                                            AND rr.check_number('renewal uplift percent', renewal_uplift_percent)),
     CONSTRAINT contract_date_limit_check CHECK (rr.check_date('start date', start_date) AND rr.check_date('end date', end_date)
                                                 AND rr.check_date('setup date', setup_date)
                                                 AND rr.check_date('activation date', activation_date)
@@ -72,6 +75,7 @@ CREATE TABLE rr.contract (
                                                 AND rr.check_date('closed date', closed_date))
 );
 COMMENT ON TABLE rr.contract IS 'contracts: customer, template and the template terms copied at creation (so later template edits do not change signed contracts), status and lifecycle dates; term [start_date, end_date), end_date NULL for unlimited contracts';
+COMMENT ON COLUMN rr.contract.renewal_uplift_percent IS 'percent by which a renewal raises the recurring price of the lines in force on the first day of the new term (the template''s, copied at creation)';
 COMMENT ON COLUMN rr.contract.status IS 'draft, pending_activation, active, pending_upgrade, expired, terminated or completed';
 
 CREATE TABLE rr.contract_line (

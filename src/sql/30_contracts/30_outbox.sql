@@ -1,5 +1,5 @@
 -- Transactional outbox (docs/operations.md, "Events"): contract activated, terminated, expired,
--- completed (and, as those features land, renewed and invoice posted) are written to
+-- completed, renewed (and, as that feature lands, invoice posted) are written to
 -- rr.outbox in the transaction that caused them, and a NOTIFY on channel rr_events tells
 -- listeners that new rows exist.  Every role may LISTEN on any channel, so the
 -- notification carries nothing at all (an empty payload, one per transaction): not the
@@ -16,7 +16,7 @@ CREATE TABLE rr.outbox (
     CONSTRAINT outbox_pkey PRIMARY KEY (tenant_id, event_id),
     CONSTRAINT outbox_tenant_fkey FOREIGN KEY (tenant_id) REFERENCES rr.tenant (tenant_id)
 );
-COMMENT ON TABLE rr.outbox IS 'transactional outbox of business events (topic contract.activated, contract.terminated, contract.expired, contract.completed); read it after a NOTIFY on channel rr_events';
+COMMENT ON TABLE rr.outbox IS 'transactional outbox of business events (topic contract.activated, contract.terminated, contract.expired, contract.completed, contract.renewed); read it after a NOTIFY on channel rr_events';
 
 CREATE TRIGGER outbox_append_only
     BEFORE UPDATE OR DELETE ON rr.outbox
@@ -41,13 +41,14 @@ BEGIN
                CASE e.action WHEN 'terminate' THEN 'contract.terminated'
                              WHEN 'expire' THEN 'contract.expired'
                              WHEN 'complete' THEN 'contract.completed'
+                             WHEN 'renew' THEN 'contract.renewed'
                              ELSE 'contract.activated' END,
                e.contract_id,
                jsonb_build_object('contract_event_id', e.event_id, 'effective_date', e.effective_date)
           FROM rr.contract_event e
          WHERE e.tenant_id = publish_contract_events.tenant_id
            AND e.event_id = ANY (contract_event_ids)
-           AND e.action IN ('activate', 'setup_and_activate', 'terminate', 'expire', 'complete')
+           AND e.action IN ('activate', 'setup_and_activate', 'terminate', 'expire', 'complete', 'renew')
          ORDER BY e.event_id
         RETURNING outbox.event_id
     )
@@ -58,5 +59,5 @@ BEGIN
     RETURN published;
 END
 $$;
-COMMENT ON FUNCTION rr_internal.publish_contract_events(text, bigint[]) IS 'internal: writes outbox rows for the contract activations, terminations, expirations and completions among the given contract events, and notifies channel rr_events with an empty payload';
+COMMENT ON FUNCTION rr_internal.publish_contract_events(text, bigint[]) IS 'internal: writes outbox rows for the contract activations, terminations, expirations, completions and renewals among the given contract events, and notifies channel rr_events with an empty payload';
 REVOKE ALL ON FUNCTION rr_internal.publish_contract_events(text, bigint[]) FROM PUBLIC;

@@ -17,11 +17,16 @@ RETURNS TABLE (contract_id bigint, line_no integer, line_effective_from date, ki
 LANGUAGE sql STABLE
 BEGIN ATOMIC
     WITH c AS (
-        SELECT c.* FROM rr.contract_billing_terms c
+        -- (first_end: the end of the first term, before any renewal; the setup fee and the
+        -- renewal fee collected on activation are for that term)
+        SELECT c.*, coalesce((SELECT r.previous_end FROM rr.contract_renewal r
+                               WHERE r.tenant_id = due_charges.tenant_id AND r.contract_id = c.contract_id
+                                 AND r.renewal_no = 1), c.end_date) AS first_end
+          FROM rr.contract_billing_terms c
          WHERE c.tenant_id = due_charges.tenant_id AND c.is_billed
            AND (due_charges.only_contract IS NULL OR c.contract_id = due_charges.only_contract)
     ), v AS (
-        SELECT l.*, c.currency, c.alignment, c.end_date, c.activation_date, c.bill_from, c.bill_to, c.mu,
+        SELECT l.*, c.currency, c.alignment, c.end_date, c.first_end, c.activation_date, c.bill_from, c.bill_to, c.mu,
                c.contract_every, c.termination_date, c.refund_policy,
                CASE WHEN c.alignment = 'anniversary' THEN c.bill_from
                     WHEN extract(month FROM c.contract_every) + extract(year FROM c.contract_every) * 12 > 0
@@ -36,6 +41,18 @@ BEGIN ATOMIC
           FROM c
           JOIN rr.contract_line l ON l.tenant_id = due_charges.tenant_id AND l.contract_id = c.contract_id
           JOIN rr.contract_item ci ON ci.tenant_id = l.tenant_id AND ci.code = l.contract_item
+    ), line_start AS (
+        -- the first version of each line, the day its billing starts, and the end of the
+        -- term that day falls in: the term of its setup fee and deposit, which a later
+        -- renewal does not move (so their charge keys stay)
+        SELECT v.*, greatest(v.bill_from, v.effective_from) AS starts,
+               coalesce((SELECT r.new_end FROM rr.contract_renewal r
+                          WHERE r.tenant_id = due_charges.tenant_id AND r.contract_id = v.contract_id
+                            AND r.previous_end <= greatest(v.bill_from, v.effective_from)
+                            AND greatest(v.bill_from, v.effective_from) < r.new_end),
+                        v.first_end, greatest(v.bill_from, v.effective_from) + 1) AS term_end
+          FROM v
+         WHERE v.effective_from = v.first_from AND NOT v.is_removed
     ), recurring AS (
         -- each billing period of each line version, clipped to the version and the term
         SELECT v.contract_id, v.line_no, v.effective_from, v.billing_type, v.quantity, v.recurring_price,
@@ -231,31 +248,38 @@ BEGIN ATOMIC
          WHERE coalesce(dd.part, 0) <> b.amount
     ), fee AS (
         -- setup fee: once per line, when its billing starts (prorated over the first billing
-        -- period when the contract item says so); renewal fee collected on activation.  Their
-        -- service period is the term, whatever a termination does later, so the key stays.
+        -- period when the contract item says so); renewal fee collected on activation; and the
+        -- renewal fee of each renewed term, on its first day, for the line version in force
+        -- then.  Their service period is their term, whatever a termination or a renewal does
+        -- later, so the key stays.
         SELECT v.contract_id, v.line_no, v.effective_from, 'setup' AS kind,
-               daterange(greatest(v.bill_from, v.effective_from),
-                         coalesce(v.end_date, greatest(v.bill_from, v.effective_from) + 1)) AS service_period,
+               daterange(v.starts, v.term_end) AS service_period,
                v.quantity, v.setup_price AS unit_price,
                CASE WHEN v.prorate_setup AND v.billing_period IS NOT NULL
-                    THEN rr.prorate_amount(v.quantity * v.setup_price,
-                                           daterange(greatest(v.bill_from, v.effective_from), NULL),
-                                           rr.period_containing(greatest(v.bill_from, v.effective_from),
-                                                                v.billing_period, v.anchor), 'actual', v.mu)
+                    THEN rr.prorate_amount(v.quantity * v.setup_price, daterange(v.starts, NULL),
+                                           rr.period_containing(v.starts, v.billing_period, v.anchor), 'actual', v.mu)
                     ELSE round(v.quantity * v.setup_price, v.mu) END AS amount,
-               greatest(v.bill_from, v.effective_from) AS due, v.is_refundable, v.termination_date, v.refund_policy, v.mu
-          FROM v
-         WHERE v.effective_from = v.first_from AND NOT v.is_removed
-           AND v.setup_item IS NOT NULL AND v.setup_price IS NOT NULL
-           AND greatest(v.bill_from, v.effective_from) < coalesce(v.bill_to, 'infinity')
+               v.starts AS due, v.is_refundable, v.termination_date, v.refund_policy, v.mu
+          FROM line_start v
+         WHERE v.setup_item IS NOT NULL AND v.setup_price IS NOT NULL
+           AND v.starts < coalesce(v.bill_to, 'infinity')
         UNION ALL
         SELECT v.contract_id, v.line_no, v.effective_from, 'renewal',
-               daterange(v.activation_date, coalesce(v.end_date, v.activation_date + 1)),
+               daterange(v.activation_date, coalesce(v.first_end, v.activation_date + 1)),
                v.quantity, v.renewal_price, round(v.quantity * v.renewal_price, v.mu), v.activation_date,
                v.is_refundable, v.termination_date, v.refund_policy, v.mu
           FROM v
          WHERE v.effective_from = v.first_from AND NOT v.is_removed
            AND v.collect_renewal_on_activation AND v.renewal_price IS NOT NULL
+        UNION ALL
+        SELECT v.contract_id, v.line_no, v.effective_from, 'renewal', daterange(r.previous_end, r.new_end),
+               v.quantity, v.renewal_price, round(v.quantity * v.renewal_price, v.mu), r.previous_end,
+               v.is_refundable, v.termination_date, v.refund_policy, v.mu
+          FROM v
+          JOIN rr.contract_renewal r ON r.tenant_id = due_charges.tenant_id AND r.contract_id = v.contract_id
+                                    AND r.previous_end >= v.effective_from
+                                    AND r.previous_end < coalesce(v.valid_to, 'infinity')
+         WHERE NOT v.is_removed AND v.renewal_item IS NOT NULL AND v.renewal_price IS NOT NULL
     ), fee_target AS (
         -- a refundable fee of a contract terminated inside its term follows the refund
         -- policy: none keeps it, full credits it, prorated credits the days after the end
@@ -268,13 +292,15 @@ BEGIN ATOMIC
                                                f.service_period, 'actual', f.mu)
                     ELSE f.amount END AS target
           FROM fee f
-          LEFT JOIN (SELECT ch.contract_id, ch.line_no, ch.line_effective_from, ch.kind, sum(ch.amount) AS amount,
+          LEFT JOIN (SELECT ch.contract_id, ch.line_no, ch.line_effective_from, ch.kind,
+                            lower(ch.service_period) AS term_start, sum(ch.amount) AS amount,
                             max(ch.adjustment_seq) AS seq
                        FROM rr.charge ch
                       WHERE ch.tenant_id = due_charges.tenant_id AND ch.kind IN ('setup', 'renewal')
-                      GROUP BY ch.contract_id, ch.line_no, ch.line_effective_from, ch.kind) b
+                      GROUP BY ch.contract_id, ch.line_no, ch.line_effective_from, ch.kind, lower(ch.service_period)) b
                  ON b.contract_id = f.contract_id AND b.line_no = f.line_no
                 AND b.line_effective_from = f.effective_from AND b.kind = f.kind
+                AND b.term_start = lower(f.service_period)
     )
     -- what is charged already, as it is
     SELECT ch.contract_id, ch.line_no, ch.line_effective_from, ch.kind, ch.service_period, ch.adjustment_seq::bigint,
@@ -339,15 +365,13 @@ BEGIN ATOMIC
      WHERE CASE WHEN f.seq IS NULL THEN f.due ELSE greatest(f.due, f.termination_date) END <= due_charges.as_of
        AND CASE WHEN f.seq IS NULL THEN f.target <> 0 OR f.amount = 0 ELSE f.target <> f.billed_amount END
     UNION ALL
-    -- deposit: billed up front, for the term
-    SELECT v.contract_id, v.line_no, v.effective_from, 'deposit',
-           daterange(greatest(v.bill_from, v.effective_from),
-                     coalesce(v.end_date, greatest(v.bill_from, v.effective_from) + 1)),
-           0, 1, v.deposit_amount, v.deposit_amount, greatest(v.bill_from, v.effective_from), NULL
-      FROM v
-     WHERE v.effective_from = v.first_from AND NOT v.is_removed AND v.billing_type = 'deposit'
-       AND greatest(v.bill_from, v.effective_from) <= due_charges.as_of
-       AND greatest(v.bill_from, v.effective_from) < coalesce(v.bill_to, 'infinity');
+    -- deposit: billed up front, for the term its line starts in
+    SELECT v.contract_id, v.line_no, v.effective_from, 'deposit', daterange(v.starts, v.term_end),
+           0, 1, v.deposit_amount, v.deposit_amount, v.starts, NULL
+      FROM line_start v
+     WHERE v.billing_type = 'deposit'
+       AND v.starts <= due_charges.as_of
+       AND v.starts < coalesce(v.bill_to, 'infinity');
 END;
 COMMENT ON FUNCTION rr_internal.due_charges(text, date, bigint) IS 'internal: rr.due_charges with the discount of each discount charge (a correction of a discount carries its discount here, and in the charge''s detail)';
 REVOKE ALL ON FUNCTION rr_internal.due_charges(text, date, bigint) FROM PUBLIC;
@@ -362,4 +386,4 @@ BEGIN ATOMIC
            d.unit_price, d.amount, d.due_date
       FROM rr_internal.due_charges(due_charges.tenant_id, due_charges.as_of, due_charges.only_contract) d;
 END;
-COMMENT ON FUNCTION rr.due_charges(text, date, bigint) IS 'every charge due by as_of for the tenant''s activated contracts (or one of them): what is charged already, as it is; recurring prepaid (due at the start of each period) and postpaid (due at its end) per line version and billing period, partial periods prorated by days and rounded once; setup fees when billing starts (prorated if the item says so); renewal fees collected on activation; deposits; and corrections of charged periods and fees that a termination (per its refund policy) or a new line version changed, under the next adjustment sequence';
+COMMENT ON FUNCTION rr.due_charges(text, date, bigint) IS 'every charge due by as_of for the tenant''s activated contracts (or one of them): what is charged already, as it is; recurring prepaid (due at the start of each period) and postpaid (due at its end) per line version and billing period, partial periods prorated by days and rounded once; setup fees when billing starts (prorated if the item says so); renewal fees collected on activation and on the first day of each renewed term; deposits; and corrections of charged periods and fees that a termination (per its refund policy) or a new line version changed, under the next adjustment sequence';

@@ -29,7 +29,8 @@ DECLARE
     app_entry_points text[] := ARRAY['create_contract', 'setup_contract', 'activate_contract',
                                      'setup_and_activate_contract', 'terminate_contract',
                                      'complete_contract', 'expire_contract', 'expire_contracts',
-                                     'change_contract_line', 'preview_billing', 'bill_contract', 'add_discount',
+                                     'change_contract_line', 'renew_contract', 'run_renewals',
+                                     'preview_billing', 'bill_contract', 'add_discount',
                                      'record_usage', 'merge_usage_staging', 'set_obligation'];
     billing_entry_points text[] := ARRAY['run_billing', 'post_invoices', 'undo_last_billing', 'credit_invoice',
                                          'record_payment', 'apply_payment', 'create_usage_partitions', 'recognize',
