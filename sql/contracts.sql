@@ -102,7 +102,8 @@ SELECT status, closed_date FROM rr.contract WHERE contract_id = :c4;
 SELECT action, before->'contract'->>'status' AS before, after->'contract'->>'status' AS after
   FROM rr.contract_event WHERE contract_id = :c4 ORDER BY event_id;
 
--- the outbox: one row per activation, termination, expiry and completion
+-- the outbox: one row per activation, termination, expiry and completion, and one per
+-- lapse (an expiry of a contract that could still have been renewed: both expired here are)
 SELECT topic, count(*) FROM rr.outbox WHERE tenant_id = 'shop' GROUP BY topic ORDER BY topic;
 UPDATE rr.outbox SET topic = 'x';
 

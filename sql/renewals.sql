@@ -167,3 +167,12 @@ SELECT line_no, effective_from, quantity, recurring_price FROM rr.contract_line
 -- a negative uplift is refused
 INSERT INTO rr.contract_template (tenant_id, code, name, duration, renewal_uplift_percent) VALUES
     ('ren', 'CHEAPER', 'Cheaper at each renewal', 1, -5);
+
+-- (6) An expiry is also a lapse when the contract could still have been renewed (outbox
+-- topic contract.lapsed next to contract.expired): an expiring contract never renewed
+-- lapses; one in its final term only expires.
+SELECT rr.create_contract('CU', 'ONCE', '2024-01-01') AS k_never \gset
+SELECT rr.setup_and_activate_contract(:k_never);
+SELECT rr.expire_contract(:k_never, '2025-01-01') AS never_renewed, rr.expire_contract(:k_once, '2026-01-01') AS final_term;
+SELECT entity_id = :k_never AS never_renewed, topic FROM rr.outbox
+ WHERE entity_id IN (:k_never, :k_once) AND topic IN ('contract.expired', 'contract.lapsed') ORDER BY event_id;

@@ -16,7 +16,7 @@ CREATE TABLE rr.outbox (
     CONSTRAINT outbox_pkey PRIMARY KEY (tenant_id, event_id),
     CONSTRAINT outbox_tenant_fkey FOREIGN KEY (tenant_id) REFERENCES rr.tenant (tenant_id)
 );
-COMMENT ON TABLE rr.outbox IS 'transactional outbox of business events (topic contract.activated, contract.terminated, contract.expired, contract.completed, contract.renewed); read it after a NOTIFY on channel rr_events';
+COMMENT ON TABLE rr.outbox IS 'transactional outbox of business events (topic contract.activated, contract.terminated, contract.expired, contract.lapsed, contract.completed, contract.renewed); read it after a NOTIFY on channel rr_events';
 
 CREATE TRIGGER outbox_append_only
     BEFORE UPDATE OR DELETE ON rr.outbox
@@ -37,19 +37,30 @@ DECLARE
 BEGIN
     WITH ins AS (
         INSERT INTO rr.outbox (tenant_id, topic, entity_id, payload)
-        SELECT e.tenant_id,
-               CASE e.action WHEN 'terminate' THEN 'contract.terminated'
-                             WHEN 'expire' THEN 'contract.expired'
-                             WHEN 'complete' THEN 'contract.completed'
-                             WHEN 'renew' THEN 'contract.renewed'
-                             ELSE 'contract.activated' END,
-               e.contract_id,
+        SELECT e.tenant_id, x.topic, e.contract_id,
                jsonb_build_object('contract_event_id', e.event_id, 'effective_date', e.effective_date)
           FROM rr.contract_event e
+          CROSS JOIN LATERAL (
+                SELECT CASE e.action WHEN 'terminate' THEN 'contract.terminated'
+                                     WHEN 'expire' THEN 'contract.expired'
+                                     WHEN 'complete' THEN 'contract.completed'
+                                     WHEN 'renew' THEN 'contract.renewed'
+                                     ELSE 'contract.activated' END
+                UNION ALL
+                -- an expiry is also a lapse when the contract could still have been renewed:
+                -- a renewable one, or an expiring one that was never renewed
+                SELECT 'contract.lapsed'
+                 WHERE e.action = 'expire'
+                   AND CASE e.before->'contract'->>'contract_type'
+                           WHEN 'renewable' THEN true
+                           WHEN 'expiring' THEN NOT EXISTS (SELECT FROM rr.contract_renewal r
+                                                             WHERE r.tenant_id = e.tenant_id
+                                                               AND r.contract_id = e.contract_id)
+                           ELSE false END) AS x (topic)
          WHERE e.tenant_id = publish_contract_events.tenant_id
            AND e.event_id = ANY (contract_event_ids)
            AND e.action IN ('activate', 'setup_and_activate', 'terminate', 'expire', 'complete', 'renew')
-         ORDER BY e.event_id
+         ORDER BY e.event_id, x.topic
         RETURNING outbox.event_id
     )
     SELECT count(*) INTO published FROM ins;
@@ -59,5 +70,5 @@ BEGIN
     RETURN published;
 END
 $$;
-COMMENT ON FUNCTION rr_internal.publish_contract_events(text, bigint[]) IS 'internal: writes outbox rows for the contract activations, terminations, expirations, completions and renewals among the given contract events, and notifies channel rr_events with an empty payload';
+COMMENT ON FUNCTION rr_internal.publish_contract_events(text, bigint[]) IS 'internal: writes outbox rows for the contract activations, terminations, expirations (and lapses: expirations of contracts that could still have been renewed), completions and renewals among the given contract events, and notifies channel rr_events with an empty payload';
 REVOKE ALL ON FUNCTION rr_internal.publish_contract_events(text, bigint[]) FROM PUBLIC;
