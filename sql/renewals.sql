@@ -176,3 +176,12 @@ SELECT rr.setup_and_activate_contract(:k_never);
 SELECT rr.expire_contract(:k_never, '2025-01-01') AS never_renewed, rr.expire_contract(:k_once, '2026-01-01') AS final_term;
 SELECT entity_id = :k_never AS never_renewed, topic FROM rr.outbox
  WHERE entity_id IN (:k_never, :k_once) AND topic IN ('contract.expired', 'contract.lapsed') ORDER BY event_id;
+
+-- (7) The renewal rate of the terms that ended from 2024-11-01 to 2025-02-28, as the books
+-- stand today: renewed, the terms of k_annual, k_grace, k_once, m1, m2, m3 and k_uplift
+-- (7, each 100.00 a month on its last day); lapsed, k_manual (past its grace), m4 (past
+-- its grace) and k_never (expired, never renewed) (3, 300.00): 70 % by count and value.
+-- A year later: renewed, k_annual, m3 (100.00 each) and k_uplift (105.00 after its
+-- uplift); lapsed, k_grace, m1 and m2 (not renewed again); k_once's final term only ended.
+SELECT * FROM rr.renewal_rate('2024-11-01', '2025-03-01');
+SELECT * FROM rr.renewal_rate('2025-11-01', '2026-03-01');

@@ -113,3 +113,86 @@ COMMENT ON COLUMN rr.contract_renewals.renewal_count IS 'number of renewals so f
 COMMENT ON COLUMN rr.contract_renewals.last_renewal_date IS 'date of the last renewal (NULL: never renewed)';
 COMMENT ON COLUMN rr.contract_renewals.first_end IS 'end of the first term, before any renewal';
 REVOKE ALL ON rr.contract_renewals FROM PUBLIC;
+
+-- The renewal rate of the terms that ended in [from_date, to_date), as the books stand
+-- today (docs/catalog-and-contracts.md, "Renewals"), per currency.  A term was up for
+-- renewal when its contract could still be renewed: a renewable contract, or an expiring
+-- one not renewed before (the final term of an expiring contract only ends).  It was
+-- renewed when a renewal names it as its previous end; it lapsed when the contract can no
+-- longer renew it (expired, or past its grace period today); it is pending while it still
+-- can.  Its value is its monthly recurring value on its last day: for each line in force,
+-- quantity × recurring price per month of its billing period (a year is 12 months, a
+-- period of days counts 30.4375 days a month; usage-priced lines count nothing), rounded
+-- to the currency's minor units per currency.  The rates leave pending terms out.
+CREATE FUNCTION rr.renewal_rate(from_date date, to_date date)
+RETURNS TABLE (currency char(3), terms_ended bigint, renewed bigint, lapsed bigint, pending bigint,
+               rate_by_count numeric, value_ended numeric, value_renewed numeric, value_lapsed numeric,
+               rate_by_value numeric)
+LANGUAGE sql STABLE STRICT
+BEGIN ATOMIC
+    WITH k AS (
+        SELECT k.tenant_id, k.contract_id, k.currency, k.contract_type, k.status, k.end_date, k.grace_period_days,
+               (SELECT count(*) FROM rr.contract_renewal r
+                 WHERE r.tenant_id OPERATOR(pg_catalog.=) k.tenant_id
+                   AND r.contract_id OPERATOR(pg_catalog.=) k.contract_id) AS renewals
+          FROM rr.contract k
+         WHERE k.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+           AND k.end_date IS NOT NULL AND k.activation_date IS NOT NULL
+    ), term AS (
+        -- renewed terms: each renewal ends one
+        SELECT k.tenant_id, k.contract_id, k.currency, r.previous_end AS term_end, 'renewed' AS outcome
+          FROM k
+          JOIN rr.contract_renewal r ON r.tenant_id OPERATOR(pg_catalog.=) k.tenant_id
+                                    AND r.contract_id OPERATOR(pg_catalog.=) k.contract_id
+         WHERE r.previous_end OPERATOR(pg_catalog.>=) renewal_rate.from_date
+           AND r.previous_end OPERATOR(pg_catalog.<) renewal_rate.to_date
+        UNION ALL
+        -- the current term of a contract that could still renew it
+        SELECT k.tenant_id, k.contract_id, k.currency, k.end_date,
+               CASE WHEN k.status OPERATOR(pg_catalog.=) 'expired'
+                         OR current_date OPERATOR(pg_catalog.>) (k.end_date OPERATOR(pg_catalog.+) k.grace_period_days)
+                    THEN 'lapsed' ELSE 'pending' END
+          FROM k
+         WHERE k.end_date OPERATOR(pg_catalog.>=) renewal_rate.from_date
+           AND k.end_date OPERATOR(pg_catalog.<) renewal_rate.to_date
+           AND k.status IN ('active', 'pending_upgrade', 'expired')
+           AND (k.contract_type OPERATOR(pg_catalog.=) 'renewable'
+                OR (k.contract_type OPERATOR(pg_catalog.=) 'expiring' AND k.renewals OPERATOR(pg_catalog.=) 0))
+    ), valued AS (
+        SELECT t.currency, t.outcome,
+               coalesce((SELECT sum((v.quantity OPERATOR(pg_catalog.*) v.recurring_price)
+                                    OPERATOR(pg_catalog./)
+                                    CASE WHEN ((extract(year FROM v.billing_period) OPERATOR(pg_catalog.*) 12)
+                                               OPERATOR(pg_catalog.+) extract(month FROM v.billing_period))
+                                              OPERATOR(pg_catalog.>) 0
+                                         THEN (extract(year FROM v.billing_period) OPERATOR(pg_catalog.*) 12)
+                                              OPERATOR(pg_catalog.+) extract(month FROM v.billing_period)
+                                         ELSE extract(day FROM v.billing_period) OPERATOR(pg_catalog./) 30.4375 END)
+                           FROM (SELECT DISTINCT ON (l.line_no) l.quantity, l.recurring_price, l.billing_period,
+                                        l.is_removed, l.price_model
+                                   FROM rr.contract_line l
+                                  WHERE l.tenant_id OPERATOR(pg_catalog.=) t.tenant_id
+                                    AND l.contract_id OPERATOR(pg_catalog.=) t.contract_id
+                                    AND l.effective_from OPERATOR(pg_catalog.<) t.term_end
+                                  ORDER BY l.line_no, l.effective_from DESC) v
+                          WHERE NOT v.is_removed AND v.price_model IS NULL AND v.recurring_price IS NOT NULL
+                            AND v.billing_period IS NOT NULL), 0) AS monthly
+          FROM term t
+    )
+    SELECT x.currency, x.renewed OPERATOR(pg_catalog.+) x.lapsed, x.renewed, x.lapsed, x.pending,
+           round(x.renewed::numeric OPERATOR(pg_catalog./) nullif(x.renewed OPERATOR(pg_catalog.+) x.lapsed, 0), 4),
+           x.value_renewed OPERATOR(pg_catalog.+) x.value_lapsed, x.value_renewed, x.value_lapsed,
+           round(x.value_renewed OPERATOR(pg_catalog./) nullif(x.value_renewed OPERATOR(pg_catalog.+) x.value_lapsed, 0), 4)
+      FROM (SELECT v.currency,
+                   count(*) FILTER (WHERE v.outcome OPERATOR(pg_catalog.=) 'renewed') AS renewed,
+                   count(*) FILTER (WHERE v.outcome OPERATOR(pg_catalog.=) 'lapsed') AS lapsed,
+                   count(*) FILTER (WHERE v.outcome OPERATOR(pg_catalog.=) 'pending') AS pending,
+                   round(coalesce(sum(v.monthly) FILTER (WHERE v.outcome OPERATOR(pg_catalog.=) 'renewed'), 0), cur.minor_units) AS value_renewed,
+                   round(coalesce(sum(v.monthly) FILTER (WHERE v.outcome OPERATOR(pg_catalog.=) 'lapsed'), 0), cur.minor_units) AS value_lapsed
+              FROM valued v
+              JOIN rr.currency cur ON cur.code OPERATOR(pg_catalog.=) v.currency
+             GROUP BY v.currency, cur.minor_units) x
+     ORDER BY x.currency;
+END;
+COMMENT ON FUNCTION rr.renewal_rate(date, date) IS 'renewal rate of the terms that ended in [from_date, to_date), as the books stand today, per currency: terms up for renewal (of renewable contracts, or expiring ones not renewed before), renewed, lapsed (expired or past grace) and pending (still renewable); rates by count and by monthly recurring value on the term''s last day (lines in force: quantity × recurring price per month; usage-priced lines count nothing), pending terms left out';
+REVOKE ALL ON FUNCTION rr.renewal_rate(date, date) FROM PUBLIC;
