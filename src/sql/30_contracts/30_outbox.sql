@@ -51,12 +51,10 @@ BEGIN
                 -- a renewable one, or an expiring one that was never renewed
                 SELECT 'contract.lapsed'
                  WHERE e.action = 'expire'
-                   AND CASE e.before->'contract'->>'contract_type'
-                           WHEN 'renewable' THEN true
-                           WHEN 'expiring' THEN NOT EXISTS (SELECT FROM rr.contract_renewal r
-                                                             WHERE r.tenant_id = e.tenant_id
-                                                               AND r.contract_id = e.contract_id)
-                           ELSE false END) AS x (topic)
+                   AND rr_internal.term_renewable(e.before->'contract'->>'contract_type',
+                                                  (SELECT count(*) FROM rr.contract_renewal r
+                                                    WHERE r.tenant_id = e.tenant_id
+                                                      AND r.contract_id = e.contract_id))) AS x (topic)
          WHERE e.tenant_id = publish_contract_events.tenant_id
            AND e.event_id = ANY (contract_event_ids)
            AND e.action IN ('activate', 'setup_and_activate', 'terminate', 'expire', 'complete', 'renew')

@@ -47,6 +47,16 @@ RETURN CASE duration_unit
 COMMENT ON FUNCTION rr_internal.term_end(date, integer, text, integer) IS 'internal: the end (exclusive) of the terms-th term of a contract starting on start_date with a template duration (year, quarter, month, day): start_date + terms × duration, counted from the start so that month ends do not drift';
 REVOKE ALL ON FUNCTION rr_internal.term_end(date, integer, text, integer) FROM PUBLIC;
 
+-- Whether a contract's current term could be renewed at all: a renewable contract's always,
+-- an expiring contract's only if it was never renewed (its second term is its final one).
+-- One rule for the lapse event (rr_internal.publish_contract_events) and the renewal rate.
+CREATE FUNCTION rr_internal.term_renewable(contract_type text, renewals bigint)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN contract_type = 'renewable' OR (contract_type = 'expiring' AND renewals = 0);
+COMMENT ON FUNCTION rr_internal.term_renewable(text, bigint) IS 'internal: whether the current term of a contract of this type, renewed this many times, could be renewed: always for renewable contracts, only before the first renewal for expiring ones';
+REVOKE ALL ON FUNCTION rr_internal.term_renewable(text, bigint) FROM PUBLIC;
+
 -- Where a contract stands in its renewal cycle on a date.  One definition for the
 -- renewal functions (which renew only 'due' and 'in_grace') and the renewals view.
 CREATE FUNCTION rr_internal.renewal_state(status text, contract_type text, end_date date, renewal_point_days integer,
@@ -156,8 +166,7 @@ BEGIN ATOMIC
          WHERE k.end_date OPERATOR(pg_catalog.>=) renewal_rate.from_date
            AND k.end_date OPERATOR(pg_catalog.<) renewal_rate.to_date
            AND k.status IN ('active', 'pending_upgrade', 'expired')
-           AND (k.contract_type OPERATOR(pg_catalog.=) 'renewable'
-                OR (k.contract_type OPERATOR(pg_catalog.=) 'expiring' AND k.renewals OPERATOR(pg_catalog.=) 0))
+           AND rr_internal.term_renewable(k.contract_type, k.renewals)
     ), valued AS (
         SELECT t.currency, t.outcome,
                coalesce((SELECT sum((v.quantity OPERATOR(pg_catalog.*) v.recurring_price)
