@@ -177,3 +177,17 @@ BEGIN ATOMIC
 END;
 COMMENT ON FUNCTION rr.contract_as_of(bigint, timestamptz) IS 'the contract and its lines as recorded by the last event at or before a moment, as jsonb {"contract": ..., "lines": [...]}; NULL before the contract existed';
 REVOKE ALL ON FUNCTION rr.contract_as_of(bigint, timestamptz) FROM PUBLIC;
+
+-- The monthly value of a recurring line: quantity × price per month of its billing period.
+-- A period of years and months counts its months (a year is 12); a period of days counts
+-- 30.4375 days a month (365.25 / 12).  Not rounded: callers round once, per contract.  One
+-- definition for the renewal rate (30_contracts/45_renewals.sql) and MRR (87_reports).
+CREATE FUNCTION rr_internal.monthly_value(quantity numeric, price numeric, every interval)
+RETURNS numeric
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN (quantity * price)
+       / nullif(CASE WHEN extract(year FROM every) * 12 + extract(month FROM every) > 0
+                     THEN extract(year FROM every) * 12 + extract(month FROM every)
+                     ELSE extract(day FROM every) / 30.4375 END, 0);
+COMMENT ON FUNCTION rr_internal.monthly_value(numeric, numeric, interval) IS 'internal: quantity × price per month of a billing period (years and months count their months, a period of days 30.4375 days a month), unrounded';
+REVOKE ALL ON FUNCTION rr_internal.monthly_value(numeric, numeric, interval) FROM PUBLIC;

@@ -169,14 +169,7 @@ BEGIN ATOMIC
            AND rr_internal.term_renewable(k.contract_type, k.renewals)
     ), valued AS (
         SELECT t.currency, t.outcome,
-               coalesce((SELECT sum((v.quantity OPERATOR(pg_catalog.*) v.recurring_price)
-                                    OPERATOR(pg_catalog./)
-                                    CASE WHEN ((extract(year FROM v.billing_period) OPERATOR(pg_catalog.*) 12)
-                                               OPERATOR(pg_catalog.+) extract(month FROM v.billing_period))
-                                              OPERATOR(pg_catalog.>) 0
-                                         THEN (extract(year FROM v.billing_period) OPERATOR(pg_catalog.*) 12)
-                                              OPERATOR(pg_catalog.+) extract(month FROM v.billing_period)
-                                         ELSE extract(day FROM v.billing_period) OPERATOR(pg_catalog./) 30.4375 END)
+               coalesce((SELECT sum(rr_internal.monthly_value(v.quantity, v.recurring_price, v.billing_period))
                            FROM (SELECT DISTINCT ON (l.line_no) l.quantity, l.recurring_price, l.billing_period,
                                         l.is_removed, l.price_model
                                    FROM rr.contract_line l

@@ -1,0 +1,175 @@
+-- Reports (docs/reports.md): MRR and ARR with the movement bridge (new, expansion,
+-- contraction, churn, reactivation) and retention, checked by hand on a small tenant; the
+-- deferred revenue roll-forward, RPO and the revenue forecast against the journal and the
+-- schedules; every report answers as of a date the same after later activity; an analyst
+-- reads them and nothing of another tenant.
+\set SHOW_CONTEXT never
+SELECT rr.create_tenant('rep', 'Reports', 'USD');
+SET rr.tenant = 'rep';
+INSERT INTO rr.deferral_code (tenant_id, code, name, method, deferred_account, revenue_account) VALUES
+    ('rep', 'DAILY', 'Evenly by days', 'daily', '2100', '4000');
+INSERT INTO rr.item (tenant_id, code, name, revenue_account, deferred_account, receivable_account, deferral_code) VALUES
+    ('rep', 'SEAT', 'Seat', '4000', '2100', '1100', 'DAILY'),
+    ('rep', 'PLAN', 'Annual plan', '4000', '2100', '1100', 'DAILY'),
+    ('rep', 'CALL', 'API call', '4300', '2100', '1100', NULL);
+INSERT INTO rr.item_price (tenant_id, item, currency, price) VALUES
+    ('rep', 'SEAT', 'USD', 10.00), ('rep', 'PLAN', 'USD', 1200.00), ('rep', 'CALL', 'USD', 0.01);
+INSERT INTO rr.contract_item (tenant_id, code, name, currency, recurring_item, billing_type, max_quantity, price_model) VALUES
+    ('rep', 'SEATS', 'Seats, 10.00 a month', 'USD', 'SEAT', 'prepaid', 100, NULL),
+    ('rep', 'ANNUAL', 'Annual plan, 1,200.00 a year', 'USD', 'PLAN', 'prepaid', 1, NULL),
+    ('rep', 'API', 'API calls', 'USD', 'CALL', 'postpaid', 1, 'per_unit(0.01)');
+INSERT INTO rr.contract_template (tenant_id, code, name, duration, duration_unit, billing_period, alignment,
+                                  allow_override, refund_policy) VALUES
+    ('rep', 'MONTHLY', 'Seats billed monthly, one-year term', 1, 'year', 'month', 'calendar', true, 'prorated'),
+    ('rep', 'YEARLY', 'Annual plan billed yearly', 1, 'year', 'year', 'anniversary', true, 'prorated');
+INSERT INTO rr.template_line (tenant_id, template, line_no, contract_item, quantity) VALUES
+    ('rep', 'MONTHLY', 1, 'SEATS', 1), ('rep', 'MONTHLY', 2, 'API', 1), ('rep', 'YEARLY', 1, 'ANNUAL', 1);
+INSERT INTO rr.customer (tenant_id, code, name, currency) VALUES
+    ('rep', 'A', 'Expands', 'USD'), ('rep', 'B', 'Churns', 'USD'), ('rep', 'C', 'New in March', 'USD'),
+    ('rep', 'D', 'Comes back', 'USD'), ('rep', 'E', 'Contracts', 'USD');
+
+-- A: 5 seats (50.00 a month) from January, 8 seats (80.00) from March 1: expansion 30.00.
+SELECT rr.create_contract('A', 'MONTHLY', '2024-01-01', '{"SEATS": {"quantity": 5}}') AS k_a \gset
+-- B: the annual plan, 1,200.00 a year = 100.00 a month, terminated on March 15: churn.
+SELECT rr.create_contract('B', 'YEARLY', '2024-01-01') AS k_b \gset
+-- C: 3 seats from March 10: new, 30.00.
+SELECT rr.create_contract('C', 'MONTHLY', '2024-03-10', '{"SEATS": {"quantity": 3}}') AS k_c \gset
+-- D: 2 seats in January only (terminated February 1), 2 seats again from March 5:
+-- reactivation, 20.00.
+SELECT rr.create_contract('D', 'MONTHLY', '2024-01-01', '{"SEATS": {"quantity": 2}}') AS k_d1 \gset
+SELECT rr.create_contract('D', 'MONTHLY', '2024-03-05', '{"SEATS": {"quantity": 2}}') AS k_d2 \gset
+-- E: 10 seats (100.00) less 10 % for ever and 5.00 a month off the line = 85.00; 6 seats
+-- from March 20 = 60.00 - 6.00 - 5.00 = 49.00: contraction 36.00.  A 50 % discount for
+-- the first 3 periods is an introductory offer and leaves MRR as contracted.
+SELECT rr.create_contract('E', 'MONTHLY', '2024-01-01', '{"SEATS": {"quantity": 10}}') AS k_e \gset
+SELECT rr.setup_and_activate_contract(k) FROM unnest(ARRAY[:k_a, :k_b, :k_c, :k_d1, :k_d2, :k_e]::bigint[]) k;
+SELECT rr.add_discount(:k_e, 'percent', 10, 1) > 0 AS percent_added,
+       rr.add_discount(:k_e, 'amount', 5.00, 1) > 0 AS amount_added,
+       rr.add_discount(:k_e, 'percent', 50, NULL, first_periods => 3) > 0 AS intro_added;
+
+-- January, before any change: 50.00 + 100.00 + 20.00 (D) + 85.00 = 255.00; ARR 12 × MRR
+SELECT contract_id = :k_a AS is_a, customer, currency, mrr, arr FROM rr.mrr_as_of('2024-01-31') ORDER BY customer, contract_id;
+SELECT sum(mrr) AS mrr, sum(arr) AS arr FROM rr.mrr_as_of('2024-01-31');
+
+SELECT rr.terminate_contract(:k_d1, '2024-02-01');
+SELECT rr.change_contract_line(:k_a, 'SEATS', '2024-03-01', quantity => 8);
+SELECT rr.terminate_contract(:k_b, '2024-03-15');
+SELECT rr.change_contract_line(:k_e, 'SEATS', '2024-03-20', quantity => 6);
+
+-- February: D's January contract ended on February 1 (churn 20.00)
+SELECT * FROM rr.mrr_movement_detail('2024-02-01', '2024-03-01');
+-- March, per customer: A expansion 30.00, B churn 100.00, C new 30.00, D reactivation
+-- 20.00 (it had a contract before March), E contraction 36.00
+SELECT * FROM rr.mrr_movement_detail('2024-03-01', '2024-04-01');
+-- the bridge: 235.00 + 30.00 + 30.00 + 20.00 - 36.00 - 100.00 = 179.00; gross retention
+-- (235 - 36 - 100) / 235 = 0.4213, net retention (235 + 30 - 36 - 100) / 235 = 0.5489;
+-- customers: 3 at the opening (A, B, E), 1 new, 1 reactivated, 1 churned, 4 at the closing
+SELECT * FROM rr.mrr_movement('2024-03-01', '2024-04-01');
+-- the quarter from January 1: nothing was in force on December 31, so every customer in
+-- force on March 31 is new (D's first contract was activated on January 1, inside the
+-- window); only the two ends count
+SELECT currency, opening_mrr, new_mrr, expansion_mrr, reactivation_mrr, contraction_mrr, churned_mrr, closing_mrr,
+       opening_mrr + new_mrr + expansion_mrr + reactivation_mrr - contraction_mrr - churned_mrr = closing_mrr AS adds_up
+  FROM rr.mrr_movement('2024-01-01', '2024-04-01');
+-- a window that starts before anything: everything is new
+SELECT currency, opening_mrr, new_mrr, reactivation_mrr, closing_mrr FROM rr.mrr_movement('2023-01-01', '2024-01-02');
+-- the views answer for today: every contract above has ended by now (terms of 2024)
+SELECT count(*) AS contracts_today FROM rr.mrr;
+SELECT count(*) AS currencies_this_month FROM rr.mrr_movement_this_month;
+
+-- Billing, posting and recognition of January to March, and the deferred revenue
+-- roll-forward from the journal: each month opening + billed + credited + recognised +
+-- other = closing, one month's closing is the next one's opening, and the closing equals
+-- the contracts' deferred revenue of rr.contract_balances.
+SELECT count(*) AS invoices FROM rr.run_billing('2024-01-01');
+SELECT count(*) AS posted FROM rr.post_invoices('2024-01-01');
+SELECT count(*) AS recognised FROM rr.recognize('2024-01-31');
+SELECT count(*) AS invoices FROM rr.run_billing('2024-02-01');
+SELECT count(*) AS posted FROM rr.post_invoices('2024-02-01');
+SELECT count(*) AS recognised FROM rr.recognize('2024-02-29');
+SELECT count(*) AS invoices FROM rr.run_billing('2024-03-31');
+SELECT count(*) AS posted FROM rr.post_invoices('2024-03-31');
+SELECT count(*) AS recognised FROM rr.recognize('2024-03-31');
+-- January: billed 50.00 (A) + 1,200.00 (B) + 20.00 (D) + 50.00 (E: 100.00 - 10.00 -
+-- 5.00 - 50.00 - ... each discount its own line) ...; see the output
+SELECT m, r.* FROM (VALUES ('2024-01-01'::date), ('2024-02-01'), ('2024-03-01')) AS x(m),
+       rr.deferred_revenue_rollforward(m, (m + interval '1 month')::date) r ORDER BY m;
+SELECT m, r.opening + r.billed + r.credited + r.recognised + r.other = r.closing AS adds_up,
+       r.closing = (SELECT sum(balance) FROM rr.contract_balances((m + interval '1 month')::date - 1) b
+                     WHERE b.account = r.account) AS equals_contract_balances,
+       r.opening = coalesce((SELECT p.closing FROM rr.deferred_revenue_rollforward((m - interval '1 month')::date, m) p
+                              WHERE p.account = r.account), 0) AS opens_with_last_close
+  FROM (VALUES ('2024-01-01'::date), ('2024-02-01'), ('2024-03-01')) AS x(m),
+       rr.deferred_revenue_rollforward(m, (m + interval '1 month')::date) r ORDER BY m;
+SELECT count(*) AS unreconciled FROM rr.revenue_reconciliation('2024-03-31');
+
+-- RPO and forecast as of March 31: what the schedules still hold.  The total equals the
+-- tenant's revenue scheduled and not posted, and so does the forecast over all its months.
+SELECT * FROM rr.remaining_performance_obligations('2024-03-31');
+SELECT * FROM rr.revenue_forecast('2024-03-31', 3);
+SELECT (SELECT total FROM rr.remaining_performance_obligations('2024-03-31'))
+       = (SELECT sum(amount) FROM rr.revenue_schedule_line WHERE tenant_id = 'rep' AND status = 'open') AS rpo_is_the_open_schedule,
+       (SELECT total FROM rr.remaining_performance_obligations('2024-03-31'))
+       = (SELECT sum(scheduled) FROM rr.revenue_forecast('2024-03-31', 1200)) AS forecast_adds_up_to_rpo;
+
+-- As of a date, the same answer after later activity: keep every report as of March 31,
+-- then bill, post and recognise April, change a line from April 10, terminate A from May 1,
+-- and ask again.
+CREATE TEMP TABLE before_mrr AS SELECT * FROM rr.mrr_as_of('2024-03-31');
+CREATE TEMP TABLE before_move AS SELECT * FROM rr.mrr_movement_detail('2024-03-01', '2024-04-01');
+CREATE TEMP TABLE before_roll AS SELECT * FROM rr.deferred_revenue_rollforward('2024-03-01', '2024-04-01');
+CREATE TEMP TABLE before_rpo AS SELECT * FROM rr.remaining_performance_obligations('2024-03-31');
+CREATE TEMP TABLE before_fc AS SELECT * FROM rr.revenue_forecast('2024-03-31', 12);
+SELECT count(*) AS invoices FROM rr.run_billing('2024-04-30');
+SELECT count(*) AS posted FROM rr.post_invoices('2024-04-30');
+SELECT count(*) AS recognised FROM rr.recognize('2024-04-30');
+SELECT rr.change_contract_line(:k_c, 'SEATS', '2024-04-10', quantity => 9);
+SELECT rr.terminate_contract(:k_a, '2024-05-01');
+SELECT (SELECT count(*) FROM (SELECT * FROM before_mrr EXCEPT SELECT * FROM rr.mrr_as_of('2024-03-31')) x)
+     + (SELECT count(*) FROM (SELECT * FROM rr.mrr_as_of('2024-03-31') EXCEPT SELECT * FROM before_mrr) x) AS mrr_diff,
+       (SELECT count(*) FROM (SELECT * FROM before_move EXCEPT SELECT * FROM rr.mrr_movement_detail('2024-03-01', '2024-04-01')) x) AS movement_diff,
+       (SELECT count(*) FROM (SELECT * FROM before_roll EXCEPT SELECT * FROM rr.deferred_revenue_rollforward('2024-03-01', '2024-04-01')) x) AS rollforward_diff;
+-- RPO and the forecast are read from the schedules as they stand: a termination dated after
+-- March 31 shortens what the schedules hold, so the answer as of March 31 changes (the
+-- documented limit: the schedules keep no history of their own)
+SELECT b.total AS before, r.total AS now FROM before_rpo b, rr.remaining_performance_obligations('2024-03-31') r;
+
+-- A closed period reports the same for ever: close January to March, then a change dated
+-- in March (C from 3 to 5 seats on March 20) is billed and posted into April, the first
+-- open period, and March's roll-forward does not move; April's shows it.
+SELECT rr.close_period(p) FROM unnest(ARRAY['2024-01-01', '2024-02-01', '2024-03-01']::date[]) p;
+SELECT rr.change_contract_line(:k_c, 'SEATS', '2024-03-20', quantity => 5);
+SELECT count(*) AS invoices FROM rr.run_billing('2024-04-30');
+SELECT count(*) AS posted FROM rr.post_invoices('2024-04-30');
+SELECT count(*) AS recognised FROM rr.recognize('2024-04-30');
+-- the March revenue of the change (its schedule line recognised on March 31) went into
+-- April: its entry is dated in April, so no report as of a March date sees it
+SELECT l.recognize_on, l.posted_period, e.entry_date, e.period_start
+  FROM rr.revenue_schedule_line l JOIN rr.journal_entry e USING (tenant_id, entry_id)
+ WHERE l.tenant_id = 'rep' AND l.contract_id = :k_c AND l.recognize_on < l.posted_period ORDER BY l.schedule_line_id;
+SELECT (SELECT count(*) FROM (SELECT * FROM before_roll EXCEPT SELECT * FROM rr.deferred_revenue_rollforward('2024-03-01', '2024-04-01')) x) AS march_diff;
+
+-- Refusals: NULL arguments return nothing (STRICT); an empty window is refused
+SELECT count(*) FROM rr.mrr_as_of(NULL);
+SELECT * FROM rr.mrr_movement('2024-04-01', '2024-03-01');
+SELECT * FROM rr.deferred_revenue_rollforward('2024-03-01', '2024-03-01');
+
+-- An analyst of another tenant sees nothing of this one.
+SELECT rr.create_tenant('rep2', 'Other', 'USD');
+CREATE ROLE regress_rep_analyst IN ROLE rr_analyst;
+SELECT rr.add_tenant_member('rep2', 'regress_rep_analyst');
+SET ROLE regress_rep_analyst;
+SET rr.tenant = 'rep2';
+SELECT (SELECT count(*) FROM rr.mrr_as_of('2024-03-31')) AS mrr_rows,
+       (SELECT count(*) FROM rr.mrr_movement('2024-03-01', '2024-04-01')) AS movement_rows,
+       (SELECT count(*) FROM rr.deferred_revenue_rollforward('2024-01-01', '2024-04-01')) AS rollforward_rows,
+       (SELECT count(*) FROM rr.remaining_performance_obligations('2024-03-31')) AS rpo_rows,
+       (SELECT count(*) FROM rr.revenue_forecast('2024-03-31')) AS forecast_rows,
+       (SELECT count(*) FROM rr.mrr) + (SELECT count(*) FROM rr.mrr_movement_this_month)
+       + (SELECT count(*) FROM rr.deferred_revenue_this_month) + (SELECT count(*) FROM rr.remaining_performance_obligations)
+       + (SELECT count(*) FROM rr.revenue_forecast) AS view_rows;
+SET rr.tenant = 'rep';
+SELECT count(*) FROM rr.mrr_as_of('2024-03-31');
+RESET ROLE;
+RESET rr.tenant;
+DROP ROLE regress_rep_analyst;

@@ -1,0 +1,225 @@
+-- Monthly and annual recurring revenue (docs/reports.md, "MRR and ARR"): the recurring
+-- value each contract is in force for on a date, and its movement between two dates
+-- (new, expansion, contraction, churn, reactivation) per customer, a bridge that adds up.
+--
+-- Definitions, one place:
+-- - A contract counts on day D when it was activated on or before D and D is before its
+--   end (end date, termination date or closing date, whichever is first; all exclusive).
+-- - Each line version in force on D counts quantity × recurring price per month of its
+--   billing period (rr_internal.monthly_value), or the fee of a flat price model.  Lines
+--   priced by another price model (usage: variable), removed lines, deposits and one-off
+--   fees (setup, renewal) count nothing.
+-- - Discounts in force on D without a period limit (no first_periods; D within their dates)
+--   reduce it in billing's order: percents on the line and contract-wide, then amounts on
+--   the line (per the line's billing period), then contract-wide amounts (per the
+--   contract's billing period); never below zero.  Discounts limited to the first N
+--   periods are introductory offers and leave MRR as contracted.
+-- - Each contract's MRR is rounded once to its currency's minor units; a customer's MRR is
+--   the sum of its contracts', and ARR is 12 × MRR.  So every total adds up exactly.
+
+-- A report window [from_date, to_date) must hold at least one day.
+CREATE FUNCTION rr_internal.check_report_window(from_date date, to_date date)
+RETURNS boolean
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF to_date <= from_date THEN
+        RAISE EXCEPTION 'report window [%, %) is empty', from_date, to_date
+            USING ERRCODE = '22023',
+                  DETAIL = 'A report window runs from from_date (included) to to_date (excluded).',
+                  HINT = 'Pass a to_date after from_date: for March 2024, from 2024-03-01 to 2024-04-01.';
+    END IF;
+    RETURN true;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.check_report_window(date, date) IS 'internal: true when [from_date, to_date) holds at least one day; refuses an empty window with SQLSTATE 22023';
+REVOKE ALL ON FUNCTION rr_internal.check_report_window(date, date) FROM PUBLIC;
+
+CREATE FUNCTION rr.mrr_as_of(as_of date)
+RETURNS TABLE (contract_id bigint, customer text, currency char(3), mrr numeric, arr numeric)
+LANGUAGE sql STABLE STRICT ROWS 1000
+BEGIN ATOMIC
+    WITH k AS (
+        SELECT k.tenant_id, k.contract_id, k.customer, k.currency, cur.minor_units,
+               rr.billing_interval(k.billing_period, k.billing_days) AS every
+          FROM rr.contract k
+          JOIN rr.currency cur ON cur.code OPERATOR(pg_catalog.=) k.currency
+         WHERE k.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+           AND k.activation_date OPERATOR(pg_catalog.<=) mrr_as_of.as_of
+           AND mrr_as_of.as_of OPERATOR(pg_catalog.<)
+               coalesce(LEAST(k.end_date, k.termination_date, k.closed_date), 'infinity'::date)
+    ), line AS (
+        SELECT k.contract_id, v.line_no, v.billing_period,
+               CASE WHEN v.price_model IS NULL
+                    THEN rr_internal.monthly_value(v.quantity, v.recurring_price, v.billing_period)
+                    -- a flat price model bills its fee every period, whatever the usage
+                    ELSE rr_internal.monthly_value(1, rr.price(v.price_model, 0), v.billing_period) END AS monthly
+          FROM k
+          CROSS JOIN LATERAL (SELECT DISTINCT ON (l.line_no) l.line_no, l.quantity, l.recurring_price,
+                                     l.billing_period, l.is_removed, l.price_model, l.contract_item
+                                FROM rr.contract_line l
+                               WHERE l.tenant_id OPERATOR(pg_catalog.=) k.tenant_id
+                                 AND l.contract_id OPERATOR(pg_catalog.=) k.contract_id
+                                 AND l.effective_from OPERATOR(pg_catalog.<=) mrr_as_of.as_of
+                               ORDER BY l.line_no, l.effective_from DESC) v
+          JOIN rr.contract_item ci ON ci.tenant_id OPERATOR(pg_catalog.=) k.tenant_id
+                                  AND ci.code OPERATOR(pg_catalog.=) v.contract_item
+         WHERE NOT v.is_removed
+           AND CASE WHEN v.price_model IS NULL THEN v.recurring_price IS NOT NULL
+                    ELSE rr.pricing_model(v.price_model) OPERATOR(pg_catalog.=) 'flat' END
+           AND v.billing_period IS NOT NULL AND ci.billing_type OPERATOR(pg_catalog.<>) 'deposit'
+    ), disc AS (
+        -- the discounts in force on as_of without a period limit
+        SELECT d.contract_id, d.line_no, d.kind, d.value
+          FROM rr.discount d
+         WHERE d.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+           AND d.first_periods IS NULL
+           AND (d.valid IS NULL OR d.valid OPERATOR(pg_catalog.@>) mrr_as_of.as_of)
+    ), net_line AS (
+        SELECT l.contract_id,
+               GREATEST(l.monthly OPERATOR(pg_catalog.*)
+                        (1 OPERATOR(pg_catalog.-) (LEAST(coalesce((SELECT sum(d.value) FROM disc d
+                                                                    WHERE d.contract_id OPERATOR(pg_catalog.=) l.contract_id
+                                                                      AND d.kind OPERATOR(pg_catalog.=) 'percent'
+                                                                      AND (d.line_no IS NULL OR d.line_no OPERATOR(pg_catalog.=) l.line_no)), 0),
+                                                           100) OPERATOR(pg_catalog./) 100))
+                        OPERATOR(pg_catalog.-)
+                        coalesce((SELECT sum(rr_internal.monthly_value(1, d.value, l.billing_period)) FROM disc d
+                                   WHERE d.contract_id OPERATOR(pg_catalog.=) l.contract_id
+                                     AND d.kind OPERATOR(pg_catalog.=) 'amount'
+                                     AND d.line_no OPERATOR(pg_catalog.=) l.line_no), 0),
+                        0) AS monthly
+          FROM line l
+    )
+    SELECT k.contract_id, k.customer, k.currency, m.mrr, 12 OPERATOR(pg_catalog.*) m.mrr
+      FROM k
+      JOIN (SELECT n.contract_id, sum(n.monthly) AS monthly FROM net_line n GROUP BY n.contract_id) s
+        ON s.contract_id OPERATOR(pg_catalog.=) k.contract_id
+      CROSS JOIN LATERAL (
+          SELECT round(GREATEST(s.monthly OPERATOR(pg_catalog.-)
+                                coalesce((SELECT sum(rr_internal.monthly_value(1, d.value, k.every)) FROM disc d
+                                           WHERE d.contract_id OPERATOR(pg_catalog.=) k.contract_id
+                                             AND d.kind OPERATOR(pg_catalog.=) 'amount' AND d.line_no IS NULL), 0),
+                                0), k.minor_units) AS mrr) m
+     ORDER BY k.contract_id;
+END;
+COMMENT ON FUNCTION rr.mrr_as_of(date) IS 'monthly recurring revenue of each contract in force on as_of (activated on or before it, not yet ended, terminated or closed): its recurring lines in force, quantity × recurring price (or a flat price model''s fee) per month of the billing period, net of discounts without a period limit, rounded once to the currency; usage, deposits and one-off fees count nothing; ARR = 12 × MRR (docs/reports.md, "MRR and ARR")';
+REVOKE ALL ON FUNCTION rr.mrr_as_of(date) FROM PUBLIC;
+
+CREATE VIEW rr.mrr WITH (security_invoker = true) AS
+SELECT rr.current_tenant() AS tenant_id, m.contract_id, m.customer, m.currency, m.mrr, m.arr
+  FROM rr.mrr_as_of(current_date) m;
+COMMENT ON VIEW rr.mrr IS 'monthly and annual recurring revenue of each contract in force today (rr.mrr_as_of(current_date); docs/reports.md, "MRR and ARR")';
+COMMENT ON COLUMN rr.mrr.tenant_id IS 'the current tenant';
+COMMENT ON COLUMN rr.mrr.contract_id IS 'the contract';
+COMMENT ON COLUMN rr.mrr.customer IS 'the contract''s customer';
+COMMENT ON COLUMN rr.mrr.currency IS 'the contract currency: MRR is never converted';
+COMMENT ON COLUMN rr.mrr.mrr IS 'monthly recurring revenue: recurring lines in force, per month of their billing period, net of open-ended discounts, rounded to the currency';
+COMMENT ON COLUMN rr.mrr.arr IS 'annual recurring revenue: 12 × mrr';
+
+-- The movement of MRR over [from_date, to_date), per customer and currency: the MRR on the
+-- day before from_date (opening) and on the day before to_date (closing), and what the
+-- difference is.  A customer with no MRR at the opening is new, or reactivated when one of
+-- its contracts in that currency was activated before from_date; one with none at the
+-- closing churned; otherwise the difference is expansion or contraction.  Within the
+-- window only the two ends count: a customer who leaves and returns within it is neither
+-- churned nor reactivated.
+CREATE FUNCTION rr.mrr_movement_detail(from_date date, to_date date)
+RETURNS TABLE (customer text, currency char(3), opening_mrr numeric, closing_mrr numeric, movement text,
+               new_mrr numeric, expansion_mrr numeric, contraction_mrr numeric, churned_mrr numeric,
+               reactivation_mrr numeric)
+LANGUAGE sql STABLE STRICT ROWS 100
+BEGIN ATOMIC
+    WITH ends AS (
+        SELECT m.customer, m.currency, sum(m.mrr) AS opening, 0 AS closing
+          FROM rr.mrr_as_of(mrr_movement_detail.from_date OPERATOR(pg_catalog.-) 1) m
+         GROUP BY m.customer, m.currency
+        UNION ALL
+        SELECT m.customer, m.currency, 0, sum(m.mrr)
+          FROM rr.mrr_as_of(mrr_movement_detail.to_date OPERATOR(pg_catalog.-) 1) m
+         GROUP BY m.customer, m.currency
+    ), c AS (
+        SELECT e.customer, e.currency, sum(e.opening) AS opening, sum(e.closing) AS closing,
+               EXISTS (SELECT FROM rr.contract k
+                        WHERE k.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+                          AND k.customer OPERATOR(pg_catalog.=) e.customer
+                          AND k.currency OPERATOR(pg_catalog.=) e.currency
+                          AND k.activation_date OPERATOR(pg_catalog.<) mrr_movement_detail.from_date) AS had_before
+          FROM ends e
+         WHERE rr_internal.check_report_window(mrr_movement_detail.from_date, mrr_movement_detail.to_date)
+         GROUP BY e.customer, e.currency
+    ), k AS (
+        SELECT c.*, CASE WHEN c.opening OPERATOR(pg_catalog.=) 0 AND c.closing OPERATOR(pg_catalog.>) 0
+                         THEN CASE WHEN c.had_before THEN 'reactivation' ELSE 'new' END
+                         WHEN c.opening OPERATOR(pg_catalog.>) 0 AND c.closing OPERATOR(pg_catalog.=) 0 THEN 'churn'
+                         WHEN c.closing OPERATOR(pg_catalog.>) c.opening THEN 'expansion'
+                         WHEN c.closing OPERATOR(pg_catalog.<) c.opening THEN 'contraction'
+                         ELSE 'unchanged' END AS movement
+          FROM c
+    )
+    SELECT k.customer, k.currency, k.opening, k.closing, k.movement,
+           CASE WHEN k.movement OPERATOR(pg_catalog.=) 'new' THEN k.closing ELSE 0 END,
+           CASE WHEN k.movement OPERATOR(pg_catalog.=) 'expansion' THEN k.closing OPERATOR(pg_catalog.-) k.opening ELSE 0 END,
+           CASE WHEN k.movement OPERATOR(pg_catalog.=) 'contraction' THEN k.opening OPERATOR(pg_catalog.-) k.closing ELSE 0 END,
+           CASE WHEN k.movement OPERATOR(pg_catalog.=) 'churn' THEN k.opening ELSE 0 END,
+           CASE WHEN k.movement OPERATOR(pg_catalog.=) 'reactivation' THEN k.closing ELSE 0 END
+      FROM k
+     ORDER BY k.currency, k.customer;
+END;
+COMMENT ON FUNCTION rr.mrr_movement_detail(date, date) IS 'per customer and currency, the MRR on the day before from_date (opening) and on the day before to_date (closing) and the movement between them: new (none at the opening, no contract in that currency activated before from_date), reactivation (none at the opening, an earlier contract), churn (none at the closing), expansion, contraction or unchanged, with its amount in the matching column (positive); docs/reports.md, "MRR and ARR"';
+REVOKE ALL ON FUNCTION rr.mrr_movement_detail(date, date) FROM PUBLIC;
+
+-- The MRR bridge per currency: opening + new + expansion + reactivation - contraction - churn
+-- = closing, exactly (each term a sum of per-customer differences of rounded MRRs).
+CREATE FUNCTION rr.mrr_movement(from_date date, to_date date)
+RETURNS TABLE (currency char(3), opening_mrr numeric, new_mrr numeric, expansion_mrr numeric,
+               reactivation_mrr numeric, contraction_mrr numeric, churned_mrr numeric, closing_mrr numeric,
+               net_new_mrr numeric, gross_retention numeric, net_retention numeric, customers_opening bigint, customers_new bigint, customers_reactivated bigint,
+               customers_churned bigint, customers_closing bigint)
+LANGUAGE sql STABLE STRICT ROWS 3
+BEGIN ATOMIC
+    SELECT d.currency, sum(d.opening_mrr), sum(d.new_mrr), sum(d.expansion_mrr), sum(d.reactivation_mrr),
+           sum(d.contraction_mrr), sum(d.churned_mrr), sum(d.closing_mrr),
+           sum(d.closing_mrr) OPERATOR(pg_catalog.-) sum(d.opening_mrr),
+           round((sum(d.opening_mrr) OPERATOR(pg_catalog.-) sum(d.contraction_mrr) OPERATOR(pg_catalog.-) sum(d.churned_mrr))
+                 OPERATOR(pg_catalog./) nullif(sum(d.opening_mrr), 0), 4),
+           round((sum(d.opening_mrr) OPERATOR(pg_catalog.+) sum(d.expansion_mrr) OPERATOR(pg_catalog.-) sum(d.contraction_mrr)
+                  OPERATOR(pg_catalog.-) sum(d.churned_mrr))
+                 OPERATOR(pg_catalog./) nullif(sum(d.opening_mrr), 0), 4),
+           count(*) FILTER (WHERE d.opening_mrr OPERATOR(pg_catalog.>) 0),
+           count(*) FILTER (WHERE d.movement OPERATOR(pg_catalog.=) 'new'),
+           count(*) FILTER (WHERE d.movement OPERATOR(pg_catalog.=) 'reactivation'),
+           count(*) FILTER (WHERE d.movement OPERATOR(pg_catalog.=) 'churn'),
+           count(*) FILTER (WHERE d.closing_mrr OPERATOR(pg_catalog.>) 0)
+      FROM rr.mrr_movement_detail(mrr_movement.from_date, mrr_movement.to_date) d
+     GROUP BY d.currency
+     ORDER BY d.currency;
+END;
+COMMENT ON FUNCTION rr.mrr_movement(date, date) IS 'the MRR bridge over [from_date, to_date) per currency: opening MRR (the day before from_date) + new + expansion + reactivation - contraction - churned = closing MRR (the day before to_date), exactly; net new MRR; gross revenue retention (opening - contraction - churned) / opening and net revenue retention (opening + expansion - contraction - churned) / opening, to 4 decimals (NULL without opening MRR); customers at the opening, new, reactivated, churned and at the closing (logo churn); docs/reports.md, "MRR and ARR"';
+REVOKE ALL ON FUNCTION rr.mrr_movement(date, date) FROM PUBLIC;
+
+CREATE VIEW rr.mrr_movement_this_month WITH (security_invoker = true) AS
+SELECT rr.current_tenant() AS tenant_id, date_trunc('month', current_date)::date AS from_date,
+       current_date OPERATOR(pg_catalog.+) 1 AS to_date, m.*
+  FROM rr.mrr_movement(date_trunc('month', current_date)::date, current_date OPERATOR(pg_catalog.+) 1) m;
+COMMENT ON VIEW rr.mrr_movement_this_month IS 'the MRR bridge of the current month to date: rr.mrr_movement(first day of this month, tomorrow), per currency';
+COMMENT ON COLUMN rr.mrr_movement_this_month.tenant_id IS 'the current tenant';
+COMMENT ON COLUMN rr.mrr_movement_this_month.from_date IS 'first day of the window: the first day of the current month';
+COMMENT ON COLUMN rr.mrr_movement_this_month.to_date IS 'end of the window (exclusive): tomorrow, so the closing MRR is today''s';
+COMMENT ON COLUMN rr.mrr_movement_this_month.currency IS 'the contracts'' currency (MRR is never converted)';
+COMMENT ON COLUMN rr.mrr_movement_this_month.opening_mrr IS 'MRR on the last day of the previous month';
+COMMENT ON COLUMN rr.mrr_movement_this_month.new_mrr IS 'closing MRR of customers with none at the opening and no contract in this currency activated before the window';
+COMMENT ON COLUMN rr.mrr_movement_this_month.expansion_mrr IS 'increase of customers whose MRR grew';
+COMMENT ON COLUMN rr.mrr_movement_this_month.reactivation_mrr IS 'closing MRR of customers with none at the opening who had a contract in this currency before';
+COMMENT ON COLUMN rr.mrr_movement_this_month.contraction_mrr IS 'decrease of customers whose MRR fell but stayed above zero (positive)';
+COMMENT ON COLUMN rr.mrr_movement_this_month.churned_mrr IS 'opening MRR of customers with none at the closing (positive)';
+COMMENT ON COLUMN rr.mrr_movement_this_month.closing_mrr IS 'MRR today: opening + new + expansion + reactivation - contraction - churned';
+COMMENT ON COLUMN rr.mrr_movement_this_month.net_new_mrr IS 'closing - opening';
+COMMENT ON COLUMN rr.mrr_movement_this_month.gross_retention IS 'gross revenue retention: (opening - contraction - churned) / opening, 4 decimals; NULL without opening MRR';
+COMMENT ON COLUMN rr.mrr_movement_this_month.net_retention IS 'net revenue retention: (opening + expansion - contraction - churned) / opening, 4 decimals; NULL without opening MRR';
+COMMENT ON COLUMN rr.mrr_movement_this_month.customers_opening IS 'customers with MRR at the opening';
+COMMENT ON COLUMN rr.mrr_movement_this_month.customers_new IS 'new customers';
+COMMENT ON COLUMN rr.mrr_movement_this_month.customers_reactivated IS 'reactivated customers';
+COMMENT ON COLUMN rr.mrr_movement_this_month.customers_churned IS 'churned customers (logo churn)';
+COMMENT ON COLUMN rr.mrr_movement_this_month.customers_closing IS 'customers with MRR today';

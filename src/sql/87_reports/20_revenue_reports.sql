@@ -1,0 +1,157 @@
+-- Revenue reports (docs/reports.md): the deferred revenue roll-forward from the journal,
+-- remaining performance obligations and the revenue forecast from the revenue schedules.
+--
+-- When a posting counts.  A journal entry goes into the fiscal period of its date, or into
+-- the first open period after it when that one is closed (rr_internal.posting_period).  The
+-- reports count an entry from its booking date, the later of its date and the first day of
+-- the period it went into: so a period, once closed, reports the same forever, and a late
+-- posting shows in the period that took it, never back-dated into a closed one.
+
+CREATE FUNCTION rr_internal.booking_date(entry_date date, period_start date)
+RETURNS date
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN GREATEST(entry_date, period_start);
+COMMENT ON FUNCTION rr_internal.booking_date(date, date) IS 'internal: the date from which the reports count a journal entry: the later of its date and the first day of the fiscal period it was posted into (a posting into a later open period is never back-dated into a closed one)';
+REVOKE ALL ON FUNCTION rr_internal.booking_date(date, date) FROM PUBLIC;
+
+-- The deferred revenue (contract liability) roll-forward over [from_date, to_date), per
+-- deferred revenue account (those of the tenant's performance obligations) and currency:
+-- opening balance, what invoices added, what credit notes took back, what recognition
+-- released to revenue, other postings, closing balance.  Balances are credit balances,
+-- shown positive; the movements are signed (recognition and credits are negative).
+CREATE FUNCTION rr.deferred_revenue_rollforward(from_date date, to_date date)
+RETURNS TABLE (account text, account_name text, currency char(3), opening numeric, billed numeric,
+               credited numeric, recognised numeric, other numeric, closing numeric)
+LANGUAGE sql STABLE STRICT ROWS 5
+BEGIN ATOMIC
+    WITH acct AS (
+        SELECT DISTINCT o.deferred_account AS account
+          FROM rr.performance_obligation o
+         WHERE o.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+    ), mv AS (
+        SELECT j.account, j.currency, e.source,
+               rr_internal.booking_date(e.entry_date, e.period_start) OPERATOR(pg_catalog.<) deferred_revenue_rollforward.from_date AS before,
+               j.credit OPERATOR(pg_catalog.-) j.debit AS amount
+          FROM rr.journal_line j
+          JOIN rr.journal_entry e ON e.tenant_id OPERATOR(pg_catalog.=) j.tenant_id
+                                 AND e.entry_id OPERATOR(pg_catalog.=) j.entry_id
+         WHERE rr_internal.check_report_window(deferred_revenue_rollforward.from_date, deferred_revenue_rollforward.to_date)
+           AND j.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+           AND j.account IN (SELECT a.account FROM acct a)
+           AND rr_internal.booking_date(e.entry_date, e.period_start) OPERATOR(pg_catalog.<) deferred_revenue_rollforward.to_date
+    ), s AS (
+        SELECT m.account, m.currency,
+               coalesce(sum(m.amount) FILTER (WHERE m.before), 0) AS opening,
+               coalesce(sum(m.amount) FILTER (WHERE NOT m.before AND m.source OPERATOR(pg_catalog.=) 'invoice'), 0) AS billed,
+               coalesce(sum(m.amount) FILTER (WHERE NOT m.before AND m.source OPERATOR(pg_catalog.=) 'credit_note'), 0) AS credited,
+               coalesce(sum(m.amount) FILTER (WHERE NOT m.before AND m.source OPERATOR(pg_catalog.=) 'recognition'), 0) AS recognised,
+               coalesce(sum(m.amount) FILTER (WHERE NOT m.before AND m.source OPERATOR(pg_catalog.<>) ALL (ARRAY['invoice', 'credit_note', 'recognition'])), 0) AS other,
+               sum(m.amount) AS closing
+          FROM mv m
+         GROUP BY m.account, m.currency
+    )
+    SELECT s.account, a.name, s.currency, s.opening, s.billed, s.credited, s.recognised, s.other, s.closing
+      FROM s
+      JOIN rr.account a ON a.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+                       AND a.code OPERATOR(pg_catalog.=) s.account
+     ORDER BY s.account, s.currency;
+END;
+COMMENT ON FUNCTION rr.deferred_revenue_rollforward(date, date) IS 'deferred revenue roll-forward over [from_date, to_date) per deferred revenue account and currency, from the journal by booking date: opening + billed (invoices) + credited (credit notes, negative) + recognised (released to revenue, negative) + other = closing, exactly; balances are credit balances shown positive (docs/reports.md, "Deferred revenue")';
+REVOKE ALL ON FUNCTION rr.deferred_revenue_rollforward(date, date) FROM PUBLIC;
+
+CREATE VIEW rr.deferred_revenue_this_month WITH (security_invoker = true) AS
+SELECT rr.current_tenant() AS tenant_id, date_trunc('month', current_date)::date AS from_date,
+       current_date OPERATOR(pg_catalog.+) 1 AS to_date, r.*
+  FROM rr.deferred_revenue_rollforward(date_trunc('month', current_date)::date, current_date OPERATOR(pg_catalog.+) 1) r;
+COMMENT ON VIEW rr.deferred_revenue_this_month IS 'the deferred revenue roll-forward of the current month to date: rr.deferred_revenue_rollforward(first day of this month, tomorrow)';
+COMMENT ON COLUMN rr.deferred_revenue_this_month.tenant_id IS 'the current tenant';
+COMMENT ON COLUMN rr.deferred_revenue_this_month.from_date IS 'first day of the window: the first day of the current month';
+COMMENT ON COLUMN rr.deferred_revenue_this_month.to_date IS 'end of the window (exclusive): tomorrow';
+COMMENT ON COLUMN rr.deferred_revenue_this_month.account IS 'a deferred revenue (contract liability) account of the tenant''s performance obligations';
+COMMENT ON COLUMN rr.deferred_revenue_this_month.account_name IS 'the account''s name';
+COMMENT ON COLUMN rr.deferred_revenue_this_month.currency IS 'the currency of the postings';
+COMMENT ON COLUMN rr.deferred_revenue_this_month.opening IS 'balance booked before the window (a credit balance, positive)';
+COMMENT ON COLUMN rr.deferred_revenue_this_month.billed IS 'added by posted invoices in the window';
+COMMENT ON COLUMN rr.deferred_revenue_this_month.credited IS 'taken back by credit notes in the window (negative)';
+COMMENT ON COLUMN rr.deferred_revenue_this_month.recognised IS 'released to revenue by recognition runs in the window (negative)';
+COMMENT ON COLUMN rr.deferred_revenue_this_month.other IS 'any other posting to the account in the window (manual entries)';
+COMMENT ON COLUMN rr.deferred_revenue_this_month.closing IS 'balance at the end of the window: opening + billed + credited + recognised + other';
+
+-- Revenue not recognised as of a date, from the revenue schedules of the contracts in force
+-- then (activated on or before it): every schedule line not posted by that date, by the
+-- month it is scheduled for.  A line scheduled on or before as_of but not posted yet is
+-- revenue the next recognition run owes, and is counted in as_of's month.
+CREATE FUNCTION rr.revenue_forecast(as_of date, months integer DEFAULT 12)
+RETURNS TABLE (currency char(3), month date, scheduled numeric, contracts bigint)
+LANGUAGE sql STABLE STRICT ROWS 36
+BEGIN ATOMIC
+    WITH l AS (
+        SELECT o.currency,
+               date_trunc('month', GREATEST(l.recognize_on, revenue_forecast.as_of))::date AS month,
+               l.amount, l.contract_id
+          FROM rr.revenue_schedule_line l
+          JOIN rr.performance_obligation o ON o.tenant_id OPERATOR(pg_catalog.=) l.tenant_id
+                                          AND o.contract_id OPERATOR(pg_catalog.=) l.contract_id
+                                          AND o.obligation_no OPERATOR(pg_catalog.=) l.obligation_no
+          JOIN rr.contract k ON k.tenant_id OPERATOR(pg_catalog.=) l.tenant_id
+                            AND k.contract_id OPERATOR(pg_catalog.=) l.contract_id
+         WHERE l.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+           AND k.activation_date OPERATOR(pg_catalog.<=) revenue_forecast.as_of
+           AND (l.status OPERATOR(pg_catalog.=) 'open' OR l.posted_on OPERATOR(pg_catalog.>) revenue_forecast.as_of)
+    )
+    SELECT l.currency, l.month, sum(l.amount), count(DISTINCT l.contract_id)
+      FROM l
+     WHERE l.month OPERATOR(pg_catalog.<) (date_trunc('month', revenue_forecast.as_of)
+                                          OPERATOR(pg_catalog.+) make_interval(months => revenue_forecast.months))::date
+     GROUP BY l.currency, l.month
+     ORDER BY l.currency, l.month;
+END;
+COMMENT ON FUNCTION rr.revenue_forecast(date, integer) IS 'revenue scheduled and not recognised as of as_of, per currency and calendar month, for as_of''s month and the next months - 1: from the revenue schedules of contracts activated by as_of (lines due but not yet posted count in as_of''s month), and the number of contracts it comes from; docs/reports.md, "Revenue forecast and RPO"';
+REVOKE ALL ON FUNCTION rr.revenue_forecast(date, integer) FROM PUBLIC;
+
+-- Remaining performance obligations (ASC 606-10-50-13): the transaction price allocated to
+-- obligations not yet satisfied as of a date, split by when it is expected to be recognised.
+CREATE FUNCTION rr.remaining_performance_obligations(as_of date)
+RETURNS TABLE (currency char(3), within_12_months numeric, beyond_12_months numeric, total numeric)
+LANGUAGE sql STABLE STRICT ROWS 3
+BEGIN ATOMIC
+    SELECT l.currency,
+           coalesce(sum(l.amount) FILTER (WHERE l.recognize_on OPERATOR(pg_catalog.<) l.horizon), 0),
+           coalesce(sum(l.amount) FILTER (WHERE l.recognize_on OPERATOR(pg_catalog.>=) l.horizon), 0),
+           sum(l.amount)
+      FROM (SELECT o.currency, l.recognize_on, l.amount,
+                   (remaining_performance_obligations.as_of OPERATOR(pg_catalog.+) '1 year'::interval)::date AS horizon
+              FROM rr.revenue_schedule_line l
+              JOIN rr.performance_obligation o ON o.tenant_id OPERATOR(pg_catalog.=) l.tenant_id
+                                              AND o.contract_id OPERATOR(pg_catalog.=) l.contract_id
+                                              AND o.obligation_no OPERATOR(pg_catalog.=) l.obligation_no
+              JOIN rr.contract k ON k.tenant_id OPERATOR(pg_catalog.=) l.tenant_id
+                                AND k.contract_id OPERATOR(pg_catalog.=) l.contract_id
+             WHERE l.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+               AND k.activation_date OPERATOR(pg_catalog.<=) remaining_performance_obligations.as_of
+               AND (l.status OPERATOR(pg_catalog.=) 'open' OR l.posted_on OPERATOR(pg_catalog.>) remaining_performance_obligations.as_of)) l
+     GROUP BY l.currency
+     ORDER BY l.currency;
+END;
+COMMENT ON FUNCTION rr.remaining_performance_obligations(date) IS 'remaining performance obligations as of a date per currency (ASC 606-10-50-13): revenue scheduled and not recognised by then for contracts activated by then, split into what is scheduled within 12 months (before as_of + 1 year) and beyond; variable consideration not yet invoiced (usage) is not included; docs/reports.md, "Revenue forecast and RPO"';
+REVOKE ALL ON FUNCTION rr.remaining_performance_obligations(date) FROM PUBLIC;
+
+CREATE VIEW rr.remaining_performance_obligations WITH (security_invoker = true) AS
+SELECT rr.current_tenant() AS tenant_id, r.*
+  FROM rr.remaining_performance_obligations(current_date) r;
+COMMENT ON VIEW rr.remaining_performance_obligations IS 'remaining performance obligations today: rr.remaining_performance_obligations(current_date)';
+COMMENT ON COLUMN rr.remaining_performance_obligations.tenant_id IS 'the current tenant';
+COMMENT ON COLUMN rr.remaining_performance_obligations.currency IS 'the contracts'' currency';
+COMMENT ON COLUMN rr.remaining_performance_obligations.within_12_months IS 'scheduled before today + 1 year, not recognised yet';
+COMMENT ON COLUMN rr.remaining_performance_obligations.beyond_12_months IS 'scheduled later';
+COMMENT ON COLUMN rr.remaining_performance_obligations.total IS 'within_12_months + beyond_12_months';
+
+CREATE VIEW rr.revenue_forecast WITH (security_invoker = true) AS
+SELECT rr.current_tenant() AS tenant_id, f.*
+  FROM rr.revenue_forecast(current_date, 12) f;
+COMMENT ON VIEW rr.revenue_forecast IS 'revenue scheduled and not recognised, this month and the next 11: rr.revenue_forecast(current_date, 12)';
+COMMENT ON COLUMN rr.revenue_forecast.tenant_id IS 'the current tenant';
+COMMENT ON COLUMN rr.revenue_forecast.currency IS 'the contracts'' currency';
+COMMENT ON COLUMN rr.revenue_forecast.month IS 'first day of the calendar month the revenue is scheduled in (this month for lines due and not yet posted)';
+COMMENT ON COLUMN rr.revenue_forecast.scheduled IS 'revenue scheduled in the month and not recognised yet, billed or not';
+COMMENT ON COLUMN rr.revenue_forecast.contracts IS 'the number of contracts it comes from';
