@@ -173,3 +173,26 @@ SELECT count(*) FROM rr.mrr_as_of('2024-03-31');
 RESET ROLE;
 RESET rr.tenant;
 DROP ROLE regress_rep_analyst;
+
+-- Billings, recognised revenue, disaggregation, bookings and the customer summary, on
+-- the same tenant (March and April are closed or posted above).
+SET rr.tenant = 'rep';
+-- January's billings: A 50.00; B's annual plan, billed after its termination on March 15
+-- was recorded, for [January 1, March 15): 1,200.00 × 74 / 366 = 242.62; D 20.00; E 100.00
+-- less its discounts, 10 % + 50 % (introductory) = 60.00 and 5.00: -65.00
+SELECT * FROM rr.billings('2024-01-01', '2024-02-01');
+-- per account, recognised revenue equals what the recognition entries credit to revenue
+SELECT r.account, sum(r.amount) AS recognised,
+       (SELECT sum(l.credit - l.debit) FROM rr.journal_line l JOIN rr.journal_entry e USING (tenant_id, entry_id)
+         WHERE l.tenant_id = 'rep' AND e.source = 'recognition' AND l.account = r.account
+           AND e.period_start >= '2024-01-01' AND e.period_start < '2024-05-01') AS journal
+  FROM rr.recognised_revenue('2024-01-01', '2024-05-01') r GROUP BY r.account ORDER BY r.account;
+SELECT period_start, customer, item, account, method, currency, sum(amount) AS amount
+  FROM rr.recognised_revenue('2024-01-01', '2024-02-01') GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2;
+SELECT * FROM rr.revenue_disaggregation('2024-01-01', '2024-05-01');
+-- bookings of the first quarter, from the obligations as they stand: A, terminated from
+-- May 1, 50.00 + 50.00 + 80.00 + 80.00 = 260.00; B, terminated March 15, 242.62; D's first
+-- contract one month, 20.00; each term a year or less, so ACV = TCV
+SELECT contract_id = :k_a AS is_a, customer, contract_type, activation_date, tcv, acv FROM rr.bookings('2024-01-01', '2024-04-01');
+SELECT * FROM rr.customer_summary('2024-04-30');
+SELECT * FROM rr.billings('2024-03-01', '2024-02-01');
