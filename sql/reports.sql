@@ -102,6 +102,12 @@ SELECT m, r.opening + r.billed + r.credited + r.recognised + r.other = r.closing
   FROM (VALUES ('2024-01-01'::date), ('2024-02-01'), ('2024-03-01')) AS x(m),
        rr.deferred_revenue_rollforward(m, (m + interval '1 month')::date) r ORDER BY m;
 SELECT count(*) AS unreconciled FROM rr.revenue_reconciliation('2024-03-31');
+-- the unbilled receivable and contract asset roll the same way, and every closing equals
+-- rr.contract_balances on the day before to_date
+SELECT r.balance, r.account, r.opening, r.billed, r.credited, r.recognised, r.other, r.closing,
+       r.closing = (SELECT coalesce(sum(b.balance), 0) FROM rr.contract_balances('2024-03-31') b
+                     WHERE b.account = r.account) AS equals_contract_balances
+  FROM rr.contract_balance_rollforward('2024-01-01', '2024-04-01') r;
 
 -- RPO and forecast as of March 31: what the schedules still hold.  The total equals the
 -- tenant's revenue scheduled and not posted, and so does the forecast over all its months.
@@ -153,6 +159,8 @@ SELECT (SELECT count(*) FROM (SELECT * FROM before_roll EXCEPT SELECT * FROM rr.
 SELECT count(*) FROM rr.mrr_as_of(NULL);
 SELECT * FROM rr.mrr_movement('2024-04-01', '2024-03-01');
 SELECT * FROM rr.deferred_revenue_rollforward('2024-03-01', '2024-03-01');
+SELECT * FROM rr.revenue_forecast('2024-03-31', 0);
+SELECT * FROM rr.billing_forecast('2024-03-31', 1201);
 
 -- An analyst of another tenant sees nothing of this one.
 SELECT rr.create_tenant('rep2', 'Other', 'USD');
@@ -196,3 +204,8 @@ SELECT * FROM rr.revenue_disaggregation('2024-01-01', '2024-05-01');
 SELECT contract_id = :k_a AS is_a, customer, contract_type, activation_date, tcv, acv FROM rr.bookings('2024-01-01', '2024-04-01');
 SELECT * FROM rr.customer_summary('2024-04-30');
 SELECT * FROM rr.billings('2024-03-01', '2024-02-01');
+-- The billing forecast as of April 30 for May to July (April, billed, has nothing left):
+-- prepaid on the first of each month, C 9 seats 90.00, D 2 seats 20.00, E 6 seats 60.00
+-- less 10 % (6.00) and 5.00; A ended on May 1, B on March 15.
+SELECT * FROM rr.billing_forecast('2024-04-30', 4);
+SELECT count(*) AS already_billed_in_forecast FROM rr.billing_forecast('2024-01-01', 1);

@@ -156,6 +156,8 @@ INSERT INTO bi_call (fn, args) VALUES
     ('rr.deferred_revenue_rollforward(date,date)', ARRAY[$$'2024-03-01'$$, $$'2024-04-01'$$]),
     ('rr.remaining_performance_obligations(date)', ARRAY[$$'2024-03-31'$$]),
     ('rr.revenue_forecast(date,integer)', ARRAY[$$'2024-03-31'$$, '12']),
+    ('rr.contract_balance_rollforward(date,date)', ARRAY[$$'2024-01-01'$$, $$'2024-04-01'$$]),
+    ('rr.billing_forecast(date,integer)', ARRAY[$$'2024-03-31'$$, '3']),
     ('rr.billings(date,date)', ARRAY[$$'2024-01-01'$$, $$'2024-04-01'$$]),
     ('rr.recognised_revenue(date,date)', ARRAY[$$'2024-01-01'$$, $$'2024-04-01'$$]),
     ('rr.revenue_disaggregation(date,date)', ARRAY[$$'2024-01-01'$$, $$'2024-04-01'$$]),
@@ -445,7 +447,10 @@ SELECT f::regprocedure, a, v, 'read-only report: a report may be asked as of any
     ('rr.revenue_disaggregation(date,date)', 'from_date', '{-infinity,"4713-01-01 BC"}'),
     ('rr.revenue_disaggregation(date,date)', 'to_date', '{294276-01-01,infinity}'),
     ('rr.bookings(date,date)', 'from_date', '{-infinity,"4713-01-01 BC"}'),
-    ('rr.bookings(date,date)', 'to_date', '{294276-01-01,infinity}')
+    ('rr.bookings(date,date)', 'to_date', '{294276-01-01,infinity}'),
+    ('rr.billing_forecast(date,integer)', 'as_of', '{294276-01-01,"4713-01-01 BC"}'),
+    ('rr.contract_balance_rollforward(date,date)', 'from_date', '{-infinity,"4713-01-01 BC"}'),
+    ('rr.contract_balance_rollforward(date,date)', 'to_date', '{294276-01-01,infinity}')
   ) x(f, a, vs), unnest(vs) v;
 INSERT INTO bi_accepted (fn, argument, value, why) VALUES
     ('rr.add_discount(bigint,text,numeric,integer,integer,daterange,text,text)', 'first_periods', $v$2147483647$v$, 'any positive number of periods'),

@@ -36,6 +36,24 @@ $$;
 COMMENT ON FUNCTION rr_internal.check_report_window(date, date) IS 'internal: true when [from_date, to_date) holds at least one day; refuses an empty window with SQLSTATE 22023';
 REVOKE ALL ON FUNCTION rr_internal.check_report_window(date, date) FROM PUBLIC;
 
+-- A forecast horizon is 1 to 1,200 months.
+CREATE FUNCTION rr_internal.check_report_months(months integer)
+RETURNS boolean
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF months IS NULL OR months NOT BETWEEN 1 AND 1200 THEN
+        RAISE EXCEPTION 'a forecast covers 1 to 1200 months, not %', coalesce(months::text, 'NULL')
+            USING ERRCODE = '22023',
+                  HINT = 'Pass months => 12 for this month and the next eleven.';
+    END IF;
+    RETURN true;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.check_report_months(integer) IS 'internal: true when a forecast horizon of months is 1 to 1200; refuses any other with SQLSTATE 22023';
+REVOKE ALL ON FUNCTION rr_internal.check_report_months(integer) FROM PUBLIC;
+
 CREATE FUNCTION rr.mrr_as_of(as_of date)
 RETURNS TABLE (contract_id bigint, customer text, currency char(3), mrr numeric, arr numeric)
 LANGUAGE sql STABLE STRICT ROWS 1000

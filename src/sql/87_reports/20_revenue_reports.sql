@@ -14,33 +14,36 @@ RETURN GREATEST(entry_date, period_start);
 COMMENT ON FUNCTION rr_internal.booking_date(date, date) IS 'internal: the date from which the reports count a journal entry: the later of its date and the first day of the fiscal period it was posted into (a posting into a later open period is never back-dated into a closed one)';
 REVOKE ALL ON FUNCTION rr_internal.booking_date(date, date) FROM PUBLIC;
 
--- The deferred revenue (contract liability) roll-forward over [from_date, to_date), per
--- deferred revenue account (those of the tenant's performance obligations) and currency:
--- opening balance, what invoices added, what credit notes took back, what recognition
--- released to revenue, other postings, closing balance.  Balances are credit balances,
--- shown positive; the movements are signed (recognition and credits are negative).
-CREATE FUNCTION rr.deferred_revenue_rollforward(from_date date, to_date date)
-RETURNS TABLE (account text, account_name text, currency char(3), opening numeric, billed numeric,
+-- The roll-forward of the contract balances over [from_date, to_date), per balance, account
+-- and currency: deferred revenue (contract liability: the deferred accounts of the tenant's
+-- performance obligations, credit balances shown positive), unbilled receivable (1150) and
+-- contract asset (1160) (debit balances shown positive): opening balance, what invoices,
+-- credit notes, recognition runs and other postings moved, closing balance.
+CREATE FUNCTION rr.contract_balance_rollforward(from_date date, to_date date)
+RETURNS TABLE (balance text, account text, account_name text, currency char(3), opening numeric, billed numeric,
                credited numeric, recognised numeric, other numeric, closing numeric)
 LANGUAGE sql STABLE STRICT ROWS 5
 BEGIN ATOMIC
     WITH acct AS (
-        SELECT DISTINCT o.deferred_account AS account
+        SELECT DISTINCT 'deferred_revenue' AS balance, o.deferred_account AS account, -1 AS sign
           FROM rr.performance_obligation o
          WHERE o.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+        UNION ALL
+        SELECT v.balance, v.account, 1
+          FROM (VALUES ('unbilled_receivable', '1150'), ('contract_asset', '1160')) AS v (balance, account)
     ), mv AS (
-        SELECT j.account, j.currency, e.source,
-               rr_internal.booking_date(e.entry_date, e.period_start) OPERATOR(pg_catalog.<) deferred_revenue_rollforward.from_date AS before,
-               j.credit OPERATOR(pg_catalog.-) j.debit AS amount
+        SELECT a.balance, j.account, j.currency, e.source,
+               rr_internal.booking_date(e.entry_date, e.period_start) OPERATOR(pg_catalog.<) contract_balance_rollforward.from_date AS before,
+               a.sign OPERATOR(pg_catalog.*) (j.debit OPERATOR(pg_catalog.-) j.credit) AS amount
           FROM rr.journal_line j
+          JOIN acct a ON a.account OPERATOR(pg_catalog.=) j.account
           JOIN rr.journal_entry e ON e.tenant_id OPERATOR(pg_catalog.=) j.tenant_id
                                  AND e.entry_id OPERATOR(pg_catalog.=) j.entry_id
-         WHERE rr_internal.check_report_window(deferred_revenue_rollforward.from_date, deferred_revenue_rollforward.to_date)
+         WHERE rr_internal.check_report_window(contract_balance_rollforward.from_date, contract_balance_rollforward.to_date)
            AND j.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
-           AND j.account IN (SELECT a.account FROM acct a)
-           AND rr_internal.booking_date(e.entry_date, e.period_start) OPERATOR(pg_catalog.<) deferred_revenue_rollforward.to_date
+           AND rr_internal.booking_date(e.entry_date, e.period_start) OPERATOR(pg_catalog.<) contract_balance_rollforward.to_date
     ), s AS (
-        SELECT m.account, m.currency,
+        SELECT m.balance, m.account, m.currency,
                coalesce(sum(m.amount) FILTER (WHERE m.before), 0) AS opening,
                coalesce(sum(m.amount) FILTER (WHERE NOT m.before AND m.source OPERATOR(pg_catalog.=) 'invoice'), 0) AS billed,
                coalesce(sum(m.amount) FILTER (WHERE NOT m.before AND m.source OPERATOR(pg_catalog.=) 'credit_note'), 0) AS credited,
@@ -48,15 +51,29 @@ BEGIN ATOMIC
                coalesce(sum(m.amount) FILTER (WHERE NOT m.before AND m.source OPERATOR(pg_catalog.<>) ALL (ARRAY['invoice', 'credit_note', 'recognition'])), 0) AS other,
                sum(m.amount) AS closing
           FROM mv m
-         GROUP BY m.account, m.currency
+         GROUP BY m.balance, m.account, m.currency
     )
-    SELECT s.account, a.name, s.currency, s.opening, s.billed, s.credited, s.recognised, s.other, s.closing
+    SELECT s.balance, s.account, a.name, s.currency, s.opening, s.billed, s.credited, s.recognised, s.other, s.closing
       FROM s
       JOIN rr.account a ON a.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
                        AND a.code OPERATOR(pg_catalog.=) s.account
-     ORDER BY s.account, s.currency;
+     ORDER BY s.balance, s.account, s.currency;
 END;
-COMMENT ON FUNCTION rr.deferred_revenue_rollforward(date, date) IS 'deferred revenue roll-forward over [from_date, to_date) per deferred revenue account and currency, from the journal by booking date: opening + billed (invoices) + credited (credit notes, negative) + recognised (released to revenue, negative) + other = closing, exactly; balances are credit balances shown positive (docs/reports.md, "Deferred revenue")';
+COMMENT ON FUNCTION rr.contract_balance_rollforward(date, date) IS 'roll-forward of the contract balances over [from_date, to_date) from the journal by booking date, per balance (deferred_revenue: the deferred accounts of the performance obligations, a credit balance shown positive; unbilled_receivable: 1150 and contract_asset: 1160, debit balances shown positive), account and currency: opening + billed (invoices) + credited (credit notes) + recognised (recognition runs) + other = closing, exactly (docs/reports.md, "Deferred revenue")';
+REVOKE ALL ON FUNCTION rr.contract_balance_rollforward(date, date) FROM PUBLIC;
+
+-- The deferred revenue part of it.
+CREATE FUNCTION rr.deferred_revenue_rollforward(from_date date, to_date date)
+RETURNS TABLE (account text, account_name text, currency char(3), opening numeric, billed numeric,
+               credited numeric, recognised numeric, other numeric, closing numeric)
+LANGUAGE sql STABLE STRICT ROWS 5
+BEGIN ATOMIC
+    SELECT r.account, r.account_name, r.currency, r.opening, r.billed, r.credited, r.recognised, r.other, r.closing
+      FROM rr.contract_balance_rollforward(deferred_revenue_rollforward.from_date, deferred_revenue_rollforward.to_date) r
+     WHERE r.balance OPERATOR(pg_catalog.=) 'deferred_revenue'
+     ORDER BY r.account, r.currency;
+END;
+COMMENT ON FUNCTION rr.deferred_revenue_rollforward(date, date) IS 'deferred revenue roll-forward over [from_date, to_date) per deferred revenue account and currency, from the journal by booking date: opening + billed (invoices) + credited (credit notes, negative) + recognised (released to revenue, negative) + other = closing, exactly; balances are credit balances shown positive; the deferred_revenue rows of rr.contract_balance_rollforward (docs/reports.md, "Deferred revenue")';
 REVOKE ALL ON FUNCTION rr.deferred_revenue_rollforward(date, date) FROM PUBLIC;
 
 CREATE VIEW rr.deferred_revenue_this_month WITH (security_invoker = true) AS
@@ -95,7 +112,8 @@ BEGIN ATOMIC
                                           AND o.obligation_no OPERATOR(pg_catalog.=) l.obligation_no
           JOIN rr.contract k ON k.tenant_id OPERATOR(pg_catalog.=) l.tenant_id
                             AND k.contract_id OPERATOR(pg_catalog.=) l.contract_id
-         WHERE l.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+         WHERE rr_internal.check_report_months(revenue_forecast.months)
+           AND l.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
            AND k.activation_date OPERATOR(pg_catalog.<=) revenue_forecast.as_of
            AND (l.status OPERATOR(pg_catalog.=) 'open' OR l.posted_on OPERATOR(pg_catalog.>) revenue_forecast.as_of)
     )
@@ -155,3 +173,50 @@ COMMENT ON COLUMN rr.revenue_forecast.currency IS 'the contracts'' currency';
 COMMENT ON COLUMN rr.revenue_forecast.month IS 'first day of the calendar month the revenue is scheduled in (this month for lines due and not yet posted)';
 COMMENT ON COLUMN rr.revenue_forecast.scheduled IS 'revenue scheduled in the month and not recognised yet, billed or not';
 COMMENT ON COLUMN rr.revenue_forecast.contracts IS 'the number of contracts it comes from';
+
+-- The billing forecast: what billing runs will charge, per month of the charges' due dates,
+-- from what is due under the contracts as they stand (rr.due_charges to the end of the
+-- horizon) less what is charged already.  Charges due by as_of and not billed yet count in
+-- as_of's month.  Usage (not known before it happens), tax and renewals not yet made are not
+-- forecast.
+CREATE FUNCTION rr.billing_forecast(as_of date, months integer DEFAULT 12)
+RETURNS TABLE (currency char(3), month date, kind text, charges bigint, contracts bigint, amount numeric)
+LANGUAGE sql STABLE STRICT ROWS 36
+BEGIN ATOMIC
+    WITH h AS (
+        SELECT date_trunc('month', billing_forecast.as_of)::date AS first_month,
+               (date_trunc('month', billing_forecast.as_of)
+                OPERATOR(pg_catalog.+) make_interval(months => billing_forecast.months))::date AS stop
+         WHERE rr_internal.check_report_months(billing_forecast.months)
+    )
+    SELECT k.currency, date_trunc('month', GREATEST(d.due_date, billing_forecast.as_of))::date, d.kind,
+           count(*), count(DISTINCT d.contract_id), sum(d.amount)
+      FROM h
+      CROSS JOIN LATERAL rr.due_charges((SELECT rr.current_tenant()), h.stop OPERATOR(pg_catalog.-) 1) d
+      JOIN rr.contract k ON k.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+                        AND k.contract_id OPERATOR(pg_catalog.=) d.contract_id
+     WHERE NOT EXISTS (SELECT FROM rr.charge c
+                        WHERE c.tenant_id OPERATOR(pg_catalog.=) k.tenant_id
+                          AND c.contract_id OPERATOR(pg_catalog.=) d.contract_id
+                          AND c.line_no OPERATOR(pg_catalog.=) d.line_no
+                          AND c.line_effective_from OPERATOR(pg_catalog.=) d.line_effective_from
+                          AND c.kind OPERATOR(pg_catalog.=) d.kind
+                          AND c.service_period OPERATOR(pg_catalog.=) d.service_period
+                          AND c.adjustment_seq OPERATOR(pg_catalog.=) d.adjustment_seq)
+     GROUP BY 1, 2, 3
+     ORDER BY 1, 2, 3;
+END;
+COMMENT ON FUNCTION rr.billing_forecast(date, integer) IS 'billing forecast: the charges billing runs will make under the contracts as they stand, per currency, month of their due date (from as_of''s month, which also takes what is due and not billed yet, for months months) and charge kind, with the number of charges and contracts and the amount before tax; usage, tax and renewals not yet made are not forecast; docs/reports.md, "Revenue forecast and RPO"';
+REVOKE ALL ON FUNCTION rr.billing_forecast(date, integer) FROM PUBLIC;
+
+CREATE VIEW rr.billing_forecast WITH (security_invoker = true) AS
+SELECT rr.current_tenant() AS tenant_id, f.*
+  FROM rr.billing_forecast(current_date, 12) f;
+COMMENT ON VIEW rr.billing_forecast IS 'the billing forecast of this month and the next 11: rr.billing_forecast(current_date, 12)';
+COMMENT ON COLUMN rr.billing_forecast.tenant_id IS 'the current tenant';
+COMMENT ON COLUMN rr.billing_forecast.currency IS 'the contracts'' currency';
+COMMENT ON COLUMN rr.billing_forecast.month IS 'first day of the month the charges are due in (this month for charges due and not billed yet)';
+COMMENT ON COLUMN rr.billing_forecast.kind IS 'charge kind: setup, recurring, renewal, deposit, discount, or a correction of a billed period';
+COMMENT ON COLUMN rr.billing_forecast.charges IS 'the number of charges';
+COMMENT ON COLUMN rr.billing_forecast.contracts IS 'the number of contracts they come from';
+COMMENT ON COLUMN rr.billing_forecast.amount IS 'their amount before tax';
