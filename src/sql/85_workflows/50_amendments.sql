@@ -129,7 +129,8 @@ REVOKE ALL ON FUNCTION rr_internal.modification_treatment(jsonb) FROM PUBLIC;
 CREATE FUNCTION rr_internal.amend(c rr.contract, effective_from date, changes jsonb, bill text, facts jsonb,
                                   treatment text, reason text, action text,
                                   OUT modification_id bigint, OUT event_id bigint, OUT applied text,
-                                  OUT run_id bigint, OUT billed numeric, OUT carried_forward numeric)
+                                  OUT run_id bigint, OUT invoice_id bigint, OUT billed numeric,
+                                  OUT carried_forward numeric)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -271,9 +272,7 @@ BEGIN
     END IF;
     BEGIN
         run_id := rr_internal.bill(t, as_of, c.contract_id);
-        SELECT sum(l.amount) INTO billed
-          FROM rr.invoice i JOIN rr.invoice_line l ON l.tenant_id = t AND l.invoice_id = i.invoice_id
-         WHERE i.tenant_id = t AND i.run_id = amend.run_id;
+        SELECT b.invoice_id, b.total INTO invoice_id, billed FROM rr_internal.billing_run_invoices(t, run_id) b;
         IF billed < 0 THEN
             -- a net credit is not invoiced on its own (a negative invoice settles nothing):
             -- it stays due and the next billing run nets it against the next invoice
@@ -283,6 +282,7 @@ BEGIN
         carried_forward := billed;
         billed := NULL;
         run_id := NULL;
+        invoice_id := NULL;
     END;
 END
 $$;
@@ -301,10 +301,7 @@ DECLARE
     a record;
 BEGIN
     a := rr_internal.amend(c, effective_from, changes, bill, facts, amend_contract.treatment, reason, 'amend');
-    RETURN QUERY
-    SELECT a.modification_id, a.event_id, a.applied,
-           (SELECT i.invoice_id FROM rr.invoice i WHERE i.tenant_id = c.tenant_id AND i.run_id = a.run_id),
-           a.billed, a.carried_forward;
+    RETURN QUERY SELECT a.modification_id, a.event_id, a.applied, a.invoice_id, a.billed, a.carried_forward;
 END
 $$;
 COMMENT ON FUNCTION rr.amend_contract(bigint, date, jsonb, text, jsonb, text, text) IS 'amends an active contract from a date in one step: changes is a jsonb array of line changes ({"item": "SEATS", "quantity": 20}, {"item": "X", "recurring_price": 9.50}, {"item": "X", "price_model": "..."}, {"item": "NEW"} adds a line, {"item": "X", "remove": true}, {"item": "BASIC", "upgrade_to": "PRO"}); bill next (default: the next billing run credits the unused part and charges the new terms) or immediately (its own invoice now; a net credit is carried to the next invoice); the ASC 606 treatment is derived from facts (added_distinct, priced_at_ssp, remaining_distinct) unless overridden with a reason; logged in rr.modification_log';
@@ -325,9 +322,7 @@ BEGIN
     PERFORM rr_internal.check_amendment_billing(bill);
     BEGIN
         a := rr_internal.amend(c, effective_from, changes, 'preview', facts, preview_amendment.treatment, reason, 'amend');
-        SELECT sum(l.amount) INTO total
-          FROM rr.invoice i JOIN rr.invoice_line l ON l.tenant_id = c.tenant_id AND l.invoice_id = i.invoice_id
-         WHERE i.tenant_id = c.tenant_id AND i.run_id = a.run_id;
+        SELECT sum(b.total) INTO total FROM rr_internal.billing_run_invoices(c.tenant_id, a.run_id) b;
         -- (the rows outlive the rollback: see rr.preview_billing)
         RETURN QUERY
         SELECT l.line_no, l.kind, l.contract_item, l.service_period, l.quantity, l.unit_price, l.amount,
@@ -417,10 +412,7 @@ BEGIN
     c.status := 'active';
     DELETE FROM rr.pending_upgrade u WHERE u.tenant_id = c.tenant_id AND u.contract_id = c.contract_id;
     a := rr_internal.amend(c, effective_from, staged, bill, facts, activate_upgrade.treatment, reason, 'activate_upgrade');
-    RETURN QUERY
-    SELECT a.modification_id, a.event_id, a.applied,
-           (SELECT i.invoice_id FROM rr.invoice i WHERE i.tenant_id = c.tenant_id AND i.run_id = a.run_id),
-           a.billed, a.carried_forward;
+    RETURN QUERY SELECT a.modification_id, a.event_id, a.applied, a.invoice_id, a.billed, a.carried_forward;
 END
 $$;
 COMMENT ON FUNCTION rr.activate_upgrade(bigint, date, text, jsonb, text, text) IS 'activates a pending upgrade (status active): its staged line changes take effect from effective_from exactly as rr.amend_contract applies them (billing, ASC 606 treatment, modification log)';
