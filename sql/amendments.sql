@@ -171,6 +171,11 @@ SELECT rr.cancel_upgrade(:k_cancel, 'changed their mind');
 SELECT status, (SELECT count(*) FROM rr.contract_line l WHERE l.tenant_id = 'amd' AND l.contract_id = :k_cancel) AS versions,
        (SELECT count(*) FROM rr.pending_upgrade u WHERE u.tenant_id = 'amd') AS pending
   FROM rr.contract WHERE tenant_id = 'amd' AND contract_id = :k_cancel;
+-- a termination ends an upgrade in progress: its staged changes never take effect
+SELECT rr.start_upgrade(:k_cancel);
+SELECT rr.change_upgrade(:k_cancel, '[{"item": "BASIC", "quantity": 7}]') IS NOT NULL AS staged;
+SELECT rr.terminate_contract(:k_cancel, '2025-03-31', 'closed down');
+SELECT count(*) AS pending FROM rr.pending_upgrade WHERE tenant_id = 'amd';
 SELECT action, reason FROM rr.contract_event WHERE tenant_id = 'amd' AND contract_id IN (:k_pend, :k_cancel) ORDER BY event_id;
 
 -- (8) ASC 606: the same added-scope amendment (10 → 15 seats of 10.00 a month from April 1,

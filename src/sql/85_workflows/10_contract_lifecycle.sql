@@ -106,6 +106,8 @@ DECLARE
     c rr.contract := rr_internal.contract_for_action(rr.current_tenant(), contract_id, 'terminate', ARRAY['active', 'pending_upgrade']);
     d date := rr_internal.check_contract_date(c, 'termination', termination_date, c.activation_date);
 BEGIN
+    -- an upgrade in progress ends with the contract (its staged changes never take effect)
+    DELETE FROM rr.pending_upgrade u WHERE u.tenant_id = c.tenant_id AND u.contract_id = c.contract_id;
     RETURN rr_internal.apply_contract_action(c, 'terminate', 'terminated', d, reason, termination_date => d, closed_date => d);
 END
 $$;
