@@ -89,7 +89,13 @@ INSERT INTO public.sec_call VALUES
     (26, 'rr.expire_contract(bigint,date)', format('SELECT rr.expire_contract(%s, %L)', :k_active, '2025-01-01')),
     (27, 'rr.expire_contracts(date)', $$SELECT count(*) FROM rr.expire_contracts('2025-01-01')$$),
     (28, 'rr.renew_contract(bigint,date)', format('SELECT rr.renew_contract(%s, %L)', :k_active, '2025-01-01')),
-    (29, 'rr.run_renewals(date)', $$SELECT count(*) FROM rr.run_renewals('2025-01-01')$$);
+    (29, 'rr.run_renewals(date)', $$SELECT count(*) FROM rr.run_renewals('2025-01-01')$$),
+    (30, 'rr.amend_contract(bigint,date,jsonb,text,jsonb,text,text)', format('SELECT count(*) FROM rr.amend_contract(%s, %L, %L, %L)', :k_active, '2024-03-10', '[{"item": "SEATS", "quantity": 8}]', 'immediately')),
+    (31, 'rr.preview_amendment(bigint,date,jsonb,text,jsonb,text,text)', format('SELECT count(*) FROM rr.preview_amendment(%s, %L, %L, %L)', :k_active, '2024-03-10', '[{"item": "SEATS", "quantity": 8}]', 'immediately')),
+    (32, 'rr.start_upgrade(bigint,text)', format('SELECT rr.start_upgrade(%s)', :k_active)),
+    (33, 'rr.change_upgrade(bigint,jsonb)', format('DO $d$BEGIN PERFORM rr.start_upgrade(%s); PERFORM rr.change_upgrade(%s, %L); END$d$', :k_active, :k_active, '[{"item": "SEATS", "quantity": 8}]')),
+    (34, 'rr.activate_upgrade(bigint,date,text,jsonb,text,text)', format('DO $d$BEGIN PERFORM rr.start_upgrade(%s); PERFORM rr.change_upgrade(%s, %L); PERFORM rr.activate_upgrade(%s, %L); END$d$', :k_active, :k_active, '[{"item": "SEATS", "quantity": 8}]', :k_active, '2024-03-10')),
+    (35, 'rr.cancel_upgrade(bigint,text)', format('DO $d$BEGIN PERFORM rr.start_upgrade(%s); PERFORM rr.cancel_upgrade(%s); END$d$', :k_active, :k_active));
 GRANT SELECT ON public.sec_call TO PUBLIC;
 
 -- Every SECURITY DEFINER function of the extension has a call (none listed here).

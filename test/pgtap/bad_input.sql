@@ -64,6 +64,10 @@ SELECT rr.setup_and_activate_contract(:k_drafted, '2024-04-01');
 SELECT count(*) FROM rr.bill_contract(:k_drafted, '2024-04-01');
 INSERT INTO rr.usage_staging (contract_id, item, quantity, occurred_at, idempotency_key)
 VALUES (:k_active, 'API', 5, '2024-01-11 00:00+00', 'bad-staged');
+SELECT rr.create_contract('BC1', 'PLAN', '2024-04-01') AS k_upgrading \gset
+SELECT rr.setup_and_activate_contract(:k_upgrading, '2024-04-01');
+SELECT rr.start_upgrade(:k_upgrading);
+SELECT rr.change_upgrade(:k_upgrading, '[{"item": "SEATS", "quantity": 8}]');
 
 -- ------------------------------------------------------------------ base calls
 -- One valid call per public function: an SQL expression for every argument (defaults
@@ -122,6 +126,12 @@ INSERT INTO bi_call (fn, args) VALUES
     ('rr.contract_renewals_as_of(date)', ARRAY[$$'2024-12-01'$$]),
     ('rr.renewal_rate(date,date)', ARRAY[$$'2024-11-01'$$, $$'2025-03-01'$$]),
     ('rr.change_contract_line(bigint,text,date,numeric,jsonb,boolean)', ARRAY[:'k_active', $$'SEATS'$$, $$'2024-03-01'$$, '8', $$'{"recurring_price": 11.00}'$$, 'false']),
+    ('rr.amend_contract(bigint,date,jsonb,text,jsonb,text,text)', ARRAY[:'k_active', $$'2024-03-10'$$, $$'[{"item": "SEATS", "quantity": 8}]'$$, $$'immediately'$$, $$'{"remaining_distinct": true}'$$, $$'prospective'$$, $$'more seats'$$]),
+    ('rr.preview_amendment(bigint,date,jsonb,text,jsonb,text,text)', ARRAY[:'k_active', $$'2024-03-10'$$, $$'[{"item": "SEATS", "quantity": 8}]'$$, $$'immediately'$$, $$'{"remaining_distinct": true}'$$, $$'prospective'$$, $$'more seats'$$]),
+    ('rr.start_upgrade(bigint,text)', ARRAY[:'k_active', $$'customer asked'$$]),
+    ('rr.change_upgrade(bigint,jsonb)', ARRAY[:'k_upgrading', $$'[{"item": "SEATS", "quantity": 9}]'$$]),
+    ('rr.activate_upgrade(bigint,date,text,jsonb,text,text)', ARRAY[:'k_upgrading', $$'2024-04-10'$$, $$'immediately'$$, $$'{"remaining_distinct": true}'$$, $$'prospective'$$, $$'signed'$$]),
+    ('rr.cancel_upgrade(bigint,text)', ARRAY[:'k_upgrading', $$'changed their mind'$$]),
     ('rr.add_discount(bigint,text,numeric,integer,integer,daterange,text,text)', ARRAY[:'k_active', $$'percent'$$, '10', '1', '3', $$'[2024-03-01,2025-01-01)'$$, $$'promotion'$$, $$'4950'$$]),
     ('rr.billing_anchor(text,date,interval)', ARRAY[$$'calendar'$$, $$'2024-01-15'$$, $$'1 month'$$]),
     ('rr.due_charges(text,date,bigint)', ARRAY[$$'bad'$$, $$'2024-04-01'$$, :'k_active']),
@@ -343,12 +353,25 @@ SELECT f::regprocedure, a, v, w
     -- Defaults that are not NULL
     ('rr.create_contract(text,text,date,jsonb,text)', 'overrides', '{}', 'the declared default: no overrides'),
     ('rr.change_contract_line(bigint,text,date,numeric,jsonb,boolean)', 'prices', '{}', 'the declared default: no price change'),
+    ('rr.amend_contract(bigint,date,jsonb,text,jsonb,text,text)', 'facts', '{}', 'no facts given: the defaults (nothing added distinct, remaining goods distinct) derive prospective treatment'),
+    ('rr.preview_amendment(bigint,date,jsonb,text,jsonb,text,text)', 'facts', '{}', 'no facts given: the defaults (nothing added distinct, remaining goods distinct) derive prospective treatment'),
+    ('rr.activate_upgrade(bigint,date,text,jsonb,text,text)', 'facts', '{}', 'no facts given: the defaults (nothing added distinct, remaining goods distinct) derive prospective treatment'),
     -- Free text (descriptions, reasons, references, methods, names): stored as given
     ('rr.create_tenant(text,text,text,text)', 'name', '1 MB', 'free text, stored as given'),
     ('rr.create_contract(text,text,date,jsonb,text)', 'description', '''''', 'free text, stored as given'),
     ('rr.create_contract(text,text,date,jsonb,text)', 'description', '1 MB', 'free text, stored as given'),
     ('rr.add_discount(bigint,text,numeric,integer,integer,daterange,text,text)', 'description', '''''', 'free text, stored as given'),
     ('rr.add_discount(bigint,text,numeric,integer,integer,daterange,text,text)', 'description', '1 MB', 'free text, stored as given'),
+    ('rr.amend_contract(bigint,date,jsonb,text,jsonb,text,text)', 'reason', '''''', 'free text, stored as given'),
+    ('rr.amend_contract(bigint,date,jsonb,text,jsonb,text,text)', 'reason', '1 MB', 'free text, stored as given'),
+    ('rr.preview_amendment(bigint,date,jsonb,text,jsonb,text,text)', 'reason', '''''', 'free text, stored as given'),
+    ('rr.preview_amendment(bigint,date,jsonb,text,jsonb,text,text)', 'reason', '1 MB', 'free text, stored as given'),
+    ('rr.activate_upgrade(bigint,date,text,jsonb,text,text)', 'reason', '''''', 'free text, stored as given'),
+    ('rr.activate_upgrade(bigint,date,text,jsonb,text,text)', 'reason', '1 MB', 'free text, stored as given'),
+    ('rr.start_upgrade(bigint,text)', 'reason', '''''', 'free text, stored as given'),
+    ('rr.start_upgrade(bigint,text)', 'reason', '1 MB', 'free text, stored as given'),
+    ('rr.cancel_upgrade(bigint,text)', 'reason', '''''', 'free text, stored as given'),
+    ('rr.cancel_upgrade(bigint,text)', 'reason', '1 MB', 'free text, stored as given'),
     ('rr.terminate_contract(bigint,date,text)', 'reason', '''''', 'free text, stored as given'),
     ('rr.terminate_contract(bigint,date,text)', 'reason', '1 MB', 'free text, stored as given'),
     ('rr.complete_contract(bigint,date,text)', 'reason', '''''', 'free text, stored as given'),

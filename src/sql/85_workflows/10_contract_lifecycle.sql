@@ -106,6 +106,8 @@ DECLARE
     c rr.contract := rr_internal.contract_for_action(rr.current_tenant(), contract_id, 'terminate', ARRAY['active', 'pending_upgrade']);
     d date := rr_internal.check_contract_date(c, 'termination', termination_date, c.activation_date);
 BEGIN
+    -- an upgrade in progress ends with the contract (its staged changes never take effect)
+    DELETE FROM rr.pending_upgrade u WHERE u.tenant_id = c.tenant_id AND u.contract_id = c.contract_id;
     RETURN rr_internal.apply_contract_action(c, 'terminate', 'terminated', d, reason, termination_date => d, closed_date => d);
 END
 $$;
@@ -195,6 +197,52 @@ END
 $$;
 COMMENT ON FUNCTION rr.expire_contracts(date) IS 'batch: expires every active contract of the current tenant whose term plus grace period ended by as_of; returns them';
 
+-- A new version of a line (or a new line) of a locked contract, effective from a date:
+-- the building block of rr.change_contract_line and of amendments
+-- (src/sql/85_workflows/50_amendments.sql), which log and re-plan themselves.
+CREATE FUNCTION rr_internal.change_line(c rr.contract, contract_item text, effective_from date,
+                                        quantity numeric, prices jsonb, remove boolean,
+                                        OUT line_no integer, OUT is_new boolean)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cur rr.contract_line;
+BEGIN
+    IF NOT (SELECT allow_override FROM rr.contract_template x WHERE x.tenant_id = c.tenant_id AND x.code = c.template)
+       AND (coalesce(prices, '{}') <> '{}'
+            OR NOT EXISTS (SELECT FROM rr.contract_line l WHERE l.tenant_id = c.tenant_id
+                              AND l.contract_id = c.contract_id AND l.contract_item = change_line.contract_item)) THEN
+        RAISE EXCEPTION 'contract template "%" does not allow overrides', c.template
+            USING ERRCODE = '22023', HINT = 'Only the quantities of the template''s lines may change.';
+    END IF;
+    -- the line's version in effect on the date, or a new line number
+    SELECT * INTO cur FROM rr.contract_lines_as_of(c.contract_id, effective_from) l
+     WHERE l.contract_item = change_line.contract_item AND NOT l.is_removed;
+    -- a change inside periods already billed is fine: the next billing run credits what
+    -- was billed for the days from effective_from on and bills the new terms for them
+    line_no := coalesce(cur.line_no, (SELECT max(l.line_no) + 1 FROM rr.contract_line l
+                                       WHERE l.tenant_id = c.tenant_id AND l.contract_id = c.contract_id));
+    IF remove AND cur.line_no IS NULL THEN
+        RAISE EXCEPTION 'contract % has no line for contract item "%" on %', c.contract_id, contract_item, effective_from
+            USING ERRCODE = 'P0002';
+    END IF;
+    -- a version on a date that already has one replaces it; only a new version re-plans
+    is_new := NOT EXISTS (SELECT FROM rr.contract_line l
+                           WHERE l.tenant_id = c.tenant_id AND l.contract_id = c.contract_id
+                             AND l.line_no = change_line.line_no AND l.effective_from = change_line.effective_from);
+    PERFORM rr_internal.write_contract_line(c, change_line.line_no, contract_item, effective_from,
+                                   coalesce(quantity, cur.quantity),
+                                   coalesce(jsonb_strip_nulls(jsonb_build_object(
+                                       'setup_price', cur.setup_price, 'renewal_price', cur.renewal_price,
+                                       'recurring_price', cur.recurring_price,
+                                       'price_model', cur.price_model::text)), '{}') || coalesce(prices, '{}'),
+                                   remove);
+END
+$$;
+COMMENT ON FUNCTION rr_internal.change_line(rr.contract, text, date, numeric, jsonb, boolean) IS 'internal: writes a new version of a locked contract''s line for a contract item (or adds the line, or removes it) effective from a date, keeping the prices of the version it follows unless overridden; returns the line number and whether the version is new (a version on a date that has one replaces it)';
+REVOKE ALL ON FUNCTION rr_internal.change_line(rr.contract, text, date, numeric, jsonb, boolean) FROM PUBLIC;
+
 -- A new version of a line (or a new line) effective from a date: quantity or price changes.
 CREATE FUNCTION rr.change_contract_line(contract_id bigint, contract_item text, effective_from date,
                                         quantity numeric DEFAULT NULL, prices jsonb DEFAULT '{}',
@@ -207,48 +255,18 @@ DECLARE
     c rr.contract := rr_internal.contract_for_action(rr.current_tenant(), contract_id, 'change a line of',
                                             ARRAY['draft', 'pending_activation', 'active']);
     before jsonb := rr_internal.contract_snapshot(c.tenant_id, c.contract_id);
-    cur rr.contract_line;
-    n integer;
-    is_new boolean;
+    r record;
 BEGIN
     PERFORM rr_internal.check_contract_date(c, 'effective', effective_from, coalesce(c.activation_date, c.start_date));
-    IF NOT (SELECT allow_override FROM rr.contract_template x WHERE x.tenant_id = c.tenant_id AND x.code = c.template)
-       AND (coalesce(prices, '{}') <> '{}'
-            OR NOT EXISTS (SELECT FROM rr.contract_line l WHERE l.tenant_id = c.tenant_id
-                              AND l.contract_id = c.contract_id AND l.contract_item = change_contract_line.contract_item)) THEN
-        RAISE EXCEPTION 'contract template "%" does not allow overrides', c.template
-            USING ERRCODE = '22023', HINT = 'Only the quantities of the template''s lines may change.';
-    END IF;
-    -- the line's version in effect on the date, or a new line number
-    SELECT * INTO cur FROM rr.contract_lines_as_of(c.contract_id, effective_from) l
-     WHERE l.contract_item = change_contract_line.contract_item AND NOT l.is_removed;
-    -- a change inside periods already billed is fine: the next billing run credits what
-    -- was billed for the days from effective_from on and bills the new terms for them
-    n := coalesce(cur.line_no, (SELECT max(l.line_no) + 1 FROM rr.contract_line l
-                                 WHERE l.tenant_id = c.tenant_id AND l.contract_id = c.contract_id));
-    IF remove AND cur.line_no IS NULL THEN
-        RAISE EXCEPTION 'contract % has no line for contract item "%" on %', c.contract_id, contract_item, effective_from
-            USING ERRCODE = 'P0002';
-    END IF;
-    -- a version on a date that already has one replaces it; only a new version re-plans
-    is_new := NOT EXISTS (SELECT FROM rr.contract_line l
-                           WHERE l.tenant_id = c.tenant_id AND l.contract_id = c.contract_id
-                             AND l.line_no = n AND l.effective_from = change_contract_line.effective_from);
-    PERFORM rr_internal.write_contract_line(c, n, contract_item, effective_from,
-                                   coalesce(quantity, cur.quantity),
-                                   coalesce(jsonb_strip_nulls(jsonb_build_object(
-                                       'setup_price', cur.setup_price, 'renewal_price', cur.renewal_price,
-                                       'recurring_price', cur.recurring_price,
-                                       'price_model', cur.price_model::text)), '{}') || coalesce(prices, '{}'),
-                                   remove);
+    r := rr_internal.change_line(c, contract_item, effective_from, quantity, prices, remove);
     -- revenue: a contract already planned is re-planned from the new version's date
-    IF is_new AND EXISTS (SELECT FROM rr.performance_obligation po
-                           WHERE po.tenant_id = c.tenant_id AND po.contract_id = c.contract_id) THEN
+    IF r.is_new AND EXISTS (SELECT FROM rr.performance_obligation po
+                             WHERE po.tenant_id = c.tenant_id AND po.contract_id = c.contract_id) THEN
         PERFORM rr_internal.create_obligations(c.tenant_id, ARRAY[c.contract_id], ARRAY[effective_from]);
     END IF;
     PERFORM rr_internal.log_contract_event(c.tenant_id, c.contract_id, CASE WHEN remove THEN 'remove_line' ELSE 'change_line' END,
                                   effective_from, NULL, before);
-    RETURN n;
+    RETURN r.line_no;
 END
 $$;
 COMMENT ON FUNCTION rr.change_contract_line(bigint, text, date, numeric, jsonb, boolean) IS 'writes a new version of the contract''s line for a contract item (or adds the line) effective from a date: new quantity, price overrides ({"recurring_price": p}, or {"price_model": "flat(99.00)"} for an item with a price model), or removal; returns the line number';

@@ -31,7 +31,9 @@ DECLARE
                                      'complete_contract', 'expire_contract', 'expire_contracts',
                                      'change_contract_line', 'renew_contract', 'run_renewals',
                                      'preview_billing', 'bill_contract', 'add_discount',
-                                     'record_usage', 'merge_usage_staging', 'set_obligation'];
+                                     'record_usage', 'merge_usage_staging', 'set_obligation',
+                                     'amend_contract', 'preview_amendment', 'start_upgrade', 'change_upgrade',
+                                     'activate_upgrade', 'cancel_upgrade'];
     billing_entry_points text[] := ARRAY['run_billing', 'post_invoices', 'undo_last_billing', 'credit_invoice',
                                          'record_payment', 'apply_payment', 'create_usage_partitions', 'recognize',
                                          'record_progress'];
