@@ -11,6 +11,10 @@
 -- text value it puts into an element or attribute, so user data (customer names) always
 -- shows as text.  Only the fixed head and style sheet below are written as literal text.
 --
+-- search_path is pg_catalog, pg_temp for the transaction, so the names and operators
+-- written without a schema are PostgreSQL's own (pg_temp is never searched for functions
+-- or operators); the extension's are written rr.name.
+--
 -- Reading the query: p (the parameters), the report rows (bridge, trend, roll, fc, rpo,
 -- ren, aging), then two long-format sets that everything is drawn from: bars (one row per
 -- bar of a chart) and cells (one row per number or text of a table or headline figure);
