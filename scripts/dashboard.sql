@@ -418,8 +418,10 @@ nums_fmt AS (
                                            THEN rtrim(to_char(n.v / 1e9, 'FM999,999,990.99'), '.') || 'B'
                                            WHEN abs(n.v) >= 1e6
                                            THEN rtrim(to_char(n.v / 1e6, 'FM990.99'), '.') || 'M'
-                                           WHEN abs(n.v) >= 1e3
+                                           WHEN abs(n.v) >= 1e4
                                            THEN rtrim(to_char(n.v / 1e3, 'FM990.9'), '.') || 'k'
+                                           WHEN abs(n.v) >= 1e3
+                                           THEN rtrim(to_char(n.v / 1e3, 'FM990.99'), '.') || 'k'
                                            ELSE rtrim(to_char(n.v, 'FM990.99'), '.') END, '-', '−') AS label
       FROM nums n
 ),
