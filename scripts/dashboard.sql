@@ -168,8 +168,8 @@ bars (currency, chart, seq, grp, grp1, grp2, v0, v1, shown, signed, cls) AS (
                    b.opening_mrr + b.new_mrr + b.expansion_mrr + b.reactivation_mrr,
                    b.reactivation_mrr, true, 'up'),
                (5, 'Contraction', '', b.closing_mrr + b.churned_mrr + b.contraction_mrr,
-                   b.closing_mrr + b.churned_mrr, - b.contraction_mrr, true, 'down'),
-               (6, 'Churn', '', b.closing_mrr + b.churned_mrr, b.closing_mrr, - b.churned_mrr, true, 'down'),
+                   b.closing_mrr + b.churned_mrr, -b.contraction_mrr, true, 'down'),
+               (6, 'Churn', '', b.closing_mrr + b.churned_mrr, b.closing_mrr, -b.churned_mrr, true, 'down'),
                (7, 'Closing', to_char(p.as_of, 'FMDD Mon'), 0, b.closing_mrr, b.closing_mrr, false, 'total')
            ) x(seq, g1, g2, v0, v1, shown, signed, cls)
     UNION ALL
@@ -235,8 +235,8 @@ cells (currency, tbl, r, rkey, rlabel, rclass, c, ckey, clabel, kind, num, txt) 
                (2, 'new', '+ New', '', 'money', b.new_mrr, b.customers_new),
                (3, 'expansion', '+ Expansion', '', 'money', b.expansion_mrr, NULL),
                (4, 'reactivation', '+ Reactivation', '', 'money', b.reactivation_mrr, b.customers_reactivated),
-               (5, 'contraction', '− Contraction', '', 'money', - b.contraction_mrr, NULL),
-               (6, 'churned', '− Churn', '', 'money', - b.churned_mrr, b.customers_churned),
+               (5, 'contraction', '− Contraction', '', 'money', -b.contraction_mrr, NULL),
+               (6, 'churned', '− Churn', '', 'money', -b.churned_mrr, b.customers_churned),
                (7, 'closing', 'Closing MRR (' || to_char(p.as_of, 'FMDD Mon YYYY') || ')', 'total', 'money', b.closing_mrr, b.customers_closing),
                (8, 'net_new', 'Net new MRR', '', 'money', b.net_new_mrr, NULL),
                (9, 'gross_retention', 'Gross revenue retention', '', 'pct', b.gross_retention, NULL),
