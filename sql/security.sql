@@ -95,7 +95,8 @@ INSERT INTO public.sec_call VALUES
     (32, 'rr.start_upgrade(bigint,text)', format('SELECT rr.start_upgrade(%s)', :k_active)),
     (33, 'rr.change_upgrade(bigint,jsonb)', format('DO $d$BEGIN PERFORM rr.start_upgrade(%s); PERFORM rr.change_upgrade(%s, %L); END$d$', :k_active, :k_active, '[{"item": "SEATS", "quantity": 8}]')),
     (34, 'rr.activate_upgrade(bigint,date,text,jsonb,text,text)', format('DO $d$BEGIN PERFORM rr.start_upgrade(%s); PERFORM rr.change_upgrade(%s, %L); PERFORM rr.activate_upgrade(%s, %L); END$d$', :k_active, :k_active, '[{"item": "SEATS", "quantity": 8}]', :k_active, '2024-03-10')),
-    (35, 'rr.cancel_upgrade(bigint,text)', format('DO $d$BEGIN PERFORM rr.start_upgrade(%s); PERFORM rr.cancel_upgrade(%s); END$d$', :k_active, :k_active));
+    (35, 'rr.cancel_upgrade(bigint,text)', format('DO $d$BEGIN PERFORM rr.start_upgrade(%s); PERFORM rr.cancel_upgrade(%s); END$d$', :k_active, :k_active)),
+    (36, 'rr.rewrite_contract(bigint,date,jsonb,date,text,jsonb,text,text)', format('SELECT count(*) FROM rr.rewrite_contract(%s, %L, %L, %L, %L)', :k_active, '2024-03-10', '{"SEATS": {"quantity": 8}}', '2024-12-01', 'immediately'));
 GRANT SELECT ON public.sec_call TO PUBLIC;
 
 -- Every SECURITY DEFINER function of the extension has a call (none listed here).

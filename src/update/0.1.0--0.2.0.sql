@@ -90,7 +90,7 @@ CREATE TABLE rr.contract_modification (
     CONSTRAINT contract_modification_pkey PRIMARY KEY (tenant_id, modification_id),
     CONSTRAINT contract_modification_contract_fkey FOREIGN KEY (tenant_id, contract_id)
         REFERENCES rr.contract (tenant_id, contract_id),
-    CONSTRAINT contract_modification_action_check CHECK (action IN ('amend', 'activate_upgrade')),
+    CONSTRAINT contract_modification_action_check CHECK (action IN ('amend', 'activate_upgrade', 'rewrite')),
     CONSTRAINT contract_modification_treatment_check
         CHECK (derived_treatment IN ('separate_contract', 'prospective', 'cumulative_catch_up')
                AND applied_treatment IN ('separate_contract', 'prospective', 'cumulative_catch_up')),

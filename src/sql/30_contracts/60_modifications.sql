@@ -27,7 +27,7 @@ CREATE TABLE rr.contract_modification (
     CONSTRAINT contract_modification_pkey PRIMARY KEY (tenant_id, modification_id),
     CONSTRAINT contract_modification_contract_fkey FOREIGN KEY (tenant_id, contract_id)
         REFERENCES rr.contract (tenant_id, contract_id),
-    CONSTRAINT contract_modification_action_check CHECK (action IN ('amend', 'activate_upgrade')),
+    CONSTRAINT contract_modification_action_check CHECK (action IN ('amend', 'activate_upgrade', 'rewrite')),
     CONSTRAINT contract_modification_treatment_check
         CHECK (derived_treatment IN ('separate_contract', 'prospective', 'cumulative_catch_up')
                AND applied_treatment IN ('separate_contract', 'prospective', 'cumulative_catch_up')),
@@ -35,7 +35,7 @@ CREATE TABLE rr.contract_modification (
         CHECK (applied_treatment = derived_treatment OR pg_catalog.length(pg_catalog.btrim(reason)) > 0),
     CONSTRAINT contract_modification_date_limit_check CHECK (rr.check_date('effective date', effective_date))
 );
-COMMENT ON TABLE rr.contract_modification IS 'append-only log of contract modifications (amendments and activated upgrades): effective date, the line changes, the ASC 606 facts given, the treatment derived from them and the one applied (an override needs a reason), the transaction price before and after, the revenue impact and the contract event';
+COMMENT ON TABLE rr.contract_modification IS 'append-only log of contract modifications (amendments, activated upgrades and rewrites): effective date, the line changes, the ASC 606 facts given, the treatment derived from them and the one applied (an override needs a reason), the transaction price before and after, the revenue impact and the contract event';
 COMMENT ON COLUMN rr.contract_modification.facts IS 'the facts of ASC 606-10-25-12/13 as given with the amendment: added_distinct, priced_at_ssp, remaining_distinct (booleans; absent: false, false, true)';
 COMMENT ON COLUMN rr.contract_modification.price_before IS 'transaction price of the contract''s fixed consideration (sum of its obligations'' allocated amounts) before the modification; NULL when its revenue is not planned (unlimited contracts)';
 COMMENT ON COLUMN rr.contract_modification.price_after IS 'the same after the modification';

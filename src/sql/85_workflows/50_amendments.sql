@@ -127,7 +127,7 @@ REVOKE ALL ON FUNCTION rr_internal.modification_treatment(jsonb) FROM PUBLIC;
 -- 'immediately' (or 'preview') the contract is billed at once.  Returns the modification,
 -- the event and the billing run (NULL when nothing was billed now).
 CREATE FUNCTION rr_internal.amend(c rr.contract, effective_from date, changes jsonb, bill text, facts jsonb,
-                                  treatment text, reason text, action text,
+                                  treatment text, reason text, action text, new_end date,
                                   OUT modification_id bigint, OUT event_id bigint, OUT applied text,
                                   OUT run_id bigint, OUT invoice_id bigint, OUT billed numeric,
                                   OUT carried_forward numeric)
@@ -190,6 +190,23 @@ BEGIN
            jsonb_object_agg(po.obligation_no::text, po.allocated_amount)
       INTO planned, price_before, old_alloc
       FROM rr.performance_obligation po WHERE po.tenant_id = t AND po.contract_id = c.contract_id;
+
+    -- a rewrite may give the remaining term a new end (after the effective date); billing
+    -- and the re-plan below read it
+    IF new_end IS NOT NULL AND new_end IS DISTINCT FROM c.end_date THEN
+        IF new_end <= effective_from THEN
+            RAISE EXCEPTION 'the new end date % of contract % is not after the effective date %',
+                            new_end, c.contract_id, effective_from
+                USING ERRCODE = '22023', HINT = 'To end the contract, terminate it.';
+        ELSIF c.end_date IS NULL THEN
+            RAISE EXCEPTION 'contract % is unlimited: its term has no end to move', c.contract_id
+                USING ERRCODE = '22023', HINT = 'Rewrite its lines only, or terminate it.';
+        END IF;
+        PERFORM rr.check_date('end date', new_end);
+        UPDATE rr.contract k SET end_date = new_end
+         WHERE k.tenant_id = t AND k.contract_id = c.contract_id;
+        c.end_date := new_end;
+    END IF;
 
     -- the line versions, in the order given
     FOR ch IN SELECT e.value FROM jsonb_array_elements(changes) WITH ORDINALITY e ORDER BY e.ordinality LOOP
@@ -286,8 +303,8 @@ BEGIN
     END;
 END
 $$;
-COMMENT ON FUNCTION rr_internal.amend(rr.contract, date, jsonb, text, jsonb, text, text, text) IS 'internal: applies an amendment to a locked contract (line versions, the revenue re-plan of its treatment, event, modification log) and with billing immediately bills it at once (a net credit is carried forward to the next billing); preview bills whatever the total';
-REVOKE ALL ON FUNCTION rr_internal.amend(rr.contract, date, jsonb, text, jsonb, text, text, text) FROM PUBLIC;
+COMMENT ON FUNCTION rr_internal.amend(rr.contract, date, jsonb, text, jsonb, text, text, text, date) IS 'internal: applies an amendment to a locked contract (line versions, a new end of the term for a rewrite, the revenue re-plan of its treatment, event, modification log) and with billing immediately bills it at once (a net credit is carried forward to the next billing); preview bills whatever the total';
+REVOKE ALL ON FUNCTION rr_internal.amend(rr.contract, date, jsonb, text, jsonb, text, text, text, date) FROM PUBLIC;
 
 CREATE FUNCTION rr.amend_contract(contract_id bigint, effective_from date, changes jsonb, bill text DEFAULT 'next',
                                   facts jsonb DEFAULT NULL, treatment text DEFAULT NULL, reason text DEFAULT NULL)
@@ -300,7 +317,7 @@ DECLARE
     c rr.contract := rr_internal.contract_for_action(rr.current_tenant(), contract_id, 'amend', ARRAY['active']);
     a record;
 BEGIN
-    a := rr_internal.amend(c, effective_from, changes, bill, facts, amend_contract.treatment, reason, 'amend');
+    a := rr_internal.amend(c, effective_from, changes, bill, facts, amend_contract.treatment, reason, 'amend', NULL);
     RETURN QUERY SELECT a.modification_id, a.event_id, a.applied, a.invoice_id, a.billed, a.carried_forward;
 END
 $$;
@@ -321,7 +338,7 @@ DECLARE
 BEGIN
     PERFORM rr_internal.check_amendment_billing(bill);
     BEGIN
-        a := rr_internal.amend(c, effective_from, changes, 'preview', facts, preview_amendment.treatment, reason, 'amend');
+        a := rr_internal.amend(c, effective_from, changes, 'preview', facts, preview_amendment.treatment, reason, 'amend', NULL);
         SELECT sum(b.total) INTO total FROM rr_internal.billing_run_invoices(c.tenant_id, a.run_id) b;
         -- (the rows outlive the rollback: see rr.preview_billing)
         RETURN QUERY
@@ -411,7 +428,7 @@ BEGIN
     UPDATE rr.contract k SET status = 'active' WHERE k.tenant_id = c.tenant_id AND k.contract_id = c.contract_id;
     c.status := 'active';
     DELETE FROM rr.pending_upgrade u WHERE u.tenant_id = c.tenant_id AND u.contract_id = c.contract_id;
-    a := rr_internal.amend(c, effective_from, staged, bill, facts, activate_upgrade.treatment, reason, 'activate_upgrade');
+    a := rr_internal.amend(c, effective_from, staged, bill, facts, activate_upgrade.treatment, reason, 'activate_upgrade', NULL);
     RETURN QUERY SELECT a.modification_id, a.event_id, a.applied, a.invoice_id, a.billed, a.carried_forward;
 END
 $$;
@@ -434,3 +451,50 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION rr.cancel_upgrade(bigint, text) IS 'cancels a pending upgrade: its staged changes are discarded and the contract is active again, unchanged';
+
+-- Rewrite: the remaining terms replaced by new ones from a date, as a new version of the
+-- same contract.  lines names every line the contract has from effective_from on, in the
+-- form rr.create_contract takes ({"ITEM": {"quantity": n, "recurring_price": p, ...}});
+-- every line in force that it does not name is removed, and end_date, when given, is the
+-- new end of the term.  The billed and recognised history stays: the new terms are line
+-- versions from effective_from, billing credits and charges the difference like any
+-- amendment, and revenue is re-planned from the date under the treatment of the facts.
+CREATE FUNCTION rr.rewrite_contract(contract_id bigint, effective_from date, lines jsonb, end_date date DEFAULT NULL,
+                                    bill text DEFAULT 'next', facts jsonb DEFAULT NULL, treatment text DEFAULT NULL,
+                                    reason text DEFAULT NULL)
+RETURNS TABLE (modification_id bigint, event_id bigint, applied_treatment text, invoice_id bigint, billed numeric,
+               carried_forward numeric)
+LANGUAGE plpgsql SECURITY DEFINER ROWS 1
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c rr.contract := rr_internal.contract_for_action(rr.current_tenant(), contract_id, 'rewrite', ARRAY['active']);
+    changes jsonb;
+    bad text;
+    a record;
+BEGIN
+    IF lines IS NULL OR jsonb_typeof(lines) <> 'object' OR lines = '{}' THEN
+        RAISE EXCEPTION 'lines must be a non-empty jsonb object of the contract''s lines from the rewrite on'
+            USING ERRCODE = '22023',
+                  HINT = 'For example {"SEATS": {"quantity": 20, "recurring_price": 9.00}, "SUPPORT": {}}; lines not named are removed.';
+    END IF;
+    SELECT x.key INTO bad FROM jsonb_each(lines) x WHERE jsonb_typeof(x.value) <> 'object' LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'line "%" must be a jsonb object of its terms', left(bad, 100)
+            USING ERRCODE = '22023', HINT = 'For example {"quantity": 20}, or {} to keep the line as it is.';
+    END IF;
+    -- the lines named, changed or added; the lines in force not named, removed
+    -- (rr_internal.amend checks every key and item)
+    SELECT jsonb_agg(x.change ORDER BY x.n, x.item) INTO changes
+      FROM (SELECT 1 AS n, l.key AS item, jsonb_build_object('item', l.key) || l.value AS change
+              FROM jsonb_each(lines) l
+            UNION ALL
+            SELECT 2, v.contract_item, jsonb_build_object('item', v.contract_item, 'remove', true)
+              FROM rr.contract_lines_as_of(c.contract_id, effective_from) v
+             WHERE NOT v.is_removed AND NOT lines ? v.contract_item) x;
+    a := rr_internal.amend(c, effective_from, changes, bill, facts, rewrite_contract.treatment, reason, 'rewrite',
+                           rewrite_contract.end_date);
+    RETURN QUERY SELECT a.modification_id, a.event_id, a.applied, a.invoice_id, a.billed, a.carried_forward;
+END
+$$;
+COMMENT ON FUNCTION rr.rewrite_contract(bigint, date, jsonb, date, text, jsonb, text, text) IS 'rewrites an active contract from a date: lines ({"ITEM": {"quantity": n, "recurring_price": p, ...}}) are all its lines from then on (those in force and not named are removed), end_date a new end of the term; a new version of the same contract that keeps the billed and recognised history: billing credits and charges the difference (bill next or immediately) and revenue is re-planned from the date under the treatment derived from facts (or overridden with a reason); logged in rr.modification_log as a rewrite';
