@@ -58,68 +58,73 @@ CREATE FUNCTION rr.mrr_as_of(as_of date)
 RETURNS TABLE (contract_id bigint, customer text, currency char(3), mrr numeric, arr numeric)
 LANGUAGE sql STABLE STRICT ROWS 1000
 BEGIN ATOMIC
+    -- set-based, one pass over each table (no per-contract lookups): the contracts in force,
+    -- the line versions in force (no later version on or before as_of), the discounts in
+    -- force summed per line and per contract
     WITH k AS (
-        SELECT k.tenant_id, k.contract_id, k.customer, k.currency, cur.minor_units,
-               rr.billing_interval(k.billing_period, k.billing_days) AS every
+        SELECT k.contract_id, k.customer, k.currency, k.billing_period, k.billing_days
           FROM rr.contract k
-          JOIN rr.currency cur ON cur.code OPERATOR(pg_catalog.=) k.currency
          WHERE k.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
            AND k.activation_date OPERATOR(pg_catalog.<=) mrr_as_of.as_of
            AND mrr_as_of.as_of OPERATOR(pg_catalog.<)
                coalesce(LEAST(k.end_date, k.termination_date, k.closed_date), 'infinity'::date)
-    ), line AS (
-        SELECT k.contract_id, v.line_no, v.billing_period,
-               CASE WHEN v.price_model IS NULL
-                    THEN rr_internal.monthly_value(v.quantity, v.recurring_price, v.billing_period)
+    ), v AS (
+        SELECT l.contract_id, l.line_no, l.billing_period,
+               CASE WHEN l.price_model IS NULL
+                    THEN rr_internal.monthly_value(l.quantity, l.recurring_price, l.billing_period)
                     -- a flat price model bills its fee every period, whatever the usage
-                    ELSE rr_internal.monthly_value(1, rr.price(v.price_model, 0), v.billing_period) END AS monthly
-          FROM k
-          CROSS JOIN LATERAL (SELECT DISTINCT ON (l.line_no) l.line_no, l.quantity, l.recurring_price,
-                                     l.billing_period, l.is_removed, l.price_model, l.contract_item
-                                FROM rr.contract_line l
-                               WHERE l.tenant_id OPERATOR(pg_catalog.=) k.tenant_id
-                                 AND l.contract_id OPERATOR(pg_catalog.=) k.contract_id
-                                 AND l.effective_from OPERATOR(pg_catalog.<=) mrr_as_of.as_of
-                               ORDER BY l.line_no, l.effective_from DESC) v
-          JOIN rr.contract_item ci ON ci.tenant_id OPERATOR(pg_catalog.=) k.tenant_id
-                                  AND ci.code OPERATOR(pg_catalog.=) v.contract_item
-         WHERE NOT v.is_removed
-           AND CASE WHEN v.price_model IS NULL THEN v.recurring_price IS NOT NULL
-                    ELSE rr.pricing_model(v.price_model) OPERATOR(pg_catalog.=) 'flat' END
-           AND v.billing_period IS NOT NULL AND ci.billing_type OPERATOR(pg_catalog.<>) 'deposit'
-    ), disc AS (
-        -- the discounts in force on as_of without a period limit
-        SELECT d.contract_id, d.line_no, d.kind, d.value
+                    ELSE rr_internal.monthly_value(1, rr.price(l.price_model, 0), l.billing_period) END AS monthly
+          FROM rr.contract_line l
+          JOIN rr.contract_item ci ON ci.tenant_id OPERATOR(pg_catalog.=) l.tenant_id
+                                  AND ci.code OPERATOR(pg_catalog.=) l.contract_item
+         WHERE l.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+           AND l.effective_from OPERATOR(pg_catalog.<=) mrr_as_of.as_of
+           AND NOT l.is_removed AND l.billing_period IS NOT NULL
+           AND ci.billing_type OPERATOR(pg_catalog.<>) 'deposit'
+           AND CASE WHEN l.price_model IS NULL THEN l.recurring_price IS NOT NULL
+                    ELSE rr.pricing_model(l.price_model) OPERATOR(pg_catalog.=) 'flat' END
+           AND NOT EXISTS (SELECT FROM rr.contract_line n
+                            WHERE n.tenant_id OPERATOR(pg_catalog.=) l.tenant_id
+                              AND n.contract_id OPERATOR(pg_catalog.=) l.contract_id
+                              AND n.line_no OPERATOR(pg_catalog.=) l.line_no
+                              AND n.effective_from OPERATOR(pg_catalog.>) l.effective_from
+                              AND n.effective_from OPERATOR(pg_catalog.<=) mrr_as_of.as_of)
+    ), d AS (
+        -- discounts in force on as_of without a period limit, per line (line_no NULL: the
+        -- whole contract): percents summed, amounts per billing period summed
+        SELECT d.contract_id, d.line_no,
+               sum(d.value) FILTER (WHERE d.kind OPERATOR(pg_catalog.=) 'percent') AS pct,
+               sum(d.value) FILTER (WHERE d.kind OPERATOR(pg_catalog.=) 'amount') AS amt
           FROM rr.discount d
          WHERE d.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
            AND d.first_periods IS NULL
            AND (d.valid IS NULL OR d.valid OPERATOR(pg_catalog.@>) mrr_as_of.as_of)
-    ), net_line AS (
-        SELECT l.contract_id,
-               GREATEST(l.monthly OPERATOR(pg_catalog.*)
-                        (1 OPERATOR(pg_catalog.-) (LEAST(coalesce((SELECT sum(d.value) FROM disc d
-                                                                    WHERE d.contract_id OPERATOR(pg_catalog.=) l.contract_id
-                                                                      AND d.kind OPERATOR(pg_catalog.=) 'percent'
-                                                                      AND (d.line_no IS NULL OR d.line_no OPERATOR(pg_catalog.=) l.line_no)), 0),
-                                                           100) OPERATOR(pg_catalog./) 100))
-                        OPERATOR(pg_catalog.-)
-                        coalesce((SELECT sum(rr_internal.monthly_value(1, d.value, l.billing_period)) FROM disc d
-                                   WHERE d.contract_id OPERATOR(pg_catalog.=) l.contract_id
-                                     AND d.kind OPERATOR(pg_catalog.=) 'amount'
-                                     AND d.line_no OPERATOR(pg_catalog.=) l.line_no), 0),
-                        0) AS monthly
-          FROM line l
+         GROUP BY d.contract_id, d.line_no
+    ), n AS (
+        -- each line net of its percents (its own and the contract's, at most 100) and amounts
+        SELECT v.contract_id,
+               sum(GREATEST(v.monthly OPERATOR(pg_catalog.*)
+                            (1 OPERATOR(pg_catalog.-) (LEAST(coalesce(dl.pct, 0) OPERATOR(pg_catalog.+) coalesce(dc.pct, 0), 100)
+                                                       OPERATOR(pg_catalog./) 100))
+                            OPERATOR(pg_catalog.-) coalesce(rr_internal.monthly_value(1, dl.amt, v.billing_period), 0),
+                            0)) AS monthly,
+               max(dc.amt) AS contract_amt
+          FROM v
+          LEFT JOIN d dl ON dl.contract_id OPERATOR(pg_catalog.=) v.contract_id AND dl.line_no OPERATOR(pg_catalog.=) v.line_no
+          LEFT JOIN d dc ON dc.contract_id OPERATOR(pg_catalog.=) v.contract_id AND dc.line_no IS NULL
+         GROUP BY v.contract_id
     )
     SELECT k.contract_id, k.customer, k.currency, m.mrr, 12 OPERATOR(pg_catalog.*) m.mrr
       FROM k
-      JOIN (SELECT n.contract_id, sum(n.monthly) AS monthly FROM net_line n GROUP BY n.contract_id) s
-        ON s.contract_id OPERATOR(pg_catalog.=) k.contract_id
+      JOIN n ON n.contract_id OPERATOR(pg_catalog.=) k.contract_id
+      JOIN rr.currency cur ON cur.code OPERATOR(pg_catalog.=) k.currency
       CROSS JOIN LATERAL (
-          SELECT round(GREATEST(s.monthly OPERATOR(pg_catalog.-)
-                                coalesce((SELECT sum(rr_internal.monthly_value(1, d.value, k.every)) FROM disc d
-                                           WHERE d.contract_id OPERATOR(pg_catalog.=) k.contract_id
-                                             AND d.kind OPERATOR(pg_catalog.=) 'amount' AND d.line_no IS NULL), 0),
-                                0), k.minor_units) AS mrr) m
+          -- then the contract's amounts per contract billing period
+          SELECT round(GREATEST(n.monthly OPERATOR(pg_catalog.-)
+                                CASE WHEN n.contract_amt IS NULL THEN 0
+                                     ELSE rr_internal.monthly_value(1, n.contract_amt,
+                                                                    rr.billing_interval(k.billing_period, k.billing_days)) END,
+                                0), cur.minor_units) AS mrr) m
      ORDER BY k.contract_id;
 END;
 COMMENT ON FUNCTION rr.mrr_as_of(date) IS 'monthly recurring revenue of each contract in force on as_of (activated on or before it, not yet ended, terminated or closed): its recurring lines in force, quantity × recurring price (or a flat price model''s fee) per month of the billing period, net of discounts without a period limit, rounded once to the currency; usage, deposits and one-off fees count nothing; ARR = 12 × MRR (docs/reports.md, "MRR and ARR")';
@@ -165,7 +170,7 @@ BEGIN ATOMIC
                           AND k.currency OPERATOR(pg_catalog.=) e.currency
                           AND k.activation_date OPERATOR(pg_catalog.<) mrr_movement_detail.from_date) AS had_before
           FROM ends e
-         WHERE rr_internal.check_report_window(mrr_movement_detail.from_date, mrr_movement_detail.to_date)
+         WHERE (SELECT rr_internal.check_report_window(mrr_movement_detail.from_date, mrr_movement_detail.to_date))
          GROUP BY e.customer, e.currency
     ), k AS (
         SELECT c.*, CASE WHEN c.opening OPERATOR(pg_catalog.=) 0 AND c.closing OPERATOR(pg_catalog.>) 0

@@ -39,7 +39,7 @@ BEGIN ATOMIC
           JOIN acct a ON a.account OPERATOR(pg_catalog.=) j.account
           JOIN rr.journal_entry e ON e.tenant_id OPERATOR(pg_catalog.=) j.tenant_id
                                  AND e.entry_id OPERATOR(pg_catalog.=) j.entry_id
-         WHERE rr_internal.check_report_window(contract_balance_rollforward.from_date, contract_balance_rollforward.to_date)
+         WHERE (SELECT rr_internal.check_report_window(contract_balance_rollforward.from_date, contract_balance_rollforward.to_date))
            AND j.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
            AND rr_internal.booking_date(e.entry_date, e.period_start) OPERATOR(pg_catalog.<) contract_balance_rollforward.to_date
     ), s AS (
@@ -103,16 +103,13 @@ RETURNS TABLE (currency char(3), month date, scheduled numeric, contracts bigint
 LANGUAGE sql STABLE STRICT ROWS 36
 BEGIN ATOMIC
     WITH l AS (
-        SELECT o.currency,
+        SELECT k.currency,
                date_trunc('month', GREATEST(l.recognize_on, revenue_forecast.as_of))::date AS month,
                l.amount, l.contract_id
           FROM rr.revenue_schedule_line l
-          JOIN rr.performance_obligation o ON o.tenant_id OPERATOR(pg_catalog.=) l.tenant_id
-                                          AND o.contract_id OPERATOR(pg_catalog.=) l.contract_id
-                                          AND o.obligation_no OPERATOR(pg_catalog.=) l.obligation_no
           JOIN rr.contract k ON k.tenant_id OPERATOR(pg_catalog.=) l.tenant_id
                             AND k.contract_id OPERATOR(pg_catalog.=) l.contract_id
-         WHERE rr_internal.check_report_months(revenue_forecast.months)
+         WHERE (SELECT rr_internal.check_report_months(revenue_forecast.months))
            AND l.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
            AND k.activation_date OPERATOR(pg_catalog.<=) revenue_forecast.as_of
            AND (l.status OPERATOR(pg_catalog.=) 'open' OR l.posted_on OPERATOR(pg_catalog.>) revenue_forecast.as_of)
@@ -137,12 +134,9 @@ BEGIN ATOMIC
            coalesce(sum(l.amount) FILTER (WHERE l.recognize_on OPERATOR(pg_catalog.<) l.horizon), 0),
            coalesce(sum(l.amount) FILTER (WHERE l.recognize_on OPERATOR(pg_catalog.>=) l.horizon), 0),
            sum(l.amount)
-      FROM (SELECT o.currency, l.recognize_on, l.amount,
+      FROM (SELECT k.currency, l.recognize_on, l.amount,
                    (remaining_performance_obligations.as_of OPERATOR(pg_catalog.+) '1 year'::interval)::date AS horizon
               FROM rr.revenue_schedule_line l
-              JOIN rr.performance_obligation o ON o.tenant_id OPERATOR(pg_catalog.=) l.tenant_id
-                                              AND o.contract_id OPERATOR(pg_catalog.=) l.contract_id
-                                              AND o.obligation_no OPERATOR(pg_catalog.=) l.obligation_no
               JOIN rr.contract k ON k.tenant_id OPERATOR(pg_catalog.=) l.tenant_id
                                 AND k.contract_id OPERATOR(pg_catalog.=) l.contract_id
              WHERE l.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
@@ -187,7 +181,7 @@ BEGIN ATOMIC
         SELECT date_trunc('month', billing_forecast.as_of)::date AS first_month,
                (date_trunc('month', billing_forecast.as_of)
                 OPERATOR(pg_catalog.+) make_interval(months => billing_forecast.months))::date AS stop
-         WHERE rr_internal.check_report_months(billing_forecast.months)
+         WHERE (SELECT rr_internal.check_report_months(billing_forecast.months))
     )
     SELECT k.currency, date_trunc('month', GREATEST(d.due_date, billing_forecast.as_of))::date, d.kind,
            count(*), count(DISTINCT d.contract_id), sum(d.amount)

@@ -16,7 +16,7 @@ BEGIN ATOMIC
                              AND e.entry_id OPERATOR(pg_catalog.=) i.journal_entry_id
       JOIN rr.invoice_line l ON l.tenant_id OPERATOR(pg_catalog.=) i.tenant_id
                             AND l.invoice_id OPERATOR(pg_catalog.=) i.invoice_id
-     WHERE rr_internal.check_report_window(billings.from_date, billings.to_date)
+     WHERE (SELECT rr_internal.check_report_window(billings.from_date, billings.to_date))
        AND i.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
        AND i.status OPERATOR(pg_catalog.=) 'posted'
        AND rr_internal.booking_date(e.entry_date, e.period_start) OPERATOR(pg_catalog.>=) billings.from_date
@@ -42,7 +42,7 @@ BEGIN ATOMIC
                                       AND o.obligation_no OPERATOR(pg_catalog.=) l.obligation_no
       JOIN rr.contract k ON k.tenant_id OPERATOR(pg_catalog.=) l.tenant_id
                         AND k.contract_id OPERATOR(pg_catalog.=) l.contract_id
-     WHERE rr_internal.check_report_window(recognised_revenue.from_date, recognised_revenue.to_date)
+     WHERE (SELECT rr_internal.check_report_window(recognised_revenue.from_date, recognised_revenue.to_date))
        AND l.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
        AND l.status OPERATOR(pg_catalog.=) 'posted'
        AND rr_internal.booking_date(e.entry_date, e.period_start) OPERATOR(pg_catalog.>=) recognised_revenue.from_date
@@ -99,7 +99,7 @@ BEGIN ATOMIC
                             AND u.activation_date OPERATOR(pg_catalog.<) bookings.to_date) d
                   CROSS JOIN LATERAL rr.mrr_as_of(d.activation_date) m) m
              ON m.contract_id OPERATOR(pg_catalog.=) k.contract_id AND k.end_date IS NULL
-     WHERE rr_internal.check_report_window(bookings.from_date, bookings.to_date)
+     WHERE (SELECT rr_internal.check_report_window(bookings.from_date, bookings.to_date))
        AND k.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
        AND k.activation_date OPERATOR(pg_catalog.>=) bookings.from_date
        AND k.activation_date OPERATOR(pg_catalog.<) bookings.to_date
