@@ -48,6 +48,11 @@ INSERT INTO rr.template_line (tenant_id, template, line_no, contract_item, quant
     ('bad', 'PLAN', 1, 'SEATS', 5), ('bad', 'PLAN', 2, 'PROJECT', 1), ('bad', 'PLAN', 3, 'API', 1);
 INSERT INTO rr.customer (tenant_id, code, name, currency) VALUES ('bad', 'BC1', 'Bad Input Customer', 'USD');
 
+-- a contract item with a manual price, and a price change that moves contracts on 2024-03-01
+INSERT INTO rr.contract_item (tenant_id, code, name, currency, recurring_item, billing_type, recurring_pricing,
+                              recurring_price) VALUES
+    ('bad', 'SUPPORT', 'Support', 'USD', 'SEAT', 'prepaid', 'manual', 30.00);
+SELECT rr.schedule_price_change('SEAT', 'USD', 11.00, '2024-03-01', 'on_date') AS price_change \gset
 SELECT rr.create_contract('BC1', 'PLAN', '2024-01-01') AS k_draft \gset
 SELECT rr.create_contract('BC1', 'PLAN', '2024-01-01') AS k_pending \gset
 SELECT rr.setup_contract(:k_pending, '2024-01-01');
@@ -107,8 +112,12 @@ INSERT INTO bi_call (fn, args) VALUES
     ('rr.billing_interval(text,integer)', ARRAY[$$'custom_days'$$, '45']),
     ('rr.contract_lines_as_of(bigint,date)', ARRAY[:'k_active', $$'2024-03-01'$$]),
     ('rr.contract_as_of(bigint,timestamp with time zone)', ARRAY[:'k_active', 'clock_timestamp()']),
-    ('rr.contract_item_prices(text,text,text)', ARRAY[$$'bad'$$, $$'SEATS'$$, $$'USD'$$]),
-    ('rr.list_price(text,text,text)', ARRAY[$$'bad'$$, $$'SEAT'$$, $$'USD'$$]),
+    ('rr.contract_item_prices(text,text,text,date)', ARRAY[$$'bad'$$, $$'SEATS'$$, $$'USD'$$, $$'2024-03-01'$$]),
+    ('rr.list_price(text,text,text,date)', ARRAY[$$'bad'$$, $$'SEAT'$$, $$'USD'$$, $$'2024-03-01'$$]),
+    ('rr.schedule_price_change(text,text,numeric,date,text,date,text)', ARRAY[$$'SEAT'$$, $$'USD'$$, '12.00', $$'2024-06-01'$$, $$'on_date'$$, $$'2024-07-01'$$, $$'review'$$]),
+    ('rr.schedule_contract_item_price_change(text,text,numeric,date,text,date,text)', ARRAY[$$'SUPPORT'$$, $$'recurring'$$, '33.00', $$'2024-06-01'$$, $$'on_date'$$, $$'2024-07-01'$$, $$'review'$$]),
+    ('rr.preview_price_change(bigint)', ARRAY[:'price_change']),
+    ('rr.apply_price_changes(date)', ARRAY[$$'2024-04-01'$$]),
     ('rr.create_contract(text,text,date,jsonb,text)', ARRAY[$$'BC1'$$, $$'PLAN'$$, $$'2024-03-01'$$, $$'{"SEATS": {"quantity": 6}}'$$, $$'a contract'$$]),
     ('rr.setup_contract(bigint,date)', ARRAY[:'k_draft', $$'2024-01-01'$$]),
     ('rr.activate_contract(bigint,date)', ARRAY[:'k_pending', $$'2024-01-01'$$]),
@@ -348,6 +357,12 @@ SELECT f::regprocedure, a, v, w
     ('rr.record_payment(text,numeric,date,text,boolean,text,text)', 'method', '1 MB', 'free text, stored as given'),
     ('rr.record_progress(bigint,integer,numeric,date,boolean,text)', 'reason', '''''', 'free text, stored as given'),
     ('rr.record_progress(bigint,integer,numeric,date,boolean,text)', 'reason', '1 MB', 'free text, stored as given'),
+    ('rr.schedule_price_change(text,text,numeric,date,text,date,text)', 'reason', '''''', 'free text, stored as given'),
+    ('rr.schedule_price_change(text,text,numeric,date,text,date,text)', 'reason', '1 MB', 'free text, stored as given'),
+    ('rr.schedule_price_change(text,text,numeric,date,text,date,text)', 'price', '-0', 'the price 0 (a free item), as given'),
+    ('rr.schedule_contract_item_price_change(text,text,numeric,date,text,date,text)', 'reason', '''''', 'free text, stored as given'),
+    ('rr.schedule_contract_item_price_change(text,text,numeric,date,text,date,text)', 'reason', '1 MB', 'free text, stored as given'),
+    ('rr.schedule_contract_item_price_change(text,text,numeric,date,text,date,text)', 'price', '-0', 'the price 0 (a free item), as given'),
     ('rr.close_period(date,text)', 'reason', 'NULL', 'free text, stored as given'),
     ('rr.close_period(date,text)', 'reason', '''''', 'free text, stored as given'),
     ('rr.close_period(date,text)', 'reason', '1 MB', 'free text, stored as given'),
@@ -525,7 +540,7 @@ INSERT INTO bi_accepted (fn, argument, value, why) VALUES
     ('rr.is_valid_number(numeric)', 'value', $v$1e300$v$, 'a predicate: answers false for what may not enter the books (NULL: true, absent), stores nothing'),
     ('rr.is_valid_number(numeric)', 'value', $v$NULL$v$, 'a predicate: answers false for what may not enter the books (NULL: true, absent), stores nothing'),
     ('rr.is_valid_number(numeric)', 'value', $v$NaN$v$, 'a predicate: answers false for what may not enter the books (NULL: true, absent), stores nothing'),
-    ('rr.list_price(text,text,text)', 'item', $v$NULL$v$, 'no such item: NULL'),
+    ('rr.list_price(text,text,text,date)', 'item', $v$NULL$v$, 'no such item: NULL'),
     ('rr.price(rr.pricing,numeric)', 'quantity', $v$1e300$v$, 'pure computation, exact for any finite number; nothing is stored (stored amounts are bounded by CHECK constraints)'),
     ('rr.price_reference(rr.pricing,numeric)', 'quantity', $v$1e300$v$, 'pure computation, exact for any finite number; nothing is stored (stored amounts are bounded by CHECK constraints)'),
     ('rr.price_tiers(rr.pricing,numeric)', 'quantity', $v$1e300$v$, 'pure computation, exact for any finite number; nothing is stored (stored amounts are bounded by CHECK constraints)'),

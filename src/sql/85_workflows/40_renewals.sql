@@ -57,6 +57,10 @@ BEGIN
     UPDATE rr.contract k SET end_date = x.new_end
       FROM unnest(ids, new_ends) AS x (id, new_end)
      WHERE k.tenant_id = t AND k.contract_id = x.id;
+    -- catalog price changes that existing contracts take at renewal: the lines that follow
+    -- an old catalog price move to the new one from the first day of the new term
+    -- (src/sql/85_workflows/50_price_changes.sql); the uplift below applies on top
+    PERFORM rr_internal.apply_price_changes(t, NULL, ids, prev_ends, true);
     -- the renewal uplift: a new version, from the first day of the new term, of each line
     -- in force that day with a recurring price, at that price raised by the contract's
     -- percent (exact, never fewer decimals than the price had; amounts are rounded on the
