@@ -120,3 +120,15 @@ SELECT rr.apply_price_changes(NULL);
 UPDATE rr.price_change SET price = 0;
 DELETE FROM rr.price_change_line;
 SELECT count(*) AS changes FROM rr.price_change;
+
+-- Expiring and expired contracts (docs/catalog-and-contracts.md, "Expiring contracts"), on
+-- 2025-12-20 within 30 days: A, B and C end on 2026-01-01 (due, renewal point 2025-12-02),
+-- E (2024-04-01 to 2025-04-01, never activated) is not listed; a contract of 2024-12-01 to
+-- 2025-12-01 with no grace is past its grace, and one expired on 2025-12-15 too.
+SELECT rr.setup_and_activate_contract(rr.create_contract('CU', 'ANNUAL', '2024-12-01', '{"SEATS": {"quantity": 1}}')) AS k_past \gset
+SELECT rr.create_contract('CU', 'ANNUAL', '2024-12-15', '{"SEATS": {"quantity": 1}}') AS k_x \gset
+SELECT rr.setup_and_activate_contract(:k_x), rr.expire_contract(:k_x, '2025-12-15');
+SELECT contract_id - :k_a AS k, status, end_date, grace_ends, days_to_end, expiry_state, renewal_state, renewal_count
+  FROM rr.expiring_contracts_as_of('2025-12-20', 30);
+-- a window of 0 days: only the contracts still active after their end
+SELECT contract_id - :k_a AS k, expiry_state FROM rr.expiring_contracts_as_of('2025-12-20', 0);
