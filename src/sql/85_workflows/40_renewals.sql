@@ -24,6 +24,8 @@ DECLARE
     new_ends date[];
     befores jsonb[];
     bad record;
+    metered bigint[];
+    k_id bigint;
 BEGIN
     -- the contracts still due (read after the caller's lock, so a renewal another session
     -- committed meanwhile is seen and not repeated), their next term and their state before
@@ -52,6 +54,27 @@ BEGIN
             USING ERRCODE = '55000',
                   DETAIL = 'A renewed term ends on the start date plus the number of terms times the template''s duration.',
                   HINT = 'Restore the template''s duration, or create a new contract.';
+    END IF;
+
+    -- usage first: a contract with usage due by the renewal date and not billed yet (what
+    -- rr_internal.usage_charges rates) is billed before it renews, as a billing run on the
+    -- renewal date would bill it (with whatever else is due by then), so the ending term's
+    -- usage is invoiced under the ending term's lines; only contracts with metered lines
+    -- are rated, all of them in one call, and only those with usage due are billed
+    SELECT array_agg(DISTINCT l.contract_id) INTO metered
+      FROM rr.contract_line l
+      JOIN rr.contract_item ci ON ci.tenant_id = t AND ci.code = l.contract_item
+     WHERE l.tenant_id = t AND l.contract_id = ANY (ids)
+       AND (ci.price_model IS NOT NULL OR ci.extra_usage_price IS NOT NULL OR ci.billing_type = 'deposit');
+    IF metered IS NOT NULL THEN
+        FOR k_id IN
+            SELECT DISTINCT u.contract_id
+              FROM rr_internal.usage_charges(t, renewal_date, CASE WHEN cardinality(metered) = 1 THEN metered[1] END) u
+             WHERE u.contract_id = ANY (metered)
+             ORDER BY 1
+        LOOP
+            PERFORM rr_internal.bill(t, renewal_date, k_id);
+        END LOOP;
     END IF;
 
     UPDATE rr.contract k SET end_date = x.new_end
@@ -158,7 +181,7 @@ BEGIN
     RETURN renewed;
 END
 $$;
-COMMENT ON FUNCTION rr.renew_contract(bigint, date) IS 'renews an active contract into its next term (same contract; the term''s length is the template''s duration), from its renewal point (end_date - renewal_point_days) to the last day of its grace period (end_date + grace_period_days); an expiring contract renews once; raises recurring prices by the contract''s renewal uplift from the new term; bills the renewal fee of its lines on the first day of the new term and re-plans revenue from the previous end; returns the new end date';
+COMMENT ON FUNCTION rr.renew_contract(bigint, date) IS 'renews an active contract into its next term (same contract; the term''s length is the template''s duration), from its renewal point (end_date - renewal_point_days) to the last day of its grace period (end_date + grace_period_days); an expiring contract renews once; first bills the usage due by renewal_date that is not billed yet; moves lines to the catalog prices of at_renewal price changes and raises recurring prices by the contract''s renewal uplift from the new term; bills the renewal fee of its lines on the first day of the new term and re-plans revenue from the previous end; returns the new end date';
 
 -- Renew every contract of the tenant that is due for mass renewal on as_of.
 CREATE FUNCTION rr.run_renewals(as_of date DEFAULT current_date)
