@@ -268,24 +268,25 @@ BEGIN
     RETURN QUERY
     WITH p AS (
         SELECT * FROM unnest(codes, old_r, new_r, old_rn, new_rn) AS p (code, old_r, new_r, old_rn, new_rn)
+    ), ts AS (
+        -- the new terms a renewal in progress starts
+        SELECT x.id, x.d FROM unnest(contract_ids, term_starts) AS x (id, d) WHERE x.d IS NOT NULL
     ), k AS (
         SELECT k.contract_id, k.end_date, k.termination_date,
                CASE WHEN ch.existing_contracts = 'on_date' THEN ch.move_on
-                    ELSE (SELECT min(s.d) FROM (
-                              SELECT r.previous_end FROM rr.contract_renewal r
-                               WHERE r.tenant_id = t AND r.contract_id = k.contract_id
-                              UNION ALL
-                              SELECT x.d FROM unnest(contract_ids, term_starts) AS x (id, d) WHERE x.id = k.contract_id
-                              UNION ALL
-                              SELECT k.end_date
-                               WHERE projected AND k.status = 'active'
-                                 AND rr_internal.term_renewable(k.contract_type,
-                                         (SELECT count(*) FROM rr.contract_renewal r
-                                           WHERE r.tenant_id = t AND r.contract_id = k.contract_id))) s (d)
-                           WHERE s.d >= ch.effective_from) END AS move_date
+                    ELSE least((SELECT min(r.previous_end) FROM rr.contract_renewal r
+                                 WHERE r.tenant_id = t AND r.contract_id = k.contract_id
+                                   AND r.previous_end >= ch.effective_from),
+                               ts.d,
+                               CASE WHEN projected AND k.status = 'active' AND k.end_date >= ch.effective_from
+                                         AND rr_internal.term_renewable(k.contract_type,
+                                                 (SELECT count(*) FROM rr.contract_renewal r
+                                                   WHERE r.tenant_id = t AND r.contract_id = k.contract_id))
+                                    THEN k.end_date END) END AS move_date
           FROM rr.contract k
+          LEFT JOIN ts ON ts.id = k.contract_id AND ts.d >= ch.effective_from
          WHERE k.tenant_id = t AND k.status IN ('draft', 'pending_activation', 'active')
-           AND (contract_ids IS NULL OR k.contract_id = ANY (contract_ids))
+           AND (contract_ids IS NULL OR k.contract_id IN (SELECT unnest(contract_ids)))
            AND EXISTS (SELECT FROM rr.contract_line l
                         WHERE l.tenant_id = t AND l.contract_id = k.contract_id AND l.contract_item = ANY (codes))
     ), v AS (

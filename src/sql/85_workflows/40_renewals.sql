@@ -61,11 +61,15 @@ BEGIN
     -- renewal date would bill it (with whatever else is due by then), so the ending term's
     -- usage is invoiced under the ending term's lines; only contracts with metered lines
     -- are rated, all of them in one call, and only those with usage due are billed
-    SELECT array_agg(DISTINCT l.contract_id) INTO metered
-      FROM rr.contract_line l
-      JOIN rr.contract_item ci ON ci.tenant_id = t AND ci.code = l.contract_item
-     WHERE l.tenant_id = t AND l.contract_id = ANY (ids)
-       AND (ci.price_model IS NOT NULL OR ci.extra_usage_price IS NOT NULL OR ci.billing_type = 'deposit');
+    IF EXISTS (SELECT FROM rr.contract_item ci
+                WHERE ci.tenant_id = t
+                  AND (ci.price_model IS NOT NULL OR ci.extra_usage_price IS NOT NULL OR ci.billing_type = 'deposit')) THEN
+        SELECT array_agg(DISTINCT l.contract_id) INTO metered
+          FROM unnest(ids) AS x (id)
+          JOIN rr.contract_line l ON l.tenant_id = t AND l.contract_id = x.id
+          JOIN rr.contract_item ci ON ci.tenant_id = t AND ci.code = l.contract_item
+         WHERE ci.price_model IS NOT NULL OR ci.extra_usage_price IS NOT NULL OR ci.billing_type = 'deposit';
+    END IF;
     IF metered IS NOT NULL THEN
         FOR k_id IN
             SELECT DISTINCT u.contract_id

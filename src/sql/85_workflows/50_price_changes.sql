@@ -35,6 +35,7 @@ DECLARE
     old_rn numeric[];
     new_rn numeric[];
     ids bigint[];
+    firsts date[];
     befores jsonb[];
     replan_ids bigint[] := '{}';
     replan_dates date[] := '{}';
@@ -58,9 +59,10 @@ BEGIN
                             WHERE d.tenant_id = t AND d.change_id = ch.change_id
                               AND d.contract_id = x.contract_id AND d.line_no = x.line_no);
         CONTINUE WHEN k_ids IS NULL;
-        SELECT array_agg(x.id ORDER BY x.id), array_agg(rr_internal.contract_snapshot(t, x.id) ORDER BY x.id)
-          INTO ids, befores
-          FROM (SELECT DISTINCT u.id FROM unnest(k_ids) AS u (id)) x;
+        SELECT array_agg(x.id ORDER BY x.id), array_agg(x.d ORDER BY x.id),
+               array_agg(rr_internal.contract_snapshot(t, x.id) ORDER BY x.id)
+          INTO ids, firsts, befores
+          FROM (SELECT u.id, min(u.d) AS d FROM unnest(k_ids, moves) AS u (id, d) GROUP BY u.id) x;
         -- the new versions: a copy of each version in force from the move date, with the new
         -- prices, dated the move date (or its own later date, which it keeps)
         INSERT INTO rr.contract_line (tenant_id, contract_id, line_no, effective_from, contract_item, quantity,
@@ -75,10 +77,9 @@ BEGIN
         -- one event per contract, then the log of every line moved (its key: once per change)
         WITH ev AS (
             INSERT INTO rr.contract_event (tenant_id, contract_id, action, acting_role, effective_date, reason, before, after)
-            SELECT t, x.id, 'price_change', rr.acting_role(),
-                   (SELECT min(m.d) FROM unnest(k_ids, moves) AS m (id, d) WHERE m.id = x.id),
+            SELECT t, x.id, 'price_change', rr.acting_role(), x.first_move,
                    format('price change %s', ch.change_id), x.before, rr_internal.contract_snapshot(t, x.id)
-              FROM unnest(ids, befores) AS x (id, before)
+              FROM unnest(ids, firsts, befores) AS x (id, first_move, before)
              ORDER BY x.id
             RETURNING contract_event.contract_id, contract_event.event_id, contract_event.acting_role,
                       contract_event.effective_date
@@ -91,11 +92,9 @@ BEGIN
           JOIN ev ON ev.contract_id = x.id
          ORDER BY x.id, x.no;
         replan_ids := replan_ids || ids;
-        replan_dates := replan_dates || (SELECT array_agg(m.d ORDER BY m.id)
-                                           FROM (SELECT u.id, min(u.d) AS d FROM unnest(k_ids, moves) AS u (id, d)
-                                                  GROUP BY u.id) m);
+        replan_dates := replan_dates || firsts;
         RETURN QUERY SELECT ch.change_id, d.contract_id, d.line_no, d.move_date FROM rr.price_change_line d
-                      WHERE d.tenant_id = t AND d.change_id = ch.change_id AND d.contract_id = ANY (ids)
+                      WHERE d.tenant_id = t AND d.change_id = ch.change_id AND d.contract_id IN (SELECT unnest(ids))
                       ORDER BY d.contract_id, d.line_no;
     END LOOP;
     -- revenue: a planned contract is re-planned from its earliest move (a renewal re-plans
