@@ -22,24 +22,22 @@ DECLARE
     nos integer[];
     prev_ends date[];
     new_ends date[];
-    befores jsonb[];
     bad record;
     metered bigint[];
     k_id bigint;
 BEGIN
     -- the contracts still due (read after the caller's lock, so a renewal another session
-    -- committed meanwhile is seen and not repeated), their next term and their state before
+    -- committed meanwhile is seen and not repeated) and their next term
     SELECT array_agg(d.contract_id ORDER BY d.contract_id), array_agg(d.no ORDER BY d.contract_id),
-           array_agg(d.end_date ORDER BY d.contract_id), array_agg(d.next_end ORDER BY d.contract_id),
-           array_agg(rr_internal.contract_snapshot(t, d.contract_id) ORDER BY d.contract_id)
-      INTO ids, nos, prev_ends, new_ends, befores
+           array_agg(d.end_date ORDER BY d.contract_id), array_agg(d.next_end ORDER BY d.contract_id)
+      INTO ids, nos, prev_ends, new_ends
       FROM (SELECT k.contract_id, k.end_date, coalesce(r.n, 0) + 1 AS no,
                    rr_internal.term_end(k.start_date, tp.duration, tp.duration_unit, coalesce(r.n, 0) + 2) AS next_end
               FROM rr.contract k
               JOIN rr.contract_template tp ON tp.tenant_id = k.tenant_id AND tp.code = k.template
               LEFT JOIN LATERAL (SELECT count(*)::integer AS n FROM rr.contract_renewal x
                                   WHERE x.tenant_id = t AND x.contract_id = k.contract_id) r ON true
-             WHERE k.tenant_id = t AND k.contract_id = ANY (contract_ids)
+             WHERE k.tenant_id = t AND k.contract_id IN (SELECT unnest(contract_ids))
                AND rr_internal.renewal_state(k.status, k.contract_type, k.end_date, k.renewal_point_days,
                                     k.grace_period_days, coalesce(r.n, 0), renewal_date) IN ('due', 'in_grace')) d;
     IF ids IS NULL THEN
@@ -55,6 +53,15 @@ BEGIN
                   DETAIL = 'A renewed term ends on the start date plus the number of terms times the template''s duration.',
                   HINT = 'Restore the template''s duration, or create a new contract.';
     END IF;
+    -- their state before, for their events: staged in a work table, not held in memory, so
+    -- that a mass renewal's memory does not grow with the number of contracts
+    IF rr_internal.claim_work_table('rr_renewal_before') THEN
+        CREATE TEMP TABLE rr_renewal_before (contract_id bigint PRIMARY KEY, before jsonb NOT NULL);
+    END IF;
+    PERFORM rr_internal.empty_work_table('pg_temp.rr_renewal_before');
+    INSERT INTO pg_temp.rr_renewal_before
+    SELECT x.id, rr_internal.contract_snapshot(t, x.id) FROM unnest(ids) AS x (id);
+    PERFORM rr_internal.analyze_work_table('pg_temp.rr_renewal_before');
 
     -- usage first: a contract with usage due by the renewal date and not billed yet (what
     -- rr_internal.usage_charges rates) is billed before it renews, as a billing run on the
@@ -110,9 +117,10 @@ BEGIN
     -- one event per contract, with the contract before and after, and its renewal
     WITH ev AS (
         INSERT INTO rr.contract_event (tenant_id, contract_id, action, acting_role, effective_date, before, after)
-        SELECT t, x.id, 'renew', rr.acting_role(), renewal_date, x.before, rr_internal.contract_snapshot(t, x.id)
-          FROM unnest(ids, befores) AS x (id, before)
-         ORDER BY x.id
+        SELECT t, b.contract_id, 'renew', rr.acting_role(), renewal_date, b.before,
+               rr_internal.contract_snapshot(t, b.contract_id)
+          FROM pg_temp.rr_renewal_before b
+         ORDER BY b.contract_id
         RETURNING contract_event.contract_id, contract_event.event_id, contract_event.acting_role
     )
     INSERT INTO rr.contract_renewal (tenant_id, contract_id, renewal_no, renewal_date, previous_end, new_end,
