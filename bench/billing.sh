@@ -101,17 +101,7 @@ for n in $BENCH_SIZES; do
     # primary keys, nothing else
     {
         echo "SET client_min_messages = warning; CREATE SCHEMA IF NOT EXISTS floor;"
-        for t in $billing_tables; do
-            echo "DROP TABLE IF EXISTS cp_$t, floor.$t;"
-            echo "CREATE UNLOGGED TABLE cp_$t AS SELECT * FROM rr.$t;"
-            echo "CREATE TABLE floor.$t (LIKE rr.$t);"
-            echo "ALTER TABLE floor.$t ADD PRIMARY KEY ($(psql -X -A -t -d "$BENCH_DB" -c "
-                SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY k.i)
-                  FROM pg_index x CROSS JOIN LATERAL unnest(x.indkey) WITH ORDINALITY k(att, i)
-                  JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.att
-                 WHERE x.indrelid = 'rr.$t'::regclass AND x.indisprimary"));"
-            echo "VACUUM ANALYZE cp_$t;"
-        done
+        for t in $billing_tables; do floor_table_sql "$t"; done
     } | bsql -q >/dev/null
     rows=$(psql -X -A -t -d "$BENCH_DB" -c "SELECT $(for t in $billing_tables; do printf '(SELECT count(*) FROM cp_%s) + ' "$t"; done) 0")
     floor_sql="" own_sql=""

@@ -64,3 +64,19 @@ measure() {
 ratio() {
     printf '  %-58s %10.2fx\n' "$1" "$(echo "${BENCH_MS[$2]} / ${BENCH_MS[$3]}" | bc -l)"
 }
+
+# floor_table_sql TABLE [WHERE]: the SQL that keeps the rows of rr.TABLE (those matching
+# WHERE) in cp_TABLE and creates floor.TABLE with the same columns and primary key and
+# nothing else: the bare write floor's table (schema floor must exist)
+floor_table_sql() {
+    local t=$1 where=${2:-true}
+    echo "DROP TABLE IF EXISTS cp_$t, floor.$t;"
+    echo "CREATE UNLOGGED TABLE cp_$t AS SELECT * FROM rr.$t WHERE $where;"
+    echo "CREATE TABLE floor.$t (LIKE rr.$t);"
+    echo "ALTER TABLE floor.$t ADD PRIMARY KEY ($(psql -X -A -t -d "$BENCH_DB" -c "
+        SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY k.i)
+          FROM pg_index x CROSS JOIN LATERAL unnest(x.indkey) WITH ORDINALITY k(att, i)
+          JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.att
+         WHERE x.indrelid = 'rr.$t'::regclass AND x.indisprimary"));"
+    echo "VACUUM ANALYZE cp_$t;"
+}

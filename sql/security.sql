@@ -58,6 +58,13 @@ SELECT count(*) > 0 AS billed FROM rr.bill_contract(:k_drafted, '2024-04-01');
 INSERT INTO rr.usage_staging (contract_id, item, quantity, occurred_at, idempotency_key)
 VALUES (:k_active, 'API', 5, '2024-01-11 00:00+00', 'sec-staged');
 
+-- A scheduled price change (docs/catalog-and-contracts.md, "Price changes"), and a
+-- contract item with a manual price.
+SELECT rr.schedule_price_change('SEAT', 'USD', 11.00, '2024-03-01', 'on_date') AS price_change \gset
+INSERT INTO rr.contract_item (tenant_id, code, name, currency, recurring_item, billing_type, recurring_pricing,
+                              recurring_price) VALUES
+    ('sec', 'SUPPORT', 'Support', 'USD', 'SEAT', 'prepaid', 'manual', 30.00);
+
 -- One call per entry point, each valid against the state above.
 CREATE TABLE public.sec_call (seq integer PRIMARY KEY, fn regprocedure NOT NULL, call text NOT NULL);
 INSERT INTO public.sec_call VALUES
@@ -96,7 +103,11 @@ INSERT INTO public.sec_call VALUES
     (33, 'rr.change_upgrade(bigint,jsonb)', format('DO $d$BEGIN PERFORM rr.start_upgrade(%s); PERFORM rr.change_upgrade(%s, %L); END$d$', :k_active, :k_active, '[{"item": "SEATS", "quantity": 8}]')),
     (34, 'rr.activate_upgrade(bigint,date,text,jsonb,text,text)', format('DO $d$BEGIN PERFORM rr.start_upgrade(%s); PERFORM rr.change_upgrade(%s, %L); PERFORM rr.activate_upgrade(%s, %L); END$d$', :k_active, :k_active, '[{"item": "SEATS", "quantity": 8}]', :k_active, '2024-03-10')),
     (35, 'rr.cancel_upgrade(bigint,text)', format('DO $d$BEGIN PERFORM rr.start_upgrade(%s); PERFORM rr.cancel_upgrade(%s); END$d$', :k_active, :k_active)),
-    (36, 'rr.rewrite_contract(bigint,date,jsonb,date,text,jsonb,text,text)', format('SELECT count(*) FROM rr.rewrite_contract(%s, %L, %L, %L, %L)', :k_active, '2024-03-10', '{"SEATS": {"quantity": 8}}', '2024-12-01', 'immediately'));
+    (36, 'rr.rewrite_contract(bigint,date,jsonb,date,text,jsonb,text,text)', format('SELECT count(*) FROM rr.rewrite_contract(%s, %L, %L, %L, %L)', :k_active, '2024-03-10', '{"SEATS": {"quantity": 8}}', '2024-12-01', 'immediately')),
+    (37, 'rr.schedule_price_change(text,text,numeric,date,text,date,text)', $$SELECT rr.schedule_price_change('SEAT', 'USD', 12.00, '2024-06-01')$$),
+    (38, 'rr.schedule_contract_item_price_change(text,text,numeric,date,text,date,text)', $$SELECT rr.schedule_contract_item_price_change('SUPPORT', 'recurring', 33.00, '2024-06-01', 'at_renewal')$$),
+    (39, 'rr.preview_price_change(bigint)', format('SELECT count(*) FROM rr.preview_price_change(%s)', :price_change)),
+    (40, 'rr.apply_price_changes(date)', $$SELECT count(*) FROM rr.apply_price_changes('2024-04-01')$$);
 GRANT SELECT ON public.sec_call TO PUBLIC;
 
 -- Every SECURITY DEFINER function of the extension has a call (none listed here).

@@ -48,6 +48,11 @@ INSERT INTO rr.template_line (tenant_id, template, line_no, contract_item, quant
     ('bad', 'PLAN', 1, 'SEATS', 5), ('bad', 'PLAN', 2, 'PROJECT', 1), ('bad', 'PLAN', 3, 'API', 1);
 INSERT INTO rr.customer (tenant_id, code, name, currency) VALUES ('bad', 'BC1', 'Bad Input Customer', 'USD');
 
+-- a contract item with a manual price, and a price change that moves contracts on 2024-03-01
+INSERT INTO rr.contract_item (tenant_id, code, name, currency, recurring_item, billing_type, recurring_pricing,
+                              recurring_price) VALUES
+    ('bad', 'SUPPORT', 'Support', 'USD', 'SEAT', 'prepaid', 'manual', 30.00);
+SELECT rr.schedule_price_change('SEAT', 'USD', 11.00, '2024-03-01', 'on_date') AS price_change \gset
 SELECT rr.create_contract('BC1', 'PLAN', '2024-01-01') AS k_draft \gset
 SELECT rr.create_contract('BC1', 'PLAN', '2024-01-01') AS k_pending \gset
 SELECT rr.setup_contract(:k_pending, '2024-01-01');
@@ -111,8 +116,12 @@ INSERT INTO bi_call (fn, args) VALUES
     ('rr.billing_interval(text,integer)', ARRAY[$$'custom_days'$$, '45']),
     ('rr.contract_lines_as_of(bigint,date)', ARRAY[:'k_active', $$'2024-03-01'$$]),
     ('rr.contract_as_of(bigint,timestamp with time zone)', ARRAY[:'k_active', 'clock_timestamp()']),
-    ('rr.contract_item_prices(text,text,text)', ARRAY[$$'bad'$$, $$'SEATS'$$, $$'USD'$$]),
-    ('rr.list_price(text,text,text)', ARRAY[$$'bad'$$, $$'SEAT'$$, $$'USD'$$]),
+    ('rr.contract_item_prices(text,text,text,date)', ARRAY[$$'bad'$$, $$'SEATS'$$, $$'USD'$$, $$'2024-03-01'$$]),
+    ('rr.list_price(text,text,text,date)', ARRAY[$$'bad'$$, $$'SEAT'$$, $$'USD'$$, $$'2024-03-01'$$]),
+    ('rr.schedule_price_change(text,text,numeric,date,text,date,text)', ARRAY[$$'SEAT'$$, $$'USD'$$, '12.00', $$'2024-06-01'$$, $$'on_date'$$, $$'2024-07-01'$$, $$'review'$$]),
+    ('rr.schedule_contract_item_price_change(text,text,numeric,date,text,date,text)', ARRAY[$$'SUPPORT'$$, $$'recurring'$$, '33.00', $$'2024-06-01'$$, $$'on_date'$$, $$'2024-07-01'$$, $$'review'$$]),
+    ('rr.preview_price_change(bigint)', ARRAY[:'price_change']),
+    ('rr.apply_price_changes(date)', ARRAY[$$'2024-04-01'$$]),
     ('rr.create_contract(text,text,date,jsonb,text)', ARRAY[$$'BC1'$$, $$'PLAN'$$, $$'2024-03-01'$$, $$'{"SEATS": {"quantity": 6}}'$$, $$'a contract'$$]),
     ('rr.setup_contract(bigint,date)', ARRAY[:'k_draft', $$'2024-01-01'$$]),
     ('rr.activate_contract(bigint,date)', ARRAY[:'k_pending', $$'2024-01-01'$$]),
@@ -124,6 +133,7 @@ INSERT INTO bi_call (fn, args) VALUES
     ('rr.renew_contract(bigint,date)', ARRAY[:'k_active', $$'2025-01-01'$$]),
     ('rr.run_renewals(date)', ARRAY[$$'2025-01-01'$$]),
     ('rr.contract_renewals_as_of(date)', ARRAY[$$'2024-12-01'$$]),
+    ('rr.expiring_contracts_as_of(date,integer)', ARRAY[$$'2024-12-01'$$, '60']),
     ('rr.renewal_rate(date,date)', ARRAY[$$'2024-11-01'$$, $$'2025-03-01'$$]),
     ('rr.change_contract_line(bigint,text,date,numeric,jsonb,boolean)', ARRAY[:'k_active', $$'SEATS'$$, $$'2024-03-01'$$, '8', $$'{"recurring_price": 11.00}'$$, 'false']),
     ('rr.amend_contract(bigint,date,jsonb,text,jsonb,text,text)', ARRAY[:'k_active', $$'2024-03-10'$$, $$'[{"item": "SEATS", "quantity": 8}]'$$, $$'immediately'$$, $$'{"remaining_distinct": true}'$$, $$'prospective'$$, $$'more seats'$$]),
@@ -388,6 +398,12 @@ SELECT f::regprocedure, a, v, w
     ('rr.record_payment(text,numeric,date,text,boolean,text,text)', 'method', '1 MB', 'free text, stored as given'),
     ('rr.record_progress(bigint,integer,numeric,date,boolean,text)', 'reason', '''''', 'free text, stored as given'),
     ('rr.record_progress(bigint,integer,numeric,date,boolean,text)', 'reason', '1 MB', 'free text, stored as given'),
+    ('rr.schedule_price_change(text,text,numeric,date,text,date,text)', 'reason', '''''', 'free text, stored as given'),
+    ('rr.schedule_price_change(text,text,numeric,date,text,date,text)', 'reason', '1 MB', 'free text, stored as given'),
+    ('rr.schedule_price_change(text,text,numeric,date,text,date,text)', 'price', '-0', 'the price 0 (a free item), as given'),
+    ('rr.schedule_contract_item_price_change(text,text,numeric,date,text,date,text)', 'reason', '''''', 'free text, stored as given'),
+    ('rr.schedule_contract_item_price_change(text,text,numeric,date,text,date,text)', 'reason', '1 MB', 'free text, stored as given'),
+    ('rr.schedule_contract_item_price_change(text,text,numeric,date,text,date,text)', 'price', '-0', 'the price 0 (a free item), as given'),
     ('rr.close_period(date,text)', 'reason', 'NULL', 'free text, stored as given'),
     ('rr.close_period(date,text)', 'reason', '''''', 'free text, stored as given'),
     ('rr.close_period(date,text)', 'reason', '1 MB', 'free text, stored as given'),
@@ -526,6 +542,10 @@ INSERT INTO bi_accepted (fn, argument, value, why) VALUES
     ('rr.contract_as_of(bigint,timestamp with time zone)', 'at', $v$infinity$v$, 'read-only: a report may be asked as of any date (infinity: all of time; NULL selects nothing); nothing is stored'),
     ('rr.contract_as_of(bigint,timestamp with time zone)', 'contract_id', $v$-9223372036854775808$v$, 'read-only: a contract that does not exist or is another tenants gives no rows (row security; telling them apart would leak)'),
     ('rr.contract_as_of(bigint,timestamp with time zone)', 'contract_id', $v$9223372036854775807$v$, 'read-only: a contract that does not exist or is another tenants gives no rows (row security; telling them apart would leak)'),
+    ('rr.expiring_contracts_as_of(date,integer)', 'as_of', $v$-infinity$v$, 'read-only: a report may be asked as of any date (infinity: all of time; NULL selects nothing); nothing is stored'),
+    ('rr.expiring_contracts_as_of(date,integer)', 'as_of', $v$294276-01-01$v$, 'read-only: a report may be asked as of any date (infinity: all of time; NULL selects nothing); nothing is stored'),
+    ('rr.expiring_contracts_as_of(date,integer)', 'as_of', $v$4713-01-01 BC$v$, 'read-only: a report may be asked as of any date (infinity: all of time; NULL selects nothing); nothing is stored'),
+    ('rr.expiring_contracts_as_of(date,integer)', 'within_days', $v$-0$v$, 'read-only: a window of 0 days lists only what ended or is in grace; nothing is stored'),
     ('rr.contract_renewals_as_of(date)', 'as_of', $v$-infinity$v$, 'read-only: a report may be asked as of any date (infinity: all of time; NULL selects nothing); nothing is stored'),
     ('rr.contract_renewals_as_of(date)', 'as_of', $v$294276-01-01$v$, 'read-only: a report may be asked as of any date (infinity: all of time; NULL selects nothing); nothing is stored'),
     ('rr.contract_renewals_as_of(date)', 'as_of', $v$4713-01-01 BC$v$, 'read-only: a report may be asked as of any date (infinity: all of time; NULL selects nothing); nothing is stored'),
@@ -592,7 +612,7 @@ INSERT INTO bi_accepted (fn, argument, value, why) VALUES
     ('rr.is_valid_number(numeric)', 'value', $v$1e300$v$, 'a predicate: answers false for what may not enter the books (NULL: true, absent), stores nothing'),
     ('rr.is_valid_number(numeric)', 'value', $v$NULL$v$, 'a predicate: answers false for what may not enter the books (NULL: true, absent), stores nothing'),
     ('rr.is_valid_number(numeric)', 'value', $v$NaN$v$, 'a predicate: answers false for what may not enter the books (NULL: true, absent), stores nothing'),
-    ('rr.list_price(text,text,text)', 'item', $v$NULL$v$, 'no such item: NULL'),
+    ('rr.list_price(text,text,text,date)', 'item', $v$NULL$v$, 'no such item: NULL'),
     ('rr.price(rr.pricing,numeric)', 'quantity', $v$1e300$v$, 'pure computation, exact for any finite number; nothing is stored (stored amounts are bounded by CHECK constraints)'),
     ('rr.price_reference(rr.pricing,numeric)', 'quantity', $v$1e300$v$, 'pure computation, exact for any finite number; nothing is stored (stored amounts are bounded by CHECK constraints)'),
     ('rr.price_tiers(rr.pricing,numeric)', 'quantity', $v$1e300$v$, 'pure computation, exact for any finite number; nothing is stored (stored amounts are bounded by CHECK constraints)'),

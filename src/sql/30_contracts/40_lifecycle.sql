@@ -82,8 +82,10 @@ $$;
 COMMENT ON FUNCTION rr_internal.contract_for_action(text, bigint, text, text[]) IS 'internal: locks a contract of the tenant and refuses the action unless its status is one of allowed (55000, naming the status)';
 REVOKE ALL ON FUNCTION rr_internal.contract_for_action(text, bigint, text, text[]) FROM PUBLIC;
 
--- Prices of a contract item in a currency, as its pricing options say.
-CREATE FUNCTION rr.contract_item_prices(tenant_id text, contract_item text, currency text,
+-- Prices of a contract item in a currency on a date, as its pricing options say: list
+-- prices and manual prices as the catalog's price changes (rr.price_change,
+-- 46_price_changes.sql) have them on that date.
+CREATE FUNCTION rr.contract_item_prices(tenant_id text, contract_item text, currency text, on_date date DEFAULT NULL,
                                         OUT setup_price numeric, OUT renewal_price numeric,
                                         OUT recurring_price numeric)
 LANGUAGE plpgsql STABLE
@@ -91,29 +93,41 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     ci rr.contract_item;
+    d date := coalesce(on_date, current_date);
+    m record;
 BEGIN
+    PERFORM rr.check_date('price date', on_date);
     SELECT * INTO STRICT ci FROM rr.contract_item i
      WHERE i.tenant_id = contract_item_prices.tenant_id AND i.code = contract_item_prices.contract_item;
+    -- the manual prices in force on d: the latest change of each, else the contract item's
+    SELECT coalesce(max(x.price) FILTER (WHERE x.price_kind = 'setup'), ci.setup_price) AS setup,
+           coalesce(max(x.price) FILTER (WHERE x.price_kind = 'renewal'), ci.renewal_price) AS renewal,
+           coalesce(max(x.price) FILTER (WHERE x.price_kind = 'recurring'), ci.recurring_price) AS recurring
+      INTO m
+      FROM (SELECT DISTINCT ON (pc.price_kind) pc.price_kind, pc.price FROM rr.price_change pc
+             WHERE pc.tenant_id = ci.tenant_id AND pc.contract_item = ci.code AND pc.effective_from <= d
+             ORDER BY pc.price_kind, pc.effective_from DESC) x;
     setup_price := CASE ci.setup_pricing
-        WHEN 'manual' THEN ci.setup_price
-        WHEN 'item_price' THEN rr.list_price(tenant_id, ci.setup_item, currency)
-        ELSE trim_scale(rr.list_price(tenant_id, ci.setup_item, currency) * ci.setup_percent / 100) END;
+        WHEN 'manual' THEN m.setup
+        WHEN 'item_price' THEN rr.list_price(tenant_id, ci.setup_item, currency, d)
+        ELSE trim_scale(rr.list_price(tenant_id, ci.setup_item, currency, d) * ci.setup_percent / 100) END;
     renewal_price := CASE ci.renewal_pricing
-        WHEN 'manual' THEN ci.renewal_price
-        WHEN 'item_price' THEN rr.list_price(tenant_id, ci.renewal_item, currency)
-        WHEN 'percent_of_item_price' THEN trim_scale(rr.list_price(tenant_id, ci.renewal_item, currency) * ci.renewal_percent / 100)
+        WHEN 'manual' THEN m.renewal
+        WHEN 'item_price' THEN rr.list_price(tenant_id, ci.renewal_item, currency, d)
+        WHEN 'percent_of_item_price' THEN trim_scale(rr.list_price(tenant_id, ci.renewal_item, currency, d) * ci.renewal_percent / 100)
         ELSE trim_scale(setup_price * ci.renewal_percent / 100) END;
     recurring_price := CASE ci.recurring_pricing
-        WHEN 'manual' THEN ci.recurring_price
-        WHEN 'item_price' THEN rr.list_price(tenant_id, ci.recurring_item, currency)
-        ELSE trim_scale(rr.list_price(tenant_id, ci.recurring_item, currency) * ci.recurring_percent / 100) END;
+        WHEN 'manual' THEN m.recurring
+        WHEN 'item_price' THEN rr.list_price(tenant_id, ci.recurring_item, currency, d)
+        ELSE trim_scale(rr.list_price(tenant_id, ci.recurring_item, currency, d) * ci.recurring_percent / 100) END;
 END
 $$;
-COMMENT ON FUNCTION rr.contract_item_prices(text, text, text) IS 'setup, renewal and recurring unit prices of a contract item in a currency, resolved from list prices and percentages (exact, not rounded: amounts are rounded on the invoice line) or manual prices; NULL where the item has no such fee';
-REVOKE ALL ON FUNCTION rr.contract_item_prices(text, text, text) FROM PUBLIC;
+COMMENT ON FUNCTION rr.contract_item_prices(text, text, text, date) IS 'setup, renewal and recurring unit prices of a contract item in a currency on a date (default today), resolved from list prices and percentages (exact, not rounded: amounts are rounded on the invoice line) or manual prices, as the catalog''s price changes have them that day; NULL where the item has no such fee';
+REVOKE ALL ON FUNCTION rr.contract_item_prices(text, text, text, date) FROM PUBLIC;
 
--- List price of an item in a currency (NULL item: NULL); a missing price is an error.
-CREATE FUNCTION rr.list_price(tenant_id text, item text, currency text)
+-- List price of an item in a currency on a date: the latest price change effective by
+-- then, else rr.item_price (NULL item: NULL); a missing price is an error.
+CREATE FUNCTION rr.list_price(tenant_id text, item text, currency text, on_date date DEFAULT NULL)
 RETURNS numeric
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -121,20 +135,26 @@ AS $$
 DECLARE
     p numeric;
 BEGIN
+    PERFORM rr.check_date('price date', on_date);
     IF item IS NULL THEN
         RETURN NULL;
     END IF;
-    SELECT ip.price INTO p FROM rr.item_price ip
-     WHERE ip.tenant_id = list_price.tenant_id AND ip.item = list_price.item AND ip.currency = list_price.currency;
-    IF NOT FOUND THEN
+    p := coalesce((SELECT pc.price FROM rr.price_change pc
+                    WHERE pc.tenant_id = list_price.tenant_id AND pc.item = list_price.item
+                      AND pc.currency = list_price.currency AND pc.effective_from <= coalesce(on_date, current_date)
+                    ORDER BY pc.effective_from DESC LIMIT 1),
+                  (SELECT ip.price FROM rr.item_price ip
+                    WHERE ip.tenant_id = list_price.tenant_id AND ip.item = list_price.item
+                      AND ip.currency = list_price.currency));
+    IF p IS NULL THEN
         RAISE EXCEPTION 'item "%" has no list price in %', item, currency
             USING ERRCODE = '22023', HINT = 'Add the price to rr.item_price, or price the contract item manually.';
     END IF;
     RETURN p;
 END
 $$;
-COMMENT ON FUNCTION rr.list_price(text, text, text) IS 'list price of an item in a currency from rr.item_price; error 22023 if there is none';
-REVOKE ALL ON FUNCTION rr.list_price(text, text, text) FROM PUBLIC;
+COMMENT ON FUNCTION rr.list_price(text, text, text, date) IS 'list price of an item in a currency on a date (default today): the latest price change effective by then, else rr.item_price; error 22023 if there is none';
+REVOKE ALL ON FUNCTION rr.list_price(text, text, text, date) FROM PUBLIC;
 
 -- Write one version of a contract line after checking quantity limits, currency and overrides.
 CREATE FUNCTION rr_internal.write_contract_line(c rr.contract, line_no integer, contract_item text,
@@ -189,7 +209,7 @@ BEGIN
                   DETAIL = format('Contract item "%s" allows %s to %s.', ci.code, ci.min_quantity,
                                   coalesce(ci.max_quantity::text, 'any quantity'));
     END IF;
-    p := rr.contract_item_prices(c.tenant_id, ci.code, c.currency);
+    p := rr.contract_item_prices(c.tenant_id, ci.code, c.currency, write_contract_line.effective_from);
     INSERT INTO rr.contract_line (tenant_id, contract_id, line_no, effective_from, contract_item, quantity,
                                   setup_price, renewal_price, recurring_price, price_model, billing_period, is_removed)
     SELECT c.tenant_id, c.contract_id, write_contract_line.line_no, write_contract_line.effective_from, ci.code, q,

@@ -172,10 +172,16 @@ BEGIN
                    a.period * daterange(g.bill_from, NULL) AS base,
                    CASE g.usage_aggregation WHEN 'sum' THEN a.used_sum WHEN 'max' THEN a.used_max ELSE a.used_last END AS used,
                    -- a peak or last level is its part's own; a sum counts from the start of
-                   -- the period (reset on billing) or of the term
+                   -- the period (reset on billing), of the term the period starts in (reset
+                   -- on renewal: a renewal's previous end starts a term) or of billing (never)
                    CASE WHEN g.usage_aggregation <> 'sum'
                             THEN lower(a.period * daterange(g.bill_from, g.bill_to) * daterange(v.effective_from, v.valid_to))
                         WHEN g.reset_usage = 'on_billing' THEN lower(a.period)
+                        WHEN g.reset_usage = 'on_renewal'
+                            THEN coalesce((SELECT max(r.previous_end) FROM rr.contract_renewal r
+                                            WHERE r.tenant_id = $1 AND r.contract_id = a.contract_id
+                                              AND r.previous_end > g.bill_from
+                                              AND r.previous_end <= lower(a.period)), g.bill_from)
                         ELSE g.bill_from END AS cycle,
                    g.billing_type, g.included_quantity, g.extra_usage_price, g.deposit_amount, g.grace, g.mu,
                    g.usage_aggregation, g.first_from, g.every, g.anchor, v.recurring_price, v.price_model, v.is_removed,

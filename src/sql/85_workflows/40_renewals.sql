@@ -22,22 +22,22 @@ DECLARE
     nos integer[];
     prev_ends date[];
     new_ends date[];
-    befores jsonb[];
     bad record;
+    metered bigint[];
+    k_id bigint;
 BEGIN
     -- the contracts still due (read after the caller's lock, so a renewal another session
-    -- committed meanwhile is seen and not repeated), their next term and their state before
+    -- committed meanwhile is seen and not repeated) and their next term
     SELECT array_agg(d.contract_id ORDER BY d.contract_id), array_agg(d.no ORDER BY d.contract_id),
-           array_agg(d.end_date ORDER BY d.contract_id), array_agg(d.next_end ORDER BY d.contract_id),
-           array_agg(rr_internal.contract_snapshot(t, d.contract_id) ORDER BY d.contract_id)
-      INTO ids, nos, prev_ends, new_ends, befores
+           array_agg(d.end_date ORDER BY d.contract_id), array_agg(d.next_end ORDER BY d.contract_id)
+      INTO ids, nos, prev_ends, new_ends
       FROM (SELECT k.contract_id, k.end_date, coalesce(r.n, 0) + 1 AS no,
                    rr_internal.term_end(k.start_date, tp.duration, tp.duration_unit, coalesce(r.n, 0) + 2) AS next_end
               FROM rr.contract k
               JOIN rr.contract_template tp ON tp.tenant_id = k.tenant_id AND tp.code = k.template
               LEFT JOIN LATERAL (SELECT count(*)::integer AS n FROM rr.contract_renewal x
                                   WHERE x.tenant_id = t AND x.contract_id = k.contract_id) r ON true
-             WHERE k.tenant_id = t AND k.contract_id = ANY (contract_ids)
+             WHERE k.tenant_id = t AND k.contract_id IN (SELECT unnest(contract_ids))
                AND rr_internal.renewal_state(k.status, k.contract_type, k.end_date, k.renewal_point_days,
                                     k.grace_period_days, coalesce(r.n, 0), renewal_date) IN ('due', 'in_grace')) d;
     IF ids IS NULL THEN
@@ -53,10 +53,48 @@ BEGIN
                   DETAIL = 'A renewed term ends on the start date plus the number of terms times the template''s duration.',
                   HINT = 'Restore the template''s duration, or create a new contract.';
     END IF;
+    -- their state before, for their events: staged in a work table, not held in memory, so
+    -- that a mass renewal's memory does not grow with the number of contracts
+    IF rr_internal.claim_work_table('rr_renewal_before') THEN
+        CREATE TEMP TABLE rr_renewal_before (contract_id bigint PRIMARY KEY, before jsonb NOT NULL);
+    END IF;
+    PERFORM rr_internal.empty_work_table('pg_temp.rr_renewal_before');
+    INSERT INTO pg_temp.rr_renewal_before
+    SELECT x.id, rr_internal.contract_snapshot(t, x.id) FROM unnest(ids) AS x (id);
+    PERFORM rr_internal.analyze_work_table('pg_temp.rr_renewal_before');
+
+    -- usage first: a contract with usage due by the renewal date and not billed yet (what
+    -- rr_internal.usage_charges rates) is billed before it renews, as a billing run on the
+    -- renewal date would bill it (with whatever else is due by then), so the ending term's
+    -- usage is invoiced under the ending term's lines; only contracts with metered lines
+    -- are rated, all of them in one call, and only those with usage due are billed
+    IF EXISTS (SELECT FROM rr.contract_item ci
+                WHERE ci.tenant_id = t
+                  AND (ci.price_model IS NOT NULL OR ci.extra_usage_price IS NOT NULL OR ci.billing_type = 'deposit')) THEN
+        SELECT array_agg(DISTINCT l.contract_id) INTO metered
+          FROM unnest(ids) AS x (id)
+          JOIN rr.contract_line l ON l.tenant_id = t AND l.contract_id = x.id
+          JOIN rr.contract_item ci ON ci.tenant_id = t AND ci.code = l.contract_item
+         WHERE ci.price_model IS NOT NULL OR ci.extra_usage_price IS NOT NULL OR ci.billing_type = 'deposit';
+    END IF;
+    IF metered IS NOT NULL THEN
+        FOR k_id IN
+            SELECT DISTINCT u.contract_id
+              FROM rr_internal.usage_charges(t, renewal_date, CASE WHEN cardinality(metered) = 1 THEN metered[1] END) u
+             WHERE u.contract_id = ANY (metered)
+             ORDER BY 1
+        LOOP
+            PERFORM rr_internal.bill(t, renewal_date, k_id);
+        END LOOP;
+    END IF;
 
     UPDATE rr.contract k SET end_date = x.new_end
       FROM unnest(ids, new_ends) AS x (id, new_end)
      WHERE k.tenant_id = t AND k.contract_id = x.id;
+    -- catalog price changes that existing contracts take at renewal: the lines that follow
+    -- an old catalog price move to the new one from the first day of the new term
+    -- (src/sql/85_workflows/50_price_changes.sql); the uplift below applies on top
+    PERFORM rr_internal.apply_price_changes(t, NULL, ids, prev_ends, true);
     -- the renewal uplift: a new version, from the first day of the new term, of each line
     -- in force that day with a recurring price, at that price raised by the contract's
     -- percent (exact, never fewer decimals than the price had; amounts are rounded on the
@@ -79,9 +117,10 @@ BEGIN
     -- one event per contract, with the contract before and after, and its renewal
     WITH ev AS (
         INSERT INTO rr.contract_event (tenant_id, contract_id, action, acting_role, effective_date, before, after)
-        SELECT t, x.id, 'renew', rr.acting_role(), renewal_date, x.before, rr_internal.contract_snapshot(t, x.id)
-          FROM unnest(ids, befores) AS x (id, before)
-         ORDER BY x.id
+        SELECT t, b.contract_id, 'renew', rr.acting_role(), renewal_date, b.before,
+               rr_internal.contract_snapshot(t, b.contract_id)
+          FROM pg_temp.rr_renewal_before b
+         ORDER BY b.contract_id
         RETURNING contract_event.contract_id, contract_event.event_id, contract_event.acting_role
     )
     INSERT INTO rr.contract_renewal (tenant_id, contract_id, renewal_no, renewal_date, previous_end, new_end,
@@ -154,7 +193,7 @@ BEGIN
     RETURN renewed;
 END
 $$;
-COMMENT ON FUNCTION rr.renew_contract(bigint, date) IS 'renews an active contract into its next term (same contract; the term''s length is the template''s duration), from its renewal point (end_date - renewal_point_days) to the last day of its grace period (end_date + grace_period_days); an expiring contract renews once; raises recurring prices by the contract''s renewal uplift from the new term; bills the renewal fee of its lines on the first day of the new term and re-plans revenue from the previous end; returns the new end date';
+COMMENT ON FUNCTION rr.renew_contract(bigint, date) IS 'renews an active contract into its next term (same contract; the term''s length is the template''s duration), from its renewal point (end_date - renewal_point_days) to the last day of its grace period (end_date + grace_period_days); an expiring contract renews once; first bills the usage due by renewal_date that is not billed yet; moves lines to the catalog prices of at_renewal price changes and raises recurring prices by the contract''s renewal uplift from the new term; bills the renewal fee of its lines on the first day of the new term and re-plans revenue from the previous end; returns the new end date';
 
 -- Renew every contract of the tenant that is due for mass renewal on as_of.
 CREATE FUNCTION rr.run_renewals(as_of date DEFAULT current_date)
