@@ -126,9 +126,11 @@ CREATE TABLE rr.revenue_schedule_line (
     -- the lines' write cost); every writer takes it from rr.performance_obligation or from
     -- the work table it has just written there in the same call (create_obligations), and
     -- an obligation with lines can be neither deleted nor re-keyed (schedule_line_obligation)
-    -- lines of a draft invoice go with it when its billing is undone
-    CONSTRAINT revenue_schedule_line_invoice_fkey FOREIGN KEY (tenant_id, invoice_id, invoice_line_no)
-        REFERENCES rr.invoice_line (tenant_id, invoice_id, line_no) ON DELETE CASCADE,
+    -- the invoice line: no foreign key either (a lookup and a row lock per line, over a third
+    -- of the lines' write cost); its writers take it from the invoice lines they have just
+    -- written (rr_internal.bill, through rr_internal.create_revenue_schedules; credit notes),
+    -- an invoice line with schedule lines cannot be re-keyed, and the schedule lines of a
+    -- draft's line go with it when its billing is undone (schedule_line_invoice_line)
     CONSTRAINT revenue_schedule_line_source_check CHECK (source IN ('allocation', 'billing', 'credit', 'progress', 'payment')),
     CONSTRAINT revenue_schedule_line_status_check CHECK (status IN ('open', 'posted')),
     CONSTRAINT revenue_schedule_line_posted_check CHECK ((status = 'posted') = (run_id IS NOT NULL AND posted_period IS NOT NULL
@@ -203,6 +205,38 @@ REVOKE ALL ON FUNCTION rr_internal.keep_scheduled_obligation() FROM PUBLIC;
 CREATE TRIGGER schedule_line_obligation
     AFTER UPDATE OF tenant_id, contract_id, obligation_no OR DELETE ON rr.performance_obligation
     FOR EACH ROW EXECUTE FUNCTION rr_internal.keep_scheduled_obligation();
+
+-- The schedule lines of an invoice line (billed or credited revenue): they go with it when
+-- the draft is deleted (rr.undo_last_billing; a posted invoice's lines cannot be deleted),
+-- as the foreign key's ON DELETE CASCADE did, and the line cannot be re-keyed under them.
+CREATE FUNCTION rr_internal.keep_scheduled_invoice_line()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        DELETE FROM rr.revenue_schedule_line l
+         WHERE l.tenant_id = OLD.tenant_id AND l.invoice_id = OLD.invoice_id AND l.invoice_line_no = OLD.line_no;
+    ELSIF (NEW.tenant_id, NEW.invoice_id, NEW.line_no) IS DISTINCT FROM (OLD.tenant_id, OLD.invoice_id, OLD.line_no)
+          AND EXISTS (SELECT FROM rr.revenue_schedule_line l
+                       WHERE l.tenant_id = OLD.tenant_id AND l.invoice_id = OLD.invoice_id
+                         AND l.invoice_line_no = OLD.line_no) THEN
+        RAISE EXCEPTION 'cannot update invoice_line row: table "revenue_schedule_line" refers to it'
+            USING ERRCODE = '23503',
+                  DETAIL = format('Key (tenant_id, invoice_id, line_no)=(%s, %s, %s) is still referenced from table "revenue_schedule_line".',
+                                  OLD.tenant_id, OLD.invoice_id, OLD.line_no),
+                  HINT = 'Undo a draft with rr.undo_last_billing; billed, planned and posted rows are corrected by new ones, never removed.';
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.keep_scheduled_invoice_line() IS 'trigger function: deletes the revenue schedule lines of a deleted (draft) invoice line, and refuses re-keying an invoice line that schedule lines refer to';
+REVOKE ALL ON FUNCTION rr_internal.keep_scheduled_invoice_line() FROM PUBLIC;
+
+CREATE TRIGGER schedule_line_invoice_line
+    AFTER UPDATE OF tenant_id, invoice_id, line_no OR DELETE ON rr.invoice_line
+    FOR EACH ROW EXECUTE FUNCTION rr_internal.keep_scheduled_invoice_line();
 
 CREATE TABLE rr.progress_entry (
     tenant_id     text NOT NULL,
