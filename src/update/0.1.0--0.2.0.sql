@@ -37,7 +37,7 @@ ALTER TABLE rr.invoice_line DROP CONSTRAINT invoice_line_charge_fkey;
 ALTER TABLE rr.invoice DROP CONSTRAINT invoice_entry_fkey;
 ALTER TABLE rr.revenue_schedule_line DROP CONSTRAINT revenue_schedule_line_obligation_fkey;
 -- Three more, the same way (rr_internal.keep_referenced_parent guards the contract and the
--- run, rr_internal.keep_scheduled_invoice_line the invoice line and takes over the key's
+-- run, rr_internal.keep_scheduled_obligation the invoice line and takes over the key's
 -- ON DELETE CASCADE); bench/README.md gives what they cost.
 ALTER TABLE rr.invoice DROP CONSTRAINT invoice_contract_fkey;
 ALTER TABLE rr.invoice DROP CONSTRAINT invoice_run_fkey;
