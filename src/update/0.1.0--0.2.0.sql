@@ -22,6 +22,11 @@ DROP TRIGGER invoice_line_credit_schedules ON rr.invoice_line;
 DROP FUNCTION rr_internal.contract_activated();
 DROP FUNCTION rr_internal.contract_line_changed();
 DROP FUNCTION rr_internal.credit_note_schedules();
+-- rr_internal.due_charges takes all_contracts (so that a one-contract statement is planned
+-- with the contract's key alone); rr.due_charges, which called the old form, is re-created
+-- by the code below.
+DROP FUNCTION rr.due_charges(text, date, bigint);
+DROP FUNCTION rr_internal.due_charges(text, date, bigint);
 
 -- 2. Tables.
 -- Eight references of the billing tables are checked once per statement by their writers

@@ -378,19 +378,7 @@ END;
 COMMENT ON FUNCTION rr_internal.due_charges(text, date, bigint, boolean) IS 'internal: rr.due_charges with the discount of each discount charge (a correction of a discount carries its discount here, and in the charge''s detail), for all the tenant''s contracts or one of them';
 REVOKE ALL ON FUNCTION rr_internal.due_charges(text, date, bigint, boolean) FROM PUBLIC;
 
-CREATE FUNCTION rr_internal.due_charges(tenant_id text, as_of date, only_contract bigint DEFAULT NULL)
-RETURNS TABLE (contract_id bigint, line_no integer, line_effective_from date, kind text,
-               service_period daterange, adjustment_seq bigint, quantity numeric, unit_price numeric,
-               amount numeric, due_date date, discount_id bigint)
-LANGUAGE sql STABLE
-BEGIN ATOMIC
-    SELECT * FROM rr_internal.due_charges(due_charges.tenant_id, due_charges.as_of, due_charges.only_contract,
-                                          due_charges.only_contract IS NULL);
-END;
-COMMENT ON FUNCTION rr_internal.due_charges(text, date, bigint) IS 'internal: rr.due_charges with the discount of each discount charge, for the tenant''s contracts (only_contract NULL) or one of them';
-REVOKE ALL ON FUNCTION rr_internal.due_charges(text, date, bigint) FROM PUBLIC;
-
--- The same for the billing run and activation, whose statements run in sessions that make
+-- What is due for the billing run and activation, whose statements run in sessions that make
 -- many single-contract calls: each branch is a statement of its own, so the plan of the
 -- one-contract branch filters by the contract's key alone and, from the sixth call of a
 -- session on, is the cached generic plan instead of a plan made per call (planning the
@@ -424,6 +412,7 @@ LANGUAGE sql STABLE
 BEGIN ATOMIC
     SELECT d.contract_id, d.line_no, d.line_effective_from, d.kind, d.service_period, d.adjustment_seq, d.quantity,
            d.unit_price, d.amount, d.due_date
-      FROM rr_internal.due_charges(due_charges.tenant_id, due_charges.as_of, due_charges.only_contract) d;
+      FROM rr_internal.due_charges(due_charges.tenant_id, due_charges.as_of, due_charges.only_contract,
+                                   due_charges.only_contract IS NULL) d;
 END;
 COMMENT ON FUNCTION rr.due_charges(text, date, bigint) IS 'every charge due by as_of for the tenant''s activated contracts (or one of them): what is charged already, as it is; recurring prepaid (due at the start of each period) and postpaid (due at its end) per line version and billing period, partial periods prorated by days and rounded once; setup fees when billing starts (prorated if the item says so); renewal fees collected on activation and on the first day of each renewed term; deposits; and corrections of charged periods and fees that a termination (per its refund policy) or a new line version changed, under the next adjustment sequence';
