@@ -321,7 +321,9 @@ BEGIN
            sched_service = CASE WHEN isempty(o.service) THEN 'empty' ELSE daterange(o.replan_from, upper(o.service)) END;
     PERFORM rr_internal.write_allocation_schedules('rr_obl', 'rr_sched');
 
-    DELETE FROM rr.obligation_charge c WHERE c.tenant_id = t AND c.contract_id IN (SELECT i.contract_id FROM rr_ids i);
+    -- by the contracts' keys (the array, not a join with the work table: a cached plan made
+    -- while the tenant had few planned charges read all of them for every contract)
+    DELETE FROM rr.obligation_charge c WHERE c.tenant_id = t AND c.contract_id = ANY (contract_ids);
     INSERT INTO rr.performance_obligation (tenant_id, contract_id, obligation_no, line_nos, first_line_no,
                                            first_line_from, item, method, grain,
                                            revenue_account, deferred_account, currency, service, standalone_price,
