@@ -22,6 +22,11 @@ DROP TRIGGER invoice_line_credit_schedules ON rr.invoice_line;
 DROP FUNCTION rr_internal.contract_activated();
 DROP FUNCTION rr_internal.contract_line_changed();
 DROP FUNCTION rr_internal.credit_note_schedules();
+-- rr_internal.due_charges takes all_contracts (so that a one-contract statement is planned
+-- with the contract's key alone); rr.due_charges, which called the old form, is re-created
+-- by the code below.
+DROP FUNCTION rr.due_charges(text, date, bigint);
+DROP FUNCTION rr_internal.due_charges(text, date, bigint);
 
 -- 2. Tables.
 -- Eight references of the billing tables are checked once per statement by their writers
@@ -36,6 +41,12 @@ ALTER TABLE rr.invoice_line DROP CONSTRAINT invoice_line_invoice_fkey;
 ALTER TABLE rr.invoice_line DROP CONSTRAINT invoice_line_charge_fkey;
 ALTER TABLE rr.invoice DROP CONSTRAINT invoice_entry_fkey;
 ALTER TABLE rr.revenue_schedule_line DROP CONSTRAINT revenue_schedule_line_obligation_fkey;
+-- Three more, the same way (rr_internal.keep_referenced_parent guards the contract and the
+-- run, rr_internal.keep_scheduled_obligation the invoice line and takes over the key's
+-- ON DELETE CASCADE); bench/README.md gives what they cost.
+ALTER TABLE rr.invoice DROP CONSTRAINT invoice_contract_fkey;
+ALTER TABLE rr.invoice DROP CONSTRAINT invoice_run_fkey;
+ALTER TABLE rr.revenue_schedule_line DROP CONSTRAINT revenue_schedule_line_invoice_fkey;
 
 -- Renewals (docs/catalog-and-contracts.md, "Renewals"): the append-only renewal log.  Its
 -- triggers, row security, dump registration and grants come with the code below.

@@ -2,10 +2,12 @@
 -- item 6): journal lines to their entry and currency (rr_internal.check_journal_balance,
 -- for every writer), charges to their contract line version and billing run (checked by
 -- rr_internal.bill, their only writer), invoice lines to their invoice and charge, invoices
--- to their journal entry, revenue schedule lines to their obligation.  An orphan cannot be
--- written, and a parent with children can be neither deleted nor re-keyed.
+-- to their journal entry, contract and billing run, revenue schedule lines to their
+-- obligation and invoice line.  An orphan cannot be written, and a parent with children
+-- can be neither deleted nor re-keyed (a draft's invoice lines take their schedule lines
+-- with them).
 BEGIN;
-SELECT plan(28);
+SELECT plan(35);
 
 SELECT rr.create_tenant('ref', 'References', 'USD');
 SELECT set_config('rr.tenant', 'ref', true);
@@ -65,7 +67,6 @@ SELECT is((SELECT count(*) FROM rr.journal_line l
 -- obligations' and invoices' own keys to the line version and the run are taken out of the
 -- way, in this transaction, to show the charges' guard)
 ALTER TABLE rr.performance_obligation DROP CONSTRAINT performance_obligation_line_fkey;
-ALTER TABLE rr.invoice DROP CONSTRAINT invoice_run_fkey;
 SELECT throws_ok(format($$DELETE FROM rr.contract_line WHERE tenant_id = 'ref' AND contract_id = %s$$, :contract),
                  '23503', 'cannot delete contract_line row: table "charge" refers to it',
                  'a contract line version with charges cannot be deleted');
@@ -117,8 +118,58 @@ SELECT throws_ok(format($$UPDATE rr.invoice SET invoice_id = invoice_id + 1000 W
 SELECT throws_ok(format($$DELETE FROM rr.charge WHERE tenant_id = 'ref' AND charge_id IN
                             (SELECT charge_id FROM rr.invoice_line WHERE tenant_id = 'ref' AND invoice_id = %s)$$, :draft),
                  '23503', 'cannot delete charge row: table "invoice_line" refers to it', 'an invoiced charge cannot be deleted');
+-- revenue schedule lines of a draft's invoice line: the line cannot be re-keyed under them,
+-- and they go with it when the draft is undone (a billing schedule line written by hand)
+INSERT INTO rr.revenue_schedule_line (tenant_id, contract_id, obligation_no, source, period, recognize_on, amount,
+                                      contract_amount, invoice_id, invoice_line_no)
+SELECT 'ref', :contract, min(o.obligation_no), 'billing', daterange('2024-02-01', '2024-03-01'), '2024-02-29', 1.00, 1.00,
+       :draft, 1
+  FROM rr.performance_obligation o WHERE o.tenant_id = 'ref' AND o.contract_id = :contract;
+SELECT throws_ok(format($$UPDATE rr.invoice_line SET line_no = 99 WHERE tenant_id = 'ref' AND invoice_id = %s AND line_no = 1$$, :draft),
+                 '23503', 'cannot update invoice_line row: table "revenue_schedule_line" refers to it',
+                 'an invoice line with schedule lines cannot be re-keyed');
 SELECT lives_ok(format($$SELECT rr.undo_last_billing(%s)$$, :contract), 'undoing the draft deletes its lines, invoice and charges');
 SELECT is((SELECT count(*) FROM rr.invoice WHERE tenant_id = 'ref' AND status = 'draft'), 0::bigint, 'the draft is gone');
+SELECT is((SELECT count(*) FROM rr.revenue_schedule_line WHERE tenant_id = 'ref' AND invoice_id = :draft), 0::bigint,
+          'the schedule lines of its invoice lines are gone with them');
+SELECT is_empty($$SELECT l.schedule_line_id FROM rr.revenue_schedule_line l
+                   WHERE l.tenant_id = 'ref' AND l.invoice_id IS NOT NULL
+                     AND NOT EXISTS (SELECT FROM rr.invoice_line il
+                                      WHERE il.tenant_id = l.tenant_id AND il.invoice_id = l.invoice_id
+                                        AND il.line_no = l.invoice_line_no)$$,
+                'no revenue schedule line without its invoice line');
+
+-- invoices: every writer (billing, credit notes) takes the contract and the run from rows
+-- it has just written or read under the contract's lock; a contract or a run with invoices
+-- can be neither deleted nor re-keyed (the keys of the contract's other children, and the
+-- charges' guard, are taken out of the way in this transaction to show the invoices' guard)
+SELECT is_empty($$SELECT i.invoice_id FROM rr.invoice i
+                   WHERE i.tenant_id = 'ref'
+                     AND (NOT EXISTS (SELECT FROM rr.contract k WHERE k.tenant_id = i.tenant_id AND k.contract_id = i.contract_id)
+                          OR i.run_id IS NOT NULL
+                             AND NOT EXISTS (SELECT FROM rr.billing_run r WHERE r.tenant_id = i.tenant_id AND r.run_id = i.run_id))$$,
+                'no invoice without its contract and run');
+SELECT min(run_id) AS first_run FROM rr.invoice WHERE tenant_id = 'ref' \gset
+ALTER TABLE rr.charge DISABLE TRIGGER charge_invoiced;
+DELETE FROM rr.charge WHERE tenant_id = 'ref' AND run_id = :first_run;
+ALTER TABLE rr.charge ENABLE TRIGGER charge_invoiced;
+SELECT throws_ok(format($$DELETE FROM rr.billing_run WHERE tenant_id = 'ref' AND run_id = %s$$, :first_run), '23503',
+                 'cannot delete billing_run row: table "invoice" refers to it', 'a billing run with invoices cannot be deleted');
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT c.conrelid::regclass AS t, c.conname FROM pg_constraint c WHERE c.confrelid = 'rr.contract'::regclass LOOP
+        EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', r.t, r.conname);
+    END LOOP;
+END
+$$;
+SELECT throws_ok(format($$DELETE FROM rr.contract WHERE tenant_id = 'ref' AND contract_id = %s$$, :contract),
+                 '23503', 'cannot delete contract row: table "invoice" refers to it',
+                 'a contract with invoices cannot be deleted');
+SELECT throws_ok(format($$UPDATE rr.contract SET contract_id = contract_id + 1000 WHERE tenant_id = 'ref' AND contract_id = %s$$, :contract),
+                 '23503', 'cannot update contract row: table "invoice" refers to it',
+                 'a contract with invoices cannot be re-keyed');
 
 
 -- revenue schedule lines: every writer takes the obligation from rr.performance_obligation

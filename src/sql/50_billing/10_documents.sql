@@ -80,10 +80,19 @@ BEGIN
             END IF;
         END IF;
     WHEN 'billing_run' THEN
-        IF (NEW.tenant_id, NEW.run_id) IS DISTINCT FROM (OLD.tenant_id, OLD.run_id)
-           AND EXISTS (SELECT FROM rr.charge ch WHERE ch.tenant_id = OLD.tenant_id AND ch.run_id = OLD.run_id) THEN
-            child := 'charge';
+        IF (NEW.tenant_id, NEW.run_id) IS DISTINCT FROM (OLD.tenant_id, OLD.run_id) THEN
+            IF EXISTS (SELECT FROM rr.charge ch WHERE ch.tenant_id = OLD.tenant_id AND ch.run_id = OLD.run_id) THEN
+                child := 'charge';
+            ELSIF EXISTS (SELECT FROM rr.invoice i WHERE i.tenant_id = OLD.tenant_id AND i.run_id = OLD.run_id) THEN
+                child := 'invoice';
+            END IF;
             key := format('(tenant_id, run_id)=(%s, %s)', OLD.tenant_id, OLD.run_id);
+        END IF;
+    WHEN 'contract' THEN
+        IF (NEW.tenant_id, NEW.contract_id) IS DISTINCT FROM (OLD.tenant_id, OLD.contract_id)
+           AND EXISTS (SELECT FROM rr.invoice i WHERE i.tenant_id = OLD.tenant_id AND i.contract_id = OLD.contract_id) THEN
+            child := 'invoice';
+            key := format('(tenant_id, contract_id)=(%s, %s)', OLD.tenant_id, OLD.contract_id);
         END IF;
     WHEN 'invoice' THEN
         IF (NEW.tenant_id, NEW.invoice_id) IS DISTINCT FROM (OLD.tenant_id, OLD.invoice_id)
@@ -107,7 +116,7 @@ BEGIN
     RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION rr_internal.keep_referenced_parent() IS 'trigger function: refuses deleting or re-keying a contract line version, billing run, invoice or charge that charges or invoice lines refer to';
+COMMENT ON FUNCTION rr_internal.keep_referenced_parent() IS 'trigger function: refuses deleting or re-keying a contract line version, billing run, invoice or charge that charges or invoice lines refer to, or a contract or billing run that invoices refer to';
 REVOKE ALL ON FUNCTION rr_internal.keep_referenced_parent() FROM PUBLIC;
 
 CREATE TRIGGER contract_line_charged
@@ -137,9 +146,12 @@ CREATE TABLE rr.invoice (
     journal_entry_id bigint,
     CONSTRAINT invoice_pkey PRIMARY KEY (tenant_id, invoice_id),
     CONSTRAINT invoice_number_key UNIQUE (tenant_id, series, number),
-    CONSTRAINT invoice_contract_fkey FOREIGN KEY (tenant_id, contract_id) REFERENCES rr.contract (tenant_id, contract_id),
+    -- contract_id and run_id: no foreign keys (a lookup and a row lock per invoice): the
+    -- writers take them from rows they have just written or read under the contract's lock
+    -- (rr_internal.bill: the run it has just written and the contracts it locked;
+    -- rr.credit_invoice: the credited invoice), and neither parent can be deleted or
+    -- re-keyed under its invoices (rr_internal.keep_referenced_parent)
     CONSTRAINT invoice_customer_fkey FOREIGN KEY (tenant_id, customer) REFERENCES rr.customer (tenant_id, code),
-    CONSTRAINT invoice_run_fkey FOREIGN KEY (tenant_id, run_id) REFERENCES rr.billing_run (tenant_id, run_id),
     -- journal_entry_id: no foreign key (a lookup and a row lock per posted invoice): only
     -- rr.post_invoices sets it, to the entry it has just written for the invoice, and
     -- journal entries can be neither deleted nor changed (journal_entry_immutable, _no_truncate)
@@ -265,6 +277,10 @@ CREATE TRIGGER invoice_frozen
     BEFORE UPDATE OR DELETE ON rr.invoice
     FOR EACH ROW EXECUTE FUNCTION rr_internal.freeze_posted_invoice();
 -- invoice lines refer to their invoice and charge without foreign keys (rr.invoice_line)
+-- invoices refer to their contract and run without foreign keys (rr.invoice)
+CREATE TRIGGER contract_invoiced
+    AFTER UPDATE OF tenant_id, contract_id OR DELETE ON rr.contract
+    FOR EACH ROW EXECUTE FUNCTION rr_internal.keep_referenced_parent();
 CREATE TRIGGER invoice_has_lines
     AFTER UPDATE OF tenant_id, invoice_id OR DELETE ON rr.invoice
     FOR EACH ROW EXECUTE FUNCTION rr_internal.keep_referenced_parent();

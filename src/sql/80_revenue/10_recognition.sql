@@ -126,9 +126,11 @@ CREATE TABLE rr.revenue_schedule_line (
     -- the lines' write cost); every writer takes it from rr.performance_obligation or from
     -- the work table it has just written there in the same call (create_obligations), and
     -- an obligation with lines can be neither deleted nor re-keyed (schedule_line_obligation)
-    -- lines of a draft invoice go with it when its billing is undone
-    CONSTRAINT revenue_schedule_line_invoice_fkey FOREIGN KEY (tenant_id, invoice_id, invoice_line_no)
-        REFERENCES rr.invoice_line (tenant_id, invoice_id, line_no) ON DELETE CASCADE,
+    -- the invoice line: no foreign key either (a lookup and a row lock per line, over a third
+    -- of the lines' write cost); its writers take it from the invoice lines they have just
+    -- written (rr_internal.bill, through rr_internal.create_revenue_schedules; credit notes),
+    -- an invoice line with schedule lines cannot be re-keyed, and the schedule lines of a
+    -- draft's line go with it when its billing is undone (schedule_line_invoice_line)
     CONSTRAINT revenue_schedule_line_source_check CHECK (source IN ('allocation', 'billing', 'credit', 'progress', 'payment')),
     CONSTRAINT revenue_schedule_line_status_check CHECK (status IN ('open', 'posted')),
     CONSTRAINT revenue_schedule_line_posted_check CHECK ((status = 'posted') = (run_id IS NOT NULL AND posted_period IS NOT NULL
@@ -173,35 +175,62 @@ CREATE TRIGGER revenue_schedule_line_no_truncate
     BEFORE TRUNCATE ON rr.revenue_schedule_line
     FOR EACH STATEMENT EXECUTE FUNCTION rr_internal.refuse_change();
 
--- Schedule lines refer to their obligation without a foreign key (rr.revenue_schedule_line):
--- an obligation with schedule lines can be neither deleted nor re-keyed, checked after the
--- statement like a foreign key (as rr_internal.keep_referenced_parent does for billing).
+-- Schedule lines refer to their obligation and invoice line without foreign keys
+-- (rr.revenue_schedule_line): an obligation with schedule lines can be neither deleted nor
+-- re-keyed, nor an invoice line re-keyed, checked after the statement like a foreign key
+-- (as rr_internal.keep_referenced_parent does for billing); a deleted invoice line (a
+-- draft's) takes its schedule lines with it.
 CREATE FUNCTION rr_internal.keep_scheduled_obligation()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    parent text;
+    key text;
 BEGIN
     -- on DELETE, NEW is null, so its key differs from OLD's
-    IF (NEW.tenant_id, NEW.contract_id, NEW.obligation_no)
-       IS DISTINCT FROM (OLD.tenant_id, OLD.contract_id, OLD.obligation_no)
-       AND EXISTS (SELECT FROM rr.revenue_schedule_line l
-                    WHERE l.tenant_id = OLD.tenant_id AND l.contract_id = OLD.contract_id
-                      AND l.obligation_no = OLD.obligation_no) THEN
-        RAISE EXCEPTION 'cannot % performance_obligation row: table "revenue_schedule_line" refers to it', lower(TG_OP)
+    IF TG_TABLE_NAME = 'performance_obligation' THEN
+        parent := 'performance_obligation';
+        IF (NEW.tenant_id, NEW.contract_id, NEW.obligation_no)
+           IS DISTINCT FROM (OLD.tenant_id, OLD.contract_id, OLD.obligation_no)
+           AND EXISTS (SELECT FROM rr.revenue_schedule_line l
+                        WHERE l.tenant_id = OLD.tenant_id AND l.contract_id = OLD.contract_id
+                          AND l.obligation_no = OLD.obligation_no) THEN
+            key := format('(tenant_id, contract_id, obligation_no)=(%s, %s, %s)',
+                          OLD.tenant_id, OLD.contract_id, OLD.obligation_no);
+        END IF;
+    ELSIF TG_OP = 'DELETE' THEN
+        -- an invoice line: its schedule lines go with it, as the foreign key's ON DELETE
+        -- CASCADE did (only a draft's lines can be deleted: rr.undo_last_billing)
+        DELETE FROM rr.revenue_schedule_line l
+         WHERE l.tenant_id = OLD.tenant_id AND l.invoice_id = OLD.invoice_id AND l.invoice_line_no = OLD.line_no;
+    ELSIF (NEW.tenant_id, NEW.invoice_id, NEW.line_no) IS DISTINCT FROM (OLD.tenant_id, OLD.invoice_id, OLD.line_no)
+          AND EXISTS (SELECT FROM rr.revenue_schedule_line l
+                       WHERE l.tenant_id = OLD.tenant_id AND l.invoice_id = OLD.invoice_id
+                         AND l.invoice_line_no = OLD.line_no) THEN
+        parent := 'invoice_line';
+        key := format('(tenant_id, invoice_id, line_no)=(%s, %s, %s)', OLD.tenant_id, OLD.invoice_id, OLD.line_no);
+    END IF;
+    IF key IS NOT NULL THEN
+        RAISE EXCEPTION 'cannot % % row: table "revenue_schedule_line" refers to it', lower(TG_OP), parent
             USING ERRCODE = '23503',
-                  DETAIL = format('Key (tenant_id, contract_id, obligation_no)=(%s, %s, %s) is still referenced from table "revenue_schedule_line".',
-                                  OLD.tenant_id, OLD.contract_id, OLD.obligation_no),
+                  DETAIL = format('Key %s is still referenced from table "revenue_schedule_line".', key),
                   HINT = 'Undo a draft with rr.undo_last_billing; billed, planned and posted rows are corrected by new ones, never removed.';
     END IF;
     RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION rr_internal.keep_scheduled_obligation() IS 'trigger function: refuses deleting or re-keying a performance obligation that revenue schedule lines refer to';
+COMMENT ON FUNCTION rr_internal.keep_scheduled_obligation() IS 'trigger function: refuses deleting or re-keying a performance obligation, and re-keying an invoice line, that revenue schedule lines refer to; a deleted (draft) invoice line takes its schedule lines with it';
 REVOKE ALL ON FUNCTION rr_internal.keep_scheduled_obligation() FROM PUBLIC;
 
 CREATE TRIGGER schedule_line_obligation
     AFTER UPDATE OF tenant_id, contract_id, obligation_no OR DELETE ON rr.performance_obligation
+    FOR EACH ROW EXECUTE FUNCTION rr_internal.keep_scheduled_obligation();
+
+-- the invoice line of billed or credited revenue (no foreign key: rr.revenue_schedule_line)
+CREATE TRIGGER schedule_line_invoice_line
+    AFTER UPDATE OF tenant_id, invoice_id, line_no OR DELETE ON rr.invoice_line
     FOR EACH ROW EXECUTE FUNCTION rr_internal.keep_scheduled_obligation();
 
 CREATE TABLE rr.progress_entry (

@@ -6,6 +6,56 @@
 -- The schedule lines written later (billing runs, progress, credit notes) are in
 -- 25_later_schedules.sql.
 
+-- The fixed charges of the whole term of the tenant's contracts (all_contracts) or of one,
+-- as billing will charge them (rr.due_charges stops each contract at its own end), with the
+-- obligation, accounts and pattern of each and its share of its line's SSP: what
+-- rr_internal.create_obligations plans.  An inlinable SQL function, so that the caller's
+-- statement for one contract, naming false for all_contracts, is planned with the
+-- contract's key alone and its generic plan is cached (see rr_internal.due_charges_planned).
+CREATE FUNCTION rr_internal.planned_charges(tenant_id text, through date, only_contract bigint, all_contracts boolean)
+RETURNS TABLE (contract_id bigint, line_no integer, line_effective_from date, kind text, service_period daterange,
+               adjustment_seq bigint, amount numeric, obligation_no integer, mu integer, ssp_part numeric,
+               ssp_override numeric, ssp_missing boolean, is_residual boolean, item text, method text, grain interval,
+               revenue_account text, deferred_account text, currency char(3))
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT d.contract_id, d.line_no, d.line_effective_from, d.kind, d.service_period, d.adjustment_seq, d.amount,
+           coalesce(s.obligation_no, d.line_no), cur.minor_units,
+           -- (corrections of charged periods change the price, not the standalone selling price)
+           CASE WHEN d.kind = 'recurring' AND d.adjustment_seq = 0
+                    THEN l.quantity * ci.standalone_price
+                         * rr.prorate(d.service_period,
+                                      rr.period_containing(lower(d.service_period), l.billing_period,
+                                                           rr.billing_anchor(k.alignment,
+                                                                             CASE k.billing_start WHEN 'setup' THEN k.setup_date
+                                                                                                  ELSE k.activation_date END,
+                                                                             l.billing_period)))
+                WHEN ci.recurring_item IS NULL
+                     AND d.kind = CASE WHEN ci.setup_item IS NOT NULL THEN 'setup' ELSE 'renewal' END AND d.adjustment_seq = 0
+                    THEN l.quantity * ci.standalone_price
+                ELSE 0 END,
+           s.standalone_price, ci.standalone_price IS NULL, coalesce(s.ssp_is_residual, ci.ssp_is_residual),
+           it.code, coalesce(dc.method, 'daily'), coalesce(dc.grain, interval '1 month'),
+           it.revenue_account, it.deferred_account, k.currency
+      FROM rr_internal.due_charges(planned_charges.tenant_id, planned_charges.through, planned_charges.only_contract,
+                                   planned_charges.all_contracts) d
+      JOIN rr.contract k ON k.tenant_id = planned_charges.tenant_id AND k.contract_id = d.contract_id
+      JOIN rr.currency cur ON cur.code = k.currency
+      JOIN rr.contract_line l ON l.tenant_id = planned_charges.tenant_id AND l.contract_id = d.contract_id
+                             AND l.line_no = d.line_no AND l.effective_from = d.line_effective_from
+      JOIN rr.contract_item ci ON ci.tenant_id = planned_charges.tenant_id AND ci.code = l.contract_item
+      JOIN rr.item it ON it.tenant_id = planned_charges.tenant_id
+                     AND it.code = coalesce(ci.recurring_item, ci.setup_item, ci.renewal_item)
+      LEFT JOIN rr.deferral_code dc ON dc.tenant_id = planned_charges.tenant_id AND dc.code = it.deferral_code
+      LEFT JOIN rr.obligation_setting s ON s.tenant_id = planned_charges.tenant_id AND s.contract_id = d.contract_id
+                                       AND s.line_no = d.line_no
+     WHERE k.end_date IS NOT NULL
+       AND d.kind <> 'deposit' AND ci.billing_type <> 'deposit'
+       AND coalesce(dc.method, 'daily') <> 'on_usage';
+END;
+COMMENT ON FUNCTION rr_internal.planned_charges(text, date, bigint, boolean) IS 'internal: the fixed charges of the term of all the tenant''s contracts or one of them, with obligation, accounts, pattern and SSP share, as rr_internal.create_obligations plans them';
+REVOKE ALL ON FUNCTION rr_internal.planned_charges(text, date, bigint, boolean) FROM PUBLIC;
+
 -- Obligations, allocation and allocation schedules of newly activated contracts, in
 -- set-based statements.  Refuses (and so rolls back the activation) a contract whose
 -- allocation lacks an SSP or has two residual obligations.
@@ -48,38 +98,17 @@ BEGIN
             revenue_account text, deferred_account text, currency char(3));
     END IF;
     PERFORM rr_internal.empty_work_table('pg_temp.rr_plan');
-    INSERT INTO rr_plan
-    SELECT d.contract_id, d.line_no, d.line_effective_from, d.kind, d.service_period, d.adjustment_seq, d.amount,
-           coalesce(s.obligation_no, d.line_no), cur.minor_units,
-           -- (corrections of charged periods change the price, not the standalone selling price)
-           CASE WHEN d.kind = 'recurring' AND d.adjustment_seq = 0
-                    THEN l.quantity * ci.standalone_price
-                         * rr.prorate(d.service_period,
-                                      rr.period_containing(lower(d.service_period), l.billing_period,
-                                                           rr.billing_anchor(k.alignment,
-                                                                             CASE k.billing_start WHEN 'setup' THEN k.setup_date
-                                                                                                  ELSE k.activation_date END,
-                                                                             l.billing_period)))
-                WHEN ci.recurring_item IS NULL
-                     AND d.kind = CASE WHEN ci.setup_item IS NOT NULL THEN 'setup' ELSE 'renewal' END AND d.adjustment_seq = 0
-                    THEN l.quantity * ci.standalone_price
-                ELSE 0 END,
-           s.standalone_price, ci.standalone_price IS NULL, coalesce(s.ssp_is_residual, ci.ssp_is_residual),
-           it.code, coalesce(dc.method, 'daily'), coalesce(dc.grain, interval '1 month'),
-           it.revenue_account, it.deferred_account, k.currency
-      FROM rr.due_charges(t, through, CASE WHEN cardinality(contract_ids) = 1 THEN contract_ids[1] END) d
-      JOIN rr.contract k ON k.tenant_id = t AND k.contract_id = d.contract_id
-      JOIN rr.currency cur ON cur.code = k.currency
-      JOIN rr.contract_line l ON l.tenant_id = t AND l.contract_id = d.contract_id AND l.line_no = d.line_no
-                             AND l.effective_from = d.line_effective_from
-      JOIN rr.contract_item ci ON ci.tenant_id = t AND ci.code = l.contract_item
-      JOIN rr.item it ON it.tenant_id = t AND it.code = coalesce(ci.recurring_item, ci.setup_item, ci.renewal_item)
-      LEFT JOIN rr.deferral_code dc ON dc.tenant_id = t AND dc.code = it.deferral_code
-      LEFT JOIN rr.obligation_setting s ON s.tenant_id = t AND s.contract_id = d.contract_id AND s.line_no = d.line_no
-     WHERE d.contract_id IN (SELECT i.contract_id FROM rr_ids i)
-       AND k.end_date IS NOT NULL
-       AND d.kind <> 'deposit' AND ci.billing_type <> 'deposit'
-       AND coalesce(dc.method, 'daily') <> 'on_usage';
+    -- one contract (an activation) and a batch are two statements, so that each keeps a
+    -- plan of its own: the one-contract plan is cached for the session
+    IF cardinality(contract_ids) = 1 THEN
+        INSERT INTO rr_plan
+        SELECT p.* FROM rr_internal.planned_charges(t, through, contract_ids[1], false) p
+         WHERE p.contract_id IN (SELECT i.contract_id FROM rr_ids i);
+    ELSE
+        INSERT INTO rr_plan
+        SELECT p.* FROM rr_internal.planned_charges(t, through, NULL, true) p
+         WHERE p.contract_id IN (SELECT i.contract_id FROM rr_ids i);
+    END IF;
     PERFORM rr_internal.analyze_work_table('pg_temp.rr_plan');
 
     -- one row per obligation: lines, SSP for the term, contract amount, pattern
@@ -292,7 +321,9 @@ BEGIN
            sched_service = CASE WHEN isempty(o.service) THEN 'empty' ELSE daterange(o.replan_from, upper(o.service)) END;
     PERFORM rr_internal.write_allocation_schedules('rr_obl', 'rr_sched');
 
-    DELETE FROM rr.obligation_charge c WHERE c.tenant_id = t AND c.contract_id IN (SELECT i.contract_id FROM rr_ids i);
+    -- by the contracts' keys (the array, not a join with the work table: a cached plan made
+    -- while the tenant had few planned charges read all of them for every contract)
+    DELETE FROM rr.obligation_charge c WHERE c.tenant_id = t AND c.contract_id = ANY (contract_ids);
     INSERT INTO rr.performance_obligation (tenant_id, contract_id, obligation_no, line_nos, first_line_no,
                                            first_line_from, item, method, grain,
                                            revenue_account, deferred_account, currency, service, standalone_price,

@@ -14,26 +14,27 @@ DECLARE
     t text := create_revenue_schedules.tenant_id;
     n bigint;
 BEGIN
-    IF rr_internal.claim_work_table('rr_billed') THEN
-        CREATE TEMP TABLE rr_billed (
+    -- (rr_billed2: the columns changed in 0.2.0, so the work table took a new name)
+    IF rr_internal.claim_work_table('rr_billed2') THEN
+        CREATE TEMP TABLE rr_billed2 (
             invoice_id bigint, invoice_line_no integer, contract_id bigint, obligation_no integer, invoice_date date,
-            service_period daterange, amount numeric, mu integer, item text, method text, grain interval,
-            revenue_account text, deferred_account text, currency char(3), line_no integer, line_from date);
+            service_period daterange, amount numeric, contract_item text, currency char(3), line_no integer,
+            line_from date);
     END IF;
-    PERFORM rr_internal.empty_work_table('pg_temp.rr_billed');
-    -- Driven by the run's charges (index on run_id); everything else is reached by its key
-    -- in LATERAL subqueries that the planner cannot flatten (OFFSET 0), so each is one
-    -- index lookup per charge whatever the statistics of tables written in this
-    -- transaction say.
-    INSERT INTO rr_billed
+    PERFORM rr_internal.empty_work_table('pg_temp.rr_billed2');
+    -- Driven by the run's charges (index on run_id); the invoice line and invoice of each
+    -- are reached by their key in a LATERAL subquery that the planner cannot flatten
+    -- (OFFSET 0), so each is one index lookup per charge whatever the statistics of tables
+    -- written in this transaction say.  What depends only on the contract item or the
+    -- currency is joined in the next two statements, once the work table is analysed: the
+    -- planner then hashes the few catalog rows instead of reading them again per charge.
+    INSERT INTO rr_billed2
     SELECT x.invoice_id, x.line_no, x.contract_id,
            coalesce((SELECT s.obligation_no FROM rr.obligation_setting s
                       WHERE s.tenant_id = t AND s.contract_id = x.contract_id AND s.line_no = x.contract_line_no),
                     x.contract_line_no),
-           x.invoice_date, x.service_period, x.amount,
-           (SELECT cur.minor_units FROM rr.currency cur WHERE cur.code = x.currency),
-           d.item, coalesce(d.method, 'daily'), coalesce(d.grain, interval '1 month'), d.revenue_account,
-           d.deferred_account, x.currency, x.contract_line_no, x.line_effective_from
+           x.invoice_date, x.service_period, x.amount, x.contract_item, x.currency, x.contract_line_no,
+           x.line_effective_from
       FROM (SELECT ch.contract_id, ch.line_effective_from, ch.kind, ch.service_period AS charge_period,
                    ch.adjustment_seq, ch.line_no AS charge_line_no, l.*
               FROM rr.charge ch
@@ -45,32 +46,29 @@ BEGIN
                                  OFFSET 0) l
              WHERE ch.tenant_id = t AND ch.run_id = create_revenue_schedules.run
                AND l.line_kind NOT IN ('tax', 'deposit') AND l.amount <> 0) x
-     CROSS JOIN LATERAL (SELECT it.code AS item, it.revenue_account, it.deferred_account, ci.billing_type,
-                                (SELECT dc.method FROM rr.deferral_code dc
-                                  WHERE dc.tenant_id = t AND dc.code = it.deferral_code) AS method,
-                                (SELECT dc.grain FROM rr.deferral_code dc
-                                  WHERE dc.tenant_id = t AND dc.code = it.deferral_code) AS grain
-                           FROM rr.contract_item ci
-                           JOIN rr.item it ON it.tenant_id = t
-                                          AND it.code = coalesce(ci.recurring_item, ci.setup_item, ci.renewal_item)
-                          WHERE ci.tenant_id = t AND ci.code = x.contract_item
-                         OFFSET 0) d
-     WHERE d.billing_type <> 'deposit'
-       -- planned at activation: (SELECT ...) IS NULL rather than NOT EXISTS, which the
-       -- planner may turn into a join that scans the tenant's plan per charge
+     -- deposits are not revenue; planned at activation: (SELECT ...) IS NULL rather than
+     -- NOT EXISTS, which the planner may turn into a join that scans the tenant's plan per charge
+     WHERE (SELECT ci.billing_type FROM rr.contract_item ci WHERE ci.tenant_id = t AND ci.code = x.contract_item)
+           <> 'deposit'
        AND (SELECT true FROM rr.obligation_charge p
              WHERE p.tenant_id = t AND p.contract_id = x.contract_id AND p.line_no = x.charge_line_no
                AND p.line_effective_from = x.line_effective_from AND p.kind = x.kind
                AND p.service_period = x.charge_period AND p.adjustment_seq = x.adjustment_seq) IS NULL;
-    PERFORM rr_internal.analyze_work_table('pg_temp.rr_billed');
+    PERFORM rr_internal.analyze_work_table('pg_temp.rr_billed2');
 
+    -- the obligation of each contract item: its main item, the accounts and the pattern of
+    -- that item's deferral code
     INSERT INTO rr.performance_obligation (tenant_id, contract_id, obligation_no, line_nos, first_line_no,
                                            first_line_from, item, method, grain,
                                            revenue_account, deferred_account, currency)
     SELECT DISTINCT ON (b.contract_id, b.obligation_no)
-           t, b.contract_id, b.obligation_no, ARRAY[b.line_no], b.line_no, b.line_from, b.item, b.method, b.grain, b.revenue_account,
-           b.deferred_account, b.currency
-      FROM rr_billed b
+           t, b.contract_id, b.obligation_no, ARRAY[b.line_no], b.line_no, b.line_from, it.code,
+           coalesce(dc.method, 'daily'), coalesce(dc.grain, interval '1 month'), it.revenue_account,
+           it.deferred_account, b.currency
+      FROM rr_billed2 b
+      JOIN rr.contract_item ci ON ci.tenant_id = t AND ci.code = b.contract_item
+      JOIN rr.item it ON it.tenant_id = t AND it.code = coalesce(ci.recurring_item, ci.setup_item, ci.renewal_item)
+      LEFT JOIN rr.deferral_code dc ON dc.tenant_id = t AND dc.code = it.deferral_code
      ORDER BY b.contract_id, b.obligation_no, b.line_no, b.line_from
     ON CONFLICT ON CONSTRAINT performance_obligation_pkey DO NOTHING;
 
@@ -78,22 +76,19 @@ BEGIN
                                           amount, contract_amount, invoice_id, invoice_line_no)
     SELECT t, b.contract_id, b.obligation_no, 'billing', s.period, upper(s.period) - 1, s.amount, s.amount,
            b.invoice_id, b.invoice_line_no
-      FROM rr_billed b
+      FROM rr_billed2 b
+      JOIN rr.currency cur ON cur.code = b.currency
      CROSS JOIN LATERAL (SELECT o.method, o.grain FROM rr.performance_obligation o
                           WHERE o.tenant_id = t AND o.contract_id = b.contract_id AND o.obligation_no = b.obligation_no
                          OFFSET 0) o
-     CROSS JOIN LATERAL rr.spread(b.amount, b.service_period, o.method, o.grain, '2000-01-01', b.mu) s
-     WHERE o.method IN ('equal', 'equal_prorate', 'daily')
-    UNION ALL
-    SELECT t, b.contract_id, b.obligation_no, 'billing',
-           daterange(d.on_date, d.on_date + 1), d.on_date, b.amount, b.amount, b.invoice_id, b.invoice_line_no
-      FROM rr_billed b
-     CROSS JOIN LATERAL (SELECT o.method FROM rr.performance_obligation o
-                          WHERE o.tenant_id = t AND o.contract_id = b.contract_id AND o.obligation_no = b.obligation_no
-                         OFFSET 0) o
-     CROSS JOIN LATERAL (SELECT CASE o.method WHEN 'on_date' THEN lower(b.service_period)
-                                              ELSE b.invoice_date END AS on_date) d
-     WHERE o.method IN ('immediate', 'on_date', 'on_usage', 'percent_complete');
+     CROSS JOIN LATERAL (SELECT s.period, s.amount
+                           FROM rr.spread(b.amount, b.service_period, o.method, o.grain, '2000-01-01', cur.minor_units) s
+                          WHERE o.method IN ('equal', 'equal_prorate', 'daily')
+                         UNION ALL
+                         SELECT daterange(d.on_date, d.on_date + 1), b.amount
+                           FROM (SELECT CASE o.method WHEN 'on_date' THEN lower(b.service_period)
+                                                      ELSE b.invoice_date END AS on_date) d
+                          WHERE o.method IN ('immediate', 'on_date', 'on_usage', 'percent_complete')) s;
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
 END

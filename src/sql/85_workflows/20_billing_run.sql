@@ -56,7 +56,7 @@ BEGIN
                        -- a correction of a discount names its discount
                        CASE WHEN f.kind = 'discount' AND f.adjustment_seq < 0
                             THEN jsonb_build_object('discount_id', f.discount_id) END AS detail
-                  FROM rr_internal.due_charges(bill.tenant_id, bill.as_of, bill.only_contract) f
+                  FROM rr_internal.due_charges_planned(bill.tenant_id, bill.as_of, bill.only_contract) f
                 UNION ALL
                 SELECT u.* FROM rr_internal.usage_charges(bill.tenant_id, bill.as_of, bill.only_contract) u) d
          WHERE d.contract_id IN (SELECT unnest(locked))
