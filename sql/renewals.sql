@@ -185,3 +185,9 @@ SELECT entity_id = :k_never AS never_renewed, topic FROM rr.outbox
 -- uplift); lapsed, k_grace, m1 and m2 (not renewed again); k_once's final term only ended.
 SELECT * FROM rr.renewal_rate('2024-11-01', '2025-03-01');
 SELECT * FROM rr.renewal_rate('2025-11-01', '2026-03-01');
+
+-- (8) As of a past date, a contract stands as it did then: on 2024-12-01 k_annual's term
+-- still ended on 2025-01-01 (renewed on 2024-12-02 since, twice), its renewal point was
+-- 2024-12-02 and it had no renewal; k_never, expired since, was active and expected to renew.
+SELECT contract_id = :k_annual AS is_annual, status, end_date, renewal_point, renewal_state, renewal_count
+  FROM rr.contract_renewals_as_of('2024-12-01') WHERE contract_id IN (:k_annual, :k_never) ORDER BY contract_id;

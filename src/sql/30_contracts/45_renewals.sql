@@ -82,12 +82,15 @@ RETURNS TABLE (contract_id bigint, customer text, template text, contract_type t
                renewal_state text, renewal_count integer, last_renewal_date date, first_end date)
 LANGUAGE sql STABLE STRICT
 BEGIN ATOMIC
-    SELECT k.contract_id, k.customer, k.template, k.contract_type, k.status, tp.mass_renewal,
-           k.start_date, k.end_date, k.end_date OPERATOR(pg_catalog.-) k.renewal_point_days,
-           k.end_date OPERATOR(pg_catalog.+) k.grace_period_days,
-           rr_internal.renewal_state(k.status, k.contract_type, k.end_date, k.renewal_point_days, k.grace_period_days,
+    -- the contract as it stood on as_of: the end of the term then (a renewal made later
+    -- names it as its previous end), and active if it was closed (expired, terminated,
+    -- completed) only after as_of
+    SELECT k.contract_id, k.customer, k.template, k.contract_type, t.status, tp.mass_renewal,
+           k.start_date, t.end_date, t.end_date OPERATOR(pg_catalog.-) k.renewal_point_days,
+           t.end_date OPERATOR(pg_catalog.+) k.grace_period_days,
+           rr_internal.renewal_state(t.status, k.contract_type, t.end_date, k.renewal_point_days, k.grace_period_days,
                             coalesce(r.renewals, 0), contract_renewals_as_of.as_of),
-           coalesce(r.renewals, 0), r.last_renewal_date, coalesce(r.first_end, k.end_date)
+           coalesce(r.renewals, 0), r.last_renewal_date, coalesce(r.first_end, t.end_date)
       FROM rr.contract k
       JOIN rr.contract_template tp ON tp.tenant_id OPERATOR(pg_catalog.=) k.tenant_id AND tp.code OPERATOR(pg_catalog.=) k.template
       LEFT JOIN LATERAL (SELECT count(*)::integer AS renewals, max(x.renewal_date) AS last_renewal_date,
@@ -96,11 +99,21 @@ BEGIN ATOMIC
                           WHERE x.tenant_id OPERATOR(pg_catalog.=) k.tenant_id
                             AND x.contract_id OPERATOR(pg_catalog.=) k.contract_id
                             AND x.renewal_date OPERATOR(pg_catalog.<=) contract_renewals_as_of.as_of) r ON true
+      CROSS JOIN LATERAL (
+          SELECT coalesce((SELECT min(x.previous_end) FROM rr.contract_renewal x
+                            WHERE x.tenant_id OPERATOR(pg_catalog.=) k.tenant_id
+                              AND x.contract_id OPERATOR(pg_catalog.=) k.contract_id
+                              AND x.renewal_date OPERATOR(pg_catalog.>) contract_renewals_as_of.as_of),
+                          k.end_date) AS end_date,
+                 CASE WHEN k.status IN ('expired', 'terminated', 'completed')
+                           AND k.closed_date OPERATOR(pg_catalog.>) contract_renewals_as_of.as_of
+                      THEN 'active' ELSE k.status END AS status) t
      WHERE k.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
        AND k.end_date IS NOT NULL AND k.activation_date IS NOT NULL
+       AND k.activation_date OPERATOR(pg_catalog.<=) contract_renewals_as_of.as_of
      ORDER BY k.contract_id;
 END;
-COMMENT ON FUNCTION rr.contract_renewals_as_of(date) IS 'every activated contract of the current tenant with an end date, and where it stands in its renewal cycle on as_of (rr_internal.renewal_state): renewal point, last day of grace, renewals made by as_of and the last renewal date';
+COMMENT ON FUNCTION rr.contract_renewals_as_of(date) IS 'every contract of the current tenant with an end date activated by as_of, as it stood on as_of (the end of its term then: a later renewal does not move it; active if closed only after as_of), and where it stood in its renewal cycle (rr_internal.renewal_state): renewal point, last day of grace, renewals made by as_of and the last renewal date';
 REVOKE ALL ON FUNCTION rr.contract_renewals_as_of(date) FROM PUBLIC;
 
 CREATE VIEW rr.contract_renewals WITH (security_invoker = true) AS
