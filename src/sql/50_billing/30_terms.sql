@@ -46,6 +46,6 @@ COMMENT ON COLUMN rr.contract_billing_terms.contract_every IS 'the contract''s b
 COMMENT ON COLUMN rr.contract_billing_terms.bill_from IS 'first day billed: the setup date when billing starts at setup, else the activation date; NULL while not activated';
 COMMENT ON COLUMN rr.contract_billing_terms.bill_to IS 'end of the billed window, exclusive: the earlier of the termination date and the end of the term; NULL when neither is set (unlimited and not terminated)';
 COMMENT ON COLUMN rr.contract_billing_terms.mu IS 'minor units (decimal places) of the contract currency, as in rr.currency.minor_units: USD 2, JPY 0, KWD 3';
-COMMENT ON COLUMN rr.contract_billing_terms.is_billed IS 'true when the contract is activated and active, pending_upgrade, terminated, expired or completed: billing considers it; false for draft and pending contracts';
+COMMENT ON COLUMN rr.contract_billing_terms.is_billed IS 'true when the contract is activated and active, pending_upgrade, terminated, expired or completed: billing considers it; false otherwise (draft, pending_activation, never activated)';
 COMMENT ON COLUMN rr.contract_billing_terms.termination_date IS 'date the contract was terminated; NULL when it was not';
 COMMENT ON COLUMN rr.contract_billing_terms.refund_policy IS 'what a termination credits of prepaid periods: none, prorated or full';

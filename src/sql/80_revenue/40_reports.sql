@@ -27,7 +27,7 @@ COMMENT ON COLUMN rr.revenue_schedule.recognize_on IS 'date from which the line 
 COMMENT ON COLUMN rr.revenue_schedule.amount IS 'revenue of the line in the contract currency, after SSP allocation (negative for credits)';
 COMMENT ON COLUMN rr.revenue_schedule.contract_amount IS 'the same line at contract prices, before SSP reallocation';
 COMMENT ON COLUMN rr.revenue_schedule.status IS 'posted (recognised in the journal), open (due today or earlier, waiting for a recognition run) or projected (due after today)';
-COMMENT ON COLUMN rr.revenue_schedule.posted_period IS 'fiscal period the line was posted into; NULL until posted';
+COMMENT ON COLUMN rr.revenue_schedule.posted_period IS 'first day of the fiscal period (rr.fiscal_period.period_start) the line was posted into; NULL until posted';
 COMMENT ON COLUMN rr.revenue_schedule.entry_id IS 'journal entry that recognised the line; NULL until posted';
 COMMENT ON COLUMN rr.revenue_schedule.invoice_id IS 'invoice or credit note that wrote the line (sources billing and credit); NULL for other sources';
 COMMENT ON COLUMN rr.revenue_schedule.revenue_account IS 'revenue account of the obligation, credited when the line is recognised';
