@@ -2,7 +2,7 @@
 -- Table-driven: each query lists the offenders, so a new object that breaks a rule fails
 -- with its name in the output.
 BEGIN;
-SELECT plan(19);
+SELECT plan(20);
 
 SELECT has_schema('rr');
 SELECT has_extension('recurring_revenue');
@@ -150,6 +150,19 @@ SELECT is_empty($$
        AND p.oid IN (SELECT d.objid FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
                       WHERE e.extname = 'recurring_revenue' AND d.deptype = 'e')
 $$, 'every SECURITY DEFINER function is an entry point in schema rr');
+
+-- every view of schema rr and every column of it is documented (docs/reference.md lists
+-- them): the offenders, a view as "rr.v" and a column as "rr.v.column"
+SELECT is_empty($$
+    SELECT c.oid::regclass::text FROM pg_class c
+     WHERE c.relnamespace = 'rr'::regnamespace AND c.relkind IN ('v', 'm')
+       AND obj_description(c.oid, 'pg_class') IS NULL
+    UNION ALL
+    SELECT c.oid::regclass::text || '.' || a.attname FROM pg_class c
+      JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+     WHERE c.relnamespace = 'rr'::regnamespace AND c.relkind IN ('v', 'm')
+       AND col_description(c.oid, a.attnum) IS NULL
+$$, 'every view of schema rr and every column of every view has a comment');
 
 SELECT is((SELECT extrelocatable FROM pg_extension WHERE extname = 'recurring_revenue'),
           false, 'the extension is not relocatable');

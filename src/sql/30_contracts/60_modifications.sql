@@ -74,4 +74,22 @@ SELECT m.contract_id, m.modification_id, m.effective_date, m.action, k.customer,
   JOIN rr.contract_event e ON e.tenant_id = m.tenant_id AND e.event_id = m.event_id
  WHERE m.tenant_id = rr.current_tenant();
 COMMENT ON VIEW rr.modification_log IS 'modification log of the current tenant: every amendment and activated upgrade with its effective date, customer, changes, ASC 606 facts, derived and applied treatment, override reason, transaction price before and after and its change, revenue impact (catch-up), event, when and who';
+COMMENT ON COLUMN rr.modification_log.contract_id IS 'contract that was modified';
+COMMENT ON COLUMN rr.modification_log.modification_id IS 'id of the modification (rr.contract_modification)';
+COMMENT ON COLUMN rr.modification_log.effective_date IS 'date from which the modification applies';
+COMMENT ON COLUMN rr.modification_log.action IS 'what modified the contract: amend (rr.amend_contract), activate_upgrade (an upgrade contract activated) or rewrite (rr.rewrite_contract)';
+COMMENT ON COLUMN rr.modification_log.customer IS 'customer code of the contract';
+COMMENT ON COLUMN rr.modification_log.changes IS 'the changes made, as given with the modification (jsonb)';
+COMMENT ON COLUMN rr.modification_log.facts IS 'the ASC 606-10-25-12/13 facts given with the amendment: added_distinct, priced_at_ssp, remaining_distinct (booleans; absent: false, false, true)';
+COMMENT ON COLUMN rr.modification_log.derived_treatment IS 'the treatment the facts imply: separate_contract, prospective or cumulative_catch_up';
+COMMENT ON COLUMN rr.modification_log.applied_treatment IS 'the treatment applied (separate_contract, prospective or cumulative_catch_up): the derived one unless overridden, with the override''s reason';
+COMMENT ON COLUMN rr.modification_log.reason IS 'reason given with the modification (required when the applied treatment overrides the derived one); NULL when none was given';
+COMMENT ON COLUMN rr.modification_log.price_before IS 'transaction price of the contract''s fixed consideration (sum of its obligations'' allocated amounts) before the modification, in the contract currency; NULL when its revenue is not planned (unlimited contracts)';
+COMMENT ON COLUMN rr.modification_log.price_after IS 'the same after the modification; NULL when its revenue is not planned';
+COMMENT ON COLUMN rr.modification_log.price_change IS 'price_after minus price_before: positive when the modification raised the transaction price, negative when it lowered it; NULL when either is NULL';
+COMMENT ON COLUMN rr.modification_log.revenue_impact IS 'revenue adjusted in the modification period, in the contract currency: the cumulative catch-up of the periods already recognised (0 under prospective and separate-contract treatment, whose change is spread from the effective date)';
+COMMENT ON COLUMN rr.modification_log.event_id IS 'id of the contract event (rr.contract_event) that recorded the modification';
+COMMENT ON COLUMN rr.modification_log.occurred_at IS 'when the modification was recorded (the contract event''s timestamp)';
+COMMENT ON COLUMN rr.modification_log.session_role IS 'session user (login role) that made the modification';
+COMMENT ON COLUMN rr.modification_log.acting_role IS 'role the session acted as (SET ROLE), else the session user (rr.acting_role())';
 REVOKE ALL ON rr.modification_log FROM PUBLIC;

@@ -34,3 +34,18 @@ SELECT k.tenant_id, k.contract_id, k.customer, k.status, k.currency, k.alignment
   FROM rr.contract k
   JOIN rr.currency cur ON cur.code = k.currency;
 COMMENT ON VIEW rr.contract_billing_terms IS 'every contract with its billing terms resolved: billing interval, the window it is billed for [bill_from, bill_to) (billing start to the end of the term or the termination date), currency minor units, and is_billed (activated, and not draft or pending); what billing, usage rating and usage ingestion read';
+COMMENT ON COLUMN rr.contract_billing_terms.tenant_id IS 'tenant that owns the contract';
+COMMENT ON COLUMN rr.contract_billing_terms.contract_id IS 'contract id';
+COMMENT ON COLUMN rr.contract_billing_terms.customer IS 'customer code of the contract';
+COMMENT ON COLUMN rr.contract_billing_terms.status IS 'contract status: draft, pending_activation, active, pending_upgrade, expired, terminated or completed';
+COMMENT ON COLUMN rr.contract_billing_terms.currency IS 'ISO 4217 code of the contract currency';
+COMMENT ON COLUMN rr.contract_billing_terms.alignment IS 'how billing periods are cut: anniversary (from the billing start) or calendar (on calendar period boundaries)';
+COMMENT ON COLUMN rr.contract_billing_terms.end_date IS 'end of the term, exclusive (the term is [start_date, end_date)); NULL for an unlimited contract';
+COMMENT ON COLUMN rr.contract_billing_terms.activation_date IS 'date the contract was activated; NULL while not activated';
+COMMENT ON COLUMN rr.contract_billing_terms.contract_every IS 'the contract''s billing interval from its billing period: 1 year, 6 months, 3 months, 1 month, 7 days, or billing_days days for custom_days';
+COMMENT ON COLUMN rr.contract_billing_terms.bill_from IS 'first day billed: the setup date when billing starts at setup, else the activation date; NULL while not activated';
+COMMENT ON COLUMN rr.contract_billing_terms.bill_to IS 'end of the billed window, exclusive: the earlier of the termination date and the end of the term; NULL when neither is set (unlimited and not terminated)';
+COMMENT ON COLUMN rr.contract_billing_terms.mu IS 'minor units (decimal places) of the contract currency, as in rr.currency.minor_units: USD 2, JPY 0, KWD 3';
+COMMENT ON COLUMN rr.contract_billing_terms.is_billed IS 'true when the contract is activated and active, pending_upgrade, terminated, expired or completed: billing considers it; false otherwise (draft, pending_activation, never activated)';
+COMMENT ON COLUMN rr.contract_billing_terms.termination_date IS 'date the contract was terminated; NULL when it was not';
+COMMENT ON COLUMN rr.contract_billing_terms.refund_policy IS 'what a termination credits of prepaid periods: none, prorated or full';

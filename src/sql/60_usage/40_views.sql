@@ -15,6 +15,16 @@ SELECT ch.contract_id, ch.line_no, l.contract_item, k.customer, k.currency,
  WHERE ch.kind IN ('deposit', 'drawdown', 'release', 'breakage')
  GROUP BY ch.tenant_id, ch.contract_id, ch.line_no, l.contract_item, k.customer, k.currency;
 COMMENT ON VIEW rr.deposit_balances IS 'deposits (retainers) per contract line, as billed: the deposit, what usage drew from it, what was retained as breakage and refunded at the end of the term, and the balance left';
+COMMENT ON COLUMN rr.deposit_balances.contract_id IS 'contract of the deposit line';
+COMMENT ON COLUMN rr.deposit_balances.line_no IS 'contract line number of the deposit';
+COMMENT ON COLUMN rr.deposit_balances.contract_item IS 'contract item of the line';
+COMMENT ON COLUMN rr.deposit_balances.customer IS 'customer code of the contract';
+COMMENT ON COLUMN rr.deposit_balances.currency IS 'ISO 4217 code of the contract currency; all amounts below are in it';
+COMMENT ON COLUMN rr.deposit_balances.deposit IS 'deposit billed for the line (sum of its deposit charges); NULL when only drawdowns, releases or breakage are charged so far';
+COMMENT ON COLUMN rr.deposit_balances.drawn IS 'amount usage drew from the deposit (drawdown charges, shown positive); 0 when none';
+COMMENT ON COLUMN rr.deposit_balances.retained IS 'part of the unused remainder retained as breakage at the end of the term (breakage charges); 0 when none';
+COMMENT ON COLUMN rr.deposit_balances.refunded IS 'part of the unused remainder refunded at the end of the term: releases (shown positive) less the breakage retained out of them; 0 when none';
+COMMENT ON COLUMN rr.deposit_balances.balance IS 'what is left of the deposit: deposit less drawdowns and releases; NULL when no deposit, drawdown or release is charged';
 
 -- The quantity detail of usage invoice lines, with the tiers of their price model.
 CREATE VIEW rr.usage_line_detail WITH (security_invoker = true) AS
@@ -42,3 +52,19 @@ SELECT l.tenant_id, l.invoice_id, l.line_no, l.contract_line_no, l.contract_item
   ) t ON cl.price_model IS NOT NULL AND NOT coalesce((l.detail->>'late')::boolean, false)
  WHERE l.kind = 'usage';
 COMMENT ON VIEW rr.usage_line_detail IS 'usage invoice lines with their quantity detail (used, included, billable, the usage counter when it spans periods) and, for price models, one row per tier of the units billed in the period (rr.price_tiers of the counter at the period''s end less at its start)';
+COMMENT ON COLUMN rr.usage_line_detail.tenant_id IS 'tenant that owns the invoice';
+COMMENT ON COLUMN rr.usage_line_detail.invoice_id IS 'invoice (or credit note) of the usage line';
+COMMENT ON COLUMN rr.usage_line_detail.line_no IS 'line number within the invoice';
+COMMENT ON COLUMN rr.usage_line_detail.contract_line_no IS 'contract line the usage was rated for';
+COMMENT ON COLUMN rr.usage_line_detail.contract_item IS 'contract item of the line';
+COMMENT ON COLUMN rr.usage_line_detail.service_period IS 'usage period billed, [start, end)';
+COMMENT ON COLUMN rr.usage_line_detail.used IS 'quantity used in the period, from the rating detail; NULL when the detail does not carry it';
+COMMENT ON COLUMN rr.usage_line_detail.included IS 'quantity included in the recurring price that the period used; NULL when the detail does not carry it';
+COMMENT ON COLUMN rr.usage_line_detail.billable IS 'quantity charged in the period: what the counter used beyond the included quantity; NULL when the detail does not carry it';
+COMMENT ON COLUMN rr.usage_line_detail.counter IS 'cumulative usage of the counter''s cycle at the end of the period, when the cycle began before the period (usage not reset every period); NULL otherwise';
+COMMENT ON COLUMN rr.usage_line_detail.amount IS 'net amount of the invoice line, in the invoice currency (repeated on each of its tier rows)';
+COMMENT ON COLUMN rr.usage_line_detail.tier IS 'tier number of the line''s price model; NULL for a line without a price model or a late line (one row then)';
+COMMENT ON COLUMN rr.usage_line_detail.tier_units IS 'units billed in the period that fell into this tier; NULL without tiers';
+COMMENT ON COLUMN rr.usage_line_detail.tier_unit_price IS 'unit price of the tier; NULL without tiers';
+COMMENT ON COLUMN rr.usage_line_detail.tier_flat_fee IS 'flat fee of the tier billed in the period; NULL without tiers';
+COMMENT ON COLUMN rr.usage_line_detail.tier_amount IS 'amount billed in the period for this tier; NULL without tiers';

@@ -85,6 +85,20 @@ CREATE VIEW rr.invoice_balance WITH (security_invoker = true) AS
 SELECT rr.current_tenant() AS tenant_id, b.*
   FROM rr.invoice_balances(rr.current_tenant(), current_date) b;
 COMMENT ON VIEW rr.invoice_balance IS 'one row per posted invoice of the current tenant: total, payments applied, balance, status (open, partly_paid, paid), past_due and days past due as of today; derived from the applications, never stored';
+COMMENT ON COLUMN rr.invoice_balance.tenant_id IS 'the current tenant';
+COMMENT ON COLUMN rr.invoice_balance.invoice_id IS 'posted invoice id (credit notes are not listed: they settle the invoice they credit)';
+COMMENT ON COLUMN rr.invoice_balance.number IS 'invoice number';
+COMMENT ON COLUMN rr.invoice_balance.contract_id IS 'contract the invoice bills';
+COMMENT ON COLUMN rr.invoice_balance.customer IS 'customer code billed';
+COMMENT ON COLUMN rr.invoice_balance.currency IS 'ISO 4217 code of the invoice currency; all amounts below are in it';
+COMMENT ON COLUMN rr.invoice_balance.invoice_date IS 'invoice date';
+COMMENT ON COLUMN rr.invoice_balance.due_date IS 'date payment is due';
+COMMENT ON COLUMN rr.invoice_balance.total IS 'invoice total: exact sum of its lines';
+COMMENT ON COLUMN rr.invoice_balance.applied IS 'payments applied to the invoice up to today (credit notes not included); 0 when none';
+COMMENT ON COLUMN rr.invoice_balance.balance IS 'what is still owed today: total less payments applied and posted credit notes crediting it; 0 when paid';
+COMMENT ON COLUMN rr.invoice_balance.status IS 'open (nothing settled), partly_paid or paid (balance 0 or less)';
+COMMENT ON COLUMN rr.invoice_balance.past_due IS 'true when a balance is left and the due date is before today';
+COMMENT ON COLUMN rr.invoice_balance.days_past_due IS 'days from the due date to today while a balance is left; 0 when paid or not yet due';
 
 CREATE VIEW rr.customer_balance WITH (security_invoker = true) AS
 SELECT rr.current_tenant() AS tenant_id, coalesce(ar.customer, cr.customer) AS customer,
@@ -99,6 +113,15 @@ SELECT rr.current_tenant() AS tenant_id, coalesce(ar.customer, cr.customer) AS c
   FULL JOIN rr.customer_credits(rr.current_tenant(), current_date) cr
          ON cr.customer = ar.customer AND cr.currency = ar.currency;
 COMMENT ON VIEW rr.customer_balance IS 'accounts receivable per customer and currency of the current tenant, as of today: posted invoices, payments applied to them, open AR, payments received from the customer, unapplied customer credit, and net balance (open AR minus credit)';
+COMMENT ON COLUMN rr.customer_balance.tenant_id IS 'the current tenant';
+COMMENT ON COLUMN rr.customer_balance.customer IS 'customer code (billed, or paying)';
+COMMENT ON COLUMN rr.customer_balance.currency IS 'ISO 4217 code; all amounts of the row are in it';
+COMMENT ON COLUMN rr.customer_balance.invoiced IS 'total of the customer''s posted invoices dated up to today; 0 when none';
+COMMENT ON COLUMN rr.customer_balance.applied IS 'payments applied to those invoices up to today; 0 when none';
+COMMENT ON COLUMN rr.customer_balance.open_ar IS 'what the customer still owes on them (invoice balances after payments and credit notes); 0 when none';
+COMMENT ON COLUMN rr.customer_balance.received IS 'payments received from the customer up to today; 0 when none';
+COMMENT ON COLUMN rr.customer_balance.unapplied_credit IS 'part of the payments received not applied to any invoice (customer credit); 0 when none';
+COMMENT ON COLUMN rr.customer_balance.net_balance IS 'open_ar minus unapplied_credit: positive when the customer owes, negative when it holds credit';
 
 CREATE FUNCTION rr.ar_aging(as_of date DEFAULT current_date)
 RETURNS TABLE (customer text, currency char(3), current numeric, days_1_30 numeric, days_31_60 numeric,
@@ -129,3 +152,12 @@ COMMENT ON FUNCTION rr.ar_aging(date) IS 'AR aging of the current tenant as of a
 CREATE VIEW rr.ar_aging WITH (security_invoker = true) AS
 SELECT a.* FROM rr.ar_aging(current_date) a;
 COMMENT ON VIEW rr.ar_aging IS 'AR aging of the current tenant as of today (rr.ar_aging(current_date)): open balances per customer and currency in buckets of days past due, and unapplied credit';
+COMMENT ON COLUMN rr.ar_aging.customer IS 'customer code';
+COMMENT ON COLUMN rr.ar_aging.currency IS 'ISO 4217 code; all amounts of the row are in it';
+COMMENT ON COLUMN rr.ar_aging.current IS 'open balance of posted invoices not past due today; 0 when none';
+COMMENT ON COLUMN rr.ar_aging.days_1_30 IS 'open balance 1 to 30 days past the due date; 0 when none';
+COMMENT ON COLUMN rr.ar_aging.days_31_60 IS 'open balance 31 to 60 days past the due date; 0 when none';
+COMMENT ON COLUMN rr.ar_aging.days_61_90 IS 'open balance 61 to 90 days past the due date; 0 when none';
+COMMENT ON COLUMN rr.ar_aging.over_90 IS 'open balance more than 90 days past the due date; 0 when none';
+COMMENT ON COLUMN rr.ar_aging.open_ar IS 'total open balance: the sum of the five buckets';
+COMMENT ON COLUMN rr.ar_aging.unapplied_credit IS 'payments of the customer not applied to any invoice (customer credit), not deducted from the buckets; 0 when none';

@@ -15,6 +15,22 @@ SELECT l.tenant_id, l.contract_id, l.obligation_no, o.item, o.method, l.schedule
   JOIN rr.performance_obligation o ON o.tenant_id = l.tenant_id AND o.contract_id = l.contract_id
                                   AND o.obligation_no = l.obligation_no;
 COMMENT ON VIEW rr.revenue_schedule IS 'revenue schedule detail per contract and obligation: period, due date, allocated amount and the same at contract prices, status (posted; open: due and waiting for a recognition run; projected: a future period), the fiscal period and journal entry it was posted into';
+COMMENT ON COLUMN rr.revenue_schedule.tenant_id IS 'tenant that owns the contract';
+COMMENT ON COLUMN rr.revenue_schedule.contract_id IS 'contract of the schedule line';
+COMMENT ON COLUMN rr.revenue_schedule.obligation_no IS 'performance obligation number within the contract';
+COMMENT ON COLUMN rr.revenue_schedule.item IS 'item of the obligation';
+COMMENT ON COLUMN rr.revenue_schedule.method IS 'recognition method of the obligation (immediate, on_date, equal, equal_prorate, daily, percent_complete, on_usage or on_payment)';
+COMMENT ON COLUMN rr.revenue_schedule.schedule_line_id IS 'id of the schedule line';
+COMMENT ON COLUMN rr.revenue_schedule.source IS 'what wrote the line: allocation (at activation), billing (with an invoice), credit (a credit note, negative), progress (percent complete catch-up) or payment';
+COMMENT ON COLUMN rr.revenue_schedule.period IS 'service period the line recognises, [start, end)';
+COMMENT ON COLUMN rr.revenue_schedule.recognize_on IS 'date from which the line is due for recognition';
+COMMENT ON COLUMN rr.revenue_schedule.amount IS 'revenue of the line in the contract currency, after SSP allocation (negative for credits)';
+COMMENT ON COLUMN rr.revenue_schedule.contract_amount IS 'the same line at contract prices, before SSP reallocation';
+COMMENT ON COLUMN rr.revenue_schedule.status IS 'posted (recognised in the journal), open (due today or earlier, waiting for a recognition run) or projected (due after today)';
+COMMENT ON COLUMN rr.revenue_schedule.posted_period IS 'first day of the fiscal period (rr.fiscal_period.period_start) the line was posted into; NULL until posted';
+COMMENT ON COLUMN rr.revenue_schedule.entry_id IS 'journal entry that recognised the line; NULL until posted';
+COMMENT ON COLUMN rr.revenue_schedule.invoice_id IS 'invoice or credit note that wrote the line (sources billing and credit); NULL for other sources';
+COMMENT ON COLUMN rr.revenue_schedule.revenue_account IS 'revenue account of the obligation, credited when the line is recognised';
 
 CREATE FUNCTION rr.contract_revenue_schedule(contract_id bigint, as_of date DEFAULT current_date)
 RETURNS TABLE (obligation_no integer, item text, method text, source text, period daterange, recognize_on date,
@@ -42,6 +58,18 @@ SELECT o.tenant_id, o.contract_id, o.obligation_no, o.line_nos, o.item, o.method
        o.allocated_amount - o.contract_amount AS reallocated
   FROM rr.performance_obligation o;
 COMMENT ON VIEW rr.performance_obligations IS 'SSP allocation: each obligation''s lines, method, service period, SSP for the term, fixed consideration at contract prices, allocated transaction price and the difference the allocation moved';
+COMMENT ON COLUMN rr.performance_obligations.tenant_id IS 'tenant that owns the contract';
+COMMENT ON COLUMN rr.performance_obligations.contract_id IS 'contract of the obligation';
+COMMENT ON COLUMN rr.performance_obligations.obligation_no IS 'obligation number within the contract';
+COMMENT ON COLUMN rr.performance_obligations.line_nos IS 'contract line numbers the obligation is made of';
+COMMENT ON COLUMN rr.performance_obligations.item IS 'item of the obligation';
+COMMENT ON COLUMN rr.performance_obligations.method IS 'recognition method: immediate, on_date, equal, equal_prorate, daily, percent_complete, on_usage or on_payment';
+COMMENT ON COLUMN rr.performance_obligations.service IS 'service period of the obligation, [start, end)';
+COMMENT ON COLUMN rr.performance_obligations.standalone_price IS 'standalone selling price (SSP) of the obligation for the term, in the contract currency';
+COMMENT ON COLUMN rr.performance_obligations.is_residual IS 'true when the obligation''s SSP is estimated by the residual method (it takes what the others leave)';
+COMMENT ON COLUMN rr.performance_obligations.contract_amount IS 'fixed consideration of the obligation''s own lines at contract prices (0 when everything is variable)';
+COMMENT ON COLUMN rr.performance_obligations.allocated_amount IS 'transaction price allocated to the obligation by relative SSP (rr.allocate) or the residual method';
+COMMENT ON COLUMN rr.performance_obligations.reallocated IS 'allocated_amount minus contract_amount: what the allocation moved to (positive) or from (negative) the obligation';
 
 -- Deferred revenue, unbilled receivable and contract asset per contract and account as of
 -- a date, from the ledger, with the net contract position.
