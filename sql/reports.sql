@@ -203,6 +203,12 @@ SELECT * FROM rr.revenue_disaggregation('2024-01-01', '2024-05-01');
 -- contract one month, 20.00; each term a year or less, so ACV = TCV
 SELECT contract_id = :k_a AS is_a, customer, contract_type, activation_date, tcv, acv FROM rr.bookings('2024-01-01', '2024-04-01');
 SELECT * FROM rr.customer_summary('2024-04-30');
+-- discount usage of the first quarter, E's three discounts on its three invoices: March is
+-- billed per version, 10 seats for 19 days (61.29) and 6 seats for 12 (23.23); 10 %:
+-- 10.00 + 10.00 + 6.13 + 2.32 = 28.45; 5.00 a month: 15.00; the introductory 50 % for
+-- three periods: 50.00 + 50.00 + 30.65 + 11.62 = 142.26
+SELECT discount_id > 0 AS has_id, kind, value, line_no, first_periods, documents, discounted
+  FROM rr.discount_usage('2024-01-01', '2024-04-01') ORDER BY discount_id;
 SELECT * FROM rr.billings('2024-03-01', '2024-02-01');
 -- The billing forecast as of April 30 for May to July (April, billed, has nothing left):
 -- prepaid on the first of each month, C 9 seats 90.00, D 2 seats 20.00, E 6 seats 60.00

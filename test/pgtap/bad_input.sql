@@ -184,6 +184,7 @@ INSERT INTO bi_call (fn, args) VALUES
     ('rr.revenue_disaggregation(date,date)', ARRAY[$$'2024-01-01'$$, $$'2024-04-01'$$]),
     ('rr.bookings(date,date)', ARRAY[$$'2024-01-01'$$, $$'2024-04-01'$$]),
     ('rr.customer_summary(date)', ARRAY[$$'2024-03-31'$$]),
+    ('rr.discount_usage(date,date)', ARRAY[$$'2024-01-01'$$, $$'2024-04-01'$$]),
     ('rr.close_period(date,text)', ARRAY[$$'2024-03-01'$$, $$'March'$$]),
     ('rr.reopen_period(date,text)', ARRAY[$$'2024-02-01'$$, $$'late entry'$$]),
     ('rr.create_roles()', '{}');
@@ -491,6 +492,8 @@ SELECT f::regprocedure, a, v, 'read-only report: a report may be asked as of any
     ('rr.revenue_disaggregation(date,date)', 'to_date', '{294276-01-01,infinity}'),
     ('rr.bookings(date,date)', 'from_date', '{-infinity,"4713-01-01 BC"}'),
     ('rr.bookings(date,date)', 'to_date', '{294276-01-01,infinity}'),
+    ('rr.discount_usage(date,date)', 'from_date', '{-infinity,"4713-01-01 BC"}'),
+    ('rr.discount_usage(date,date)', 'to_date', '{294276-01-01,infinity}'),
     ('rr.billing_forecast(date,integer)', 'as_of', '{294276-01-01,"4713-01-01 BC"}'),
     ('rr.contract_balance_rollforward(date,date)', 'from_date', '{-infinity,"4713-01-01 BC"}'),
     ('rr.contract_balance_rollforward(date,date)', 'to_date', '{294276-01-01,infinity}')

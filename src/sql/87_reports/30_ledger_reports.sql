@@ -174,3 +174,43 @@ COMMENT ON COLUMN rr.customer_summary.unapplied_credit IS 'payments received and
 COMMENT ON COLUMN rr.customer_summary.deferred_revenue IS 'contract liability of its contracts';
 COMMENT ON COLUMN rr.customer_summary.unbilled_receivable IS 'unbilled receivable of its contracts (1150)';
 COMMENT ON COLUMN rr.customer_summary.contract_asset IS 'contract asset of its contracts (1160)';
+
+-- Discount usage: what each discount agreement took off posted invoices (corrections of a
+-- discount included, credit notes of its lines too) in a window, by booking date.
+CREATE FUNCTION rr.discount_usage(from_date date, to_date date)
+RETURNS TABLE (discount_id bigint, contract_id bigint, customer text, kind text, value numeric, line_no integer,
+               first_periods integer, valid daterange, account text, currency char(3), documents bigint,
+               discounted numeric)
+LANGUAGE sql STABLE STRICT ROWS 100
+BEGIN ATOMIC
+    SELECT d.discount_id, d.contract_id, k.customer, d.kind, d.value, d.line_no, d.first_periods, d.valid, d.account,
+           k.currency, count(DISTINCT u.invoice_id), coalesce(sum(u.amount), 0)
+      FROM rr.discount d
+      JOIN rr.contract k ON k.tenant_id OPERATOR(pg_catalog.=) d.tenant_id
+                        AND k.contract_id OPERATOR(pg_catalog.=) d.contract_id
+      LEFT JOIN (SELECT i.invoice_id, coalesce((c.detail->>'discount_id')::bigint, c.adjustment_seq::bigint) AS discount_id,
+                        l.amount
+                   FROM rr.invoice i
+                   JOIN rr.journal_entry e ON e.tenant_id OPERATOR(pg_catalog.=) i.tenant_id
+                                          AND e.entry_id OPERATOR(pg_catalog.=) i.journal_entry_id
+                   JOIN rr.invoice_line l ON l.tenant_id OPERATOR(pg_catalog.=) i.tenant_id
+                                         AND l.invoice_id OPERATOR(pg_catalog.=) i.invoice_id
+                   -- a credit note's line names the line it credits, whose charge says the discount
+                   LEFT JOIN rr.invoice_line o ON o.tenant_id OPERATOR(pg_catalog.=) i.tenant_id
+                                              AND o.invoice_id OPERATOR(pg_catalog.=) i.credits_invoice
+                                              AND o.line_no OPERATOR(pg_catalog.=) l.credits_line_no
+                   JOIN rr.charge c ON c.tenant_id OPERATOR(pg_catalog.=) i.tenant_id
+                                   AND c.charge_id OPERATOR(pg_catalog.=) coalesce(l.charge_id, o.charge_id)
+                  WHERE i.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+                    AND i.status OPERATOR(pg_catalog.=) 'posted' AND l.kind OPERATOR(pg_catalog.=) 'discount'
+                    AND rr_internal.booking_date(e.entry_date, e.period_start) OPERATOR(pg_catalog.>=) discount_usage.from_date
+                    AND rr_internal.booking_date(e.entry_date, e.period_start) OPERATOR(pg_catalog.<) discount_usage.to_date) u
+             ON u.discount_id OPERATOR(pg_catalog.=) d.discount_id
+     WHERE (SELECT rr_internal.check_report_window(discount_usage.from_date, discount_usage.to_date))
+       AND d.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+     GROUP BY d.discount_id, d.contract_id, k.customer, d.kind, d.value, d.line_no, d.first_periods, d.valid, d.account,
+              k.currency
+     ORDER BY d.discount_id;
+END;
+COMMENT ON FUNCTION rr.discount_usage(date, date) IS 'discount usage over [from_date, to_date): each discount agreement of the tenant (contract, customer, kind, value, line, first periods, dates, account) with the posted invoices and credit notes whose discount lines it gave, by booking date, and the amount they took off (negative; corrections and credited discounts included; 0 for a discount not used in the window)';
+REVOKE ALL ON FUNCTION rr.discount_usage(date, date) FROM PUBLIC;
