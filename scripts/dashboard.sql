@@ -102,28 +102,14 @@ fc AS (
 rpo AS (
     SELECT r.* FROM p, rr.remaining_performance_obligations(p.as_of) r
 ),
--- renewals due or in grace on as_of (rr.contract_renewals_as_of).  A contract renewed after
--- as_of carries today's end date there; the term in force on as_of ended where the first
--- renewal after as_of took over (rr.contract_renewal.previous_end), and its renewal point
--- and grace period move with it.  Value: the MRR on the last day of that term.
-ren_terms AS (
-    SELECT r.contract_id, r.customer, r.template, r.status, r.contract_type, r.renewal_count,
-           t.term_end, t.term_end - (r.end_date - r.renewal_point) AS renewal_point,
-           t.term_end + (r.grace_ends - r.end_date) AS grace_ends
-      FROM p CROSS JOIN LATERAL rr.contract_renewals_as_of(p.as_of) r
-     CROSS JOIN LATERAL (
-         SELECT coalesce(min(x.previous_end), r.end_date) AS term_end
-           FROM rr.contract_renewal x
-          WHERE x.tenant_id = p.tenant
-            AND x.contract_id = r.contract_id
-            AND x.renewal_date > p.as_of) t
-     WHERE r.status = ANY (ARRAY['active', 'pending_upgrade'])
-       AND NOT (r.contract_type = 'expiring' AND r.renewal_count > 0)
-),
+-- renewals due or in grace on as_of: rr.contract_renewals_as_of gives each contract as it
+-- stood then (the term in force, its renewal point, grace and state).  Value: the MRR on
+-- the last day of that term.
 ren_due AS (
-    SELECT t.*, CASE WHEN p.as_of < t.term_end THEN 'due' ELSE 'in_grace' END AS state
-      FROM ren_terms t, p
-     WHERE p.as_of >= t.renewal_point AND p.as_of <= t.grace_ends
+    SELECT r.contract_id, r.customer, r.template, r.status, r.contract_type, r.renewal_count,
+           r.end_date AS term_end, r.renewal_point, r.grace_ends, r.renewal_state AS state
+      FROM p CROSS JOIN LATERAL rr.contract_renewals_as_of(p.as_of) r
+     WHERE r.renewal_state = ANY (ARRAY['due', 'in_grace'])
 ),
 ren_value AS (
     SELECT e.term_end, m.contract_id, m.mrr, m.arr

@@ -3,8 +3,8 @@
 -- tables and headline figures parsed from the page; NULL shows as an em dash).
 --   psql -X -q -At -v as_of=YYYY-MM-DD -v renewals_from_view=on|off -f expected.sql
 -- With renewals_from_view=off the renewals are the hand-checked ones of the demo on
--- 2024-12-31: on a date before a later renewal rr.contract_renewals_as_of shows the renewed
--- term (the dashboard takes the term in force then).
+-- 2024-12-31, both renewed after that date (rr.contract_renewals_as_of shows the term in
+-- force on the date).
 SET rr.tenant = 'default';
 CREATE TEMP TABLE d AS
 SELECT :'as_of'::date AS as_of, date_trunc('month', :'as_of'::date)::date AS m0,
