@@ -215,3 +215,41 @@ SELECT * FROM rr.billings('2024-03-01', '2024-02-01');
 -- less 10 % (6.00) and 5.00; A ended on May 1, B on March 15.
 SELECT * FROM rr.billing_forecast('2024-04-30', 4);
 SELECT count(*) AS already_billed_in_forecast FROM rr.billing_forecast('2024-01-01', 1);
+
+-- The deferral schedule summary, on a tenant of its own: a one-year plan of 1,200.00 and a
+-- two-year plan of 2,400.00, both from 2025-01-01, billed yearly in advance and recognised
+-- evenly by months (100.00 a month each); billed, posted and recognised to March 31.
+SELECT rr.create_tenant('dss', 'Deferral schedules', 'USD');
+SET rr.tenant = 'dss';
+INSERT INTO rr.deferral_code (tenant_id, code, name, method, deferred_account, revenue_account) VALUES
+    ('dss', 'MONTHS', 'Evenly by months', 'equal', '2100', '4000');
+INSERT INTO rr.item (tenant_id, code, name, revenue_account, deferred_account, receivable_account, deferral_code) VALUES
+    ('dss', 'PLAN', 'Plan', '4000', '2100', '1100', 'MONTHS');
+INSERT INTO rr.item_price (tenant_id, item, currency, price) VALUES ('dss', 'PLAN', 'USD', 1200.00);
+INSERT INTO rr.contract_item (tenant_id, code, name, currency, recurring_item, billing_type, max_quantity) VALUES
+    ('dss', 'PLAN', 'Plan, 1,200.00 a year', 'USD', 'PLAN', 'prepaid', 1);
+INSERT INTO rr.contract_template (tenant_id, code, name, duration, duration_unit, billing_period, alignment) VALUES
+    ('dss', 'ONE', 'One year', 1, 'year', 'year', 'anniversary'),
+    ('dss', 'TWO', 'Two years', 2, 'year', 'year', 'anniversary');
+INSERT INTO rr.template_line (tenant_id, template, line_no, contract_item, quantity) VALUES
+    ('dss', 'ONE', 1, 'PLAN', 1), ('dss', 'TWO', 1, 'PLAN', 1);
+INSERT INTO rr.customer (tenant_id, code, name, currency) VALUES ('dss', 'C', 'Customer', 'USD');
+SELECT count(rr.setup_and_activate_contract(rr.create_contract('C', t, '2025-01-01'))) AS activated
+  FROM unnest(ARRAY['ONE', 'TWO']) t;
+SELECT count(*) AS invoices FROM rr.run_billing('2025-01-01');
+SELECT count(*) AS posted FROM rr.post_invoices('2025-01-01');
+SELECT count(*) AS recognised FROM rr.recognize('2025-03-31');
+-- As of March 31: scheduled 1,200.00 + 2,400.00 = 3,600.00; recognised January to March,
+-- 2 x 3 x 100.00 = 600.00; nothing due.  Each month's line is due on its last day, so
+-- before March 31, 2026 (as_of + 1 year): the one-year plan's April to December, 900.00,
+-- and the two-year plan's April 2025 to February 2026, 1,100.00: 2,000.00; beyond, the
+-- two-year plan's March to December 2026: 1,000.00.  The RPO says the same.
+SELECT * FROM rr.deferral_schedule_summary('2025-03-31');
+SELECT * FROM rr.remaining_performance_obligations('2025-03-31');
+-- As of April 30, April not recognised yet: due 2 x 100.00; within, May to December
+-- 800.00 and May 2025 to March 2026 1,100.00; beyond, April to December 2026: 900.00.
+SELECT * FROM rr.deferral_schedule_summary('2025-04-30');
+-- before the contracts were activated: nothing
+SELECT * FROM rr.deferral_schedule_summary('2024-12-31');
+SELECT count(*) FROM rr.deferral_schedule_summary(NULL);
+RESET rr.tenant;

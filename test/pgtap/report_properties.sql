@@ -11,12 +11,13 @@
 --      entries credit to the obligations' revenue accounts; billings per period equal the receivables their entries debit;
 --      disaggregated revenue adds up to the recognised revenue;
 --   4. RPO equals the forecast over all its months and the revenue scheduled and not
---      recognised;
+--      recognised; every row of the deferral schedule summary adds up, and what it has
+--      left to recognise is the RPO;
 --   5. the as-of property: every report as of June 30 (or for a window ending July 1),
 --      kept before the first half-year is closed and the second half-year's activity, answers
 --      the same after them.
 BEGIN;
-SELECT plan(12);
+SELECT plan(14);
 SELECT setseed(0.4242);
 
 SELECT rr.create_tenant('rp', 'Report properties', 'USD');
@@ -170,6 +171,17 @@ SELECT is(
     (SELECT total FROM rr.remaining_performance_obligations('2024-12-31')),
     (SELECT sum(amount) FROM rr.revenue_schedule_line WHERE tenant_id = 'rp' AND status = 'open'),
     'RPO equals the revenue scheduled and not recognised');
+
+SELECT is_empty($$
+    SELECT * FROM rr.deferral_schedule_summary('2024-12-31')
+     WHERE scheduled <> recognised + due + within_12_months + beyond_12_months
+$$, 'every row of the deferral schedule summary adds up: scheduled = recognised + due + within + beyond 12 months');
+SELECT is_empty($$
+    SELECT * FROM (SELECT currency, sum(due + within_12_months) AS within_12_months, sum(beyond_12_months) AS beyond_12_months
+                     FROM rr.deferral_schedule_summary('2024-12-31') GROUP BY currency) s
+      FULL JOIN rr.remaining_performance_obligations('2024-12-31') r USING (currency)
+     WHERE (s.within_12_months, s.beyond_12_months) IS DISTINCT FROM (r.within_12_months, r.beyond_12_months)
+$$, 'what the deferral schedule summary has left to recognise is the RPO, within and beyond 12 months');
 
 -- 5. as of June 30, the same answers after the second half-year
 SELECT is_empty($$

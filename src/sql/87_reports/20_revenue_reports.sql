@@ -148,6 +148,68 @@ END;
 COMMENT ON FUNCTION rr.remaining_performance_obligations(date) IS 'remaining performance obligations as of a date per currency (ASC 606-10-50-13): revenue scheduled and not recognised by then for contracts activated by then, split into what is scheduled within 12 months (before as_of + 1 year) and beyond; variable consideration not yet invoiced (usage) is not included; docs/reports.md, "Revenue forecast and RPO"';
 REVOKE ALL ON FUNCTION rr.remaining_performance_obligations(date) FROM PUBLIC;
 
+-- The deferral schedule summary (Acumatica's "Deferral Schedule Summary"): the revenue
+-- schedules of the obligations as of a date, summed per currency, item, recognition method
+-- and accounts: what they hold in all, what was recognised by the date, and what remains,
+-- split like the remaining performance obligations (due by the date and not yet posted,
+-- within 12 months, beyond).  Read like rr.remaining_performance_obligations: the schedules
+-- of contracts activated by the date, as they stand, a line counting as recognised when it
+-- was posted on or before the date.  The detail is rr.revenue_schedule (one contract as of a
+-- date: rr.contract_revenue_schedule).
+CREATE FUNCTION rr.deferral_schedule_summary(as_of date)
+RETURNS TABLE (currency char(3), item text, method text, deferred_account text, revenue_account text,
+               contracts bigint, obligations bigint, scheduled numeric, recognised numeric, due numeric,
+               within_12_months numeric, beyond_12_months numeric)
+LANGUAGE sql STABLE STRICT ROWS 20
+BEGIN ATOMIC
+    SELECT l.currency, l.item, l.method, l.deferred_account, l.revenue_account,
+           count(DISTINCT l.contract_id), count(DISTINCT (l.contract_id, l.obligation_no)),
+           sum(l.amount),
+           coalesce(sum(l.amount) FILTER (WHERE l.is_recognised), 0),
+           coalesce(sum(l.amount) FILTER (WHERE NOT l.is_recognised
+                                            AND l.recognize_on OPERATOR(pg_catalog.<=) deferral_schedule_summary.as_of), 0),
+           coalesce(sum(l.amount) FILTER (WHERE NOT l.is_recognised
+                                            AND l.recognize_on OPERATOR(pg_catalog.>) deferral_schedule_summary.as_of
+                                            AND l.recognize_on OPERATOR(pg_catalog.<) l.horizon), 0),
+           coalesce(sum(l.amount) FILTER (WHERE NOT l.is_recognised
+                                            AND l.recognize_on OPERATOR(pg_catalog.>=) l.horizon), 0)
+      FROM (SELECT k.currency, o.item, o.method, o.deferred_account, o.revenue_account, l.contract_id,
+                   l.obligation_no, l.amount, l.recognize_on,
+                   (l.status OPERATOR(pg_catalog.=) 'posted'
+                    AND l.posted_on OPERATOR(pg_catalog.<=) deferral_schedule_summary.as_of) AS is_recognised,
+                   (deferral_schedule_summary.as_of OPERATOR(pg_catalog.+) '1 year'::interval)::date AS horizon
+              FROM rr.revenue_schedule_line l
+              JOIN rr.performance_obligation o ON o.tenant_id OPERATOR(pg_catalog.=) l.tenant_id
+                                              AND o.contract_id OPERATOR(pg_catalog.=) l.contract_id
+                                              AND o.obligation_no OPERATOR(pg_catalog.=) l.obligation_no
+              JOIN rr.contract k ON k.tenant_id OPERATOR(pg_catalog.=) l.tenant_id
+                                AND k.contract_id OPERATOR(pg_catalog.=) l.contract_id
+             WHERE l.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+               AND k.activation_date OPERATOR(pg_catalog.<=) deferral_schedule_summary.as_of) l
+     GROUP BY l.currency, l.item, l.method, l.deferred_account, l.revenue_account
+     ORDER BY l.currency, l.item, l.method, l.deferred_account, l.revenue_account;
+END;
+COMMENT ON FUNCTION rr.deferral_schedule_summary(date) IS 'deferral schedule summary as of a date: the revenue schedules of contracts activated by then, per currency, item, recognition method, deferred and revenue account: scheduled in all, recognised (posted on or before as_of), and the rest due by as_of, within 12 months (before as_of + 1 year) and beyond; scheduled = recognised + due + within_12_months + beyond_12_months, and the last three add up to rr.remaining_performance_obligations; docs/reports.md, "Revenue forecast and RPO"';
+REVOKE ALL ON FUNCTION rr.deferral_schedule_summary(date) FROM PUBLIC;
+
+CREATE VIEW rr.deferral_schedule_summary WITH (security_invoker = true) AS
+SELECT rr.current_tenant() AS tenant_id, s.*
+  FROM rr.deferral_schedule_summary(current_date) s;
+COMMENT ON VIEW rr.deferral_schedule_summary IS 'deferral schedule summary today: rr.deferral_schedule_summary(current_date)';
+COMMENT ON COLUMN rr.deferral_schedule_summary.tenant_id IS 'the current tenant';
+COMMENT ON COLUMN rr.deferral_schedule_summary.currency IS 'the contracts'' currency';
+COMMENT ON COLUMN rr.deferral_schedule_summary.item IS 'item of the performance obligations';
+COMMENT ON COLUMN rr.deferral_schedule_summary.method IS 'recognition method of the obligations (immediate, on_date, equal, equal_prorate, daily, percent_complete, on_usage or on_payment)';
+COMMENT ON COLUMN rr.deferral_schedule_summary.deferred_account IS 'deferred revenue account of the obligations';
+COMMENT ON COLUMN rr.deferral_schedule_summary.revenue_account IS 'revenue account of the obligations';
+COMMENT ON COLUMN rr.deferral_schedule_summary.contracts IS 'number of contracts with schedule lines in the row';
+COMMENT ON COLUMN rr.deferral_schedule_summary.obligations IS 'number of performance obligations with schedule lines in the row';
+COMMENT ON COLUMN rr.deferral_schedule_summary.scheduled IS 'every schedule line of those obligations (allocation, billing, credits, progress, payment): recognised + due + within_12_months + beyond_12_months';
+COMMENT ON COLUMN rr.deferral_schedule_summary.recognised IS 'schedule lines posted to revenue today or earlier';
+COMMENT ON COLUMN rr.deferral_schedule_summary.due IS 'schedule lines due today or earlier and not posted yet (waiting for a recognition run)';
+COMMENT ON COLUMN rr.deferral_schedule_summary.within_12_months IS 'schedule lines due after today and before today + 1 year';
+COMMENT ON COLUMN rr.deferral_schedule_summary.beyond_12_months IS 'schedule lines due today + 1 year or later';
+
 CREATE VIEW rr.remaining_performance_obligations WITH (security_invoker = true) AS
 SELECT rr.current_tenant() AS tenant_id, r.*
   FROM rr.remaining_performance_obligations(current_date) r;
