@@ -253,3 +253,53 @@ SELECT * FROM rr.deferral_schedule_summary('2025-04-30');
 SELECT * FROM rr.deferral_schedule_summary('2024-12-31');
 SELECT count(*) FROM rr.deferral_schedule_summary(NULL);
 RESET rr.tenant;
+
+-- Usage against included quantities (rr.usage_vs_included), on a tenant of its own: one
+-- monthly contract from 2025-01-01 with calls summed per period (2 x 100 included), calls
+-- from a pool that never resets (100 included for the term), peak storage (10 GB
+-- included) and storage at the last reading (nothing included).
+SELECT rr.create_tenant('uvi', 'Usage against included', 'USD');
+SET rr.tenant = 'uvi';
+INSERT INTO rr.item (tenant_id, code, name, revenue_account, deferred_account, receivable_account) VALUES
+    ('uvi', 'CALL', 'API call', '4300', '2100', '1100'), ('uvi', 'GB', 'Storage', '4300', '2100', '1100');
+INSERT INTO rr.item_price (tenant_id, item, currency, price) VALUES ('uvi', 'CALL', 'USD', 0.01), ('uvi', 'GB', 'USD', 1.00);
+INSERT INTO rr.contract_item (tenant_id, code, name, currency, recurring_item, billing_type, price_model,
+                              recurring_pricing, recurring_price, included_quantity, extra_usage_price, reset_usage,
+                              usage_aggregation, max_quantity) VALUES
+    ('uvi', 'CALLS', 'Calls, 100 included a period', 'USD', 'CALL', 'postpaid', 'per_unit(0.01)', 'item_price', NULL,
+     100, NULL, 'on_billing', 'sum', 10),
+    ('uvi', 'POOL', 'Calls from a pool of 100', 'USD', 'CALL', 'postpaid', NULL, 'manual', 25.00, 100, 0.10,
+     'never', 'sum', 1),
+    ('uvi', 'PEAK', 'Peak storage, 10 GB included', 'USD', 'GB', 'postpaid', NULL, 'manual', 10.00, 10, 2.00,
+     'on_billing', 'max', 1),
+    ('uvi', 'LAST', 'Storage at the last reading', 'USD', 'GB', 'postpaid', 'per_unit(2.00)', 'item_price', NULL,
+     0, NULL, 'on_billing', 'last', 1);
+INSERT INTO rr.contract_template (tenant_id, code, name, duration, duration_unit, billing_period, alignment) VALUES
+    ('uvi', 'M', 'Metered, monthly', 1, 'year', 'month', 'calendar');
+INSERT INTO rr.template_line (tenant_id, template, line_no, contract_item, quantity) VALUES
+    ('uvi', 'M', 1, 'CALLS', 2), ('uvi', 'M', 2, 'POOL', 1), ('uvi', 'M', 3, 'PEAK', 1), ('uvi', 'M', 4, 'LAST', 1);
+INSERT INTO rr.customer (tenant_id, code, name, currency) VALUES ('uvi', 'C', 'Customer', 'USD');
+SELECT rr.create_contract('C', 'M', '2025-01-01') AS k_uvi \gset
+SELECT rr.setup_and_activate_contract(:k_uvi);
+SELECT sum(rr.record_usage(:k_uvi, i, q, t)) AS recorded
+  FROM (VALUES ('CALLS', 150, '2025-01-10 12:00Z'::timestamptz), ('CALLS', 80, '2025-02-03 12:00Z'),
+               ('CALLS', 40, '2025-02-20 12:00Z'),
+               ('POOL', 60, '2025-01-15 12:00Z'), ('POOL', 30, '2025-02-10 12:00Z'), ('POOL', 25, '2025-02-25 12:00Z'),
+               ('PEAK', 8, '2025-02-02 12:00Z'), ('PEAK', 14, '2025-02-12 12:00Z'), ('PEAK', 9, '2025-02-22 12:00Z'),
+               ('LAST', 5, '2025-02-05 12:00Z'), ('LAST', 7, '2025-02-15 12:00Z'), ('LAST', 3, '2025-02-18 12:00Z')) e(i, q, t);
+-- As of February 15: calls 80 of 200 (January's 150 are another period), 120 left; the
+-- pool since January 1, 60 + 30 = 90 of 100, 10 left; the peak so far 14 GB, 4 over; the
+-- last reading 7 GB (the one of the 15th), all of it over.
+SELECT line_no, contract_item, aggregation, reset_usage, period, cycle_start, included, used, remaining, overage, events
+  FROM rr.usage_vs_included('2025-02-15');
+-- As of February 28: calls 120, 80 left; the pool 115, 15 over; the peak 14; the last
+-- reading 3 (February 18).
+SELECT line_no, used, remaining, overage, events FROM rr.usage_vs_included('2025-02-28');
+-- the answer as of February 15 does not move when the later readings above exist; a late
+-- event dated February 14, recorded now, counts in it (as billing would bill it)
+SELECT rr.record_usage(:k_uvi, 'CALLS', 5, '2025-02-14 12:00Z') AS late;
+SELECT line_no, used, remaining FROM rr.usage_vs_included('2025-02-15') WHERE line_no = 1;
+-- before the contract started, and after its term: nothing
+SELECT count(*) AS before_start FROM rr.usage_vs_included('2024-12-31');
+SELECT count(*) AS after_end FROM rr.usage_vs_included('2026-01-01');
+RESET rr.tenant;
