@@ -47,6 +47,17 @@ ALTER TABLE rr.revenue_schedule_line DROP CONSTRAINT revenue_schedule_line_oblig
 ALTER TABLE rr.invoice DROP CONSTRAINT invoice_contract_fkey;
 ALTER TABLE rr.invoice DROP CONSTRAINT invoice_run_fkey;
 ALTER TABLE rr.revenue_schedule_line DROP CONSTRAINT revenue_schedule_line_invoice_fkey;
+-- Seven keys of documents to catalog rows (customer, item, tax code, the obligations'
+-- item and accounts, the journal lines' account): the writers lock the catalog rows they
+-- use (rr_internal.lock_catalog) and the catalog keeps a used row
+-- (rr_internal.keep_used_catalog and its triggers, created by the code below).
+ALTER TABLE rr.invoice DROP CONSTRAINT invoice_customer_fkey;
+ALTER TABLE rr.invoice_line DROP CONSTRAINT invoice_line_item_fkey;
+ALTER TABLE rr.invoice_line DROP CONSTRAINT invoice_line_tax_code_fkey;
+ALTER TABLE rr.performance_obligation DROP CONSTRAINT performance_obligation_item_fkey;
+ALTER TABLE rr.performance_obligation DROP CONSTRAINT performance_obligation_revenue_fkey;
+ALTER TABLE rr.performance_obligation DROP CONSTRAINT performance_obligation_deferred_fkey;
+ALTER TABLE rr.journal_line DROP CONSTRAINT journal_line_account_fkey;
 
 -- Renewals (docs/catalog-and-contracts.md, "Renewals"): the append-only renewal log.  Its
 -- triggers, row security, dump registration and grants come with the code below.

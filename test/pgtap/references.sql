@@ -7,7 +7,7 @@
 -- can be neither deleted nor re-keyed (a draft's invoice lines take their schedule lines
 -- with them).
 BEGIN;
-SELECT plan(35);
+SELECT plan(46);
 
 SELECT rr.create_tenant('ref', 'References', 'USD');
 SELECT set_config('rr.tenant', 'ref', true);
@@ -188,6 +188,69 @@ SELECT throws_ok(format($$DELETE FROM rr.performance_obligation WHERE tenant_id 
 SELECT throws_ok(format($$UPDATE rr.performance_obligation SET obligation_no = 7 WHERE tenant_id = 'ref' AND contract_id = %s$$, :contract),
                  '23503', 'cannot update performance_obligation row: table "revenue_schedule_line" refers to it',
                  'an obligation with schedule lines cannot be re-keyed');
+
+-- catalog rows: documents name their customer, items, tax codes and accounts without
+-- foreign keys; every writer locks the rows it used and refuses one that is gone
+-- (rr_internal.lock_catalog), and the catalog keeps a row that documents use
+-- (rr_internal.keep_used_catalog; the race is test/isolation/specs/catalog_delete_race.spec).
+-- The catalog's own keys (items to accounts, contract items to items, contracts to
+-- customers) are taken out of the way in this transaction to show the documents' guard.
+SELECT is_empty($$SELECT 'invoice' FROM rr.invoice i WHERE i.tenant_id = 'ref'
+                     AND NOT EXISTS (SELECT FROM rr.customer c WHERE c.tenant_id = i.tenant_id AND c.code = i.customer)
+                  UNION ALL
+                  SELECT 'invoice line' FROM rr.invoice_line l WHERE l.tenant_id = 'ref'
+                     AND (l.item IS NOT NULL AND NOT EXISTS (SELECT FROM rr.item it WHERE it.tenant_id = l.tenant_id AND it.code = l.item)
+                          OR l.tax_code IS NOT NULL AND NOT EXISTS (SELECT FROM rr.tax_code t WHERE t.tenant_id = l.tenant_id AND t.code = l.tax_code))
+                  UNION ALL
+                  SELECT 'obligation' FROM rr.performance_obligation o WHERE o.tenant_id = 'ref'
+                     AND (NOT EXISTS (SELECT FROM rr.item it WHERE it.tenant_id = o.tenant_id AND it.code = o.item)
+                          OR NOT EXISTS (SELECT FROM rr.account a WHERE a.tenant_id = o.tenant_id AND a.code = o.revenue_account)
+                          OR NOT EXISTS (SELECT FROM rr.account a WHERE a.tenant_id = o.tenant_id AND a.code = o.deferred_account))
+                  UNION ALL
+                  SELECT 'journal line' FROM rr.journal_line l WHERE l.tenant_id = 'ref'
+                     AND NOT EXISTS (SELECT FROM rr.account a WHERE a.tenant_id = l.tenant_id AND a.code = l.account)$$,
+                'no document names a customer, item, tax code or account that does not exist');
+SELECT throws_ok($$SELECT rr_internal.lock_catalog('ref', 'item', ARRAY['SVC', 'NOPE', NULL])$$, '23503',
+                 'item "NOPE" of tenant "ref" does not exist', 'a writer refuses a catalog row that is gone');
+SELECT throws_ok($$INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency)
+                   VALUES ('ref', 900001, 3, '1100', 1, 0, 'USD'), ('ref', 900001, 4, '9998', 0, 1, 'USD')$$,
+                 '23503', 'account "9998" of tenant "ref" does not exist',
+                 'a journal line to an account that does not exist is refused');
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT c.conrelid::regclass AS t, c.conname FROM pg_constraint c
+              WHERE c.confrelid IN ('rr.account'::regclass, 'rr.item'::regclass, 'rr.customer'::regclass)
+                AND c.conrelid <> c.confrelid LOOP
+        EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', r.t, r.conname);
+    END LOOP;
+END
+$$;
+SELECT throws_ok($$DELETE FROM rr.account WHERE tenant_id = 'ref' AND code = '1100'$$, '23503',
+                 'cannot delete account "1100": rr.journal_line uses it', 'an account with journal lines cannot be deleted');
+SELECT throws_ok($$UPDATE rr.account SET code = '1199' WHERE tenant_id = 'ref' AND code = '1100'$$, '23503',
+                 'cannot update account "1100": rr.journal_line uses it', 'an account with journal lines cannot be re-keyed');
+SELECT lives_ok($$UPDATE rr.account SET name = 'Receivables' WHERE tenant_id = 'ref' AND code = '1100'$$,
+                'an account with journal lines can still be renamed');
+INSERT INTO rr.account (tenant_id, code, name, kind) VALUES ('ref', '4999', 'Other revenue', 'revenue');
+UPDATE rr.performance_obligation SET revenue_account = '4999' WHERE tenant_id = 'ref';
+SELECT throws_ok($$DELETE FROM rr.account WHERE tenant_id = 'ref' AND code = '4999'$$, '23503',
+                 'cannot delete account "4999": rr.performance_obligation uses it',
+                 'an account of an obligation cannot be deleted');
+SELECT throws_ok($$DELETE FROM rr.item WHERE tenant_id = 'ref' AND code = 'SVC'$$, '23503',
+                 'cannot delete item "SVC": rr.performance_obligation uses it', 'an item of an obligation cannot be deleted');
+DELETE FROM rr.revenue_schedule_line WHERE tenant_id = 'ref' AND status = 'open';
+ALTER TABLE rr.revenue_schedule_line DISABLE TRIGGER revenue_schedule_line_frozen;
+DELETE FROM rr.revenue_schedule_line WHERE tenant_id = 'ref';
+ALTER TABLE rr.revenue_schedule_line ENABLE TRIGGER revenue_schedule_line_frozen;
+DELETE FROM rr.performance_obligation WHERE tenant_id = 'ref';
+SELECT throws_ok($$DELETE FROM rr.item WHERE tenant_id = 'ref' AND code = 'SVC'$$, '23503',
+                 'cannot delete item "SVC": rr.invoice_line uses it', 'an item on invoice lines cannot be deleted');
+SELECT throws_ok($$DELETE FROM rr.customer WHERE tenant_id = 'ref' AND code = 'C'$$, '23503',
+                 'cannot delete customer "C": rr.invoice uses it', 'an invoiced customer cannot be deleted');
+INSERT INTO rr.account (tenant_id, code, name, kind) VALUES ('ref', '9999', 'Unused', 'expense');
+SELECT lives_ok($$DELETE FROM rr.account WHERE tenant_id = 'ref' AND code = '9999'$$, 'an unused account can be deleted');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -151,7 +151,8 @@ CREATE TABLE rr.invoice (
     -- (rr_internal.bill: the run it has just written and the contracts it locked;
     -- rr.credit_invoice: the credited invoice), and neither parent can be deleted or
     -- re-keyed under its invoices (rr_internal.keep_referenced_parent)
-    CONSTRAINT invoice_customer_fkey FOREIGN KEY (tenant_id, customer) REFERENCES rr.customer (tenant_id, code),
+    -- customer: no foreign key either; the writers lock the customers they invoice
+    -- (rr_internal.lock_catalog) and an invoiced customer is kept (customer_invoiced)
     -- journal_entry_id: no foreign key (a lookup and a row lock per posted invoice): only
     -- rr.post_invoices sets it, to the entry it has just written for the invoice, and
     -- journal entries can be neither deleted nor changed (journal_entry_immutable, _no_truncate)
@@ -193,8 +194,9 @@ CREATE TABLE rr.invoice_line (
     -- rr_internal.add_tax_lines: the run's invoices; rr.credit_invoice: its credit note), and
     -- neither parent can be deleted or re-keyed under its lines (rr_internal.keep_referenced_parent)
     CONSTRAINT invoice_line_charge_key UNIQUE (tenant_id, charge_id),
-    CONSTRAINT invoice_line_item_fkey FOREIGN KEY (tenant_id, item) REFERENCES rr.item (tenant_id, code),
-    CONSTRAINT invoice_line_tax_code_fkey FOREIGN KEY (tenant_id, tax_code) REFERENCES rr.tax_code (tenant_id, code),
+    -- item and tax code: no foreign keys (a lookup and a row lock per line); the writers
+    -- lock the items and tax codes they use (rr_internal.lock_catalog) and a used one is
+    -- kept (item_invoiced, tax_code_invoiced)
     CONSTRAINT invoice_line_kind_check CHECK (kind IN ('setup', 'recurring', 'usage', 'renewal', 'deposit', 'drawdown',
                                                        'release', 'breakage', 'proration',
                                                        'discount', 'tax', 'adjustment')),
@@ -287,6 +289,16 @@ CREATE TRIGGER invoice_has_lines
 CREATE TRIGGER charge_invoiced
     AFTER UPDATE OF tenant_id, charge_id OR DELETE ON rr.charge
     FOR EACH ROW EXECUTE FUNCTION rr_internal.keep_referenced_parent();
+
+CREATE TRIGGER customer_invoiced
+    AFTER UPDATE OF tenant_id, code OR DELETE ON rr.customer
+    FOR EACH ROW EXECUTE FUNCTION rr_internal.keep_used_catalog('rr.invoice', 'customer');
+CREATE TRIGGER item_invoiced
+    AFTER UPDATE OF tenant_id, code OR DELETE ON rr.item
+    FOR EACH ROW EXECUTE FUNCTION rr_internal.keep_used_catalog('rr.invoice_line', 'item');
+CREATE TRIGGER tax_code_invoiced
+    AFTER UPDATE OF tenant_id, code OR DELETE ON rr.tax_code
+    FOR EACH ROW EXECUTE FUNCTION rr_internal.keep_used_catalog('rr.invoice_line', 'tax_code');
 
 -- Lines are added only by rr_internal.bill, to the drafts it has just created (no role may insert
 -- invoice lines); a trigger on INSERT would also refuse pg_restore, which reloads the

@@ -10,6 +10,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     n integer;
+    codes text[];
 BEGIN
     -- Driven by the run's invoices (index on run_id); the item, customer and tax code of
     -- each line are looked up by their keys, so no plan can loop over a whole table per row.
@@ -49,16 +50,20 @@ BEGIN
                                          THEN rr.allocate(w.gross - w.tax, w.amounts, w.mu)
                                          ELSE w.amounts END) AS x(line_no, net)
          WHERE l.tenant_id = add_tax_lines.tenant_id AND l.invoice_id = w.invoice_id AND l.line_no = x.line_no
+    ), ins AS (
+        INSERT INTO rr.invoice_line (tenant_id, invoice_id, line_no, kind, amount, tax_code, credit_account, receivable_account)
+        SELECT add_tax_lines.tenant_id, w.invoice_id,
+               (SELECT max(l.line_no) FROM rr.invoice_line l WHERE l.tenant_id = add_tax_lines.tenant_id
+                                                              AND l.invoice_id = w.invoice_id)
+                   + row_number() OVER (PARTITION BY w.invoice_id ORDER BY w.tax_code)::integer,
+               'tax', w.tax, w.tax_code, w.account, w.receivable
+          FROM w
+         WHERE w.tax <> 0
+        RETURNING 1
     )
-    INSERT INTO rr.invoice_line (tenant_id, invoice_id, line_no, kind, amount, tax_code, credit_account, receivable_account)
-    SELECT add_tax_lines.tenant_id, w.invoice_id,
-           (SELECT max(l.line_no) FROM rr.invoice_line l WHERE l.tenant_id = add_tax_lines.tenant_id
-                                                          AND l.invoice_id = w.invoice_id)
-               + row_number() OVER (PARTITION BY w.invoice_id ORDER BY w.tax_code)::integer,
-           'tax', w.tax, w.tax_code, w.account, w.receivable
-      FROM w
-     WHERE w.tax <> 0;
-    GET DIAGNOSTICS n = ROW_COUNT;
+    SELECT (SELECT count(*) FROM ins), (SELECT array_agg(DISTINCT w.tax_code) FROM w) INTO n, codes;
+    -- the tax codes the lines name, locked and checked once (the writer's half of a key)
+    PERFORM rr_internal.lock_catalog(add_tax_lines.tenant_id, 'tax_code', codes);
     RETURN n;
 END
 $$;

@@ -77,9 +77,9 @@ CREATE TABLE rr.performance_obligation (
     -- second key is checked per row)
     CONSTRAINT performance_obligation_line_fkey FOREIGN KEY (tenant_id, contract_id, first_line_no, first_line_from)
         REFERENCES rr.contract_line (tenant_id, contract_id, line_no, effective_from),
-    CONSTRAINT performance_obligation_item_fkey FOREIGN KEY (tenant_id, item) REFERENCES rr.item (tenant_id, code),
-    CONSTRAINT performance_obligation_revenue_fkey FOREIGN KEY (tenant_id, revenue_account) REFERENCES rr.account (tenant_id, code),
-    CONSTRAINT performance_obligation_deferred_fkey FOREIGN KEY (tenant_id, deferred_account) REFERENCES rr.account (tenant_id, code),
+    -- item and accounts: no foreign keys (a lookup and a row lock each per obligation); the
+    -- writers lock what they use (rr_internal.lock_catalog) and a used row is kept
+    -- (item_in_obligation, account_in_obligation)
     CONSTRAINT performance_obligation_method_check CHECK (method IN ('immediate', 'on_date', 'equal', 'equal_prorate', 'daily',
                                                                      'percent_complete', 'on_usage', 'on_payment'))
 );
@@ -227,6 +227,15 @@ REVOKE ALL ON FUNCTION rr_internal.keep_scheduled_obligation() FROM PUBLIC;
 CREATE TRIGGER schedule_line_obligation
     AFTER UPDATE OF tenant_id, contract_id, obligation_no OR DELETE ON rr.performance_obligation
     FOR EACH ROW EXECUTE FUNCTION rr_internal.keep_scheduled_obligation();
+
+-- the item and accounts of obligations (no foreign keys: rr.performance_obligation)
+CREATE TRIGGER item_in_obligation
+    AFTER UPDATE OF tenant_id, code OR DELETE ON rr.item
+    FOR EACH ROW EXECUTE FUNCTION rr_internal.keep_used_catalog('rr.performance_obligation', 'item');
+CREATE TRIGGER account_in_obligation
+    AFTER UPDATE OF tenant_id, code OR DELETE ON rr.account
+    FOR EACH ROW EXECUTE FUNCTION rr_internal.keep_used_catalog('rr.performance_obligation', 'revenue_account',
+                                                                'rr.performance_obligation', 'deferred_account');
 
 -- the invoice line of billed or credited revenue (no foreign key: rr.revenue_schedule_line)
 CREATE TRIGGER schedule_line_invoice_line

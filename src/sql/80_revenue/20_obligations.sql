@@ -337,6 +337,12 @@ BEGIN
        SET line_nos = excluded.line_nos, service = excluded.service, standalone_price = excluded.standalone_price,
            is_residual = excluded.is_residual, contract_amount = excluded.contract_amount,
            allocated_amount = excluded.allocated_amount;
+    -- the items and accounts the obligations name, locked and checked once (the writer's
+    -- half of a key: rr_internal.lock_catalog)
+    PERFORM rr_internal.lock_catalog(t, 'item', (SELECT array_agg(DISTINCT o.item) FROM rr_obl o));
+    PERFORM rr_internal.lock_catalog(t, 'account', (SELECT array_agg(DISTINCT a.account)
+                                                      FROM rr_obl o, LATERAL (VALUES (o.revenue_account),
+                                                                                     (o.deferred_account)) a (account)));
     INSERT INTO rr.obligation_charge (tenant_id, contract_id, line_no, line_effective_from, kind, service_period,
                                       adjustment_seq, obligation_no, amount)
     SELECT t, p.contract_id, p.line_no, p.line_effective_from, p.kind, p.service_period, p.adjustment_seq,

@@ -13,6 +13,8 @@ AS $$
 DECLARE
     t text := create_revenue_schedules.tenant_id;
     n bigint;
+    items text[];
+    accounts text[];
 BEGIN
     -- (rr_billed2: the columns changed in 0.2.0, so the work table took a new name)
     IF rr_internal.claim_work_table('rr_billed2') THEN
@@ -58,19 +60,28 @@ BEGIN
 
     -- the obligation of each contract item: its main item, the accounts and the pattern of
     -- that item's deferral code
-    INSERT INTO rr.performance_obligation (tenant_id, contract_id, obligation_no, line_nos, first_line_no,
-                                           first_line_from, item, method, grain,
-                                           revenue_account, deferred_account, currency)
-    SELECT DISTINCT ON (b.contract_id, b.obligation_no)
-           t, b.contract_id, b.obligation_no, ARRAY[b.line_no], b.line_no, b.line_from, it.code,
-           coalesce(dc.method, 'daily'), coalesce(dc.grain, interval '1 month'), it.revenue_account,
-           it.deferred_account, b.currency
-      FROM rr_billed2 b
-      JOIN rr.contract_item ci ON ci.tenant_id = t AND ci.code = b.contract_item
-      JOIN rr.item it ON it.tenant_id = t AND it.code = coalesce(ci.recurring_item, ci.setup_item, ci.renewal_item)
-      LEFT JOIN rr.deferral_code dc ON dc.tenant_id = t AND dc.code = it.deferral_code
-     ORDER BY b.contract_id, b.obligation_no, b.line_no, b.line_from
-    ON CONFLICT ON CONSTRAINT performance_obligation_pkey DO NOTHING;
+    -- (an obligation that exists already names rows its committed self keeps in use; the
+    -- new ones' item and accounts are locked and checked once: rr_internal.lock_catalog)
+    WITH ins AS (
+        INSERT INTO rr.performance_obligation (tenant_id, contract_id, obligation_no, line_nos, first_line_no,
+                                               first_line_from, item, method, grain,
+                                               revenue_account, deferred_account, currency)
+        SELECT DISTINCT ON (b.contract_id, b.obligation_no)
+               t, b.contract_id, b.obligation_no, ARRAY[b.line_no], b.line_no, b.line_from, it.code,
+               coalesce(dc.method, 'daily'), coalesce(dc.grain, interval '1 month'), it.revenue_account,
+               it.deferred_account, b.currency
+          FROM rr_billed2 b
+          JOIN rr.contract_item ci ON ci.tenant_id = t AND ci.code = b.contract_item
+          JOIN rr.item it ON it.tenant_id = t AND it.code = coalesce(ci.recurring_item, ci.setup_item, ci.renewal_item)
+          LEFT JOIN rr.deferral_code dc ON dc.tenant_id = t AND dc.code = it.deferral_code
+         ORDER BY b.contract_id, b.obligation_no, b.line_no, b.line_from
+        ON CONFLICT ON CONSTRAINT performance_obligation_pkey DO NOTHING
+        RETURNING item, revenue_account, deferred_account
+    )
+    SELECT array_agg(DISTINCT ins.item), array_agg(DISTINCT a.account) INTO items, accounts
+      FROM ins, LATERAL (VALUES (ins.revenue_account), (ins.deferred_account)) a (account);
+    PERFORM rr_internal.lock_catalog(t, 'item', items);
+    PERFORM rr_internal.lock_catalog(t, 'account', accounts);
 
     INSERT INTO rr.revenue_schedule_line (tenant_id, contract_id, obligation_no, source, period, recognize_on,
                                           amount, contract_amount, invoice_id, invoice_line_no)

@@ -20,6 +20,8 @@ DECLARE
     charges bigint;
     lines bigint;
     orphan record;
+    customers text[];
+    items text[];
 BEGIN
     -- Lock the contracts first, in one statement and in contract_id order, and only then
     -- work out what is due, in the next statement (a new snapshot): so the run bills the
@@ -70,7 +72,7 @@ BEGIN
          WHERE k.tenant_id = bill.tenant_id
            AND k.contract_id IN (SELECT n.contract_id FROM new_charge n)
          ORDER BY k.contract_id
-        RETURNING invoice_id, contract_id
+        RETURNING invoice_id, contract_id, customer
     ), new_line AS (
         INSERT INTO rr.invoice_line (tenant_id, invoice_id, line_no, kind, charge_id, contract_line_no,
                                      line_effective_from, contract_item, item, service_period, quantity,
@@ -100,9 +102,15 @@ BEGIN
           LEFT JOIN rr.deferral_code dc ON dc.tenant_id = bill.tenant_id AND dc.code = it.deferral_code
           LEFT JOIN rr.discount dsc ON n.kind = 'discount' AND dsc.tenant_id = bill.tenant_id
                                    AND dsc.discount_id = coalesce((n.detail->>'discount_id')::bigint, n.adjustment_seq)
-        RETURNING 1
+        RETURNING item
     )
-    SELECT (SELECT count(*) FROM new_charge), (SELECT count(*) FROM new_line) INTO charges, lines;
+    SELECT (SELECT count(*) FROM new_charge), (SELECT count(*) FROM new_line),
+           (SELECT array_agg(DISTINCT i.customer) FROM new_invoice i), (SELECT array_agg(DISTINCT l.item) FROM new_line l)
+      INTO charges, lines, customers, items;
+    -- the customers and items the documents name, locked and checked once for the run (the
+    -- writer's half of a key: rr_internal.lock_catalog)
+    PERFORM rr_internal.lock_catalog(bill.tenant_id, 'customer', customers);
+    PERFORM rr_internal.lock_catalog(bill.tenant_id, 'item', items);
 
     -- the charges' contract line versions, checked once for the run instead of by a foreign
     -- key per charge: the invoice lines above join each new charge to its line version, so

@@ -100,6 +100,8 @@ BEGIN
             USING ERRCODE = '22023', DETAIL = 'Earlier credit notes have credited it in full.';
     END IF;
 
+    -- (the customer, items and tax codes are the credited invoice's: rows a posted document
+    -- uses already, which the catalog keeps, so no lock is needed: rr_internal.lock_catalog)
     INSERT INTO rr.invoice (tenant_id, doc_type, credits_invoice, reason, contract_id, customer, currency,
                             series, invoice_date)
     VALUES (t, 'credit_note', inv.invoice_id, credit_invoice.reason, inv.contract_id, inv.customer, inv.currency,
