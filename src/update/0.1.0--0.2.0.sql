@@ -176,3 +176,31 @@ CREATE TABLE rr.price_change_line (
     CONSTRAINT price_change_line_change_fkey FOREIGN KEY (tenant_id, change_id) REFERENCES rr.price_change (tenant_id, change_id),
     CONSTRAINT price_change_line_contract_fkey FOREIGN KEY (tenant_id, contract_id) REFERENCES rr.contract (tenant_id, contract_id)
 );
+-- Exchange rates and functional-currency amounts (docs/dunning-and-currencies.md): the
+-- rate table, and the functional amounts of journal lines (NULL on the lines of 0.1.0:
+-- they were never converted).  The triggers, row security, dump registration and grants
+-- come with the code below.
+CREATE TABLE rr.exchange_rate (
+    tenant_id     text NOT NULL,
+    from_currency char(3) NOT NULL,
+    to_currency   char(3) NOT NULL,
+    rate_date     date NOT NULL,
+    rate          numeric NOT NULL,
+    created_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CONSTRAINT exchange_rate_pkey PRIMARY KEY (tenant_id, from_currency, to_currency, rate_date),
+    CONSTRAINT exchange_rate_tenant_fkey FOREIGN KEY (tenant_id) REFERENCES rr.tenant (tenant_id),
+    CONSTRAINT exchange_rate_from_fkey FOREIGN KEY (from_currency) REFERENCES rr.currency (code),
+    CONSTRAINT exchange_rate_to_fkey FOREIGN KEY (to_currency) REFERENCES rr.currency (code),
+    CONSTRAINT exchange_rate_pair_check CHECK (from_currency <> to_currency),
+    CONSTRAINT exchange_rate_rate_check CHECK (rr.check_number('exchange rate', rate) AND rate > 0),
+    CONSTRAINT exchange_rate_date_limit_check CHECK (rr.check_date('rate date', rate_date))
+);
+ALTER TABLE rr.journal_line ADD COLUMN functional_currency char(3);
+ALTER TABLE rr.journal_line ADD COLUMN functional_debit numeric;
+ALTER TABLE rr.journal_line ADD COLUMN functional_credit numeric;
+ALTER TABLE rr.journal_line ADD CONSTRAINT journal_line_functional_check
+    CHECK ((functional_currency IS NULL) = (functional_debit IS NULL)
+           AND (functional_currency IS NULL) = (functional_credit IS NULL)
+           AND functional_debit >= 0 AND functional_credit >= 0
+           AND rr.check_number('functional debit', functional_debit)
+           AND rr.check_number('functional credit', functional_credit));

@@ -37,7 +37,7 @@ DECLARE
     billing_entry_points text[] := ARRAY['run_billing', 'post_invoices', 'undo_last_billing', 'credit_invoice',
                                          'record_payment', 'apply_payment', 'create_usage_partitions', 'recognize',
                                          'record_progress', 'apply_price_changes', 'preview_price_change'];
-    admin_tables text[] := ARRAY['currency', 'tenant', 'tenant_member', 'account', 'tax_code',
+    admin_tables text[] := ARRAY['currency', 'tenant', 'tenant_member', 'account', 'tax_code', 'exchange_rate',
                                  'deferral_code', 'item', 'item_price', 'contract_item',
                                  'contract_template', 'template_line', 'customer'];
 BEGIN
