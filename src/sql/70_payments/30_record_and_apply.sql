@@ -124,7 +124,7 @@ BEGIN
                app.functional_currency, 0, r.functional
           FROM receivable r JOIN app ON app.entry_id = r.entry_id
         UNION ALL
-        SELECT t, d.entry_id, 1 + (SELECT count(*) FROM receivable r WHERE r.entry_id = d.entry_id)::integer,
+        SELECT t, d.entry_id, 2 + (SELECT count(*) FROM receivable r WHERE r.entry_id = d.entry_id)::integer,
                CASE WHEN d.amount > 0 THEN '4970' ELSE '6970' END, 0, 0, app.currency, app.contract_id,
                app.functional_currency, greatest(-d.amount, 0), greatest(d.amount, 0)
           FROM difference d JOIN app ON app.entry_id = d.entry_id
