@@ -90,6 +90,8 @@ SELECT rr.record_payment('EU', 10.00, '2025-02-20', currency => 'GBP');
 -- a date before the first rate of the pair
 SELECT rr.record_payment('EU', 10.00, '2024-12-31');
 -- rates: zero, negative, NaN, infinite, too large, a currency to itself, an unknown currency
+-- (terse: the failing row would show when it was entered)
+\set VERBOSITY terse
 INSERT INTO rr.exchange_rate (tenant_id, from_currency, to_currency, rate_date, rate) VALUES ('fx', 'GBP', 'USD', '2025-01-01', 0);
 INSERT INTO rr.exchange_rate (tenant_id, from_currency, to_currency, rate_date, rate) VALUES ('fx', 'GBP', 'USD', '2025-01-01', -1.25);
 INSERT INTO rr.exchange_rate (tenant_id, from_currency, to_currency, rate_date, rate) VALUES ('fx', 'GBP', 'USD', '2025-01-01', 'NaN');
@@ -97,6 +99,7 @@ INSERT INTO rr.exchange_rate (tenant_id, from_currency, to_currency, rate_date, 
 INSERT INTO rr.exchange_rate (tenant_id, from_currency, to_currency, rate_date, rate) VALUES ('fx', 'GBP', 'USD', '2025-01-01', 1e300);
 INSERT INTO rr.exchange_rate (tenant_id, from_currency, to_currency, rate_date, rate) VALUES ('fx', 'USD', 'USD', '2025-01-01', 1);
 INSERT INTO rr.exchange_rate (tenant_id, from_currency, to_currency, rate_date, rate) VALUES ('fx', 'XYZ', 'USD', '2025-01-01', 1);
+\set VERBOSITY default
 INSERT INTO rr.exchange_rate (tenant_id, from_currency, to_currency, rate_date, rate) VALUES ('fx', 'GBP', 'USD', 'infinity', 1.25);
 -- a second rate for the same pair and date
 INSERT INTO rr.exchange_rate (tenant_id, from_currency, to_currency, rate_date, rate) VALUES ('fx', 'EUR', 'USD', '2025-01-01', 1.11);
