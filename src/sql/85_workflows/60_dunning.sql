@@ -126,6 +126,10 @@ BEGIN
         RAISE EXCEPTION 'dunning date must not be NULL' USING ERRCODE = '22004';
     END IF;
     PERFORM rr.check_date('dunning date', run_dunning.as_of);
+    -- a tenant without dunning stages has nothing to record (and locks nothing)
+    IF NOT EXISTS (SELECT FROM rr.dunning_stage s WHERE s.tenant_id = t) THEN
+        RETURN;
+    END IF;
     -- a policy's stages must grow in days with their numbers
     SELECT a.policy, a.stage_no, a.days_overdue, b.stage_no AS other_no, b.days_overdue AS other_days INTO bad
       FROM rr.dunning_stage a
