@@ -33,6 +33,9 @@ INSERT INTO rr.contract_template (tenant_id, code, name, duration, duration_unit
 INSERT INTO rr.template_line (tenant_id, template, line_no, contract_item, quantity) VALUES ('amd', 'FIXED', 1, 'SEATS', 1);
 INSERT INTO rr.customer (tenant_id, code, name, currency) VALUES
     ('amd', 'CU', 'Customer', 'USD'), ('amd', 'KR', 'Korean customer', 'KRW');
+-- KRW postings are converted into the functional currency USD (docs/dunning-and-currencies.md)
+INSERT INTO rr.exchange_rate (tenant_id, from_currency, to_currency, rate_date, rate)
+VALUES ('amd', 'KRW', 'USD', '2024-01-01', 0.00075);
 
 -- A contract on one item, activated on 2025-01-01.
 CREATE FUNCTION pg_temp.contract(customer text, item text, quantity numeric DEFAULT 1, template text DEFAULT 'MONTHLY')

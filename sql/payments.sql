@@ -114,7 +114,8 @@ SELECT rr.apply_payment(:pay_c, :c_may, 60.00);
 SELECT rr.apply_payment(:pay_b2, :b_draft);
 -- another customer's invoice
 SELECT rr.apply_payment(:pay_b2, :a_feb);
--- another currency
+-- another currency (converted into the functional currency USD at the rate of 2024-05-01)
+INSERT INTO rr.exchange_rate (tenant_id, from_currency, to_currency, rate_date, rate) VALUES ('pay', 'EUR', 'USD', '2024-05-01', 1.08);
 SELECT rr.record_payment('B', 10.00, '2024-05-20', apply => false, currency => 'EUR') AS pay_eur \gset
 SELECT rr.apply_payment(:pay_eur, :b_feb);
 -- non-positive and fractional amounts

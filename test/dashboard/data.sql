@@ -18,6 +18,9 @@ INSERT INTO rr.customer (tenant_id, code, name, currency)
 VALUES ('default', 'HOSTILE', '<script>alert("rr")</script> & <b>Söhne</b>', 'JPY');
 SELECT rr.create_contract('HOSTILE', 'CLOUD-JPY', '2024-12-01', '{"CLOUD-SEATS-JPY": {"quantity": 12}}') AS yen \gset
 SELECT rr.setup_and_activate_contract(:yen);
+-- yen postings are converted into the functional currency USD (docs/dunning-and-currencies.md)
+INSERT INTO rr.exchange_rate (tenant_id, from_currency, to_currency, rate_date, rate)
+VALUES ('default', 'JPY', 'USD', '2024-12-01', 0.0067);
 SELECT count(*) AS invoices FROM rr.run_billing('2024-12-31');
 SELECT count(*) AS posted FROM rr.post_invoices('2024-12-31');
 RESET rr.tenant;

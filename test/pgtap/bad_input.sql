@@ -172,6 +172,9 @@ INSERT INTO bi_call (fn, args) VALUES
     ('rr.contract_balances(date)', ARRAY[$$'2024-03-31'$$]),
     ('rr.revenue_reconciliation(date)', ARRAY[$$'2024-03-31'$$]),
     ('rr.mrr_as_of(date)', ARRAY[$$'2024-03-31'$$]),
+    ('rr.run_dunning(date)', ARRAY[$$'2024-06-01'$$]),
+    ('rr.dunning_status_as_of(date)', ARRAY[$$'2024-06-01'$$]),
+    ('rr.customer_dunning_status_as_of(date)', ARRAY[$$'2024-06-01'$$]),
     ('rr.mrr_movement_detail(date,date)', ARRAY[$$'2024-03-01'$$, $$'2024-04-01'$$]),
     ('rr.mrr_movement(date,date)', ARRAY[$$'2024-03-01'$$, $$'2024-04-01'$$]),
     ('rr.deferred_revenue_rollforward(date,date)', ARRAY[$$'2024-03-01'$$, $$'2024-04-01'$$]),
@@ -477,6 +480,8 @@ INSERT INTO bi_accepted
 SELECT f::regprocedure, a, v, 'read-only report: a report may be asked as of any date (infinity: all of time); nothing is stored'
   FROM (VALUES
     ('rr.mrr_as_of(date)', 'as_of', '{-infinity,294276-01-01,"4713-01-01 BC",infinity}'::text[]),
+    ('rr.dunning_status_as_of(date)', 'as_of', '{-infinity,294276-01-01,"4713-01-01 BC",infinity}'),
+    ('rr.customer_dunning_status_as_of(date)', 'as_of', '{-infinity,294276-01-01,"4713-01-01 BC",infinity}'),
     ('rr.customer_summary(date)', 'as_of', '{-infinity,294276-01-01,"4713-01-01 BC",infinity}'),
     ('rr.revenue_forecast(date,integer)', 'as_of', '{-infinity,"4713-01-01 BC",infinity}'),
     ('rr.remaining_performance_obligations(date)', 'as_of', '{-infinity,"4713-01-01 BC",infinity}'),

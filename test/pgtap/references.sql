@@ -42,8 +42,10 @@ SELECT throws_ok($$INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, ac
                    VALUES ('ref', 900001, 1, '1100', 1, 0, 'ZZZ'), ('ref', 900001, 2, '4000', 0, 1, 'ZZZ')$$,
                  '23503', 'journal line currency "ZZZ" does not exist',
                  'a journal line in a currency that does not exist is refused');
-SELECT lives_ok($$INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency)
-                  VALUES ('ref', 900001, 1, '1100', 1, 0, 'XTS'), ('ref', 900001, 2, '4000', 0, 1, 'XTS')$$,
+-- (with their amounts in the tenant's functional currency USD, docs/dunning-and-currencies.md)
+SELECT lives_ok($$INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency,
+                                               functional_currency, functional_debit, functional_credit)
+                  VALUES ('ref', 900001, 1, '1100', 1, 0, 'XTS', 'USD', 1.25, 0), ('ref', 900001, 2, '4000', 0, 1, 'XTS', 'USD', 0, 1.25)$$,
                 'lines of an existing entry in an existing currency are written');
 SELECT throws_ok($$DELETE FROM rr.journal_entry WHERE tenant_id = 'ref' AND entry_id = 900001$$,
                  '55000', NULL, 'an entry with lines cannot be deleted');

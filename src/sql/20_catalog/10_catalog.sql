@@ -107,13 +107,15 @@ BEGIN
                    ('4300', 'Usage revenue', 'revenue'),
                    ('4400', 'Setup and renewal fee revenue', 'revenue'),
                    ('4900', 'Breakage revenue', 'revenue'),
-                   ('4950', 'Discounts', 'revenue')) AS a (code, name, kind)
+                   ('4950', 'Discounts', 'revenue'),
+                   ('4970', 'Realised exchange gains', 'revenue'),
+                   ('6970', 'Realised exchange losses', 'expense')) AS a (code, name, kind)
     ON CONFLICT DO NOTHING;
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
 END
 $$;
-COMMENT ON FUNCTION rr.install_default_chart(text) IS 'adds the default chart of accounts to a tenant (receivable, unbilled receivable, contract asset, deferred revenue, tax, deposits, revenue accounts); existing codes are kept; returns the number added';
+COMMENT ON FUNCTION rr.install_default_chart(text) IS 'adds the default chart of accounts to a tenant (receivable, unbilled receivable, contract asset, deferred revenue, tax, deposits, revenue accounts, realised exchange gains and losses); existing codes are kept; returns the number added';
 REVOKE ALL ON FUNCTION rr.install_default_chart(text) FROM PUBLIC;
 
 -- Administration: create a tenant with its default chart of accounts.

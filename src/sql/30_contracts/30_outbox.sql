@@ -16,7 +16,7 @@ CREATE TABLE rr.outbox (
     CONSTRAINT outbox_pkey PRIMARY KEY (tenant_id, event_id),
     CONSTRAINT outbox_tenant_fkey FOREIGN KEY (tenant_id) REFERENCES rr.tenant (tenant_id)
 );
-COMMENT ON TABLE rr.outbox IS 'transactional outbox of business events (topic contract.activated, contract.terminated, contract.expired, contract.lapsed, contract.completed, contract.renewed); read it after a NOTIFY on channel rr_events';
+COMMENT ON TABLE rr.outbox IS 'transactional outbox of business events (topic contract.activated, contract.terminated, contract.expired, contract.lapsed, contract.completed, contract.renewed, invoice.dunning); read it after a NOTIFY on channel rr_events';
 
 CREATE TRIGGER outbox_append_only
     BEFORE UPDATE OR DELETE ON rr.outbox

@@ -254,6 +254,9 @@ CREATE TABLE rr.journal_line (
     credit     numeric NOT NULL DEFAULT 0,
     currency   char(3) NOT NULL,
     contract_id bigint,
+    functional_currency char(3),
+    functional_debit    numeric,
+    functional_credit   numeric,
     CONSTRAINT journal_line_pkey PRIMARY KEY (tenant_id, entry_id, line_no),
     -- the entry and the currency are checked once per statement by the trigger below (their
     -- parents never change: journal_entry_immutable, currency_guard), not by foreign keys,
@@ -261,9 +264,20 @@ CREATE TABLE rr.journal_line (
     -- the account: no foreign key either; the writers lock the accounts they post to
     -- (rr_internal.lock_catalog) and a used account is kept (account_in_journal)
     CONSTRAINT journal_line_amount_check CHECK (debit >= 0 AND credit >= 0 AND (debit = 0 OR credit = 0)),
-    CONSTRAINT journal_line_limit_check CHECK (rr.check_number('debit', debit) AND rr.check_number('credit', credit))
+    CONSTRAINT journal_line_limit_check CHECK (rr.check_number('debit', debit) AND rr.check_number('credit', credit)),
+    -- functional amounts: all three or none (none only in the functional currency itself,
+    -- checked per statement by rr_internal.check_journal_balance)
+    CONSTRAINT journal_line_functional_check CHECK ((functional_currency IS NULL) = (functional_debit IS NULL)
+                                                    AND (functional_currency IS NULL) = (functional_credit IS NULL)
+                                                    AND functional_debit >= 0 AND functional_credit >= 0
+                                                    AND rr.check_number('functional debit', functional_debit)
+                                                    AND rr.check_number('functional credit', functional_credit))
 );
-COMMENT ON TABLE rr.journal_line IS 'journal lines (immutable): one debit or one credit on an account, in the document currency';
+COMMENT ON TABLE rr.journal_line IS 'journal lines (immutable): one debit or one credit on an account, in the document currency, with its amount in the tenant''s functional currency';
+COMMENT ON COLUMN rr.journal_line.currency IS 'ISO 4217 code of the document currency of debit and credit';
+COMMENT ON COLUMN rr.journal_line.functional_currency IS 'the tenant''s functional currency (rr.tenant.currency) at posting; NULL only on lines posted before 0.2.0, or written in the functional currency by code that does not convert (their functional amounts are then debit and credit)';
+COMMENT ON COLUMN rr.journal_line.functional_debit IS 'debit converted to the functional currency at the latest rate on or before the entry''s document date (rr.exchange_rate), rounded once per entry side (docs/dunning-and-currencies.md); a realised exchange loss line has a functional debit and no document amount';
+COMMENT ON COLUMN rr.journal_line.functional_credit IS 'credit converted to the functional currency like functional_debit; a realised exchange gain line has a functional credit and no document amount';
 
 -- Integrity and balance check over the transition table: every entry touched by the
 -- statement must exist and balance per currency, counting its lines written earlier too,
@@ -324,6 +338,39 @@ BEGIN
                   DETAIL = format('Debits %s and credits %s in %s differ by %s.', bad.debit, bad.credit,
                                   bad.currency, bad.debit - bad.credit),
                   HINT = 'Write all lines of an entry in one statement, with equal debits and credits.';
+    END IF;
+    -- a line without functional amounts only in the tenant's functional currency, and
+    -- converted lines only into it
+    SELECT x.tenant_id, x.entry_id, x.currency, x.functional_currency, k.currency AS book INTO bad
+      FROM new_lines x
+      JOIN rr.tenant k ON k.tenant_id = x.tenant_id
+     WHERE coalesce(x.functional_currency, x.currency) <> k.currency
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'journal entry % has a line in % without an amount in the functional currency %',
+                        bad.entry_id, bad.currency, bad.book
+            USING ERRCODE = '23514',
+                  DETAIL = format('Its functional currency is %s.', coalesce(bad.functional_currency, 'not given')),
+                  HINT = 'Convert every line at the rate of the document date (rr.exchange_rate) into the tenant''s functional currency.';
+    END IF;
+    -- every entry balances in the functional currency too (a line without functional
+    -- amounts is in the functional currency: its amounts count as they are)
+    SELECT n.tenant_id, n.entry_id, t.debit, t.credit, t.currency
+      INTO bad
+      FROM (SELECT DISTINCT x.tenant_id, x.entry_id FROM new_lines x) n
+      CROSS JOIN LATERAL (SELECT sum(coalesce(l.functional_debit, l.debit)) AS debit,
+                                 sum(coalesce(l.functional_credit, l.credit)) AS credit,
+                                 max(coalesce(l.functional_currency, l.currency)) AS currency
+                            FROM rr.journal_line l
+                           WHERE l.tenant_id = n.tenant_id AND l.entry_id = n.entry_id) t
+     WHERE t.debit <> t.credit
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'journal entry % is unbalanced in the functional currency', bad.entry_id
+            USING ERRCODE = '23514',
+                  DETAIL = format('Functional debits %s and credits %s in %s differ by %s.', bad.debit, bad.credit,
+                                  bad.currency, bad.debit - bad.credit),
+                  HINT = 'Round each side of an entry once and post exchange differences to their own lines.';
     END IF;
     RETURN NULL;
 END

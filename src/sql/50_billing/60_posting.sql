@@ -92,16 +92,25 @@ BEGIN
 
     -- Dr receivable / Cr deferred revenue or revenue, per account; all lines of all the
     -- entries in one statement (checked balanced at its end)
-    INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency, contract_id)
-    SELECT t, a.entry_id, row_number() OVER (PARTITION BY a.entry_id ORDER BY a.side, a.account)::integer,
-           a.account, greatest(a.amount, 0), greatest(-a.amount, 0), a.currency, a.contract_id
-      FROM (SELECT p.entry_id, x.side, x.account, sum(x.amount) AS amount, p.currency, p.contract_id
-              FROM rr_post p
-              JOIN rr.invoice_line l ON l.tenant_id = t AND l.invoice_id = p.invoice_id
-             CROSS JOIN LATERAL (VALUES (1, l.receivable_account, l.amount), (2, l.credit_account, -l.amount))
-                        AS x(side, account, amount)
-             GROUP BY p.entry_id, x.side, x.account, p.currency, p.contract_id) a
-     WHERE a.amount <> 0;
+    -- In the functional currency too, at the rate of the document date, each side rounded
+    -- once (cumulative rounding over its lines; rr_internal.functional_rate).
+    INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency, contract_id,
+                                 functional_currency, functional_debit, functional_credit)
+    SELECT t, j.entry_id, j.line_no, j.account, j.debit, j.credit, j.currency, j.contract_id, f.functional_currency,
+           round(sum(j.debit) OVER w * f.rate, f.minor_units) - round((sum(j.debit) OVER w - j.debit) * f.rate, f.minor_units),
+           round(sum(j.credit) OVER w * f.rate, f.minor_units) - round((sum(j.credit) OVER w - j.credit) * f.rate, f.minor_units)
+      FROM (SELECT a.entry_id, row_number() OVER (PARTITION BY a.entry_id ORDER BY a.side, a.account)::integer AS line_no,
+                   a.account, greatest(a.amount, 0) AS debit, greatest(-a.amount, 0) AS credit, a.currency, a.contract_id,
+                   a.invoice_date
+              FROM (SELECT p.entry_id, x.side, x.account, sum(x.amount) AS amount, p.currency, p.contract_id, p.invoice_date
+                      FROM rr_post p
+                      JOIN rr.invoice_line l ON l.tenant_id = t AND l.invoice_id = p.invoice_id
+                     CROSS JOIN LATERAL (VALUES (1, l.receivable_account, l.amount), (2, l.credit_account, -l.amount))
+                                AS x(side, account, amount)
+                     GROUP BY p.entry_id, x.side, x.account, p.currency, p.contract_id, p.invoice_date) a
+             WHERE a.amount <> 0) j
+     CROSS JOIN LATERAL rr_internal.functional_rate(t, j.currency, j.invoice_date) f
+    WINDOW w AS (PARTITION BY j.entry_id, j.currency ORDER BY j.line_no);
 
     UPDATE rr.invoice_counter c SET next_number = c.next_number + n
      WHERE c.tenant_id = t AND c.series = post_invoices.series;

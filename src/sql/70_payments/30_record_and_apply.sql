@@ -48,12 +48,24 @@ BEGIN
     -- the fiscal periods of every posting date exist before the statement that posts
     PERFORM rr_internal.posting_period(t, d) FROM (SELECT DISTINCT unnest(write_applications.applied_on) AS d) x;
 
+    -- the accounts of realised exchange differences, for applications in a foreign currency
+    IF EXISTS (SELECT FROM rr.payment p JOIN rr.tenant k ON k.tenant_id = t
+                WHERE p.tenant_id = t AND p.payment_id = pid AND p.currency <> k.currency) THEN
+        PERFORM rr_internal.ensure_exchange_accounts(t);
+    END IF;
+
     WITH app AS (
+        -- with the rates of the invoice's date and of the payment's: the receivable leaves
+        -- at the first, the customer credit at the second, the difference is realised
         SELECT x.invoice_id, x.amount, x.applied_on, i.currency, i.number, i.contract_id,
                rr.minor_units(i.currency::text) AS mu,
-               nextval(pg_get_serial_sequence('rr.journal_entry', 'entry_id')) AS entry_id
+               nextval(pg_get_serial_sequence('rr.journal_entry', 'entry_id')) AS entry_id,
+               fi.functional_currency, fi.minor_units AS fmu, fi.rate AS invoice_rate, fp.rate AS payment_rate
           FROM unnest(invoice_ids, amounts, write_applications.applied_on) AS x (invoice_id, amount, applied_on)
           JOIN rr.invoice i ON i.tenant_id = t AND i.invoice_id = x.invoice_id
+          JOIN rr.payment p ON p.tenant_id = t AND p.payment_id = pid
+         CROSS JOIN LATERAL rr_internal.functional_rate(t, i.currency, i.invoice_date) fi
+         CROSS JOIN LATERAL rr_internal.functional_rate(t, i.currency, p.received_on) fp
     ), remaining AS (
         -- what is still receivable on each receivable account of the invoice: its lines
         -- less what earlier applications credited to that account
@@ -84,15 +96,39 @@ BEGIN
                format('Payment %s applied to invoice %s', pid, app.number)
           FROM app
         RETURNING entry_id
+    ), receivable AS (
+        -- the receivable lines, in the functional currency at the invoice's rate (the side
+        -- rounded once: cumulative rounding over its lines)
+        SELECT r.entry_id, r.line_no, r.account, r.amount,
+               round(sum(r.amount) OVER w * app.invoice_rate, app.fmu)
+                 - round((sum(r.amount) OVER w - r.amount) * app.invoice_rate, app.fmu) AS functional
+          FROM (SELECT s.entry_id, 1 + row_number() OVER (PARTITION BY s.entry_id ORDER BY s.account)::integer AS line_no,
+                       s.account, s.amount
+                  FROM split s WHERE s.amount <> 0) r
+          JOIN app ON app.entry_id = r.entry_id
+        WINDOW w AS (PARTITION BY r.entry_id ORDER BY r.line_no)
+    ), difference AS (
+        -- customer credit at the payment's rate less the receivable at the invoice's: a
+        -- realised gain (credit 4970) or loss (debit 6970), with no document amount
+        SELECT app.entry_id, round(app.amount * app.payment_rate, app.fmu) - coalesce(sum(r.functional), 0) AS amount
+          FROM app LEFT JOIN receivable r ON r.entry_id = app.entry_id
+         GROUP BY app.entry_id, app.amount, app.payment_rate, app.fmu
     ), jl AS (
-        INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency, contract_id)
-        SELECT t, app.entry_id, 1, '2400', app.amount, 0, app.currency, app.contract_id
+        INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency, contract_id,
+                                     functional_currency, functional_debit, functional_credit)
+        SELECT t, app.entry_id, 1, '2400', app.amount, 0, app.currency, app.contract_id,
+               app.functional_currency, round(app.amount * app.payment_rate, app.fmu), 0
           FROM app
         UNION ALL
-        SELECT t, s.entry_id, 1 + row_number() OVER (PARTITION BY s.entry_id ORDER BY s.account)::integer,
-               s.account, 0, s.amount, app.currency, app.contract_id
-          FROM split s JOIN app ON app.entry_id = s.entry_id
-         WHERE s.amount <> 0
+        SELECT t, r.entry_id, r.line_no, r.account, 0, r.amount, app.currency, app.contract_id,
+               app.functional_currency, 0, r.functional
+          FROM receivable r JOIN app ON app.entry_id = r.entry_id
+        UNION ALL
+        SELECT t, d.entry_id, 2 + (SELECT count(*) FROM receivable r WHERE r.entry_id = d.entry_id)::integer,
+               CASE WHEN d.amount > 0 THEN '4970' ELSE '6970' END, 0, 0, app.currency, app.contract_id,
+               app.functional_currency, greatest(-d.amount, 0), greatest(d.amount, 0)
+          FROM difference d JOIN app ON app.entry_id = d.entry_id
+         WHERE d.amount <> 0
     )
     INSERT INTO rr.payment_application (tenant_id, payment_id, invoice_id, amount, applied_on, journal_entry_id)
     SELECT t, pid, app.invoice_id, app.amount, app.applied_on, app.entry_id
@@ -158,8 +194,12 @@ BEGIN
     VALUES (t, record_payment.received_on, rr_internal.posting_period(t, record_payment.received_on), 'payment', pid,
             format('Payment %s received from %s', pid, cu.code))
     RETURNING entry_id INTO eid;
-    INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency)
-    VALUES (t, eid, 1, '1200', amt, 0, cur), (t, eid, 2, '2400', 0, amt, cur);
+    INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency,
+                                 functional_currency, functional_debit, functional_credit)
+    SELECT t, eid, x.line_no, x.account, x.debit, x.credit, cur, f.functional_currency,
+           round(x.debit * f.rate, f.minor_units), round(x.credit * f.rate, f.minor_units)
+      FROM (VALUES (1, '1200', amt, 0), (2, '2400', 0, amt)) AS x (line_no, account, debit, credit)
+     CROSS JOIN rr_internal.functional_rate(t, cur, record_payment.received_on) f;
     INSERT INTO rr.payment (tenant_id, payment_id, customer, currency, amount, received_on, method, reference,
                             journal_entry_id)
     VALUES (t, pid, cu.code, cur, amt, record_payment.received_on, record_payment.method,

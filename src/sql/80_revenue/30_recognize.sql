@@ -357,10 +357,18 @@ BEGIN
       FROM rr_grp g
      WHERE g.has_entry
      ORDER BY g.entry_id;
-    INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency, contract_id)
-    SELECT t, g.entry_id, row_number() OVER (PARTITION BY g.entry_id ORDER BY x.delta > 0, x.account)::integer,
-           x.account, greatest(-x.delta, 0), greatest(x.delta, 0), g.currency, g.contract_id
-      FROM rr_delta x JOIN rr_grp g ON g.contract_id = x.contract_id AND g.k = x.k;
+    -- in the functional currency too, at the rate of the entry date, each side rounded once
+    INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency, contract_id,
+                                 functional_currency, functional_debit, functional_credit)
+    SELECT t, j.entry_id, j.line_no, j.account, j.debit, j.credit, j.currency, j.contract_id, f.functional_currency,
+           round(sum(j.debit) OVER w * f.rate, f.minor_units) - round((sum(j.debit) OVER w - j.debit) * f.rate, f.minor_units),
+           round(sum(j.credit) OVER w * f.rate, f.minor_units) - round((sum(j.credit) OVER w - j.credit) * f.rate, f.minor_units)
+      FROM (SELECT g.entry_id, row_number() OVER (PARTITION BY g.entry_id ORDER BY x.delta > 0, x.account)::integer AS line_no,
+                   x.account, greatest(-x.delta, 0) AS debit, greatest(x.delta, 0) AS credit, g.currency, g.contract_id,
+                   g.entry_date
+              FROM rr_delta x JOIN rr_grp g ON g.contract_id = x.contract_id AND g.k = x.k) j
+     CROSS JOIN LATERAL rr_internal.functional_rate(t, j.currency, j.entry_date) f
+    WINDOW w AS (PARTITION BY j.entry_id, j.currency ORDER BY j.line_no);
     UPDATE rr.revenue_schedule_line l
        SET status = 'posted', run_id = run, posted_period = g.period_start, posted_on = g.entry_date,
            entry_id = CASE WHEN g.has_entry THEN g.entry_id END

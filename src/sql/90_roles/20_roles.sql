@@ -36,10 +36,12 @@ DECLARE
                                      'activate_upgrade', 'cancel_upgrade', 'rewrite_contract'];
     billing_entry_points text[] := ARRAY['run_billing', 'post_invoices', 'undo_last_billing', 'credit_invoice',
                                          'record_payment', 'apply_payment', 'create_usage_partitions', 'recognize',
-                                         'record_progress', 'apply_price_changes', 'preview_price_change'];
-    admin_tables text[] := ARRAY['currency', 'tenant', 'tenant_member', 'account', 'tax_code',
+                                         'record_progress', 'apply_price_changes', 'preview_price_change',
+                                         'run_dunning'];
+    admin_tables text[] := ARRAY['currency', 'tenant', 'tenant_member', 'account', 'tax_code', 'exchange_rate',
                                  'deferral_code', 'item', 'item_price', 'contract_item',
-                                 'contract_template', 'template_line', 'customer'];
+                                 'contract_template', 'template_line', 'customer',
+                                 'dunning_policy', 'dunning_stage', 'customer_dunning_policy'];
 BEGIN
     FOREACH r IN ARRAY ARRAY['rr_admin', 'rr_billing', 'rr_app', 'rr_analyst']::name[] LOOP
         role_name := r;

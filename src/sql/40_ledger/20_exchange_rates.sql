@@ -1,0 +1,97 @@
+-- Exchange rates and functional-currency amounts (docs/dunning-and-currencies.md).
+--
+-- The functional (book) currency of a tenant is rr.tenant.currency.  Every journal line
+-- carries its amount in that currency too, converted at the rate of the document date:
+-- the latest rate of rr.exchange_rate from the document currency to the functional one
+-- dated on or before that date (only the direct pair: no inverse, no cross rates).  A
+-- missing rate refuses the posting.  Each side of an entry is rounded once (cumulative
+-- rounding over its lines), so an entry balanced in its document currency balances in the
+-- functional currency as well, and no rounding line is needed.  Rates are immutable: the
+-- postings converted with a rate must stay reproducible.
+
+CREATE TABLE rr.exchange_rate (
+    tenant_id     text NOT NULL,
+    from_currency char(3) NOT NULL,
+    to_currency   char(3) NOT NULL,
+    rate_date     date NOT NULL,
+    rate          numeric NOT NULL,
+    created_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CONSTRAINT exchange_rate_pkey PRIMARY KEY (tenant_id, from_currency, to_currency, rate_date),
+    CONSTRAINT exchange_rate_tenant_fkey FOREIGN KEY (tenant_id) REFERENCES rr.tenant (tenant_id),
+    CONSTRAINT exchange_rate_from_fkey FOREIGN KEY (from_currency) REFERENCES rr.currency (code),
+    CONSTRAINT exchange_rate_to_fkey FOREIGN KEY (to_currency) REFERENCES rr.currency (code),
+    CONSTRAINT exchange_rate_pair_check CHECK (from_currency <> to_currency),
+    CONSTRAINT exchange_rate_rate_check CHECK (rr.check_number('exchange rate', rate) AND rate > 0),
+    CONSTRAINT exchange_rate_date_limit_check CHECK (rr.check_date('rate date', rate_date))
+);
+COMMENT ON TABLE rr.exchange_rate IS 'exchange rates per tenant (immutable): one unit of from_currency is worth rate units of to_currency from rate_date until the next rate of the pair; postings convert document amounts into the tenant''s functional currency at the latest rate on or before the document date';
+COMMENT ON COLUMN rr.exchange_rate.tenant_id IS 'tenant that owns the rate';
+COMMENT ON COLUMN rr.exchange_rate.from_currency IS 'ISO 4217 code of the currency converted (a document currency)';
+COMMENT ON COLUMN rr.exchange_rate.to_currency IS 'ISO 4217 code of the currency converted into (the functional currency, for postings)';
+COMMENT ON COLUMN rr.exchange_rate.rate_date IS 'first day the rate applies; it applies until the next rate of the pair';
+COMMENT ON COLUMN rr.exchange_rate.rate IS 'units of to_currency per unit of from_currency: a positive exact number (1.10 for EUR to USD at 1.10)';
+COMMENT ON COLUMN rr.exchange_rate.created_at IS 'when the rate was entered';
+
+CREATE TRIGGER exchange_rate_immutable
+    BEFORE UPDATE OR DELETE ON rr.exchange_rate
+    FOR EACH ROW EXECUTE FUNCTION rr_internal.refuse_change();
+CREATE TRIGGER exchange_rate_no_truncate
+    BEFORE TRUNCATE ON rr.exchange_rate
+    FOR EACH STATEMENT EXECUTE FUNCTION rr_internal.refuse_change();
+
+-- The functional currency of a tenant and the rate that converts one unit of `currency`
+-- into it on on_date (1 for the functional currency itself), with its minor units.
+CREATE FUNCTION rr_internal.functional_rate(tenant_id text, currency text, on_date date)
+RETURNS TABLE (functional_currency char(3), rate numeric, minor_units integer)
+LANGUAGE plpgsql STABLE ROWS 1
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    fc char(3);
+    r numeric;
+BEGIN
+    SELECT k.currency INTO fc FROM rr.tenant k WHERE k.tenant_id = functional_rate.tenant_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'tenant "%" does not exist', functional_rate.tenant_id USING ERRCODE = '23503';
+    END IF;
+    IF upper(functional_rate.currency) = fc THEN
+        r := 1;
+    ELSE
+        SELECT x.rate INTO r
+          FROM rr.exchange_rate x
+         WHERE x.tenant_id = functional_rate.tenant_id AND x.from_currency = upper(functional_rate.currency)
+           AND x.to_currency = fc AND x.rate_date <= on_date
+         ORDER BY x.rate_date DESC
+         LIMIT 1;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'no exchange rate from % to % on or before %', upper(functional_rate.currency), fc, on_date
+                USING ERRCODE = '55000',
+                      DETAIL = format('Postings in %s are converted into the functional currency %s of tenant "%s" at the latest rate on or before the document date.',
+                                      upper(functional_rate.currency), fc, functional_rate.tenant_id),
+                      HINT = format('Add a rate to rr.exchange_rate (from_currency %s, to_currency %s) dated on or before %s.',
+                                    upper(functional_rate.currency), fc, on_date);
+        END IF;
+    END IF;
+    functional_currency := fc;
+    rate := r;
+    minor_units := rr.minor_units(fc);
+    RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.functional_rate(text, text, date) IS 'internal: the tenant''s functional currency, the rate converting one unit of currency into it on on_date (the latest rate of rr.exchange_rate on or before that date; 1 for the functional currency itself) and its minor units; error 55000 when no rate exists';
+REVOKE ALL ON FUNCTION rr_internal.functional_rate(text, text, date) FROM PUBLIC;
+
+-- The accounts of realised exchange differences, added to a tenant's chart when it first
+-- posts one (tenants created before 0.2.0 have a default chart without them).
+CREATE FUNCTION rr_internal.ensure_exchange_accounts(tenant_id text)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    INSERT INTO rr.account (tenant_id, code, name, kind)
+    VALUES (ensure_exchange_accounts.tenant_id, '4970', 'Realised exchange gains', 'revenue'),
+           (ensure_exchange_accounts.tenant_id, '6970', 'Realised exchange losses', 'expense')
+    ON CONFLICT DO NOTHING;
+$$;
+COMMENT ON FUNCTION rr_internal.ensure_exchange_accounts(text) IS 'internal: adds the realised exchange gain (4970) and loss (6970) accounts to a tenant''s chart if missing';
+REVOKE ALL ON FUNCTION rr_internal.ensure_exchange_accounts(text) FROM PUBLIC;
