@@ -87,6 +87,12 @@ SELECT * FROM pg_temp.charges(:k_box);
 SELECT pause_no, paused, extends_term, extended_by, reason FROM rr.contract_pause WHERE contract_id = :k_box;
 SELECT end_date FROM rr.contract WHERE contract_id = :k_box;
 SELECT action, effective_date, reason FROM rr.contract_event WHERE contract_id = :k_box ORDER BY event_id;
+-- revenue accrues nothing on the days paused; the price allocated is what the term now
+-- bills: 868.00 (January) + 279.00 (February) + 616.00 (March) + 9 × 868.00 = 9575.00
+SELECT count(*) FILTER (WHERE period && daterange('2025-02-10', '2025-03-10')) AS lines_in_pause,
+       sum(amount) AS scheduled,
+       (SELECT sum(allocated_amount) FROM rr.performance_obligation WHERE contract_id = :k_box) AS allocated
+  FROM rr.contract_revenue_schedule(:k_box, '2026-12-31');
 
 -- (5) The same pause given in one call, on a template whose pauses extend the term: the
 -- 28 days paused move the end from 2026-01-01 to 2026-01-29, and the run of 2025-03-10
