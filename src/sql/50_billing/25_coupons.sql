@@ -178,23 +178,25 @@ BEGIN
     -- the limits: in all and per customer, the coupon's through any code, the code's own
     SELECT count(*) INTO n FROM rr.coupon_redemption r WHERE r.tenant_id = t AND r.coupon = cp.code;
     IF n >= cp.max_redemptions THEN
-        RAISE EXCEPTION 'coupon "%" has been redeemed % times, its limit', cp.code, n USING ERRCODE = '55000';
+        RAISE EXCEPTION 'coupon "%" is used up', cp.code
+            USING ERRCODE = '55000', DETAIL = format('It allows %s redemptions in all, and has had %s.', cp.max_redemptions, n);
     END IF;
     SELECT count(*) INTO n FROM rr.coupon_redemption r WHERE r.tenant_id = t AND r.coupon = cp.code AND r.customer = c.customer;
     IF n >= cp.max_per_customer THEN
-        RAISE EXCEPTION 'customer "%" has redeemed coupon "%" % times, its limit per customer', c.customer, cp.code, n
-            USING ERRCODE = '55000';
+        RAISE EXCEPTION 'customer "%" has used up coupon "%"', c.customer, cp.code
+            USING ERRCODE = '55000', DETAIL = format('It allows %s redemptions per customer.', cp.max_per_customer);
     END IF;
     IF pc.code IS NOT NULL THEN
         SELECT count(*) INTO n FROM rr.coupon_redemption r WHERE r.tenant_id = t AND r.promotion_code = pc.code;
         IF n >= pc.max_redemptions THEN
-            RAISE EXCEPTION 'promotion code "%" has been redeemed % times, its limit', pc.code, n USING ERRCODE = '55000';
+            RAISE EXCEPTION 'promotion code "%" is used up', pc.code
+                USING ERRCODE = '55000', DETAIL = format('It allows %s redemptions in all, and has had %s.', pc.max_redemptions, n);
         END IF;
         SELECT count(*) INTO n FROM rr.coupon_redemption r
          WHERE r.tenant_id = t AND r.promotion_code = pc.code AND r.customer = c.customer;
         IF n >= pc.max_per_customer THEN
-            RAISE EXCEPTION 'customer "%" has redeemed promotion code "%" % times, its limit per customer',
-                            c.customer, pc.code, n USING ERRCODE = '55000';
+            RAISE EXCEPTION 'customer "%" has used up promotion code "%"', c.customer, pc.code
+                USING ERRCODE = '55000', DETAIL = format('It allows %s redemptions per customer.', pc.max_per_customer);
         END IF;
     END IF;
 
