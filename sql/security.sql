@@ -64,6 +64,9 @@ SELECT rr.schedule_price_change('SEAT', 'USD', 11.00, '2024-03-01', 'on_date') A
 INSERT INTO rr.contract_item (tenant_id, code, name, currency, recurring_item, billing_type, recurring_pricing,
                               recurring_price) VALUES
     ('sec', 'SUPPORT', 'Support', 'USD', 'SEAT', 'prepaid', 'manual', 30.00);
+-- a coupon and its promotion code (docs/trials-pauses-coupons.md)
+INSERT INTO rr.coupon (tenant_id, code, kind, value) VALUES ('sec', 'SAVE10', 'percent', 10);
+INSERT INTO rr.promotion_code (tenant_id, code, coupon) VALUES ('sec', 'SAVE10', 'SAVE10');
 
 -- One call per entry point, each valid against the state above.
 CREATE TABLE public.sec_call (seq integer PRIMARY KEY, fn regprocedure NOT NULL, call text NOT NULL);
@@ -108,7 +111,13 @@ INSERT INTO public.sec_call VALUES
     (38, 'rr.schedule_contract_item_price_change(text,text,numeric,date,text,date,text)', $$SELECT rr.schedule_contract_item_price_change('SUPPORT', 'recurring', 33.00, '2024-06-01', 'at_renewal')$$),
     (39, 'rr.preview_price_change(bigint)', format('SELECT count(*) FROM rr.preview_price_change(%s)', :price_change)),
     (40, 'rr.apply_price_changes(date)', $$SELECT count(*) FROM rr.apply_price_changes('2024-04-01')$$),
-    (41, 'rr.run_dunning(date)', $$SELECT count(*) FROM rr.run_dunning('2024-06-01')$$);
+    (41, 'rr.run_dunning(date)', $$SELECT count(*) FROM rr.run_dunning('2024-06-01')$$),
+    (42, 'rr.add_trial(bigint,integer,numeric,boolean,text)', format('SELECT rr.add_trial(%s, 14)', :k_draft)),
+    (43, 'rr.record_trial_payment_method(bigint,boolean)', format('DO $d$BEGIN PERFORM rr.add_trial(%s, 14); PERFORM rr.record_trial_payment_method(%s); END$d$', :k_draft, :k_draft)),
+    (44, 'rr.end_trials(date)', $$SELECT count(*) FROM rr.end_trials('2024-04-01')$$),
+    (45, 'rr.pause_contract(bigint,date,date,boolean,text)', format('SELECT rr.pause_contract(%s, %L)', :k_active, '2024-06-01')),
+    (46, 'rr.resume_contract(bigint,date,text)', format('DO $d$BEGIN PERFORM rr.pause_contract(%s, %L); PERFORM rr.resume_contract(%s, %L); END$d$', :k_active, '2024-06-01', :k_active, '2024-07-01')),
+    (47, 'rr.redeem_coupon(bigint,text,date)', format('SELECT rr.redeem_coupon(%s, %L, %L)', :k_active, 'save10', '2024-04-01'));
 GRANT SELECT ON public.sec_call TO PUBLIC;
 
 -- Every SECURITY DEFINER function of the extension has a call (none listed here).

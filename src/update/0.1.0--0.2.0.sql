@@ -274,3 +274,111 @@ CREATE TABLE rr.dunning_action (
     CONSTRAINT dunning_action_date_limit_check CHECK (rr.check_date('due date', due_on) AND rr.check_date('dunning date', as_of))
 );
 CREATE INDEX dunning_action_invoice_idx ON rr.dunning_action (tenant_id, invoice_id, stage_no);
+
+-- Trials, pauses, coupons and promotion codes (docs/trials-pauses-coupons.md).  Their row
+-- security, dump registration and grants come with the code below.
+ALTER TABLE rr.contract_template ADD COLUMN pause_extends_term boolean NOT NULL DEFAULT false;
+ALTER TABLE rr.contract ADD COLUMN pause_extends_term boolean NOT NULL DEFAULT false;
+CREATE TABLE rr.contract_trial (
+    tenant_id              text NOT NULL,
+    contract_id            bigint NOT NULL,
+    trial                  daterange NOT NULL,
+    price_percent          numeric NOT NULL DEFAULT 0,
+    has_payment_method     boolean NOT NULL DEFAULT false,
+    missing_payment_method text NOT NULL DEFAULT 'convert',
+    status                 text NOT NULL DEFAULT 'trialing',
+    ended_on               date,
+    event_id               bigint NOT NULL,
+    CONSTRAINT contract_trial_pkey PRIMARY KEY (tenant_id, contract_id),
+    CONSTRAINT contract_trial_contract_fkey FOREIGN KEY (tenant_id, contract_id) REFERENCES rr.contract (tenant_id, contract_id),
+    CONSTRAINT contract_trial_period_check CHECK (NOT isempty(trial) AND NOT lower_inf(trial) AND NOT upper_inf(trial)),
+    CONSTRAINT contract_trial_percent_check CHECK (price_percent >= 0 AND price_percent < 100),
+    CONSTRAINT contract_trial_missing_check CHECK (missing_payment_method IN ('convert', 'lapse')),
+    CONSTRAINT contract_trial_status_check CHECK (status IN ('trialing', 'converted', 'lapsed')
+                                                  AND (status = 'trialing') = (ended_on IS NULL))
+);
+CREATE TABLE rr.contract_pause (
+    tenant_id      text NOT NULL,
+    contract_id    bigint NOT NULL,
+    pause_no       integer NOT NULL,
+    paused         daterange NOT NULL,
+    extends_term   boolean NOT NULL,
+    extended_by    integer NOT NULL DEFAULT 0,
+    reason         text,
+    pause_event_id bigint NOT NULL,
+    resume_event_id bigint,
+    CONSTRAINT contract_pause_pkey PRIMARY KEY (tenant_id, contract_id, pause_no),
+    CONSTRAINT contract_pause_contract_fkey FOREIGN KEY (tenant_id, contract_id) REFERENCES rr.contract (tenant_id, contract_id),
+    CONSTRAINT contract_pause_no_check CHECK (pause_no > 0),
+    CONSTRAINT contract_pause_period_check CHECK (NOT isempty(paused) AND NOT lower_inf(paused)),
+    CONSTRAINT contract_pause_extended_check CHECK (extended_by >= 0 AND (extends_term OR extended_by = 0)),
+    CONSTRAINT contract_pause_resumed_check CHECK (upper_inf(paused) = (resume_event_id IS NULL))
+);
+CREATE TABLE rr.coupon (
+    tenant_id        text NOT NULL,
+    code             text NOT NULL,
+    kind             text NOT NULL,
+    value            numeric NOT NULL,
+    currency         char(3),
+    duration         text NOT NULL DEFAULT 'once',
+    duration_periods integer,
+    max_redemptions  integer,
+    max_per_customer integer,
+    redeem_by        date,
+    account          text NOT NULL DEFAULT '4950',
+    description      text,
+    is_active        boolean NOT NULL DEFAULT true,
+    CONSTRAINT coupon_pkey PRIMARY KEY (tenant_id, code),
+    CONSTRAINT coupon_tenant_fkey FOREIGN KEY (tenant_id) REFERENCES rr.tenant (tenant_id),
+    CONSTRAINT coupon_currency_fkey FOREIGN KEY (currency) REFERENCES rr.currency (code),
+    CONSTRAINT coupon_account_fkey FOREIGN KEY (tenant_id, account) REFERENCES rr.account (tenant_id, code),
+    CONSTRAINT coupon_code_check CHECK (code OPERATOR(pg_catalog.<>) '' AND length(code) <= 100),
+    CONSTRAINT coupon_kind_check CHECK (kind IN ('percent', 'amount')),
+    CONSTRAINT coupon_value_check CHECK (value > 0 AND (kind = 'amount' OR value <= 100)),
+    CONSTRAINT coupon_currency_check CHECK ((kind = 'amount') = (currency IS NOT NULL)),
+    CONSTRAINT coupon_duration_check CHECK (duration IN ('once', 'repeating', 'forever')
+                                            AND (duration = 'repeating') = (duration_periods IS NOT NULL)),
+    CONSTRAINT coupon_periods_check CHECK (duration_periods BETWEEN 1 AND 1200),
+    CONSTRAINT coupon_limits_check CHECK (max_redemptions > 0 AND max_per_customer > 0),
+    CONSTRAINT coupon_limit_check CHECK (rr.check_number('coupon value', value)
+                                         AND rr.check_date('redeem by date', redeem_by))
+);
+CREATE TABLE rr.promotion_code (
+    tenant_id        text NOT NULL,
+    code             text NOT NULL,
+    coupon           text NOT NULL,
+    customer         text,
+    max_redemptions  integer,
+    max_per_customer integer,
+    redeem_by        date,
+    is_active        boolean NOT NULL DEFAULT true,
+    CONSTRAINT promotion_code_pkey PRIMARY KEY (tenant_id, code),
+    CONSTRAINT promotion_code_coupon_fkey FOREIGN KEY (tenant_id, coupon) REFERENCES rr.coupon (tenant_id, code),
+    CONSTRAINT promotion_code_customer_fkey FOREIGN KEY (tenant_id, customer) REFERENCES rr.customer (tenant_id, code),
+    CONSTRAINT promotion_code_code_check CHECK (code OPERATOR(pg_catalog.=) upper(code) AND code OPERATOR(pg_catalog.<>) ''
+                                                AND length(code) <= 100),
+    CONSTRAINT promotion_code_limits_check CHECK (max_redemptions > 0 AND max_per_customer > 0),
+    CONSTRAINT promotion_code_limit_check CHECK (rr.check_date('redeem by date', redeem_by))
+);
+CREATE TABLE rr.coupon_redemption (
+    tenant_id      text NOT NULL,
+    redemption_id  bigint GENERATED BY DEFAULT AS IDENTITY,
+    coupon         text NOT NULL,
+    promotion_code text,
+    contract_id    bigint NOT NULL,
+    customer       text NOT NULL,
+    redeemed_on    date NOT NULL,
+    discount_id    bigint NOT NULL,
+    acting_role    name NOT NULL,
+    redeemed_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CONSTRAINT coupon_redemption_pkey PRIMARY KEY (tenant_id, redemption_id),
+    CONSTRAINT coupon_redemption_coupon_fkey FOREIGN KEY (tenant_id, coupon) REFERENCES rr.coupon (tenant_id, code),
+    CONSTRAINT coupon_redemption_code_fkey FOREIGN KEY (tenant_id, promotion_code) REFERENCES rr.promotion_code (tenant_id, code),
+    CONSTRAINT coupon_redemption_contract_fkey FOREIGN KEY (tenant_id, contract_id) REFERENCES rr.contract (tenant_id, contract_id),
+    CONSTRAINT coupon_redemption_discount_fkey FOREIGN KEY (tenant_id, discount_id) REFERENCES rr.discount (tenant_id, discount_id),
+    CONSTRAINT coupon_redemption_once_key UNIQUE (tenant_id, contract_id, coupon),
+    CONSTRAINT coupon_redemption_date_check CHECK (rr.check_date('redemption date', redeemed_on))
+);
+CREATE INDEX coupon_redemption_coupon_idx ON rr.coupon_redemption (tenant_id, coupon, customer);
+CREATE INDEX coupon_redemption_code_idx ON rr.coupon_redemption (tenant_id, promotion_code, customer);
+CREATE INDEX coupon_redemption_discount_idx ON rr.coupon_redemption (tenant_id, discount_id);

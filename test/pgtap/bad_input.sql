@@ -73,6 +73,16 @@ SELECT rr.create_contract('BC1', 'PLAN', '2024-04-01') AS k_upgrading \gset
 SELECT rr.setup_and_activate_contract(:k_upgrading, '2024-04-01');
 SELECT rr.start_upgrade(:k_upgrading);
 SELECT rr.change_upgrade(:k_upgrading, '[{"item": "SEATS", "quantity": 8}]');
+-- a contract on trial, a paused one, a coupon and its promotion code
+SELECT rr.create_contract('BC1', 'PLAN', '2024-04-01') AS k_trial \gset
+SELECT rr.add_trial(:k_trial, 14);
+SELECT rr.setup_and_activate_contract(:k_trial, '2024-04-01');
+SELECT rr.create_contract('BC1', 'PLAN', '2024-04-01') AS k_paused \gset
+SELECT rr.setup_and_activate_contract(:k_paused, '2024-04-01');
+SELECT rr.pause_contract(:k_paused, '2024-05-01');
+INSERT INTO rr.coupon (tenant_id, code, kind, value, duration, duration_periods) VALUES
+    ('bad', 'SAVE10', 'percent', 10, 'repeating', 3);
+INSERT INTO rr.promotion_code (tenant_id, code, coupon) VALUES ('bad', 'SPRING', 'SAVE10');
 
 -- ------------------------------------------------------------------ base calls
 -- One valid call per public function: an SQL expression for every argument (defaults
@@ -144,6 +154,12 @@ INSERT INTO bi_call (fn, args) VALUES
     ('rr.activate_upgrade(bigint,date,text,jsonb,text,text)', ARRAY[:'k_upgrading', $$'2024-04-10'$$, $$'immediately'$$, $$'{"remaining_distinct": true}'$$, $$'prospective'$$, $$'signed'$$]),
     ('rr.cancel_upgrade(bigint,text)', ARRAY[:'k_upgrading', $$'changed their mind'$$]),
     ('rr.add_discount(bigint,text,numeric,integer,integer,daterange,text,text)', ARRAY[:'k_active', $$'percent'$$, '10', '1', '3', $$'[2024-03-01,2025-01-01)'$$, $$'promotion'$$, $$'4950'$$]),
+    ('rr.add_trial(bigint,integer,numeric,boolean,text)', ARRAY[:'k_draft', '14', '50', 'true', $$'lapse'$$]),
+    ('rr.record_trial_payment_method(bigint,boolean)', ARRAY[:'k_trial', 'true']),
+    ('rr.end_trials(date)', ARRAY[$$'2024-04-15'$$]),
+    ('rr.pause_contract(bigint,date,date,boolean,text)', ARRAY[:'k_active', $$'2024-06-01'$$, $$'2024-07-01'$$, 'true', $$'holiday'$$]),
+    ('rr.resume_contract(bigint,date,text)', ARRAY[:'k_paused', $$'2024-06-01'$$, $$'back'$$]),
+    ('rr.redeem_coupon(bigint,text,date)', ARRAY[:'k_active', $$'spring'$$, $$'2024-04-01'$$]),
     ('rr.billing_anchor(text,date,interval)', ARRAY[$$'calendar'$$, $$'2024-01-15'$$, $$'1 month'$$]),
     ('rr.due_charges(text,date,bigint)', ARRAY[$$'bad'$$, $$'2024-04-01'$$, :'k_active']),
     ('rr.run_billing(date)', ARRAY[$$'2024-04-01'$$]),
@@ -383,6 +399,10 @@ SELECT f::regprocedure, a, v, w
     ('rr.amend_contract(bigint,date,jsonb,text,jsonb,text,text)', 'reason', '''''', 'free text, stored as given'),
     ('rr.rewrite_contract(bigint,date,jsonb,date,text,jsonb,text,text)', 'reason', '''''', 'free text, stored as given'),
     ('rr.rewrite_contract(bigint,date,jsonb,date,text,jsonb,text,text)', 'reason', '1 MB', 'free text, stored as given'),
+    ('rr.pause_contract(bigint,date,date,boolean,text)', 'reason', '''''', 'free text, stored as given'),
+    ('rr.pause_contract(bigint,date,date,boolean,text)', 'reason', '1 MB', 'free text, stored as given'),
+    ('rr.resume_contract(bigint,date,text)', 'reason', '''''', 'free text, stored as given'),
+    ('rr.resume_contract(bigint,date,text)', 'reason', '1 MB', 'free text, stored as given'),
     ('rr.amend_contract(bigint,date,jsonb,text,jsonb,text,text)', 'reason', '1 MB', 'free text, stored as given'),
     ('rr.preview_amendment(bigint,date,jsonb,text,jsonb,text,text)', 'reason', '''''', 'free text, stored as given'),
     ('rr.preview_amendment(bigint,date,jsonb,text,jsonb,text,text)', 'reason', '1 MB', 'free text, stored as given'),

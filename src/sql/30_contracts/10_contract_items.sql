@@ -146,6 +146,7 @@ CREATE TABLE rr.contract_template (
     discontinue_after  date,
     refund_policy      text NOT NULL DEFAULT 'none',
     renewal_uplift_percent numeric NOT NULL DEFAULT 0,
+    pause_extends_term boolean NOT NULL DEFAULT false,
     CONSTRAINT contract_template_pkey PRIMARY KEY (tenant_id, code),
     CONSTRAINT contract_template_tenant_fkey FOREIGN KEY (tenant_id) REFERENCES rr.tenant (tenant_id),
     CONSTRAINT contract_template_type_check CHECK (contract_type IN ('renewable', 'expiring', 'unlimited')),
@@ -170,6 +171,7 @@ COMMENT ON TABLE rr.contract_template IS 'contract templates (as in Acumatica): 
 COMMENT ON COLUMN rr.contract_template.contract_type IS 'renewable (renewed at expiry), expiring (renewed at most once, then expires) or unlimited (no end date)';
 COMMENT ON COLUMN rr.contract_template.renewal_point_days IS 'days before expiry at which the contract becomes due for renewal';
 COMMENT ON COLUMN rr.contract_template.renewal_uplift_percent IS 'percent by which a renewal raises the recurring price of the lines in force on the first day of the new term (0: none); copied to the contract';
+COMMENT ON COLUMN rr.contract_template.pause_extends_term IS 'whether a pause of a contract moves the end of its term by the days paused (true) or not (false, the default); copied to the contract';
 COMMENT ON COLUMN rr.contract_template.billing_period IS 'year, half_year, quarter, month, week, custom_days (billing_days) or on_demand (billed only when asked)';
 COMMENT ON COLUMN rr.contract_template.billing_start IS 'billing starts at setup or at activation';
 COMMENT ON COLUMN rr.contract_template.alignment IS 'anniversary (periods from the billing start) or calendar (periods from 2000-01-01: calendar months, quarters, years)';

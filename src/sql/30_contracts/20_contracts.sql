@@ -57,6 +57,7 @@ CREATE TABLE rr.contract (
     refund_policy      text NOT NULL,
     created_at         timestamptz NOT NULL DEFAULT pg_catalog.now(),
     renewal_uplift_percent numeric NOT NULL DEFAULT 0,
+    pause_extends_term boolean NOT NULL DEFAULT false,
     CONSTRAINT contract_pkey PRIMARY KEY (tenant_id, contract_id),
     CONSTRAINT contract_customer_fkey FOREIGN KEY (tenant_id, customer) REFERENCES rr.customer (tenant_id, code),
     CONSTRAINT contract_bill_to_fkey FOREIGN KEY (tenant_id, bill_to) REFERENCES rr.customer (tenant_id, code),
@@ -76,6 +77,7 @@ CREATE TABLE rr.contract (
 );
 COMMENT ON TABLE rr.contract IS 'contracts: customer, template and the template terms copied at creation (so later template edits do not change signed contracts), status and lifecycle dates; term [start_date, end_date), end_date NULL for unlimited contracts';
 COMMENT ON COLUMN rr.contract.renewal_uplift_percent IS 'percent by which a renewal raises the recurring price of the lines in force on the first day of the new term (the template''s, copied at creation)';
+COMMENT ON COLUMN rr.contract.pause_extends_term IS 'whether a pause moves the end of the term by the days paused (the template''s, copied at creation; rr.pause_contract may decide otherwise per pause)';
 COMMENT ON COLUMN rr.contract.status IS 'draft, pending_activation, active, pending_upgrade, expired, terminated or completed';
 
 CREATE TABLE rr.contract_line (

@@ -284,14 +284,14 @@ BEGIN
     INSERT INTO rr.contract (tenant_id, customer, template, currency, description, contract_type, start_date, end_date,
                              billing_period, billing_days, billing_start, alignment, invoice_to, bill_to,
                              payment_terms_days, grace_period_days, renewal_point_days, refund_policy,
-                             renewal_uplift_percent)
+                             renewal_uplift_percent, pause_extends_term)
     VALUES (t, cu.code, tp.code, cu.currency, create_contract.description, tp.contract_type, start_date,
             rr_internal.term_end(start_date, tp.duration, tp.duration_unit),
             tp.billing_period, tp.billing_days, tp.billing_start, tp.alignment, tp.invoice_to,
             CASE tp.invoice_to WHEN 'parent' THEN coalesce(cu.parent, cu.code)
                                WHEN 'other' THEN coalesce(cu.bill_to, cu.code) ELSE cu.code END,
             coalesce(cu.payment_terms_days, tp.payment_terms_days), tp.grace_period_days,
-            tp.renewal_point_days, tp.refund_policy, tp.renewal_uplift_percent)
+            tp.renewal_point_days, tp.refund_policy, tp.renewal_uplift_percent, tp.pause_extends_term)
     RETURNING * INTO c;
 
     -- the template's lines, then the items the overrides add (in key order)

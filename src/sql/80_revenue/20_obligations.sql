@@ -396,8 +396,22 @@ BEGIN
         INSERT INTO %s (contract_id, obligation_no, period, amount, contract_amount)
         SELECT o.contract_id, o.obligation_no, s.period, s.amount, s.contract_amount
           FROM %s o
-          CROSS JOIN LATERAL ROWS FROM (rr.spread(o.sched_amount, o.sched_service, o.method, o.grain, '2000-01-01', o.mu),
-                                        rr.spread(o.sched_contract, o.sched_service, o.method, o.grain, '2000-01-01', o.mu))
+          -- the days a pause covers accrue nothing (docs/trials-pauses-coupons.md): what is
+          -- left is split over the pieces of the service outside the contract's pauses by
+          -- their days (rr.allocate, exact), and each piece spread; one piece, the whole
+          -- service, when the contract has no pause in it (or all of it is paused)
+          CROSS JOIN LATERAL (
+              SELECT coalesce(array_agg(x.piece ORDER BY lower(x.piece)), ARRAY[o.sched_service]) AS pieces,
+                     coalesce(array_agg((upper(x.piece) - lower(x.piece))::numeric ORDER BY lower(x.piece)),
+                              ARRAY[1::numeric]) AS days
+                FROM unnest(datemultirange(o.sched_service)
+                            - coalesce((SELECT range_agg(p.paused) FROM rr.contract_pause p
+                                         WHERE p.tenant_id = (SELECT rr.current_tenant())
+                                           AND p.contract_id = o.contract_id), '{}'::datemultirange)) AS x (piece)) pc
+          CROSS JOIN LATERAL unnest(pc.pieces, rr.allocate(o.sched_amount, pc.days, o.mu),
+                                    rr.allocate(o.sched_contract, pc.days, o.mu)) AS q (piece, amount, contract_amount)
+          CROSS JOIN LATERAL ROWS FROM (rr.spread(q.amount, q.piece, o.method, o.grain, '2000-01-01', o.mu),
+                                        rr.spread(q.contract_amount, q.piece, o.method, o.grain, '2000-01-01', o.mu))
                      AS s(period, amount, period2, contract_amount)
          WHERE o.method IN ('equal', 'equal_prorate', 'daily') AND NOT isempty(o.sched_service)
            AND NOT coalesce(o.unchanged, false)
@@ -416,7 +430,7 @@ BEGIN
     RETURN n;
 END
 $$;
-COMMENT ON FUNCTION rr_internal.write_allocation_schedules(regclass, regclass) IS 'internal: writes the allocation schedule of the obligations listed in a work table (what is left to schedule over what is left of the service: immediate and on_date on its start; equal, equal_prorate and daily via rr.spread, allocated amount and contract amount side by side) into another work table';
+COMMENT ON FUNCTION rr_internal.write_allocation_schedules(regclass, regclass) IS 'internal: writes the allocation schedule of the obligations listed in a work table (what is left to schedule over what is left of the service: immediate and on_date on its start; equal, equal_prorate and daily via rr.spread, allocated amount and contract amount side by side, nothing on the days the contract is paused) into another work table';
 
 -- Bundling, SSP override and the residual flag of a contract line, before activation.
 CREATE FUNCTION rr.set_obligation(contract_id bigint, line_no integer, obligation_no integer DEFAULT NULL,

@@ -180,11 +180,11 @@ COMMENT ON COLUMN rr.customer_summary.contract_asset IS 'contract asset of its c
 CREATE FUNCTION rr.discount_usage(from_date date, to_date date)
 RETURNS TABLE (discount_id bigint, contract_id bigint, customer text, kind text, value numeric, line_no integer,
                first_periods integer, valid daterange, account text, currency char(3), documents bigint,
-               discounted numeric)
+               discounted numeric, coupon text, promotion_code text)
 LANGUAGE sql STABLE STRICT ROWS 100
 BEGIN ATOMIC
     SELECT d.discount_id, d.contract_id, k.customer, d.kind, d.value, d.line_no, d.first_periods, d.valid, d.account,
-           k.currency, count(DISTINCT u.invoice_id), coalesce(sum(u.amount), 0)
+           k.currency, count(DISTINCT u.invoice_id), coalesce(sum(u.amount), 0), r.coupon, r.promotion_code
       FROM rr.discount d
       JOIN rr.contract k ON k.tenant_id OPERATOR(pg_catalog.=) d.tenant_id
                         AND k.contract_id OPERATOR(pg_catalog.=) d.contract_id
@@ -206,11 +206,14 @@ BEGIN ATOMIC
                     AND rr_internal.booking_date(e.entry_date, e.period_start) OPERATOR(pg_catalog.>=) discount_usage.from_date
                     AND rr_internal.booking_date(e.entry_date, e.period_start) OPERATOR(pg_catalog.<) discount_usage.to_date) u
              ON u.discount_id OPERATOR(pg_catalog.=) d.discount_id
+      -- the coupon redemption that wrote the discount, if one did
+      LEFT JOIN rr.coupon_redemption r ON r.tenant_id OPERATOR(pg_catalog.=) d.tenant_id
+                                      AND r.discount_id OPERATOR(pg_catalog.=) d.discount_id
      WHERE (SELECT rr_internal.check_report_window(discount_usage.from_date, discount_usage.to_date))
        AND d.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
      GROUP BY d.discount_id, d.contract_id, k.customer, d.kind, d.value, d.line_no, d.first_periods, d.valid, d.account,
-              k.currency
+              k.currency, r.coupon, r.promotion_code
      ORDER BY d.discount_id;
 END;
-COMMENT ON FUNCTION rr.discount_usage(date, date) IS 'discount usage over [from_date, to_date): each discount agreement of the tenant (contract, customer, kind, value, line, first periods, dates, account) with the posted invoices and credit notes whose discount lines it gave, by booking date, and the amount they took off (negative; corrections and credited discounts included; 0 for a discount not used in the window)';
+COMMENT ON FUNCTION rr.discount_usage(date, date) IS 'discount usage over [from_date, to_date): each discount agreement of the tenant (contract, customer, kind, value, line, first periods, dates, account) with the posted invoices and credit notes whose discount lines it gave, by booking date, and the amount they took off (negative; corrections and credited discounts included; 0 for a discount not used in the window); for a discount written by a coupon redemption, the coupon and the promotion code it was redeemed through';
 REVOKE ALL ON FUNCTION rr.discount_usage(date, date) FROM PUBLIC;

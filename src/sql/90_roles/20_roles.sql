@@ -33,7 +33,9 @@ DECLARE
                                      'preview_billing', 'bill_contract', 'add_discount',
                                      'record_usage', 'merge_usage_staging', 'set_obligation',
                                      'amend_contract', 'preview_amendment', 'start_upgrade', 'change_upgrade',
-                                     'activate_upgrade', 'cancel_upgrade', 'rewrite_contract'];
+                                     'activate_upgrade', 'cancel_upgrade', 'rewrite_contract',
+                                     'add_trial', 'record_trial_payment_method', 'end_trials',
+                                     'pause_contract', 'resume_contract', 'redeem_coupon'];
     billing_entry_points text[] := ARRAY['run_billing', 'post_invoices', 'undo_last_billing', 'credit_invoice',
                                          'record_payment', 'apply_payment', 'create_usage_partitions', 'recognize',
                                          'record_progress', 'apply_price_changes', 'preview_price_change',
@@ -41,7 +43,8 @@ DECLARE
     admin_tables text[] := ARRAY['currency', 'tenant', 'tenant_member', 'account', 'tax_code', 'exchange_rate',
                                  'deferral_code', 'item', 'item_price', 'contract_item',
                                  'contract_template', 'template_line', 'customer',
-                                 'dunning_policy', 'dunning_stage', 'customer_dunning_policy'];
+                                 'dunning_policy', 'dunning_stage', 'customer_dunning_policy',
+                                 'coupon', 'promotion_code'];
 BEGIN
     FOREACH r IN ARRAY ARRAY['rr_admin', 'rr_billing', 'rr_app', 'rr_analyst']::name[] LOOP
         role_name := r;
