@@ -321,55 +321,52 @@ BEGIN
                   DETAIL = 'Every journal line belongs to an entry of rr.journal_entry.',
                   HINT = 'Insert the entry before its lines.';
     END IF;
-    -- one index lookup per entry touched (LATERAL), whatever the planner guesses about the
-    -- transition table, so the check costs the same for one entry or a million
-    SELECT n.tenant_id, n.entry_id, t.currency, t.debit, t.credit
-      INTO bad
-      FROM (SELECT DISTINCT x.tenant_id, x.entry_id FROM new_lines x) n
-      CROSS JOIN LATERAL (SELECT l.currency, sum(l.debit) AS debit, sum(l.credit) AS credit
-                            FROM rr.journal_line l
-                           WHERE l.tenant_id = n.tenant_id AND l.entry_id = n.entry_id
-                           GROUP BY l.currency) t
-     WHERE t.debit <> t.credit
+    -- converted lines only into the tenant's functional currency (a line without functional
+    -- amounts was not converted: a posting before its pair's first rate, or of 0.1.0)
+    SELECT x.entry_id, x.currency, x.functional_currency, b.book INTO bad
+      FROM new_lines x
+      JOIN (SELECT k.tenant_id, k.currency AS book FROM rr.tenant k
+             WHERE k.tenant_id IN (SELECT DISTINCT y.tenant_id FROM new_lines y)) b ON b.tenant_id = x.tenant_id
+     WHERE x.functional_currency <> b.book
      LIMIT 1;
     IF FOUND THEN
+        RAISE EXCEPTION 'journal entry % has a line in % converted into %, not the functional currency %',
+                        bad.entry_id, bad.currency, bad.functional_currency, bad.book
+            USING ERRCODE = '23514',
+                  DETAIL = 'Functional amounts are in the tenant''s functional currency, rr.tenant.currency.',
+                  HINT = 'Convert at the rate of the document date (rr.exchange_rate) into the tenant''s functional currency.';
+    END IF;
+    -- every entry balances per currency, and in the functional currency too (a line without
+    -- functional amounts counts as it is): one index lookup per entry touched (LATERAL),
+    -- whatever the planner guesses about the transition table, so the check costs the same
+    -- for one entry or a million
+    SELECT z.entry_id, z.currency, z.debit, z.credit, z.f_debit, z.f_credit, z.f_currency
+      INTO bad
+      FROM (SELECT n.entry_id, t.currency, t.debit, t.credit, t.f_currency,
+                   sum(t.f_debit) OVER (PARTITION BY n.tenant_id, n.entry_id) AS f_debit,
+                   sum(t.f_credit) OVER (PARTITION BY n.tenant_id, n.entry_id) AS f_credit
+              FROM (SELECT DISTINCT x.tenant_id, x.entry_id FROM new_lines x) n
+              CROSS JOIN LATERAL (SELECT l.currency, sum(l.debit) AS debit, sum(l.credit) AS credit,
+                                         sum(coalesce(l.functional_debit, l.debit)) AS f_debit,
+                                         sum(coalesce(l.functional_credit, l.credit)) AS f_credit,
+                                         max(coalesce(l.functional_currency, l.currency)) AS f_currency
+                                    FROM rr.journal_line l
+                                   WHERE l.tenant_id = n.tenant_id AND l.entry_id = n.entry_id
+                                   GROUP BY l.currency) t) z
+     WHERE z.debit <> z.credit OR z.f_debit <> z.f_credit
+     ORDER BY z.debit <> z.credit DESC
+     LIMIT 1;
+    IF FOUND AND bad.debit <> bad.credit THEN
         RAISE EXCEPTION 'journal entry % is unbalanced', bad.entry_id
             USING ERRCODE = '23514',
                   DETAIL = format('Debits %s and credits %s in %s differ by %s.', bad.debit, bad.credit,
                                   bad.currency, bad.debit - bad.credit),
                   HINT = 'Write all lines of an entry in one statement, with equal debits and credits.';
-    END IF;
-    -- a line without functional amounts only in the tenant's functional currency, and
-    -- converted lines only into it
-    SELECT x.tenant_id, x.entry_id, x.currency, x.functional_currency, k.currency AS book INTO bad
-      FROM new_lines x
-      JOIN rr.tenant k ON k.tenant_id = x.tenant_id
-     WHERE coalesce(x.functional_currency, x.currency) <> k.currency
-     LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION 'journal entry % has a line in % without an amount in the functional currency %',
-                        bad.entry_id, bad.currency, bad.book
-            USING ERRCODE = '23514',
-                  DETAIL = format('Its functional currency is %s.', coalesce(bad.functional_currency, 'not given')),
-                  HINT = 'Convert every line at the rate of the document date (rr.exchange_rate) into the tenant''s functional currency.';
-    END IF;
-    -- every entry balances in the functional currency too (a line without functional
-    -- amounts is in the functional currency: its amounts count as they are)
-    SELECT n.tenant_id, n.entry_id, t.debit, t.credit, t.currency
-      INTO bad
-      FROM (SELECT DISTINCT x.tenant_id, x.entry_id FROM new_lines x) n
-      CROSS JOIN LATERAL (SELECT sum(coalesce(l.functional_debit, l.debit)) AS debit,
-                                 sum(coalesce(l.functional_credit, l.credit)) AS credit,
-                                 max(coalesce(l.functional_currency, l.currency)) AS currency
-                            FROM rr.journal_line l
-                           WHERE l.tenant_id = n.tenant_id AND l.entry_id = n.entry_id) t
-     WHERE t.debit <> t.credit
-     LIMIT 1;
-    IF FOUND THEN
+    ELSIF FOUND THEN
         RAISE EXCEPTION 'journal entry % is unbalanced in the functional currency', bad.entry_id
             USING ERRCODE = '23514',
-                  DETAIL = format('Functional debits %s and credits %s in %s differ by %s.', bad.debit, bad.credit,
-                                  bad.currency, bad.debit - bad.credit),
+                  DETAIL = format('Functional debits %s and credits %s in %s differ by %s.', bad.f_debit, bad.f_credit,
+                                  bad.f_currency, bad.f_debit - bad.f_credit),
                   HINT = 'Round each side of an entry once and post exchange differences to their own lines.';
     END IF;
     RETURN NULL;

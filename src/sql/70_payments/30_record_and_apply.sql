@@ -60,7 +60,11 @@ BEGIN
         SELECT x.invoice_id, x.amount, x.applied_on, i.currency, i.number, i.contract_id,
                rr.minor_units(i.currency::text) AS mu,
                nextval(pg_get_serial_sequence('rr.journal_entry', 'entry_id')) AS entry_id,
-               fi.functional_currency, fi.minor_units AS fmu, fi.rate AS invoice_rate, fp.rate AS payment_rate
+               -- converted when the invoice was (an invoice posted before the pair's first rate
+               -- was not, and its applications are not either); a payment received before the
+               -- first rate leaves the customer credit at the invoice's rate (no difference)
+               fi.functional_currency, fi.minor_units AS fmu, fi.rate AS invoice_rate,
+               CASE WHEN fi.rate IS NOT NULL THEN coalesce(fp.rate, fi.rate) END AS payment_rate
           FROM unnest(invoice_ids, amounts, write_applications.applied_on) AS x (invoice_id, amount, applied_on)
           JOIN rr.invoice i ON i.tenant_id = t AND i.invoice_id = x.invoice_id
           JOIN rr.payment p ON p.tenant_id = t AND p.payment_id = pid
@@ -117,11 +121,12 @@ BEGIN
         INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency, contract_id,
                                      functional_currency, functional_debit, functional_credit)
         SELECT t, app.entry_id, 1, '2400', app.amount, 0, app.currency, app.contract_id,
-               app.functional_currency, round(app.amount * app.payment_rate, app.fmu), 0
+               app.functional_currency, round(app.amount * app.payment_rate, app.fmu),
+               CASE WHEN app.functional_currency IS NOT NULL THEN 0 END
           FROM app
         UNION ALL
         SELECT t, r.entry_id, r.line_no, r.account, 0, r.amount, app.currency, app.contract_id,
-               app.functional_currency, 0, r.functional
+               app.functional_currency, CASE WHEN app.functional_currency IS NOT NULL THEN 0 END, r.functional
           FROM receivable r JOIN app ON app.entry_id = r.entry_id
         UNION ALL
         SELECT t, d.entry_id, 2 + (SELECT count(*) FROM receivable r WHERE r.entry_id = d.entry_id)::integer,
