@@ -50,6 +50,7 @@ SELECT count(*) > 0 AS billed FROM rr.run_billing('2024-02-01');
 SELECT count(*) > 0 AS posted FROM rr.post_invoices('2024-02-01');
 SELECT min(invoice_id) AS inv FROM rr.invoice WHERE contract_id = :k_active AND number IS NOT NULL \gset
 SELECT rr.record_payment('SC1', 10.00, '2024-03-05', apply => false) AS pay \gset
+SELECT rr.top_up_wallet('SC1', 50.00, '2024-01-10', '2025-01-01') IS NOT NULL AS topped_up;
 SELECT count(*) > 0 AS recognised FROM rr.recognize('2024-03-31');
 SELECT rr.close_period('2024-01-01', 'January') IS NOT NULL AND rr.close_period('2024-02-01', 'February') IS NOT NULL AS closed;
 SELECT rr.create_contract('SC1', 'PLAN', '2024-04-01') AS k_drafted \gset
@@ -107,7 +108,12 @@ INSERT INTO public.sec_call VALUES
     (37, 'rr.schedule_price_change(text,text,numeric,date,text,date,text)', $$SELECT rr.schedule_price_change('SEAT', 'USD', 12.00, '2024-06-01')$$),
     (38, 'rr.schedule_contract_item_price_change(text,text,numeric,date,text,date,text)', $$SELECT rr.schedule_contract_item_price_change('SUPPORT', 'recurring', 33.00, '2024-06-01', 'at_renewal')$$),
     (39, 'rr.preview_price_change(bigint)', format('SELECT count(*) FROM rr.preview_price_change(%s)', :price_change)),
-    (40, 'rr.apply_price_changes(date)', $$SELECT count(*) FROM rr.apply_price_changes('2024-04-01')$$);
+    (40, 'rr.apply_price_changes(date)', $$SELECT count(*) FROM rr.apply_price_changes('2024-04-01')$$),
+    (41, 'rr.open_wallet(text,text,text,text,text,text)', $$SELECT rr.open_wallet('SC1', 'EUR')$$),
+    (42, 'rr.top_up_wallet(text,numeric,date,date,text,text)', $$SELECT rr.top_up_wallet('SC1', 25.00, '2024-03-06')$$),
+    (43, 'rr.draw_wallet(bigint,numeric,date)', format('SELECT rr.draw_wallet(%s, 1.00, %L)', :inv, '2024-03-06')),
+    (44, 'rr.draw_wallets(date)', $$SELECT count(*) FROM rr.draw_wallets('2024-03-31')$$),
+    (45, 'rr.expire_wallet_credit(date)', $$SELECT count(*) FROM rr.expire_wallet_credit('2025-01-31')$$);
 GRANT SELECT ON public.sec_call TO PUBLIC;
 
 -- Every SECURITY DEFINER function of the extension has a call (none listed here).

@@ -36,7 +36,9 @@ DECLARE
                                      'activate_upgrade', 'cancel_upgrade', 'rewrite_contract'];
     billing_entry_points text[] := ARRAY['run_billing', 'post_invoices', 'undo_last_billing', 'credit_invoice',
                                          'record_payment', 'apply_payment', 'create_usage_partitions', 'recognize',
-                                         'record_progress', 'apply_price_changes', 'preview_price_change'];
+                                         'record_progress', 'apply_price_changes', 'preview_price_change',
+                                         'open_wallet', 'top_up_wallet', 'draw_wallet', 'draw_wallets',
+                                         'expire_wallet_credit'];
     admin_tables text[] := ARRAY['currency', 'tenant', 'tenant_member', 'account', 'tax_code',
                                  'deferral_code', 'item', 'item_price', 'contract_item',
                                  'contract_template', 'template_line', 'customer'];
