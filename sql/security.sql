@@ -113,7 +113,8 @@ INSERT INTO public.sec_call VALUES
     (42, 'rr.top_up_wallet(text,numeric,date,date,text,text)', $$SELECT rr.top_up_wallet('SC1', 25.00, '2024-03-06')$$),
     (43, 'rr.draw_wallet(bigint,numeric,date)', format('SELECT rr.draw_wallet(%s, 1.00, %L)', :inv, '2024-03-06')),
     (44, 'rr.draw_wallets(date)', $$SELECT count(*) FROM rr.draw_wallets('2024-03-31')$$),
-    (45, 'rr.expire_wallet_credit(date)', $$SELECT count(*) FROM rr.expire_wallet_credit('2025-01-31')$$);
+    (45, 'rr.expire_wallet_credit(date)', $$SELECT count(*) FROM rr.expire_wallet_credit('2025-01-31')$$),
+    (46, 'rr.add_commitment(bigint,numeric,text,interval,integer[],integer)', format('SELECT rr.add_commitment(%s, 500.00)', :k_active));
 GRANT SELECT ON public.sec_call TO PUBLIC;
 
 -- Every SECURITY DEFINER function of the extension has a call (none listed here).

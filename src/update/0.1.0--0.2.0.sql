@@ -236,3 +236,33 @@ CREATE TABLE rr.wallet_entry (
 CREATE INDEX wallet_entry_wallet_idx ON rr.wallet_entry (tenant_id, wallet_id, entry_id);
 CREATE INDEX wallet_entry_lot_idx ON rr.wallet_entry (tenant_id, lot_id) WHERE lot_id IS NOT NULL;
 CREATE INDEX wallet_entry_invoice_idx ON rr.wallet_entry (tenant_id, invoice_id) WHERE invoice_id IS NOT NULL;
+
+-- Minimum commitments (docs/commitments-and-wallets.md): the commitments of contracts and
+-- the charge kind true_up of their true-ups.  Triggers, row security, dump registration,
+-- comments and grants come with the code below.
+ALTER TABLE rr.charge DROP CONSTRAINT charge_kind_check;
+ALTER TABLE rr.charge ADD CONSTRAINT charge_kind_check CHECK (kind IN ('setup', 'recurring', 'usage', 'renewal', 'deposit', 'drawdown',
+                                                 'release', 'breakage', 'proration',
+                                                 'discount', 'adjustment', 'true_up'));
+ALTER TABLE rr.invoice_line DROP CONSTRAINT invoice_line_kind_check;
+ALTER TABLE rr.invoice_line ADD CONSTRAINT invoice_line_kind_check CHECK (kind IN ('setup', 'recurring', 'usage', 'renewal', 'deposit', 'drawdown',
+                                                       'release', 'breakage', 'proration',
+                                                       'discount', 'tax', 'adjustment', 'true_up'));
+CREATE TABLE rr.contract_commitment (
+    tenant_id       text NOT NULL,
+    contract_id     bigint NOT NULL,
+    commitment_no   integer NOT NULL,
+    amount          numeric NOT NULL,
+    per             text NOT NULL,
+    every           interval,
+    line_nos        integer[],
+    true_up_line_no integer NOT NULL,
+    created_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    session_role    name NOT NULL DEFAULT session_user,
+    CONSTRAINT contract_commitment_pkey PRIMARY KEY (tenant_id, contract_id, commitment_no),
+    CONSTRAINT contract_commitment_contract_fkey FOREIGN KEY (tenant_id, contract_id) REFERENCES rr.contract (tenant_id, contract_id),
+    CONSTRAINT contract_commitment_per_check CHECK (per IN ('period', 'term') AND ((per = 'period') = (every IS NOT NULL))),
+    CONSTRAINT contract_commitment_amount_check CHECK (amount > 0),
+    CONSTRAINT contract_commitment_lines_check CHECK (line_nos IS NULL OR cardinality(line_nos) > 0),
+    CONSTRAINT contract_commitment_limit_check CHECK (rr.check_number('amount', amount))
+);
