@@ -31,7 +31,7 @@ SELECT rr.setup_and_activate_contract(:k);
 -- 2,000.00 per quarter on the same line
 SELECT rr.add_commitment(:k, 10000.00, 'term', line_nos => '{2}') AS c_term,
        rr.add_commitment(:k, 2000.00, 'period', '3 months', '{2}') AS c_quarter;
-SELECT commitment_no, amount, per, every, line_nos, true_up_line_no FROM rr.contract_commitment ORDER BY commitment_no;
+SELECT commitment_no, amount, per, every, line_nos, true_up_line_no FROM rr.contract_commitment WHERE tenant_id = 'com' ORDER BY commitment_no;
 
 -- Usage at 0.50 a call: March 5,000 calls = 2,500.00, July 6,000 = 3,000.00,
 -- November 3,691 = 1,845.50; the year 14,691 calls = 7,345.50.
@@ -48,10 +48,10 @@ SELECT count(*) AS invoices FROM rr.billing_periods('2025-01-01', '2026-01-02', 
                                  LATERAL rr.run_billing(lower(m));
 SELECT i.invoice_date, l.kind, l.service_period, l.amount, l.credit_account
   FROM rr.invoice i JOIN rr.invoice_line l ON l.tenant_id = i.tenant_id AND l.invoice_id = i.invoice_id
- WHERE l.kind IN ('usage', 'true_up') AND l.amount <> 0
+ WHERE i.tenant_id = 'com' AND l.kind IN ('usage', 'true_up') AND l.amount <> 0
  ORDER BY i.invoice_date, l.line_no;
 SELECT c.adjustment_seq AS commitment_no, c.service_period, c.amount, c.detail
-  FROM rr.charge c WHERE c.kind = 'true_up' ORDER BY c.service_period, c.adjustment_seq;
+  FROM rr.charge c WHERE c.tenant_id = 'com' AND c.kind = 'true_up' ORDER BY c.service_period, c.adjustment_seq;
 -- billed again: nothing more (the charge key holds the commitment number and period)
 SELECT count(*) AS billed_again FROM rr.run_billing('2026-01-01');
 
@@ -66,10 +66,10 @@ SELECT count(*) > 0 AS recognised FROM rr.recognize('2026-01-31');
 SELECT s.recognize_on, s.amount, s.entry_id IS NOT NULL AS posted
   FROM rr.revenue_schedule_line s
   JOIN rr.invoice_line l ON l.tenant_id = s.tenant_id AND l.invoice_id = s.invoice_id AND l.line_no = s.invoice_line_no
- WHERE l.kind = 'true_up' ORDER BY s.recognize_on, s.amount;
+ WHERE s.tenant_id = 'com' AND l.kind = 'true_up' ORDER BY s.recognize_on, s.amount;
 SELECT e.entry_date, jl.account, sum(jl.debit) AS debit, sum(jl.credit) AS credit
   FROM rr.journal_entry e JOIN rr.journal_line jl ON jl.tenant_id = e.tenant_id AND jl.entry_id = e.entry_id
- WHERE e.source = 'recognition' AND e.entry_date >= '2026-01-01' GROUP BY e.entry_date, jl.account ORDER BY 1, 2;
+ WHERE e.tenant_id = 'com' AND e.source = 'recognition' AND e.entry_date >= '2026-01-01' GROUP BY e.entry_date, jl.account ORDER BY 1, 2;
 
 -- A commitment met by its spend has no true-up: a per-term commitment of 1,200.00 on the
 -- platform line of a second contract (12 x 100.00 = 1,200.00).
@@ -77,11 +77,11 @@ SELECT rr.create_contract('K', 'Y', '2025-01-01') AS k2 \gset
 SELECT rr.setup_and_activate_contract(:k2);
 SELECT rr.add_commitment(:k2, 1200.00, line_nos => '{1}');
 SELECT count(*) AS invoices FROM rr.bill_contract(:k2, '2026-01-01');
-SELECT count(*) AS true_ups FROM rr.charge WHERE contract_id = :k2 AND kind = 'true_up';
+SELECT count(*) AS true_ups FROM rr.charge WHERE tenant_id = 'com' AND contract_id = :k2 AND kind = 'true_up';
 SELECT period, committed, spent, shortfall, status FROM rr.commitment_usage('2026-01-01') WHERE contract_id = :k2;
 
 -- Refusals: nothing is written.
-SELECT count(*) AS commitments_before FROM rr.contract_commitment \gset
+SELECT count(*) AS commitments_before FROM rr.contract_commitment WHERE tenant_id = 'com' \gset
 SELECT rr.add_commitment(NULL, 100.00);
 SELECT rr.add_commitment(999999, 100.00);
 SELECT rr.add_commitment(:k, NULL);
@@ -105,7 +105,7 @@ SELECT rr.create_contract('K', 'Y', '2025-01-01') AS k4 \gset
 SELECT rr.setup_and_activate_contract(:k4);
 SELECT rr.terminate_contract(:k4, '2025-02-01');
 SELECT rr.add_commitment(:k4, 100.00);
-SELECT count(*) - :commitments_before AS commitments_added FROM rr.contract_commitment;
-UPDATE rr.contract_commitment SET amount = 1 WHERE contract_id = :k;
-DELETE FROM rr.contract_commitment WHERE contract_id = :k;
+SELECT count(*) - :commitments_before AS commitments_added FROM rr.contract_commitment WHERE tenant_id = 'com';
+UPDATE rr.contract_commitment SET amount = 1 WHERE tenant_id = 'com' AND contract_id = :k;
+DELETE FROM rr.contract_commitment WHERE tenant_id = 'com' AND contract_id = :k;
 RESET rr.tenant;

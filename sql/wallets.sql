@@ -32,7 +32,7 @@ SELECT rr.top_up_wallet('U', 100.00, '2025-02-15', reference => 'PO-2') AS lot_2
 SELECT e.entry_date, l.account, l.debit, l.credit
   FROM rr.wallet_entry w JOIN rr.journal_line l ON l.tenant_id = w.tenant_id AND l.entry_id = w.journal_entry_id
   JOIN rr.journal_entry e ON e.tenant_id = l.tenant_id AND e.entry_id = l.entry_id
- WHERE w.kind = 'top_up' ORDER BY w.entry_id, l.line_no;
+ WHERE w.tenant_id = 'wal' AND w.kind = 'top_up' ORDER BY w.entry_id, l.line_no;
 
 -- January's plan (20.00, prepaid) has no usage line: nothing to draw.
 SELECT total FROM rr.run_billing('2025-01-01');
@@ -58,7 +58,7 @@ SELECT count(*) AS drawn_again FROM rr.draw_wallets('2025-02-01');
 SELECT total FROM rr.run_billing('2025-03-01');
 SELECT count(*) AS posted FROM rr.post_invoices('2025-03-01');
 SELECT number, drawn FROM rr.draw_wallets('2025-03-01');
-SELECT w.lot_id = :lot_1 AS first_lot, w.amount, w.entry_date FROM rr.wallet_entry w WHERE w.kind = 'drawdown' ORDER BY w.entry_id;
+SELECT w.lot_id = :lot_1 AS first_lot, w.amount, w.entry_date FROM rr.wallet_entry w WHERE w.tenant_id = 'wal' AND w.kind = 'drawdown' ORDER BY w.entry_id;
 
 -- 2025-04-01: the 500.00 lot expires with 70.00 unused (500.00 - 250.00 - 180.00):
 -- breakage, Dr 2300 70.00 / Cr breakage revenue 4900 70.00, dated its expiry date.
@@ -67,7 +67,7 @@ SELECT wallet_id = :w_u AS u_wallet, customer, lot_id = :lot_1 AS first_lot, exp
 SELECT e.entry_date, e.source, l.account, l.debit, l.credit
   FROM rr.wallet_entry w JOIN rr.journal_line l ON l.tenant_id = w.tenant_id AND l.entry_id = w.journal_entry_id
   JOIN rr.journal_entry e ON e.tenant_id = l.tenant_id AND e.entry_id = l.entry_id
- WHERE w.kind = 'expiry' ORDER BY l.line_no;
+ WHERE w.tenant_id = 'wal' AND w.kind = 'expiry' ORDER BY l.line_no;
 -- expired again: nothing (idempotent)
 SELECT count(*) AS expired_again FROM rr.expire_wallet_credit('2025-12-31');
 
@@ -81,18 +81,18 @@ SELECT number, total, applied, balance, status FROM rr.invoice_balances('wal', '
 -- and so at every date before: on 2025-03-15, 600.00 - 430.00 = 170.00.
 SELECT kind, customer, received, drawn, expired, refunded, balance FROM rr.prepaid_balances('2025-03-15');
 SELECT kind, customer, received, drawn, expired, refunded, balance FROM rr.prepaid_balances('2025-04-30');
-SELECT balance FROM rr.wallet WHERE wallet_id = :w_u;
+SELECT balance FROM rr.wallet WHERE tenant_id = 'wal' AND wallet_id = :w_u;
 -- the liability account holds the balance (0.00), breakage revenue the 70.00, the journal balances
 SELECT account, sum(debit) AS debit, sum(credit) AS credit FROM rr.journal_line
- WHERE account IN ('2300', '4900') GROUP BY account ORDER BY account;
-SELECT count(*) AS unbalanced FROM (SELECT entry_id FROM rr.journal_line GROUP BY entry_id HAVING sum(debit) <> sum(credit)) x;
+ WHERE tenant_id = 'wal' AND account IN ('2300', '4900') GROUP BY account ORDER BY account;
+SELECT count(*) AS unbalanced FROM (SELECT entry_id FROM rr.journal_line WHERE tenant_id = 'wal' GROUP BY entry_id HAVING sum(debit) <> sum(credit)) x;
 
 -- A: a wallet for whole invoices, opened by its first top-up (no expiry); a single draw of
 -- one invoice, by default as much as possible, or an amount.
 SELECT rr.create_contract('A', 'M', '2025-01-01') AS k_a \gset
 SELECT rr.setup_and_activate_contract(:k_a);
 SELECT rr.top_up_wallet('A', 30.00, '2025-01-01') AS lot_a \gset
-SELECT scope, liability_account, breakage_account, cash_account, balance FROM rr.wallet WHERE customer = 'A';
+SELECT scope, liability_account, breakage_account, cash_account, balance FROM rr.wallet WHERE tenant_id = 'wal' AND customer = 'A';
 SELECT total FROM rr.bill_contract(:k_a, '2025-01-01');
 SELECT invoice_id AS inv_a1 FROM rr.post_invoices('2025-01-01') \gset
 SELECT rr.draw_wallet(:inv_a1, 5.00) AS drawn;
@@ -102,10 +102,10 @@ SELECT rr.draw_wallet(:inv_a1) AS drawn;   -- paid: nothing left to draw
 -- the drawdown credits the invoice's receivable account
 SELECT l.account, l.debit, l.credit FROM rr.wallet_entry w
   JOIN rr.journal_line l ON l.tenant_id = w.tenant_id AND l.entry_id = w.journal_entry_id
- WHERE w.invoice_id = :inv_a1 AND w.amount = 5.00 ORDER BY l.line_no;
+ WHERE w.tenant_id = 'wal' AND w.invoice_id = :inv_a1 AND w.amount = 5.00 ORDER BY l.line_no;
 
 -- Refusals: nothing is written by any of them.
-SELECT count(*) AS entries_before FROM rr.wallet_entry \gset
+SELECT count(*) AS entries_before FROM rr.wallet_entry WHERE tenant_id = 'wal' \gset
 SELECT rr.top_up_wallet('nobody', 10.00, '2025-01-01');
 SELECT rr.top_up_wallet(NULL, 10.00, '2025-01-01');
 SELECT rr.top_up_wallet('A', 0, '2025-01-01');
@@ -127,7 +127,7 @@ SELECT rr.draw_wallet(999999);
 SELECT rr.create_contract('N', 'M', '2025-01-01') AS k_n \gset
 SELECT rr.setup_and_activate_contract(:k_n);
 SELECT total FROM rr.bill_contract(:k_n, '2025-01-01');
-SELECT invoice_id AS inv_n_draft FROM rr.invoice WHERE contract_id = :k_n \gset
+SELECT invoice_id AS inv_n_draft FROM rr.invoice WHERE tenant_id = 'wal' AND contract_id = :k_n \gset
 SELECT rr.draw_wallet(:inv_n_draft);
 SELECT invoice_id AS inv_n FROM rr.post_invoices('2025-01-01') \gset
 SELECT rr.draw_wallet(:inv_n);
@@ -140,16 +140,16 @@ SELECT rr.draw_wallet(:inv_a2, 15.00);
 SELECT rr.draw_wallet(:inv_a2, 1.00, '2025-01-31');
 SELECT rr.draw_wallet(:inv_a2, 0.00);
 -- U's usage-only wallet cannot settle the plan line: its January invoice has no usage
-SELECT invoice_id AS inv_u1 FROM rr.invoice WHERE contract_id = :k_u ORDER BY invoice_id LIMIT 1 \gset
+SELECT invoice_id AS inv_u1 FROM rr.invoice WHERE tenant_id = 'wal' AND contract_id = :k_u ORDER BY invoice_id LIMIT 1 \gset
 SELECT rr.draw_wallet(:inv_u1, 1.00);
 SELECT rr.draw_wallets(NULL);
 SELECT rr.expire_wallet_credit(NULL);
 SELECT rr.expire_wallet_credit('infinity');
-SELECT count(*) - :entries_before AS entries_added FROM rr.wallet_entry;
+SELECT count(*) - :entries_before AS entries_added FROM rr.wallet_entry WHERE tenant_id = 'wal';
 -- the movements are append-only, the balance never negative
-UPDATE rr.wallet_entry SET amount = 1 WHERE wallet_id = :w_u;
-DELETE FROM rr.wallet_entry WHERE wallet_id = :w_u;
+UPDATE rr.wallet_entry SET amount = 1 WHERE tenant_id = 'wal' AND wallet_id = :w_u;
+DELETE FROM rr.wallet_entry WHERE tenant_id = 'wal' AND wallet_id = :w_u;
 \set VERBOSITY terse
-UPDATE rr.wallet SET balance = -1 WHERE wallet_id = :w_u;
+UPDATE rr.wallet SET balance = -1 WHERE tenant_id = 'wal' AND wallet_id = :w_u;
 \set VERBOSITY default
 RESET rr.tenant;

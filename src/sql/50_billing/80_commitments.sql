@@ -154,7 +154,13 @@ BEGIN
                 USING ERRCODE = '22023', HINT = 'Commit lines of the contract (rr.contract_line).';
         END IF;
     END IF;
+    -- by default the first committed line whose item can carry the true-up
     tl := coalesce(add_commitment.true_up_line,
+                   (SELECT min(l.line_no) FROM rr.contract_line l
+                      JOIN rr.contract_item ci ON ci.tenant_id = l.tenant_id AND ci.code = l.contract_item
+                     WHERE l.tenant_id = t AND l.contract_id = k.contract_id
+                       AND (add_commitment.line_nos IS NULL OR l.line_no = ANY (add_commitment.line_nos))
+                       AND ci.recurring_item IS NOT NULL AND ci.billing_type <> 'deposit'),
                    (SELECT min(x) FROM unnest(add_commitment.line_nos) x),
                    (SELECT min(l.line_no) FROM rr.contract_line l WHERE l.tenant_id = t AND l.contract_id = k.contract_id));
     IF tl IS NULL OR NOT EXISTS (SELECT FROM rr.contract_line l WHERE l.tenant_id = t AND l.contract_id = k.contract_id
@@ -177,4 +183,4 @@ BEGIN
     RETURN n;
 END
 $$;
-COMMENT ON FUNCTION rr.add_commitment(bigint, numeric, text, interval, integer[], integer) IS 'adds a minimum spend commitment to a contract that is not closed: amount per term (default) or per period of length every from the contract start, on the listed lines (NULL: all); each committed period that ends is trued up by the billing run (a true_up charge of committed - spent, never negative, on true_up_line, default the first committed line); returns the commitment number';
+COMMENT ON FUNCTION rr.add_commitment(bigint, numeric, text, interval, integer[], integer) IS 'adds a minimum spend commitment to a contract that is not closed: amount per term (default) or per period of length every from the contract start, on the listed lines (NULL: all); each committed period that ends is trued up by the billing run (a true_up charge of committed - spent, never negative, on true_up_line, by default the first committed line with a recurring item, not a deposit); returns the commitment number';
