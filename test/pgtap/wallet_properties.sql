@@ -4,7 +4,7 @@
 -- amount, random date; some refused), batch drawdowns and expiries at random dates.
 -- Whatever happened, no wallet is ever overdrawn, at any date, and the books agree.
 BEGIN;
-SELECT plan(9);
+SELECT plan(10);
 SELECT setseed(0.2468);
 
 SELECT rr.create_tenant('wp', 'Wallet properties', 'USD');
@@ -62,6 +62,8 @@ SELECT pg_temp.operate() AS refused \gset
 
 SELECT cmp_ok((SELECT count(*) FROM rr.wallet_entry WHERE tenant_id = 'wp' AND kind = 'drawdown'), '>', 100::bigint,
               'more than 100 drawdowns were written');
+SELECT cmp_ok((SELECT count(*) FROM rr.wallet_entry WHERE tenant_id = 'wp' AND kind = 'expiry'), '>', 10::bigint,
+              'more than 10 top-ups expired with credit left');
 SELECT cmp_ok(:refused, '>', 10, 'some drawdowns were refused (more than the invoice, the scope or the credit allows)');
 SELECT is_empty($$
     SELECT w.wallet_id, w.balance,
