@@ -50,6 +50,7 @@ SELECT count(*) > 0 AS billed FROM rr.run_billing('2024-02-01');
 SELECT count(*) > 0 AS posted FROM rr.post_invoices('2024-02-01');
 SELECT min(invoice_id) AS inv FROM rr.invoice WHERE contract_id = :k_active AND number IS NOT NULL \gset
 SELECT rr.record_payment('SC1', 10.00, '2024-03-05', apply => false) AS pay \gset
+SELECT rr.top_up_wallet('SC1', 50.00, '2024-01-10', '2025-01-01') IS NOT NULL AS topped_up;
 SELECT count(*) > 0 AS recognised FROM rr.recognize('2024-03-31');
 SELECT rr.close_period('2024-01-01', 'January') IS NOT NULL AND rr.close_period('2024-02-01', 'February') IS NOT NULL AS closed;
 SELECT rr.create_contract('SC1', 'PLAN', '2024-04-01') AS k_drafted \gset
@@ -117,7 +118,13 @@ INSERT INTO public.sec_call VALUES
     (44, 'rr.end_trials(date)', $$SELECT count(*) FROM rr.end_trials('2024-04-01')$$),
     (45, 'rr.pause_contract(bigint,date,date,boolean,text)', format('SELECT rr.pause_contract(%s, %L)', :k_active, '2024-06-01')),
     (46, 'rr.resume_contract(bigint,date,text)', format('DO $d$BEGIN PERFORM rr.pause_contract(%s, %L); PERFORM rr.resume_contract(%s, %L); END$d$', :k_active, '2024-06-01', :k_active, '2024-07-01')),
-    (47, 'rr.redeem_coupon(bigint,text,date)', format('SELECT rr.redeem_coupon(%s, %L, %L)', :k_active, 'save10', '2024-04-01'));
+    (47, 'rr.redeem_coupon(bigint,text,date)', format('SELECT rr.redeem_coupon(%s, %L, %L)', :k_active, 'save10', '2024-04-01')),
+    (48, 'rr.open_wallet(text,text,text,text,text,text)', $$SELECT rr.open_wallet('SC1', 'EUR')$$),
+    (49, 'rr.top_up_wallet(text,numeric,date,date,text,text)', $$SELECT rr.top_up_wallet('SC1', 25.00, '2024-03-06')$$),
+    (50, 'rr.draw_wallet(bigint,numeric,date)', format('SELECT rr.draw_wallet(%s, 1.00, %L)', :inv, '2024-03-06')),
+    (51, 'rr.draw_wallets(date)', $$SELECT count(*) FROM rr.draw_wallets('2024-03-31')$$),
+    (52, 'rr.expire_wallet_credit(date)', $$SELECT count(*) FROM rr.expire_wallet_credit('2025-01-31')$$),
+    (53, 'rr.add_commitment(bigint,numeric,text,interval,integer[],integer)', format('SELECT rr.add_commitment(%s, 500.00)', :k_active));
 GRANT SELECT ON public.sec_call TO PUBLIC;
 
 -- Every SECURITY DEFINER function of the extension has a call (none listed here).

@@ -62,6 +62,7 @@ SELECT count(*) FROM rr.run_billing('2024-02-01');
 SELECT count(*) FROM rr.post_invoices('2024-02-01');
 SELECT min(invoice_id) AS inv FROM rr.invoice WHERE contract_id = :k_active AND number IS NOT NULL \gset
 SELECT rr.record_payment('BC1', 10.00, '2024-03-05', apply => false) AS pay \gset
+SELECT rr.top_up_wallet('BC1', 50.00, '2024-01-10', '2025-01-01') AS lot \gset
 SELECT count(*) FROM rr.recognize('2024-03-31');
 SELECT rr.close_period('2024-01-01', 'January'), rr.close_period('2024-02-01', 'February');
 SELECT rr.create_contract('BC1', 'PLAN', '2024-04-01') AS k_drafted \gset
@@ -181,6 +182,14 @@ INSERT INTO bi_call (fn, args) VALUES
     -- (apply => false: applying takes 0.6 s here, a third of the file's time over 25 calls)
     ('rr.record_payment(text,numeric,date,text,boolean,text,text)', ARRAY[$$'BC1'$$, '25.00', $$'2024-02-06'$$, $$'REF-1'$$, 'false', $$'wire'$$, $$'USD'$$]),
     ('rr.apply_payment(bigint,bigint,numeric,date)', ARRAY[:'pay', :'inv', '5.00', $$'2024-03-06'$$]),
+    ('rr.open_wallet(text,text,text,text,text,text)', ARRAY[$$'BC1'$$, $$'EUR'$$, $$'usage'$$, $$'2300'$$, $$'4900'$$, $$'1200'$$]),
+    ('rr.top_up_wallet(text,numeric,date,date,text,text)', ARRAY[$$'BC1'$$, '25.00', $$'2024-03-06'$$, $$'2024-12-01'$$, $$'PO-1'$$, $$'USD'$$]),
+    ('rr.draw_wallet(bigint,numeric,date)', ARRAY[:'inv', '1.00', $$'2024-03-06'$$]),
+    ('rr.draw_wallets(date)', ARRAY[$$'2024-03-31'$$]),
+    ('rr.expire_wallet_credit(date)', ARRAY[$$'2025-01-31'$$]),
+    ('rr.prepaid_balances(date)', ARRAY[$$'2024-03-31'$$]),
+    ('rr.add_commitment(bigint,numeric,text,interval,integer[],integer)', ARRAY[:'k_active', '500.00', $$'period'$$, $$'3 months'$$, $$'{1}'$$, '1']),
+    ('rr.commitment_usage(date)', ARRAY[$$'2024-03-31'$$]),
     ('rr.set_obligation(bigint,integer,integer,numeric,boolean)', ARRAY[:'k_draft', '1', '1', '12', 'false']),
     ('rr.record_progress(bigint,integer,numeric,date,boolean,text)', ARRAY[:'k_active', '2', '40', $$'2024-02-15'$$, 'false', $$'milestone'$$]),
     ('rr.recognize(date)', ARRAY[$$'2024-03-31'$$]),
@@ -419,6 +428,9 @@ SELECT f::regprocedure, a, v, w
     ('rr.credit_invoice(bigint,numeric,integer[],text,date)', 'reason', '''''', 'free text, stored as given'),
     ('rr.credit_invoice(bigint,numeric,integer[],text,date)', 'reason', '1 MB', 'free text, stored as given'),
     ('rr.record_payment(text,numeric,date,text,boolean,text,text)', 'reference', '''''', 'free text, stored as given'),
+    ('rr.top_up_wallet(text,numeric,date,date,text,text)', 'reference', '''''', 'free text, stored as given'),
+    ('rr.add_commitment(bigint,numeric,text,interval,integer[],integer)', 'line_nos', '10^6 elements', 'lines of the contract, each stored once: the 10^6 copies of line 1 are the set {1}'),
+    ('rr.top_up_wallet(text,numeric,date,date,text,text)', 'reference', '1 MB', 'free text, stored as given'),
     ('rr.record_payment(text,numeric,date,text,boolean,text,text)', 'reference', '1 MB', 'free text, stored as given'),
     ('rr.record_payment(text,numeric,date,text,boolean,text,text)', 'method', '''''', 'free text, stored as given'),
     ('rr.record_payment(text,numeric,date,text,boolean,text,text)', 'method', '1 MB', 'free text, stored as given'),
@@ -503,6 +515,8 @@ SELECT f::regprocedure, a, v, 'read-only report: a report may be asked as of any
     ('rr.dunning_status_as_of(date)', 'as_of', '{-infinity,294276-01-01,"4713-01-01 BC",infinity}'),
     ('rr.customer_dunning_status_as_of(date)', 'as_of', '{-infinity,294276-01-01,"4713-01-01 BC",infinity}'),
     ('rr.customer_summary(date)', 'as_of', '{-infinity,294276-01-01,"4713-01-01 BC",infinity}'),
+    ('rr.prepaid_balances(date)', 'as_of', '{-infinity,294276-01-01,"4713-01-01 BC",infinity}'),
+    ('rr.commitment_usage(date)', 'as_of', '{-infinity,294276-01-01,"4713-01-01 BC",infinity}'),
     ('rr.revenue_forecast(date,integer)', 'as_of', '{-infinity,"4713-01-01 BC",infinity}'),
     ('rr.remaining_performance_obligations(date)', 'as_of', '{-infinity,"4713-01-01 BC",infinity}'),
     ('rr.deferral_schedule_summary(date)', 'as_of', '{-infinity,"4713-01-01 BC",infinity}'),

@@ -143,7 +143,7 @@ CREATE TABLE rr.journal_entry (
     created_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
     CONSTRAINT journal_entry_pkey PRIMARY KEY (tenant_id, entry_id),
     CONSTRAINT journal_entry_period_fkey FOREIGN KEY (tenant_id, period_start) REFERENCES rr.fiscal_period (tenant_id, period_start),
-    CONSTRAINT journal_entry_source_check CHECK (source IN ('invoice', 'credit_note', 'payment', 'recognition', 'manual')),
+    CONSTRAINT journal_entry_source_check CHECK (source IN ('invoice', 'credit_note', 'payment', 'recognition', 'manual', 'wallet')),
     CONSTRAINT journal_entry_date_limit_check CHECK (rr.check_date('entry date', entry_date))
 );
 COMMENT ON TABLE rr.journal_entry IS 'journal entries: the date of the business event, the fiscal period it was posted into, and the document that caused it';

@@ -42,12 +42,12 @@ CREATE TABLE rr.charge (
     -- deleted or re-keyed under its charges (rr_internal.keep_referenced_parent)
     CONSTRAINT charge_kind_check CHECK (kind IN ('setup', 'recurring', 'usage', 'renewal', 'deposit', 'drawdown',
                                                  'release', 'breakage', 'proration',
-                                                 'discount', 'adjustment')),
+                                                 'discount', 'adjustment', 'true_up')),
     CONSTRAINT charge_period_check CHECK (NOT isempty(service_period) AND NOT lower_inf(service_period)
                                           AND NOT upper_inf(service_period))
 );
 COMMENT ON TABLE rr.charge IS 'every amount billed, once: its key (contract line version, kind, service period, adjustment sequence) is unique, so re-running billing, concurrent runs and later corrections (a higher adjustment_seq) never bill the same thing twice';
-COMMENT ON COLUMN rr.charge.adjustment_seq IS '0 for the original charge; for a discount, the discount id (so several discounts on one period never collide); later corrections (late usage, changes inside billed periods) take the next free number; corrections of a discount take the next free negative number of their line version and period and name the discount in detail';
+COMMENT ON COLUMN rr.charge.adjustment_seq IS '0 for the original charge; for a true-up, the commitment number; for a discount, the discount id (so several discounts on one period never collide); later corrections (late usage, changes inside billed periods) take the next free number; corrections of a discount take the next free negative number of their line version and period and name the discount in detail';
 
 -- The parents of the references checked without foreign keys (charges and invoice lines;
 -- revenue schedule lines: rr_internal.keep_scheduled_obligation): one with children can be neither deleted nor re-keyed (no role
@@ -199,7 +199,7 @@ CREATE TABLE rr.invoice_line (
     -- kept (item_invoiced, tax_code_invoiced)
     CONSTRAINT invoice_line_kind_check CHECK (kind IN ('setup', 'recurring', 'usage', 'renewal', 'deposit', 'drawdown',
                                                        'release', 'breakage', 'proration',
-                                                       'discount', 'tax', 'adjustment')),
+                                                       'discount', 'tax', 'adjustment', 'true_up')),
     CONSTRAINT invoice_line_source_check CHECK (charge_id IS NOT NULL OR kind = 'tax' OR credits_line_no IS NOT NULL),
     CONSTRAINT invoice_line_tax_check CHECK (kind <> 'tax' OR tax_code IS NOT NULL)
 );

@@ -11,7 +11,8 @@ LANGUAGE sql STABLE
 BEGIN ATOMIC
     WITH settlement AS (
         -- Everything that settles a posted invoice, one row each: payment applications,
-        -- and posted credit notes (their lines are negative; the credit settles the invoice).
+        -- posted credit notes (their lines are negative; the credit settles the invoice)
+        -- and wallet drawdowns.
         SELECT a.invoice_id, 'payment'::text AS kind, a.amount
           FROM rr.payment_application a
          WHERE a.tenant_id OPERATOR(pg_catalog.=) invoice_balances.tenant_id
@@ -28,6 +29,15 @@ BEGIN ATOMIC
            AND n.invoice_date OPERATOR(pg_catalog.<=) invoice_balances.as_of
            AND (invoice_balances.only_invoices IS NULL
                 OR n.credits_invoice OPERATOR(pg_catalog.=) ANY (invoice_balances.only_invoices))
+        UNION ALL
+        -- prepaid credit drawn from a wallet (15_wallets.sql, 40_wallets.sql)
+        SELECT w.invoice_id, 'wallet'::text, w.amount
+          FROM rr.wallet_entry w
+         WHERE w.tenant_id OPERATOR(pg_catalog.=) invoice_balances.tenant_id
+           AND w.kind OPERATOR(pg_catalog.=) 'drawdown'
+           AND w.entry_date OPERATOR(pg_catalog.<=) invoice_balances.as_of
+           AND (invoice_balances.only_invoices IS NULL
+                OR w.invoice_id OPERATOR(pg_catalog.=) ANY (invoice_balances.only_invoices))
     ), settled AS (
         SELECT s.invoice_id,
                sum(s.amount) FILTER (WHERE s.kind OPERATOR(pg_catalog.=) 'payment') AS applied,
@@ -61,7 +71,7 @@ BEGIN ATOMIC
                 THEN greatest(invoice_balances.as_of OPERATOR(pg_catalog.-) inv.due_date, 0) ELSE 0 END
       FROM inv;
 END;
-COMMENT ON FUNCTION rr.invoice_balances(text, date, bigint[]) IS 'the posted invoices of a tenant (all, or those listed in only_invoices) dated up to as_of with their total, the payments applied up to as_of, the balance, status (open, partly_paid, paid), whether past due and by how many days; the one place where settlements (payment applications, later credit notes) are summed';
+COMMENT ON FUNCTION rr.invoice_balances(text, date, bigint[]) IS 'the posted invoices of a tenant (all, or those listed in only_invoices) dated up to as_of with their total, the payments applied up to as_of, the balance, status (open, partly_paid, paid), whether past due and by how many days; the one place where settlements (payment applications, later credit notes, wallet drawdowns) are summed';
 
 -- Every payer of a tenant with what it paid and what of that is applied, up to as_of.
 CREATE FUNCTION rr.customer_credits(tenant_id text, as_of date)
@@ -95,7 +105,7 @@ COMMENT ON COLUMN rr.invoice_balance.invoice_date IS 'invoice date';
 COMMENT ON COLUMN rr.invoice_balance.due_date IS 'date payment is due';
 COMMENT ON COLUMN rr.invoice_balance.total IS 'invoice total: exact sum of its lines';
 COMMENT ON COLUMN rr.invoice_balance.applied IS 'payments applied to the invoice up to today (credit notes not included); 0 when none';
-COMMENT ON COLUMN rr.invoice_balance.balance IS 'what is still owed today: total less payments applied and posted credit notes crediting it; 0 when paid';
+COMMENT ON COLUMN rr.invoice_balance.balance IS 'what is still owed today: total less payments applied, posted credit notes crediting it and prepaid credit drawn from a wallet; 0 when paid';
 COMMENT ON COLUMN rr.invoice_balance.status IS 'open (nothing settled), partly_paid or paid (balance 0 or less)';
 COMMENT ON COLUMN rr.invoice_balance.past_due IS 'true when a balance is left and the due date is before today';
 COMMENT ON COLUMN rr.invoice_balance.days_past_due IS 'days from the due date to today while a balance is left; 0 when paid or not yet due';

@@ -48,19 +48,54 @@ BEGIN
 
     -- Runs of one contract cannot overlap (the lock above), so ON CONFLICT is only the last
     -- guard of the charge key.
-    WITH new_charge AS (
+    WITH due AS (
+        SELECT f.contract_id, f.line_no, f.line_effective_from, f.kind, f.service_period, f.adjustment_seq,
+               f.quantity, f.unit_price, f.amount, f.due_date,
+               -- a correction of a discount names its discount
+               CASE WHEN f.kind = 'discount' AND f.adjustment_seq < 0
+                    THEN jsonb_build_object('discount_id', f.discount_id) END AS detail
+          FROM rr_internal.due_charges_planned(bill.tenant_id, bill.as_of, bill.only_contract) f
+        UNION ALL
+        SELECT u.* FROM rr_internal.usage_charges(bill.tenant_id, bill.as_of, bill.only_contract) u
+    ), new_charge AS (
         INSERT INTO rr.charge (tenant_id, contract_id, line_no, line_effective_from, kind, service_period,
                                adjustment_seq, quantity, unit_price, amount, due_date, run_id, detail)
         SELECT bill.tenant_id, d.contract_id, d.line_no, d.line_effective_from, d.kind, d.service_period,
                d.adjustment_seq, d.quantity, d.unit_price, d.amount, d.due_date, run, d.detail
-          FROM (SELECT f.contract_id, f.line_no, f.line_effective_from, f.kind, f.service_period, f.adjustment_seq,
-                       f.quantity, f.unit_price, f.amount, f.due_date,
-                       -- a correction of a discount names its discount
-                       CASE WHEN f.kind = 'discount' AND f.adjustment_seq < 0
-                            THEN jsonb_build_object('discount_id', f.discount_id) END AS detail
-                  FROM rr_internal.due_charges_planned(bill.tenant_id, bill.as_of, bill.only_contract) f
+          FROM (SELECT * FROM due
                 UNION ALL
-                SELECT u.* FROM rr_internal.usage_charges(bill.tenant_id, bill.as_of, bill.only_contract) u) d
+                -- the true-ups of minimum commitments (src/sql/50_billing/80_commitments.sql):
+                -- for each committed period that ended, committed - spent when positive,
+                -- spent being the charges of the committed lines whose service period starts
+                -- in it, this run's included; on the commitment's true-up line, in the line
+                -- version in force at the end of the period, adjustment_seq = commitment_no
+                SELECT c.contract_id, c.true_up_line_no, lv.effective_from, 'true_up', p.period, c.commitment_no,
+                       NULL::numeric, NULL::numeric, c.amount - s.spent, bill.as_of,
+                       jsonb_build_object('commitment_no', c.commitment_no, 'committed', c.amount, 'spent', s.spent)
+                  FROM rr.contract_commitment c
+                 CROSS JOIN LATERAL rr_internal.true_up_periods(bill.tenant_id, c.contract_id, c.commitment_no, bill.as_of)
+                                    AS p (period)
+                 CROSS JOIN LATERAL (
+                        SELECT coalesce(sum(x.amount), 0) AS spent
+                          FROM (SELECT ch.line_no, ch.kind, ch.service_period, ch.amount FROM rr.charge ch
+                                 WHERE ch.tenant_id = bill.tenant_id AND ch.contract_id = c.contract_id
+                                UNION ALL
+                                SELECT due.line_no, due.kind, due.service_period, due.amount FROM due
+                                 WHERE due.contract_id = c.contract_id) x
+                         WHERE x.kind NOT IN ('true_up', 'deposit', 'drawdown', 'release', 'breakage')
+                           AND (c.line_nos IS NULL OR x.line_no = ANY (c.line_nos))
+                           AND p.period @> lower(x.service_period)) s
+                 CROSS JOIN LATERAL (SELECT l.effective_from FROM rr.contract_line l
+                                      WHERE l.tenant_id = bill.tenant_id AND l.contract_id = c.contract_id
+                                        AND l.line_no = c.true_up_line_no AND l.effective_from < upper(p.period)
+                                      ORDER BY l.effective_from DESC LIMIT 1) lv
+                 WHERE c.tenant_id = bill.tenant_id
+                   AND (bill.only_contract IS NULL OR c.contract_id = bill.only_contract)
+                   AND s.spent < c.amount
+                   AND NOT EXISTS (SELECT FROM rr.charge x
+                                    WHERE x.tenant_id = bill.tenant_id AND x.contract_id = c.contract_id
+                                      AND x.line_no = c.true_up_line_no AND x.kind = 'true_up'
+                                      AND x.service_period = p.period AND x.adjustment_seq = c.commitment_no)) d
          WHERE d.contract_id IN (SELECT unnest(locked))
          ORDER BY d.contract_id, d.line_no, d.line_effective_from, d.kind, d.service_period, d.adjustment_seq
         ON CONFLICT ON CONSTRAINT charge_key DO NOTHING

@@ -35,11 +35,12 @@ DECLARE
                                      'amend_contract', 'preview_amendment', 'start_upgrade', 'change_upgrade',
                                      'activate_upgrade', 'cancel_upgrade', 'rewrite_contract',
                                      'add_trial', 'record_trial_payment_method', 'end_trials',
-                                     'pause_contract', 'resume_contract', 'redeem_coupon'];
+                                     'pause_contract', 'resume_contract', 'redeem_coupon', 'add_commitment'];
     billing_entry_points text[] := ARRAY['run_billing', 'post_invoices', 'undo_last_billing', 'credit_invoice',
                                          'record_payment', 'apply_payment', 'create_usage_partitions', 'recognize',
                                          'record_progress', 'apply_price_changes', 'preview_price_change',
-                                         'run_dunning'];
+                                         'run_dunning', 'open_wallet', 'top_up_wallet', 'draw_wallet', 'draw_wallets',
+                                         'expire_wallet_credit'];
     admin_tables text[] := ARRAY['currency', 'tenant', 'tenant_member', 'account', 'tax_code', 'exchange_rate',
                                  'deferral_code', 'item', 'item_price', 'contract_item',
                                  'contract_template', 'template_line', 'customer',
