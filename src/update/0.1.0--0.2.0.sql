@@ -176,3 +176,10 @@ CREATE TABLE rr.price_change_line (
     CONSTRAINT price_change_line_change_fkey FOREIGN KEY (tenant_id, change_id) REFERENCES rr.price_change (tenant_id, change_id),
     CONSTRAINT price_change_line_contract_fkey FOREIGN KEY (tenant_id, contract_id) REFERENCES rr.contract (tenant_id, contract_id)
 );
+-- Setup-fee timing (docs/one-off-charges.md, "Setup-fee timing"): a contract item bills its
+-- setup fee at setup (the default from 0.2.0, as Acumatica does) or when billing starts.
+-- The contract items of 0.1.0 keep billing_start, what they did, so the setup fees they
+-- charged keep their charge keys and are never billed twice; new items default to setup.
+ALTER TABLE rr.contract_item ADD COLUMN setup_timing text NOT NULL DEFAULT 'billing_start';
+ALTER TABLE rr.contract_item ALTER COLUMN setup_timing SET DEFAULT 'setup';
+ALTER TABLE rr.contract_item ADD CONSTRAINT contract_item_setup_timing_check CHECK (setup_timing IN ('setup', 'billing_start'));
