@@ -317,7 +317,7 @@ BEGIN ATOMIC
            ch.quantity, ch.unit_price, ch.amount, ch.due_date,
            CASE ch.kind WHEN 'discount' THEN coalesce((ch.detail->>'discount_id')::bigint, ch.adjustment_seq) END
       FROM rr.charge ch
-     WHERE ch.tenant_id = due_charges.tenant_id AND ch.kind IN ('recurring', 'discount', 'setup', 'renewal')
+     WHERE ch.tenant_id = due_charges.tenant_id AND ch.kind IN ('recurring', 'discount', 'setup', 'renewal', 'one_off')
        AND ch.contract_id IN (SELECT c.contract_id FROM c)
        AND ch.due_date <= due_charges.as_of
     UNION ALL
@@ -375,6 +375,18 @@ BEGIN ATOMIC
      WHERE CASE WHEN f.seq IS NULL THEN f.due ELSE greatest(f.due, f.termination_date) END <= due_charges.as_of
        AND CASE WHEN f.seq IS NULL THEN f.target <> 0 OR f.amount = 0 ELSE f.target <> f.billed_amount END
     UNION ALL
+    -- one-off charges and credits not charged yet (25_one_off_charges.sql), due on their
+    -- service date, on the pseudo line -one_off_id
+    SELECT o.contract_id, -o.one_off_id, o.service_date, 'one_off', daterange(o.service_date, o.service_date + 1),
+           0, o.quantity, o.unit_price, o.amount, o.service_date, NULL
+      FROM rr.one_off_charge o
+     WHERE o.tenant_id = due_charges.tenant_id AND o.contract_id IN (SELECT c.contract_id FROM c)
+       AND o.service_date <= due_charges.as_of
+       AND NOT EXISTS (SELECT FROM rr.charge ch
+                        WHERE ch.tenant_id = due_charges.tenant_id AND ch.contract_id = o.contract_id
+                          AND ch.line_no = -o.one_off_id AND ch.line_effective_from = o.service_date
+                          AND ch.kind = 'one_off')
+    UNION ALL
     -- deposit: billed up front, for the term its line starts in
     SELECT v.contract_id, v.line_no, v.effective_from, 'deposit', daterange(v.starts, v.term_end),
            0, 1, v.deposit_amount, v.deposit_amount, v.starts, NULL
@@ -423,4 +435,4 @@ BEGIN ATOMIC
       FROM rr_internal.due_charges(due_charges.tenant_id, due_charges.as_of, due_charges.only_contract,
                                    due_charges.only_contract IS NULL) d;
 END;
-COMMENT ON FUNCTION rr.due_charges(text, date, bigint) IS 'every charge due by as_of for the tenant''s activated contracts (or one of them): what is charged already, as it is; recurring prepaid (due at the start of each period) and postpaid (due at its end) per line version and billing period, partial periods prorated by days and rounded once; setup fees at setup or when billing starts, as the contract item''s setup_timing says (prorated only if the item says prorate_setup); renewal fees collected on activation and on the first day of each renewed term; deposits; and corrections of charged periods and fees that a termination (per its refund policy) or a new line version changed, under the next adjustment sequence';
+COMMENT ON FUNCTION rr.due_charges(text, date, bigint) IS 'every charge due by as_of for the tenant''s activated contracts (or one of them): what is charged already, as it is; recurring prepaid (due at the start of each period) and postpaid (due at its end) per line version and billing period, partial periods prorated by days and rounded once; setup fees at setup or when billing starts, as the contract item''s setup_timing says (prorated only if the item says prorate_setup); renewal fees collected on activation and on the first day of each renewed term; deposits; one-off charges and credits on their service date (kind one_off, line -one_off_id); and corrections of charged periods and fees that a termination (per its refund policy) or a new line version changed, under the next adjustment sequence';
