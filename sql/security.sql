@@ -42,6 +42,7 @@ INSERT INTO rr.customer (tenant_id, code, name, currency) VALUES ('sec', 'SC1', 
 -- Contracts in every state an entry point needs: draft, pending activation, active and
 -- billed with a posted invoice and an unapplied payment, active with a draft invoice.
 SELECT rr.create_contract('SC1', 'PLAN', '2024-01-01') AS k_draft \gset
+SELECT rr.add_discount(:k_draft, 'amount', 5, 1) AS sec_discount \gset
 SELECT rr.create_contract('SC1', 'PLAN', '2024-01-01') AS k_pending \gset
 SELECT rr.setup_contract(:k_pending, '2024-01-01') IS NOT NULL AS set_up;
 SELECT rr.create_contract('SC1', 'PLAN', '2024-01-01') AS k_active \gset
@@ -108,7 +109,8 @@ INSERT INTO public.sec_call VALUES
     (38, 'rr.schedule_contract_item_price_change(text,text,numeric,date,text,date,text)', $$SELECT rr.schedule_contract_item_price_change('SUPPORT', 'recurring', 33.00, '2024-06-01', 'at_renewal')$$),
     (39, 'rr.preview_price_change(bigint)', format('SELECT count(*) FROM rr.preview_price_change(%s)', :price_change)),
     (40, 'rr.apply_price_changes(date)', $$SELECT count(*) FROM rr.apply_price_changes('2024-04-01')$$),
-    (41, 'rr.add_one_off_charge(bigint,text,date,numeric,numeric,numeric,text,text)', format('SELECT count(*) FROM rr.add_one_off_charge(%s, %L, %L, %s, bill => %L)', :k_active, 'SEAT', '2024-03-10', 25, 'immediately'));
+    (41, 'rr.add_one_off_charge(bigint,text,date,numeric,numeric,numeric,text,text)', format('SELECT count(*) FROM rr.add_one_off_charge(%s, %L, %L, %s, bill => %L)', :k_active, 'SEAT', '2024-03-10', 25, 'immediately')),
+    (42, 'rr.allocate_discount_to(bigint,integer[])', format('SELECT rr.allocate_discount_to(%s, %L)', :sec_discount, '{1}'));
 GRANT SELECT ON public.sec_call TO PUBLIC;
 
 -- Every SECURITY DEFINER function of the extension has a call (none listed here).

@@ -221,3 +221,14 @@ ALTER TABLE rr.invoice_line ADD CONSTRAINT invoice_line_kind_check CHECK (kind I
                                                        'discount', 'tax', 'adjustment', 'one_off'));
 ALTER TABLE rr.performance_obligation ALTER COLUMN first_line_no DROP NOT NULL;
 ALTER TABLE rr.performance_obligation ALTER COLUMN first_line_from DROP NOT NULL;
+-- Discounts that belong to specific obligations (docs/one-off-charges.md, "Discounts and
+-- allocation"); comments, row security, dump registration and grants come with the code.
+CREATE TABLE rr.discount_obligation (
+    tenant_id    text NOT NULL,
+    discount_id  bigint NOT NULL,
+    line_no      integer NOT NULL,
+    contract_id  bigint NOT NULL,
+    CONSTRAINT discount_obligation_pkey PRIMARY KEY (tenant_id, discount_id, line_no),
+    CONSTRAINT discount_obligation_discount_fkey FOREIGN KEY (tenant_id, discount_id) REFERENCES rr.discount (tenant_id, discount_id),
+    CONSTRAINT discount_obligation_contract_fkey FOREIGN KEY (tenant_id, contract_id) REFERENCES rr.contract (tenant_id, contract_id)
+);

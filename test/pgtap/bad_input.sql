@@ -54,6 +54,7 @@ INSERT INTO rr.contract_item (tenant_id, code, name, currency, recurring_item, b
     ('bad', 'SUPPORT', 'Support', 'USD', 'SEAT', 'prepaid', 'manual', 30.00);
 SELECT rr.schedule_price_change('SEAT', 'USD', 11.00, '2024-03-01', 'on_date') AS price_change \gset
 SELECT rr.create_contract('BC1', 'PLAN', '2024-01-01') AS k_draft \gset
+SELECT rr.add_discount(:k_draft, 'amount', 5, 1) AS bi_discount \gset
 SELECT rr.create_contract('BC1', 'PLAN', '2024-01-01') AS k_pending \gset
 SELECT rr.setup_contract(:k_pending, '2024-01-01');
 SELECT rr.create_contract('BC1', 'PLAN', '2024-01-01') AS k_active \gset
@@ -145,6 +146,7 @@ INSERT INTO bi_call (fn, args) VALUES
     ('rr.cancel_upgrade(bigint,text)', ARRAY[:'k_upgrading', $$'changed their mind'$$]),
     ('rr.add_discount(bigint,text,numeric,integer,integer,daterange,text,text)', ARRAY[:'k_active', $$'percent'$$, '10', '1', '3', $$'[2024-03-01,2025-01-01)'$$, $$'promotion'$$, $$'4950'$$]),
     ('rr.add_one_off_charge(bigint,text,date,numeric,numeric,numeric,text,text)', ARRAY[:'k_active', $$'SEAT'$$, $$'2024-03-10'$$, 'NULL', '2', '12.50', $$'next'$$, $$'training'$$]),
+    ('rr.allocate_discount_to(bigint,integer[])', ARRAY[:'bi_discount', $$'{1}'$$]),
     ('rr.billing_anchor(text,date,interval)', ARRAY[$$'calendar'$$, $$'2024-01-15'$$, $$'1 month'$$]),
     ('rr.due_charges(text,date,bigint)', ARRAY[$$'bad'$$, $$'2024-04-01'$$, :'k_active']),
     ('rr.run_billing(date)', ARRAY[$$'2024-04-01'$$]),
@@ -377,6 +379,7 @@ SELECT f::regprocedure, a, v, w
     ('rr.add_discount(bigint,text,numeric,integer,integer,daterange,text,text)', 'description', '''''', 'free text, stored as given'),
     ('rr.add_one_off_charge(bigint,text,date,numeric,numeric,numeric,text,text)', 'description', '''''', 'free text, stored as given'),
     ('rr.add_one_off_charge(bigint,text,date,numeric,numeric,numeric,text,text)', 'description', '1 MB', 'free text, stored as given'),
+    ('rr.allocate_discount_to(bigint,integer[])', 'lines', '10^6 elements', 'a list of contract lines: a line named many times is named once'),
     ('rr.add_discount(bigint,text,numeric,integer,integer,daterange,text,text)', 'description', '1 MB', 'free text, stored as given'),
     ('rr.amend_contract(bigint,date,jsonb,text,jsonb,text,text)', 'reason', '''''', 'free text, stored as given'),
     ('rr.rewrite_contract(bigint,date,jsonb,date,text,jsonb,text,text)', 'reason', '''''', 'free text, stored as given'),

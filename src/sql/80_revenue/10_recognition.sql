@@ -28,8 +28,9 @@
 --   no recurring charge: standalone_price × quantity.  rr.set_obligation overrides it with a
 --   total, bundles lines into one obligation or marks the residual one.  A contract with
 --   several obligations needs an SSP for each (or one residual obligation) as soon as one
---   of them has an SSP or a contract-wide discount applies; when none has an SSP, each
---   obligation keeps its own contract price.
+--   of them has an SSP; when none has an SSP, each obligation keeps its own contract price
+--   (a contract-wide discount, split over the lines by billing, included).  A discount
+--   that belongs to specific obligations (rr.discount_obligation) is allocated to them only.
 
 -- Per-contract ledger balances (recognition re-nets each contract's position).
 CREATE INDEX journal_line_contract_idx ON rr.journal_line (tenant_id, contract_id);

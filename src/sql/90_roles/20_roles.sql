@@ -34,7 +34,7 @@ DECLARE
                                      'record_usage', 'merge_usage_staging', 'set_obligation',
                                      'amend_contract', 'preview_amendment', 'start_upgrade', 'change_upgrade',
                                      'activate_upgrade', 'cancel_upgrade', 'rewrite_contract',
-                                     'add_one_off_charge'];
+                                     'add_one_off_charge', 'allocate_discount_to'];
     billing_entry_points text[] := ARRAY['run_billing', 'post_invoices', 'undo_last_billing', 'credit_invoice',
                                          'record_payment', 'apply_payment', 'create_usage_partitions', 'recognize',
                                          'record_progress', 'apply_price_changes', 'preview_price_change'];
