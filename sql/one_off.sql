@@ -84,6 +84,16 @@ SELECT sum(jl.debit) = sum(jl.credit) AS balanced FROM rr.journal_line jl WHERE 
 -- 37.04 and the credit -75.00: revenue 1,003.83
 SELECT count(*) > 0 AS recognised FROM rr.recognize('2025-03-31');
 SELECT sum(jl.credit - jl.debit) AS revenue_4000 FROM rr.journal_line jl WHERE jl.tenant_id = 'oo' AND jl.account = '4000';
+-- The training is credited in full on 2025-04-10 (a credit note of its invoice line): its
+-- revenue, all recognised on January 20, comes off revenue on the credit date, -450.00 on
+-- the training's own obligation
+SELECT total FROM rr.credit_invoice((SELECT i.invoice_id FROM rr.invoice i
+                                      WHERE i.contract_id = :k AND i.invoice_date = '2025-02-01'),
+                                    lines => '{1}', reason => 'training cancelled', credit_date => '2025-04-10');
+SELECT o.item, s.source, s.period, s.amount
+  FROM rr.revenue_schedule_line s
+  JOIN rr.performance_obligation o USING (tenant_id, contract_id, obligation_no)
+ WHERE s.contract_id = :k AND s.obligation_no < 0 AND s.source = 'credit';
 
 -- Setup-fee timing.  Three contracts set up on 2025-03-10 and activated on 2025-03-20
 -- (billing starts at activation, the template's default; calendar months), a setup fee of
