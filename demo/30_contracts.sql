@@ -33,9 +33,11 @@ INSERT INTO rr.contract_item (tenant_id, code, name, currency, setup_item, setup
     ('default', 'PRO-MAINT', 'Pro maintenance', 'USD', NULL, 'item_price', NULL,
      'MAINT-PRO', 'prepaid', 'percent_of_item_price', 90, '1 year', 1, 50, 1, 2400.00);
 INSERT INTO rr.contract_item (tenant_id, code, name, currency, setup_item, recurring_item, billing_type,
-                              min_quantity, max_quantity, default_quantity, standalone_price) VALUES
-    -- SaaS seats billed monthly in advance, with a one-off onboarding fee
-    ('default', 'CLOUD-SEATS', 'Cloud seats', 'USD', 'ONBOARD', 'SEAT', 'prepaid', 5, 500, 10, 49.00);
+                              min_quantity, max_quantity, default_quantity, standalone_price, setup_timing) VALUES
+    -- SaaS seats billed monthly in advance, with a one-off onboarding fee billed with the
+    -- first month, when billing starts (the default, setup_timing 'setup', would bill it on
+    -- the day the contract is set up: docs/one-off-charges.md, "Setup-fee timing")
+    ('default', 'CLOUD-SEATS', 'Cloud seats', 'USD', 'ONBOARD', 'SEAT', 'prepaid', 5, 500, 10, 49.00, 'billing_start');
 INSERT INTO rr.contract_item (tenant_id, code, name, currency, recurring_item, billing_type,
                               price_model, included_quantity, reset_usage) VALUES
     -- API calls billed monthly in arrears, 10,000 included, then graduated tiers

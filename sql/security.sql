@@ -42,6 +42,7 @@ INSERT INTO rr.customer (tenant_id, code, name, currency) VALUES ('sec', 'SC1', 
 -- Contracts in every state an entry point needs: draft, pending activation, active and
 -- billed with a posted invoice and an unapplied payment, active with a draft invoice.
 SELECT rr.create_contract('SC1', 'PLAN', '2024-01-01') AS k_draft \gset
+SELECT rr.add_discount(:k_draft, 'amount', 5, 1) AS sec_discount \gset
 SELECT rr.create_contract('SC1', 'PLAN', '2024-01-01') AS k_pending \gset
 SELECT rr.setup_contract(:k_pending, '2024-01-01') IS NOT NULL AS set_up;
 SELECT rr.create_contract('SC1', 'PLAN', '2024-01-01') AS k_active \gset
@@ -124,7 +125,9 @@ INSERT INTO public.sec_call VALUES
     (50, 'rr.draw_wallet(bigint,numeric,date)', format('SELECT rr.draw_wallet(%s, 1.00, %L)', :inv, '2024-03-06')),
     (51, 'rr.draw_wallets(date)', $$SELECT count(*) FROM rr.draw_wallets('2024-03-31')$$),
     (52, 'rr.expire_wallet_credit(date)', $$SELECT count(*) FROM rr.expire_wallet_credit('2025-01-31')$$),
-    (53, 'rr.add_commitment(bigint,numeric,text,interval,integer[],integer)', format('SELECT rr.add_commitment(%s, 500.00)', :k_active));
+    (53, 'rr.add_commitment(bigint,numeric,text,interval,integer[],integer)', format('SELECT rr.add_commitment(%s, 500.00)', :k_active)),
+    (54, 'rr.add_one_off_charge(bigint,text,date,numeric,numeric,numeric,text,text)', format('SELECT count(*) FROM rr.add_one_off_charge(%s, %L, %L, %s, bill => %L)', :k_active, 'SEAT', '2024-03-10', 25, 'immediately')),
+    (55, 'rr.allocate_discount_to(bigint,integer[])', format('SELECT rr.allocate_discount_to(%s, %L)', :sec_discount, '{1}'));
 GRANT SELECT ON public.sec_call TO PUBLIC;
 
 -- Every SECURITY DEFINER function of the extension has a call (none listed here).

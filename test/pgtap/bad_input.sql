@@ -54,6 +54,7 @@ INSERT INTO rr.contract_item (tenant_id, code, name, currency, recurring_item, b
     ('bad', 'SUPPORT', 'Support', 'USD', 'SEAT', 'prepaid', 'manual', 30.00);
 SELECT rr.schedule_price_change('SEAT', 'USD', 11.00, '2024-03-01', 'on_date') AS price_change \gset
 SELECT rr.create_contract('BC1', 'PLAN', '2024-01-01') AS k_draft \gset
+SELECT rr.add_discount(:k_draft, 'amount', 5, 1) AS bi_discount \gset
 SELECT rr.create_contract('BC1', 'PLAN', '2024-01-01') AS k_pending \gset
 SELECT rr.setup_contract(:k_pending, '2024-01-01');
 SELECT rr.create_contract('BC1', 'PLAN', '2024-01-01') AS k_active \gset
@@ -161,6 +162,8 @@ INSERT INTO bi_call (fn, args) VALUES
     ('rr.pause_contract(bigint,date,date,boolean,text)', ARRAY[:'k_active', $$'2024-06-01'$$, $$'2024-07-01'$$, 'true', $$'holiday'$$]),
     ('rr.resume_contract(bigint,date,text)', ARRAY[:'k_paused', $$'2024-06-01'$$, $$'back'$$]),
     ('rr.redeem_coupon(bigint,text,date)', ARRAY[:'k_active', $$'spring'$$, $$'2024-04-01'$$]),
+    ('rr.add_one_off_charge(bigint,text,date,numeric,numeric,numeric,text,text)', ARRAY[:'k_active', $$'SEAT'$$, $$'2024-03-10'$$, 'NULL', '2', '12.50', $$'next'$$, $$'training'$$]),
+    ('rr.allocate_discount_to(bigint,integer[])', ARRAY[:'bi_discount', $$'{1}'$$]),
     ('rr.billing_anchor(text,date,interval)', ARRAY[$$'calendar'$$, $$'2024-01-15'$$, $$'1 month'$$]),
     ('rr.due_charges(text,date,bigint)', ARRAY[$$'bad'$$, $$'2024-04-01'$$, :'k_active']),
     ('rr.run_billing(date)', ARRAY[$$'2024-04-01'$$]),
@@ -404,6 +407,9 @@ SELECT f::regprocedure, a, v, w
     ('rr.create_contract(text,text,date,jsonb,text)', 'description', '''''', 'free text, stored as given'),
     ('rr.create_contract(text,text,date,jsonb,text)', 'description', '1 MB', 'free text, stored as given'),
     ('rr.add_discount(bigint,text,numeric,integer,integer,daterange,text,text)', 'description', '''''', 'free text, stored as given'),
+    ('rr.add_one_off_charge(bigint,text,date,numeric,numeric,numeric,text,text)', 'description', '''''', 'free text, stored as given'),
+    ('rr.add_one_off_charge(bigint,text,date,numeric,numeric,numeric,text,text)', 'description', '1 MB', 'free text, stored as given'),
+    ('rr.allocate_discount_to(bigint,integer[])', 'lines', '10^6 elements', 'a list of contract lines: a line named many times is named once'),
     ('rr.add_discount(bigint,text,numeric,integer,integer,daterange,text,text)', 'description', '1 MB', 'free text, stored as given'),
     ('rr.amend_contract(bigint,date,jsonb,text,jsonb,text,text)', 'reason', '''''', 'free text, stored as given'),
     ('rr.rewrite_contract(bigint,date,jsonb,date,text,jsonb,text,text)', 'reason', '''''', 'free text, stored as given'),
@@ -679,8 +685,11 @@ INSERT INTO bi_accepted (fn, argument, value, why) VALUES
     ('rr.unit_price(rr.pricing,numeric)', 'quantity', $v$1e300$v$, 'pure computation, exact for any finite number; nothing is stored (stored amounts are bounded by CHECK constraints)');
 
 CREATE TEMP TABLE bi_count_query AS
-SELECT 'SELECT jsonb_build_object(' || string_agg(format('%L, (SELECT count(*) FROM %s)', c.oid::regclass, c.oid::regclass), ', ')
-       || ')' AS query
+-- (a VALUES list, not jsonb_build_object: a function takes at most 100 arguments, and there
+-- are more than 50 tables)
+SELECT 'SELECT jsonb_object_agg(t, n) FROM (VALUES '
+       || string_agg(format('(%L, (SELECT count(*) FROM %s))', c.oid::regclass, c.oid::regclass), ', ')
+       || ') v (t, n)' AS query
   FROM pg_class c
  WHERE c.relnamespace = 'rr'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition;
 

@@ -43,6 +43,8 @@ CREATE TABLE rr.contract_item (
     default_quantity   numeric NOT NULL DEFAULT 1,
     standalone_price   numeric,
     ssp_is_residual    boolean NOT NULL DEFAULT false,
+    -- when the setup fee is due (last: 0.2.0 added it to the items of 0.1.0)
+    setup_timing       text NOT NULL DEFAULT 'setup',
     CONSTRAINT contract_item_pkey PRIMARY KEY (tenant_id, code),
     CONSTRAINT contract_item_tenant_fkey FOREIGN KEY (tenant_id) REFERENCES rr.tenant (tenant_id),
     CONSTRAINT contract_item_currency_fkey FOREIGN KEY (currency) REFERENCES rr.currency (code),
@@ -50,6 +52,7 @@ CREATE TABLE rr.contract_item (
     CONSTRAINT contract_item_renewal_item_fkey FOREIGN KEY (tenant_id, renewal_item) REFERENCES rr.item (tenant_id, code),
     CONSTRAINT contract_item_recurring_item_fkey FOREIGN KEY (tenant_id, recurring_item) REFERENCES rr.item (tenant_id, code),
     CONSTRAINT contract_item_has_item CHECK (num_nonnulls(setup_item, renewal_item, recurring_item) > 0),
+    CONSTRAINT contract_item_setup_timing_check CHECK (setup_timing IN ('setup', 'billing_start')),
     CONSTRAINT contract_item_setup_pricing_check CHECK (setup_pricing IN ('item_price', 'percent_of_item_price', 'manual')),
     CONSTRAINT contract_item_renewal_pricing_check CHECK (renewal_pricing IN ('item_price', 'percent_of_item_price', 'percent_of_setup_price', 'manual')),
     CONSTRAINT contract_item_recurring_pricing_check CHECK (recurring_pricing IN ('item_price', 'percent_of_item_price', 'manual')),
@@ -89,6 +92,7 @@ CREATE TABLE rr.contract_item (
 );
 COMMENT ON TABLE rr.contract_item IS 'contract items (as in Acumatica): a setup fee, a renewal fee and a recurring charge, each with its item and pricing option; billing type, price model, included quantity, usage reset, deposit, quantity limits, own billing period and standalone selling price';
 COMMENT ON COLUMN rr.contract_item.setup_pricing IS 'item_price (the setup item''s list price), percent_of_item_price (setup_percent % of it) or manual (setup_price)';
+COMMENT ON COLUMN rr.contract_item.setup_timing IS 'when the setup fee is due: setup (the default, as Acumatica: on the day the contract is set up, or a line added later starts) or billing_start (on the day the line''s billing starts); either way prorated only when prorate_setup says so';
 COMMENT ON COLUMN rr.contract_item.renewal_pricing IS 'item_price, percent_of_item_price, percent_of_setup_price (renewal_percent % of the setup price) or manual (renewal_price)';
 COMMENT ON COLUMN rr.contract_item.billing_type IS 'none (no recurring charge), prepaid (billed at the start of each period), postpaid (billed at its end) or deposit (billed up front, drawn down by usage)';
 COMMENT ON COLUMN rr.contract_item.price_model IS 'optional price model for quantities (tiers, volumes, packages...); overrides the unit price when set';

@@ -30,7 +30,7 @@ SELECT k.tenant_id, k.contract_id, k.customer, k.status, k.currency, k.alignment
        cur.minor_units AS mu,
        k.activation_date IS NOT NULL
            AND k.status IN ('active', 'pending_upgrade', 'terminated', 'expired', 'completed') AS is_billed,
-       k.termination_date, k.refund_policy
+       k.termination_date, k.refund_policy, k.setup_date
   FROM rr.contract k
   JOIN rr.currency cur ON cur.code = k.currency;
 COMMENT ON VIEW rr.contract_billing_terms IS 'every contract with its billing terms resolved: billing interval, the window it is billed for [bill_from, bill_to) (billing start to the end of the term or the termination date), currency minor units, and is_billed (activated, and not draft or pending); what billing, usage rating and usage ingestion read';
@@ -49,3 +49,4 @@ COMMENT ON COLUMN rr.contract_billing_terms.mu IS 'minor units (decimal places) 
 COMMENT ON COLUMN rr.contract_billing_terms.is_billed IS 'true when the contract is activated and active, pending_upgrade, terminated, expired or completed: billing considers it; false otherwise (draft, pending_activation, never activated)';
 COMMENT ON COLUMN rr.contract_billing_terms.termination_date IS 'date the contract was terminated; NULL when it was not';
 COMMENT ON COLUMN rr.contract_billing_terms.refund_policy IS 'what a termination credits of prepaid periods: none, prorated or full';
+COMMENT ON COLUMN rr.contract_billing_terms.setup_date IS 'date the contract was set up (the day a setup fee with setup_timing setup is due); NULL while not set up';

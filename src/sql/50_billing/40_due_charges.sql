@@ -29,12 +29,12 @@ BEGIN ATOMIC
            AND (due_charges.all_contracts OR c.contract_id = due_charges.only_contract)
     ), v AS (
         SELECT l.*, c.currency, c.alignment, c.end_date, c.first_end, c.activation_date, c.bill_from, c.bill_to, c.mu,
-               c.contract_every, c.termination_date, c.refund_policy,
+               c.contract_every, c.termination_date, c.refund_policy, c.setup_date,
                CASE WHEN c.alignment = 'anniversary' THEN c.bill_from
                     WHEN extract(month FROM c.contract_every) + extract(year FROM c.contract_every) * 12 > 0
                         THEN date '2000-01-01' ELSE date '2000-01-03' END AS contract_anchor,
                ci.billing_type, ci.prorate_setup, ci.collect_renewal_on_activation, ci.is_refundable,
-               ci.deposit_amount, ci.setup_item, ci.renewal_item, ci.recurring_item,
+               ci.deposit_amount, ci.setup_item, ci.renewal_item, ci.recurring_item, ci.setup_timing,
                lead(l.effective_from) OVER (PARTITION BY l.contract_id, l.line_no ORDER BY l.effective_from) AS valid_to,
                min(l.effective_from) OVER (PARTITION BY l.contract_id, l.line_no) AS first_from,
                CASE WHEN c.alignment = 'anniversary' THEN c.bill_from
@@ -52,7 +52,13 @@ BEGIN ATOMIC
                           WHERE r.tenant_id = due_charges.tenant_id AND r.contract_id = v.contract_id
                             AND r.previous_end <= greatest(v.bill_from, v.effective_from)
                             AND greatest(v.bill_from, v.effective_from) < r.new_end),
-                        v.first_end, greatest(v.bill_from, v.effective_from) + 1) AS term_end
+                        v.first_end, greatest(v.bill_from, v.effective_from) + 1) AS term_end,
+               -- the day its setup fee is due: the contract's setup (or the line's start, for
+               -- a line added later) under setup_timing setup, else the day its billing starts
+               CASE WHEN v.setup_timing = 'setup'
+                    THEN least(greatest(coalesce(v.setup_date, v.bill_from), v.effective_from),
+                               greatest(v.bill_from, v.effective_from))
+                    ELSE greatest(v.bill_from, v.effective_from) END AS setup_day
           FROM v
          WHERE v.effective_from = v.first_from AND NOT v.is_removed
     ), recurring AS (
@@ -249,19 +255,21 @@ BEGIN ATOMIC
                                    AND dd.discount_id = b.discount_id
          WHERE coalesce(dd.part, 0) <> b.amount
     ), fee AS (
-        -- setup fee: once per line, when its billing starts (prorated over the first billing
-        -- period when the contract item says so); renewal fee collected on activation; and the
+        -- setup fee: once per line, at setup or when its billing starts as the contract item's
+        -- setup_timing says (prorated, by the days of its first billing period that are
+        -- billed, only when the contract item says prorate_setup); renewal fee collected on
+        -- activation; and the
         -- renewal fee of each renewed term, on its first day, for the line version in force
         -- then.  Their service period is their term, whatever a termination or a renewal does
         -- later, so the key stays.
         SELECT v.contract_id, v.line_no, v.effective_from, 'setup' AS kind,
-               daterange(v.starts, v.term_end) AS service_period,
+               daterange(v.setup_day, v.term_end) AS service_period,
                v.quantity, v.setup_price AS unit_price,
                CASE WHEN v.prorate_setup AND v.billing_period IS NOT NULL
                     THEN rr.prorate_amount(v.quantity * v.setup_price, daterange(v.starts, NULL),
                                            rr.period_containing(v.starts, v.billing_period, v.anchor), 'actual', v.mu)
                     ELSE round(v.quantity * v.setup_price, v.mu) END AS amount,
-               v.starts AS due, v.is_refundable, v.termination_date, v.refund_policy, v.mu
+               v.setup_day AS due, v.is_refundable, v.termination_date, v.refund_policy, v.mu
           FROM line_start v
          WHERE v.setup_item IS NOT NULL AND v.setup_price IS NOT NULL
            AND v.starts < coalesce(v.bill_to, 'infinity')
@@ -309,7 +317,7 @@ BEGIN ATOMIC
            ch.quantity, ch.unit_price, ch.amount, ch.due_date,
            CASE ch.kind WHEN 'discount' THEN coalesce((ch.detail->>'discount_id')::bigint, ch.adjustment_seq) END
       FROM rr.charge ch
-     WHERE ch.tenant_id = due_charges.tenant_id AND ch.kind IN ('recurring', 'discount', 'setup', 'renewal')
+     WHERE ch.tenant_id = due_charges.tenant_id AND ch.kind IN ('recurring', 'discount', 'setup', 'renewal', 'one_off')
        AND ch.contract_id IN (SELECT c.contract_id FROM c)
        AND ch.due_date <= due_charges.as_of
     UNION ALL
@@ -367,6 +375,18 @@ BEGIN ATOMIC
      WHERE CASE WHEN f.seq IS NULL THEN f.due ELSE greatest(f.due, f.termination_date) END <= due_charges.as_of
        AND CASE WHEN f.seq IS NULL THEN f.target <> 0 OR f.amount = 0 ELSE f.target <> f.billed_amount END
     UNION ALL
+    -- one-off charges and credits not charged yet (25_one_off_charges.sql), due on their
+    -- service date, on the pseudo line -one_off_id
+    SELECT o.contract_id, -o.one_off_id, o.service_date, 'one_off', daterange(o.service_date, o.service_date + 1),
+           0, o.quantity, o.unit_price, o.amount, o.service_date, NULL
+      FROM rr.one_off_charge o
+     WHERE o.tenant_id = due_charges.tenant_id AND o.contract_id IN (SELECT c.contract_id FROM c)
+       AND o.service_date <= due_charges.as_of
+       AND NOT EXISTS (SELECT FROM rr.charge ch
+                        WHERE ch.tenant_id = due_charges.tenant_id AND ch.contract_id = o.contract_id
+                          AND ch.line_no = -o.one_off_id AND ch.line_effective_from = o.service_date
+                          AND ch.kind = 'one_off')
+    UNION ALL
     -- deposit: billed up front, for the term its line starts in
     SELECT v.contract_id, v.line_no, v.effective_from, 'deposit', daterange(v.starts, v.term_end),
            0, 1, v.deposit_amount, v.deposit_amount, v.starts, NULL
@@ -415,4 +435,4 @@ BEGIN ATOMIC
       FROM rr_internal.due_charges(due_charges.tenant_id, due_charges.as_of, due_charges.only_contract,
                                    due_charges.only_contract IS NULL) d;
 END;
-COMMENT ON FUNCTION rr.due_charges(text, date, bigint) IS 'every charge due by as_of for the tenant''s activated contracts (or one of them): what is charged already, as it is; recurring prepaid (due at the start of each period) and postpaid (due at its end) per line version and billing period, partial periods prorated by days and rounded once; setup fees when billing starts (prorated if the item says so); renewal fees collected on activation and on the first day of each renewed term; deposits; and corrections of charged periods and fees that a termination (per its refund policy) or a new line version changed, under the next adjustment sequence';
+COMMENT ON FUNCTION rr.due_charges(text, date, bigint) IS 'every charge due by as_of for the tenant''s activated contracts (or one of them): what is charged already, as it is; recurring prepaid (due at the start of each period) and postpaid (due at its end) per line version and billing period, partial periods prorated by days and rounded once; setup fees at setup or when billing starts, as the contract item''s setup_timing says (prorated only if the item says prorate_setup); renewal fees collected on activation and on the first day of each renewed term; deposits; one-off charges and credits on their service date (kind one_off, line -one_off_id); and corrections of charged periods and fees that a termination (per its refund policy) or a new line version changed, under the next adjustment sequence';

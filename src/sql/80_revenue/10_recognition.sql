@@ -28,8 +28,9 @@
 --   no recurring charge: standalone_price × quantity.  rr.set_obligation overrides it with a
 --   total, bundles lines into one obligation or marks the residual one.  A contract with
 --   several obligations needs an SSP for each (or one residual obligation) as soon as one
---   of them has an SSP or a contract-wide discount applies; when none has an SSP, each
---   obligation keeps its own contract price.
+--   of them has an SSP; when none has an SSP, each obligation keeps its own contract price
+--   (a contract-wide discount, split over the lines by billing, included).  A discount
+--   that belongs to specific obligations (rr.discount_obligation) is allocated to them only.
 
 -- Per-contract ledger balances (recognition re-nets each contract's position).
 CREATE INDEX journal_line_contract_idx ON rr.journal_line (tenant_id, contract_id);
@@ -57,8 +58,8 @@ CREATE TABLE rr.performance_obligation (
     contract_id      bigint NOT NULL,
     obligation_no    integer NOT NULL,
     line_nos         integer[] NOT NULL,
-    first_line_no    integer NOT NULL,
-    first_line_from  date NOT NULL,
+    first_line_no    integer,
+    first_line_from  date,
     item             text NOT NULL,
     method           text NOT NULL,
     grain            interval NOT NULL,
@@ -84,6 +85,7 @@ CREATE TABLE rr.performance_obligation (
                                                                      'percent_complete', 'on_usage', 'on_payment'))
 );
 COMMENT ON TABLE rr.performance_obligation IS 'performance obligations of a contract (one per line unless bundled): recognition method and accounts, service period, SSP for the term, fixed consideration at contract prices and the part of the transaction price allocated to it by relative SSP';
+COMMENT ON COLUMN rr.performance_obligation.first_line_no IS 'first contract line of the obligation (with first_line_from, the version it starts with); NULL for the obligation of a one-off charge (obligation_no -one_off_id), which has no contract line';
 COMMENT ON COLUMN rr.performance_obligation.contract_amount IS 'fixed consideration of the obligation''s own lines at contract prices (0 when everything is variable)';
 COMMENT ON COLUMN rr.performance_obligation.allocated_amount IS 'transaction price allocated by relative SSP (rr.allocate) or the residual method; the allocation lines of its schedule sum to it exactly';
 

@@ -162,8 +162,10 @@ BEGIN
                   HINT = 'The residual method applies to at most one obligation of a contract; give the others a standalone selling price.';
     END IF;
     -- allocation is needed when a contract has several obligations and prices them
-    -- relative to each other: an SSP or a residual flag on one of them, or a contract-wide
-    -- discount to spread
+    -- relative to each other: an SSP or a residual flag on one of them.  A discount alone
+    -- needs none: billing splits a contract-wide discount over the lines in proportion to
+    -- their amounts, so each obligation keeps its own discounted contract price, and no SSP
+    -- is asked for (docs/one-off-charges.md, "Discounts and allocation")
     UPDATE rr_obl o SET allocated_amount = o.contract_amount;
     IF rr_internal.claim_work_table('rr_alloc') THEN
         CREATE TEMP TABLE rr_alloc (contract_id bigint, has_residual boolean);
@@ -173,10 +175,7 @@ BEGIN
     SELECT o.contract_id, bool_or(o.is_residual)
       FROM rr_obl o
      GROUP BY o.contract_id
-    HAVING count(*) > 1
-       AND (bool_or(o.has_ssp OR o.is_residual)
-            OR EXISTS (SELECT FROM rr.discount dd WHERE dd.tenant_id = t AND dd.contract_id = o.contract_id
-                                                    AND dd.line_no IS NULL));
+    HAVING count(*) > 1 AND bool_or(o.has_ssp OR o.is_residual);
     SELECT o.contract_id, o.obligation_no, o.line_nos, o.standalone_price INTO bad
       FROM rr_obl o JOIN rr_alloc a USING (contract_id)
      WHERE NOT o.is_residual AND coalesce(o.standalone_price, 0) = 0
@@ -203,16 +202,45 @@ BEGIN
                   HINT = 'Use relative SSP allocation (no residual obligation) for this contract.';
     END IF;
 
-    -- relative SSP, exact to the minor unit
+    -- relative SSP, exact to the minor unit (ASC 606-10-32-36): the price less the
+    -- discounts that belong to specific obligations (rr.discount_obligation,
+    -- 15_discount_obligations.sql) across all obligations ...
     UPDATE rr_obl o SET allocated_amount = x.part
       FROM (SELECT g.contract_id, u.obligation_no, u.part
               FROM (SELECT o2.contract_id, array_agg(o2.obligation_no ORDER BY o2.obligation_no) AS nos,
-                           rr.allocate(sum(o2.contract_amount), array_agg(o2.standalone_price ORDER BY o2.obligation_no),
-                                       min(o2.mu)) AS parts
+                           rr.allocate(sum(o2.contract_amount)
+                                       - coalesce((SELECT sum(p.amount) FROM rr_plan p
+                                                    WHERE p.contract_id = o2.contract_id AND p.kind = 'discount'
+                                                      AND p.adjustment_seq > 0
+                                                      AND EXISTS (SELECT FROM rr.discount_obligation dl
+                                                                   WHERE dl.tenant_id = t AND dl.contract_id = p.contract_id
+                                                                     AND dl.discount_id = p.adjustment_seq)), 0),
+                                       array_agg(o2.standalone_price ORDER BY o2.obligation_no), min(o2.mu)) AS parts
                       FROM rr_obl o2 JOIN rr_alloc a USING (contract_id)
                      WHERE NOT a.has_residual
                      GROUP BY o2.contract_id) g
              CROSS JOIN LATERAL unnest(g.nos, g.parts) AS u(obligation_no, part)) x
+     WHERE o.contract_id = x.contract_id AND o.obligation_no = x.obligation_no;
+    -- ... and each of those discounts across the obligations of its named lines only, by
+    -- their relative SSP (ASC 606-10-32-37)
+    UPDATE rr_obl o SET allocated_amount = o.allocated_amount + x.part
+      FROM (SELECT g.contract_id, u.obligation_no, sum(u.part) AS part
+              FROM (SELECT d.contract_id, array_agg(o2.obligation_no ORDER BY o2.obligation_no) AS nos,
+                           rr.allocate(min(d.amount), array_agg(o2.standalone_price ORDER BY o2.obligation_no),
+                                       min(o2.mu)) AS parts
+                      FROM (SELECT p.contract_id, p.adjustment_seq AS discount_id, sum(p.amount) AS amount,
+                                   (SELECT array_agg(dl.line_no) FROM rr.discount_obligation dl
+                                     WHERE dl.tenant_id = t AND dl.contract_id = p.contract_id
+                                       AND dl.discount_id = p.adjustment_seq) AS lines
+                              FROM rr_plan p
+                             WHERE p.kind = 'discount' AND p.adjustment_seq > 0
+                             GROUP BY p.contract_id, p.adjustment_seq) d
+                      JOIN rr_alloc a ON a.contract_id = d.contract_id AND NOT a.has_residual
+                      JOIN rr_obl o2 ON o2.contract_id = d.contract_id AND o2.line_nos && d.lines
+                     WHERE d.lines IS NOT NULL
+                     GROUP BY d.contract_id, d.discount_id) g
+             CROSS JOIN LATERAL unnest(g.nos, g.parts) AS u(obligation_no, part)
+             GROUP BY g.contract_id, u.obligation_no) x
      WHERE o.contract_id = x.contract_id AND o.obligation_no = x.obligation_no;
     -- residual: the others at their SSP, the residual obligation the rest
     UPDATE rr_obl o

@@ -50,8 +50,9 @@ BEGIN
                AND l.line_kind NOT IN ('tax', 'deposit') AND l.amount <> 0) x
      -- deposits are not revenue; planned at activation: (SELECT ...) IS NULL rather than
      -- NOT EXISTS, which the planner may turn into a join that scans the tenant's plan per charge
-     WHERE (SELECT ci.billing_type FROM rr.contract_item ci WHERE ci.tenant_id = t AND ci.code = x.contract_item)
-           <> 'deposit'
+     -- (a one-off charge has no contract item)
+     WHERE coalesce((SELECT ci.billing_type FROM rr.contract_item ci WHERE ci.tenant_id = t AND ci.code = x.contract_item),
+                    'none') <> 'deposit'
        AND (SELECT true FROM rr.obligation_charge p
              WHERE p.tenant_id = t AND p.contract_id = x.contract_id AND p.line_no = x.charge_line_no
                AND p.line_effective_from = x.line_effective_from AND p.kind = x.kind
@@ -59,7 +60,8 @@ BEGIN
     PERFORM rr_internal.analyze_work_table('pg_temp.rr_billed2');
 
     -- the obligation of each contract item: its main item, the accounts and the pattern of
-    -- that item's deferral code
+    -- that item's deferral code; a one-off charge (no contract item, pseudo line
+    -- -one_off_id) is an obligation of its own with no contract line, its item's
     -- (an obligation that exists already names rows its committed self keeps in use; the
     -- new ones' item and accounts are locked and checked once: rr_internal.lock_catalog)
     WITH ins AS (
@@ -67,12 +69,17 @@ BEGIN
                                                first_line_from, item, method, grain,
                                                revenue_account, deferred_account, currency)
         SELECT DISTINCT ON (b.contract_id, b.obligation_no)
-               t, b.contract_id, b.obligation_no, ARRAY[b.line_no], b.line_no, b.line_from, it.code,
+               t, b.contract_id, b.obligation_no,
+               CASE WHEN oo.item IS NULL THEN ARRAY[b.line_no] ELSE '{}' END,
+               CASE WHEN oo.item IS NULL THEN b.line_no END, CASE WHEN oo.item IS NULL THEN b.line_from END, it.code,
                coalesce(dc.method, 'daily'), coalesce(dc.grain, interval '1 month'), it.revenue_account,
                it.deferred_account, b.currency
           FROM rr_billed2 b
-          JOIN rr.contract_item ci ON ci.tenant_id = t AND ci.code = b.contract_item
-          JOIN rr.item it ON it.tenant_id = t AND it.code = coalesce(ci.recurring_item, ci.setup_item, ci.renewal_item)
+          LEFT JOIN rr.contract_item ci ON ci.tenant_id = t AND ci.code = b.contract_item
+          LEFT JOIN rr.one_off_charge oo ON b.contract_item IS NULL AND oo.tenant_id = t AND oo.one_off_id = -b.line_no
+                                        AND oo.contract_id = b.contract_id
+          JOIN rr.item it ON it.tenant_id = t
+                         AND it.code = coalesce(ci.recurring_item, ci.setup_item, ci.renewal_item, oo.item)
           LEFT JOIN rr.deferral_code dc ON dc.tenant_id = t AND dc.code = it.deferral_code
          ORDER BY b.contract_id, b.obligation_no, b.line_no, b.line_from
         ON CONFLICT ON CONSTRAINT performance_obligation_pkey DO NOTHING

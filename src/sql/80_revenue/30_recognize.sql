@@ -244,7 +244,8 @@ BEGIN
     PERFORM rr_internal.analyze_work_table('pg_temp.rr_grp');
 
     -- the accounts each contract's position lives on: its obligations' revenue and deferred
-    -- revenue accounts (the first obligation's deferred account holds the liability),
+    -- revenue accounts (the first obligation's deferred account holds the liability; one-off
+    -- charges' obligations, numbered below 1, come after the lines'),
     -- unbilled receivable, contract asset, and its discount accounts
     INSERT INTO rr_acct
     SELECT a.contract_id, a.account, a.role
@@ -254,9 +255,9 @@ BEGIN
                      WHERE o.tenant_id = t AND o.contract_id IN (SELECT DISTINCT g.contract_id FROM rr_grp g)
                     UNION ALL
                     SELECT o.contract_id, o.deferred_account,
-                           CASE WHEN o.obligation_no = min(o.obligation_no) OVER (PARTITION BY o.contract_id)
+                           CASE WHEN o.obligation_no = first_value(o.obligation_no) OVER (PARTITION BY o.contract_id ORDER BY o.obligation_no < 0, o.obligation_no)
                                 THEN 'deferred' ELSE 'other' END,
-                           CASE WHEN o.obligation_no = min(o.obligation_no) OVER (PARTITION BY o.contract_id)
+                           CASE WHEN o.obligation_no = first_value(o.obligation_no) OVER (PARTITION BY o.contract_id ORDER BY o.obligation_no < 0, o.obligation_no)
                                 THEN 2 ELSE 5 END
                       FROM rr.performance_obligation o
                      WHERE o.tenant_id = t AND o.contract_id IN (SELECT DISTINCT g.contract_id FROM rr_grp g)

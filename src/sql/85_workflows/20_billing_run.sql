@@ -127,12 +127,17 @@ BEGIN
                it.receivable_account, n.detail
           FROM new_charge n
           JOIN new_invoice i ON i.contract_id = n.contract_id
-          JOIN rr.contract_line l ON l.tenant_id = bill.tenant_id AND l.contract_id = n.contract_id
-                                 AND l.line_no = n.line_no AND l.effective_from = n.line_effective_from
-          JOIN rr.contract_item ci ON ci.tenant_id = bill.tenant_id AND ci.code = l.contract_item
+          -- (a one-off charge has no contract line: its item is the one-off's)
+          LEFT JOIN rr.contract_line l ON l.tenant_id = bill.tenant_id AND l.contract_id = n.contract_id
+                                      AND l.line_no = n.line_no AND l.effective_from = n.line_effective_from
+                                      AND n.kind <> 'one_off'
+          LEFT JOIN rr.contract_item ci ON ci.tenant_id = bill.tenant_id AND ci.code = l.contract_item
+          LEFT JOIN rr.one_off_charge oo ON n.kind = 'one_off' AND oo.tenant_id = bill.tenant_id
+                                        AND oo.one_off_id = -n.line_no AND oo.contract_id = n.contract_id
           JOIN rr.item it ON it.tenant_id = bill.tenant_id
                          AND it.code = CASE n.kind WHEN 'setup' THEN ci.setup_item
                                                    WHEN 'renewal' THEN ci.renewal_item
+                                                   WHEN 'one_off' THEN oo.item
                                                    ELSE ci.recurring_item END
           LEFT JOIN rr.deferral_code dc ON dc.tenant_id = bill.tenant_id AND dc.code = it.deferral_code
           LEFT JOIN rr.discount dsc ON n.kind = 'discount' AND dsc.tenant_id = bill.tenant_id
@@ -155,6 +160,7 @@ BEGIN
         SELECT ch.contract_id, ch.line_no, ch.line_effective_from INTO orphan
           FROM rr.charge ch
          WHERE ch.tenant_id = bill.tenant_id AND ch.run_id = run
+           AND ch.kind <> 'one_off'
            AND NOT EXISTS (SELECT FROM rr.contract_line l
                             WHERE l.tenant_id = ch.tenant_id AND l.contract_id = ch.contract_id
                               AND l.line_no = ch.line_no AND l.effective_from = ch.line_effective_from)

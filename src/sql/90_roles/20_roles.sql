@@ -35,7 +35,8 @@ DECLARE
                                      'amend_contract', 'preview_amendment', 'start_upgrade', 'change_upgrade',
                                      'activate_upgrade', 'cancel_upgrade', 'rewrite_contract',
                                      'add_trial', 'record_trial_payment_method', 'end_trials',
-                                     'pause_contract', 'resume_contract', 'redeem_coupon', 'add_commitment'];
+                                     'pause_contract', 'resume_contract', 'redeem_coupon', 'add_commitment',
+                                     'add_one_off_charge', 'allocate_discount_to'];
     billing_entry_points text[] := ARRAY['run_billing', 'post_invoices', 'undo_last_billing', 'credit_invoice',
                                          'record_payment', 'apply_payment', 'create_usage_partitions', 'recognize',
                                          'record_progress', 'apply_price_changes', 'preview_price_change',
