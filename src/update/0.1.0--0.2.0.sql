@@ -176,3 +176,8 @@ CREATE TABLE rr.price_change_line (
     CONSTRAINT price_change_line_change_fkey FOREIGN KEY (tenant_id, change_id) REFERENCES rr.price_change (tenant_id, change_id),
     CONSTRAINT price_change_line_contract_fkey FOREIGN KEY (tenant_id, contract_id) REFERENCES rr.contract (tenant_id, contract_id)
 );
+
+-- Revenue schedules on the tenant's fiscal calendar (docs/revenue.md, "Schedules on the
+-- fiscal calendar"): a deferral code chooses the periods its schedules are cut into.
+ALTER TABLE rr.deferral_code ADD COLUMN calendar text NOT NULL DEFAULT 'grain';
+ALTER TABLE rr.deferral_code ADD CONSTRAINT deferral_code_calendar_check CHECK (calendar IN ('grain', 'fiscal'));
