@@ -25,11 +25,12 @@ BEGIN ATOMIC
            CASE WHEN d.kind = 'recurring' AND d.adjustment_seq = 0
                     THEN l.quantity * ci.standalone_price
                          * rr.prorate(d.service_period,
-                                      rr.period_containing(lower(d.service_period), l.billing_period,
+                                      rr.period_containing(lower(d.service_period),
+                                                           coalesce(l.billing_period, interval '1 month'),
                                                            rr.billing_anchor(k.alignment,
                                                                              CASE k.billing_start WHEN 'setup' THEN k.setup_date
                                                                                                   ELSE k.activation_date END,
-                                                                             l.billing_period)))
+                                                                             coalesce(l.billing_period, interval '1 month'))))
                 WHEN ci.recurring_item IS NULL
                      AND d.kind = CASE WHEN ci.setup_item IS NOT NULL THEN 'setup' ELSE 'renewal' END AND d.adjustment_seq = 0
                     THEN l.quantity * ci.standalone_price
