@@ -107,7 +107,9 @@ INSERT INTO public.sec_call VALUES
     (37, 'rr.schedule_price_change(text,text,numeric,date,text,date,text)', $$SELECT rr.schedule_price_change('SEAT', 'USD', 12.00, '2024-06-01')$$),
     (38, 'rr.schedule_contract_item_price_change(text,text,numeric,date,text,date,text)', $$SELECT rr.schedule_contract_item_price_change('SUPPORT', 'recurring', 33.00, '2024-06-01', 'at_renewal')$$),
     (39, 'rr.preview_price_change(bigint)', format('SELECT count(*) FROM rr.preview_price_change(%s)', :price_change)),
-    (40, 'rr.apply_price_changes(date)', $$SELECT count(*) FROM rr.apply_price_changes('2024-04-01')$$);
+    (40, 'rr.apply_price_changes(date)', $$SELECT count(*) FROM rr.apply_price_changes('2024-04-01')$$),
+    (41, 'rr.add_milestone(bigint,integer,text,numeric,numeric)', format('SELECT rr.add_milestone(%s, 2, %L, 40)', :k_draft, 'Design approved')),
+    (42, 'rr.reach_milestone(bigint,integer,date)', $q$DO $d$DECLARE k bigint := rr.create_contract('SC1', 'PLAN', '2024-03-01'); BEGIN PERFORM rr.add_milestone(k, 2, 'Design approved', 40); PERFORM rr.setup_and_activate_contract(k, '2024-03-01'); PERFORM count(*) FROM rr.reach_milestone(k, 1, '2024-03-10'); END$d$$q$);
 GRANT SELECT ON public.sec_call TO PUBLIC;
 
 -- Every SECURITY DEFINER function of the extension has a call (none listed here).

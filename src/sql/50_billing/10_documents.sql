@@ -42,7 +42,7 @@ CREATE TABLE rr.charge (
     -- deleted or re-keyed under its charges (rr_internal.keep_referenced_parent)
     CONSTRAINT charge_kind_check CHECK (kind IN ('setup', 'recurring', 'usage', 'renewal', 'deposit', 'drawdown',
                                                  'release', 'breakage', 'proration',
-                                                 'discount', 'adjustment')),
+                                                 'discount', 'adjustment', 'milestone')),
     CONSTRAINT charge_period_check CHECK (NOT isempty(service_period) AND NOT lower_inf(service_period)
                                           AND NOT upper_inf(service_period))
 );
@@ -197,7 +197,7 @@ CREATE TABLE rr.invoice_line (
     CONSTRAINT invoice_line_tax_code_fkey FOREIGN KEY (tenant_id, tax_code) REFERENCES rr.tax_code (tenant_id, code),
     CONSTRAINT invoice_line_kind_check CHECK (kind IN ('setup', 'recurring', 'usage', 'renewal', 'deposit', 'drawdown',
                                                        'release', 'breakage', 'proration',
-                                                       'discount', 'tax', 'adjustment')),
+                                                       'discount', 'tax', 'adjustment', 'milestone')),
     CONSTRAINT invoice_line_source_check CHECK (charge_id IS NOT NULL OR kind = 'tax' OR credits_line_no IS NOT NULL),
     CONSTRAINT invoice_line_tax_check CHECK (kind <> 'tax' OR tax_code IS NOT NULL)
 );

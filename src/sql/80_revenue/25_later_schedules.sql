@@ -53,7 +53,13 @@ BEGIN
        AND (SELECT true FROM rr.obligation_charge p
              WHERE p.tenant_id = t AND p.contract_id = x.contract_id AND p.line_no = x.charge_line_no
                AND p.line_effective_from = x.line_effective_from AND p.kind = x.kind
-               AND p.service_period = x.charge_period AND p.adjustment_seq = x.adjustment_seq) IS NULL;
+               AND p.service_period = x.charge_period AND p.adjustment_seq = x.adjustment_seq) IS NULL
+       -- a milestone bills part of a setup fee that activation planned: its revenue is
+       -- that obligation's
+       AND (x.kind <> 'milestone'
+            OR (SELECT true FROM rr.obligation_charge p
+                 WHERE p.tenant_id = t AND p.contract_id = x.contract_id AND p.line_no = x.charge_line_no
+                   AND p.kind = 'setup' LIMIT 1) IS NULL);
     PERFORM rr_internal.analyze_work_table('pg_temp.rr_billed2');
 
     -- the obligation of each contract item: its main item, the accounts and the pattern of

@@ -59,8 +59,15 @@ BEGIN
                        CASE WHEN f.kind = 'discount' AND f.adjustment_seq < 0
                             THEN jsonb_build_object('discount_id', f.discount_id) END AS detail
                   FROM rr_internal.due_charges_planned(bill.tenant_id, bill.as_of, bill.only_contract) f
+                 -- the setup fee of a line with milestones is billed by its milestones
+                 WHERE f.kind <> 'setup'
+                    OR NOT EXISTS (SELECT FROM rr.contract_milestone m
+                                    WHERE m.tenant_id = bill.tenant_id AND m.contract_id = f.contract_id
+                                      AND m.line_no = f.line_no)
                 UNION ALL
-                SELECT u.* FROM rr_internal.usage_charges(bill.tenant_id, bill.as_of, bill.only_contract) u) d
+                SELECT u.* FROM rr_internal.usage_charges(bill.tenant_id, bill.as_of, bill.only_contract) u
+                UNION ALL
+                SELECT m.* FROM rr_internal.milestone_charges(bill.tenant_id, bill.as_of, bill.only_contract) m) d
          WHERE d.contract_id IN (SELECT unnest(locked))
          ORDER BY d.contract_id, d.line_no, d.line_effective_from, d.kind, d.service_period, d.adjustment_seq
         ON CONFLICT ON CONSTRAINT charge_key DO NOTHING
@@ -97,6 +104,7 @@ BEGIN
           JOIN rr.contract_item ci ON ci.tenant_id = bill.tenant_id AND ci.code = l.contract_item
           JOIN rr.item it ON it.tenant_id = bill.tenant_id
                          AND it.code = CASE n.kind WHEN 'setup' THEN ci.setup_item
+                                                   WHEN 'milestone' THEN ci.setup_item
                                                    WHEN 'renewal' THEN ci.renewal_item
                                                    ELSE ci.recurring_item END
           LEFT JOIN rr.deferral_code dc ON dc.tenant_id = bill.tenant_id AND dc.code = it.deferral_code

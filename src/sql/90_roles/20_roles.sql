@@ -33,7 +33,8 @@ DECLARE
                                      'preview_billing', 'bill_contract', 'add_discount',
                                      'record_usage', 'merge_usage_staging', 'set_obligation',
                                      'amend_contract', 'preview_amendment', 'start_upgrade', 'change_upgrade',
-                                     'activate_upgrade', 'cancel_upgrade', 'rewrite_contract'];
+                                     'activate_upgrade', 'cancel_upgrade', 'rewrite_contract',
+                                     'add_milestone', 'reach_milestone'];
     billing_entry_points text[] := ARRAY['run_billing', 'post_invoices', 'undo_last_billing', 'credit_invoice',
                                          'record_payment', 'apply_payment', 'create_usage_partitions', 'recognize',
                                          'record_progress', 'apply_price_changes', 'preview_price_change'];
