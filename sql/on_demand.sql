@@ -98,3 +98,28 @@ SELECT k.contract_id = :k AS is_deposit_contract, b.lines, b.total
   FROM rr.contract k
  CROSS JOIN LATERAL rr.bill_contract(k.contract_id, '2025-07-01') b
  WHERE k.billing_period = 'on_demand' AND k.status = 'active';
+
+-- (6) Closed, an on-demand contract is billed by the runs for what it still owes: a deposit
+-- contract (no maintenance) refunding what is unused (retain_rate 0), 10 hours used.
+-- Billed on 2025-07-01: the deposit 5,000.00, the 10 hours 10 × 125.00 = 1,250.00 drawn
+-- from it (drawdown -1,250.00): 5,000.00.  Expired on 2026-01-01, the next run releases
+-- the unused 5,000.00 - 1,250.00 = 3,750.00, all refunded (breakage 0.00): -3,750.00.
+INSERT INTO rr.contract_item (tenant_id, code, name, currency, recurring_item, billing_type, deposit_amount,
+                              retain_rate, reset_usage) VALUES
+    ('ond', 'DEPOSIT-R', 'Support deposit, refundable', 'USD', 'HOUR', 'deposit', 5000.00, 0, 'never');
+INSERT INTO rr.contract_template (tenant_id, code, name, contract_type, duration, duration_unit, billing_period,
+                                  alignment) VALUES
+    ('ond', 'DEPOSIT-R', 'Refundable deposit, billed on demand', 'expiring', 1, 'year', 'on_demand', 'calendar');
+INSERT INTO rr.template_line (tenant_id, template, line_no, contract_item, quantity) VALUES
+    ('ond', 'DEPOSIT-R', 1, 'DEPOSIT-R', 1);
+SELECT rr.create_contract('CU', 'DEPOSIT-R', '2025-01-01') AS k_refund \gset
+SELECT rr.setup_and_activate_contract(:k_refund);
+SELECT rr.record_usage(:k_refund, 'HOUR', 10, '2025-06-01 10:00Z', 'R-1') IS NOT NULL AS recorded;
+SELECT lines, total FROM rr.bill_contract(:k_refund, '2025-07-01');
+-- still active after its end, it waits to be asked; expired, the run bills the release
+SELECT count(*) AS billed_while_active FROM rr.run_billing('2026-01-01') WHERE contract_id = :k_refund;
+SELECT rr.expire_contract(:k_refund, '2026-01-01');
+SELECT lines, total FROM rr.run_billing('2026-01-01') WHERE contract_id = :k_refund;
+SELECT kind, service_period, amount, detail->'unused' AS unused
+  FROM rr.charge WHERE contract_id = :k_refund AND kind IN ('release', 'breakage') ORDER BY kind;
+SELECT contract_item, deposit, drawn, retained, refunded, balance FROM rr.deposit_balances WHERE contract_id = :k_refund;

@@ -110,8 +110,12 @@ BEGIN
                AND ($3 IS NULL OR c.contract_id = $3)
         )
         -- (a line without a billing period is on an on-demand contract: rated only when
-        -- that one contract is billed, in windows from one request to the next)
-        SELECT lv.*, lv.effective_from = lv.first_from AND (lv.every IS NOT NULL OR $3 IS NOT NULL),
+        -- that one contract is billed, in windows from one request to the next, or once
+        -- the contract is closed, when billing runs bill what it still owes)
+        SELECT lv.*, lv.effective_from = lv.first_from
+                     AND (lv.every IS NOT NULL OR $3 IS NOT NULL
+                          OR EXISTS (SELECT FROM c WHERE c.contract_id = lv.contract_id
+                                                     AND c.status IN ('expired', 'terminated', 'completed'))),
                CASE WHEN lv.effective_from = lv.first_from AND lv.every IS NOT NULL
                     THEN rr.billing_anchor(lv.alignment, lv.bill_from, lv.every) END
           FROM (

@@ -35,8 +35,10 @@ BEGIN
       FROM (SELECT k.contract_id FROM rr.contract k
              WHERE k.tenant_id = bill.tenant_id
                AND (bill.only_contract IS NULL OR k.contract_id = bill.only_contract)
-               -- an on-demand contract is billed only when asked (rr.bill_contract)
-               AND (bill.only_contract IS NOT NULL OR k.billing_period <> 'on_demand')
+               -- an on-demand contract is billed only when asked (rr.bill_contract), until it
+               -- is closed: then runs bill what it still owes (its deposit's release)
+               AND (bill.only_contract IS NOT NULL OR k.billing_period <> 'on_demand'
+                    OR k.status IN ('expired', 'terminated', 'completed'))
                AND k.activation_date IS NOT NULL
                AND k.status IN ('active', 'pending_upgrade', 'terminated', 'expired', 'completed')
              ORDER BY k.contract_id
