@@ -127,7 +127,9 @@ INSERT INTO public.sec_call VALUES
     (52, 'rr.expire_wallet_credit(date)', $$SELECT count(*) FROM rr.expire_wallet_credit('2025-01-31')$$),
     (53, 'rr.add_commitment(bigint,numeric,text,interval,integer[],integer)', format('SELECT rr.add_commitment(%s, 500.00)', :k_active)),
     (54, 'rr.add_one_off_charge(bigint,text,date,numeric,numeric,numeric,text,text)', format('SELECT count(*) FROM rr.add_one_off_charge(%s, %L, %L, %s, bill => %L)', :k_active, 'SEAT', '2024-03-10', 25, 'immediately')),
-    (55, 'rr.allocate_discount_to(bigint,integer[])', format('SELECT rr.allocate_discount_to(%s, %L)', :sec_discount, '{1}'));
+    (55, 'rr.allocate_discount_to(bigint,integer[])', format('SELECT rr.allocate_discount_to(%s, %L)', :sec_discount, '{1}')),
+    (56, 'rr.add_milestone(bigint,integer,text,numeric,numeric)', format('SELECT rr.add_milestone(%s, 2, %L, 40)', :k_draft, 'Design approved')),
+    (57, 'rr.reach_milestone(bigint,integer,date)', $q$DO $d$DECLARE k bigint := rr.create_contract('SC1', 'PLAN', '2024-03-01'); BEGIN PERFORM rr.add_milestone(k, 2, 'Design approved', 40); PERFORM rr.setup_and_activate_contract(k, '2024-03-01'); PERFORM count(*) FROM rr.reach_milestone(k, 1, '2024-03-10'); END$d$$q$);
 GRANT SELECT ON public.sec_call TO PUBLIC;
 
 -- Every SECURITY DEFINER function of the extension has a call (none listed here).

@@ -528,3 +528,37 @@ CREATE TABLE rr.discount_obligation (
     CONSTRAINT discount_obligation_discount_fkey FOREIGN KEY (tenant_id, discount_id) REFERENCES rr.discount (tenant_id, discount_id),
     CONSTRAINT discount_obligation_contract_fkey FOREIGN KEY (tenant_id, contract_id) REFERENCES rr.contract (tenant_id, contract_id)
 );
+
+-- Revenue schedules on the tenant's fiscal calendar (docs/revenue.md, "Schedules on the
+-- fiscal calendar"): a deferral code chooses the periods its schedules are cut into.
+ALTER TABLE rr.deferral_code ADD COLUMN calendar text NOT NULL DEFAULT 'grain';
+ALTER TABLE rr.deferral_code ADD CONSTRAINT deferral_code_calendar_check CHECK (calendar IN ('grain', 'fiscal'));
+
+-- Milestones of fixed-price projects (docs/projects-and-on-demand.md): the milestone table,
+-- and the charge and invoice line kind 'milestone'.  Row security, dump registration and
+-- grants come with the code below.
+CREATE TABLE rr.contract_milestone (
+    tenant_id    text NOT NULL,
+    contract_id  bigint NOT NULL,
+    milestone_no integer NOT NULL,
+    line_no      integer NOT NULL,
+    name         text NOT NULL,
+    percent      numeric,
+    amount       numeric NOT NULL,
+    reached_on   date,
+    CONSTRAINT contract_milestone_pkey PRIMARY KEY (tenant_id, contract_id, milestone_no),
+    CONSTRAINT contract_milestone_contract_fkey FOREIGN KEY (tenant_id, contract_id) REFERENCES rr.contract (tenant_id, contract_id),
+    CONSTRAINT contract_milestone_no_check CHECK (milestone_no > 0),
+    CONSTRAINT contract_milestone_percent_check CHECK (percent > 0 AND percent <= 100),
+    CONSTRAINT contract_milestone_amount_check CHECK (amount > 0),
+    CONSTRAINT contract_milestone_limit_check CHECK (rr.check_number('milestone amount', amount)
+                                                     AND rr.check_date('milestone date', reached_on))
+);
+ALTER TABLE rr.charge DROP CONSTRAINT charge_kind_check;
+ALTER TABLE rr.charge ADD CONSTRAINT charge_kind_check CHECK (kind IN ('setup', 'recurring', 'usage', 'renewal', 'deposit', 'drawdown',
+                                                 'release', 'breakage', 'proration',
+                                                 'discount', 'adjustment', 'true_up', 'one_off', 'milestone'));
+ALTER TABLE rr.invoice_line DROP CONSTRAINT invoice_line_kind_check;
+ALTER TABLE rr.invoice_line ADD CONSTRAINT invoice_line_kind_check CHECK (kind IN ('setup', 'recurring', 'usage', 'renewal', 'deposit', 'drawdown',
+                                                       'release', 'breakage', 'proration',
+                                                       'discount', 'tax', 'adjustment', 'true_up', 'one_off', 'milestone'));

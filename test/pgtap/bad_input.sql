@@ -85,6 +85,10 @@ SELECT rr.pause_contract(:k_paused, '2024-05-01');
 INSERT INTO rr.coupon (tenant_id, code, kind, value, duration, duration_periods) VALUES
     ('bad', 'SAVE10', 'percent', 10, 'repeating', 3);
 INSERT INTO rr.promotion_code (tenant_id, code, coupon) VALUES ('bad', 'SPRING', 'SAVE10');
+-- a project line split into milestones (docs/projects-and-on-demand.md), activated
+SELECT rr.create_contract('BC1', 'PLAN', '2024-04-01') AS k_milestones \gset
+SELECT rr.add_milestone(:k_milestones, 2, 'Design approved', 40);
+SELECT rr.setup_and_activate_contract(:k_milestones, '2024-04-01');
 
 -- ------------------------------------------------------------------ base calls
 -- One valid call per public function: an SQL expression for every argument (defaults
@@ -194,6 +198,8 @@ INSERT INTO bi_call (fn, args) VALUES
     ('rr.add_commitment(bigint,numeric,text,interval,integer[],integer)', ARRAY[:'k_active', '500.00', $$'period'$$, $$'3 months'$$, $$'{1}'$$, '1']),
     ('rr.commitment_usage(date)', ARRAY[$$'2024-03-31'$$]),
     ('rr.set_obligation(bigint,integer,integer,numeric,boolean)', ARRAY[:'k_draft', '1', '1', '12', 'false']),
+    ('rr.add_milestone(bigint,integer,text,numeric,numeric)', ARRAY[:'k_draft', '2', $$'Design approved'$$, '40', 'NULL']),
+    ('rr.reach_milestone(bigint,integer,date)', ARRAY[:'k_milestones', '1', $$'2024-04-15'$$]),
     ('rr.record_progress(bigint,integer,numeric,date,boolean,text)', ARRAY[:'k_active', '2', '40', $$'2024-02-15'$$, 'false', $$'milestone'$$]),
     ('rr.recognize(date)', ARRAY[$$'2024-03-31'$$]),
     ('rr.contract_revenue_schedule(bigint,date)', ARRAY[:'k_active', $$'2024-03-31'$$]),
@@ -223,6 +229,10 @@ INSERT INTO bi_call (fn, args) VALUES
     ('rr.create_roles()', '{}');
 INSERT INTO bi_call (fn, args, tests) VALUES
     ('rr.credit_invoice(bigint,numeric,integer[],text,date)', ARRAY[:'inv', 'NULL', $$'{1}'$$, $$'goodwill'$$, $$'2024-02-10'$$], '{lines}');
+INSERT INTO bi_call (fn, args, tests) VALUES
+    ('rr.add_milestone(bigint,integer,text,numeric,numeric)', ARRAY[:'k_draft', '2', $$'Go-live'$$, 'NULL', '250.00'], '{amount}');
+UPDATE bi_call SET tests = '{contract_id,line_no,name,percent}'
+ WHERE fn = 'rr.add_milestone(bigint,integer,text,numeric,numeric)'::regprocedure AND tests IS NULL;
 UPDATE bi_call SET tests = '{invoice_id,amount,reason,credit_date}'
  WHERE fn = 'rr.credit_invoice(bigint,numeric,integer[],text,date)'::regprocedure AND tests IS NULL;
 INSERT INTO bi_call (fn, not_called) VALUES
@@ -681,6 +691,7 @@ INSERT INTO bi_accepted (fn, argument, value, why) VALUES
     ('rr.revenue_reconciliation(date)', 'as_of', $v$4713-01-01 BC$v$, 'read-only: a report may be asked as of any date (infinity: all of time; NULL selects nothing); nothing is stored'),
     ('rr.revenue_reconciliation(date)', 'as_of', $v$NULL$v$, 'read-only: a report may be asked as of any date (infinity: all of time; NULL selects nothing); nothing is stored'),
     ('rr.revenue_reconciliation(date)', 'as_of', $v$infinity$v$, 'read-only: a report may be asked as of any date (infinity: all of time; NULL selects nothing); nothing is stored'),
+    ('rr.add_milestone(bigint,integer,text,numeric,numeric)', 'name', $v$1 MB$v$, 'a milestone name is free text, stored as given (docs/limits-and-errors.md)'),
     ('rr.set_obligation(bigint,integer,integer,numeric,boolean)', 'obligation_no', $v$2147483647$v$, 'any positive obligation number'),
     ('rr.unit_price(rr.pricing,numeric)', 'quantity', $v$1e300$v$, 'pure computation, exact for any finite number; nothing is stored (stored amounts are bounded by CHECK constraints)');
 

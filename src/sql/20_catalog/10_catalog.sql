@@ -38,14 +38,17 @@ CREATE TABLE rr.deferral_code (
     grain            interval NOT NULL DEFAULT '1 month',
     deferred_account text NOT NULL,
     revenue_account  text NOT NULL,
+    calendar         text NOT NULL DEFAULT 'grain',
     CONSTRAINT deferral_code_pkey PRIMARY KEY (tenant_id, code),
     CONSTRAINT deferral_code_method_check CHECK (method IN ('immediate', 'on_date', 'equal', 'equal_prorate', 'daily',
                                                             'percent_complete', 'on_usage', 'on_payment')),
     CONSTRAINT deferral_code_deferred_fkey FOREIGN KEY (tenant_id, deferred_account) REFERENCES rr.account (tenant_id, code),
-    CONSTRAINT deferral_code_revenue_fkey FOREIGN KEY (tenant_id, revenue_account) REFERENCES rr.account (tenant_id, code)
+    CONSTRAINT deferral_code_revenue_fkey FOREIGN KEY (tenant_id, revenue_account) REFERENCES rr.account (tenant_id, code),
+    CONSTRAINT deferral_code_calendar_check CHECK (calendar IN ('grain', 'fiscal'))
 );
 COMMENT ON TABLE rr.deferral_code IS 'revenue recognition methods: immediate, on a date, evenly by periods (equal), evenly by periods prorated by days (equal_prorate), evenly by days (daily), percent complete, on usage, on payment';
 COMMENT ON COLUMN rr.deferral_code.grain IS 'accounting period length used to spread revenue (rr.spread''s grain)';
+COMMENT ON COLUMN rr.deferral_code.calendar IS 'the periods equal, equal_prorate and daily schedules are cut into: grain (periods of the grain from 2000-01-01, the default) or fiscal (the tenant''s fiscal periods, rr.fiscal_period, such as a 4-4-5 calendar, through rr.spread_periods)';
 
 CREATE TABLE rr.item (
     tenant_id          text NOT NULL,

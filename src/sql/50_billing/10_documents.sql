@@ -42,7 +42,7 @@ CREATE TABLE rr.charge (
     -- deleted or re-keyed under its charges (rr_internal.keep_referenced_parent)
     CONSTRAINT charge_kind_check CHECK (kind IN ('setup', 'recurring', 'usage', 'renewal', 'deposit', 'drawdown',
                                                  'release', 'breakage', 'proration',
-                                                 'discount', 'adjustment', 'true_up', 'one_off')),
+                                                 'discount', 'adjustment', 'true_up', 'one_off', 'milestone')),
     CONSTRAINT charge_period_check CHECK (NOT isempty(service_period) AND NOT lower_inf(service_period)
                                           AND NOT upper_inf(service_period))
 );
@@ -199,7 +199,7 @@ CREATE TABLE rr.invoice_line (
     -- kept (item_invoiced, tax_code_invoiced)
     CONSTRAINT invoice_line_kind_check CHECK (kind IN ('setup', 'recurring', 'usage', 'renewal', 'deposit', 'drawdown',
                                                        'release', 'breakage', 'proration',
-                                                       'discount', 'tax', 'adjustment', 'true_up', 'one_off')),
+                                                       'discount', 'tax', 'adjustment', 'true_up', 'one_off', 'milestone')),
     CONSTRAINT invoice_line_source_check CHECK (charge_id IS NOT NULL OR kind = 'tax' OR credits_line_no IS NOT NULL),
     CONSTRAINT invoice_line_tax_check CHECK (kind <> 'tax' OR tax_code IS NOT NULL)
 );

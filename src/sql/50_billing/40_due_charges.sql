@@ -39,7 +39,12 @@ BEGIN ATOMIC
                min(l.effective_from) OVER (PARTITION BY l.contract_id, l.line_no) AS first_from,
                CASE WHEN c.alignment = 'anniversary' THEN c.bill_from
                     WHEN extract(month FROM l.billing_period) + extract(year FROM l.billing_period) * 12 > 0
-                        THEN date '2000-01-01' ELSE date '2000-01-03' END AS anchor
+                         OR l.billing_period IS NULL
+                        THEN date '2000-01-01' ELSE date '2000-01-03' END AS anchor,
+               -- a line of an on-demand contract without a period of its own is priced by
+               -- the month (docs/projects-and-on-demand.md); rr_internal.bill bills such a
+               -- contract only when asked
+               coalesce(l.billing_period, interval '1 month') AS line_every
           FROM c
           JOIN rr.contract_line l ON l.tenant_id = due_charges.tenant_id AND l.contract_id = c.contract_id
           JOIN rr.contract_item ci ON ci.tenant_id = l.tenant_id AND ci.code = l.contract_item
@@ -65,7 +70,7 @@ BEGIN ATOMIC
         -- each billing period of each line version, clipped to the version and the term
         SELECT v.contract_id, v.line_no, v.effective_from, v.billing_type, v.quantity, v.recurring_price,
                v.mu, v.contract_every, v.contract_anchor, p AS service_period,
-               rr.period_containing(lower(p), v.billing_period, v.anchor) AS full_period,
+               rr.period_containing(lower(p), v.line_every, v.anchor) AS full_period,
                -- the period a termination cuts short: its refund policy decides (prepaid lines)
                v.termination_date IS NOT NULL AND upper(p) = v.termination_date
                    AND v.termination_date < coalesce(v.end_date, 'infinity') AS is_cut,
@@ -74,12 +79,12 @@ BEGIN ATOMIC
           CROSS JOIN LATERAL rr.billing_periods(
                    greatest(v.bill_from, v.effective_from),
                    least(v.valid_to, v.bill_to,
-                         upper(rr.period_containing(due_charges.as_of, v.billing_period, v.anchor))),
-                   v.billing_period, v.anchor) AS p
+                         upper(rr.period_containing(due_charges.as_of, v.line_every, v.anchor))),
+                   v.line_every, v.anchor) AS p
          WHERE NOT v.is_removed
            AND v.billing_type IN ('prepaid', 'postpaid')
            AND v.price_model IS NULL
-           AND v.billing_period IS NOT NULL
+           AND v.line_every IS NOT NULL
            AND v.recurring_price IS NOT NULL
     ), billed AS (
         -- what is charged per line version and billing period, corrections included: the net
@@ -98,7 +103,7 @@ BEGIN ATOMIC
                                 OVER (PARTITION BY x.contract_id, x.line_no, x.line_effective_from, x.full_period) AS first_lo
                   FROM (SELECT ch.contract_id, ch.line_no, ch.line_effective_from, ch.service_period, ch.adjustment_seq,
                                ch.amount, ch.quantity, ch.unit_price, v.billing_type,
-                               rr.period_containing(lower(ch.service_period), v.billing_period, v.anchor) AS full_period
+                               rr.period_containing(lower(ch.service_period), v.line_every, v.anchor) AS full_period
                           FROM rr.charge ch
                           JOIN v ON v.contract_id = ch.contract_id AND v.line_no = ch.line_no
                                 AND v.effective_from = ch.line_effective_from
@@ -227,10 +232,10 @@ BEGIN ATOMIC
           FROM (SELECT ch.contract_id, ch.line_no, ch.line_effective_from, ch.service_period, ch.adjustment_seq,
                        ch.amount, v.billing_type,
                        coalesce((ch.detail->>'discount_id')::bigint, ch.adjustment_seq) AS discount_id,
-                       rr.period_containing(lower(ch.service_period), v.billing_period, v.anchor) AS full_period,
+                       rr.period_containing(lower(ch.service_period), v.line_every, v.anchor) AS full_period,
                        min(least(ch.adjustment_seq, 0)) OVER (PARTITION BY ch.contract_id, ch.line_no, ch.line_effective_from,
                                                                            rr.period_containing(lower(ch.service_period),
-                                                                                                v.billing_period, v.anchor))
+                                                                                                v.line_every, v.anchor))
                            AS low_seq
                   FROM rr.charge ch
                   JOIN v ON v.contract_id = ch.contract_id AND v.line_no = ch.line_no
@@ -265,9 +270,9 @@ BEGIN ATOMIC
         SELECT v.contract_id, v.line_no, v.effective_from, 'setup' AS kind,
                daterange(v.setup_day, v.term_end) AS service_period,
                v.quantity, v.setup_price AS unit_price,
-               CASE WHEN v.prorate_setup AND v.billing_period IS NOT NULL
+               CASE WHEN v.prorate_setup AND v.line_every IS NOT NULL
                     THEN rr.prorate_amount(v.quantity * v.setup_price, daterange(v.starts, NULL),
-                                           rr.period_containing(v.starts, v.billing_period, v.anchor), 'actual', v.mu)
+                                           rr.period_containing(v.starts, v.line_every, v.anchor), 'actual', v.mu)
                     ELSE round(v.quantity * v.setup_price, v.mu) END AS amount,
                v.setup_day AS due, v.is_refundable, v.termination_date, v.refund_policy, v.mu
           FROM line_start v

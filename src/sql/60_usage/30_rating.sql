@@ -91,8 +91,16 @@ BEGIN
             version_from date NOT NULL, used_sum numeric, used_max numeric, used_last numeric, events bigint,
             PRIMARY KEY (contract_id, line_no, version_from, period));
     END IF;
+    IF rr_internal.claim_work_table('rr_usage_window') THEN
+        -- the billing windows of the metered lines of an on-demand contract: from one
+        -- request to the next
+        CREATE TEMP TABLE rr_usage_window (
+            contract_id bigint NOT NULL, line_no integer NOT NULL, period daterange NOT NULL,
+            PRIMARY KEY (contract_id, line_no, period));
+    END IF;
     PERFORM rr_internal.empty_work_table('pg_temp.rr_usage_line');
     PERFORM rr_internal.empty_work_table('pg_temp.rr_usage_agg');
+    PERFORM rr_internal.empty_work_table('pg_temp.rr_usage_window');
 
     EXECUTE $q$
         INSERT INTO rr_usage_line
@@ -101,7 +109,13 @@ BEGIN
              WHERE c.tenant_id = $1 AND c.is_billed
                AND ($3 IS NULL OR c.contract_id = $3)
         )
-        SELECT lv.*, lv.effective_from = lv.first_from AND lv.every IS NOT NULL,
+        -- (a line without a billing period is on an on-demand contract: rated only when
+        -- that one contract is billed, in windows from one request to the next, or once
+        -- the contract is closed, when billing runs bill what it still owes)
+        SELECT lv.*, lv.effective_from = lv.first_from
+                     AND (lv.every IS NOT NULL OR $3 IS NOT NULL
+                          OR EXISTS (SELECT FROM c WHERE c.contract_id = lv.contract_id
+                                                     AND c.status IN ('expired', 'terminated', 'completed'))),
                CASE WHEN lv.effective_from = lv.first_from AND lv.every IS NOT NULL
                     THEN rr.billing_anchor(lv.alignment, lv.bill_from, lv.every) END
           FROM (
@@ -111,7 +125,8 @@ BEGIN
                    lead(l.effective_from) OVER (PARTITION BY l.contract_id, l.line_no ORDER BY l.effective_from) AS valid_to,
                    min(l.effective_from) OVER (PARTITION BY l.contract_id, l.line_no) AS first_from,
                    ci.billing_type, ci.included_quantity, ci.extra_usage_price, ci.reset_usage, ci.usage_aggregation,
-                   ci.usage_grace_days AS grace, ci.deposit_amount, ci.retain_rate,
+                   CASE WHEN coalesce(l.billing_period, c.contract_every) IS NULL THEN 0 ELSE ci.usage_grace_days END AS grace,
+                   ci.deposit_amount, ci.retain_rate,
                    c.bill_from, c.bill_to, c.mu, c.alignment
               FROM c
               JOIN rr.contract_line l ON l.tenant_id = $1 AND l.contract_id = c.contract_id
@@ -120,11 +135,45 @@ BEGIN
     $q$ USING tenant_id, as_of, only_contract;
     PERFORM rr_internal.analyze_work_table('pg_temp.rr_usage_line');
 
+    -- On-demand lines (no billing period): each request cuts a window.  The windows billed
+    -- before end where their usage and drawdown charges end; the new one runs from the
+    -- last of them (or the billing start) to as_of, when as_of is later (usage of as_of
+    -- itself is complete only the day after, as a period's is), so a request dated before
+    -- an earlier one never splits a window that was billed.
+    EXECUTE $q$
+        INSERT INTO rr_usage_window
+        SELECT y.contract_id, y.line_no, daterange(y.lo, y.cut)
+          FROM (SELECT x.contract_id, x.line_no, x.cut,
+                       coalesce(lag(x.cut) OVER (PARTITION BY x.contract_id, x.line_no ORDER BY x.cut), x.bill_from) AS lo
+                  FROM (SELECT g.contract_id, g.line_no, g.bill_from, c.cut
+                          FROM rr_usage_line g
+                          CROSS JOIN LATERAL (SELECT DISTINCT upper(ch.service_period) AS cut
+                                                FROM rr.charge ch
+                                               WHERE ch.tenant_id = $1 AND ch.contract_id = g.contract_id
+                                                 AND ch.line_no = g.line_no AND ch.kind IN ('usage', 'drawdown')
+                                                 AND ch.adjustment_seq = 0) c
+                         WHERE g.is_grid AND g.every IS NULL
+                        UNION
+                        SELECT g.contract_id, g.line_no, g.bill_from, least($2, g.bill_to)
+                          FROM rr_usage_line g
+                         WHERE g.is_grid AND g.every IS NULL
+                           AND least($2, g.bill_to) > coalesce((SELECT max(upper(ch.service_period)) FROM rr.charge ch
+                                                                 WHERE ch.tenant_id = $1 AND ch.contract_id = g.contract_id
+                                                                   AND ch.line_no = g.line_no
+                                                                   AND ch.kind IN ('usage', 'drawdown')
+                                                                   AND ch.adjustment_seq = 0), g.bill_from)) x) y
+         WHERE y.cut > y.lo
+    $q$ USING tenant_id, as_of, only_contract;
+
     EXECUTE $q$
         INSERT INTO rr_usage_agg
             -- the events of each billing period and line version (a version dated inside a
             -- period splits it: each part is rated under its own version)
-            SELECT e.contract_id, e.line_no, rr.period_containing(e.usage_date, g.every, g.anchor) AS period,
+            SELECT e.contract_id, e.line_no,
+                   coalesce(rr.period_containing(e.usage_date, g.every, g.anchor),
+                            (SELECT w.period FROM rr_usage_window w
+                              WHERE w.contract_id = e.contract_id AND w.line_no = e.line_no
+                                AND w.period @> e.usage_date)) AS period,
                    v.effective_from AS version_from,
                    sum(e.quantity) AS used_sum, max(e.quantity) AS used_max,
                    -- the quantity of the latest event (an ordered aggregate would force a sort of
@@ -141,6 +190,11 @@ BEGIN
                AND ($3 IS NULL OR e.contract_id = $3)
                -- events after a termination set later than they were recorded are not billed
                AND (g.bill_to IS NULL OR e.usage_date < g.bill_to)
+               -- on an on-demand line, the events of a window (not those of as_of or later)
+               AND (g.every IS NOT NULL
+                    OR EXISTS (SELECT FROM rr_usage_window w
+                                WHERE w.contract_id = e.contract_id AND w.line_no = e.line_no
+                                  AND w.period @> e.usage_date))
              GROUP BY e.contract_id, e.line_no, 3, v.effective_from
     $q$ USING tenant_id, as_of, only_contract;
     PERFORM rr_internal.analyze_work_table('pg_temp.rr_usage_agg');
@@ -153,6 +207,7 @@ BEGIN
                    v.effective_from AS version_from
               FROM rr_usage_line g
               JOIN rr_usage_line v ON v.contract_id = g.contract_id AND v.line_no = g.line_no AND g.is_grid
+                       AND g.every IS NOT NULL
                        AND rr.pricing_model(v.price_model) = 'flat' AND NOT v.is_removed
               CROSS JOIN LATERAL rr.billing_periods(greatest(g.bill_from, v.effective_from),
                                                     least(v.valid_to, g.bill_to, $2), g.every, g.anchor) AS bp
@@ -282,7 +337,8 @@ BEGIN
                    x.amount, s.bill_to + s.grace,
                    jsonb_build_object('deposit', s.deposit_amount, 'deposit_drawn', s.drawn,
                                       'unused', s.deposit_amount - s.drawn, 'retain_rate', coalesce(s.retain_rate, 1)),
-                   rr.period_containing(s.bill_from, s.every, s.anchor), s.grace
+                   coalesce(rr.period_containing(s.bill_from, s.every, s.anchor), daterange(s.bill_from, s.bill_from + 1)),
+                   s.grace
               FROM (SELECT g.*, coalesce(dl.drawn, 0) AS drawn
                       FROM rr_usage_line g
                       LEFT JOIN (SELECT DISTINCT ON (pr.contract_id, pr.line_no) pr.contract_id, pr.line_no,
@@ -300,7 +356,11 @@ BEGIN
             -- what is charged per line version, kind and billing period, corrections included,
             -- and the service period first charged
             SELECT ch.contract_id, ch.line_no, ch.line_effective_from, ch.kind,
-                   rr.period_containing(lower(ch.service_period), g.every, g.anchor) AS full_period,
+                   CASE WHEN g.every IS NOT NULL THEN rr.period_containing(lower(ch.service_period), g.every, g.anchor)
+                        WHEN ch.kind IN ('release', 'breakage') THEN daterange(g.bill_from, g.bill_from + 1)
+                        ELSE (SELECT w.period FROM rr_usage_window w
+                               WHERE w.contract_id = ch.contract_id AND w.line_no = ch.line_no
+                                 AND w.period @> lower(ch.service_period)) END AS full_period,
                    sum(ch.quantity) AS quantity, sum(ch.amount) AS amount, max(ch.adjustment_seq) AS seq,
                    (array_agg(ch.service_period ORDER BY ch.adjustment_seq))[1] AS first_period, min(g.grace) AS grace
               FROM rr.charge ch

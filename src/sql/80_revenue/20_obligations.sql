@@ -25,11 +25,12 @@ BEGIN ATOMIC
            CASE WHEN d.kind = 'recurring' AND d.adjustment_seq = 0
                     THEN l.quantity * ci.standalone_price
                          * rr.prorate(d.service_period,
-                                      rr.period_containing(lower(d.service_period), l.billing_period,
+                                      rr.period_containing(lower(d.service_period),
+                                                           coalesce(l.billing_period, interval '1 month'),
                                                            rr.billing_anchor(k.alignment,
                                                                              CASE k.billing_start WHEN 'setup' THEN k.setup_date
                                                                                                   ELSE k.activation_date END,
-                                                                             l.billing_period)))
+                                                                             coalesce(l.billing_period, interval '1 month'))))
                 WHEN ci.recurring_item IS NULL
                      AND d.kind = CASE WHEN ci.setup_item IS NOT NULL THEN 'setup' ELSE 'renewal' END AND d.adjustment_seq = 0
                     THEN l.quantity * ci.standalone_price
@@ -405,12 +406,62 @@ END
 $$;
 COMMENT ON FUNCTION rr_internal.create_obligations(text, bigint[], date[]) IS 'internal: the performance obligations of newly activated contracts with an end date: fixed charges planned for the term, SSP per obligation, allocation of the transaction price by relative SSP (rr.allocate) or the residual method, and the allocation schedules; a contract planned before is re-planned from its date in replan_from (what was scheduled before it stays; posted or not); refuses a missing or zero SSP where allocation needs one, two residual obligations, and a negative residual';
 
+-- The spread of one schedule: over the periods of the deferral code's grain from 2000-01-01
+-- (rr.spread), or, when the deferral code's calendar is fiscal, over the tenant's fiscal
+-- periods that the service touches (rr.spread_periods), which the caller has made sure
+-- cover the service (rr_internal.ensure_fiscal_calendar).  An empty calendar is an error
+-- of rr.spread_periods, never a schedule that silently drops the amount.
+CREATE FUNCTION rr_internal.schedule_spread(tenant_id text, total numeric, service daterange, method text,
+                                            grain interval, on_fiscal boolean, minor_units integer)
+RETURNS TABLE (period pg_catalog.daterange, amount numeric)
+LANGUAGE sql STABLE ROWS 13
+BEGIN ATOMIC
+    SELECT s.period, s.amount
+      FROM rr.spread(schedule_spread.total, schedule_spread.service, schedule_spread.method, schedule_spread.grain,
+                     '2000-01-01', schedule_spread.minor_units) s
+     WHERE NOT schedule_spread.on_fiscal
+    UNION ALL
+    SELECT s.period, s.amount
+      FROM rr.spread_periods(schedule_spread.total, schedule_spread.service,
+                             coalesce((SELECT pg_catalog.array_agg(pg_catalog.daterange(f.period_start, f.period_end)
+                                                                   ORDER BY f.period_start)
+                                         FROM rr.fiscal_period f
+                                        WHERE f.tenant_id OPERATOR(pg_catalog.=) schedule_spread.tenant_id
+                                          AND f.period_start OPERATOR(pg_catalog.<) pg_catalog.upper(schedule_spread.service)
+                                          AND f.period_end OPERATOR(pg_catalog.>) pg_catalog.lower(schedule_spread.service)),
+                                      '{}'::pg_catalog.daterange[]),
+                             schedule_spread.method, schedule_spread.minor_units) s
+     WHERE schedule_spread.on_fiscal;
+END;
+COMMENT ON FUNCTION rr_internal.schedule_spread(text, numeric, daterange, text, interval, boolean, integer) IS 'internal: a revenue schedule spread over the grain''s periods (rr.spread) or, on_fiscal, over the tenant''s fiscal periods the service touches (rr.spread_periods)';
+REVOKE ALL ON FUNCTION rr_internal.schedule_spread(text, numeric, daterange, text, interval, boolean, integer) FROM PUBLIC;
+
+-- Makes a tenant's fiscal calendar cover [from_date, to_date): calendar months after its last
+-- period and before its first one (as posting does), so that a schedule on the fiscal
+-- calendar always finds periods covering its service.
+CREATE FUNCTION rr_internal.ensure_fiscal_calendar(tenant_id text, from_date date, to_date date)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF from_date IS NULL OR to_date IS NULL OR to_date <= from_date THEN
+        RETURN;
+    END IF;
+    PERFORM rr_internal.ensure_fiscal_periods(tenant_id, from_date, to_date - 1);
+    PERFORM rr_internal.ensure_fiscal_periods_from(tenant_id, from_date);
+END
+$$;
+COMMENT ON FUNCTION rr_internal.ensure_fiscal_calendar(text, date, date) IS 'internal: extends a tenant''s fiscal calendar with calendar months so that it covers [from_date, to_date), forwards from its last period and backwards from its first';
+REVOKE ALL ON FUNCTION rr_internal.ensure_fiscal_calendar(text, date, date) FROM PUBLIC;
+
 -- The allocation schedule of obligations (a temp table named by the caller, with the columns
 -- of rr_obl: sched_amount and sched_contract over sched_service are what is left to
 -- schedule; obligations marked unchanged are skipped), written into the caller's work table
 -- `target` (contract_id, obligation_no, period, amount, contract_amount): immediate and
 -- on_date on the start of what is left; equal, equal_prorate and daily through rr.spread on
--- calendar-month grains from 2000-01-01 (the default fiscal calendar); percent_complete and
+-- the deferral code's grain from 2000-01-01, or through rr.spread_periods on the tenant's
+-- fiscal periods when the deferral code's calendar is fiscal; percent_complete and
 -- on_payment get their lines later, from progress and cash.
 CREATE FUNCTION rr_internal.write_allocation_schedules(obligations regclass, target regclass)
 RETURNS bigint
@@ -418,28 +469,48 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    t text := rr.current_tenant();
+    lo date;
+    hi date;
     n bigint;
 BEGIN
+    -- the fiscal periods that schedules on the fiscal calendar need
+    EXECUTE format($q$
+        SELECT min(lower(o.sched_service)), max(upper(o.sched_service))
+          FROM %s o
+          JOIN rr.item it ON it.tenant_id = $1 AND it.code = o.item
+          JOIN rr.deferral_code dc ON dc.tenant_id = $1 AND dc.code = it.deferral_code
+         WHERE dc.calendar = 'fiscal' AND o.method IN ('equal', 'equal_prorate', 'daily')
+           AND NOT isempty(o.sched_service) AND NOT coalesce(o.unchanged, false)$q$, obligations)
+      INTO lo, hi USING t;
+    PERFORM rr_internal.ensure_fiscal_calendar(t, lo, hi);
     EXECUTE format($q$
         INSERT INTO %s (contract_id, obligation_no, period, amount, contract_amount)
         SELECT o.contract_id, o.obligation_no, s.period, s.amount, s.contract_amount
           FROM %s o
           -- the days a pause covers accrue nothing (docs/trials-pauses-coupons.md): what is
           -- left is split over the pieces of the service outside the contract's pauses by
-          -- their days (rr.allocate, exact), and each piece spread; one piece, the whole
-          -- service, when the contract has no pause in it (or all of it is paused)
+          -- their days (rr.allocate, exact), and each piece spread, on the fiscal calendar
+          -- when the deferral code says so; one piece, the whole service, when the contract
+          -- has no pause in it (or all of it is paused)
           CROSS JOIN LATERAL (
               SELECT coalesce(array_agg(x.piece ORDER BY lower(x.piece)), ARRAY[o.sched_service]) AS pieces,
                      coalesce(array_agg((upper(x.piece) - lower(x.piece))::numeric ORDER BY lower(x.piece)),
                               ARRAY[1::numeric]) AS days
                 FROM unnest(datemultirange(o.sched_service)
                             - coalesce((SELECT range_agg(p.paused) FROM rr.contract_pause p
-                                         WHERE p.tenant_id = (SELECT rr.current_tenant())
+                                         WHERE p.tenant_id = $1
                                            AND p.contract_id = o.contract_id), '{}'::datemultirange)) AS x (piece)) pc
           CROSS JOIN LATERAL unnest(pc.pieces, rr.allocate(o.sched_amount, pc.days, o.mu),
                                     rr.allocate(o.sched_contract, pc.days, o.mu)) AS q (piece, amount, contract_amount)
-          CROSS JOIN LATERAL ROWS FROM (rr.spread(q.amount, q.piece, o.method, o.grain, '2000-01-01', o.mu),
-                                        rr.spread(q.contract_amount, q.piece, o.method, o.grain, '2000-01-01', o.mu))
+          CROSS JOIN LATERAL (SELECT coalesce((SELECT dc.calendar = 'fiscal'
+                                                 FROM rr.item it
+                                                 JOIN rr.deferral_code dc ON dc.tenant_id = $1 AND dc.code = it.deferral_code
+                                                WHERE it.tenant_id = $1 AND it.code = o.item), false) AS on_fiscal) f
+          CROSS JOIN LATERAL ROWS FROM (rr_internal.schedule_spread($1, q.amount, q.piece, o.method, o.grain,
+                                                                    f.on_fiscal, o.mu),
+                                        rr_internal.schedule_spread($1, q.contract_amount, q.piece, o.method, o.grain,
+                                                                    f.on_fiscal, o.mu))
                      AS s(period, amount, period2, contract_amount)
          WHERE o.method IN ('equal', 'equal_prorate', 'daily') AND NOT isempty(o.sched_service)
            AND NOT coalesce(o.unchanged, false)
@@ -453,12 +524,12 @@ BEGIN
            AND NOT coalesce(o.unchanged, false)
            AND (o.method IN ('immediate', 'on_date')
                 OR (o.method IN ('equal', 'equal_prorate', 'daily') AND isempty(o.sched_service)))$q$,
-        target, obligations, obligations);
+        target, obligations, obligations) USING t;
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
 END
 $$;
-COMMENT ON FUNCTION rr_internal.write_allocation_schedules(regclass, regclass) IS 'internal: writes the allocation schedule of the obligations listed in a work table (what is left to schedule over what is left of the service: immediate and on_date on its start; equal, equal_prorate and daily via rr.spread, allocated amount and contract amount side by side, nothing on the days the contract is paused) into another work table';
+COMMENT ON FUNCTION rr_internal.write_allocation_schedules(regclass, regclass) IS 'internal: writes the allocation schedule of the obligations listed in a work table (what is left to schedule over what is left of the service: immediate and on_date on its start; equal, equal_prorate and daily via rr.spread, or rr.spread_periods on the fiscal calendar when the deferral code says so, allocated amount and contract amount side by side, nothing on the days the contract is paused) into another work table';
 
 -- Bundling, SSP override and the residual flag of a contract line, before activation.
 CREATE FUNCTION rr.set_obligation(contract_id bigint, line_no integer, obligation_no integer DEFAULT NULL,

@@ -56,7 +56,13 @@ BEGIN
        AND (SELECT true FROM rr.obligation_charge p
              WHERE p.tenant_id = t AND p.contract_id = x.contract_id AND p.line_no = x.charge_line_no
                AND p.line_effective_from = x.line_effective_from AND p.kind = x.kind
-               AND p.service_period = x.charge_period AND p.adjustment_seq = x.adjustment_seq) IS NULL;
+               AND p.service_period = x.charge_period AND p.adjustment_seq = x.adjustment_seq) IS NULL
+       -- a milestone bills part of a setup fee that activation planned: its revenue is
+       -- that obligation's
+       AND (x.kind <> 'milestone'
+            OR (SELECT true FROM rr.obligation_charge p
+                 WHERE p.tenant_id = t AND p.contract_id = x.contract_id AND p.line_no = x.charge_line_no
+                   AND p.kind = 'setup' LIMIT 1) IS NULL);
     PERFORM rr_internal.analyze_work_table('pg_temp.rr_billed2');
 
     -- the obligation of each contract item: its main item, the accounts and the pattern of
@@ -90,17 +96,32 @@ BEGIN
     PERFORM rr_internal.lock_catalog(t, 'item', items);
     PERFORM rr_internal.lock_catalog(t, 'account', accounts);
 
+    -- the fiscal periods that schedules on the fiscal calendar need
+    PERFORM rr_internal.ensure_fiscal_calendar(t, min(lower(b.service_period)), max(upper(b.service_period)))
+       FROM rr_billed2 b
+       JOIN rr.performance_obligation o ON o.tenant_id = t AND o.contract_id = b.contract_id
+                                       AND o.obligation_no = b.obligation_no
+       JOIN rr.item it ON it.tenant_id = t AND it.code = o.item
+       JOIN rr.deferral_code dc ON dc.tenant_id = t AND dc.code = it.deferral_code
+      WHERE dc.calendar = 'fiscal' AND o.method IN ('equal', 'equal_prorate', 'daily');
+
     INSERT INTO rr.revenue_schedule_line (tenant_id, contract_id, obligation_no, source, period, recognize_on,
                                           amount, contract_amount, invoice_id, invoice_line_no)
     SELECT t, b.contract_id, b.obligation_no, 'billing', s.period, upper(s.period) - 1, s.amount, s.amount,
            b.invoice_id, b.invoice_line_no
       FROM rr_billed2 b
       JOIN rr.currency cur ON cur.code = b.currency
-     CROSS JOIN LATERAL (SELECT o.method, o.grain FROM rr.performance_obligation o
+     CROSS JOIN LATERAL (SELECT o.method, o.grain,
+                                coalesce((SELECT dc.calendar = 'fiscal'
+                                            FROM rr.item it
+                                            JOIN rr.deferral_code dc ON dc.tenant_id = t AND dc.code = it.deferral_code
+                                           WHERE it.tenant_id = t AND it.code = o.item), false) AS on_fiscal
+                           FROM rr.performance_obligation o
                           WHERE o.tenant_id = t AND o.contract_id = b.contract_id AND o.obligation_no = b.obligation_no
                          OFFSET 0) o
      CROSS JOIN LATERAL (SELECT s.period, s.amount
-                           FROM rr.spread(b.amount, b.service_period, o.method, o.grain, '2000-01-01', cur.minor_units) s
+                           FROM rr_internal.schedule_spread(t, b.amount, b.service_period, o.method, o.grain, o.on_fiscal,
+                                                            cur.minor_units) s
                           WHERE o.method IN ('equal', 'equal_prorate', 'daily')
                          UNION ALL
                          SELECT daterange(d.on_date, d.on_date + 1), b.amount

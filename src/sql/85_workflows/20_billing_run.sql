@@ -37,6 +37,10 @@ BEGIN
       FROM (SELECT k.contract_id FROM rr.contract k
              WHERE k.tenant_id = bill.tenant_id
                AND (bill.only_contract IS NULL OR k.contract_id = bill.only_contract)
+               -- an on-demand contract is billed only when asked (rr.bill_contract), until it
+               -- is closed: then runs bill what it still owes (its deposit's release)
+               AND (bill.only_contract IS NOT NULL OR k.billing_period <> 'on_demand'
+                    OR k.status IN ('expired', 'terminated', 'completed'))
                AND k.activation_date IS NOT NULL
                AND k.status IN ('active', 'pending_upgrade', 'terminated', 'expired', 'completed')
              ORDER BY k.contract_id
@@ -55,8 +59,15 @@ BEGIN
                CASE WHEN f.kind = 'discount' AND f.adjustment_seq < 0
                     THEN jsonb_build_object('discount_id', f.discount_id) END AS detail
           FROM rr_internal.due_charges_planned(bill.tenant_id, bill.as_of, bill.only_contract) f
+         -- the setup fee of a line with milestones is billed by its milestones
+         WHERE f.kind <> 'setup'
+            OR NOT EXISTS (SELECT FROM rr.contract_milestone m
+                            WHERE m.tenant_id = bill.tenant_id AND m.contract_id = f.contract_id
+                              AND m.line_no = f.line_no)
         UNION ALL
         SELECT u.* FROM rr_internal.usage_charges(bill.tenant_id, bill.as_of, bill.only_contract) u
+        UNION ALL
+        SELECT m.* FROM rr_internal.milestone_charges(bill.tenant_id, bill.as_of, bill.only_contract) m
     ), new_charge AS (
         INSERT INTO rr.charge (tenant_id, contract_id, line_no, line_effective_from, kind, service_period,
                                adjustment_seq, quantity, unit_price, amount, due_date, run_id, detail)
@@ -136,6 +147,7 @@ BEGIN
                                         AND oo.one_off_id = -n.line_no AND oo.contract_id = n.contract_id
           JOIN rr.item it ON it.tenant_id = bill.tenant_id
                          AND it.code = CASE n.kind WHEN 'setup' THEN ci.setup_item
+                                                   WHEN 'milestone' THEN ci.setup_item
                                                    WHEN 'renewal' THEN ci.renewal_item
                                                    WHEN 'one_off' THEN oo.item
                                                    ELSE ci.recurring_item END

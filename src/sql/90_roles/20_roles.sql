@@ -36,7 +36,7 @@ DECLARE
                                      'activate_upgrade', 'cancel_upgrade', 'rewrite_contract',
                                      'add_trial', 'record_trial_payment_method', 'end_trials',
                                      'pause_contract', 'resume_contract', 'redeem_coupon', 'add_commitment',
-                                     'add_one_off_charge', 'allocate_discount_to'];
+                                     'add_one_off_charge', 'allocate_discount_to', 'add_milestone', 'reach_milestone'];
     billing_entry_points text[] := ARRAY['run_billing', 'post_invoices', 'undo_last_billing', 'credit_invoice',
                                          'record_payment', 'apply_payment', 'create_usage_partitions', 'recognize',
                                          'record_progress', 'apply_price_changes', 'preview_price_change',
