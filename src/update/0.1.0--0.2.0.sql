@@ -58,6 +58,10 @@ ALTER TABLE rr.performance_obligation DROP CONSTRAINT performance_obligation_ite
 ALTER TABLE rr.performance_obligation DROP CONSTRAINT performance_obligation_revenue_fkey;
 ALTER TABLE rr.performance_obligation DROP CONSTRAINT performance_obligation_deferred_fkey;
 ALTER TABLE rr.journal_line DROP CONSTRAINT journal_line_account_fkey;
+-- The obligations' key to their first line version, the same way (the writers take the
+-- line under the contract's lock; contract_line_obligation, created by the code below,
+-- keeps a line version that obligations name).
+ALTER TABLE rr.performance_obligation DROP CONSTRAINT performance_obligation_line_fkey;
 
 -- Renewals (docs/catalog-and-contracts.md, "Renewals"): the append-only renewal log.  Its
 -- triggers, row security, dump registration and grants come with the code below.

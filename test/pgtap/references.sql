@@ -7,7 +7,7 @@
 -- can be neither deleted nor re-keyed (a draft's invoice lines take their schedule lines
 -- with them).
 BEGIN;
-SELECT plan(46);
+SELECT plan(49);
 
 SELECT rr.create_tenant('ref', 'References', 'USD');
 SELECT set_config('rr.tenant', 'ref', true);
@@ -65,10 +65,28 @@ SELECT is((SELECT count(*) FROM rr.journal_line l
               AND NOT EXISTS (SELECT FROM rr.journal_entry e WHERE e.tenant_id = l.tenant_id AND e.entry_id = l.entry_id)),
           0::bigint, 'no journal line without its entry');
 
+-- obligations: every writer takes the first line version from the contract's lines; a line
+-- version that obligations name can be neither deleted nor re-keyed (the charges' guard,
+-- which fires first, is taken out of the way in this transaction)
+SELECT is_empty($$SELECT o.obligation_no FROM rr.performance_obligation o
+                   WHERE o.tenant_id = 'ref' AND o.first_line_no IS NOT NULL
+                     AND NOT EXISTS (SELECT FROM rr.contract_line l
+                                      WHERE l.tenant_id = o.tenant_id AND l.contract_id = o.contract_id
+                                        AND l.line_no = o.first_line_no AND l.effective_from = o.first_line_from)$$,
+                'no obligation without its first line version');
+ALTER TABLE rr.contract_line DISABLE TRIGGER contract_line_charged;
+SELECT throws_ok(format($$DELETE FROM rr.contract_line WHERE tenant_id = 'ref' AND contract_id = %s$$, :contract),
+                 '23503', 'cannot delete contract_line row: table "performance_obligation" refers to it',
+                 'a contract line version with obligations cannot be deleted');
+SELECT throws_ok(format($$UPDATE rr.contract_line SET effective_from = '2024-01-02'
+                           WHERE tenant_id = 'ref' AND contract_id = %s$$, :contract),
+                 '23503', 'cannot update contract_line row: table "performance_obligation" refers to it',
+                 'a contract line version with obligations cannot be re-keyed');
+ALTER TABLE rr.contract_line ENABLE TRIGGER contract_line_charged;
+
 -- charges: a line version or a run with charges can be neither deleted nor re-keyed (the
--- obligations' and invoices' own keys to the line version and the run are taken out of the
--- way, in this transaction, to show the charges' guard)
-ALTER TABLE rr.performance_obligation DROP CONSTRAINT performance_obligation_line_fkey;
+-- invoices' own keys to the run are taken out of the way, in this transaction, to show the
+-- charges' guard)
 SELECT throws_ok(format($$DELETE FROM rr.contract_line WHERE tenant_id = 'ref' AND contract_id = %s$$, :contract),
                  '23503', 'cannot delete contract_line row: table "charge" refers to it',
                  'a contract line version with charges cannot be deleted');
