@@ -198,8 +198,8 @@ BEGIN
         SELECT c INTO missing FROM unnest(wanted) c WHERE c <> ALL (coalesce(found, '{}')) LIMIT 1;
         RAISE EXCEPTION '% "%" of tenant "%" does not exist', replace(kind, '_', ' '), missing, tenant_id
             USING ERRCODE = '23503',
-                  DETAIL = 'It was deleted while the document that uses it was being written.',
-                  HINT = 'Try again; documents can only use catalog rows that exist.';
+                  DETAIL = 'Documents and journal lines name only catalog rows that exist; this one does not, or was deleted while they were being written.',
+                  HINT = 'Add the row to the catalog, or try again if it was deleted concurrently.';
     END IF;
 END
 $$;
