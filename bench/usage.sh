@@ -43,14 +43,14 @@ bsql -q -c "ALTER TABLE bench.usage_plain SET LOGGED" >/dev/null
 filedir=$(mktemp -d); chmod 0777 "$filedir"; file=$filedir/usage.csv
 reset_sql="TRUNCATE rr.usage_event, rr.usage_key, rr.usage_staging, bench.usage_plain, bench.floor_event, bench.floor_key CASCADE;
            SET client_min_messages = warning; SET session_replication_role = replica;
-           TRUNCATE rr.payment_application, rr.payment, rr.journal_line, rr.journal_entry, rr.invoice_line, rr.invoice, rr.charge, rr.billing_run CASCADE;
+           TRUNCATE rr.payment_application, rr.payment, rr.journal_line, rr.journal_entry, rr.invoice_line, rr.invoice, rr.charge, rr.billing_run, rr.contract_billing_state CASCADE;
            SET session_replication_role = origin; CHECKPOINT"
 for size in $BENCH_USAGE_SIZES; do
     e=${size%%:*}; l=${size##*:}
     bsql -q <<SQL >/dev/null
 SET client_min_messages = warning; SET session_replication_role = replica;
 TRUNCATE rr.usage_event, rr.usage_key, rr.usage_staging, bench.usage_plain, rr.journal_line, rr.journal_entry,
-         rr.invoice_line, rr.invoice, rr.charge, rr.billing_run, rr.contract_line, rr.contract CASCADE;
+         rr.invoice_line, rr.invoice, rr.charge, rr.billing_run, rr.contract_billing_state, rr.contract_line, rr.contract CASCADE;
 SET session_replication_role = origin;
 INSERT INTO rr.contract (tenant_id, contract_id, customer, template, currency, status, contract_type, start_date,
                          end_date, setup_date, activation_date, billing_period, billing_start, alignment, invoice_to,
@@ -111,7 +111,7 @@ SQL
     measure run$e "rr.run_billing: rating + charges, invoices, lines" \
         "SET rr.tenant = 'ubench'; SELECT count(*) FROM rr.run_billing('2024-02-01')" \
         "SET client_min_messages = warning; SET session_replication_role = replica;
-         TRUNCATE rr.payment_application, rr.payment, rr.journal_line, rr.journal_entry, rr.invoice_line, rr.invoice, rr.charge, rr.billing_run CASCADE;
+         TRUNCATE rr.payment_application, rr.payment, rr.journal_line, rr.journal_entry, rr.invoice_line, rr.invoice, rr.charge, rr.billing_run, rr.contract_billing_state CASCADE;
          SET session_replication_role = origin; CHECKPOINT"
     ratio "rating / plain aggregation (goal: <= 1.5)" rate$e agg$e
     ratio "billing run with usage / plain aggregation" run$e agg$e

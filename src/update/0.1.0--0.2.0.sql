@@ -566,3 +566,16 @@ ALTER TABLE rr.invoice_line DROP CONSTRAINT invoice_line_kind_check;
 ALTER TABLE rr.invoice_line ADD CONSTRAINT invoice_line_kind_check CHECK (kind IN ('setup', 'recurring', 'usage', 'renewal', 'deposit', 'drawdown',
                                                        'release', 'breakage', 'proration',
                                                        'discount', 'tax', 'adjustment', 'true_up', 'one_off', 'milestone'));
+
+-- What billing runs have settled, per contract (docs/billing.md, "What a run reads"): the
+-- first run after the upgrade finds no row and recomputes each contract's history, as
+-- 0.1.0 did at every run, then writes one.  Row security, dump registration and grants
+-- come with the code below.
+CREATE TABLE rr.contract_billing_state (
+    tenant_id   text NOT NULL,
+    contract_id bigint NOT NULL,
+    settled_to  date NOT NULL,
+    terms_hash  bigint NOT NULL,
+    CONSTRAINT contract_billing_state_pkey PRIMARY KEY (tenant_id, contract_id)
+);
+CREATE INDEX discount_contract_idx ON rr.discount (tenant_id, contract_id);

@@ -23,6 +23,9 @@ CREATE TABLE rr.discount (
                                            AND rr.check_date('discount start date', lower(valid))
                                            AND rr.check_date('discount end date', upper(valid) - 1))
 );
+-- a contract's discounts by key: the fingerprint of its billing terms reads them per
+-- contract (rr_internal.due_charges)
+CREATE INDEX discount_contract_idx ON rr.discount (tenant_id, contract_id);
 COMMENT ON TABLE rr.discount IS 'discount agreements on a contract: percent off or an amount off each billing period, on one line (line_no) or on the whole contract (line_no NULL: a percent applies to every recurring line, an amount per contract billing period is split over the lines billed in it with rr.allocate), for the first N periods and/or between dates; each discount is its own invoice line, posted to its account (default 4950 Discounts)';
 COMMENT ON COLUMN rr.discount.value IS 'percent (0 to 100) or amount per billing period in the contract currency';
 

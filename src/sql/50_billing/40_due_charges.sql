@@ -11,25 +11,61 @@
 -- of the charge key, for the days it concerns (docs/billing.md, "Changes inside billed
 -- periods").  For every contract of the tenant when all_contracts, else for only_contract
 -- (so that a statement naming a constant for all_contracts plans only the filter it needs:
--- rr_internal.due_charges_planned).
-CREATE FUNCTION rr_internal.due_charges(tenant_id text, as_of date, only_contract bigint, all_contracts boolean)
+-- rr_internal.due_charges_planned).  What is charged already is returned only when
+-- with_charged: the billing run asks for what is new alone, so that it does not read back
+-- (and try to insert again) every charge of the contracts' history at each run.
+CREATE FUNCTION rr_internal.due_charges(tenant_id text, as_of date, only_contract bigint, all_contracts boolean,
+                                        with_charged boolean)
 RETURNS TABLE (contract_id bigint, line_no integer, line_effective_from date, kind text,
                service_period daterange, adjustment_seq bigint, quantity numeric, unit_price numeric,
-               amount numeric, due_date date, discount_id bigint)
+               amount numeric, due_date date, discount_id bigint, terms_hash bigint)
 LANGUAGE sql STABLE
 BEGIN ATOMIC
     WITH c AS (
         -- (first_end: the end of the first term, before any renewal; the setup fee and the
         -- renewal fee collected on activation are for that term)
-        SELECT c.*, coalesce((SELECT r.previous_end FROM rr.contract_renewal r
-                               WHERE r.tenant_id = due_charges.tenant_id AND r.contract_id = c.contract_id
-                                 AND r.renewal_no = 1), c.end_date) AS first_end
+        -- (what earlier runs settled (rr.contract_billing_state), and the part of the
+        -- fingerprint of the billing terms that is not the line versions': the contract's
+        -- terms, its renewals and discounts, the tenant's contract items; each read by key.
+        -- A discount limited to the first periods ranks periods from the line's first one,
+        -- and an amount off the whole contract is split over every line billed in a
+        -- contract period, whatever their grids: a contract with either is never settled.)
+        SELECT c.*, coalesce(r.first_previous_end, c.end_date) AS first_end,
+               st.settled_to AS state_settled_to, st.terms_hash AS state_hash, d.h IS NOT NULL AS has_discounts,
+               CASE WHEN NOT coalesce(d.coupled, false)
+                    THEN pg_catalog.hash_record_extended(
+                             ROW(c.status, c.currency, c.alignment, c.end_date, c.activation_date, c.contract_every,
+                                 c.bill_from, c.bill_to, c.mu, c.termination_date, c.refund_policy, c.setup_date), 0)
+                         # coalesce(r.h, 0) # coalesce(d.h, 0)
+                         # coalesce((SELECT pg_catalog.bit_xor(pg_catalog.hashtextextended(ci::text, 4))
+                                       FROM rr.contract_item ci WHERE ci.tenant_id = due_charges.tenant_id), 0)
+               END AS terms_part
           FROM rr.contract_billing_terms c
+          LEFT JOIN LATERAL (SELECT min(r.previous_end) FILTER (WHERE r.renewal_no = 1) AS first_previous_end,
+                                    pg_catalog.bit_xor(pg_catalog.hashtextextended(r::text, 3)) AS h
+                               FROM rr.contract_renewal r
+                              WHERE r.tenant_id = due_charges.tenant_id AND r.contract_id = c.contract_id
+                             OFFSET 0) r ON true
+          LEFT JOIN LATERAL (SELECT pg_catalog.bit_xor(pg_catalog.hashtextextended(d::text, 2)) AS h,
+                                    pg_catalog.bool_or(d.first_periods IS NOT NULL
+                                                       OR (d.line_no IS NULL AND d.kind = 'amount')) AS coupled
+                               FROM rr.discount d
+                              WHERE d.tenant_id = due_charges.tenant_id AND d.contract_id = c.contract_id
+                             OFFSET 0) d ON true
+          LEFT JOIN LATERAL (SELECT s.settled_to, s.terms_hash FROM rr.contract_billing_state s
+                              WHERE s.tenant_id = due_charges.tenant_id AND s.contract_id = c.contract_id
+                             OFFSET 0) st ON true
          WHERE c.tenant_id = due_charges.tenant_id AND c.is_billed
            AND (due_charges.all_contracts OR c.contract_id = due_charges.only_contract)
     ), v AS (
         SELECT l.*, c.currency, c.alignment, c.end_date, c.first_end, c.activation_date, c.bill_from, c.bill_to, c.mu,
-               c.contract_every, c.termination_date, c.refund_policy, c.setup_date,
+               c.contract_every, c.termination_date, c.refund_policy, c.setup_date, c.state_settled_to, c.state_hash,
+               c.has_discounts,
+               -- the fingerprint of the contract's billing terms (rr.contract_billing_state)
+               c.terms_part # pg_catalog.bit_xor(pg_catalog.hash_record_extended(
+                                  ROW(l.line_no, l.effective_from, l.contract_item, l.quantity, l.setup_price,
+                                      l.renewal_price, l.recurring_price, l.price_model::text, l.billing_period,
+                                      l.is_removed), 1)) OVER (PARTITION BY l.contract_id) AS terms_hash,
                CASE WHEN c.alignment = 'anniversary' THEN c.bill_from
                     WHEN extract(month FROM c.contract_every) + extract(year FROM c.contract_every) * 12 > 0
                         THEN date '2000-01-01' ELSE date '2000-01-03' END AS contract_anchor,
@@ -69,15 +105,18 @@ BEGIN ATOMIC
     ), recurring AS (
         -- each billing period of each line version, clipped to the version and the term
         SELECT v.contract_id, v.line_no, v.effective_from, v.billing_type, v.quantity, v.recurring_price,
-               v.mu, v.contract_every, v.contract_anchor, p AS service_period,
+               v.mu, v.contract_every, v.contract_anchor, v.terms_hash, p AS service_period,
                rr.period_containing(lower(p), v.line_every, v.anchor) AS full_period,
                -- the period a termination cuts short: its refund policy decides (prepaid lines)
                v.termination_date IS NOT NULL AND upper(p) = v.termination_date
                    AND v.termination_date < coalesce(v.end_date, 'infinity') AS is_cut,
                v.refund_policy
           FROM v
+          -- (from the first period that ends after what is settled, on the version's grid)
           CROSS JOIN LATERAL rr.billing_periods(
-                   greatest(v.bill_from, v.effective_from),
+                   greatest(v.bill_from, v.effective_from,
+                            rr_internal.settled_from(v.state_hash, v.terms_hash, v.state_settled_to, v.line_every,
+                                                     v.anchor)),
                    least(v.valid_to, v.bill_to,
                          upper(rr.period_containing(due_charges.as_of, v.line_every, v.anchor))),
                    v.line_every, v.anchor) AS p
@@ -104,10 +143,19 @@ BEGIN ATOMIC
                   FROM (SELECT ch.contract_id, ch.line_no, ch.line_effective_from, ch.service_period, ch.adjustment_seq,
                                ch.amount, ch.quantity, ch.unit_price, v.billing_type,
                                rr.period_containing(lower(ch.service_period), v.line_every, v.anchor) AS full_period
-                          FROM rr.charge ch
-                          JOIN v ON v.contract_id = ch.contract_id AND v.line_no = ch.line_no
-                                AND v.effective_from = ch.line_effective_from
-                         WHERE ch.tenant_id = due_charges.tenant_id AND ch.kind = 'recurring') x) b
+                          FROM v
+                          -- the charges of the periods recomputed (those that start at or
+                          -- after the first one that ends after what is settled), by the
+                          -- charge key: an index range per line version, not the history
+                          CROSS JOIN LATERAL (
+                                 SELECT ch.* FROM rr.charge ch
+                                  WHERE ch.tenant_id = due_charges.tenant_id AND ch.contract_id = v.contract_id
+                                    AND ch.line_no = v.line_no AND ch.line_effective_from = v.effective_from
+                                    AND ch.kind = 'recurring'
+                                    AND ch.service_period >= rr_internal.ranges_from(
+                                            rr_internal.settled_from(v.state_hash, v.terms_hash, v.state_settled_to,
+                                                                     v.line_every, v.anchor))
+                                 OFFSET 0) ch) x) b
          GROUP BY b.contract_id, b.line_no, b.line_effective_from, b.full_period
     ), priced AS (
         SELECT r.*,
@@ -237,11 +285,19 @@ BEGIN ATOMIC
                                                                            rr.period_containing(lower(ch.service_period),
                                                                                                 v.line_every, v.anchor))
                            AS low_seq
-                  FROM rr.charge ch
-                  JOIN v ON v.contract_id = ch.contract_id AND v.line_no = ch.line_no
-                        AND v.effective_from = ch.line_effective_from
-                 WHERE ch.tenant_id = due_charges.tenant_id AND ch.kind = 'discount'
-                   AND (due_charges.all_contracts OR ch.contract_id = due_charges.only_contract)) x
+                  FROM v
+                  -- (the lines of contracts with discounts, or not settled: a discount
+                  -- charge under settled terms without discounts would be settled too)
+                  CROSS JOIN LATERAL (
+                         SELECT ch.* FROM rr.charge ch
+                          WHERE (v.has_discounts OR v.state_hash IS DISTINCT FROM v.terms_hash)
+                            AND ch.tenant_id = due_charges.tenant_id AND ch.contract_id = v.contract_id
+                            AND ch.line_no = v.line_no AND ch.line_effective_from = v.effective_from
+                            AND ch.kind = 'discount'
+                            AND ch.service_period >= rr_internal.ranges_from(
+                                    rr_internal.settled_from(v.state_hash, v.terms_hash, v.state_settled_to,
+                                                             v.line_every, v.anchor))
+                         OFFSET 0) ch) x
          GROUP BY x.contract_id, x.line_no, x.line_effective_from, x.full_period, x.discount_id, x.billing_type
     ), discount_fix AS (
         -- the difference between what a discount of a charged line version and period comes
@@ -320,15 +376,17 @@ BEGIN ATOMIC
     -- what is charged already, as it is
     SELECT ch.contract_id, ch.line_no, ch.line_effective_from, ch.kind, ch.service_period, ch.adjustment_seq::bigint,
            ch.quantity, ch.unit_price, ch.amount, ch.due_date,
-           CASE ch.kind WHEN 'discount' THEN coalesce((ch.detail->>'discount_id')::bigint, ch.adjustment_seq) END
+           CASE ch.kind WHEN 'discount' THEN coalesce((ch.detail->>'discount_id')::bigint, ch.adjustment_seq) END,
+           NULL::bigint
       FROM rr.charge ch
-     WHERE ch.tenant_id = due_charges.tenant_id AND ch.kind IN ('recurring', 'discount', 'setup', 'renewal', 'one_off')
+     WHERE due_charges.with_charged
+       AND ch.tenant_id = due_charges.tenant_id AND ch.kind IN ('recurring', 'discount', 'setup', 'renewal', 'one_off')
        AND ch.contract_id IN (SELECT c.contract_id FROM c)
        AND ch.due_date <= due_charges.as_of
     UNION ALL
     -- recurring periods not charged yet (nothing for a period a full refund credits)
     SELECT p.contract_id, p.line_no, p.effective_from, 'recurring', p.service_period, 0::bigint, p.quantity,
-           p.recurring_price, p.target, p.due, NULL::bigint
+           p.recurring_price, p.target, p.due, NULL::bigint, p.terms_hash
       FROM target p
      WHERE p.billed_amount IS NULL AND p.due <= due_charges.as_of
        AND NOT (p.is_cut AND p.billing_type = 'prepaid' AND p.refund_policy = 'full')
@@ -337,7 +395,8 @@ BEGIN ATOMIC
     -- from the first day that changed to the last day still billed
     SELECT b.contract_id, b.line_no, b.line_effective_from, 'recurring', x.service_period, b.seq + 1,
            b.quantity, b.unit_price, coalesce(p.target, 0) - b.amount,
-           CASE b.billing_type WHEN 'prepaid' THEN lower(x.service_period) ELSE upper(x.service_period) END, NULL
+           CASE b.billing_type WHEN 'prepaid' THEN lower(x.service_period) ELSE upper(x.service_period) END, NULL,
+           p.terms_hash
       FROM billed b
       LEFT JOIN target p ON p.contract_id = b.contract_id AND p.line_no = b.line_no
                         AND p.effective_from = b.line_effective_from AND p.full_period = b.full_period
@@ -354,7 +413,7 @@ BEGIN ATOMIC
     -- discounts of a line version and period (a contract-wide percent applies to every
     -- line) not charged yet
     SELECT dd.contract_id, dd.line_no, dd.effective_from, 'discount', dd.service_period, dd.discount_id, NULL,
-           dd.unit_price, dd.part, dd.due, dd.discount_id
+           dd.unit_price, dd.part, dd.due, dd.discount_id, NULL::bigint
       FROM discount_due dd
      WHERE dd.due <= due_charges.as_of AND dd.part <> 0
        AND NOT EXISTS (SELECT FROM discount_billed b
@@ -366,7 +425,7 @@ BEGIN ATOMIC
     SELECT f.contract_id, f.line_no, f.line_effective_from, 'discount', f.service_period, f.seq, NULL,
            f.unit_price, f.amount,
            CASE f.billing_type WHEN 'prepaid' THEN lower(f.service_period) ELSE upper(f.service_period) END,
-           f.discount_id
+           f.discount_id, NULL::bigint
       FROM discount_fix f
      WHERE CASE f.billing_type WHEN 'prepaid' THEN lower(f.service_period) ELSE upper(f.service_period) END
            <= due_charges.as_of
@@ -375,7 +434,7 @@ BEGIN ATOMIC
     -- the refund of a charged one
     SELECT f.contract_id, f.line_no, f.effective_from, f.kind, f.service_period,
            coalesce(f.seq + 1, 0), f.quantity, f.unit_price, f.target - coalesce(f.billed_amount, 0),
-           CASE WHEN f.seq IS NULL THEN f.due ELSE greatest(f.due, f.termination_date) END, NULL
+           CASE WHEN f.seq IS NULL THEN f.due ELSE greatest(f.due, f.termination_date) END, NULL, NULL::bigint
       FROM fee_target f
      WHERE CASE WHEN f.seq IS NULL THEN f.due ELSE greatest(f.due, f.termination_date) END <= due_charges.as_of
        AND CASE WHEN f.seq IS NULL THEN f.target <> 0 OR f.amount = 0 ELSE f.target <> f.billed_amount END
@@ -383,7 +442,7 @@ BEGIN ATOMIC
     -- one-off charges and credits not charged yet (25_one_off_charges.sql), due on their
     -- service date, on the pseudo line -one_off_id
     SELECT o.contract_id, -o.one_off_id, o.service_date, 'one_off', daterange(o.service_date, o.service_date + 1),
-           0, o.quantity, o.unit_price, o.amount, o.service_date, NULL
+           0, o.quantity, o.unit_price, o.amount, o.service_date, NULL, NULL::bigint
       FROM rr.one_off_charge o
      WHERE o.tenant_id = due_charges.tenant_id AND o.contract_id IN (SELECT c.contract_id FROM c)
        AND o.service_date <= due_charges.as_of
@@ -394,14 +453,14 @@ BEGIN ATOMIC
     UNION ALL
     -- deposit: billed up front, for the term its line starts in
     SELECT v.contract_id, v.line_no, v.effective_from, 'deposit', daterange(v.starts, v.term_end),
-           0, 1, v.deposit_amount, v.deposit_amount, v.starts, NULL
+           0, 1, v.deposit_amount, v.deposit_amount, v.starts, NULL, NULL::bigint
       FROM line_start v
      WHERE v.billing_type = 'deposit'
        AND v.starts <= due_charges.as_of
        AND v.starts < coalesce(v.bill_to, 'infinity');
 END;
-COMMENT ON FUNCTION rr_internal.due_charges(text, date, bigint, boolean) IS 'internal: rr.due_charges with the discount of each discount charge (a correction of a discount carries its discount here, and in the charge''s detail), for all the tenant''s contracts or one of them';
-REVOKE ALL ON FUNCTION rr_internal.due_charges(text, date, bigint, boolean) FROM PUBLIC;
+COMMENT ON FUNCTION rr_internal.due_charges(text, date, bigint, boolean, boolean) IS 'internal: rr.due_charges with the discount of each discount charge (a correction of a discount carries its discount here, and in the charge''s detail), for all the tenant''s contracts or one of them; what is charged already only when with_charged; recurring charges and their corrections carry the fingerprint of their contract''s billing terms (terms_hash), which the billing run records as settled (rr.contract_billing_state); only the periods that end after what is settled under the same fingerprint are recomputed';
+REVOKE ALL ON FUNCTION rr_internal.due_charges(text, date, bigint, boolean, boolean) FROM PUBLIC;
 
 -- What is due for the billing run and activation, whose statements run in sessions that make
 -- many single-contract calls: each branch is a statement of its own, so the plan of the
@@ -412,17 +471,17 @@ REVOKE ALL ON FUNCTION rr_internal.due_charges(text, date, bigint, boolean) FROM
 CREATE FUNCTION rr_internal.due_charges_planned(tenant_id text, as_of date, only_contract bigint)
 RETURNS TABLE (contract_id bigint, line_no integer, line_effective_from date, kind text,
                service_period daterange, adjustment_seq bigint, quantity numeric, unit_price numeric,
-               amount numeric, due_date date, discount_id bigint)
+               amount numeric, due_date date, discount_id bigint, terms_hash bigint)
 LANGUAGE plpgsql STABLE ROWS 20
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     IF due_charges_planned.only_contract IS NULL THEN
         RETURN QUERY SELECT * FROM rr_internal.due_charges(due_charges_planned.tenant_id, due_charges_planned.as_of,
-                                                           NULL, true);
+                                                           NULL, true, false);
     ELSE
         RETURN QUERY SELECT * FROM rr_internal.due_charges(due_charges_planned.tenant_id, due_charges_planned.as_of,
-                                                           due_charges_planned.only_contract, false);
+                                                           due_charges_planned.only_contract, false, false);
     END IF;
 END
 $$;
@@ -438,6 +497,6 @@ BEGIN ATOMIC
     SELECT d.contract_id, d.line_no, d.line_effective_from, d.kind, d.service_period, d.adjustment_seq, d.quantity,
            d.unit_price, d.amount, d.due_date
       FROM rr_internal.due_charges(due_charges.tenant_id, due_charges.as_of, due_charges.only_contract,
-                                   due_charges.only_contract IS NULL) d;
+                                   due_charges.only_contract IS NULL, true) d;
 END;
 COMMENT ON FUNCTION rr.due_charges(text, date, bigint) IS 'every charge due by as_of for the tenant''s activated contracts (or one of them): what is charged already, as it is; recurring prepaid (due at the start of each period) and postpaid (due at its end) per line version and billing period, partial periods prorated by days and rounded once; setup fees at setup or when billing starts, as the contract item''s setup_timing says (prorated only if the item says prorate_setup); renewal fees collected on activation and on the first day of each renewed term; deposits; one-off charges and credits on their service date (kind one_off, line -one_off_id); and corrections of charged periods and fees that a termination (per its refund policy) or a new line version changed, under the next adjustment sequence';

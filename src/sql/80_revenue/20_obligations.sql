@@ -39,7 +39,7 @@ BEGIN ATOMIC
            it.code, coalesce(dc.method, 'daily'), coalesce(dc.grain, interval '1 month'),
            it.revenue_account, it.deferred_account, k.currency
       FROM rr_internal.due_charges(planned_charges.tenant_id, planned_charges.through, planned_charges.only_contract,
-                                   planned_charges.all_contracts) d
+                                   planned_charges.all_contracts, true) d
       JOIN rr.contract k ON k.tenant_id = planned_charges.tenant_id AND k.contract_id = d.contract_id
       JOIN rr.currency cur ON cur.code = k.currency
       JOIN rr.contract_line l ON l.tenant_id = planned_charges.tenant_id AND l.contract_id = d.contract_id

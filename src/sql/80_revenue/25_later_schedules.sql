@@ -5,65 +5,66 @@
 -- Schedule lines for what a billing run invoiced that activation did not plan: usage
 -- (variable consideration), unlimited contracts, charges added by later changes.  Each is
 -- recognised as invoiced, over its service period with its obligation's pattern.
-CREATE FUNCTION rr_internal.create_revenue_schedules(tenant_id text, run bigint)
+--
+-- The run's invoice lines are staged in the work table rr_billed3: claimed and emptied by
+-- rr_internal.begin_billed_lines, filled by the code that wrote them (rr_internal.bill, in
+-- the statement that writes them, from its own rows; rr_internal.create_revenue_schedules,
+-- from the run's charges, for other writers), and scheduled by
+-- rr_internal.schedule_billed_lines, which first drops what is not to be scheduled here.
+CREATE FUNCTION rr_internal.begin_billed_lines()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- (rr_billed3: the columns changed in 0.2.0, so the work table took a new name)
+    IF rr_internal.claim_work_table('rr_billed3') THEN
+        CREATE TEMP TABLE rr_billed3 (
+            invoice_id bigint, invoice_line_no integer, contract_id bigint, line_no integer, line_from date,
+            kind text, adjustment_seq bigint, obligation_no integer, invoice_date date, service_period daterange,
+            amount numeric, contract_item text, currency char(3));
+    END IF;
+    PERFORM rr_internal.empty_work_table('pg_temp.rr_billed3');
+END
+$$;
+COMMENT ON FUNCTION rr_internal.begin_billed_lines() IS 'internal: claims and empties the work table rr_billed3, which the writer of a billing run''s invoice lines fills (one row per line other than tax and deposit lines and zero amounts: invoice line, charge key, invoice date and currency, obligation_no = the contract line) before rr_internal.schedule_billed_lines schedules them';
+REVOKE ALL ON FUNCTION rr_internal.begin_billed_lines() FROM PUBLIC;
+
+-- Schedule the lines staged in rr_billed3 (see above); returns the schedule lines written.
+CREATE FUNCTION rr_internal.schedule_billed_lines(tenant_id text)
 RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    t text := create_revenue_schedules.tenant_id;
+    t text := schedule_billed_lines.tenant_id;
     n bigint;
     items text[];
     accounts text[];
 BEGIN
-    -- (rr_billed2: the columns changed in 0.2.0, so the work table took a new name)
-    IF rr_internal.claim_work_table('rr_billed2') THEN
-        CREATE TEMP TABLE rr_billed2 (
-            invoice_id bigint, invoice_line_no integer, contract_id bigint, obligation_no integer, invoice_date date,
-            service_period daterange, amount numeric, contract_item text, currency char(3), line_no integer,
-            line_from date);
-    END IF;
-    PERFORM rr_internal.empty_work_table('pg_temp.rr_billed2');
-    -- Driven by the run's charges (index on run_id); the invoice line and invoice of each
-    -- are reached by their key in a LATERAL subquery that the planner cannot flatten
-    -- (OFFSET 0), so each is one index lookup per charge whatever the statistics of tables
-    -- written in this transaction say.  What depends only on the contract item or the
-    -- currency is joined in the next two statements, once the work table is analysed: the
-    -- planner then hashes the few catalog rows instead of reading them again per charge.
-    INSERT INTO rr_billed2
-    SELECT x.invoice_id, x.line_no, x.contract_id,
-           coalesce((SELECT s.obligation_no FROM rr.obligation_setting s
-                      WHERE s.tenant_id = t AND s.contract_id = x.contract_id AND s.line_no = x.contract_line_no),
-                    x.contract_line_no),
-           x.invoice_date, x.service_period, x.amount, x.contract_item, x.currency, x.contract_line_no,
-           x.line_effective_from
-      FROM (SELECT ch.contract_id, ch.line_effective_from, ch.kind, ch.service_period AS charge_period,
-                   ch.adjustment_seq, ch.line_no AS charge_line_no, l.*
-              FROM rr.charge ch
-             CROSS JOIN LATERAL (SELECT l.invoice_id, l.line_no, l.contract_line_no, l.contract_item, l.service_period,
-                                        l.amount, l.kind AS line_kind, i.invoice_date, i.currency
-                                   FROM rr.invoice_line l
-                                   JOIN rr.invoice i ON i.tenant_id = t AND i.invoice_id = l.invoice_id
-                                  WHERE l.tenant_id = t AND l.charge_id = ch.charge_id
-                                 OFFSET 0) l
-             WHERE ch.tenant_id = t AND ch.run_id = create_revenue_schedules.run
-               AND l.line_kind NOT IN ('tax', 'deposit') AND l.amount <> 0) x
-     -- deposits are not revenue; planned at activation: (SELECT ...) IS NULL rather than
-     -- NOT EXISTS, which the planner may turn into a join that scans the tenant's plan per charge
-     -- (a one-off charge has no contract item)
+    -- Not scheduled here: deposits (not revenue), and what activation planned.  One
+    -- lookup per staged line by key: (SELECT ...) IS NOT NULL rather than EXISTS, which
+    -- the planner may turn into a join that scans the tenant's plan per line.  A one-off
+    -- charge has no contract item.
+    DELETE FROM rr_billed3 x
      WHERE coalesce((SELECT ci.billing_type FROM rr.contract_item ci WHERE ci.tenant_id = t AND ci.code = x.contract_item),
-                    'none') <> 'deposit'
-       AND (SELECT true FROM rr.obligation_charge p
-             WHERE p.tenant_id = t AND p.contract_id = x.contract_id AND p.line_no = x.charge_line_no
-               AND p.line_effective_from = x.line_effective_from AND p.kind = x.kind
-               AND p.service_period = x.charge_period AND p.adjustment_seq = x.adjustment_seq) IS NULL
-       -- a milestone bills part of a setup fee that activation planned: its revenue is
-       -- that obligation's
-       AND (x.kind <> 'milestone'
-            OR (SELECT true FROM rr.obligation_charge p
-                 WHERE p.tenant_id = t AND p.contract_id = x.contract_id AND p.line_no = x.charge_line_no
-                   AND p.kind = 'setup' LIMIT 1) IS NULL);
-    PERFORM rr_internal.analyze_work_table('pg_temp.rr_billed2');
+                    'none') = 'deposit'
+        OR (SELECT true FROM rr.obligation_charge p
+             WHERE p.tenant_id = t AND p.contract_id = x.contract_id AND p.line_no = x.line_no
+               AND p.line_effective_from = x.line_from AND p.kind = x.kind
+               AND p.service_period = x.service_period AND p.adjustment_seq = x.adjustment_seq) IS NOT NULL
+        -- a milestone bills part of a setup fee that activation planned: its revenue is
+        -- that obligation's
+        OR (x.kind = 'milestone'
+            AND (SELECT true FROM rr.obligation_charge p
+                  WHERE p.tenant_id = t AND p.contract_id = x.contract_id AND p.line_no = x.line_no
+                    AND p.kind = 'setup' LIMIT 1) IS NOT NULL);
+    -- lines grouped into one obligation (rr.obligation_setting)
+    UPDATE rr_billed3 x SET obligation_no = s.obligation_no
+      FROM rr.obligation_setting s
+     WHERE s.tenant_id = t AND s.contract_id = x.contract_id AND s.line_no = x.line_no
+       AND x.obligation_no IS DISTINCT FROM s.obligation_no;
+    PERFORM rr_internal.analyze_work_table('pg_temp.rr_billed3');
 
     -- the obligation of each contract item: its main item, the accounts and the pattern of
     -- that item's deferral code; a one-off charge (no contract item, pseudo line
@@ -80,7 +81,7 @@ BEGIN
                CASE WHEN oo.item IS NULL THEN b.line_no END, CASE WHEN oo.item IS NULL THEN b.line_from END, it.code,
                coalesce(dc.method, 'daily'), coalesce(dc.grain, interval '1 month'), it.revenue_account,
                it.deferred_account, b.currency
-          FROM rr_billed2 b
+          FROM rr_billed3 b
           LEFT JOIN rr.contract_item ci ON ci.tenant_id = t AND ci.code = b.contract_item
           LEFT JOIN rr.one_off_charge oo ON b.contract_item IS NULL AND oo.tenant_id = t AND oo.one_off_id = -b.line_no
                                         AND oo.contract_id = b.contract_id
@@ -98,7 +99,7 @@ BEGIN
 
     -- the fiscal periods that schedules on the fiscal calendar need
     PERFORM rr_internal.ensure_fiscal_calendar(t, min(lower(b.service_period)), max(upper(b.service_period)))
-       FROM rr_billed2 b
+       FROM rr_billed3 b
        JOIN rr.performance_obligation o ON o.tenant_id = t AND o.contract_id = b.contract_id
                                        AND o.obligation_no = b.obligation_no
        JOIN rr.item it ON it.tenant_id = t AND it.code = o.item
@@ -109,7 +110,7 @@ BEGIN
                                           amount, contract_amount, invoice_id, invoice_line_no)
     SELECT t, b.contract_id, b.obligation_no, 'billing', s.period, upper(s.period) - 1, s.amount, s.amount,
            b.invoice_id, b.invoice_line_no
-      FROM rr_billed2 b
+      FROM rr_billed3 b
       JOIN rr.currency cur ON cur.code = b.currency
      CROSS JOIN LATERAL (SELECT o.method, o.grain,
                                 coalesce((SELECT dc.calendar = 'fiscal'
@@ -132,7 +133,41 @@ BEGIN
     RETURN n;
 END
 $$;
-COMMENT ON FUNCTION rr_internal.create_revenue_schedules(text, bigint) IS 'internal, called by rr_internal.bill: schedule lines for the invoice lines of a billing run that activation did not plan (usage, unlimited contracts, later changes), recognised as invoiced: over the service period with the obligation''s pattern, or on the invoice date; they become due once their invoice is posted';
+COMMENT ON FUNCTION rr_internal.schedule_billed_lines(text) IS 'internal: the performance obligations and revenue schedule lines of the invoice lines staged in rr_billed3 (rr_internal.begin_billed_lines), recognised as invoiced over their service period with the obligation''s pattern, or on the invoice date; deposits and what activation planned are left out; returns the schedule lines written';
+REVOKE ALL ON FUNCTION rr_internal.schedule_billed_lines(text) FROM PUBLIC;
+
+-- The same for the invoice lines of a run written by other code (one-off charges billed at
+-- once): staged from the run's charges.
+CREATE FUNCTION rr_internal.create_revenue_schedules(tenant_id text, run bigint)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t text := create_revenue_schedules.tenant_id;
+BEGIN
+    PERFORM rr_internal.begin_billed_lines();
+    -- Driven by the run's charges (index on run_id); the invoice line and invoice of each
+    -- are reached by their key in a LATERAL subquery that the planner cannot flatten
+    -- (OFFSET 0), so each is one index lookup per charge whatever the statistics of tables
+    -- written in this transaction say.
+    INSERT INTO rr_billed3 (invoice_id, invoice_line_no, contract_id, line_no, line_from, kind, adjustment_seq,
+                            obligation_no, invoice_date, service_period, amount, contract_item, currency)
+    SELECT l.invoice_id, l.line_no, ch.contract_id, ch.line_no, ch.line_effective_from, ch.kind, ch.adjustment_seq,
+           ch.line_no, l.invoice_date, l.service_period, l.amount, l.contract_item, l.currency
+      FROM rr.charge ch
+     CROSS JOIN LATERAL (SELECT l.invoice_id, l.line_no, l.contract_item, l.service_period, l.amount,
+                                l.kind AS line_kind, i.invoice_date, i.currency
+                           FROM rr.invoice_line l
+                           JOIN rr.invoice i ON i.tenant_id = t AND i.invoice_id = l.invoice_id
+                          WHERE l.tenant_id = t AND l.charge_id = ch.charge_id
+                         OFFSET 0) l
+     WHERE ch.tenant_id = t AND ch.run_id = create_revenue_schedules.run
+       AND l.line_kind NOT IN ('tax', 'deposit') AND l.amount <> 0;
+    RETURN rr_internal.schedule_billed_lines(t);
+END
+$$;
+COMMENT ON FUNCTION rr_internal.create_revenue_schedules(text, bigint) IS 'internal: schedule lines for the invoice lines of a billing run written by code other than rr_internal.bill (which stages its lines itself): stages them from the run''s charges and calls rr_internal.schedule_billed_lines';
 
 -- Percent of completion: a cumulative measurement, and the catch-up line it schedules.
 CREATE FUNCTION rr.record_progress(contract_id bigint, obligation_no integer, percent numeric,

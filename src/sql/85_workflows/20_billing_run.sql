@@ -5,7 +5,7 @@
 -- contract line version, kind, service period and adjustment sequence is the final
 -- guard), turns the charges it inserted into one draft invoice per contract in three
 -- set-based statements, adds the tax lines (50_billing/50_tax.sql) and writes the revenue
--- schedules of what it invoiced (rr_internal.create_revenue_schedules, 80_revenue).
+-- schedules of what it invoiced (rr_internal.schedule_billed_lines, 80_revenue).
 
 -- Insert the due charges that do not exist yet and invoice them: one draft invoice per
 -- contract.  Shared by rr.run_billing, rr.bill_contract and rr.preview_billing.
@@ -49,6 +49,9 @@ BEGIN
     INSERT INTO rr.billing_run (tenant_id, as_of, contract_id)
     VALUES (bill.tenant_id, bill.as_of, bill.only_contract)
     RETURNING run_id INTO run;
+    -- the work table the statement below stages its invoice lines in for their revenue
+    -- schedules (rr_internal.schedule_billed_lines)
+    PERFORM rr_internal.begin_billed_lines();
 
     -- Runs of one contract cannot overlap (the lock above), so ON CONFLICT is only the last
     -- guard of the charge key.
@@ -57,7 +60,8 @@ BEGIN
                f.quantity, f.unit_price, f.amount, f.due_date,
                -- a correction of a discount names its discount
                CASE WHEN f.kind = 'discount' AND f.adjustment_seq < 0
-                    THEN jsonb_build_object('discount_id', f.discount_id) END AS detail
+                    THEN jsonb_build_object('discount_id', f.discount_id) END AS detail,
+               f.terms_hash
           FROM rr_internal.due_charges_planned(bill.tenant_id, bill.as_of, bill.only_contract) f
          -- the setup fee of a line with milestones is billed by its milestones
          WHERE f.kind <> 'setup'
@@ -65,9 +69,9 @@ BEGIN
                             WHERE m.tenant_id = bill.tenant_id AND m.contract_id = f.contract_id
                               AND m.line_no = f.line_no)
         UNION ALL
-        SELECT u.* FROM rr_internal.usage_charges(bill.tenant_id, bill.as_of, bill.only_contract) u
+        SELECT u.*, NULL::bigint FROM rr_internal.usage_charges(bill.tenant_id, bill.as_of, bill.only_contract) u
         UNION ALL
-        SELECT m.* FROM rr_internal.milestone_charges(bill.tenant_id, bill.as_of, bill.only_contract) m
+        SELECT m.*, NULL::bigint FROM rr_internal.milestone_charges(bill.tenant_id, bill.as_of, bill.only_contract) m
     ), new_charge AS (
         INSERT INTO rr.charge (tenant_id, contract_id, line_no, line_effective_from, kind, service_period,
                                adjustment_seq, quantity, unit_price, amount, due_date, run_id, detail)
@@ -82,7 +86,8 @@ BEGIN
                 -- version in force at the end of the period, adjustment_seq = commitment_no
                 SELECT c.contract_id, c.true_up_line_no, lv.effective_from, 'true_up', p.period, c.commitment_no,
                        NULL::numeric, NULL::numeric, c.amount - s.spent, bill.as_of,
-                       jsonb_build_object('commitment_no', c.commitment_no, 'committed', c.amount, 'spent', s.spent)
+                       jsonb_build_object('commitment_no', c.commitment_no, 'committed', c.amount, 'spent', s.spent),
+                       NULL::bigint
                   FROM rr.contract_commitment c
                  CROSS JOIN LATERAL rr_internal.true_up_periods(bill.tenant_id, c.contract_id, c.commitment_no, bill.as_of)
                                     AS p (period)
@@ -118,7 +123,7 @@ BEGIN
          WHERE k.tenant_id = bill.tenant_id
            AND k.contract_id IN (SELECT n.contract_id FROM new_charge n)
          ORDER BY k.contract_id
-        RETURNING invoice_id, contract_id, customer
+        RETURNING invoice_id, contract_id, customer, currency
     ), new_line AS (
         INSERT INTO rr.invoice_line (tenant_id, invoice_id, line_no, kind, charge_id, contract_line_no,
                                      line_effective_from, contract_item, item, service_period, quantity,
@@ -159,7 +164,33 @@ BEGIN
                                    AND dsc.discount_id = coalesce((n.detail->>'discount_id')::bigint, n.adjustment_seq)
          -- a charge of a line version that does not exist gets no line (the check below)
          WHERE n.kind = 'one_off' OR l.contract_id IS NOT NULL
-        RETURNING item
+        RETURNING invoice_id, line_no, charge_id, kind, contract_item, item, service_period, amount
+    ), billed AS (
+        -- the invoice lines to schedule, staged from this statement's own rows (not read
+        -- back from the tables): the charge key, the invoice's date and currency, and the
+        -- contract line as the obligation (rr_internal.schedule_billed_lines regroups and
+        -- leaves out what it does not schedule)
+        INSERT INTO rr_billed3 (invoice_id, invoice_line_no, contract_id, line_no, line_from, kind, adjustment_seq,
+                                obligation_no, invoice_date, service_period, amount, contract_item, currency)
+        SELECT l.invoice_id, l.line_no, n.contract_id, n.line_no, n.line_effective_from, n.kind, n.adjustment_seq,
+               n.line_no, bill.as_of, l.service_period, l.amount, l.contract_item, i.currency
+          FROM new_line l
+          JOIN new_charge n ON n.charge_id = l.charge_id
+          JOIN new_invoice i ON i.invoice_id = l.invoice_id
+         WHERE l.kind NOT IN ('tax', 'deposit') AND l.amount <> 0
+    ), settled AS (
+        -- what this run settles: for each contract with recurring charges due, everything due
+        -- by as_of, under the billing terms whose fingerprint rr_internal.due_charges read in
+        -- this statement's snapshot (rr.contract_billing_state; under unchanged terms a
+        -- later date only moves it forward)
+        INSERT INTO rr.contract_billing_state AS s (tenant_id, contract_id, settled_to, terms_hash)
+        SELECT DISTINCT bill.tenant_id, d.contract_id, bill.as_of, d.terms_hash
+          FROM due d
+         WHERE d.terms_hash IS NOT NULL AND d.contract_id IN (SELECT unnest(locked))
+        ON CONFLICT ON CONSTRAINT contract_billing_state_pkey DO UPDATE
+           SET settled_to = CASE WHEN s.terms_hash = excluded.terms_hash THEN greatest(s.settled_to, excluded.settled_to)
+                                 ELSE excluded.settled_to END,
+               terms_hash = excluded.terms_hash
     )
     SELECT (SELECT count(*) FROM new_charge), (SELECT count(*) FROM new_line),
            (SELECT array_agg(DISTINCT i.customer) FROM new_invoice i), (SELECT array_agg(DISTINCT l.item) FROM new_line l)
@@ -192,7 +223,7 @@ BEGIN
     END IF;
 
     PERFORM rr_internal.add_tax_lines(bill.tenant_id, run);
-    PERFORM rr_internal.create_revenue_schedules(bill.tenant_id, run);
+    PERFORM rr_internal.schedule_billed_lines(bill.tenant_id);
     RETURN run;
 END
 $$;

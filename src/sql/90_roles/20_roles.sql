@@ -74,16 +74,29 @@ BEGIN
         END IF;
     END LOOP;
     -- a public function that runs as its caller (not SECURITY DEFINER) and calls an
-    -- internal one needs the caller to hold EXECUTE on that one too; no role has USAGE on
-    -- schema rr_internal, so nobody can call it by name
-    FOR f IN SELECT DISTINCT q.oid::regprocedure
-               FROM pg_catalog.pg_proc p
-               JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::regclass
-                                          AND d.objid OPERATOR(pg_catalog.=) p.oid
-                                          AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::regclass
-               JOIN pg_catalog.pg_proc q ON q.oid OPERATOR(pg_catalog.=) d.refobjid
-              WHERE p.pronamespace OPERATOR(pg_catalog.=) 'rr'::regnamespace AND NOT p.prosecdef
-                AND q.pronamespace OPERATOR(pg_catalog.=) 'rr_internal'::regnamespace
+    -- internal one needs the caller to hold EXECUTE on that one too, and on the internal
+    -- ones that one calls, and so on (BEGIN ATOMIC bodies record what they call); no role
+    -- has USAGE on schema rr_internal, so nobody can call them by name
+    FOR f IN WITH RECURSIVE called (oid) AS (
+                 SELECT d.refobjid
+                   FROM pg_catalog.pg_proc p
+                   JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::regclass
+                                              AND d.objid OPERATOR(pg_catalog.=) p.oid
+                                              AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::regclass
+                  WHERE p.pronamespace OPERATOR(pg_catalog.=) 'rr'::regnamespace AND NOT p.prosecdef
+                 UNION
+                 SELECT d.refobjid
+                   FROM called c
+                   JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) c.oid
+                                            AND p.pronamespace OPERATOR(pg_catalog.=) 'rr_internal'::regnamespace
+                                            AND NOT p.prosecdef
+                   JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::regclass
+                                              AND d.objid OPERATOR(pg_catalog.=) p.oid
+                                              AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::regclass)
+             SELECT DISTINCT q.oid::regprocedure
+               FROM called c
+               JOIN pg_catalog.pg_proc q ON q.oid OPERATOR(pg_catalog.=) c.oid
+              WHERE q.pronamespace OPERATOR(pg_catalog.=) 'rr_internal'::regnamespace
     LOOP
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO rr_admin, rr_billing, rr_app, rr_analyst', f);
     END LOOP;
