@@ -54,6 +54,27 @@ $$;
 COMMENT ON FUNCTION rr_internal.check_report_months(integer) IS 'internal: true when a forecast horizon of months is 1 to 1200; refuses any other with SQLSTATE 22023';
 REVOKE ALL ON FUNCTION rr_internal.check_report_months(integer) FROM PUBLIC;
 
+-- A report by month covers 1 to 1,200 calendar months of finite dates.
+CREATE FUNCTION rr_internal.check_report_month_range(from_date date, to_date date)
+RETURNS boolean
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM rr_internal.check_report_window(from_date, to_date);
+    IF NOT isfinite(from_date) OR NOT isfinite(to_date)
+       OR to_date > (from_date + interval '1200 months')::date THEN
+        RAISE EXCEPTION 'a report by month covers at most 1200 months, not [%, %)', from_date, to_date
+            USING ERRCODE = '22023',
+                  DETAIL = 'It has one row per calendar month of the window, which must have finite ends.',
+                  HINT = 'Pass a window of whole years: for 2024, from 2024-01-01 to 2025-01-01.';
+    END IF;
+    RETURN true;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.check_report_month_range(date, date) IS 'internal: true when [from_date, to_date) is a window of at least one day, finite, of at most 1200 months (100 years); refuses any other with SQLSTATE 22023';
+REVOKE ALL ON FUNCTION rr_internal.check_report_month_range(date, date) FROM PUBLIC;
+
 CREATE FUNCTION rr.mrr_as_of(as_of date)
 RETURNS TABLE (contract_id bigint, customer text, currency char(3), mrr numeric, arr numeric)
 LANGUAGE sql STABLE STRICT ROWS 1000
