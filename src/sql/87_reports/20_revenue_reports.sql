@@ -288,15 +288,15 @@ BEGIN ATOMIC
       FROM rr.revenue_schedule_line l
       JOIN rr.contract k ON k.tenant_id OPERATOR(pg_catalog.=) l.tenant_id
                         AND k.contract_id OPERATOR(pg_catalog.=) l.contract_id
-     WHERE l.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+     WHERE (SELECT rr_internal.check_report_months(revenue_forecast.months))
+       AND l.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
        AND k.activation_date OPERATOR(pg_catalog.<=) revenue_forecast.as_of
        AND (l.status OPERATOR(pg_catalog.=) 'open' OR l.posted_on OPERATOR(pg_catalog.>) revenue_forecast.as_of)
        -- scheduled before the first month after the horizon (the lines due by as_of count
        -- in as_of's month, which is always in it)
        AND l.recognize_on OPERATOR(pg_catalog.<)
            (SELECT (date_trunc('month', revenue_forecast.as_of::timestamp)
-                    OPERATOR(pg_catalog.+) make_interval(months => revenue_forecast.months))::date
-             WHERE rr_internal.check_report_months(revenue_forecast.months))
+                    OPERATOR(pg_catalog.+) make_interval(months => revenue_forecast.months))::date)
      GROUP BY 1, 2
      ORDER BY 1, 2;
 END;
