@@ -309,13 +309,14 @@ CREATE FUNCTION rr.remaining_performance_obligations(as_of date)
 RETURNS TABLE (currency char(3), within_12_months numeric, beyond_12_months numeric, total numeric)
 LANGUAGE sql STABLE STRICT ROWS 3
 BEGIN ATOMIC
-    -- the horizon computed once (an init plan), not per line
+    -- the horizon as of + 1 year computed once (an init plan), not per line
     SELECT k.currency,
-           coalesce(sum(l.amount) FILTER (WHERE l.recognize_on OPERATOR(pg_catalog.<) h.horizon), 0),
-           coalesce(sum(l.amount) FILTER (WHERE l.recognize_on OPERATOR(pg_catalog.>=) h.horizon), 0),
+           coalesce(sum(l.amount) FILTER (WHERE l.recognize_on OPERATOR(pg_catalog.<)
+                                                (SELECT (remaining_performance_obligations.as_of OPERATOR(pg_catalog.+) '1 year'::interval)::date)), 0),
+           coalesce(sum(l.amount) FILTER (WHERE l.recognize_on OPERATOR(pg_catalog.>=)
+                                                (SELECT (remaining_performance_obligations.as_of OPERATOR(pg_catalog.+) '1 year'::interval)::date)), 0),
            sum(l.amount)
-      FROM (SELECT (remaining_performance_obligations.as_of OPERATOR(pg_catalog.+) '1 year'::interval)::date AS horizon) h
-     CROSS JOIN rr.revenue_schedule_line l
+      FROM rr.revenue_schedule_line l
       JOIN rr.contract k ON k.tenant_id OPERATOR(pg_catalog.=) l.tenant_id
                         AND k.contract_id OPERATOR(pg_catalog.=) l.contract_id
      WHERE l.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
