@@ -190,7 +190,8 @@ RETURNS TABLE (currency char(3), account text, billing_month date, month date, m
 LANGUAGE sql STABLE STRICT ROWS 200
 BEGIN ATOMIC
     WITH mv AS (
-        -- each entry's net movement on a contract's deferred revenue account (credit positive)
+        -- each entry's net movement on a contract's deferred revenue account (credit
+        -- positive); the lines of those accounts only, read as a plain scan reads them
         SELECT coalesce(j.contract_id, 0) AS pool, j.account, j.currency, e.entry_id, e.source,
                rr_internal.booking_date(e.entry_date, e.period_start) AS booked,
                sum(j.credit OPERATOR(pg_catalog.-) j.debit) AS amount
@@ -198,25 +199,30 @@ BEGIN ATOMIC
           JOIN rr.journal_entry e ON e.tenant_id OPERATOR(pg_catalog.=) j.tenant_id
                                  AND e.entry_id OPERATOR(pg_catalog.=) j.entry_id
          WHERE j.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
-           AND j.account IN (SELECT o.deferred_account FROM rr.performance_obligation o
-                              WHERE o.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant()))
+           AND j.account OPERATOR(pg_catalog.=) ANY ((SELECT array_agg(DISTINCT o.deferred_account) FROM rr.performance_obligation o
+                                                      WHERE o.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant()))::text[])
            AND rr_internal.booking_date(e.entry_date, e.period_start) OPERATOR(pg_catalog.<=) deferred_revenue_waterfall.as_of
-         GROUP BY 1, j.account, j.currency, e.entry_id, e.source, 6
+         GROUP BY 1, j.account, j.currency, e.tenant_id, e.entry_id
+    ), run AS (
+        -- the running totals of the pool's credits and of its debits, oldest first (one
+        -- sort for both)
+        SELECT m.pool, m.account, m.currency, m.source, date_trunc('month', m.booked::timestamp)::date AS month, m.amount,
+               sum(GREATEST(m.amount, 0)) OVER w AS credits, sum(GREATEST(OPERATOR(pg_catalog.-) m.amount, 0)) OVER w AS debits
+          FROM mv m
+         WHERE m.amount OPERATOR(pg_catalog.<>) 0
+        WINDOW w AS (PARTITION BY m.pool, m.account, m.currency ORDER BY m.booked, m.entry_id)
     ), cr AS (
-        -- the credits, oldest first: [lo, hi) on the running total of the pool's credits
-        SELECT m.pool, m.account, m.currency, date_trunc('month', m.booked)::date AS billing_month, m.amount,
-               sum(m.amount) OVER w OPERATOR(pg_catalog.-) m.amount AS lo, sum(m.amount) OVER w AS hi
-          FROM mv m
-         WHERE m.amount OPERATOR(pg_catalog.>) 0
-        WINDOW w AS (PARTITION BY m.pool, m.account, m.currency ORDER BY m.booked, m.entry_id)
+        -- the credits: [lo, hi) on the running total of the pool's credits
+        SELECT r.pool, r.account, r.currency, r.month AS billing_month, r.amount,
+               r.credits OPERATOR(pg_catalog.-) r.amount AS lo, r.credits AS hi
+          FROM run r
+         WHERE r.amount OPERATOR(pg_catalog.>) 0
     ), dr AS (
-        -- the debits, oldest first, on the running total of the pool's debits
-        SELECT m.pool, m.account, m.currency, date_trunc('month', m.booked)::date AS month, m.source,
-               sum(OPERATOR(pg_catalog.-) m.amount) OVER w OPERATOR(pg_catalog.+) m.amount AS lo,
-               sum(OPERATOR(pg_catalog.-) m.amount) OVER w AS hi
-          FROM mv m
-         WHERE m.amount OPERATOR(pg_catalog.<) 0
-        WINDOW w AS (PARTITION BY m.pool, m.account, m.currency ORDER BY m.booked, m.entry_id)
+        -- the debits, on the running total of the pool's debits
+        SELECT r.pool, r.account, r.currency, r.month, r.source,
+               r.debits OPERATOR(pg_catalog.+) r.amount AS lo, r.debits AS hi
+          FROM run r
+         WHERE r.amount OPERATOR(pg_catalog.<) 0
     ), taken AS (
         -- each debit takes the overlap of its range with each credit's (first in, first out);
         -- a debit booked before the credit it takes from (a pool that went into debit)
