@@ -95,13 +95,20 @@ for n in $REPORT_SIZES; do
                      WHERE c.tenant_id = 'rpt' GROUP BY c.customer)
          SELECT count(*), sum(e - o) FROM a"
     ratio "MRR movement / plain (goal: <= 1.5)" mov$n movp$n
-    measure roll$n "rr.contract_balance_rollforward: 2024 by month (12 calls)" \
-        "$t SELECT count(*) FROM generate_series(1, 12) m, rr.contract_balance_rollforward(make_date(2024, m, 1), (make_date(2024, m, 1) + interval '1 month')::date)"
+    measure roll$n "rr.contract_balance_rollforward_by_month: 2024 (one call)" \
+        "$t SELECT count(*) FROM rr.contract_balance_rollforward_by_month('2024-01-01', '2025-01-01')"
     measure rollp$n "plain: journal lines of the balance accounts by month and source" \
         "SELECT count(*) FROM (SELECT date_trunc('month', e.entry_date), j.account, e.source, sum(j.credit - j.debit)
                                  FROM rr.journal_line j JOIN rr.journal_entry e USING (tenant_id, entry_id)
                                 WHERE j.tenant_id = 'rpt' AND j.account IN ('2100', '1150', '1160') GROUP BY 1, 2, 3) x"
     ratio "roll-forward / plain (goal: <= 1.5)" roll$n rollp$n
+    measure wf$n "rr.deferred_revenue_waterfall: as of 2024-12-31" \
+        "$t SELECT count(*) FROM rr.deferred_revenue_waterfall('2024-12-31')"
+    measure wfp$n "plain: deferred revenue lines by contract, entry and month" \
+        "SELECT count(*) FROM (SELECT j.contract_id, e.entry_id, date_trunc('month', e.entry_date), sum(j.credit - j.debit)
+                                 FROM rr.journal_line j JOIN rr.journal_entry e USING (tenant_id, entry_id)
+                                WHERE j.tenant_id = 'rpt' AND j.account = '2100' GROUP BY 1, 2, 3) x"
+    ratio "waterfall / plain (goal: <= 1.5)" wf$n wfp$n
     measure bill$n "rr.billings: 2024" "$t SELECT count(*) FROM rr.billings('2024-01-01', '2025-01-01')"
     measure billp$n "plain: posted invoice lines by period, customer, item, kind" \
         "SELECT count(*) FROM (SELECT e.period_start, i.customer, l.contract_item, l.item, l.kind, count(DISTINCT i.invoice_id), sum(l.amount)

@@ -217,6 +217,8 @@ INSERT INTO bi_call (fn, args) VALUES
     ('rr.usage_vs_included(date)', ARRAY[$$'2024-03-31'$$]),
     ('rr.revenue_forecast(date,integer)', ARRAY[$$'2024-03-31'$$, '12']),
     ('rr.contract_balance_rollforward(date,date)', ARRAY[$$'2024-01-01'$$, $$'2024-04-01'$$]),
+    ('rr.contract_balance_rollforward_by_month(date,date)', ARRAY[$$'2024-01-01'$$, $$'2024-04-01'$$]),
+    ('rr.deferred_revenue_waterfall(date)', ARRAY[$$'2024-03-31'$$]),
     ('rr.billing_forecast(date,integer)', ARRAY[$$'2024-03-31'$$, '3']),
     ('rr.billings(date,date)', ARRAY[$$'2024-01-01'$$, $$'2024-04-01'$$]),
     ('rr.recognised_revenue(date,date)', ARRAY[$$'2024-01-01'$$, $$'2024-04-01'$$]),
@@ -555,7 +557,8 @@ SELECT f::regprocedure, a, v, 'read-only report: a report may be asked as of any
     ('rr.discount_usage(date,date)', 'to_date', '{294276-01-01,infinity}'),
     ('rr.billing_forecast(date,integer)', 'as_of', '{294276-01-01,"4713-01-01 BC"}'),
     ('rr.contract_balance_rollforward(date,date)', 'from_date', '{-infinity,"4713-01-01 BC"}'),
-    ('rr.contract_balance_rollforward(date,date)', 'to_date', '{294276-01-01,infinity}')
+    ('rr.contract_balance_rollforward(date,date)', 'to_date', '{294276-01-01,infinity}'),
+    ('rr.deferred_revenue_waterfall(date)', 'as_of', '{-infinity,294276-01-01,"4713-01-01 BC",infinity}')
   ) x(f, a, vs), unnest(vs) v;
 INSERT INTO bi_accepted (fn, argument, value, why) VALUES
     ('rr.add_discount(bigint,text,numeric,integer,integer,daterange,text,text)', 'first_periods', $v$2147483647$v$, 'any positive number of periods'),

@@ -6,7 +6,10 @@
 --   1. every month's MRR bridge adds up, opens with the MRR of the day before and closes
 --      with the next month's opening; every customer has exactly one movement;
 --   2. every month's contract balance roll-forward adds up, chains, and closes on
---      rr.contract_balances; and the tenant reconciles (rr.revenue_reconciliation);
+--      rr.contract_balances, and the one-call form by month says the same; and the tenant
+--      reconciles (rr.revenue_reconciliation); the deferred revenue waterfall's remaining
+--      amounts at each month end add up to the deferred revenue balance, and what each
+--      month created less what it took is the roll-forward's movement;
 --   3. recognised revenue per period and account equals the revenue the recognition
 --      entries credit to the obligations' revenue accounts; billings per period equal the receivables their entries debit;
 --      disaggregated revenue adds up to the recognised revenue;
@@ -17,7 +20,7 @@
 --      kept before the first half-year is closed and the second half-year's activity, answers
 --      the same after them.
 BEGIN;
-SELECT plan(14);
+SELECT plan(16);
 SELECT setseed(0.4242);
 
 SELECT rr.create_tenant('rp', 'Report properties', 'USD');
@@ -92,6 +95,8 @@ SELECT 'mrr' AS report, to_jsonb(x) AS row FROM rr.mrr_as_of('2024-06-30') x
 UNION ALL SELECT 'movement', to_jsonb(x) FROM rr.mrr_movement_detail('2024-01-01', '2024-07-01') x
 UNION ALL SELECT 'bridge', to_jsonb(x) FROM rr.mrr_movement('2024-04-01', '2024-07-01') x
 UNION ALL SELECT 'rollforward', to_jsonb(x) FROM rr.contract_balance_rollforward('2024-01-01', '2024-07-01') x
+UNION ALL SELECT 'rollforward by month', to_jsonb(x) FROM rr.contract_balance_rollforward_by_month('2024-01-01', '2024-07-01') x
+UNION ALL SELECT 'waterfall', to_jsonb(x) FROM rr.deferred_revenue_waterfall('2024-06-30') x
 UNION ALL SELECT 'billings', to_jsonb(x) FROM rr.billings('2024-01-01', '2024-07-01') x
 UNION ALL SELECT 'revenue', to_jsonb(x) FROM rr.recognised_revenue('2024-01-01', '2024-07-01') x
 UNION ALL SELECT 'disaggregation', to_jsonb(x) FROM rr.revenue_disaggregation('2024-01-01', '2024-07-01') x
@@ -133,7 +138,29 @@ SELECT is_empty($$
         OR r.opening <> coalesce((SELECT p.closing FROM rr.contract_balance_rollforward((m.f - interval '1 month')::date, m.f) p
                                    WHERE p.account = r.account), 0)
 $$, 'every month''s contract balance roll-forward adds up, chains and closes on rr.contract_balances');
+SELECT is_empty($$
+    SELECT * FROM (SELECT m.f AS month, r.* FROM months m, rr.contract_balance_rollforward(m.f, m.t) r) c
+      FULL JOIN rr.contract_balance_rollforward_by_month('2024-01-01', '2025-01-01') b USING (month, balance, account, currency)
+     WHERE (c.opening, c.billed, c.credited, c.recognised, c.other, c.closing)
+           IS DISTINCT FROM (b.opening, b.billed, b.credited, b.recognised, b.other, b.closing)
+$$, 'the roll-forward by month in one call equals the twelve monthly calls');
 SELECT is_empty($$ SELECT * FROM rr.revenue_reconciliation('2024-12-31') $$, 'the tenant reconciles at the year end');
+SELECT is_empty($$
+    SELECT m.f, r.account, r.closing, w.remaining, r.billed + r.credited + r.recognised + r.other, y.movement
+      FROM months m
+      CROSS JOIN LATERAL rr.deferred_revenue_rollforward(m.f, m.t) r
+      LEFT JOIN LATERAL (SELECT sum(x.remaining) AS remaining
+                           FROM (SELECT DISTINCT ON (w.currency, w.billing_month) w.remaining
+                                   FROM rr.deferred_revenue_waterfall(m.t - 1) w
+                                  WHERE w.account = r.account AND w.currency = r.currency
+                                  ORDER BY w.currency, w.billing_month, w.month DESC) x) w ON true
+      LEFT JOIN LATERAL (SELECT sum(CASE WHEN w.month = w.billing_month THEN w.deferred ELSE 0 END
+                                    - w.recognised - w.credited - w.other) AS movement
+                           FROM rr.deferred_revenue_waterfall('2024-12-31') w
+                          WHERE w.month = m.f AND w.account = r.account AND w.currency = r.currency) y ON true
+     WHERE (r.closing IS DISTINCT FROM coalesce(w.remaining, 0)
+            OR r.billed + r.credited + r.recognised + r.other IS DISTINCT FROM coalesce(y.movement, 0))
+$$, 'every month end, the deferred revenue waterfall''s remaining amounts add up to the deferred revenue balance, and each month''s movement is the roll-forward''s');
 
 -- 3. revenue, billings and the journal
 SELECT is_empty($$
@@ -191,6 +218,8 @@ SELECT is_empty($$
       UNION ALL SELECT 'movement', to_jsonb(x) FROM rr.mrr_movement_detail('2024-01-01', '2024-07-01') x
       UNION ALL SELECT 'bridge', to_jsonb(x) FROM rr.mrr_movement('2024-04-01', '2024-07-01') x
       UNION ALL SELECT 'rollforward', to_jsonb(x) FROM rr.contract_balance_rollforward('2024-01-01', '2024-07-01') x
+      UNION ALL SELECT 'rollforward by month', to_jsonb(x) FROM rr.contract_balance_rollforward_by_month('2024-01-01', '2024-07-01') x
+      UNION ALL SELECT 'waterfall', to_jsonb(x) FROM rr.deferred_revenue_waterfall('2024-06-30') x
       UNION ALL SELECT 'billings', to_jsonb(x) FROM rr.billings('2024-01-01', '2024-07-01') x
       UNION ALL SELECT 'revenue', to_jsonb(x) FROM rr.recognised_revenue('2024-01-01', '2024-07-01') x
       UNION ALL SELECT 'disaggregation', to_jsonb(x) FROM rr.revenue_disaggregation('2024-01-01', '2024-07-01') x

@@ -42,6 +42,38 @@ CREATE TYPE rr.usage_charge AS (contract_id bigint, line_no integer, line_effect
                                  unit_price numeric, amount numeric, due_date date, detail jsonb);
 COMMENT ON TYPE rr.usage_charge IS 'a usage charge as rating computes it (the columns of rr.charge it fills)';
 
+-- Where a usage counter starts, one rule for rating and for rr.usage_vs_included: a peak
+-- or a last level is its part's own (part_start); a sum reset on billing counts from the
+-- start of the period; one reset on renewal from the start of the term the period starts
+-- in (a renewal's previous end starts a term; the first term starts with billing); one
+-- never reset from the start of billing.  An expression (inlined into its callers), so
+-- the renewals are read only for counters reset on renewal.
+CREATE FUNCTION rr_internal.usage_term_start(tenant_id text, contract_id bigint, bill_from date, period_start date)
+RETURNS date
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT coalesce(max(r.previous_end), usage_term_start.bill_from)
+      FROM rr.contract_renewal r
+     WHERE r.tenant_id OPERATOR(pg_catalog.=) usage_term_start.tenant_id
+       AND r.contract_id OPERATOR(pg_catalog.=) usage_term_start.contract_id
+       AND r.previous_end OPERATOR(pg_catalog.>) usage_term_start.bill_from
+       AND r.previous_end OPERATOR(pg_catalog.<=) usage_term_start.period_start;
+END;
+COMMENT ON FUNCTION rr_internal.usage_term_start(text, bigint, date, date) IS 'internal: the start of the contract term a billing period starting on period_start is in: the last renewal''s previous end after bill_from and on or before period_start, else bill_from (the usage counters reset on renewal)';
+REVOKE ALL ON FUNCTION rr_internal.usage_term_start(text, bigint, date, date) FROM PUBLIC;
+
+CREATE FUNCTION rr_internal.usage_cycle_start(aggregation text, reset_usage text, part_start date, period_start date,
+                                              bill_from date, tenant_id text, contract_id bigint)
+RETURNS date
+LANGUAGE sql STABLE
+RETURN CASE WHEN aggregation OPERATOR(pg_catalog.<>) 'sum' THEN part_start
+            WHEN reset_usage OPERATOR(pg_catalog.=) 'on_billing' THEN period_start
+            WHEN reset_usage OPERATOR(pg_catalog.=) 'on_renewal'
+                THEN rr_internal.usage_term_start(tenant_id, contract_id, bill_from, period_start)
+            ELSE bill_from END;
+COMMENT ON FUNCTION rr_internal.usage_cycle_start(text, text, date, date, date, text, bigint) IS 'internal: the first usage date a metered line''s counter counts for a billing period (rating and rr.usage_vs_included): part_start for a peak or a last level, period_start for a sum reset on billing, the start of the term the period is in for a sum reset on renewal (rr_internal.usage_term_start), bill_from for a sum never reset';
+REVOKE ALL ON FUNCTION rr_internal.usage_cycle_start(text, text, date, date, date, text, bigint) FROM PUBLIC;
+
 -- Rating: every usage charge as it stands now for the tenant's contracts (or one of
 -- them), minus what is billed already.  Per metered line and billing period: the
 -- period's quantity (sum, max or last of its events); the billable quantity after the
@@ -228,16 +260,10 @@ BEGIN
                    CASE g.usage_aggregation WHEN 'sum' THEN a.used_sum WHEN 'max' THEN a.used_max ELSE a.used_last END AS used,
                    -- a peak or last level is its part's own; a sum counts from the start of
                    -- the period (reset on billing), of the term the period starts in (reset
-                   -- on renewal: a renewal's previous end starts a term) or of billing (never)
-                   CASE WHEN g.usage_aggregation <> 'sum'
-                            THEN lower(a.period * daterange(g.bill_from, g.bill_to) * daterange(v.effective_from, v.valid_to))
-                        WHEN g.reset_usage = 'on_billing' THEN lower(a.period)
-                        WHEN g.reset_usage = 'on_renewal'
-                            THEN coalesce((SELECT max(r.previous_end) FROM rr.contract_renewal r
-                                            WHERE r.tenant_id = $1 AND r.contract_id = a.contract_id
-                                              AND r.previous_end > g.bill_from
-                                              AND r.previous_end <= lower(a.period)), g.bill_from)
-                        ELSE g.bill_from END AS cycle,
+                   -- on renewal) or of billing (never): rr_internal.usage_cycle_start
+                   rr_internal.usage_cycle_start(g.usage_aggregation, g.reset_usage,
+                                                 lower(a.period * daterange(g.bill_from, g.bill_to) * daterange(v.effective_from, v.valid_to)),
+                                                 lower(a.period), g.bill_from, $1, a.contract_id) AS cycle,
                    g.billing_type, g.included_quantity, g.extra_usage_price, g.deposit_amount, g.grace, g.mu,
                    g.usage_aggregation, g.first_from, g.every, g.anchor, v.recurring_price, v.price_model, v.is_removed,
                    g.included_quantity * v.line_quantity AS included

@@ -54,78 +54,143 @@ $$;
 COMMENT ON FUNCTION rr_internal.check_report_months(integer) IS 'internal: true when a forecast horizon of months is 1 to 1200; refuses any other with SQLSTATE 22023';
 REVOKE ALL ON FUNCTION rr_internal.check_report_months(integer) FROM PUBLIC;
 
-CREATE FUNCTION rr.mrr_as_of(as_of date)
-RETURNS TABLE (contract_id bigint, customer text, currency char(3), mrr numeric, arr numeric)
-LANGUAGE sql STABLE STRICT ROWS 1000
+-- A report by month covers 1 to 1,200 calendar months of finite dates.
+CREATE FUNCTION rr_internal.check_report_month_range(from_date date, to_date date)
+RETURNS boolean
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM rr_internal.check_report_window(from_date, to_date);
+    IF NOT isfinite(from_date) OR NOT isfinite(to_date)
+       OR to_date > (from_date + interval '1200 months')::date THEN
+        RAISE EXCEPTION 'a report by month covers at most 1200 months, not [%, %)', from_date, to_date
+            USING ERRCODE = '22023',
+                  DETAIL = 'It has one row per calendar month of the window, which must have finite ends.',
+                  HINT = 'Pass a window of whole years: for 2024, from 2024-01-01 to 2025-01-01.';
+    END IF;
+    RETURN true;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.check_report_month_range(date, date) IS 'internal: true when [from_date, to_date) is a window of at least one day, finite, of at most 1200 months (100 years); refuses any other with SQLSTATE 22023';
+REVOKE ALL ON FUNCTION rr_internal.check_report_month_range(date, date) FROM PUBLIC;
+
+-- MRR of each contract on two days in one pass over each table (rr.mrr_as_of asks for one
+-- day, the movement for two): a row per contract in force on either day, its MRR on each
+-- (NULL on a day it counts nothing).  Not STRICT, so that it is inlined into its callers.
+CREATE FUNCTION rr_internal.mrr_on_days(first_day date, second_day date)
+RETURNS TABLE (contract_id bigint, customer text, currency char(3), first_mrr numeric, second_mrr numeric)
+LANGUAGE sql STABLE ROWS 1000
 BEGIN ATOMIC
-    -- set-based, one pass over each table (no per-contract lookups): the contracts in force,
-    -- the line versions in force (no later version on or before as_of), the discounts in
-    -- force summed per line and per contract
+    -- set-based, one pass over each table (no per-contract lookups): the contracts in force
+    -- on either day, every line version with the date the next version of its line takes
+    -- over (a version is in force on D from its date to the next one's, whatever that next
+    -- version is), the discounts in force on each day summed per line and per contract
     WITH k AS (
-        SELECT k.contract_id, k.customer, k.currency, k.billing_period, k.billing_days
+        SELECT k.contract_id, k.customer, k.currency, k.billing_period, k.billing_days,
+               k.activation_date OPERATOR(pg_catalog.<=) mrr_on_days.first_day
+               AND mrr_on_days.first_day OPERATOR(pg_catalog.<)
+                   coalesce(LEAST(k.end_date, k.termination_date, k.closed_date), 'infinity'::date) AS in1,
+               k.activation_date OPERATOR(pg_catalog.<=) mrr_on_days.second_day
+               AND mrr_on_days.second_day OPERATOR(pg_catalog.<)
+                   coalesce(LEAST(k.end_date, k.termination_date, k.closed_date), 'infinity'::date) AS in2
           FROM rr.contract k
          WHERE k.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
-           AND k.activation_date OPERATOR(pg_catalog.<=) mrr_as_of.as_of
-           AND mrr_as_of.as_of OPERATOR(pg_catalog.<)
-               coalesce(LEAST(k.end_date, k.termination_date, k.closed_date), 'infinity'::date)
+           AND k.activation_date OPERATOR(pg_catalog.<=) GREATEST(mrr_on_days.first_day, mrr_on_days.second_day)
+    ), lv AS (
+        SELECT l.contract_id, l.line_no, l.effective_from, l.is_removed, l.billing_period, l.price_model,
+               l.quantity, l.recurring_price, l.contract_item,
+               lead(l.effective_from) OVER (PARTITION BY l.contract_id, l.line_no ORDER BY l.effective_from) AS next_from
+          FROM rr.contract_line l
+         WHERE l.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+           AND l.effective_from OPERATOR(pg_catalog.<=) GREATEST(mrr_on_days.first_day, mrr_on_days.second_day)
     ), v AS (
         SELECT l.contract_id, l.line_no, l.billing_period,
+               l.effective_from OPERATOR(pg_catalog.<=) mrr_on_days.first_day
+               AND (l.next_from IS NULL OR l.next_from OPERATOR(pg_catalog.>) mrr_on_days.first_day) AS in1,
+               l.effective_from OPERATOR(pg_catalog.<=) mrr_on_days.second_day
+               AND (l.next_from IS NULL OR l.next_from OPERATOR(pg_catalog.>) mrr_on_days.second_day) AS in2,
                CASE WHEN l.price_model IS NULL
                     THEN rr_internal.monthly_value(l.quantity, l.recurring_price, l.billing_period)
                     -- a flat price model bills its fee every period, whatever the usage
                     ELSE rr_internal.monthly_value(1, rr.price(l.price_model, 0), l.billing_period) END AS monthly
-          FROM rr.contract_line l
-          JOIN rr.contract_item ci ON ci.tenant_id OPERATOR(pg_catalog.=) l.tenant_id
+          FROM lv l
+          JOIN rr.contract_item ci ON ci.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
                                   AND ci.code OPERATOR(pg_catalog.=) l.contract_item
-         WHERE l.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
-           AND l.effective_from OPERATOR(pg_catalog.<=) mrr_as_of.as_of
-           AND NOT l.is_removed AND l.billing_period IS NOT NULL
+         WHERE NOT l.is_removed AND l.billing_period IS NOT NULL
            AND ci.billing_type OPERATOR(pg_catalog.<>) 'deposit'
            AND CASE WHEN l.price_model IS NULL THEN l.recurring_price IS NOT NULL
                     ELSE rr.pricing_model(l.price_model) OPERATOR(pg_catalog.=) 'flat' END
-           AND NOT EXISTS (SELECT FROM rr.contract_line n
-                            WHERE n.tenant_id OPERATOR(pg_catalog.=) l.tenant_id
-                              AND n.contract_id OPERATOR(pg_catalog.=) l.contract_id
-                              AND n.line_no OPERATOR(pg_catalog.=) l.line_no
-                              AND n.effective_from OPERATOR(pg_catalog.>) l.effective_from
-                              AND n.effective_from OPERATOR(pg_catalog.<=) mrr_as_of.as_of)
     ), d AS (
-        -- discounts in force on as_of without a period limit, per line (line_no NULL: the
-        -- whole contract): percents summed, amounts per billing period summed
+        -- discounts in force on each day without a period limit, per line (line_no NULL:
+        -- the whole contract): percents summed, amounts per billing period summed
         SELECT d.contract_id, d.line_no,
-               sum(d.value) FILTER (WHERE d.kind OPERATOR(pg_catalog.=) 'percent') AS pct,
-               sum(d.value) FILTER (WHERE d.kind OPERATOR(pg_catalog.=) 'amount') AS amt
+               sum(d.value) FILTER (WHERE d.kind OPERATOR(pg_catalog.=) 'percent'
+                                      AND (d.valid IS NULL OR d.valid OPERATOR(pg_catalog.@>) mrr_on_days.first_day)) AS pct1,
+               sum(d.value) FILTER (WHERE d.kind OPERATOR(pg_catalog.=) 'amount'
+                                      AND (d.valid IS NULL OR d.valid OPERATOR(pg_catalog.@>) mrr_on_days.first_day)) AS amt1,
+               sum(d.value) FILTER (WHERE d.kind OPERATOR(pg_catalog.=) 'percent'
+                                      AND (d.valid IS NULL OR d.valid OPERATOR(pg_catalog.@>) mrr_on_days.second_day)) AS pct2,
+               sum(d.value) FILTER (WHERE d.kind OPERATOR(pg_catalog.=) 'amount'
+                                      AND (d.valid IS NULL OR d.valid OPERATOR(pg_catalog.@>) mrr_on_days.second_day)) AS amt2
           FROM rr.discount d
          WHERE d.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
            AND d.first_periods IS NULL
-           AND (d.valid IS NULL OR d.valid OPERATOR(pg_catalog.@>) mrr_as_of.as_of)
          GROUP BY d.contract_id, d.line_no
     ), n AS (
-        -- each line net of its percents (its own and the contract's, at most 100) and amounts
+        -- each line net of its percents (its own and the contract's, at most 100) and
+        -- amounts, on each day it is in force; a line without discounts is its value
         SELECT v.contract_id,
-               sum(GREATEST(v.monthly OPERATOR(pg_catalog.*)
-                            (1 OPERATOR(pg_catalog.-) (LEAST(coalesce(dl.pct, 0) OPERATOR(pg_catalog.+) coalesce(dc.pct, 0), 100)
-                                                       OPERATOR(pg_catalog./) 100))
-                            OPERATOR(pg_catalog.-) coalesce(rr_internal.monthly_value(1, dl.amt, v.billing_period), 0),
-                            0)) AS monthly,
-               max(dc.amt) AS contract_amt
+               bool_or(v.in1) AS has1, bool_or(v.in2) AS has2,
+               sum(CASE WHEN dl.contract_id IS NULL AND dc.contract_id IS NULL THEN GREATEST(v.monthly, 0)
+                        ELSE GREATEST(v.monthly OPERATOR(pg_catalog.*)
+                                      (1 OPERATOR(pg_catalog.-) (LEAST(coalesce(dl.pct1, 0) OPERATOR(pg_catalog.+) coalesce(dc.pct1, 0), 100)
+                                                                 OPERATOR(pg_catalog./) 100))
+                                      OPERATOR(pg_catalog.-) coalesce(rr_internal.monthly_value(1, dl.amt1, v.billing_period), 0),
+                                      0) END) FILTER (WHERE v.in1) AS monthly1,
+               sum(CASE WHEN dl.contract_id IS NULL AND dc.contract_id IS NULL THEN GREATEST(v.monthly, 0)
+                        ELSE GREATEST(v.monthly OPERATOR(pg_catalog.*)
+                                      (1 OPERATOR(pg_catalog.-) (LEAST(coalesce(dl.pct2, 0) OPERATOR(pg_catalog.+) coalesce(dc.pct2, 0), 100)
+                                                                 OPERATOR(pg_catalog./) 100))
+                                      OPERATOR(pg_catalog.-) coalesce(rr_internal.monthly_value(1, dl.amt2, v.billing_period), 0),
+                                      0) END) FILTER (WHERE v.in2) AS monthly2,
+               max(dc.amt1) AS contract_amt1, max(dc.amt2) AS contract_amt2
           FROM v
           LEFT JOIN d dl ON dl.contract_id OPERATOR(pg_catalog.=) v.contract_id AND dl.line_no OPERATOR(pg_catalog.=) v.line_no
           LEFT JOIN d dc ON dc.contract_id OPERATOR(pg_catalog.=) v.contract_id AND dc.line_no IS NULL
+         WHERE v.in1 OR v.in2
          GROUP BY v.contract_id
     )
-    SELECT k.contract_id, k.customer, k.currency, m.mrr, 12 OPERATOR(pg_catalog.*) m.mrr
+    SELECT k.contract_id, k.customer, k.currency,
+           CASE WHEN k.in1 AND n.has1 THEN
+               -- then the contract's amounts per contract billing period
+               round(GREATEST(n.monthly1 OPERATOR(pg_catalog.-)
+                              CASE WHEN n.contract_amt1 IS NULL THEN 0
+                                   ELSE rr_internal.monthly_value(1, n.contract_amt1,
+                                                                  rr.billing_interval(k.billing_period, k.billing_days)) END,
+                              0), cur.minor_units) END,
+           CASE WHEN k.in2 AND n.has2 THEN
+               round(GREATEST(n.monthly2 OPERATOR(pg_catalog.-)
+                              CASE WHEN n.contract_amt2 IS NULL THEN 0
+                                   ELSE rr_internal.monthly_value(1, n.contract_amt2,
+                                                                  rr.billing_interval(k.billing_period, k.billing_days)) END,
+                              0), cur.minor_units) END
       FROM k
       JOIN n ON n.contract_id OPERATOR(pg_catalog.=) k.contract_id
       JOIN rr.currency cur ON cur.code OPERATOR(pg_catalog.=) k.currency
-      CROSS JOIN LATERAL (
-          -- then the contract's amounts per contract billing period
-          SELECT round(GREATEST(n.monthly OPERATOR(pg_catalog.-)
-                                CASE WHEN n.contract_amt IS NULL THEN 0
-                                     ELSE rr_internal.monthly_value(1, n.contract_amt,
-                                                                    rr.billing_interval(k.billing_period, k.billing_days)) END,
-                                0), cur.minor_units) AS mrr) m
-     ORDER BY k.contract_id;
+     WHERE (k.in1 AND n.has1) OR (k.in2 AND n.has2);
+END;
+COMMENT ON FUNCTION rr_internal.mrr_on_days(date, date) IS 'internal: the MRR of each contract in force on first_day or second_day, on each (NULL on a day it counts nothing), in one pass: the definition of rr.mrr_as_of (docs/reports.md, "MRR and ARR")';
+REVOKE ALL ON FUNCTION rr_internal.mrr_on_days(date, date) FROM PUBLIC;
+
+CREATE FUNCTION rr.mrr_as_of(as_of date)
+RETURNS TABLE (contract_id bigint, customer text, currency char(3), mrr numeric, arr numeric)
+LANGUAGE sql STABLE STRICT ROWS 1000
+BEGIN ATOMIC
+    SELECT m.contract_id, m.customer, m.currency, m.first_mrr, 12 OPERATOR(pg_catalog.*) m.first_mrr
+      FROM rr_internal.mrr_on_days(mrr_as_of.as_of, mrr_as_of.as_of) m
+     WHERE m.first_mrr IS NOT NULL
+     ORDER BY m.contract_id;
 END;
 COMMENT ON FUNCTION rr.mrr_as_of(date) IS 'monthly recurring revenue of each contract in force on as_of (activated on or before it, not yet ended, terminated or closed): its recurring lines in force, quantity × recurring price (or a flat price model''s fee) per month of the billing period, net of discounts without a period limit, rounded once to the currency; usage, deposits and one-off fees count nothing; ARR = 12 × MRR (docs/reports.md, "MRR and ARR")';
 REVOKE ALL ON FUNCTION rr.mrr_as_of(date) FROM PUBLIC;
@@ -155,13 +220,10 @@ RETURNS TABLE (customer text, currency char(3), opening_mrr numeric, closing_mrr
 LANGUAGE sql STABLE STRICT ROWS 100
 BEGIN ATOMIC
     WITH ends AS (
-        SELECT m.customer, m.currency, sum(m.mrr) AS opening, 0 AS closing
-          FROM rr.mrr_as_of(mrr_movement_detail.from_date OPERATOR(pg_catalog.-) 1) m
-         GROUP BY m.customer, m.currency
-        UNION ALL
-        SELECT m.customer, m.currency, 0, sum(m.mrr)
-          FROM rr.mrr_as_of(mrr_movement_detail.to_date OPERATOR(pg_catalog.-) 1) m
-         GROUP BY m.customer, m.currency
+        -- both days in one pass
+        SELECT m.customer, m.currency, coalesce(m.first_mrr, 0) AS opening, coalesce(m.second_mrr, 0) AS closing
+          FROM rr_internal.mrr_on_days(mrr_movement_detail.from_date OPERATOR(pg_catalog.-) 1,
+                                       mrr_movement_detail.to_date OPERATOR(pg_catalog.-) 1) m
     ), c AS (
         SELECT e.customer, e.currency, sum(e.opening) AS opening, sum(e.closing) AS closing,
                EXISTS (SELECT FROM rr.contract k

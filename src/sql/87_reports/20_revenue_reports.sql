@@ -62,6 +62,86 @@ END;
 COMMENT ON FUNCTION rr.contract_balance_rollforward(date, date) IS 'roll-forward of the contract balances over [from_date, to_date) from the journal by booking date, per balance (deferred_revenue: the deferred accounts of the performance obligations, a credit balance shown positive; unbilled_receivable: 1150 and contract_asset: 1160, debit balances shown positive), account and currency: opening + billed (invoices) + credited (credit notes) + recognised (recognition runs) + other = closing, exactly (docs/reports.md, "Deferred revenue")';
 REVOKE ALL ON FUNCTION rr.contract_balance_rollforward(date, date) FROM PUBLIC;
 
+-- The same roll-forward for each calendar month of [from_date, to_date) in one call (one
+-- pass over the journal instead of one per month): a row per month, balance, account and
+-- currency, the first and last months cut to from_date and to_date; each row is what
+-- rr.contract_balance_rollforward answers for its month.
+CREATE FUNCTION rr.contract_balance_rollforward_by_month(from_date date, to_date date)
+RETURNS TABLE (month date, balance text, account text, account_name text, currency char(3), opening numeric,
+               billed numeric, credited numeric, recognised numeric, other numeric, closing numeric)
+LANGUAGE sql STABLE STRICT ROWS 60
+BEGIN ATOMIC
+    WITH w AS (
+        -- the windows: each calendar month, cut to [from_date, to_date)
+        SELECT m::date AS month,
+               LEAST((m OPERATOR(pg_catalog.+) '1 mon'::interval)::date, contract_balance_rollforward_by_month.to_date) AS stop
+          FROM generate_series(date_trunc('month', contract_balance_rollforward_by_month.from_date),
+                               contract_balance_rollforward_by_month.to_date OPERATOR(pg_catalog.-) 1, '1 mon'::interval) m
+         WHERE (SELECT rr_internal.check_report_month_range(contract_balance_rollforward_by_month.from_date,
+                                                            contract_balance_rollforward_by_month.to_date))
+    ), acct AS (
+        SELECT DISTINCT 'deferred_revenue' AS balance, o.deferred_account AS account, -1 AS sign
+          FROM rr.performance_obligation o
+         WHERE o.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+        UNION ALL
+        SELECT v.balance, v.account, 1
+          FROM (VALUES ('unbilled_receivable', '1150'), ('contract_asset', '1160')) AS v (balance, account)
+    ), mv AS (
+        -- one pass over the journal lines of those accounts, grouped as a plain query would
+        -- group them: per account, currency, source and month of the window (NULL: before
+        -- it), with the first booking date
+        SELECT j.account, j.currency, e.source,
+               CASE WHEN rr_internal.booking_date(e.entry_date, e.period_start) OPERATOR(pg_catalog.>=) contract_balance_rollforward_by_month.from_date
+                    THEN date_trunc('month', rr_internal.booking_date(e.entry_date, e.period_start))::date END AS month,
+               min(rr_internal.booking_date(e.entry_date, e.period_start)) AS first_booked,
+               sum(j.debit OPERATOR(pg_catalog.-) j.credit) AS amount
+          FROM rr.journal_line j
+          JOIN rr.journal_entry e ON e.tenant_id OPERATOR(pg_catalog.=) j.tenant_id
+                                 AND e.entry_id OPERATOR(pg_catalog.=) j.entry_id
+         WHERE j.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+           AND j.account OPERATOR(pg_catalog.=) ANY ((SELECT array_agg(a.account) FROM acct a)::text[])
+           AND rr_internal.booking_date(e.entry_date, e.period_start) OPERATOR(pg_catalog.<) contract_balance_rollforward_by_month.to_date
+         GROUP BY j.account, j.currency, e.source, 4
+    ), g AS (
+        -- per balance, account, currency and month, what each source moved
+        SELECT a.balance, m.account, m.currency, m.month, min(m.first_booked) AS first_booked,
+               sum(a.sign OPERATOR(pg_catalog.*) m.amount) AS total,
+               coalesce(sum(a.sign OPERATOR(pg_catalog.*) m.amount) FILTER (WHERE m.source OPERATOR(pg_catalog.=) 'invoice'), 0) AS billed,
+               coalesce(sum(a.sign OPERATOR(pg_catalog.*) m.amount) FILTER (WHERE m.source OPERATOR(pg_catalog.=) 'credit_note'), 0) AS credited,
+               coalesce(sum(a.sign OPERATOR(pg_catalog.*) m.amount) FILTER (WHERE m.source OPERATOR(pg_catalog.=) 'recognition'), 0) AS recognised,
+               coalesce(sum(a.sign OPERATOR(pg_catalog.*) m.amount)
+                        FILTER (WHERE m.source OPERATOR(pg_catalog.<>) ALL (ARRAY['invoice', 'credit_note', 'recognition'])), 0) AS other
+          FROM mv m
+          JOIN acct a ON a.account OPERATOR(pg_catalog.=) m.account
+         GROUP BY a.balance, m.account, m.currency, m.month
+    ), k AS (
+        SELECT g.balance, g.account, g.currency, min(g.first_booked) AS first_booked,
+               coalesce(sum(g.total) FILTER (WHERE g.month IS NULL), 0) AS before
+          FROM g
+         GROUP BY g.balance, g.account, g.currency
+    ), r AS (
+        -- a row for each window that ends after the first posting, as the monthly call gives
+        SELECT w.month, k.balance, k.account, k.currency, coalesce(g.total, 0) AS total,
+               coalesce(g.billed, 0) AS billed, coalesce(g.credited, 0) AS credited,
+               coalesce(g.recognised, 0) AS recognised, coalesce(g.other, 0) AS other,
+               k.before OPERATOR(pg_catalog.+)
+               coalesce(sum(g.total) OVER (PARTITION BY k.balance, k.account, k.currency ORDER BY w.month
+                                           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS opening
+          FROM k
+          JOIN w ON k.first_booked OPERATOR(pg_catalog.<) w.stop
+          LEFT JOIN g ON g.balance OPERATOR(pg_catalog.=) k.balance AND g.account OPERATOR(pg_catalog.=) k.account
+                     AND g.currency OPERATOR(pg_catalog.=) k.currency AND g.month OPERATOR(pg_catalog.=) w.month
+    )
+    SELECT r.month, r.balance, r.account, a.name, r.currency, r.opening, r.billed, r.credited, r.recognised, r.other,
+           r.opening OPERATOR(pg_catalog.+) r.total
+      FROM r
+      JOIN rr.account a ON a.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+                       AND a.code OPERATOR(pg_catalog.=) r.account
+     ORDER BY r.month, r.balance, r.account, r.currency;
+END;
+COMMENT ON FUNCTION rr.contract_balance_rollforward_by_month(date, date) IS 'rr.contract_balance_rollforward for each calendar month of [from_date, to_date) in one pass over the journal: one row per month (its first day; the first and last months cut to the window), balance, account and currency, each the same as the monthly call; at most 1200 months (docs/reports.md, "Deferred revenue")';
+REVOKE ALL ON FUNCTION rr.contract_balance_rollforward_by_month(date, date) FROM PUBLIC;
+
 -- The deferred revenue part of it.
 CREATE FUNCTION rr.deferred_revenue_rollforward(from_date date, to_date date)
 RETURNS TABLE (account text, account_name text, currency char(3), opening numeric, billed numeric,
@@ -94,6 +174,111 @@ COMMENT ON COLUMN rr.deferred_revenue_this_month.recognised IS 'released to reve
 COMMENT ON COLUMN rr.deferred_revenue_this_month.other IS 'any other posting to the account in the window (manual entries)';
 COMMENT ON COLUMN rr.deferred_revenue_this_month.closing IS 'balance at the end of the window: opening + billed + credited + recognised + other';
 
+-- The deferred revenue waterfall by billing month: the deferred revenue each month's
+-- postings created (the billing month: mostly invoices), and what of it later postings took
+-- away, month by month, until what is still deferred as of a date.  Per contract, deferred
+-- revenue account and currency, the postings are netted per journal entry and taken first
+-- in, first out: each entry that debits the account takes from the oldest credits not yet
+-- taken (a running total of the credits against a running total of the debits, both by
+-- booking date and entry), so every amount taken belongs to one billing month.  Posted
+-- data only, by booking date (as the roll-forward): as of a date it answers what it
+-- answered on that date.  Rows only for the months in which a billing month's deferred
+-- revenue was created or taken from (docs/reports.md, "Deferred revenue waterfall").
+CREATE FUNCTION rr.deferred_revenue_waterfall(as_of date)
+RETURNS TABLE (currency char(3), account text, billing_month date, month date, months_after integer,
+               deferred numeric, recognised numeric, credited numeric, other numeric, remaining numeric)
+LANGUAGE sql STABLE STRICT ROWS 200
+BEGIN ATOMIC
+    WITH mv AS (
+        -- each entry's net movement on a contract's deferred revenue account (credit
+        -- positive); the lines of those accounts only, read as a plain scan reads them
+        SELECT coalesce(j.contract_id, 0) AS pool, j.account, j.currency, e.entry_id, e.source,
+               rr_internal.booking_date(e.entry_date, e.period_start) AS booked,
+               sum(j.credit OPERATOR(pg_catalog.-) j.debit) AS amount
+          FROM rr.journal_line j
+          JOIN rr.journal_entry e ON e.tenant_id OPERATOR(pg_catalog.=) j.tenant_id
+                                 AND e.entry_id OPERATOR(pg_catalog.=) j.entry_id
+         WHERE j.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+           AND j.account OPERATOR(pg_catalog.=) ANY ((SELECT array_agg(DISTINCT o.deferred_account) FROM rr.performance_obligation o
+                                                      WHERE o.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant()))::text[])
+           AND rr_internal.booking_date(e.entry_date, e.period_start) OPERATOR(pg_catalog.<=) deferred_revenue_waterfall.as_of
+         GROUP BY 1, j.account, j.currency, e.tenant_id, e.entry_id
+    ), run AS (
+        -- the running totals of the pool's credits and of its debits, oldest first (one
+        -- sort for both)
+        SELECT m.pool, m.account, m.currency, m.source, date_trunc('month', m.booked::timestamp)::date AS month, m.amount,
+               sum(GREATEST(m.amount, 0)) OVER w AS credits, sum(GREATEST(OPERATOR(pg_catalog.-) m.amount, 0)) OVER w AS debits
+          FROM mv m
+         WHERE m.amount OPERATOR(pg_catalog.<>) 0
+        WINDOW w AS (PARTITION BY m.pool, m.account, m.currency ORDER BY m.booked, m.entry_id)
+    ), cr AS (
+        -- the credits: [lo, hi) on the running total of the pool's credits
+        SELECT r.pool, r.account, r.currency, r.month AS billing_month, r.amount,
+               r.credits OPERATOR(pg_catalog.-) r.amount AS lo, r.credits AS hi
+          FROM run r
+         WHERE r.amount OPERATOR(pg_catalog.>) 0
+    ), dr AS (
+        -- the debits, on the running total of the pool's debits
+        SELECT r.pool, r.account, r.currency, r.month, r.source,
+               r.debits OPERATOR(pg_catalog.+) r.amount AS lo, r.debits AS hi
+          FROM run r
+         WHERE r.amount OPERATOR(pg_catalog.<) 0
+    ), taken AS (
+        -- each debit takes the overlap of its range with each credit's (first in, first out);
+        -- a debit booked before the credit it takes from (a pool that went into debit)
+        -- counts in the credit's month
+        SELECT c.currency, c.account, c.billing_month, GREATEST(d.month, c.billing_month) AS month, d.source,
+               LEAST(c.hi, d.hi) OPERATOR(pg_catalog.-) GREATEST(c.lo, d.lo) AS amount
+          FROM cr c
+          JOIN dr d ON d.pool OPERATOR(pg_catalog.=) c.pool AND d.account OPERATOR(pg_catalog.=) c.account
+                   AND d.currency OPERATOR(pg_catalog.=) c.currency
+                   AND d.lo OPERATOR(pg_catalog.<) c.hi AND c.lo OPERATOR(pg_catalog.<) d.hi
+    ), mo AS (
+        SELECT c.currency, c.account, c.billing_month, c.billing_month AS month, sum(c.amount) AS deferred,
+               0 AS recognised, 0 AS credited, 0 AS other
+          FROM cr c
+         GROUP BY c.currency, c.account, c.billing_month
+        UNION ALL
+        SELECT t.currency, t.account, t.billing_month, t.month, 0,
+               coalesce(sum(t.amount) FILTER (WHERE t.source OPERATOR(pg_catalog.=) 'recognition'), 0),
+               coalesce(sum(t.amount) FILTER (WHERE t.source OPERATOR(pg_catalog.=) 'credit_note'), 0),
+               coalesce(sum(t.amount) FILTER (WHERE t.source OPERATOR(pg_catalog.<>) ALL (ARRAY['recognition', 'credit_note'])), 0)
+          FROM taken t
+         GROUP BY t.currency, t.account, t.billing_month, t.month
+    ), s AS (
+        SELECT m.currency, m.account, m.billing_month, m.month, sum(m.deferred) AS deferred,
+               sum(m.recognised) AS recognised, sum(m.credited) AS credited, sum(m.other) AS other
+          FROM mo m
+         GROUP BY m.currency, m.account, m.billing_month, m.month
+    )
+    SELECT s.currency, s.account, s.billing_month, s.month,
+           ((extract(year FROM s.month) OPERATOR(pg_catalog.-) extract(year FROM s.billing_month)) OPERATOR(pg_catalog.*) 12
+            OPERATOR(pg_catalog.+) extract(month FROM s.month) OPERATOR(pg_catalog.-) extract(month FROM s.billing_month))::integer,
+           sum(s.deferred) OVER w, s.recognised, s.credited, s.other,
+           sum(s.deferred OPERATOR(pg_catalog.-) s.recognised OPERATOR(pg_catalog.-) s.credited OPERATOR(pg_catalog.-) s.other) OVER w
+      FROM s
+    WINDOW w AS (PARTITION BY s.currency, s.account, s.billing_month ORDER BY s.month)
+     ORDER BY s.currency, s.account, s.billing_month, s.month;
+END;
+COMMENT ON FUNCTION rr.deferred_revenue_waterfall(date) IS 'deferred revenue waterfall as of a date, from the journal by booking date: per currency, deferred revenue account and billing month (the month of the postings that credited the account: invoices, and any other credit), one row for the billing month and one for each later month in which postings took from it, first in, first out per contract: recognised (released by recognition runs), credited (credit notes), other (other postings), all positive, and what remains deferred after the month; per month the remaining amounts of all billing months add up to the deferred revenue balance of rr.deferred_revenue_rollforward (docs/reports.md, "Deferred revenue waterfall")';
+REVOKE ALL ON FUNCTION rr.deferred_revenue_waterfall(date) FROM PUBLIC;
+
+CREATE VIEW rr.deferred_revenue_waterfall WITH (security_invoker = true) AS
+SELECT rr.current_tenant() AS tenant_id, w.*
+  FROM rr.deferred_revenue_waterfall(current_date) w;
+COMMENT ON VIEW rr.deferred_revenue_waterfall IS 'the deferred revenue waterfall today: rr.deferred_revenue_waterfall(current_date)';
+COMMENT ON COLUMN rr.deferred_revenue_waterfall.tenant_id IS 'the current tenant';
+COMMENT ON COLUMN rr.deferred_revenue_waterfall.currency IS 'the currency of the postings';
+COMMENT ON COLUMN rr.deferred_revenue_waterfall.account IS 'a deferred revenue (contract liability) account of the tenant''s performance obligations';
+COMMENT ON COLUMN rr.deferred_revenue_waterfall.billing_month IS 'first day of the calendar month whose postings created the deferred revenue (by booking date: mostly invoices)';
+COMMENT ON COLUMN rr.deferred_revenue_waterfall.month IS 'first day of the calendar month of the row: the billing month, or a later month in which postings took from it';
+COMMENT ON COLUMN rr.deferred_revenue_waterfall.months_after IS 'months from the billing month to the row''s month (0: the billing month itself)';
+COMMENT ON COLUMN rr.deferred_revenue_waterfall.deferred IS 'deferred revenue the billing month created (the credits to the account booked in it, per contract net of each entry''s debits)';
+COMMENT ON COLUMN rr.deferred_revenue_waterfall.recognised IS 'what recognition runs booked in the month released from it (to revenue, or against unbilled receivable or contract asset recognised earlier), positive';
+COMMENT ON COLUMN rr.deferred_revenue_waterfall.credited IS 'what credit notes booked in the month took from it, positive';
+COMMENT ON COLUMN rr.deferred_revenue_waterfall.other IS 'what any other posting booked in the month (manual entries) took from it, positive';
+COMMENT ON COLUMN rr.deferred_revenue_waterfall.remaining IS 'what of it is still deferred at the end of the month (today, for this month): deferred less everything taken up to then';
+
 -- Revenue not recognised as of a date, from the revenue schedules of the contracts in force
 -- then (activated on or before it): every schedule line not posted by that date, by the
 -- month it is scheduled for.  A line scheduled on or before as_of but not posted yet is
@@ -102,24 +287,24 @@ CREATE FUNCTION rr.revenue_forecast(as_of date, months integer DEFAULT 12)
 RETURNS TABLE (currency char(3), month date, scheduled numeric, contracts bigint)
 LANGUAGE sql STABLE STRICT ROWS 36
 BEGIN ATOMIC
-    WITH l AS (
-        SELECT k.currency,
-               date_trunc('month', GREATEST(l.recognize_on, revenue_forecast.as_of))::date AS month,
-               l.amount, l.contract_id
-          FROM rr.revenue_schedule_line l
-          JOIN rr.contract k ON k.tenant_id OPERATOR(pg_catalog.=) l.tenant_id
-                            AND k.contract_id OPERATOR(pg_catalog.=) l.contract_id
-         WHERE (SELECT rr_internal.check_report_months(revenue_forecast.months))
-           AND l.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
-           AND k.activation_date OPERATOR(pg_catalog.<=) revenue_forecast.as_of
-           AND (l.status OPERATOR(pg_catalog.=) 'open' OR l.posted_on OPERATOR(pg_catalog.>) revenue_forecast.as_of)
-    )
-    SELECT l.currency, l.month, sum(l.amount), count(DISTINCT l.contract_id)
-      FROM l
-     WHERE l.month OPERATOR(pg_catalog.<) (date_trunc('month', revenue_forecast.as_of)
-                                          OPERATOR(pg_catalog.+) make_interval(months => revenue_forecast.months))::date
-     GROUP BY l.currency, l.month
-     ORDER BY l.currency, l.month;
+    -- the horizon's end computed once (an init plan), the lines' months without time zones:
+    -- the per-line work is a date comparison and a truncation, as in a plain aggregate
+    SELECT k.currency, date_trunc('month', GREATEST(l.recognize_on, revenue_forecast.as_of)::timestamp)::date,
+           sum(l.amount), count(DISTINCT l.contract_id)
+      FROM rr.revenue_schedule_line l
+      JOIN rr.contract k ON k.tenant_id OPERATOR(pg_catalog.=) l.tenant_id
+                        AND k.contract_id OPERATOR(pg_catalog.=) l.contract_id
+     WHERE (SELECT rr_internal.check_report_months(revenue_forecast.months))
+       AND l.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+       AND k.activation_date OPERATOR(pg_catalog.<=) revenue_forecast.as_of
+       AND (l.status OPERATOR(pg_catalog.=) 'open' OR l.posted_on OPERATOR(pg_catalog.>) revenue_forecast.as_of)
+       -- scheduled before the first month after the horizon (the lines due by as_of count
+       -- in as_of's month, which is always in it)
+       AND l.recognize_on OPERATOR(pg_catalog.<)
+           (SELECT (date_trunc('month', revenue_forecast.as_of::timestamp)
+                    OPERATOR(pg_catalog.+) make_interval(months => revenue_forecast.months))::date)
+     GROUP BY 1, 2
+     ORDER BY 1, 2;
 END;
 COMMENT ON FUNCTION rr.revenue_forecast(date, integer) IS 'revenue scheduled and not recognised as of as_of, per currency and calendar month, for as_of''s month and the next months - 1: from the revenue schedules of contracts activated by as_of (lines due but not yet posted count in as_of''s month), and the number of contracts it comes from; docs/reports.md, "Revenue forecast and RPO"';
 REVOKE ALL ON FUNCTION rr.revenue_forecast(date, integer) FROM PUBLIC;
@@ -130,20 +315,21 @@ CREATE FUNCTION rr.remaining_performance_obligations(as_of date)
 RETURNS TABLE (currency char(3), within_12_months numeric, beyond_12_months numeric, total numeric)
 LANGUAGE sql STABLE STRICT ROWS 3
 BEGIN ATOMIC
-    SELECT l.currency,
-           coalesce(sum(l.amount) FILTER (WHERE l.recognize_on OPERATOR(pg_catalog.<) l.horizon), 0),
-           coalesce(sum(l.amount) FILTER (WHERE l.recognize_on OPERATOR(pg_catalog.>=) l.horizon), 0),
+    -- the horizon as of + 1 year computed once (an init plan), not per line
+    SELECT k.currency,
+           coalesce(sum(l.amount) FILTER (WHERE l.recognize_on OPERATOR(pg_catalog.<)
+                                                (SELECT (remaining_performance_obligations.as_of OPERATOR(pg_catalog.+) '1 year'::interval)::date)), 0),
+           coalesce(sum(l.amount) FILTER (WHERE l.recognize_on OPERATOR(pg_catalog.>=)
+                                                (SELECT (remaining_performance_obligations.as_of OPERATOR(pg_catalog.+) '1 year'::interval)::date)), 0),
            sum(l.amount)
-      FROM (SELECT k.currency, l.recognize_on, l.amount,
-                   (remaining_performance_obligations.as_of OPERATOR(pg_catalog.+) '1 year'::interval)::date AS horizon
-              FROM rr.revenue_schedule_line l
-              JOIN rr.contract k ON k.tenant_id OPERATOR(pg_catalog.=) l.tenant_id
-                                AND k.contract_id OPERATOR(pg_catalog.=) l.contract_id
-             WHERE l.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
-               AND k.activation_date OPERATOR(pg_catalog.<=) remaining_performance_obligations.as_of
-               AND (l.status OPERATOR(pg_catalog.=) 'open' OR l.posted_on OPERATOR(pg_catalog.>) remaining_performance_obligations.as_of)) l
-     GROUP BY l.currency
-     ORDER BY l.currency;
+      FROM rr.revenue_schedule_line l
+      JOIN rr.contract k ON k.tenant_id OPERATOR(pg_catalog.=) l.tenant_id
+                        AND k.contract_id OPERATOR(pg_catalog.=) l.contract_id
+     WHERE l.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+       AND k.activation_date OPERATOR(pg_catalog.<=) remaining_performance_obligations.as_of
+       AND (l.status OPERATOR(pg_catalog.=) 'open' OR l.posted_on OPERATOR(pg_catalog.>) remaining_performance_obligations.as_of)
+     GROUP BY k.currency
+     ORDER BY k.currency;
 END;
 COMMENT ON FUNCTION rr.remaining_performance_obligations(date) IS 'remaining performance obligations as of a date per currency (ASC 606-10-50-13): revenue scheduled and not recognised by then for contracts activated by then, split into what is scheduled within 12 months (before as_of + 1 year) and beyond; variable consideration not yet invoiced (usage) is not included; docs/reports.md, "Revenue forecast and RPO"';
 REVOKE ALL ON FUNCTION rr.remaining_performance_obligations(date) FROM PUBLIC;

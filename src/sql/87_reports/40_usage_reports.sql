@@ -46,21 +46,15 @@ BEGIN ATOMIC
            AND usage_vs_included.as_of OPERATOR(pg_catalog.>=) lv.bill_from
            AND (lv.bill_to IS NULL OR usage_vs_included.as_of OPERATOR(pg_catalog.<) lv.bill_to)
     ), cyc AS (
-        -- where the counter starts, as rating counts it: a peak or last level, or a sum reset
-        -- on billing, from the period's start; a sum reset on renewal from the start of the
-        -- term the period is in; a sum never reset from the start of billing
+        -- where the counter starts, by rating's rule (rr_internal.usage_cycle_start): a peak
+        -- or last level, or a sum reset on billing, from the period's start (billing's, if
+        -- later); a sum reset on renewal from the start of the term the period is in; a sum
+        -- never reset from the start of billing
         SELECT cur.*,
-               CASE WHEN cur.usage_aggregation OPERATOR(pg_catalog.<>) 'sum'
-                         OR cur.reset_usage OPERATOR(pg_catalog.=) 'on_billing'
-                        THEN GREATEST(pg_catalog.lower(cur.period), cur.bill_from)
-                    WHEN cur.reset_usage OPERATOR(pg_catalog.=) 'on_renewal'
-                        THEN coalesce((SELECT max(r.previous_end) FROM rr.contract_renewal r
-                                        WHERE r.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
-                                          AND r.contract_id OPERATOR(pg_catalog.=) cur.contract_id
-                                          AND r.previous_end OPERATOR(pg_catalog.>) cur.bill_from
-                                          AND r.previous_end OPERATOR(pg_catalog.<=) pg_catalog.lower(cur.period)),
-                                      cur.bill_from)
-                    ELSE cur.bill_from END AS cycle_start,
+               rr_internal.usage_cycle_start(cur.usage_aggregation, cur.reset_usage,
+                                             GREATEST(pg_catalog.lower(cur.period), cur.bill_from),
+                                             GREATEST(pg_catalog.lower(cur.period), cur.bill_from),
+                                             cur.bill_from, (SELECT rr.current_tenant()), cur.contract_id) AS cycle_start,
                cur.included_quantity OPERATOR(pg_catalog.*) cur.quantity AS included
           FROM cur
     )
