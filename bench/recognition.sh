@@ -70,7 +70,7 @@ SQL
     bsql -q -c "$clear_sql" >/dev/null
     echo " $n contracts x 2 lines (licence + 12 months of support, allocated by SSP)"
     measure sched$n "rr_internal.create_obligations: obligations, allocation, schedules" \
-        "SELECT rr_internal.create_obligations('rbench', (SELECT array_agg(contract_id) FROM rr.contract WHERE tenant_id = 'rbench'))" \
+        "SET rr.tenant = 'rbench'; SELECT rr_internal.create_obligations('rbench', (SELECT array_agg(contract_id) FROM rr.contract WHERE tenant_id = 'rbench'))" \
         "$clear_sql"
     bsql -q <<'SQL' >/dev/null
 DROP TABLE IF EXISTS cp_obl, cp_charge, cp_sched;

@@ -3,6 +3,8 @@
 \echo '== Roles, a tenant (Northwind Software, books in USD) and its default chart of accounts'
 SELECT * FROM rr.create_roles();
 SELECT rr.create_tenant('default', 'Northwind Software', 'USD', 'America/New_York');
+-- every transaction names its tenant (there is no default tenant); here, the session
+SET rr.tenant = 'default';
 SELECT code, name, kind FROM rr.account ORDER BY code;
 
 \echo '== Catalog: items with list prices, deferral codes, contract items'
@@ -101,3 +103,4 @@ SELECT event_id, contract_id, action, effective_date, session_role, acting_role,
 SELECT rr.activate_contract(1);
 SELECT rr.create_contract('GLOBEX', 'CLOUD-ANNUAL', '2024-01-15', '{"CLOUD-SEATS": {"quantity": 1000}}');
 \set ON_ERROR_STOP 1
+RESET rr.tenant;

@@ -129,7 +129,10 @@ INSERT INTO public.sec_call VALUES
     (54, 'rr.add_one_off_charge(bigint,text,date,numeric,numeric,numeric,text,text)', format('SELECT count(*) FROM rr.add_one_off_charge(%s, %L, %L, %s, bill => %L)', :k_active, 'SEAT', '2024-03-10', 25, 'immediately')),
     (55, 'rr.allocate_discount_to(bigint,integer[])', format('SELECT rr.allocate_discount_to(%s, %L)', :sec_discount, '{1}')),
     (56, 'rr.add_milestone(bigint,integer,text,numeric,numeric)', format('SELECT rr.add_milestone(%s, 2, %L, 40)', :k_draft, 'Design approved')),
-    (57, 'rr.reach_milestone(bigint,integer,date)', $q$DO $d$DECLARE k bigint := rr.create_contract('SC1', 'PLAN', '2024-03-01'); BEGIN PERFORM rr.add_milestone(k, 2, 'Design approved', 40); PERFORM rr.setup_and_activate_contract(k, '2024-03-01'); PERFORM count(*) FROM rr.reach_milestone(k, 1, '2024-03-10'); END$d$$q$);
+    (57, 'rr.reach_milestone(bigint,integer,date)', $q$DO $d$DECLARE k bigint := rr.create_contract('SC1', 'PLAN', '2024-03-01'); BEGIN PERFORM rr.add_milestone(k, 2, 'Design approved', 40); PERFORM rr.setup_and_activate_contract(k, '2024-03-01'); PERFORM count(*) FROM rr.reach_milestone(k, 1, '2024-03-10'); END$d$$q$),
+    (58, 'rr.create_tenant(text,text,text,text)', $$SELECT rr.create_tenant('sec2', 'Second security tenant', 'EUR')$$),
+    (59, 'rr.add_tenant_member(text,name)', $$SELECT rr.add_tenant_member('sec', 'regress_sec_admin')$$),
+    (60, 'rr.remove_tenant_member(text,name)', $$SELECT rr.remove_tenant_member('sec', 'regress_sec_analyst')$$);
 GRANT SELECT ON public.sec_call TO PUBLIC;
 
 -- Every SECURITY DEFINER function of the extension has a call (none listed here).

@@ -94,7 +94,7 @@ SELECT tenant_id, code, name FROM rr.customer ORDER BY 1, 2;
 SELECT tenant_id, customer, status FROM rr.contract_overview;
 SET rr.tenant = 'ta';
 SELECT count(*) FROM rr.contract;
--- the default tenant is not B's either
+-- an unset tenant is refused: there is no default tenant
 RESET rr.tenant;
 SELECT rr.current_tenant();
 RESET SESSION AUTHORIZATION;
@@ -122,3 +122,69 @@ CREATE ROLE outsider LOGIN;
 SET SESSION AUTHORIZATION outsider;
 SELECT count(*) FROM rr.customer;
 RESET SESSION AUTHORIZATION;
+
+-- The tenant-setting contract (docs/security.md, "Tenancy").  Membership is the tenant's
+-- group role, granted by rr.add_tenant_member and revoked by rr.remove_tenant_member.
+SELECT rolname, rolcanlogin, rolinherit FROM pg_roles WHERE rolname IN ('rr_tenant_ta', 'rr_tenant_tb') ORDER BY 1;
+SELECT m.rolname AS member FROM pg_auth_members a JOIN pg_roles g ON g.oid = a.roleid JOIN pg_roles m ON m.oid = a.member
+ WHERE g.rolname = 'rr_tenant_ta' ORDER BY 1;
+-- an unset or empty tenant is refused, for rr_admin too (which may act for any tenant)
+CREATE ROLE ta_admin IN ROLE rr_admin;
+SET SESSION AUTHORIZATION ta_admin;
+RESET rr.tenant;
+SELECT count(*) FROM rr.customer;
+INSERT INTO rr.usage_staging (contract_id, item, quantity, occurred_at) VALUES (1, 'SVC', 1, now());
+SET rr.tenant = '';
+SELECT count(*) FROM rr.customer;
+SET rr.tenant = 'tb';
+SELECT count(*) AS b_customers FROM rr.customer;
+RESET SESSION AUTHORIZATION;
+-- (a superuser bypasses row-level security, but the function refuses it too)
+RESET rr.tenant;
+SELECT rr.current_tenant();
+-- per transaction: SET LOCAL ends with the transaction
+BEGIN;
+SET LOCAL rr.tenant = 'ta';
+SELECT rr.current_tenant(), count(*) AS customers FROM rr.customer;
+COMMIT;
+SELECT rr.current_tenant();
+-- a role of the tenant that switches (SET ROLE) to a role outside it is refused, in
+-- SECURITY DEFINER functions too: the session user and the role set with SET ROLE must
+-- both be members (and the current user, outside definer functions)
+CREATE ROLE ta_other NOLOGIN;
+GRANT rr_app TO ta_other;
+GRANT ta_other TO ta_app;
+SET SESSION AUTHORIZATION ta_app;
+SET rr.tenant = 'ta';
+SELECT count(*) AS customers FROM rr.customer;
+SET ROLE ta_other;
+SELECT count(*) AS customers FROM rr.customer;
+SELECT rr.setup_contract(:a_contract);
+RESET ROLE;
+RESET SESSION AUTHORIZATION;
+-- a member sees the current tenant's members
+SET SESSION AUTHORIZATION ta_app;
+SET rr.tenant = 'ta';
+SELECT tenant_id, role_name FROM rr.tenant_member ORDER BY 2;
+RESET SESSION AUTHORIZATION;
+-- removing a member takes effect at once, also in a session that used the tenant before
+SET SESSION AUTHORIZATION ta_member_of_group;
+SET rr.tenant = 'ta';
+SELECT count(*) AS contracts FROM rr.contract;
+RESET SESSION AUTHORIZATION;
+SELECT rr.remove_tenant_member('ta', 'ta_group') AS removed, rr.remove_tenant_member('ta', 'ta_group') AS again;
+SET SESSION AUTHORIZATION ta_member_of_group;
+SET rr.tenant = 'ta';
+SELECT count(*) AS contracts FROM rr.contract;
+RESET SESSION AUTHORIZATION;
+SELECT rr.add_tenant_member('ta', 'ta_group');
+-- refusals of the administration functions
+SELECT rr.add_tenant_member('ta', 'rr_tenant_tb');
+SELECT rr.add_tenant_member('nosuch', 'ta_app');
+SELECT rr.add_tenant_member('ta', 'no_such_role');
+SELECT rr.create_tenant(repeat('x', 54), 'Too long for its role', 'USD');
+CREATE ROLE rr_tenant_td LOGIN;
+SELECT rr.create_tenant('td', 'Its role name is taken', 'USD');
+DROP ROLE rr_tenant_td;
+RESET rr.tenant;
+DROP ROLE ta_other, ta_admin;

@@ -14,6 +14,12 @@
 -- Every change to a table, type or index in src/sql/ during 0.2.0 adds its migration here.
 
 -- 1. What 0.2.0 no longer has.
+-- The tenant-setting contract (docs/security.md, "Tenancy"): rr.tenant_member is written by
+-- rr.add_tenant_member and rr.remove_tenant_member only, and a role sees the members of
+-- the current tenant, like every tenant table; membership itself is the tenant's group
+-- role (created below for every tenant, granted to every member recorded here).
+DROP POLICY tenant_member_own ON rr.tenant_member;
+DROP POLICY tenant_member_admin ON rr.tenant_member;
 -- Revenue planning is called by the workflows, not by statement triggers (docs/decisions.md,
 -- "Layers"): the three triggers go, with their trigger functions.
 DROP TRIGGER contract_activation_obligations ON rr.contract;
@@ -567,7 +573,7 @@ ALTER TABLE rr.invoice_line ADD CONSTRAINT invoice_line_kind_check CHECK (kind I
                                                        'release', 'breakage', 'proration',
                                                        'discount', 'tax', 'adjustment', 'true_up', 'one_off', 'milestone'));
 
--- What billing runs have settled, per contract (docs/billing.md, "What a run reads"): the
+-- What billing runs have settled, per contract (docs/billing.md, "What a run recomputes"): the
 -- first run after the upgrade finds no row and recomputes each contract's history, as
 -- 0.1.0 did at every run, then writes one.  Row security, dump registration and grants
 -- come with the code below.
@@ -579,3 +585,66 @@ CREATE TABLE rr.contract_billing_state (
     CONSTRAINT contract_billing_state_pkey PRIMARY KEY (tenant_id, contract_id)
 );
 CREATE INDEX discount_contract_idx ON rr.discount (tenant_id, contract_id);
+
+-- The tenant-setting contract (docs/security.md, "Tenancy"; docs/operations.md,
+-- "Upgrading"): tenant ids fit the name of their group role rr_tenant_<tenant id>; every
+-- tenant gets that role and every recorded member is granted it; the policies call
+-- rr.current_tenant() without a sub-query (the code below re-creates rr.tenant's and
+-- rr.tenant_member's; the others, partitions of rr.usage_event included, are altered here);
+-- staged usage takes the transaction's tenant, and an unset tenant is refused instead of
+-- meaning 'default'.
+DO $$
+DECLARE
+    t text;
+    m name;
+    p record;
+BEGIN
+    SELECT tenant_id INTO t FROM rr.tenant WHERE length(tenant_id) > 53 LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'tenant id "%" is longer than 53 characters', t
+            USING ERRCODE = '22023',
+                  DETAIL = 'From 0.2.0 on, a tenant''s members are the members of its role rr_tenant_<tenant id>, and a role name has at most 63 characters.',
+                  HINT = 'Give the tenant a shorter id in 0.1.0 (every table''s tenant_id), then update again.';
+    END IF;
+    FOR t IN SELECT tenant_id FROM rr.tenant ORDER BY 1 LOOP
+        IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) ('rr_tenant_' || t)) THEN
+            EXECUTE format('CREATE ROLE %I NOLOGIN NOINHERIT', 'rr_tenant_' || t);
+            EXECUTE format('COMMENT ON ROLE %I IS %L', 'rr_tenant_' || t, 'recurring_revenue: members may act for tenant ' || t);
+        END IF;
+        FOR m IN SELECT tm.role_name FROM rr.tenant_member tm
+                  WHERE tm.tenant_id OPERATOR(pg_catalog.=) t
+                    AND EXISTS (SELECT FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) tm.role_name)
+                  ORDER BY 1 LOOP
+            IF NOT pg_catalog.pg_has_role(m, 'rr_tenant_' || t, 'MEMBER') THEN
+                EXECUTE format('GRANT %I TO %I', 'rr_tenant_' || t, m);
+            END IF;
+        END LOOP;
+    END LOOP;
+    FOR p IN SELECT pol.polrelid::regclass AS rel FROM pg_catalog.pg_policy pol
+              JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) pol.polrelid
+             WHERE c.relnamespace OPERATOR(pg_catalog.=) 'rr'::regnamespace
+               AND pol.polname OPERATOR(pg_catalog.=) 'tenant_isolation'
+               AND pol.polrelid OPERATOR(pg_catalog.<>) ALL (ARRAY['rr.tenant'::regclass, 'rr.tenant_member'::regclass])
+    LOOP
+        EXECUTE format('ALTER POLICY tenant_isolation ON %s
+                            USING (tenant_id OPERATOR(pg_catalog.=) rr.current_tenant())
+                            WITH CHECK (tenant_id OPERATOR(pg_catalog.=) rr.current_tenant())', p.rel);
+    END LOOP;
+END
+$$;
+-- rr.create_tenant and rr.add_tenant_member are SECURITY DEFINER now (they create and
+-- grant the tenant's role): granted to rr_admin only, no longer to every rr role as the
+-- invoker functions of 0.1.0 were.
+DO $$
+DECLARE
+    r name;
+BEGIN
+    FOR r IN SELECT rolname FROM pg_catalog.pg_roles
+              WHERE rolname OPERATOR(pg_catalog.=) ANY (ARRAY['rr_billing', 'rr_app', 'rr_analyst']::name[]) ORDER BY 1 LOOP
+        EXECUTE format('REVOKE ALL ON FUNCTION rr.create_tenant(text, text, text, text), rr.add_tenant_member(text, name) FROM %I', r);
+    END LOOP;
+END
+$$;
+ALTER TABLE rr.tenant DROP CONSTRAINT tenant_id_check;
+ALTER TABLE rr.tenant ADD CONSTRAINT tenant_id_check CHECK (tenant_id OPERATOR(pg_catalog.~) '^[a-z0-9][a-z0-9_-]{0,52}$');
+ALTER TABLE rr.usage_staging ALTER COLUMN tenant_id SET DEFAULT rr.current_tenant();

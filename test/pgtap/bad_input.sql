@@ -128,6 +128,7 @@ INSERT INTO bi_call (fn, args) VALUES
     ('rr.current_tenant()', '{}'),
     ('rr.create_tenant(text,text,text,text)', ARRAY[$$'bad2'$$, $$'Other tenant'$$, $$'EUR'$$, $$'Europe/Berlin'$$]),
     ('rr.add_tenant_member(text,name)', ARRAY[$$'bad'$$, $$'rr_analyst'$$]),
+    ('rr.remove_tenant_member(text,name)', ARRAY[$$'bad'$$, $$'rr_analyst'$$]),
     ('rr.install_default_chart(text)', ARRAY[$$'bad'$$]),
     ('rr.billing_interval(text,integer)', ARRAY[$$'custom_days'$$, '45']),
     ('rr.contract_lines_as_of(bigint,date)', ARRAY[:'k_active', $$'2024-03-01'$$]),

@@ -69,6 +69,7 @@ SELECT is_empty($$
      WHERE p.pronamespace = 'rr'::regnamespace AND NOT p.prosecdef AND q.pronamespace = 'rr_internal'::regnamespace
        AND has_function_privilege(r, p.oid, 'EXECUTE') AND NOT has_function_privilege(r, q.oid, 'EXECUTE')
 $$, 'every role may execute the internal functions of the invoker functions it may call');
+SET LOCAL rr.tenant = 'none';
 SET LOCAL ROLE rr_admin;
 SELECT lives_ok($$SELECT count(*) FROM rr.due_charges('none', '2024-01-01')$$,
                 'rr_admin calls rr.due_charges (which calls rr_internal.due_charges)');

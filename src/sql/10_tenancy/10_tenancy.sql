@@ -1,12 +1,15 @@
--- Tenancy (docs/concepts.md "Tenancy", docs/security.md).
+-- Tenancy (docs/concepts.md "Tenancy", docs/security.md "Tenancy").
 --
 -- Every tenant table has tenant_id leading its primary key and forced row-level
--- security with the policy tenant_id = rr.current_tenant().  The current tenant comes
--- from the setting rr.tenant ('default' when unset) and is honoured only when both the
--- session user and the current user may act for that tenant: listed in
--- rr.tenant_member (directly or through a group role), members of rr_admin, or
--- superusers.  Checking both roles keeps SECURITY DEFINER functions, where the current
--- user is the extension owner, bound to the logged-in session's tenants.
+-- security with the policy tenant_id = rr.current_tenant() (no sub-query, so that Citus
+-- can place it on shards).  The current tenant comes from the setting rr.tenant, set per
+-- transaction (SET LOCAL); unset, it is refused, never defaulted.  It is honoured only
+-- when both the session user and the current user may act for that tenant: members of
+-- the tenant's group role rr_tenant_<tenant id> (directly or through another role),
+-- members of rr_admin, or superusers.  Checking both roles keeps SECURITY DEFINER
+-- functions, where the current user is the extension owner, bound to the logged-in
+-- session's tenants.  Membership is read from the role catalog, never from a table, by a
+-- C function (src/tenancy.c) cheap enough to run once per row.
 
 CREATE TABLE rr.tenant (
     tenant_id   text NOT NULL,
@@ -15,13 +18,13 @@ CREATE TABLE rr.tenant (
     time_zone   text NOT NULL DEFAULT 'UTC',
     created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
     CONSTRAINT tenant_pkey PRIMARY KEY (tenant_id),
-    CONSTRAINT tenant_id_check CHECK (tenant_id OPERATOR(pg_catalog.~) '^[a-z0-9][a-z0-9_-]{0,62}$'),
+    CONSTRAINT tenant_id_check CHECK (tenant_id OPERATOR(pg_catalog.~) '^[a-z0-9][a-z0-9_-]{0,52}$'),
     CONSTRAINT tenant_currency_fkey FOREIGN KEY (currency) REFERENCES rr.currency (code),
     CONSTRAINT tenant_name_check CHECK (name OPERATOR(pg_catalog.<>) ''),
     CONSTRAINT tenant_time_zone_check CHECK (rr.check_time_zone('time zone', time_zone))
 );
 COMMENT ON TABLE rr.tenant IS 'companies served by this database; every other tenant table refers to one';
-COMMENT ON COLUMN rr.tenant.tenant_id IS 'short identifier: lower-case letters, digits, _ and -, up to 63 characters';
+COMMENT ON COLUMN rr.tenant.tenant_id IS 'short identifier: lower-case letters, digits, _ and -, up to 53 characters (the tenant''s group role is rr_tenant_<tenant id>)';
 COMMENT ON COLUMN rr.tenant.currency IS 'functional (book) currency of the tenant';
 COMMENT ON COLUMN rr.tenant.time_zone IS 'default time zone of the tenant''s customers, for turning usage timestamps into dates';
 
@@ -31,7 +34,7 @@ CREATE TABLE rr.tenant_member (
     CONSTRAINT tenant_member_pkey PRIMARY KEY (tenant_id, role_name),
     CONSTRAINT tenant_member_tenant_fkey FOREIGN KEY (tenant_id) REFERENCES rr.tenant (tenant_id) ON DELETE CASCADE
 );
-COMMENT ON TABLE rr.tenant_member IS 'which database roles (or group roles) may act for which tenant; rr_admin may act for any tenant';
+COMMENT ON TABLE rr.tenant_member IS 'the roles rr.add_tenant_member made members of a tenant''s group role rr_tenant_<tenant id> (the role catalog is what rr.current_tenant checks); rr_admin may act for any tenant';
 
 -- Superusers and members of rr_admin may act for any tenant.
 CREATE FUNCTION rr.is_admin(r name)
@@ -45,8 +48,6 @@ END;
 COMMENT ON FUNCTION rr.is_admin(name) IS 'true if the role is a superuser or a member of rr_admin (false if rr_admin does not exist yet)';
 REVOKE ALL ON FUNCTION rr.is_admin(name) FROM PUBLIC;
 
--- The current tenant, validated.  STABLE: policies call it as (SELECT rr.current_tenant())
--- so that it runs once per statement.
 -- The role a session acts as, for audit records: the role set with SET ROLE, else the
 -- session user (inside a SECURITY DEFINER function current_user is the owner, so it would
 -- not do).
@@ -59,68 +60,128 @@ REVOKE ALL ON FUNCTION rr.acting_role() FROM PUBLIC;
 
 CREATE FUNCTION rr.current_tenant()
 RETURNS text
-LANGUAGE plpgsql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    t text := coalesce(nullif(current_setting('rr.tenant', true), ''), 'default');
-    r name;
-BEGIN
-    FOREACH r IN ARRAY ARRAY[session_user, current_user]::name[] LOOP
-        CONTINUE WHEN rr.is_admin(r);
-        -- role oids from pg_roles, so that a dropped member role is skipped, not an error
-        IF NOT EXISTS (SELECT FROM rr.tenant_member m JOIN pg_roles g ON g.rolname = m.role_name
-                        WHERE m.tenant_id = t AND pg_has_role(r, g.oid, 'MEMBER')) THEN
-            RAISE EXCEPTION 'role "%" may not act for tenant "%"', r, t
-                USING ERRCODE = '42501',
-                      DETAIL = 'The setting rr.tenant selects the tenant; it is honoured only for roles listed in rr.tenant_member for that tenant and for rr_admin.',
-                      HINT = 'Set rr.tenant to one of your tenants, or ask an administrator to run rr.add_tenant_member().';
-        END IF;
-    END LOOP;
-    RETURN t;
-END
-$$;
-COMMENT ON FUNCTION rr.current_tenant() IS 'the tenant this session acts for: the setting rr.tenant (default ''default''), honoured only if the session user and the current user are members of that tenant or of rr_admin; error 42501 otherwise';
+AS 'MODULE_PATHNAME', 'rr_current_tenant'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION rr.current_tenant() IS 'the tenant this transaction acts for: the setting rr.tenant, honoured only if the session user, the role set with SET ROLE and the current user are members of the tenant''s role rr_tenant_<tenant id> or of rr_admin (error 42501 otherwise, and when rr.tenant is not set: there is no default tenant)';
 REVOKE ALL ON FUNCTION rr.current_tenant() FROM PUBLIC;
 
 ALTER TABLE rr.tenant ENABLE ROW LEVEL SECURITY;
 ALTER TABLE rr.tenant FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON rr.tenant
-    USING (tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant()))
-    WITH CHECK (tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant()));
+    USING (tenant_id OPERATOR(pg_catalog.=) rr.current_tenant())
+    WITH CHECK (tenant_id OPERATOR(pg_catalog.=) rr.current_tenant());
 
--- A role sees its own memberships (needed by rr.current_tenant, which runs as the caller).
+-- The members of the current tenant; written only by rr.add_tenant_member and
+-- rr.remove_tenant_member, which also grant and revoke the tenant's role.
 ALTER TABLE rr.tenant_member ENABLE ROW LEVEL SECURITY;
 ALTER TABLE rr.tenant_member FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_member_own ON rr.tenant_member FOR SELECT
-    USING (EXISTS (SELECT FROM pg_catalog.pg_roles g
-                    WHERE g.rolname OPERATOR(pg_catalog.=) role_name
-                      AND (pg_catalog.pg_has_role(current_user, g.oid, 'MEMBER')
-                           OR pg_catalog.pg_has_role(session_user, g.oid, 'MEMBER'))));
-CREATE POLICY tenant_member_admin ON rr.tenant_member
-    USING (rr.is_admin(current_user))
-    WITH CHECK (rr.is_admin(current_user));
+CREATE POLICY tenant_isolation ON rr.tenant_member
+    USING (tenant_id OPERATOR(pg_catalog.=) rr.current_tenant())
+    WITH CHECK (tenant_id OPERATOR(pg_catalog.=) rr.current_tenant());
 
 SELECT pg_catalog.pg_extension_config_dump('rr.tenant', '');
 SELECT pg_catalog.pg_extension_config_dump('rr.tenant_member', '');
 REVOKE ALL ON TABLE rr.tenant, rr.tenant_member FROM PUBLIC;
 
--- Administration: add members.  (rr.create_tenant, which also installs the tenant's
--- default chart of accounts, follows the chart in src/sql/20_catalog/10_catalog.sql.)
-CREATE FUNCTION rr.add_tenant_member(tenant_id text, role_name name)
-RETURNS void
+-- Administration.  A tenant's members are the members of its group role
+-- rr_tenant_<tenant id>: roles are what rr.current_tenant can read on any node without a
+-- table (Citus propagates roles and memberships to its workers).  Roles are cluster-wide,
+-- so the same tenant id in two databases of one cluster has the same members.
+-- (rr.create_tenant, which also installs the tenant's default chart of accounts, follows
+-- the chart in src/sql/20_catalog/10_catalog.sql.)
+
+-- The group role of a tenant, created if missing: NOLOGIN, no privilege of its own.  An
+-- existing role of that name is used only if it is a plain NOLOGIN role.
+CREATE FUNCTION rr_internal.ensure_tenant_role(tenant_id text)
+RETURNS name
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    r name := 'rr_tenant_' || ensure_tenant_role.tenant_id;
 BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = r) THEN
+        EXECUTE format('CREATE ROLE %I NOLOGIN NOINHERIT', r);
+        EXECUTE format('COMMENT ON ROLE %I IS %L', r,
+                       'recurring_revenue: members may act for tenant ' || ensure_tenant_role.tenant_id);
+    ELSIF EXISTS (SELECT FROM pg_roles WHERE rolname = r
+                     AND (rolcanlogin OR rolsuper OR rolbypassrls OR rolcreaterole OR rolcreatedb OR rolreplication)) THEN
+        RAISE EXCEPTION 'role "%" is not a tenant role', r
+            USING ERRCODE = '42710',
+                  DETAIL = 'A tenant''s members are the members of a NOLOGIN role of that name with no attribute; this one can log in or has attributes.',
+                  HINT = 'Rename or drop that role, or choose another tenant id.';
+    END IF;
+    RETURN r;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.ensure_tenant_role(text) IS 'internal: the group role rr_tenant_<tenant id> whose members may act for the tenant, created (NOLOGIN, no attribute) if missing';
+
+-- Members are login or group roles, never another tenant's role.  (Adding one of the
+-- shared roles rr_app, rr_billing or rr_analyst makes every role granted it a member.)
+CREATE FUNCTION rr.add_tenant_member(tenant_id text, role_name name)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r name;
+BEGIN
+    IF NOT EXISTS (SELECT FROM rr.tenant t WHERE t.tenant_id = add_tenant_member.tenant_id) THEN
+        RAISE EXCEPTION 'tenant "%" does not exist', add_tenant_member.tenant_id
+            USING ERRCODE = '23503', HINT = 'Create it with rr.create_tenant() first.';
+    END IF;
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = add_tenant_member.role_name) THEN
         RAISE EXCEPTION 'role "%" does not exist', add_tenant_member.role_name
             USING ERRCODE = '42704';
     END IF;
+    IF add_tenant_member.role_name LIKE 'rr\_tenant\_%' THEN
+        RAISE EXCEPTION 'role "%" cannot be a member of a tenant', add_tenant_member.role_name
+            USING ERRCODE = '22023',
+                  DETAIL = 'It is the group role of a tenant: its members would act for both tenants.',
+                  HINT = 'Add the login roles or group roles themselves to each tenant.';
+    END IF;
+    r := rr_internal.ensure_tenant_role(add_tenant_member.tenant_id);
     INSERT INTO rr.tenant_member (tenant_id, role_name)
     VALUES (add_tenant_member.tenant_id, add_tenant_member.role_name)
     ON CONFLICT DO NOTHING;
+    IF NOT pg_has_role(add_tenant_member.role_name, r, 'MEMBER') THEN
+        EXECUTE format('GRANT %I TO %I', r, add_tenant_member.role_name);
+    END IF;
 END
 $$;
-COMMENT ON FUNCTION rr.add_tenant_member(text, name) IS 'lets a role (or the members of a group role) act for a tenant (rr_admin)';
+COMMENT ON FUNCTION rr.add_tenant_member(text, name) IS 'lets a role (or the members of a group role) act for a tenant: grants it the tenant''s role rr_tenant_<tenant id> and records it in rr.tenant_member (rr_admin)';
 REVOKE ALL ON FUNCTION rr.add_tenant_member(text, name) FROM PUBLIC;
+
+CREATE FUNCTION rr.remove_tenant_member(tenant_id text, role_name name)
+RETURNS boolean
+LANGUAGE plpgsql STRICT
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r name := 'rr_tenant_' || remove_tenant_member.tenant_id;
+    removed boolean;
+BEGIN
+    IF NOT EXISTS (SELECT FROM rr.tenant t WHERE t.tenant_id = remove_tenant_member.tenant_id) THEN
+        RAISE EXCEPTION 'tenant "%" does not exist', remove_tenant_member.tenant_id
+            USING ERRCODE = '23503', HINT = 'rr.tenant lists the tenants.';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = remove_tenant_member.role_name) THEN
+        RAISE EXCEPTION 'role "%" does not exist', remove_tenant_member.role_name
+            USING ERRCODE = '42704';
+    END IF;
+    DELETE FROM rr.tenant_member m
+     WHERE m.tenant_id = remove_tenant_member.tenant_id AND m.role_name = remove_tenant_member.role_name;
+    removed := FOUND;
+    IF EXISTS (SELECT FROM pg_auth_members a
+                WHERE a.roleid = (SELECT oid FROM pg_roles WHERE rolname = r)
+                  AND a.member = (SELECT oid FROM pg_roles WHERE rolname = remove_tenant_member.role_name)) THEN
+        EXECUTE format('REVOKE %I FROM %I', r, remove_tenant_member.role_name);
+        removed := true;
+    END IF;
+    RETURN removed;
+END
+$$;
+COMMENT ON FUNCTION rr.remove_tenant_member(text, name) IS 'stops a role acting for a tenant: revokes the tenant''s role rr_tenant_<tenant id> and removes it from rr.tenant_member; false if it was not a member (rr_admin)';
+REVOKE ALL ON FUNCTION rr.remove_tenant_member(text, name) FROM PUBLIC;

@@ -123,17 +123,21 @@ REVOKE ALL ON FUNCTION rr.install_default_chart(text) FROM PUBLIC;
 
 -- Administration: create a tenant with its default chart of accounts.
 -- SECURITY INVOKER: the caller needs rr_admin's privileges on the tables.
+-- SECURITY DEFINER: it creates the tenant's group role (src/sql/10_tenancy/10_tenancy.sql),
+-- which needs a superuser; granted to rr_admin only.
 CREATE FUNCTION rr.create_tenant(tenant_id text, name text, currency text, time_zone text DEFAULT 'UTC')
 RETURNS text
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF create_tenant.tenant_id !~ '^[a-z0-9][a-z0-9_-]{0,62}$' THEN
+    IF create_tenant.tenant_id !~ '^[a-z0-9][a-z0-9_-]{0,52}$' THEN
         RAISE EXCEPTION 'invalid tenant id "%"', create_tenant.tenant_id
             USING ERRCODE = '22023',
-                  HINT = 'Use up to 63 lower-case letters, digits, _ and -, starting with a letter or digit.';
+                  HINT = 'Use up to 53 lower-case letters, digits, _ and -, starting with a letter or digit.';
     END IF;
+    PERFORM rr_internal.ensure_tenant_role(create_tenant.tenant_id);
     PERFORM rr.minor_units(currency);
     PERFORM rr.check_time_zone('time zone', create_tenant.time_zone);
     -- the policy checks the new row against the current tenant, so act as that tenant
@@ -144,5 +148,5 @@ BEGIN
     RETURN create_tenant.tenant_id;
 END
 $$;
-COMMENT ON FUNCTION rr.create_tenant(text, text, text, text) IS 'creates a tenant with its functional currency and time zone and installs the default chart of accounts (rr_admin); sets rr.tenant to it for the rest of the transaction';
+COMMENT ON FUNCTION rr.create_tenant(text, text, text, text) IS 'creates a tenant with its functional currency and time zone, its group role rr_tenant_<tenant id> (if missing) and the default chart of accounts (rr_admin); sets rr.tenant to it for the rest of the transaction';
 REVOKE ALL ON FUNCTION rr.create_tenant(text, text, text, text) FROM PUBLIC;

@@ -57,10 +57,8 @@ CREATE TABLE rr.usage_key (
 COMMENT ON TABLE rr.usage_key IS 'idempotency keys of usage events (unpartitioned, so a key is unique across all months): an event whose key is here already is ignored';
 
 CREATE TABLE rr.usage_staging (
-    -- the setting, read once per row; row-level security checks it against
-    -- rr.current_tenant() once per statement (a call per row would cost a membership
-    -- lookup per staged event)
-    tenant_id       text NOT NULL DEFAULT coalesce(nullif(pg_catalog.current_setting('rr.tenant', true), ''), 'default'),
+    -- the transaction's tenant (refused when unset: there is no default tenant)
+    tenant_id       text NOT NULL DEFAULT rr.current_tenant(),
     staging_id      bigint GENERATED ALWAYS AS IDENTITY,
     contract_id     bigint,
     customer        text,

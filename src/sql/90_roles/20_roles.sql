@@ -42,7 +42,7 @@ DECLARE
                                          'record_progress', 'apply_price_changes', 'preview_price_change',
                                          'run_dunning', 'open_wallet', 'top_up_wallet', 'draw_wallet', 'draw_wallets',
                                          'expire_wallet_credit'];
-    admin_tables text[] := ARRAY['currency', 'tenant', 'tenant_member', 'account', 'tax_code', 'exchange_rate',
+    admin_tables text[] := ARRAY['currency', 'tenant', 'account', 'tax_code', 'exchange_rate',
                                  'deferral_code', 'item', 'item_price', 'contract_item',
                                  'contract_template', 'template_line', 'customer',
                                  'dunning_policy', 'dunning_stage', 'customer_dunning_policy',
@@ -104,6 +104,9 @@ BEGIN
     FOREACH r IN ARRAY admin_tables::name[] LOOP
         EXECUTE format('GRANT INSERT, UPDATE, DELETE ON rr.%I TO rr_admin', r);
     END LOOP;
+    -- members are written by rr.add_tenant_member and rr.remove_tenant_member only, which
+    -- grant and revoke the tenant's role with them (0.1.0 granted these)
+    REVOKE INSERT, UPDATE, DELETE ON rr.tenant_member FROM rr_admin;
     GRANT INSERT, UPDATE ON rr.customer TO rr_app, rr_billing;
     -- the format of a document series (the counter itself is the extension's)
     GRANT INSERT (tenant_id, series, prefix, min_digits), UPDATE (prefix, min_digits) ON rr.invoice_counter TO rr_admin;
