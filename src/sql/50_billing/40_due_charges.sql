@@ -140,22 +140,17 @@ BEGIN ATOMIC
                    AS covered_to
           FROM (SELECT x.*, min(lower(x.service_period)) FILTER (WHERE x.adjustment_seq = 0)
                                 OVER (PARTITION BY x.contract_id, x.line_no, x.line_effective_from, x.full_period) AS first_lo
-                  FROM (SELECT ch.contract_id, ch.line_no, ch.line_effective_from, ch.service_period, ch.adjustment_seq,
-                               ch.amount, ch.quantity, ch.unit_price, v.billing_type,
+                  FROM (SELECT v.contract_id, v.line_no, v.effective_from AS line_effective_from, ch.service_period,
+                               ch.adjustment_seq, ch.amount, ch.quantity, ch.unit_price, v.billing_type,
                                rr.period_containing(lower(ch.service_period), v.line_every, v.anchor) AS full_period
                           FROM v
                           -- the charges of the periods recomputed (those that start at or
                           -- after the first one that ends after what is settled), by the
                           -- charge key: an index range per line version, not the history
-                          CROSS JOIN LATERAL (
-                                 SELECT ch.* FROM rr.charge ch
-                                  WHERE ch.tenant_id = due_charges.tenant_id AND ch.contract_id = v.contract_id
-                                    AND ch.line_no = v.line_no AND ch.line_effective_from = v.effective_from
-                                    AND ch.kind = 'recurring'
-                                    AND ch.service_period >= rr_internal.ranges_from(
-                                            rr_internal.settled_from(v.state_hash, v.terms_hash, v.state_settled_to,
-                                                                     v.line_every, v.anchor))
-                                 OFFSET 0) ch) x) b
+                          CROSS JOIN LATERAL rr_internal.version_charges(
+                                 due_charges.tenant_id, v.contract_id, v.line_no, v.effective_from, 'recurring',
+                                 rr_internal.settled_from(v.state_hash, v.terms_hash, v.state_settled_to, v.line_every,
+                                                          v.anchor)) ch) x) b
          GROUP BY b.contract_id, b.line_no, b.line_effective_from, b.full_period
     ), priced AS (
         SELECT r.*,
@@ -277,27 +272,22 @@ BEGIN ATOMIC
                sum(x.amount) AS amount,
                (array_agg(x.service_period) FILTER (WHERE x.adjustment_seq > 0))[1] AS first_period,
                min(x.low_seq) AS low_seq
-          FROM (SELECT ch.contract_id, ch.line_no, ch.line_effective_from, ch.service_period, ch.adjustment_seq,
-                       ch.amount, v.billing_type,
+          FROM (SELECT v.contract_id, v.line_no, v.effective_from AS line_effective_from, ch.service_period,
+                       ch.adjustment_seq, ch.amount, v.billing_type,
                        coalesce((ch.detail->>'discount_id')::bigint, ch.adjustment_seq) AS discount_id,
                        rr.period_containing(lower(ch.service_period), v.line_every, v.anchor) AS full_period,
-                       min(least(ch.adjustment_seq, 0)) OVER (PARTITION BY ch.contract_id, ch.line_no, ch.line_effective_from,
+                       min(least(ch.adjustment_seq, 0)) OVER (PARTITION BY v.contract_id, v.line_no, v.effective_from,
                                                                            rr.period_containing(lower(ch.service_period),
                                                                                                 v.line_every, v.anchor))
                            AS low_seq
                   FROM v
                   -- (the lines of contracts with discounts, or not settled: a discount
                   -- charge under settled terms without discounts would be settled too)
-                  CROSS JOIN LATERAL (
-                         SELECT ch.* FROM rr.charge ch
-                          WHERE (v.has_discounts OR v.state_hash IS DISTINCT FROM v.terms_hash)
-                            AND ch.tenant_id = due_charges.tenant_id AND ch.contract_id = v.contract_id
-                            AND ch.line_no = v.line_no AND ch.line_effective_from = v.effective_from
-                            AND ch.kind = 'discount'
-                            AND ch.service_period >= rr_internal.ranges_from(
-                                    rr_internal.settled_from(v.state_hash, v.terms_hash, v.state_settled_to,
-                                                             v.line_every, v.anchor))
-                         OFFSET 0) ch) x
+                  CROSS JOIN LATERAL rr_internal.version_charges(
+                         due_charges.tenant_id, v.contract_id, v.line_no, v.effective_from, 'discount',
+                         rr_internal.settled_from(v.state_hash, v.terms_hash, v.state_settled_to, v.line_every,
+                                                  v.anchor)) ch
+                 WHERE v.has_discounts OR v.state_hash IS DISTINCT FROM v.terms_hash) x
          GROUP BY x.contract_id, x.line_no, x.line_effective_from, x.full_period, x.discount_id, x.billing_type
     ), discount_fix AS (
         -- the difference between what a discount of a charged line version and period comes
