@@ -15,7 +15,7 @@
 -- written without a schema are PostgreSQL's own (pg_temp is never searched for functions
 -- or operators); the extension's are written rr.name.
 --
--- Reading the query: p (the parameters), the report rows (bridge, trend, roll, fc, rpo,
+-- Reading the query: p (the parameters), the report rows (bridge, trend, roll, wf, fc, rpo,
 -- ren, aging), then two long-format sets that everything is drawn from: bars (one row per
 -- bar of a chart) and cells (one row per number or text of a table or headline figure);
 -- numbers are formatted in one place (fmt) and drawn in one place (parts, for the SVG).
@@ -87,6 +87,24 @@ roll AS (
      CROSS JOIN (SELECT DISTINCT r.currency FROM roll_raw r) c
       LEFT JOIN roll_raw r ON r.q = q.q AND r.currency = c.currency
 ),
+-- deferred revenue waterfall by billing month as of as_of (rr.deferred_revenue_waterfall),
+-- summed over the deferred revenue accounts of each currency: per billing month what it
+-- deferred, what later months recognised, credited or otherwise took (every row of the
+-- billing month up to as_of), and what remains (its last row); the 12 latest billing months
+wf_raw AS (
+    SELECT w.* FROM p, rr.deferred_revenue_waterfall(p.as_of) w
+),
+wf AS (
+    SELECT x.*, row_number() OVER (PARTITION BY x.currency ORDER BY x.billing_month DESC) AS recent
+      FROM (SELECT t.currency, t.billing_month, sum(l.deferred) AS deferred, sum(t.recognised) AS recognised,
+                   sum(t.credited) AS credited, sum(t.other) AS other, sum(l.remaining) AS remaining
+              FROM (SELECT w.currency, w.account, w.billing_month, sum(w.recognised) AS recognised,
+                           sum(w.credited) AS credited, sum(w.other) AS other, max(w.month) AS last_month
+                      FROM wf_raw w GROUP BY w.currency, w.account, w.billing_month) t
+              JOIN wf_raw l ON l.currency = t.currency AND l.account = t.account
+                           AND l.billing_month = t.billing_month AND l.month = t.last_month
+             GROUP BY t.currency, t.billing_month) x
+),
 -- revenue forecast: as_of's month (what is scheduled and not recognised by as_of) and the
 -- next 12 months, every month shown (rr.revenue_forecast(as_of, 13))
 fc_raw AS (
@@ -137,7 +155,7 @@ cur AS (
       FROM rr.currency c
      WHERE c.code IN (SELECT currency FROM bridge UNION SELECT currency FROM trend UNION SELECT currency FROM roll
                       UNION SELECT currency FROM fc UNION SELECT currency FROM rpo UNION SELECT currency FROM ren
-                      UNION SELECT currency FROM aging)
+                      UNION SELECT currency FROM aging UNION SELECT currency FROM wf)
 ),
 -- The charts, one row per bar: seq orders the bars, grp groups them under one x-axis label
 -- (grp1, grp2: two lines), v0 -> v1 is the bar (a floating bar in a waterfall), shown the
@@ -185,6 +203,11 @@ bars (currency, chart, seq, grp, grp1, grp2, v0, v1, shown, signed, cls) AS (
      WHERE x.cls <> ALL (ARRAY['credited', 'other'])
         OR EXISTS (SELECT FROM roll o WHERE o.currency = r.currency
                       AND CASE x.cls WHEN 'credited' THEN o.credited ELSE o.other END <> 0)
+    UNION ALL
+    -- what each of the 12 latest billing months still defers
+    SELECT w.currency, 'waterfall', 13 - w.recent, 13 - w.recent, to_char(w.billing_month, 'Mon'),
+           to_char(w.billing_month, 'YYYY'), 0, w.remaining, w.remaining, false, 'total'
+      FROM wf w WHERE w.recent <= 12
     UNION ALL
     SELECT f.currency, 'forecast', f.n, f.n, to_char(f.month, 'Mon'), to_char(f.month, 'YYYY'),
            0, f.scheduled, f.scheduled, false, 'forecast'
@@ -247,6 +270,14 @@ cells (currency, tbl, r, rkey, rlabel, rclass, c, ckey, clabel, kind, num, txt) 
            LATERAL (VALUES (1, 'opening', 'Opening', r.opening), (2, 'billed', '+ Billed', r.billed),
                            (3, 'credited', '+ Credited', r.credited), (4, 'recognised', '+ Recognised', r.recognised),
                            (5, 'other', '+ Other', r.other), (6, 'closing', 'Closing', r.closing)) y(c, ckey, clabel, num)
+    UNION ALL
+    SELECT w.currency, 'waterfall', 13 - w.recent, w.billing_month::text, to_char(w.billing_month, 'Mon YYYY'),
+           '', y.c, y.ckey, y.clabel, 'money', y.num, NULL
+      FROM wf w,
+           LATERAL (VALUES (1, 'deferred', 'Deferred', w.deferred), (2, 'recognised', 'Recognised', w.recognised),
+                           (3, 'credited', 'Credited', w.credited), (4, 'other', 'Other', w.other),
+                           (5, 'remaining', 'Remaining', w.remaining)) y(c, ckey, clabel, num)
+     WHERE w.recent <= 12
     UNION ALL
     SELECT f.currency, 'forecast', f.n, f.month::text,
            to_char(f.month, 'Mon YYYY') || CASE WHEN f.n = 0 THEN ' *' ELSE '' END,
@@ -469,10 +500,13 @@ meta (chart, ord, wide, title, src, y_title, x_title, first_col, empty, legend) 
         ('rpo', 4, false, 'Remaining performance obligations',
          'rr.remaining_performance_obligations(''' || p.as_of || ''')',
          'Revenue not yet recognised', '', 'When it is scheduled', 'No remaining performance obligations in this currency.', false),
-        ('aging', 6, true, 'Receivables aging on ' || to_char(p.as_of, 'FMDD Mon YYYY'),
+        ('waterfall', 6, true, 'Deferred revenue waterfall by billing month',
+         'rr.deferred_revenue_waterfall(''' || p.as_of || '''), all deferred revenue accounts, the 12 latest billing months',
+         'Still deferred', 'Billing month', 'Billing month', 'No deferred revenue in this currency.', false),
+        ('aging', 7, true, 'Receivables aging on ' || to_char(p.as_of, 'FMDD Mon YYYY'),
          'rr.ar_aging(''' || p.as_of || ''')',
          'Open receivables', 'Days past the due date', 'Customer', 'No open receivables in this currency.', false),
-        ('renewals', 7, true, 'Renewals due or in grace on ' || to_char(p.as_of, 'FMDD Mon YYYY'),
+        ('renewals', 8, true, 'Renewals due or in grace on ' || to_char(p.as_of, 'FMDD Mon YYYY'),
          'rr.contract_renewals_as_of(''' || p.as_of || '''), value rr.mrr_as_of(last day of the term)',
          'ARR up for renewal', 'Contract (12 largest)', 'Contract', 'No contract is due for renewal or in its grace period.', true)
     ) x(chart, ord, wide, title, src, y_title, x_title, first_col, empty, legend)
@@ -540,6 +574,7 @@ notes (chart, note) AS (
         ('forecast', '* ' || to_char(p.month_start, 'Mon YYYY') || ': revenue scheduled up to ' || to_char(p.as_of, 'FMDD Mon')
                      || ' and not yet recognised, and the rest of the month. Usage not yet invoiced is not included.'),
         ('rpo', 'ASC 606-10-50-13: revenue allocated to obligations not yet satisfied, by when it is scheduled.'),
+        ('waterfall', 'First in, first out per contract: what each billing month deferred, what later months took from it (recognised, credited, other postings), and what remains on ' || to_char(p.as_of, 'FMDD Mon YYYY') || '.'),
         ('aging', 'Open balances of posted invoices by days past their due date; unapplied credit is shown apart, not netted.'),
         ('renewals', 'Term end is exclusive (the first day not covered); value is the MRR on the last day of the term.')
     ) x(chart, note)

@@ -56,6 +56,23 @@ SELECT 'deferred', c.currency, g.q::date::text, x.col, coalesce(x.v, 0)::text
        LATERAL (VALUES ('opening', r.opening), ('billed', r.billed), ('credited', r.credited),
                        ('recognised', r.recognised), ('other', r.other), ('closing', r.closing)) x(col, v);
 
+-- the deferred revenue waterfall by billing month, all accounts, the 12 latest billing
+-- months: deferred from the billing month's own row, the rest summed over its rows, and
+-- what remains by the identity deferred - recognised - credited - other
+CREATE TEMP TABLE wf AS
+SELECT w.currency, w.billing_month,
+       sum(w.deferred) FILTER (WHERE w.months_after = 0) AS deferred, sum(w.recognised) AS recognised,
+       sum(w.credited) AS credited, sum(w.other) AS other
+  FROM d, rr.deferred_revenue_waterfall(d.as_of) w
+ GROUP BY w.currency, w.billing_month;
+INSERT INTO e
+SELECT 'waterfall', w.currency, w.billing_month::text, x.col, x.v::text
+  FROM (SELECT w.*, row_number() OVER (PARTITION BY w.currency ORDER BY w.billing_month DESC) AS recent FROM wf w) w,
+       LATERAL (VALUES ('deferred', w.deferred), ('recognised', w.recognised), ('credited', w.credited),
+                       ('other', w.other),
+                       ('remaining', w.deferred - w.recognised - w.credited - w.other)) x(col, v)
+ WHERE w.recent <= 12;
+
 -- the revenue forecast, 13 months from as_of's month, every month shown
 CREATE TEMP TABLE fc AS SELECT f.* FROM d, rr.revenue_forecast(d.as_of, 13) f;
 INSERT INTO e
