@@ -186,5 +186,9 @@ SELECT rr.create_tenant(repeat('x', 54), 'Too long for its role', 'USD');
 CREATE ROLE rr_tenant_td LOGIN;
 SELECT rr.create_tenant('td', 'Its role name is taken', 'USD');
 DROP ROLE rr_tenant_td;
+-- a role of that name that holds another role would pass its privileges on to members
+CREATE ROLE rr_tenant_te NOLOGIN IN ROLE pg_read_all_data;
+SELECT rr.create_tenant('te', 'Its role holds another role', 'USD');
+DROP ROLE rr_tenant_te;
 RESET rr.tenant;
 DROP ROLE ta_other, ta_admin;

@@ -91,7 +91,9 @@ REVOKE ALL ON TABLE rr.tenant, rr.tenant_member FROM PUBLIC;
 -- the chart in src/sql/20_catalog/10_catalog.sql.)
 
 -- The group role of a tenant, created if missing: NOLOGIN, no privilege of its own.  An
--- existing role of that name is used only if it is a plain NOLOGIN role.
+-- existing role of that name is used only if it is a plain NOLOGIN role that is a member
+-- of no other role: granting it (as this definer code does) must never pass on another
+-- role's privileges.
 CREATE FUNCTION rr_internal.ensure_tenant_role(tenant_id text)
 RETURNS name
 LANGUAGE plpgsql
@@ -104,11 +106,13 @@ BEGIN
         EXECUTE format('CREATE ROLE %I NOLOGIN NOINHERIT', r);
         EXECUTE format('COMMENT ON ROLE %I IS %L', r,
                        'recurring_revenue: members may act for tenant ' || ensure_tenant_role.tenant_id);
-    ELSIF EXISTS (SELECT FROM pg_roles WHERE rolname = r
-                     AND (rolcanlogin OR rolsuper OR rolbypassrls OR rolcreaterole OR rolcreatedb OR rolreplication)) THEN
+    ELSIF EXISTS (SELECT FROM pg_roles g WHERE g.rolname = r
+                     AND (g.rolcanlogin OR g.rolsuper OR g.rolbypassrls OR g.rolcreaterole OR g.rolcreatedb
+                          OR g.rolreplication
+                          OR EXISTS (SELECT FROM pg_auth_members a WHERE a.member = g.oid))) THEN
         RAISE EXCEPTION 'role "%" is not a tenant role', r
             USING ERRCODE = '42710',
-                  DETAIL = 'A tenant''s members are the members of a NOLOGIN role of that name with no attribute; this one can log in or has attributes.',
+                  DETAIL = 'A tenant''s members are the members of a NOLOGIN role of that name with no attribute and no role of its own; this one can log in, has attributes or is a member of another role.',
                   HINT = 'Rename or drop that role, or choose another tenant id.';
     END IF;
     RETURN r;
