@@ -22,6 +22,7 @@ DECLARE
     orphan record;
     customers text[];
     items text[];
+    metered boolean;
 BEGIN
     -- Lock the contracts first, in one statement and in contract_id order, and only then
     -- work out what is due, in the next statement (a new snapshot): so the run bills the
@@ -52,6 +53,13 @@ BEGIN
     -- the work table the statement below stages its invoice lines in for their revenue
     -- schedules (rr_internal.schedule_billed_lines)
     PERFORM rr_internal.begin_billed_lines();
+    -- usage is rated only in a tenant with metered or deposit contract items (rating reads
+    -- every contract's billing terms to find its metered lines: a fixed cost per contract
+    -- that a tenant without usage does not pay)
+    metered := EXISTS (SELECT FROM rr.contract_item ci
+                        WHERE ci.tenant_id = bill.tenant_id
+                          AND (ci.price_model IS NOT NULL OR ci.extra_usage_price IS NOT NULL
+                               OR ci.billing_type = 'deposit'));
 
     -- Runs of one contract cannot overlap (the lock above), so ON CONFLICT is only the last
     -- guard of the charge key.
@@ -70,6 +78,7 @@ BEGIN
                               AND m.line_no = f.line_no)
         UNION ALL
         SELECT u.*, NULL::bigint FROM rr_internal.usage_charges(bill.tenant_id, bill.as_of, bill.only_contract) u
+         WHERE metered
         UNION ALL
         SELECT m.*, NULL::bigint FROM rr_internal.milestone_charges(bill.tenant_id, bill.as_of, bill.only_contract) m
     ), new_charge AS (
