@@ -206,11 +206,18 @@ UPDATE rr.invoice_line SET amount = 0 WHERE invoice_id = (SELECT min(invoice_id)
 DELETE FROM rr.invoice_line WHERE invoice_id = (SELECT min(invoice_id) FROM rr.invoice WHERE contract_id = :anniv);
 UPDATE rr.journal_line SET debit = debit + 1;
 DELETE FROM rr.journal_entry;
--- an unbalanced entry is refused at the end of its statement
+-- an unbalanced entry is refused by the check every writer of the journal makes for the
+-- entries it wrote (rr_internal.check_journal), and shows in rr.journal_exceptions if it
+-- was written around it
 INSERT INTO rr.journal_entry (tenant_id, entry_id, entry_date, period_start, source, source_id)
 VALUES ('bill', 999, '2024-06-01', '2024-06-01', 'manual', 1);
+BEGIN;
 INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency)
 VALUES ('bill', 999, 1, '1100', 10.00, 0, 'USD'), ('bill', 999, 2, '4000', 0, 9.99, 'USD');
+SELECT * FROM rr.journal_exceptions;
+SELECT rr_internal.check_journal('bill', 999, 999);
+ROLLBACK;
+SELECT count(*) AS exceptions FROM rr.journal_exceptions;
 -- an empty draft cannot be posted
 INSERT INTO rr.invoice (tenant_id, run_id, contract_id, customer, currency, invoice_date)
 VALUES ('bill', (SELECT max(run_id) FROM rr.billing_run), :anniv, 'CU', 'USD', '2024-12-01');

@@ -110,13 +110,15 @@ INSERT INTO rr.exchange_rate (tenant_id, from_currency, to_currency, rate_date, 
 UPDATE rr.exchange_rate SET rate = 1.2 WHERE tenant_id = 'fx' AND rate_date = '2025-01-01';
 DELETE FROM rr.exchange_rate WHERE tenant_id = 'fx';
 -- an entry unbalanced in dollars (an entry in euros without functional amounts is an
--- unconverted one, accepted as above)
+-- unconverted one, accepted as above), refused by the check every writer of the journal
+-- makes (rr_internal.check_journal)
 BEGIN;
 INSERT INTO rr.journal_entry (tenant_id, entry_id, entry_date, period_start, source, source_id)
 VALUES ('fx', 999999, '2025-01-10', '2025-01-01', 'manual', 1);
 INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency,
                              functional_currency, functional_debit, functional_credit)
 VALUES ('fx', 999999, 1, '1200', 5, 0, 'EUR', 'USD', 5.50, 0), ('fx', 999999, 2, '2400', 0, 5, 'EUR', 'USD', 0, 5.51);
+SELECT rr_internal.check_journal('fx', 999999, 999999);
 ROLLBACK;
 -- converted into another currency than the functional one, and half given
 BEGIN;
@@ -125,6 +127,7 @@ VALUES ('fx', 999999, '2025-01-10', '2025-01-01', 'manual', 1);
 INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency,
                              functional_currency, functional_debit, functional_credit)
 VALUES ('fx', 999999, 1, '1200', 5, 0, 'EUR', 'GBP', 4, 0), ('fx', 999999, 2, '2400', 0, 5, 'EUR', 'GBP', 0, 4);
+SELECT rr_internal.check_journal('fx', 999999, 999999);
 ROLLBACK;
 INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency, functional_currency)
 VALUES ('fx', 999999, 1, '1200', 5, 0, 'EUR', 'USD');

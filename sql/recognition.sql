@@ -273,9 +273,14 @@ SELECT rr.record_progress(:proj2, 1, 50, '2024-01-15');
 SELECT rr.record_progress(:bundle, 1, 50);
 SELECT rr.record_progress(:bundle, 7, 50);
 SELECT percent FROM rr.progress_entry WHERE contract_id = :proj2;
--- posting into a closed period by hand
+-- posting into a closed period: refused by the check every writer of the journal makes for
+-- the entries it wrote (rr_internal.check_journal), here after an entry written by hand
+BEGIN;
 INSERT INTO rr.journal_entry (tenant_id, entry_date, period_start, source, source_id, memo)
-VALUES ('rec', '2024-01-15', '2024-01-01', 'manual', 0, 'by hand');
+VALUES ('rec', '2024-01-15', '2024-01-01', 'manual', 0, 'by hand')
+RETURNING entry_id AS hand_entry \gset
+SELECT rr_internal.check_journal('rec', :hand_entry, :hand_entry);
+ROLLBACK;
 -- fiscal periods that do not tile: a gap, an overlap
 INSERT INTO rr.fiscal_period (tenant_id, period_start, period_end)
 SELECT 'rec', max(period_end) + 1, max(period_end) + 30 FROM rr.fiscal_period WHERE tenant_id = 'rec';

@@ -28,6 +28,13 @@ DROP TRIGGER invoice_line_credit_schedules ON rr.invoice_line;
 DROP FUNCTION rr_internal.contract_activated();
 DROP FUNCTION rr_internal.contract_line_changed();
 DROP FUNCTION rr_internal.credit_note_schedules();
+-- The journal's integrity is checked by the functions that write it
+-- (rr_internal.check_journal), not by statement triggers with transition tables: the
+-- balance trigger of the lines and the closed-period trigger of the entries go.
+DROP TRIGGER journal_line_balanced ON rr.journal_line;
+DROP TRIGGER journal_entry_open_period ON rr.journal_entry;
+DROP FUNCTION rr_internal.check_journal_balance();
+DROP FUNCTION rr_internal.refuse_closed_period_posting();
 -- rr_internal.due_charges takes all_contracts (so that a one-contract statement is planned
 -- with the contract's key alone); rr.due_charges, which called the old form, is re-created
 -- by the code below.

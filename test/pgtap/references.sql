@@ -1,13 +1,13 @@
 -- The references that are checked once per statement instead of by foreign keys (issue 13,
--- item 6): journal lines to their entry and currency (rr_internal.check_journal_balance,
--- for every writer), charges to their contract line version and billing run (checked by
+-- item 6): journal lines to their entry and currency (rr_internal.check_journal, which
+-- every writer calls for the entries it wrote), charges to their contract line version and billing run (checked by
 -- rr_internal.bill, their only writer), invoice lines to their invoice and charge, invoices
 -- to their journal entry, contract and billing run, revenue schedule lines to their
 -- obligation and invoice line.  An orphan cannot be written, and a parent with children
 -- can be neither deleted nor re-keyed (a draft's invoice lines take their schedule lines
 -- with them).
 BEGIN;
-SELECT plan(49);
+SELECT plan(52);
 
 SELECT rr.create_tenant('ref', 'References', 'USD');
 SELECT set_config('rr.tenant', 'ref', true);
@@ -26,27 +26,44 @@ SELECT contract_id AS contract FROM rr.contract WHERE tenant_id = 'ref' \gset
 SELECT count(*) FROM rr.run_billing('2024-01-01');
 SELECT count(*) FROM rr.post_invoices('2024-01-31');
 
--- journal lines: every writer goes through the statement trigger
+-- journal lines: every writer checks the entries it wrote (rr_internal.check_journal;
+-- test/pgtap/schema.sql checks that each writer calls it).  pg_temp.writer is one: it
+-- writes the lines, then checks the range of entries it names; a refusal undoes the lines.
+CREATE FUNCTION pg_temp.writer(lines text, first_entry bigint, last_entry bigint) RETURNS void
+LANGUAGE plpgsql AS $f$
+BEGIN
+    EXECUTE 'INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency) VALUES '
+            || lines;
+    PERFORM rr_internal.check_journal('ref', first_entry, last_entry);
+END
+$f$;
 INSERT INTO rr.journal_entry (tenant_id, entry_id, entry_date, period_start, source, source_id)
 VALUES ('ref', 900001, '2024-01-15', '2024-01-01', 'manual', 1);
-SELECT throws_ok($$INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency)
-                   VALUES ('ref', 900002, 1, '1100', 1, 0, 'USD'), ('ref', 900002, 2, '4000', 0, 1, 'USD')$$,
+SELECT throws_ok($$SELECT pg_temp.writer($v$('ref', 900002, 1, '1100', 1, 0, 'USD'), ('ref', 900002, 2, '4000', 0, 1, 'USD')$v$,
+                                         900002, 900002)$$,
                  '23503', 'journal entry 900002 of tenant "ref" does not exist',
                  'a journal line of an entry that does not exist is refused');
-SELECT throws_ok($$INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency)
-                   VALUES ('ref', 900001, 1, '1100', 1, 0, 'USD'), ('ref', 900001, 2, '4000', 0, 1, 'USD'),
-                          ('ref', 900003, 1, '1100', 1, 0, 'USD'), ('ref', 900003, 2, '4000', 0, 1, 'USD')$$,
+SELECT throws_ok($$SELECT pg_temp.writer($v$('ref', 900001, 1, '1100', 1, 0, 'USD'), ('ref', 900001, 2, '4000', 0, 1, 'USD'),
+                                            ('ref', 900003, 1, '1100', 1, 0, 'USD'), ('ref', 900003, 2, '4000', 0, 1, 'USD')$v$,
+                                         900001, 900003)$$,
                  '23503', 'journal entry 900003 of tenant "ref" does not exist',
-                 'one missing entry among several refuses the statement');
-SELECT throws_ok($$INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency)
-                   VALUES ('ref', 900001, 1, '1100', 1, 0, 'ZZZ'), ('ref', 900001, 2, '4000', 0, 1, 'ZZZ')$$,
+                 'one missing entry among several refuses them all');
+SELECT throws_ok($$SELECT pg_temp.writer($v$('ref', 900001, 1, '1100', 1, 0, 'ZZZ'), ('ref', 900001, 2, '4000', 0, 1, 'ZZZ')$v$,
+                                         900001, 900001)$$,
                  '23503', 'journal line currency "ZZZ" does not exist',
                  'a journal line in a currency that does not exist is refused');
+SELECT throws_ok($$SELECT pg_temp.writer($v$('ref', 900001, 1, '1100', 1.00, 0, 'USD'), ('ref', 900001, 2, '4000', 0, 0.99, 'USD')$v$,
+                                         900001, 900001)$$,
+                 '23514', 'journal entry 900001 is unbalanced', 'an unbalanced entry is refused');
+SELECT is((SELECT count(*) FROM rr.journal_line WHERE tenant_id = 'ref' AND entry_id >= 900001), 0::bigint,
+          'a refused writer leaves no line behind');
 -- (with their amounts in the tenant's functional currency USD, docs/dunning-and-currencies.md)
 SELECT lives_ok($$INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency,
                                                functional_currency, functional_debit, functional_credit)
                   VALUES ('ref', 900001, 1, '1100', 1, 0, 'XTS', 'USD', 1.25, 0), ('ref', 900001, 2, '4000', 0, 1, 'XTS', 'USD', 0, 1.25)$$,
                 'lines of an existing entry in an existing currency are written');
+SELECT lives_ok($$SELECT rr_internal.check_journal('ref', 900001, 900001)$$,
+                'and pass the check');
 SELECT throws_ok($$DELETE FROM rr.journal_entry WHERE tenant_id = 'ref' AND entry_id = 900001$$,
                  '55000', NULL, 'an entry with lines cannot be deleted');
 SELECT throws_ok($$UPDATE rr.journal_entry SET entry_id = 900004 WHERE tenant_id = 'ref' AND entry_id = 900001$$,
@@ -232,8 +249,8 @@ SELECT is_empty($$SELECT 'invoice' FROM rr.invoice i WHERE i.tenant_id = 'ref'
                 'no document names a customer, item, tax code or account that does not exist');
 SELECT throws_ok($$SELECT rr_internal.lock_catalog('ref', 'item', ARRAY['SVC', 'NOPE', NULL])$$, '23503',
                  'item "NOPE" of tenant "ref" does not exist', 'a writer refuses a catalog row that is gone');
-SELECT throws_ok($$INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency)
-                   VALUES ('ref', 900001, 3, '1100', 1, 0, 'USD'), ('ref', 900001, 4, '9998', 0, 1, 'USD')$$,
+SELECT throws_ok($$SELECT pg_temp.writer($v$('ref', 900001, 3, '1100', 1, 0, 'USD'), ('ref', 900001, 4, '9998', 0, 1, 'USD')$v$,
+                                         900001, 900001)$$,
                  '23503', 'account "9998" of tenant "ref" does not exist',
                  'a journal line to an account that does not exist is refused');
 DO $$

@@ -2,7 +2,7 @@
 -- Table-driven: each query lists the offenders, so a new object that breaks a rule fails
 -- with its name in the output.
 BEGIN;
-SELECT plan(20);
+SELECT plan(22);
 
 SELECT has_schema('rr');
 SELECT has_extension('recurring_revenue');
@@ -163,6 +163,22 @@ SELECT is_empty($$
      WHERE c.relnamespace = 'rr'::regnamespace AND c.relkind IN ('v', 'm')
        AND col_description(c.oid, a.attnum) IS NULL
 $$, 'every view of schema rr and every column of every view has a comment');
+
+-- the journal's integrity is checked by its writers, not by triggers (issue 18): every
+-- function that writes journal lines or entries calls rr_internal.check_journal, and no
+-- table of the extension has a statement trigger with a transition table on the journal
+SELECT is_empty($$
+    SELECT p.oid::regprocedure::text FROM pg_proc p
+     WHERE p.prosrc ~* 'INSERT\s+INTO\s+rr\.journal_(line|entry)'
+       AND p.prosrc !~ 'rr_internal\.check_journal\('
+       AND p.oid IN (SELECT d.objid FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+                      WHERE e.extname = 'recurring_revenue' AND d.deptype = 'e')
+$$, 'every function that writes the journal checks what it wrote (rr_internal.check_journal)');
+SELECT is_empty($$
+    SELECT t.tgname::text FROM pg_trigger t
+     WHERE t.tgrelid IN ('rr.journal_line'::regclass, 'rr.journal_entry'::regclass)
+       AND (t.tgnewtable IS NOT NULL OR t.tgoldtable IS NOT NULL)
+$$, 'the journal has no trigger with a transition table');
 
 SELECT is((SELECT extrelocatable FROM pg_extension WHERE extname = 'recurring_revenue'),
           false, 'the extension is not relocatable');

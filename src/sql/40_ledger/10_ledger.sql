@@ -266,7 +266,7 @@ CREATE TABLE rr.journal_line (
     CONSTRAINT journal_line_amount_check CHECK (debit >= 0 AND credit >= 0 AND (debit = 0 OR credit = 0)),
     CONSTRAINT journal_line_limit_check CHECK (rr.check_number('debit', debit) AND rr.check_number('credit', credit)),
     -- functional amounts: all three or none (none only in the functional currency itself,
-    -- checked per statement by rr_internal.check_journal_balance)
+    -- checked by rr_internal.check_journal)
     CONSTRAINT journal_line_functional_check CHECK ((functional_currency IS NULL) = (functional_debit IS NULL)
                                                     AND (functional_currency IS NULL) = (functional_credit IS NULL)
                                                     AND functional_debit >= 0 AND functional_credit >= 0
@@ -279,106 +279,146 @@ COMMENT ON COLUMN rr.journal_line.functional_currency IS 'the tenant''s function
 COMMENT ON COLUMN rr.journal_line.functional_debit IS 'debit converted to the functional currency at the latest rate on or before the entry''s document date (rr.exchange_rate), rounded once per entry side (docs/dunning-and-currencies.md); a realised exchange loss line has a functional debit and no document amount';
 COMMENT ON COLUMN rr.journal_line.functional_credit IS 'credit converted to the functional currency like functional_debit; a realised exchange gain line has a functional credit and no document amount';
 
--- Integrity and balance check over the transition table: every entry touched by the
--- statement must exist and balance per currency, counting its lines written earlier too,
--- and every currency must exist.  This replaces the foreign keys of the lines to their
--- entry and currency (one check per distinct parent and statement, not one per line): an
--- entry can be neither deleted nor changed (journal_entry_immutable, and TRUNCATE is
--- refused), nor a currency that journal lines use (rr_internal.currency_guard).
-CREATE FUNCTION rr_internal.check_journal_balance()
-RETURNS trigger
+-- The ledger's integrity, checked by the functions that write it, once per call, for the
+-- entries they wrote (issue 18: no statement trigger with a transition table, which Citus
+-- cannot run on a shard; issue 13: no copy of every line into a transition table).  Every
+-- writer of journal entries draws their ids from the entries' sequence and, after its
+-- last statement, calls this with the range of ids it drew; the range is read by the
+-- primary keys (an entry another transaction wrote inside it is read again, already
+-- checked by its writer).  In that range: every line belongs to an entry, in a currency
+-- of rr.currency, to an account of the tenant's (locked: the writer's half of a key),
+-- converted only into the tenant's functional currency; every entry balances per currency
+-- and in the functional currency; and no entry this transaction wrote is in a closed
+-- fiscal period.  This replaces the lines' foreign keys to their entry and currency (one
+-- check per call, not one per line): an entry can be neither deleted nor changed
+-- (journal_entry_immutable, and TRUNCATE is refused), nor a currency that journal lines
+-- use (rr_internal.currency_guard).  Only the extension's functions write the journal (no
+-- role is granted INSERT on it); test/pgtap/schema.sql checks that each of them calls
+-- this, and the view rr.journal_exceptions shows any entry written around it.
+CREATE FUNCTION rr_internal.check_journal(tenant_id text, first_entry bigint, last_entry bigint)
+RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    t text := check_journal.tenant_id;
     bad record;
+    accounts text[];
+    bad_currency text;
+    missing_entry bigint;
+    conv_entry bigint;
+    conv_currency text;
+    conv_into text;
+    book text;
+    ub_entry bigint;
+    ub_currency text;
+    ub_debit numeric;
+    ub_credit numeric;
+    ub_f_debit numeric;
+    ub_f_credit numeric;
+    ub_f_currency text;
 BEGIN
-    SELECT c.currency INTO bad
-      FROM (SELECT DISTINCT x.currency FROM new_lines x) c
-     WHERE NOT EXISTS (SELECT FROM rr.currency k WHERE k.code = c.currency)
-     LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION 'journal line currency "%" does not exist', bad.currency
+    IF first_entry IS NULL OR last_entry IS NULL THEN
+        RETURN;
+    END IF;
+    -- The lines of the range read once, by the primary key, per entry and currency; what
+    -- each rule finds wrong first, in one statement (no work table: a payment's check costs
+    -- no temporary table in a new session).
+    WITH g AS MATERIALIZED (
+        SELECT l.entry_id, l.currency, sum(l.debit) AS debit, sum(l.credit) AS credit,
+               sum(coalesce(l.functional_debit, l.debit)) AS f_debit,
+               sum(coalesce(l.functional_credit, l.credit)) AS f_credit,
+               max(coalesce(l.functional_currency, l.currency)) AS f_currency,
+               array_agg(DISTINCT l.account) AS accounts
+          FROM rr.journal_line l
+         WHERE l.tenant_id = t AND l.entry_id >= first_entry AND l.entry_id <= last_entry
+         GROUP BY l.entry_id, l.currency
+    )
+    SELECT a.accounts, c.currency, m.entry_id, b.entry_id, b.currency, b.f_currency, b.book,
+           u.entry_id, u.currency, u.debit, u.credit, u.f_debit, u.f_credit, u.f_currency
+      INTO accounts, bad_currency, missing_entry, conv_entry, conv_currency, conv_into, book,
+           ub_entry, ub_currency, ub_debit, ub_credit, ub_f_debit, ub_f_credit, ub_f_currency
+      FROM (SELECT array_agg(DISTINCT x.account) AS accounts FROM g, unnest(g.accounts) x (account)) a
+      LEFT JOIN LATERAL (SELECT d.currency FROM (SELECT DISTINCT g.currency FROM g) d
+                          WHERE NOT EXISTS (SELECT FROM rr.currency k WHERE k.code = d.currency)
+                          LIMIT 1) c ON true
+      -- one index lookup per entry (an aggregate keeps the planner from turning it into a
+      -- join that reads every entry of the tenant)
+      LEFT JOIN LATERAL (SELECT n.entry_id FROM (SELECT DISTINCT g.entry_id FROM g) n
+                          CROSS JOIN LATERAL (SELECT count(*) AS found FROM rr.journal_entry e
+                                               WHERE e.tenant_id = t AND e.entry_id = n.entry_id) e
+                          WHERE e.found = 0
+                          LIMIT 1) m ON true
+      LEFT JOIN LATERAL (SELECT g.entry_id, g.currency, g.f_currency, k.currency AS book
+                           FROM g JOIN rr.tenant k ON k.tenant_id = t
+                          WHERE g.f_currency <> g.currency AND g.f_currency <> k.currency
+                          LIMIT 1) b ON true
+      -- every entry balances per currency, and in the functional currency too (a line
+      -- without functional amounts counts as it is)
+      LEFT JOIN LATERAL (SELECT z.* FROM (SELECT g.entry_id, g.currency, g.debit, g.credit, g.f_currency,
+                                                 sum(g.f_debit) OVER (PARTITION BY g.entry_id) AS f_debit,
+                                                 sum(g.f_credit) OVER (PARTITION BY g.entry_id) AS f_credit
+                                            FROM g) z
+                          WHERE z.debit <> z.credit OR z.f_debit <> z.f_credit
+                          ORDER BY z.debit <> z.credit DESC
+                          LIMIT 1) u ON true;
+
+    IF bad_currency IS NOT NULL THEN
+        RAISE EXCEPTION 'journal line currency "%" does not exist', bad_currency
             USING ERRCODE = '23503',
                   DETAIL = 'The currency of a journal line must be one of rr.currency.',
                   HINT = 'Add the currency to rr.currency first.';
     END IF;
-    -- the accounts: locked and checked once per statement (the writer's half of a key;
-    -- account_in_journal keeps a used account)
-    PERFORM rr_internal.lock_catalog(x.tenant_id, 'account', array_agg(DISTINCT x.account))
-       FROM new_lines x GROUP BY x.tenant_id;
-    -- one index lookup per entry touched (an aggregate keeps the planner from turning it
-    -- into a join that reads every entry), whatever it guesses about the transition table
-    SELECT n.tenant_id, n.entry_id INTO bad
-      FROM (SELECT DISTINCT x.tenant_id, x.entry_id FROM new_lines x) n
-      CROSS JOIN LATERAL (SELECT count(*) AS found FROM rr.journal_entry e
-                           WHERE e.tenant_id = n.tenant_id AND e.entry_id = n.entry_id) e
-     WHERE e.found = 0
-     LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION 'journal entry % of tenant "%" does not exist', bad.entry_id, bad.tenant_id
+    -- the accounts: locked and checked once (account_in_journal keeps a used account)
+    PERFORM rr_internal.lock_catalog(t, 'account', accounts);
+    IF missing_entry IS NOT NULL THEN
+        RAISE EXCEPTION 'journal entry % of tenant "%" does not exist', missing_entry, t
             USING ERRCODE = '23503',
                   DETAIL = 'Every journal line belongs to an entry of rr.journal_entry.',
                   HINT = 'Insert the entry before its lines.';
     END IF;
     -- converted lines only into the tenant's functional currency (a line without functional
     -- amounts was not converted: a posting before its pair's first rate, or of 0.1.0)
-    SELECT x.entry_id, x.currency, x.functional_currency, b.book INTO bad
-      FROM new_lines x
-      JOIN (SELECT k.tenant_id, k.currency AS book FROM rr.tenant k
-             WHERE k.tenant_id IN (SELECT DISTINCT y.tenant_id FROM new_lines y)) b ON b.tenant_id = x.tenant_id
-     WHERE x.functional_currency <> b.book
-     LIMIT 1;
-    IF FOUND THEN
+    IF conv_entry IS NOT NULL THEN
         RAISE EXCEPTION 'journal entry % has a line in % converted into %, not the functional currency %',
-                        bad.entry_id, bad.currency, bad.functional_currency, bad.book
+                        conv_entry, conv_currency, conv_into, book
             USING ERRCODE = '23514',
                   DETAIL = 'Functional amounts are in the tenant''s functional currency, rr.tenant.currency.',
                   HINT = 'Convert at the rate of the document date (rr.exchange_rate) into the tenant''s functional currency.';
     END IF;
-    -- every entry balances per currency, and in the functional currency too (a line without
-    -- functional amounts counts as it is): one index lookup per entry touched (LATERAL),
-    -- whatever the planner guesses about the transition table, so the check costs the same
-    -- for one entry or a million
-    SELECT z.entry_id, z.currency, z.debit, z.credit, z.f_debit, z.f_credit, z.f_currency
-      INTO bad
-      FROM (SELECT n.entry_id, t.currency, t.debit, t.credit, t.f_currency,
-                   sum(t.f_debit) OVER (PARTITION BY n.tenant_id, n.entry_id) AS f_debit,
-                   sum(t.f_credit) OVER (PARTITION BY n.tenant_id, n.entry_id) AS f_credit
-              FROM (SELECT DISTINCT x.tenant_id, x.entry_id FROM new_lines x) n
-              CROSS JOIN LATERAL (SELECT l.currency, sum(l.debit) AS debit, sum(l.credit) AS credit,
-                                         sum(coalesce(l.functional_debit, l.debit)) AS f_debit,
-                                         sum(coalesce(l.functional_credit, l.credit)) AS f_credit,
-                                         max(coalesce(l.functional_currency, l.currency)) AS f_currency
-                                    FROM rr.journal_line l
-                                   WHERE l.tenant_id = n.tenant_id AND l.entry_id = n.entry_id
-                                   GROUP BY l.currency) t) z
-     WHERE z.debit <> z.credit OR z.f_debit <> z.f_credit
-     ORDER BY z.debit <> z.credit DESC
-     LIMIT 1;
-    IF FOUND AND bad.debit <> bad.credit THEN
-        RAISE EXCEPTION 'journal entry % is unbalanced', bad.entry_id
+    IF ub_entry IS NOT NULL AND ub_debit <> ub_credit THEN
+        RAISE EXCEPTION 'journal entry % is unbalanced', ub_entry
             USING ERRCODE = '23514',
-                  DETAIL = format('Debits %s and credits %s in %s differ by %s.', bad.debit, bad.credit,
-                                  bad.currency, bad.debit - bad.credit),
-                  HINT = 'Write all lines of an entry in one statement, with equal debits and credits.';
-    ELSIF FOUND THEN
-        RAISE EXCEPTION 'journal entry % is unbalanced in the functional currency', bad.entry_id
+                  DETAIL = format('Debits %s and credits %s in %s differ by %s.', ub_debit, ub_credit,
+                                  ub_currency, ub_debit - ub_credit),
+                  HINT = 'Write all lines of an entry with equal debits and credits.';
+    ELSIF ub_entry IS NOT NULL THEN
+        RAISE EXCEPTION 'journal entry % is unbalanced in the functional currency', ub_entry
             USING ERRCODE = '23514',
-                  DETAIL = format('Functional debits %s and credits %s in %s differ by %s.', bad.f_debit, bad.f_credit,
-                                  bad.f_currency, bad.f_debit - bad.f_credit),
+                  DETAIL = format('Functional debits %s and credits %s in %s differ by %s.', ub_f_debit, ub_f_credit,
+                                  ub_f_currency, ub_f_debit - ub_f_credit),
                   HINT = 'Round each side of an entry once and post exchange differences to their own lines.';
     END IF;
-    RETURN NULL;
+    -- nothing this transaction wrote goes into a closed period (its entries carry its start
+    -- time: created_at defaults to now())
+    SELECT e.entry_id, e.period_start, e.entry_date INTO bad
+      FROM rr.journal_entry e
+      JOIN rr.fiscal_period p ON p.tenant_id = t AND p.period_start = e.period_start
+     WHERE e.tenant_id = t AND e.entry_id >= first_entry AND e.entry_id <= last_entry
+       AND e.created_at = pg_catalog.now() AND p.status = 'closed'
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'cannot post into closed fiscal period starting %', bad.period_start
+            USING ERRCODE = '55000',
+                  DETAIL = format('Journal entry %s dated %s names a period that is closed.', bad.entry_id, bad.entry_date),
+                  HINT = 'Post into the first open period after it, or have an administrator reopen the period with rr.reopen_period().';
+    END IF;
 END
 $$;
-COMMENT ON FUNCTION rr_internal.check_journal_balance() IS 'trigger function: refuses a statement that writes journal lines of an entry, in a currency or to an account that does not exist (locking the accounts), or leaves a journal entry with unequal debits and credits';
-
-CREATE TRIGGER journal_line_balanced
-    AFTER INSERT ON rr.journal_line REFERENCING NEW TABLE AS new_lines
-    FOR EACH STATEMENT EXECUTE FUNCTION rr_internal.check_journal_balance();
--- Journal lines name their currency without a foreign key (check_journal_balance checks it
--- once per statement), so a currency they use can be neither deleted nor renamed; like the
+COMMENT ON FUNCTION rr_internal.check_journal(text, bigint, bigint) IS 'internal, called by every writer of journal entries after its last statement, for the range of entry ids it drew: refuses (23503) a line of an entry that does not exist, in a currency that does not exist or to an account of the tenant that does not exist (locking the accounts), (23514) a line converted into another currency than the functional one or an entry with unequal debits and credits, and (55000) an entry of this transaction in a closed fiscal period';
+REVOKE ALL ON FUNCTION rr_internal.check_journal(text, bigint, bigint) FROM PUBLIC;
+-- Journal lines name their currency without a foreign key (rr_internal.check_journal checks
+-- it once per writer), so a currency they use can be neither deleted nor renamed; like the
 -- key's own check, this reads the lines, a rare cost paid only when a currency of one's own
 -- is deleted or renamed (NEW is null on DELETE).  The built-in rows are refused earlier,
 -- by rr_internal.currency_guard.

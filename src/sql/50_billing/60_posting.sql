@@ -112,6 +112,9 @@ BEGIN
      CROSS JOIN LATERAL rr_internal.functional_rate(t, j.currency, j.invoice_date) f
     WINDOW w AS (PARTITION BY j.entry_id, j.currency ORDER BY j.line_no);
 
+    -- the entries written, checked once (rr_internal.check_journal)
+    PERFORM rr_internal.check_journal(t, min(p.entry_id), max(p.entry_id)) FROM rr_post p;
+
     UPDATE rr.invoice_counter c SET next_number = c.next_number + n
      WHERE c.tenant_id = t AND c.series = post_invoices.series;
 

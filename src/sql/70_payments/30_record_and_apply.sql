@@ -44,6 +44,8 @@ DECLARE
     t text := write_applications.tenant_id;
     pid bigint := write_applications.payment_id;
     n integer;
+    first_entry bigint;
+    last_entry bigint;
 BEGIN
     -- the fiscal periods of every posting date exist before the statement that posts
     PERFORM rr_internal.posting_period(t, d) FROM (SELECT DISTINCT unnest(write_applications.applied_on) AS d) x;
@@ -134,12 +136,16 @@ BEGIN
                app.functional_currency, greatest(-d.amount, 0), greatest(d.amount, 0)
           FROM difference d JOIN app ON app.entry_id = d.entry_id
          WHERE d.amount <> 0
+    ), pa AS (
+        INSERT INTO rr.payment_application (tenant_id, payment_id, invoice_id, amount, applied_on, journal_entry_id)
+        SELECT t, pid, app.invoice_id, app.amount, app.applied_on, app.entry_id
+          FROM app
+         ORDER BY app.entry_id
+        RETURNING journal_entry_id
     )
-    INSERT INTO rr.payment_application (tenant_id, payment_id, invoice_id, amount, applied_on, journal_entry_id)
-    SELECT t, pid, app.invoice_id, app.amount, app.applied_on, app.entry_id
-      FROM app
-     ORDER BY app.entry_id;
-    GET DIAGNOSTICS n = ROW_COUNT;
+    SELECT count(*), min(pa.journal_entry_id), max(pa.journal_entry_id) INTO n, first_entry, last_entry FROM pa;
+    -- the entries written, checked once (rr_internal.check_journal)
+    PERFORM rr_internal.check_journal(t, first_entry, last_entry);
     RETURN n;
 END
 $$;
@@ -205,6 +211,7 @@ BEGIN
            round(x.debit * f.rate, f.minor_units), round(x.credit * f.rate, f.minor_units)
       FROM (VALUES (1, '1200', amt, 0), (2, '2400', 0, amt)) AS x (line_no, account, debit, credit)
      CROSS JOIN rr_internal.functional_rate(t, cur, record_payment.received_on) f;
+    PERFORM rr_internal.check_journal(t, eid, eid);
     INSERT INTO rr.payment (tenant_id, payment_id, customer, currency, amount, received_on, method, reference,
                             journal_entry_id)
     VALUES (t, pid, cu.code, cur, amt, record_payment.received_on, record_payment.method,

@@ -152,6 +152,7 @@ BEGIN
     RETURNING entry_id INTO eid;
     INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency)
     VALUES (t, eid, 1, w.cash_account, amt, 0, cur), (t, eid, 2, w.liability_account, 0, amt, cur);
+    PERFORM rr_internal.check_journal(t, eid, eid);
     INSERT INTO rr.wallet_entry (tenant_id, wallet_id, kind, amount, entry_date, expires_on, reference, journal_entry_id)
     VALUES (t, w.wallet_id, 'top_up', amt, top_up_wallet.received_on, top_up_wallet.expires_on, top_up_wallet.reference, eid)
     RETURNING entry_id INTO id;
@@ -245,6 +246,7 @@ BEGIN
       FROM acct
      CROSS JOIN LATERAL unnest(rr.allocate(amt, acct.weights, mu)) WITH ORDINALITY AS p (amount, k)
      WHERE p.amount <> 0;
+    PERFORM rr_internal.check_journal(t, eid, eid);
 
     -- the lots, first to expire first, each giving what is left of it up to the rest
     INSERT INTO rr.wallet_entry (tenant_id, wallet_id, kind, lot_id, amount, entry_date, invoice_id, journal_entry_id)
@@ -385,6 +387,9 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     t text := rr.current_tenant();
+    seq regclass := pg_get_serial_sequence('rr.journal_entry', 'entry_id')::regclass;
+    -- the entry ids drawn below come after the sequence's last value now
+    first_entry bigint := coalesce(pg_sequence_last_value(seq), 0) + 1;
 BEGIN
     IF as_of IS NULL THEN
         RAISE EXCEPTION 'expiry date must not be NULL' USING ERRCODE = '22004';
@@ -438,6 +443,11 @@ BEGIN
     SELECT lot.wallet_id, lot.customer, lot.currency, lot.lot_id, lot.expires_on, lot.remaining
       FROM lot
      ORDER BY lot.wallet_id, lot.expires_on, lot.lot_id;
+    -- the entries written, checked once (rr_internal.check_journal): this session drew the
+    -- last of them
+    IF FOUND THEN
+        PERFORM rr_internal.check_journal(t, first_entry, currval(seq));
+    END IF;
 END
 $$;
 COMMENT ON FUNCTION rr.expire_wallet_credit(date) IS 'expires the credit left in every top-up of the current tenant''s wallets whose expiry date is on or before as_of, dated its expiry date, and recognises it as breakage revenue (ASC 606-10-55-48): Dr the wallet''s liability / Cr its breakage account; idempotent; returns what expired per top-up';

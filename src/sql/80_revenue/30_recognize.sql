@@ -370,6 +370,8 @@ BEGIN
               FROM rr_delta x JOIN rr_grp g ON g.contract_id = x.contract_id AND g.k = x.k) j
      CROSS JOIN LATERAL rr_internal.functional_rate(t, j.currency, j.entry_date) f
     WINDOW w AS (PARTITION BY j.entry_id, j.currency ORDER BY j.line_no);
+    -- the entries written, checked once (rr_internal.check_journal)
+    PERFORM rr_internal.check_journal(t, min(g.entry_id), max(g.entry_id)) FROM rr_grp g WHERE g.has_entry;
     UPDATE rr.revenue_schedule_line l
        SET status = 'posted', run_id = run, posted_period = g.period_start, posted_on = g.entry_date,
            entry_id = CASE WHEN g.has_entry THEN g.entry_id END

@@ -27,44 +27,9 @@ CREATE TRIGGER period_close_event_no_truncate
     BEFORE TRUNCATE ON rr.period_close_event
     FOR EACH STATEMENT EXECUTE FUNCTION rr_internal.refuse_change();
 
--- Nothing posts into a closed period, by any path (a hand-written INSERT included).  An
--- entry created before the period's last close is one being restored by pg_restore (it
--- keeps its created_at), and is let through.
-CREATE FUNCTION rr_internal.refuse_closed_period_posting()
-RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    bad record;
-BEGIN
-    SELECT n.entry_id, n.period_start, n.entry_date
-      INTO bad
-      FROM new_entries n
-      JOIN rr.fiscal_period p ON p.tenant_id = n.tenant_id AND p.period_start = n.period_start
-      LEFT JOIN LATERAL (SELECT e.occurred_at, e.xmin AS close_xid
-                           FROM rr.period_close_event e
-                          WHERE e.tenant_id = n.tenant_id AND e.period_start = n.period_start AND e.action = 'close'
-                          ORDER BY e.event_id DESC LIMIT 1) c ON true
-     WHERE p.status = 'closed'
-       -- created after the close, or in the transaction that closed it; a closed period
-       -- whose close is not (yet) in the log is one pg_restore is loading
-       AND (n.created_at >= c.occurred_at OR c.close_xid = pg_catalog.xid(pg_catalog.pg_current_xact_id()))
-     LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION 'cannot post into closed fiscal period starting %', bad.period_start
-            USING ERRCODE = '55000',
-                  DETAIL = format('Journal entry %s dated %s names a period that is closed.', bad.entry_id, bad.entry_date),
-                  HINT = 'Post into the first open period after it, or have an administrator reopen the period with rr.reopen_period().';
-    END IF;
-    RETURN NULL;
-END
-$$;
-COMMENT ON FUNCTION rr_internal.refuse_closed_period_posting() IS 'trigger function: refuses journal entries written into a closed fiscal period';
-
-CREATE TRIGGER journal_entry_open_period
-    AFTER INSERT ON rr.journal_entry REFERENCING NEW TABLE AS new_entries
-    FOR EACH STATEMENT EXECUTE FUNCTION rr_internal.refuse_closed_period_posting();
+-- Nothing posts into a closed period: the writers of journal entries choose the first open
+-- period for a date (rr_internal.posting_period), and rr_internal.check_journal, which each
+-- of them calls, refuses an entry of its transaction in a closed one.
 
 -- ---------------------------------------------------------------------------------------
 -- Period closing (administrators only; logged).

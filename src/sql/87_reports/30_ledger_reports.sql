@@ -217,3 +217,28 @@ BEGIN ATOMIC
 END;
 COMMENT ON FUNCTION rr.discount_usage(date, date) IS 'discount usage over [from_date, to_date): each discount agreement of the tenant (contract, customer, kind, value, line, first periods, dates, account) with the posted invoices and credit notes whose discount lines it gave, by booking date, and the amount they took off (negative; corrections and credited discounts included; 0 for a discount not used in the window); for a discount written by a coupon redemption, the coupon and the promotion code it was redeemed through';
 REVOKE ALL ON FUNCTION rr.discount_usage(date, date) FROM PUBLIC;
+
+-- Journal exceptions: what the writers' check (rr_internal.check_journal) refuses, found
+-- in the journal as it is (no rows when healthy).  Every function of the extension that
+-- writes entries checks them before it returns; an entry written around them (by the
+-- extension's owner or a superuser, the only roles that can) shows here.
+CREATE VIEW rr.journal_exceptions WITH (security_invoker = true) AS
+SELECT x.tenant_id, x.entry_id, x.currency, x.debit, x.credit, x.problem
+  FROM (SELECT l.tenant_id, l.entry_id, l.currency, sum(l.debit) AS debit, sum(l.credit) AS credit,
+               CASE WHEN NOT EXISTS (SELECT FROM rr.journal_entry e
+                                      WHERE e.tenant_id = l.tenant_id AND e.entry_id = l.entry_id)
+                        THEN 'no entry'
+                    WHEN sum(l.debit) <> sum(l.credit) THEN 'unbalanced'
+                    WHEN NOT EXISTS (SELECT FROM rr.currency c WHERE c.code = l.currency) THEN 'unknown currency'
+               END AS problem
+          FROM rr.journal_line l
+         GROUP BY l.tenant_id, l.entry_id, l.currency) x
+ WHERE x.problem IS NOT NULL;
+COMMENT ON VIEW rr.journal_exceptions IS 'journal entries of the tenant that break the ledger''s rules (no rows when healthy): lines of an entry that does not exist, an entry whose debits and credits differ in a currency, lines in a currency that does not exist; the functions that write the journal refuse all of these (rr_internal.check_journal), so a row here was written around them';
+COMMENT ON COLUMN rr.journal_exceptions.tenant_id IS 'tenant that owns the entry';
+COMMENT ON COLUMN rr.journal_exceptions.entry_id IS 'the journal entry';
+COMMENT ON COLUMN rr.journal_exceptions.currency IS 'currency of the lines concerned';
+COMMENT ON COLUMN rr.journal_exceptions.debit IS 'sum of the debits of the entry in that currency';
+COMMENT ON COLUMN rr.journal_exceptions.credit IS 'sum of the credits of the entry in that currency';
+COMMENT ON COLUMN rr.journal_exceptions.problem IS 'no entry, unbalanced or unknown currency';
+REVOKE ALL ON rr.journal_exceptions FROM PUBLIC;
