@@ -86,7 +86,7 @@ BEGIN
         -- and the same keys dropped from the extension's copies of the tables.  These run
         -- in the workers' own transactions: a failure below leaves the keys dropped there,
         -- which a second call finds so (IF EXISTS).
-        worker_cmd := 'SET citus.enable_ddl_propagation = off; SELECT count(*) FROM rr.create_roles()';
+        worker_cmd := 'SET search_path = pg_catalog, pg_temp; SET citus.enable_ddl_propagation = off; SELECT count(*) FROM rr.create_roles()';
         FOR i IN 1 .. pg_catalog.cardinality(fk_rel) LOOP
             worker_cmd := worker_cmd || format('; ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', fk_rel[i], fk_name[i]);
         END LOOP;
