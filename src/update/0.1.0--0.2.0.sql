@@ -655,3 +655,12 @@ $$;
 ALTER TABLE rr.tenant DROP CONSTRAINT tenant_id_check;
 ALTER TABLE rr.tenant ADD CONSTRAINT tenant_id_check CHECK (tenant_id OPERATOR(pg_catalog.~) '^[a-z0-9][a-z0-9_-]{0,52}$');
 ALTER TABLE rr.usage_staging ALTER COLUMN tenant_id SET DEFAULT rr.current_tenant();
+
+-- ---- scale-out: rr.distribute() (docs/scale-out.md) ---------------------------------
+-- The deposit check of a contract item calls rr.minor_units (which reads rr.currency) only
+-- for a deposit: a CHECK on a Citus shard cannot read a table, so items without a deposit
+-- stay writable once distributed.  rr.distribute() itself comes with the code below.
+ALTER TABLE rr.contract_item DROP CONSTRAINT contract_item_deposit_amount_check;
+ALTER TABLE rr.contract_item ADD CONSTRAINT contract_item_deposit_amount_check CHECK (deposit_amount IS NULL OR (
+    deposit_amount > 0 AND deposit_amount OPERATOR(pg_catalog.=) pg_catalog.round(deposit_amount, rr.minor_units(currency::text))));
+-- ---- end of scale-out ---------------------------------------------------------------

@@ -10,7 +10,7 @@
 -- function without one).  Adding a refusal: nothing to do here.  Documenting an accepted
 -- value: a row in bi_accepted with the README's reason.
 BEGIN;
-SELECT plan(11);
+SELECT plan(12);
 SET client_min_messages = warning;
 \o /dev/null
 SELECT count(*) FROM rr.create_roles();
@@ -241,7 +241,8 @@ UPDATE bi_call SET tests = '{invoice_id,amount,reason,credit_date}'
 INSERT INTO bi_call (fn, not_called) VALUES
     ('rr.pricing_recv(internal)', 'takes internal, so SQL cannot call it; binary COPY round trips in sql/pricing.sql cover it'),
     ('rr.refuse_number(text,numeric)', 'raises by design: the refusal of rr.check_number, whose hostile values cover it'),
-    ('rr.refuse_date(text,date)', 'raises by design: the refusal of rr.check_date, whose hostile values cover it');
+    ('rr.refuse_date(text,date)', 'raises by design: the refusal of rr.check_date, whose hostile values cover it'),
+    ('rr.distribute()', 'takes no argument and needs Citus; on a single node it refuses with 0A000 (the assertion below), on Citus test/citus/run calls it');
 -- the limits of docs/limits-and-errors.md (src/sql/00_core/05_limits.sql)
 INSERT INTO bi_call (fn, args) VALUES
     ('rr.business_dates()', '{}'),
@@ -890,6 +891,10 @@ SELECT is_empty($$
     SELECT fn, argument, value, offence FROM bi_offence WHERE (fn, argument, value) IN (SELECT fn, argument, value FROM bi_known_gap)
      ORDER BY 1, 2, 3
 $$, 'no known gaps left (bi_known_gap lists offenders not fixed yet)');
+
+-- rr.distribute() without Citus (docs/scale-out.md): a clear refusal, and nothing changed
+SELECT throws_ok('SELECT * FROM rr.distribute()', '0A000', 'citus is not installed in this database',
+                 'rr.distribute() without Citus refuses with 0A000');
 
 SELECT * FROM finish();
 ROLLBACK;

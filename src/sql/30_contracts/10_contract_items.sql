@@ -87,8 +87,10 @@ CREATE TABLE rr.contract_item (
         AND rr.check_number('deposit amount', deposit_amount) AND rr.check_number('minimum quantity', min_quantity)
         AND rr.check_number('maximum quantity', max_quantity) AND rr.check_number('default quantity', default_quantity)
         AND rr.check_number('standalone price', standalone_price)),
-    CONSTRAINT contract_item_deposit_amount_check CHECK (
-        deposit_amount > 0 AND deposit_amount OPERATOR(pg_catalog.=) pg_catalog.round(deposit_amount, rr.minor_units(currency::text)))
+    -- rr.minor_units is called only for a deposit: it reads rr.currency, which a CHECK on a
+    -- Citus shard cannot do (docs/scale-out.md), so items without a deposit stay writable there
+    CONSTRAINT contract_item_deposit_amount_check CHECK (deposit_amount IS NULL OR (
+        deposit_amount > 0 AND deposit_amount OPERATOR(pg_catalog.=) pg_catalog.round(deposit_amount, rr.minor_units(currency::text))))
 );
 COMMENT ON TABLE rr.contract_item IS 'contract items (as in Acumatica): a setup fee, a renewal fee and a recurring charge, each with its item and pricing option; billing type, price model, included quantity, usage reset, deposit, quantity limits, own billing period and standalone selling price';
 COMMENT ON COLUMN rr.contract_item.setup_pricing IS 'item_price (the setup item''s list price), percent_of_item_price (setup_percent % of it) or manual (setup_price)';

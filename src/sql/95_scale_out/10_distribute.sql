@@ -1,0 +1,172 @@
+-- Scale-out on Citus (docs/scale-out.md): rr.distribute() turns a single-node install
+-- into a distributed one, on the coordinator of a Citus cluster whose workers have the
+-- extension too (CREATE EXTENSION on the coordinator is propagated to them).  It places
+-- every table of schema rr: a table without tenant_id (the currency list) as a reference
+-- table, every tenant table distributed by tenant_id in one co-location group (that of
+-- rr.tenant, so a tenant's rows of every table live on one worker), rr.usage_event with
+-- its partitions.  The order and method are the ones Citus 13 accepts:
+--   - the foreign keys of the tables to place are dropped first and re-added last (a
+--     reference table with foreign keys from local tables would make Citus convert every
+--     local table of the key graph, and a tenant table cannot be distributed while the
+--     tables it refers to are local); on the workers too, where the extension's own
+--     copies of the tables serve as Citus's shell tables and still carry the install
+--     script's keys, which re-adding them on the coordinator would meet there;
+--   - the user triggers of those tables are disabled while the rows are copied into the
+--     shards (the rows were checked when they were written; the currency guard refuses
+--     its own seed rows, and statement triggers with transition tables cannot run in a
+--     shard copy), and enabled again afterwards;
+--   - the rows left behind in the coordinator's local tables are truncated.
+-- Functions are not delegated to workers (create_distributed_function): the entry points
+-- take the tenant from the setting rr.tenant, not from an argument Citus could route by.
+
+CREATE FUNCTION rr.distribute()
+RETURNS TABLE (table_name regclass, placement text, placed boolean)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+-- whatever the caller's session says: keys and triggers must reach the shards, reference
+-- keys need one connection per node, and the extension's tables have row triggers
+SET citus.enable_ddl_propagation = on
+SET citus.multi_shard_modify_mode = 'sequential'
+SET citus.enable_unsafe_triggers = on
+AS $$
+DECLARE
+    to_place regclass[];
+    t regclass;
+    fk_rel regclass[] := '{}';
+    fk_name name[] := '{}';
+    fk_def text[] := '{}';
+    tg_rel regclass[] := '{}';
+    tg_name name[] := '{}';
+    worker_cmd text;
+    failed text;
+    messages text;
+    i integer;
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'citus') THEN
+        RAISE EXCEPTION 'citus is not installed in this database'
+            USING ERRCODE = '0A000',
+                  DETAIL = 'rr.distribute() places the extension''s tables on a Citus cluster.',
+                  HINT = 'Load Citus (shared_preload_libraries = citus), run CREATE EXTENSION citus and add the workers, then call rr.distribute() on the coordinator.';
+    END IF;
+    IF NOT pg_catalog.citus_is_coordinator() THEN
+        RAISE EXCEPTION 'rr.distribute() must run on the coordinator'
+            USING ERRCODE = '55000',
+                  DETAIL = 'This node is a Citus worker.',
+                  HINT = 'Connect to the coordinator and call it there.';
+    END IF;
+
+    -- the tables still to place, in creation order (rr.tenant leads its group)
+    SELECT coalesce(array_agg(c.oid::regclass ORDER BY c.oid), '{}') INTO to_place
+      FROM pg_catalog.pg_class c
+     WHERE c.relnamespace OPERATOR(pg_catalog.=) 'rr'::regnamespace
+       AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+       AND NOT EXISTS (SELECT FROM pg_catalog.pg_dist_partition d WHERE d.logicalrelid OPERATOR(pg_catalog.=) c.oid);
+
+    IF pg_catalog.cardinality(to_place) OPERATOR(pg_catalog.>) 0 THEN
+        IF 'rr.tenant'::regclass OPERATOR(pg_catalog.<>) ALL (to_place)
+           AND NOT EXISTS (SELECT FROM pg_catalog.pg_dist_partition d
+                            WHERE d.logicalrelid OPERATOR(pg_catalog.=) 'rr.tenant'::regclass AND d.partmethod OPERATOR(pg_catalog.=) 'h') THEN
+            RAISE EXCEPTION 'table rr.tenant is not distributed by tenant_id'
+                USING ERRCODE = '55000',
+                      DETAIL = 'The tenant tables are co-located with rr.tenant.',
+                      HINT = 'Undistribute rr.tenant (undistribute_table), then call rr.distribute() again.';
+        END IF;
+        -- the foreign keys of those tables, to drop now and re-add once all are placed
+        SELECT coalesce(array_agg(k.conrelid::regclass ORDER BY k.conrelid, k.conname), '{}'),
+               coalesce(array_agg(k.conname ORDER BY k.conrelid, k.conname), '{}'),
+               coalesce(array_agg(pg_catalog.pg_get_constraintdef(k.oid) ORDER BY k.conrelid, k.conname), '{}')
+          INTO fk_rel, fk_name, fk_def
+          FROM pg_catalog.pg_constraint k
+         WHERE k.contype OPERATOR(pg_catalog.=) 'f' AND k.conparentid OPERATOR(pg_catalog.=) 0
+           AND k.conrelid OPERATOR(pg_catalog.=) ANY (to_place);
+
+        -- the workers first, before this transaction holds locks there: the roles' grants
+        -- (Citus propagates the roles, not the grants on objects it does not distribute),
+        -- and the same keys dropped from the extension's copies of the tables.  These run
+        -- in the workers' own transactions: a failure below leaves the keys dropped there,
+        -- which a second call finds so (IF EXISTS).
+        worker_cmd := 'SET search_path = pg_catalog, pg_temp; SET citus.enable_ddl_propagation = off; SELECT count(*) FROM rr.create_roles()';
+        FOR i IN 1 .. pg_catalog.cardinality(fk_rel) LOOP
+            worker_cmd := worker_cmd || format('; ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', fk_rel[i], fk_name[i]);
+        END LOOP;
+        SELECT string_agg(w.nodename || ':' || w.nodeport || ': ' || w.result, '; ') INTO failed
+          FROM pg_catalog.run_command_on_workers(worker_cmd) w
+         WHERE NOT w.success;
+        IF failed IS NOT NULL THEN
+            RAISE EXCEPTION 'could not prepare the workers for rr.distribute()'
+                USING ERRCODE = '55000',
+                      DETAIL = failed,
+                      HINT = 'Every worker must have recurring_revenue installed (CREATE EXTENSION on the coordinator propagates it).';
+        END IF;
+
+        FOR i IN 1 .. pg_catalog.cardinality(fk_rel) LOOP
+            EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', fk_rel[i], fk_name[i]);
+        END LOOP;
+        SELECT coalesce(array_agg(g.tgrelid::regclass ORDER BY g.tgrelid, g.tgname), '{}'),
+               coalesce(array_agg(g.tgname ORDER BY g.tgrelid, g.tgname), '{}')
+          INTO tg_rel, tg_name
+          FROM pg_catalog.pg_trigger g
+         WHERE g.tgrelid OPERATOR(pg_catalog.=) ANY (to_place)
+           AND NOT g.tgisinternal AND g.tgenabled OPERATOR(pg_catalog.<>) 'D';
+        FOR i IN 1 .. pg_catalog.cardinality(tg_rel) LOOP
+            EXECUTE format('ALTER TABLE %s DISABLE TRIGGER %I', tg_rel[i], tg_name[i]);
+        END LOOP;
+
+        -- global tables (no tenant_id) as reference tables, then the tenant tables; Citus's
+        -- four notices per table (copying, where the local rows are) are kept from the
+        -- caller, for this transaction's part of the work
+        messages := pg_catalog.current_setting('client_min_messages');
+        IF messages OPERATOR(pg_catalog.=) ANY (ARRAY['debug5', 'debug4', 'debug3', 'debug2', 'debug1', 'log', 'notice', 'info']) THEN
+            PERFORM pg_catalog.set_config('client_min_messages', 'warning', true);
+        END IF;
+        FOREACH t IN ARRAY to_place LOOP
+            IF NOT EXISTS (SELECT FROM pg_catalog.pg_attribute a
+                            WHERE a.attrelid OPERATOR(pg_catalog.=) t AND a.attname OPERATOR(pg_catalog.=) 'tenant_id'
+                              AND NOT a.attisdropped) THEN
+                PERFORM pg_catalog.create_reference_table(t);
+            END IF;
+        END LOOP;
+        IF 'rr.tenant'::regclass OPERATOR(pg_catalog.=) ANY (to_place) THEN
+            PERFORM pg_catalog.create_distributed_table('rr.tenant'::regclass, 'tenant_id', colocate_with => 'none');
+        END IF;
+        FOREACH t IN ARRAY to_place LOOP
+            IF t OPERATOR(pg_catalog.<>) 'rr.tenant'::regclass
+               AND NOT EXISTS (SELECT FROM pg_catalog.pg_dist_partition d WHERE d.logicalrelid OPERATOR(pg_catalog.=) t) THEN
+                PERFORM pg_catalog.create_distributed_table(t, 'tenant_id', colocate_with => 'rr.tenant');
+            END IF;
+        END LOOP;
+        -- the copied rows stay in the coordinator's local tables, hidden; free that space
+        FOREACH t IN ARRAY to_place LOOP
+            PERFORM pg_catalog.truncate_local_data_after_distributing_table(t);
+        END LOOP;
+
+        FOR i IN 1 .. pg_catalog.cardinality(fk_rel) LOOP
+            EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s', fk_rel[i], fk_name[i], fk_def[i]);
+        END LOOP;
+        FOR i IN 1 .. pg_catalog.cardinality(tg_rel) LOOP
+            EXECUTE format('ALTER TABLE %s ENABLE TRIGGER %I', tg_rel[i], tg_name[i]);
+        END LOOP;
+        PERFORM pg_catalog.set_config('client_min_messages', messages, true);
+        RAISE NOTICE 'recurring_revenue placed % tables on the Citus cluster', pg_catalog.cardinality(to_place);
+    ELSE
+        RAISE NOTICE 'recurring_revenue is already distributed: nothing to do';
+    END IF;
+
+    RETURN QUERY
+        SELECT c.oid::regclass,
+               CASE d.partmethod WHEN 'n' THEN 'reference'
+                                 WHEN 'h' THEN 'distributed by ' || pg_catalog.column_to_column_name(d.logicalrelid, d.partkey)
+                                 ELSE 'citus table (' || d.partmethod::text || ')' END
+               || CASE WHEN c.relispartition THEN ', partition of ' || inh.inhparent::regclass::text ELSE '' END,
+               c.oid OPERATOR(pg_catalog.=) ANY (to_place)
+                 OR (c.relispartition AND inh.inhparent OPERATOR(pg_catalog.=) ANY (to_place))
+          FROM pg_catalog.pg_class c
+          JOIN pg_catalog.pg_dist_partition d ON d.logicalrelid OPERATOR(pg_catalog.=) c.oid
+          LEFT JOIN pg_catalog.pg_inherits inh ON inh.inhrelid OPERATOR(pg_catalog.=) c.oid
+         WHERE c.relnamespace OPERATOR(pg_catalog.=) 'rr'::regnamespace
+         ORDER BY c.relispartition, c.oid;
+END
+$$;
+COMMENT ON FUNCTION rr.distribute() IS 'on the coordinator of a Citus cluster: places every table of schema rr, the currency list as a reference table and every tenant table distributed by tenant_id, co-located with rr.tenant (rr.usage_event with its partitions), and runs rr.create_roles() on the workers; returns each table''s placement and whether this call placed it (a second call places nothing); 0A000 without Citus';
+REVOKE ALL ON FUNCTION rr.distribute() FROM PUBLIC;
