@@ -254,5 +254,5 @@ SELECT rr.add_discount(:disc, 'percent', 'NaN');
 SELECT rr.add_discount(:disc, 'amount', 1e15);
 SELECT rr.add_discount(:disc, 'percent', 10, valid => '[2024-01-01,infinity)');
 -- custom fiscal periods must not overlap
-INSERT INTO rr.fiscal_period (tenant_id, period_start, period_end) VALUES ('bill', '2024-06-15', '2024-07-15');
+SELECT rr.add_fiscal_periods('{"[2024-06-15,2024-07-15)"}');
 RESET rr.tenant;

@@ -8,8 +8,7 @@ SELECT rr.create_tenant('fis', 'Fiscal calendars', 'USD');
 SET rr.tenant = 'fis';
 -- FY2025 and FY2026 of 4-4-5 weeks from 2025-01-01: each quarter 28 + 28 + 35 days, each
 -- year 364 days (FY2025 is [2025-01-01, 2025-12-31), FY2026 [2025-12-31, 2026-12-30))
-INSERT INTO rr.fiscal_period (tenant_id, period_start, period_end)
-SELECT 'fis', date '2025-01-01' + w.s::integer * 7, date '2025-01-01' + w.e::integer * 7
+SELECT rr.add_fiscal_periods(array_agg(daterange(date '2025-01-01' + w.s::integer * 7, date '2025-01-01' + w.e::integer * 7)))
   FROM (SELECT sum(x.weeks) OVER (ORDER BY x.n) - x.weeks AS s, sum(x.weeks) OVER (ORDER BY x.n) AS e
           FROM (SELECT n, CASE WHEN n % 3 = 0 THEN 5 ELSE 4 END AS weeks FROM generate_series(1, 24) AS n) x) w;
 SELECT period_start, period_end, period_end - period_start AS days

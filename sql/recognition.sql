@@ -281,10 +281,15 @@ VALUES ('rec', '2024-01-15', '2024-01-01', 'manual', 0, 'by hand')
 RETURNING entry_id AS hand_entry \gset
 SELECT rr_internal.check_journal('rec', :hand_entry, :hand_entry);
 ROLLBACK;
--- fiscal periods that do not tile: a gap, an overlap
-INSERT INTO rr.fiscal_period (tenant_id, period_start, period_end)
-SELECT 'rec', max(period_end) + 1, max(period_end) + 30 FROM rr.fiscal_period WHERE tenant_id = 'rec';
-INSERT INTO rr.fiscal_period (tenant_id, period_start, period_end) VALUES ('rec', '2024-01-15', '2024-01-20');
+-- fiscal periods that do not tile: a gap, an overlap, an overlap among the new ones; not a
+-- range of days; a period the calendar has already is skipped
+SELECT rr.add_fiscal_periods(ARRAY[daterange(max(period_end) + 1, max(period_end) + 30)])
+  FROM rr.fiscal_period WHERE tenant_id = 'rec';
+SELECT rr.add_fiscal_periods('{"[2024-01-15,2024-01-20)"}');
+SELECT rr.add_fiscal_periods('{"[2030-01-01,2030-02-01)","[2030-01-15,2030-03-01)"}');
+SELECT rr.add_fiscal_periods('{"[2030-01-01,)"}');
+SELECT rr.add_fiscal_periods('{empty}');
+SELECT rr.add_fiscal_periods('{"[2024-01-01,2024-02-01)"}') AS added;
 -- closing: out of order, twice, with recognition due, unknown; reopening without a reason
 SELECT rr.close_period('2024-03-01');
 SELECT rr.close_period('2024-01-01');

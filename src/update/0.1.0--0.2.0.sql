@@ -35,6 +35,11 @@ DROP TRIGGER journal_line_balanced ON rr.journal_line;
 DROP TRIGGER journal_entry_open_period ON rr.journal_entry;
 DROP FUNCTION rr_internal.check_journal_balance();
 DROP FUNCTION rr_internal.refuse_closed_period_posting();
+-- ... and the fiscal calendar's tiling by the functions that write it
+-- (rr_internal.check_fiscal_periods(tenant); custom calendars through rr.add_fiscal_periods)
+DROP TRIGGER fiscal_period_no_overlap_insert ON rr.fiscal_period;
+DROP TRIGGER fiscal_period_no_overlap_update ON rr.fiscal_period;
+DROP FUNCTION rr_internal.check_fiscal_periods();
 -- rr_internal.due_charges takes all_contracts (so that a one-contract statement is planned
 -- with the contract's key alone); rr.due_charges, which called the old form, is re-created
 -- by the code below.

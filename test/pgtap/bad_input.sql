@@ -229,6 +229,7 @@ INSERT INTO bi_call (fn, args) VALUES
     ('rr.discount_usage(date,date)', ARRAY[$$'2024-01-01'$$, $$'2024-04-01'$$]),
     ('rr.close_period(date,text)', ARRAY[$$'2024-03-01'$$, $$'March'$$]),
     ('rr.reopen_period(date,text)', ARRAY[$$'2024-02-01'$$, $$'late entry'$$]),
+    ('rr.add_fiscal_periods(daterange[])', ARRAY[$$'{"[2024-02-01,2024-03-01)"}'$$]),
     ('rr.create_roles()', '{}');
 INSERT INTO bi_call (fn, args, tests) VALUES
     ('rr.credit_invoice(bigint,numeric,integer[],text,date)', ARRAY[:'inv', 'NULL', $$'{1}'$$, $$'goodwill'$$, $$'2024-02-10'$$], '{lines}');
@@ -375,6 +376,7 @@ SELECT f::regprocedure, a, v, w
   FROM (VALUES
     -- Calendar (C): any finite date; only a period boundary beyond PostgreSQL's date range is refused (22008)
     ('rr.billing_periods(date,date,interval,date)', 'anchor', 'NULL', 'anchor NULL means start'),
+    ('rr.add_fiscal_periods(daterange[])', 'periods', 'empty array', 'no period to add: adds nothing and returns 0'),
     ('rr.billing_periods(date,date,interval,date)', 'start', 'NULL', 'a NULL start, stop or every gives no rows'),
     ('rr.billing_periods(date,date,interval,date)', 'stop', 'NULL', 'a NULL start, stop or every gives no rows'),
     ('rr.billing_periods(date,date,interval,date)', 'every', 'NULL', 'a NULL start, stop or every gives no rows'),

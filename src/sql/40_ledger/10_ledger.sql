@@ -20,59 +20,51 @@ CREATE TABLE rr.fiscal_period (
     CONSTRAINT fiscal_period_date_limit_check CHECK (rr.check_date('period start date', period_start)
                                                      AND rr.check_date('period end date', period_end - 1))
 );
-COMMENT ON TABLE rr.fiscal_period IS 'fiscal calendar per tenant: periods [period_start, period_end) that tile time, open or closed; calendar months are created on demand, custom calendars are inserted by an administrator';
+COMMENT ON TABLE rr.fiscal_period IS 'fiscal calendar per tenant: periods [period_start, period_end) that tile time, open or closed; calendar months are created on demand, custom calendars are added by an administrator with rr.add_fiscal_periods';
 
--- Periods must tile time: no overlap, no gap (checked for the whole statement, so a
--- calendar can be loaded in one INSERT).
-CREATE FUNCTION rr_internal.check_fiscal_periods()
-RETURNS trigger
+-- Periods must tile time: no overlap, no gap.  Checked for a tenant's whole calendar by the
+-- functions that write it, after they wrote (rr_internal.ensure_fiscal_periods and
+-- rr_internal.ensure_fiscal_periods_from, which extend it with calendar months, and
+-- rr.add_fiscal_periods, which loads a custom one), not by a statement trigger with a
+-- transition table (issue 18: Citus cannot run one on a shard).  The calendar is a
+-- tenant's few hundred rows at most, read by the primary key.
+CREATE FUNCTION rr_internal.check_fiscal_periods(tenant_id text)
+RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     bad record;
 BEGIN
-    SELECT a.tenant_id, a.period_start, a.period_end, b.period_start AS other_start, b.period_end AS other_end
-      INTO bad
-      FROM rr.fiscal_period a
-      JOIN rr.fiscal_period b ON b.tenant_id = a.tenant_id AND b.period_start > a.period_start
-                             AND b.period_start < a.period_end
-     WHERE a.tenant_id IN (SELECT DISTINCT n.tenant_id FROM new_periods n)
-     ORDER BY a.period_start
+    -- each period against the one before it, in order: one that starts before the previous
+    -- one ends overlaps it, one that starts after it leaves a gap (one sorted pass)
+    SELECT x.prev_start, x.prev_end, x.period_start, x.period_end INTO bad
+      FROM (SELECT p.period_start, p.period_end,
+                   lag(p.period_start) OVER (ORDER BY p.period_start) AS prev_start,
+                   lag(p.period_end) OVER (ORDER BY p.period_start) AS prev_end
+              FROM rr.fiscal_period p
+             WHERE p.tenant_id = check_fiscal_periods.tenant_id) x
+     WHERE x.period_start <> x.prev_end
+     ORDER BY x.period_start
      LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION 'fiscal periods overlap at %', bad.other_start
+    IF FOUND AND bad.period_start < bad.prev_end THEN
+        RAISE EXCEPTION 'fiscal periods overlap at %', bad.period_start
             USING ERRCODE = '23P01',
                   DETAIL = format('Period [%s,%s) overlaps period [%s,%s) of tenant "%s".',
-                                  bad.period_start, bad.period_end, bad.other_start, bad.other_end, bad.tenant_id),
+                                  bad.prev_start, bad.prev_end, bad.period_start, bad.period_end,
+                                  check_fiscal_periods.tenant_id),
                   HINT = 'Fiscal periods must tile time: each starts where the previous one ends.';
-    END IF;
-    SELECT x.tenant_id, x.period_end, x.next_start
-      INTO bad
-      FROM (SELECT p.tenant_id, p.period_end,
-                   lead(p.period_start) OVER (PARTITION BY p.tenant_id ORDER BY p.period_start) AS next_start
-              FROM rr.fiscal_period p
-             WHERE p.tenant_id IN (SELECT DISTINCT n.tenant_id FROM new_periods n)) x
-     WHERE x.next_start > x.period_end
-     ORDER BY x.period_end
-     LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION 'fiscal periods leave a gap at %', bad.period_end
+    ELSIF FOUND THEN
+        RAISE EXCEPTION 'fiscal periods leave a gap at %', bad.prev_end
             USING ERRCODE = '23514',
-                  DETAIL = format('No period of tenant "%s" covers [%s,%s).', bad.tenant_id, bad.period_end, bad.next_start),
+                  DETAIL = format('No period of tenant "%s" covers [%s,%s).', check_fiscal_periods.tenant_id,
+                                  bad.prev_end, bad.period_start),
                   HINT = 'Fiscal periods must tile time: each starts where the previous one ends.';
     END IF;
-    RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION rr_internal.check_fiscal_periods() IS 'trigger function: refuses fiscal periods that overlap or leave a gap between two periods of a tenant';
-
-CREATE TRIGGER fiscal_period_no_overlap_insert
-    AFTER INSERT ON rr.fiscal_period REFERENCING NEW TABLE AS new_periods
-    FOR EACH STATEMENT EXECUTE FUNCTION rr_internal.check_fiscal_periods();
-CREATE TRIGGER fiscal_period_no_overlap_update
-    AFTER UPDATE ON rr.fiscal_period REFERENCING NEW TABLE AS new_periods
-    FOR EACH STATEMENT EXECUTE FUNCTION rr_internal.check_fiscal_periods();
+COMMENT ON FUNCTION rr_internal.check_fiscal_periods(text) IS 'internal, called by the functions that write a tenant''s fiscal calendar: refuses periods that overlap (23P01) or leave a gap between two periods (23514)';
+REVOKE ALL ON FUNCTION rr_internal.check_fiscal_periods(text) FROM PUBLIC;
 
 -- Calendar months from the tenant's last period (or from the month of `from_date`) up to
 -- the month that contains through_date.
@@ -98,10 +90,74 @@ BEGIN
                               '1 month', '2000-01-01') AS m
     ON CONFLICT DO NOTHING;
     GET DIAGNOSTICS n = ROW_COUNT;
+    IF n > 0 THEN
+        PERFORM rr_internal.check_fiscal_periods(ensure_fiscal_periods.tenant_id);
+    END IF;
     RETURN n;
 END
 $$;
 COMMENT ON FUNCTION rr_internal.ensure_fiscal_periods(text, date, date) IS 'internal: extends a tenant''s fiscal calendar with calendar months through the month of through_date';
+
+-- For administrators: load a custom fiscal calendar (4-4-5 weeks, 13 periods) or extend
+-- the tenant's calendar by hand.  The periods, in any order, must tile with one another and
+-- with the periods the tenant has: a period equal to one it has is left as it is (so a
+-- calendar can be loaded again), one that overlaps another is refused, and so is a gap.
+-- Periods are added open.
+CREATE FUNCTION rr.add_fiscal_periods(periods daterange[])
+RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t text := rr.current_tenant();
+    bad record;
+    n integer;
+BEGIN
+    IF periods IS NULL THEN
+        RAISE EXCEPTION 'fiscal periods must not be NULL' USING ERRCODE = '22004';
+    ELSIF cardinality(periods) > 10000 THEN
+        RAISE EXCEPTION 'at most 10000 fiscal periods at a time, not %', cardinality(periods)
+            USING ERRCODE = '22023', HINT = 'Load a calendar a few years at a time.';
+    END IF;
+    SELECT x.p INTO bad FROM unnest(periods) x (p)
+     WHERE x.p IS NULL OR isempty(x.p) OR lower_inf(x.p) OR upper_inf(x.p)
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'a fiscal period must be a bounded date range of at least one day, not %',
+                        coalesce(bad.p::text, 'NULL')
+            USING ERRCODE = '22023', HINT = 'Give each period as [first day, day after its last day), e.g. ''[2025-01-01,2025-01-29)''.';
+    END IF;
+    -- overlaps, among the new periods and with the tenant's (a period equal to one of them
+    -- is not an overlap: it is there already): of the distinct periods in order, one that
+    -- starts before the previous one ends (any overlap shows in such a pair)
+    SELECT x.prev AS one, x.p AS other INTO bad
+      FROM (SELECT y.p, lag(y.p) OVER (ORDER BY lower(y.p), upper(y.p)) AS prev
+              FROM (SELECT z.p FROM unnest(periods) z (p)
+                    UNION
+                    SELECT daterange(f.period_start, f.period_end) FROM rr.fiscal_period f WHERE f.tenant_id = t) y) x
+     WHERE lower(x.p) < upper(x.prev)
+     ORDER BY lower(x.p)
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'fiscal periods overlap at %', lower(bad.other)
+            USING ERRCODE = '23P01',
+                  DETAIL = format('Period %s overlaps period %s of tenant "%s".', bad.one, bad.other, t),
+                  HINT = 'Fiscal periods must tile time: each starts where the previous one ends.';
+    END IF;
+    INSERT INTO rr.fiscal_period (tenant_id, period_start, period_end)
+    SELECT t, lower(x.p), upper(x.p)
+      FROM (SELECT DISTINCT y.p FROM unnest(periods) y (p)) x
+     WHERE NOT EXISTS (SELECT FROM rr.fiscal_period f
+                        WHERE f.tenant_id = t AND f.period_start = lower(x.p) AND f.period_end = upper(x.p))
+     ORDER BY lower(x.p);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    -- and no gap, in the whole calendar
+    PERFORM rr_internal.check_fiscal_periods(t);
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION rr.add_fiscal_periods(daterange[]) IS 'adds fiscal periods to the current tenant''s calendar (a custom calendar such as 4-4-5 weeks, loaded by an administrator): bounded date ranges in any order that tile with one another and with the tenant''s periods (a period equal to an existing one is skipped; an overlap or a gap is refused; at most 10,000 at a time); returns how many it added';
+REVOKE ALL ON FUNCTION rr.add_fiscal_periods(daterange[]) FROM PUBLIC;
 
 -- The first day of the open period a posting dated d goes into.
 CREATE FUNCTION rr_internal.posting_period(tenant_id text, d date)

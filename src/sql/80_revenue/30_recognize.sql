@@ -137,6 +137,9 @@ BEGIN
       FROM rr.billing_periods(date_trunc('month', from_date)::date, first_start, '1 month', '2000-01-01') AS m
     ON CONFLICT DO NOTHING;
     GET DIAGNOSTICS n = ROW_COUNT;
+    IF n > 0 THEN
+        PERFORM rr_internal.check_fiscal_periods(ensure_fiscal_periods_from.tenant_id);
+    END IF;
     RETURN n;
 END
 $$;
