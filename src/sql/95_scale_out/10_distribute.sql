@@ -141,6 +141,29 @@ BEGIN
             PERFORM pg_catalog.truncate_local_data_after_distributing_table(t);
         END LOOP;
 
+        -- the identity sequences on the workers: CREATE EXTENSION made them there, starting
+        -- at 1 like the coordinator's, and a statement Citus pushes down to a worker draws
+        -- its ids there (an INSERT ... SELECT into a distributed table, a nextval() in a
+        -- query of one): each worker draws from a range of its own, from its group id
+        -- shifted left by 48 bits (26 for an integer column), as Citus does for the
+        -- sequences it creates; the coordinator (group 0) goes on from its rows
+        worker_cmd := $w$SET search_path = pg_catalog, pg_temp;
+            SELECT count(setval(s.seq, greatest(s.last OPERATOR(pg_catalog.+) 1, s.start), false))
+              FROM (SELECT q.seqrelid::regclass AS seq, coalesce(pg_sequence_last_value(q.seqrelid::regclass), 0) AS last,
+                           (g.groupid::bigint OPERATOR(pg_catalog.<<) CASE WHEN q.seqtypid OPERATOR(pg_catalog.=) 'pg_catalog.int8'::regtype THEN 48 ELSE 26 END)
+                           OPERATOR(pg_catalog.+) 1 AS start
+                      FROM pg_sequence q
+                      JOIN pg_class c ON c.oid OPERATOR(pg_catalog.=) q.seqrelid
+                     CROSS JOIN pg_dist_local_group g
+                     WHERE c.relnamespace OPERATOR(pg_catalog.=) 'rr'::regnamespace) s$w$;
+        SELECT string_agg(w.nodename || ':' || w.nodeport || ': ' || w.result, '; ') INTO failed
+          FROM pg_catalog.run_command_on_workers(worker_cmd) w
+         WHERE NOT w.success;
+        IF failed IS NOT NULL THEN
+            RAISE EXCEPTION 'could not set the workers'' identity sequences'
+                USING ERRCODE = '55000', DETAIL = failed;
+        END IF;
+
         FOR i IN 1 .. pg_catalog.cardinality(fk_rel) LOOP
             EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s', fk_rel[i], fk_name[i], fk_def[i]);
         END LOOP;
