@@ -165,18 +165,23 @@ COMMENT ON FUNCTION rr.contract_lines_as_of(bigint, date) IS 'the version of eac
 REVOKE ALL ON FUNCTION rr.contract_lines_as_of(bigint, date) FROM PUBLIC;
 
 -- A contract with its lines as the log recorded it at a moment (transaction time).
+-- (PL/pgSQL, not a SQL function: it reads a table, so it is never inlined, and Citus cannot
+-- plan a SQL function's parameterized query of a distributed table)
 CREATE FUNCTION rr.contract_as_of(contract_id bigint, at timestamptz)
 RETURNS jsonb
-LANGUAGE sql STABLE STRICT
-BEGIN ATOMIC
-    SELECT e.after
-      FROM rr.contract_event e
-     WHERE e.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
-       AND e.contract_id OPERATOR(pg_catalog.=) contract_as_of.contract_id
-       AND e.occurred_at OPERATOR(pg_catalog.<=) contract_as_of.at
-     ORDER BY e.event_id DESC
-     LIMIT 1;
-END;
+LANGUAGE plpgsql STABLE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN (SELECT e.after
+              FROM rr.contract_event e
+             WHERE e.tenant_id = rr.current_tenant()
+               AND e.contract_id = contract_as_of.contract_id
+               AND e.occurred_at <= contract_as_of.at
+             ORDER BY e.event_id DESC
+             LIMIT 1);
+END
+$$;
 COMMENT ON FUNCTION rr.contract_as_of(bigint, timestamptz) IS 'the contract and its lines as recorded by the last event at or before a moment, as jsonb {"contract": ..., "lines": [...]}; NULL before the contract existed';
 REVOKE ALL ON FUNCTION rr.contract_as_of(bigint, timestamptz) FROM PUBLIC;
 

@@ -6,21 +6,24 @@
 -- src/sql/85_workflows/10_contract_lifecycle.sql.
 
 -- The contract and all its line versions as one jsonb document.
+-- (PL/pgSQL, not a SQL function: it reads tables, so it is never inlined, and Citus cannot
+-- plan a SQL function's parameterized query of a distributed table)
 CREATE FUNCTION rr_internal.contract_snapshot(tenant_id text, contract_id bigint)
 RETURNS jsonb
-LANGUAGE sql STABLE
-BEGIN ATOMIC
-    SELECT jsonb_build_object(
-               'contract', to_jsonb(c) - 'tenant_id',
-               'lines', coalesce((SELECT jsonb_agg(to_jsonb(l) - 'tenant_id' - 'contract_id'
-                                                   ORDER BY l.line_no, l.effective_from)
-                                    FROM rr.contract_line l
-                                   WHERE l.tenant_id OPERATOR(pg_catalog.=) c.tenant_id
-                                     AND l.contract_id OPERATOR(pg_catalog.=) c.contract_id), '[]'))
-      FROM rr.contract c
-     WHERE c.tenant_id OPERATOR(pg_catalog.=) contract_snapshot.tenant_id
-       AND c.contract_id OPERATOR(pg_catalog.=) contract_snapshot.contract_id;
-END;
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN (SELECT jsonb_build_object(
+                       'contract', to_jsonb(c) - 'tenant_id',
+                       'lines', coalesce((SELECT jsonb_agg(to_jsonb(l) - 'tenant_id' - 'contract_id'
+                                                           ORDER BY l.line_no, l.effective_from)
+                                            FROM rr.contract_line l
+                                           WHERE l.tenant_id = c.tenant_id AND l.contract_id = c.contract_id), '[]'))
+              FROM rr.contract c
+             WHERE c.tenant_id = contract_snapshot.tenant_id AND c.contract_id = contract_snapshot.contract_id);
+END
+$$;
 COMMENT ON FUNCTION rr_internal.contract_snapshot(text, bigint) IS 'internal: a contract with all its line versions as jsonb, as stored in rr.contract_event';
 REVOKE ALL ON FUNCTION rr_internal.contract_snapshot(text, bigint) FROM PUBLIC;
 

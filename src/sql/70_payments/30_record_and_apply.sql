@@ -153,16 +153,21 @@ COMMENT ON FUNCTION rr_internal.write_applications(text, bigint, bigint[], numer
 
 -- May this payer's money settle this invoice?  Billed to the payer, or for a contract of
 -- the payer (billed to its parent or bill-to account).
+-- (PL/pgSQL, not a SQL function: it reads a table, so it is never inlined, and Citus cannot
+-- plan a SQL function's parameterized query of a distributed table)
 CREATE FUNCTION rr_internal.payer_may_settle(tenant_id text, payer text, invoice_customer text, contract_id bigint)
 RETURNS boolean
-LANGUAGE sql STABLE
-BEGIN ATOMIC
-    SELECT invoice_customer OPERATOR(pg_catalog.=) payer
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN invoice_customer = payer
         OR EXISTS (SELECT FROM rr.contract k
-                    WHERE k.tenant_id OPERATOR(pg_catalog.=) payer_may_settle.tenant_id
-                      AND k.contract_id OPERATOR(pg_catalog.=) payer_may_settle.contract_id
-                      AND k.customer OPERATOR(pg_catalog.=) payer_may_settle.payer);
-END;
+                    WHERE k.tenant_id = payer_may_settle.tenant_id
+                      AND k.contract_id = payer_may_settle.contract_id
+                      AND k.customer = payer_may_settle.payer);
+END
+$$;
 COMMENT ON FUNCTION rr_internal.payer_may_settle(text, text, text, bigint) IS 'internal: true if a payment from payer may settle an invoice billed to invoice_customer for the contract: the invoice is billed to the payer, or it is for a contract of the payer billed to its parent or bill-to account';
 
 CREATE FUNCTION rr.record_payment(customer text, amount numeric, received_on date, reference text DEFAULT NULL,

@@ -34,14 +34,19 @@ CREATE TRIGGER period_close_event_no_truncate
 -- ---------------------------------------------------------------------------------------
 -- Period closing (administrators only; logged).
 
+-- (PL/pgSQL, not a SQL function: Citus cannot plan a SQL function's parameterized query
+-- of a distributed table)
 CREATE FUNCTION rr_internal.log_period_event(tenant_id text, period_start date, action text, reason text)
 RETURNS void
-LANGUAGE sql
-BEGIN ATOMIC
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
     INSERT INTO rr.period_close_event (tenant_id, period_start, action, reason, acting_role)
     VALUES (log_period_event.tenant_id, log_period_event.period_start, log_period_event.action, log_period_event.reason,
             rr.acting_role());
-END;
+END
+$$;
 COMMENT ON FUNCTION rr_internal.log_period_event(text, date, text, text) IS 'internal: appends a close or reopen event with the session user and the role it acts as';
 
 CREATE FUNCTION rr.close_period(period_start date, reason text DEFAULT NULL)
