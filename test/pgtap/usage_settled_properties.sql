@@ -1,0 +1,205 @@
+-- Property tests for what usage rating settles (docs/usage.md, "What a run rates";
+-- rr.usage_rating_state, rr.usage_arrival): 24 generated contracts with metered lines of every
+-- kind (sum reset on billing, on renewal and never, peak, last level, a flat fee, a deposit)
+-- go through random sequences of usage events (often dated back into rated periods: late
+-- events), billing, quantity and price model changes dated back, renewals, terminations and
+-- undoing the last billing.  Before each billing, the usage charges due for the contract are
+-- computed twice: as a run computes them, from what earlier runs rated, and with the rating
+-- state removed, rating the whole history.  The two must be the same rows, always.
+BEGIN;
+SELECT plan(7);
+SELECT setseed(0.1357);
+
+SELECT rr.create_tenant('usp', 'Usage settled properties', 'USD');
+SELECT set_config('rr.tenant', 'usp', true);
+INSERT INTO rr.item (tenant_id, code, name, revenue_account, deferred_account, receivable_account)
+VALUES ('usp', 'U', 'Units', '4300', '2100', '1100');
+INSERT INTO rr.item_price VALUES ('usp', 'U', 'USD', 0.25);
+INSERT INTO rr.contract_item (tenant_id, code, name, currency, recurring_item, billing_type, price_model,
+                              recurring_pricing, recurring_price, included_quantity, extra_usage_price, reset_usage,
+                              usage_aggregation, usage_grace_days) VALUES
+    ('usp', 'SUMB', 'Sum, reset on billing', 'USD', 'U', 'postpaid', 'graduated(40: 0.10, 200: 0.05, *: 0.01)',
+     'item_price', NULL, 10, NULL, 'on_billing', 'sum', 0),
+    ('usp', 'SUMN', 'Sum, never reset', 'USD', 'U', 'postpaid', NULL, 'manual', 25.00, 120, 0.07, 'never', 'sum', 2),
+    ('usp', 'SUMR', 'Sum, reset on renewal', 'USD', 'U', 'postpaid', 'graduated(100: 0.20, *: 0.03)', 'item_price',
+     NULL, 30, NULL, 'on_renewal', 'sum', 0),
+    ('usp', 'PEAK', 'Peak', 'USD', 'U', 'postpaid', 'volume(20: 1.00, *: 0.50)', 'item_price', NULL, 5, NULL,
+     'on_billing', 'max', 0),
+    ('usp', 'LAST', 'Last level', 'USD', 'U', 'postpaid', 'per_unit(0.30)', 'item_price', NULL, 0, NULL,
+     'on_billing', 'last', 0),
+    ('usp', 'FLAT', 'Flat fee', 'USD', 'U', 'postpaid', 'flat(19.00)', 'item_price', NULL, 0, NULL,
+     'on_billing', 'sum', 0);
+INSERT INTO rr.contract_item (tenant_id, code, name, currency, recurring_item, billing_type, deposit_amount,
+                              retain_rate, extra_usage_price, reset_usage) VALUES
+    ('usp', 'DEP', 'Retainer', 'USD', 'U', 'deposit', 300.00, 0.40, 1.50, 'never');
+INSERT INTO rr.contract_template (tenant_id, code, name, contract_type, duration, duration_unit,
+                                  grace_period_days, billing_period, alignment, allow_override) VALUES
+    ('usp', 'Q', 'Quarterly, renewable', 'renewable', 1, 'quarter', 20, 'month', 'calendar', true),
+    ('usp', 'D', 'Retainer, 5 months', 'expiring', 5, 'month', 0, 'month', 'calendar', true);
+INSERT INTO rr.template_line (tenant_id, template, line_no, contract_item, quantity) VALUES
+    ('usp', 'Q', 1, 'SUMB', 1), ('usp', 'Q', 2, 'SUMN', 1), ('usp', 'Q', 3, 'SUMR', 1),
+    ('usp', 'Q', 4, 'PEAK', 1), ('usp', 'Q', 5, 'LAST', 1), ('usp', 'Q', 6, 'FLAT', 1),
+    ('usp', 'D', 1, 'DEP', 1), ('usp', 'D', 2, 'SUMB', 1);
+INSERT INTO rr.customer (tenant_id, code, name, currency) VALUES ('usp', 'C', 'Customer', 'USD');
+
+CREATE TEMP TABLE k ON COMMIT DROP AS
+SELECT rr.create_contract('C', CASE WHEN i % 3 = 2 THEN 'D' ELSE 'Q' END,
+                          make_date(2024, 1 + floor(random() * 4)::int, 1 + floor(random() * 28)::int)) AS id
+  FROM generate_series(0, 23) i;
+SELECT count(rr.setup_and_activate_contract(id)) FROM k;
+
+-- the usage charges due for a contract by a date, as text: as a run rates them, or (whole)
+-- with its rating state removed for the call
+CREATE FUNCTION pg_temp.usage_due(c bigint, d date, whole boolean) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    r text;
+BEGIN
+    IF whole THEN
+        CREATE TEMP TABLE saved_state ON COMMIT DROP AS
+        SELECT * FROM rr.usage_rating_state s WHERE s.tenant_id = 'usp' AND s.contract_id = c;
+        DELETE FROM rr.usage_rating_state s WHERE s.tenant_id = 'usp' AND s.contract_id = c;
+    END IF;
+    SELECT string_agg(x::text, E'\n' ORDER BY x::text) INTO r FROM rr_internal.usage_charges('usp', d, c) x;
+    IF whole THEN
+        INSERT INTO rr.usage_rating_state SELECT * FROM saved_state;
+        DROP TABLE saved_state;
+    END IF;
+    RETURN coalesce(r, '');
+END $$;
+
+CREATE TEMP TABLE checks (contract_id bigint, on_date date, rated boolean, due_rows integer, same boolean) ON COMMIT DROP;
+CREATE TEMP TABLE did (what text) ON COMMIT DROP;
+
+CREATE FUNCTION pg_temp.walk() RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+    c rr.contract;
+    d date;
+    e date;
+    a float8;
+    n integer := 0;
+    items text[];
+    x text;
+    y text;
+BEGIN
+    FOR step IN 1..12 LOOP
+        FOR c IN SELECT * FROM rr.contract WHERE tenant_id = 'usp' ORDER BY contract_id LOOP
+            d := c.start_date + step * 30 + floor(random() * 10)::int;
+            e := greatest(c.activation_date, least(coalesce(c.termination_date, c.end_date) - 1,
+                                                   d - 50 + floor(random() * 50)::int));
+            items := CASE WHEN c.template = 'D' THEN ARRAY['DEP', 'SUMB']
+                          ELSE ARRAY['SUMB', 'SUMN', 'SUMR', 'PEAK', 'LAST', 'FLAT'] END;
+            a := random();
+            IF a < 0.40 THEN
+                -- a batch of events, a third of them dated back by up to 75 days
+                BEGIN
+                    PERFORM rr.record_usage(array_agg(ROW(c.contract_id, NULL, items[1 + floor(random() * cardinality(items))::int],
+                                                          (1 + floor(random() * 60))::numeric,
+                                                          (greatest(c.activation_date,
+                                                                    d - CASE WHEN random() < 0.33 THEN 75 ELSE 25 END
+                                                                      + floor(random() * 25)::int)::timestamp
+                                                           + interval '12 hours') AT TIME ZONE 'UTC',
+                                                          NULL, NULL)::rr.usage_record))
+                      FROM generate_series(1, 1 + floor(random() * 6)::int);
+                    INSERT INTO did VALUES ('usage');
+                EXCEPTION WHEN OTHERS THEN
+                    INSERT INTO did VALUES ('usage refused');
+                END;
+            ELSIF a < 0.75 THEN
+                x := pg_temp.usage_due(c.contract_id, d, false);
+                y := pg_temp.usage_due(c.contract_id, d, true);
+                INSERT INTO checks
+                VALUES (c.contract_id, d,
+                        EXISTS (SELECT FROM rr.usage_rating_state s WHERE s.tenant_id = 'usp' AND s.contract_id = c.contract_id),
+                        CASE WHEN x = '' THEN 0 ELSE 1 + length(x) - length(replace(x, E'\n', '')) END, x = y);
+                BEGIN
+                    PERFORM rr.bill_contract(c.contract_id, d);
+                    INSERT INTO did VALUES ('bill');
+                EXCEPTION WHEN OTHERS THEN
+                    INSERT INTO did VALUES ('bill refused');
+                END;
+            ELSIF a < 0.82 THEN
+                BEGIN
+                    PERFORM rr.change_contract_line(c.contract_id, items[1 + floor(random() * cardinality(items))::int], e,
+                                                    quantity => (1 + floor(random() * 3))::numeric);
+                    INSERT INTO did VALUES ('quantity');
+                EXCEPTION WHEN OTHERS THEN
+                    INSERT INTO did VALUES ('quantity refused');
+                END;
+            ELSIF a < 0.87 THEN
+                BEGIN
+                    PERFORM rr.change_contract_line(c.contract_id, 'SUMB', e,
+                                                    prices => jsonb_build_object('price_model',
+                                                        format('graduated(%s: 0.12, *: 0.02)', 20 + floor(random() * 50)::int)));
+                    INSERT INTO did VALUES ('price model');
+                EXCEPTION WHEN OTHERS THEN
+                    INSERT INTO did VALUES ('price model refused');
+                END;
+            ELSIF a < 0.93 THEN
+                BEGIN
+                    PERFORM rr.renew_contract(c.contract_id, least(d, c.end_date + 10));
+                    INSERT INTO did VALUES ('renewal');
+                EXCEPTION WHEN OTHERS THEN
+                    INSERT INTO did VALUES ('renewal refused');
+                END;
+            ELSIF a < 0.96 THEN
+                BEGIN
+                    PERFORM rr.terminate_contract(c.contract_id, e);
+                    INSERT INTO did VALUES ('termination');
+                EXCEPTION WHEN OTHERS THEN
+                    INSERT INTO did VALUES ('termination refused');
+                END;
+            ELSIF EXISTS (SELECT FROM rr.charge WHERE tenant_id = 'usp' AND contract_id = c.contract_id) THEN
+                BEGIN
+                    PERFORM rr.undo_last_billing(c.contract_id);
+                    INSERT INTO did VALUES ('undo');
+                EXCEPTION WHEN OTHERS THEN
+                    INSERT INTO did VALUES ('undo refused');
+                END;
+                IF EXISTS (SELECT FROM rr.usage_rating_state s WHERE s.tenant_id = 'usp' AND s.contract_id = c.contract_id)
+                   AND NOT EXISTS (SELECT FROM rr.charge WHERE tenant_id = 'usp' AND contract_id = c.contract_id) THEN
+                    RAISE EXCEPTION 'contract %: rr.undo_last_billing left its usage rating state', c.contract_id;
+                END IF;
+            END IF;
+            n := n + 1;
+        END LOOP;
+    END LOOP;
+    RETURN n;
+END $$;
+SELECT cmp_ok(pg_temp.walk(), '>', 250, 'the walk took more than 250 steps');
+
+SELECT cmp_ok((SELECT count(*) FROM checks WHERE rated AND due_rows > 0), '>', 40::bigint,
+              'more than 40 checks of contracts with a rating state and usage charges due');
+SELECT cmp_ok((SELECT count(*) FROM rr.charge
+                WHERE tenant_id = 'usp' AND kind IN ('usage', 'drawdown') AND adjustment_seq > 0),
+              '>', 10::bigint, 'the walk billed more than 10 late adjustments of rated periods');
+SELECT ok((SELECT count(DISTINCT what) FROM did WHERE what NOT LIKE '% refused') = 7,
+          'the walk recorded usage, billed, changed quantities and price models, renewed, terminated and undid billings');
+SELECT is_empty($$ SELECT contract_id, on_date FROM checks WHERE NOT same $$,
+                'the usage charges due, rating from what earlier runs rated, equal those rating the whole history, at every billing of every contract');
+
+-- a tenant's rating, from the state of every contract at once, equals rating the whole
+-- history of every contract
+CREATE FUNCTION pg_temp.tenant_due(d date, whole boolean) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    r text;
+BEGIN
+    IF whole THEN
+        CREATE TEMP TABLE saved_state ON COMMIT DROP AS SELECT * FROM rr.usage_rating_state s WHERE s.tenant_id = 'usp';
+        DELETE FROM rr.usage_rating_state s WHERE s.tenant_id = 'usp';
+    END IF;
+    SELECT string_agg(x::text, E'\n' ORDER BY x::text) INTO r FROM rr_internal.usage_charges('usp', d) x;
+    IF whole THEN
+        INSERT INTO rr.usage_rating_state SELECT * FROM saved_state;
+        DROP TABLE saved_state;
+    END IF;
+    RETURN coalesce(r, '');
+END $$;
+SELECT is(pg_temp.tenant_due('2025-05-01', false), pg_temp.tenant_due('2025-05-01', true),
+          'the tenant''s usage charges due, rating from the state, equal those rating every contract''s whole history');
+
+-- a run rates every line it bills and reads every arrival: none is left
+SELECT count(*) FROM rr.run_billing('2025-05-01');
+SELECT is_empty($$ SELECT contract_id, line_no, usage_date FROM rr.usage_arrival WHERE tenant_id = 'usp' $$,
+                'a tenant''s run reads and deletes every arrival of the contracts it billed');
+SELECT * FROM finish();
+ROLLBACK;
