@@ -152,9 +152,9 @@ SQL
     run=$(date -d "2024-$m-01 + 1 month" +%F)
     if [ "$m" = 1 ] || [ "$m" = 11 ]; then
         bsql -q -c "ANALYZE" >/dev/null
-        read -r ms cpu n < <(psql -X -q -A -t -F ' ' -v ON_ERROR_STOP=1 -d "$BENCH_DB" \
-            -c "SELECT * FROM bench.measure_cpu(\$\$SET rr.tenant = 'ubench'; SELECT count(*) FROM rr.run_billing('$run')\$\$),
-                       (SELECT count(*) FROM rr.invoice WHERE tenant_id = 'ubench' AND invoice_date = '$run')")
+        read -r ms cpu < <(psql -X -q -A -t -F ' ' -v ON_ERROR_STOP=1 -d "$BENCH_DB" \
+            -c "SELECT * FROM bench.measure_cpu(\$\$SET rr.tenant = 'ubench'; SELECT count(*) FROM rr.run_billing('$run')\$\$)")
+        n=$(psql -X -q -A -t -d "$BENCH_DB" -c "SELECT count(*) FROM rr.invoice WHERE tenant_id = 'ubench' AND invoice_date = '$run'")
         BENCH_MS[steady$m]=$ms
         printf '  %-58s %10.1f ms   backend CPU %8.1f ms   %s invoices\n' \
             "rr.run_billing of $run, $m month(s) of events" "$ms" "$cpu" "$n"
