@@ -270,43 +270,43 @@ BEGIN
     -- from_date on of the lines rated from there, with the least from_date as a constant,
     -- so that only the partitions from that month on are read.
     FOREACH whole IN ARRAY ARRAY[true, false] LOOP
-    CONTINUE WHEN (whole AND NOT any_whole) OR (NOT whole AND first_from IS NULL);
-    EXECUTE $q$
-        INSERT INTO rr_usage_agg
-            -- the events of each billing period and line version (a version dated inside a
-            -- period splits it: each part is rated under its own version)
-            SELECT e.contract_id, e.line_no,
-                   coalesce(rr.period_containing(e.usage_date, g.every, g.anchor),
-                            (SELECT w.period FROM rr_usage_window w
-                              WHERE w.contract_id = e.contract_id AND w.line_no = e.line_no
-                                AND w.period @> e.usage_date)) AS period,
-                   v.effective_from AS version_from,
-                   sum(e.quantity) AS used_sum, max(e.quantity) AS used_max,
-                   -- the quantity of the latest event (an ordered aggregate would force a sort of
-                   -- all events; the maximum of [time, id, quantity] arrays does not)
-                   (max(CASE WHEN g.usage_aggregation = 'last'
-                             THEN ARRAY[extract(epoch FROM e.occurred_at), e.event_id, e.quantity] END))[3] AS used_last,
-                   count(*) AS events
-              FROM rr.usage_event e
-              JOIN rr_usage_line g ON g.contract_id = e.contract_id AND g.line_no = e.line_no AND g.is_grid
-              JOIN rr_usage_line v ON v.contract_id = e.contract_id AND v.line_no = e.line_no
-                       AND v.effective_from <= greatest(e.usage_date, g.first_from)
-                       AND (v.valid_to IS NULL OR v.valid_to > greatest(e.usage_date, g.first_from))
-              JOIN rr_usage_from u ON u.contract_id = e.contract_id AND u.line_no = e.line_no
-             WHERE e.tenant_id = $1
-               AND ($3 IS NULL OR e.contract_id = $3)
-               AND (u.from_date IS NULL) = $4
-               AND (u.from_date IS NULL OR e.usage_date >= u.from_date)
-               AND e.usage_date >= $5
-               -- events after a termination set later than they were recorded are not billed
-               AND (g.bill_to IS NULL OR e.usage_date < g.bill_to)
-               -- on an on-demand line, the events of a window (not those of as_of or later)
-               AND (g.every IS NOT NULL
-                    OR EXISTS (SELECT FROM rr_usage_window w
-                                WHERE w.contract_id = e.contract_id AND w.line_no = e.line_no
-                                  AND w.period @> e.usage_date))
-             GROUP BY e.contract_id, e.line_no, 3, v.effective_from
-    $q$ USING tenant_id, as_of, only_contract, whole, CASE WHEN whole THEN '-infinity' ELSE first_from END;
+        CONTINUE WHEN (whole AND NOT any_whole) OR (NOT whole AND first_from IS NULL);
+        EXECUTE $q$
+            INSERT INTO rr_usage_agg
+                -- the events of each billing period and line version (a version dated inside a
+                -- period splits it: each part is rated under its own version)
+                SELECT e.contract_id, e.line_no,
+                       coalesce(rr.period_containing(e.usage_date, g.every, g.anchor),
+                                (SELECT w.period FROM rr_usage_window w
+                                  WHERE w.contract_id = e.contract_id AND w.line_no = e.line_no
+                                    AND w.period @> e.usage_date)) AS period,
+                       v.effective_from AS version_from,
+                       sum(e.quantity) AS used_sum, max(e.quantity) AS used_max,
+                       -- the quantity of the latest event (an ordered aggregate would force a sort of
+                       -- all events; the maximum of [time, id, quantity] arrays does not)
+                       (max(CASE WHEN g.usage_aggregation = 'last'
+                                 THEN ARRAY[extract(epoch FROM e.occurred_at), e.event_id, e.quantity] END))[3] AS used_last,
+                       count(*) AS events
+                  FROM rr.usage_event e
+                  JOIN rr_usage_line g ON g.contract_id = e.contract_id AND g.line_no = e.line_no AND g.is_grid
+                  JOIN rr_usage_line v ON v.contract_id = e.contract_id AND v.line_no = e.line_no
+                           AND v.effective_from <= greatest(e.usage_date, g.first_from)
+                           AND (v.valid_to IS NULL OR v.valid_to > greatest(e.usage_date, g.first_from))
+                  JOIN rr_usage_from u ON u.contract_id = e.contract_id AND u.line_no = e.line_no
+                 WHERE e.tenant_id = $1
+                   AND ($3 IS NULL OR e.contract_id = $3)
+                   AND (u.from_date IS NULL) = $4
+                   AND (u.from_date IS NULL OR e.usage_date >= u.from_date)
+                   AND e.usage_date >= $5
+                   -- events after a termination set later than they were recorded are not billed
+                   AND (g.bill_to IS NULL OR e.usage_date < g.bill_to)
+                   -- on an on-demand line, the events of a window (not those of as_of or later)
+                   AND (g.every IS NOT NULL
+                        OR EXISTS (SELECT FROM rr_usage_window w
+                                    WHERE w.contract_id = e.contract_id AND w.line_no = e.line_no
+                                      AND w.period @> e.usage_date))
+                 GROUP BY e.contract_id, e.line_no, 3, v.effective_from
+        $q$ USING tenant_id, as_of, only_contract, whole, CASE WHEN whole THEN '-infinity' ELSE first_from END;
     END LOOP;
     PERFORM rr_internal.analyze_work_table('pg_temp.rr_usage_agg');
 
