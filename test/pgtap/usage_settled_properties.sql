@@ -118,6 +118,14 @@ BEGIN
                 INSERT INTO checks
                 VALUES (c.contract_id, d, f,
                         CASE WHEN x = '' THEN 0 ELSE 1 + length(x) - length(replace(x, E'\n', '')) END, x = y);
+                -- now and then, also as of a date before what earlier runs rated to
+                IF random() < 0.2 THEN
+                    x := pg_temp.usage_due(c.contract_id, d - 45, false);
+                    y := pg_temp.usage_due(c.contract_id, d - 45, true);
+                    INSERT INTO checks VALUES (c.contract_id, d - 45, NULL,
+                                               CASE WHEN x = '' THEN 0 ELSE 1 + length(x) - length(replace(x, E'\n', '')) END,
+                                               x = y);
+                END IF;
                 BEGIN
                     PERFORM rr.bill_contract(c.contract_id, d);
                     INSERT INTO did VALUES ('bill');

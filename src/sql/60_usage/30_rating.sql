@@ -222,7 +222,7 @@ BEGIN
                                v.bill_from, v.bill_to, v.mu, v.alignment), 7)) AS h
                   FROM rr_usage_line v
                  GROUP BY v.contract_id, v.line_no) hv ON hv.contract_id = g.contract_id AND hv.line_no = g.line_no
-          CROSS JOIN LATERAL (SELECT hv.h # coalesce(bit_xor(hashtextextended(r.previous_end::text, 9)), 0) AS line_hash
+          CROSS JOIN LATERAL (SELECT hv.h # coalesce(bit_xor(hash_record_extended(ROW(r.previous_end), 9)), 0) AS line_hash
                                 FROM rr.contract_renewal r
                                WHERE r.tenant_id = $1 AND r.contract_id = g.contract_id) h
           CROSS JOIN LATERAL (SELECT min(a.usage_date) AS first_date, array_agg(a.event_id) AS marks
