@@ -101,6 +101,14 @@ REVOKE ALL ON FUNCTION rr_internal.add_carried(numeric, numeric) FROM PUBLIC;
 -- differs from the charges already billed for a (line, kind, period) -- late events --
 -- is due again under the next adjustment_seq, carrying the original service period.
 --
+-- A line is rated only from what earlier runs rated it to (rr.usage_rating_state;
+-- docs/usage.md, "What a run rates"): its events and charges from that date on, its
+-- counters continued from what was carried into it, while the fingerprint of its rating
+-- terms matches and no event dated before that date arrived since (rr.usage_arrival);
+-- otherwise, and on demand, from its start.  The answer is the same
+-- (test/pgtap/usage_settled_properties.sql).  What this call rated to is left in a work
+-- table for rr_internal.settle_usage, which the billing run calls after billing.
+--
 -- The metered line versions and their events per billing period are staged first in
 -- session work tables, indexed and analysed: the statement that rates them then joins
 -- tables whose sizes the planner knows, and reaches the lines by primary key, so its
@@ -567,7 +575,7 @@ BEGIN
     $q$ USING tenant_id, as_of, only_contract;
 END
 $$;
-COMMENT ON FUNCTION rr_internal.usage_charges(text, date, bigint) IS 'internal: the usage, deposit drawdown, deposit release and breakage charges due by as_of for the tenant''s contracts (or one of them) and not billed yet (late events: the difference, under the next adjustment sequence, with the original service period), with their rating detail';
+COMMENT ON FUNCTION rr_internal.usage_charges(text, date, bigint) IS 'internal: the usage, deposit drawdown, deposit release and breakage charges due by as_of for the tenant''s contracts (or one of them) and not billed yet (late events: the difference, under the next adjustment sequence, with the original service period), with their rating detail; each metered line with a billing period is rated from what earlier runs rated it to (rr.usage_rating_state) while its rating terms are unchanged and no event dated before that arrived (rr.usage_arrival), else from its start; what the call rated to is left for rr_internal.settle_usage';
 
 -- Record what a billing run's rating settled (rr.usage_rating_state), for the contracts the
 -- run locked and billed, from the work tables rr_internal.usage_charges filled in the run's
