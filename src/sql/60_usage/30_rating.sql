@@ -276,10 +276,12 @@ BEGIN
 
     -- The events, in two statements: those of the lines rated whole, and those from
     -- from_date on of the lines rated from there, with the least from_date as a constant,
-    -- so that only the partitions from that month on are read.
+    -- so that only the partitions from that month on are read.  When every line is rated
+    -- whole (a first run), the one statement does not join rr_usage_from, so that it is
+    -- planned as a join of all the events, not as a loop over the lines.
     FOREACH whole IN ARRAY ARRAY[true, false] LOOP
         CONTINUE WHEN (whole AND NOT any_whole) OR (NOT whole AND first_from IS NULL);
-        EXECUTE $q$
+        EXECUTE format($q$
             INSERT INTO rr_usage_agg
                 -- the events of each billing period and line version (a version dated inside a
                 -- period splits it: each part is rated under its own version)
@@ -300,11 +302,9 @@ BEGIN
                   JOIN rr_usage_line v ON v.contract_id = e.contract_id AND v.line_no = e.line_no
                            AND v.effective_from <= greatest(e.usage_date, g.first_from)
                            AND (v.valid_to IS NULL OR v.valid_to > greatest(e.usage_date, g.first_from))
-                  JOIN rr_usage_from u ON u.contract_id = e.contract_id AND u.line_no = e.line_no
+                  %s
                  WHERE e.tenant_id = $1
                    AND ($3 IS NULL OR e.contract_id = $3)
-                   AND (u.from_date IS NULL) = $4
-                   AND (u.from_date IS NULL OR e.usage_date >= u.from_date)
                    AND e.usage_date >= $5
                    -- events after a termination set later than they were recorded are not billed
                    AND (g.bill_to IS NULL OR e.usage_date < g.bill_to)
@@ -314,7 +314,11 @@ BEGIN
                                     WHERE w.contract_id = e.contract_id AND w.line_no = e.line_no
                                       AND w.period @> e.usage_date))
                  GROUP BY e.contract_id, e.line_no, 3, v.effective_from
-        $q$ USING tenant_id, as_of, only_contract, whole, CASE WHEN whole THEN '-infinity' ELSE first_from END;
+        $q$, CASE WHEN first_from IS NOT NULL THEN
+                 'JOIN rr_usage_from u ON u.contract_id = e.contract_id AND u.line_no = e.line_no
+                                      AND (u.from_date IS NULL) = $4
+                                      AND (u.from_date IS NULL OR e.usage_date >= u.from_date)' ELSE '' END)
+        USING tenant_id, as_of, only_contract, whole, CASE WHEN whole THEN '-infinity' ELSE first_from END;
     END LOOP;
     PERFORM rr_internal.analyze_work_table('pg_temp.rr_usage_agg');
 
