@@ -129,7 +129,8 @@ done
 # contracts with one metered line, E events a month (spread over the month and the lines)
 # loaded month by month from January to November 2024 through rr.usage_staging and
 # rr.merge_usage_staging(), each month billed on the first of the next; the runs of
-# 2024-02-01 (one month of events) and 2024-12-01 (eleven) are timed, wall and backend CPU
+# 2024-02-01 (one month of events) and 2024-12-01 (eleven) are timed BENCH_REPEAT times,
+# each rolled back, then run for real: the median wall time and the least backend CPU time
 # (utime + stime of /proc/self/stat, which other load on the machine disturbs less).  A run
 # should cost what is due, not what was recorded before (before rr.usage_rating_state, every
 # run aggregated every event ever recorded).
@@ -151,11 +152,20 @@ SELECT * FROM rr.merge_usage_staging();
 SQL
     run=$(date -d "2024-$m-01 + 1 month" +%F)
     if [ "$m" = 1 ] || [ "$m" = 11 ]; then
+        # BENCH_REPEAT times, each rolled back (least CPU, median wall), then for real
         bsql -q -c "ANALYZE" >/dev/null
-        read -r ms cpu < <(psql -X -q -A -t -F ' ' -v ON_ERROR_STOP=1 -d "$BENCH_DB" \
-            -c "SELECT * FROM bench.measure_cpu(\$\$SET rr.tenant = 'ubench'; SELECT count(*) FROM rr.run_billing('$run')\$\$)")
-        n=$(psql -X -q -A -t -d "$BENCH_DB" -c "SELECT count(*) FROM rr.invoice WHERE tenant_id = 'ubench' AND invoice_date = '$run'")
+        walls=(); cpus=()
+        for ((r = 0; r < BENCH_REPEAT; r++)); do
+            read -r ms cpu < <(psql -X -q -A -t -F ' ' -v ON_ERROR_STOP=1 -d "$BENCH_DB" -c "BEGIN" \
+                -c "SELECT * FROM bench.measure_cpu(\$\$SET LOCAL rr.tenant = 'ubench'; SELECT count(*) FROM rr.run_billing('$run')\$\$)" \
+                -c "ROLLBACK")
+            walls+=("$ms"); cpus+=("$cpu")
+        done
+        ms=$(printf '%s\n' "${walls[@]}" | sort -n | sed -n "$(( (BENCH_REPEAT + 1) / 2 ))p")
+        cpu=$(printf '%s\n' "${cpus[@]}" | sort -n | head -n 1)
         BENCH_MS[steady$m]=$ms
+        bsql -q -c "SET rr.tenant = 'ubench'; SELECT count(*) FROM rr.run_billing('$run')" >/dev/null
+        n=$(psql -X -q -A -t -d "$BENCH_DB" -c "SELECT count(*) FROM rr.invoice WHERE tenant_id = 'ubench' AND invoice_date = '$run'")
         printf '  %-58s %10.1f ms   backend CPU %8.1f ms   %s invoices\n' \
             "rr.run_billing of $run, $m month(s) of events" "$ms" "$cpu" "$n"
     else
