@@ -70,6 +70,30 @@ END $$;
 CREATE TEMP TABLE checks (contract_id bigint, on_date date, from_state integer, due_rows integer, same boolean) ON COMMIT DROP;
 CREATE TEMP TABLE did (what text) ON COMMIT DROP;
 
+-- an action of the walk, recorded as done or refused (the walk tries actions that may not
+-- apply: a renewal out of its window, an event outside the contract's dates)
+CREATE FUNCTION pg_temp.try(what text, stmt text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE stmt;
+    INSERT INTO did VALUES (what);
+    RETURN true;
+EXCEPTION WHEN OTHERS THEN
+    INSERT INTO did VALUES (what || ' refused');
+    RETURN false;
+END $$;
+
+-- rate a contract's usage due by a date both ways and record whether they agree, with how
+-- many of its lines the first call rated from their state (rating's work table)
+CREATE FUNCTION pg_temp.compare(c bigint, d date) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    x text := pg_temp.usage_due(c, d, false);
+    f integer := (SELECT count(*) FROM pg_temp.rr_usage_from u WHERE u.from_date IS NOT NULL);
+    y text := pg_temp.usage_due(c, d, true);
+BEGIN
+    INSERT INTO checks
+    VALUES (c, d, f, CASE WHEN x = '' THEN 0 ELSE 1 + length(x) - length(replace(x, E'\n', '')) END, x = y);
+END $$;
+
 CREATE FUNCTION pg_temp.walk() RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
     c rr.contract;
@@ -77,18 +101,15 @@ DECLARE
     e date;
     a float8;
     n integer := 0;
-    items text[];
-    f integer;
-    x text;
-    y text;
+    items text;
+    undone boolean;
 BEGIN
     FOR step IN 1..14 LOOP
         FOR c IN SELECT * FROM rr.contract WHERE tenant_id = 'usp' ORDER BY contract_id LOOP
             d := c.start_date + step * 30 + floor(random() * 10)::int;
             e := greatest(c.activation_date, least(coalesce(c.termination_date, c.end_date) - 1,
                                                    d - 50 + floor(random() * 50)::int));
-            items := CASE WHEN c.template = 'D' THEN ARRAY['DEP', 'SUMB']
-                          ELSE ARRAY['SUMB', 'SUMN', 'SUMR', 'PEAK', 'LAST', 'FLAT'] END;
+            items := CASE WHEN c.template = 'D' THEN '{DEP,SUMB}' ELSE '{SUMB,SUMN,SUMR,PEAK,LAST,FLAT}' END;
             a := random();
             -- a renewable contract near its end is mostly renewed (its counters reset on
             -- renewal start again), so that most contracts keep billing
@@ -97,81 +118,37 @@ BEGIN
             END IF;
             IF a < 0.40 THEN
                 -- a batch of events, a third of them dated back by up to 75 days
-                BEGIN
-                    PERFORM rr.record_usage(array_agg(ROW(c.contract_id, NULL, items[1 + floor(random() * cardinality(items))::int],
-                                                          (1 + floor(random() * 60))::numeric,
-                                                          (greatest(c.activation_date,
-                                                                    d - CASE WHEN random() < 0.33 THEN 75 ELSE 25 END
-                                                                      + floor(random() * 25)::int)::timestamp
-                                                           + interval '12 hours') AT TIME ZONE 'UTC',
-                                                          NULL, NULL)::rr.usage_record))
-                      FROM generate_series(1, 1 + floor(random() * 6)::int);
-                    INSERT INTO did VALUES ('usage');
-                EXCEPTION WHEN OTHERS THEN
-                    INSERT INTO did VALUES ('usage refused');
-                END;
+                PERFORM pg_temp.try('usage', format($s$
+                    SELECT rr.record_usage(array_agg(ROW(%s, NULL, i.items[1 + floor(random() * cardinality(i.items))::int],
+                                                         (1 + floor(random() * 60))::numeric,
+                                                         (greatest(%L::date, %L::date - CASE WHEN random() < 0.33 THEN 75 ELSE 25 END
+                                                                                     + floor(random() * 25)::int)::timestamp
+                                                          + interval '12 hours') AT TIME ZONE 'UTC',
+                                                         NULL, NULL)::rr.usage_record))
+                      FROM (SELECT %L::text[] AS items) i, generate_series(1, 1 + floor(random() * 6)::int)
+                    $s$, c.contract_id, c.activation_date, d, items));
             ELSIF a < 0.78 THEN
-                x := pg_temp.usage_due(c.contract_id, d, false);
-                -- (how many of its lines that call rated from their state: rating's work table)
-                f := (SELECT count(*) FROM pg_temp.rr_usage_from u WHERE u.from_date IS NOT NULL);
-                y := pg_temp.usage_due(c.contract_id, d, true);
-                INSERT INTO checks
-                VALUES (c.contract_id, d, f,
-                        CASE WHEN x = '' THEN 0 ELSE 1 + length(x) - length(replace(x, E'\n', '')) END, x = y);
+                PERFORM pg_temp.compare(c.contract_id, d);
                 -- now and then, also as of a date before what earlier runs rated to
                 IF random() < 0.2 THEN
-                    x := pg_temp.usage_due(c.contract_id, d - 45, false);
-                    y := pg_temp.usage_due(c.contract_id, d - 45, true);
-                    INSERT INTO checks VALUES (c.contract_id, d - 45, NULL,
-                                               CASE WHEN x = '' THEN 0 ELSE 1 + length(x) - length(replace(x, E'\n', '')) END,
-                                               x = y);
+                    PERFORM pg_temp.compare(c.contract_id, d - 45);
                 END IF;
-                BEGIN
-                    PERFORM rr.bill_contract(c.contract_id, d);
-                    INSERT INTO did VALUES ('bill');
-                EXCEPTION WHEN OTHERS THEN
-                    INSERT INTO did VALUES ('bill refused');
-                END;
+                PERFORM pg_temp.try('bill', format('SELECT rr.bill_contract(%s, %L)', c.contract_id, d));
             ELSIF a < 0.82 THEN
-                BEGIN
-                    PERFORM rr.change_contract_line(c.contract_id, items[1 + floor(random() * cardinality(items))::int], e,
-                                                    quantity => (1 + floor(random() * 3))::numeric);
-                    INSERT INTO did VALUES ('quantity');
-                EXCEPTION WHEN OTHERS THEN
-                    INSERT INTO did VALUES ('quantity refused');
-                END;
+                PERFORM pg_temp.try('quantity', format('SELECT rr.change_contract_line(%s, (%L::text[])[1 + floor(random() * cardinality(%L::text[]))::int], %L, quantity => %s)',
+                                                       c.contract_id, items, items, e, 1 + floor(random() * 3)::int));
             ELSIF a < 0.87 THEN
-                BEGIN
-                    PERFORM rr.change_contract_line(c.contract_id, 'SUMB', e,
-                                                    prices => jsonb_build_object('price_model',
-                                                        format('graduated(%s: 0.12, *: 0.02)', 20 + floor(random() * 50)::int)));
-                    INSERT INTO did VALUES ('price model');
-                EXCEPTION WHEN OTHERS THEN
-                    INSERT INTO did VALUES ('price model refused');
-                END;
+                PERFORM pg_temp.try('price model', format('SELECT rr.change_contract_line(%s, %L, %L, prices => %L)',
+                                                          c.contract_id, 'SUMB', e,
+                                                          jsonb_build_object('price_model',
+                                                              format('graduated(%s: 0.12, *: 0.02)', 20 + floor(random() * 50)::int))));
             ELSIF a < 0.93 THEN
-                BEGIN
-                    PERFORM rr.renew_contract(c.contract_id, least(d, c.end_date + 10));
-                    INSERT INTO did VALUES ('renewal');
-                EXCEPTION WHEN OTHERS THEN
-                    INSERT INTO did VALUES ('renewal refused');
-                END;
+                PERFORM pg_temp.try('renewal', format('SELECT rr.renew_contract(%s, %L)', c.contract_id, least(d, c.end_date + 10)));
             ELSIF a < 0.96 THEN
-                BEGIN
-                    PERFORM rr.terminate_contract(c.contract_id, e);
-                    INSERT INTO did VALUES ('termination');
-                EXCEPTION WHEN OTHERS THEN
-                    INSERT INTO did VALUES ('termination refused');
-                END;
+                PERFORM pg_temp.try('termination', format('SELECT rr.terminate_contract(%s, %L)', c.contract_id, e));
             ELSIF EXISTS (SELECT FROM rr.charge WHERE tenant_id = 'usp' AND contract_id = c.contract_id) THEN
-                BEGIN
-                    PERFORM rr.undo_last_billing(c.contract_id);
-                    INSERT INTO did VALUES ('undo');
-                EXCEPTION WHEN OTHERS THEN
-                    INSERT INTO did VALUES ('undo refused');
-                END;
-                IF EXISTS (SELECT FROM rr.usage_rating_state s WHERE s.tenant_id = 'usp' AND s.contract_id = c.contract_id)
-                   AND NOT EXISTS (SELECT FROM rr.charge WHERE tenant_id = 'usp' AND contract_id = c.contract_id) THEN
+                undone := pg_temp.try('undo', format('SELECT rr.undo_last_billing(%s)', c.contract_id));
+                IF undone AND EXISTS (SELECT FROM rr.usage_rating_state s WHERE s.tenant_id = 'usp' AND s.contract_id = c.contract_id) THEN
                     RAISE EXCEPTION 'contract %: rr.undo_last_billing left its usage rating state', c.contract_id;
                 END IF;
             END IF;
