@@ -123,6 +123,7 @@ AS $$
 DECLARE
     any_whole boolean;
     first_from date;
+    last_from date;
     whole boolean;
 BEGIN
     IF rr_internal.claim_work_table('rr_usage_line') THEN
@@ -242,7 +243,8 @@ BEGIN
          WHERE g.is_grid
     $q$ USING tenant_id, as_of, only_contract;
     PERFORM rr_internal.analyze_work_table('pg_temp.rr_usage_from');
-    SELECT bool_or(f.from_date IS NULL), min(f.from_date) INTO any_whole, first_from FROM pg_temp.rr_usage_from f;
+    SELECT bool_or(f.from_date IS NULL), min(f.from_date), max(f.from_date) INTO any_whole, first_from, last_from
+      FROM pg_temp.rr_usage_from f;
 
     -- On-demand lines (no billing period): each request cuts a window.  The windows billed
     -- before end where their usage and drawdown charges end; the new one runs from the
@@ -276,9 +278,11 @@ BEGIN
 
     -- The events, in two statements: those of the lines rated whole, and those from
     -- from_date on of the lines rated from there, with the least from_date as a constant,
-    -- so that only the partitions from that month on are read.  When every line is rated
-    -- whole (a first run), the one statement does not join rr_usage_from, so that it is
-    -- planned as a join of all the events, not as a loop over the lines.
+    -- so that only the partitions from that month on are read.  Where every line is rated
+    -- the same way (a first run: all whole; a monthly run: all from the same date), the
+    -- statement does not join rr_usage_from at all: the planner then sees every event of
+    -- the partitions it reads joined to its line, not a guessed third of them, and hashes
+    -- them instead of sorting them.
     FOREACH whole IN ARRAY ARRAY[true, false] LOOP
         CONTINUE WHEN (whole AND NOT any_whole) OR (NOT whole AND first_from IS NULL);
         EXECUTE format($q$
@@ -314,10 +318,10 @@ BEGIN
                                     WHERE w.contract_id = e.contract_id AND w.line_no = e.line_no
                                       AND w.period @> e.usage_date))
                  GROUP BY e.contract_id, e.line_no, 3, v.effective_from
-        $q$, CASE WHEN first_from IS NOT NULL THEN
-                 'JOIN rr_usage_from u ON u.contract_id = e.contract_id AND u.line_no = e.line_no
-                                      AND (u.from_date IS NULL) = $4
-                                      AND (u.from_date IS NULL OR e.usage_date >= u.from_date)' ELSE '' END)
+        $q$, CASE WHEN (whole AND first_from IS NULL) OR (NOT whole AND NOT any_whole AND first_from = last_from) THEN ''
+                  ELSE 'JOIN rr_usage_from u ON u.contract_id = e.contract_id AND u.line_no = e.line_no
+                                            AND (u.from_date IS NULL) = $4
+                                            AND (u.from_date IS NULL OR e.usage_date >= u.from_date)' END)
         USING tenant_id, as_of, only_contract, whole, CASE WHEN whole THEN '-infinity' ELSE first_from END;
     END LOOP;
     PERFORM rr_internal.analyze_work_table('pg_temp.rr_usage_agg');
