@@ -43,14 +43,16 @@ bsql -q -c "ALTER TABLE bench.usage_plain SET LOGGED" >/dev/null
 filedir=$(mktemp -d); chmod 0777 "$filedir"; file=$filedir/usage.csv
 reset_sql="TRUNCATE rr.usage_event, rr.usage_key, rr.usage_staging, bench.usage_plain, bench.floor_event, bench.floor_key CASCADE;
            SET client_min_messages = warning; SET session_replication_role = replica;
-           TRUNCATE rr.payment_application, rr.payment, rr.journal_line, rr.journal_entry, rr.invoice_line, rr.invoice, rr.charge, rr.billing_run, rr.contract_billing_state CASCADE;
+           TRUNCATE rr.payment_application, rr.payment, rr.journal_line, rr.journal_entry, rr.invoice_line, rr.invoice, rr.charge, rr.billing_run, rr.contract_billing_state, rr.usage_rating_state, rr.usage_arrival CASCADE;
            SET session_replication_role = origin; CHECKPOINT"
-for size in $BENCH_USAGE_SIZES; do
-    e=${size%%:*}; l=${size##*:}
-    bsql -q <<SQL >/dev/null
+# usage_contracts L: the tenant's contracts and billing emptied, then L monthly contracts for
+# 2024 with one metered line each (graduated price, 100 included, calendar months); SQL text
+usage_contracts() {
+    local l=$1
+    cat <<SQL
 SET client_min_messages = warning; SET session_replication_role = replica;
 TRUNCATE rr.usage_event, rr.usage_key, rr.usage_staging, bench.usage_plain, rr.journal_line, rr.journal_entry,
-         rr.invoice_line, rr.invoice, rr.charge, rr.billing_run, rr.contract_billing_state, rr.contract_line, rr.contract CASCADE;
+         rr.invoice_line, rr.invoice, rr.charge, rr.billing_run, rr.contract_billing_state, rr.usage_rating_state, rr.usage_arrival, rr.contract_line, rr.contract CASCADE;
 SET session_replication_role = origin;
 INSERT INTO rr.contract (tenant_id, contract_id, customer, template, currency, status, contract_type, start_date,
                          end_date, setup_date, activation_date, billing_period, billing_start, alignment, invoice_to,
@@ -65,6 +67,11 @@ SELECT 'ubench', i, 1, date '2024-01-01', 'API', 1, 0.002, 'graduated(1000: 0.00
   FROM generate_series(1, $l) i;
 VACUUM ANALYZE rr.contract;
 VACUUM ANALYZE rr.contract_line;
+SQL
+}
+for size in $BENCH_USAGE_SIZES; do
+    e=${size%%:*}; l=${size##*:}
+    { usage_contracts "$l"; cat <<SQL; } | bsql -q >/dev/null
 -- the events, in a file for COPY and a table for the batch function
 DROP TABLE IF EXISTS bench.usage_src;
 CREATE UNLOGGED TABLE bench.usage_src AS
@@ -111,9 +118,59 @@ SQL
     measure run$e "rr.run_billing: rating + charges, invoices, lines" \
         "SET rr.tenant = 'ubench'; SELECT count(*) FROM rr.run_billing('2024-02-01')" \
         "SET client_min_messages = warning; SET session_replication_role = replica;
-         TRUNCATE rr.payment_application, rr.payment, rr.journal_line, rr.journal_entry, rr.invoice_line, rr.invoice, rr.charge, rr.billing_run, rr.contract_billing_state CASCADE;
+         TRUNCATE rr.payment_application, rr.payment, rr.journal_line, rr.journal_entry, rr.invoice_line, rr.invoice, rr.charge, rr.billing_run, rr.contract_billing_state, rr.usage_rating_state, rr.usage_arrival CASCADE;
          SET session_replication_role = origin; CHECKPOINT"
     ratio "rating / plain aggregation (goal: <= 1.5)" rate$e agg$e
     ratio "billing run with usage / plain aggregation" run$e agg$e
 done
+
+# The steady state of rating: a tenant records usage every month and bills every month, so a
+# run finds months of events and usage charges before it.  BENCH_USAGE_STEADY=L:E: L
+# contracts with one metered line, E events a month (spread over the month and the lines)
+# loaded month by month from January to November 2024 through rr.usage_staging and
+# rr.merge_usage_staging(), each month billed on the first of the next; the runs of
+# 2024-02-01 (one month of events) and 2024-12-01 (eleven) are timed BENCH_REPEAT times,
+# each rolled back, then run for real: the median wall time and the least backend CPU time
+# (utime + stime of /proc/self/stat, which other load on the machine disturbs less).  A run
+# should cost what is due, not what was recorded before (before rr.usage_rating_state, every
+# run aggregated every event ever recorded).
+steady=${BENCH_USAGE_STEADY:-2000:200000}
+sl=${steady%%:*}; se=${steady##*:}
+echo " steady state: $sl contract lines, $se events a month, billed monthly"
+usage_contracts "$sl" | bsql -q >/dev/null
+for m in 1 2 3 4 5 6 7 8 9 10 11; do
+    bsql -q <<SQL >/dev/null
+SET rr.tenant = 'ubench';
+INSERT INTO rr.usage_staging (contract_id, item, quantity, occurred_at, idempotency_key)
+SELECT 1 + i % $sl, 'API', 1 + i % 97,
+       make_timestamptz(2024, $m, 1, 0, 0, 0, 'UTC')
+       + (i % extract(epoch FROM make_timestamptz(2024, $m, 1, 0, 0, 0, 'UTC') + interval '1 month'
+                                - make_timestamptz(2024, $m, 1, 0, 0, 0, 'UTC'))::int) * interval '1 second',
+       'm$m-' || i
+  FROM generate_series(1, $se) i;
+SELECT * FROM rr.merge_usage_staging();
+SQL
+    run=$(date -d "2024-$m-01 + 1 month" +%F)
+    if [ "$m" = 1 ] || [ "$m" = 11 ]; then
+        # BENCH_REPEAT times, each rolled back (least CPU, median wall), then for real
+        bsql -q -c "ANALYZE" >/dev/null
+        walls=(); cpus=()
+        for ((r = 0; r < BENCH_REPEAT; r++)); do
+            read -r ms cpu < <(psql -X -q -A -t -F ' ' -v ON_ERROR_STOP=1 -d "$BENCH_DB" -c "BEGIN" \
+                -c "SELECT * FROM bench.measure_cpu(\$\$SET LOCAL rr.tenant = 'ubench'; SELECT count(*) FROM rr.run_billing('$run')\$\$)" \
+                -c "ROLLBACK")
+            walls+=("$ms"); cpus+=("$cpu")
+        done
+        ms=$(printf '%s\n' "${walls[@]}" | sort -n | sed -n "$(( (BENCH_REPEAT + 1) / 2 ))p")
+        cpu=$(printf '%s\n' "${cpus[@]}" | sort -n | head -n 1)
+        BENCH_MS[steady$m]=$ms
+        bsql -q -c "SET rr.tenant = 'ubench'; SELECT count(*) FROM rr.run_billing('$run')" >/dev/null
+        n=$(psql -X -q -A -t -d "$BENCH_DB" -c "SELECT count(*) FROM rr.invoice WHERE tenant_id = 'ubench' AND invoice_date = '$run'")
+        printf '  %-58s %10.1f ms   backend CPU %8.1f ms   %s invoices\n' \
+            "rr.run_billing of $run, $m month(s) of events" "$ms" "$cpu" "$n"
+    else
+        bsql -q -c "SET rr.tenant = 'ubench'; SELECT count(*) FROM rr.run_billing('$run')" >/dev/null
+    fi
+done
+ratio "run after eleven months / run after one month" steady11 steady1
 rm -rf "$filedir"

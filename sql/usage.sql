@@ -153,12 +153,30 @@ SELECT service_period, quantity, amount, detail->'counter' AS counter
  ORDER BY lower(service_period);
 -- a billing run repeated bills nothing
 SELECT count(*) AS invoices_on_rerun FROM rr.run_billing('2024-04-01');
+-- what the runs rated (rr.usage_rating_state; docs/usage.md, "What a run rates"): each line
+-- rated to April 1 (the one with 3 days of grace to March 1: March is due on April 4), the
+-- pool's counter (never reset) carrying its 180 calls into April, the others starting again
+-- every period; the next run reads only the events from there on
+SELECT l.contract_item, s.rated_to, s.counter_from, s.counter
+  FROM rr.usage_rating_state s
+  JOIN rr.contract_line l ON l.tenant_id = s.tenant_id AND l.contract_id = s.contract_id AND l.line_no = s.line_no
+ WHERE s.contract_id = :ny
+ ORDER BY s.line_no;
 
 -- (6) Late usage: two February events arrive after February was billed.  The next invoice
 -- carries them as their own lines with February's service period; nothing is billed
 -- twice, nothing is dropped (the pool's counter moves March's amount too).
 SELECT rr.record_usage(ARRAY[(:ny, NULL, 'API-TIERS', 100, '2024-02-20 12:00-05', 'late-1', NULL),
                              (:ny, NULL, 'API-POOL', 5, '2024-02-20 12:00-05', 'late-2', NULL)]::rr.usage_record[]) AS recorded;
+-- their arrival (rr.usage_arrival), dated before what the two lines are rated to: the next
+-- run rates those two lines' whole history again, so the late events are billed exactly as
+-- they would be without the state
+SELECT l.contract_item, a.usage_date, a.usage_date < s.rated_to AS before_rated_to
+  FROM rr.usage_arrival a
+  JOIN rr.usage_rating_state s USING (tenant_id, contract_id, line_no)
+  JOIN rr.contract_line l ON l.tenant_id = a.tenant_id AND l.contract_id = a.contract_id AND l.line_no = a.line_no
+ WHERE a.contract_id = :ny
+ ORDER BY a.line_no;
 SELECT contract_id, lines, total FROM rr.run_billing('2024-05-01') WHERE contract_id = :ny;
 SELECT l.kind, l.contract_item, l.service_period, l.quantity, l.amount, l.detail->'late' AS late,
        l.detail->'billed_before' AS billed_before
@@ -172,6 +190,14 @@ SELECT ch.service_period, sum(ch.quantity) AS quantity, sum(ch.amount) AS amount
    AND ch.line_no = (SELECT line_no FROM rr.contract_line WHERE contract_id = :ny AND contract_item = 'API-TIERS')
  GROUP BY ch.service_period ORDER BY lower(ch.service_period);
 SELECT count(*) AS invoices_on_rerun FROM rr.run_billing('2024-05-01');
+-- the run read the arrivals and rated the lines to May 1: the pool's counter is 185 calls
+SELECT l.contract_item, s.rated_to, s.counter,
+       (SELECT count(*) FROM rr.usage_arrival a WHERE a.tenant_id = s.tenant_id AND a.contract_id = s.contract_id
+                                                AND a.line_no = s.line_no) AS arrivals
+  FROM rr.usage_rating_state s
+  JOIN rr.contract_line l ON l.tenant_id = s.tenant_id AND l.contract_id = s.contract_id AND l.line_no = s.line_no
+ WHERE s.contract_id = :ny
+ ORDER BY s.line_no;
 
 -- (7) The grace window: April's calls on the 3-day-grace line are not billed on May 1,
 -- an event arriving on May 2 still makes it into the April charge, billed on May 4.

@@ -598,6 +598,32 @@ CREATE TABLE rr.contract_billing_state (
 );
 CREATE INDEX discount_contract_idx ON rr.discount (tenant_id, contract_id);
 
+-- What usage rating has settled, per metered line, and the events that arrived since
+-- (docs/usage.md, "What a run rates"): the first run after the upgrade finds no state and
+-- rates each line's whole history, as 0.1.0 did at every run, then writes one.  Row
+-- security, dump registration and grants come with the code below.
+CREATE TABLE rr.usage_rating_state (
+    tenant_id    text NOT NULL,
+    contract_id  bigint NOT NULL,
+    line_no      integer NOT NULL,
+    rated_to     date NOT NULL,
+    rating_hash  bigint NOT NULL,
+    counter_from date NOT NULL,
+    counter      numeric NOT NULL,
+    term_units   numeric NOT NULL,
+    term_value   numeric,
+    drawn        numeric,
+    CONSTRAINT usage_rating_state_pkey PRIMARY KEY (tenant_id, contract_id, line_no)
+);
+CREATE TABLE rr.usage_arrival (
+    tenant_id   text NOT NULL,
+    contract_id bigint NOT NULL,
+    line_no     integer NOT NULL,
+    event_id    bigint NOT NULL,
+    usage_date  date NOT NULL,
+    CONSTRAINT usage_arrival_pkey PRIMARY KEY (tenant_id, contract_id, line_no, event_id)
+);
+
 -- The tenant-setting contract (docs/security.md, "Tenancy"; docs/operations.md,
 -- "Upgrading"): tenant ids fit the name of their group role rr_tenant_<tenant id>; every
 -- tenant gets that role and every recorded member is granted it; the policies call

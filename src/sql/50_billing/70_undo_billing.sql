@@ -37,6 +37,7 @@ BEGIN
     DELETE FROM rr.charge ch WHERE ch.tenant_id = t AND ch.contract_id = c.contract_id AND ch.run_id = last_run;
     -- what the run had settled is due again: the next run recomputes the contract's history
     DELETE FROM rr.contract_billing_state s WHERE s.tenant_id = t AND s.contract_id = c.contract_id;
+    DELETE FROM rr.usage_rating_state s WHERE s.tenant_id = t AND s.contract_id = c.contract_id;
 END
 $$;
 COMMENT ON FUNCTION rr.undo_last_billing(bigint) IS 'deletes the draft invoices and the charges of a contract''s last billing run, so that the next run bills them again; refused once one of them is posted';

@@ -203,7 +203,16 @@ BEGIN
                ok.idempotency_key, ok.properties
           FROM ok FULL JOIN new_key ON new_key.event_id = ok.event_id
          WHERE ok.idempotency_key IS NULL OR new_key.event_id IS NOT NULL
-        RETURNING 1
+        RETURNING contract_id, line_no, usage_date, event_id
+    ),
+    arrival AS (
+        -- per line, the batch's first new event and earliest usage date, for the next billing
+        -- run (rr.usage_arrival: a date before what the line is rated to makes it rate the
+        -- line whole; written whatever the state, so ingestion never waits for a run)
+        INSERT INTO rr.usage_arrival (tenant_id, contract_id, line_no, event_id, usage_date)
+        SELECT $2, n.contract_id, n.line_no, min(n.event_id), min(n.usage_date)
+          FROM new_event n
+         GROUP BY n.contract_id, n.line_no
     )
     SELECT (SELECT count(*) FROM ok), (SELECT count(*) FROM new_event)
     $q$, rr_internal.usage_batch_source(kind, tenant_id, true))

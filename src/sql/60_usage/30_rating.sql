@@ -74,6 +74,15 @@ RETURN CASE WHEN aggregation OPERATOR(pg_catalog.<>) 'sum' THEN part_start
 COMMENT ON FUNCTION rr_internal.usage_cycle_start(text, text, date, date, date, text, bigint) IS 'internal: the first usage date a metered line''s counter counts for a billing period (rating and rr.usage_vs_included): part_start for a peak or a last level, period_start for a sum reset on billing, the start of the term the period is in for a sum reset on renewal (rr_internal.usage_term_start), bill_from for a sum never reset';
 REVOKE ALL ON FUNCTION rr_internal.usage_cycle_start(text, text, date, date, date, text, bigint) FROM PUBLIC;
 
+-- A running total that continues one carried from the periods before: NULL when both are
+-- (a sum of nothing but NULLs), as one sum over all the periods would be.
+CREATE FUNCTION rr_internal.add_carried(carried numeric, since numeric)
+RETURNS numeric
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN carried IS NULL THEN since ELSE carried OPERATOR(pg_catalog.+) coalesce(since, 0) END;
+COMMENT ON FUNCTION rr_internal.add_carried(numeric, numeric) IS 'internal: a running sum carried from earlier periods (NULL if none) continued by the sum since (NULL if none): NULL when both are NULL, as one sum over all the periods would be';
+REVOKE ALL ON FUNCTION rr_internal.add_carried(numeric, numeric) FROM PUBLIC;
+
 -- Rating: every usage charge as it stands now for the tenant's contracts (or one of
 -- them), minus what is billed already.  Per metered line and billing period: the
 -- period's quantity (sum, max or last of its events); the billable quantity after the
@@ -92,6 +101,14 @@ REVOKE ALL ON FUNCTION rr_internal.usage_cycle_start(text, text, date, date, dat
 -- differs from the charges already billed for a (line, kind, period) -- late events --
 -- is due again under the next adjustment_seq, carrying the original service period.
 --
+-- A line is rated only from what earlier runs rated it to (rr.usage_rating_state;
+-- docs/usage.md, "What a run rates"): its events and charges from that date on, its
+-- counters continued from what was carried into it, while the fingerprint of its rating
+-- terms matches and no event dated before that date arrived since (rr.usage_arrival);
+-- otherwise, and on demand, from its start.  The answer is the same
+-- (test/pgtap/usage_settled_properties.sql).  What this call rated to is left in a work
+-- table for rr_internal.settle_usage, which the billing run calls after billing.
+--
 -- The metered line versions and their events per billing period are staged first in
 -- session work tables, indexed and analysed: the statement that rates them then joins
 -- tables whose sizes the planner knows, and reaches the lines by primary key, so its
@@ -103,6 +120,11 @@ RETURNS SETOF rr.usage_charge
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    any_whole boolean;
+    first_from date;
+    last_from date;
+    whole boolean;
 BEGIN
     IF rr_internal.claim_work_table('rr_usage_line') THEN
         -- the versions of the metered lines, with the billing grid of each line on the
@@ -130,9 +152,29 @@ BEGIN
             contract_id bigint NOT NULL, line_no integer NOT NULL, period daterange NOT NULL,
             PRIMARY KEY (contract_id, line_no, period));
     END IF;
+    IF rr_internal.claim_work_table('rr_usage_from') THEN
+        -- per metered line (its grid row): where rating starts (NULL: the whole history),
+        -- the fingerprint of its rating terms, the counters carried into from_date
+        -- (rr.usage_rating_state) and the arrivals read (rr.usage_arrival)
+        CREATE TEMP TABLE rr_usage_from (
+            contract_id bigint NOT NULL, line_no integer NOT NULL, from_date date, line_hash bigint NOT NULL,
+            counter_from date, counter numeric, term_units numeric, term_value numeric, drawn numeric,
+            marks bigint[],
+            PRIMARY KEY (contract_id, line_no));
+    END IF;
+    IF rr_internal.claim_work_table('rr_usage_rated') THEN
+        -- what this rating settles per metered line, for rr_internal.settle_usage
+        CREATE TEMP TABLE rr_usage_rated (
+            contract_id bigint NOT NULL, line_no integer NOT NULL, rated_to date NOT NULL, rating_hash bigint NOT NULL,
+            counter_from date NOT NULL, counter numeric NOT NULL, term_units numeric NOT NULL, term_value numeric,
+            drawn numeric,
+            PRIMARY KEY (contract_id, line_no));
+    END IF;
     PERFORM rr_internal.empty_work_table('pg_temp.rr_usage_line');
     PERFORM rr_internal.empty_work_table('pg_temp.rr_usage_agg');
     PERFORM rr_internal.empty_work_table('pg_temp.rr_usage_window');
+    PERFORM rr_internal.empty_work_table('pg_temp.rr_usage_from');
+    PERFORM rr_internal.empty_work_table('pg_temp.rr_usage_rated');
 
     EXECUTE $q$
         INSERT INTO rr_usage_line
@@ -167,6 +209,43 @@ BEGIN
     $q$ USING tenant_id, as_of, only_contract;
     PERFORM rr_internal.analyze_work_table('pg_temp.rr_usage_line');
 
+    -- Where each metered line is rated from (docs/usage.md, "What a run rates"): from what
+    -- earlier runs rated it to (rr.usage_rating_state), with the counters carried into
+    -- that date, when the fingerprint of its rating terms is still the one it was rated
+    -- under and no event dated before that date arrived since (rr.usage_arrival); from the
+    -- start otherwise, and always for a line without a billing period.  The arrivals are
+    -- read here, before the events: every one read is of events the statements below see.
+    EXECUTE $q$
+        INSERT INTO rr_usage_from
+        SELECT g.contract_id, g.line_no, s.rated_to, h.line_hash, s.counter_from, s.counter, s.term_units,
+               s.term_value, s.drawn, m.marks
+          FROM rr_usage_line g
+          JOIN (SELECT v.contract_id, v.line_no,
+                       -- the fingerprint: the line's versions and their contract items' terms
+                       -- (rr_usage_line), the contract's billing dates, grid and currency,
+                       -- and its renewals (where counters reset on renewal start)
+                       bit_xor(hash_record_extended(
+                           ROW(v.effective_from, v.line_quantity, v.recurring_price, v.price_model::text,
+                               v.is_removed, v.every, v.billing_type, v.included_quantity, v.extra_usage_price,
+                               v.reset_usage, v.usage_aggregation, v.grace, v.deposit_amount, v.retain_rate,
+                               v.bill_from, v.bill_to, v.mu, v.alignment), 7)) AS h
+                  FROM rr_usage_line v
+                 GROUP BY v.contract_id, v.line_no) hv ON hv.contract_id = g.contract_id AND hv.line_no = g.line_no
+          CROSS JOIN LATERAL (SELECT hv.h # coalesce(bit_xor(hash_record_extended(ROW(r.previous_end), 9)), 0) AS line_hash
+                                FROM rr.contract_renewal r
+                               WHERE r.tenant_id = $1 AND r.contract_id = g.contract_id) h
+          CROSS JOIN LATERAL (SELECT min(a.usage_date) AS first_date, array_agg(a.event_id) AS marks
+                                FROM rr.usage_arrival a
+                               WHERE a.tenant_id = $1 AND a.contract_id = g.contract_id AND a.line_no = g.line_no) m
+          LEFT JOIN rr.usage_rating_state s ON s.tenant_id = $1 AND s.contract_id = g.contract_id AND s.line_no = g.line_no
+                                           AND g.every IS NOT NULL AND s.rating_hash = h.line_hash
+                                           AND (m.first_date IS NULL OR m.first_date >= s.rated_to)
+         WHERE g.is_grid
+    $q$ USING tenant_id, as_of, only_contract;
+    PERFORM rr_internal.analyze_work_table('pg_temp.rr_usage_from');
+    SELECT bool_or(f.from_date IS NULL), min(f.from_date), max(f.from_date) INTO any_whole, first_from, last_from
+      FROM pg_temp.rr_usage_from f;
+
     -- On-demand lines (no billing period): each request cuts a window.  The windows billed
     -- before end where their usage and drawdown charges end; the new one runs from the
     -- last of them (or the billing start) to as_of, when as_of is later (usage of as_of
@@ -197,38 +276,54 @@ BEGIN
          WHERE y.cut > y.lo
     $q$ USING tenant_id, as_of, only_contract;
 
-    EXECUTE $q$
-        INSERT INTO rr_usage_agg
-            -- the events of each billing period and line version (a version dated inside a
-            -- period splits it: each part is rated under its own version)
-            SELECT e.contract_id, e.line_no,
-                   coalesce(rr.period_containing(e.usage_date, g.every, g.anchor),
-                            (SELECT w.period FROM rr_usage_window w
-                              WHERE w.contract_id = e.contract_id AND w.line_no = e.line_no
-                                AND w.period @> e.usage_date)) AS period,
-                   v.effective_from AS version_from,
-                   sum(e.quantity) AS used_sum, max(e.quantity) AS used_max,
-                   -- the quantity of the latest event (an ordered aggregate would force a sort of
-                   -- all events; the maximum of [time, id, quantity] arrays does not)
-                   (max(CASE WHEN g.usage_aggregation = 'last'
-                             THEN ARRAY[extract(epoch FROM e.occurred_at), e.event_id, e.quantity] END))[3] AS used_last,
-                   count(*) AS events
-              FROM rr.usage_event e
-              JOIN rr_usage_line g ON g.contract_id = e.contract_id AND g.line_no = e.line_no AND g.is_grid
-              JOIN rr_usage_line v ON v.contract_id = e.contract_id AND v.line_no = e.line_no
-                       AND v.effective_from <= greatest(e.usage_date, g.first_from)
-                       AND (v.valid_to IS NULL OR v.valid_to > greatest(e.usage_date, g.first_from))
-             WHERE e.tenant_id = $1
-               AND ($3 IS NULL OR e.contract_id = $3)
-               -- events after a termination set later than they were recorded are not billed
-               AND (g.bill_to IS NULL OR e.usage_date < g.bill_to)
-               -- on an on-demand line, the events of a window (not those of as_of or later)
-               AND (g.every IS NOT NULL
-                    OR EXISTS (SELECT FROM rr_usage_window w
-                                WHERE w.contract_id = e.contract_id AND w.line_no = e.line_no
-                                  AND w.period @> e.usage_date))
-             GROUP BY e.contract_id, e.line_no, 3, v.effective_from
-    $q$ USING tenant_id, as_of, only_contract;
+    -- The events, in two statements: those of the lines rated whole, and those from
+    -- from_date on of the lines rated from there, with the least from_date as a constant,
+    -- so that only the partitions from that month on are read.  Where every line is rated
+    -- the same way (a first run: all whole; a monthly run: all from the same date), the
+    -- statement does not join rr_usage_from at all: the planner then sees every event of
+    -- the partitions it reads joined to its line, not a guessed third of them, and hashes
+    -- them instead of sorting them.
+    FOREACH whole IN ARRAY ARRAY[true, false] LOOP
+        CONTINUE WHEN (whole AND NOT any_whole) OR (NOT whole AND first_from IS NULL);
+        EXECUTE format($q$
+            INSERT INTO rr_usage_agg
+                -- the events of each billing period and line version (a version dated inside a
+                -- period splits it: each part is rated under its own version)
+                SELECT e.contract_id, e.line_no,
+                       coalesce(rr.period_containing(e.usage_date, g.every, g.anchor),
+                                (SELECT w.period FROM rr_usage_window w
+                                  WHERE w.contract_id = e.contract_id AND w.line_no = e.line_no
+                                    AND w.period @> e.usage_date)) AS period,
+                       v.effective_from AS version_from,
+                       sum(e.quantity) AS used_sum, max(e.quantity) AS used_max,
+                       -- the quantity of the latest event (an ordered aggregate would force a sort of
+                       -- all events; the maximum of [time, id, quantity] arrays does not)
+                       (max(CASE WHEN g.usage_aggregation = 'last'
+                                 THEN ARRAY[extract(epoch FROM e.occurred_at), e.event_id, e.quantity] END))[3] AS used_last,
+                       count(*) AS events
+                  FROM rr.usage_event e
+                  JOIN rr_usage_line g ON g.contract_id = e.contract_id AND g.line_no = e.line_no AND g.is_grid
+                  JOIN rr_usage_line v ON v.contract_id = e.contract_id AND v.line_no = e.line_no
+                           AND v.effective_from <= greatest(e.usage_date, g.first_from)
+                           AND (v.valid_to IS NULL OR v.valid_to > greatest(e.usage_date, g.first_from))
+                  %s
+                 WHERE e.tenant_id = $1
+                   AND ($3 IS NULL OR e.contract_id = $3)
+                   AND e.usage_date >= $5
+                   -- events after a termination set later than they were recorded are not billed
+                   AND (g.bill_to IS NULL OR e.usage_date < g.bill_to)
+                   -- on an on-demand line, the events of a window (not those of as_of or later)
+                   AND (g.every IS NOT NULL
+                        OR EXISTS (SELECT FROM rr_usage_window w
+                                    WHERE w.contract_id = e.contract_id AND w.line_no = e.line_no
+                                      AND w.period @> e.usage_date))
+                 GROUP BY e.contract_id, e.line_no, 3, v.effective_from
+        $q$, CASE WHEN (whole AND first_from IS NULL) OR (NOT whole AND NOT any_whole AND first_from = last_from) THEN ''
+                  ELSE 'JOIN rr_usage_from u ON u.contract_id = e.contract_id AND u.line_no = e.line_no
+                                            AND (u.from_date IS NULL) = $4
+                                            AND (u.from_date IS NULL OR e.usage_date >= u.from_date)' END)
+        USING tenant_id, as_of, only_contract, whole, CASE WHEN whole THEN '-infinity' ELSE first_from END;
+    END LOOP;
     PERFORM rr_internal.analyze_work_table('pg_temp.rr_usage_agg');
 
     RETURN QUERY EXECUTE $q$
@@ -241,7 +336,8 @@ BEGIN
               JOIN rr_usage_line v ON v.contract_id = g.contract_id AND v.line_no = g.line_no AND g.is_grid
                        AND g.every IS NOT NULL
                        AND rr.pricing_model(v.price_model) = 'flat' AND NOT v.is_removed
-              CROSS JOIN LATERAL rr.billing_periods(greatest(g.bill_from, v.effective_from),
+              JOIN rr_usage_from u ON u.contract_id = g.contract_id AND u.line_no = g.line_no
+              CROSS JOIN LATERAL rr.billing_periods(greatest(g.bill_from, v.effective_from, u.from_date),
                                                     least(v.valid_to, g.bill_to, $2), g.every, g.anchor) AS bp
         ), agg_all AS (
             SELECT * FROM rr_usage_agg
@@ -266,14 +362,18 @@ BEGIN
                                                  lower(a.period), g.bill_from, $1, a.contract_id) AS cycle,
                    g.billing_type, g.included_quantity, g.extra_usage_price, g.deposit_amount, g.grace, g.mu,
                    g.usage_aggregation, g.first_from, g.every, g.anchor, v.recurring_price, v.price_model, v.is_removed,
-                   g.included_quantity * v.line_quantity AS included
+                   g.included_quantity * v.line_quantity AS included,
+                   u.counter_from AS carried_from, u.counter AS carried, u.term_units AS carried_units,
+                   u.term_value AS carried_value
               FROM agg_all a
               JOIN rr_usage_line g ON g.contract_id = a.contract_id AND g.line_no = a.line_no AND g.is_grid
               JOIN rr_usage_line v ON v.contract_id = a.contract_id AND v.line_no = a.line_no AND v.effective_from = a.version_from
+              JOIN rr_usage_from u ON u.contract_id = a.contract_id AND u.line_no = a.line_no
         ), q AS (
-            -- the counter of its cycle
+            -- the counter of its cycle (with what the periods before from_date carried into it)
             SELECT p.*,
-                   sum(p.used) OVER (PARTITION BY p.contract_id, p.line_no, p.cycle ORDER BY lower(p.service_period)) AS cum
+                   sum(p.used) OVER (PARTITION BY p.contract_id, p.line_no, p.cycle ORDER BY lower(p.service_period))
+                   + CASE WHEN p.cycle = p.carried_from THEN p.carried ELSE 0 END AS cum
               FROM p
              WHERE NOT isempty(p.service_period)
                -- a period without events is rated only for a flat fee
@@ -297,11 +397,15 @@ BEGIN
             -- period's own price, so the deposit is drawn by what each period costs and a later
             -- period never gives back what an earlier one drew (a volume price of the cumulated
             -- units can fall as they grow)
+            -- (with what the periods before from_date drew)
             SELECT b.*, sum(b.billable_to - b.billable_from) OVER (PARTITION BY b.contract_id, b.line_no
-                                                                   ORDER BY lower(b.service_period)) AS term_units,
+                                                                   ORDER BY lower(b.service_period))
+                        + coalesce(b.carried_units, 0) AS term_units,
                    CASE WHEN b.billing_type = 'deposit' THEN b.whole_value END AS period_value,
-                   sum(CASE WHEN b.billing_type = 'deposit' THEN b.whole_value END)
-                       OVER (PARTITION BY b.contract_id, b.line_no ORDER BY lower(b.service_period)) AS term_value
+                   rr_internal.add_carried(b.carried_value,
+                                           sum(CASE WHEN b.billing_type = 'deposit' THEN b.whole_value END)
+                                               OVER (PARTITION BY b.contract_id, b.line_no ORDER BY lower(b.service_period)))
+                       AS term_value
               FROM b
         ), priced AS (
             SELECT bu.*,
@@ -365,8 +469,9 @@ BEGIN
                                       'unused', s.deposit_amount - s.drawn, 'retain_rate', coalesce(s.retain_rate, 1)),
                    coalesce(rr.period_containing(s.bill_from, s.every, s.anchor), daterange(s.bill_from, s.bill_from + 1)),
                    s.grace
-              FROM (SELECT g.*, coalesce(dl.drawn, 0) AS drawn
+              FROM (SELECT g.*, coalesce(dl.drawn, u.drawn, 0) AS drawn
                       FROM rr_usage_line g
+                      JOIN rr_usage_from u ON u.contract_id = g.contract_id AND u.line_no = g.line_no
                       LEFT JOIN (SELECT DISTINCT ON (pr.contract_id, pr.line_no) pr.contract_id, pr.line_no,
                                         (pr.dep_to).drawn AS drawn
                                    FROM priced pr
@@ -378,6 +483,26 @@ BEGIN
               CROSS JOIN LATERAL (VALUES
                   ('release', s.drawn - s.deposit_amount),
                   ('breakage', round((s.deposit_amount - s.drawn) * coalesce(s.retain_rate, 1), s.mu))) AS x(kind, amount)
+        ), charged AS (
+            -- the charges of the periods rated: every usage charge of a line rated whole; of a
+            -- line rated from from_date, those of its periods from then on (by the charge key,
+            -- per line version and kind) and its deposit's release and breakage
+            SELECT ch.contract_id, ch.line_no, ch.line_effective_from, ch.kind, ch.service_period, ch.quantity,
+                   ch.amount, ch.adjustment_seq
+              FROM rr.charge ch
+              JOIN rr_usage_from u ON u.contract_id = ch.contract_id AND u.line_no = ch.line_no AND u.from_date IS NULL
+             WHERE ch.tenant_id = $1
+               AND ($3 IS NULL OR ch.contract_id = $3)
+               AND ch.kind IN ('usage', 'drawdown', 'release', 'breakage')
+            UNION ALL
+            SELECT v.contract_id, v.line_no, v.effective_from, k.kind, ch.service_period, ch.quantity, ch.amount,
+                   ch.adjustment_seq
+              FROM rr_usage_from u
+              JOIN rr_usage_line v ON v.contract_id = u.contract_id AND v.line_no = u.line_no
+              CROSS JOIN (VALUES ('usage'), ('drawdown'), ('release'), ('breakage')) k (kind)
+              CROSS JOIN LATERAL rr_internal.version_charges($1, v.contract_id, v.line_no, v.effective_from, k.kind,
+                                                             CASE WHEN k.kind IN ('usage', 'drawdown') THEN u.from_date END) ch
+             WHERE u.from_date IS NOT NULL
         ), billed AS (
             -- what is charged per line version, kind and billing period, corrections included,
             -- and the service period first charged
@@ -389,12 +514,36 @@ BEGIN
                                  AND w.period @> lower(ch.service_period)) END AS full_period,
                    sum(ch.quantity) AS quantity, sum(ch.amount) AS amount, max(ch.adjustment_seq) AS seq,
                    (array_agg(ch.service_period ORDER BY ch.adjustment_seq))[1] AS first_period, min(g.grace) AS grace
-              FROM rr.charge ch
+              FROM charged ch
               JOIN rr_usage_line g ON g.contract_id = ch.contract_id AND g.line_no = ch.line_no AND g.is_grid
-             WHERE ch.tenant_id = $1
-               AND ($3 IS NULL OR ch.contract_id = $3)
-               AND ch.kind IN ('usage', 'drawdown', 'release', 'breakage')
              GROUP BY ch.contract_id, ch.line_no, ch.line_effective_from, ch.kind, 5
+        ), rated AS (
+            -- what this rating settles per line with a billing period: every period that ends
+            -- by as_of less the grace days is billed by this run, so the line is rated to the
+            -- start of the period that contains that day, with the counters carried into it
+            -- (rr_internal.settle_usage records them for the contracts the run billed); a
+            -- line rated from a later date keeps its state
+            INSERT INTO rr_usage_rated
+            SELECT x.contract_id, x.line_no, x.rated_to, x.line_hash, x.counter_from,
+                   CASE WHEN x.counter_from = x.carried_from THEN x.carried ELSE 0 END
+                   + coalesce(sum(pr.used) FILTER (WHERE pr.cycle = x.counter_from), 0),
+                   coalesce(x.carried_units, 0) + coalesce(sum(pr.billable_to - pr.billable_from), 0),
+                   rr_internal.add_carried(x.carried_value, sum(pr.period_value)),
+                   coalesce((array_agg((pr.dep_to).drawn ORDER BY lower(pr.service_period) DESC))[1], x.drawn)
+              FROM (SELECT g.contract_id, g.line_no, u.line_hash, u.from_date,
+                           u.counter_from AS carried_from, u.counter AS carried, u.term_units AS carried_units,
+                           u.term_value AS carried_value, u.drawn, t.rated_to,
+                           rr_internal.usage_cycle_start(g.usage_aggregation, g.reset_usage, t.rated_to, t.rated_to,
+                                                         g.bill_from, $1, g.contract_id) AS counter_from
+                      FROM rr_usage_line g
+                      JOIN rr_usage_from u ON u.contract_id = g.contract_id AND u.line_no = g.line_no
+                      CROSS JOIN LATERAL (SELECT lower(rr.period_containing($2 - g.grace, g.every, g.anchor)) AS rated_to) t
+                     WHERE g.is_grid AND g.every IS NOT NULL
+                       AND (u.from_date IS NULL OR t.rated_to > u.from_date)) x
+              LEFT JOIN priced pr ON pr.contract_id = x.contract_id AND pr.line_no = x.line_no
+                                 AND lower(pr.service_period) < x.rated_to
+             GROUP BY x.contract_id, x.line_no, x.rated_to, x.line_hash, x.counter_from, x.carried_from, x.carried,
+                      x.carried_units, x.carried_value, x.drawn
         ), diff AS (
             -- what is due now against what is charged, per line version, kind and billing
             -- period: new charges; late events and changes inside a charged period (a version
@@ -434,4 +583,37 @@ BEGIN
     $q$ USING tenant_id, as_of, only_contract;
 END
 $$;
-COMMENT ON FUNCTION rr_internal.usage_charges(text, date, bigint) IS 'internal: the usage, deposit drawdown, deposit release and breakage charges due by as_of for the tenant''s contracts (or one of them) and not billed yet (late events: the difference, under the next adjustment sequence, with the original service period), with their rating detail';
+COMMENT ON FUNCTION rr_internal.usage_charges(text, date, bigint) IS 'internal: the usage, deposit drawdown, deposit release and breakage charges due by as_of for the tenant''s contracts (or one of them) and not billed yet (late events: the difference, under the next adjustment sequence, with the original service period), with their rating detail; each metered line with a billing period is rated from what earlier runs rated it to (rr.usage_rating_state) while its rating terms are unchanged and no event dated before that arrived (rr.usage_arrival), else from its start; what the call rated to is left for rr_internal.settle_usage';
+
+-- Record what a billing run's rating settled (rr.usage_rating_state), for the contracts the
+-- run locked and billed, from the work tables rr_internal.usage_charges filled in the run's
+-- statement; and delete the arrivals of events that rating read (rr.usage_arrival: those
+-- that arrived while it ran stay for the next run).  A state rated under other terms is
+-- replaced; under the same terms it only moves forward.
+CREATE FUNCTION rr_internal.settle_usage(tenant_id text, contracts bigint[])
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    INSERT INTO rr.usage_rating_state AS s (tenant_id, contract_id, line_no, rated_to, rating_hash, counter_from, counter,
+                                            term_units, term_value, drawn)
+    SELECT settle_usage.tenant_id, r.contract_id, r.line_no, r.rated_to, r.rating_hash, r.counter_from, r.counter,
+           r.term_units, r.term_value, r.drawn
+      FROM pg_temp.rr_usage_rated r
+     WHERE r.contract_id = ANY (contracts)
+     ORDER BY r.contract_id, r.line_no
+    ON CONFLICT ON CONSTRAINT usage_rating_state_pkey DO UPDATE
+       SET rated_to = excluded.rated_to, rating_hash = excluded.rating_hash, counter_from = excluded.counter_from,
+           counter = excluded.counter, term_units = excluded.term_units, term_value = excluded.term_value,
+           drawn = excluded.drawn;
+    DELETE FROM rr.usage_arrival a
+     USING (SELECT f.contract_id, f.line_no, unnest(f.marks) AS event_id
+              FROM pg_temp.rr_usage_from f
+             WHERE f.contract_id = ANY (contracts) AND f.marks IS NOT NULL) m
+     WHERE a.tenant_id = settle_usage.tenant_id AND a.contract_id = m.contract_id AND a.line_no = m.line_no
+       AND a.event_id = m.event_id;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.settle_usage(text, bigint[]) IS 'internal: records, for the contracts a billing run billed, what its usage rating settled per metered line (rr.usage_rating_state) and deletes the arrivals of the events it read (rr.usage_arrival)';
+REVOKE ALL ON FUNCTION rr_internal.settle_usage(text, bigint[]) FROM PUBLIC;
