@@ -204,8 +204,11 @@ BEGIN
     SELECT (SELECT count(*) FROM new_charge), (SELECT count(*) FROM new_line),
            (SELECT array_agg(DISTINCT i.customer) FROM new_invoice i), (SELECT array_agg(DISTINCT l.item) FROM new_line l)
       INTO charges, lines, customers, items;
-    -- what usage rating settled for the contracts billed (rr.usage_rating_state)
-    PERFORM rr_internal.settle_usage(bill.tenant_id, locked);
+    -- what usage rating settled for the contracts billed (rr.usage_rating_state), when it
+    -- rated (its work tables are this run's only then)
+    IF metered THEN
+        PERFORM rr_internal.settle_usage(bill.tenant_id, locked);
+    END IF;
     -- the customers and items the documents name, locked and checked once for the run (the
     -- writer's half of a key: rr_internal.lock_catalog)
     PERFORM rr_internal.lock_catalog(bill.tenant_id, 'customer', customers);
