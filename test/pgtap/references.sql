@@ -7,7 +7,7 @@
 -- can be neither deleted nor re-keyed (a draft's invoice lines take their schedule lines
 -- with them).
 BEGIN;
-SELECT plan(52);
+SELECT plan(54);
 
 SELECT rr.create_tenant('ref', 'References', 'USD');
 SELECT set_config('rr.tenant', 'ref', true);
@@ -64,6 +64,18 @@ SELECT lives_ok($$INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, acc
                 'lines of an existing entry in an existing currency are written');
 SELECT lives_ok($$SELECT rr_internal.check_journal('ref', 900001, 900001)$$,
                 'and pass the check');
+-- what a write around the writers leaves shows in rr.journal_exceptions (a line of a
+-- missing entry, one in a currency that does not exist, an unbalanced entry)
+SAVEPOINT around;
+INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency)
+VALUES ('ref', 900005, 1, '1100', 1, 0, 'USD'), ('ref', 900005, 2, '4000', 0, 1, 'USD'),
+       ('ref', 900001, 3, '1100', 2, 0, 'ZZZ'), ('ref', 900001, 4, '4000', 0, 2, 'ZZZ'),
+       ('ref', 900001, 5, '1100', 3, 0, 'USD');
+SELECT results_eq($$SELECT entry_id, currency::text, problem FROM rr.journal_exceptions ORDER BY entry_id, currency$$,
+                  $$VALUES (900001::bigint, 'USD', 'unbalanced'), (900001, 'ZZZ', 'unknown currency'), (900005, 'USD', 'no entry')$$,
+                  'rr.journal_exceptions lists what a write around the writers breaks');
+ROLLBACK TO SAVEPOINT around;
+SELECT is_empty($$SELECT * FROM rr.journal_exceptions$$, 'and nothing when the journal is healthy');
 SELECT throws_ok($$DELETE FROM rr.journal_entry WHERE tenant_id = 'ref' AND entry_id = 900001$$,
                  '55000', NULL, 'an entry with lines cannot be deleted');
 SELECT throws_ok($$UPDATE rr.journal_entry SET entry_id = 900004 WHERE tenant_id = 'ref' AND entry_id = 900001$$,

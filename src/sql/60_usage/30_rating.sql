@@ -588,8 +588,9 @@ COMMENT ON FUNCTION rr_internal.usage_charges(text, date, bigint) IS 'internal: 
 -- Record what a billing run's rating settled (rr.usage_rating_state), for the contracts the
 -- run locked and billed, from the work tables rr_internal.usage_charges filled in the run's
 -- statement; and delete the arrivals of events that rating read (rr.usage_arrival: those
--- that arrived while it ran stay for the next run).  A state rated under other terms is
--- replaced; under the same terms it only moves forward.
+-- that arrived while it ran stay for the next run).  The work table holds a line only when
+-- this rating moved it past its state (rated whole, or to a later date than it was rated
+-- from), so a state is replaced, never moved back.
 CREATE FUNCTION rr_internal.settle_usage(tenant_id text, contracts bigint[])
 RETURNS void
 LANGUAGE plpgsql

@@ -388,7 +388,8 @@ AS $$
 DECLARE
     t text := rr.current_tenant();
     seq regclass := pg_get_serial_sequence('rr.journal_entry', 'entry_id')::regclass;
-    -- the entry ids drawn below come after the sequence's last value now
+    -- the entry ids drawn below come after the sequence's last value now (the identity
+    -- sequences keep the default cache of 1, so no session holds lower ones in reserve)
     first_entry bigint := coalesce(pg_sequence_last_value(seq), 0) + 1;
 BEGIN
     IF as_of IS NULL THEN
