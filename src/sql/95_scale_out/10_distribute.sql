@@ -15,9 +15,107 @@
 --     shards (the rows were checked when they were written; the currency guard refuses
 --     its own seed rows, and statement triggers with transition tables cannot run in a
 --     shard copy), and enabled again afterwards;
---   - the rows left behind in the coordinator's local tables are truncated.
+--   - the rows left behind in the coordinator's local tables are truncated;
+--   - the SQL functions that read tables are rewritten in PL/pgSQL on every node
+--     (rr_internal.functions_for_citus, below), at every call.
 -- Functions are not delegated to workers (create_distributed_function): the entry points
 -- take the tenant from the setting rr.tenant, not from an argument Citus could route by.
+
+-- SQL functions that read the extension's tables, rewritten in PL/pgSQL for Citus.  On a
+-- single node the planner inlines them into the statements that call them (one plan, no
+-- call per row); Citus cannot plan what inlining brings in: a table of a function's body
+-- joins the statement after Citus has looked at it (`ERROR: cannot perform distributed
+-- planning on this query because parameterized queries for SQL functions referencing
+-- distributed tables are not supported`), and a body that is not inlined runs with
+-- parameters Citus cannot route.  A PL/pgSQL function runs its statement with the
+-- arguments as values, which Citus routes to the tenant's worker.  So each such function
+-- keeps its SQL on a single node and becomes, on a Citus node, the same statement in
+-- PL/pgSQL: `RETURN QUERY <statement>` for a set-returning function, `RETURN
+-- (<statement>)` for a scalar one, the statement itself for one returning void; the
+-- text is PostgreSQL's own deparsed body (pg_get_function_sqlbody, names qualified under
+-- this function's search_path) or, for a body kept as text, that text.  Names keep their
+-- SQL meaning (`#variable_conflict use_column`: a column wins over a parameter of the same
+-- name, as in a SQL function).  Signature, defaults, volatility, strictness, parallel
+-- safety, SECURITY DEFINER, row estimate, settings, owner, privileges and comment are
+-- kept (CREATE OR REPLACE); a function without settings gets the pinned search_path.
+-- Functions of more than one statement are left as they are, and returned with a reason.
+-- Idempotent: a converted function is PL/pgSQL and is not looked at again.  ALTER
+-- EXTENSION UPDATE brings the SQL back; rr.distribute() converts again.
+CREATE FUNCTION rr_internal.functions_for_citus()
+RETURNS TABLE (function_name regprocedure, converted boolean, reason text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+-- on every node on its own (rr.distribute() runs it on the workers too): the extension's
+-- functions are not Citus's to propagate
+SET citus.enable_ddl_propagation = off
+AS $$
+DECLARE
+    f record;
+    body text;
+    stmt text;
+BEGIN
+    FOR f IN
+        SELECT p.oid, p.proretset, p.prosqlbody IS NOT NULL AS atomic, p.prosrc, p.provolatile, p.prosecdef,
+               p.proisstrict, p.proparallel, p.prorows, p.proconfig, p.prorettype, t.typtype
+          FROM pg_proc p
+          JOIN pg_type t ON t.oid OPERATOR(pg_catalog.=) p.prorettype
+         WHERE p.pronamespace OPERATOR(pg_catalog.=) ANY (ARRAY['rr'::regnamespace, 'rr_internal'::regnamespace])
+           AND p.prolang OPERATOR(pg_catalog.=) (SELECT l.oid FROM pg_language l WHERE l.lanname OPERATOR(pg_catalog.=) 'sql')
+           AND (EXISTS (SELECT FROM pg_depend d
+                          JOIN pg_class c ON c.oid OPERATOR(pg_catalog.=) d.refobjid
+                         WHERE d.classid OPERATOR(pg_catalog.=) 'pg_proc'::regclass
+                           AND d.objid OPERATOR(pg_catalog.=) p.oid
+                           AND d.refclassid OPERATOR(pg_catalog.=) 'pg_class'::regclass
+                           AND c.relnamespace OPERATOR(pg_catalog.=) 'rr'::regnamespace
+                           AND c.relkind IN ('r', 'p', 'v'))
+                OR (p.prosqlbody IS NULL AND p.prosrc OPERATOR(pg_catalog.~) '\mrr\.[a-z_]+'))
+         ORDER BY p.oid
+    LOOP
+        function_name := f.oid::regprocedure;
+        body := CASE WHEN f.atomic THEN pg_get_function_sqlbody(f.oid) ELSE f.prosrc END;
+        IF body OPERATOR(pg_catalog.~) '^\s*BEGIN ATOMIC\s' THEN
+            body := regexp_replace(regexp_replace(body, '^\s*BEGIN ATOMIC\s*', ''), '\s*END\s*$', '');
+        END IF;
+        body := regexp_replace(body, '[\s;]*$', '');
+        IF f.atomic AND body OPERATOR(pg_catalog.~) '^RETURN\s' THEN
+            stmt := body;
+        ELSIF body OPERATOR(pg_catalog.~) ';\s*\S' THEN
+            converted := false;
+            reason := 'more than one statement';
+            RETURN NEXT;
+            CONTINUE;
+        ELSIF f.proretset THEN
+            stmt := 'RETURN QUERY ' || body;
+        ELSIF f.prorettype OPERATOR(pg_catalog.=) 'pg_catalog.void'::regtype THEN
+            stmt := CASE WHEN body OPERATOR(pg_catalog.~*) '^\s*SELECT\s' THEN regexp_replace(body, '^\s*SELECT\s', 'PERFORM ', 'i')
+                         ELSE body END;
+        ELSIF f.typtype OPERATOR(pg_catalog.=) 'c' OR f.prorettype OPERATOR(pg_catalog.=) 'pg_catalog.record'::regtype THEN
+            converted := false;
+            reason := 'returns one row of several columns';
+            RETURN NEXT;
+            CONTINUE;
+        ELSE
+            stmt := 'RETURN (' || body || ')';
+        END IF;
+        EXECUTE format(E'CREATE OR REPLACE FUNCTION %s(%s) RETURNS %s LANGUAGE plpgsql %s %s %s %s %s %s AS %L',
+                       f.oid::regproc, pg_get_function_arguments(f.oid), pg_get_function_result(f.oid),
+                       CASE f.provolatile WHEN 'i' THEN 'IMMUTABLE' WHEN 's' THEN 'STABLE' ELSE 'VOLATILE' END,
+                       CASE WHEN f.proisstrict THEN 'STRICT' ELSE '' END,
+                       CASE WHEN f.prosecdef THEN 'SECURITY DEFINER' ELSE '' END,
+                       CASE f.proparallel WHEN 's' THEN 'PARALLEL SAFE' WHEN 'r' THEN 'PARALLEL RESTRICTED' ELSE '' END,
+                       CASE WHEN f.proretset THEN 'ROWS ' || f.prorows ELSE '' END,
+                       coalesce((SELECT string_agg(format('SET %I = %s', split_part(s, '=', 1), substr(s, strpos(s, '=') + 1)), ' ')
+                                   FROM unnest(f.proconfig) s),
+                                'SET search_path = pg_catalog, pg_temp'),
+                       E'#variable_conflict use_column\nBEGIN\n' || stmt || E';\nEND');
+        converted := true;
+        reason := NULL;
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.functions_for_citus() IS 'internal, called by rr.distribute() on every node: rewrites the SQL functions of schemas rr and rr_internal that read the extension''s tables as PL/pgSQL functions running the same statement, which Citus can route (it cannot plan what inlining brings into a statement); returns each function looked at, whether it was converted, and why not';
+REVOKE ALL ON FUNCTION rr_internal.functions_for_citus() FROM PUBLIC;
 
 CREATE FUNCTION rr.distribute()
 RETURNS TABLE (table_name regclass, placement text, placed boolean)
@@ -41,6 +139,7 @@ DECLARE
     worker_cmd text;
     failed text;
     messages text;
+    converted bigint;
     i integer;
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'citus') THEN
@@ -55,6 +154,20 @@ BEGIN
                   DETAIL = 'This node is a Citus worker.',
                   HINT = 'Connect to the coordinator and call it there.';
     END IF;
+
+    -- the SQL functions that read tables, as PL/pgSQL (rr_internal.functions_for_citus):
+    -- on the workers in their own transactions, here in this one
+    SELECT string_agg(w.nodename || ':' || w.nodeport || ': ' || w.result, '; ') INTO failed
+      FROM pg_catalog.run_command_on_workers(
+               'SET search_path = pg_catalog, pg_temp; SELECT count(*) FROM rr_internal.functions_for_citus()') w
+     WHERE NOT w.success;
+    IF failed IS NOT NULL THEN
+        RAISE EXCEPTION 'could not rewrite the functions of the workers for rr.distribute()'
+            USING ERRCODE = '55000',
+                  DETAIL = failed,
+                  HINT = 'Every worker must have recurring_revenue installed (CREATE EXTENSION on the coordinator propagates it).';
+    END IF;
+    SELECT count(*) FILTER (WHERE f.converted) INTO converted FROM rr_internal.functions_for_citus() f;
 
     -- the tables still to place, in creation order (rr.tenant leads its group)
     SELECT coalesce(array_agg(c.oid::regclass ORDER BY c.oid), '{}') INTO to_place
@@ -172,6 +285,8 @@ BEGIN
         END LOOP;
         PERFORM pg_catalog.set_config('client_min_messages', messages, true);
         RAISE NOTICE 'recurring_revenue placed % tables on the Citus cluster', pg_catalog.cardinality(to_place);
+    ELSIF converted OPERATOR(pg_catalog.>) 0 THEN
+        RAISE NOTICE 'recurring_revenue is already distributed: % functions rewritten for Citus', converted;
     ELSE
         RAISE NOTICE 'recurring_revenue is already distributed: nothing to do';
     END IF;
