@@ -275,9 +275,11 @@ END
 $$;
 COMMENT ON FUNCTION rr_internal.freeze_posted_invoice() IS 'trigger function: refuses changes to posted invoices and their lines';
 
+-- (WHEN: the condition is checked without calling the function, so posting and undoing
+-- drafts pay no PL/pgSQL call per invoice)
 CREATE TRIGGER invoice_frozen
     BEFORE UPDATE OR DELETE ON rr.invoice
-    FOR EACH ROW EXECUTE FUNCTION rr_internal.freeze_posted_invoice();
+    FOR EACH ROW WHEN (OLD.status = 'posted') EXECUTE FUNCTION rr_internal.freeze_posted_invoice();
 -- invoice lines refer to their invoice and charge without foreign keys (rr.invoice_line)
 -- invoices refer to their contract and run without foreign keys (rr.invoice)
 CREATE TRIGGER contract_invoiced

@@ -170,9 +170,10 @@ END
 $$;
 COMMENT ON FUNCTION rr_internal.freeze_posted_schedule_line() IS 'trigger function: refuses changes to posted revenue schedule lines';
 
+-- (WHEN: recognition posts open lines without a PL/pgSQL call per line)
 CREATE TRIGGER revenue_schedule_line_frozen
     BEFORE UPDATE OR DELETE ON rr.revenue_schedule_line
-    FOR EACH ROW EXECUTE FUNCTION rr_internal.freeze_posted_schedule_line();
+    FOR EACH ROW WHEN (OLD.status = 'posted') EXECUTE FUNCTION rr_internal.freeze_posted_schedule_line();
 CREATE TRIGGER revenue_schedule_line_no_truncate
     BEFORE TRUNCATE ON rr.revenue_schedule_line
     FOR EACH STATEMENT EXECUTE FUNCTION rr_internal.refuse_change();

@@ -169,6 +169,11 @@ BEGIN
         CREATE TEMP TABLE rr_due (schedule_line_id bigint, contract_id bigint, recognize_on date,
                                                 amount numeric, contract_amount numeric, revenue_account text,
                                                 period_start date);
+        -- looked up by contract from a statement over the posted invoices (the contracts
+        -- with nothing due): by index, whatever that statement's row estimates (on new
+        -- tables without statistics a nested loop over the whole table took 35 s for
+        -- 20,000 contracts)
+        CREATE INDEX ON rr_due (contract_id);
     END IF;
     IF rr_internal.claim_work_table('rr_dates') THEN
         CREATE TEMP TABLE rr_dates (d date, period_start date);
