@@ -174,18 +174,20 @@ BEGIN
          WHERE k.tenant_id = t AND k.status = 'active' AND k.end_date + k.grace_period_days <= as_of
            FOR UPDATE SKIP LOCKED
     ), upd AS (
+        -- (the snapshot comes through RETURNING: joining the two CTEs again was a nested
+        -- loop over the whole batch per contract on new tables, whose estimates say one row)
         UPDATE rr.contract k SET status = 'expired', closed_date = k.end_date
           FROM due
          WHERE k.tenant_id = t AND k.contract_id = due.contract_id
-        RETURNING k.*
+        RETURNING k.contract_id, k.end_date, due.before
     ), ev AS (
         INSERT INTO rr.contract_event (tenant_id, contract_id, action, acting_role, effective_date, before, after)
         SELECT t, u.contract_id, 'expire',
                rr.acting_role(),
-               u.end_date, due.before,
-               jsonb_set(due.before, '{contract}', (due.before->'contract')
+               u.end_date, u.before,
+               jsonb_set(u.before, '{contract}', (u.before->'contract')
                          || jsonb_build_object('status', 'expired', 'closed_date', u.end_date))
-          FROM upd u JOIN due USING (contract_id)
+          FROM upd u
         RETURNING event_id
     )
     SELECT array_agg(event_id) INTO events FROM ev;
