@@ -31,6 +31,44 @@ END
 $$;
 COMMENT ON FUNCTION rr_internal.check_payment_amount(numeric, text) IS 'internal: a payment or application amount rounded to the scale of its currency; 22023 if it is not positive or not a whole number of minor units';
 
+-- The open balances of the listed posted invoices, as rr.invoice_balances() derives them
+-- as of 'infinity' (lines, less payment applications, credit notes and wallet drawdowns),
+-- for the payment functions.  PL/pgSQL, called at the top level of their statements: on
+-- Citus, a call of the SQL function rr.invoice_balances() is refused, and inside a
+-- sub-query it was planned against the coordinator's own, empty, tables (no error, no
+-- balance: the payment applied to nothing); this function's own query is routed to the
+-- tenant's worker (docs/scale-out.md).  The pgTAP payment and wallet properties check
+-- that both agree.
+CREATE FUNCTION rr_internal.open_balances(tenant_id text, invoice_ids bigint[])
+RETURNS TABLE (invoice_id bigint, number text, invoice_date date, due_date date, total numeric, applied numeric,
+               balance numeric)
+LANGUAGE plpgsql STABLE ROWS 10
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t text := open_balances.tenant_id;
+BEGIN
+    RETURN QUERY
+    SELECT i.invoice_id, i.number, i.invoice_date, i.due_date, x.total, x.applied,
+           x.total - x.applied
+                   + coalesce((SELECT sum(l.amount) FROM rr.invoice n
+                                 JOIN rr.invoice_line l ON l.tenant_id = t AND l.invoice_id = n.invoice_id
+                                WHERE n.tenant_id = t AND n.credits_invoice = i.invoice_id
+                                  AND n.doc_type = 'credit_note' AND n.status = 'posted'), 0)
+                   - coalesce((SELECT sum(w.amount) FROM rr.wallet_entry w
+                                WHERE w.tenant_id = t AND w.invoice_id = i.invoice_id AND w.kind = 'drawdown'), 0)
+      FROM rr.invoice i
+     CROSS JOIN LATERAL (SELECT (SELECT sum(l.amount) FROM rr.invoice_line l
+                                  WHERE l.tenant_id = t AND l.invoice_id = i.invoice_id) AS total,
+                                coalesce((SELECT sum(a.amount) FROM rr.payment_application a
+                                           WHERE a.tenant_id = t AND a.invoice_id = i.invoice_id), 0) AS applied) x
+     WHERE i.tenant_id = t AND i.invoice_id = ANY (open_balances.invoice_ids)
+       AND i.status = 'posted' AND i.doc_type = 'invoice';
+END
+$$;
+COMMENT ON FUNCTION rr_internal.open_balances(text, bigint[]) IS 'internal: the listed posted invoices with their total, the payments applied and the balance as rr.invoice_balances() derives them as of infinity (lines less payment applications, credit notes and wallet drawdowns); PL/pgSQL, so that the payment functions read balances on Citus';
+REVOKE ALL ON FUNCTION rr_internal.open_balances(text, bigint[]) FROM PUBLIC;
+
 -- Write applications of one payment: one journal entry each (Dr customer credit / Cr the
 -- invoice's receivable accounts): the entry ids, periods, invoice numbers and rates
 -- gathered first, then the entries, their lines and the applications, one set-based
@@ -302,23 +340,7 @@ BEGIN
                array_agg(greatest(record_payment.received_on, o.invoice_date) ORDER BY o.due_date, o.number, o.invoice_id)
           INTO ids, amts, dates
           FROM (SELECT b.*, sum(b.balance) OVER (ORDER BY b.due_date, b.number, b.invoice_id) AS through
-                  FROM (SELECT i.invoice_id, i.number, i.invoice_date, i.due_date,
-                               -- the balance as rr.invoice_balances() derives it, written out:
-                               -- Citus plans no call of that SQL function (and, inside a
-                               -- sub-query, read the coordinator's empty tables instead)
-                               (SELECT sum(l.amount) FROM rr.invoice_line l
-                                 WHERE l.tenant_id = t AND l.invoice_id = i.invoice_id)
-                               - coalesce((SELECT sum(a.amount) FROM rr.payment_application a
-                                            WHERE a.tenant_id = t AND a.invoice_id = i.invoice_id), 0)
-                               + coalesce((SELECT sum(l.amount) FROM rr.invoice n
-                                             JOIN rr.invoice_line l ON l.tenant_id = t AND l.invoice_id = n.invoice_id
-                                            WHERE n.tenant_id = t AND n.credits_invoice = i.invoice_id
-                                              AND n.doc_type = 'credit_note' AND n.status = 'posted'), 0)
-                               - coalesce((SELECT sum(w.amount) FROM rr.wallet_entry w
-                                            WHERE w.tenant_id = t AND w.invoice_id = i.invoice_id
-                                              AND w.kind = 'drawdown'), 0) AS balance
-                          FROM rr.invoice i
-                         WHERE i.tenant_id = t AND i.invoice_id = ANY (coalesce(open_ids, '{}'))) b
+                  FROM rr_internal.open_balances(t, coalesce(open_ids, '{}')) b
                  WHERE b.balance > 0) o
          WHERE o.through - o.balance < amt;
         IF ids IS NOT NULL THEN
@@ -389,7 +411,7 @@ BEGIN
                   HINT = 'Apply a payment on or after the invoice date.';
     END IF;
 
-    SELECT * INTO b FROM rr.invoice_balances(t, 'infinity', ARRAY[i.invoice_id]) x;
+    SELECT * INTO b FROM rr_internal.open_balances(t, ARRAY[i.invoice_id]) x;
     SELECT p.amount - coalesce(sum(a.amount), 0) INTO unapplied
       FROM rr.payment_application a WHERE a.tenant_id = t AND a.payment_id = p.payment_id;
 
