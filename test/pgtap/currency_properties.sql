@@ -6,7 +6,7 @@
 -- balances in the functional currency too, every line carries its functional amount, each
 -- converted line is within one cent of its exact value, and USD lines are unchanged.
 BEGIN;
-SELECT plan(6);
+SELECT plan(7);
 SELECT setseed(0.2468);
 
 SELECT rr.create_tenant('fxp', 'Currency properties', 'USD');
@@ -102,5 +102,19 @@ SELECT is_empty($$SELECT l.entry_id, l.line_no, l.debit, l.functional_debit, r.r
                      AND (abs(l.functional_debit - l.debit * r.rate) >= 0.01
                           OR abs(l.functional_credit - l.credit * r.rate) >= 0.01)$$,
                 'every converted line is within one cent of its exact value');
+-- the payment functions read balances through rr_internal.open_balances (PL/pgSQL, for
+-- Citus): it must agree with rr.invoice_balances, the one definition, on every invoice
+SELECT is_empty($$
+    (SELECT invoice_id, number, invoice_date, due_date, total, applied, balance
+       FROM rr.invoice_balances('fxp', 'infinity')
+     EXCEPT
+     SELECT * FROM rr_internal.open_balances('fxp', ARRAY(SELECT invoice_id FROM rr.invoice WHERE tenant_id = 'fxp')))
+    UNION ALL
+    (SELECT * FROM rr_internal.open_balances('fxp', ARRAY(SELECT invoice_id FROM rr.invoice WHERE tenant_id = 'fxp'))
+     EXCEPT
+     SELECT invoice_id, number, invoice_date, due_date, total, applied, balance
+       FROM rr.invoice_balances('fxp', 'infinity'))
+$$, 'rr_internal.open_balances gives every posted invoice the total, applied and balance of rr.invoice_balances (credit notes, foreign currencies)');
+
 SELECT * FROM finish();
 ROLLBACK;

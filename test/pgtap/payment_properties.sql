@@ -3,7 +3,7 @@
 -- at once or kept as credit) and 300 random applications of random amounts to random
 -- invoices, some of which are refused; the books must agree whatever happened.
 BEGIN;
-SELECT plan(8);
+SELECT plan(9);
 SELECT setseed(0.1357);
 
 SELECT rr.create_tenant('pp', 'Payment properties', 'USD');
@@ -79,6 +79,20 @@ SELECT is((SELECT sum(debit - credit) FROM rr.journal_line WHERE tenant_id = 'pp
 SELECT is_empty($$
     SELECT entry_id FROM rr.journal_line WHERE tenant_id = 'pp' GROUP BY entry_id HAVING sum(debit) <> sum(credit)
 $$, 'every journal entry is balanced');
+
+-- the payment functions read balances through rr_internal.open_balances (PL/pgSQL, for
+-- Citus): it must agree with rr.invoice_balances, the one definition, on every invoice
+SELECT is_empty($$
+    (SELECT invoice_id, number, invoice_date, due_date, total, applied, balance
+       FROM rr.invoice_balances('pp', 'infinity')
+     EXCEPT
+     SELECT * FROM rr_internal.open_balances('pp', ARRAY(SELECT invoice_id FROM rr.invoice WHERE tenant_id = 'pp')))
+    UNION ALL
+    (SELECT * FROM rr_internal.open_balances('pp', ARRAY(SELECT invoice_id FROM rr.invoice WHERE tenant_id = 'pp'))
+     EXCEPT
+     SELECT invoice_id, number, invoice_date, due_date, total, applied, balance
+       FROM rr.invoice_balances('pp', 'infinity'))
+$$, 'rr_internal.open_balances gives every posted invoice the total, applied and balance of rr.invoice_balances (payments applied)');
 
 SELECT * FROM finish();
 ROLLBACK;

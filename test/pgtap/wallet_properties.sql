@@ -4,7 +4,7 @@
 -- amount, random date; some refused), batch drawdowns and expiries at random dates.
 -- Whatever happened, no wallet is ever overdrawn, at any date, and the books agree.
 BEGIN;
-SELECT plan(10);
+SELECT plan(11);
 SELECT setseed(0.2468);
 
 SELECT rr.create_tenant('wp', 'Wallet properties', 'USD');
@@ -105,6 +105,20 @@ SELECT is_empty($$
     SELECT 0 WHERE (SELECT sum(credit) FROM rr.journal_line WHERE tenant_id = 'wp' AND account = '4900')
                    IS DISTINCT FROM (SELECT sum(amount) FROM rr.wallet_entry WHERE tenant_id = 'wp' AND kind = 'expiry')
 $$, 'every journal entry balances, and breakage revenue is exactly the credit expired');
+
+-- the payment functions read balances through rr_internal.open_balances (PL/pgSQL, for
+-- Citus): it must agree with rr.invoice_balances, the one definition, on every invoice
+SELECT is_empty($$
+    (SELECT invoice_id, number, invoice_date, due_date, total, applied, balance
+       FROM rr.invoice_balances('wp', 'infinity')
+     EXCEPT
+     SELECT * FROM rr_internal.open_balances('wp', ARRAY(SELECT invoice_id FROM rr.invoice WHERE tenant_id = 'wp')))
+    UNION ALL
+    (SELECT * FROM rr_internal.open_balances('wp', ARRAY(SELECT invoice_id FROM rr.invoice WHERE tenant_id = 'wp'))
+     EXCEPT
+     SELECT invoice_id, number, invoice_date, due_date, total, applied, balance
+       FROM rr.invoice_balances('wp', 'infinity'))
+$$, 'rr_internal.open_balances gives every posted invoice the total, applied and balance of rr.invoice_balances (wallet drawdowns)');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -50,11 +50,13 @@ REVOKE ALL ON FUNCTION rr.is_admin(name) FROM PUBLIC;
 
 -- The role a session acts as, for audit records: the role set with SET ROLE, else the
 -- session user (inside a SECURITY DEFINER function current_user is the owner, so it would
--- not do).
+-- not do).  A searched CASE: Citus evaluates the functions of an INSERT it sends to a
+-- worker, then deparses a simple CASE x WHEN ... as a comparison with a boolean
+-- (docs/scale-out.md).
 CREATE FUNCTION rr.acting_role()
 RETURNS name
 LANGUAGE sql STABLE PARALLEL SAFE
-RETURN CASE current_setting('role') WHEN 'none' THEN session_user ELSE current_setting('role')::name END;
+RETURN CASE WHEN current_setting('role') = 'none' THEN session_user ELSE current_setting('role')::name END;
 COMMENT ON FUNCTION rr.acting_role() IS 'the role the session acts as (SET ROLE), else the session user; recorded by audit logs';
 REVOKE ALL ON FUNCTION rr.acting_role() FROM PUBLIC;
 

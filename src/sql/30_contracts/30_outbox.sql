@@ -34,34 +34,40 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     published integer;
+    topics text[];
+    entities bigint[];
+    payloads jsonb[];
 BEGIN
-    WITH ins AS (
-        INSERT INTO rr.outbox (tenant_id, topic, entity_id, payload)
-        SELECT e.tenant_id, x.topic, e.contract_id,
-               jsonb_build_object('contract_event_id', e.event_id, 'effective_date', e.effective_date)
-          FROM rr.contract_event e
-          CROSS JOIN LATERAL (
-                SELECT CASE e.action WHEN 'terminate' THEN 'contract.terminated'
-                                     WHEN 'expire' THEN 'contract.expired'
-                                     WHEN 'complete' THEN 'contract.completed'
-                                     WHEN 'renew' THEN 'contract.renewed'
-                                     ELSE 'contract.activated' END
-                UNION ALL
-                -- an expiry is also a lapse when the contract could still have been renewed:
-                -- a renewable one, or an expiring one that was never renewed
-                SELECT 'contract.lapsed'
-                 WHERE e.action = 'expire'
-                   AND rr_internal.term_renewable(e.before->'contract'->>'contract_type',
-                                                  (SELECT count(*) FROM rr.contract_renewal r
-                                                    WHERE r.tenant_id = e.tenant_id
-                                                      AND r.contract_id = e.contract_id))) AS x (topic)
-         WHERE e.tenant_id = publish_contract_events.tenant_id
-           AND e.event_id = ANY (contract_event_ids)
-           AND e.action IN ('activate', 'setup_and_activate', 'terminate', 'expire', 'complete', 'renew')
-         ORDER BY e.event_id, x.topic
-        RETURNING outbox.event_id
-    )
-    SELECT count(*) INTO published FROM ins;
+    -- the rows read first, then written (Citus plans the read, a query of one shard, but
+    -- not an INSERT ... SELECT with this sub-query; docs/scale-out.md)
+    SELECT array_agg(x.topic ORDER BY e.event_id, x.topic), array_agg(e.contract_id ORDER BY e.event_id, x.topic),
+           array_agg(jsonb_build_object('contract_event_id', e.event_id, 'effective_date', e.effective_date)
+                     ORDER BY e.event_id, x.topic)
+      INTO topics, entities, payloads
+      FROM rr.contract_event e
+     CROSS JOIN LATERAL (
+            VALUES (CASE WHEN e.action = 'terminate' THEN 'contract.terminated'
+                         WHEN e.action = 'expire' THEN 'contract.expired'
+                         WHEN e.action = 'complete' THEN 'contract.completed'
+                         WHEN e.action = 'renew' THEN 'contract.renewed'
+                         ELSE 'contract.activated' END),
+                   -- an expiry is also a lapse when the contract could still have been
+                   -- renewed: a renewable one, or an expiring one that was never renewed
+                   (CASE WHEN e.action = 'expire'
+                              AND rr_internal.term_renewable(e.before->'contract'->>'contract_type',
+                                                             (SELECT count(*) FROM rr.contract_renewal r
+                                                               WHERE r.tenant_id = publish_contract_events.tenant_id
+                                                                 AND r.contract_id = e.contract_id))
+                         THEN 'contract.lapsed' END)) AS x (topic)
+     WHERE e.tenant_id = publish_contract_events.tenant_id
+       AND e.event_id = ANY (contract_event_ids)
+       AND e.action IN ('activate', 'setup_and_activate', 'terminate', 'expire', 'complete', 'renew')
+       AND x.topic IS NOT NULL;
+    INSERT INTO rr.outbox (tenant_id, topic, entity_id, payload)
+    SELECT publish_contract_events.tenant_id, x.topic, x.entity_id, x.payload
+      FROM unnest(topics, entities, payloads) WITH ORDINALITY AS x (topic, entity_id, payload, k)
+     ORDER BY x.k;
+    GET DIAGNOSTICS published = ROW_COUNT;
     IF published > 0 THEN
         PERFORM pg_notify('rr_events', '');
     END IF;

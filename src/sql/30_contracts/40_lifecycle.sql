@@ -291,8 +291,11 @@ BEGIN
     VALUES (t, cu.code, tp.code, cu.currency, create_contract.description, tp.contract_type, start_date,
             rr_internal.term_end(start_date, tp.duration, tp.duration_unit),
             tp.billing_period, tp.billing_days, tp.billing_start, tp.alignment, tp.invoice_to,
-            CASE tp.invoice_to WHEN 'parent' THEN coalesce(cu.parent, cu.code)
-                               WHEN 'other' THEN coalesce(cu.bill_to, cu.code) ELSE cu.code END,
+            -- (CASE WHEN x = ..., not CASE x WHEN ...: Citus evaluates the parameters of an
+            -- INSERT and then deparses a simple CASE as a comparison with a boolean,
+            -- docs/scale-out.md)
+            CASE WHEN tp.invoice_to = 'parent' THEN coalesce(cu.parent, cu.code)
+                 WHEN tp.invoice_to = 'other' THEN coalesce(cu.bill_to, cu.code) ELSE cu.code END,
             coalesce(cu.payment_terms_days, tp.payment_terms_days), tp.grace_period_days,
             tp.renewal_point_days, tp.refund_policy, tp.renewal_uplift_percent, tp.pause_extends_term)
     RETURNING * INTO c;

@@ -34,15 +34,16 @@ CREATE TRIGGER contract_renewal_no_truncate
     FOR EACH STATEMENT EXECUTE FUNCTION rr_internal.refuse_change();
 
 -- The end of a contract's n-th term: start + n × duration, always from the start date,
--- so that a term starting on the 31st of a month does not drift to the 28th.
+-- so that a term starting on the 31st of a month does not drift to the 28th.  (A searched
+-- CASE: inlined into an INSERT that Citus sends to a worker with its parameters evaluated,
+-- a simple CASE duration_unit WHEN ... was deparsed as a comparison of text with boolean.)
 CREATE FUNCTION rr_internal.term_end(start_date date, duration integer, duration_unit text, terms integer DEFAULT 1)
 RETURNS date
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE duration_unit
-           WHEN 'year' THEN (start_date + make_interval(years => duration * terms))::date
-           WHEN 'quarter' THEN (start_date + make_interval(months => 3 * duration * terms))::date
-           WHEN 'month' THEN (start_date + make_interval(months => duration * terms))::date
-           WHEN 'day' THEN start_date + duration * terms
+RETURN CASE WHEN duration_unit = 'year' THEN (start_date + make_interval(years => duration * terms))::date
+            WHEN duration_unit = 'quarter' THEN (start_date + make_interval(months => 3 * duration * terms))::date
+            WHEN duration_unit = 'month' THEN (start_date + make_interval(months => duration * terms))::date
+            WHEN duration_unit = 'day' THEN start_date + duration * terms
        END;
 COMMENT ON FUNCTION rr_internal.term_end(date, integer, text, integer) IS 'internal: the end (exclusive) of the terms-th term of a contract starting on start_date with a template duration (year, quarter, month, day): start_date + terms × duration, counted from the start so that month ends do not drift';
 REVOKE ALL ON FUNCTION rr_internal.term_end(date, integer, text, integer) FROM PUBLIC;

@@ -39,35 +39,15 @@ CREATE TRIGGER exchange_rate_no_truncate
     BEFORE TRUNCATE ON rr.exchange_rate
     FOR EACH STATEMENT EXECUTE FUNCTION rr_internal.refuse_change();
 
--- The functional currency of a tenant and the rate that converts one unit of `currency`
--- into it on on_date (1 for the functional currency itself), with its minor units: the
--- latest rate of the pair on or before the date.  Before the pair's first rate there is
--- none, and the three are NULL: the posting is not converted (its lines keep their document
--- amounts only, as every posting did before 0.2.0), so a tenant that keeps its books in one
--- currency per customer needs no rates at all.  An SQL function (inlined into the
--- statements that post, one index probe per row, no call).
-CREATE FUNCTION rr_internal.functional_rate(tenant_id text, currency text, on_date date)
-RETURNS TABLE (functional_currency char(3), rate numeric, minor_units integer)
-LANGUAGE sql STABLE ROWS 1
-BEGIN ATOMIC
-    SELECT CASE WHEN r.rate IS NOT NULL THEN k.currency END, r.rate,
-           CASE WHEN r.rate IS NOT NULL THEN cur.minor_units END
-      FROM rr.tenant k
-      JOIN rr.currency cur ON cur.code OPERATOR(pg_catalog.=) k.currency
-     CROSS JOIN LATERAL (
-        SELECT CASE WHEN pg_catalog.upper(functional_rate.currency) OPERATOR(pg_catalog.=) k.currency::text
-                    THEN 1::numeric
-                    ELSE (SELECT x.rate FROM rr.exchange_rate x
-                           WHERE x.tenant_id OPERATOR(pg_catalog.=) k.tenant_id
-                             AND x.from_currency OPERATOR(pg_catalog.=) pg_catalog.upper(functional_rate.currency)::bpchar
-                             AND x.to_currency OPERATOR(pg_catalog.=) k.currency
-                             AND x.rate_date OPERATOR(pg_catalog.<=) functional_rate.on_date
-                           ORDER BY x.rate_date DESC
-                           LIMIT 1) END AS rate) r
-     WHERE k.tenant_id OPERATOR(pg_catalog.=) functional_rate.tenant_id;
-END;
-COMMENT ON FUNCTION rr_internal.functional_rate(text, text, date) IS 'internal: the tenant''s functional currency, the rate converting one unit of currency into it on on_date (the latest rate of rr.exchange_rate on or before that date; 1 for the functional currency itself) and its minor units; all three NULL before the pair''s first rate (the posting is not converted)';
-REVOKE ALL ON FUNCTION rr_internal.functional_rate(text, text, date) FROM PUBLIC;
+-- The rate of a posting (posting, payments and their applications, recognition): the
+-- latest rate of the pair on or before the document date, 1 for the functional currency
+-- itself.  Before the pair's first rate there is none: the posting is not converted (its
+-- lines keep their document amounts only, as every posting did before 0.2.0, functional
+-- currency and amounts NULL), so a tenant that keeps its books in one currency per
+-- customer needs no rates at all.  Each of those statements looks the rate up itself (one
+-- index probe per row, on exchange_rate_pkey), with the tenant's functional currency read
+-- once: a SQL function called there would be inlined by a single node, but Citus refuses
+-- to plan the statement that calls it (docs/scale-out.md).
 
 -- The accounts of realised exchange differences, added to a tenant's chart when it first
 -- posts one (tenants created before 0.2.0 have a default chart without them).

@@ -14,6 +14,8 @@ DECLARE
     d date;
     dates date[] := '{}';
     periods date[] := '{}';
+    fc char(3);
+    fmu integer;
 BEGIN
     IF as_of IS NULL THEN
         RAISE EXCEPTION 'posting date must not be NULL' USING ERRCODE = '22004';
@@ -93,7 +95,12 @@ BEGIN
     -- Dr receivable / Cr deferred revenue or revenue, per account; all lines of all the
     -- entries in one statement (checked balanced at its end)
     -- In the functional currency too, at the rate of the document date, each side rounded
-    -- once (cumulative rounding over its lines; rr_internal.functional_rate).
+    -- once (cumulative rounding over its lines): the tenant's functional currency read once,
+    -- the rate looked up in the statement itself (docs/dunning-and-currencies.md; a call of
+    -- a SQL function here is what Citus cannot plan, docs/scale-out.md).
+    SELECT k.currency, c.minor_units INTO fc, fmu
+      FROM rr.tenant k JOIN rr.currency c ON c.code = k.currency
+     WHERE k.tenant_id = t;
     INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency, contract_id,
                                  functional_currency, functional_debit, functional_credit)
     SELECT t, j.entry_id, j.line_no, j.account, j.debit, j.credit, j.currency, j.contract_id, f.functional_currency,
@@ -109,7 +116,14 @@ BEGIN
                                 AS x(side, account, amount)
                      GROUP BY p.entry_id, x.side, x.account, p.currency, p.contract_id, p.invoice_date) a
              WHERE a.amount <> 0) j
-     CROSS JOIN LATERAL rr_internal.functional_rate(t, j.currency, j.invoice_date) f
+     CROSS JOIN LATERAL (SELECT CASE WHEN r.rate IS NOT NULL THEN fc END AS functional_currency, r.rate,
+                                CASE WHEN r.rate IS NOT NULL THEN fmu END AS minor_units
+                           FROM (SELECT CASE WHEN j.currency = fc THEN 1::numeric
+                                             ELSE (SELECT x.rate FROM rr.exchange_rate x
+                                                    WHERE x.tenant_id = t AND x.from_currency = j.currency
+                                                      AND x.to_currency = fc AND x.rate_date <= j.invoice_date
+                                                    ORDER BY x.rate_date DESC
+                                                    LIMIT 1) END AS rate) r) f
     WINDOW w AS (PARTITION BY j.entry_id, j.currency ORDER BY j.line_no);
 
     -- the entries written, checked once (rr_internal.check_journal)

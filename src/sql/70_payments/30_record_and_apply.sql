@@ -31,8 +31,48 @@ END
 $$;
 COMMENT ON FUNCTION rr_internal.check_payment_amount(numeric, text) IS 'internal: a payment or application amount rounded to the scale of its currency; 22023 if it is not positive or not a whole number of minor units';
 
+-- The open balances of the listed posted invoices, as rr.invoice_balances() derives them
+-- as of 'infinity' (lines, less payment applications, credit notes and wallet drawdowns),
+-- for the payment functions.  PL/pgSQL, called at the top level of their statements: on
+-- Citus, a call of the SQL function rr.invoice_balances() is refused, and inside a
+-- sub-query it was planned against the coordinator's own, empty, tables (no error, no
+-- balance: the payment applied to nothing); this function's own query is routed to the
+-- tenant's worker (docs/scale-out.md).  The pgTAP payment and wallet properties check
+-- that both agree.
+CREATE FUNCTION rr_internal.open_balances(tenant_id text, invoice_ids bigint[])
+RETURNS TABLE (invoice_id bigint, number text, invoice_date date, due_date date, total numeric, applied numeric,
+               balance numeric)
+LANGUAGE plpgsql STABLE ROWS 10
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t text := open_balances.tenant_id;
+BEGIN
+    RETURN QUERY
+    SELECT i.invoice_id, i.number, i.invoice_date, i.due_date, x.total, x.applied,
+           x.total - x.applied
+                   + coalesce((SELECT sum(l.amount) FROM rr.invoice n
+                                 JOIN rr.invoice_line l ON l.tenant_id = t AND l.invoice_id = n.invoice_id
+                                WHERE n.tenant_id = t AND n.credits_invoice = i.invoice_id
+                                  AND n.doc_type = 'credit_note' AND n.status = 'posted'), 0)
+                   - coalesce((SELECT sum(w.amount) FROM rr.wallet_entry w
+                                WHERE w.tenant_id = t AND w.invoice_id = i.invoice_id AND w.kind = 'drawdown'), 0)
+      FROM rr.invoice i
+     CROSS JOIN LATERAL (SELECT (SELECT sum(l.amount) FROM rr.invoice_line l
+                                  WHERE l.tenant_id = t AND l.invoice_id = i.invoice_id) AS total,
+                                coalesce((SELECT sum(a.amount) FROM rr.payment_application a
+                                           WHERE a.tenant_id = t AND a.invoice_id = i.invoice_id), 0) AS applied) x
+     WHERE i.tenant_id = t AND i.invoice_id = ANY (open_balances.invoice_ids)
+       AND i.status = 'posted' AND i.doc_type = 'invoice';
+END
+$$;
+COMMENT ON FUNCTION rr_internal.open_balances(text, bigint[]) IS 'internal: the listed posted invoices with their total, the payments applied and the balance as rr.invoice_balances() derives them as of infinity (lines less payment applications, credit notes and wallet drawdowns); PL/pgSQL, so that the payment functions read balances on Citus';
+REVOKE ALL ON FUNCTION rr_internal.open_balances(text, bigint[]) FROM PUBLIC;
+
 -- Write applications of one payment: one journal entry each (Dr customer credit / Cr the
--- invoice's receivable accounts), entries, lines and applications in one statement.
+-- invoice's receivable accounts): the entry ids, periods, invoice numbers and rates
+-- gathered first, then the entries, their lines and the applications, one set-based
+-- statement each (chained data-modifying CTEs, which Citus cannot plan, docs/scale-out.md).
 -- The caller has checked and locked everything.
 CREATE FUNCTION rr_internal.write_applications(tenant_id text, payment_id bigint, invoice_ids bigint[],
                                       amounts numeric[], applied_on date[])
@@ -44,34 +84,72 @@ DECLARE
     t text := write_applications.tenant_id;
     pid bigint := write_applications.payment_id;
     n integer;
-    first_entry bigint;
-    last_entry bigint;
+    fc char(3);
+    fmu integer;
+    entry_ids bigint[];
+    periods date[];
+    numbers text[];
+    invoice_rates numeric[];
+    payment_rates numeric[];
 BEGIN
-    -- the fiscal periods of every posting date exist before the statement that posts
+    -- the fiscal periods of every posting date exist before the statements that post
     PERFORM rr_internal.posting_period(t, d) FROM (SELECT DISTINCT unnest(write_applications.applied_on) AS d) x;
 
-    -- the accounts of realised exchange differences, for applications in a foreign currency
-    IF EXISTS (SELECT FROM rr.payment p JOIN rr.tenant k ON k.tenant_id = t
-                WHERE p.tenant_id = t AND p.payment_id = pid AND p.currency <> k.currency) THEN
+    -- the tenant's functional currency; the accounts of realised exchange differences, for
+    -- applications in a foreign currency
+    SELECT k.currency, c.minor_units INTO fc, fmu
+      FROM rr.tenant k JOIN rr.currency c ON c.code = k.currency
+     WHERE k.tenant_id = t;
+    IF EXISTS (SELECT FROM rr.payment p WHERE p.tenant_id = t AND p.payment_id = pid AND p.currency <> fc) THEN
         PERFORM rr_internal.ensure_exchange_accounts(t);
     END IF;
 
+    -- per application, in the order given: its entry id, period, the invoice's number, and
+    -- the rates of the invoice's date and of the payment's (the latest of the pair on or
+    -- before each date, 1 in the functional currency): the receivable leaves at the first,
+    -- the customer credit at the second, the difference is realised.  Converted when the
+    -- invoice was (an invoice posted before the pair's first rate was not, and its
+    -- applications are not either); a payment received before the first rate leaves the
+    -- customer credit at the invoice's rate (no difference).
+    SELECT array_agg(nextval(pg_get_serial_sequence('rr.journal_entry', 'entry_id')) ORDER BY x.k),
+           array_agg(rr_internal.posting_period(t, x.d) ORDER BY x.k)
+      INTO entry_ids, periods
+      FROM unnest(write_applications.applied_on) WITH ORDINALITY AS x (d, k);
+    SELECT array_agg(i.number ORDER BY x.k), array_agg(ri.rate ORDER BY x.k),
+           array_agg(CASE WHEN ri.rate IS NOT NULL THEN coalesce(rp.rate, ri.rate) END ORDER BY x.k)
+      INTO numbers, invoice_rates, payment_rates
+      FROM unnest(invoice_ids) WITH ORDINALITY AS x (invoice_id, k)
+      JOIN rr.invoice i ON i.tenant_id = t AND i.invoice_id = x.invoice_id
+      JOIN rr.payment p ON p.tenant_id = t AND p.payment_id = pid
+     CROSS JOIN LATERAL (SELECT CASE WHEN i.currency = fc THEN 1::numeric
+                                     ELSE (SELECT r.rate FROM rr.exchange_rate r
+                                            WHERE r.tenant_id = t AND r.from_currency = i.currency
+                                              AND r.to_currency = fc AND r.rate_date <= i.invoice_date
+                                            ORDER BY r.rate_date DESC
+                                            LIMIT 1) END AS rate) ri
+     CROSS JOIN LATERAL (SELECT CASE WHEN i.currency = fc THEN 1::numeric
+                                     ELSE (SELECT r.rate FROM rr.exchange_rate r
+                                            WHERE r.tenant_id = t AND r.from_currency = i.currency
+                                              AND r.to_currency = fc AND r.rate_date <= p.received_on
+                                            ORDER BY r.rate_date DESC
+                                            LIMIT 1) END AS rate) rp;
+
+    INSERT INTO rr.journal_entry (tenant_id, entry_id, entry_date, period_start, source, source_id, memo)
+    SELECT t, x.entry_id, x.applied_on, x.period_start, 'payment', pid,
+           format('Payment %s applied to invoice %s', pid, x.number)
+      FROM unnest(entry_ids, write_applications.applied_on, periods, numbers) AS x (entry_id, applied_on, period_start, number)
+     ORDER BY x.entry_id;
+
+    INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency, contract_id,
+                                 functional_currency, functional_debit, functional_credit)
     WITH app AS (
-        -- with the rates of the invoice's date and of the payment's: the receivable leaves
-        -- at the first, the customer credit at the second, the difference is realised
-        SELECT x.invoice_id, x.amount, x.applied_on, i.currency, i.number, i.contract_id,
-               rr.minor_units(i.currency::text) AS mu,
-               nextval(pg_get_serial_sequence('rr.journal_entry', 'entry_id')) AS entry_id,
-               -- converted when the invoice was (an invoice posted before the pair's first rate
-               -- was not, and its applications are not either); a payment received before the
-               -- first rate leaves the customer credit at the invoice's rate (no difference)
-               fi.functional_currency, fi.minor_units AS fmu, fi.rate AS invoice_rate,
-               CASE WHEN fi.rate IS NOT NULL THEN coalesce(fp.rate, fi.rate) END AS payment_rate
-          FROM unnest(invoice_ids, amounts, write_applications.applied_on) AS x (invoice_id, amount, applied_on)
+        SELECT x.invoice_id, x.amount, x.entry_id, i.currency, i.contract_id, c.minor_units AS mu,
+               CASE WHEN x.invoice_rate IS NOT NULL THEN fc END AS functional_currency,
+               CASE WHEN x.invoice_rate IS NOT NULL THEN fmu END AS fmu, x.invoice_rate, x.payment_rate
+          FROM unnest(invoice_ids, amounts, entry_ids, invoice_rates, payment_rates)
+                  AS x (invoice_id, amount, entry_id, invoice_rate, payment_rate)
           JOIN rr.invoice i ON i.tenant_id = t AND i.invoice_id = x.invoice_id
-          JOIN rr.payment p ON p.tenant_id = t AND p.payment_id = pid
-         CROSS JOIN LATERAL rr_internal.functional_rate(t, i.currency, i.invoice_date) fi
-         CROSS JOIN LATERAL rr_internal.functional_rate(t, i.currency, p.received_on) fp
+          JOIN rr.currency c ON c.code = i.currency
     ), remaining AS (
         -- what is still receivable on each receivable account of the invoice: its lines
         -- less what earlier applications credited to that account
@@ -96,12 +174,6 @@ BEGIN
                                      array_agg(r.amount ORDER BY r.account) AS weights
                                 FROM remaining r WHERE r.entry_id = app.entry_id) w
           CROSS JOIN LATERAL unnest(rr.allocate(app.amount, w.weights, app.mu)) WITH ORDINALITY AS p (amount, k)
-    ), entry AS (
-        INSERT INTO rr.journal_entry (tenant_id, entry_id, entry_date, period_start, source, source_id, memo)
-        SELECT t, app.entry_id, app.applied_on, rr_internal.posting_period(t, app.applied_on), 'payment', pid,
-               format('Payment %s applied to invoice %s', pid, app.number)
-          FROM app
-        RETURNING entry_id
     ), receivable AS (
         -- the receivable lines, in the functional currency at the invoice's rate (the side
         -- rounded once: cumulative rounding over its lines)
@@ -119,37 +191,33 @@ BEGIN
         SELECT app.entry_id, round(app.amount * app.payment_rate, app.fmu) - coalesce(sum(r.functional), 0) AS amount
           FROM app LEFT JOIN receivable r ON r.entry_id = app.entry_id
          GROUP BY app.entry_id, app.amount, app.payment_rate, app.fmu
-    ), jl AS (
-        INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency, contract_id,
-                                     functional_currency, functional_debit, functional_credit)
-        SELECT t, app.entry_id, 1, '2400', app.amount, 0, app.currency, app.contract_id,
-               app.functional_currency, round(app.amount * app.payment_rate, app.fmu),
-               CASE WHEN app.functional_currency IS NOT NULL THEN 0 END
-          FROM app
-        UNION ALL
-        SELECT t, r.entry_id, r.line_no, r.account, 0, r.amount, app.currency, app.contract_id,
-               app.functional_currency, CASE WHEN app.functional_currency IS NOT NULL THEN 0 END, r.functional
-          FROM receivable r JOIN app ON app.entry_id = r.entry_id
-        UNION ALL
-        SELECT t, d.entry_id, 2 + (SELECT count(*) FROM receivable r WHERE r.entry_id = d.entry_id)::integer,
-               CASE WHEN d.amount > 0 THEN '4970' ELSE '6970' END, 0, 0, app.currency, app.contract_id,
-               app.functional_currency, greatest(-d.amount, 0), greatest(d.amount, 0)
-          FROM difference d JOIN app ON app.entry_id = d.entry_id
-         WHERE d.amount <> 0
-    ), pa AS (
-        INSERT INTO rr.payment_application (tenant_id, payment_id, invoice_id, amount, applied_on, journal_entry_id)
-        SELECT t, pid, app.invoice_id, app.amount, app.applied_on, app.entry_id
-          FROM app
-         ORDER BY app.entry_id
-        RETURNING journal_entry_id
     )
-    SELECT count(*), min(pa.journal_entry_id), max(pa.journal_entry_id) INTO n, first_entry, last_entry FROM pa;
+    SELECT t, app.entry_id, 1, '2400', app.amount, 0, app.currency, app.contract_id,
+           app.functional_currency, round(app.amount * app.payment_rate, app.fmu),
+           CASE WHEN app.functional_currency IS NOT NULL THEN 0 END
+      FROM app
+    UNION ALL
+    SELECT t, r.entry_id, r.line_no, r.account, 0, r.amount, app.currency, app.contract_id,
+           app.functional_currency, CASE WHEN app.functional_currency IS NOT NULL THEN 0 END, r.functional
+      FROM receivable r JOIN app ON app.entry_id = r.entry_id
+    UNION ALL
+    SELECT t, d.entry_id, 2 + (SELECT count(*) FROM receivable r WHERE r.entry_id = d.entry_id)::integer,
+           CASE WHEN d.amount > 0 THEN '4970' ELSE '6970' END, 0, 0, app.currency, app.contract_id,
+           app.functional_currency, greatest(-d.amount, 0), greatest(d.amount, 0)
+      FROM difference d JOIN app ON app.entry_id = d.entry_id
+     WHERE d.amount <> 0;
+
+    INSERT INTO rr.payment_application (tenant_id, payment_id, invoice_id, amount, applied_on, journal_entry_id)
+    SELECT t, pid, x.invoice_id, x.amount, x.applied_on, x.entry_id
+      FROM unnest(invoice_ids, amounts, write_applications.applied_on, entry_ids) AS x (invoice_id, amount, applied_on, entry_id)
+     ORDER BY x.entry_id;
+    GET DIAGNOSTICS n = ROW_COUNT;
     -- the entries written, checked once (rr_internal.check_journal)
-    PERFORM rr_internal.check_journal(t, first_entry, last_entry);
+    PERFORM rr_internal.check_journal(t, min(e), max(e)) FROM unnest(entry_ids) AS e;
     RETURN n;
 END
 $$;
-COMMENT ON FUNCTION rr_internal.write_applications(text, bigint, bigint[], numeric[], date[]) IS 'internal: writes checked applications of one payment, each with its journal entry (Dr customer credit 2400 / Cr the invoice''s receivable accounts, split in proportion to what is still receivable on each), in one statement';
+COMMENT ON FUNCTION rr_internal.write_applications(text, bigint, bigint[], numeric[], date[]) IS 'internal: writes checked applications of one payment, each with its journal entry (Dr customer credit 2400 / Cr the invoice''s receivable accounts, split in proportion to what is still receivable on each), entries, lines and applications in one statement each';
 
 -- May this payer's money settle this invoice?  Billed to the payer, or for a contract of
 -- the payer (billed to its parent or bill-to account).
@@ -181,6 +249,9 @@ DECLARE
     cu rr.customer;
     cur char(3);
     amt numeric;
+    fc char(3);
+    fmu integer;
+    fx_rate numeric;
     pid bigint;
     eid bigint;
     ids bigint[];
@@ -203,6 +274,26 @@ BEGIN
     cur := upper(coalesce(record_payment.currency, cu.currency));
     amt := rr_internal.check_payment_amount(record_payment.amount, cur);
 
+    -- the functional currency and the rate of the payment's date (the latest of the pair on
+    -- or before it, 1 in the functional currency; none before the pair's first rate: the
+    -- receipt is not converted)
+    SELECT k.currency, c.minor_units INTO fc, fmu
+      FROM rr.tenant k JOIN rr.currency c ON c.code = k.currency
+     WHERE k.tenant_id = t;
+    IF cur = fc THEN
+        fx_rate := 1;
+    ELSE
+        SELECT x.rate INTO fx_rate
+          FROM rr.exchange_rate x
+         WHERE x.tenant_id = t AND x.from_currency = cur AND x.to_currency = fc
+           AND x.rate_date <= record_payment.received_on
+         ORDER BY x.rate_date DESC
+         LIMIT 1;
+        IF NOT FOUND THEN
+            fc := NULL;
+        END IF;
+    END IF;
+
     -- the receipt: Dr cash / Cr customer credit, entry and lines first (the payment refers
     -- to its entry, the entry to the payment)
     pid := nextval(pg_get_serial_sequence('rr.payment', 'payment_id'));
@@ -212,10 +303,9 @@ BEGIN
     RETURNING entry_id INTO eid;
     INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency,
                                  functional_currency, functional_debit, functional_credit)
-    SELECT t, eid, x.line_no, x.account, x.debit, x.credit, cur, f.functional_currency,
-           round(x.debit * f.rate, f.minor_units), round(x.credit * f.rate, f.minor_units)
-      FROM (VALUES (1, '1200', amt, 0), (2, '2400', 0, amt)) AS x (line_no, account, debit, credit)
-     CROSS JOIN rr_internal.functional_rate(t, cur, record_payment.received_on) f;
+    SELECT t, eid, x.line_no, x.account, x.debit, x.credit, cur, fc,
+           round(x.debit * fx_rate, fmu), round(x.credit * fx_rate, fmu)
+      FROM (VALUES (1, '1200', amt, 0), (2, '2400', 0, amt)) AS x (line_no, account, debit, credit);
     PERFORM rr_internal.check_journal(t, eid, eid);
     INSERT INTO rr.payment (tenant_id, payment_id, customer, currency, amount, received_on, method, reference,
                             journal_entry_id)
@@ -238,7 +328,11 @@ BEGIN
                                                    JOIN rr.invoice j ON j.tenant_id = t AND j.contract_id = k.contract_id
                                                   WHERE k.tenant_id = t AND k.customer = cu.code))
                    AND i.status = 'posted' AND i.doc_type = 'invoice' AND i.currency = cur
-                   AND rr_internal.payer_may_settle(t, cu.code, i.customer, i.contract_id)
+                   -- (rr_internal.payer_may_settle, written out: a function that reads a
+                   -- table would run inside the shard query on Citus, where it cannot)
+                   AND (i.customer = cu.code
+                        OR EXISTS (SELECT FROM rr.contract k
+                                    WHERE k.tenant_id = t AND k.contract_id = i.contract_id AND k.customer = cu.code))
                  ORDER BY i.invoice_id
                    FOR UPDATE) x;
         SELECT array_agg(o.invoice_id ORDER BY o.due_date, o.number, o.invoice_id),
@@ -246,7 +340,7 @@ BEGIN
                array_agg(greatest(record_payment.received_on, o.invoice_date) ORDER BY o.due_date, o.number, o.invoice_id)
           INTO ids, amts, dates
           FROM (SELECT b.*, sum(b.balance) OVER (ORDER BY b.due_date, b.number, b.invoice_id) AS through
-                  FROM rr.invoice_balances(t, 'infinity', coalesce(open_ids, '{}')) b
+                  FROM rr_internal.open_balances(t, coalesce(open_ids, '{}')) b
                  WHERE b.balance > 0) o
          WHERE o.through - o.balance < amt;
         IF ids IS NOT NULL THEN
@@ -317,7 +411,7 @@ BEGIN
                   HINT = 'Apply a payment on or after the invoice date.';
     END IF;
 
-    SELECT * INTO b FROM rr.invoice_balances(t, 'infinity', ARRAY[i.invoice_id]) x;
+    SELECT * INTO b FROM rr_internal.open_balances(t, ARRAY[i.invoice_id]) x;
     SELECT p.amount - coalesce(sum(a.amount), 0) INTO unapplied
       FROM rr.payment_application a WHERE a.tenant_id = t AND a.payment_id = p.payment_id;
 

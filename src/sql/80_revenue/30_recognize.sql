@@ -154,6 +154,9 @@ DECLARE
     t text := rr.current_tenant();
     run bigint;
     seq regclass := pg_catalog.pg_get_serial_sequence('rr.journal_entry', 'entry_id')::regclass;
+    fc char(3);
+    fmu integer;
+    first_due date;
 BEGIN
     IF through IS NULL THEN
         RAISE EXCEPTION 'recognition date must not be NULL' USING ERRCODE = '22004';
@@ -217,10 +220,13 @@ BEGIN
     -- one lookup per date (it creates missing calendar months), not per line; a tenant
     -- with no calendar yet gets one from the month of its earliest due line first (else
     -- the first date looked up would start it, and earlier lines would go into that period)
-    PERFORM rr_internal.posting_period(t, x.d)
-       FROM (SELECT min(rr_due.recognize_on) AS d FROM rr_due) x
-      WHERE x.d IS NOT NULL AND NOT EXISTS (SELECT FROM rr.fiscal_period f WHERE f.tenant_id = t);
-    PERFORM rr_internal.ensure_fiscal_periods_from(t, (SELECT min(rr_due.recognize_on) FROM rr_due));
+    -- (the work table and the tenant's tables read in statements of their own: Citus
+    -- cannot plan this check as one statement over both)
+    SELECT min(rr_due.recognize_on) INTO first_due FROM rr_due;
+    IF first_due IS NOT NULL AND NOT EXISTS (SELECT FROM rr.fiscal_period f WHERE f.tenant_id = t) THEN
+        PERFORM rr_internal.posting_period(t, first_due);
+    END IF;
+    PERFORM rr_internal.ensure_fiscal_periods_from(t, first_due);
     INSERT INTO rr_dates
     SELECT x.d, rr_internal.posting_period(t, x.d)
       FROM (SELECT DISTINCT rr_due.recognize_on AS d FROM rr_due UNION SELECT recognize.through) x;
@@ -241,11 +247,14 @@ BEGIN
     SELECT c.contract_id, p.period_start, 1, recognize.through, nextval(seq), 0, 0, 0, k.currency, false
       FROM (SELECT DISTINCT i.contract_id
               FROM rr.invoice i
+              -- (an anti-join with the due contracts, not NOT EXISTS: Citus joins a work table
+              -- to the tenant's tables only outside a correlated sub-query)
+              LEFT JOIN (SELECT DISTINCT d.contract_id FROM rr_due d) due ON due.contract_id = i.contract_id
              WHERE i.tenant_id = t AND i.status = 'posted' AND i.invoice_date <= recognize.through
                AND i.journal_entry_id > coalesce((SELECT max(l.entry_id) FROM rr.revenue_schedule_line l
                                                    WHERE l.tenant_id = t AND l.contract_id = i.contract_id), 0)
                AND EXISTS (SELECT FROM rr.performance_obligation o WHERE o.tenant_id = t AND o.contract_id = i.contract_id)
-               AND NOT EXISTS (SELECT FROM rr_due d WHERE d.contract_id = i.contract_id)) c
+               AND due.contract_id IS NULL) c
       JOIN rr.contract k ON k.tenant_id = t AND k.contract_id = c.contract_id
       JOIN rr_dates p ON p.d = recognize.through;
     UPDATE rr_due d SET period_start = p.period_start FROM rr_dates p WHERE p.d = d.recognize_on;
@@ -309,17 +318,20 @@ BEGIN
              WHERE l.status = 'posted' AND l.posted_on <= g.as_of
              GROUP BY g.contract_id, g.k, o.revenue_account) p
      WHERE a.contract_id = p.contract_id AND a.k = p.k AND a.account = p.revenue_account AND a.role = 'revenue';
-    -- (each entry's date joined once, not per schedule line: a sub-query joining rr_grp for
-    -- every posted line scanned the whole table per line on new tables, 13 minutes for the
-    -- second monthly recognition of 20,000 contracts)
+    -- (the contract amounts recognised before, joined in as a sub-query rather than read
+    -- by a correlated one: Citus joins a work table to the tenant's tables only so; and a
+    -- correlated sub-query that joined rr_grp per posted line scanned the whole work table
+    -- per line on new tables: 13 minutes for the second monthly recognition of 20,000
+    -- contracts)
     INSERT INTO rr_cpos
-    SELECT a.contract_id, a.k, sum(a.ledger), sum(a.prior),
-           coalesce((SELECT sum(l.contract_amount) FROM rr.revenue_schedule_line l
-                      WHERE l.tenant_id = t AND l.contract_id = a.contract_id AND l.status = 'posted'
-                        AND l.posted_on <= g.as_of), 0)
+    SELECT a.contract_id, a.k, sum(a.ledger), sum(a.prior), coalesce(min(e.amount), 0)
       FROM rr_kacct a
-      JOIN rr_grp g ON g.contract_id = a.contract_id AND g.k = a.k
-     GROUP BY a.contract_id, a.k, g.as_of;
+      LEFT JOIN (SELECT g.contract_id, g.k, sum(l.contract_amount) AS amount
+                   FROM rr_grp g
+                   JOIN rr.revenue_schedule_line l ON l.tenant_id = t AND l.contract_id = g.contract_id
+                  WHERE l.status = 'posted' AND l.posted_on <= g.as_of
+                  GROUP BY g.contract_id, g.k) e ON e.contract_id = a.contract_id AND e.k = a.k
+     GROUP BY a.contract_id, a.k;
     PERFORM rr_internal.analyze_work_table('pg_temp.rr_cpos');
 
     -- target balances after each entry k of a contract, as of its date; each entry writes
@@ -369,7 +381,12 @@ BEGIN
       FROM rr_grp g
      WHERE g.has_entry
      ORDER BY g.entry_id;
-    -- in the functional currency too, at the rate of the entry date, each side rounded once
+    -- in the functional currency too, at the rate of the entry date (the latest of the pair
+    -- on or before it, 1 in the functional currency; looked up in the statement, as posting
+    -- does), each side rounded once
+    SELECT k.currency, c.minor_units INTO fc, fmu
+      FROM rr.tenant k JOIN rr.currency c ON c.code = k.currency
+     WHERE k.tenant_id = t;
     INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency, contract_id,
                                  functional_currency, functional_debit, functional_credit)
     SELECT t, j.entry_id, j.line_no, j.account, j.debit, j.credit, j.currency, j.contract_id, f.functional_currency,
@@ -379,7 +396,14 @@ BEGIN
                    x.account, greatest(-x.delta, 0) AS debit, greatest(x.delta, 0) AS credit, g.currency, g.contract_id,
                    g.entry_date
               FROM rr_delta x JOIN rr_grp g ON g.contract_id = x.contract_id AND g.k = x.k) j
-     CROSS JOIN LATERAL rr_internal.functional_rate(t, j.currency, j.entry_date) f
+     CROSS JOIN LATERAL (SELECT CASE WHEN r.rate IS NOT NULL THEN fc END AS functional_currency, r.rate,
+                                CASE WHEN r.rate IS NOT NULL THEN fmu END AS minor_units
+                           FROM (SELECT CASE WHEN j.currency = fc THEN 1::numeric
+                                             ELSE (SELECT x.rate FROM rr.exchange_rate x
+                                                    WHERE x.tenant_id = t AND x.from_currency = j.currency
+                                                      AND x.to_currency = fc AND x.rate_date <= j.entry_date
+                                                    ORDER BY x.rate_date DESC
+                                                    LIMIT 1) END AS rate) r) f
     WINDOW w AS (PARTITION BY j.entry_id, j.currency ORDER BY j.line_no);
     -- the entries written, checked once (rr_internal.check_journal)
     PERFORM rr_internal.check_journal(t, min(g.entry_id), max(g.entry_id)) FROM rr_grp g WHERE g.has_entry;
