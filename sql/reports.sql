@@ -252,44 +252,6 @@ SELECT * FROM rr.deferral_schedule_summary('2025-04-30');
 -- before the contracts were activated: nothing
 SELECT * FROM rr.deferral_schedule_summary('2024-12-31');
 SELECT count(*) FROM rr.deferral_schedule_summary(NULL);
--- The forecast and the RPO read the schedule lines alone when every contract of the tenant
--- has one currency and none was activated after as_of, and join each line with its
--- contract otherwise: a contract in euros activated on 2025-06-01 takes the second path,
--- as of March 31 (a contract activated after it; the same answer as above) and as of June
--- 30 (two currencies).  Each answer equals the definition: the lines open or posted after
--- as_of of the contracts activated by then, per contract currency.
-INSERT INTO rr.item_price (tenant_id, item, currency, price) VALUES ('dss', 'PLAN', 'EUR', 1000.00);
-INSERT INTO rr.contract_item (tenant_id, code, name, currency, recurring_item, billing_type, max_quantity) VALUES
-    ('dss', 'PLAN_EUR', 'Plan, 1,000.00 euros a year', 'EUR', 'PLAN', 'prepaid', 1);
-INSERT INTO rr.contract_template (tenant_id, code, name, duration, duration_unit, billing_period, alignment) VALUES
-    ('dss', 'ONE_EUR', 'One year in euros', 1, 'year', 'year', 'anniversary');
-INSERT INTO rr.template_line (tenant_id, template, line_no, contract_item, quantity) VALUES ('dss', 'ONE_EUR', 1, 'PLAN_EUR', 1);
-INSERT INTO rr.customer (tenant_id, code, name, currency) VALUES ('dss', 'E', 'Customer in euros', 'EUR');
-SELECT rr.setup_and_activate_contract(rr.create_contract('E', 'ONE_EUR', '2025-06-01')) AS status;
-SELECT activation_date FROM rr.contract WHERE tenant_id = 'dss' AND customer = 'E';
-CREATE TEMP VIEW unrecognised_by_definition AS
-SELECT d.as_of, k.currency, date_trunc('month', GREATEST(l.recognize_on, d.as_of))::date AS month,
-       l.recognize_on < (d.as_of + interval '1 year')::date AS within_12_months, l.contract_id, l.amount
-  FROM (VALUES ('2025-03-31'::date), ('2025-06-30'), ('2024-12-31')) d (as_of)
-  JOIN rr.revenue_schedule_line l ON l.tenant_id = 'dss' AND (l.status = 'open' OR l.posted_on > d.as_of)
-  JOIN rr.contract k ON k.tenant_id = l.tenant_id AND k.contract_id = l.contract_id AND k.activation_date <= d.as_of;
-SELECT * FROM rr.remaining_performance_obligations('2025-03-31');
-SELECT * FROM rr.remaining_performance_obligations('2025-06-30');
-SELECT * FROM rr.revenue_forecast('2025-06-30', 3);
-SELECT d.as_of,
-       (SELECT array_agg((r.currency, r.month, r.scheduled, r.contracts)::text ORDER BY r.currency, r.month)
-          FROM rr.revenue_forecast(d.as_of, 1200) r)
-       IS NOT DISTINCT FROM (SELECT array_agg((currency, month, scheduled, contracts)::text ORDER BY currency, month)
-            FROM (SELECT currency, month, sum(amount) AS scheduled, count(DISTINCT contract_id) AS contracts
-                    FROM unrecognised_by_definition u WHERE u.as_of = d.as_of GROUP BY currency, month) x) AS forecast_is_the_definition,
-       (SELECT array_agg((r.currency, r.within_12_months, r.beyond_12_months, r.total)::text ORDER BY r.currency)
-          FROM rr.remaining_performance_obligations(d.as_of) r)
-       IS NOT DISTINCT FROM (SELECT array_agg((currency, within_12_months, beyond_12_months, total)::text ORDER BY currency)
-            FROM (SELECT currency, coalesce(sum(amount) FILTER (WHERE within_12_months), 0) AS within_12_months,
-                         coalesce(sum(amount) FILTER (WHERE NOT within_12_months), 0) AS beyond_12_months, sum(amount) AS total
-                    FROM unrecognised_by_definition u WHERE u.as_of = d.as_of GROUP BY currency) x) AS rpo_is_the_definition
-  FROM (VALUES ('2025-03-31'::date), ('2025-06-30'), ('2024-12-31')) d (as_of)
- ORDER BY d.as_of;
 RESET rr.tenant;
 
 -- Usage against included quantities (rr.usage_vs_included), on a tenant of its own: one
