@@ -312,9 +312,17 @@ CREATE FUNCTION rr_internal.schedule_currency(as_of date)
 RETURNS char(3)
 LANGUAGE sql STABLE
 BEGIN ATOMIC
-    SELECT CASE WHEN min(k.currency) OPERATOR(pg_catalog.=) max(k.currency)
+    -- one contract's currency, then every contract compared with it (an equality, cheaper
+    -- than ordering the currencies)
+    WITH one AS (
+        SELECT k.currency
+          FROM rr.contract k
+         WHERE k.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+         LIMIT 1
+    )
+    SELECT CASE WHEN bool_and(k.currency OPERATOR(pg_catalog.=) (SELECT one.currency FROM one))
                      AND NOT coalesce(bool_or(k.activation_date OPERATOR(pg_catalog.>) schedule_currency.as_of), false)
-                THEN min(k.currency) END
+                THEN (SELECT one.currency FROM one) END
       FROM rr.contract k
      WHERE k.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant());
 END;
