@@ -598,6 +598,10 @@ CREATE TABLE rr.contract_billing_state (
 );
 CREATE INDEX discount_contract_idx ON rr.discount (tenant_id, contract_id);
 
+-- The reports (issue 16): the revenue forecast and the RPO as of a date read the open
+-- schedule lines and those posted after it, through this index and the open lines' one.
+CREATE INDEX revenue_schedule_line_posted_idx ON rr.revenue_schedule_line (tenant_id, posted_on) WHERE status = 'posted';
+
 -- What usage rating has settled, per metered line, and the events that arrived since
 -- (docs/usage.md, "What a run rates"): the first run after the upgrade finds no state and
 -- rates each line's whole history, as 0.1.0 did at every run, then writes one.  Row

@@ -145,6 +145,9 @@ COMMENT ON COLUMN rr.revenue_schedule_line.posted_on IS 'date of the journal ent
 COMMENT ON COLUMN rr.revenue_schedule_line.contract_amount IS 'the same line at contract prices (before SSP reallocation): what separates an unbilled receivable (only time) from a contract asset (conditional)';
 
 CREATE INDEX revenue_schedule_line_due_idx ON rr.revenue_schedule_line (tenant_id, recognize_on) WHERE status = 'open';
+-- the posted lines by posting date: what the forecast and the RPO as of a date read besides
+-- the open lines (the lines posted after it); one index entry per line a recognition run posts
+CREATE INDEX revenue_schedule_line_posted_idx ON rr.revenue_schedule_line (tenant_id, posted_on) WHERE status = 'posted';
 CREATE INDEX revenue_schedule_line_contract_idx ON rr.revenue_schedule_line (tenant_id, contract_id, obligation_no);
 CREATE INDEX revenue_schedule_line_invoice_idx ON rr.revenue_schedule_line (tenant_id, invoice_id, invoice_line_no);
 

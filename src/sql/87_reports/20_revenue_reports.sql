@@ -279,6 +279,56 @@ COMMENT ON COLUMN rr.deferred_revenue_waterfall.credited IS 'what credit notes b
 COMMENT ON COLUMN rr.deferred_revenue_waterfall.other IS 'what any other posting booked in the month (manual entries) took from it, positive';
 COMMENT ON COLUMN rr.deferred_revenue_waterfall.remaining IS 'what of it is still deferred at the end of the month (today, for this month): deferred less everything taken up to then';
 
+-- The revenue schedule lines not recognised as of a date: open, or posted after it, read
+-- through the partial indexes of the open lines and of the posted lines by posting date
+-- (a bitmap OR of the two), so that only the lines needed are read however long the
+-- history.  The posting date's upper bound makes the posted-after-as_of part a range,
+-- estimated small without statistics, so that the plan is the same whatever they say.
+-- Not STRICT, so that it is inlined into its callers, which push their filters into it.
+CREATE FUNCTION rr_internal.unrecognised_schedule_lines(as_of date)
+RETURNS TABLE (contract_id bigint, recognize_on date, amount numeric)
+LANGUAGE sql STABLE ROWS 100000
+BEGIN ATOMIC
+    SELECT l.contract_id, l.recognize_on, l.amount
+      FROM rr.revenue_schedule_line l
+     WHERE l.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+       AND (l.status OPERATOR(pg_catalog.=) 'open'
+            OR (l.status OPERATOR(pg_catalog.=) 'posted'
+                AND l.posted_on OPERATOR(pg_catalog.>) unrecognised_schedule_lines.as_of
+                AND l.posted_on OPERATOR(pg_catalog.<) 'infinity'::date));
+END;
+COMMENT ON FUNCTION rr_internal.unrecognised_schedule_lines(date) IS 'internal: the revenue schedule lines of the current tenant not recognised as of as_of (open, or posted after it), read through the partial indexes of the open lines and of the posted lines by posting date: what rr.revenue_forecast and rr.remaining_performance_obligations sum';
+REVOKE ALL ON FUNCTION rr_internal.unrecognised_schedule_lines(date) FROM PUBLIC;
+
+-- The currency of every schedule line not recognised as of a date, when the lines need no
+-- contract to be read as of it: all the tenant's contracts have the same currency and none
+-- was activated after as_of (the usual case for as_of today or a recent period end); NULL
+-- otherwise (several currencies, a contract activated after as_of, or no contract).  Then
+-- the forecast and the RPO read the lines alone, as a plain aggregate does, instead of
+-- joining each line with its contract for its currency and activation date.  Schedule lines
+-- exist only for activated contracts: obligations are created when a contract becomes
+-- active, and an activation date is never cleared.
+CREATE FUNCTION rr_internal.schedule_currency(as_of date)
+RETURNS char(3)
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+    -- one contract's currency, then every contract compared with it (an equality, cheaper
+    -- than ordering the currencies)
+    WITH one AS (
+        SELECT k.currency
+          FROM rr.contract k
+         WHERE k.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+         LIMIT 1
+    )
+    SELECT CASE WHEN bool_and(k.currency OPERATOR(pg_catalog.=) (SELECT one.currency FROM one))
+                     AND NOT coalesce(bool_or(k.activation_date OPERATOR(pg_catalog.>) schedule_currency.as_of), false)
+                THEN (SELECT one.currency FROM one) END
+      FROM rr.contract k
+     WHERE k.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant());
+END;
+COMMENT ON FUNCTION rr_internal.schedule_currency(date) IS 'internal: the currency of all the current tenant''s contracts when they share one and none was activated after as_of, else NULL; then every schedule line not recognised as of as_of counts, in that currency, without a join with its contract (rr.revenue_forecast, rr.remaining_performance_obligations)';
+REVOKE ALL ON FUNCTION rr_internal.schedule_currency(date) FROM PUBLIC;
+
 -- Revenue not recognised as of a date, from the revenue schedules of the contracts in force
 -- then (activated on or before it): every schedule line not posted by that date, by the
 -- month it is scheduled for.  A line scheduled on or before as_of but not posted yet is
@@ -287,24 +337,40 @@ CREATE FUNCTION rr.revenue_forecast(as_of date, months integer DEFAULT 12)
 RETURNS TABLE (currency char(3), month date, scheduled numeric, contracts bigint)
 LANGUAGE sql STABLE STRICT ROWS 36
 BEGIN ATOMIC
-    -- the horizon's end computed once (an init plan), the lines' months without time zones:
-    -- the per-line work is a date comparison and a truncation, as in a plain aggregate
-    SELECT k.currency, date_trunc('month', GREATEST(l.recognize_on, revenue_forecast.as_of)::timestamp)::date,
-           sum(l.amount), count(DISTINCT l.contract_id)
-      FROM rr.revenue_schedule_line l
-      JOIN rr.contract k ON k.tenant_id OPERATOR(pg_catalog.=) l.tenant_id
-                        AND k.contract_id OPERATOR(pg_catalog.=) l.contract_id
-     WHERE (SELECT rr_internal.check_report_months(revenue_forecast.months))
-       AND l.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
-       AND k.activation_date OPERATOR(pg_catalog.<=) revenue_forecast.as_of
-       AND (l.status OPERATOR(pg_catalog.=) 'open' OR l.posted_on OPERATOR(pg_catalog.>) revenue_forecast.as_of)
-       -- scheduled before the first month after the horizon (the lines due by as_of count
-       -- in as_of's month, which is always in it)
-       AND l.recognize_on OPERATOR(pg_catalog.<)
-           (SELECT (date_trunc('month', revenue_forecast.as_of::timestamp)
-                    OPERATOR(pg_catalog.+) make_interval(months => revenue_forecast.months))::date)
-     GROUP BY 1, 2
-     ORDER BY 1, 2;
+    -- the horizon's end and the lines' currency computed once (init plans), the lines'
+    -- months without time zones: the per-line work is a date comparison and a truncation,
+    -- as in a plain aggregate.  Two branches, of which one runs (the other's one-time
+    -- filter is false): the lines alone when rr_internal.schedule_currency knows their
+    -- currency, else each line joined with its contract
+    WITH h AS (
+        SELECT rr_internal.schedule_currency(revenue_forecast.as_of) AS currency,
+               (date_trunc('month', revenue_forecast.as_of::timestamp)
+                OPERATOR(pg_catalog.+) make_interval(months => revenue_forecast.months))::date AS stop
+         WHERE rr_internal.check_report_months(revenue_forecast.months)
+    ), f AS (
+        SELECT (SELECT h.currency FROM h) AS currency,
+               date_trunc('month', GREATEST(l.recognize_on, revenue_forecast.as_of)::timestamp)::date AS month,
+               sum(l.amount) AS scheduled, count(DISTINCT l.contract_id) AS contracts
+          FROM rr_internal.unrecognised_schedule_lines(revenue_forecast.as_of) l
+         WHERE (SELECT h.currency IS NOT NULL FROM h)
+           -- scheduled before the first month after the horizon (the lines due by as_of
+           -- count in as_of's month, which is always in it)
+           AND l.recognize_on OPERATOR(pg_catalog.<) (SELECT h.stop FROM h)
+         GROUP BY 2
+        UNION ALL
+        SELECT k.currency, date_trunc('month', GREATEST(l.recognize_on, revenue_forecast.as_of)::timestamp)::date,
+               sum(l.amount), count(DISTINCT l.contract_id)
+          FROM rr_internal.unrecognised_schedule_lines(revenue_forecast.as_of) l
+          JOIN rr.contract k ON k.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+                            AND k.contract_id OPERATOR(pg_catalog.=) l.contract_id
+         WHERE (SELECT h.currency IS NULL FROM h)
+           AND l.recognize_on OPERATOR(pg_catalog.<) (SELECT h.stop FROM h)
+           AND k.activation_date OPERATOR(pg_catalog.<=) revenue_forecast.as_of
+         GROUP BY 1, 2
+    )
+    SELECT f.currency, f.month, f.scheduled, f.contracts
+      FROM f
+     ORDER BY f.currency, f.month;
 END;
 COMMENT ON FUNCTION rr.revenue_forecast(date, integer) IS 'revenue scheduled and not recognised as of as_of, per currency and calendar month, for as_of''s month and the next months - 1: from the revenue schedules of contracts activated by as_of (lines due but not yet posted count in as_of''s month), and the number of contracts it comes from; docs/reports.md, "Revenue forecast and RPO"';
 REVOKE ALL ON FUNCTION rr.revenue_forecast(date, integer) FROM PUBLIC;
@@ -315,21 +381,34 @@ CREATE FUNCTION rr.remaining_performance_obligations(as_of date)
 RETURNS TABLE (currency char(3), within_12_months numeric, beyond_12_months numeric, total numeric)
 LANGUAGE sql STABLE STRICT ROWS 3
 BEGIN ATOMIC
-    -- the horizon as of + 1 year computed once (an init plan), not per line
-    SELECT k.currency,
-           coalesce(sum(l.amount) FILTER (WHERE l.recognize_on OPERATOR(pg_catalog.<)
-                                                (SELECT (remaining_performance_obligations.as_of OPERATOR(pg_catalog.+) '1 year'::interval)::date)), 0),
-           coalesce(sum(l.amount) FILTER (WHERE l.recognize_on OPERATOR(pg_catalog.>=)
-                                                (SELECT (remaining_performance_obligations.as_of OPERATOR(pg_catalog.+) '1 year'::interval)::date)), 0),
-           sum(l.amount)
-      FROM rr.revenue_schedule_line l
-      JOIN rr.contract k ON k.tenant_id OPERATOR(pg_catalog.=) l.tenant_id
-                        AND k.contract_id OPERATOR(pg_catalog.=) l.contract_id
-     WHERE l.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
-       AND k.activation_date OPERATOR(pg_catalog.<=) remaining_performance_obligations.as_of
-       AND (l.status OPERATOR(pg_catalog.=) 'open' OR l.posted_on OPERATOR(pg_catalog.>) remaining_performance_obligations.as_of)
-     GROUP BY k.currency
-     ORDER BY k.currency;
+    -- the horizon as of + 1 year and the lines' currency computed once (init plans), not
+    -- per line; the lines alone or joined with their contracts, as in rr.revenue_forecast
+    WITH h AS (
+        SELECT rr_internal.schedule_currency(remaining_performance_obligations.as_of) AS currency,
+               (remaining_performance_obligations.as_of OPERATOR(pg_catalog.+) '1 year'::interval)::date AS horizon
+    ), r AS (
+        SELECT (SELECT h.currency FROM h) AS currency,
+               coalesce(sum(l.amount) FILTER (WHERE l.recognize_on OPERATOR(pg_catalog.<) (SELECT h.horizon FROM h)), 0) AS within_12_months,
+               coalesce(sum(l.amount) FILTER (WHERE l.recognize_on OPERATOR(pg_catalog.>=) (SELECT h.horizon FROM h)), 0) AS beyond_12_months,
+               sum(l.amount) AS total
+          FROM rr_internal.unrecognised_schedule_lines(remaining_performance_obligations.as_of) l
+         WHERE (SELECT h.currency IS NOT NULL FROM h)
+        HAVING count(*) OPERATOR(pg_catalog.>) 0
+        UNION ALL
+        SELECT k.currency,
+               coalesce(sum(l.amount) FILTER (WHERE l.recognize_on OPERATOR(pg_catalog.<) (SELECT h.horizon FROM h)), 0),
+               coalesce(sum(l.amount) FILTER (WHERE l.recognize_on OPERATOR(pg_catalog.>=) (SELECT h.horizon FROM h)), 0),
+               sum(l.amount)
+          FROM rr_internal.unrecognised_schedule_lines(remaining_performance_obligations.as_of) l
+          JOIN rr.contract k ON k.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+                            AND k.contract_id OPERATOR(pg_catalog.=) l.contract_id
+         WHERE (SELECT h.currency IS NULL FROM h)
+           AND k.activation_date OPERATOR(pg_catalog.<=) remaining_performance_obligations.as_of
+         GROUP BY k.currency
+    )
+    SELECT r.currency, r.within_12_months, r.beyond_12_months, r.total
+      FROM r
+     ORDER BY r.currency;
 END;
 COMMENT ON FUNCTION rr.remaining_performance_obligations(date) IS 'remaining performance obligations as of a date per currency (ASC 606-10-50-13): revenue scheduled and not recognised by then for contracts activated by then, split into what is scheduled within 12 months (before as_of + 1 year) and beyond; variable consideration not yet invoiced (usage) is not included; docs/reports.md, "Revenue forecast and RPO"';
 REVOKE ALL ON FUNCTION rr.remaining_performance_obligations(date) FROM PUBLIC;

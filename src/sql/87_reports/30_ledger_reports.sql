@@ -9,20 +9,26 @@ RETURNS TABLE (period_start date, customer text, contract_item text, item text, 
                documents bigint, amount numeric)
 LANGUAGE sql STABLE STRICT ROWS 100
 BEGIN ATOMIC
-    SELECT e.period_start, i.customer, l.contract_item, l.item, l.kind, i.currency,
-           count(DISTINCT i.invoice_id), sum(l.amount)
-      FROM rr.invoice i
-      JOIN rr.journal_entry e ON e.tenant_id OPERATOR(pg_catalog.=) i.tenant_id
+    -- the posted documents with their lines first (a hash join: every line takes part),
+    -- then the journal entries of the window: planned apart (OFFSET 0), so that the
+    -- window's estimate (small without statistics for the parameters) cannot turn the
+    -- line look-up into one index probe per document (as rr.recognised_revenue)
+    SELECT e.period_start, i.customer, i.contract_item, i.item, i.kind, i.currency,
+           count(DISTINCT i.invoice_id), sum(i.amount)
+      FROM (SELECT i.invoice_id, i.journal_entry_id, i.customer, i.currency, l.contract_item, l.item, l.kind, l.amount
+              FROM rr.invoice i
+              JOIN rr.invoice_line l ON l.tenant_id OPERATOR(pg_catalog.=) i.tenant_id
+                                    AND l.invoice_id OPERATOR(pg_catalog.=) i.invoice_id
+             WHERE i.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+               AND i.status OPERATOR(pg_catalog.=) 'posted'
+            OFFSET 0) i
+      JOIN rr.journal_entry e ON e.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
                              AND e.entry_id OPERATOR(pg_catalog.=) i.journal_entry_id
-      JOIN rr.invoice_line l ON l.tenant_id OPERATOR(pg_catalog.=) i.tenant_id
-                            AND l.invoice_id OPERATOR(pg_catalog.=) i.invoice_id
      WHERE (SELECT rr_internal.check_report_window(billings.from_date, billings.to_date))
-       AND i.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
-       AND i.status OPERATOR(pg_catalog.=) 'posted'
        AND rr_internal.booking_date(e.entry_date, e.period_start) OPERATOR(pg_catalog.>=) billings.from_date
        AND rr_internal.booking_date(e.entry_date, e.period_start) OPERATOR(pg_catalog.<) billings.to_date
-     GROUP BY e.period_start, i.customer, l.contract_item, l.item, l.kind, i.currency
-     ORDER BY e.period_start, i.currency, i.customer, l.contract_item, l.item, l.kind;
+     GROUP BY e.period_start, i.customer, i.contract_item, i.item, i.kind, i.currency
+     ORDER BY e.period_start, i.currency, i.customer, i.contract_item, i.item, i.kind;
 END;
 COMMENT ON FUNCTION rr.billings(date, date) IS 'billings over [from_date, to_date): posted invoice and credit note lines by the fiscal period their journal entry went into, customer, contract item, item, charge kind (setup, recurring, usage, renewal, deposit, discount, tax...) and currency, with the number of documents and the amount (credit notes negative); by booking date, so a closed period never moves';
 REVOKE ALL ON FUNCTION rr.billings(date, date) FROM PUBLIC;
@@ -33,22 +39,28 @@ RETURNS TABLE (period_start date, customer text, contract_id bigint, item text, 
                currency char(3), amount numeric)
 LANGUAGE sql STABLE STRICT ROWS 100
 BEGIN ATOMIC
-    SELECT e.period_start, k.customer, l.contract_id, o.item, o.revenue_account, o.method, o.currency, sum(l.amount)
-      FROM rr.revenue_schedule_line l
-      JOIN rr.journal_entry e ON e.tenant_id OPERATOR(pg_catalog.=) l.tenant_id
+    -- the posted lines with their obligation and contract first (hash joins: every line
+    -- takes part), then the journal entries of the window: planned apart (OFFSET 0), so
+    -- that the window's estimate (small without statistics for the parameters) cannot
+    -- turn the obligation and contract look-ups into one index probe per line
+    SELECT e.period_start, l.customer, l.contract_id, l.item, l.revenue_account, l.method, l.currency, sum(l.amount)
+      FROM (SELECT l.entry_id, l.contract_id, l.amount, k.customer, o.item, o.revenue_account, o.method, o.currency
+              FROM rr.revenue_schedule_line l
+              JOIN rr.performance_obligation o ON o.tenant_id OPERATOR(pg_catalog.=) l.tenant_id
+                                              AND o.contract_id OPERATOR(pg_catalog.=) l.contract_id
+                                              AND o.obligation_no OPERATOR(pg_catalog.=) l.obligation_no
+              JOIN rr.contract k ON k.tenant_id OPERATOR(pg_catalog.=) l.tenant_id
+                                AND k.contract_id OPERATOR(pg_catalog.=) l.contract_id
+             WHERE l.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+               AND l.status OPERATOR(pg_catalog.=) 'posted'
+            OFFSET 0) l
+      JOIN rr.journal_entry e ON e.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
                              AND e.entry_id OPERATOR(pg_catalog.=) l.entry_id
-      JOIN rr.performance_obligation o ON o.tenant_id OPERATOR(pg_catalog.=) l.tenant_id
-                                      AND o.contract_id OPERATOR(pg_catalog.=) l.contract_id
-                                      AND o.obligation_no OPERATOR(pg_catalog.=) l.obligation_no
-      JOIN rr.contract k ON k.tenant_id OPERATOR(pg_catalog.=) l.tenant_id
-                        AND k.contract_id OPERATOR(pg_catalog.=) l.contract_id
      WHERE (SELECT rr_internal.check_report_window(recognised_revenue.from_date, recognised_revenue.to_date))
-       AND l.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
-       AND l.status OPERATOR(pg_catalog.=) 'posted'
        AND rr_internal.booking_date(e.entry_date, e.period_start) OPERATOR(pg_catalog.>=) recognised_revenue.from_date
        AND rr_internal.booking_date(e.entry_date, e.period_start) OPERATOR(pg_catalog.<) recognised_revenue.to_date
-     GROUP BY e.period_start, k.customer, l.contract_id, o.item, o.revenue_account, o.method, o.currency
-     ORDER BY e.period_start, o.currency, k.customer, l.contract_id, o.item;
+     GROUP BY e.period_start, l.customer, l.contract_id, l.item, l.revenue_account, l.method, l.currency
+     ORDER BY e.period_start, l.currency, l.customer, l.contract_id, l.item;
 END;
 COMMENT ON FUNCTION rr.recognised_revenue(date, date) IS 'revenue recognised over [from_date, to_date): posted revenue schedule lines by the fiscal period their journal entry went into, customer, contract, item, revenue account, recognition method and currency; by booking date, so a closed period never moves; per account it equals the revenue the recognition entries credit';
 REVOKE ALL ON FUNCTION rr.recognised_revenue(date, date) FROM PUBLIC;
