@@ -200,11 +200,16 @@ BEGIN
                run_dunning.as_of, n.days_past_due, n.currency, n.balance, n.event_id, rr.acting_role()
           FROM numbered n
          ORDER BY n.invoice_id
-        RETURNING dunning_action.action_id, dunning_action.invoice_id
+        RETURNING dunning_action.action_id, dunning_action.invoice_id, dunning_action.customer,
+                  dunning_action.stage_no, dunning_action.action, dunning_action.days_overdue,
+                  dunning_action.currency, dunning_action.balance
     )
-    SELECT r.action_id, n.invoice_id, n.number, n.customer, n.stage_no, n.action, n.days_past_due, n.currency, n.balance
-      FROM recorded r JOIN numbered n ON n.invoice_id = r.invoice_id
-     ORDER BY n.invoice_id;
+    -- (what was recorded, with the invoice's number read by key: joining the two CTEs
+    -- again was a nested loop over the whole batch per invoice on new tables)
+    SELECT r.action_id, r.invoice_id, i.number, r.customer, r.stage_no, r.action, r.days_overdue, r.currency, r.balance
+      FROM recorded r
+      JOIN rr.invoice i ON i.tenant_id = t AND i.invoice_id = r.invoice_id
+     ORDER BY r.invoice_id;
     IF FOUND THEN
         PERFORM pg_notify('rr_events', '');
     END IF;
