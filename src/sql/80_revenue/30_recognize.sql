@@ -247,9 +247,11 @@ BEGIN
     SELECT c.contract_id, p.period_start, 1, recognize.through, nextval(seq), 0, 0, 0, k.currency, false
       FROM (SELECT DISTINCT i.contract_id
               FROM rr.invoice i
-              -- (an anti-join with the due contracts, not NOT EXISTS: Citus joins a work table
-              -- to the tenant's tables only outside a correlated sub-query)
-              LEFT JOIN (SELECT DISTINCT d.contract_id FROM rr_due d) due ON due.contract_id = i.contract_id
+              -- (an anti-join with the due lines, not NOT EXISTS: Citus joins a work table to
+              -- the tenant's tables only outside a correlated sub-query; and with rr_due
+              -- itself, by its index, not with a DISTINCT of it, which a nested loop scanned
+              -- whole for every invoice on new tables)
+              LEFT JOIN rr_due due ON due.contract_id = i.contract_id
              WHERE i.tenant_id = t AND i.status = 'posted' AND i.invoice_date <= recognize.through
                AND i.journal_entry_id > coalesce((SELECT max(l.entry_id) FROM rr.revenue_schedule_line l
                                                    WHERE l.tenant_id = t AND l.contract_id = i.contract_id), 0)
