@@ -117,6 +117,30 @@ $$;
 COMMENT ON FUNCTION rr_internal.functions_for_citus() IS 'internal, called by rr.distribute() on every node: rewrites the SQL functions of schemas rr and rr_internal that read the extension''s tables as PL/pgSQL functions running the same statement, which Citus can route (it cannot plan what inlining brings into a statement); returns each function looked at, whether it was converted, and why not';
 REVOKE ALL ON FUNCTION rr_internal.functions_for_citus() FROM PUBLIC;
 
+-- Run a command on every worker in the worker's own transaction (run_command_on_workers);
+-- a failure on any raises 55000 with the message given and each failing worker's answer.
+CREATE FUNCTION rr_internal.run_on_workers(command text, failure text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    failed text;
+BEGIN
+    SELECT string_agg(w.nodename || ':' || w.nodeport || ': ' || w.result, '; ') INTO failed
+      FROM pg_catalog.run_command_on_workers(run_on_workers.command) w
+     WHERE NOT w.success;
+    IF failed IS NOT NULL THEN
+        RAISE EXCEPTION '%', failure
+            USING ERRCODE = '55000',
+                  DETAIL = failed,
+                  HINT = 'Every worker must have recurring_revenue installed (CREATE EXTENSION on the coordinator propagates it).';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.run_on_workers(text, text) IS 'internal, for rr.distribute(): runs a command on every Citus worker; 55000 with the given message and the failing workers'' answers if any fails';
+REVOKE ALL ON FUNCTION rr_internal.run_on_workers(text, text) FROM PUBLIC;
+
 CREATE FUNCTION rr.distribute()
 RETURNS TABLE (table_name regclass, placement text, placed boolean)
 LANGUAGE plpgsql
@@ -137,7 +161,6 @@ DECLARE
     tg_rel regclass[] := '{}';
     tg_name name[] := '{}';
     worker_cmd text;
-    failed text;
     messages text;
     converted bigint;
     i integer;
@@ -157,16 +180,9 @@ BEGIN
 
     -- the SQL functions that read tables, as PL/pgSQL (rr_internal.functions_for_citus):
     -- on the workers in their own transactions, here in this one
-    SELECT string_agg(w.nodename || ':' || w.nodeport || ': ' || w.result, '; ') INTO failed
-      FROM pg_catalog.run_command_on_workers(
-               'SET search_path = pg_catalog, pg_temp; SELECT count(*) FROM rr_internal.functions_for_citus()') w
-     WHERE NOT w.success;
-    IF failed IS NOT NULL THEN
-        RAISE EXCEPTION 'could not rewrite the functions of the workers for rr.distribute()'
-            USING ERRCODE = '55000',
-                  DETAIL = failed,
-                  HINT = 'Every worker must have recurring_revenue installed (CREATE EXTENSION on the coordinator propagates it).';
-    END IF;
+    PERFORM rr_internal.run_on_workers(
+        'SET search_path = pg_catalog, pg_temp; SELECT count(*) FROM rr_internal.functions_for_citus()',
+        'could not rewrite the functions of the workers for rr.distribute()');
     SELECT count(*) FILTER (WHERE f.converted) INTO converted FROM rr_internal.functions_for_citus() f;
 
     -- the tables still to place, in creation order (rr.tenant leads its group)
@@ -203,15 +219,7 @@ BEGIN
         FOR i IN 1 .. pg_catalog.cardinality(fk_rel) LOOP
             worker_cmd := worker_cmd || format('; ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', fk_rel[i], fk_name[i]);
         END LOOP;
-        SELECT string_agg(w.nodename || ':' || w.nodeport || ': ' || w.result, '; ') INTO failed
-          FROM pg_catalog.run_command_on_workers(worker_cmd) w
-         WHERE NOT w.success;
-        IF failed IS NOT NULL THEN
-            RAISE EXCEPTION 'could not prepare the workers for rr.distribute()'
-                USING ERRCODE = '55000',
-                      DETAIL = failed,
-                      HINT = 'Every worker must have recurring_revenue installed (CREATE EXTENSION on the coordinator propagates it).';
-        END IF;
+        PERFORM rr_internal.run_on_workers(worker_cmd, 'could not prepare the workers for rr.distribute()');
 
         FOR i IN 1 .. pg_catalog.cardinality(fk_rel) LOOP
             EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', fk_rel[i], fk_name[i]);
@@ -269,13 +277,7 @@ BEGIN
                       JOIN pg_class c ON c.oid OPERATOR(pg_catalog.=) q.seqrelid
                      CROSS JOIN pg_dist_local_group g
                      WHERE c.relnamespace OPERATOR(pg_catalog.=) 'rr'::regnamespace) s$w$;
-        SELECT string_agg(w.nodename || ':' || w.nodeport || ': ' || w.result, '; ') INTO failed
-          FROM pg_catalog.run_command_on_workers(worker_cmd) w
-         WHERE NOT w.success;
-        IF failed IS NOT NULL THEN
-            RAISE EXCEPTION 'could not set the workers'' identity sequences'
-                USING ERRCODE = '55000', DETAIL = failed;
-        END IF;
+        PERFORM rr_internal.run_on_workers(worker_cmd, 'could not set the workers'' identity sequences');
 
         FOR i IN 1 .. pg_catalog.cardinality(fk_rel) LOOP
             EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s', fk_rel[i], fk_name[i], fk_def[i]);
