@@ -93,8 +93,10 @@ BEGIN
          ORDER BY x.id, x.no;
         replan_ids := replan_ids || ids;
         replan_dates := replan_dates || firsts;
+        -- (= ANY: the key's index is searched once per contract; IN (SELECT unnest(ids)) was
+        -- planned from an estimate of ten contracts and took 20 s for 20,000 on a new table)
         RETURN QUERY SELECT ch.change_id, d.contract_id, d.line_no, d.move_date FROM rr.price_change_line d
-                      WHERE d.tenant_id = t AND d.change_id = ch.change_id AND d.contract_id IN (SELECT unnest(ids))
+                      WHERE d.tenant_id = t AND d.change_id = ch.change_id AND d.contract_id = ANY (ids)
                       ORDER BY d.contract_id, d.line_no;
     END LOOP;
     -- revenue: a planned contract is re-planned from its earliest move (a renewal re-plans
