@@ -86,33 +86,44 @@ BEGIN ATOMIC
     -- the contract as it stood on as_of: the end of the term then (a renewal made later
     -- names it as its previous end), and active if it was closed (expired, terminated,
     -- completed) only after as_of
-    SELECT k.contract_id, k.customer, k.template, k.contract_type, t.status, tp.mass_renewal,
-           k.start_date, t.end_date, t.end_date OPERATOR(pg_catalog.-) k.renewal_point_days,
-           t.end_date OPERATOR(pg_catalog.+) k.grace_period_days,
-           rr_internal.renewal_state(t.status, k.contract_type, t.end_date, k.renewal_point_days, k.grace_period_days,
-                            coalesce(r.renewals, 0), contract_renewals_as_of.as_of),
-           coalesce(r.renewals, 0), r.last_renewal_date, coalesce(r.first_end, t.end_date)
-      FROM rr.contract k
-      JOIN rr.contract_template tp ON tp.tenant_id OPERATOR(pg_catalog.=) k.tenant_id AND tp.code OPERATOR(pg_catalog.=) k.template
-      LEFT JOIN LATERAL (SELECT count(*)::integer AS renewals, max(x.renewal_date) AS last_renewal_date,
-                                min(x.previous_end) AS first_end
-                           FROM rr.contract_renewal x
-                          WHERE x.tenant_id OPERATOR(pg_catalog.=) k.tenant_id
-                            AND x.contract_id OPERATOR(pg_catalog.=) k.contract_id
-                            AND x.renewal_date OPERATOR(pg_catalog.<=) contract_renewals_as_of.as_of) r ON true
-      CROSS JOIN LATERAL (
-          SELECT coalesce((SELECT min(x.previous_end) FROM rr.contract_renewal x
-                            WHERE x.tenant_id OPERATOR(pg_catalog.=) k.tenant_id
-                              AND x.contract_id OPERATOR(pg_catalog.=) k.contract_id
-                              AND x.renewal_date OPERATOR(pg_catalog.>) contract_renewals_as_of.as_of),
-                          k.end_date) AS end_date,
-                 CASE WHEN k.status IN ('expired', 'terminated', 'completed')
-                           AND k.closed_date OPERATOR(pg_catalog.>) contract_renewals_as_of.as_of
-                      THEN 'active' ELSE k.status END AS status) t
-     WHERE k.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
-       AND k.end_date IS NOT NULL AND k.activation_date IS NOT NULL
-       AND k.activation_date OPERATOR(pg_catalog.<=) contract_renewals_as_of.as_of
-     ORDER BY k.contract_id;
+    SELECT t.contract_id, t.customer, t.template, t.contract_type, t.status, t.mass_renewal,
+           t.start_date, t.end_date, t.end_date OPERATOR(pg_catalog.-) t.renewal_point_days,
+           t.end_date OPERATOR(pg_catalog.+) t.grace_period_days,
+           rr_internal.renewal_state(t.status, t.contract_type, t.end_date, t.renewal_point_days, t.grace_period_days,
+                            t.renewals, contract_renewals_as_of.as_of),
+           t.renewals, t.last_renewal_date, coalesce(t.first_end, t.end_date)
+      FROM (SELECT k.contract_id, k.customer, k.template, k.contract_type, tp.mass_renewal, k.start_date,
+                   k.renewal_point_days, k.grace_period_days,
+                   -- the renewals made by as_of, and the end of the term then: the previous
+                   -- end of the first renewal made later, else the contract's end
+                   r.renewals, r.last_renewal_date, r.first_end,
+                   coalesce(r.later_end, k.end_date) AS end_date,
+                   CASE WHEN k.status IN ('expired', 'terminated', 'completed')
+                             AND k.closed_date OPERATOR(pg_catalog.>) contract_renewals_as_of.as_of
+                        THEN 'active' ELSE k.status END AS status
+              FROM rr.contract k
+              JOIN rr.contract_template tp ON tp.tenant_id OPERATOR(pg_catalog.=) k.tenant_id
+                                          AND tp.code OPERATOR(pg_catalog.=) k.template
+              -- (one aggregate sub-query with a FROM, filtered by the tenant itself: Citus
+              -- routes the statement whole to the tenant's worker)
+              CROSS JOIN LATERAL (
+                    SELECT (count(*) FILTER (WHERE x.renewal_date OPERATOR(pg_catalog.<=) contract_renewals_as_of.as_of))::integer
+                               AS renewals,
+                           max(x.renewal_date) FILTER (WHERE x.renewal_date OPERATOR(pg_catalog.<=) contract_renewals_as_of.as_of)
+                               AS last_renewal_date,
+                           min(x.previous_end) FILTER (WHERE x.renewal_date OPERATOR(pg_catalog.<=) contract_renewals_as_of.as_of)
+                               AS first_end,
+                           min(x.previous_end) FILTER (WHERE x.renewal_date OPERATOR(pg_catalog.>) contract_renewals_as_of.as_of)
+                               AS later_end
+                      FROM rr.contract_renewal x
+                     WHERE x.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+                       AND x.tenant_id OPERATOR(pg_catalog.=) k.tenant_id
+                       AND x.contract_id OPERATOR(pg_catalog.=) k.contract_id) r
+             WHERE k.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+               AND tp.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+               AND k.end_date IS NOT NULL AND k.activation_date IS NOT NULL
+               AND k.activation_date OPERATOR(pg_catalog.<=) contract_renewals_as_of.as_of) t
+     ORDER BY t.contract_id;
 END;
 COMMENT ON FUNCTION rr.contract_renewals_as_of(date) IS 'every contract of the current tenant with an end date activated by as_of, as it stood on as_of (the end of its term then: a later renewal does not move it; active if closed only after as_of), and where it stood in its renewal cycle (rr_internal.renewal_state): renewal point, last day of grace, renewals made by as_of and the last renewal date';
 REVOKE ALL ON FUNCTION rr.contract_renewals_as_of(date) FROM PUBLIC;
@@ -157,7 +168,8 @@ BEGIN ATOMIC
     WITH k AS (
         SELECT k.tenant_id, k.contract_id, k.currency, k.contract_type, k.status, k.end_date, k.grace_period_days,
                (SELECT count(*) FROM rr.contract_renewal r
-                 WHERE r.tenant_id OPERATOR(pg_catalog.=) k.tenant_id
+                 WHERE r.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+                   AND r.tenant_id OPERATOR(pg_catalog.=) k.tenant_id
                    AND r.contract_id OPERATOR(pg_catalog.=) k.contract_id) AS renewals
           FROM rr.contract k
          WHERE k.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
@@ -168,7 +180,8 @@ BEGIN ATOMIC
           FROM k
           JOIN rr.contract_renewal r ON r.tenant_id OPERATOR(pg_catalog.=) k.tenant_id
                                     AND r.contract_id OPERATOR(pg_catalog.=) k.contract_id
-         WHERE r.previous_end OPERATOR(pg_catalog.>=) renewal_rate.from_date
+         WHERE r.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+           AND r.previous_end OPERATOR(pg_catalog.>=) renewal_rate.from_date
            AND r.previous_end OPERATOR(pg_catalog.<) renewal_rate.to_date
         UNION ALL
         -- the current term of a contract that could still renew it
@@ -187,7 +200,8 @@ BEGIN ATOMIC
                            FROM (SELECT DISTINCT ON (l.line_no) l.quantity, l.recurring_price, l.billing_period,
                                         l.is_removed, l.price_model
                                    FROM rr.contract_line l
-                                  WHERE l.tenant_id OPERATOR(pg_catalog.=) t.tenant_id
+                                  WHERE l.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+                                    AND l.tenant_id OPERATOR(pg_catalog.=) t.tenant_id
                                     AND l.contract_id OPERATOR(pg_catalog.=) t.contract_id
                                     AND l.effective_from OPERATOR(pg_catalog.<) t.term_end
                                   ORDER BY l.line_no, l.effective_from DESC) v

@@ -28,7 +28,8 @@ AS $$
          CROSS JOIN LATERAL (SELECT x.b AS lo, lead(x.b) OVER (ORDER BY x.b) AS hi
                                FROM (SELECT c.start_date AS b
                                      UNION SELECT r.previous_end FROM rr.contract_renewal r
-                                            WHERE r.tenant_id = c.tenant_id AND r.contract_id = c.contract_id
+                                            WHERE r.tenant_id = rr.current_tenant()
+                                              AND r.tenant_id = c.tenant_id AND r.contract_id = c.contract_id
                                      UNION SELECT c.stop WHERE c.stop IS NOT NULL) x) b
          WHERE c.per = 'term' AND b.hi > b.lo AND b.lo <= $1
     ), s AS (

@@ -53,6 +53,7 @@ DECLARE
     f record;
     body text;
     stmt text;
+    tenant_var boolean;
 BEGIN
     FOR f IN
         SELECT p.oid, p.proretset, p.prosqlbody IS NOT NULL AS atomic, p.prosrc, p.provolatile, p.prosecdef,
@@ -77,6 +78,22 @@ BEGIN
             body := regexp_replace(regexp_replace(body, '^\s*BEGIN ATOMIC\s*', ''), '\s*END\s*$', '');
         END IF;
         body := regexp_replace(body, '[\s;]*$', '');
+        -- the current tenant, read once per call into a variable: a statement that
+        -- filters by a value (a parameter) rather than by a function or a sub-query is one
+        -- Citus routes whole to the tenant's worker, whatever its shape; unless it calls a
+        -- function of the extension that may read tables (not immutable), which would then
+        -- run on the worker inside the shard's query, where Citus refuses to read tables
+        tenant_var := body OPERATOR(pg_catalog.~) 'rr\.current_tenant\(\)'
+                      AND NOT EXISTS (SELECT FROM regexp_matches(body, '\m(rr|rr_internal)\.([a-z_0-9]+)\s*\(', 'g') m
+                                        JOIN pg_proc c ON c.proname OPERATOR(pg_catalog.=) m[2]
+                                                      AND c.pronamespace OPERATOR(pg_catalog.=) m[1]::regnamespace
+                                       WHERE c.provolatile OPERATOR(pg_catalog.<>) 'i'
+                                         AND c.oid OPERATOR(pg_catalog.<>) 'rr.current_tenant()'::regprocedure);
+        IF tenant_var THEN
+            body := regexp_replace(body, '\(\s*SELECT\s+rr\.current_tenant\(\)(\s+AS\s+current_tenant)?\s*\)',
+                                   'rr_call_tenant', 'gi');
+            body := replace(body, 'rr.current_tenant()', 'rr_call_tenant');
+        END IF;
         IF f.atomic AND body OPERATOR(pg_catalog.~) '^RETURN\s' THEN
             stmt := body;
         ELSIF body OPERATOR(pg_catalog.~) ';\s*\S' THEN
@@ -107,7 +124,9 @@ BEGIN
                        coalesce((SELECT string_agg(format('SET %I = %s', split_part(s, '=', 1), substr(s, strpos(s, '=') + 1)), ' ')
                                    FROM unnest(f.proconfig) s),
                                 'SET search_path = pg_catalog, pg_temp'),
-                       E'#variable_conflict use_column\nBEGIN\n' || stmt || E';\nEND');
+                       E'#variable_conflict use_column\n'
+                       || CASE WHEN tenant_var THEN E'DECLARE rr_call_tenant text := rr.current_tenant();\n' ELSE '' END
+                       || E'BEGIN\n' || stmt || E';\nEND');
         converted := true;
         reason := NULL;
         RETURN NEXT;
