@@ -10,6 +10,36 @@ RETURNS TABLE (invoice_id bigint, number text, customer text, currency char(3), 
 LANGUAGE sql STABLE STRICT ROWS 100
 SET search_path = pg_catalog, pg_temp
 AS $$
+    -- (joins of sets, not sub-queries per invoice: on Citus the balances are computed on
+    -- the coordinator and each set read from the tenant's worker, then joined)
+    WITH b AS MATERIALIZED (
+        SELECT * FROM rr.invoice_balances(rr.current_tenant(), dunning_status_as_of.as_of)
+    ), a AS (
+        -- the actions recorded by as_of
+        SELECT a.invoice_id, a.policy, a.stage_no, a.action, a.as_of, a.action_id
+          FROM rr.dunning_action a
+         WHERE a.tenant_id = rr.current_tenant() AND a.as_of <= dunning_status_as_of.as_of
+    ), last_action AS (
+        SELECT DISTINCT ON (a.invoice_id) a.invoice_id, a.stage_no, a.action, a.as_of,
+               count(*) OVER (PARTITION BY a.invoice_id) AS actions
+          FROM a
+         ORDER BY a.invoice_id, a.as_of DESC, a.action_id DESC
+    ), policy AS (
+        -- the customer's policy, else the tenant's default (at most one: dunning_policy_default_idx)
+        SELECT b.invoice_id, coalesce(c.policy, d.code) AS policy
+          FROM b
+          LEFT JOIN rr.customer_dunning_policy c ON c.tenant_id = rr.current_tenant() AND c.customer = b.customer
+          LEFT JOIN rr.dunning_policy d ON d.tenant_id = rr.current_tenant() AND d.is_default
+    ), next_stage AS (
+        -- the first stage of the invoice's policy after the last one it reached under that policy
+        SELECT DISTINCT ON (p.invoice_id) p.invoice_id, s.stage_no, s.action, s.days_overdue
+          FROM policy p
+          LEFT JOIN (SELECT a.invoice_id, a.policy, max(a.stage_no) AS stage_no FROM a GROUP BY a.invoice_id, a.policy) r
+                 ON r.invoice_id = p.invoice_id AND r.policy = p.policy
+          JOIN rr.dunning_stage s ON s.tenant_id = rr.current_tenant() AND s.policy = p.policy
+                                 AND s.stage_no > coalesce(r.stage_no, 0)
+         ORDER BY p.invoice_id, s.stage_no
+    )
     SELECT b.invoice_id, b.number, b.customer, b.currency, b.due_date, b.balance, b.days_past_due,
            CASE WHEN b.balance <= 0 THEN 'settled'
                 WHEN NOT b.past_due THEN 'not_due'
@@ -18,28 +48,10 @@ AS $$
            p.policy, l.stage_no, l.action, l.as_of, coalesce(l.actions, 0),
            CASE WHEN b.balance > 0 THEN nx.stage_no END, CASE WHEN b.balance > 0 THEN nx.action END,
            CASE WHEN b.balance > 0 THEN b.due_date + nx.days_overdue END
-      FROM rr.invoice_balances(rr.current_tenant(), dunning_status_as_of.as_of) b
-      CROSS JOIN LATERAL (
-            SELECT coalesce((SELECT c.policy FROM rr.customer_dunning_policy c
-                              WHERE c.tenant_id = rr.current_tenant() AND c.customer = b.customer),
-                            (SELECT d.code FROM rr.dunning_policy d
-                              WHERE d.tenant_id = rr.current_tenant() AND d.is_default)) AS policy) p
-      LEFT JOIN LATERAL (
-            SELECT a.stage_no, a.action, a.as_of, count(*) OVER () AS actions
-              FROM rr.dunning_action a
-             WHERE a.tenant_id = rr.current_tenant() AND a.invoice_id = b.invoice_id
-               AND a.as_of <= dunning_status_as_of.as_of
-             ORDER BY a.as_of DESC, a.action_id DESC
-             LIMIT 1) l ON true
-      LEFT JOIN LATERAL (
-            SELECT s.stage_no, s.action, s.days_overdue
-              FROM rr.dunning_stage s
-             WHERE s.tenant_id = rr.current_tenant() AND s.policy = p.policy
-               AND s.stage_no > coalesce((SELECT max(a.stage_no) FROM rr.dunning_action a
-                                           WHERE a.tenant_id = rr.current_tenant() AND a.invoice_id = b.invoice_id
-                                             AND a.policy = p.policy AND a.as_of <= dunning_status_as_of.as_of), 0)
-             ORDER BY s.stage_no
-             LIMIT 1) nx ON true
+      FROM b
+      JOIN policy p ON p.invoice_id = b.invoice_id
+      LEFT JOIN last_action l ON l.invoice_id = b.invoice_id
+      LEFT JOIN next_stage nx ON nx.invoice_id = b.invoice_id
      WHERE b.balance > 0 OR l.stage_no IS NOT NULL
      ORDER BY b.customer, b.due_date, b.invoice_id;
 $$;
