@@ -191,6 +191,16 @@ INSERT INTO rr.contract_item (tenant_id, code, name, currency, recurring_item, b
 VALUES ('shop', 'BAD-MANUAL', 'Manual without a price', 'USD', 'SEAT', 'prepaid', 'manual');
 INSERT INTO rr.contract_item (tenant_id, code, name, currency, recurring_item, billing_type, deposit_amount)
 VALUES ('shop', 'BAD-DEPOSIT', 'Deposit in fractions of a cent', 'USD', 'SEAT', 'deposit', 100.005);
+-- the same when an update changes the currency (the yen has no minor units), and a deposit
+-- that is not positive (rolled back)
+BEGIN;
+INSERT INTO rr.contract_item (tenant_id, code, name, currency, recurring_item, billing_type, deposit_amount)
+VALUES ('shop', 'DEP-CENTS', 'Deposit in cents', 'USD', 'SEAT', 'deposit', 100.50);
+SAVEPOINT s;
+UPDATE rr.contract_item SET currency = 'JPY' WHERE tenant_id = 'shop' AND code = 'DEP-CENTS';
+ROLLBACK TO s;
+UPDATE rr.contract_item SET deposit_amount = 0 WHERE tenant_id = 'shop' AND code = 'DEP-CENTS';
+ROLLBACK;
 INSERT INTO rr.contract_item (tenant_id, code, name, currency, billing_type)
 VALUES ('shop', 'NOTHING', 'No item at all', 'USD', 'none');
 INSERT INTO rr.contract_item (tenant_id, code, name, currency, recurring_item, billing_type, price_model)

@@ -692,10 +692,9 @@ ALTER TABLE rr.tenant ADD CONSTRAINT tenant_id_check CHECK (tenant_id OPERATOR(p
 ALTER TABLE rr.usage_staging ALTER COLUMN tenant_id SET DEFAULT rr.current_tenant();
 
 -- ---- scale-out: rr.distribute() (docs/scale-out.md) ---------------------------------
--- The deposit check of a contract item calls rr.minor_units (which reads rr.currency) only
--- for a deposit: a CHECK on a Citus shard cannot read a table, so items without a deposit
--- stay writable once distributed.  rr.distribute() itself comes with the code below.
+-- The deposit check of a contract item no longer reads the currency list (a CHECK must not
+-- read tables, and a Citus shard cannot): whole minor units are checked by the row trigger
+-- contract_item_deposit_units, which comes with the code below, as does rr.distribute().
 ALTER TABLE rr.contract_item DROP CONSTRAINT contract_item_deposit_amount_check;
-ALTER TABLE rr.contract_item ADD CONSTRAINT contract_item_deposit_amount_check CHECK (deposit_amount IS NULL OR (
-    deposit_amount > 0 AND deposit_amount OPERATOR(pg_catalog.=) pg_catalog.round(deposit_amount, rr.minor_units(currency::text))));
+ALTER TABLE rr.contract_item ADD CONSTRAINT contract_item_deposit_amount_check CHECK (deposit_amount > 0);
 -- ---- end of scale-out ---------------------------------------------------------------

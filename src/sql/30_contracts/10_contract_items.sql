@@ -87,10 +87,9 @@ CREATE TABLE rr.contract_item (
         AND rr.check_number('deposit amount', deposit_amount) AND rr.check_number('minimum quantity', min_quantity)
         AND rr.check_number('maximum quantity', max_quantity) AND rr.check_number('default quantity', default_quantity)
         AND rr.check_number('standalone price', standalone_price)),
-    -- rr.minor_units is called only for a deposit: it reads rr.currency, which a CHECK on a
-    -- Citus shard cannot do (docs/scale-out.md), so items without a deposit stay writable there
-    CONSTRAINT contract_item_deposit_amount_check CHECK (deposit_amount IS NULL OR (
-        deposit_amount > 0 AND deposit_amount OPERATOR(pg_catalog.=) pg_catalog.round(deposit_amount, rr.minor_units(currency::text))))
+    -- (whole minor units of its currency: contract_item_deposit_units below, a row trigger,
+    -- since the currency list is a table, which a CHECK must not read)
+    CONSTRAINT contract_item_deposit_amount_check CHECK (deposit_amount > 0)
 );
 COMMENT ON TABLE rr.contract_item IS 'contract items (as in Acumatica): a setup fee, a renewal fee and a recurring charge, each with its item and pricing option; billing type, price model, included quantity, usage reset, deposit, quantity limits, own billing period and standalone selling price';
 COMMENT ON COLUMN rr.contract_item.setup_pricing IS 'item_price (the setup item''s list price), percent_of_item_price (setup_percent % of it) or manual (setup_price)';
@@ -108,6 +107,36 @@ COMMENT ON COLUMN rr.contract_item.allow_negative_usage IS 'whether usage events
 COMMENT ON COLUMN rr.contract_item.breakage_account IS 'account credited with the retained part of an unused deposit (NULL: the recurring item''s revenue account)';
 COMMENT ON COLUMN rr.contract_item.billing_period IS 'the line''s own billing period (so one contract mixes monthly, quarterly and yearly lines); NULL means the template''s';
 COMMENT ON COLUMN rr.contract_item.standalone_price IS 'standalone selling price (SSP) per unit, for allocating a contract''s price across its obligations';
+
+-- A deposit is an amount in whole minor units of the item's currency.  Checked by a row
+-- trigger that reads only the currency list (rr.minor_units): a CHECK constraint must not
+-- read tables (PostgreSQL does not re-check it when the list changes, and a Citus shard
+-- cannot run one that does).  Same SQLSTATE as a CHECK (23514).
+CREATE FUNCTION rr_internal.contract_item_deposit_units()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    units integer := rr.minor_units(NEW.currency::text);
+BEGIN
+    IF NEW.deposit_amount <> round(NEW.deposit_amount, units) THEN
+        RAISE EXCEPTION 'deposit amount % of contract item "%" is not in whole minor units of %',
+                        NEW.deposit_amount, NEW.code, NEW.currency
+            USING ERRCODE = '23514',
+                  DETAIL = format('%s has %s decimal places.', NEW.currency, units),
+                  HINT = format('Round the deposit to %s decimal places.', units),
+                  TABLE = 'contract_item', SCHEMA = 'rr', CONSTRAINT = 'contract_item_deposit_units';
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.contract_item_deposit_units() IS 'trigger function: refuses a contract item whose deposit amount is not in whole minor units of its currency (23514)';
+REVOKE ALL ON FUNCTION rr_internal.contract_item_deposit_units() FROM PUBLIC;
+CREATE TRIGGER contract_item_deposit_units
+    BEFORE INSERT OR UPDATE OF deposit_amount, currency ON rr.contract_item
+    FOR EACH ROW WHEN (NEW.deposit_amount IS NOT NULL)
+    EXECUTE FUNCTION rr_internal.contract_item_deposit_units();
 
 -- A contract term lasts at most 100 years (docs/limits-and-errors.md), so its end date stays a
 -- business date and periods over it can be counted.
