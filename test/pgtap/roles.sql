@@ -1,6 +1,6 @@
 -- rr.create_roles() and what each role may do (docs/security.md, "Roles").
 BEGIN;
-SELECT plan(26);
+SELECT plan(27);
 
 SELECT lives_ok('SELECT * FROM rr.create_roles()', 'rr.create_roles() runs');
 SELECT is((SELECT string_agg(role_name || ':' || created, ' ' ORDER BY role_name) FROM rr.create_roles()),
@@ -52,6 +52,13 @@ SELECT is_empty($$
        AND (NOT has_table_privilege('rr_analyst', c.oid, 'SELECT')
             OR has_table_privilege('rr_analyst', c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE'))
 $$, 'rr_analyst reads every table and view and writes none');
+SELECT is_empty($$
+    SELECT DISTINCT d.refobjid::regprocedure::text
+      FROM pg_rewrite w
+      JOIN pg_class v ON v.oid = w.ev_class AND v.relnamespace = 'rr'::regnamespace
+      JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = w.oid AND d.refclassid = 'pg_proc'::regclass
+     WHERE NOT has_function_privilege('rr_analyst', d.refobjid, 'EXECUTE')
+$$, 'rr_analyst may execute every function the views call (a security_invoker view calls as its reader)');
 SELECT is_empty($$
     SELECT p.oid::regprocedure::text FROM pg_proc p
      WHERE p.pronamespace = 'rr'::regnamespace AND p.prosecdef

@@ -76,7 +76,8 @@ BEGIN
     -- a public function that runs as its caller (not SECURITY DEFINER) and calls an
     -- internal one needs the caller to hold EXECUTE on that one too, and on the internal
     -- ones that one calls, and so on (BEGIN ATOMIC bodies record what they call); no role
-    -- has USAGE on schema rr_internal, so nobody can call them by name
+    -- has USAGE on schema rr_internal, so nobody can call them by name; the same for a
+    -- view of schema rr (security_invoker: it calls as its reader)
     FOR f IN WITH RECURSIVE called (oid) AS (
                  SELECT d.refobjid
                    FROM pg_catalog.pg_proc p
@@ -84,6 +85,14 @@ BEGIN
                                               AND d.objid OPERATOR(pg_catalog.=) p.oid
                                               AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::regclass
                   WHERE p.pronamespace OPERATOR(pg_catalog.=) 'rr'::regnamespace AND NOT p.prosecdef
+                 UNION
+                 SELECT d.refobjid
+                   FROM pg_catalog.pg_rewrite w
+                   JOIN pg_catalog.pg_class v ON v.oid OPERATOR(pg_catalog.=) w.ev_class
+                                             AND v.relnamespace OPERATOR(pg_catalog.=) 'rr'::regnamespace
+                   JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::regclass
+                                              AND d.objid OPERATOR(pg_catalog.=) w.oid
+                                              AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::regclass
                  UNION
                  SELECT d.refobjid
                    FROM called c
