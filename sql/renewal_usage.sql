@@ -49,3 +49,9 @@ SELECT count(*) AS invoices FROM rr.run_billing('2025-02-01');
 SELECT count(*) AS invoices FROM rr.run_billing('2025-04-01');
 SELECT rr.renew_contract(:k_term, '2025-04-05') AS term_new_end;
 SELECT count(*) AS invoices_dated_0405 FROM rr.invoice WHERE tenant_id = 'ru' AND invoice_date = '2025-04-05';
+
+-- The same rule in rr.usage_vs_included: in January 2025 the counter reset on renewal
+-- starts with the new term (70 calls, 30 of the 100 left), the other one with billing
+-- (80 + 60 + 70 = 210 calls, 110 over)
+SELECT contract_id = :k_term AS reset_on_renewal, reset_usage, period, cycle_start, included, used, remaining, overage
+  FROM rr.usage_vs_included('2025-01-20') ORDER BY 1 DESC;

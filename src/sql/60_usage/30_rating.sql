@@ -42,7 +42,8 @@ CREATE TYPE rr.usage_charge AS (contract_id bigint, line_no integer, line_effect
                                  unit_price numeric, amount numeric, due_date date, detail jsonb);
 COMMENT ON TYPE rr.usage_charge IS 'a usage charge as rating computes it (the columns of rr.charge it fills)';
 
--- Where a usage counter starts, one rule for rating and for rr.usage_vs_included: a peak
+-- Where a usage counter starts, one rule for rating and for rr.usage_vs_included (which
+-- reads the renewals itself and calls rr_internal.usage_cycle_start_in, below): a peak
 -- or a last level is its part's own (part_start); a sum reset on billing counts from the
 -- start of the period; one reset on renewal from the start of the term the period starts
 -- in (a renewal's previous end starts a term; the first term starts with billing); one
@@ -62,15 +63,28 @@ END;
 COMMENT ON FUNCTION rr_internal.usage_term_start(text, bigint, date, date) IS 'internal: the start of the contract term a billing period starting on period_start is in: the last renewal''s previous end after bill_from and on or before period_start, else bill_from (the usage counters reset on renewal)';
 REVOKE ALL ON FUNCTION rr_internal.usage_term_start(text, bigint, date, date) FROM PUBLIC;
 
+-- The rule, given the start of the term (read by the caller only for a sum reset on
+-- renewal): a statement that reads the renewals itself calls this one, which reads no
+-- table (rr.usage_vs_included, which Citus then routes whole to the tenant's worker).
+CREATE FUNCTION rr_internal.usage_cycle_start_in(aggregation text, reset_usage text, part_start date, period_start date,
+                                                 bill_from date, term_start date)
+RETURNS date
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN aggregation OPERATOR(pg_catalog.<>) 'sum' THEN part_start
+            WHEN reset_usage OPERATOR(pg_catalog.=) 'on_billing' THEN period_start
+            WHEN reset_usage OPERATOR(pg_catalog.=) 'on_renewal' THEN term_start
+            ELSE bill_from END;
+COMMENT ON FUNCTION rr_internal.usage_cycle_start_in(text, text, date, date, date, date) IS 'internal: rr_internal.usage_cycle_start with the start of the term the period is in given (term_start, used only for a sum reset on renewal)';
+REVOKE ALL ON FUNCTION rr_internal.usage_cycle_start_in(text, text, date, date, date, date) FROM PUBLIC;
+
 CREATE FUNCTION rr_internal.usage_cycle_start(aggregation text, reset_usage text, part_start date, period_start date,
                                               bill_from date, tenant_id text, contract_id bigint)
 RETURNS date
 LANGUAGE sql STABLE
-RETURN CASE WHEN aggregation OPERATOR(pg_catalog.<>) 'sum' THEN part_start
-            WHEN reset_usage OPERATOR(pg_catalog.=) 'on_billing' THEN period_start
-            WHEN reset_usage OPERATOR(pg_catalog.=) 'on_renewal'
-                THEN rr_internal.usage_term_start(tenant_id, contract_id, bill_from, period_start)
-            ELSE bill_from END;
+RETURN rr_internal.usage_cycle_start_in(
+           aggregation, reset_usage, part_start, period_start, bill_from,
+           CASE WHEN aggregation OPERATOR(pg_catalog.=) 'sum' AND reset_usage OPERATOR(pg_catalog.=) 'on_renewal'
+                THEN rr_internal.usage_term_start(tenant_id, contract_id, bill_from, period_start) END);
 COMMENT ON FUNCTION rr_internal.usage_cycle_start(text, text, date, date, date, text, bigint) IS 'internal: the first usage date a metered line''s counter counts for a billing period (rating and rr.usage_vs_included): part_start for a peak or a last level, period_start for a sum reset on billing, the start of the term the period is in for a sum reset on renewal (rr_internal.usage_term_start), bill_from for a sum never reset';
 REVOKE ALL ON FUNCTION rr_internal.usage_cycle_start(text, text, date, date, date, text, bigint) FROM PUBLIC;
 

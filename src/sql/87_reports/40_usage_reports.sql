@@ -46,17 +46,25 @@ BEGIN ATOMIC
            AND usage_vs_included.as_of OPERATOR(pg_catalog.>=) lv.bill_from
            AND (lv.bill_to IS NULL OR usage_vs_included.as_of OPERATOR(pg_catalog.<) lv.bill_to)
     ), cyc AS (
-        -- where the counter starts, by rating's rule (rr_internal.usage_cycle_start): a peak
-        -- or last level, or a sum reset on billing, from the period's start (billing's, if
-        -- later); a sum reset on renewal from the start of the term the period is in; a sum
-        -- never reset from the start of billing
+        -- where the counter starts, by rating's rule (rr_internal.usage_cycle_start_in): a
+        -- peak or last level, or a sum reset on billing, from the period's start (billing's,
+        -- if later); a sum reset on renewal from the start of the term the period is in (the
+        -- last renewal's previous end after billing started and by the period's start, as
+        -- rr_internal.usage_term_start reads it); a sum never reset from the start of billing
         SELECT cur.*,
-               rr_internal.usage_cycle_start(cur.usage_aggregation, cur.reset_usage,
-                                             GREATEST(pg_catalog.lower(cur.period), cur.bill_from),
-                                             GREATEST(pg_catalog.lower(cur.period), cur.bill_from),
-                                             cur.bill_from, (SELECT rr.current_tenant()), cur.contract_id) AS cycle_start,
+               rr_internal.usage_cycle_start_in(cur.usage_aggregation, cur.reset_usage,
+                                                GREATEST(pg_catalog.lower(cur.period), cur.bill_from),
+                                                GREATEST(pg_catalog.lower(cur.period), cur.bill_from),
+                                                cur.bill_from, coalesce(tr.term_start, cur.bill_from)) AS cycle_start,
                cur.included_quantity OPERATOR(pg_catalog.*) cur.quantity AS included
           FROM cur
+          CROSS JOIN LATERAL (
+                SELECT max(r.previous_end) AS term_start
+                  FROM rr.contract_renewal r
+                 WHERE r.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+                   AND r.contract_id OPERATOR(pg_catalog.=) cur.contract_id
+                   AND r.previous_end OPERATOR(pg_catalog.>) cur.bill_from
+                   AND r.previous_end OPERATOR(pg_catalog.<=) GREATEST(pg_catalog.lower(cur.period), cur.bill_from)) tr
     )
     SELECT cyc.contract_id, cyc.customer, cyc.line_no, cyc.contract_item, cyc.usage_aggregation, cyc.reset_usage,
            cyc.period, cyc.cycle_start, cyc.included, u.used,
