@@ -27,12 +27,11 @@ SELECT k.tenant_id, k.contract_id, k.customer, k.status, k.currency, k.alignment
        END AS contract_every,
        CASE k.billing_start WHEN 'setup' THEN k.setup_date ELSE k.activation_date END AS bill_from,
        least(k.termination_date, k.end_date) AS bill_to,
-       cur.minor_units AS mu,
+       rr.minor_units(k.currency) AS mu,
        k.activation_date IS NOT NULL
            AND k.status IN ('active', 'pending_upgrade', 'terminated', 'expired', 'completed') AS is_billed,
        k.termination_date, k.refund_policy, k.setup_date
-  FROM rr.contract k
-  JOIN rr.currency cur ON cur.code = k.currency;
+  FROM rr.contract k;
 COMMENT ON VIEW rr.contract_billing_terms IS 'every contract with its billing terms resolved: billing interval, the window it is billed for [bill_from, bill_to) (billing start to the end of the term or the termination date), currency minor units, and is_billed (activated, and not draft or pending); what billing, usage rating and usage ingestion read';
 COMMENT ON COLUMN rr.contract_billing_terms.tenant_id IS 'tenant that owns the contract';
 COMMENT ON COLUMN rr.contract_billing_terms.contract_id IS 'contract id';

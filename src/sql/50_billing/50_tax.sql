@@ -42,7 +42,7 @@ BEGIN
                g.line_nos, g.amounts
           FROM g
           CROSS JOIN LATERAL (SELECT tc.is_inclusive, tc.account, tc.rate,
-                                     (SELECT cur.minor_units FROM rr.currency cur WHERE cur.code = g.currency) AS mu
+                                     rr.minor_units(g.currency) AS mu
                                 FROM rr.tax_code tc
                                WHERE tc.tenant_id = add_tax_lines.tenant_id AND tc.code = g.tax_code) x
     ), net AS (

@@ -108,27 +108,33 @@ BEGIN
 
     INSERT INTO rr.revenue_schedule_line (tenant_id, contract_id, obligation_no, source, period, recognize_on,
                                           amount, contract_amount, invoice_id, invoice_line_no)
-    SELECT t, b.contract_id, b.obligation_no, 'billing', s.period, upper(s.period) - 1, s.amount, s.amount,
+    SELECT t, b.contract_id, b.obligation_no, 'billing', p.period, upper(p.period) - 1, p.amount, p.amount,
            b.invoice_id, b.invoice_line_no
       FROM rr_billed3 b
-      JOIN rr.currency cur ON cur.code = b.currency
-     CROSS JOIN LATERAL (SELECT o.method, o.grain,
-                                coalesce((SELECT dc.calendar = 'fiscal'
-                                            FROM rr.item it
-                                            JOIN rr.deferral_code dc ON dc.tenant_id = t AND dc.code = it.deferral_code
-                                           WHERE it.tenant_id = t AND it.code = o.item), false) AS on_fiscal
-                           FROM rr.performance_obligation o
-                          WHERE o.tenant_id = t AND o.contract_id = b.contract_id AND o.obligation_no = b.obligation_no
-                         OFFSET 0) o
-     CROSS JOIN LATERAL (SELECT s.period, s.amount
-                           FROM rr_internal.schedule_spread(t, b.amount, b.service_period, o.method, o.grain, o.on_fiscal,
-                                                            cur.minor_units) s
-                          WHERE o.method IN ('equal', 'equal_prorate', 'daily')
-                         UNION ALL
-                         SELECT daterange(d.on_date, d.on_date + 1), b.amount
-                           FROM (SELECT CASE o.method WHEN 'on_date' THEN lower(b.service_period)
-                                                      ELSE b.invoice_date END AS on_date) d
-                          WHERE o.method IN ('immediate', 'on_date', 'on_usage', 'percent_complete')) s;
+      -- (joins, not a sub-query per line, and one function per line, not a union: on Citus
+      -- the work table is local and the obligations are not, and Citus joins the two only
+      -- as sets)
+      JOIN rr.performance_obligation o ON o.tenant_id = t AND o.contract_id = b.contract_id
+                                      AND o.obligation_no = b.obligation_no
+      -- the items whose deferral code follows the fiscal calendar
+      LEFT JOIN (SELECT it.code FROM rr.item it
+                   JOIN rr.deferral_code dc ON dc.tenant_id = t AND dc.code = it.deferral_code
+                  WHERE it.tenant_id = t AND dc.calendar = 'fiscal') f ON f.code = o.item
+      -- spread over the service period with the obligation's pattern (the service passed
+      -- only for those patterns: no rows for the others)...
+      LEFT JOIN LATERAL rr_internal.schedule_spread(
+                t, b.amount,
+                CASE WHEN o.method IN ('equal', 'equal_prorate', 'daily') THEN b.service_period END,
+                o.method, o.grain, f.code IS NOT NULL, rr.minor_units(b.currency)) s ON true
+      -- ...or the whole amount on one day: the service's first (on_date) or the invoice's
+     CROSS JOIN LATERAL (
+            SELECT CASE WHEN o.method IN ('equal', 'equal_prorate', 'daily') THEN s.period
+                        ELSE daterange(CASE o.method WHEN 'on_date' THEN lower(b.service_period) ELSE b.invoice_date END,
+                                       CASE o.method WHEN 'on_date' THEN lower(b.service_period) ELSE b.invoice_date END + 1)
+                        END AS period,
+                   CASE WHEN o.method IN ('equal', 'equal_prorate', 'daily') THEN s.amount ELSE b.amount END AS amount) p
+     WHERE (o.method IN ('equal', 'equal_prorate', 'daily') AND s.period IS NOT NULL)
+        OR o.method IN ('immediate', 'on_date', 'on_usage', 'percent_complete');
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
 END
