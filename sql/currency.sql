@@ -20,6 +20,13 @@ SELECT rr.minor_units('XTS');
 UPDATE rr.currency SET minor_units = 3 WHERE code = 'XTS';
 SELECT rr.minor_units('XTS');
 DELETE FROM rr.currency WHERE code = 'XTS';
+SELECT rr.minor_units('XTS');
+-- a currency added and rolled back is unknown again
+BEGIN;
+INSERT INTO rr.currency (code, minor_units, name) VALUES ('XTS', 4, 'Test currency');
+SELECT rr.minor_units('xts');
+ROLLBACK;
+SELECT rr.minor_units('XTS');
 
 -- Bad input
 \set VERBOSITY default

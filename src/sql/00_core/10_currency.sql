@@ -25,26 +25,27 @@ COMMENT ON COLUMN rr.currency.is_builtin IS 'true for rows shipped with the exte
 REVOKE ALL ON TABLE rr.currency FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('rr.currency', 'WHERE NOT is_builtin');
 
+-- In C (src/currency.c), with the codes a backend has looked up cached: statements that
+-- round money call it once per row instead of joining this table, so that on Citus a
+-- tenant's billing run can run on the tenant's worker (docs/scale-out.md).  The statement
+-- trigger below empties every backend's cache when the table changes.
 CREATE FUNCTION rr.minor_units(code text)
 RETURNS integer
-LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    result integer;
-BEGIN
-    SELECT c.minor_units INTO result
-      FROM rr.currency AS c
-     WHERE c.code OPERATOR(pg_catalog.=) pg_catalog.upper(minor_units.code)::char(3)
-       AND pg_catalog.length(minor_units.code) OPERATOR(pg_catalog.=) 3;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'unknown currency code "%"', minor_units.code
-            USING ERRCODE = '22023',
-                  HINT = 'Use an ISO 4217 code listed in rr.currency, such as USD, EUR or JPY.';
-    END IF;
-    RETURN result;
-END
-$$;
+AS 'MODULE_PATHNAME', 'rr_minor_units'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
 
 COMMENT ON FUNCTION rr.minor_units(text) IS 'number of decimal places of a currency (ISO 4217 exponent); case-insensitive code; error 22023 for an unknown code';
 REVOKE ALL ON FUNCTION rr.minor_units(text) FROM PUBLIC;
+
+-- Every change of the currency list invalidates the cached minor units of every backend
+-- (rr.minor_units, src/currency.c): a relcache invalidation of the table, sent with the
+-- change (and undone with it: an aborted change empties this backend's cache as well).
+CREATE FUNCTION rr_internal.currency_changed()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'rr_currency_changed'
+LANGUAGE C;
+COMMENT ON FUNCTION rr_internal.currency_changed() IS 'trigger function: after a change of rr.currency, invalidates the minor units that rr.minor_units caches in every backend';
+REVOKE ALL ON FUNCTION rr_internal.currency_changed() FROM PUBLIC;
+CREATE TRIGGER currency_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON rr.currency
+    FOR EACH STATEMENT EXECUTE FUNCTION rr_internal.currency_changed();
