@@ -20,6 +20,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -117,8 +118,22 @@ rr_minor_units(PG_FUNCTION_ARGS)
 		int32		units = 0;
 		bool		isnull;
 		int			rc;
+		int			nestlevel = -1;
 
 		values[0] = CStringGetTextDatum(key);
+
+		/*
+		 * On a Citus worker this may run inside the query of a shard, where Citus
+		 * refuses to run another query on its tables unless told it may: the currency
+		 * list is a reference table, with a copy on every node, read here alone and
+		 * locally, which is safe; the setting is for this read only.
+		 */
+		if (GetConfigOption("citus.allow_nested_distributed_execution", true, false) != NULL)
+		{
+			nestlevel = NewGUCNestLevel();
+			(void) set_config_option("citus.allow_nested_distributed_execution", "on", PGC_USERSET,
+									 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+		}
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		rc = SPI_execute_with_args("SELECT c.minor_units FROM rr.currency c "
@@ -134,6 +149,8 @@ rr_minor_units(PG_FUNCTION_ARGS)
 				found = false;
 		}
 		SPI_finish();
+		if (nestlevel >= 0)
+			AtEOXact_GUC(true, nestlevel);
 		if (!found)
 			unknown_currency(code);
 

@@ -243,6 +243,29 @@ END
 $$;
 COMMENT ON FUNCTION rr_internal.bill(text, date, bigint) IS 'internal: one billing run: inserts the due charges not billed yet and one draft invoice per contract for them; returns the run id';
 
+-- rr_internal.bill called as a statement of its own with its arguments as constants: on a
+-- single node the same call; on Citus, where rr.distribute() makes it a function
+-- delegated to the worker of its tenant (create_distributed_function by tenant_id, forced
+-- delegation: docs/scale-out.md), the run then executes there, in the caller's
+-- transaction, on the tenant's co-located shards.  (Citus delegates a call only when it is
+-- a function in FROM with constant arguments, not a PL/pgSQL expression.)
+CREATE FUNCTION rr_internal.run_bill(tenant_id text, as_of date, only_contract bigint)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    run bigint;
+BEGIN
+    EXECUTE format('SELECT b.run FROM rr_internal.bill(%L::text, %L::date, %L::bigint) AS b (run)',
+                   run_bill.tenant_id, run_bill.as_of, run_bill.only_contract)
+       INTO run;
+    RETURN run;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.run_bill(text, date, bigint) IS 'internal: rr_internal.bill as a statement of its own with constant arguments, which Citus delegates to the tenant''s worker once rr.distribute() has distributed the function';
+REVOKE ALL ON FUNCTION rr_internal.run_bill(text, date, bigint) FROM PUBLIC;
+
 -- What a run created, as rows.
 CREATE FUNCTION rr_internal.billing_run_invoices(tenant_id text, run bigint)
 RETURNS TABLE (invoice_id bigint, contract_id bigint, customer text, currency char(3), lines bigint, total numeric)
@@ -269,7 +292,7 @@ BEGIN
     IF as_of IS NULL THEN
         RAISE EXCEPTION 'billing date must not be NULL' USING ERRCODE = '22004';
     END IF;
-    run := rr_internal.bill(t, as_of, NULL);
+    run := rr_internal.run_bill(t, as_of, NULL);
     RETURN QUERY SELECT * FROM rr_internal.billing_run_invoices(t, run);
 END
 $$;
@@ -315,7 +338,7 @@ DECLARE
     run bigint;
 BEGIN
     PERFORM rr_internal.check_billable(t, id, as_of);
-    run := rr_internal.bill(t, as_of, id);
+    run := rr_internal.run_bill(t, as_of, id);
     RETURN QUERY SELECT * FROM rr_internal.billing_run_invoices(t, run);
 END
 $$;
@@ -338,7 +361,7 @@ BEGIN
         RAISE EXCEPTION 'billing date must not be NULL' USING ERRCODE = '22004';
     END IF;
     BEGIN
-        run := rr_internal.bill(t, as_of, only_contract);
+        run := rr_internal.run_bill(t, as_of, only_contract);
         -- The rows go straight to the function's result, a tuplestore that spills to disk
         -- beyond work_mem and belongs to the function, not to this block, so it outlives
         -- the rollback: the preview keeps no copy of the lines in memory (it used to build

@@ -84,7 +84,7 @@ BEGIN
              WHERE u.contract_id = ANY (metered)
              ORDER BY 1
         LOOP
-            PERFORM rr_internal.bill(t, renewal_date, k_id);
+            PERFORM rr_internal.run_bill(t, renewal_date, k_id);
         END LOOP;
     END IF;
 

@@ -284,11 +284,11 @@ BEGIN
     SELECT greatest(effective_from, max(x.due_date)) INTO as_of
       FROM rr.charge x WHERE x.tenant_id = t AND x.contract_id = c.contract_id;
     IF bill = 'preview' THEN
-        run_id := rr_internal.bill(t, as_of, c.contract_id);
+        run_id := rr_internal.run_bill(t, as_of, c.contract_id);
         RETURN;
     END IF;
     BEGIN
-        run_id := rr_internal.bill(t, as_of, c.contract_id);
+        run_id := rr_internal.run_bill(t, as_of, c.contract_id);
         SELECT b.invoice_id, b.total INTO invoice_id, billed FROM rr_internal.billing_run_invoices(t, run_id) b;
         IF billed < 0 THEN
             -- a net credit is not invoiced on its own (a negative invoice settles nothing):

@@ -141,7 +141,7 @@ BEGIN
     END IF;
     UPDATE rr.contract_milestone x SET reached_on = reach_milestone.reached_on
      WHERE x.tenant_id = t AND x.contract_id = c.contract_id AND x.milestone_no = m.milestone_no;
-    run := rr_internal.bill(t, reach_milestone.reached_on, c.contract_id);
+    run := rr_internal.run_bill(t, reach_milestone.reached_on, c.contract_id);
     RETURN QUERY SELECT * FROM rr_internal.billing_run_invoices(t, run);
 END
 $$;

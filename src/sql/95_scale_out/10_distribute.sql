@@ -182,6 +182,7 @@ DECLARE
     worker_cmd text;
     messages text;
     converted bigint;
+    delegated integer := 0;
     i integer;
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'citus') THEN
@@ -306,8 +307,27 @@ BEGIN
         END LOOP;
         PERFORM pg_catalog.set_config('client_min_messages', messages, true);
         RAISE NOTICE 'recurring_revenue placed % tables on the Citus cluster', pg_catalog.cardinality(to_place);
-    ELSIF converted OPERATOR(pg_catalog.>) 0 THEN
-        RAISE NOTICE 'recurring_revenue is already distributed: % functions rewritten for Citus', converted;
+    END IF;
+
+    -- the billing run, delegated to the worker of its tenant (its first argument), in the
+    -- caller's transaction (forced delegation): there its statements read the tenant's
+    -- co-located shards, and the functions they call per row may read them too, which
+    -- Citus refuses inside a statement sent to a worker from the coordinator
+    -- (rr_internal.run_bill calls it so that Citus delegates it)
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_dist_object o
+                    WHERE o.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::regclass
+                      AND o.objid OPERATOR(pg_catalog.=) 'rr_internal.bill(text,date,bigint)'::regprocedure
+                      AND o.distribution_argument_index IS NOT NULL) THEN
+        PERFORM pg_catalog.create_distributed_function('rr_internal.bill(text,date,bigint)', 'tenant_id',
+                                                       colocate_with => 'rr.tenant', force_delegation => true);
+        delegated := delegated OPERATOR(pg_catalog.+) 1;
+    END IF;
+
+    IF pg_catalog.cardinality(to_place) OPERATOR(pg_catalog.>) 0 THEN
+        NULL;   -- (said above)
+    ELSIF converted OPERATOR(pg_catalog.>) 0 OR delegated OPERATOR(pg_catalog.>) 0 THEN
+        RAISE NOTICE 'recurring_revenue is already distributed: % functions rewritten for Citus, % delegated to workers',
+                     converted, delegated;
     ELSE
         RAISE NOTICE 'recurring_revenue is already distributed: nothing to do';
     END IF;
