@@ -63,10 +63,20 @@ BEGIN
        AND e.event_id = ANY (contract_event_ids)
        AND e.action IN ('activate', 'setup_and_activate', 'terminate', 'expire', 'complete', 'renew')
        AND x.topic IS NOT NULL;
-    INSERT INTO rr.outbox (tenant_id, topic, entity_id, payload)
-    SELECT publish_contract_events.tenant_id, x.topic, x.entity_id, x.payload
-      FROM unnest(topics, entities, payloads) WITH ORDINALITY AS x (topic, entity_id, payload, k)
-     ORDER BY x.k;
+    -- one row (an action on one contract) as VALUES: Citus sends that to the tenant's
+    -- shard as it is, in the connection the transaction already uses there, where an
+    -- INSERT ... SELECT goes through COPY, which makes Citus commit with two phases, and
+    -- PostgreSQL refuses that to a transaction that used temporary tables there (as the
+    -- planning of revenue delegated to the tenant's worker does: docs/scale-out.md)
+    IF cardinality(topics) = 1 THEN
+        INSERT INTO rr.outbox (tenant_id, topic, entity_id, payload)
+        VALUES (publish_contract_events.tenant_id, topics[1], entities[1], payloads[1]);
+    ELSE
+        INSERT INTO rr.outbox (tenant_id, topic, entity_id, payload)
+        SELECT publish_contract_events.tenant_id, x.topic, x.entity_id, x.payload
+          FROM unnest(topics, entities, payloads) WITH ORDINALITY AS x (topic, entity_id, payload, k)
+         ORDER BY x.k;
+    END IF;
     GET DIAGNOSTICS published = ROW_COUNT;
     IF published > 0 THEN
         PERFORM pg_notify('rr_events', '');

@@ -7,7 +7,8 @@
 
 -- The contract and all its line versions as one jsonb document.
 -- (PL/pgSQL, not a SQL function: it reads tables, so it is never inlined, and Citus cannot
--- plan a SQL function's parameterized query of a distributed table)
+-- plan a SQL function's parameterized query of a distributed table; every table filtered
+-- by the tenant itself, so that Citus routes the statement to the tenant's shards alone)
 CREATE FUNCTION rr_internal.contract_snapshot(tenant_id text, contract_id bigint)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE
@@ -19,7 +20,8 @@ BEGIN
                        'lines', coalesce((SELECT jsonb_agg(to_jsonb(l) - 'tenant_id' - 'contract_id'
                                                            ORDER BY l.line_no, l.effective_from)
                                             FROM rr.contract_line l
-                                           WHERE l.tenant_id = c.tenant_id AND l.contract_id = c.contract_id), '[]'))
+                                           WHERE l.tenant_id = contract_snapshot.tenant_id
+                                             AND l.contract_id = c.contract_id), '[]'))
               FROM rr.contract c
              WHERE c.tenant_id = contract_snapshot.tenant_id AND c.contract_id = contract_snapshot.contract_id);
 END

@@ -47,7 +47,7 @@ RETURNS TABLE (contract_id bigint, line_no integer, line_effective_from date, ki
 LANGUAGE sql STABLE
 BEGIN ATOMIC
     SELECT d.contract_id, d.line_no, d.line_effective_from, d.kind, d.service_period, d.adjustment_seq, d.amount,
-           coalesce(s.obligation_no, d.line_no), cur.minor_units,
+           coalesce(s.obligation_no, d.line_no), rr.minor_units(k.currency),
            -- (corrections of charged periods change the price, not the standalone selling price)
            CASE WHEN d.kind = 'recurring' AND d.adjustment_seq = 0
                     THEN l.quantity * ci.standalone_price
@@ -68,7 +68,6 @@ BEGIN ATOMIC
       FROM rr_internal.planned_due_charges(planned_charges.tenant_id, planned_charges.through,
                                            planned_charges.only_contract, planned_charges.all_contracts) d
       JOIN rr.contract k ON k.tenant_id = planned_charges.tenant_id AND k.contract_id = d.contract_id
-      JOIN rr.currency cur ON cur.code = k.currency
       JOIN rr.contract_line l ON l.tenant_id = planned_charges.tenant_id AND l.contract_id = d.contract_id
                              AND l.line_no = d.line_no AND l.effective_from = d.line_effective_from
       JOIN rr.contract_item ci ON ci.tenant_id = planned_charges.tenant_id AND ci.code = l.contract_item
@@ -297,12 +296,15 @@ BEGIN
                         revenue_account, deferred_account, currency, mu, service, standalone_price, has_ssp,
                         is_residual, contract_amount, allocated_amount, vanished)
     SELECT po.contract_id, po.obligation_no, po.line_nos, po.first_line_no, po.first_line_from, po.item, po.method,
-           po.grain, po.revenue_account, po.deferred_account, po.currency, cur.minor_units, po.service,
+           po.grain, po.revenue_account, po.deferred_account, po.currency, rr.minor_units(po.currency), po.service,
            po.standalone_price, po.standalone_price IS NOT NULL, po.is_residual, 0, 0, true
       FROM rr.performance_obligation po
-      JOIN rr.currency cur ON cur.code = po.currency
+      -- (an anti-join with a sub-query of the work table rather than NOT EXISTS: on Citus
+      -- the work table is local to the tenant's worker, and Citus joins it only as a set)
+      LEFT JOIN (SELECT o.contract_id, o.obligation_no FROM rr_obl o) o
+             ON o.contract_id = po.contract_id AND o.obligation_no = po.obligation_no
      WHERE po.tenant_id = t AND po.contract_id IN (SELECT i.contract_id FROM rr_ids i)
-       AND NOT EXISTS (SELECT FROM rr_obl o WHERE o.contract_id = po.contract_id AND o.obligation_no = po.obligation_no)
+       AND o.contract_id IS NULL
        AND EXISTS (SELECT FROM rr.revenue_schedule_line l
                     WHERE l.tenant_id = t AND l.contract_id = po.contract_id AND l.obligation_no = po.obligation_no
                       AND l.source = 'allocation');
@@ -312,16 +314,29 @@ BEGIN
     UPDATE rr_obl o
        SET replan_from = CASE WHEN isempty(o.service) THEN '-infinity' ELSE lower(o.service) END,
            unchanged = false, vanished = coalesce(o.vanished, false);
+    -- (the obligations planned before are read into a work table of their own first: on
+    -- Citus the work tables are local to the tenant's worker, and a statement there may
+    -- join them with the tenant's tables only as sets)
+    IF rr_internal.claim_work_table('rr_obl_planned') THEN
+        CREATE TEMP TABLE rr_obl_planned (
+            contract_id bigint, obligation_no integer, allocated_amount numeric, contract_amount numeric,
+            service daterange, PRIMARY KEY (contract_id, obligation_no));
+    END IF;
+    PERFORM rr_internal.empty_work_table('pg_temp.rr_obl_planned');
+    INSERT INTO rr_obl_planned
+    SELECT po.contract_id, po.obligation_no, po.allocated_amount, po.contract_amount, po.service
+      FROM rr.performance_obligation po
+     WHERE po.tenant_id = t AND po.contract_id IN (SELECT i.contract_id FROM rr_ids i)
+       AND EXISTS (SELECT FROM rr.revenue_schedule_line l
+                    WHERE l.tenant_id = t AND l.contract_id = po.contract_id
+                      AND l.obligation_no = po.obligation_no AND l.source = 'allocation');
     UPDATE rr_obl o
        SET replan_from = greatest(lower(o.service), least(coalesce(i.replan_from, lower(o.service)), upper(o.service))),
            unchanged = NOT o.vanished AND po.allocated_amount = o.allocated_amount
                        AND po.contract_amount = o.contract_amount AND po.service = o.service
-      FROM rr_ids i, rr.performance_obligation po
+      FROM rr_ids i, rr_obl_planned po
      WHERE i.contract_id = o.contract_id AND NOT isempty(o.service)
-       AND po.tenant_id = t AND po.contract_id = o.contract_id AND po.obligation_no = o.obligation_no
-       AND EXISTS (SELECT FROM rr.revenue_schedule_line l
-                    WHERE l.tenant_id = t AND l.contract_id = o.contract_id AND l.obligation_no = o.obligation_no
-                      AND l.source = 'allocation');
+       AND po.contract_id = o.contract_id AND po.obligation_no = o.obligation_no;
     -- the schedule so far from E on, per period: everything, and what of it is posted
     IF rr_internal.claim_work_table('rr_prev') THEN
         CREATE TEMP TABLE rr_prev (contract_id bigint, obligation_no integer, period daterange, amount numeric,
@@ -432,6 +447,28 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION rr_internal.create_obligations(text, bigint[], date[]) IS 'internal: the performance obligations of newly activated contracts with an end date: fixed charges planned for the term, SSP per obligation, allocation of the transaction price by relative SSP (rr.allocate) or the residual method, and the allocation schedules; a contract planned before is re-planned from its date in replan_from (what was scheduled before it stays; posted or not); refuses a missing or zero SSP where allocation needs one, two residual obligations, and a negative residual';
+
+-- rr_internal.create_obligations called as a statement of its own with its arguments as
+-- constants: on a single node the same call; on Citus, where rr.distribute() delegates it
+-- to the worker of its tenant (as rr_internal.bill: rr_internal.run_bill), the planning
+-- runs there, in the caller's transaction, on the tenant's co-located shards.
+CREATE FUNCTION rr_internal.run_create_obligations(tenant_id text, contract_ids bigint[], replan_from date[] DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n integer;
+BEGIN
+    EXECUTE format('SELECT o.n FROM rr_internal.create_obligations(%L::text, %L::bigint[], %L::date[]) AS o (n)',
+                   run_create_obligations.tenant_id, run_create_obligations.contract_ids,
+                   run_create_obligations.replan_from)
+       INTO n;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.run_create_obligations(text, bigint[], date[]) IS 'internal: rr_internal.create_obligations as a statement of its own with constant arguments, which Citus delegates to the tenant''s worker once rr.distribute() has distributed the function';
+REVOKE ALL ON FUNCTION rr_internal.run_create_obligations(text, bigint[], date[]) FROM PUBLIC;
 
 -- The spread of one schedule: over the periods of the deferral code's grain from 2000-01-01
 -- (rr.spread), or, when the deferral code's calendar is fiscal, over the tenant's fiscal

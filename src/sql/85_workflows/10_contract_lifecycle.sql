@@ -42,7 +42,7 @@ BEGIN
        OR ((changed.end_date IS DISTINCT FROM c.end_date OR changed.termination_date IS DISTINCT FROM c.termination_date)
            AND EXISTS (SELECT FROM rr.performance_obligation po
                         WHERE po.tenant_id = c.tenant_id AND po.contract_id = c.contract_id)) THEN
-        PERFORM rr_internal.create_obligations(c.tenant_id, ARRAY[c.contract_id],
+        PERFORM rr_internal.run_create_obligations(c.tenant_id, ARRAY[c.contract_id],
                     ARRAY[least(CASE WHEN changed.termination_date IS DISTINCT FROM c.termination_date
                                      THEN least(changed.termination_date, c.termination_date) END,
                                 CASE WHEN changed.end_date IS DISTINCT FROM c.end_date
@@ -264,7 +264,7 @@ BEGIN
     -- revenue: a contract already planned is re-planned from the new version's date
     IF r.is_new AND EXISTS (SELECT FROM rr.performance_obligation po
                              WHERE po.tenant_id = c.tenant_id AND po.contract_id = c.contract_id) THEN
-        PERFORM rr_internal.create_obligations(c.tenant_id, ARRAY[c.contract_id], ARRAY[effective_from]);
+        PERFORM rr_internal.run_create_obligations(c.tenant_id, ARRAY[c.contract_id], ARRAY[effective_from]);
     END IF;
     PERFORM rr_internal.log_contract_event(c.tenant_id, c.contract_id, CASE WHEN remove THEN 'remove_line' ELSE 'change_line' END,
                                   effective_from, NULL, before);

@@ -133,7 +133,7 @@ BEGIN
                                                            IN (SELECT * FROM unnest(ids, nos))));
     -- revenue: the longer term changes the fixed consideration of a planned contract; re-plan
     -- it from the previous end (what was scheduled before it stays)
-    PERFORM rr_internal.create_obligations(t, array_agg(x.id), array_agg(x.prev_end))
+    PERFORM rr_internal.run_create_obligations(t, array_agg(x.id), array_agg(x.prev_end))
        FROM unnest(ids, prev_ends) AS x (id, prev_end)
       WHERE EXISTS (SELECT FROM rr.performance_obligation po WHERE po.tenant_id = t AND po.contract_id = x.id)
      HAVING count(*) > 0;

@@ -230,7 +230,7 @@ BEGIN
     -- whole service and posts what that changes in periods already recognised on the
     -- effective date, in the modification period
     IF planned THEN
-        PERFORM rr_internal.create_obligations(t, ARRAY[c.contract_id],
+        PERFORM rr_internal.run_create_obligations(t, ARRAY[c.contract_id],
                     ARRAY[CASE WHEN applied = 'cumulative_catch_up' THEN c.start_date ELSE effective_from END]);
         IF applied = 'separate_contract'
            AND EXISTS (SELECT FROM rr.performance_obligation po

@@ -102,7 +102,7 @@ BEGIN
     -- revenue: a planned contract is re-planned from its earliest move (a renewal re-plans
     -- its contracts itself)
     IF NOT at_renewal_only THEN
-        PERFORM rr_internal.create_obligations(t, array_agg(x.id), array_agg(x.d))
+        PERFORM rr_internal.run_create_obligations(t, array_agg(x.id), array_agg(x.d))
            FROM (SELECT r.id, min(r.d) AS d FROM unnest(replan_ids, replan_dates) AS r (id, d) GROUP BY r.id) x
           WHERE EXISTS (SELECT FROM rr.performance_obligation po WHERE po.tenant_id = t AND po.contract_id = x.id)
          HAVING count(*) > 0;

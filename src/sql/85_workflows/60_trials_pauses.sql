@@ -296,7 +296,7 @@ BEGIN
             coalesce(moved, 0), reason, ev, CASE WHEN resume_on IS NOT NULL THEN ev END);
     -- revenue of a planned contract: re-planned from the first day paused
     IF EXISTS (SELECT FROM rr.performance_obligation po WHERE po.tenant_id = t AND po.contract_id = c.contract_id) THEN
-        PERFORM rr_internal.create_obligations(t, ARRAY[c.contract_id], ARRAY[pause_from]);
+        PERFORM rr_internal.run_create_obligations(t, ARRAY[c.contract_id], ARRAY[pause_from]);
     END IF;
     RETURN n;
 END
@@ -331,7 +331,7 @@ BEGIN
                                    resume_event_id = ev
      WHERE x.tenant_id = t AND x.contract_id = c.contract_id AND x.pause_no = p.pause_no;
     IF EXISTS (SELECT FROM rr.performance_obligation po WHERE po.tenant_id = t AND po.contract_id = c.contract_id) THEN
-        PERFORM rr_internal.create_obligations(t, ARRAY[c.contract_id], ARRAY[lower(p.paused)]);
+        PERFORM rr_internal.run_create_obligations(t, ARRAY[c.contract_id], ARRAY[lower(p.paused)]);
     END IF;
     RETURN days;
 END

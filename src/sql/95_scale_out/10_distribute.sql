@@ -183,6 +183,7 @@ DECLARE
     messages text;
     converted bigint;
     delegated integer := 0;
+    f regprocedure;
     i integer;
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'citus') THEN
@@ -309,19 +310,24 @@ BEGIN
         RAISE NOTICE 'recurring_revenue placed % tables on the Citus cluster', pg_catalog.cardinality(to_place);
     END IF;
 
-    -- the billing run, delegated to the worker of its tenant (its first argument), in the
-    -- caller's transaction (forced delegation): there its statements read the tenant's
+    -- the billing run and the planning of revenue (activation and every change that
+    -- re-plans), delegated to the worker of their tenant (their first argument), in the
+    -- caller's transaction (forced delegation): there their statements read the tenant's
     -- co-located shards, and the functions they call per row may read them too, which
     -- Citus refuses inside a statement sent to a worker from the coordinator
-    -- (rr_internal.run_bill calls it so that Citus delegates it)
-    IF NOT EXISTS (SELECT FROM pg_catalog.pg_dist_object o
-                    WHERE o.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::regclass
-                      AND o.objid OPERATOR(pg_catalog.=) 'rr_internal.bill(text,date,bigint)'::regprocedure
-                      AND o.distribution_argument_index IS NOT NULL) THEN
-        PERFORM pg_catalog.create_distributed_function('rr_internal.bill(text,date,bigint)', 'tenant_id',
-                                                       colocate_with => 'rr.tenant', force_delegation => true);
-        delegated := delegated OPERATOR(pg_catalog.+) 1;
-    END IF;
+    -- (rr_internal.run_bill and rr_internal.run_create_obligations call them so that
+    -- Citus delegates them)
+    FOREACH f IN ARRAY ARRAY['rr_internal.bill(text,date,bigint)',
+                             'rr_internal.create_obligations(text,bigint[],date[])']::regprocedure[] LOOP
+        IF NOT EXISTS (SELECT FROM pg_catalog.pg_dist_object o
+                        WHERE o.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::regclass
+                          AND o.objid OPERATOR(pg_catalog.=) f
+                          AND o.distribution_argument_index IS NOT NULL) THEN
+            PERFORM pg_catalog.create_distributed_function(f, 'tenant_id', colocate_with => 'rr.tenant',
+                                                           force_delegation => true);
+            delegated := delegated OPERATOR(pg_catalog.+) 1;
+        END IF;
+    END LOOP;
 
     IF pg_catalog.cardinality(to_place) OPERATOR(pg_catalog.>) 0 THEN
         NULL;   -- (said above)
