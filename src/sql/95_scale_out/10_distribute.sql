@@ -18,8 +18,10 @@
 --   - the rows left behind in the coordinator's local tables are truncated;
 --   - the SQL functions that read tables are rewritten in PL/pgSQL on every node
 --     (rr_internal.functions_for_citus, below), at every call.
--- Functions are not delegated to workers (create_distributed_function): the entry points
--- take the tenant from the setting rr.tenant, not from an argument Citus could route by.
+-- Two functions are delegated to the worker of their tenant (create_distributed_function
+-- by their tenant argument, forced delegation): the billing run (rr_internal.bill) and the
+-- planning of revenue (rr_internal.create_obligations), which the entry points call through
+-- rr_internal.run_bill and rr_internal.run_create_obligations (docs/scale-out.md).
 
 -- SQL functions that read the extension's tables, rewritten in PL/pgSQL for Citus.  On a
 -- single node the planner inlines them into the statements that call them (one plan, no
@@ -353,5 +355,5 @@ BEGIN
          ORDER BY c.relispartition, c.oid;
 END
 $$;
-COMMENT ON FUNCTION rr.distribute() IS 'on the coordinator of a Citus cluster: places every table of schema rr, the currency list as a reference table and every tenant table distributed by tenant_id, co-located with rr.tenant (rr.usage_event with its partitions), and runs rr.create_roles() on the workers; returns each table''s placement and whether this call placed it (a second call places nothing); 0A000 without Citus';
+COMMENT ON FUNCTION rr.distribute() IS 'on the coordinator of a Citus cluster: places every table of schema rr, the currency list as a reference table and every tenant table distributed by tenant_id, co-located with rr.tenant (rr.usage_event with its partitions), runs rr.create_roles() on the workers, and delegates the billing run and the planning of revenue to the tenant''s worker (create_distributed_function by tenant); returns each table''s placement and whether this call placed it (a second call places nothing); 0A000 without Citus';
 REVOKE ALL ON FUNCTION rr.distribute() FROM PUBLIC;
