@@ -202,7 +202,9 @@ BEGIN ATOMIC
            AND j.account OPERATOR(pg_catalog.=) ANY ((SELECT array_agg(DISTINCT o.deferred_account) FROM rr.performance_obligation o
                                                       WHERE o.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant()))::text[])
            AND rr_internal.booking_date(e.entry_date, e.period_start) OPERATOR(pg_catalog.<=) deferred_revenue_waterfall.as_of
-         GROUP BY 1, j.account, j.currency, e.tenant_id, e.entry_id
+         -- grouped in the order of the running totals below (the booking date before the
+         -- entry, the tenant last), so that a sort for the grouping serves them as well
+         GROUP BY 1, j.account, j.currency, 6, e.entry_id, e.tenant_id
     ), run AS (
         -- the running totals of the pool's credits and of its debits, oldest first (one
         -- sort for both)
@@ -234,17 +236,18 @@ BEGIN ATOMIC
                    AND d.currency OPERATOR(pg_catalog.=) c.currency
                    AND d.lo OPERATOR(pg_catalog.<) c.hi AND c.lo OPERATOR(pg_catalog.<) d.hi
     ), mo AS (
-        SELECT c.currency, c.account, c.billing_month, c.billing_month AS month, sum(c.amount) AS deferred,
+        -- the credits as deferred in their billing month, and each amount taken in its
+        -- month by its source; grouped once, below (hashed: grouping the amounts taken
+        -- first sorted them all, on an estimate of the join's rows that was far too small)
+        SELECT c.currency, c.account, c.billing_month, c.billing_month AS month, c.amount AS deferred,
                0 AS recognised, 0 AS credited, 0 AS other
           FROM cr c
-         GROUP BY c.currency, c.account, c.billing_month
         UNION ALL
         SELECT t.currency, t.account, t.billing_month, t.month, 0,
-               coalesce(sum(t.amount) FILTER (WHERE t.source OPERATOR(pg_catalog.=) 'recognition'), 0),
-               coalesce(sum(t.amount) FILTER (WHERE t.source OPERATOR(pg_catalog.=) 'credit_note'), 0),
-               coalesce(sum(t.amount) FILTER (WHERE t.source OPERATOR(pg_catalog.<>) ALL (ARRAY['recognition', 'credit_note'])), 0)
+               CASE WHEN t.source OPERATOR(pg_catalog.=) 'recognition' THEN t.amount ELSE 0 END,
+               CASE WHEN t.source OPERATOR(pg_catalog.=) 'credit_note' THEN t.amount ELSE 0 END,
+               CASE WHEN t.source OPERATOR(pg_catalog.<>) ALL (ARRAY['recognition', 'credit_note']) THEN t.amount ELSE 0 END
           FROM taken t
-         GROUP BY t.currency, t.account, t.billing_month, t.month
     ), s AS (
         SELECT m.currency, m.account, m.billing_month, m.month, sum(m.deferred) AS deferred,
                sum(m.recognised) AS recognised, sum(m.credited) AS credited, sum(m.other) AS other
