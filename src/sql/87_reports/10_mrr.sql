@@ -266,9 +266,13 @@ BEGIN ATOMIC
            AND (d.valid IS NULL OR d.valid OPERATOR(pg_catalog.@>) mrr_on_day.day)
          GROUP BY d.contract_id
     ), n AS (
-        -- each line net of its percents (its own and the contract's, at most 100) and
-        -- amounts; a line without discounts is its value
-        SELECT l.contract_id,
+        -- each line of a contract in force net of its percents (its own and the
+        -- contract's, at most 100) and amounts, a line without discounts its value, summed
+        -- per contract.  The contracts are joined before the sum and the sum is grouped by
+        -- their key, whose number of values the statistics know: grouped by the lines'
+        -- contract_id, the sum was estimated at 200 contracts, and the contracts were then
+        -- read by index one at a time (100,000 look-ups, 0.6 s at 100,000 contracts)
+        SELECT k.contract_id, k.customer, k.currency, k.billing_period, k.billing_days,
                sum(CASE WHEN dl.contract_id IS NULL AND dc.contract_id IS NULL THEN GREATEST(l.monthly, 0)
                         ELSE GREATEST(l.monthly OPERATOR(pg_catalog.*)
                                       (1 OPERATOR(pg_catalog.-) (LEAST(coalesce(dl.pct, 0) OPERATOR(pg_catalog.+) coalesce(dc.pct, 0), 100)
@@ -277,6 +281,8 @@ BEGIN ATOMIC
                                       0) END) AS monthly,
                max(dc.amt) AS contract_amt
           FROM lv l
+          JOIN rr.contract k ON k.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+                            AND k.contract_id OPERATOR(pg_catalog.=) l.contract_id
           LEFT JOIN d dl ON dl.contract_id OPERATOR(pg_catalog.=) l.contract_id AND dl.line_no OPERATOR(pg_catalog.=) l.line_no
           LEFT JOIN dc ON dc.contract_id OPERATOR(pg_catalog.=) l.contract_id
          WHERE l.monthly IS NOT NULL
@@ -286,21 +292,19 @@ BEGIN ATOMIC
                             WHERE ci.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
                               AND ci.code OPERATOR(pg_catalog.=) l.contract_item
                               AND ci.billing_type OPERATOR(pg_catalog.=) 'deposit')
-         GROUP BY l.contract_id
+           AND k.activation_date OPERATOR(pg_catalog.<=) mrr_on_day.day
+           AND mrr_on_day.day OPERATOR(pg_catalog.<) coalesce(LEAST(k.end_date, k.termination_date, k.closed_date), 'infinity'::date)
+         GROUP BY k.tenant_id, k.contract_id
     )
-    SELECT k.contract_id, k.customer, k.currency,
+    SELECT n.contract_id, n.customer, n.currency,
            -- then the contract's amounts per contract billing period
            round(GREATEST(n.monthly OPERATOR(pg_catalog.-)
                           CASE WHEN n.contract_amt IS NULL THEN 0
                                ELSE rr_internal.monthly_value(1, n.contract_amt,
-                                                              rr.billing_interval(k.billing_period, k.billing_days)) END,
+                                                              rr.billing_interval(n.billing_period, n.billing_days)) END,
                           0), cur.minor_units)
       FROM n
-      JOIN rr.contract k ON k.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
-                        AND k.contract_id OPERATOR(pg_catalog.=) n.contract_id
-      JOIN rr.currency cur ON cur.code OPERATOR(pg_catalog.=) k.currency
-     WHERE k.activation_date OPERATOR(pg_catalog.<=) mrr_on_day.day
-       AND mrr_on_day.day OPERATOR(pg_catalog.<) coalesce(LEAST(k.end_date, k.termination_date, k.closed_date), 'infinity'::date);
+      JOIN rr.currency cur ON cur.code OPERATOR(pg_catalog.=) n.currency;
 END;
 COMMENT ON FUNCTION rr_internal.mrr_on_day(date) IS 'internal: the MRR of each contract in force on a day: rr_internal.mrr_on_days for one day, read with the versions in force found by DISTINCT ON; the definition of rr.mrr_as_of (docs/reports.md, "MRR and ARR")';
 REVOKE ALL ON FUNCTION rr_internal.mrr_on_day(date) FROM PUBLIC;
