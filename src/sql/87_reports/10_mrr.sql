@@ -104,22 +104,11 @@ CREATE FUNCTION rr_internal.mrr_on_days(first_day date, second_day date)
 RETURNS TABLE (contract_id bigint, customer text, currency char(3), first_mrr numeric, second_mrr numeric)
 LANGUAGE sql STABLE ROWS 1000
 BEGIN ATOMIC
-    -- set-based, one pass over each table (no per-contract lookups): the contracts in force
-    -- on either day, every line version with the date the next version of its line takes
-    -- over (a version is in force on D from its date to the next one's, whatever that next
-    -- version is), the discounts in force on each day summed per line and per contract
-    WITH k AS (
-        SELECT k.contract_id, k.customer, k.currency, k.billing_period, k.billing_days,
-               k.activation_date OPERATOR(pg_catalog.<=) mrr_on_days.first_day
-               AND mrr_on_days.first_day OPERATOR(pg_catalog.<)
-                   coalesce(LEAST(k.end_date, k.termination_date, k.closed_date), 'infinity'::date) AS in1,
-               k.activation_date OPERATOR(pg_catalog.<=) mrr_on_days.second_day
-               AND mrr_on_days.second_day OPERATOR(pg_catalog.<)
-                   coalesce(LEAST(k.end_date, k.termination_date, k.closed_date), 'infinity'::date) AS in2
-          FROM rr.contract k
-         WHERE k.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
-           AND k.activation_date OPERATOR(pg_catalog.<=) GREATEST(mrr_on_days.first_day, mrr_on_days.second_day)
-    ), lv AS (
+    -- set-based, one pass over each table (no per-contract lookups): every line version with
+    -- the date the next version of its line takes over (a version is in force on D from its
+    -- date to the next one's, whatever that next version is), the discounts in force on
+    -- each day summed per line and per contract, the contracts in force on either day
+    WITH lv AS (
         SELECT l.contract_id, l.line_no, l.effective_from, l.billing_period, l.contract_item,
                rr_internal.mrr_line_value(l.is_removed, l.billing_period, l.price_model, l.quantity, l.recurring_price) AS monthly,
                -- the next version's date, infinity for the last (not NULL: a test of IS NULL on
@@ -178,9 +167,18 @@ BEGIN ATOMIC
            AND d.line_no IS NULL
          GROUP BY d.contract_id
     ), n AS (
-        -- each line net of its percents (its own and the contract's, at most 100) and
-        -- amounts, on each day it is in force; a line without discounts is its value
-        SELECT v.contract_id,
+        -- each line of a contract in force on either day net of its percents (its own and
+        -- the contract's, at most 100) and amounts, on each day it is in force, a line
+        -- without discounts its value, summed per contract.  The contracts are joined before
+        -- the sum, grouped by their key (whose number of values the statistics know, as in
+        -- rr_internal.mrr_on_day)
+        SELECT k.contract_id, k.customer, k.currency, k.billing_period, k.billing_days,
+               k.activation_date OPERATOR(pg_catalog.<=) mrr_on_days.first_day
+               AND mrr_on_days.first_day OPERATOR(pg_catalog.<)
+                   coalesce(LEAST(k.end_date, k.termination_date, k.closed_date), 'infinity'::date) AS in1,
+               k.activation_date OPERATOR(pg_catalog.<=) mrr_on_days.second_day
+               AND mrr_on_days.second_day OPERATOR(pg_catalog.<)
+                   coalesce(LEAST(k.end_date, k.termination_date, k.closed_date), 'infinity'::date) AS in2,
                bool_or(v.in1) AS has1, bool_or(v.in2) AS has2,
                sum(CASE WHEN dl.contract_id IS NULL AND dc.contract_id IS NULL THEN GREATEST(v.monthly, 0)
                         ELSE GREATEST(v.monthly OPERATOR(pg_catalog.*)
@@ -196,41 +194,44 @@ BEGIN ATOMIC
                                       0) END) FILTER (WHERE v.in2) AS monthly2,
                max(dc.amt1) AS contract_amt1, max(dc.amt2) AS contract_amt2
           FROM v
+          JOIN rr.contract k ON k.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+                            AND k.contract_id OPERATOR(pg_catalog.=) v.contract_id
           LEFT JOIN d dl ON dl.contract_id OPERATOR(pg_catalog.=) v.contract_id AND dl.line_no OPERATOR(pg_catalog.=) v.line_no
           LEFT JOIN dc ON dc.contract_id OPERATOR(pg_catalog.=) v.contract_id
-         WHERE v.in1 OR v.in2
-         GROUP BY v.contract_id
+         WHERE (v.in1 OR v.in2)
+           AND k.activation_date OPERATOR(pg_catalog.<=) GREATEST(mrr_on_days.first_day, mrr_on_days.second_day)
+         GROUP BY k.tenant_id, k.contract_id
     )
-    SELECT k.contract_id, k.customer, k.currency,
-           CASE WHEN k.in1 AND n.has1 THEN
+    SELECT n.contract_id, n.customer, n.currency,
+           CASE WHEN n.in1 AND n.has1 THEN
                -- then the contract's amounts per contract billing period
                round(GREATEST(n.monthly1 OPERATOR(pg_catalog.-)
                               CASE WHEN n.contract_amt1 IS NULL THEN 0
                                    ELSE rr_internal.monthly_value(1, n.contract_amt1,
-                                                                  rr.billing_interval(k.billing_period, k.billing_days)) END,
+                                                                  rr.billing_interval(n.billing_period, n.billing_days)) END,
                               0), cur.minor_units) END,
-           CASE WHEN k.in2 AND n.has2 THEN
+           CASE WHEN n.in2 AND n.has2 THEN
                round(GREATEST(n.monthly2 OPERATOR(pg_catalog.-)
                               CASE WHEN n.contract_amt2 IS NULL THEN 0
                                    ELSE rr_internal.monthly_value(1, n.contract_amt2,
-                                                                  rr.billing_interval(k.billing_period, k.billing_days)) END,
+                                                                  rr.billing_interval(n.billing_period, n.billing_days)) END,
                               0), cur.minor_units) END
-      FROM k
-      JOIN n ON n.contract_id OPERATOR(pg_catalog.=) k.contract_id
-      JOIN rr.currency cur ON cur.code OPERATOR(pg_catalog.=) k.currency
-     WHERE (k.in1 AND n.has1) OR (k.in2 AND n.has2);
+      FROM n
+      JOIN rr.currency cur ON cur.code OPERATOR(pg_catalog.=) n.currency
+     WHERE (n.in1 AND n.has1) OR (n.in2 AND n.has2);
 END;
 COMMENT ON FUNCTION rr_internal.mrr_on_days(date, date) IS 'internal: the MRR of each contract in force on first_day or second_day, on each (NULL on a day it counts nothing), in one pass: the definition of rr.mrr_as_of (docs/reports.md, "MRR and ARR")';
 REVOKE ALL ON FUNCTION rr_internal.mrr_on_days(date, date) FROM PUBLIC;
 
 -- MRR of each contract on one day (rr.mrr_as_of): the same definition as
 -- rr_internal.mrr_on_days, read for one day only.  The version of each line in force on the
--- day is its latest from that day or before, read in the primary key's order with DISTINCT
--- ON (a backward index scan, no sort, no window function); its value is computed there
--- once; the discounts in force on the day are summed per line and per contract; the lines
--- are summed per contract, then joined with the contracts in force and their currency.
--- sql/reports_paths.sql checks it against rr_internal.mrr_on_days on every day of a year.
--- Not STRICT, so that it is inlined into rr.mrr_as_of.
+-- day is its latest from that day or before, found with DISTINCT ON in the primary key's
+-- order (a backward index scan, or one sort: no window function); its value is computed
+-- there once; the discounts in force on the day are summed per line and per contract; the
+-- lines are joined with the contracts in force and summed per contract, then rounded to
+-- the currency.  sql/reports.sql checks it against rr_internal.mrr_on_days on 156 days of
+-- changes, discounts and terminations.  Not STRICT, so that it is inlined into
+-- rr.mrr_as_of.
 CREATE FUNCTION rr_internal.mrr_on_day(day date)
 RETURNS TABLE (contract_id bigint, customer text, currency char(3), mrr numeric)
 LANGUAGE sql STABLE ROWS 1000
