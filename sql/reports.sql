@@ -155,6 +155,33 @@ SELECT l.recognize_on, l.posted_period, e.entry_date, e.period_start
  WHERE l.tenant_id = 'rep' AND l.contract_id = :k_c AND l.recognize_on < l.posted_period ORDER BY l.schedule_line_id;
 SELECT (SELECT count(*) FROM (SELECT * FROM before_roll EXCEPT SELECT * FROM rr.deferred_revenue_rollforward('2024-03-01', '2024-04-01')) x) AS march_diff;
 
+-- rr.mrr_as_of reads one day (the versions in force by DISTINCT ON), the movement two days
+-- in one pass (by the next version's date): the same MRR on every day from before the
+-- first contract to after the last change above, with its discounts, terminations and
+-- versions
+SELECT count(*) AS days,
+       count(*) FILTER (WHERE (SELECT array_agg(m ORDER BY m.contract_id)::text FROM rr.mrr_as_of(g.d::date) m)
+                              IS DISTINCT FROM
+                              (SELECT array_agg(ROW(m.contract_id, m.customer, m.currency, m.first_mrr, 12 * m.first_mrr)
+                                                ORDER BY m.contract_id)::text
+                                 FROM rr_internal.mrr_on_days(g.d::date, g.d::date) m WHERE m.first_mrr IS NOT NULL)) AS days_differing
+  FROM generate_series('2023-12-30'::date, '2024-06-02', '1 day') g(d);
+-- the monthly value counts the months of a period with date_part: the same quotient, to the
+-- last digit, as extract()'s numeric arithmetic, for periods of years, months and days
+SELECT count(*) AS periods,
+       count(*) FILTER (WHERE rr_internal.monthly_value(7, 1234.5678, p)
+                              IS DISTINCT FROM
+                              (7 * 1234.5678) / nullif(CASE WHEN extract(year FROM p) * 12 + extract(month FROM p) > 0
+                                                            THEN extract(year FROM p) * 12 + extract(month FROM p)
+                                                            ELSE extract(day FROM p) / 30.4375 END, 0)
+                              OR scale(rr_internal.monthly_value(7, 1234.5678, p))
+                                 IS DISTINCT FROM
+                                 scale((7 * 1234.5678) / nullif(CASE WHEN extract(year FROM p) * 12 + extract(month FROM p) > 0
+                                                                     THEN extract(year FROM p) * 12 + extract(month FROM p)
+                                                                     ELSE extract(day FROM p) / 30.4375 END, 0))) AS differing
+  FROM (SELECT make_interval(years => y, months => m, days => d) AS p
+          FROM generate_series(0, 3) y, generate_series(0, 13) m, unnest(ARRAY[0, 1, 7, 14, 30, 31, 45, 91]) d) x;
+
 -- Refusals: NULL arguments return nothing (STRICT); an empty window is refused
 SELECT count(*) FROM rr.mrr_as_of(NULL);
 SELECT * FROM rr.mrr_movement('2024-04-01', '2024-03-01');
