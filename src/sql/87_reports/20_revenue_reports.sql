@@ -340,43 +340,36 @@ CREATE FUNCTION rr.revenue_forecast(as_of date, months integer DEFAULT 12)
 RETURNS TABLE (currency char(3), month date, scheduled numeric, contracts bigint)
 LANGUAGE sql STABLE STRICT ROWS 36
 BEGIN ATOMIC
-    -- the horizon's end and the lines' currency computed once (a one-row CTE that each
-    -- branch reads first, LATERAL: no sub-query in a select list, which Citus cannot push
-    -- down), the lines' months without time zones: the per-line work is a date comparison
-    -- and a truncation, as in a plain aggregate.  Two branches, of which one runs (the
-    -- other's filter on h alone is a one-time filter, false): the lines alone when
-    -- rr_internal.schedule_currency knows their currency, else each line joined with its
-    -- contract
+    -- the horizon's end and the lines' currency computed once (init plans), the lines'
+    -- months without time zones: the per-line work is a date comparison and a truncation,
+    -- as in a plain aggregate.  Two branches, of which one runs (the other's one-time
+    -- filter is false): the lines alone when rr_internal.schedule_currency knows their
+    -- currency, else each line joined with its contract
     WITH h AS (
         SELECT rr_internal.schedule_currency(revenue_forecast.as_of) AS currency,
                (date_trunc('month', revenue_forecast.as_of::timestamp)
                 OPERATOR(pg_catalog.+) make_interval(months => revenue_forecast.months))::date AS stop
          WHERE rr_internal.check_report_months(revenue_forecast.months)
     ), f AS (
-        SELECT h.currency, m.month, m.scheduled, m.contracts
-          FROM h
-         CROSS JOIN LATERAL (
-            SELECT date_trunc('month', GREATEST(l.recognize_on, revenue_forecast.as_of)::timestamp)::date AS month,
-                   sum(l.amount) AS scheduled, count(DISTINCT l.contract_id) AS contracts
-              FROM rr_internal.unrecognised_schedule_lines(revenue_forecast.as_of) l
-             WHERE h.currency IS NOT NULL
-               -- scheduled before the first month after the horizon (the lines due by as_of
-               -- count in as_of's month, which is always in it)
-               AND l.recognize_on OPERATOR(pg_catalog.<) h.stop
-             GROUP BY 1) m
+        SELECT (SELECT h.currency FROM h) AS currency,
+               date_trunc('month', GREATEST(l.recognize_on, revenue_forecast.as_of)::timestamp)::date AS month,
+               sum(l.amount) AS scheduled, count(DISTINCT l.contract_id) AS contracts
+          FROM rr_internal.unrecognised_schedule_lines(revenue_forecast.as_of) l
+         WHERE (SELECT h.currency IS NOT NULL FROM h)
+           -- scheduled before the first month after the horizon (the lines due by as_of
+           -- count in as_of's month, which is always in it)
+           AND l.recognize_on OPERATOR(pg_catalog.<) (SELECT h.stop FROM h)
+         GROUP BY 2
         UNION ALL
-        SELECT m.currency, m.month, m.scheduled, m.contracts
-          FROM h
-         CROSS JOIN LATERAL (
-            SELECT k.currency, date_trunc('month', GREATEST(l.recognize_on, revenue_forecast.as_of)::timestamp)::date AS month,
-                   sum(l.amount) AS scheduled, count(DISTINCT l.contract_id) AS contracts
-              FROM rr_internal.unrecognised_schedule_lines(revenue_forecast.as_of) l
-              JOIN rr.contract k ON k.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
-                                AND k.contract_id OPERATOR(pg_catalog.=) l.contract_id
-             WHERE h.currency IS NULL
-               AND l.recognize_on OPERATOR(pg_catalog.<) h.stop
-               AND k.activation_date OPERATOR(pg_catalog.<=) revenue_forecast.as_of
-             GROUP BY 1, 2) m
+        SELECT k.currency, date_trunc('month', GREATEST(l.recognize_on, revenue_forecast.as_of)::timestamp)::date,
+               sum(l.amount), count(DISTINCT l.contract_id)
+          FROM rr_internal.unrecognised_schedule_lines(revenue_forecast.as_of) l
+          JOIN rr.contract k ON k.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+                            AND k.contract_id OPERATOR(pg_catalog.=) l.contract_id
+         WHERE (SELECT h.currency IS NULL FROM h)
+           AND l.recognize_on OPERATOR(pg_catalog.<) (SELECT h.stop FROM h)
+           AND k.activation_date OPERATOR(pg_catalog.<=) revenue_forecast.as_of
+         GROUP BY 1, 2
     )
     SELECT f.currency, f.month, f.scheduled, f.contracts
       FROM f
@@ -391,36 +384,30 @@ CREATE FUNCTION rr.remaining_performance_obligations(as_of date)
 RETURNS TABLE (currency char(3), within_12_months numeric, beyond_12_months numeric, total numeric)
 LANGUAGE sql STABLE STRICT ROWS 3
 BEGIN ATOMIC
-    -- the horizon as of + 1 year and the lines' currency computed once (a one-row CTE read
-    -- first, LATERAL, as in rr.revenue_forecast: no sub-query in a select list), not per
-    -- line; the lines alone or joined with their contracts, as in rr.revenue_forecast
+    -- the horizon as of + 1 year and the lines' currency computed once (init plans), not
+    -- per line; the lines alone or joined with their contracts, as in rr.revenue_forecast
     WITH h AS (
         SELECT rr_internal.schedule_currency(remaining_performance_obligations.as_of) AS currency,
                (remaining_performance_obligations.as_of OPERATOR(pg_catalog.+) '1 year'::interval)::date AS horizon
     ), r AS (
-        SELECT h.currency, t.within_12_months, t.beyond_12_months, t.total
-          FROM h
-         CROSS JOIN LATERAL (
-            SELECT coalesce(sum(l.amount) FILTER (WHERE l.recognize_on OPERATOR(pg_catalog.<) h.horizon), 0) AS within_12_months,
-                   coalesce(sum(l.amount) FILTER (WHERE l.recognize_on OPERATOR(pg_catalog.>=) h.horizon), 0) AS beyond_12_months,
-                   sum(l.amount) AS total
-              FROM rr_internal.unrecognised_schedule_lines(remaining_performance_obligations.as_of) l
-             WHERE h.currency IS NOT NULL
-            HAVING count(*) OPERATOR(pg_catalog.>) 0) t
+        SELECT (SELECT h.currency FROM h) AS currency,
+               coalesce(sum(l.amount) FILTER (WHERE l.recognize_on OPERATOR(pg_catalog.<) (SELECT h.horizon FROM h)), 0) AS within_12_months,
+               coalesce(sum(l.amount) FILTER (WHERE l.recognize_on OPERATOR(pg_catalog.>=) (SELECT h.horizon FROM h)), 0) AS beyond_12_months,
+               sum(l.amount) AS total
+          FROM rr_internal.unrecognised_schedule_lines(remaining_performance_obligations.as_of) l
+         WHERE (SELECT h.currency IS NOT NULL FROM h)
+        HAVING count(*) OPERATOR(pg_catalog.>) 0
         UNION ALL
-        SELECT t.currency, t.within_12_months, t.beyond_12_months, t.total
-          FROM h
-         CROSS JOIN LATERAL (
-            SELECT k.currency,
-                   coalesce(sum(l.amount) FILTER (WHERE l.recognize_on OPERATOR(pg_catalog.<) h.horizon), 0) AS within_12_months,
-                   coalesce(sum(l.amount) FILTER (WHERE l.recognize_on OPERATOR(pg_catalog.>=) h.horizon), 0) AS beyond_12_months,
-                   sum(l.amount) AS total
-              FROM rr_internal.unrecognised_schedule_lines(remaining_performance_obligations.as_of) l
-              JOIN rr.contract k ON k.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
-                                AND k.contract_id OPERATOR(pg_catalog.=) l.contract_id
-             WHERE h.currency IS NULL
-               AND k.activation_date OPERATOR(pg_catalog.<=) remaining_performance_obligations.as_of
-             GROUP BY k.currency) t
+        SELECT k.currency,
+               coalesce(sum(l.amount) FILTER (WHERE l.recognize_on OPERATOR(pg_catalog.<) (SELECT h.horizon FROM h)), 0),
+               coalesce(sum(l.amount) FILTER (WHERE l.recognize_on OPERATOR(pg_catalog.>=) (SELECT h.horizon FROM h)), 0),
+               sum(l.amount)
+          FROM rr_internal.unrecognised_schedule_lines(remaining_performance_obligations.as_of) l
+          JOIN rr.contract k ON k.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+                            AND k.contract_id OPERATOR(pg_catalog.=) l.contract_id
+         WHERE (SELECT h.currency IS NULL FROM h)
+           AND k.activation_date OPERATOR(pg_catalog.<=) remaining_performance_obligations.as_of
+         GROUP BY k.currency
     )
     SELECT r.currency, r.within_12_months, r.beyond_12_months, r.total
       FROM r
