@@ -36,21 +36,22 @@ typedef struct MinorUnitsEntry
 } MinorUnitsEntry;
 
 static HTAB *minor_units_cache = NULL;
+static Oid	currency_relid = InvalidOid;	/* rr.currency, looked up with the cache */
 static bool callback_registered = false;
 
-/* Any invalidation of rr.currency (or of every relation) empties the cache. */
+/*
+ * Any invalidation of rr.currency (or of every relation) empties the cache.  (No catalog
+ * look-up here: the table's OID is taken when the cache is made; dropping the table, with
+ * DROP EXTENSION, invalidates it and so empties the cache, and the next call looks the
+ * new table up.)
+ */
 static void
 minor_units_invalidate(Datum arg, Oid relid)
 {
 	if (minor_units_cache == NULL)
 		return;
-	if (OidIsValid(relid))
-	{
-		Oid			rr = get_namespace_oid("rr", true);
-
-		if (!OidIsValid(rr) || get_relname_relid("currency", rr) != relid)
-			return;
-	}
+	if (OidIsValid(relid) && relid != currency_relid)
+		return;
 	hash_destroy(minor_units_cache);
 	minor_units_cache = NULL;
 }
@@ -102,6 +103,7 @@ rr_minor_units(PG_FUNCTION_ARGS)
 			CacheRegisterRelcacheCallback(minor_units_invalidate, (Datum) 0);
 			callback_registered = true;
 		}
+		currency_relid = get_relname_relid("currency", get_namespace_oid("rr", false));
 		ctl.keysize = sizeof(key);
 		ctl.entrysize = sizeof(MinorUnitsEntry);
 		ctl.hcxt = CacheMemoryContext;
