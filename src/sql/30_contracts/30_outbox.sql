@@ -68,7 +68,11 @@ BEGIN
     -- INSERT ... SELECT goes through COPY, which makes Citus commit with two phases, and
     -- PostgreSQL refuses that to a transaction that used temporary tables there (as the
     -- planning of revenue delegated to the tenant's worker does: docs/scale-out.md)
-    IF cardinality(topics) = 1 THEN
+    -- (and no row, as for an amendment or a pause, no statement at all: even an
+    -- INSERT ... SELECT of no rows goes through COPY)
+    IF topics IS NULL THEN
+        RETURN 0;
+    ELSIF cardinality(topics) = 1 THEN
         INSERT INTO rr.outbox (tenant_id, topic, entity_id, payload)
         VALUES (publish_contract_events.tenant_id, topics[1], entities[1], payloads[1]);
     ELSE

@@ -217,14 +217,18 @@ BEGIN
     p := rr.contract_item_prices(c.tenant_id, ci.code, c.currency, write_contract_line.effective_from);
     INSERT INTO rr.contract_line (tenant_id, contract_id, line_no, effective_from, contract_item, quantity,
                                   setup_price, renewal_price, recurring_price, price_model, billing_period, is_removed)
-    SELECT c.tenant_id, c.contract_id, write_contract_line.line_no, write_contract_line.effective_from, ci.code, q,
-           coalesce((prices->>'setup_price')::numeric, p.setup_price),
-           coalesce((prices->>'renewal_price')::numeric, p.renewal_price),
-           coalesce((prices->>'recurring_price')::numeric, p.recurring_price),
-           coalesce(model, ci.price_model),
-           CASE WHEN ci.billing_type = 'none' THEN NULL
-                ELSE coalesce(ci.billing_period, rr.billing_interval(c.billing_period, c.billing_days)) END,
-           write_contract_line.is_removed
+    -- (VALUES, not a SELECT: Citus sends a VALUES insert to the tenant's shard as it is,
+    -- while it copies the rows of an INSERT ... SELECT through the coordinator, which
+    -- commits in two phases, and a transaction whose delegated planning used work tables
+    -- on the worker cannot: docs/scale-out.md)
+    VALUES (c.tenant_id, c.contract_id, write_contract_line.line_no, write_contract_line.effective_from, ci.code, q,
+            coalesce((prices->>'setup_price')::numeric, p.setup_price),
+            coalesce((prices->>'renewal_price')::numeric, p.renewal_price),
+            coalesce((prices->>'recurring_price')::numeric, p.recurring_price),
+            coalesce(model, ci.price_model),
+            CASE WHEN ci.billing_type = 'none' THEN NULL
+                 ELSE coalesce(ci.billing_period, rr.billing_interval(c.billing_period, c.billing_days)) END,
+            write_contract_line.is_removed)
     ON CONFLICT ON CONSTRAINT contract_line_pkey DO UPDATE
        SET contract_item = EXCLUDED.contract_item, quantity = EXCLUDED.quantity,
            setup_price = EXCLUDED.setup_price, renewal_price = EXCLUDED.renewal_price,

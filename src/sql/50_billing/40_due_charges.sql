@@ -42,7 +42,11 @@ BEGIN ATOMIC
                END AS terms_part
           FROM rr.contract_billing_terms c
           LEFT JOIN LATERAL (SELECT min(r.previous_end) FILTER (WHERE r.renewal_no = 1) AS first_previous_end,
-                                    pg_catalog.bit_xor(pg_catalog.hashtextextended(r::text, 3)) AS h
+                                    -- (the terms a renewal sets, not its audit columns: the
+                                    -- event id, drawn from a sequence, differs between
+                                    -- nodes and copies of a tenant)
+                                    pg_catalog.bit_xor(pg_catalog.hash_record_extended(
+                                        ROW(r.renewal_no, r.previous_end, r.new_end), 3)) AS h
                                FROM rr.contract_renewal r
                               WHERE r.tenant_id = due_charges.tenant_id AND r.contract_id = c.contract_id
                              OFFSET 0) r ON true

@@ -154,20 +154,20 @@ $$;
 COMMENT ON FUNCTION rr.expire_contract(bigint, date) IS 'expires an active contract whose term and grace period have ended by as_of (status expired)';
 
 -- Batch: expire every active contract of the tenant whose term and grace period ended by
--- as_of, in one statement (and one event per contract).
-CREATE FUNCTION rr.expire_contracts(as_of date DEFAULT current_date)
+-- as_of, in one statement (and one event per contract).  The work is
+-- rr_internal.expire_contracts, called as a statement of its own with constant arguments:
+-- on Citus, rr.distribute() delegates it to the tenant's worker, where its statement may
+-- read the tenant's shards per contract (its snapshot), which Citus refuses inside a
+-- statement the coordinator sends to a shard (docs/scale-out.md).
+CREATE FUNCTION rr_internal.expire_contracts(tenant_id text, as_of date)
 RETURNS TABLE (contract_id bigint, end_date date)
-LANGUAGE plpgsql SECURITY DEFINER
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    t text := rr.current_tenant();
+    t text := expire_contracts.tenant_id;
     events bigint[];
 BEGIN
-    IF as_of IS NULL THEN
-        RAISE EXCEPTION 'expiry date must not be NULL' USING ERRCODE = '22004';
-    END IF;
-    PERFORM rr.check_date('expiry date', as_of);
     WITH due AS (
         SELECT k.contract_id, rr_internal.contract_snapshot(k.tenant_id, k.contract_id) AS before
           FROM rr.contract k
@@ -195,6 +195,23 @@ BEGIN
     RETURN QUERY
     SELECT e.contract_id, e.effective_date FROM rr.contract_event e
      WHERE e.tenant_id = t AND e.event_id = ANY (events) ORDER BY 1;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.expire_contracts(text, date) IS 'internal: expires every active contract of the tenant whose term plus grace period ended by as_of (those another session holds locked are left for the next call): status expired, one contract event each and their outbox rows; returns them';
+REVOKE ALL ON FUNCTION rr_internal.expire_contracts(text, date) FROM PUBLIC;
+
+CREATE FUNCTION rr.expire_contracts(as_of date DEFAULT current_date)
+RETURNS TABLE (contract_id bigint, end_date date)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF as_of IS NULL THEN
+        RAISE EXCEPTION 'expiry date must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    PERFORM rr.check_date('expiry date', as_of);
+    RETURN QUERY EXECUTE format('SELECT x.contract_id, x.end_date FROM rr_internal.expire_contracts(%L::text, %L::date) AS x',
+                                rr.current_tenant(), as_of);
 END
 $$;
 COMMENT ON FUNCTION rr.expire_contracts(date) IS 'batch: expires every active contract of the current tenant whose term plus grace period ended by as_of; returns them';

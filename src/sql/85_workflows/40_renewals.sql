@@ -137,7 +137,8 @@ BEGIN
        FROM unnest(ids, prev_ends) AS x (id, prev_end)
       WHERE EXISTS (SELECT FROM rr.performance_obligation po WHERE po.tenant_id = t AND po.contract_id = x.id)
      HAVING count(*) > 0;
-    RETURN QUERY SELECT x.id, x.no, x.prev_end, x.new_end FROM unnest(ids, nos, prev_ends, new_ends) AS x (id, no, prev_end, new_end);
+    RETURN QUERY SELECT x.id, x.no, x.prev_end, x.new_end FROM unnest(ids, nos, prev_ends, new_ends) AS x (id, no, prev_end, new_end)
+                  ORDER BY x.id;
 END
 $$;
 COMMENT ON FUNCTION rr_internal.renew_contracts(text, bigint[], date) IS 'internal: renews those of the given (locked) contracts that are due or in grace on renewal_date into their next term: new end date, recurring prices raised by the contract''s renewal uplift from the new term, rr.contract_renewal row, contract event ''renew'' and outbox row contract.renewed, revenue re-planned from the previous end; returns what it renewed';
@@ -189,7 +190,12 @@ BEGIN
         ELSE
             NULL;
     END CASE;
-    SELECT r.new_end INTO renewed FROM rr_internal.renew_contracts(c.tenant_id, ARRAY[c.contract_id], renewal_date) r;
+    -- (a statement of its own with constant arguments: on Citus, rr.distribute() delegates
+    -- it to the tenant's worker, where the usage it bills first is rated in work tables
+    -- next to the tenant's shards: docs/scale-out.md)
+    EXECUTE format('SELECT r.new_end FROM rr_internal.renew_contracts(%L::text, %L::bigint[], %L::date) AS r',
+                   c.tenant_id, ARRAY[c.contract_id], renewal_date)
+       INTO renewed;
     RETURN renewed;
 END
 $$;
@@ -223,8 +229,11 @@ BEGIN
     IF ids IS NULL THEN
         RETURN;
     END IF;
-    RETURN QUERY SELECT r.contract_id, r.renewal_no, r.previous_end, r.new_end
-                   FROM rr_internal.renew_contracts(t, ids, as_of) r ORDER BY r.contract_id;
+    -- (a statement of its own with constant arguments, as rr.renew_contract calls it; it
+    -- returns its renewals in contract_id order)
+    RETURN QUERY EXECUTE format('SELECT r.contract_id, r.renewal_no, r.previous_end, r.new_end
+                                   FROM rr_internal.renew_contracts(%L::text, %L::bigint[], %L::date) AS r',
+                                t, ids, as_of);
 END
 $$;
 COMMENT ON FUNCTION rr.run_renewals(date) IS 'batch: renews every active renewable contract of the current tenant whose template allows mass renewal and that is due on as_of (renewal point reached, grace period not over), locking them in contract_id order, in set-based statements; idempotent and safe to run concurrently; returns the renewals it made';

@@ -18,10 +18,14 @@
 --   - the rows left behind in the coordinator's local tables are truncated;
 --   - the SQL functions that read tables are rewritten in PL/pgSQL on every node
 --     (rr_internal.functions_for_citus, below), at every call.
--- Two functions are delegated to the worker of their tenant (create_distributed_function
--- by their tenant argument, forced delegation): the billing run (rr_internal.bill) and the
--- planning of revenue (rr_internal.create_obligations), which the entry points call through
--- rr_internal.run_bill and rr_internal.run_create_obligations (docs/scale-out.md).
+-- Five functions are delegated to the worker of their tenant (create_distributed_function
+-- by their tenant argument, forced delegation): the billing run (rr_internal.bill), the
+-- planning of revenue (rr_internal.create_obligations), renewals
+-- (rr_internal.renew_contracts), expiry (rr_internal.expire_contracts) and catalog price
+-- changes (rr_internal.apply_price_changes).  The entry
+-- points call each as a statement of its own with constant arguments (through
+-- rr_internal.run_bill and rr_internal.run_create_obligations for the first two), the only
+-- form Citus delegates (docs/scale-out.md).
 
 -- SQL functions that read the extension's tables, rewritten in PL/pgSQL for Citus.  On a
 -- single node the planner inlines them into the statements that call them (one plan, no
@@ -312,15 +316,18 @@ BEGIN
         RAISE NOTICE 'recurring_revenue placed % tables on the Citus cluster', pg_catalog.cardinality(to_place);
     END IF;
 
-    -- the billing run and the planning of revenue (activation and every change that
-    -- re-plans), delegated to the worker of their tenant (their first argument), in the
-    -- caller's transaction (forced delegation): there their statements read the tenant's
-    -- co-located shards, and the functions they call per row may read them too, which
-    -- Citus refuses inside a statement sent to a worker from the coordinator
-    -- (rr_internal.run_bill and rr_internal.run_create_obligations call them so that
-    -- Citus delegates them)
+    -- the billing run, the planning of revenue (activation and every change that
+    -- re-plans), renewals, expiry and price changes, delegated to the worker of their tenant (their first
+    -- argument), in the caller's transaction (forced delegation): there their statements
+    -- read the tenant's co-located shards, and the functions they call per row may read
+    -- them too, which Citus refuses inside a statement sent to a worker from the
+    -- coordinator (their callers issue each call as a statement of its own with constant
+    -- arguments, so that Citus delegates it)
     FOREACH f IN ARRAY ARRAY['rr_internal.bill(text,date,bigint)',
-                             'rr_internal.create_obligations(text,bigint[],date[])']::regprocedure[] LOOP
+                             'rr_internal.create_obligations(text,bigint[],date[])',
+                             'rr_internal.renew_contracts(text,bigint[],date)',
+                             'rr_internal.expire_contracts(text,date)',
+                             'rr_internal.apply_price_changes(text,date,bigint[],date[],boolean)']::regprocedure[] LOOP
         IF NOT EXISTS (SELECT FROM pg_catalog.pg_dist_object o
                         WHERE o.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::regclass
                           AND o.objid OPERATOR(pg_catalog.=) f
@@ -355,5 +362,5 @@ BEGIN
          ORDER BY c.relispartition, c.oid;
 END
 $$;
-COMMENT ON FUNCTION rr.distribute() IS 'on the coordinator of a Citus cluster: places every table of schema rr, the currency list as a reference table and every tenant table distributed by tenant_id, co-located with rr.tenant (rr.usage_event with its partitions), runs rr.create_roles() on the workers, and delegates the billing run and the planning of revenue to the tenant''s worker (create_distributed_function by tenant); returns each table''s placement and whether this call placed it (a second call places nothing); 0A000 without Citus';
+COMMENT ON FUNCTION rr.distribute() IS 'on the coordinator of a Citus cluster: places every table of schema rr, the currency list as a reference table and every tenant table distributed by tenant_id, co-located with rr.tenant (rr.usage_event with its partitions), runs rr.create_roles() on the workers, and delegates the billing run, the planning of revenue, renewals, expiry and price changes to the tenant''s worker (create_distributed_function by tenant); returns each table''s placement and whether this call placed it (a second call places nothing); 0A000 without Citus';
 REVOKE ALL ON FUNCTION rr.distribute() FROM PUBLIC;
