@@ -361,6 +361,7 @@ DECLARE
     bad record;
     accounts text[];
     bad_currency text;
+    currencies char(3)[];
     missing_entry bigint;
     conv_entry bigint;
     conv_currency text;
@@ -390,14 +391,13 @@ BEGIN
          WHERE l.tenant_id = t AND l.entry_id >= first_entry AND l.entry_id <= last_entry
          GROUP BY l.entry_id, l.currency
     )
-    SELECT a.accounts, c.currency, m.entry_id, b.entry_id, b.currency, b.f_currency, b.book,
+    SELECT a.accounts, a.currencies, m.entry_id, b.entry_id, b.currency, b.f_currency, b.book,
            u.entry_id, u.currency, u.debit, u.credit, u.f_debit, u.f_credit, u.f_currency
-      INTO accounts, bad_currency, missing_entry, conv_entry, conv_currency, conv_into, book,
+      INTO accounts, currencies, missing_entry, conv_entry, conv_currency, conv_into, book,
            ub_entry, ub_currency, ub_debit, ub_credit, ub_f_debit, ub_f_credit, ub_f_currency
-      FROM (SELECT array_agg(DISTINCT x.account) AS accounts FROM g, unnest(g.accounts) x (account)) a
-      LEFT JOIN LATERAL (SELECT d.currency FROM (SELECT DISTINCT g.currency FROM g) d
-                          WHERE NOT EXISTS (SELECT FROM rr.currency k WHERE k.code = d.currency)
-                          LIMIT 1) c ON true
+      FROM (SELECT array_agg(DISTINCT x.account) AS accounts,
+                   (SELECT array_agg(DISTINCT g.currency) FROM g) AS currencies
+              FROM g, unnest(g.accounts) x (account)) a
       -- one index lookup per entry (an aggregate keeps the planner from turning it into a
       -- join that reads every entry of the tenant)
       LEFT JOIN LATERAL (SELECT n.entry_id FROM (SELECT DISTINCT g.entry_id FROM g) n
@@ -419,6 +419,12 @@ BEGIN
                           ORDER BY z.debit <> z.credit DESC
                           LIMIT 1) u ON true;
 
+    -- the currencies, in a statement of their own (the currency list is a reference table
+    -- on Citus, which a statement of a delegated function may not join with the tenant's
+    -- tables: docs/scale-out.md)
+    SELECT x.code INTO bad_currency FROM unnest(currencies) AS x (code)
+     WHERE NOT EXISTS (SELECT FROM rr.currency k WHERE k.code = x.code)
+     ORDER BY x.code LIMIT 1;
     IF bad_currency IS NOT NULL THEN
         RAISE EXCEPTION 'journal line currency "%" does not exist', bad_currency
             USING ERRCODE = '23503',

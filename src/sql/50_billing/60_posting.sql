@@ -1,11 +1,16 @@
--- Posting: gapless numbers, due dates, journal entries, in set-based statements.
-CREATE FUNCTION rr.post_invoices(as_of date DEFAULT current_date, series text DEFAULT 'INV')
+-- Posting: gapless numbers, due dates, journal entries, in set-based statements.  The work
+-- is rr_internal.post_invoices, which rr.post_invoices calls as a statement of its own with
+-- constant arguments: on Citus, rr.distribute() delegates it to the tenant's worker, where
+-- its work table sits next to the tenant's shards and its journal rows are written there
+-- (copied through the coordinator, they would make Citus commit in two phases, which a
+-- transaction that billed, with work tables on the worker, cannot: docs/scale-out.md).
+CREATE FUNCTION rr_internal.post_invoices(tenant_id text, as_of date, series text)
 RETURNS TABLE (invoice_id bigint, number text, customer text, invoice_date date, due_date date, total numeric)
-LANGUAGE plpgsql SECURITY DEFINER
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    t text := rr.current_tenant();
+    t text := post_invoices.tenant_id;
     first_number bigint;
     pfx text;
     digits integer;
@@ -17,13 +22,6 @@ DECLARE
     fc char(3);
     fmu integer;
 BEGIN
-    IF as_of IS NULL THEN
-        RAISE EXCEPTION 'posting date must not be NULL' USING ERRCODE = '22004';
-    ELSIF series IS DISTINCT FROM 'INV' AND series IS DISTINCT FROM 'CN' THEN
-        RAISE EXCEPTION 'unknown invoice series "%"', series
-            USING ERRCODE = '22023', HINT = 'The series are INV (invoices) and CN (credit notes).';
-    END IF;
-    PERFORM rr.check_date('posting date', as_of);
     -- the counter row is the lock that serialises posting for the tenant and series
     INSERT INTO rr.invoice_counter (tenant_id, series, prefix)
     VALUES (t, post_invoices.series, post_invoices.series || '-') ON CONFLICT DO NOTHING;
@@ -98,8 +96,10 @@ BEGIN
     -- once (cumulative rounding over its lines): the tenant's functional currency read once,
     -- the rate looked up in the statement itself (docs/dunning-and-currencies.md; a call of
     -- a SQL function here is what Citus cannot plan, docs/scale-out.md).
-    SELECT k.currency, c.minor_units INTO fc, fmu
-      FROM rr.tenant k JOIN rr.currency c ON c.code = k.currency
+    -- (its minor units by rr.minor_units, not a join with the reference table rr.currency,
+    -- which Citus refuses in a delegated function: docs/scale-out.md)
+    SELECT k.currency, rr.minor_units(k.currency) INTO fc, fmu
+      FROM rr.tenant k
      WHERE k.tenant_id = t;
     INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency, contract_id,
                                  functional_currency, functional_debit, functional_credit)
@@ -138,6 +138,29 @@ BEGIN
       FROM rr_post p
       JOIN rr.invoice i ON i.tenant_id = t AND i.invoice_id = p.invoice_id
      ORDER BY i.invoice_id;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.post_invoices(text, date, text) IS 'internal: the work of rr.post_invoices for a tenant, its arguments checked';
+REVOKE ALL ON FUNCTION rr_internal.post_invoices(text, date, text) FROM PUBLIC;
+
+CREATE FUNCTION rr.post_invoices(as_of date DEFAULT current_date, series text DEFAULT 'INV')
+RETURNS TABLE (invoice_id bigint, number text, customer text, invoice_date date, due_date date, total numeric)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t text := rr.current_tenant();
+BEGIN
+    IF as_of IS NULL THEN
+        RAISE EXCEPTION 'posting date must not be NULL' USING ERRCODE = '22004';
+    ELSIF series IS DISTINCT FROM 'INV' AND series IS DISTINCT FROM 'CN' THEN
+        RAISE EXCEPTION 'unknown invoice series "%"', series
+            USING ERRCODE = '22023', HINT = 'The series are INV (invoices) and CN (credit notes).';
+    END IF;
+    PERFORM rr.check_date('posting date', as_of);
+    RETURN QUERY EXECUTE format('SELECT p.invoice_id, p.number, p.customer, p.invoice_date, p.due_date, p.total
+                                   FROM rr_internal.post_invoices(%L::text, %L::date, %L::text) AS p',
+                                t, as_of, series);
 END
 $$;
 COMMENT ON FUNCTION rr.post_invoices(date, text) IS 'posts every draft invoice of the current tenant dated up to as_of: gapless numbers of the series (the counter row is locked for the statement), due dates from the payment terms, and one balanced journal entry per invoice (Dr receivable, Cr deferred revenue or revenue per item), into the fiscal period of the invoice date or the first open one after it';
