@@ -133,9 +133,9 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    RAISE EXCEPTION 'cannot % % rows', lower(TG_OP), TG_TABLE_NAME
+    RAISE EXCEPTION 'cannot % % rows', lower(TG_OP), rr_internal.trigger_table(TG_TABLE_NAME)
         USING ERRCODE = '55000',
-              DETAIL = format('rr.%s is append-only.', TG_TABLE_NAME),
+              DETAIL = format('rr.%s is append-only.', rr_internal.trigger_table(TG_TABLE_NAME)),
               HINT = 'History is corrected by new entries, never by changing old ones.';
 END
 $$;

@@ -281,7 +281,7 @@ BEGIN
                        TG_ARGV[2 * i], TG_ARGV[2 * i + 1])
            INTO used USING OLD.tenant_id, OLD.code;
         IF used THEN
-            RAISE EXCEPTION 'cannot % % "%": % uses it', lower(TG_OP), replace(TG_TABLE_NAME, '_', ' '), OLD.code,
+            RAISE EXCEPTION 'cannot % % "%": % uses it', lower(TG_OP), replace(rr_internal.trigger_table(TG_TABLE_NAME), '_', ' '), OLD.code,
                             TG_ARGV[2 * i]
                 USING ERRCODE = '23503',
                       DETAIL = format('Rows of %s name it in %s.', TG_ARGV[2 * i], TG_ARGV[2 * i + 1]),
@@ -289,7 +289,7 @@ BEGIN
         END IF;
     END LOOP;
     IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
-        RAISE EXCEPTION 'cannot % % "%" in a % transaction', lower(TG_OP), replace(TG_TABLE_NAME, '_', ' '), OLD.code,
+        RAISE EXCEPTION 'cannot % % "%" in a % transaction', lower(TG_OP), replace(rr_internal.trigger_table(TG_TABLE_NAME), '_', ' '), OLD.code,
                         upper(pg_catalog.current_setting('transaction_isolation'))
             USING ERRCODE = '0A000',
                   DETAIL = 'Whether documents written since the transaction began use it can only be seen under READ COMMITTED.',

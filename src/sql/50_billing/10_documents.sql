@@ -66,7 +66,7 @@ DECLARE
     key text;
 BEGIN
     -- on DELETE, NEW is null, so its key differs from OLD's
-    CASE TG_TABLE_NAME
+    CASE rr_internal.trigger_table(TG_TABLE_NAME)
     WHEN 'contract_line' THEN
         IF (NEW.tenant_id, NEW.contract_id, NEW.line_no, NEW.effective_from)
            IS DISTINCT FROM (OLD.tenant_id, OLD.contract_id, OLD.line_no, OLD.effective_from) THEN
@@ -108,7 +108,7 @@ BEGIN
         END IF;
     END CASE;
     IF child IS NOT NULL THEN
-        RAISE EXCEPTION 'cannot % % row: table "%" refers to it', lower(TG_OP), TG_TABLE_NAME, child
+        RAISE EXCEPTION 'cannot % % row: table "%" refers to it', lower(TG_OP), rr_internal.trigger_table(TG_TABLE_NAME), child
             USING ERRCODE = '23503',
                   DETAIL = format('Key %s is still referenced from table "%s".', key, child),
                   HINT = 'Undo a draft with rr.undo_last_billing; billed, planned and posted rows are corrected by new ones, never removed.';
@@ -253,7 +253,7 @@ DECLARE
     posted boolean;
     id bigint;
 BEGIN
-    IF TG_TABLE_NAME = 'invoice' THEN
+    IF rr_internal.trigger_table(TG_TABLE_NAME) = 'invoice' THEN
         posted := OLD.status = 'posted';
         id := OLD.invoice_id;
     ELSE

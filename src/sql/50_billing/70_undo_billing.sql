@@ -12,7 +12,16 @@ DECLARE
     last_run bigint;
     posted text;
 BEGIN
-    SELECT max(ch.run_id) INTO last_run FROM rr.charge ch WHERE ch.tenant_id = t AND ch.contract_id = c.contract_id;
+    -- the last run is the one that started last (rr_internal.bill stamps it once it holds
+    -- the contract's lock; the id breaks a tie): ids are not in time order across nodes,
+    -- where a tenant moved to another worker draws them from that worker's range
+    -- (docs/scale-out.md)
+    SELECT ch.run_id INTO last_run
+      FROM rr.charge ch
+      JOIN rr.billing_run r ON r.tenant_id = t AND r.run_id = ch.run_id
+     WHERE ch.tenant_id = t AND ch.contract_id = c.contract_id
+     ORDER BY r.started_at DESC, ch.run_id DESC
+     LIMIT 1;
     IF last_run IS NULL THEN
         RAISE EXCEPTION 'contract % has not been billed', c.contract_id USING ERRCODE = '55000';
     END IF;

@@ -9,6 +9,8 @@ RETURNS TABLE (invoice_id bigint, number text, contract_id bigint, customer text
                status text, past_due boolean, days_past_due integer)
 LANGUAGE sql STABLE
 BEGIN ATOMIC
+    -- (every table filtered by the tenant itself: on Citus the query then goes to the
+    -- tenant's shard whole, from inside a delegated function too: docs/scale-out.md)
     WITH settlement AS (
         -- Everything that settles a posted invoice, one row each: payment applications,
         -- posted credit notes (their lines are negative; the credit settles the invoice)
@@ -22,7 +24,7 @@ BEGIN ATOMIC
         UNION ALL
         SELECT n.credits_invoice, 'credit_note'::text, OPERATOR(pg_catalog.-) l.amount
           FROM rr.invoice n
-          JOIN rr.invoice_line l ON l.tenant_id OPERATOR(pg_catalog.=) n.tenant_id
+          JOIN rr.invoice_line l ON l.tenant_id OPERATOR(pg_catalog.=) invoice_balances.tenant_id
                                 AND l.invoice_id OPERATOR(pg_catalog.=) n.invoice_id
          WHERE n.tenant_id OPERATOR(pg_catalog.=) invoice_balances.tenant_id
            AND n.doc_type OPERATOR(pg_catalog.=) 'credit_note' AND n.status OPERATOR(pg_catalog.=) 'posted'
@@ -47,7 +49,7 @@ BEGIN ATOMIC
     ), inv AS (
         SELECT i.invoice_id, i.number, i.contract_id, i.customer, i.currency, i.invoice_date, i.due_date,
                (SELECT sum(l.amount) FROM rr.invoice_line l
-                 WHERE l.tenant_id OPERATOR(pg_catalog.=) i.tenant_id
+                 WHERE l.tenant_id OPERATOR(pg_catalog.=) invoice_balances.tenant_id
                    AND l.invoice_id OPERATOR(pg_catalog.=) i.invoice_id) AS total,
                coalesce(s.applied, 0) AS applied, coalesce(s.settled, 0) AS settled
           FROM rr.invoice i

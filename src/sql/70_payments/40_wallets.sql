@@ -16,7 +16,7 @@ AS $$
     SELECT x.lot_id, x.expires_on, x.remaining
       FROM (SELECT t.entry_id AS lot_id, t.expires_on,
                    t.amount - coalesce((SELECT sum(c.amount) FROM rr.wallet_entry c
-                                         WHERE c.tenant_id = t.tenant_id AND c.lot_id = t.entry_id), 0) AS remaining
+                                         WHERE c.tenant_id = $1 AND c.lot_id = t.entry_id), 0) AS remaining
               FROM rr.wallet_entry t
              WHERE t.tenant_id = $1 AND t.wallet_id = $2 AND t.kind = 'top_up'
                AND t.entry_date <= $3 AND (t.expires_on IS NULL OR t.expires_on > $3)) x
@@ -270,12 +270,14 @@ RETURNS bigint
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
+    -- (every table filtered by the tenant itself: Citus then sends the query to the tenant's
+    -- shard whole, from inside a delegated function too: docs/scale-out.md)
     SELECT w.wallet_id
       FROM rr.invoice i
-      JOIN rr.wallet w ON w.tenant_id = i.tenant_id AND w.currency = i.currency
+      JOIN rr.wallet w ON w.tenant_id = $1 AND w.currency = i.currency
                       AND (w.customer = i.customer
                            OR w.customer = (SELECT k.customer FROM rr.contract k
-                                             WHERE k.tenant_id = i.tenant_id AND k.contract_id = i.contract_id))
+                                             WHERE k.tenant_id = $1 AND k.contract_id = i.contract_id))
      WHERE i.tenant_id = $1 AND i.invoice_id = $2
      ORDER BY w.customer = i.customer DESC
      LIMIT 1
@@ -328,45 +330,59 @@ END
 $$;
 COMMENT ON FUNCTION rr.draw_wallet(bigint, numeric, date) IS 'settles a posted invoice from the prepaid credit wallet of its customer (or of its contract''s customer) in its currency, on drawn_on (default: the invoice date): by default as much as the invoice, the wallet''s scope and the credit usable that day allow, else exactly amount; lots expiring first are drawn first; returns the amount drawn';
 
-CREATE FUNCTION rr.draw_wallets(as_of date DEFAULT current_date)
+-- The batch's work is rr_internal.draw_wallets, which rr.draw_wallets calls as a statement
+-- of its own with constant arguments: on Citus, rr.distribute() delegates it to the
+-- tenant's worker, where its statements may call functions that read the tenant's tables
+-- (each invoice's wallet and lots), which Citus refuses inside a statement the coordinator
+-- sends to a shard (docs/scale-out.md).
+CREATE FUNCTION rr_internal.draw_wallets(tenant_id text, as_of date)
 RETURNS TABLE (invoice_id bigint, number text, customer text, currency char(3), drawn numeric)
-LANGUAGE plpgsql SECURITY DEFINER
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    t text := rr.current_tenant();
+    t text := draw_wallets.tenant_id;
     wallets bigint[];
+    invoices bigint[];
+    customers text[];
+    currencies char(3)[];
     r record;
+    r_wallet bigint;
     amt numeric;
 BEGIN
-    IF as_of IS NULL THEN
-        RAISE EXCEPTION 'drawdown date must not be NULL' USING ERRCODE = '22004';
-    END IF;
-    PERFORM rr.check_date('drawdown date', as_of);
     -- every wallet with credit, locked in id order (so batches and single drawdowns cannot
     -- deadlock), then the open invoices they settle in posting order: invoice date, number
     SELECT coalesce(array_agg(x.wallet_id), '{}') INTO wallets
       FROM (SELECT w.wallet_id FROM rr.wallet w WHERE w.tenant_id = t AND w.balance > 0
              ORDER BY w.wallet_id FOR UPDATE) x;
+    -- the invoices the wallets may settle, read first: the query below then reads the
+    -- tenant's tables only through rr_internal.open_balances (on Citus, a query that also
+    -- read them itself would be sent to the shard, and the function would run there, inside
+    -- the shard's query, where reading tables is refused: docs/scale-out.md)
+    SELECT coalesce(array_agg(x.invoice_id), '{}'), coalesce(array_agg(x.customer), '{}'),
+           coalesce(array_agg(x.currency), '{}')
+      INTO invoices, customers, currencies
+      FROM (SELECT i.invoice_id, i.customer, i.currency FROM rr.wallet w
+              JOIN rr.invoice i ON i.tenant_id = t AND i.currency = w.currency AND i.customer = w.customer
+             WHERE w.tenant_id = t AND w.wallet_id = ANY (wallets)
+            UNION
+            SELECT i.invoice_id, i.customer, i.currency FROM rr.wallet w
+              JOIN rr.contract k ON k.tenant_id = t AND k.customer = w.customer
+              JOIN rr.invoice i ON i.tenant_id = t AND i.contract_id = k.contract_id AND i.currency = w.currency
+             WHERE w.tenant_id = t AND w.wallet_id = ANY (wallets)) x;
+    -- (their balances by rr_internal.open_balances, as the payment functions read them: a
+    -- PL/pgSQL function whose one query Citus sends to the tenant's shard whole)
     FOR r IN
-        SELECT b.invoice_id, b.number, b.customer, b.currency, b.invoice_date,
-               rr_internal.invoice_wallet(t, b.invoice_id) AS wallet_id
-          FROM rr.invoice_balances(t, 'infinity',
-                                   ARRAY(SELECT i.invoice_id FROM rr.wallet w
-                                           JOIN rr.invoice i ON i.tenant_id = t AND i.currency = w.currency
-                                                            AND i.customer = w.customer
-                                          WHERE w.tenant_id = t AND w.wallet_id = ANY (wallets)
-                                         UNION
-                                         SELECT i.invoice_id FROM rr.wallet w
-                                           JOIN rr.contract k ON k.tenant_id = t AND k.customer = w.customer
-                                           JOIN rr.invoice i ON i.tenant_id = t AND i.contract_id = k.contract_id
-                                                            AND i.currency = w.currency
-                                          WHERE w.tenant_id = t AND w.wallet_id = ANY (wallets))) b
+        SELECT b.invoice_id, b.number, x.customer, x.currency, b.invoice_date
+          FROM rr_internal.open_balances(t, invoices) b
+          JOIN unnest(invoices, customers, currencies) AS x (invoice_id, customer, currency)
+            ON x.invoice_id = b.invoice_id
          WHERE b.balance > 0 AND b.invoice_date <= as_of
          ORDER BY b.invoice_date, b.number
     LOOP
-        CONTINUE WHEN r.wallet_id IS NULL OR NOT (r.wallet_id = ANY (wallets));
-        amt := rr_internal.wallet_draw(t, r.wallet_id, r.invoice_id, NULL, as_of);
+        r_wallet := rr_internal.invoice_wallet(t, r.invoice_id);
+        CONTINUE WHEN r_wallet IS NULL OR NOT (r_wallet = ANY (wallets));
+        amt := rr_internal.wallet_draw(t, r_wallet, r.invoice_id, NULL, as_of);
         IF amt > 0 THEN
             invoice_id := r.invoice_id;
             number := r.number;
@@ -376,6 +392,24 @@ BEGIN
             RETURN NEXT;
         END IF;
     END LOOP;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.draw_wallets(text, date) IS 'internal: the work of rr.draw_wallets for a tenant';
+REVOKE ALL ON FUNCTION rr_internal.draw_wallets(text, date) FROM PUBLIC;
+
+CREATE FUNCTION rr.draw_wallets(as_of date DEFAULT current_date)
+RETURNS TABLE (invoice_id bigint, number text, customer text, currency char(3), drawn numeric)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF as_of IS NULL THEN
+        RAISE EXCEPTION 'drawdown date must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    PERFORM rr.check_date('drawdown date', as_of);
+    RETURN QUERY EXECUTE format('SELECT w.invoice_id, w.number, w.customer, w.currency, w.drawn
+                                   FROM rr_internal.draw_wallets(%L::text, %L::date) AS w',
+                                rr.current_tenant(), as_of);
 END
 $$;
 COMMENT ON FUNCTION rr.draw_wallets(date) IS 'settles the current tenant''s posted open invoices dated up to as_of from their customers'' prepaid credit wallets, in posting order (invoice date, then number), each as far as its wallet''s scope and the credit usable on as_of allow, dated as_of; run it after rr.post_invoices; returns what it drew per invoice';

@@ -196,7 +196,7 @@ DECLARE
     key text;
 BEGIN
     -- on DELETE, NEW is null, so its key differs from OLD's
-    IF TG_TABLE_NAME = 'contract_line' THEN
+    IF rr_internal.trigger_table(TG_TABLE_NAME) = 'contract_line' THEN
         -- a line version that obligations name as their first: the contract's lock first, as
         -- rr_internal.keep_referenced_parent takes it, so a writer holding it is waited for
         IF (NEW.tenant_id, NEW.contract_id, NEW.line_no, NEW.effective_from)
@@ -212,7 +212,7 @@ BEGIN
                           HINT = 'Change a contract with a new line version; planned and billed rows are corrected by new ones, never removed.';
             END IF;
         END IF;
-    ELSIF TG_TABLE_NAME = 'performance_obligation' THEN
+    ELSIF rr_internal.trigger_table(TG_TABLE_NAME) = 'performance_obligation' THEN
         parent := 'performance_obligation';
         IF (NEW.tenant_id, NEW.contract_id, NEW.obligation_no)
            IS DISTINCT FROM (OLD.tenant_id, OLD.contract_id, OLD.obligation_no)

@@ -253,52 +253,76 @@ RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    r_contract bigint[];
+    r_obligation integer[];
+    r_period daterange[];
+    r_on date[];
+    r_amount numeric[];
+    r_invoice bigint[];
+    r_line integer[];
 BEGIN
+    -- the rows computed by one query, every table filtered by the tenant itself, then
+    -- written (on Citus such a query goes to the tenant's shard whole; planned in pieces,
+    -- as the select of an INSERT or with a table reached only through a join, some pieces
+    -- would run on another node, which a delegated function may not: docs/scale-out.md)
+    SELECT array_agg(x.contract_id), array_agg(x.obligation_no), array_agg(x.period), array_agg(x.on_date),
+           array_agg(x.amount), array_agg(x.invoice_id), array_agg(x.line_no)
+      INTO r_contract, r_obligation, r_period, r_on, r_amount, r_invoice, r_line
+      FROM (
+          WITH cn AS (
+              -- (the minor units by rr.minor_units, not a join with the reference table
+              -- rr.currency, which Citus refuses in a delegated function: docs/scale-out.md)
+              SELECT n.tenant_id, n.invoice_id, n.line_no, -n.amount AS credit, i.invoice_date AS d,
+                     i.contract_id, rr.minor_units(i.currency::text) AS mu, o.obligation_no
+                FROM rr.invoice_line n
+                JOIN rr.invoice i ON i.tenant_id = credit_note_schedules.tenant_id AND i.invoice_id = n.invoice_id
+                                 AND i.doc_type = 'credit_note' AND i.status = 'draft'
+                JOIN rr.invoice_line src ON src.tenant_id = credit_note_schedules.tenant_id
+                                        AND src.invoice_id = i.credits_invoice AND src.line_no = n.credits_line_no
+                JOIN rr.charge ch ON ch.tenant_id = credit_note_schedules.tenant_id AND ch.charge_id = src.charge_id
+                LEFT JOIN rr.obligation_charge oc ON oc.tenant_id = credit_note_schedules.tenant_id
+                                                 AND oc.contract_id = ch.contract_id AND oc.line_no = ch.line_no
+                                                 AND oc.line_effective_from = ch.line_effective_from
+                                                 AND oc.kind = ch.kind AND oc.service_period = ch.service_period
+                                                 AND oc.adjustment_seq = ch.adjustment_seq
+                LEFT JOIN rr.obligation_setting s ON s.tenant_id = credit_note_schedules.tenant_id AND s.contract_id = ch.contract_id
+                                                 AND s.line_no = ch.line_no
+                JOIN rr.performance_obligation o ON o.tenant_id = credit_note_schedules.tenant_id AND o.contract_id = i.contract_id
+                                                AND o.obligation_no = coalesce(oc.obligation_no, s.obligation_no, ch.line_no)
+               WHERE n.tenant_id = credit_note_schedules.tenant_id AND n.invoice_id = credit_note_schedules.credit_note
+                 AND n.kind NOT IN ('tax', 'deposit') AND n.amount <> 0
+          ), fut AS (
+              SELECT cn.*, f.periods, f.dates, f.amounts,
+                     CASE WHEN cn.credit > 0 THEN least(cn.credit, greatest(coalesce(f.total, 0), 0)) ELSE 0 END AS deferred_part
+                FROM cn
+                LEFT JOIN LATERAL (
+                    SELECT array_agg(l.period ORDER BY l.recognize_on, l.schedule_line_id) AS periods,
+                           array_agg(l.recognize_on ORDER BY l.recognize_on, l.schedule_line_id) AS dates,
+                           array_agg(greatest(l.amount, 0) ORDER BY l.recognize_on, l.schedule_line_id) AS amounts,
+                           sum(l.amount) AS total
+                      FROM rr.revenue_schedule_line l
+                     WHERE l.tenant_id = credit_note_schedules.tenant_id AND l.contract_id = cn.contract_id
+                       AND l.obligation_no = cn.obligation_no AND l.status = 'open'
+                       AND l.recognize_on > cn.d) f ON true
+          )
+          SELECT f.contract_id, f.obligation_no, u.period, u.on_date, -u.part, f.invoice_id, f.line_no
+            FROM fut f
+           CROSS JOIN LATERAL unnest(f.periods, f.dates, rr.allocate(f.deferred_part, f.amounts, f.mu))
+                              AS u(period, on_date, part)
+           WHERE f.deferred_part > 0 AND u.part <> 0
+          UNION ALL
+          SELECT f.contract_id, f.obligation_no, daterange(f.d, f.d + 1), f.d,
+                 -(f.credit - f.deferred_part), f.invoice_id, f.line_no
+            FROM fut f
+           WHERE f.credit <> f.deferred_part
+           ) x (contract_id, obligation_no, period, on_date, amount, invoice_id, line_no);
     INSERT INTO rr.revenue_schedule_line (tenant_id, contract_id, obligation_no, source, period, recognize_on,
                                           amount, contract_amount, invoice_id, invoice_line_no)
-    WITH cn AS (
-        SELECT n.tenant_id, n.invoice_id, n.line_no, -n.amount AS credit, i.invoice_date AS d, i.contract_id,
-               cur.minor_units AS mu, o.obligation_no
-          FROM rr.invoice_line n
-          JOIN rr.invoice i ON i.tenant_id = n.tenant_id AND i.invoice_id = n.invoice_id
-                           AND i.doc_type = 'credit_note' AND i.status = 'draft'
-          JOIN rr.currency cur ON cur.code = i.currency
-          JOIN rr.invoice_line src ON src.tenant_id = n.tenant_id AND src.invoice_id = i.credits_invoice
-                                  AND src.line_no = n.credits_line_no
-          JOIN rr.charge ch ON ch.tenant_id = n.tenant_id AND ch.charge_id = src.charge_id
-          LEFT JOIN rr.obligation_charge oc ON oc.tenant_id = n.tenant_id AND oc.contract_id = ch.contract_id
-                                           AND oc.line_no = ch.line_no AND oc.line_effective_from = ch.line_effective_from
-                                           AND oc.kind = ch.kind AND oc.service_period = ch.service_period
-                                           AND oc.adjustment_seq = ch.adjustment_seq
-          LEFT JOIN rr.obligation_setting s ON s.tenant_id = n.tenant_id AND s.contract_id = ch.contract_id
-                                           AND s.line_no = ch.line_no
-          JOIN rr.performance_obligation o ON o.tenant_id = n.tenant_id AND o.contract_id = i.contract_id
-                                          AND o.obligation_no = coalesce(oc.obligation_no, s.obligation_no, ch.line_no)
-         WHERE n.tenant_id = credit_note_schedules.tenant_id AND n.invoice_id = credit_note_schedules.credit_note
-           AND n.kind NOT IN ('tax', 'deposit') AND n.amount <> 0
-    ), fut AS (
-        SELECT cn.*, f.periods, f.dates, f.amounts,
-               CASE WHEN cn.credit > 0 THEN least(cn.credit, greatest(coalesce(f.total, 0), 0)) ELSE 0 END AS deferred_part
-          FROM cn
-          LEFT JOIN LATERAL (
-              SELECT array_agg(l.period ORDER BY l.recognize_on, l.schedule_line_id) AS periods,
-                     array_agg(l.recognize_on ORDER BY l.recognize_on, l.schedule_line_id) AS dates,
-                     array_agg(greatest(l.amount, 0) ORDER BY l.recognize_on, l.schedule_line_id) AS amounts,
-                     sum(l.amount) AS total
-                FROM rr.revenue_schedule_line l
-               WHERE l.tenant_id = cn.tenant_id AND l.contract_id = cn.contract_id
-                 AND l.obligation_no = cn.obligation_no AND l.status = 'open' AND l.recognize_on > cn.d) f ON true
-    )
-    SELECT f.tenant_id, f.contract_id, f.obligation_no, 'credit', u.period, u.on_date, -u.part, -u.part,
-           f.invoice_id, f.line_no
-      FROM fut f
-     CROSS JOIN LATERAL unnest(f.periods, f.dates, rr.allocate(f.deferred_part, f.amounts, f.mu)) AS u(period, on_date, part)
-     WHERE f.deferred_part > 0 AND u.part <> 0
-    UNION ALL
-    SELECT f.tenant_id, f.contract_id, f.obligation_no, 'credit', daterange(f.d, f.d + 1), f.d,
-           -(f.credit - f.deferred_part), -(f.credit - f.deferred_part), f.invoice_id, f.line_no
-      FROM fut f
-     WHERE f.credit <> f.deferred_part;
+    SELECT credit_note_schedules.tenant_id, u.contract_id, u.obligation_no, 'credit', u.period, u.on_date,
+           u.amount, u.amount, u.invoice_id, u.line_no
+      FROM unnest(r_contract, r_obligation, r_period, r_on, r_amount, r_invoice, r_line)
+           AS u (contract_id, obligation_no, period, on_date, amount, invoice_id, line_no);
 END
 $$;
 COMMENT ON FUNCTION rr_internal.credit_note_schedules(text, bigint) IS 'internal, called by rr.credit_invoice: schedule lines of a credit note being issued: the credit comes off the obligation''s lines not yet due first (deferred revenue), the rest off revenue on the credit date';

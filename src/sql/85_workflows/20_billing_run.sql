@@ -47,8 +47,10 @@ BEGIN
              ORDER BY k.contract_id
                FOR NO KEY UPDATE) k;
 
-    INSERT INTO rr.billing_run (tenant_id, as_of, contract_id)
-    VALUES (bill.tenant_id, bill.as_of, bill.only_contract)
+    -- (started_at: the clock once the locks are held, not the transaction's start, so that
+    -- of two runs of a contract the later one has the later time: rr.undo_last_billing)
+    INSERT INTO rr.billing_run (tenant_id, as_of, contract_id, started_at)
+    VALUES (bill.tenant_id, bill.as_of, bill.only_contract, clock_timestamp())
     RETURNING run_id INTO run;
     -- the work table the statement below stages its invoice lines in for their revenue
     -- schedules (rr_internal.schedule_billed_lines)

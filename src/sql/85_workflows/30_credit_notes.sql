@@ -3,14 +3,18 @@
 -- revenue and tax accounts, Cr receivable).  Full: everything still creditable; by lines:
 -- those lines in full plus their share of the tax; by amount: the amount split over the
 -- creditable lines, tax lines included, with rr.allocate.
-CREATE FUNCTION rr.credit_invoice(invoice_id bigint, amount numeric DEFAULT NULL, lines integer[] DEFAULT NULL,
-                                  reason text DEFAULT NULL, credit_date date DEFAULT current_date)
+-- The work is rr_internal.credit_invoice, which rr.credit_invoice calls as a statement of
+-- its own with constant arguments: on Citus, rr.distribute() delegates it to the tenant's
+-- worker, where its work table, the credit note and its posting (rr_internal.post_invoices,
+-- delegated too) are written in the transaction's one connection (docs/scale-out.md).
+CREATE FUNCTION rr_internal.credit_invoice(tenant_id text, invoice_id bigint, amount numeric, lines integer[],
+                                           reason text, credit_date date)
 RETURNS TABLE (credit_note_id bigint, number text, total numeric)
-LANGUAGE plpgsql SECURITY DEFINER ROWS 1
+LANGUAGE plpgsql ROWS 1
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    t text := rr.current_tenant();
+    t text := credit_invoice.tenant_id;
     inv rr.invoice;
     mu integer;
     creditable numeric;
@@ -120,11 +124,27 @@ BEGIN
     -- is still a draft
     PERFORM rr_internal.credit_note_schedules(t, cn);
 
-    PERFORM rr.post_invoices(credit_date, 'CN');
+    PERFORM rr_internal.post_invoices(t, credit_date, 'CN');
     RETURN QUERY
     SELECT i.invoice_id, i.number, (SELECT sum(l.amount) FROM rr.invoice_line l
                                      WHERE l.tenant_id = t AND l.invoice_id = i.invoice_id)
       FROM rr.invoice i WHERE i.tenant_id = t AND i.invoice_id = cn;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.credit_invoice(text, bigint, numeric, integer[], text, date) IS 'internal: the work of rr.credit_invoice for a tenant';
+REVOKE ALL ON FUNCTION rr_internal.credit_invoice(text, bigint, numeric, integer[], text, date) FROM PUBLIC;
+
+CREATE FUNCTION rr.credit_invoice(invoice_id bigint, amount numeric DEFAULT NULL, lines integer[] DEFAULT NULL,
+                                  reason text DEFAULT NULL, credit_date date DEFAULT current_date)
+RETURNS TABLE (credit_note_id bigint, number text, total numeric)
+LANGUAGE plpgsql SECURITY DEFINER ROWS 1
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN QUERY EXECUTE format('SELECT c.credit_note_id, c.number, c.total
+                                   FROM rr_internal.credit_invoice(%L::text, %L::bigint, %L::numeric, %L::integer[],
+                                                                   %L::text, %L::date) AS c',
+                                rr.current_tenant(), invoice_id, amount, lines, reason, credit_date);
 END
 $$;
 COMMENT ON FUNCTION rr.credit_invoice(bigint, numeric, integer[], text, date) IS 'issues and posts a credit note for a posted invoice: in full (default), for some lines (with their share of the tax), or for an amount split over the creditable lines, tax included, with rr.allocate; never more than is still creditable';
