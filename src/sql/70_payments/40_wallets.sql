@@ -414,22 +414,18 @@ END
 $$;
 COMMENT ON FUNCTION rr.draw_wallets(date) IS 'settles the current tenant''s posted open invoices dated up to as_of from their customers'' prepaid credit wallets, in posting order (invoice date, then number), each as far as its wallet''s scope and the credit usable on as_of allow, dated as_of; run it after rr.post_invoices; returns what it drew per invoice';
 
-CREATE FUNCTION rr.expire_wallet_credit(as_of date DEFAULT current_date)
+CREATE FUNCTION rr_internal.expire_wallet_credit(tenant_id text, as_of date)
 RETURNS TABLE (wallet_id bigint, customer text, currency char(3), lot_id bigint, expires_on date, expired numeric)
-LANGUAGE plpgsql SECURITY DEFINER
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    t text := rr.current_tenant();
+    t text := expire_wallet_credit.tenant_id;
     seq regclass := pg_get_serial_sequence('rr.journal_entry', 'entry_id')::regclass;
     -- the entry ids drawn below come after the sequence's last value now (the identity
     -- sequences keep the default cache of 1, so no session holds lower ones in reserve)
     first_entry bigint := coalesce(pg_sequence_last_value(seq), 0) + 1;
 BEGIN
-    IF as_of IS NULL THEN
-        RAISE EXCEPTION 'expiry date must not be NULL' USING ERRCODE = '22004';
-    END IF;
-    PERFORM rr.check_date('expiry date', as_of);
     -- the wallets with credit that may have expired, locked in id order
     PERFORM FROM (SELECT w.wallet_id FROM rr.wallet w
                    WHERE w.tenant_id = t AND w.balance > 0
@@ -483,6 +479,27 @@ BEGIN
     IF FOUND THEN
         PERFORM rr_internal.check_journal(t, first_entry, currval(seq));
     END IF;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.expire_wallet_credit(text, date) IS 'internal: the work of rr.expire_wallet_credit for a tenant, its date checked';
+REVOKE ALL ON FUNCTION rr_internal.expire_wallet_credit(text, date) FROM PUBLIC;
+
+CREATE FUNCTION rr.expire_wallet_credit(as_of date DEFAULT current_date)
+RETURNS TABLE (wallet_id bigint, customer text, currency char(3), lot_id bigint, expires_on date, expired numeric)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF as_of IS NULL THEN
+        RAISE EXCEPTION 'expiry date must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    PERFORM rr.check_date('expiry date', as_of);
+    -- (a statement of its own with constant arguments: on Citus, rr.distribute() delegates
+    -- it to the tenant's worker, which draws the journal entries' ids from its own
+    -- sequence, the one the function reads its first id from: docs/scale-out.md)
+    RETURN QUERY EXECUTE format('SELECT x.wallet_id, x.customer, x.currency, x.lot_id, x.expires_on, x.expired
+                                   FROM rr_internal.expire_wallet_credit(%L::text, %L::date) AS x',
+                                rr.current_tenant(), as_of);
 END
 $$;
 COMMENT ON FUNCTION rr.expire_wallet_credit(date) IS 'expires the credit left in every top-up of the current tenant''s wallets whose expiry date is on or before as_of, dated its expiry date, and recognises it as breakage revenue (ASC 606-10-55-48): Dr the wallet''s liability / Cr its breakage account; idempotent; returns what expired per top-up';

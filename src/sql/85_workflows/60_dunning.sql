@@ -111,21 +111,17 @@ CREATE TRIGGER dunning_action_no_truncate
     BEFORE TRUNCATE ON rr.dunning_action
     FOR EACH STATEMENT EXECUTE FUNCTION rr_internal.refuse_change();
 
-CREATE FUNCTION rr.run_dunning(as_of date)
+CREATE FUNCTION rr_internal.run_dunning(tenant_id text, as_of date)
 RETURNS TABLE (action_id bigint, invoice_id bigint, number text, customer text, stage_no integer, action text,
                days_overdue integer, currency char(3), balance numeric)
-LANGUAGE plpgsql SECURITY DEFINER ROWS 100
+LANGUAGE plpgsql ROWS 100
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    t text := rr.current_tenant();
+    t text := run_dunning.tenant_id;
     bad record;
     ids bigint[];
 BEGIN
-    IF run_dunning.as_of IS NULL THEN
-        RAISE EXCEPTION 'dunning date must not be NULL' USING ERRCODE = '22004';
-    END IF;
-    PERFORM rr.check_date('dunning date', run_dunning.as_of);
     -- a tenant without dunning stages has nothing to record (and locks nothing)
     IF NOT EXISTS (SELECT FROM rr.dunning_stage s WHERE s.tenant_id = t) THEN
         RETURN;
@@ -213,6 +209,29 @@ BEGIN
     IF FOUND THEN
         PERFORM pg_notify('rr_events', '');
     END IF;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.run_dunning(text, date) IS 'internal: the work of rr.run_dunning for a tenant, its date checked';
+REVOKE ALL ON FUNCTION rr_internal.run_dunning(text, date) FROM PUBLIC;
+
+CREATE FUNCTION rr.run_dunning(as_of date)
+RETURNS TABLE (action_id bigint, invoice_id bigint, number text, customer text, stage_no integer, action text,
+               days_overdue integer, currency char(3), balance numeric)
+LANGUAGE plpgsql SECURITY DEFINER ROWS 100
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF run_dunning.as_of IS NULL THEN
+        RAISE EXCEPTION 'dunning date must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    PERFORM rr.check_date('dunning date', run_dunning.as_of);
+    -- (a statement of its own with constant arguments: on Citus, rr.distribute() delegates
+    -- it to the tenant's worker, where its statements may call rr.invoice_balances, a
+    -- function that reads the tenant's tables: docs/scale-out.md)
+    RETURN QUERY EXECUTE format('SELECT d.action_id, d.invoice_id, d.number, d.customer, d.stage_no, d.action,
+                                        d.days_overdue, d.currency, d.balance
+                                   FROM rr_internal.run_dunning(%L::text, %L::date) AS d',
+                                rr.current_tenant(), run_dunning.as_of);
 END
 $$;
 COMMENT ON FUNCTION rr.run_dunning(date) IS 'records the dunning actions due on as_of for the current tenant, in one set-based statement: for every posted invoice with a balance that is past due, the most advanced stage of its customer''s policy (else the tenant''s default) that its days past due reached, once per invoice and stage and only if beyond the stages already recorded, each with an outbox event invoice.dunning; paid or fully credited invoices are skipped, a partial payment does not reset the count; returns the actions recorded';

@@ -18,12 +18,14 @@
 --   - the rows left behind in the coordinator's local tables are truncated;
 --   - the SQL functions that read tables are rewritten in PL/pgSQL on every node
 --     (rr_internal.functions_for_citus, below), at every call.
--- Eight functions are delegated to the worker of their tenant (create_distributed_function
+-- Ten functions are delegated to the worker of their tenant (create_distributed_function
 -- by their tenant argument, forced delegation): the billing run (rr_internal.bill), the
 -- planning of revenue (rr_internal.create_obligations), renewals
 -- (rr_internal.renew_contracts), expiry (rr_internal.expire_contracts), catalog price
 -- changes (rr_internal.apply_price_changes), posting (rr_internal.post_invoices), credit
--- notes (rr_internal.credit_invoice) and wallet drawdowns (rr_internal.draw_wallets).  The entry
+-- notes (rr_internal.credit_invoice), wallet drawdowns and expiry
+-- (rr_internal.draw_wallets, rr_internal.expire_wallet_credit) and dunning
+-- (rr_internal.run_dunning).  The entry
 -- points call each as a statement of its own with constant arguments (through
 -- rr_internal.run_bill and rr_internal.run_create_obligations for the first two), the only
 -- form Citus delegates (docs/scale-out.md).
@@ -318,8 +320,8 @@ BEGIN
     END IF;
 
     -- the billing run, the planning of revenue (activation and every change that
-    -- re-plans), renewals, expiry, price changes, posting, credit notes and wallet
-    -- drawdowns, delegated to the worker of their tenant (their first
+    -- re-plans), renewals, expiry, price changes, posting, credit notes, wallet drawdowns
+    -- and expiry, and dunning, delegated to the worker of their tenant (their first
     -- argument), in the caller's transaction (forced delegation): there their statements
     -- read the tenant's co-located shards, and the functions they call per row may read
     -- them too, which Citus refuses inside a statement sent to a worker from the
@@ -332,7 +334,9 @@ BEGIN
                              'rr_internal.apply_price_changes(text,date,bigint[],date[],boolean)',
                              'rr_internal.post_invoices(text,date,text)',
                              'rr_internal.credit_invoice(text,bigint,numeric,integer[],text,date)',
-                             'rr_internal.draw_wallets(text,date)']::regprocedure[] LOOP
+                             'rr_internal.draw_wallets(text,date)',
+                             'rr_internal.expire_wallet_credit(text,date)',
+                             'rr_internal.run_dunning(text,date)']::regprocedure[] LOOP
         IF NOT EXISTS (SELECT FROM pg_catalog.pg_dist_object o
                         WHERE o.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::regclass
                           AND o.objid OPERATOR(pg_catalog.=) f
@@ -367,5 +371,5 @@ BEGIN
          ORDER BY c.relispartition, c.oid;
 END
 $$;
-COMMENT ON FUNCTION rr.distribute() IS 'on the coordinator of a Citus cluster: places every table of schema rr, the currency list as a reference table and every tenant table distributed by tenant_id, co-located with rr.tenant (rr.usage_event with its partitions), runs rr.create_roles() on the workers, and delegates the billing run, the planning of revenue, renewals, expiry, price changes, posting, credit notes and wallet drawdowns to the tenant''s worker (create_distributed_function by tenant); returns each table''s placement and whether this call placed it (a second call places nothing); 0A000 without Citus';
+COMMENT ON FUNCTION rr.distribute() IS 'on the coordinator of a Citus cluster: places every table of schema rr, the currency list as a reference table and every tenant table distributed by tenant_id, co-located with rr.tenant (rr.usage_event with its partitions), runs rr.create_roles() on the workers, and delegates the billing run, the planning of revenue, renewals, expiry, price changes, posting, credit notes, wallets and dunning to the tenant''s worker (create_distributed_function by tenant); returns each table''s placement and whether this call placed it (a second call places nothing); 0A000 without Citus';
 REVOKE ALL ON FUNCTION rr.distribute() FROM PUBLIC;
