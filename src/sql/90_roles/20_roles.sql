@@ -110,6 +110,18 @@ BEGIN
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO rr_admin, rr_billing, rr_app, rr_analyst', f);
     END LOOP;
 
+    -- On Citus, rr.distribute() rewrites the SQL functions that read tables as PL/pgSQL
+    -- (rr_internal.functions_for_citus), whose bodies are parsed when they run, as their
+    -- caller: the names of schema rr_internal they call need USAGE on it, which a BEGIN
+    -- ATOMIC body, bound when it was created, does not.  So on a node with Citus the roles
+    -- get USAGE on rr_internal; what they may execute there is still only the invoker
+    -- functions granted above (none of rr_internal's SECURITY DEFINER functions), which do
+    -- no more than their caller's own privileges allow (docs/scale-out.md).  A single node
+    -- keeps the schema closed.
+    IF EXISTS (SELECT FROM pg_catalog.pg_extension x WHERE x.extname OPERATOR(pg_catalog.=) 'citus') THEN
+        GRANT USAGE ON SCHEMA rr_internal TO rr_admin, rr_billing, rr_app, rr_analyst;
+    END IF;
+
     FOREACH r IN ARRAY admin_tables::name[] LOOP
         EXECUTE format('GRANT INSERT, UPDATE, DELETE ON rr.%I TO rr_admin', r);
     END LOOP;
