@@ -1,6 +1,6 @@
 -- rr.create_roles() and what each role may do (docs/security.md, "Roles").
 BEGIN;
-SELECT plan(27);
+SELECT plan(29);
 
 SELECT lives_ok('SELECT * FROM rr.create_roles()', 'rr.create_roles() runs');
 SELECT is((SELECT string_agg(role_name || ':' || created, ' ' ORDER BY role_name) FROM rr.create_roles()),
@@ -76,6 +76,21 @@ SELECT is_empty($$
      WHERE p.pronamespace = 'rr'::regnamespace AND NOT p.prosecdef AND q.pronamespace = 'rr_internal'::regnamespace
        AND has_function_privilege(r, p.oid, 'EXECUTE') AND NOT has_function_privilege(r, q.oid, 'EXECUTE')
 $$, 'every role may execute the internal functions of the invoker functions it may call');
+-- and of those internal functions none is SECURITY DEFINER: on a node with Citus the roles
+-- get USAGE on rr_internal (rr.create_roles(): the functions rr.distribute() rewrites as
+-- PL/pgSQL name them as their caller), and then may call by name what they may execute
+SELECT is_empty($$
+    SELECT r, p.oid::regprocedure::text
+      FROM pg_proc p, unnest(ARRAY['rr_admin', 'rr_billing', 'rr_app', 'rr_analyst']) r
+     WHERE p.pronamespace = 'rr_internal'::regnamespace AND p.prosecdef
+       AND has_function_privilege(r, p.oid, 'EXECUTE')
+$$, 'no role may execute a SECURITY DEFINER function of rr_internal');
+-- and on a single node no role has USAGE on rr_internal
+SELECT is_empty($$
+    SELECT r FROM unnest(ARRAY['rr_admin', 'rr_billing', 'rr_app', 'rr_analyst']) r
+     WHERE has_schema_privilege(r, 'rr_internal', 'USAGE')
+       AND NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus')
+$$, 'no role has USAGE on rr_internal on a node without Citus');
 SET LOCAL rr.tenant = 'none';
 SET LOCAL ROLE rr_admin;
 SELECT lives_ok($$SELECT count(*) FROM rr.due_charges('none', '2024-01-01')$$,
