@@ -18,17 +18,13 @@
 --   - the rows left behind in the coordinator's local tables are truncated;
 --   - the SQL functions that read tables are rewritten in PL/pgSQL on every node
 --     (rr_internal.functions_for_citus, below), at every call.
--- Ten functions are delegated to the worker of their tenant (create_distributed_function
--- by their tenant argument, forced delegation): the billing run (rr_internal.bill), the
--- planning of revenue (rr_internal.create_obligations), renewals
--- (rr_internal.renew_contracts), expiry (rr_internal.expire_contracts), catalog price
--- changes (rr_internal.apply_price_changes), posting (rr_internal.post_invoices), credit
--- notes (rr_internal.credit_invoice), wallet drawdowns and expiry
--- (rr_internal.draw_wallets, rr_internal.expire_wallet_credit) and dunning
--- (rr_internal.run_dunning).  The entry
--- points call each as a statement of its own with constant arguments (through
--- rr_internal.run_bill and rr_internal.run_create_obligations for the first two), the only
--- form Citus delegates (docs/scale-out.md).
+-- The workflows whose statements call table-reading functions per row, or use work tables,
+-- are delegated to the worker of their tenant (create_distributed_function by their tenant
+-- argument, forced delegation): the list is in rr.distribute() below, and
+-- docs/scale-out.md says who calls each and why.  The entry points call each as a
+-- statement of its own with constant arguments (through rr_internal.run_bill and
+-- rr_internal.run_create_obligations for the billing run and the planning of revenue, by
+-- EXECUTE for the others), the only form Citus delegates.
 
 -- SQL functions that read the extension's tables, rewritten in PL/pgSQL for Citus.  On a
 -- single node the planner inlines them into the statements that call them (one plan, no
@@ -319,14 +315,12 @@ BEGIN
         RAISE NOTICE 'recurring_revenue placed % tables on the Citus cluster', pg_catalog.cardinality(to_place);
     END IF;
 
-    -- the billing run, the planning of revenue (activation and every change that
-    -- re-plans), renewals, expiry, price changes, posting, credit notes, wallet drawdowns
-    -- and expiry, and dunning, delegated to the worker of their tenant (their first
-    -- argument), in the caller's transaction (forced delegation): there their statements
-    -- read the tenant's co-located shards, and the functions they call per row may read
-    -- them too, which Citus refuses inside a statement sent to a worker from the
-    -- coordinator (their callers issue each call as a statement of its own with constant
-    -- arguments, so that Citus delegates it)
+    -- the delegated workflows (docs/scale-out.md has their callers and reasons), run on
+    -- the worker of their tenant (their first argument), in the caller's transaction
+    -- (forced delegation): there their statements read the tenant's co-located shards, and
+    -- the functions they call per row may read them too, which Citus refuses inside a
+    -- statement sent to a worker from the coordinator (their callers issue each call as a
+    -- statement of its own with constant arguments, so that Citus delegates it)
     FOREACH f IN ARRAY ARRAY['rr_internal.bill(text,date,bigint)',
                              'rr_internal.create_obligations(text,bigint[],date[])',
                              'rr_internal.renew_contracts(text,bigint[],date)',
