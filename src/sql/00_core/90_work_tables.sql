@@ -93,12 +93,27 @@ REVOKE ALL ON FUNCTION rr_internal.empty_work_table(regclass) FROM PUBLIC;
 -- current size, which is right for calls of one or a few contracts; never analysing a
 -- small table would not do, since without statistics the planner assumes at least ten
 -- pages of rows and, in a large tenant, hashes whole tables to join them.
+-- The sample is 3,000 rows (a statistics target of 10 on every column, set on the first
+-- ANALYZE of the session's table), not the default 30,000: the work tables are joined by
+-- keys, for which the number of distinct values and the row count are what the planner
+-- needs, and the default sample made the ANALYZE of a 60,000-row work table cost 100-160
+-- ms of a 20,000-contract run instead of 16 ms.
 CREATE FUNCTION rr_internal.analyze_work_table(work_table regclass)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    targets text;
 BEGIN
+    SELECT pg_catalog.string_agg(pg_catalog.format('ALTER COLUMN %I SET STATISTICS 10', a.attname), ', ')
+      INTO targets
+      FROM pg_catalog.pg_attribute a
+     WHERE a.attrelid OPERATOR(pg_catalog.=) work_table AND a.attnum OPERATOR(pg_catalog.>) 0
+       AND NOT a.attisdropped AND a.attstattarget OPERATOR(pg_catalog.<) 0;
+    IF targets IS NOT NULL THEN
+        EXECUTE pg_catalog.format('ALTER TABLE %s %s', work_table, targets);
+    END IF;
     IF pg_catalog.pg_relation_size(work_table) OPERATOR(pg_catalog.>) (8 OPERATOR(pg_catalog.*) pg_catalog.current_setting('block_size')::bigint)
        OR (SELECT c.relpages OPERATOR(pg_catalog.>) 8 OR c.reltuples OPERATOR(pg_catalog.<) 0
              FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) work_table) THEN
@@ -106,5 +121,5 @@ BEGIN
     END IF;
 END
 $$;
-COMMENT ON FUNCTION rr_internal.analyze_work_table(regclass) IS 'internal: ANALYZE of a work table on its first use in the session, when it has more than 8 pages, or when its statistics still describe more; otherwise nothing, so that the cached plans of single-contract calls stay valid';
+COMMENT ON FUNCTION rr_internal.analyze_work_table(regclass) IS 'internal: ANALYZE of a work table (a sample of 3,000 rows: statistics target 10) on its first use in the session, when it has more than 8 pages, or when its statistics still describe more; otherwise nothing, so that the cached plans of single-contract calls stay valid';
 REVOKE ALL ON FUNCTION rr_internal.analyze_work_table(regclass) FROM PUBLIC;

@@ -445,13 +445,20 @@ BEGIN ATOMIC
                           AND ch.line_no = -o.one_off_id AND ch.line_effective_from = o.service_date
                           AND ch.kind = 'one_off')
     UNION ALL
-    -- deposit: billed up front, for the term its line starts in
+    -- deposit: billed up front, for the term its line starts in (charged or not; the billing
+    -- run asks for it only until it is charged)
     SELECT v.contract_id, v.line_no, v.effective_from, 'deposit', daterange(v.starts, v.term_end),
            0, 1, v.deposit_amount, v.deposit_amount, v.starts, NULL, NULL::bigint
       FROM line_start v
      WHERE v.billing_type = 'deposit'
        AND v.starts <= due_charges.as_of
-       AND v.starts < coalesce(v.bill_to, 'infinity');
+       AND v.starts < coalesce(v.bill_to, 'infinity')
+       AND (due_charges.with_charged
+            OR NOT EXISTS (SELECT FROM rr.charge ch
+                            WHERE ch.tenant_id = due_charges.tenant_id AND ch.contract_id = v.contract_id
+                              AND ch.line_no = v.line_no AND ch.line_effective_from = v.effective_from
+                              AND ch.kind = 'deposit' AND ch.service_period = daterange(v.starts, v.term_end)
+                              AND ch.adjustment_seq = 0));
 END;
 COMMENT ON FUNCTION rr_internal.due_charges(text, date, bigint, boolean, boolean) IS 'internal: rr.due_charges with the discount of each discount charge (a correction of a discount carries its discount here, and in the charge''s detail), for all the tenant''s contracts or one of them; what is charged already only when with_charged; recurring charges and their corrections carry the fingerprint of their contract''s billing terms (terms_hash), which the billing run records as settled (rr.contract_billing_state); only the periods that end after what is settled under the same fingerprint are recomputed';
 REVOKE ALL ON FUNCTION rr_internal.due_charges(text, date, bigint, boolean, boolean) FROM PUBLIC;

@@ -21,6 +21,8 @@ DECLARE
     periods date[] := '{}';
     fc char(3);
     fmu integer;
+    -- the entries' sequence, looked up once (not once per invoice)
+    entries regclass := pg_get_serial_sequence('rr.journal_entry', 'entry_id')::regclass;
 BEGIN
     -- the counter row is the lock that serialises posting for the tenant and series
     INSERT INTO rr.invoice_counter (tenant_id, series, prefix)
@@ -49,7 +51,7 @@ BEGIN
     END IF;
     PERFORM rr_internal.empty_work_table('pg_temp.rr_post');
     INSERT INTO rr_post (invoice_id, k, entry_id, invoice_date, contract_id, currency, doc_type, terms)
-    SELECT x.invoice_id, x.k, nextval(pg_get_serial_sequence('rr.journal_entry', 'entry_id')), x.invoice_date,
+    SELECT x.invoice_id, x.k, nextval(entries), x.invoice_date,
            x.contract_id, x.currency, x.doc_type,
            (SELECT k.payment_terms_days FROM rr.contract k WHERE k.tenant_id = t AND k.contract_id = x.contract_id)
       FROM (SELECT i.invoice_id, i.invoice_date, i.contract_id, i.currency, i.doc_type,
@@ -109,12 +111,17 @@ BEGIN
       FROM (SELECT a.entry_id, row_number() OVER (PARTITION BY a.entry_id ORDER BY a.side, a.account)::integer AS line_no,
                    a.account, greatest(a.amount, 0) AS debit, greatest(-a.amount, 0) AS credit, a.currency, a.contract_id,
                    a.invoice_date
-              FROM (SELECT p.entry_id, x.side, x.account, sum(x.amount) AS amount, p.currency, p.contract_id, p.invoice_date
-                      FROM rr_post p
-                      JOIN rr.invoice_line l ON l.tenant_id = t AND l.invoice_id = p.invoice_id
-                     CROSS JOIN LATERAL (VALUES (1, l.receivable_account, l.amount), (2, l.credit_account, -l.amount))
-                                AS x(side, account, amount)
-                     GROUP BY p.entry_id, x.side, x.account, p.currency, p.contract_id, p.invoice_date) a
+              -- the lines' amounts per invoice and receivable account (side 1, debit) and per
+              -- invoice and credit account (side 2, credit), both in one pass over the lines
+              FROM (SELECT p.entry_id, s.side, s.account, s.amount, p.currency, p.contract_id, p.invoice_date
+                      FROM (SELECT l.invoice_id, GROUPING(l.receivable_account) + 1 AS side,
+                                   coalesce(l.receivable_account, l.credit_account) AS account,
+                                   CASE GROUPING(l.receivable_account) WHEN 0 THEN sum(l.amount) ELSE -sum(l.amount) END
+                                       AS amount
+                              FROM rr.invoice_line l
+                             WHERE l.tenant_id = t AND l.invoice_id IN (SELECT p.invoice_id FROM rr_post p)
+                             GROUP BY GROUPING SETS ((l.invoice_id, l.receivable_account), (l.invoice_id, l.credit_account))) s
+                      JOIN rr_post p ON p.invoice_id = s.invoice_id) a
              WHERE a.amount <> 0) j
      CROSS JOIN LATERAL (SELECT CASE WHEN r.rate IS NOT NULL THEN fc END AS functional_currency, r.rate,
                                 CASE WHEN r.rate IS NOT NULL THEN fmu END AS minor_units

@@ -41,14 +41,20 @@ DECLARE
     n bigint;
     items text[];
     accounts text[];
+    -- whether any deferral code of the tenant follows the fiscal calendar: if none does,
+    -- the calendar is not extended and no schedule line looks for one
+    fiscal boolean := EXISTS (SELECT FROM rr.deferral_code dc
+                               WHERE dc.tenant_id = schedule_billed_lines.tenant_id AND dc.calendar = 'fiscal');
+    -- the tenant's deposit contract items, read once (not once per staged line)
+    deposits text[] := ARRAY(SELECT ci.code FROM rr.contract_item ci
+                              WHERE ci.tenant_id = schedule_billed_lines.tenant_id AND ci.billing_type = 'deposit');
 BEGIN
     -- Not scheduled here: deposits (not revenue), and what activation planned.  One
     -- lookup per staged line by key: (SELECT ...) IS NOT NULL rather than EXISTS, which
     -- the planner may turn into a join that scans the tenant's plan per line.  A one-off
     -- charge has no contract item.
     DELETE FROM rr_billed3 x
-     WHERE coalesce((SELECT ci.billing_type FROM rr.contract_item ci WHERE ci.tenant_id = t AND ci.code = x.contract_item),
-                    'none') = 'deposit'
+     WHERE x.contract_item = ANY (deposits)
         OR (SELECT true FROM rr.obligation_charge p
              WHERE p.tenant_id = t AND p.contract_id = x.contract_id AND p.line_no = x.line_no
                AND p.line_effective_from = x.line_from AND p.kind = x.kind
@@ -98,13 +104,15 @@ BEGIN
     PERFORM rr_internal.lock_catalog(t, 'account', accounts);
 
     -- the fiscal periods that schedules on the fiscal calendar need
-    PERFORM rr_internal.ensure_fiscal_calendar(t, min(lower(b.service_period)), max(upper(b.service_period)))
-       FROM rr_billed3 b
-       JOIN rr.performance_obligation o ON o.tenant_id = t AND o.contract_id = b.contract_id
-                                       AND o.obligation_no = b.obligation_no
-       JOIN rr.item it ON it.tenant_id = t AND it.code = o.item
-       JOIN rr.deferral_code dc ON dc.tenant_id = t AND dc.code = it.deferral_code
-      WHERE dc.calendar = 'fiscal' AND o.method IN ('equal', 'equal_prorate', 'daily');
+    IF fiscal THEN
+        PERFORM rr_internal.ensure_fiscal_calendar(t, min(lower(b.service_period)), max(upper(b.service_period)))
+           FROM rr_billed3 b
+           JOIN rr.performance_obligation o ON o.tenant_id = t AND o.contract_id = b.contract_id
+                                           AND o.obligation_no = b.obligation_no
+           JOIN rr.item it ON it.tenant_id = t AND it.code = o.item
+           JOIN rr.deferral_code dc ON dc.tenant_id = t AND dc.code = it.deferral_code
+          WHERE dc.calendar = 'fiscal' AND o.method IN ('equal', 'equal_prorate', 'daily');
+    END IF;
 
     INSERT INTO rr.revenue_schedule_line (tenant_id, contract_id, obligation_no, source, period, recognize_on,
                                           amount, contract_amount, invoice_id, invoice_line_no)
@@ -116,10 +124,11 @@ BEGIN
       -- as sets)
       JOIN rr.performance_obligation o ON o.tenant_id = t AND o.contract_id = b.contract_id
                                       AND o.obligation_no = b.obligation_no
-      -- the items whose deferral code follows the fiscal calendar
+      -- the items whose deferral code follows the fiscal calendar (none looked up when no
+      -- deferral code does: a one-time filter)
       LEFT JOIN (SELECT it.code FROM rr.item it
                    JOIN rr.deferral_code dc ON dc.tenant_id = t AND dc.code = it.deferral_code
-                  WHERE it.tenant_id = t AND dc.calendar = 'fiscal') f ON f.code = o.item
+                  WHERE it.tenant_id = t AND dc.calendar = 'fiscal') f ON fiscal AND f.code = o.item
       -- spread over the service period with the obligation's pattern (the service passed
       -- only for those patterns: no rows for the others)...
       LEFT JOIN LATERAL rr_internal.schedule_spread(

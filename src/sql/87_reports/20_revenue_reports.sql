@@ -502,8 +502,12 @@ COMMENT ON COLUMN rr.revenue_forecast.contracts IS 'the number of contracts it c
 -- from what is due under the contracts as they stand (rr.due_charges to the end of the
 -- horizon) less what is charged already.  Charges due by as_of and not billed yet count in
 -- as_of's month.  Usage (not known before it happens), tax and renewals not yet made are not
--- forecast.
-CREATE FUNCTION rr.billing_forecast(as_of date, months integer DEFAULT 12)
+-- forecast.  The work is rr_internal.billing_forecast, for the current tenant only: on a
+-- single node rr.billing_forecast calls it directly; on Citus, where it calls rr.due_charges
+-- per statement and so must run on the tenant's worker, rr.distribute() delegates it and
+-- rewrites rr.billing_forecast to call it as a statement of its own
+-- (rr_internal.functions_for_citus, docs/scale-out.md).
+CREATE FUNCTION rr_internal.billing_forecast(tenant_id text, as_of date, months integer)
 RETURNS TABLE (currency char(3), month date, kind text, charges bigint, contracts bigint, amount numeric)
 LANGUAGE sql STABLE STRICT ROWS 36
 BEGIN ATOMIC
@@ -512,12 +516,14 @@ BEGIN ATOMIC
                (date_trunc('month', billing_forecast.as_of)
                 OPERATOR(pg_catalog.+) make_interval(months => billing_forecast.months))::date AS stop
          WHERE (SELECT rr_internal.check_report_months(billing_forecast.months))
+           -- (the current tenant's forecast only)
+           AND billing_forecast.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
     )
     SELECT k.currency, date_trunc('month', GREATEST(d.due_date, billing_forecast.as_of))::date, d.kind,
            count(*), count(DISTINCT d.contract_id), sum(d.amount)
       FROM h
-      CROSS JOIN LATERAL rr.due_charges((SELECT rr.current_tenant()), h.stop OPERATOR(pg_catalog.-) 1) d
-      JOIN rr.contract k ON k.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+      CROSS JOIN LATERAL rr.due_charges(billing_forecast.tenant_id, h.stop OPERATOR(pg_catalog.-) 1) d
+      JOIN rr.contract k ON k.tenant_id OPERATOR(pg_catalog.=) billing_forecast.tenant_id
                         AND k.contract_id OPERATOR(pg_catalog.=) d.contract_id
      WHERE NOT EXISTS (SELECT FROM rr.charge c
                         WHERE c.tenant_id OPERATOR(pg_catalog.=) k.tenant_id
@@ -529,6 +535,16 @@ BEGIN ATOMIC
                           AND c.adjustment_seq OPERATOR(pg_catalog.=) d.adjustment_seq)
      GROUP BY 1, 2, 3
      ORDER BY 1, 2, 3;
+END;
+COMMENT ON FUNCTION rr_internal.billing_forecast(text, date, integer) IS 'internal: the work of rr.billing_forecast for a tenant, which must be the current one (no rows for another)';
+REVOKE ALL ON FUNCTION rr_internal.billing_forecast(text, date, integer) FROM PUBLIC;
+
+CREATE FUNCTION rr.billing_forecast(as_of date, months integer DEFAULT 12)
+RETURNS TABLE (currency char(3), month date, kind text, charges bigint, contracts bigint, amount numeric)
+LANGUAGE sql STABLE STRICT ROWS 36
+BEGIN ATOMIC
+    SELECT f.currency, f.month, f.kind, f.charges, f.contracts, f.amount
+      FROM rr_internal.billing_forecast((SELECT rr.current_tenant()), billing_forecast.as_of, billing_forecast.months) f;
 END;
 COMMENT ON FUNCTION rr.billing_forecast(date, integer) IS 'billing forecast: the charges billing runs will make under the contracts as they stand, per currency, month of their due date (from as_of''s month, which also takes what is due and not billed yet, for months months) and charge kind, with the number of charges and contracts and the amount before tax; usage, tax and renewals not yet made are not forecast; docs/reports.md, "Revenue forecast and RPO"';
 REVOKE ALL ON FUNCTION rr.billing_forecast(date, integer) FROM PUBLIC;

@@ -59,6 +59,7 @@ DECLARE
     body text;
     stmt text;
     tenant_var boolean;
+    granted_to regrole;
 BEGIN
     FOR f IN
         SELECT p.oid, p.proretset, p.prosqlbody IS NOT NULL AS atomic, p.prosrc, p.provolatile, p.prosecdef,
@@ -136,6 +137,42 @@ BEGIN
         reason := NULL;
         RETURN NEXT;
     END LOOP;
+
+    -- rr.billing_forecast: its work, rr_internal.billing_forecast, calls rr.due_charges in its
+    -- statement, which reads tables, so it must run on the tenant's worker, where rr.distribute()
+    -- delegates it; Citus delegates a call only when it is a statement of its own with constant
+    -- arguments, so rr.billing_forecast issues it by EXECUTE.  (Its callers, analysts
+    -- included, have USAGE on rr_internal on a Citus node; whoever may execute
+    -- rr.billing_forecast is granted EXECUTE on its work here, since the PL/pgSQL body records
+    -- no dependency for rr.create_roles to find.)
+    IF (SELECT l.lanname FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_language l ON l.oid OPERATOR(pg_catalog.=) p.prolang
+         WHERE p.oid OPERATOR(pg_catalog.=) 'rr.billing_forecast(date,integer)'::regprocedure) OPERATOR(pg_catalog.=) 'sql' THEN
+        CREATE OR REPLACE FUNCTION rr.billing_forecast(as_of date, months integer DEFAULT 12)
+        RETURNS TABLE (currency char(3), month date, kind text, charges bigint, contracts bigint, amount numeric)
+        LANGUAGE plpgsql STABLE STRICT ROWS 36
+        SET search_path = pg_catalog, pg_temp
+        AS $f$
+        BEGIN
+            RETURN QUERY EXECUTE pg_catalog.format(
+                'SELECT f.currency, f.month, f.kind, f.charges, f.contracts, f.amount
+                   FROM rr_internal.billing_forecast(%L::text, %L::date, %L::integer) AS f',
+                rr.current_tenant(), as_of, months);
+        END
+        $f$;
+        FOR granted_to IN
+            SELECT a.grantee::regrole
+              FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
+             WHERE p.oid OPERATOR(pg_catalog.=) 'rr.billing_forecast(date,integer)'::regprocedure
+               AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE'
+               AND a.grantee OPERATOR(pg_catalog.<>) 0 AND a.grantee OPERATOR(pg_catalog.<>) p.proowner
+        LOOP
+            EXECUTE format('GRANT EXECUTE ON FUNCTION rr_internal.billing_forecast(text, date, integer) TO %s', granted_to);
+        END LOOP;
+        function_name := 'rr.billing_forecast(date,integer)'::regprocedure;
+        converted := true;
+        reason := NULL;
+        RETURN NEXT;
+    END IF;
 END
 $$;
 COMMENT ON FUNCTION rr_internal.functions_for_citus() IS 'internal, called by rr.distribute() on every node: rewrites the SQL functions of schemas rr and rr_internal that read the extension''s tables as PL/pgSQL functions running the same statement, which Citus can route (it cannot plan what inlining brings into a statement); returns each function looked at, whether it was converted, and why not';
@@ -330,7 +367,8 @@ BEGIN
                              'rr_internal.credit_invoice(text,bigint,numeric,integer[],text,date)',
                              'rr_internal.draw_wallets(text,date)',
                              'rr_internal.expire_wallet_credit(text,date)',
-                             'rr_internal.run_dunning(text,date)']::regprocedure[] LOOP
+                             'rr_internal.run_dunning(text,date)',
+                             'rr_internal.billing_forecast(text,date,integer)']::regprocedure[] LOOP
         IF NOT EXISTS (SELECT FROM pg_catalog.pg_dist_object o
                         WHERE o.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::regclass
                           AND o.objid OPERATOR(pg_catalog.=) f
