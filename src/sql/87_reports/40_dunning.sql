@@ -10,34 +10,45 @@ RETURNS TABLE (invoice_id bigint, number text, customer text, currency char(3), 
 LANGUAGE sql STABLE STRICT ROWS 100
 SET search_path = pg_catalog, pg_temp
 AS $$
-    -- (joins of sets, not sub-queries per invoice: on Citus the balances are computed on
-    -- the coordinator and each set read from the tenant's worker, then joined)
+    -- (joins of sets, not sub-queries per invoice, and each set read either from the
+    -- balances or from tables, never both: on Citus the balances are computed on the
+    -- coordinator and each table's set read from the tenant's worker, then the sets are
+    -- joined on the coordinator.  An outer join of the balances with a table made Citus
+    -- 13.2.2 plan the table as a sub-query, which under the tenant policy, as any role but
+    -- a superuser reads it, crashed its planner.)
     WITH b AS MATERIALIZED (
         SELECT * FROM rr.invoice_balances(rr.current_tenant(), dunning_status_as_of.as_of)
-    ), a AS (
+    ), a AS MATERIALIZED (
         -- the actions recorded by as_of
         SELECT a.invoice_id, a.policy, a.stage_no, a.action, a.as_of, a.action_id
           FROM rr.dunning_action a
          WHERE a.tenant_id = rr.current_tenant() AND a.as_of <= dunning_status_as_of.as_of
+    ), customer_policy AS MATERIALIZED (
+        SELECT c.customer, c.policy FROM rr.customer_dunning_policy c WHERE c.tenant_id = rr.current_tenant()
+    ), default_policy AS MATERIALIZED (
+        -- (at most one: dunning_policy_default_idx)
+        SELECT d.code FROM rr.dunning_policy d WHERE d.tenant_id = rr.current_tenant() AND d.is_default
+    ), stage AS MATERIALIZED (
+        SELECT s.policy, s.stage_no, s.action, s.days_overdue FROM rr.dunning_stage s
+         WHERE s.tenant_id = rr.current_tenant()
     ), last_action AS (
         SELECT DISTINCT ON (a.invoice_id) a.invoice_id, a.stage_no, a.action, a.as_of,
                count(*) OVER (PARTITION BY a.invoice_id) AS actions
           FROM a
          ORDER BY a.invoice_id, a.as_of DESC, a.action_id DESC
     ), policy AS (
-        -- the customer's policy, else the tenant's default (at most one: dunning_policy_default_idx)
+        -- the customer's policy, else the tenant's default
         SELECT b.invoice_id, coalesce(c.policy, d.code) AS policy
           FROM b
-          LEFT JOIN rr.customer_dunning_policy c ON c.tenant_id = rr.current_tenant() AND c.customer = b.customer
-          LEFT JOIN rr.dunning_policy d ON d.tenant_id = rr.current_tenant() AND d.is_default
+          LEFT JOIN customer_policy c ON c.customer = b.customer
+          LEFT JOIN default_policy d ON true
     ), next_stage AS (
         -- the first stage of the invoice's policy after the last one it reached under that policy
         SELECT DISTINCT ON (p.invoice_id) p.invoice_id, s.stage_no, s.action, s.days_overdue
           FROM policy p
           LEFT JOIN (SELECT a.invoice_id, a.policy, max(a.stage_no) AS stage_no FROM a GROUP BY a.invoice_id, a.policy) r
                  ON r.invoice_id = p.invoice_id AND r.policy = p.policy
-          JOIN rr.dunning_stage s ON s.tenant_id = rr.current_tenant() AND s.policy = p.policy
-                                 AND s.stage_no > coalesce(r.stage_no, 0)
+          JOIN stage s ON s.policy = p.policy AND s.stage_no > coalesce(r.stage_no, 0)
          ORDER BY p.invoice_id, s.stage_no
     )
     SELECT b.invoice_id, b.number, b.customer, b.currency, b.due_date, b.balance, b.days_past_due,
