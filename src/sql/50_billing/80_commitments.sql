@@ -55,14 +55,17 @@ RETURNS SETOF daterange
 LANGUAGE sql STABLE ROWS 12
 SET search_path = pg_catalog, pg_temp
 AS $$
+    -- (every table filtered by the tenant argument itself: on Citus this runs inside the
+    -- billing run delegated to the tenant's worker, which refuses any piece of a statement
+    -- it cannot tell is the tenant's)
     WITH k AS (
         SELECT c.contract_id, c.per, c.every, k.start_date,
                coalesce(k.termination_date, k.end_date) AS stop,
                (SELECT coalesce(max(ci.usage_grace_days), 0)
-                  FROM rr.contract_line l JOIN rr.contract_item ci ON ci.tenant_id = l.tenant_id AND ci.code = l.contract_item
-                 WHERE l.tenant_id = k.tenant_id AND l.contract_id = k.contract_id) AS grace
+                  FROM rr.contract_line l JOIN rr.contract_item ci ON ci.tenant_id = $1 AND ci.code = l.contract_item
+                 WHERE l.tenant_id = $1 AND l.contract_id = k.contract_id) AS grace
           FROM rr.contract_commitment c
-          JOIN rr.contract k ON k.tenant_id = c.tenant_id AND k.contract_id = c.contract_id
+          JOIN rr.contract k ON k.tenant_id = $1 AND k.contract_id = c.contract_id
          WHERE c.tenant_id = $1 AND c.contract_id = $2 AND c.commitment_no = $3
     ), p AS (
         SELECT p AS period, k.grace
@@ -96,6 +99,7 @@ DECLARE
     bad integer;
     tl integer;
     n integer;
+    lines integer[];
 BEGIN
     IF add_commitment.contract_id IS NULL THEN
         RAISE EXCEPTION 'contract id must not be NULL' USING ERRCODE = '22004';
@@ -177,9 +181,11 @@ BEGIN
     END IF;
     SELECT coalesce(max(c.commitment_no), 0) + 1 INTO n
       FROM rr.contract_commitment c WHERE c.tenant_id = t AND c.contract_id = k.contract_id;
+    -- (the lines sorted first, in a statement of their own: Citus refuses a sub-query in
+    -- an INSERT's VALUES, "subqueries are not supported within INSERT queries")
+    lines := (SELECT array_agg(DISTINCT x ORDER BY x) FROM unnest(add_commitment.line_nos) x);
     INSERT INTO rr.contract_commitment (tenant_id, contract_id, commitment_no, amount, per, every, line_nos, true_up_line_no)
-    VALUES (t, k.contract_id, n, amt, add_commitment.per, add_commitment.every,
-            (SELECT array_agg(DISTINCT x ORDER BY x) FROM unnest(add_commitment.line_nos) x), tl);
+    VALUES (t, k.contract_id, n, amt, add_commitment.per, add_commitment.every, lines, tl);
     RETURN n;
 END
 $$;

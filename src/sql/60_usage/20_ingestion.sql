@@ -80,9 +80,9 @@ BEGIN
                coalesce(s.contract_id, CASE WHEN s.customer IS NOT NULL THEN (
                    SELECT CASE WHEN count(DISTINCT k.contract_id) > 1 THEN -1 ELSE min(k.contract_id) END
                      FROM rr.contract_billing_terms k
-                     JOIN rr.customer cu ON cu.tenant_id = k.tenant_id AND cu.code = k.customer
-                     JOIN rr.contract_line l ON l.tenant_id = k.tenant_id AND l.contract_id = k.contract_id
-                     JOIN rr.contract_item ci ON ci.tenant_id = l.tenant_id AND ci.code = l.contract_item
+                     JOIN rr.customer cu ON cu.tenant_id = $2 AND cu.code = k.customer
+                     JOIN rr.contract_line l ON l.tenant_id = $2 AND l.contract_id = k.contract_id
+                     JOIN rr.contract_item ci ON ci.tenant_id = $2 AND ci.code = l.contract_item
                     WHERE k.tenant_id = $2 AND k.customer = s.customer
                       AND s.item IN (ci.code, ci.recurring_item)
                       AND k.activation_date IS NOT NULL
@@ -111,7 +111,7 @@ BEGIN
                        daterange(l.effective_from, lead(l.effective_from) OVER (PARTITION BY l.contract_id, l.line_no
                                                                                 ORDER BY l.effective_from)) AS valid
                   FROM rr.contract_line l
-                  JOIN rr.contract_item ci ON ci.tenant_id = l.tenant_id AND ci.code = l.contract_item
+                  JOIN rr.contract_item ci ON ci.tenant_id = $2 AND ci.code = l.contract_item
                  WHERE l.tenant_id = $2 AND l.contract_id = ANY ((SELECT ids.a FROM ids)::bigint[])
                    AND (ci.price_model IS NOT NULL OR ci.extra_usage_price IS NOT NULL OR ci.billing_type = 'deposit')) w
           CROSS JOIN LATERAL (SELECT w.code UNION SELECT w.recurring_item WHERE w.recurring_item IS NOT NULL) m(code)
@@ -119,10 +119,12 @@ BEGIN
          GROUP BY w.contract_id, m.code
     ),
     k AS (
-        -- the batch's contracts, and each one's customer's time zone (looked up by key)
+        -- the batch's contracts, and each one's customer's time zone (looked up by key; every
+        -- table filtered by the tenant itself: correlated through the contract's tenant_id,
+        -- the look-up made Citus send the statement to every shard of the contracts)
         SELECT k.contract_id, k.status, k.activation_date, daterange(k.bill_from, k.bill_to) AS active,
                (SELECT cu.time_zone FROM rr.customer cu
-                 WHERE cu.tenant_id = k.tenant_id AND cu.code = k.customer) AS customer_time_zone
+                 WHERE cu.tenant_id = $2 AND cu.code = k.customer) AS customer_time_zone
           FROM rr.contract_billing_terms k
          WHERE k.tenant_id = $2 AND k.contract_id = ANY ((SELECT ids.a FROM ids)::bigint[])
     ),

@@ -145,25 +145,27 @@ END
 $$;
 COMMENT ON FUNCTION rr_internal.ensure_fiscal_periods_from(text, date) IS 'internal: adds the calendar months from the month of from_date up to a tenant''s first fiscal period, when that period starts on the first of a month';
 
-CREATE FUNCTION rr.recognize(through date DEFAULT current_date)
+-- The recognition run: rr_internal.recognize does the work for a tenant, and rr.recognize
+-- (below) calls it as a statement of its own with constant arguments: on Citus,
+-- rr.distribute() delegates it to the tenant's worker, where its work tables sit next to
+-- the tenant's shards and its journal rows are written, so that it can share a transaction
+-- with the other delegated workflows (activation, a billing run and its posting): run on
+-- the coordinator, its intermediate results went to every worker and made Citus commit in
+-- two phases, which a transaction with work tables on the worker cannot (docs/scale-out.md).
+CREATE FUNCTION rr_internal.recognize(tenant_id text, through date)
 RETURNS TABLE (contract_id bigint, period_start date, entry_id bigint, lines bigint, revenue numeric)
-LANGUAGE plpgsql SECURITY DEFINER
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    t text := rr.current_tenant();
+    t text := recognize.tenant_id;
     run bigint;
     seq regclass := pg_catalog.pg_get_serial_sequence('rr.journal_entry', 'entry_id')::regclass;
     fc char(3);
     fmu integer;
     first_due date;
 BEGIN
-    IF through IS NULL THEN
-        RAISE EXCEPTION 'recognition date must not be NULL' USING ERRCODE = '22004';
-    END IF;
-    -- one run at a time per tenant (and never during a close): a second run waits, then
-    -- sees the first one's lines posted and its entries in the ledger
-    PERFORM pg_advisory_xact_lock(hashtext('rr.recognize'), hashtext(t));
+    -- (one run at a time per tenant: the caller, rr.recognize, holds the lock)
     INSERT INTO rr.recognition_run (tenant_id, through) VALUES (t, recognize.through) RETURNING run_id INTO run;
     PERFORM rr_internal.create_payment_schedules(t, recognize.through);
 
@@ -386,8 +388,10 @@ BEGIN
     -- in the functional currency too, at the rate of the entry date (the latest of the pair
     -- on or before it, 1 in the functional currency; looked up in the statement, as posting
     -- does), each side rounded once
-    SELECT k.currency, c.minor_units INTO fc, fmu
-      FROM rr.tenant k JOIN rr.currency c ON c.code = k.currency
+    -- (the minor units by rr.minor_units, not a join with the reference table rr.currency,
+    -- which Citus refuses in a delegated function: docs/scale-out.md)
+    SELECT k.currency, rr.minor_units(k.currency) INTO fc, fmu
+      FROM rr.tenant k
      WHERE k.tenant_id = t;
     INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency, contract_id,
                                  functional_currency, functional_debit, functional_credit)
@@ -420,6 +424,28 @@ BEGIN
       FROM rr_grp g
      WHERE g.lines > 0 OR g.has_entry
      ORDER BY g.contract_id, g.period_start;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.recognize(text, date) IS 'internal: the work of rr.recognize for a tenant, its argument checked and the tenant''s recognition lock held by the caller';
+REVOKE ALL ON FUNCTION rr_internal.recognize(text, date) FROM PUBLIC;
+
+CREATE FUNCTION rr.recognize(through date DEFAULT current_date)
+RETURNS TABLE (contract_id bigint, period_start date, entry_id bigint, lines bigint, revenue numeric)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t text := rr.current_tenant();
+BEGIN
+    IF through IS NULL THEN
+        RAISE EXCEPTION 'recognition date must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    -- one run at a time per tenant (and never during a close): a second run waits, then
+    -- sees the first one's lines posted and its entries in the ledger (taken here, on the
+    -- node the caller is connected to, where rr.close_period takes it too)
+    PERFORM pg_advisory_xact_lock(hashtext('rr.recognize'), hashtext(t));
+    RETURN QUERY EXECUTE format('SELECT r.contract_id, r.period_start, r.entry_id, r.lines, r.revenue
+                                   FROM rr_internal.recognize(%L::text, %L::date) AS r', t, through);
 END
 $$;
 COMMENT ON FUNCTION rr.recognize(date) IS 'posts every revenue schedule line due by `through` (invoice-sourced lines once their invoice is posted): per contract and fiscal period one journal entry, Cr revenue and the contract''s position re-netted into deferred revenue, unbilled receivable and contract asset, in the period of the lines or the first open one after it; set-based, idempotent, one run at a time per tenant; returns one row per contract and period';

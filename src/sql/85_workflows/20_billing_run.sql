@@ -24,6 +24,9 @@ DECLARE
     items text[];
     metered boolean;
     conflict text;
+    tu_contracts bigint[] := '{}';
+    tu_commitments integer[] := '{}';
+    tu_periods daterange[] := '{}';
 BEGIN
     -- Lock the contracts first, in one statement and in contract_id order, and only then
     -- work out what is due, in the next statement (a new snapshot): so the run bills the
@@ -63,6 +66,24 @@ BEGIN
                         WHERE ci.tenant_id = bill.tenant_id
                           AND (ci.price_model IS NOT NULL OR ci.extra_usage_price IS NOT NULL
                                OR ci.billing_type = 'deposit'));
+
+    -- the committed periods that ended, of the commitments of the contracts billed
+    -- (rr_internal.true_up_periods, src/sql/50_billing/80_commitments.sql), read before the
+    -- billing statement, which takes them as arrays: a function that reads tables, called per
+    -- row of a statement over the tenant's tables, runs inside that statement's query on the
+    -- shard on Citus, where reading tables is refused; here its statement reads no table
+    SELECT coalesce(array_agg(c.contract_id), '{}'), coalesce(array_agg(c.commitment_no), '{}')
+      INTO tu_contracts, tu_commitments
+      FROM rr.contract_commitment c
+     WHERE c.tenant_id = bill.tenant_id AND c.contract_id = ANY (locked);
+    IF cardinality(tu_contracts) > 0 THEN
+        SELECT coalesce(array_agg(x.contract_id), '{}'), coalesce(array_agg(x.commitment_no), '{}'),
+               coalesce(array_agg(p.period), '{}')
+          INTO tu_contracts, tu_commitments, tu_periods
+          FROM unnest(tu_contracts, tu_commitments) AS x (contract_id, commitment_no)
+         CROSS JOIN LATERAL rr_internal.true_up_periods(bill.tenant_id, x.contract_id, x.commitment_no, bill.as_of)
+                            AS p (period);
+    END IF;
 
     -- Runs of one contract cannot overlap (the lock above), and what is due never includes
     -- a charge that exists (rr_internal.due_charges reads what was billed), so the charges
@@ -104,8 +125,11 @@ BEGIN
                        jsonb_build_object('commitment_no', c.commitment_no, 'committed', c.amount, 'spent', s.spent),
                        NULL::bigint
                   FROM rr.contract_commitment c
-                 CROSS JOIN LATERAL rr_internal.true_up_periods(bill.tenant_id, c.contract_id, c.commitment_no, bill.as_of)
-                                    AS p (period)
+                 -- (the arrays by subscript: Citus 13.2.2 deparsed a three-array unnest with
+                 -- column names so that its third column read the first)
+                 JOIN (SELECT tu_contracts[i] AS contract_id, tu_commitments[i] AS commitment_no, tu_periods[i] AS period
+                         FROM generate_series(1, cardinality(tu_contracts)) AS i) p
+                   ON p.contract_id = c.contract_id AND p.commitment_no = c.commitment_no
                  CROSS JOIN LATERAL (
                         SELECT coalesce(sum(x.amount), 0) AS spent
                           FROM (SELECT ch.line_no, ch.kind, ch.service_period, ch.amount FROM rr.charge ch

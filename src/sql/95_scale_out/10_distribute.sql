@@ -147,18 +147,16 @@ BEGIN
     -- no dependency for rr.create_roles to find.)
     IF (SELECT l.lanname FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_language l ON l.oid OPERATOR(pg_catalog.=) p.prolang
          WHERE p.oid OPERATOR(pg_catalog.=) 'rr.billing_forecast(date,integer)'::regprocedure) OPERATOR(pg_catalog.=) 'sql' THEN
-        CREATE OR REPLACE FUNCTION rr.billing_forecast(as_of date, months integer DEFAULT 12)
-        RETURNS TABLE (currency char(3), month date, kind text, charges bigint, contracts bigint, amount numeric)
-        LANGUAGE plpgsql STABLE STRICT ROWS 36
-        SET search_path = pg_catalog, pg_temp
-        AS $f$
-        BEGIN
-            RETURN QUERY EXECUTE pg_catalog.format(
-                'SELECT f.currency, f.month, f.kind, f.charges, f.contracts, f.amount
-                   FROM rr_internal.billing_forecast(%L::text, %L::date, %L::integer) AS f',
-                rr.current_tenant(), as_of, months);
-        END
-        $f$;
+        EXECUTE format(E'CREATE OR REPLACE FUNCTION %s(%s) RETURNS %s LANGUAGE plpgsql STABLE STRICT ROWS 36 SET search_path = pg_catalog, pg_temp AS %L',
+                       'rr.billing_forecast(date,integer)'::regprocedure::regproc,
+                       pg_get_function_arguments('rr.billing_forecast(date,integer)'::regprocedure),
+                       pg_get_function_result('rr.billing_forecast(date,integer)'::regprocedure),
+                       E'BEGIN\n'
+                       || E'    RETURN QUERY EXECUTE pg_catalog.format(\n'
+                       || E'        ''SELECT f.currency, f.month, f.kind, f.charges, f.contracts, f.amount\n'
+                       || E'           FROM rr_internal.billing_forecast(%L::text, %L::date, %L::integer) AS f'',\n'
+                       || E'        rr.current_tenant(), as_of, months);\n'
+                       || 'END');
         FOR granted_to IN
             SELECT a.grantee::regrole
               FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
@@ -368,7 +366,8 @@ BEGIN
                              'rr_internal.draw_wallets(text,date)',
                              'rr_internal.expire_wallet_credit(text,date)',
                              'rr_internal.run_dunning(text,date)',
-                             'rr_internal.billing_forecast(text,date,integer)']::regprocedure[] LOOP
+                             'rr_internal.billing_forecast(text,date,integer)',
+                             'rr_internal.recognize(text,date)']::regprocedure[] LOOP
         IF NOT EXISTS (SELECT FROM pg_catalog.pg_dist_object o
                         WHERE o.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::regclass
                           AND o.objid OPERATOR(pg_catalog.=) f
@@ -403,5 +402,5 @@ BEGIN
          ORDER BY c.relispartition, c.oid;
 END
 $$;
-COMMENT ON FUNCTION rr.distribute() IS 'on the coordinator of a Citus cluster: places every table of schema rr, the currency list as a reference table and every tenant table distributed by tenant_id, co-located with rr.tenant (rr.usage_event with its partitions), runs rr.create_roles() on the workers, and delegates the billing run, the planning of revenue, renewals, expiry, price changes, posting, credit notes, wallets and dunning to the tenant''s worker (create_distributed_function by tenant); returns each table''s placement and whether this call placed it (a second call places nothing); 0A000 without Citus';
+COMMENT ON FUNCTION rr.distribute() IS 'on the coordinator of a Citus cluster: places every table of schema rr, the currency list as a reference table and every tenant table distributed by tenant_id, co-located with rr.tenant (rr.usage_event with its partitions), runs rr.create_roles() on the workers, and delegates the billing run, the planning of revenue, renewals, expiry, price changes, posting, credit notes, wallets, dunning, recognition and the billing forecast to the tenant''s worker (create_distributed_function by tenant); returns each table''s placement and whether this call placed it (a second call places nothing); 0A000 without Citus';
 REVOKE ALL ON FUNCTION rr.distribute() FROM PUBLIC;
