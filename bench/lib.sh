@@ -83,35 +83,42 @@ floor_table_sql() {
 
 # billing_db N: a new database ($BENCH_DB) with the extension, the catalog and N monthly
 # contracts x 2 lines (bench/billing.sh, bench/lifecycle.sh), loaded in bulk (rr.create_contract is the API; this is data set-up), nothing analysed
+# billing_tenant_sql TENANT N: the SQL that creates tenant TENANT with the billing
+# benchmark's catalog, 1,000 customers and N active monthly contracts of two lines starting
+# 2024-01-01 (contract ids 1 to N): for billing_db, and for the tenants of bench/scale_out.sh
+billing_tenant_sql() {
+    cat <<SQL
+SET client_min_messages = warning;
+SELECT rr.create_tenant('$1', 'Benchmark', 'USD');
+SET rr.tenant = '$1';
+INSERT INTO rr.item (tenant_id, code, name, revenue_account, deferred_account, receivable_account)
+VALUES ('$1', 'SEAT', 'Seat', '4000', '2100', '1100'), ('$1', 'SUPPORT', 'Support', '4200', '2100', '1100');
+INSERT INTO rr.item_price VALUES ('$1', 'SEAT', 'USD', 12.50), ('$1', 'SUPPORT', 'USD', 99.00);
+INSERT INTO rr.contract_item (tenant_id, code, name, currency, recurring_item, billing_type, max_quantity)
+VALUES ('$1', 'SEATS', 'Seats', 'USD', 'SEAT', 'prepaid', 1000),
+       ('$1', 'SUPPORT', 'Support', 'USD', 'SUPPORT', 'postpaid', 1000);
+INSERT INTO rr.contract_template (tenant_id, code, name, duration) VALUES ('$1', 'T', 'Monthly, annual term', 1);
+INSERT INTO rr.customer (tenant_id, code, name, currency)
+SELECT '$1', 'C' || i, 'Customer ' || i, 'USD' FROM generate_series(1, 1000) i;
+INSERT INTO rr.contract (tenant_id, contract_id, customer, template, currency, status, contract_type, start_date,
+                         end_date, setup_date, activation_date, billing_period, billing_start, alignment, invoice_to,
+                         bill_to, payment_terms_days, grace_period_days, renewal_point_days, refund_policy)
+SELECT '$1', i, 'C' || (1 + i % 1000), 'T', 'USD', 'active', 'renewable', s, (s + interval '1 year')::date,
+       s, s, 'month', 'activation', 'anniversary', 'customer', 'C' || (1 + i % 1000), 30, 0, 0, 'none'
+  FROM generate_series(1, $2) i, LATERAL (SELECT date '2024-01-01' AS s) d;
+INSERT INTO rr.contract_line (tenant_id, contract_id, line_no, effective_from, contract_item, quantity,
+                              recurring_price, billing_period)
+SELECT '$1', i, l, date '2024-01-01', CASE l WHEN 1 THEN 'SEATS' ELSE 'SUPPORT' END, 1 + i % 50,
+       CASE l WHEN 1 THEN 12.50 ELSE 99.00 END, '1 month'
+  FROM generate_series(1, $2) i, generate_series(1, 2) l;
+SQL
+}
+
 billing_db() {
     dropdb --if-exists "$BENCH_DB"
     createdb "$BENCH_DB"
     bsql -c 'CREATE EXTENSION recurring_revenue' -f "$RR_ROOT/bench/lib.sql" >/dev/null
-    bsql <<SQL >/dev/null
-SET client_min_messages = warning;
-SELECT rr.create_tenant('bench', 'Benchmark', 'USD');
-SET rr.tenant = 'bench';
-INSERT INTO rr.item (tenant_id, code, name, revenue_account, deferred_account, receivable_account)
-VALUES ('bench', 'SEAT', 'Seat', '4000', '2100', '1100'), ('bench', 'SUPPORT', 'Support', '4200', '2100', '1100');
-INSERT INTO rr.item_price VALUES ('bench', 'SEAT', 'USD', 12.50), ('bench', 'SUPPORT', 'USD', 99.00);
-INSERT INTO rr.contract_item (tenant_id, code, name, currency, recurring_item, billing_type, max_quantity)
-VALUES ('bench', 'SEATS', 'Seats', 'USD', 'SEAT', 'prepaid', 1000),
-       ('bench', 'SUPPORT', 'Support', 'USD', 'SUPPORT', 'postpaid', 1000);
-INSERT INTO rr.contract_template (tenant_id, code, name, duration) VALUES ('bench', 'T', 'Monthly, annual term', 1);
-INSERT INTO rr.customer (tenant_id, code, name, currency)
-SELECT 'bench', 'C' || i, 'Customer ' || i, 'USD' FROM generate_series(1, 1000) i;
-INSERT INTO rr.contract (tenant_id, contract_id, customer, template, currency, status, contract_type, start_date,
-                         end_date, setup_date, activation_date, billing_period, billing_start, alignment, invoice_to,
-                         bill_to, payment_terms_days, grace_period_days, renewal_point_days, refund_policy)
-SELECT 'bench', i, 'C' || (1 + i % 1000), 'T', 'USD', 'active', 'renewable', s, (s + interval '1 year')::date,
-       s, s, 'month', 'activation', 'anniversary', 'customer', 'C' || (1 + i % 1000), 30, 0, 0, 'none'
-  FROM generate_series(1, $1) i, LATERAL (SELECT date '2024-01-01' AS s) d;
-INSERT INTO rr.contract_line (tenant_id, contract_id, line_no, effective_from, contract_item, quantity,
-                              recurring_price, billing_period)
-SELECT 'bench', i, l, date '2024-01-01', CASE l WHEN 1 THEN 'SEATS' ELSE 'SUPPORT' END, 1 + i % 50,
-       CASE l WHEN 1 THEN 12.50 ELSE 99.00 END, '1 month'
-  FROM generate_series(1, $1) i, generate_series(1, 2) l;
-SQL
+    billing_tenant_sql bench "$1" | bsql >/dev/null
     # no statistics unless the benchmark takes them (autovacuum would analyse between steps)
     bsql -A -t -c "SELECT format('ALTER TABLE %s SET (autovacuum_enabled = off);', c.oid::regclass)
                      FROM pg_class c WHERE c.relnamespace = 'rr'::regnamespace AND c.relkind = 'r'" | bsql >/dev/null

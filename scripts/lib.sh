@@ -91,3 +91,50 @@ rr_cluster_stop() {
     fi
     rm -rf "$RR_RUN"
 }
+
+# A Citus coordinator and two workers, for the Citus tier (test/citus/run) and the
+# scale-out benchmark (bench/scale_out.sh): rr_citus_start DIR [SETTING...] starts three
+# throwaway clusters under DIR (Unix sockets only, ports RR_CITUS_PORTS: the coordinator
+# first; shared_preload_libraries = citus and the settings given), creates database
+# RR_CITUS_DB (default rr_citus) on each with the citus extension, sets the coordinator's
+# host and adds the workers.  rr_citus_stop stops and removes them (rr_citus_start first
+# stops what a previous run left; the caller traps EXIT with rr_citus_stop).
+RR_CITUS_NODES=(coordinator worker1 worker2)
+RR_CITUS_PORTS=(5432 5433 5434)
+rr_citus_stop() {
+    [ -n "${RR_CITUS_DIR:-}" ] || return 0
+    local n
+    for n in "${RR_CITUS_NODES[@]}"; do
+        if [ -f "$RR_CITUS_DIR/$n/postmaster.pid" ]; then
+            (cd / && "${RR_AS[@]}" "$RR_PGBIN/pg_ctl" -D "$RR_CITUS_DIR/$n" -m immediate -w stop >/dev/null 2>&1) \
+                || kill -9 "$(head -n 1 "$RR_CITUS_DIR/$n/postmaster.pid")" 2>/dev/null || true
+        fi
+    done
+    rm -rf "$RR_CITUS_DIR"
+}
+rr_citus_start() {
+    RR_CITUS_DIR=$1
+    shift
+    RR_AS=()
+    [ "$(id -u)" -ne 0 ] || RR_AS=(runuser -u postgres --)  # the server refuses to run as root
+    rr_citus_stop
+    mkdir -p "$RR_CITUS_DIR"
+    [ ${#RR_AS[@]} -eq 0 ] || chown postgres: "$RR_CITUS_DIR"
+    local i n opts s db=${RR_CITUS_DB:-rr_citus}
+    for i in 0 1 2; do
+        n=${RR_CITUS_NODES[$i]}
+        (cd / && "${RR_AS[@]}" "$RR_PGBIN/initdb" -D "$RR_CITUS_DIR/$n" -U postgres --auth=trust --no-locale -E UTF8 \
+            >"$RR_CITUS_DIR/$n.initdb.log" 2>&1) || { cat "$RR_CITUS_DIR/$n.initdb.log" >&2; return 1; }
+        opts="-c listen_addresses='' -k $RR_CITUS_DIR -p ${RR_CITUS_PORTS[$i]} -c shared_preload_libraries=citus"
+        for s in "$@"; do opts+=" -c $s"; done
+        (cd / && "${RR_AS[@]}" "$RR_PGBIN/pg_ctl" -D "$RR_CITUS_DIR/$n" -l "$RR_CITUS_DIR/$n.log" -o "$opts" -w start \
+            >/dev/null) || { cat "$RR_CITUS_DIR/$n.log" >&2; return 1; }
+        createdb -h "$RR_CITUS_DIR" -U postgres -p "${RR_CITUS_PORTS[$i]}" "$db"
+        psql -X -q -v ON_ERROR_STOP=1 -h "$RR_CITUS_DIR" -U postgres -p "${RR_CITUS_PORTS[$i]}" -d "$db" \
+            -c 'CREATE EXTENSION citus' >/dev/null
+    done
+    psql -X -q -v ON_ERROR_STOP=1 -h "$RR_CITUS_DIR" -U postgres -p "${RR_CITUS_PORTS[0]}" -d "$db" \
+        -c "SELECT citus_set_coordinator_host('$RR_CITUS_DIR', ${RR_CITUS_PORTS[0]})" \
+        -c "SELECT citus_add_node('$RR_CITUS_DIR', ${RR_CITUS_PORTS[1]})" \
+        -c "SELECT citus_add_node('$RR_CITUS_DIR', ${RR_CITUS_PORTS[2]})" >/dev/null
+}

@@ -151,10 +151,19 @@ BEGIN ATOMIC
                           -- the charges of the periods recomputed (those that start at or
                           -- after the first one that ends after what is settled), by the
                           -- charge key: an index range per line version, not the history
-                          CROSS JOIN LATERAL rr_internal.version_charges(
-                                 due_charges.tenant_id, v.contract_id, v.line_no, v.effective_from, 'recurring',
-                                 rr_internal.settled_from(v.state_hash, v.terms_hash, v.state_settled_to, v.line_every,
-                                                          v.anchor)) ch) x) b
+                          -- (OFFSET 0 keeps it a scan of its own, not a join over the tenant's
+                          -- charges; written out rather than a call of a SQL function, which
+                          -- a single node inlines and Citus, rewritten as PL/pgSQL, ran as a
+                          -- routed query per line version: 0.18 ms a call)
+                          CROSS JOIN LATERAL (
+                                 SELECT ch.service_period, ch.adjustment_seq, ch.amount, ch.quantity, ch.unit_price
+                                   FROM rr.charge ch
+                                  WHERE ch.tenant_id = due_charges.tenant_id AND ch.contract_id = v.contract_id
+                                    AND ch.line_no = v.line_no AND ch.line_effective_from = v.effective_from
+                                    AND ch.kind = 'recurring'
+                                    AND ch.service_period >= rr_internal.ranges_from(rr_internal.settled_from(
+                                            v.state_hash, v.terms_hash, v.state_settled_to, v.line_every, v.anchor))
+                                 OFFSET 0) ch) x) b
          GROUP BY b.contract_id, b.line_no, b.line_effective_from, b.full_period
     ), priced AS (
         SELECT r.*,
@@ -287,10 +296,16 @@ BEGIN ATOMIC
                   FROM v
                   -- (the lines of contracts with discounts, or not settled: a discount
                   -- charge under settled terms without discounts would be settled too)
-                  CROSS JOIN LATERAL rr_internal.version_charges(
-                         due_charges.tenant_id, v.contract_id, v.line_no, v.effective_from, 'discount',
-                         rr_internal.settled_from(v.state_hash, v.terms_hash, v.state_settled_to, v.line_every,
-                                                  v.anchor)) ch
+                  -- (the charges by the charge key, as for the recurring charges above)
+                  CROSS JOIN LATERAL (
+                         SELECT ch.service_period, ch.adjustment_seq, ch.amount, ch.detail
+                           FROM rr.charge ch
+                          WHERE ch.tenant_id = due_charges.tenant_id AND ch.contract_id = v.contract_id
+                            AND ch.line_no = v.line_no AND ch.line_effective_from = v.effective_from
+                            AND ch.kind = 'discount'
+                            AND ch.service_period >= rr_internal.ranges_from(rr_internal.settled_from(
+                                    v.state_hash, v.terms_hash, v.state_settled_to, v.line_every, v.anchor))
+                         OFFSET 0) ch
                  WHERE v.has_discounts OR v.state_hash IS DISTINCT FROM v.terms_hash) x
          GROUP BY x.contract_id, x.line_no, x.line_effective_from, x.full_period, x.discount_id, x.billing_type
     ), discount_fix AS (

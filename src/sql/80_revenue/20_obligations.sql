@@ -500,6 +500,27 @@ END;
 COMMENT ON FUNCTION rr_internal.schedule_spread(text, numeric, daterange, text, interval, boolean, integer) IS 'internal: a revenue schedule spread over the grain''s periods (rr.spread) or, on_fiscal, over the tenant''s fiscal periods the service touches (rr.spread_periods)';
 REVOKE ALL ON FUNCTION rr_internal.schedule_spread(text, numeric, daterange, text, interval, boolean, integer) FROM PUBLIC;
 
+-- The fiscal branch of rr_internal.schedule_spread on its own, strict: for a statement that
+-- must not call it for the lines that are not on the fiscal calendar (a NULL service).
+CREATE FUNCTION rr_internal.fiscal_spread(tenant_id text, total numeric, service daterange, method text,
+                                          minor_units integer)
+RETURNS TABLE (period pg_catalog.daterange, amount numeric)
+LANGUAGE sql STABLE STRICT ROWS 13
+BEGIN ATOMIC
+    SELECT s.period, s.amount
+      FROM rr.spread_periods(fiscal_spread.total, fiscal_spread.service,
+                             coalesce((SELECT pg_catalog.array_agg(pg_catalog.daterange(f.period_start, f.period_end)
+                                                                   ORDER BY f.period_start)
+                                         FROM rr.fiscal_period f
+                                        WHERE f.tenant_id OPERATOR(pg_catalog.=) fiscal_spread.tenant_id
+                                          AND f.period_start OPERATOR(pg_catalog.<) pg_catalog.upper(fiscal_spread.service)
+                                          AND f.period_end OPERATOR(pg_catalog.>) pg_catalog.lower(fiscal_spread.service)),
+                                      '{}'::pg_catalog.daterange[]),
+                             fiscal_spread.method, fiscal_spread.minor_units) s;
+END;
+COMMENT ON FUNCTION rr_internal.fiscal_spread(text, numeric, daterange, text, integer) IS 'internal: a revenue schedule spread over the tenant''s fiscal periods the service touches (rr.spread_periods); strict, no rows for a NULL service';
+REVOKE ALL ON FUNCTION rr_internal.fiscal_spread(text, numeric, daterange, text, integer) FROM PUBLIC;
+
 -- Makes a tenant's fiscal calendar cover [from_date, to_date): calendar months after its last
 -- period and before its first one (as posting does), so that a schedule on the fiscal
 -- calendar always finds periods covering its service.

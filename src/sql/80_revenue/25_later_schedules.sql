@@ -130,12 +130,21 @@ BEGIN
                    JOIN rr.deferral_code dc ON dc.tenant_id = t AND dc.code = it.deferral_code
                   WHERE it.tenant_id = t AND dc.calendar = 'fiscal') f ON fiscal AND f.code = o.item
       -- spread over the service period with the obligation's pattern (the service passed
-      -- only for those patterns: no rows for the others)...
-      LEFT JOIN LATERAL rr_internal.schedule_spread(
+      -- only for those patterns: no rows for the others), on the grain's periods (rr.spread)
+      -- or, for an item on the fiscal calendar, on the tenant's fiscal periods
+      -- (rr_internal.fiscal_spread, which reads them); both are strict, and each gets its
+      -- service only for its own lines, so the other is not called at all: on Citus, where
+      -- a function that reads tables is a PL/pgSQL function whose every call is a routed
+      -- query (a single node inlines it), a spread per line that read nothing took 14.8 s
+      -- of a 20,000-contract run delegated to a worker (60,000 calls)
+      LEFT JOIN LATERAL rr.spread(
+                b.amount, CASE WHEN f.code IS NULL AND o.method IN ('equal', 'equal_prorate', 'daily') THEN b.service_period END,
+                o.method, o.grain, '2000-01-01', rr.minor_units(b.currency)) s1 ON true
+      LEFT JOIN LATERAL rr_internal.fiscal_spread(
                 t, b.amount,
-                CASE WHEN o.method IN ('equal', 'equal_prorate', 'daily') THEN b.service_period END,
-                o.method, o.grain, f.code IS NOT NULL, rr.minor_units(b.currency)) s ON true
-      -- ...or the whole amount on one day: the service's first (on_date) or the invoice's
+                CASE WHEN f.code IS NOT NULL AND o.method IN ('equal', 'equal_prorate', 'daily') THEN b.service_period END,
+                o.method, rr.minor_units(b.currency)) s2 ON true
+     CROSS JOIN LATERAL (SELECT coalesce(s1.period, s2.period) AS period, coalesce(s1.amount, s2.amount) AS amount) s
      CROSS JOIN LATERAL (
             SELECT CASE WHEN o.method IN ('equal', 'equal_prorate', 'daily') THEN s.period
                         ELSE daterange(CASE o.method WHEN 'on_date' THEN lower(b.service_period) ELSE b.invoice_date END,
