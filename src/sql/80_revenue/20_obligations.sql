@@ -470,38 +470,9 @@ $$;
 COMMENT ON FUNCTION rr_internal.run_create_obligations(text, bigint[], date[]) IS 'internal: rr_internal.create_obligations as a statement of its own with constant arguments, which Citus delegates to the tenant''s worker once rr.distribute() has distributed the function';
 REVOKE ALL ON FUNCTION rr_internal.run_create_obligations(text, bigint[], date[]) FROM PUBLIC;
 
--- The spread of one schedule: over the periods of the deferral code's grain from 2000-01-01
--- (rr.spread), or, when the deferral code's calendar is fiscal, over the tenant's fiscal
--- periods that the service touches (rr.spread_periods), which the caller has made sure
--- cover the service (rr_internal.ensure_fiscal_calendar).  An empty calendar is an error
--- of rr.spread_periods, never a schedule that silently drops the amount.
-CREATE FUNCTION rr_internal.schedule_spread(tenant_id text, total numeric, service daterange, method text,
-                                            grain interval, on_fiscal boolean, minor_units integer)
-RETURNS TABLE (period pg_catalog.daterange, amount numeric)
-LANGUAGE sql STABLE ROWS 13
-BEGIN ATOMIC
-    SELECT s.period, s.amount
-      FROM rr.spread(schedule_spread.total, schedule_spread.service, schedule_spread.method, schedule_spread.grain,
-                     '2000-01-01', schedule_spread.minor_units) s
-     WHERE NOT schedule_spread.on_fiscal
-    UNION ALL
-    SELECT s.period, s.amount
-      FROM rr.spread_periods(schedule_spread.total, schedule_spread.service,
-                             coalesce((SELECT pg_catalog.array_agg(pg_catalog.daterange(f.period_start, f.period_end)
-                                                                   ORDER BY f.period_start)
-                                         FROM rr.fiscal_period f
-                                        WHERE f.tenant_id OPERATOR(pg_catalog.=) schedule_spread.tenant_id
-                                          AND f.period_start OPERATOR(pg_catalog.<) pg_catalog.upper(schedule_spread.service)
-                                          AND f.period_end OPERATOR(pg_catalog.>) pg_catalog.lower(schedule_spread.service)),
-                                      '{}'::pg_catalog.daterange[]),
-                             schedule_spread.method, schedule_spread.minor_units) s
-     WHERE schedule_spread.on_fiscal;
-END;
-COMMENT ON FUNCTION rr_internal.schedule_spread(text, numeric, daterange, text, interval, boolean, integer) IS 'internal: a revenue schedule spread over the grain''s periods (rr.spread) or, on_fiscal, over the tenant''s fiscal periods the service touches (rr.spread_periods)';
-REVOKE ALL ON FUNCTION rr_internal.schedule_spread(text, numeric, daterange, text, interval, boolean, integer) FROM PUBLIC;
-
--- The fiscal branch of rr_internal.schedule_spread on its own, strict: for a statement that
--- must not call it for the lines that are not on the fiscal calendar (a NULL service).
+-- A revenue schedule over the tenant's fiscal periods the service touches, strict: the fiscal
+-- branch of rr_internal.schedule_spread (below), and for a statement that must not call it for
+-- the lines that are not on the fiscal calendar (a NULL service).
 CREATE FUNCTION rr_internal.fiscal_spread(tenant_id text, total numeric, service daterange, method text,
                                           minor_units integer)
 RETURNS TABLE (period pg_catalog.daterange, amount numeric)
@@ -520,6 +491,29 @@ BEGIN ATOMIC
 END;
 COMMENT ON FUNCTION rr_internal.fiscal_spread(text, numeric, daterange, text, integer) IS 'internal: a revenue schedule spread over the tenant''s fiscal periods the service touches (rr.spread_periods); strict, no rows for a NULL service';
 REVOKE ALL ON FUNCTION rr_internal.fiscal_spread(text, numeric, daterange, text, integer) FROM PUBLIC;
+
+-- The spread of one schedule: over the periods of the deferral code's grain from 2000-01-01
+-- (rr.spread), or, when the deferral code's calendar is fiscal, over the tenant's fiscal
+-- periods that the service touches (rr.spread_periods), which the caller has made sure
+-- cover the service (rr_internal.ensure_fiscal_calendar).  An empty calendar is an error
+-- of rr.spread_periods, never a schedule that silently drops the amount.
+CREATE FUNCTION rr_internal.schedule_spread(tenant_id text, total numeric, service daterange, method text,
+                                            grain interval, on_fiscal boolean, minor_units integer)
+RETURNS TABLE (period pg_catalog.daterange, amount numeric)
+LANGUAGE sql STABLE ROWS 13
+BEGIN ATOMIC
+    SELECT s.period, s.amount
+      FROM rr.spread(schedule_spread.total, schedule_spread.service, schedule_spread.method, schedule_spread.grain,
+                     '2000-01-01', schedule_spread.minor_units) s
+     WHERE NOT schedule_spread.on_fiscal
+    UNION ALL
+    SELECT s.period, s.amount
+      FROM rr_internal.fiscal_spread(schedule_spread.tenant_id, schedule_spread.total, schedule_spread.service,
+                                     schedule_spread.method, schedule_spread.minor_units) s
+     WHERE schedule_spread.on_fiscal;
+END;
+COMMENT ON FUNCTION rr_internal.schedule_spread(text, numeric, daterange, text, interval, boolean, integer) IS 'internal: a revenue schedule spread over the grain''s periods (rr.spread) or, on_fiscal, over the tenant''s fiscal periods the service touches (rr.spread_periods)';
+REVOKE ALL ON FUNCTION rr_internal.schedule_spread(text, numeric, daterange, text, interval, boolean, integer) FROM PUBLIC;
 
 -- Makes a tenant's fiscal calendar cover [from_date, to_date): calendar months after its last
 -- period and before its first one (as posting does), so that a schedule on the fiscal
