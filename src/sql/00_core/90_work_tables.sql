@@ -106,17 +106,18 @@ AS $$
 DECLARE
     targets text;
 BEGIN
-    SELECT pg_catalog.string_agg(pg_catalog.format('ALTER COLUMN %I SET STATISTICS 10', a.attname), ', ')
-      INTO targets
-      FROM pg_catalog.pg_attribute a
-     WHERE a.attrelid OPERATOR(pg_catalog.=) work_table AND a.attnum OPERATOR(pg_catalog.>) 0
-       AND NOT a.attisdropped AND a.attstattarget OPERATOR(pg_catalog.<) 0;
-    IF targets IS NOT NULL THEN
-        EXECUTE pg_catalog.format('ALTER TABLE %s %s', work_table, targets);
-    END IF;
     IF pg_catalog.pg_relation_size(work_table) OPERATOR(pg_catalog.>) (8 OPERATOR(pg_catalog.*) pg_catalog.current_setting('block_size')::bigint)
        OR (SELECT c.relpages OPERATOR(pg_catalog.>) 8 OR c.reltuples OPERATOR(pg_catalog.<) 0
              FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) work_table) THEN
+        -- (the targets looked up only when it is analysed, not at every small call)
+        SELECT pg_catalog.string_agg(pg_catalog.format('ALTER COLUMN %I SET STATISTICS 10', a.attname), ', ')
+          INTO targets
+          FROM pg_catalog.pg_attribute a
+         WHERE a.attrelid OPERATOR(pg_catalog.=) work_table AND a.attnum OPERATOR(pg_catalog.>) 0
+           AND NOT a.attisdropped AND a.attstattarget OPERATOR(pg_catalog.<) 0;
+        IF targets IS NOT NULL THEN
+            EXECUTE pg_catalog.format('ALTER TABLE %s %s', work_table, targets);
+        END IF;
         EXECUTE pg_catalog.format('ANALYZE %s', work_table);
     END IF;
 END
