@@ -595,7 +595,13 @@ CREATE TABLE rr.contract_billing_state (
     settled_to  date NOT NULL,
     terms_hash  bigint NOT NULL,
     CONSTRAINT contract_billing_state_pkey PRIMARY KEY (tenant_id, contract_id)
-);
+)
+-- (every run rewrites the row of each contract it bills: half of each page left free, so
+-- that the new version goes on the same page without touching the index (a HOT update),
+-- and the page's dead versions are pruned by its readers, not left for VACUUM: after ten
+-- monthly runs without VACUUM, the index led to ten versions per row, and reading the
+-- state took 0.3 s of a 20,000-contract run)
+WITH (fillfactor = 50);
 CREATE INDEX discount_contract_idx ON rr.discount (tenant_id, contract_id);
 
 -- The reports (issue 16): the revenue forecast and the RPO as of a date read the open
@@ -618,7 +624,10 @@ CREATE TABLE rr.usage_rating_state (
     term_value   numeric,
     drawn        numeric,
     CONSTRAINT usage_rating_state_pkey PRIMARY KEY (tenant_id, contract_id, line_no)
-);
+)
+-- (every run rewrites the row of each metered line it rates: half of each page left free,
+-- as for rr.contract_billing_state, so that its updates are HOT)
+WITH (fillfactor = 50);
 CREATE TABLE rr.usage_arrival (
     tenant_id   text NOT NULL,
     contract_id bigint NOT NULL,

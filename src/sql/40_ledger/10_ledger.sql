@@ -401,12 +401,16 @@ BEGIN
                              WHERE l.tenant_id = t AND l.entry_id >= first_entry AND l.entry_id <= last_entry) x)
                        AS accounts,
                    (SELECT array_agg(DISTINCT g.currency) FROM g) AS currencies) a
-      -- one index lookup per entry (an aggregate keeps the planner from turning it into a
-      -- join that reads every entry of the tenant)
-      LEFT JOIN LATERAL (SELECT n.entry_id FROM (SELECT DISTINCT g.entry_id FROM g) n
-                          CROSS JOIN LATERAL (SELECT count(*) AS found FROM rr.journal_entry e
-                                               WHERE e.tenant_id = t AND e.entry_id = n.entry_id) e
-                          WHERE e.found = 0
+      -- an entry id of the lines that no entry of the range has: the lines' ids and the
+      -- range's entries grouped together, in one pass over each (not an index lookup per
+      -- entry: 20,000 of them took 90 ms of a posting)
+      LEFT JOIN LATERAL (SELECT x.entry_id
+                           FROM (SELECT g.entry_id, true AS line FROM g
+                                 UNION ALL
+                                 SELECT e.entry_id, false FROM rr.journal_entry e
+                                  WHERE e.tenant_id = t AND e.entry_id >= first_entry AND e.entry_id <= last_entry) x
+                          GROUP BY x.entry_id
+                         HAVING pg_catalog.bool_and(x.line)
                           LIMIT 1) m ON true
       LEFT JOIN LATERAL (SELECT g.entry_id, g.currency, g.f_currency, k.currency AS book
                            FROM g JOIN rr.tenant k ON k.tenant_id = t
@@ -466,11 +470,19 @@ BEGIN
     END IF;
     -- nothing this transaction wrote goes into a closed period (its entries carry its start
     -- time: created_at defaults to now())
+    -- (the periods of the range's entries first, a handful, then the closed ones among
+    -- them: not a period lookup per entry)
     SELECT e.entry_id, e.period_start, e.entry_date INTO bad
-      FROM rr.journal_entry e
-      JOIN rr.fiscal_period p ON p.tenant_id = t AND p.period_start = e.period_start
-     WHERE e.tenant_id = t AND e.entry_id >= first_entry AND e.entry_id <= last_entry
-       AND e.created_at = pg_catalog.now() AND p.status = 'closed'
+      FROM (SELECT DISTINCT e.period_start FROM rr.journal_entry e
+             WHERE e.tenant_id = t AND e.entry_id >= first_entry AND e.entry_id <= last_entry
+               AND e.created_at = pg_catalog.now()) d
+      JOIN rr.fiscal_period p ON p.tenant_id = t AND p.period_start = d.period_start
+     CROSS JOIN LATERAL (SELECT e.entry_id, e.period_start, e.entry_date FROM rr.journal_entry e
+                          WHERE e.tenant_id = t AND e.entry_id >= first_entry AND e.entry_id <= last_entry
+                            AND e.created_at = pg_catalog.now() AND e.period_start = d.period_start
+                          ORDER BY e.entry_id LIMIT 1) e
+     WHERE p.status = 'closed'
+     ORDER BY e.entry_id
      LIMIT 1;
     IF FOUND THEN
         RAISE EXCEPTION 'cannot post into closed fiscal period starting %', bad.period_start

@@ -21,6 +21,8 @@ DECLARE
     periods date[] := '{}';
     fc char(3);
     fmu integer;
+    lo bigint;
+    hi bigint;
     -- the entries' sequence, looked up once (not once per invoice)
     entries regclass := pg_get_serial_sequence('rr.journal_entry', 'entry_id')::regclass;
 BEGIN
@@ -66,6 +68,12 @@ BEGIN
         RETURN;
     END IF;
     PERFORM rr_internal.analyze_work_table('pg_temp.rr_post');
+    -- the drafts' ids span [lo, hi]: each statement below that reads the invoices or their
+    -- lines bounds them by it, so that a plan which scans rather than looks up reads the
+    -- drafts' range of the primary key, not every document of the tenant's history (on
+    -- tables without statistics the planner scanned all of them: a posting after ten
+    -- months took 1.7 times the first)
+    SELECT min(p.invoice_id), max(p.invoice_id) INTO lo, hi FROM rr_post p;
     -- one period lookup per posting date, not per document, in date order (the calendar
     -- is extended forward from the tenant's last period)
     FOR d IN SELECT DISTINCT p.invoice_date FROM rr_post p ORDER BY 1 LOOP
@@ -90,7 +98,7 @@ BEGIN
            due_date = i.invoice_date + p.terms,
            posted_at = now(), journal_entry_id = p.entry_id
       FROM rr_post p
-     WHERE i.tenant_id = t AND i.invoice_id = p.invoice_id;
+     WHERE i.tenant_id = t AND i.invoice_id = p.invoice_id AND i.invoice_id >= lo AND i.invoice_id <= hi;
 
     -- Dr receivable / Cr deferred revenue or revenue, per account; all lines of all the
     -- entries in one statement (checked balanced at its end)
@@ -119,7 +127,8 @@ BEGIN
                                    CASE GROUPING(l.receivable_account) WHEN 0 THEN sum(l.amount) ELSE -sum(l.amount) END
                                        AS amount
                               FROM rr.invoice_line l
-                             WHERE l.tenant_id = t AND l.invoice_id IN (SELECT p.invoice_id FROM rr_post p)
+                             WHERE l.tenant_id = t AND l.invoice_id >= lo AND l.invoice_id <= hi
+                               AND l.invoice_id IN (SELECT p.invoice_id FROM rr_post p)
                              GROUP BY GROUPING SETS ((l.invoice_id, l.receivable_account), (l.invoice_id, l.credit_account))) s
                       JOIN rr_post p ON p.invoice_id = s.invoice_id) a
              WHERE a.amount <> 0) j
@@ -143,7 +152,7 @@ BEGIN
     SELECT i.invoice_id, i.number, i.customer, i.invoice_date, i.due_date,
            (SELECT sum(l.amount) FROM rr.invoice_line l WHERE l.tenant_id = t AND l.invoice_id = i.invoice_id)
       FROM rr_post p
-      JOIN rr.invoice i ON i.tenant_id = t AND i.invoice_id = p.invoice_id
+      JOIN rr.invoice i ON i.tenant_id = t AND i.invoice_id = p.invoice_id AND i.invoice_id >= lo AND i.invoice_id <= hi
      ORDER BY i.invoice_id;
 END
 $$;
