@@ -114,7 +114,7 @@ BEGIN ATOMIC
                -- the period a termination cuts short: its refund policy decides (prepaid lines)
                v.termination_date IS NOT NULL AND upper(p) = v.termination_date
                    AND v.termination_date < coalesce(v.end_date, 'infinity') AS is_cut,
-               v.refund_policy
+               v.refund_policy, v.has_discounts
           FROM v
           -- (from the first period that ends after what is settled, on the version's grid)
           CROSS JOIN LATERAL rr.billing_periods(
@@ -220,6 +220,9 @@ BEGIN ATOMIC
                                END AS off
                           FROM target p
                           JOIN rr.discount d ON d.tenant_id = due_charges.tenant_id AND d.contract_id = p.contract_id
+                                            -- (only the periods of contracts with discounts: not a
+                                            -- hash of every period to join with no discount)
+                                            AND p.has_discounts
                                             AND (d.line_no = p.line_no OR (d.line_no IS NULL AND d.kind = 'percent'))
                                             AND (d.first_periods IS NULL OR p.k <= d.first_periods)
                                             AND (d.valid IS NULL OR d.valid @> p.period_start)) o
@@ -257,7 +260,7 @@ BEGIN ATOMIC
                                                   ORDER BY rr.period_containing(p.period_start, p.contract_every, p.contract_anchor)) AS pk
                           FROM line_left p
                           JOIN rr.discount d ON d.tenant_id = due_charges.tenant_id AND d.contract_id = p.contract_id
-                                            AND d.line_no IS NULL AND d.kind = 'amount'
+                                            AND p.has_discounts AND d.line_no IS NULL AND d.kind = 'amount'
                                             AND (d.valid IS NULL OR d.valid @> p.period_start)
                          WHERE p.contract_every IS NOT NULL
                          GROUP BY p.contract_id, d.discount_id, d.value, d.first_periods, p.mu,
