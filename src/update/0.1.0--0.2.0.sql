@@ -597,10 +597,11 @@ CREATE TABLE rr.contract_billing_state (
     CONSTRAINT contract_billing_state_pkey PRIMARY KEY (tenant_id, contract_id)
 )
 -- (every run rewrites the row of each contract it bills: half of each page left free, so
--- that the new version goes on the same page without touching the index (a HOT update),
--- and the page's dead versions are pruned by its readers, not left for VACUUM: after ten
--- monthly runs without VACUUM, the index led to ten versions per row, and reading the
--- state took 0.3 s of a 20,000-contract run)
+-- that the new version can go on the same page without a new index entry (a HOT update)
+-- and readers prune the page's dead versions before VACUUM does: after ten monthly runs
+-- of 20,000 contracts without VACUUM, 56 % of the updates were HOT instead of none, the
+-- index had 228 pages instead of 307, and the next run's first read of the state took
+-- 227 ms instead of 266)
 WITH (fillfactor = 50);
 CREATE INDEX discount_contract_idx ON rr.discount (tenant_id, contract_id);
 

@@ -15,10 +15,11 @@ CREATE TABLE rr.contract_billing_state (
     CONSTRAINT contract_billing_state_pkey PRIMARY KEY (tenant_id, contract_id)
 )
 -- (every run rewrites the row of each contract it bills: half of each page left free, so
--- that the new version goes on the same page without touching the index (a HOT update),
--- and the page's dead versions are pruned by its readers, not left for VACUUM: after ten
--- monthly runs without VACUUM, the index led to ten versions per row, and reading the
--- state took 0.3 s of a 20,000-contract run)
+-- that the new version can go on the same page without a new index entry (a HOT update)
+-- and readers prune the page's dead versions before VACUUM does: after ten monthly runs
+-- of 20,000 contracts without VACUUM, 56 % of the updates were HOT instead of none, the
+-- index had 228 pages instead of 307, and the next run's first read of the state took
+-- 227 ms instead of 266)
 WITH (fillfactor = 50);
 COMMENT ON TABLE rr.contract_billing_state IS 'per contract, what billing runs have settled: every recurring period and discount due by settled_to is billed and corrected under the billing terms whose fingerprint is terms_hash; billing recomputes only the periods ending after settled_to while the fingerprint matches (written by the billing run, deleted by rr.undo_last_billing)';
 COMMENT ON COLUMN rr.contract_billing_state.tenant_id IS 'tenant that owns the contract';
