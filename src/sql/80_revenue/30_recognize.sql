@@ -247,7 +247,7 @@ BEGIN
     -- receivable and contract asset to receivable through this entry)
     INSERT INTO rr_grp
     SELECT c.contract_id, p.period_start, 1, recognize.through, nextval(seq), 0, 0, 0, k.currency, false
-      FROM (SELECT DISTINCT i.contract_id
+      FROM (SELECT i.contract_id, max(i.journal_entry_id) AS last_document
               FROM rr.invoice i
               -- (an anti-join with the due lines, not NOT EXISTS: Citus joins a work table to
               -- the tenant's tables only outside a correlated sub-query; and with rr_due
@@ -255,12 +255,17 @@ BEGIN
               -- whole for every invoice on new tables)
               LEFT JOIN rr_due due ON due.contract_id = i.contract_id
              WHERE i.tenant_id = t AND i.status = 'posted' AND i.invoice_date <= recognize.through
-               AND i.journal_entry_id > coalesce((SELECT max(l.entry_id) FROM rr.revenue_schedule_line l
-                                                   WHERE l.tenant_id = t AND l.contract_id = i.contract_id), 0)
-               AND EXISTS (SELECT FROM rr.performance_obligation o WHERE o.tenant_id = t AND o.contract_id = i.contract_id)
-               AND due.contract_id IS NULL) c
+               AND due.contract_id IS NULL
+             GROUP BY i.contract_id) c
+      -- (the contract's last recognition entry looked up once per contract without a due
+      -- line, after the grouping: as a filter on each invoice, it read every schedule line
+      -- of the contract for every invoice it ever had, 3.2 s of a 20,000-contract run after
+      -- ten months, growing with the square of a contract's age)
       JOIN rr.contract k ON k.tenant_id = t AND k.contract_id = c.contract_id
-      JOIN rr_dates p ON p.d = recognize.through;
+      JOIN rr_dates p ON p.d = recognize.through
+     WHERE c.last_document > coalesce((SELECT max(l.entry_id) FROM rr.revenue_schedule_line l
+                                        WHERE l.tenant_id = t AND l.contract_id = c.contract_id), 0)
+       AND EXISTS (SELECT FROM rr.performance_obligation o WHERE o.tenant_id = t AND o.contract_id = c.contract_id);
     UPDATE rr_due d SET period_start = p.period_start FROM rr_dates p WHERE p.d = d.recognize_on;
     PERFORM rr_internal.analyze_work_table('pg_temp.rr_grp');
 
