@@ -236,6 +236,27 @@ COMMENT ON FUNCTION rr_internal.document_number(text, bigint, integer) IS 'inter
 REVOKE ALL ON FUNCTION rr_internal.document_number(text, bigint, integer) FROM PUBLIC;
 
 
+-- A unique key a billing run's writer met: under REPEATABLE READ or SERIALIZABLE, when it
+-- is the key the writer relies on its locks for (key_name), the rows of another run of the
+-- same contracts that committed after this transaction's snapshot was taken: a serialization
+-- failure, to be retried, as ON CONFLICT would have raised it.  Under READ COMMITTED the
+-- statement's snapshot is taken after the contracts' locks, so it cannot happen: the caller
+-- re-raises the error as it is (a bug).
+CREATE FUNCTION rr_internal.concurrent_run_conflict(conflict text, key_name text, detail text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF conflict = key_name AND current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'could not serialize access due to a concurrent billing run'
+            USING ERRCODE = '40001', DETAIL = detail, HINT = 'Retry the transaction.';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.concurrent_run_conflict(text, text, text) IS 'internal: raises a serialization failure (40001) with detail when the unique key a billing run''s writer met (conflict) is key_name and the transaction is REPEATABLE READ or SERIALIZABLE; else returns, and the caller re-raises its error';
+REVOKE ALL ON FUNCTION rr_internal.concurrent_run_conflict(text, text, text) FROM PUBLIC;
+
 CREATE INDEX charge_run_idx ON rr.charge (tenant_id, run_id);
 CREATE INDEX invoice_contract_idx ON rr.invoice (tenant_id, contract_id);
 -- what a run wrote, and the drafts posting picks up, are found by index whatever the

@@ -111,12 +111,9 @@ BEGIN
         GET STACKED DIAGNOSTICS conflict = CONSTRAINT_NAME;
         -- under REPEATABLE READ or SERIALIZABLE, obligations another transaction wrote
         -- after this one's snapshot (as in rr_internal.bill): a serialization failure
-        IF conflict = 'performance_obligation_pkey' AND current_setting('transaction_isolation') <> 'read committed' THEN
-            RAISE EXCEPTION 'could not serialize access due to a concurrent billing run'
-                USING ERRCODE = '40001',
-                      DETAIL = 'Another transaction wrote obligations of the same contracts after this transaction''s snapshot was taken.',
-                      HINT = 'Retry the transaction.';
-        END IF;
+        PERFORM rr_internal.concurrent_run_conflict(
+                    conflict, 'performance_obligation_pkey',
+                    'Another transaction wrote obligations of the same contracts after this transaction''s snapshot was taken.');
         RAISE;
     END;
     PERFORM rr_internal.lock_catalog(t, 'item', items);

@@ -165,7 +165,6 @@ DECLARE
     fmu integer;
     first_due date;
     undue_contracts bigint[];
-    undue_documents bigint[];
     through_period date;
 BEGIN
     -- (one run at a time per tenant: the caller, rr.recognize, holds the lock)
@@ -248,34 +247,35 @@ BEGIN
     -- contracts with no line due but an invoice or credit note posted since their last
     -- recognition entry: their position is re-netted too (billing reclassifies unbilled
     -- receivable and contract asset to receivable through this entry)
-    -- (in two statements: first each contract with nothing due and its last posted document,
-    -- one pass over the posted invoices; then, for those alone, the contract's last
-    -- recognition entry, looked up once per contract.  As a filter on each invoice, that
-    -- look-up read every schedule line of a contract for every invoice it ever had: 3.2 s of
-    -- a 20,000-contract run after ten months, growing with the square of a contract's age.
-    -- As arrays, not a work table: Citus joins a work table to the tenant's tables only
-    -- outside a correlated sub-query)
-    SELECT coalesce(array_agg(c.contract_id), '{}'), coalesce(array_agg(c.last_document), '{}')
-      INTO undue_contracts, undue_documents
-      FROM (SELECT i.contract_id, max(i.journal_entry_id) AS last_document
-              FROM rr.invoice i
-              -- (an anti-join with the due lines, not NOT EXISTS: Citus joins a work table to
-              -- the tenant's tables only outside a correlated sub-query; and with rr_due
-              -- itself, by its index, not with a DISTINCT of it, which a nested loop scanned
-              -- whole for every invoice on new tables)
-              LEFT JOIN rr_due due ON due.contract_id = i.contract_id
-             WHERE i.tenant_id = t AND i.status = 'posted' AND i.invoice_date <= recognize.through
-               AND due.contract_id IS NULL
-             GROUP BY i.contract_id) c;
+    -- (in two statements: first the contracts with nothing due and a posted document, one
+    -- pass over the posted invoices; then, for those alone, the contract's last document and
+    -- its last recognition entry, each looked up once per contract.  As a filter on each
+    -- invoice, that look-up read every schedule line of a contract for every invoice it ever
+    -- had: 3.2 s of a 20,000-contract run after ten months, growing with the square of a
+    -- contract's age.  An array, not a work table, and sub-queries correlated with the
+    -- contracts' table: Citus joins a work table, or a function's rows, to the tenant's
+    -- tables only outside a correlated sub-query)
+    SELECT coalesce(array_agg(DISTINCT i.contract_id), '{}') INTO undue_contracts
+      FROM rr.invoice i
+      -- (an anti-join with the due lines, not NOT EXISTS: Citus joins a work table to the
+      -- tenant's tables only outside a correlated sub-query; and with rr_due itself, by its
+      -- index, not with a DISTINCT of it, which a nested loop scanned whole for every
+      -- invoice on new tables)
+      LEFT JOIN rr_due due ON due.contract_id = i.contract_id
+     WHERE i.tenant_id = t AND i.status = 'posted' AND i.invoice_date <= recognize.through
+       AND due.contract_id IS NULL;
     IF cardinality(undue_contracts) > 0 THEN
         SELECT p.period_start INTO through_period FROM rr_dates p WHERE p.d = recognize.through;
         INSERT INTO rr_grp
-        SELECT c.contract_id, through_period, 1, recognize.through, nextval(seq), 0, 0, 0, k.currency, false
-          FROM unnest(undue_contracts, undue_documents) AS c (contract_id, last_document)
-          JOIN rr.contract k ON k.tenant_id = t AND k.contract_id = c.contract_id
-         WHERE c.last_document > coalesce((SELECT max(l.entry_id) FROM rr.revenue_schedule_line l
-                                            WHERE l.tenant_id = t AND l.contract_id = c.contract_id), 0)
-           AND EXISTS (SELECT FROM rr.performance_obligation o WHERE o.tenant_id = t AND o.contract_id = c.contract_id);
+        SELECT k.contract_id, through_period, 1, recognize.through, nextval(seq), 0, 0, 0, k.currency, false
+          FROM rr.contract k
+         WHERE k.tenant_id = t AND k.contract_id = ANY (undue_contracts)
+           AND (SELECT max(i.journal_entry_id) FROM rr.invoice i
+                 WHERE i.tenant_id = t AND i.contract_id = k.contract_id AND i.status = 'posted'
+                   AND i.invoice_date <= recognize.through)
+               > coalesce((SELECT max(l.entry_id) FROM rr.revenue_schedule_line l
+                            WHERE l.tenant_id = t AND l.contract_id = k.contract_id), 0)
+           AND EXISTS (SELECT FROM rr.performance_obligation o WHERE o.tenant_id = t AND o.contract_id = k.contract_id);
     END IF;
     UPDATE rr_due d SET period_start = p.period_start FROM rr_dates p WHERE p.d = d.recognize_on;
     PERFORM rr_internal.analyze_work_table('pg_temp.rr_grp');

@@ -237,15 +237,10 @@ BEGIN
         GET STACKED DIAGNOSTICS conflict = CONSTRAINT_NAME;
         -- Under REPEATABLE READ or SERIALIZABLE, a run whose snapshot is older than another
         -- run of the same contracts that committed while this one waited for their locks
-        -- finds that run's charges due again: a serialization failure, to be retried, as
-        -- ON CONFLICT would have raised it.  Under READ COMMITTED it cannot happen (the
-        -- statement's snapshot is taken after the locks): a bug, reported as it is.
-        IF conflict = 'charge_key' AND current_setting('transaction_isolation') <> 'read committed' THEN
-            RAISE EXCEPTION 'could not serialize access due to a concurrent billing run'
-                USING ERRCODE = '40001',
-                      DETAIL = 'Another billing run of the same contracts committed after this transaction''s snapshot was taken.',
-                      HINT = 'Retry the transaction.';
-        END IF;
+        -- finds that run's charges due again: a serialization failure, to be retried
+        PERFORM rr_internal.concurrent_run_conflict(
+                    conflict, 'charge_key',
+                    'Another billing run of the same contracts committed after this transaction''s snapshot was taken.');
         RAISE;
     END;
     -- what usage rating settled for the contracts billed (rr.usage_rating_state), when it
