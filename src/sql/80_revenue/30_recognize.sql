@@ -266,8 +266,10 @@ BEGIN
        AND due.contract_id IS NULL;
     IF cardinality(undue_contracts) > 0 THEN
         SELECT p.period_start INTO through_period FROM rr_dates p WHERE p.d = recognize.through;
+        -- (their entry ids drawn after, from the work table alone: Citus cannot plan a
+        -- sequence's nextval in this statement's select list)
         INSERT INTO rr_grp
-        SELECT k.contract_id, through_period, 1, recognize.through, nextval(seq), 0, 0, 0, k.currency, false
+        SELECT k.contract_id, through_period, 1, recognize.through, NULL, 0, 0, 0, k.currency, false
           FROM rr.contract k
          WHERE k.tenant_id = t AND k.contract_id = ANY (undue_contracts)
            AND (SELECT max(i.journal_entry_id) FROM rr.invoice i
@@ -276,6 +278,7 @@ BEGIN
                > coalesce((SELECT max(l.entry_id) FROM rr.revenue_schedule_line l
                             WHERE l.tenant_id = t AND l.contract_id = k.contract_id), 0)
            AND EXISTS (SELECT FROM rr.performance_obligation o WHERE o.tenant_id = t AND o.contract_id = k.contract_id);
+        UPDATE rr_grp g SET entry_id = nextval(seq) WHERE g.entry_id IS NULL;
     END IF;
     UPDATE rr_due d SET period_start = p.period_start FROM rr_dates p WHERE p.d = d.recognize_on;
     PERFORM rr_internal.analyze_work_table('pg_temp.rr_grp');
