@@ -167,10 +167,6 @@ BEGIN ATOMIC
          GROUP BY b.contract_id, b.line_no, b.line_effective_from, b.full_period
     ), priced AS (
         SELECT r.*,
-               -- the line's n-th billing period (a period split by a line version or a
-               -- termination is still one period) and the first day of it the line is billed
-               dense_rank() OVER (PARTITION BY r.contract_id, r.line_no ORDER BY lower(r.full_period)) AS k,
-               min(lower(r.service_period)) OVER (PARTITION BY r.contract_id, r.line_no, r.full_period) AS period_start,
                CASE WHEN r.service_period = r.full_period THEN round(r.quantity * r.recurring_price, r.mu)
                     ELSE rr.prorate_amount(r.quantity * r.recurring_price, r.service_period, r.full_period,
                                            'actual', r.mu) END AS amount,
@@ -194,6 +190,16 @@ BEGIN ATOMIC
           FROM priced p
           LEFT JOIN billed b ON b.contract_id = p.contract_id AND b.line_no = p.line_no
                             AND b.line_effective_from = p.effective_from AND b.full_period = p.full_period
+    ), ranked AS (
+        -- the periods of contracts with discounts, with what their discounts need: the
+        -- line's n-th billing period (a period split by a line version or a termination is
+        -- still one period) and the first day of it the line is billed (two sorts and
+        -- windows over every period, which only these contracts need: docs/billing.md)
+        SELECT p.*,
+               dense_rank() OVER (PARTITION BY p.contract_id, p.line_no ORDER BY lower(p.full_period)) AS k,
+               min(lower(p.service_period)) OVER (PARTITION BY p.contract_id, p.line_no, p.full_period) AS period_start
+          FROM target p
+         WHERE p.has_discounts
     ), line_discount AS (
         -- the discounts of a line version and period, in a fixed order: percents first, which
         -- add up (at most 100 % in all); then amounts in the order they were added, each on
@@ -218,11 +224,8 @@ BEGIN ATOMIC
                                     WHEN p.discount_period = p.full_period THEN d.value
                                     ELSE rr.prorate_amount(d.value, p.discount_period, p.full_period, 'actual', p.mu)
                                END AS off
-                          FROM target p
+                          FROM ranked p
                           JOIN rr.discount d ON d.tenant_id = due_charges.tenant_id AND d.contract_id = p.contract_id
-                                            -- (only the periods of contracts with discounts: not a
-                                            -- hash of every period to join with no discount)
-                                            AND p.has_discounts
                                             AND (d.line_no = p.line_no OR (d.line_no IS NULL AND d.kind = 'percent'))
                                             AND (d.first_periods IS NULL OR p.k <= d.first_periods)
                                             AND (d.valid IS NULL OR d.valid @> p.period_start)) o
@@ -231,7 +234,7 @@ BEGIN ATOMIC
     ), line_left AS (
         -- what each line version and period has left after its own discounts
         SELECT p.*, p.target + coalesce(ld.taken, 0) AS left_amount
-          FROM target p
+          FROM ranked p
           LEFT JOIN (SELECT ld.contract_id, ld.line_no, ld.effective_from, ld.full_period, sum(ld.part) AS taken
                        FROM line_discount ld
                       GROUP BY ld.contract_id, ld.line_no, ld.effective_from, ld.full_period) ld
@@ -260,7 +263,7 @@ BEGIN ATOMIC
                                                   ORDER BY rr.period_containing(p.period_start, p.contract_every, p.contract_anchor)) AS pk
                           FROM line_left p
                           JOIN rr.discount d ON d.tenant_id = due_charges.tenant_id AND d.contract_id = p.contract_id
-                                            AND p.has_discounts AND d.line_no IS NULL AND d.kind = 'amount'
+                                            AND d.line_no IS NULL AND d.kind = 'amount'
                                             AND (d.valid IS NULL OR d.valid @> p.period_start)
                          WHERE p.contract_every IS NOT NULL
                          GROUP BY p.contract_id, d.discount_id, d.value, d.first_periods, p.mu,
