@@ -120,17 +120,18 @@ BEGIN
                    a.account, greatest(a.amount, 0) AS debit, greatest(-a.amount, 0) AS credit, a.currency, a.contract_id,
                    a.invoice_date
               -- the lines' amounts per invoice and receivable account (side 1, debit) and per
-              -- invoice and credit account (side 2, credit), both in one pass over the lines
-              FROM (SELECT p.entry_id, s.side, s.account, s.amount, p.currency, p.contract_id, p.invoice_date
-                      FROM (SELECT l.invoice_id, GROUPING(l.receivable_account) + 1 AS side,
-                                   coalesce(l.receivable_account, l.credit_account) AS account,
-                                   CASE GROUPING(l.receivable_account) WHEN 0 THEN sum(l.amount) ELSE -sum(l.amount) END
-                                       AS amount
-                              FROM rr.invoice_line l
-                             WHERE l.tenant_id = t AND l.invoice_id >= lo AND l.invoice_id <= hi
-                               AND l.invoice_id IN (SELECT p.invoice_id FROM rr_post p)
-                             GROUP BY GROUPING SETS ((l.invoice_id, l.receivable_account), (l.invoice_id, l.credit_account))) s
-                      JOIN rr_post p ON p.invoice_id = s.invoice_id) a
+              -- invoice and credit account (side 2, credit), both in one pass over the lines,
+              -- each line joined once with its draft (grouped by the draft's key, the draft's
+              -- other columns come with it), not looked up again per group
+              FROM (SELECT p.entry_id, GROUPING(l.receivable_account) + 1 AS side,
+                           coalesce(l.receivable_account, l.credit_account) AS account,
+                           CASE GROUPING(l.receivable_account) WHEN 0 THEN sum(l.amount) ELSE -sum(l.amount) END
+                               AS amount,
+                           p.currency, p.contract_id, p.invoice_date
+                      FROM rr.invoice_line l
+                      JOIN rr_post p ON p.invoice_id = l.invoice_id
+                     WHERE l.tenant_id = t AND l.invoice_id >= lo AND l.invoice_id <= hi
+                     GROUP BY GROUPING SETS ((p.invoice_id, l.receivable_account), (p.invoice_id, l.credit_account))) a
              WHERE a.amount <> 0) j
      CROSS JOIN LATERAL (SELECT CASE WHEN r.rate IS NOT NULL THEN fc END AS functional_currency, r.rate,
                                 CASE WHEN r.rate IS NOT NULL THEN fmu END AS minor_units
