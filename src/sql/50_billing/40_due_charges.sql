@@ -117,6 +117,9 @@ BEGIN ATOMIC
                     ELSE greatest(v.bill_from, v.effective_from) END AS setup_day
           FROM v
          WHERE v.effective_from = v.first_from AND NOT v.is_removed
+           -- (only the lines with a setup fee or a deposit, which alone read it: not a
+           -- renewal lookup per line to keep none)
+           AND ((v.setup_item IS NOT NULL AND v.setup_price IS NOT NULL) OR v.billing_type = 'deposit')
     ), recurring AS (
         -- each billing period of each line version, clipped to the version and the term
         SELECT v.contract_id, v.line_no, v.effective_from, v.billing_type, v.quantity, v.recurring_price,
@@ -204,8 +207,9 @@ BEGIN ATOMIC
     ), ranked AS (
         -- the periods of contracts with discounts, with what their discounts need: the
         -- line's n-th billing period (a period split by a line version or a termination is
-        -- still one period) and the first day of it the line is billed (two sorts and
-        -- windows over every period, which only these contracts need: docs/billing.md)
+        -- still one period) and the first day of it the line is billed.  (Two sorts and
+        -- two windows over the periods, computed for every period of every contract, took
+        -- 16 % of the due charges of 20,000 contracts without discounts.)
         SELECT p.*,
                dense_rank() OVER (PARTITION BY p.contract_id, p.line_no ORDER BY lower(p.full_period)) AS k,
                min(lower(p.service_period)) OVER (PARTITION BY p.contract_id, p.line_no, p.full_period) AS period_start
@@ -243,7 +247,8 @@ BEGIN ATOMIC
                 WINDOW w AS (PARTITION BY o.contract_id, o.line_no, o.effective_from, o.full_period
                              ORDER BY o.kind = 'amount', o.discount_id)) s
     ), line_left AS (
-        -- what each line version and period has left after its own discounts
+        -- what each line version and period of a contract with discounts has left after its
+        -- own discounts
         SELECT p.*, p.target + coalesce(ld.taken, 0) AS left_amount
           FROM ranked p
           LEFT JOIN (SELECT ld.contract_id, ld.line_no, ld.effective_from, ld.full_period, sum(ld.part) AS taken
