@@ -400,7 +400,7 @@ BEGIN
                       FROM (SELECT DISTINCT l.account FROM rr.journal_line l
                              WHERE l.tenant_id = t AND l.entry_id >= first_entry AND l.entry_id <= last_entry) x)
                        AS accounts,
-                   (SELECT array_agg(DISTINCT g.currency) FROM g) AS currencies) a
+                   (SELECT array_agg(x.currency) FROM (SELECT DISTINCT g.currency FROM g) x) AS currencies) a
       -- an entry id of the lines that no entry of the range has: the lines' ids and the
       -- range's entries grouped together, in one pass over each (not an index lookup per
       -- entry: 20,000 of them took 90 ms of a posting)

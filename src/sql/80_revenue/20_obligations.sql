@@ -410,10 +410,13 @@ BEGIN
            allocated_amount = excluded.allocated_amount;
     -- the items and accounts the obligations name, locked and checked once (the writer's
     -- half of a key: rr_internal.lock_catalog)
-    PERFORM rr_internal.lock_catalog(t, 'item', (SELECT array_agg(DISTINCT o.item) FROM rr_obl o));
+    -- (distinct by hashing first: array_agg(DISTINCT) sorts every obligation)
+    PERFORM rr_internal.lock_catalog(t, 'item', (SELECT array_agg(x.item) FROM (SELECT DISTINCT o.item FROM rr_obl o) x));
     PERFORM rr_internal.lock_catalog(t, 'account', (SELECT array_agg(DISTINCT a.account)
-                                                      FROM rr_obl o, LATERAL (VALUES (o.revenue_account),
-                                                                                     (o.deferred_account)) a (account)));
+                                                      FROM (SELECT DISTINCT o.revenue_account, o.deferred_account
+                                                              FROM rr_obl o) o,
+                                                           LATERAL (VALUES (o.revenue_account),
+                                                                           (o.deferred_account)) a (account)));
     INSERT INTO rr.obligation_charge (tenant_id, contract_id, line_no, line_effective_from, kind, service_period,
                                       adjustment_seq, obligation_no, amount)
     SELECT t, p.contract_id, p.line_no, p.line_effective_from, p.kind, p.service_period, p.adjustment_seq,

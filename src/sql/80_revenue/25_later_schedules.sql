@@ -105,8 +105,13 @@ BEGIN
          ORDER BY b.contract_id, b.obligation_no, b.line_no, b.line_from
         RETURNING item, revenue_account, deferred_account
     )
-    SELECT array_agg(DISTINCT ins.item), array_agg(DISTINCT a.account) INTO items, accounts
-      FROM ins, LATERAL (VALUES (ins.revenue_account), (ins.deferred_account)) a (account);
+    -- (each distinct item and pair of accounts by a hashed DISTINCT first: array_agg(DISTINCT)
+    -- over the returned rows sorted 200,000 items and 400,000 accounts at 100,000 contracts)
+    SELECT (SELECT array_agg(x.item) FROM (SELECT DISTINCT ins.item FROM ins) x),
+           (SELECT array_agg(DISTINCT a.account)
+              FROM (SELECT DISTINCT ins.revenue_account, ins.deferred_account FROM ins) x,
+                   LATERAL (VALUES (x.revenue_account), (x.deferred_account)) a (account))
+      INTO items, accounts;
     EXCEPTION WHEN unique_violation THEN
         GET STACKED DIAGNOSTICS conflict = CONSTRAINT_NAME;
         -- under REPEATABLE READ or SERIALIZABLE, obligations another transaction wrote

@@ -230,8 +230,11 @@ BEGIN
                                  ELSE excluded.settled_to END,
                terms_hash = excluded.terms_hash
     )
+    -- (the customers and items by a hashed DISTINCT, then aggregated: array_agg(DISTINCT)
+    -- sorts every row, 300,000 invoice lines for three items at 100,000 contracts)
     SELECT (SELECT count(*) FROM new_charge), (SELECT count(*) FROM new_line),
-           (SELECT array_agg(DISTINCT i.customer) FROM new_invoice i), (SELECT array_agg(DISTINCT l.item) FROM new_line l)
+           (SELECT array_agg(x.customer) FROM (SELECT DISTINCT i.customer FROM new_invoice i) x),
+           (SELECT array_agg(x.item) FROM (SELECT DISTINCT l.item FROM new_line l) x)
       INTO charges, lines, customers, items;
     EXCEPTION WHEN unique_violation THEN
         GET STACKED DIAGNOSTICS conflict = CONSTRAINT_NAME;
