@@ -121,8 +121,9 @@ BEGIN
                    a.invoice_date
               -- the lines' amounts per invoice and receivable account (side 1, debit) and per
               -- invoice and credit account (side 2, credit), both in one pass over the lines,
-              -- each line joined once with its draft (grouped by the draft's key, the draft's
-              -- other columns come with it), not looked up again per group
+              -- each line joined once with its draft and grouped with the draft's columns, not
+              -- looked up again per group (grouped by all of them: on Citus the work table is
+              -- read as a sub-query, whose primary key does not carry the other columns)
               FROM (SELECT p.entry_id, GROUPING(l.receivable_account) + 1 AS side,
                            coalesce(l.receivable_account, l.credit_account) AS account,
                            CASE GROUPING(l.receivable_account) WHEN 0 THEN sum(l.amount) ELSE -sum(l.amount) END
@@ -131,7 +132,10 @@ BEGIN
                       FROM rr.invoice_line l
                       JOIN rr_post p ON p.invoice_id = l.invoice_id
                      WHERE l.tenant_id = t AND l.invoice_id >= lo AND l.invoice_id <= hi
-                     GROUP BY GROUPING SETS ((p.invoice_id, l.receivable_account), (p.invoice_id, l.credit_account))) a
+                     GROUP BY GROUPING SETS ((p.invoice_id, p.entry_id, p.currency, p.contract_id, p.invoice_date,
+                                              l.receivable_account),
+                                             (p.invoice_id, p.entry_id, p.currency, p.contract_id, p.invoice_date,
+                                              l.credit_account))) a
              WHERE a.amount <> 0) j
      CROSS JOIN LATERAL (SELECT CASE WHEN r.rate IS NOT NULL THEN fc END AS functional_currency, r.rate,
                                 CASE WHEN r.rate IS NOT NULL THEN fmu END AS minor_units
