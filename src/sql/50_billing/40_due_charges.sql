@@ -66,18 +66,14 @@ BEGIN ATOMIC
         -- the line's first, and the part of the fingerprint the versions make.  Computed on
         -- the versions alone, in the order of their primary key, before they meet the
         -- contracts' wide rows: a sort of those joined rows and three windows over them took
-        -- about a fifth of the run's due charges.  (Partitioned by the tenant too, and joined
-        -- with the contracts by it: Citus runs a window on a shard only when it partitions by
-        -- the distribution column, else it plans the versions as a query of their own, which
-        -- a function delegated to a worker cannot run.)
+        -- about a fifth of the run's due charges
         SELECT l.*,
                pg_catalog.bit_xor(pg_catalog.hash_record_extended(
                    ROW(l.line_no, l.effective_from, l.contract_item, l.quantity, l.setup_price,
                        l.renewal_price, l.recurring_price, l.price_model::text, l.billing_period,
-                       l.is_removed), 1)) OVER (PARTITION BY l.tenant_id, l.contract_id) AS lines_hash,
-               lead(l.effective_from) OVER (PARTITION BY l.tenant_id, l.contract_id, l.line_no ORDER BY l.effective_from)
-                   AS valid_to,
-               min(l.effective_from) OVER (PARTITION BY l.tenant_id, l.contract_id, l.line_no) AS first_from
+                       l.is_removed), 1)) OVER (PARTITION BY l.contract_id) AS lines_hash,
+               lead(l.effective_from) OVER (PARTITION BY l.contract_id, l.line_no ORDER BY l.effective_from) AS valid_to,
+               min(l.effective_from) OVER (PARTITION BY l.contract_id, l.line_no) AS first_from
           FROM rr.contract_line l
          WHERE l.tenant_id = due_charges.tenant_id
            AND (due_charges.all_contracts OR l.contract_id = due_charges.only_contract)
@@ -101,7 +97,10 @@ BEGIN ATOMIC
                -- contract only when asked
                coalesce(l.billing_period, interval '1 month') AS line_every
           FROM c
-          JOIN lv l ON l.tenant_id = c.tenant_id AND l.contract_id = c.contract_id
+          -- (the versions joined by the tenant argument as well: joined by the contracts'
+          -- column alone, or by their tenant column, Citus planned the versions as a query of
+          -- its own, which a function delegated to the tenant's worker cannot run)
+          JOIN lv l ON l.tenant_id = due_charges.tenant_id AND l.contract_id = c.contract_id
           JOIN rr.contract_item ci ON ci.tenant_id = l.tenant_id AND ci.code = l.contract_item
     ), line_start AS (
         -- the first version of each line, the day its billing starts, and the end of the
