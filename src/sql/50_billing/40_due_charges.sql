@@ -61,33 +61,22 @@ BEGIN ATOMIC
                              OFFSET 0) st ON true
          WHERE c.tenant_id = due_charges.tenant_id AND c.is_billed
            AND (due_charges.all_contracts OR c.contract_id = due_charges.only_contract)
-    ), lv AS (
-        -- the line versions, with what needs their neighbours: the next version's start,
-        -- the line's first, and the part of the fingerprint the versions make.  Computed on
-        -- the versions alone, in the order of their primary key, before they meet the
-        -- contracts' wide rows: a sort of those joined rows and three windows over them took
-        -- about a fifth of the run's due charges
-        SELECT l.*,
-               pg_catalog.bit_xor(pg_catalog.hash_record_extended(
-                   ROW(l.line_no, l.effective_from, l.contract_item, l.quantity, l.setup_price,
-                       l.renewal_price, l.recurring_price, l.price_model::text, l.billing_period,
-                       l.is_removed), 1)) OVER (PARTITION BY l.contract_id) AS lines_hash,
-               lead(l.effective_from) OVER (PARTITION BY l.contract_id, l.line_no ORDER BY l.effective_from) AS valid_to,
-               min(l.effective_from) OVER (PARTITION BY l.contract_id, l.line_no) AS first_from
-          FROM rr.contract_line l
-         WHERE l.tenant_id = due_charges.tenant_id
-           AND (due_charges.all_contracts OR l.contract_id = due_charges.only_contract)
     ), v AS (
         SELECT l.*, c.currency, c.alignment, c.end_date, c.first_end, c.activation_date, c.bill_from, c.bill_to, c.mu,
                c.contract_every, c.termination_date, c.refund_policy, c.setup_date, c.state_settled_to, c.state_hash,
                c.has_discounts,
                -- the fingerprint of the contract's billing terms (rr.contract_billing_state)
-               c.terms_part # l.lines_hash AS terms_hash,
+               c.terms_part # pg_catalog.bit_xor(pg_catalog.hash_record_extended(
+                                  ROW(l.line_no, l.effective_from, l.contract_item, l.quantity, l.setup_price,
+                                      l.renewal_price, l.recurring_price, l.price_model::text, l.billing_period,
+                                      l.is_removed), 1)) OVER (PARTITION BY l.contract_id) AS terms_hash,
                CASE WHEN c.alignment = 'anniversary' THEN c.bill_from
                     WHEN extract(month FROM c.contract_every) + extract(year FROM c.contract_every) * 12 > 0
                         THEN date '2000-01-01' ELSE date '2000-01-03' END AS contract_anchor,
                ci.billing_type, ci.prorate_setup, ci.collect_renewal_on_activation, ci.is_refundable,
                ci.deposit_amount, ci.setup_item, ci.renewal_item, ci.recurring_item, ci.setup_timing,
+               lead(l.effective_from) OVER (PARTITION BY l.contract_id, l.line_no ORDER BY l.effective_from) AS valid_to,
+               min(l.effective_from) OVER (PARTITION BY l.contract_id, l.line_no) AS first_from,
                CASE WHEN c.alignment = 'anniversary' THEN c.bill_from
                     WHEN extract(month FROM l.billing_period) + extract(year FROM l.billing_period) * 12 > 0
                          OR l.billing_period IS NULL
@@ -97,10 +86,7 @@ BEGIN ATOMIC
                -- contract only when asked
                coalesce(l.billing_period, interval '1 month') AS line_every
           FROM c
-          -- (the versions joined by the tenant argument as well: joined by the contracts'
-          -- column alone, or by their tenant column, Citus planned the versions as a query of
-          -- its own, which a function delegated to the tenant's worker cannot run)
-          JOIN lv l ON l.tenant_id = due_charges.tenant_id AND l.contract_id = c.contract_id
+          JOIN rr.contract_line l ON l.tenant_id = due_charges.tenant_id AND l.contract_id = c.contract_id
           JOIN rr.contract_item ci ON ci.tenant_id = l.tenant_id AND ci.code = l.contract_item
     ), line_start AS (
         -- the first version of each line, the day its billing starts, and the end of the
