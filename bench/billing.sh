@@ -120,42 +120,45 @@ bsql -q -c "SET client_min_messages = warning; DROP SCHEMA floor CASCADE" >/dev/
 # 2024-02-01 to 2024-11-01 (ten runs), everything analysed, then the run and the posting of
 # 2024-12-01, next to the warm first run and posting of the same contracts, and the
 # recognition of November (ten months recognised before) next to that of January: what
-# they read should grow with what is due, not with the history (before rr.contract_billing_state, every run recomputed
-# every period since the contracts started).
+# they read should grow with what is due, not with the history (before
+# rr.contract_billing_state, every run recomputed every period since the contracts started).
 # BILLING_STEADY=0 leaves it out (at 1,000,000 contracts it would bill and post ten months).
-n=${sizes[0]}
+steady_state() {
+    local n=${sizes[0]} saved
+    echo " steady state: $n contracts with ten months billed and posted, then one more month"
+    billing_db "$n"
+    saved=$BENCH_REPEAT
+    BENCH_REPEAT=1
+    for m in 02 03 04 05 06 07 08 09 10 11; do
+        bsql -q -c "SET rr.tenant = 'bench'; SELECT count(*) FROM rr.run_billing('2024-$m-01');
+                    SELECT count(*) FROM rr.post_invoices('2024-$m-01')" >/dev/null
+        if [ $m = 02 ]; then
+            # recognition of the first month (January's lines of both lines of every contract),
+            # on analysed tables, for the steady state's recognition below
+            bsql -q -c "ANALYZE" >/dev/null
+            measure hrec1$n "rr.recognize of 2024-01-31, the first month" \
+                "SET rr.tenant = 'bench'; SELECT count(*) FROM rr.recognize('2024-01-31')"
+        fi
+    done
+    bsql -q -c "SET rr.tenant = 'bench'; SELECT count(*) FROM rr.recognize('2024-10-31')" >/dev/null
+    bsql -q -c "ANALYZE" >/dev/null
+    measure hrec11$n "rr.recognize of 2024-11-30, ten months recognised before" \
+        "SET rr.tenant = 'bench'; SELECT count(*) FROM rr.recognize('2024-11-30')"
+    measure hrun$n "rr.run_billing of 2024-12-01, ten months billed before" \
+        "SET rr.tenant = 'bench'; SELECT count(*) FROM rr.run_billing('2024-12-01')"
+    measure hpost$n "rr.post_invoices of 2024-12-01, ten months posted before" \
+        "SET rr.tenant = 'bench'; SELECT count(*) FROM rr.post_invoices('2024-12-01')"
+    BENCH_REPEAT=$saved
+    printf '  %-58s %10s\n' "charges billed before it; by it" \
+        "$(psql -X -A -t -d "$BENCH_DB" -c "SELECT count(*) FILTER (WHERE due_date < '2024-12-01') || '; ' || count(*) FILTER (WHERE due_date = '2024-12-01') FROM rr.charge")"
+    ratio "run after ten months / warm first run of the same contracts" hrun$n wrun$n
+    ratio "posting after ten months / warm first posting" hpost$n wpost$n
+    ratio "recognition of a month after ten / of the first month" hrec11$n hrec1$n
+}
 if [ "${BILLING_STEADY:-1}" = 0 ]; then
     echo " steady state: left out (BILLING_STEADY=0)"
 else
-echo " steady state: $n contracts with ten months billed and posted, then one more month"
-billing_db "$n"
-saved=$BENCH_REPEAT
-BENCH_REPEAT=1
-for m in 02 03 04 05 06 07 08 09 10 11; do
-    bsql -q -c "SET rr.tenant = 'bench'; SELECT count(*) FROM rr.run_billing('2024-$m-01');
-                SELECT count(*) FROM rr.post_invoices('2024-$m-01')" >/dev/null
-    if [ $m = 02 ]; then
-        # recognition of the first month (January's lines of both lines of every contract),
-        # on analysed tables, for the steady state's recognition below
-        bsql -q -c "ANALYZE" >/dev/null
-        measure hrec1$n "rr.recognize of 2024-01-31, the first month" \
-            "SET rr.tenant = 'bench'; SELECT count(*) FROM rr.recognize('2024-01-31')"
-    fi
-done
-bsql -q -c "SET rr.tenant = 'bench'; SELECT count(*) FROM rr.recognize('2024-10-31')" >/dev/null
-bsql -q -c "ANALYZE" >/dev/null
-measure hrec11$n "rr.recognize of 2024-11-30, ten months recognised before" \
-    "SET rr.tenant = 'bench'; SELECT count(*) FROM rr.recognize('2024-11-30')"
-measure hrun$n "rr.run_billing of 2024-12-01, ten months billed before" \
-    "SET rr.tenant = 'bench'; SELECT count(*) FROM rr.run_billing('2024-12-01')"
-measure hpost$n "rr.post_invoices of 2024-12-01, ten months posted before" \
-    "SET rr.tenant = 'bench'; SELECT count(*) FROM rr.post_invoices('2024-12-01')"
-BENCH_REPEAT=$saved
-printf '  %-58s %10s\n' "charges billed before it; by it" \
-    "$(psql -X -A -t -d "$BENCH_DB" -c "SELECT count(*) FILTER (WHERE due_date < '2024-12-01') || '; ' || count(*) FILTER (WHERE due_date = '2024-12-01') FROM rr.charge")"
-ratio "run after ten months / warm first run of the same contracts" hrun$n wrun$n
-ratio "posting after ten months / warm first posting" hpost$n wpost$n
-ratio "recognition of a month after ten / of the first month" hrec11$n hrec1$n
+    steady_state
 fi
 BENCH_DB=$saved_db
 dropdb --if-exists bench_billing
