@@ -124,3 +124,66 @@ END
 $$;
 COMMENT ON FUNCTION rr_internal.analyze_work_table(regclass) IS 'internal: ANALYZE of a work table (a sample of 3,000 rows: statistics target 10) on its first use in the session, when it has more than 8 pages, or when its statistics still describe more; otherwise nothing, so that the cached plans of single-contract calls stay valid';
 REVOKE ALL ON FUNCTION rr_internal.analyze_work_table(regclass) FROM PUBLIC;
+
+-- The statistics of the tenant tables a batch plans on (docs/operations.md, "Performance").
+-- A table never analysed, or analysed when it was a quarter of its size or less (analysed
+-- empty, then filled by a restore, a bulk load or the tenant's first runs), makes the
+-- planner guess a handful of rows for a whole tenant: it then loops over what it thinks
+-- small, once per row of something large.  So each batch first analyses the tables it reads
+-- that are in that state and have 8 pages or more (a smaller one costs little however it is
+-- planned).  A table another session is analysing (or vacuuming, or holds in a mode that
+-- conflicts) is left to it: such a lock is looked for first, and the lock is then tried for
+-- 10 ms, never waited for.  Not on Citus, whose statistics are the shards' (the
+-- coordinator's ANALYZE propagates to them).  ANALYZE is not a planner setting: the plans
+-- stay the planner's, on true numbers.
+CREATE FUNCTION rr_internal.refresh_statistics(tables regclass[])
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+-- (a sample of 3,000 rows, statistics target 10, as for the work tables: what the plans of
+-- a batch need are row counts and the tenants' shares, and a full sample of 30,000 rows
+-- cost 150 ms of a 3 s run of 20,000 contracts; autovacuum's next ANALYZE takes the full
+-- statistics.  At full speed whatever the caller's session says: a cost delay would hold
+-- the table's lock, which other sessions' analyses and autovacuum skip, for longer.)
+SET default_statistics_target = 10
+SET vacuum_cost_delay = 0
+AS $$
+DECLARE
+    t regclass;
+    timeout text;
+    block bigint := pg_catalog.current_setting('block_size')::bigint;
+BEGIN
+    IF EXISTS (SELECT FROM pg_catalog.pg_extension e WHERE e.extname = 'citus') THEN
+        RETURN;
+    END IF;
+    FOR t IN
+        SELECT c.oid::regclass
+          FROM pg_catalog.pg_class c
+          CROSS JOIN LATERAL (SELECT pg_catalog.pg_relation_size(c.oid) / block AS pages) s
+         WHERE c.oid = ANY (tables)
+           AND s.pages >= 8
+           AND (c.reltuples < 0 OR s.pages > 4 * GREATEST(c.relpages, 1))
+           -- (not a table whose lock another session holds: it is being analysed or
+           -- vacuumed, or is being changed by a DBA; the lock timeout below covers the race)
+           AND NOT EXISTS (SELECT FROM pg_catalog.pg_locks l
+                            WHERE l.locktype = 'relation' AND l.relation = c.oid
+                              AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d
+                                                 WHERE d.datname = pg_catalog.current_database())
+                              AND l.pid <> pg_catalog.pg_backend_pid()
+                              AND l.mode IN ('ShareUpdateExclusiveLock', 'ShareLock', 'ShareRowExclusiveLock',
+                                             'ExclusiveLock', 'AccessExclusiveLock'))
+         ORDER BY c.oid
+    LOOP
+        timeout := pg_catalog.current_setting('lock_timeout');
+        PERFORM pg_catalog.set_config('lock_timeout', '10ms', true);
+        BEGIN
+            EXECUTE pg_catalog.format('ANALYZE %s', t);
+        EXCEPTION WHEN lock_not_available THEN
+            NULL;
+        END;
+        PERFORM pg_catalog.set_config('lock_timeout', timeout, true);
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.refresh_statistics(regclass[]) IS 'internal: ANALYZE (statistics target 10) of each of the tables (of 8 pages or more) never analysed or grown more than fourfold since, unless another session holds the lock (tried for 10 ms); nothing on Citus';
+REVOKE ALL ON FUNCTION rr_internal.refresh_statistics(regclass[]) FROM PUBLIC;

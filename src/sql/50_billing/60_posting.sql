@@ -26,6 +26,8 @@ DECLARE
     -- the entries' sequence, looked up once (not once per invoice)
     entries regclass := pg_get_serial_sequence('rr.journal_entry', 'entry_id')::regclass;
 BEGIN
+    -- statistics that describe the tables (rr_internal.refresh_statistics)
+    PERFORM rr_internal.refresh_statistics('{rr.contract,rr.invoice,rr.invoice_line,rr.journal_entry,rr.journal_line}');
     -- the counter row is the lock that serialises posting for the tenant and series
     INSERT INTO rr.invoice_counter (tenant_id, series, prefix)
     VALUES (t, post_invoices.series, post_invoices.series || '-') ON CONFLICT DO NOTHING;
