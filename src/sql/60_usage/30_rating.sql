@@ -622,12 +622,14 @@ BEGIN
        SET rated_to = excluded.rated_to, rating_hash = excluded.rating_hash, counter_from = excluded.counter_from,
            counter = excluded.counter, term_units = excluded.term_units, term_value = excluded.term_value,
            drawn = excluded.drawn;
+    -- (the arrivals of the contracts billed only, by their key: joined with the work table
+    -- alone, billing one contract read the arrivals of the whole tenant; test/plans)
     DELETE FROM rr.usage_arrival a
      USING (SELECT f.contract_id, f.line_no, unnest(f.marks) AS event_id
               FROM pg_temp.rr_usage_from f
              WHERE f.contract_id = ANY (contracts) AND f.marks IS NOT NULL) m
-     WHERE a.tenant_id = settle_usage.tenant_id AND a.contract_id = m.contract_id AND a.line_no = m.line_no
-       AND a.event_id = m.event_id;
+     WHERE a.tenant_id = settle_usage.tenant_id AND a.contract_id = ANY (contracts)
+       AND a.contract_id = m.contract_id AND a.line_no = m.line_no AND a.event_id = m.event_id;
 END
 $$;
 COMMENT ON FUNCTION rr_internal.settle_usage(text, bigint[]) IS 'internal: records, for the contracts a billing run billed, what its usage rating settled per metered line (rr.usage_rating_state) and deletes the arrivals of the events it read (rr.usage_arrival)';
