@@ -150,7 +150,7 @@ SET vacuum_cost_delay = 0
 AS $$
 DECLARE
     t regclass;
-    timeout text;
+    timeout text := pg_catalog.current_setting('lock_timeout');
     block bigint := pg_catalog.current_setting('block_size')::bigint;
 BEGIN
     IF EXISTS (SELECT FROM pg_catalog.pg_extension e WHERE e.extname = 'citus') THEN
@@ -174,7 +174,7 @@ BEGIN
                                              'ExclusiveLock', 'AccessExclusiveLock'))
          ORDER BY c.oid
     LOOP
-        timeout := pg_catalog.current_setting('lock_timeout');
+        -- (the short timeout for the ANALYZE alone, not for the catalog reads above)
         PERFORM pg_catalog.set_config('lock_timeout', '10ms', true);
         BEGIN
             EXECUTE pg_catalog.format('ANALYZE %s', t);
