@@ -2,7 +2,8 @@
 # faster than the tenant.  On the contracts of bench/billing.sh (N monthly contracts x 2
 # lines, a new database per size, nothing analysed: every table as new as after a bulk
 # load), in order: the billing run of February and its posting, the recognition of
-# February, the same for March, a dunning run (a policy of four stages: every invoice of
+# February, the same for March, a price change of the seats applied to every contract from
+# June 1 (rr.apply_price_changes: a new line version each), a dunning run (a policy of four stages: every invoice of
 # both months past due), then the expiry of every contract at the end of its term.  Each step is measured once (each changes what the next one finds).  For each
 # step, the time at N/10 and at N contracts side by side and their ratio; goal: at most
 # 12x for 10x the contracts (a plan that goes quadratic on new tables shows as 50-100x).
@@ -21,6 +22,7 @@ lifecycle_steps=(
     "run_mar|rr.run_billing of March|SELECT count(*) FROM rr.run_billing('2024-03-01')"
     "post_mar|rr.post_invoices of March|SELECT count(*) FROM rr.post_invoices('2024-03-01')"
     "rec_mar|rr.recognize through March|SELECT count(*) FROM rr.recognize('2024-03-31')"
+    "price|rr.apply_price_changes (every contract)|SELECT count(*) FROM rr.apply_price_changes('2024-06-01')"
     "dunning|rr.run_dunning (every invoice past due)|SELECT count(*) FROM rr.run_dunning('2024-04-20')"
     "expire|rr.expire_contracts (every contract)|SELECT count(*) FROM rr.expire_contracts('2025-03-01')")
 for n in $lifecycle_small $lifecycle_large; do
@@ -30,7 +32,8 @@ for n in $lifecycle_small $lifecycle_large; do
          -c "INSERT INTO rr.dunning_policy (tenant_id, code, name, is_default) VALUES ('bench', 'STD', 'Standard', true)" \
          -c "INSERT INTO rr.dunning_stage (tenant_id, policy, stage_no, days_overdue, action) VALUES
                  ('bench', 'STD', 1, 1, 'reminder'), ('bench', 'STD', 2, 15, 'notice'),
-                 ('bench', 'STD', 3, 30, 'final_notice'), ('bench', 'STD', 4, 45, 'suspend')" >/dev/null
+                 ('bench', 'STD', 3, 30, 'final_notice'), ('bench', 'STD', 4, 45, 'suspend')" \
+         -c "SELECT rr.schedule_price_change('SEAT', 'USD', 13.00, '2024-06-01', 'on_date', '2024-06-01')" >/dev/null
     for s in "${lifecycle_steps[@]}"; do
         IFS='|' read -r key label sql <<<"$s"
         measure "$key$n" "$label" "SET rr.tenant = 'bench'; $sql"
