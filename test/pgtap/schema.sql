@@ -2,7 +2,7 @@
 -- Table-driven: each query lists the offenders, so a new object that breaks a rule fails
 -- with its name in the output.
 BEGIN;
-SELECT plan(22);
+SELECT plan(23);
 
 SELECT has_schema('rr');
 SELECT has_extension('recurring_revenue');
@@ -17,7 +17,20 @@ SELECT is_empty($$
        AND l.lanname IN ('sql', 'plpgsql')
        AND NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false)
        AND NOT (p.prosqlbody IS NOT NULL AND p.proconfig IS NULL)
+       AND p.prokind <> 'p'
 $$, 'every SQL and PL/pgSQL function pins search_path = pg_catalog, pg_temp, or is a standard-body helper');
+-- a procedure that commits may carry no SET clause and may not be SECURITY DEFINER
+-- (rr.move_tenant, docs/scale-out.md): each is for superusers only (no role but its owner
+-- may execute it) and sets search_path = pg_catalog, pg_temp itself
+SELECT is_empty($$
+    SELECT p.oid::regprocedure::text
+      FROM pg_proc p
+     WHERE p.pronamespace IN ('rr'::regnamespace, 'rr_internal'::regnamespace) AND p.prokind = 'p'
+       AND (p.prosecdef
+            OR position($q$set_config('search_path', 'pg_catalog, pg_temp', true)$q$ IN p.prosrc) = 0
+            OR EXISTS (SELECT FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
+                        WHERE a.grantee <> p.proowner))
+$$, 'every procedure is executable by its owner alone, runs as its caller and sets its own search_path');
 
 -- no function changes a planner setting for its whole body (plans must not depend on
 -- statistics being there, nor on a setting the planner cannot see per statement), and no

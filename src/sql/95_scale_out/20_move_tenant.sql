@@ -1,0 +1,207 @@
+-- Moving a tenant to shards and a worker of its own, online (docs/scale-out.md, "Moving a
+-- tenant").  Citus isolates a tenant (isolate_tenant_to_new_shard) and moves a shard group
+-- (citus_move_shard_placement) either by blocking writes while it copies, or, by default,
+-- by logical replication, writes going on until a short switch-over.  Logical replication
+-- applies the rows as a role Citus creates for the move, not a superuser, and PostgreSQL
+-- refuses to replicate into a table with forced row-level security for such a role (`ERROR:
+-- user "citus_shard_move_subscription_role_..." cannot replicate into relation with
+-- row-level security enabled`), which Citus retries for ever: the move never ends.  Every
+-- table of the extension forces row-level security, so rr.move_tenant lifts FORCE on the
+-- coordinator's tables alone (the ones the new shards are created from), in a transaction
+-- of its own, isolates and moves the tenant in transactions of their own (Citus does one
+-- move by logical replication per transaction), and forces row-level security again on
+-- every node and shard in a last one, whatever happened in between.
+--
+-- While FORCE is lifted, policies still apply to every role but the tables' owner: the
+-- superuser that installed the extension, who bypasses row-level security anyway (and any
+-- member of that role may SET ROLE to it).  So lifting it for the move gives no role a row
+-- it could not read before.  A procedure commits, and a procedure that commits may be
+-- neither SECURITY DEFINER nor carry a SET clause: this one is for superusers only (no
+-- role is granted it), and sets its own search_path at the start of each transaction.
+
+-- The tenant's shard of rr.tenant (the group of every tenant table's shard that holds the
+-- tenant), whether it holds that tenant alone, and its node; with the checks every caller
+-- needs first.
+CREATE FUNCTION rr_internal.tenant_placement(tenant_id text, OUT shard bigint, OUT isolated boolean,
+                                             OUT node_name text, OUT node_port integer)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') THEN
+        RAISE EXCEPTION 'citus is not installed in this database'
+            USING ERRCODE = '0A000',
+                  DETAIL = 'rr.move_tenant moves a tenant between the workers of a Citus cluster.',
+                  HINT = 'Distribute the extension first: docs/scale-out.md.';
+    END IF;
+    IF NOT citus_is_coordinator() THEN
+        RAISE EXCEPTION 'rr.move_tenant must run on the coordinator'
+            USING ERRCODE = '55000', DETAIL = 'This node is a Citus worker.';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_dist_partition d
+                    WHERE d.logicalrelid = 'rr.tenant'::regclass AND d.partmethod = 'h') THEN
+        RAISE EXCEPTION 'table rr.tenant is not distributed by tenant_id'
+            USING ERRCODE = '55000',
+                  DETAIL = 'A tenant is moved with its group of co-located shards.',
+                  HINT = 'Call rr.distribute() first.';
+    END IF;
+    IF tenant_id IS NULL OR NOT EXISTS (SELECT FROM rr.tenant t WHERE t.tenant_id = tenant_placement.tenant_id) THEN
+        RAISE EXCEPTION 'tenant "%" does not exist', tenant_id
+            USING ERRCODE = '23503';
+    END IF;
+    SELECT s.shardid, s.shardminvalue = s.shardmaxvalue, n.nodename, n.nodeport
+      INTO shard, isolated, node_name, node_port
+      FROM pg_dist_shard s
+      JOIN pg_dist_placement p ON p.shardid = s.shardid
+      JOIN pg_dist_node n ON n.groupid = p.groupid
+     WHERE s.shardid = get_shard_id_for_distribution_column('rr.tenant'::regclass, tenant_placement.tenant_id);
+END
+$$;
+COMMENT ON FUNCTION rr_internal.tenant_placement(text) IS 'internal, for rr.move_tenant: the shard of rr.tenant that holds the tenant, whether it holds that tenant alone, and its node; 0A000 without Citus, 55000 on a worker or before rr.distribute(), 23503 for a tenant that does not exist';
+REVOKE ALL ON FUNCTION rr_internal.tenant_placement(text) FROM PUBLIC;
+
+-- [NO] FORCE ROW LEVEL SECURITY on one table of the extension: lifted on the
+-- coordinator's table only (Citus creates new shards from it; the shards keep theirs), or
+-- forced, propagated to every node and shard.  One table a transaction (rr.move_tenant
+-- commits after each): a transaction that held the lock of one table while it waited for
+-- another's met the writes of the tenant, which hold the second and need the first for
+-- their foreign keys (`ERROR: canceling the transaction since it was involved in a
+-- distributed deadlock`).
+CREATE FUNCTION rr_internal.force_row_security(t regclass, force boolean)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM set_config('citus.enable_ddl_propagation', CASE WHEN force THEN 'on' ELSE 'off' END, true);
+    EXECUTE format('ALTER TABLE %s %s FORCE ROW LEVEL SECURITY', t, CASE WHEN force THEN '' ELSE 'NO' END);
+END
+$$;
+COMMENT ON FUNCTION rr_internal.force_row_security(regclass, boolean) IS 'internal, for rr.move_tenant: lifts FORCE ROW LEVEL SECURITY on a table of the coordinator (not propagated), or forces it, propagated to every node and shard';
+REVOKE ALL ON FUNCTION rr_internal.force_row_security(regclass, boolean) FROM PUBLIC;
+
+-- Step 4 of rr.move_tenant: FORCE ROW LEVEL SECURITY again on every table of the
+-- extension with row-level security whose coordinator's table lacks it, propagated, one
+-- table a transaction; a lock conflict with the tenant's writes (a deadlock Citus detects,
+-- or a lock not available) is retried up to 20 times after a growing pause.
+CREATE PROCEDURE rr_internal.force_row_security_everywhere()
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    t regclass;
+    attempt integer;
+BEGIN
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    FOREACH t IN ARRAY ARRAY(SELECT c.oid::regclass FROM pg_catalog.pg_class c
+                              WHERE c.relnamespace OPERATOR(pg_catalog.=) 'rr'::regnamespace AND c.relkind IN ('r', 'p')
+                                AND c.relrowsecurity AND NOT c.relforcerowsecurity
+                              ORDER BY c.oid) LOOP
+        attempt := 0;
+        LOOP
+            BEGIN
+                PERFORM rr_internal.force_row_security(t, true);
+                EXIT;
+            EXCEPTION WHEN deadlock_detected OR lock_not_available THEN
+                attempt := attempt OPERATOR(pg_catalog.+) 1;
+                IF attempt OPERATOR(pg_catalog.>=) 20 THEN
+                    RAISE;
+                END IF;
+            END;
+            PERFORM pg_catalog.pg_sleep(0.05 OPERATOR(pg_catalog.*) attempt);
+        END LOOP;
+        COMMIT;
+        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    END LOOP;
+END
+$$;
+COMMENT ON PROCEDURE rr_internal.force_row_security_everywhere() IS 'internal, step 4 of rr.move_tenant: forces row-level security again on every table of schema rr that has it without FORCE, propagated to every node and shard, one table a transaction, a lock conflict retried up to 20 times';
+REVOKE ALL ON PROCEDURE rr_internal.force_row_security_everywhere() FROM PUBLIC;
+
+CREATE PROCEDURE rr.move_tenant(tenant_id text, node_name text DEFAULT NULL, node_port integer DEFAULT 5432,
+                                shard_transfer_mode text DEFAULT 'auto')
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    p record;
+    isolate boolean;
+    move boolean;
+    failed boolean := false;
+    e_state text;
+    e_message text;
+    e_detail text;
+    e_hint text;
+    forced regclass[];
+    t regclass;
+BEGIN
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    IF shard_transfer_mode IS NULL OR shard_transfer_mode NOT IN ('auto', 'force_logical', 'block_writes') THEN
+        RAISE EXCEPTION 'invalid shard transfer mode "%"', shard_transfer_mode
+            USING ERRCODE = '22023', HINT = 'Use auto (the default), force_logical or block_writes.';
+    END IF;
+    p := rr_internal.tenant_placement(tenant_id);
+    IF node_name IS NOT NULL AND NOT EXISTS (SELECT FROM pg_dist_node n
+                                              WHERE n.nodename = move_tenant.node_name AND n.nodeport = move_tenant.node_port
+                                                AND n.noderole = 'primary' AND n.isactive AND n.shouldhaveshards) THEN
+        RAISE EXCEPTION 'node %:% is not an active worker that takes shards', node_name, node_port
+            USING ERRCODE = '22023',
+                  HINT = 'Name a node of pg_dist_node (citus_add_node adds one; citus_set_node_property(..., ''shouldhaveshards'', true) lets it take shards).';
+    END IF;
+    isolate := NOT p.isolated;
+    move := node_name IS NOT NULL AND (node_name, node_port) IS DISTINCT FROM (p.node_name, p.node_port);
+    IF NOT (isolate OR move) THEN
+        -- (a call that ended before step 4, its session killed, left FORCE lifted: forced again)
+        CALL rr_internal.force_row_security_everywhere();
+        RAISE NOTICE 'tenant "%" is already on shards of its own on %:%: nothing to do', tenant_id, p.node_name, p.node_port;
+        RETURN;
+    END IF;
+
+    -- 1. FORCE lifted on the coordinator's tables, one a transaction
+    forced := ARRAY(SELECT c.oid FROM pg_catalog.pg_class c
+                     WHERE c.relnamespace OPERATOR(pg_catalog.=) 'rr'::regnamespace AND c.relkind IN ('r', 'p')
+                       AND c.relrowsecurity AND c.relforcerowsecurity
+                     ORDER BY c.oid);
+    FOREACH t IN ARRAY forced LOOP
+        PERFORM rr_internal.force_row_security(t, false);
+        COMMIT;
+        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    END LOOP;
+    -- 2. the tenant isolated, 3. moved: each in a transaction of its own
+    BEGIN
+        IF isolate THEN
+            PERFORM isolate_tenant_to_new_shard('rr.tenant'::regclass, tenant_id, cascade_option => 'CASCADE',
+                                                shard_transfer_mode => shard_transfer_mode::citus.shard_transfer_mode);
+        END IF;
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT, e_detail = PG_EXCEPTION_DETAIL,
+                                e_hint = PG_EXCEPTION_HINT;
+        failed := true;
+    END;
+    IF NOT failed AND move THEN
+        COMMIT;   -- one move by logical replication per transaction
+        BEGIN
+            PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+            p := rr_internal.tenant_placement(tenant_id);
+            IF (p.node_name, p.node_port) IS DISTINCT FROM (node_name, node_port) THEN
+                PERFORM citus_move_shard_placement(p.shard, p.node_name, p.node_port, node_name, node_port,
+                                                   shard_transfer_mode => shard_transfer_mode::citus.shard_transfer_mode);
+            END IF;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT, e_detail = PG_EXCEPTION_DETAIL,
+                                    e_hint = PG_EXCEPTION_HINT;
+            failed := true;
+        END;
+    END IF;
+    COMMIT;
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    -- 4. FORCE again on every table with row-level security, propagated, one a transaction;
+    -- a lock conflict with the tenant's writes is retried (up to 20 times, a growing pause)
+    CALL rr_internal.force_row_security_everywhere();
+    IF failed THEN
+        RAISE EXCEPTION '%', e_message
+            USING ERRCODE = e_state, DETAIL = coalesce(e_detail, ''),
+                  HINT = coalesce(e_hint || ' ', '') || 'Row-level security is forced again on every table; what Citus left behind is in pg_dist_cleanup.';
+    END IF;
+END
+$$;
+COMMENT ON PROCEDURE rr.move_tenant(text, text, integer, text) IS 'superuser, on the coordinator of a Citus cluster, CALLed outside a transaction block: puts a tenant on shards of its own (isolate_tenant_to_new_shard of its group) and, given a node, moves them there (citus_move_shard_placement), by default by logical replication with writes going on; lifts FORCE ROW LEVEL SECURITY on the coordinator''s tables for the move and forces it again everywhere afterwards, failed or not (docs/scale-out.md, "Moving a tenant")';
+REVOKE ALL ON PROCEDURE rr.move_tenant(text, text, integer, text) FROM PUBLIC;
