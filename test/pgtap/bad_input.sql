@@ -10,7 +10,7 @@
 -- function without one).  Adding a refusal: nothing to do here.  Documenting an accepted
 -- value: a row in bi_accepted with the README's reason.
 BEGIN;
-SELECT plan(14);
+SELECT plan(16);
 SET client_min_messages = warning;
 \o /dev/null
 SELECT count(*) FROM rr.create_roles();
@@ -900,11 +900,16 @@ $$, 'no known gaps left (bi_known_gap lists offenders not fixed yet)');
 -- rr.distribute() without Citus (docs/scale-out.md): a clear refusal, and nothing changed
 SELECT throws_ok('SELECT * FROM rr.distribute()', '0A000', 'citus is not installed in this database',
                  'rr.distribute() without Citus refuses with 0A000');
--- rr.move_tenant (a procedure, docs/scale-out.md): refused before it commits anything
+-- rr.move_tenant, rr.drain_node and rr.rebalance (procedures, docs/scale-out.md): refused
+-- before they commit anything
 SELECT throws_ok($$CALL rr.move_tenant('default', 'worker-1', 5432)$$, '0A000', 'citus is not installed in this database',
                  'rr.move_tenant without Citus refuses with 0A000');
 SELECT throws_ok($$CALL rr.move_tenant('default', 'worker-1', 5432, 'fast')$$, '22023', 'invalid shard transfer mode "fast"',
                  'rr.move_tenant refuses a transfer mode Citus does not have (22023)');
+SELECT throws_ok($$CALL rr.drain_node('worker-2', 5432)$$, '0A000', 'citus is not installed in this database',
+                 'rr.drain_node without Citus refuses with 0A000');
+SELECT throws_ok($$CALL rr.rebalance()$$, '0A000', 'citus is not installed in this database',
+                 'rr.rebalance without Citus refuses with 0A000');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -19,32 +19,48 @@
 -- neither SECURITY DEFINER nor carry a SET clause: this one is for superusers only (no
 -- role is granted it), and sets its own search_path at the start of each transaction.
 
--- The tenant's shard of rr.tenant (the group of every tenant table's shard that holds the
--- tenant), whether it holds that tenant alone, and its node; with the checks every caller
--- needs first.
-CREATE FUNCTION rr_internal.tenant_placement(tenant_id text, OUT shard bigint, OUT isolated boolean,
-                                             OUT node_name text, OUT node_port integer)
+-- The checks every procedure of this file makes first: the transfer mode one Citus has,
+-- Citus installed, this node its coordinator, the extension distributed.
+CREATE FUNCTION rr_internal.check_shard_transfer(procedure_name text, shard_transfer_mode text)
+RETURNS void
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    IF shard_transfer_mode IS NULL OR shard_transfer_mode NOT IN ('auto', 'force_logical', 'block_writes') THEN
+        RAISE EXCEPTION 'invalid shard transfer mode "%"', shard_transfer_mode
+            USING ERRCODE = '22023', HINT = 'Use auto (the default), force_logical or block_writes.';
+    END IF;
     IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') THEN
         RAISE EXCEPTION 'citus is not installed in this database'
             USING ERRCODE = '0A000',
-                  DETAIL = 'rr.move_tenant moves a tenant between the workers of a Citus cluster.',
+                  DETAIL = format('%s moves shards between the workers of a Citus cluster.', procedure_name),
                   HINT = 'Distribute the extension first: docs/scale-out.md.';
     END IF;
     IF NOT citus_is_coordinator() THEN
-        RAISE EXCEPTION 'rr.move_tenant must run on the coordinator'
+        RAISE EXCEPTION '% must run on the coordinator', procedure_name
             USING ERRCODE = '55000', DETAIL = 'This node is a Citus worker.';
     END IF;
     IF NOT EXISTS (SELECT FROM pg_dist_partition d
                     WHERE d.logicalrelid = 'rr.tenant'::regclass AND d.partmethod = 'h') THEN
         RAISE EXCEPTION 'table rr.tenant is not distributed by tenant_id'
             USING ERRCODE = '55000',
-                  DETAIL = 'A tenant is moved with its group of co-located shards.',
+                  DETAIL = 'The extension''s tenant tables are moved in groups of co-located shards.',
                   HINT = 'Call rr.distribute() first.';
     END IF;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.check_shard_transfer(text, text) IS 'internal, for rr.move_tenant, rr.drain_node and rr.rebalance: 22023 for a transfer mode Citus does not have, 0A000 without Citus, 55000 on a worker or before rr.distribute()';
+REVOKE ALL ON FUNCTION rr_internal.check_shard_transfer(text, text) FROM PUBLIC;
+
+-- The tenant's shard of rr.tenant (the group of every tenant table's shard that holds the
+-- tenant), whether it holds that tenant alone, and its node.
+CREATE FUNCTION rr_internal.tenant_placement(tenant_id text, OUT shard bigint, OUT isolated boolean,
+                                             OUT node_name text, OUT node_port integer)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
     IF tenant_id IS NULL OR NOT EXISTS (SELECT FROM rr.tenant t WHERE t.tenant_id = tenant_placement.tenant_id) THEN
         RAISE EXCEPTION 'tenant "%" does not exist', tenant_id
             USING ERRCODE = '23503';
@@ -57,7 +73,7 @@ BEGIN
      WHERE s.shardid = get_shard_id_for_distribution_column('rr.tenant'::regclass, tenant_placement.tenant_id);
 END
 $$;
-COMMENT ON FUNCTION rr_internal.tenant_placement(text) IS 'internal, for rr.move_tenant: the shard of rr.tenant that holds the tenant, whether it holds that tenant alone, and its node; 0A000 without Citus, 55000 on a worker or before rr.distribute(), 23503 for a tenant that does not exist';
+COMMENT ON FUNCTION rr_internal.tenant_placement(text) IS 'internal, for rr.move_tenant, after rr_internal.check_shard_transfer: the shard of rr.tenant that holds the tenant, whether it holds that tenant alone, and its node; 23503 for a tenant that does not exist';
 REVOKE ALL ON FUNCTION rr_internal.tenant_placement(text) FROM PUBLIC;
 
 -- [NO] FORCE ROW LEVEL SECURITY on one table of the extension: lifted on the
@@ -77,10 +93,32 @@ BEGIN
     EXECUTE format('ALTER TABLE %s %s FORCE ROW LEVEL SECURITY', t, CASE WHEN force THEN '' ELSE 'NO' END);
 END
 $$;
-COMMENT ON FUNCTION rr_internal.force_row_security(regclass, boolean) IS 'internal, for rr.move_tenant: lifts FORCE ROW LEVEL SECURITY on a table of the coordinator (not propagated), or forces it, propagated to every node and shard';
+COMMENT ON FUNCTION rr_internal.force_row_security(regclass, boolean) IS 'internal, for rr.move_tenant, rr.drain_node and rr.rebalance: lifts FORCE ROW LEVEL SECURITY on a table of the coordinator (not propagated), or forces it, propagated to every node and shard';
 REVOKE ALL ON FUNCTION rr_internal.force_row_security(regclass, boolean) FROM PUBLIC;
 
--- Step 4 of rr.move_tenant: FORCE ROW LEVEL SECURITY again on every table of the
+-- Step 1 of the procedures below: FORCE ROW LEVEL SECURITY lifted on the coordinator's
+-- tables of the extension, one table a transaction.
+CREATE PROCEDURE rr_internal.lift_forced_row_security()
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    t regclass;
+BEGIN
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    FOREACH t IN ARRAY ARRAY(SELECT c.oid::regclass FROM pg_catalog.pg_class c
+                              WHERE c.relnamespace OPERATOR(pg_catalog.=) 'rr'::regnamespace AND c.relkind IN ('r', 'p')
+                                AND c.relrowsecurity AND c.relforcerowsecurity
+                              ORDER BY c.oid) LOOP
+        PERFORM rr_internal.force_row_security(t, false);
+        COMMIT;
+        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    END LOOP;
+END
+$$;
+COMMENT ON PROCEDURE rr_internal.lift_forced_row_security() IS 'internal, step 1 of rr.move_tenant, rr.drain_node and rr.rebalance: lifts FORCE ROW LEVEL SECURITY on the coordinator''s tables of schema rr (not propagated), one table a transaction';
+REVOKE ALL ON PROCEDURE rr_internal.lift_forced_row_security() FROM PUBLIC;
+
+-- Step 4 of the procedures below: FORCE ROW LEVEL SECURITY again on every table of the
 -- extension with row-level security whose coordinator's table lacks it, propagated, one
 -- table a transaction; a lock conflict with the tenant's writes (a deadlock Citus detects,
 -- or a lock not available) is retried up to 20 times after a growing pause.
@@ -114,7 +152,7 @@ BEGIN
     END LOOP;
 END
 $$;
-COMMENT ON PROCEDURE rr_internal.force_row_security_everywhere() IS 'internal, step 4 of rr.move_tenant: forces row-level security again on every table of schema rr that has it without FORCE, propagated to every node and shard, one table a transaction, a lock conflict retried up to 20 times';
+COMMENT ON PROCEDURE rr_internal.force_row_security_everywhere() IS 'internal, step 4 of rr.move_tenant, rr.drain_node and rr.rebalance: forces row-level security again on every table of schema rr that has it without FORCE, propagated to every node and shard, one table a transaction, a lock conflict retried up to 20 times';
 REVOKE ALL ON PROCEDURE rr_internal.force_row_security_everywhere() FROM PUBLIC;
 
 CREATE PROCEDURE rr.move_tenant(tenant_id text, node_name text DEFAULT NULL, node_port integer DEFAULT 5432,
@@ -130,14 +168,9 @@ DECLARE
     e_message text;
     e_detail text;
     e_hint text;
-    forced regclass[];
-    t regclass;
 BEGIN
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-    IF shard_transfer_mode IS NULL OR shard_transfer_mode NOT IN ('auto', 'force_logical', 'block_writes') THEN
-        RAISE EXCEPTION 'invalid shard transfer mode "%"', shard_transfer_mode
-            USING ERRCODE = '22023', HINT = 'Use auto (the default), force_logical or block_writes.';
-    END IF;
+    PERFORM rr_internal.check_shard_transfer('rr.move_tenant', shard_transfer_mode);
     p := rr_internal.tenant_placement(tenant_id);
     IF node_name IS NOT NULL AND NOT EXISTS (SELECT FROM pg_dist_node n
                                               WHERE n.nodename = move_tenant.node_name AND n.nodeport = move_tenant.node_port
@@ -156,15 +189,8 @@ BEGIN
     END IF;
 
     -- 1. FORCE lifted on the coordinator's tables, one a transaction
-    forced := ARRAY(SELECT c.oid FROM pg_catalog.pg_class c
-                     WHERE c.relnamespace OPERATOR(pg_catalog.=) 'rr'::regnamespace AND c.relkind IN ('r', 'p')
-                       AND c.relrowsecurity AND c.relforcerowsecurity
-                     ORDER BY c.oid);
-    FOREACH t IN ARRAY forced LOOP
-        PERFORM rr_internal.force_row_security(t, false);
-        COMMIT;
-        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-    END LOOP;
+    CALL rr_internal.lift_forced_row_security();
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     -- 2. the tenant isolated, 3. moved: each in a transaction of its own
     BEGIN
         IF isolate THEN
@@ -205,3 +231,72 @@ END
 $$;
 COMMENT ON PROCEDURE rr.move_tenant(text, text, integer, text) IS 'superuser, on the coordinator of a Citus cluster, CALLed outside a transaction block: puts a tenant on shards of its own (isolate_tenant_to_new_shard of its group) and, given a node, moves them there (citus_move_shard_placement), by default by logical replication with writes going on; lifts FORCE ROW LEVEL SECURITY on the coordinator''s tables for the move and forces it again everywhere afterwards, failed or not (docs/scale-out.md, "Moving a tenant")';
 REVOKE ALL ON PROCEDURE rr.move_tenant(text, text, integer, text) FROM PUBLIC;
+
+-- Draining a worker and spreading the shards again, by Citus's rebalancer, with FORCE
+-- lifted as for rr.move_tenant: one Citus call (citus_drain_node, rebalance_table_shards)
+-- between steps 1 and 4.  The rebalancer moves each shard group in a transaction of its
+-- own; all of them are moved while the procedure runs, in the foreground.
+CREATE PROCEDURE rr_internal.transfer_shards(procedure_name text, command text)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    failed boolean := false;
+    e_state text;
+    e_message text;
+    e_detail text;
+    e_hint text;
+BEGIN
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    CALL rr_internal.lift_forced_row_security();
+    BEGIN
+        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+        EXECUTE command;
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT, e_detail = PG_EXCEPTION_DETAIL,
+                                e_hint = PG_EXCEPTION_HINT;
+        failed := true;
+    END;
+    COMMIT;
+    CALL rr_internal.force_row_security_everywhere();
+    IF failed THEN
+        RAISE EXCEPTION '%', e_message
+            USING ERRCODE = e_state, DETAIL = coalesce(e_detail, ''),
+                  HINT = coalesce(e_hint || ' ', '') || format('Row-level security is forced again on every table; %s may be called again.', procedure_name);
+    END IF;
+END
+$$;
+COMMENT ON PROCEDURE rr_internal.transfer_shards(text, text) IS 'internal, for rr.drain_node and rr.rebalance: runs a Citus shard transfer (a SELECT) with FORCE ROW LEVEL SECURITY lifted on the coordinator''s tables, then forces it again everywhere, failed or not';
+REVOKE ALL ON PROCEDURE rr_internal.transfer_shards(text, text) FROM PUBLIC;
+
+CREATE PROCEDURE rr.drain_node(node_name text, node_port integer DEFAULT 5432, shard_transfer_mode text DEFAULT 'auto')
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    PERFORM rr_internal.check_shard_transfer('rr.drain_node', shard_transfer_mode);
+    IF NOT EXISTS (SELECT FROM pg_dist_node n
+                    WHERE n.nodename = drain_node.node_name AND n.nodeport = drain_node.node_port
+                      AND n.noderole = 'primary' AND n.groupid <> 0) THEN
+        RAISE EXCEPTION 'node %:% is not a worker', node_name, node_port
+            USING ERRCODE = '22023', HINT = 'Name a worker of pg_dist_node.';
+    END IF;
+    CALL rr_internal.transfer_shards('rr.drain_node',
+             format('SELECT citus_drain_node(%L, %s, shard_transfer_mode => %L::citus.shard_transfer_mode)',
+                    node_name, node_port, shard_transfer_mode));
+END
+$$;
+COMMENT ON PROCEDURE rr.drain_node(text, integer, text) IS 'superuser, on the coordinator of a Citus cluster, CALLed outside a transaction block: moves every shard off a worker (citus_drain_node, which also stops it taking new ones), by default by logical replication with writes going on; FORCE ROW LEVEL SECURITY lifted on the coordinator''s tables meanwhile and forced again everywhere afterwards, failed or not (docs/scale-out.md, "Moving a tenant")';
+REVOKE ALL ON PROCEDURE rr.drain_node(text, integer, text) FROM PUBLIC;
+
+CREATE PROCEDURE rr.rebalance(shard_transfer_mode text DEFAULT 'auto')
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    PERFORM rr_internal.check_shard_transfer('rr.rebalance', shard_transfer_mode);
+    CALL rr_internal.transfer_shards('rr.rebalance',
+             format('SELECT rebalance_table_shards(shard_transfer_mode => %L::citus.shard_transfer_mode)', shard_transfer_mode));
+END
+$$;
+COMMENT ON PROCEDURE rr.rebalance(text) IS 'superuser, on the coordinator of a Citus cluster, CALLed outside a transaction block: spreads the shard groups evenly over the workers that take shards (rebalance_table_shards), by default by logical replication with writes going on; FORCE ROW LEVEL SECURITY lifted on the coordinator''s tables meanwhile and forced again everywhere afterwards, failed or not (docs/scale-out.md, "Moving a tenant")';
+REVOKE ALL ON PROCEDURE rr.rebalance(text) FROM PUBLIC;
