@@ -6,18 +6,19 @@
 -- refuses to replicate into a table with forced row-level security for such a role (`ERROR:
 -- user "citus_shard_move_subscription_role_..." cannot replicate into relation with
 -- row-level security enabled`), which Citus retries for ever: the move never ends.  Every
--- table of the extension forces row-level security, so rr.move_tenant lifts FORCE on the
--- coordinator's tables alone (the ones the new shards are created from), in a transaction
--- of its own, isolates and moves the tenant in transactions of their own (Citus does one
--- move by logical replication per transaction), and forces row-level security again on
--- every node and shard in a last one, whatever happened in between.
+-- table of the extension forces row-level security, so rr.move_tenant, rr.drain_node and
+-- rr.rebalance (rr_internal.transfer_shards) lift FORCE on the coordinator's tables alone
+-- (the ones the new shards are created from), one table a transaction, run Citus's calls
+-- in transactions of their own (Citus does one move by logical replication per
+-- transaction), and force row-level security again on every node and shard, one table a
+-- transaction, whatever happened in between.
 --
 -- While FORCE is lifted, policies still apply to every role but the tables' owner: the
 -- superuser that installed the extension, who bypasses row-level security anyway (and any
--- member of that role may SET ROLE to it).  So lifting it for the move gives no role a row
--- it could not read before.  A procedure commits, and a procedure that commits may be
--- neither SECURITY DEFINER nor carry a SET clause: this one is for superusers only (no
--- role is granted it), and sets its own search_path at the start of each transaction.
+-- member of that role may SET ROLE to it).  So lifting it for a move gives no role a row
+-- it could not read before.  A procedure that commits may be neither SECURITY DEFINER nor
+-- carry a SET clause: these are for superusers only (no role is granted them), and set
+-- their own search_path at the start of each transaction.
 
 -- The checks every procedure of this file makes first: the transfer mode one Citus has,
 -- Citus installed, this node its coordinator, the extension distributed.
@@ -155,6 +156,48 @@ $$;
 COMMENT ON PROCEDURE rr_internal.force_row_security_everywhere() IS 'internal, step 4 of rr.move_tenant, rr.drain_node and rr.rebalance: forces row-level security again on every table of schema rr that has it without FORCE, propagated to every node and shard, one table a transaction, a lock conflict retried up to 20 times';
 REVOKE ALL ON PROCEDURE rr_internal.force_row_security_everywhere() FROM PUBLIC;
 
+-- Steps 1 to 4 of every procedure below: FORCE lifted (1), Citus's shard transfers run,
+-- each a statement in a transaction of its own (Citus moves one shard group by logical
+-- replication per transaction; its rebalancer moves each group in a transaction of its
+-- own), NULLs skipped, the first that fails ending them (2, 3), and FORCE again
+-- everywhere, failed or not (4); then the failure is raised with its SQLSTATE.
+CREATE PROCEDURE rr_internal.transfer_shards(procedure_name text, commands text[])
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    command text;
+    failed boolean := false;
+    e_state text;
+    e_message text;
+    e_detail text;
+    e_hint text;
+BEGIN
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    CALL rr_internal.lift_forced_row_security();
+    FOREACH command IN ARRAY commands LOOP
+        CONTINUE WHEN command IS NULL;
+        BEGIN
+            PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+            EXECUTE command;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT, e_detail = PG_EXCEPTION_DETAIL,
+                                    e_hint = PG_EXCEPTION_HINT;
+            failed := true;
+        END;
+        COMMIT;
+        EXIT WHEN failed;
+    END LOOP;
+    CALL rr_internal.force_row_security_everywhere();
+    IF failed THEN
+        RAISE EXCEPTION '%', e_message
+            USING ERRCODE = e_state, DETAIL = coalesce(e_detail, ''),
+                  HINT = coalesce(e_hint || ' ', '') || format('Row-level security is forced again on every table; what Citus left behind is in pg_dist_cleanup; %s may be called again.', procedure_name);
+    END IF;
+END
+$$;
+COMMENT ON PROCEDURE rr_internal.transfer_shards(text, text[]) IS 'internal, for rr.move_tenant, rr.drain_node and rr.rebalance: runs Citus shard transfers (statements, each in a transaction of its own, up to the first that fails) with FORCE ROW LEVEL SECURITY lifted on the coordinator''s tables, then forces it again everywhere, failed or not, and raises the failure';
+REVOKE ALL ON PROCEDURE rr_internal.transfer_shards(text, text[]) FROM PUBLIC;
+
 CREATE PROCEDURE rr.move_tenant(tenant_id text, node_name text DEFAULT NULL, node_port integer DEFAULT 5432,
                                 shard_transfer_mode text DEFAULT 'auto')
 LANGUAGE plpgsql
@@ -163,11 +206,6 @@ DECLARE
     p record;
     isolate boolean;
     move boolean;
-    failed boolean := false;
-    e_state text;
-    e_message text;
-    e_detail text;
-    e_hint text;
 BEGIN
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     PERFORM rr_internal.check_shard_transfer('rr.move_tenant', shard_transfer_mode);
@@ -187,86 +225,24 @@ BEGIN
         RAISE NOTICE 'tenant "%" is already on shards of its own on %:%: nothing to do', tenant_id, p.node_name, p.node_port;
         RETURN;
     END IF;
-
-    -- 1. FORCE lifted on the coordinator's tables, one a transaction
-    CALL rr_internal.lift_forced_row_security();
-    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-    -- 2. the tenant isolated, 3. moved: each in a transaction of its own
-    BEGIN
-        IF isolate THEN
-            PERFORM isolate_tenant_to_new_shard('rr.tenant'::regclass, tenant_id, cascade_option => 'CASCADE',
-                                                shard_transfer_mode => shard_transfer_mode::citus.shard_transfer_mode);
-        END IF;
-    EXCEPTION WHEN OTHERS THEN
-        GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT, e_detail = PG_EXCEPTION_DETAIL,
-                                e_hint = PG_EXCEPTION_HINT;
-        failed := true;
-    END;
-    IF NOT failed AND move THEN
-        COMMIT;   -- one move by logical replication per transaction
-        BEGIN
-            PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-            p := rr_internal.tenant_placement(tenant_id);
-            IF (p.node_name, p.node_port) IS DISTINCT FROM (node_name, node_port) THEN
-                PERFORM citus_move_shard_placement(p.shard, p.node_name, p.node_port, node_name, node_port,
-                                                   shard_transfer_mode => shard_transfer_mode::citus.shard_transfer_mode);
-            END IF;
-        EXCEPTION WHEN OTHERS THEN
-            GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT, e_detail = PG_EXCEPTION_DETAIL,
-                                    e_hint = PG_EXCEPTION_HINT;
-            failed := true;
-        END;
-    END IF;
-    COMMIT;
-    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-    -- 4. FORCE again on every table with row-level security, propagated, one a transaction;
-    -- a lock conflict with the tenant's writes is retried (up to 20 times, a growing pause)
-    CALL rr_internal.force_row_security_everywhere();
-    IF failed THEN
-        RAISE EXCEPTION '%', e_message
-            USING ERRCODE = e_state, DETAIL = coalesce(e_detail, ''),
-                  HINT = coalesce(e_hint || ' ', '') || 'Row-level security is forced again on every table; what Citus left behind is in pg_dist_cleanup.';
-    END IF;
+    -- 2. the tenant isolated, 3. its shards moved (where they are after step 2), each in a
+    -- transaction of its own
+    CALL rr_internal.transfer_shards('rr.move_tenant', ARRAY[
+        CASE WHEN isolate THEN
+            format('SELECT isolate_tenant_to_new_shard(''rr.tenant''::regclass, %L, cascade_option => ''CASCADE'', shard_transfer_mode => %L::citus.shard_transfer_mode)',
+                   tenant_id, shard_transfer_mode) END,
+        CASE WHEN node_name IS NOT NULL THEN
+            format('SELECT citus_move_shard_placement(p.shard, p.node_name, p.node_port, %L, %s, shard_transfer_mode => %L::citus.shard_transfer_mode)
+                      FROM rr_internal.tenant_placement(%L) p WHERE (p.node_name, p.node_port) IS DISTINCT FROM (%L, %s)',
+                   node_name, node_port, shard_transfer_mode, tenant_id, node_name, node_port) END]);
 END
 $$;
 COMMENT ON PROCEDURE rr.move_tenant(text, text, integer, text) IS 'superuser, on the coordinator of a Citus cluster, CALLed outside a transaction block: puts a tenant on shards of its own (isolate_tenant_to_new_shard of its group) and, given a node, moves them there (citus_move_shard_placement), by default by logical replication with writes going on; lifts FORCE ROW LEVEL SECURITY on the coordinator''s tables for the move and forces it again everywhere afterwards, failed or not (docs/scale-out.md, "Moving a tenant")';
 REVOKE ALL ON PROCEDURE rr.move_tenant(text, text, integer, text) FROM PUBLIC;
 
--- Draining a worker and spreading the shards again, by Citus's rebalancer, with FORCE
--- lifted as for rr.move_tenant: one Citus call (citus_drain_node, rebalance_table_shards)
--- between steps 1 and 4.  The rebalancer moves each shard group in a transaction of its
--- own; all of them are moved while the procedure runs, in the foreground.
-CREATE PROCEDURE rr_internal.transfer_shards(procedure_name text, command text)
-LANGUAGE plpgsql
-AS $$
-DECLARE
-    failed boolean := false;
-    e_state text;
-    e_message text;
-    e_detail text;
-    e_hint text;
-BEGIN
-    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-    CALL rr_internal.lift_forced_row_security();
-    BEGIN
-        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-        EXECUTE command;
-    EXCEPTION WHEN OTHERS THEN
-        GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT, e_detail = PG_EXCEPTION_DETAIL,
-                                e_hint = PG_EXCEPTION_HINT;
-        failed := true;
-    END;
-    COMMIT;
-    CALL rr_internal.force_row_security_everywhere();
-    IF failed THEN
-        RAISE EXCEPTION '%', e_message
-            USING ERRCODE = e_state, DETAIL = coalesce(e_detail, ''),
-                  HINT = coalesce(e_hint || ' ', '') || format('Row-level security is forced again on every table; %s may be called again.', procedure_name);
-    END IF;
-END
-$$;
-COMMENT ON PROCEDURE rr_internal.transfer_shards(text, text) IS 'internal, for rr.drain_node and rr.rebalance: runs a Citus shard transfer (a SELECT) with FORCE ROW LEVEL SECURITY lifted on the coordinator''s tables, then forces it again everywhere, failed or not';
-REVOKE ALL ON PROCEDURE rr_internal.transfer_shards(text, text) FROM PUBLIC;
+-- Draining a worker and spreading the shards again: Citus's rebalancer calls
+-- (citus_drain_node, rebalance_table_shards) between steps 1 and 4; all the moves are made
+-- while the procedure runs, in the foreground.
 
 CREATE PROCEDURE rr.drain_node(node_name text, node_port integer DEFAULT 5432, shard_transfer_mode text DEFAULT 'auto')
 LANGUAGE plpgsql
@@ -280,9 +256,9 @@ BEGIN
         RAISE EXCEPTION 'node %:% is not a worker', node_name, node_port
             USING ERRCODE = '22023', HINT = 'Name a worker of pg_dist_node.';
     END IF;
-    CALL rr_internal.transfer_shards('rr.drain_node',
+    CALL rr_internal.transfer_shards('rr.drain_node', ARRAY[
              format('SELECT citus_drain_node(%L, %s, shard_transfer_mode => %L::citus.shard_transfer_mode)',
-                    node_name, node_port, shard_transfer_mode));
+                    node_name, node_port, shard_transfer_mode)]);
 END
 $$;
 COMMENT ON PROCEDURE rr.drain_node(text, integer, text) IS 'superuser, on the coordinator of a Citus cluster, CALLed outside a transaction block: moves every shard off a worker (citus_drain_node, which also stops it taking new ones), by default by logical replication with writes going on; FORCE ROW LEVEL SECURITY lifted on the coordinator''s tables meanwhile and forced again everywhere afterwards, failed or not (docs/scale-out.md, "Moving a tenant")';
@@ -294,8 +270,8 @@ AS $$
 BEGIN
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     PERFORM rr_internal.check_shard_transfer('rr.rebalance', shard_transfer_mode);
-    CALL rr_internal.transfer_shards('rr.rebalance',
-             format('SELECT rebalance_table_shards(shard_transfer_mode => %L::citus.shard_transfer_mode)', shard_transfer_mode));
+    CALL rr_internal.transfer_shards('rr.rebalance', ARRAY[
+             format('SELECT rebalance_table_shards(shard_transfer_mode => %L::citus.shard_transfer_mode)', shard_transfer_mode)]);
 END
 $$;
 COMMENT ON PROCEDURE rr.rebalance(text) IS 'superuser, on the coordinator of a Citus cluster, CALLed outside a transaction block: spreads the shard groups evenly over the workers that take shards (rebalance_table_shards), by default by logical replication with writes going on; FORCE ROW LEVEL SECURITY lifted on the coordinator''s tables meanwhile and forced again everywhere afterwards, failed or not (docs/scale-out.md, "Moving a tenant")';
