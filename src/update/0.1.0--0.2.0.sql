@@ -708,3 +708,8 @@ ALTER TABLE rr.usage_staging ALTER COLUMN tenant_id SET DEFAULT rr.current_tenan
 ALTER TABLE rr.contract_item DROP CONSTRAINT contract_item_deposit_amount_check;
 ALTER TABLE rr.contract_item ADD CONSTRAINT contract_item_deposit_amount_check CHECK (deposit_amount > 0);
 -- ---- end of scale-out ---------------------------------------------------------------
+
+-- ---- reports: the deferred revenue waterfall's first in, first out (issue 16) ----------
+-- The element type of rr_internal.fifo_parts (src/waterfall.c), which comes with the code
+-- below.
+CREATE TYPE rr_internal.fifo_part AS (billing_month date, amount numeric);

@@ -174,6 +174,29 @@ COMMENT ON COLUMN rr.deferred_revenue_this_month.recognised IS 'released to reve
 COMMENT ON COLUMN rr.deferred_revenue_this_month.other IS 'any other posting to the account in the window (manual entries)';
 COMMENT ON COLUMN rr.deferred_revenue_this_month.closing IS 'balance at the end of the window: opening + billed + credited + recognised + other';
 
+-- First in, first out over a pool's postings (src/waterfall.c): a window function over
+-- the pool's entries, oldest first, that merges the running total of its credits with that
+-- of its debits in one pass and gives each entry its parts: a credit its own (its month,
+-- its amount), a debit one per credit whose range on the credits' running total overlaps
+-- its range on the debits' (the credit's month, the overlap).
+CREATE TYPE rr_internal.fifo_part AS (billing_month date, amount numeric);
+COMMENT ON TYPE rr_internal.fifo_part IS 'internal: a part of a posting taken first in, first out (rr_internal.fifo_parts): the month of the credit it belongs to and its amount';
+
+CREATE FUNCTION rr_internal.fifo_parts(amount numeric, month date)
+RETURNS rr_internal.fifo_part[]
+AS 'MODULE_PATHNAME', 'rr_fifo_parts'
+LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION rr_internal.fifo_parts(numeric, date) IS 'internal: window function over one pool''s postings ordered oldest first (amount: credit positive, debit negative; month: the posting''s month): the current posting''s parts, first in, first out: a credit''s own (its month, its amount), a debit''s one per credit whose range on the credits'' running total overlaps the debit''s range on the debits'' (that credit''s month, the overlap); NULL for a NULL or zero amount or a NULL month; a debit beyond all the credits has none';
+REVOKE ALL ON FUNCTION rr_internal.fifo_parts(numeric, date) FROM PUBLIC;
+
+-- The parts as rows: unnest() with the planner told one row per array (src/waterfall.c).
+CREATE FUNCTION rr_internal.fifo_part_rows(parts rr_internal.fifo_part[])
+RETURNS SETOF rr_internal.fifo_part
+AS 'MODULE_PATHNAME', 'rr_fifo_part_rows'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 1;
+COMMENT ON FUNCTION rr_internal.fifo_part_rows(rr_internal.fifo_part[]) IS 'internal: the elements of an array of parts (rr_internal.fifo_parts) as rows, as unnest() gives them, declared as one row per array (unnest() is counted as ten, which made the deferred revenue waterfall sort its parts on disk)';
+REVOKE ALL ON FUNCTION rr_internal.fifo_part_rows(rr_internal.fifo_part[]) FROM PUBLIC;
+
 -- The deferred revenue waterfall by billing month: the deferred revenue each month's
 -- postings created (the billing month: mostly invoices), and what of it later postings took
 -- away, month by month, until what is still deferred as of a date.  Per contract, deferred
@@ -194,6 +217,7 @@ BEGIN ATOMIC
         -- positive); the lines of those accounts only, read as a plain scan reads them
         SELECT coalesce(j.contract_id, 0) AS pool, j.account, j.currency, e.entry_id, e.source,
                rr_internal.booking_date(e.entry_date, e.period_start) AS booked,
+               date_trunc('month', rr_internal.booking_date(e.entry_date, e.period_start)::timestamp)::date AS month,
                sum(j.credit OPERATOR(pg_catalog.-) j.debit) AS amount
           FROM rr.journal_line j
           JOIN rr.journal_entry e ON e.tenant_id OPERATOR(pg_catalog.=) j.tenant_id
@@ -202,52 +226,37 @@ BEGIN ATOMIC
            AND j.account OPERATOR(pg_catalog.=) ANY ((SELECT array_agg(DISTINCT o.deferred_account) FROM rr.performance_obligation o
                                                       WHERE o.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant()))::text[])
            AND rr_internal.booking_date(e.entry_date, e.period_start) OPERATOR(pg_catalog.<=) deferred_revenue_waterfall.as_of
-         -- grouped in the order of the running totals below (the booking date before the
-         -- entry, the tenant last), so that a sort for the grouping serves them as well
+         -- grouped in the order of the window below (the booking date before the entry,
+         -- the tenant last), so that a sort for the grouping serves it as well
          GROUP BY 1, j.account, j.currency, 6, e.entry_id, e.tenant_id
-    ), run AS (
-        -- the running totals of the pool's credits and of its debits, oldest first (one
-        -- sort for both)
-        SELECT m.pool, m.account, m.currency, m.source, date_trunc('month', m.booked::timestamp)::date AS month, m.amount,
-               sum(GREATEST(m.amount, 0)) OVER w AS credits, sum(GREATEST(OPERATOR(pg_catalog.-) m.amount, 0)) OVER w AS debits
+    ), parts AS (
+        -- each entry's parts, first in, first out per pool, oldest first
+        -- (rr_internal.fifo_parts: one pass over the pool's entries that merges the
+        -- running total of its credits with that of its debits, where a join of each
+        -- credit's range with each debit's compared every pair): a credit's own (its
+        -- month, its amount), a debit's one per credit whose range overlaps its own (the
+        -- credit's month, the overlap); a debit beyond all the credits has none
+        SELECT m.currency, m.account, m.source, m.amount, m.month,
+               rr_internal.fifo_parts(m.amount, m.month) OVER w AS parts
           FROM mv m
          WHERE m.amount OPERATOR(pg_catalog.<>) 0
         WINDOW w AS (PARTITION BY m.pool, m.account, m.currency ORDER BY m.booked, m.entry_id)
-    ), cr AS (
-        -- the credits: [lo, hi) on the running total of the pool's credits
-        SELECT r.pool, r.account, r.currency, r.month AS billing_month, r.amount,
-               r.credits OPERATOR(pg_catalog.-) r.amount AS lo, r.credits AS hi
-          FROM run r
-         WHERE r.amount OPERATOR(pg_catalog.>) 0
-    ), dr AS (
-        -- the debits, on the running total of the pool's debits
-        SELECT r.pool, r.account, r.currency, r.month, r.source,
-               r.debits OPERATOR(pg_catalog.+) r.amount AS lo, r.debits AS hi
-          FROM run r
-         WHERE r.amount OPERATOR(pg_catalog.<) 0
-    ), taken AS (
-        -- each debit takes the overlap of its range with each credit's (first in, first out);
-        -- a debit booked before the credit it takes from (a pool that went into debit)
-        -- counts in the credit's month
-        SELECT c.currency, c.account, c.billing_month, GREATEST(d.month, c.billing_month) AS month, d.source,
-               LEAST(c.hi, d.hi) OPERATOR(pg_catalog.-) GREATEST(c.lo, d.lo) AS amount
-          FROM cr c
-          JOIN dr d ON d.pool OPERATOR(pg_catalog.=) c.pool AND d.account OPERATOR(pg_catalog.=) c.account
-                   AND d.currency OPERATOR(pg_catalog.=) c.currency
-                   AND d.lo OPERATOR(pg_catalog.<) c.hi AND c.lo OPERATOR(pg_catalog.<) d.hi
+    ), pr AS (
+        -- the parts as rows (a set-returning function in the select list: no tuple store
+        -- per entry, as a lateral call would make)
+        SELECT p.currency, p.account, p.source, p.amount, p.month, rr_internal.fifo_part_rows(p.parts) AS k
+          FROM parts p
     ), mo AS (
         -- the credits as deferred in their billing month, and each amount taken in its
-        -- month by its source; grouped once, below (hashed: grouping the amounts taken
-        -- first sorted them all, on an estimate of the join's rows that was far too small)
-        SELECT c.currency, c.account, c.billing_month, c.billing_month AS month, c.amount AS deferred,
-               0 AS recognised, 0 AS credited, 0 AS other
-          FROM cr c
-        UNION ALL
-        SELECT t.currency, t.account, t.billing_month, t.month, 0,
-               CASE WHEN t.source OPERATOR(pg_catalog.=) 'recognition' THEN t.amount ELSE 0 END,
-               CASE WHEN t.source OPERATOR(pg_catalog.=) 'credit_note' THEN t.amount ELSE 0 END,
-               CASE WHEN t.source OPERATOR(pg_catalog.<>) ALL (ARRAY['recognition', 'credit_note']) THEN t.amount ELSE 0 END
-          FROM taken t
+        -- month by its source; a debit booked before the credit it takes from (a pool
+        -- that went into debit) counts in the credit's month; grouped once, below
+        -- (hashed: a sort of all the parts spilled to disk at 100,000 contracts)
+        SELECT p.currency, p.account, (p.k).billing_month, GREATEST(p.month, (p.k).billing_month) AS month,
+               CASE WHEN p.amount OPERATOR(pg_catalog.>) 0 THEN (p.k).amount ELSE 0 END AS deferred,
+               CASE WHEN p.amount OPERATOR(pg_catalog.<) 0 AND p.source OPERATOR(pg_catalog.=) 'recognition' THEN (p.k).amount ELSE 0 END AS recognised,
+               CASE WHEN p.amount OPERATOR(pg_catalog.<) 0 AND p.source OPERATOR(pg_catalog.=) 'credit_note' THEN (p.k).amount ELSE 0 END AS credited,
+               CASE WHEN p.amount OPERATOR(pg_catalog.<) 0 AND p.source OPERATOR(pg_catalog.<>) ALL (ARRAY['recognition', 'credit_note']) THEN (p.k).amount ELSE 0 END AS other
+          FROM pr p
     ), s AS (
         SELECT m.currency, m.account, m.billing_month, m.month, sum(m.deferred) AS deferred,
                sum(m.recognised) AS recognised, sum(m.credited) AS credited, sum(m.other) AS other
