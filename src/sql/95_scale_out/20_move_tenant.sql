@@ -189,9 +189,12 @@ BEGIN
     END LOOP;
     CALL rr_internal.force_row_security_everywhere();
     IF failed THEN
-        RAISE EXCEPTION '%', e_message
-            USING ERRCODE = e_state, DETAIL = coalesce(e_detail, ''),
-                  HINT = coalesce(e_hint || ' ', '') || format('Row-level security is forced again on every table; what Citus left behind is in pg_dist_cleanup; %s may be called again.', procedure_name);
+        e_hint := coalesce(nullif(e_hint, '') || ' ', '')
+                  || format('Row-level security is forced again on every table; what Citus left behind is in pg_dist_cleanup; %s may be called again.', procedure_name);
+        IF coalesce(e_detail, '') = '' THEN
+            RAISE EXCEPTION '%', e_message USING ERRCODE = e_state, HINT = e_hint;
+        END IF;
+        RAISE EXCEPTION '%', e_message USING ERRCODE = e_state, DETAIL = e_detail, HINT = e_hint;
     END IF;
 END
 $$;
