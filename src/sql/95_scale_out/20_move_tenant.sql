@@ -77,53 +77,16 @@ $$;
 COMMENT ON FUNCTION rr_internal.tenant_placement(text) IS 'internal, for rr.move_tenant, after rr_internal.check_shard_transfer: the shard of rr.tenant that holds the tenant, whether it holds that tenant alone, and its node; 23503 for a tenant that does not exist';
 REVOKE ALL ON FUNCTION rr_internal.tenant_placement(text) FROM PUBLIC;
 
--- [NO] FORCE ROW LEVEL SECURITY on one table of the extension: lifted on the
--- coordinator's table only (Citus creates new shards from it; the shards keep theirs), or
--- forced, propagated to every node and shard.  One table a transaction (rr.move_tenant
--- commits after each): a transaction that held the lock of one table while it waited for
--- another's met the writes of the tenant, which hold the second and need the first for
--- their foreign keys (`ERROR: canceling the transaction since it was involved in a
--- distributed deadlock`).
-CREATE FUNCTION rr_internal.force_row_security(t regclass, force boolean)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    PERFORM set_config('citus.enable_ddl_propagation', CASE WHEN force THEN 'on' ELSE 'off' END, true);
-    EXECUTE format('ALTER TABLE %s %s FORCE ROW LEVEL SECURITY', t, CASE WHEN force THEN '' ELSE 'NO' END);
-END
-$$;
-COMMENT ON FUNCTION rr_internal.force_row_security(regclass, boolean) IS 'internal, for rr.move_tenant, rr.drain_node and rr.rebalance: lifts FORCE ROW LEVEL SECURITY on a table of the coordinator (not propagated), or forces it, propagated to every node and shard';
-REVOKE ALL ON FUNCTION rr_internal.force_row_security(regclass, boolean) FROM PUBLIC;
-
--- Step 1 of the procedures below: FORCE ROW LEVEL SECURITY lifted on the coordinator's
--- tables of the extension, one table a transaction.
-CREATE PROCEDURE rr_internal.lift_forced_row_security()
-LANGUAGE plpgsql
-AS $$
-DECLARE
-    t regclass;
-BEGIN
-    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-    FOREACH t IN ARRAY ARRAY(SELECT c.oid::regclass FROM pg_catalog.pg_class c
-                              WHERE c.relnamespace OPERATOR(pg_catalog.=) 'rr'::regnamespace AND c.relkind IN ('r', 'p')
-                                AND c.relrowsecurity AND c.relforcerowsecurity
-                              ORDER BY c.oid) LOOP
-        PERFORM rr_internal.force_row_security(t, false);
-        COMMIT;
-        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-    END LOOP;
-END
-$$;
-COMMENT ON PROCEDURE rr_internal.lift_forced_row_security() IS 'internal, step 1 of rr.move_tenant, rr.drain_node and rr.rebalance: lifts FORCE ROW LEVEL SECURITY on the coordinator''s tables of schema rr (not propagated), one table a transaction';
-REVOKE ALL ON PROCEDURE rr_internal.lift_forced_row_security() FROM PUBLIC;
-
--- Step 4 of the procedures below: FORCE ROW LEVEL SECURITY again on every table of the
--- extension with row-level security whose coordinator's table lacks it, propagated, one
--- table a transaction; a lock conflict with the tenant's writes (a deadlock Citus detects,
--- or a lock not available) is retried up to 20 times after a growing pause.
-CREATE PROCEDURE rr_internal.force_row_security_everywhere()
+-- Steps 1 and 4 of the procedures below: FORCE ROW LEVEL SECURITY lifted on the
+-- coordinator's tables of the extension (not propagated: Citus creates new shards from
+-- them, and the shards keep theirs), or forced again on every table with row-level
+-- security, propagated to every node and shard.  One table a transaction: a transaction
+-- that held the lock of one table while it waited for another's met the writes of the
+-- tenant, which hold the second and need the first for their foreign keys (`ERROR:
+-- canceling the transaction since it was involved in a distributed deadlock`).  A lock
+-- conflict that remains (a deadlock Citus detects, or a lock not available) is retried
+-- up to 20 times after a growing pause.
+CREATE PROCEDURE rr_internal.set_forced_row_security(force boolean)
 LANGUAGE plpgsql
 AS $$
 DECLARE
@@ -133,12 +96,13 @@ BEGIN
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     FOREACH t IN ARRAY ARRAY(SELECT c.oid::regclass FROM pg_catalog.pg_class c
                               WHERE c.relnamespace OPERATOR(pg_catalog.=) 'rr'::regnamespace AND c.relkind IN ('r', 'p')
-                                AND c.relrowsecurity AND NOT c.relforcerowsecurity
+                                AND c.relrowsecurity AND c.relforcerowsecurity OPERATOR(pg_catalog.<>) force
                               ORDER BY c.oid) LOOP
         attempt := 0;
         LOOP
             BEGIN
-                PERFORM rr_internal.force_row_security(t, true);
+                PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', CASE WHEN force THEN 'on' ELSE 'off' END, true);
+                EXECUTE format('ALTER TABLE %s %s FORCE ROW LEVEL SECURITY', t, CASE WHEN force THEN '' ELSE 'NO' END);
                 EXIT;
             EXCEPTION WHEN deadlock_detected OR lock_not_available THEN
                 attempt := attempt OPERATOR(pg_catalog.+) 1;
@@ -153,8 +117,8 @@ BEGIN
     END LOOP;
 END
 $$;
-COMMENT ON PROCEDURE rr_internal.force_row_security_everywhere() IS 'internal, step 4 of rr.move_tenant, rr.drain_node and rr.rebalance: forces row-level security again on every table of schema rr that has it without FORCE, propagated to every node and shard, one table a transaction, a lock conflict retried up to 20 times';
-REVOKE ALL ON PROCEDURE rr_internal.force_row_security_everywhere() FROM PUBLIC;
+COMMENT ON PROCEDURE rr_internal.set_forced_row_security(boolean) IS 'internal, steps 1 and 4 of rr.move_tenant, rr.drain_node and rr.rebalance: lifts FORCE ROW LEVEL SECURITY on the coordinator''s tables of schema rr (not propagated), or forces it again on every one with row-level security, propagated to every node and shard; one table a transaction, a lock conflict retried up to 20 times';
+REVOKE ALL ON PROCEDURE rr_internal.set_forced_row_security(boolean) FROM PUBLIC;
 
 -- Steps 1 to 4 of every procedure below: FORCE lifted (1), Citus's shard transfers run,
 -- each a statement in a transaction of its own (Citus moves one shard group by logical
@@ -173,7 +137,7 @@ DECLARE
     e_hint text;
 BEGIN
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-    CALL rr_internal.lift_forced_row_security();
+    CALL rr_internal.set_forced_row_security(false);
     FOREACH command IN ARRAY commands LOOP
         CONTINUE WHEN command IS NULL;
         BEGIN
@@ -187,7 +151,7 @@ BEGIN
         COMMIT;
         EXIT WHEN failed;
     END LOOP;
-    CALL rr_internal.force_row_security_everywhere();
+    CALL rr_internal.set_forced_row_security(true);
     IF failed THEN
         e_hint := coalesce(nullif(e_hint, '') || ' ', '')
                   || format('Row-level security is forced again on every table; what Citus left behind is in pg_dist_cleanup; %s may be called again.', procedure_name);
@@ -224,7 +188,7 @@ BEGIN
     move := node_name IS NOT NULL AND (node_name, node_port) IS DISTINCT FROM (p.node_name, p.node_port);
     IF NOT (isolate OR move) THEN
         -- (a call that ended before step 4, its session killed, left FORCE lifted: forced again)
-        CALL rr_internal.force_row_security_everywhere();
+        CALL rr_internal.set_forced_row_security(true);
         RAISE NOTICE 'tenant "%" is already on shards of its own on %:%: nothing to do', tenant_id, p.node_name, p.node_port;
         RETURN;
     END IF;
