@@ -34,83 +34,72 @@ BEGIN
     SELECT c.next_number, c.prefix, c.min_digits INTO first_number, pfx, digits
       FROM rr.invoice_counter c WHERE c.tenant_id = t AND c.series = post_invoices.series FOR UPDATE;
 
-    -- one period lookup per posting date, not per document, in date order (the calendar
-    -- is extended forward from the tenant's last period): the drafts' dates read first,
-    -- so that the staging below writes each draft's period with it (an update of the
-    -- work table afterwards rewrote every row: 73 ms of 20,000 drafts)
-    FOR d IN SELECT DISTINCT i.invoice_date FROM rr.invoice i
-              WHERE i.tenant_id = t AND i.status = 'draft' AND i.invoice_date <= as_of
-                AND i.series = post_invoices.series
-              ORDER BY 1 LOOP
-        dates := dates || d;
-        periods := periods || rr_internal.posting_period(t, d);
-    END LOOP;
+    SELECT i.invoice_id INTO empty_invoice
+      FROM rr.invoice i
+     WHERE i.tenant_id = t AND i.status = 'draft' AND i.invoice_date <= as_of AND i.series = post_invoices.series
+       AND NOT EXISTS (SELECT FROM rr.invoice_line l WHERE l.tenant_id = t AND l.invoice_id = i.invoice_id)
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'cannot post invoice %: it has no lines', empty_invoice
+            USING ERRCODE = '55000', HINT = 'Delete the empty draft, or undo the billing run that created it.';
+    END IF;
 
     -- The drafts to post, numbered in (date, id) order with their entry ids drawn up front,
     -- staged in an indexed, analysed work table: every later statement is driven by it and
     -- reaches the invoices and their lines by primary key, so no plan can go quadratic,
-    -- whatever statistics the invoice tables have.  Each draft's line count and total are
-    -- staged with it, from its lines by key: they find an empty draft and make the result
-    -- (no second read of the lines per invoice for either).
-    -- (rr_post2: the columns changed in 0.2.0, so the work table took a new name)
-    IF rr_internal.claim_work_table('rr_post2') THEN
-        CREATE TEMP TABLE rr_post2 (invoice_id bigint PRIMARY KEY, k bigint NOT NULL, entry_id bigint NOT NULL,
-                                    invoice_date date NOT NULL, contract_id bigint, customer text, currency char(3),
-                                    doc_type text, due_date date, period_start date, lines bigint, total numeric);
+    -- whatever statistics the invoice tables have.
+    IF rr_internal.claim_work_table('rr_post') THEN
+        CREATE TEMP TABLE rr_post (invoice_id bigint PRIMARY KEY, k bigint NOT NULL, entry_id bigint NOT NULL,
+                                   invoice_date date NOT NULL, contract_id bigint, currency char(3), doc_type text,
+                                   terms integer, period_start date);
     END IF;
-    PERFORM rr_internal.empty_work_table('pg_temp.rr_post2');
-    INSERT INTO rr_post2 (invoice_id, k, entry_id, invoice_date, contract_id, customer, currency, doc_type, due_date,
-                          period_start, lines, total)
-    SELECT x.invoice_id, x.k, nextval(entries), x.invoice_date, x.contract_id, x.customer, x.currency, x.doc_type,
-           x.invoice_date + (SELECT k.payment_terms_days FROM rr.contract k
-                              WHERE k.tenant_id = t AND k.contract_id = x.contract_id),
-           periods[array_position(dates, x.invoice_date)], s.lines, s.total
-      FROM (SELECT i.invoice_id, i.invoice_date, i.contract_id, i.customer, i.currency, i.doc_type,
+    PERFORM rr_internal.empty_work_table('pg_temp.rr_post');
+    INSERT INTO rr_post (invoice_id, k, entry_id, invoice_date, contract_id, currency, doc_type, terms)
+    SELECT x.invoice_id, x.k, nextval(entries), x.invoice_date,
+           x.contract_id, x.currency, x.doc_type,
+           (SELECT k.payment_terms_days FROM rr.contract k WHERE k.tenant_id = t AND k.contract_id = x.contract_id)
+      FROM (SELECT i.invoice_id, i.invoice_date, i.contract_id, i.currency, i.doc_type,
                    row_number() OVER (ORDER BY i.invoice_date, i.invoice_id) - 1 AS k
-              FROM (SELECT i.invoice_id, i.invoice_date, i.contract_id, i.customer, i.currency, i.doc_type
-                      FROM rr.invoice i
+              FROM (SELECT i.invoice_id, i.invoice_date, i.contract_id, i.currency, i.doc_type FROM rr.invoice i
                      WHERE i.tenant_id = t AND i.status = 'draft' AND i.invoice_date <= as_of
                        AND i.series = post_invoices.series
                        FOR UPDATE) i) x
-     CROSS JOIN LATERAL (SELECT count(*) AS lines, sum(l.amount) AS total FROM rr.invoice_line l
-                          WHERE l.tenant_id = t AND l.invoice_id = x.invoice_id) s
      ORDER BY x.k;
     GET DIAGNOSTICS n = ROW_COUNT;
     IF n = 0 THEN
         RETURN;
     END IF;
-    SELECT p.invoice_id INTO empty_invoice FROM rr_post2 p WHERE p.lines = 0 ORDER BY p.invoice_id LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION 'cannot post invoice %: it has no lines', empty_invoice
-            USING ERRCODE = '55000', HINT = 'Delete the empty draft, or undo the billing run that created it.';
-    END IF;
-    -- a draft whose date the first read did not see (committed by another transaction
-    -- between the two statements): its period now
-    FOR d IN SELECT DISTINCT p.invoice_date FROM rr_post2 p WHERE p.period_start IS NULL ORDER BY 1 LOOP
-        UPDATE rr_post2 p SET period_start = rr_internal.posting_period(t, d) WHERE p.invoice_date = d;
-    END LOOP;
-    PERFORM rr_internal.analyze_work_table('pg_temp.rr_post2');
+    PERFORM rr_internal.analyze_work_table('pg_temp.rr_post');
     -- the drafts' ids span [lo, hi]: each statement below that reads the invoices or their
     -- lines bounds them by it, so that a plan which scans rather than looks up reads the
     -- drafts' range of the primary key, not every document of the tenant's history (on
     -- tables without statistics the planner scanned all of them: a posting after ten
     -- months took 1.7 times the first)
-    SELECT min(p.invoice_id), max(p.invoice_id) INTO lo, hi FROM rr_post2 p;
+    SELECT min(p.invoice_id), max(p.invoice_id) INTO lo, hi FROM rr_post p;
+    -- one period lookup per posting date, not per document, in date order (the calendar
+    -- is extended forward from the tenant's last period)
+    FOR d IN SELECT DISTINCT p.invoice_date FROM rr_post p ORDER BY 1 LOOP
+        dates := dates || d;
+        periods := periods || rr_internal.posting_period(t, d);
+    END LOOP;
+    UPDATE rr_post p SET period_start = x.period_start
+      FROM unnest(dates, periods) AS x (invoice_date, period_start)
+     WHERE p.invoice_date = x.invoice_date;
 
     INSERT INTO rr.journal_entry (tenant_id, entry_id, entry_date, period_start, source, source_id, memo)
     SELECT t, p.entry_id, p.invoice_date, p.period_start, p.doc_type, p.invoice_id,
            CASE p.doc_type WHEN 'invoice' THEN 'Invoice ' ELSE 'Credit note ' END
                || rr_internal.document_number(pfx, first_number + p.k, digits)
-      FROM rr_post2 p
+      FROM rr_post p
      ORDER BY p.entry_id;
 
-    -- every entry_id of rr_post2 was written just above (no foreign key checks it again)
+    -- every entry_id of rr_post was written just above (no foreign key checks it again)
     UPDATE rr.invoice i
        SET status = 'posted',
            number = rr_internal.document_number(pfx, first_number + p.k, digits),
-           due_date = p.due_date,
+           due_date = i.invoice_date + p.terms,
            posted_at = now(), journal_entry_id = p.entry_id
-      FROM rr_post2 p
+      FROM rr_post p
      WHERE i.tenant_id = t AND i.invoice_id = p.invoice_id AND i.invoice_id >= lo AND i.invoice_id <= hi;
 
     -- Dr receivable / Cr deferred revenue or revenue, per account; all lines of all the
@@ -143,7 +132,7 @@ BEGIN
                                AS amount,
                            p.currency, p.contract_id, p.invoice_date
                       FROM rr.invoice_line l
-                      JOIN rr_post2 p ON p.invoice_id = l.invoice_id
+                      JOIN rr_post p ON p.invoice_id = l.invoice_id
                      WHERE l.tenant_id = t AND l.invoice_id >= lo AND l.invoice_id <= hi
                      GROUP BY GROUPING SETS ((p.invoice_id, p.entry_id, p.currency, p.contract_id, p.invoice_date,
                                               l.receivable_account),
@@ -161,18 +150,17 @@ BEGIN
     WINDOW w AS (PARTITION BY j.entry_id, j.currency ORDER BY j.line_no);
 
     -- the entries written, checked once (rr_internal.check_journal)
-    PERFORM rr_internal.check_journal(t, min(p.entry_id), max(p.entry_id)) FROM rr_post2 p;
+    PERFORM rr_internal.check_journal(t, min(p.entry_id), max(p.entry_id)) FROM rr_post p;
 
     UPDATE rr.invoice_counter c SET next_number = c.next_number + n
      WHERE c.tenant_id = t AND c.series = post_invoices.series;
 
-    -- the result from the work table: what the update above wrote (number, due date), the
-    -- customer and the total as staged under the drafts' locks
     RETURN QUERY
-    SELECT p.invoice_id, rr_internal.document_number(pfx, first_number + p.k, digits), p.customer, p.invoice_date,
-           p.due_date, p.total
-      FROM rr_post2 p
-     ORDER BY p.invoice_id;
+    SELECT i.invoice_id, i.number, i.customer, i.invoice_date, i.due_date,
+           (SELECT sum(l.amount) FROM rr.invoice_line l WHERE l.tenant_id = t AND l.invoice_id = i.invoice_id)
+      FROM rr_post p
+      JOIN rr.invoice i ON i.tenant_id = t AND i.invoice_id = p.invoice_id AND i.invoice_id >= lo AND i.invoice_id <= hi
+     ORDER BY i.invoice_id;
 END
 $$;
 COMMENT ON FUNCTION rr_internal.post_invoices(text, date, text) IS 'internal: the work of rr.post_invoices for a tenant, its arguments checked';
