@@ -51,26 +51,3 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE WHEN d IS NULL THEN 'empty'::pg_catalog.daterange ELSE pg_catalog.daterange(d, d OPERATOR(pg_catalog.+) 1) END;
 COMMENT ON FUNCTION rr_internal.ranges_from(date) IS 'internal: the least non-empty date range that starts on or after d (the empty range when d is NULL), for an index range scan of ranges by their start';
 REVOKE ALL ON FUNCTION rr_internal.ranges_from(date) FROM PUBLIC;
-
--- The charges of a line version and kind whose service period starts on or after from_date
--- (all of them when from_date is NULL), by the charge key: one index range per call, for
--- rr_internal.due_charges, which calls it per line version in a LATERAL join (OFFSET 0
--- keeps the inlined query a scan of its own, not a join over the tenant's charges).
-CREATE FUNCTION rr_internal.version_charges(tenant_id text, contract_id bigint, line_no integer, line_from date,
-                                            kind text, from_date date)
-RETURNS TABLE (service_period pg_catalog.daterange, adjustment_seq integer, amount numeric, quantity numeric,
-               unit_price numeric, detail jsonb)
-LANGUAGE sql STABLE ROWS 4
-BEGIN ATOMIC
-    SELECT ch.service_period, ch.adjustment_seq, ch.amount, ch.quantity, ch.unit_price, ch.detail
-      FROM rr.charge ch
-     WHERE ch.tenant_id OPERATOR(pg_catalog.=) version_charges.tenant_id
-       AND ch.contract_id OPERATOR(pg_catalog.=) version_charges.contract_id
-       AND ch.line_no OPERATOR(pg_catalog.=) version_charges.line_no
-       AND ch.line_effective_from OPERATOR(pg_catalog.=) version_charges.line_from
-       AND ch.kind OPERATOR(pg_catalog.=) version_charges.kind
-       AND ch.service_period OPERATOR(pg_catalog.>=) rr_internal.ranges_from(version_charges.from_date)
-    OFFSET 0;
-END;
-COMMENT ON FUNCTION rr_internal.version_charges(text, bigint, integer, date, text, date) IS 'internal: the charges of one kind of a contract line version whose service period starts on or after from_date (all when it is NULL), read by the charge key';
-REVOKE ALL ON FUNCTION rr_internal.version_charges(text, bigint, integer, date, text, date) FROM PUBLIC;
