@@ -114,6 +114,58 @@ SELECT '$1', i, l, date '2024-01-01', CASE l WHEN 1 THEN 'SEATS' ELSE 'SUPPORT' 
 SQL
 }
 
+# metered_catalog_sql TENANT: the SQL that creates tenant TENANT with a metered contract item
+# (API calls: graduated price, 100 included, calendar months) and 1,000 customers
+# metered_contracts_sql TENANT N: N active monthly contracts for 2024 with one metered line
+# each (contract ids 1 to N)
+# metered_tenant_sql TENANT N: both (bench/scale_out.sh; bench/usage.sh uses the parts)
+# metered_month_sql TENANT N MONTH: ten usage events per contract in MONTH of 2024, staged
+# and merged (rr.merge_usage_staging)
+metered_catalog_sql() {
+    cat <<SQL
+SET client_min_messages = warning;
+SELECT rr.create_tenant('$1', 'Metered benchmark', 'USD', 'UTC');
+SET rr.tenant = '$1';
+INSERT INTO rr.item (tenant_id, code, name, revenue_account, deferred_account, receivable_account)
+VALUES ('$1', 'CALL', 'API call', '4300', '2100', '1100');
+INSERT INTO rr.item_price VALUES ('$1', 'CALL', 'USD', 0.002);
+INSERT INTO rr.contract_item (tenant_id, code, name, currency, recurring_item, billing_type, price_model, included_quantity)
+VALUES ('$1', 'API', 'API calls', 'USD', 'CALL', 'postpaid', 'graduated(1000: 0.002, *: 0.001)', 100);
+INSERT INTO rr.contract_template (tenant_id, code, name, duration, alignment) VALUES ('$1', 'T', 'Metered', 1, 'calendar');
+INSERT INTO rr.customer (tenant_id, code, name, currency)
+SELECT '$1', 'C' || i, 'Customer ' || i, 'USD' FROM generate_series(1, 1000) i;
+SQL
+}
+metered_contracts_sql() {
+    cat <<SQL
+INSERT INTO rr.contract (tenant_id, contract_id, customer, template, currency, status, contract_type, start_date,
+                         end_date, setup_date, activation_date, billing_period, billing_start, alignment, invoice_to,
+                         bill_to, payment_terms_days, grace_period_days, renewal_point_days, refund_policy)
+SELECT '$1', i, 'C' || (1 + i % 1000), 'T', 'USD', 'active', 'renewable', date '2024-01-01', date '2025-01-01',
+       date '2024-01-01', date '2024-01-01', 'month', 'activation', 'calendar', 'customer', 'C' || (1 + i % 1000),
+       30, 0, 0, 'none'
+  FROM generate_series(1, $2) i;
+INSERT INTO rr.contract_line (tenant_id, contract_id, line_no, effective_from, contract_item, quantity,
+                              recurring_price, price_model, billing_period)
+SELECT '$1', i, 1, date '2024-01-01', 'API', 1, 0.002, 'graduated(1000: 0.002, *: 0.001)', '1 month'
+  FROM generate_series(1, $2) i;
+SQL
+}
+metered_tenant_sql() {
+    metered_catalog_sql "$1"
+    echo "SET rr.tenant = '$1';"
+    metered_contracts_sql "$1" "$2"
+}
+metered_month_sql() {
+    cat <<SQL
+SET rr.tenant = '$1';
+INSERT INTO rr.usage_staging (contract_id, item, quantity, occurred_at, idempotency_key)
+SELECT 1 + i % $2, 'API', 1 + i % 97, make_timestamptz(2024, $3, 1 + i % 28, 0, 0, 0, 'UTC'), 'm$3-' || i
+  FROM generate_series(1, $2 * 10) i;
+SELECT count(*) FROM rr.merge_usage_staging();
+SQL
+}
+
 billing_db() {
     dropdb --if-exists "$BENCH_DB"
     createdb "$BENCH_DB"

@@ -5,7 +5,9 @@
 # bench/lib.sh), on new tables (autovacuum off, nothing analysed).  Each tenant's
 # rr.run_billing of 2024-02-01 runs in a session of its own, all started together, and the
 # time is from their start to the last one's end; then the first tenant's run of 2024-03-01
-# alone.
+# alone.  Then usage rating: a tenant of as many contracts with one metered line each
+# (metered_tenant_sql), ten events a contract a month, billed monthly: its first run (every
+# line rated whole) and its third (each line rated from what earlier runs settled), alone.
 # On Citus the extension is distributed while empty (32 shards per table), the tenants'
 # names are chosen so that half of them hash to shards on each worker, and their rows are
 # written through the coordinator; each run is delegated to its tenant's worker, and each session sets its tenant per transaction (SET LOCAL,
@@ -37,6 +39,21 @@ else
         [ "$failed" -eq 0 ] || { echo "scale_out: a billing run failed" >&2; return 1; }
         echo $((($(date +%s%N) - start) / 1000000))
     }
+    # scale_metered PSQL-OPTION...: the metered tenant loaded, then three months of events,
+    # each billed by a run alone (scale_run); sets metered_first and metered_third (ms)
+    scale_metered() {
+        local m
+        metered_tenant_sql metered "$scale_n" | psql -X -q -v ON_ERROR_STOP=1 "$@" >/dev/null
+        for m in 1 2 3; do
+            metered_month_sql metered "$scale_n" "$m" | psql -X -q -v ON_ERROR_STOP=1 "$@" >/dev/null
+            psql -X -q "$@" -c ANALYZE >/dev/null
+            case $m in
+                1) metered_first=$(scale_run 2024-02-01 metered -- "$@") ;;
+                2) scale_run 2024-03-01 metered -- "$@" >/dev/null ;;
+                3) metered_third=$(scale_run 2024-04-01 metered -- "$@") ;;
+            esac
+        done
+    }
     scale_invoices="SELECT string_agg(concat_ws(':', tenant_id, n, total), ',' ORDER BY tenant_id)
                       FROM (SELECT tenant_id, count(*) AS n, sum(total) AS total FROM rr.invoice_register GROUP BY tenant_id) x"
     echo " $scale_tenants tenants x $scale_n contracts x 2 lines; $(nproc) cores for everything"
@@ -66,6 +83,8 @@ else
     psql -X -q "${citus[@]}" -c CHECKPOINT >/dev/null
     citus_all=$(scale_run 2024-02-01 "${tenants[@]}" -- "${citus[@]}")
     citus_t1=$(scale_run 2024-03-01 "${tenants[0]}" -- "${citus[@]}")
+    scale_metered "${citus[@]}"
+    citus_m1=$metered_first citus_m3=$metered_third
     citus_inv=$(psql -X -q -A -t "${citus[@]}" -c "$scale_invoices")
     rr_citus_stop
     trap rr_cluster_stop EXIT
@@ -83,6 +102,8 @@ else
     psql -X -q -d bench_scale -c CHECKPOINT >/dev/null
     one_all=$(scale_run 2024-02-01 "${tenants[@]}" -- -d bench_scale)
     one_t1=$(scale_run 2024-03-01 "${tenants[0]}" -- -d bench_scale)
+    scale_metered -d bench_scale
+    one_m1=$metered_first one_m3=$metered_third
     one_inv=$(psql -X -q -A -t -d bench_scale -c "$scale_invoices")
     dropdb bench_scale
 
@@ -93,6 +114,10 @@ else
     printf '  %-66s %9s ms\n' "tenant ${tenants[0]}'s run of 2024-03-01 alone, one node" "$one_t1" \
         "the same, Citus (delegated to the tenant's worker)" "$citus_t1"
     printf '  %-66s %9.2fx\n' "Citus / one node (the cost of delegation)" "$(echo "$citus_t1 / $one_t1" | bc -l)"
+    printf '  %-66s %9s ms\n' "metered tenant, $scale_n lines: first run (rated whole), one node" "$one_m1" \
+        "the same, Citus" "$citus_m1" \
+        "its third run (rated from what was settled), one node" "$one_m3" "the same, Citus" "$citus_m3"
+    printf '  %-66s %9.2fx\n' "third run: Citus / one node" "$(echo "$citus_m3 / $one_m3" | bc -l)"
     if [ "$one_inv" = "$citus_inv" ]; then
         echo "  the same invoices on both (count and total per tenant)"
     else

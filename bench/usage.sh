@@ -13,17 +13,9 @@
 # BENCH_USAGE_SIZES is a list of EVENTS:LINES pairs; BENCH_USAGE_RATING=0 measures the
 # ingestion only.
 BENCH_USAGE_SIZES=${BENCH_USAGE_SIZES:-"1000000:100000 10000000:1000000"}
-bsql -q -c "SET client_min_messages = warning; SELECT rr.create_tenant('ubench', 'Usage benchmark', 'USD', 'UTC');" >/dev/null
+metered_catalog_sql ubench | bsql -q >/dev/null
 bsql -q <<'SQL' >/dev/null
 SET rr.tenant = 'ubench';
-INSERT INTO rr.item (tenant_id, code, name, revenue_account, deferred_account, receivable_account)
-VALUES ('ubench', 'CALL', 'API call', '4300', '2100', '1100');
-INSERT INTO rr.item_price VALUES ('ubench', 'CALL', 'USD', 0.002);
-INSERT INTO rr.contract_item (tenant_id, code, name, currency, recurring_item, billing_type, price_model, included_quantity)
-VALUES ('ubench', 'API', 'API calls', 'USD', 'CALL', 'postpaid', 'graduated(1000: 0.002, *: 0.001)', 100);
-INSERT INTO rr.contract_template (tenant_id, code, name, duration, alignment) VALUES ('ubench', 'T', 'Metered', 1, 'calendar');
-INSERT INTO rr.customer (tenant_id, code, name, currency)
-SELECT 'ubench', 'C' || i, 'Customer ' || i, 'USD' FROM generate_series(1, 1000) i;
 -- the floor of the design: the same two writes per event (an event row in a table shaped
 -- like a partition of rr.usage_event, with its primary key, and a key row in a table
 -- like rr.usage_key), without validation, time zones or deduplication
@@ -54,17 +46,7 @@ SET client_min_messages = warning; SET session_replication_role = replica;
 TRUNCATE rr.usage_event, rr.usage_key, rr.usage_staging, bench.usage_plain, rr.journal_line, rr.journal_entry,
          rr.invoice_line, rr.invoice, rr.charge, rr.billing_run, rr.contract_billing_state, rr.usage_rating_state, rr.usage_arrival, rr.contract_line, rr.contract CASCADE;
 SET session_replication_role = origin;
-INSERT INTO rr.contract (tenant_id, contract_id, customer, template, currency, status, contract_type, start_date,
-                         end_date, setup_date, activation_date, billing_period, billing_start, alignment, invoice_to,
-                         bill_to, payment_terms_days, grace_period_days, renewal_point_days, refund_policy)
-SELECT 'ubench', i, 'C' || (1 + i % 1000), 'T', 'USD', 'active', 'renewable', date '2024-01-01', date '2025-01-01',
-       date '2024-01-01', date '2024-01-01', 'month', 'activation', 'calendar', 'customer', 'C' || (1 + i % 1000),
-       30, 0, 0, 'none'
-  FROM generate_series(1, $l) i;
-INSERT INTO rr.contract_line (tenant_id, contract_id, line_no, effective_from, contract_item, quantity,
-                              recurring_price, price_model, billing_period)
-SELECT 'ubench', i, 1, date '2024-01-01', 'API', 1, 0.002, 'graduated(1000: 0.002, *: 0.001)', '1 month'
-  FROM generate_series(1, $l) i;
+$(metered_contracts_sql ubench "$l")
 VACUUM ANALYZE rr.contract;
 VACUUM ANALYZE rr.contract_line;
 SQL
