@@ -29,7 +29,7 @@ COMMENT ON COLUMN rr.usage_rating_state.contract_id IS 'contract';
 COMMENT ON COLUMN rr.usage_rating_state.line_no IS 'metered contract line';
 COMMENT ON COLUMN rr.usage_rating_state.rated_to IS 'a boundary of the line''s billing periods: every period that starts before it is rated and billed';
 COMMENT ON COLUMN rr.usage_rating_state.rating_hash IS 'fingerprint of what rating depends on (computed by rr_internal.usage_charges): a 64-bit hash of the line''s versions and their contract items, of the contract''s billing dates, grid and currency, and of its renewals';
-COMMENT ON COLUMN rr.usage_rating_state.counter_from IS 'the start of the usage counter''s cycle that a period starting on rated_to counts in (rr_internal.usage_cycle_start)';
+COMMENT ON COLUMN rr.usage_rating_state.counter_from IS 'the start of the usage counter''s cycle that a period starting on rated_to counts in (rr_internal.usage_cycle_start_in)';
 COMMENT ON COLUMN rr.usage_rating_state.counter IS 'what the usage of that cycle before rated_to adds up to (0 when the counter resets every period, or for a peak or a last level)';
 COMMENT ON COLUMN rr.usage_rating_state.term_units IS 'the billable units rated before rated_to, over the whole term (a deposit line''s drawn units)';
 COMMENT ON COLUMN rr.usage_rating_state.term_value IS 'deposit lines priced by models that price a quantity as a whole: the value of the periods rated before rated_to; NULL otherwise';

@@ -42,30 +42,14 @@ CREATE TYPE rr.usage_charge AS (contract_id bigint, line_no integer, line_effect
                                  unit_price numeric, amount numeric, due_date date, detail jsonb);
 COMMENT ON TYPE rr.usage_charge IS 'a usage charge as rating computes it (the columns of rr.charge it fills)';
 
--- Where a usage counter starts, one rule for rating and for rr.usage_vs_included (which
--- reads the renewals itself and calls rr_internal.usage_cycle_start_in, below): a peak
+-- Where a usage counter starts, one rule for rating and for rr.usage_vs_included: a peak
 -- or a last level is its part's own (part_start); a sum reset on billing counts from the
 -- start of the period; one reset on renewal from the start of the term the period starts
 -- in (a renewal's previous end starts a term; the first term starts with billing); one
--- never reset from the start of billing.  An expression (inlined into its callers), so
--- the renewals are read only for counters reset on renewal.
-CREATE FUNCTION rr_internal.usage_term_start(tenant_id text, contract_id bigint, bill_from date, period_start date)
-RETURNS date
-LANGUAGE sql STABLE
-BEGIN ATOMIC
-    SELECT coalesce(max(r.previous_end), usage_term_start.bill_from)
-      FROM rr.contract_renewal r
-     WHERE r.tenant_id OPERATOR(pg_catalog.=) usage_term_start.tenant_id
-       AND r.contract_id OPERATOR(pg_catalog.=) usage_term_start.contract_id
-       AND r.previous_end OPERATOR(pg_catalog.>) usage_term_start.bill_from
-       AND r.previous_end OPERATOR(pg_catalog.<=) usage_term_start.period_start;
-END;
-COMMENT ON FUNCTION rr_internal.usage_term_start(text, bigint, date, date) IS 'internal: the start of the contract term a billing period starting on period_start is in: the last renewal''s previous end after bill_from and on or before period_start, else bill_from (the usage counters reset on renewal)';
-REVOKE ALL ON FUNCTION rr_internal.usage_term_start(text, bigint, date, date) FROM PUBLIC;
-
--- The rule, given the start of the term (read by the caller only for a sum reset on
--- renewal): a statement that reads the renewals itself calls this one, which reads no
--- table (rr.usage_vs_included, which Citus then routes whole to the tenant's worker).
+-- never reset from the start of billing.  The function below takes the term's start; its
+-- callers read the renewals themselves, in the statement, and only for counters reset on
+-- renewal (a function that read them, called per line, was a routed query per call on
+-- Citus: docs/scale-out.md, "Speed").
 CREATE FUNCTION rr_internal.usage_cycle_start_in(aggregation text, reset_usage text, part_start date, period_start date,
                                                  bill_from date, term_start date)
 RETURNS date
@@ -74,19 +58,8 @@ RETURN CASE WHEN aggregation OPERATOR(pg_catalog.<>) 'sum' THEN part_start
             WHEN reset_usage OPERATOR(pg_catalog.=) 'on_billing' THEN period_start
             WHEN reset_usage OPERATOR(pg_catalog.=) 'on_renewal' THEN term_start
             ELSE bill_from END;
-COMMENT ON FUNCTION rr_internal.usage_cycle_start_in(text, text, date, date, date, date) IS 'internal: rr_internal.usage_cycle_start with the start of the term the period is in given (term_start, used only for a sum reset on renewal)';
+COMMENT ON FUNCTION rr_internal.usage_cycle_start_in(text, text, date, date, date, date) IS 'internal: the first usage date a metered line''s counter counts for a billing period (rating and rr.usage_vs_included): part_start for a peak or a last level, period_start for a sum reset on billing, term_start (the start of the term the period is in, which the caller reads) for a sum reset on renewal, bill_from for a sum never reset';
 REVOKE ALL ON FUNCTION rr_internal.usage_cycle_start_in(text, text, date, date, date, date) FROM PUBLIC;
-
-CREATE FUNCTION rr_internal.usage_cycle_start(aggregation text, reset_usage text, part_start date, period_start date,
-                                              bill_from date, tenant_id text, contract_id bigint)
-RETURNS date
-LANGUAGE sql STABLE
-RETURN rr_internal.usage_cycle_start_in(
-           aggregation, reset_usage, part_start, period_start, bill_from,
-           CASE WHEN aggregation OPERATOR(pg_catalog.=) 'sum' AND reset_usage OPERATOR(pg_catalog.=) 'on_renewal'
-                THEN rr_internal.usage_term_start(tenant_id, contract_id, bill_from, period_start) END);
-COMMENT ON FUNCTION rr_internal.usage_cycle_start(text, text, date, date, date, text, bigint) IS 'internal: the first usage date a metered line''s counter counts for a billing period (rating and rr.usage_vs_included): part_start for a peak or a last level, period_start for a sum reset on billing, the start of the term the period is in for a sum reset on renewal (rr_internal.usage_term_start), bill_from for a sum never reset';
-REVOKE ALL ON FUNCTION rr_internal.usage_cycle_start(text, text, date, date, date, text, bigint) FROM PUBLIC;
 
 -- A running total that continues one carried from the periods before: NULL when both are
 -- (a sum of nothing but NULLs), as one sum over all the periods would be.
@@ -370,10 +343,10 @@ BEGIN
                    CASE g.usage_aggregation WHEN 'sum' THEN a.used_sum WHEN 'max' THEN a.used_max ELSE a.used_last END AS used,
                    -- a peak or last level is its part's own; a sum counts from the start of
                    -- the period (reset on billing), of the term the period starts in (reset
-                   -- on renewal) or of billing (never): rr_internal.usage_cycle_start
-                   rr_internal.usage_cycle_start(g.usage_aggregation, g.reset_usage,
-                                                 lower(a.period * daterange(g.bill_from, g.bill_to) * daterange(v.effective_from, v.valid_to)),
-                                                 lower(a.period), g.bill_from, $1, a.contract_id) AS cycle,
+                   -- on renewal) or of billing (never): rr_internal.usage_cycle_start_in
+                   rr_internal.usage_cycle_start_in(g.usage_aggregation, g.reset_usage,
+                                                    lower(a.period * daterange(g.bill_from, g.bill_to) * daterange(v.effective_from, v.valid_to)),
+                                                    lower(a.period), g.bill_from, coalesce(ts.renewed, g.bill_from)) AS cycle,
                    g.billing_type, g.included_quantity, g.extra_usage_price, g.deposit_amount, g.grace, g.mu,
                    g.usage_aggregation, g.first_from, g.every, g.anchor, v.recurring_price, v.price_model, v.is_removed,
                    g.included_quantity * v.line_quantity AS included,
@@ -383,6 +356,15 @@ BEGIN
               JOIN rr_usage_line g ON g.contract_id = a.contract_id AND g.line_no = a.line_no AND g.is_grid
               JOIN rr_usage_line v ON v.contract_id = a.contract_id AND v.line_no = a.line_no AND v.effective_from = a.version_from
               JOIN rr_usage_from u ON u.contract_id = a.contract_id AND u.line_no = a.line_no
+              -- the start of the term the period is in, read for a sum reset on renewal only
+              -- (the renewals read here, in the statement: a SQL function that read them, called
+              -- per line, was a routed query per call on Citus; docs/scale-out.md, "Speed")
+              LEFT JOIN LATERAL (SELECT max(r.previous_end) AS renewed
+                                   FROM rr.contract_renewal r
+                                  WHERE g.usage_aggregation = 'sum' AND g.reset_usage = 'on_renewal'
+                                    AND r.tenant_id = $1 AND r.contract_id = a.contract_id
+                                    AND r.previous_end > g.bill_from AND r.previous_end <= lower(a.period)
+                                 OFFSET 0) ts ON true
         ), q AS (
             -- the counter of its cycle (with what the periods before from_date carried into it)
             SELECT p.*,
@@ -557,11 +539,18 @@ BEGIN
               FROM (SELECT g.contract_id, g.line_no, u.line_hash, u.from_date,
                            u.counter_from AS carried_from, u.counter AS carried, u.term_units AS carried_units,
                            u.term_value AS carried_value, u.drawn, t.rated_to,
-                           rr_internal.usage_cycle_start(g.usage_aggregation, g.reset_usage, t.rated_to, t.rated_to,
-                                                         g.bill_from, $1, g.contract_id) AS counter_from
+                           rr_internal.usage_cycle_start_in(g.usage_aggregation, g.reset_usage, t.rated_to, t.rated_to,
+                                                            g.bill_from, coalesce(ts.renewed, g.bill_from)) AS counter_from
                       FROM rr_usage_line g
                       JOIN rr_usage_from u ON u.contract_id = g.contract_id AND u.line_no = g.line_no
                       CROSS JOIN LATERAL (SELECT lower(rr.period_containing($2 - g.grace, g.every, g.anchor)) AS rated_to) t
+                      -- (the term's start as for the periods above)
+                      LEFT JOIN LATERAL (SELECT max(r.previous_end) AS renewed
+                                           FROM rr.contract_renewal r
+                                          WHERE g.usage_aggregation = 'sum' AND g.reset_usage = 'on_renewal'
+                                            AND r.tenant_id = $1 AND r.contract_id = g.contract_id
+                                            AND r.previous_end > g.bill_from AND r.previous_end <= t.rated_to
+                                         OFFSET 0) ts ON true
                      WHERE g.is_grid AND g.every IS NOT NULL
                        AND (u.from_date IS NULL OR t.rated_to > u.from_date)) x
               LEFT JOIN priced pr ON pr.contract_id = x.contract_id AND pr.line_no = x.line_no

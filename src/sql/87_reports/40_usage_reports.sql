@@ -50,7 +50,7 @@ BEGIN ATOMIC
         -- peak or last level, or a sum reset on billing, from the period's start (billing's,
         -- if later); a sum reset on renewal from the start of the term the period is in (the
         -- last renewal's previous end after billing started and by the period's start, as
-        -- rr_internal.usage_term_start reads it); a sum never reset from the start of billing
+        -- rating reads it); a sum never reset from the start of billing
         SELECT cur.*,
                rr_internal.usage_cycle_start_in(cur.usage_aggregation, cur.reset_usage,
                                                 GREATEST(pg_catalog.lower(cur.period), cur.bill_from),
