@@ -473,9 +473,11 @@ $$;
 COMMENT ON FUNCTION rr_internal.run_create_obligations(text, bigint[], date[]) IS 'internal: rr_internal.create_obligations as a statement of its own with constant arguments, which Citus delegates to the tenant''s worker once rr.distribute() has distributed the function';
 REVOKE ALL ON FUNCTION rr_internal.run_create_obligations(text, bigint[], date[]) FROM PUBLIC;
 
--- A revenue schedule over the tenant's fiscal periods the service touches, strict: the fiscal
--- branch of rr_internal.schedule_spread (below), and for a statement that must not call it for
--- the lines that are not on the fiscal calendar (a NULL service).
+-- A revenue schedule over the tenant's fiscal periods the service touches (rr.spread_periods),
+-- which the caller has made sure cover the service (rr_internal.ensure_fiscal_calendar; an
+-- empty calendar is an error of rr.spread_periods, never a schedule that silently drops the
+-- amount); strict, so that a statement gives it the service only for the schedules on the
+-- fiscal calendar (a NULL service: no call) and spreads the others with rr.spread.
 CREATE FUNCTION rr_internal.fiscal_spread(tenant_id text, total numeric, service daterange, method text,
                                           minor_units integer)
 RETURNS TABLE (period pg_catalog.daterange, amount numeric)
@@ -494,29 +496,6 @@ BEGIN ATOMIC
 END;
 COMMENT ON FUNCTION rr_internal.fiscal_spread(text, numeric, daterange, text, integer) IS 'internal: a revenue schedule spread over the tenant''s fiscal periods the service touches (rr.spread_periods); strict, no rows for a NULL service';
 REVOKE ALL ON FUNCTION rr_internal.fiscal_spread(text, numeric, daterange, text, integer) FROM PUBLIC;
-
--- The spread of one schedule: over the periods of the deferral code's grain from 2000-01-01
--- (rr.spread), or, when the deferral code's calendar is fiscal, over the tenant's fiscal
--- periods that the service touches (rr.spread_periods), which the caller has made sure
--- cover the service (rr_internal.ensure_fiscal_calendar).  An empty calendar is an error
--- of rr.spread_periods, never a schedule that silently drops the amount.
-CREATE FUNCTION rr_internal.schedule_spread(tenant_id text, total numeric, service daterange, method text,
-                                            grain interval, on_fiscal boolean, minor_units integer)
-RETURNS TABLE (period pg_catalog.daterange, amount numeric)
-LANGUAGE sql STABLE ROWS 13
-BEGIN ATOMIC
-    SELECT s.period, s.amount
-      FROM rr.spread(schedule_spread.total, schedule_spread.service, schedule_spread.method, schedule_spread.grain,
-                     '2000-01-01', schedule_spread.minor_units) s
-     WHERE NOT schedule_spread.on_fiscal
-    UNION ALL
-    SELECT s.period, s.amount
-      FROM rr_internal.fiscal_spread(schedule_spread.tenant_id, schedule_spread.total, schedule_spread.service,
-                                     schedule_spread.method, schedule_spread.minor_units) s
-     WHERE schedule_spread.on_fiscal;
-END;
-COMMENT ON FUNCTION rr_internal.schedule_spread(text, numeric, daterange, text, interval, boolean, integer) IS 'internal: a revenue schedule spread over the grain''s periods (rr.spread) or, on_fiscal, over the tenant''s fiscal periods the service touches (rr.spread_periods)';
-REVOKE ALL ON FUNCTION rr_internal.schedule_spread(text, numeric, daterange, text, interval, boolean, integer) FROM PUBLIC;
 
 -- Makes a tenant's fiscal calendar cover [from_date, to_date): calendar months after its last
 -- period and before its first one (as posting does), so that a schedule on the fiscal
@@ -589,13 +568,25 @@ BEGIN
                                                  FROM rr.item it
                                                  JOIN rr.deferral_code dc ON dc.tenant_id = $1 AND dc.code = it.deferral_code
                                                 WHERE it.tenant_id = $1 AND it.code = o.item), false) AS on_fiscal) f
-          CROSS JOIN LATERAL ROWS FROM (rr_internal.schedule_spread($1, q.amount, q.piece, o.method, o.grain,
-                                                                    f.on_fiscal, o.mu),
-                                        rr_internal.schedule_spread($1, q.contract_amount, q.piece, o.method, o.grain,
-                                                                    f.on_fiscal, o.mu))
-                     AS s(period, amount, period2, contract_amount)
+          -- spread over the grain's periods (rr.spread, C) or, on the fiscal calendar, over the
+          -- tenant's fiscal periods (rr_internal.fiscal_spread, which reads them): both strict,
+          -- each given the piece only for its own obligations, so the other is not called (a
+          -- function that reads tables, called per piece, is a routed query per call on Citus:
+          -- docs/scale-out.md, "Speed"); the allocated amount and the contract amount side by side
+          LEFT JOIN LATERAL ROWS FROM (rr.spread(q.amount, CASE WHEN NOT f.on_fiscal THEN q.piece END, o.method, o.grain,
+                                                 '2000-01-01', o.mu),
+                                       rr.spread(q.contract_amount, CASE WHEN NOT f.on_fiscal THEN q.piece END, o.method,
+                                                 o.grain, '2000-01-01', o.mu))
+                    AS s1(period, amount, period2, contract_amount) ON true
+          LEFT JOIN LATERAL ROWS FROM (rr_internal.fiscal_spread($1, q.amount, CASE WHEN f.on_fiscal THEN q.piece END,
+                                                                 o.method, o.mu),
+                                       rr_internal.fiscal_spread($1, q.contract_amount,
+                                                                 CASE WHEN f.on_fiscal THEN q.piece END, o.method, o.mu))
+                    AS s2(period, amount, period2, contract_amount) ON true
+          CROSS JOIN LATERAL (SELECT coalesce(s1.period, s2.period) AS period, coalesce(s1.amount, s2.amount) AS amount,
+                                     coalesce(s1.contract_amount, s2.contract_amount) AS contract_amount) s
          WHERE o.method IN ('equal', 'equal_prorate', 'daily') AND NOT isempty(o.sched_service)
-           AND NOT coalesce(o.unchanged, false)
+           AND NOT coalesce(o.unchanged, false) AND s.period IS NOT NULL
         UNION ALL
         -- one-off obligations, and what is left once the whole service has been scheduled
         SELECT o.contract_id, o.obligation_no, daterange(d.on_date, d.on_date + 1), o.sched_amount, o.sched_contract
