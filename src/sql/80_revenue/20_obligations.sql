@@ -244,9 +244,12 @@ BEGIN
                       LEFT JOIN (SELECT p.contract_id, sum(p.amount) AS named
                                    FROM rr_plan p
                                   WHERE p.kind = 'discount' AND p.adjustment_seq > 0
-                                    AND EXISTS (SELECT FROM rr.discount_obligation dl
-                                                 WHERE dl.tenant_id = t AND dl.contract_id = p.contract_id
-                                                   AND dl.discount_id = p.adjustment_seq)
+                                    -- (a look-up per discount charge, not EXISTS, which the
+                                    -- planner turns into a join of the work table with the
+                                    -- tenant's table: Citus refuses such a join)
+                                    AND (SELECT true FROM rr.discount_obligation dl
+                                          WHERE dl.tenant_id = t AND dl.contract_id = p.contract_id
+                                            AND dl.discount_id = p.adjustment_seq LIMIT 1) IS NOT NULL
                                   GROUP BY p.contract_id) nd ON nd.contract_id = o2.contract_id
                      WHERE NOT a.has_residual
                      GROUP BY o2.contract_id) g
