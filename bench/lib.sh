@@ -114,6 +114,50 @@ SELECT '$1', i, l, date '2024-01-01', CASE l WHEN 1 THEN 'SEATS' ELSE 'SUPPORT' 
 SQL
 }
 
+# recognition_catalog_sql TENANT: the SQL that creates tenant TENANT with a licence (setup
+# fee, recognised at once) and monthly support (recognised daily), both with a standalone
+# price, so that every contract is allocated by relative SSP, and 1,000 customers
+# recognition_contracts_sql TENANT N FIRST: N active annual contracts from 2024-01-01 with
+# those two lines each (contract ids FIRST + 1 to FIRST + N), loaded in bulk without their
+# obligations (bench/recognition.sh and the plans tier write those in one batch)
+recognition_catalog_sql() {
+    cat <<SQL
+SET client_min_messages = warning;
+SELECT rr.create_tenant('$1', 'Recognition benchmark', 'USD');
+SET rr.tenant = '$1';
+INSERT INTO rr.deferral_code (tenant_id, code, name, method, deferred_account, revenue_account)
+VALUES ('$1', 'NOW', 'Immediate', 'immediate', '2100', '4100'),
+       ('$1', 'DAILY', 'Evenly by days', 'daily', '2100', '4200');
+INSERT INTO rr.item (tenant_id, code, name, revenue_account, deferred_account, receivable_account, deferral_code)
+VALUES ('$1', 'LIC', 'Licence', '4100', '2100', '1100', 'NOW'),
+       ('$1', 'SUP', 'Support', '4200', '2100', '1100', 'DAILY');
+INSERT INTO rr.item_price VALUES ('$1', 'LIC', 'USD', 700.00), ('$1', 'SUP', 'USD', 41.67);
+INSERT INTO rr.contract_item (tenant_id, code, name, currency, setup_item, recurring_item, billing_type,
+                              max_quantity, standalone_price)
+VALUES ('$1', 'LICENCE', 'Licence', 'USD', 'LIC', NULL, 'none', 1000, 1000.00),
+       ('$1', 'SUPPORT', 'Support', 'USD', NULL, 'SUP', 'prepaid', 1000, 45.00);
+INSERT INTO rr.contract_template (tenant_id, code, name, duration, alignment)
+VALUES ('$1', 'T', 'Annual, monthly support', 1, 'calendar');
+INSERT INTO rr.customer (tenant_id, code, name, currency)
+SELECT '$1', 'C' || i, 'Customer ' || i, 'USD' FROM generate_series(1, 1000) i;
+SQL
+}
+recognition_contracts_sql() {
+    cat <<SQL
+INSERT INTO rr.contract (tenant_id, contract_id, customer, template, currency, status, contract_type, start_date,
+                         end_date, setup_date, activation_date, billing_period, billing_start, alignment, invoice_to,
+                         bill_to, payment_terms_days, grace_period_days, renewal_point_days, refund_policy)
+SELECT '$1', $3 + i, 'C' || (1 + i % 1000), 'T', 'USD', 'active', 'renewable', s, (s + interval '1 year')::date,
+       s, s, 'month', 'activation', 'calendar', 'customer', 'C' || (1 + i % 1000), 30, 0, 0, 'none'
+  FROM generate_series(1, $2) i, LATERAL (SELECT date '2024-01-01' AS s) d;
+INSERT INTO rr.contract_line (tenant_id, contract_id, line_no, effective_from, contract_item, quantity,
+                              setup_price, recurring_price, billing_period)
+SELECT '$1', $3 + i, l, date '2024-01-01', CASE l WHEN 1 THEN 'LICENCE' ELSE 'SUPPORT' END, 1 + i % 5,
+       CASE l WHEN 1 THEN 700.00 END, CASE l WHEN 2 THEN 41.67 END, CASE l WHEN 2 THEN interval '1 month' END
+  FROM generate_series(1, $2) i, generate_series(1, 2) l;
+SQL
+}
+
 # metered_catalog_sql TENANT: the SQL that creates tenant TENANT with a metered contract item
 # (API calls: graduated price, 100 included, calendar months) and 1,000 customers
 # metered_contracts_sql TENANT N: N active monthly contracts for 2024 with one metered line

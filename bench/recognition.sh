@@ -12,25 +12,7 @@
 RECOGNITION_SIZES=${BENCH_SIZES:-100000}
 saved_repeat=$BENCH_REPEAT
 BENCH_REPEAT=${RECOGNITION_REPEAT:-1}
-bsql -q -c "SET client_min_messages = warning; SELECT rr.create_tenant('rbench', 'Recognition benchmark', 'USD');" >/dev/null
-bsql -q <<'SQL' >/dev/null
-SET rr.tenant = 'rbench';
-INSERT INTO rr.deferral_code (tenant_id, code, name, method, deferred_account, revenue_account)
-VALUES ('rbench', 'NOW', 'Immediate', 'immediate', '2100', '4100'),
-       ('rbench', 'DAILY', 'Evenly by days', 'daily', '2100', '4200');
-INSERT INTO rr.item (tenant_id, code, name, revenue_account, deferred_account, receivable_account, deferral_code)
-VALUES ('rbench', 'LIC', 'Licence', '4100', '2100', '1100', 'NOW'),
-       ('rbench', 'SUP', 'Support', '4200', '2100', '1100', 'DAILY');
-INSERT INTO rr.item_price VALUES ('rbench', 'LIC', 'USD', 700.00), ('rbench', 'SUP', 'USD', 41.67);
-INSERT INTO rr.contract_item (tenant_id, code, name, currency, setup_item, recurring_item, billing_type,
-                              max_quantity, standalone_price)
-VALUES ('rbench', 'LICENCE', 'Licence', 'USD', 'LIC', NULL, 'none', 1000, 1000.00),
-       ('rbench', 'SUPPORT', 'Support', 'USD', NULL, 'SUP', 'prepaid', 1000, 45.00);
-INSERT INTO rr.contract_template (tenant_id, code, name, duration, alignment)
-VALUES ('rbench', 'T', 'Annual, monthly support', 1, 'calendar');
-INSERT INTO rr.customer (tenant_id, code, name, currency)
-SELECT 'rbench', 'C' || i, 'Customer ' || i, 'USD' FROM generate_series(1, 1000) i;
-SQL
+recognition_catalog_sql rbench | bsql -q >/dev/null
 # what activation and a run write, removed (history triggers off for this session only)
 clear_sql="SET client_min_messages = warning; SET session_replication_role = replica;
            DELETE FROM rr.journal_line WHERE tenant_id = 'rbench';
@@ -53,17 +35,7 @@ DELETE FROM rr.contract_line WHERE tenant_id = 'rbench';
 DELETE FROM rr.contract WHERE tenant_id = 'rbench';
 SET session_replication_role = origin;
 -- contracts loaded in bulk (rr.create_contract is the API; this is data set-up)
-INSERT INTO rr.contract (tenant_id, contract_id, customer, template, currency, status, contract_type, start_date,
-                         end_date, setup_date, activation_date, billing_period, billing_start, alignment, invoice_to,
-                         bill_to, payment_terms_days, grace_period_days, renewal_point_days, refund_policy)
-SELECT 'rbench', 10000000 + i, 'C' || (1 + i % 1000), 'T', 'USD', 'active', 'renewable', s, (s + interval '1 year')::date,
-       s, s, 'month', 'activation', 'calendar', 'customer', 'C' || (1 + i % 1000), 30, 0, 0, 'none'
-  FROM generate_series(1, $n) i, LATERAL (SELECT date '2024-01-01' AS s) d;
-INSERT INTO rr.contract_line (tenant_id, contract_id, line_no, effective_from, contract_item, quantity,
-                              setup_price, recurring_price, billing_period)
-SELECT 'rbench', 10000000 + i, l, date '2024-01-01', CASE l WHEN 1 THEN 'LICENCE' ELSE 'SUPPORT' END, 1 + i % 5,
-       CASE l WHEN 1 THEN 700.00 END, CASE l WHEN 2 THEN 41.67 END, CASE l WHEN 2 THEN interval '1 month' END
-  FROM generate_series(1, $n) i, generate_series(1, 2) l;
+$(recognition_contracts_sql rbench "$n" 10000000)
 VACUUM ANALYZE rr.contract;
 VACUUM ANALYZE rr.contract_line;
 SQL
