@@ -317,22 +317,22 @@ COMMENT ON FUNCTION rr_internal.price_moves(text, bigint, bigint[], date[], bool
 REVOKE ALL ON FUNCTION rr_internal.price_moves(text, bigint, bigint[], date[], boolean) FROM PUBLIC;
 
 -- The impact of a change before it takes effect: every line it would move, when, and what
--- the line bills per period (and per renewed term) before and after.
-CREATE FUNCTION rr.preview_price_change(change_id bigint)
+-- the line bills per period (and per renewed term) before and after.  The work is
+-- rr_internal.preview_price_change, called as a statement of its own with constant
+-- arguments: on Citus, rr.distribute() delegates it to the tenant's worker, because its
+-- statement reads the lines rr_internal.price_moves returns, a function that reads tables,
+-- which Citus refuses inside a statement it sends to a worker (docs/scale-out.md).
+CREATE FUNCTION rr_internal.preview_price_change(tenant_id text, change_id bigint)
 RETURNS TABLE (contract_id bigint, customer text, line_no integer, contract_item text, move_date date,
                quantity numeric, billing_period interval, price_before numeric, price_after numeric,
                per_period_before numeric, per_period_after numeric, renewal_fee_before numeric,
                renewal_fee_after numeric)
-LANGUAGE plpgsql STABLE SECURITY DEFINER ROWS 100
+LANGUAGE plpgsql STABLE ROWS 100
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    t text := rr.current_tenant();
+    t text := preview_price_change.tenant_id;
 BEGIN
-    IF NOT EXISTS (SELECT FROM rr.price_change pc WHERE pc.tenant_id = t AND pc.change_id = preview_price_change.change_id) THEN
-        RAISE EXCEPTION 'price change % does not exist', preview_price_change.change_id
-            USING ERRCODE = 'P0002', HINT = 'Price change ids are per tenant: see rr.price_change.';
-    END IF;
     RETURN QUERY
     SELECT DISTINCT ON (m.contract_id, m.line_no)
            m.contract_id, k.customer, m.line_no, l.contract_item, m.move_date, l.quantity, l.billing_period,
@@ -348,6 +348,28 @@ BEGIN
       JOIN rr.contract_line l ON l.tenant_id = t AND l.contract_id = m.contract_id AND l.line_no = m.line_no
                              AND l.effective_from = m.version_from
      ORDER BY m.contract_id, m.line_no, m.version_from;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.preview_price_change(text, bigint) IS 'internal: the work of rr.preview_price_change for a tenant, which must be the current one';
+REVOKE ALL ON FUNCTION rr_internal.preview_price_change(text, bigint) FROM PUBLIC;
+
+CREATE FUNCTION rr.preview_price_change(change_id bigint)
+RETURNS TABLE (contract_id bigint, customer text, line_no integer, contract_item text, move_date date,
+               quantity numeric, billing_period interval, price_before numeric, price_after numeric,
+               per_period_before numeric, per_period_after numeric, renewal_fee_before numeric,
+               renewal_fee_after numeric)
+LANGUAGE plpgsql STABLE SECURITY DEFINER ROWS 100
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t text := rr.current_tenant();
+BEGIN
+    IF NOT EXISTS (SELECT FROM rr.price_change pc WHERE pc.tenant_id = t AND pc.change_id = preview_price_change.change_id) THEN
+        RAISE EXCEPTION 'price change % does not exist', preview_price_change.change_id
+            USING ERRCODE = 'P0002', HINT = 'Price change ids are per tenant: see rr.price_change.';
+    END IF;
+    RETURN QUERY EXECUTE format('SELECT * FROM rr_internal.preview_price_change(%L::text, %L::bigint)',
+                                t, preview_price_change.change_id);
 END
 $$;
 COMMENT ON FUNCTION rr.preview_price_change(bigint) IS 'the impact of a scheduled price change that rr.apply_price_changes (or, for at_renewal, the renewal) has not made yet: each contract line that follows the old catalog price, the date it moves (for at_renewal, its next renewal), its quantity and billing period, the unit price and the amount per billing period (quantity × price, rounded once; NULL for usage-priced lines) before and after, and the renewal fee per term before and after; keep changes move nothing';

@@ -34,6 +34,7 @@ DECLARE
     before jsonb;
     bad integer;
     n integer;
+    no integer;
 BEGIN
     SELECT * INTO d FROM rr.discount x WHERE x.tenant_id = t AND x.discount_id = allocate_discount_to.discount_id;
     IF NOT FOUND THEN
@@ -55,9 +56,17 @@ BEGIN
         RAISE EXCEPTION 'contract % has no line %', c.contract_id, bad USING ERRCODE = '22023';
     END IF;
     DELETE FROM rr.discount_obligation x WHERE x.tenant_id = t AND x.discount_id = d.discount_id;
-    INSERT INTO rr.discount_obligation (tenant_id, discount_id, line_no, contract_id)
-    SELECT DISTINCT t, d.discount_id, x, c.contract_id FROM unnest(lines) AS x ORDER BY 3;
-    GET DIAGNOSTICS n = ROW_COUNT;
+    -- one INSERT ... VALUES per line named (a contract's handful): an INSERT ... SELECT from
+    -- the array is planned by Citus on the coordinator as a modification of any shard, which
+    -- commits the transaction in two phases, and a transaction that then activates the
+    -- contract (revenue planned on the tenant's worker, with work tables) cannot
+    -- (docs/scale-out.md)
+    n := 0;
+    FOREACH no IN ARRAY ARRAY(SELECT DISTINCT x FROM unnest(lines) AS x ORDER BY 1) LOOP
+        INSERT INTO rr.discount_obligation (tenant_id, discount_id, line_no, contract_id)
+        VALUES (t, d.discount_id, no, c.contract_id);
+        n := n + 1;
+    END LOOP;
     PERFORM rr_internal.log_contract_event(t, c.contract_id, 'allocate_discount', NULL,
                                            format('discount %s belongs to line(s) %s', d.discount_id,
                                                   array_to_string(ARRAY(SELECT DISTINCT x FROM unnest(lines) AS x ORDER BY 1), ', ')),

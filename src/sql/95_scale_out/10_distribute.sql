@@ -361,6 +361,7 @@ BEGIN
                              'rr_internal.renew_contracts(text,bigint[],date)',
                              'rr_internal.expire_contracts(text,date)',
                              'rr_internal.apply_price_changes(text,date,bigint[],date[],boolean)',
+                             'rr_internal.preview_price_change(text,bigint)',
                              'rr_internal.post_invoices(text,date,text)',
                              'rr_internal.credit_invoice(text,bigint,numeric,integer[],text,date)',
                              'rr_internal.draw_wallets(text,date)',
@@ -402,5 +403,5 @@ BEGIN
          ORDER BY c.relispartition, c.oid;
 END
 $$;
-COMMENT ON FUNCTION rr.distribute() IS 'on the coordinator of a Citus cluster: places every table of schema rr, the currency list as a reference table and every tenant table distributed by tenant_id, co-located with rr.tenant (rr.usage_event with its partitions), runs rr.create_roles() on the workers, and delegates the billing run, the planning of revenue, renewals, expiry, price changes, posting, credit notes, wallets, dunning, recognition and the billing forecast to the tenant''s worker (create_distributed_function by tenant); returns each table''s placement and whether this call placed it (a second call places nothing); 0A000 without Citus';
+COMMENT ON FUNCTION rr.distribute() IS 'on the coordinator of a Citus cluster: places every table of schema rr, the currency list as a reference table and every tenant table distributed by tenant_id, co-located with rr.tenant (rr.usage_event with its partitions), runs rr.create_roles() on the workers, and delegates the billing run, the planning of revenue, renewals, expiry, price changes and their preview, posting, credit notes, wallets, dunning, recognition and the billing forecast to the tenant''s worker (create_distributed_function by tenant); returns each table''s placement and whether this call placed it (a second call places nothing); 0A000 without Citus';
 REVOKE ALL ON FUNCTION rr.distribute() FROM PUBLIC;
