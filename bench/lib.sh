@@ -86,6 +86,18 @@ floor_table_sql() {
 # billing_tenant_sql TENANT N: the SQL that creates tenant TENANT with the billing
 # benchmark's catalog, 1,000 customers and N active monthly contracts of two lines starting
 # 2024-01-01 (contract ids 1 to N): for billing_db, and for the tenants of bench/scale_out.sh
+# the benchmarks' 1,000 customers C1 to C1000 of tenant TENANT (customers_sql TENANT), and the
+# columns every bench tenant's bulk-loaded contracts give (contract_insert)
+customers_sql() {
+    cat <<SQL
+INSERT INTO rr.customer (tenant_id, code, name, currency)
+SELECT '$1', 'C' || i, 'Customer ' || i, 'USD' FROM generate_series(1, 1000) i;
+SQL
+}
+contract_insert="INSERT INTO rr.contract (tenant_id, contract_id, customer, template, currency, status, contract_type, start_date,
+                         end_date, setup_date, activation_date, billing_period, billing_start, alignment, invoice_to,
+                         bill_to, payment_terms_days, grace_period_days, renewal_point_days, refund_policy)"
+
 billing_tenant_sql() {
     cat <<SQL
 SET client_min_messages = warning;
@@ -98,11 +110,8 @@ INSERT INTO rr.contract_item (tenant_id, code, name, currency, recurring_item, b
 VALUES ('$1', 'SEATS', 'Seats', 'USD', 'SEAT', 'prepaid', 1000),
        ('$1', 'SUPPORT', 'Support', 'USD', 'SUPPORT', 'postpaid', 1000);
 INSERT INTO rr.contract_template (tenant_id, code, name, duration) VALUES ('$1', 'T', 'Monthly, annual term', 1);
-INSERT INTO rr.customer (tenant_id, code, name, currency)
-SELECT '$1', 'C' || i, 'Customer ' || i, 'USD' FROM generate_series(1, 1000) i;
-INSERT INTO rr.contract (tenant_id, contract_id, customer, template, currency, status, contract_type, start_date,
-                         end_date, setup_date, activation_date, billing_period, billing_start, alignment, invoice_to,
-                         bill_to, payment_terms_days, grace_period_days, renewal_point_days, refund_policy)
+$(customers_sql $1)
+$contract_insert
 SELECT '$1', i, 'C' || (1 + i % 1000), 'T', 'USD', 'active', 'renewable', s, (s + interval '1 year')::date,
        s, s, 'month', 'activation', 'anniversary', 'customer', 'C' || (1 + i % 1000), 30, 0, 0, 'none'
   FROM generate_series(1, $2) i, LATERAL (SELECT date '2024-01-01' AS s) d;
@@ -138,15 +147,12 @@ VALUES ('$1', 'LICENCE', 'Licence', 'USD', 'LIC', NULL, 'none', 1000, 1000.00),
        ('$1', 'SUPPORT', 'Support', 'USD', NULL, 'SUP', 'prepaid', 1000, 45.00);
 INSERT INTO rr.contract_template (tenant_id, code, name, duration, alignment)
 VALUES ('$1', 'T', 'Annual, monthly support', 1, 'calendar');
-INSERT INTO rr.customer (tenant_id, code, name, currency)
-SELECT '$1', 'C' || i, 'Customer ' || i, 'USD' FROM generate_series(1, 1000) i;
+$(customers_sql $1)
 SQL
 }
 recognition_contracts_sql() {
     cat <<SQL
-INSERT INTO rr.contract (tenant_id, contract_id, customer, template, currency, status, contract_type, start_date,
-                         end_date, setup_date, activation_date, billing_period, billing_start, alignment, invoice_to,
-                         bill_to, payment_terms_days, grace_period_days, renewal_point_days, refund_policy)
+$contract_insert
 SELECT '$1', $3 + i, 'C' || (1 + i % 1000), 'T', 'USD', 'active', 'renewable', s, (s + interval '1 year')::date,
        s, s, 'month', 'activation', 'calendar', 'customer', 'C' || (1 + i % 1000), 30, 0, 0, 'none'
   FROM generate_series(1, $2) i, LATERAL (SELECT date '2024-01-01' AS s) d;
@@ -176,15 +182,12 @@ INSERT INTO rr.item_price VALUES ('$1', 'CALL', 'USD', 0.002);
 INSERT INTO rr.contract_item (tenant_id, code, name, currency, recurring_item, billing_type, price_model, included_quantity)
 VALUES ('$1', 'API', 'API calls', 'USD', 'CALL', 'postpaid', 'graduated(1000: 0.002, *: 0.001)', 100);
 INSERT INTO rr.contract_template (tenant_id, code, name, duration, alignment) VALUES ('$1', 'T', 'Metered', 1, 'calendar');
-INSERT INTO rr.customer (tenant_id, code, name, currency)
-SELECT '$1', 'C' || i, 'Customer ' || i, 'USD' FROM generate_series(1, 1000) i;
+$(customers_sql $1)
 SQL
 }
 metered_contracts_sql() {
     cat <<SQL
-INSERT INTO rr.contract (tenant_id, contract_id, customer, template, currency, status, contract_type, start_date,
-                         end_date, setup_date, activation_date, billing_period, billing_start, alignment, invoice_to,
-                         bill_to, payment_terms_days, grace_period_days, renewal_point_days, refund_policy)
+$contract_insert
 SELECT '$1', i, 'C' || (1 + i % 1000), 'T', 'USD', 'active', 'renewable', date '2024-01-01', date '2025-01-01',
        date '2024-01-01', date '2024-01-01', 'month', 'activation', 'calendar', 'customer', 'C' || (1 + i % 1000),
        30, 0, 0, 'none'

@@ -163,25 +163,32 @@ SELECT is_empty($$
 $$, 'every month end, the deferred revenue waterfall''s remaining amounts add up to the deferred revenue balance, and each month''s movement is the roll-forward''s');
 
 -- 3. revenue, billings and the journal
+-- (the journal's side summed first, here and below: on Citus a statement that reads the
+-- distributed tables goes to the tenant's worker whole, the report's call with it, which
+-- cannot read tables there)
+CREATE TEMP TABLE journal_revenue ON COMMIT DROP AS
+SELECT e.period_start, l.account, sum(l.credit - l.debit) AS amount
+  FROM rr.journal_line l JOIN rr.journal_entry e USING (tenant_id, entry_id)
+  JOIN rr.account a ON a.tenant_id = l.tenant_id AND a.code = l.account
+ WHERE l.tenant_id = 'rp' AND e.source = 'recognition'
+   AND l.account IN (SELECT o.revenue_account FROM rr.performance_obligation o WHERE o.tenant_id = 'rp')
+ GROUP BY 1, 2;
+CREATE TEMP TABLE journal_billings ON COMMIT DROP AS
+SELECT e.period_start, sum(l.debit - l.credit) AS amount
+  FROM rr.journal_line l JOIN rr.journal_entry e USING (tenant_id, entry_id)
+ WHERE l.tenant_id = 'rp' AND e.source IN ('invoice', 'credit_note') AND l.account = '1100'
+ GROUP BY 1;
 SELECT is_empty($$
     SELECT period_start, account, r.amount, j.amount
       FROM (SELECT period_start, account, sum(amount) AS amount FROM rr.recognised_revenue('2024-01-01', '2025-01-01')
              GROUP BY 1, 2) r
-      FULL JOIN (SELECT e.period_start, l.account, sum(l.credit - l.debit) AS amount
-                   FROM rr.journal_line l JOIN rr.journal_entry e USING (tenant_id, entry_id)
-                   JOIN rr.account a ON a.tenant_id = l.tenant_id AND a.code = l.account
-                  WHERE l.tenant_id = 'rp' AND e.source = 'recognition'
-                    AND l.account IN (SELECT o.revenue_account FROM rr.performance_obligation o WHERE o.tenant_id = 'rp')
-                  GROUP BY 1, 2) j USING (period_start, account)
+      FULL JOIN journal_revenue j USING (period_start, account)
      WHERE r.amount IS DISTINCT FROM j.amount
 $$, 'recognised revenue per period and account equals what the recognition entries credit to the obligations'' revenue accounts');
 SELECT is_empty($$
     SELECT period_start, b.amount, j.amount
       FROM (SELECT period_start, sum(amount) AS amount FROM rr.billings('2024-01-01', '2025-01-01') GROUP BY 1) b
-      FULL JOIN (SELECT e.period_start, sum(l.debit - l.credit) AS amount
-                   FROM rr.journal_line l JOIN rr.journal_entry e USING (tenant_id, entry_id)
-                  WHERE l.tenant_id = 'rp' AND e.source IN ('invoice', 'credit_note') AND l.account = '1100'
-                  GROUP BY 1) j USING (period_start)
+      FULL JOIN journal_billings j USING (period_start)
      WHERE b.amount IS DISTINCT FROM j.amount
 $$, 'billings per period equal the receivables their journal entries debit');
 SELECT is(
@@ -194,9 +201,9 @@ SELECT is(
     (SELECT total FROM rr.remaining_performance_obligations('2024-12-31')),
     (SELECT sum(scheduled) FROM rr.revenue_forecast('2024-12-31', 1200)),
     'RPO equals the revenue forecast over all its months');
+SELECT sum(amount) AS open_scheduled FROM rr.revenue_schedule_line WHERE tenant_id = 'rp' AND status = 'open' \gset
 SELECT is(
-    (SELECT total FROM rr.remaining_performance_obligations('2024-12-31')),
-    (SELECT sum(amount) FROM rr.revenue_schedule_line WHERE tenant_id = 'rp' AND status = 'open'),
+    (SELECT total FROM rr.remaining_performance_obligations('2024-12-31')), :open_scheduled::numeric,
     'RPO equals the revenue scheduled and not recognised');
 
 SELECT is_empty($$
