@@ -62,6 +62,7 @@ DECLARE
     n integer := 0;
     x text;
     y text;
+    settled boolean;
 BEGIN
     FOR step IN 1..14 LOOP
         FOR c IN SELECT * FROM rr.contract WHERE tenant_id = 'sp' ORDER BY contract_id LOOP
@@ -72,9 +73,11 @@ BEGIN
             IF a < 0.55 OR c.status <> 'active' THEN
                 x := pg_temp.due(c.contract_id, d, false);
                 y := pg_temp.due(c.contract_id, d, true);
+                -- (read first: Citus refuses a sub-query of its tables in an INSERT ... VALUES)
+                settled := EXISTS (SELECT FROM rr.contract_billing_state s
+                                    WHERE s.tenant_id = 'sp' AND s.contract_id = c.contract_id);
                 INSERT INTO checks
-                VALUES (c.contract_id, d,
-                        EXISTS (SELECT FROM rr.contract_billing_state s WHERE s.tenant_id = 'sp' AND s.contract_id = c.contract_id),
+                VALUES (c.contract_id, d, settled,
                         CASE WHEN x = '' THEN 0 ELSE 1 + length(x) - length(replace(x, E'\n', '')) END, x = y);
                 IF c.status = 'active' THEN
                     PERFORM rr.bill_contract(c.contract_id, d);
@@ -107,8 +110,8 @@ SELECT cmp_ok(pg_temp.walk(), '>', 400, 'the walk took more than 400 steps');
 
 SELECT cmp_ok((SELECT count(*) FROM checks WHERE settled AND due_rows > 0), '>', 150::bigint,
               'more than 150 checks of contracts with a settled state and something due');
-SELECT cmp_ok((SELECT count(*) FROM rr.charge WHERE tenant_id = 'sp' AND kind = 'recurring' AND adjustment_seq > 0),
-              '>', 10::bigint, 'the walk made more than 10 corrections of billed periods');
+SELECT count(*) AS corrections FROM rr.charge WHERE tenant_id = 'sp' AND kind = 'recurring' AND adjustment_seq > 0 \gset
+SELECT cmp_ok(:corrections::bigint, '>', 10::bigint, 'the walk made more than 10 corrections of billed periods');
 SELECT is_empty($$ SELECT contract_id, on_date FROM checks WHERE NOT same $$,
                 'what is due, recomputing only the periods after what is settled, equals what is due recomputing the whole history, at every billing of every contract');
 
