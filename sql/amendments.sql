@@ -252,6 +252,10 @@ SELECT * FROM rr.amend_contract(:k_sep, '2025-09-01', '[{"item": "PRO", "remove"
 SELECT * FROM rr.amend_contract(:k_sep, '2025-09-01', '[{"item": "PRO", "upgrade_to": "PRO"}]'); \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM rr.amend_contract(:k_sep, '2025-09-01', '[{"item": "PRO", "quantity": -1}]'); \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM rr.amend_contract(:k_sep, '2025-09-01', '[{"item": "PRO", "quantity": 3}]', bill => 'later'); \echo :LAST_ERROR_SQLSTATE
+-- a new setup price for a line that exists: its setup fee is billed once, at the price of
+-- its first version, so a later version's would never be billed
+SELECT * FROM rr.amend_contract(:k_sep, '2025-09-01', '[{"item": "SEATS", "setup_price": 150.00}]'); \echo :LAST_ERROR_SQLSTATE
+SELECT rr.change_contract_line(:k_sep, 'PRO', '2025-09-01', prices => '{"setup_price": 25}'); \echo :LAST_ERROR_SQLSTATE
 -- treatments: unknown, an override without a reason, bad facts, a separate contract that removes
 SELECT * FROM rr.amend_contract(:k_sep, '2025-09-01', '[{"item": "PRO", "quantity": 3}]', treatment => 'retrospective'); \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM rr.amend_contract(:k_sep, '2025-09-01', '[{"item": "PRO", "quantity": 3}]', treatment => 'cumulative_catch_up'); \echo :LAST_ERROR_SQLSTATE

@@ -227,6 +227,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     cur rr.contract_line;
+    first_version record;
 BEGIN
     IF NOT (SELECT allow_override FROM rr.contract_template x WHERE x.tenant_id = c.tenant_id AND x.code = c.template)
        AND (coalesce(prices, '{}') <> '{}'
@@ -245,6 +246,25 @@ BEGIN
     IF remove AND cur.line_no IS NULL THEN
         RAISE EXCEPTION 'contract % has no line for contract item "%" on %', c.contract_id, contract_item, effective_from
             USING ERRCODE = 'P0002';
+    END IF;
+    -- a line's setup fee is billed once, from its first version (rr.due_charges): a new
+    -- setup price in a later version would be written and never billed, so it is refused
+    -- (a version on the first version's date replaces it, and its price is billed)
+    IF cur.line_no IS NOT NULL AND prices ? 'setup_price'
+       AND (prices->>'setup_price')::numeric IS DISTINCT FROM cur.setup_price THEN
+        SELECT f.effective_from, f.setup_price INTO first_version
+          FROM rr.contract_line f
+         WHERE f.tenant_id = c.tenant_id AND f.contract_id = c.contract_id AND f.line_no = cur.line_no
+         ORDER BY f.effective_from
+         LIMIT 1;
+        IF first_version.effective_from < change_line.effective_from THEN
+            RAISE EXCEPTION 'cannot change the setup price of contract item "%" on contract % from %',
+                            contract_item, c.contract_id, effective_from
+                USING ERRCODE = '0A000',
+                      DETAIL = format('A line''s setup fee is billed once, at the price of its first version (from %s: %s); a later version''s setup price would never be billed.',
+                                      first_version.effective_from, coalesce(first_version.setup_price::text, 'no setup price')),
+                      HINT = 'Bill the difference as a one-off charge or credit (rr.add_one_off_charge), or change the price on the line''s first day.';
+        END IF;
     END IF;
     -- a version on a date that already has one replaces it; only a new version re-plans
     is_new := NOT EXISTS (SELECT FROM rr.contract_line l
