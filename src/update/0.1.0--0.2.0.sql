@@ -65,6 +65,10 @@ ALTER TABLE rr.revenue_schedule_line DROP CONSTRAINT revenue_schedule_line_oblig
 ALTER TABLE rr.invoice DROP CONSTRAINT invoice_contract_fkey;
 ALTER TABLE rr.invoice DROP CONSTRAINT invoice_run_fkey;
 ALTER TABLE rr.revenue_schedule_line DROP CONSTRAINT revenue_schedule_line_invoice_fkey;
+-- And the planned charges' key to their obligation: rr_internal.create_obligations, their
+-- only writer, joins each with the obligation it has just upserted, and
+-- rr_internal.keep_scheduled_obligation keeps an obligation with planned charges.
+ALTER TABLE rr.obligation_charge DROP CONSTRAINT obligation_charge_obligation_fkey;
 -- Seven keys of documents to catalog rows (customer, item, tax code, the obligations'
 -- item and accounts, the journal lines' account): the writers lock the catalog rows they
 -- use (rr_internal.lock_catalog) and the catalog keeps a used row

@@ -3,11 +3,11 @@
 -- every writer calls for the entries it wrote), charges to their contract line version and billing run (checked by
 -- rr_internal.bill, their only writer), invoice lines to their invoice and charge, invoices
 -- to their journal entry, contract and billing run, revenue schedule lines to their
--- obligation and invoice line.  An orphan cannot be written, and a parent with children
+-- obligation and invoice line, planned charges to their obligation.  An orphan cannot be written, and a parent with children
 -- can be neither deleted nor re-keyed (a draft's invoice lines take their schedule lines
 -- with them).
 BEGIN;
-SELECT plan(54);
+SELECT plan(59);
 
 SELECT rr.create_tenant('ref', 'References', 'USD');
 SELECT set_config('rr.tenant', 'ref', true);
@@ -223,20 +223,53 @@ SELECT throws_ok(format($$UPDATE rr.contract SET contract_id = contract_id + 100
 
 -- revenue schedule lines: every writer takes the obligation from rr.performance_obligation
 -- (or the work table it has just written there); an obligation with lines cannot be
--- deleted or re-keyed (the planned charges' own key is taken out of the way)
+-- deleted or re-keyed (checked before its planned charges, below)
 SELECT is_empty($$SELECT l.schedule_line_id FROM rr.revenue_schedule_line l
                    WHERE l.tenant_id = 'ref'
                      AND NOT EXISTS (SELECT FROM rr.performance_obligation o
                                       WHERE o.tenant_id = l.tenant_id AND o.contract_id = l.contract_id
                                         AND o.obligation_no = l.obligation_no)$$,
                 'no revenue schedule line without its obligation');
-ALTER TABLE rr.obligation_charge DROP CONSTRAINT obligation_charge_obligation_fkey;
 SELECT throws_ok(format($$DELETE FROM rr.performance_obligation WHERE tenant_id = 'ref' AND contract_id = %s$$, :contract),
                  '23503', 'cannot delete performance_obligation row: table "revenue_schedule_line" refers to it',
                  'an obligation with schedule lines cannot be deleted');
 SELECT throws_ok(format($$UPDATE rr.performance_obligation SET obligation_no = 7 WHERE tenant_id = 'ref' AND contract_id = %s$$, :contract),
                  '23503', 'cannot update performance_obligation row: table "revenue_schedule_line" refers to it',
                  'an obligation with schedule lines cannot be re-keyed');
+
+-- planned charges (rr.obligation_charge): their only writer, rr_internal.create_obligations,
+-- writes each joined with the obligation it has just upserted and refuses a planned charge
+-- or an obligation it did not write; an obligation with planned charges cannot be deleted
+-- or re-keyed (shown once its schedule lines, open, are out of the way)
+SELECT is_empty($$SELECT p.contract_id, p.line_no FROM rr.obligation_charge p
+                   WHERE p.tenant_id = 'ref'
+                     AND NOT EXISTS (SELECT FROM rr.performance_obligation o
+                                      WHERE o.tenant_id = p.tenant_id AND o.contract_id = p.contract_id
+                                        AND o.obligation_no = p.obligation_no)$$,
+                'no planned charge without its obligation');
+SAVEPOINT planned;
+DELETE FROM rr.revenue_schedule_line WHERE tenant_id = 'ref' AND contract_id = :contract;
+SELECT throws_ok(format($$DELETE FROM rr.performance_obligation WHERE tenant_id = 'ref' AND contract_id = %s$$, :contract),
+                 '23503', 'cannot delete performance_obligation row: table "obligation_charge" refers to it',
+                 'an obligation with planned charges cannot be deleted');
+SELECT throws_ok(format($$UPDATE rr.performance_obligation SET obligation_no = 7 WHERE tenant_id = 'ref' AND contract_id = %s$$, :contract),
+                 '23503', 'cannot update performance_obligation row: table "obligation_charge" refers to it',
+                 'an obligation with planned charges cannot be re-keyed');
+ROLLBACK TO SAVEPOINT planned;
+-- the writer's own check: a (simulated) bug that leaves an obligation unwritten refuses the
+-- whole activation, its planned charges with it
+CREATE FUNCTION pg_temp.drop_obligation() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN NULL;
+END $$;
+CREATE TRIGGER drop_obligation BEFORE INSERT ON rr.performance_obligation
+    FOR EACH ROW EXECUTE FUNCTION pg_temp.drop_obligation();
+SELECT throws_ok($$SELECT rr.setup_and_activate_contract(rr.create_contract('C', 'T', '2024-03-01'))$$, '23503',
+                 'only 0 of 1 performance obligations were written',
+                 'planned charges of an obligation that was not written are refused');
+DROP TRIGGER drop_obligation ON rr.performance_obligation;
+SELECT lives_ok($$SELECT rr.setup_and_activate_contract(rr.create_contract('C', 'T', '2024-03-01'))$$,
+                'the same activation without the bug plans its charges');
 
 -- catalog rows: documents name their customer, items, tax codes and accounts without
 -- foreign keys; every writer locks the rows it used and refuses one that is gone
@@ -293,6 +326,7 @@ DELETE FROM rr.revenue_schedule_line WHERE tenant_id = 'ref' AND status = 'open'
 ALTER TABLE rr.revenue_schedule_line DISABLE TRIGGER revenue_schedule_line_frozen;
 DELETE FROM rr.revenue_schedule_line WHERE tenant_id = 'ref';
 ALTER TABLE rr.revenue_schedule_line ENABLE TRIGGER revenue_schedule_line_frozen;
+DELETE FROM rr.obligation_charge WHERE tenant_id = 'ref';
 DELETE FROM rr.performance_obligation WHERE tenant_id = 'ref';
 SELECT throws_ok($$DELETE FROM rr.item WHERE tenant_id = 'ref' AND code = 'SVC'$$, '23503',
                  'cannot delete item "SVC": rr.invoice_line uses it', 'an item on invoice lines cannot be deleted');
