@@ -109,6 +109,16 @@ INSERT INTO rr.exchange_rate (tenant_id, from_currency, to_currency, rate_date, 
 -- rates are immutable
 UPDATE rr.exchange_rate SET rate = 1.2 WHERE tenant_id = 'fx' AND rate_date = '2025-01-01';
 DELETE FROM rr.exchange_rate WHERE tenant_id = 'fx';
+-- also for an administrator, who writes rates directly, and the same refusal: the
+-- trigger fires as that role, which may not use the extension's internal schema
+CREATE ROLE regress_fx_admin IN ROLE rr_admin;
+SET ROLE regress_fx_admin;
+UPDATE rr.exchange_rate SET rate = 1.2 WHERE tenant_id = 'fx' AND rate_date = '2025-01-01';
+DELETE FROM rr.exchange_rate WHERE tenant_id = 'fx';
+-- and a used account it tries to delete: 23503, the catalog's guard
+DELETE FROM rr.account WHERE tenant_id = 'fx' AND code = '4970';
+RESET ROLE;
+DROP ROLE regress_fx_admin;
 -- an entry unbalanced in dollars (an entry in euros without functional amounts is an
 -- unconverted one, accepted as above), refused by the check every writer of the journal
 -- makes (rr_internal.check_journal)

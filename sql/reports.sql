@@ -268,13 +268,14 @@ SELECT count(*) AS posted FROM rr.post_invoices('2025-01-01');
 SELECT count(*) AS recognised FROM rr.recognize('2025-03-31');
 -- As of March 31: scheduled 1,200.00 + 2,400.00 = 3,600.00; recognised January to March,
 -- 2 x 3 x 100.00 = 600.00; nothing due.  Each month's line is due on its last day, so
--- before March 31, 2026 (as_of + 1 year): the one-year plan's April to December, 900.00,
--- and the two-year plan's April 2025 to February 2026, 1,100.00: 2,000.00; beyond, the
--- two-year plan's March to December 2026: 1,000.00.  The RPO says the same.
+-- within the twelve months after March 31 (on or before March 31, 2026, as_of + 1 year):
+-- the one-year plan's April to December, 900.00, and the two-year plan's April 2025 to
+-- March 2026, 1,200.00: 2,100.00; beyond, the two-year plan's April to December 2026:
+-- 900.00.  The RPO says the same.
 SELECT * FROM rr.deferral_schedule_summary('2025-03-31');
 SELECT * FROM rr.remaining_performance_obligations('2025-03-31');
 -- As of April 30, April not recognised yet: due 2 x 100.00; within, May to December
--- 800.00 and May 2025 to March 2026 1,100.00; beyond, April to December 2026: 900.00.
+-- 800.00 and May 2025 to April 2026 1,200.00; beyond, May to December 2026: 800.00.
 SELECT * FROM rr.deferral_schedule_summary('2025-04-30');
 -- before the contracts were activated: nothing
 SELECT * FROM rr.deferral_schedule_summary('2024-12-31');

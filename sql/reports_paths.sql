@@ -48,7 +48,7 @@ SELECT * FROM rr.revenue_forecast('2025-06-30', 3);
 -- every answer equals the definition, on both paths and before any activation
 CREATE TEMP VIEW unrecognised_by_definition AS
 SELECT d.as_of, k.currency, date_trunc('month', GREATEST(l.recognize_on, d.as_of))::date AS month,
-       l.recognize_on < (d.as_of + interval '1 year')::date AS within_12_months, l.contract_id, l.amount
+       l.recognize_on <= (d.as_of + interval '1 year')::date AS within_12_months, l.contract_id, l.amount
   FROM (VALUES ('2025-03-31'::date), ('2025-06-30'), ('2024-12-31'), ('2026-12-31')) d (as_of)
   JOIN rr.revenue_schedule_line l ON l.tenant_id = 'rfp' AND (l.status = 'open' OR l.posted_on > d.as_of)
   JOIN rr.contract k ON k.tenant_id = l.tenant_id AND k.contract_id = l.contract_id AND k.activation_date <= d.as_of;

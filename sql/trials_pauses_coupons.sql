@@ -194,3 +194,13 @@ SELECT count(*) AS trials FROM rr.contract_trial;
 SELECT count(*) > 0 AS posted FROM rr.post_invoices('2025-04-01');
 SELECT contract_id = :k_cp AS coupon_contract, kind, value, documents, discounted, coupon, promotion_code
   FROM rr.discount_usage('2025-01-01', '2025-05-01') ORDER BY discount_id;
+
+-- (9) A free trial that converts inside a month is new business in that month's MRR movement,
+-- not a reactivation (the customer paid nothing before): trial [2025-01-25, 2025-02-08),
+-- no MRR on January 31, 62.00 on February 28.
+INSERT INTO rr.customer (tenant_id, code, name, currency) VALUES ('tpc', 'NW', 'New customer', 'USD');
+SELECT rr.create_contract('NW', 'MONTHLY', '2025-01-25', '{"PLAN": {}}') AS k_conv \gset
+SELECT rr.add_trial(:k_conv, 14) AS trial;
+SELECT rr.setup_and_activate_contract(:k_conv);
+SELECT customer, opening_mrr, closing_mrr, movement, new_mrr, reactivation_mrr
+  FROM rr.mrr_movement_detail('2025-02-01', '2025-03-01') WHERE customer = 'NW';

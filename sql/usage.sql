@@ -334,6 +334,19 @@ SELECT rr.create_usage_partitions('2025-02-01', '2025-01-01');
 SELECT rr.create_usage_partitions('1800-01-01', '1800-02-01');
 SELECT rr.create_usage_partitions(NULL, '2025-01-01');
 SELECT rr.create_usage_partitions('2024-01-01', '2039-01-01');
+-- ingestion creates the partitions of the months from ten years before the current month
+-- to two years after it only (partitions are shared by every tenant): a batch with an
+-- event three years ahead is refused until an administrator creates that month (the
+-- months in the message depend on today's date, so only its shape is shown)
+SELECT count(*) AS partitions_now FROM pg_inherits WHERE inhparent = 'rr.usage_event'::regclass \gset
+SELECT format($f$DO $d$
+BEGIN
+    PERFORM rr.record_usage(%s, 'API-TIERS', 1, date_trunc('month', current_date) + interval '3 years 14 days');
+EXCEPTION WHEN OTHERS THEN
+    RAISE NOTICE '%%: %%', SQLSTATE, regexp_replace(SQLERRM, '[0-9]{4}-[0-9]{2}', 'YYYY-MM', 'g');
+END
+$d$$f$, :ny) \gexec
+SELECT count(*) - :partitions_now AS partitions_created FROM pg_inherits WHERE inhparent = 'rr.usage_event'::regclass;
 SELECT rr.record_usage(:ny, NULL, 1, '2024-05-05 12:00-04');
 -- nothing staged: the merge has nothing to do
 SELECT * FROM rr.merge_usage_staging();

@@ -701,6 +701,16 @@ BEGIN
     END LOOP;
 END
 $$;
+-- Usage partitions are shared by every tenant: rr.create_usage_partitions is for
+-- administrators only (0.1.0 granted it to rr_billing, whose members could then create
+-- thousands of them: docs/security.md, "Usage partitions").
+DO $$
+BEGIN
+    IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) 'rr_billing') THEN
+        REVOKE ALL ON FUNCTION rr.create_usage_partitions(date, date) FROM rr_billing;
+    END IF;
+END
+$$;
 ALTER TABLE rr.tenant DROP CONSTRAINT tenant_id_check;
 ALTER TABLE rr.tenant ADD CONSTRAINT tenant_id_check CHECK (tenant_id OPERATOR(pg_catalog.~) '^[a-z0-9][a-z0-9_-]{0,52}$');
 ALTER TABLE rr.usage_staging ALTER COLUMN tenant_id SET DEFAULT rr.current_tenant();

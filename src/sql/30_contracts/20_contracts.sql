@@ -127,15 +127,21 @@ COMMENT ON TABLE rr.contract_event IS 'append-only log of every contract action:
 CREATE INDEX contract_event_contract_idx ON rr.contract_event (tenant_id, contract_id, event_id);
 
 -- Append-only: no update, delete or truncate, for any role (the extension owner included).
+-- It fires as the role that changes the table, which may be an administrator writing
+-- rr.exchange_rate directly, who may not use schema rr_internal: the table's name is
+-- taken from TG_TABLE_NAME here, without the shard suffix, as rr_internal.trigger_table
+-- would (calling it refused such a role with 42501 instead of this error).
 CREATE FUNCTION rr_internal.refuse_change()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    tab text := pg_catalog.regexp_replace(TG_TABLE_NAME::text, '_[0-9]{6,}$', '');
 BEGIN
-    RAISE EXCEPTION 'cannot % % rows', lower(TG_OP), rr_internal.trigger_table(TG_TABLE_NAME)
+    RAISE EXCEPTION 'cannot % % rows', lower(TG_OP), tab
         USING ERRCODE = '55000',
-              DETAIL = format('rr.%s is append-only.', rr_internal.trigger_table(TG_TABLE_NAME)),
+              DETAIL = format('rr.%s is append-only.', tab),
               HINT = 'History is corrected by new entries, never by changing old ones.';
 END
 $$;

@@ -272,6 +272,10 @@ AS $$
 DECLARE
     i integer;
     used boolean;
+    -- the catalog table, without the shard suffix a Citus shard has (as
+    -- rr_internal.trigger_table gives it): this fires as the administrator who deletes or
+    -- re-keys the row, who may not use schema rr_internal
+    tab text := replace(pg_catalog.regexp_replace(TG_TABLE_NAME::text, '_[0-9]{6,}$', ''), '_', ' ');
 BEGIN
     IF TG_OP = 'UPDATE' AND NEW.tenant_id = OLD.tenant_id AND NEW.code = OLD.code THEN
         RETURN NULL;
@@ -281,7 +285,7 @@ BEGIN
                        TG_ARGV[2 * i], TG_ARGV[2 * i + 1])
            INTO used USING OLD.tenant_id, OLD.code;
         IF used THEN
-            RAISE EXCEPTION 'cannot % % "%": % uses it', lower(TG_OP), replace(rr_internal.trigger_table(TG_TABLE_NAME), '_', ' '), OLD.code,
+            RAISE EXCEPTION 'cannot % % "%": % uses it', lower(TG_OP), tab, OLD.code,
                             TG_ARGV[2 * i]
                 USING ERRCODE = '23503',
                       DETAIL = format('Rows of %s name it in %s.', TG_ARGV[2 * i], TG_ARGV[2 * i + 1]),
@@ -289,7 +293,7 @@ BEGIN
         END IF;
     END LOOP;
     IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
-        RAISE EXCEPTION 'cannot % % "%" in a % transaction', lower(TG_OP), replace(rr_internal.trigger_table(TG_TABLE_NAME), '_', ' '), OLD.code,
+        RAISE EXCEPTION 'cannot % % "%" in a % transaction', lower(TG_OP), tab, OLD.code,
                         upper(pg_catalog.current_setting('transaction_isolation'))
             USING ERRCODE = '0A000',
                   DETAIL = 'Whether documents written since the transaction began use it can only be seen under READ COMMITTED.',

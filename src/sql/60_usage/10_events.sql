@@ -87,11 +87,16 @@ CREATE TYPE rr.usage_record AS (
 COMMENT ON TYPE rr.usage_record IS 'one usage event for rr.record_usage(rr.usage_record[]): the contract (or the customer, when it has one contract with a line for the item), the contract item or metered item, quantity, when it occurred, an optional idempotency key and properties';
 
 -- Monthly partitions covering [from_date, to_date], created if missing (serialised by an
--- advisory lock, so concurrent ingestion does not race on the same month).
+-- advisory lock, so concurrent ingestion does not race on the same month).  The lock and
+-- the partition's SHARE UPDATE EXCLUSIVE lock on rr.usage_event last until the creating
+-- transaction ends, which may be another tenant's: a creator waits at most 10 s for them
+-- (lock_timeout) and then fails with a message that says so, rather than waiting as long
+-- as that transaction stays open (docs/security.md, "Usage partitions").
 CREATE FUNCTION rr_internal.ensure_usage_partitions(from_date date, to_date date)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+SET lock_timeout = '10s'
 AS $$
 DECLARE
     m date;
@@ -110,7 +115,15 @@ BEGIN
          WHERE to_regclass(format('rr.usage_event_y%sm%s', to_char(g.d, 'YYYY'), to_char(g.d, 'MM'))) IS NULL) THEN
         RETURN 0;
     END IF;
-    PERFORM pg_advisory_xact_lock(hashtext('rr.usage_event partitions'));
+    BEGIN
+        PERFORM pg_advisory_xact_lock(hashtext('rr.usage_event partitions'));
+    EXCEPTION WHEN lock_not_available THEN
+        RAISE EXCEPTION 'usage partitions are being created by another transaction'
+            USING ERRCODE = '55P03',
+                  DETAIL = format('Events of %s to %s need a partition of rr.usage_event that does not exist yet, and another transaction has held the partition lock for 10 s.',
+                                  to_char(from_date, 'YYYY-MM'), to_char(to_date, 'YYYY-MM')),
+                  HINT = 'Retry the batch; an administrator can create partitions ahead with rr.create_usage_partitions (docs/usage.md).';
+    END;
     FOR m IN SELECT g.d::date FROM generate_series(date_trunc('month', from_date), to_date, interval '1 month') AS g(d)
     LOOP
         name := format('usage_event_y%sm%s', to_char(m, 'YYYY'), to_char(m, 'MM'));
@@ -138,6 +151,10 @@ COMMENT ON FUNCTION rr_internal.ensure_usage_partitions(date, date) IS 'internal
 
 -- For DBAs: create a month's partition ahead of time (e.g. from a monthly pg_cron job),
 -- so the first event of a month does not take the partition lock on rr.usage_event.
+-- Partitions are shared by all tenants (every query over rr.usage_event that does not
+-- name its months locks all of them), so only rr_admin may create them at will; a
+-- tenant's ingestion creates those of the months near the present only
+-- (rr_internal.ensure_usage_partitions_for).
 CREATE FUNCTION rr.create_usage_partitions(from_date date, through_date date)
 RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER
@@ -157,4 +174,4 @@ BEGIN
     RETURN rr_internal.ensure_usage_partitions(from_date, through_date);
 END
 $$;
-COMMENT ON FUNCTION rr.create_usage_partitions(date, date) IS 'creates the missing monthly partitions of rr.usage_event for the months from from_date through through_date (ingestion creates them on demand; creating them ahead keeps the partition lock out of the first event of a month); returns how many it created';
+COMMENT ON FUNCTION rr.create_usage_partitions(date, date) IS 'administrators: creates the missing monthly partitions of rr.usage_event for the months from from_date through through_date, at most ten years at a time (ingestion creates them on demand for months from ten years before the current month to two years after it; creating them ahead keeps the partition lock out of the first event of a month, and is how events further back or ahead can be recorded); returns how many it created';

@@ -290,7 +290,11 @@ COMMENT ON FUNCTION rr_internal.check_usage_batch(text, text, anyelement) IS 'in
 -- Partitions for the occurred_at values of a batch: the months of [min - 1 day,
 -- max + 1 day] (a time zone moves a date by less than a day), or, for a batch spanning
 -- more than two years, the months it has events in.  Timestamps outside the usage date
--- range are left to the ingestion statement, which refuses them.
+-- range are left to the ingestion statement, which refuses them.  Partitions are shared
+-- by every tenant, so a tenant's ingestion creates only those of the months from ten
+-- years before the current month to two years after it (at most 144, whatever dates its
+-- contracts and events have); a batch that needs one further away is refused until an
+-- administrator creates it (rr.create_usage_partitions).
 CREATE FUNCTION rr_internal.ensure_usage_partitions_for(tenant_id text, kind text, arg anyelement)
 RETURNS integer
 LANGUAGE plpgsql
@@ -301,6 +305,7 @@ DECLARE
     hi date;
     n integer := 0;
     m date;
+    far date;
     source text := rr_internal.usage_batch_source(kind, tenant_id, false);
     sane text := 's.occurred_at >= ''1899-12-30 00:00+00'' AND s.occurred_at < ''3000-01-02 00:00+00''';
 BEGIN
@@ -309,7 +314,29 @@ BEGIN
        INTO lo, hi USING arg;
     IF lo IS NULL THEN
         RETURN 0;
-    ELSIF hi - lo <= 750 THEN
+    END IF;
+    -- (the months of events inside the usage dates: an event outside them is refused by
+    -- the ingestion statement, with its own message)
+    EXECUTE format('SELECT x.m FROM (SELECT DISTINCT date_trunc(''month'', (s.occurred_at AT TIME ZONE ''UTC'') + d.d)::date AS m
+                                        FROM (%s) s CROSS JOIN (VALUES (interval ''-1 day''), (interval ''1 day'')) d(d)
+                                       WHERE %s AND rr.usage_date_range() @> (s.occurred_at AT TIME ZONE ''UTC'')::date) x
+                     WHERE (x.m < date_trunc(''month'', current_date) - interval ''10 years''
+                            OR x.m >= date_trunc(''month'', current_date) + interval ''2 years'')
+                       AND rr.usage_date_range() @> x.m
+                       AND to_regclass(format(''rr.usage_event_y%%sm%%s'', to_char(x.m, ''YYYY''), to_char(x.m, ''MM''))) IS NULL
+                     ORDER BY x.m
+                     LIMIT 1', source, sane)
+       INTO far USING arg;
+    IF far IS NOT NULL THEN
+        RAISE EXCEPTION 'usage of % has no partition, and ingestion creates partitions only for % to %',
+                        to_char(far, 'YYYY-MM'),
+                        to_char(date_trunc('month', current_date) - interval '10 years', 'YYYY-MM'),
+                        to_char(date_trunc('month', current_date) + interval '2 years' - interval '1 month', 'YYYY-MM')
+            USING ERRCODE = '55000',
+                  DETAIL = 'Partitions of rr.usage_event are shared by every tenant; one for a month further from the present is created by an administrator.',
+                  HINT = 'Have an administrator run rr.create_usage_partitions for that month first (docs/usage.md).';
+    END IF;
+    IF hi - lo <= 750 THEN
         RETURN rr_internal.ensure_usage_partitions(lo, hi);
     END IF;
     FOR m IN EXECUTE format('SELECT DISTINCT date_trunc(''month'', (s.occurred_at AT TIME ZONE ''UTC'') + d.d)::date

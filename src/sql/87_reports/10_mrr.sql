@@ -348,7 +348,8 @@ COMMENT ON COLUMN rr.mrr.arr IS 'annual recurring revenue: 12 × mrr';
 -- The movement of MRR over [from_date, to_date), per customer and currency: the MRR on the
 -- day before from_date (opening) and on the day before to_date (closing), and what the
 -- difference is.  A customer with no MRR at the opening is new, or reactivated when one of
--- its contracts in that currency was activated before from_date; one with none at the
+-- its contracts in that currency was paying before from_date (activated before it, and
+-- converted before it after a free trial); one with none at the
 -- closing churned; otherwise the difference is expansion or contraction.  Within the
 -- window only the two ends count: a customer who leaves and returns within it is neither
 -- churned nor reactivated.
@@ -364,13 +365,24 @@ BEGIN ATOMIC
           FROM rr_internal.mrr_on_days(mrr_movement_detail.from_date OPERATOR(pg_catalog.-) 1,
                                        mrr_movement_detail.to_date OPERATOR(pg_catalog.-) 1) m
     ), before AS (
-        -- the customers and currencies with a contract activated before the window: one
-        -- pass over the contracts, joined (not a sub-query per customer in the select list,
-        -- which Citus cannot push down)
+        -- the customers and currencies with a contract that was paying before the window:
+        -- activated before it and, after a free trial, converted before it (its first
+        -- paying day, the end of the trial, before from_date and before the contract
+        -- ended: a trial that lapsed never paid), so that a customer whose first paid day
+        -- falls in the window is new, not reactivated.  One pass over the contracts and
+        -- their trials, joined (not a sub-query per customer in the select list, which
+        -- Citus cannot push down)
         SELECT k.customer, k.currency
           FROM rr.contract k
+          LEFT JOIN rr.contract_trial tr ON tr.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+                                        AND tr.contract_id OPERATOR(pg_catalog.=) k.contract_id
+                                        AND tr.price_percent OPERATOR(pg_catalog.=) 0
          WHERE k.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
            AND k.activation_date OPERATOR(pg_catalog.<) mrr_movement_detail.from_date
+           AND (tr.contract_id IS NULL
+                OR (pg_catalog.upper(tr.trial) OPERATOR(pg_catalog.<) mrr_movement_detail.from_date
+                    AND pg_catalog.upper(tr.trial) OPERATOR(pg_catalog.<)
+                        coalesce(LEAST(k.end_date, k.termination_date, k.closed_date), 'infinity'::date)))
          GROUP BY k.customer, k.currency
     ), c AS (
         SELECT e.customer, e.currency, sum(e.opening) AS opening, sum(e.closing) AS closing
@@ -396,7 +408,7 @@ BEGIN ATOMIC
       FROM k
      ORDER BY k.currency, k.customer;
 END;
-COMMENT ON FUNCTION rr.mrr_movement_detail(date, date) IS 'per customer and currency, the MRR on the day before from_date (opening) and on the day before to_date (closing) and the movement between them: new (none at the opening, no contract in that currency activated before from_date), reactivation (none at the opening, an earlier contract), churn (none at the closing), expansion, contraction or unchanged, with its amount in the matching column (positive); docs/reports.md, "MRR and ARR"';
+COMMENT ON FUNCTION rr.mrr_movement_detail(date, date) IS 'per customer and currency, the MRR on the day before from_date (opening) and on the day before to_date (closing) and the movement between them: new (none at the opening, no contract in that currency paying before from_date: activated before it and, after a free trial, converted before it), reactivation (none at the opening, an earlier paying contract), churn (none at the closing), expansion, contraction or unchanged, with its amount in the matching column (positive); docs/reports.md, "MRR and ARR"';
 REVOKE ALL ON FUNCTION rr.mrr_movement_detail(date, date) FROM PUBLIC;
 
 -- The MRR bridge per currency: opening + new + expansion + reactivation - contraction - churn
@@ -440,7 +452,7 @@ COMMENT ON COLUMN rr.mrr_movement_this_month.currency IS 'the contracts'' curren
 COMMENT ON COLUMN rr.mrr_movement_this_month.opening_mrr IS 'MRR on the last day of the previous month';
 COMMENT ON COLUMN rr.mrr_movement_this_month.new_mrr IS 'closing MRR of customers with none at the opening and no contract in this currency activated before the window';
 COMMENT ON COLUMN rr.mrr_movement_this_month.expansion_mrr IS 'increase of customers whose MRR grew';
-COMMENT ON COLUMN rr.mrr_movement_this_month.reactivation_mrr IS 'closing MRR of customers with none at the opening who had a contract in this currency before';
+COMMENT ON COLUMN rr.mrr_movement_this_month.reactivation_mrr IS 'closing MRR of customers with none at the opening who had a contract in this currency paying before (activated, and converted after a free trial)';
 COMMENT ON COLUMN rr.mrr_movement_this_month.contraction_mrr IS 'decrease of customers whose MRR fell but stayed above zero (positive)';
 COMMENT ON COLUMN rr.mrr_movement_this_month.churned_mrr IS 'opening MRR of customers with none at the closing (positive)';
 COMMENT ON COLUMN rr.mrr_movement_this_month.closing_mrr IS 'MRR today: opening + new + expansion + reactivation - contraction - churned';

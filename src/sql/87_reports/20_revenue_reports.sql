@@ -393,23 +393,24 @@ CREATE FUNCTION rr.remaining_performance_obligations(as_of date)
 RETURNS TABLE (currency char(3), within_12_months numeric, beyond_12_months numeric, total numeric)
 LANGUAGE sql STABLE STRICT ROWS 3
 BEGIN ATOMIC
-    -- the horizon as of + 1 year and the lines' currency computed once (init plans), not
-    -- per line; the lines alone or joined with their contracts, as in rr.revenue_forecast
+    -- the horizon as of + 1 year (the last day of the twelve months after as_of: at a
+    -- month end, the same month end a year later) and the lines' currency computed once
+    -- (init plans), not per line; the lines alone or joined with their contracts, as in rr.revenue_forecast
     WITH h AS (
         SELECT rr_internal.schedule_currency(remaining_performance_obligations.as_of) AS currency,
                (remaining_performance_obligations.as_of OPERATOR(pg_catalog.+) '1 year'::interval)::date AS horizon
     ), r AS (
         SELECT (SELECT h.currency FROM h) AS currency,
-               coalesce(sum(l.amount) FILTER (WHERE l.recognize_on OPERATOR(pg_catalog.<) (SELECT h.horizon FROM h)), 0) AS within_12_months,
-               coalesce(sum(l.amount) FILTER (WHERE l.recognize_on OPERATOR(pg_catalog.>=) (SELECT h.horizon FROM h)), 0) AS beyond_12_months,
+               coalesce(sum(l.amount) FILTER (WHERE l.recognize_on OPERATOR(pg_catalog.<=) (SELECT h.horizon FROM h)), 0) AS within_12_months,
+               coalesce(sum(l.amount) FILTER (WHERE l.recognize_on OPERATOR(pg_catalog.>) (SELECT h.horizon FROM h)), 0) AS beyond_12_months,
                sum(l.amount) AS total
           FROM rr_internal.unrecognised_schedule_lines(remaining_performance_obligations.as_of) l
          WHERE (SELECT h.currency IS NOT NULL FROM h)
         HAVING count(*) OPERATOR(pg_catalog.>) 0
         UNION ALL
         SELECT k.currency,
-               coalesce(sum(l.amount) FILTER (WHERE l.recognize_on OPERATOR(pg_catalog.<) (SELECT h.horizon FROM h)), 0),
-               coalesce(sum(l.amount) FILTER (WHERE l.recognize_on OPERATOR(pg_catalog.>=) (SELECT h.horizon FROM h)), 0),
+               coalesce(sum(l.amount) FILTER (WHERE l.recognize_on OPERATOR(pg_catalog.<=) (SELECT h.horizon FROM h)), 0),
+               coalesce(sum(l.amount) FILTER (WHERE l.recognize_on OPERATOR(pg_catalog.>) (SELECT h.horizon FROM h)), 0),
                sum(l.amount)
           FROM rr_internal.unrecognised_schedule_lines(remaining_performance_obligations.as_of) l
           JOIN rr.contract k ON k.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
@@ -422,7 +423,7 @@ BEGIN ATOMIC
       FROM r
      ORDER BY r.currency;
 END;
-COMMENT ON FUNCTION rr.remaining_performance_obligations(date) IS 'remaining performance obligations as of a date per currency (ASC 606-10-50-13): revenue scheduled and not recognised by then for contracts activated by then, split into what is scheduled within 12 months (before as_of + 1 year) and beyond; variable consideration not yet invoiced (usage) is not included; docs/reports.md, "Revenue forecast and RPO"';
+COMMENT ON FUNCTION rr.remaining_performance_obligations(date) IS 'remaining performance obligations as of a date per currency (ASC 606-10-50-13): revenue scheduled and not recognised by then for contracts activated by then, split into what is scheduled within the 12 months after as_of (on or before as_of + 1 year) and beyond; variable consideration not yet invoiced (usage) is not included; docs/reports.md, "Revenue forecast and RPO"';
 REVOKE ALL ON FUNCTION rr.remaining_performance_obligations(date) FROM PUBLIC;
 
 -- The deferral schedule summary (Acumatica's "Deferral Schedule Summary"): the revenue
@@ -447,9 +448,9 @@ BEGIN ATOMIC
                                             AND l.recognize_on OPERATOR(pg_catalog.<=) deferral_schedule_summary.as_of), 0),
            coalesce(sum(l.amount) FILTER (WHERE NOT l.is_recognised
                                             AND l.recognize_on OPERATOR(pg_catalog.>) deferral_schedule_summary.as_of
-                                            AND l.recognize_on OPERATOR(pg_catalog.<) l.horizon), 0),
+                                            AND l.recognize_on OPERATOR(pg_catalog.<=) l.horizon), 0),
            coalesce(sum(l.amount) FILTER (WHERE NOT l.is_recognised
-                                            AND l.recognize_on OPERATOR(pg_catalog.>=) l.horizon), 0)
+                                            AND l.recognize_on OPERATOR(pg_catalog.>) l.horizon), 0)
       FROM (SELECT k.currency, o.item, o.method, o.deferred_account, o.revenue_account, l.contract_id,
                    l.obligation_no, l.amount, l.recognize_on,
                    (l.status OPERATOR(pg_catalog.=) 'posted'
@@ -466,7 +467,7 @@ BEGIN ATOMIC
      GROUP BY l.currency, l.item, l.method, l.deferred_account, l.revenue_account
      ORDER BY l.currency, l.item, l.method, l.deferred_account, l.revenue_account;
 END;
-COMMENT ON FUNCTION rr.deferral_schedule_summary(date) IS 'deferral schedule summary as of a date: the revenue schedules of contracts activated by then, per currency, item, recognition method, deferred and revenue account: scheduled in all, recognised (posted on or before as_of), and the rest due by as_of, within 12 months (before as_of + 1 year) and beyond; scheduled = recognised + due + within_12_months + beyond_12_months, and the last three add up to rr.remaining_performance_obligations; docs/reports.md, "Revenue forecast and RPO"';
+COMMENT ON FUNCTION rr.deferral_schedule_summary(date) IS 'deferral schedule summary as of a date: the revenue schedules of contracts activated by then, per currency, item, recognition method, deferred and revenue account: scheduled in all, recognised (posted on or before as_of), and the rest due by as_of, within the 12 months after as_of (on or before as_of + 1 year) and beyond; scheduled = recognised + due + within_12_months + beyond_12_months, and the last three add up to rr.remaining_performance_obligations; docs/reports.md, "Revenue forecast and RPO"';
 REVOKE ALL ON FUNCTION rr.deferral_schedule_summary(date) FROM PUBLIC;
 
 CREATE VIEW rr.deferral_schedule_summary WITH (security_invoker = true) AS
@@ -484,8 +485,8 @@ COMMENT ON COLUMN rr.deferral_schedule_summary.obligations IS 'number of perform
 COMMENT ON COLUMN rr.deferral_schedule_summary.scheduled IS 'every schedule line of those obligations (allocation, billing, credits, progress, payment): recognised + due + within_12_months + beyond_12_months';
 COMMENT ON COLUMN rr.deferral_schedule_summary.recognised IS 'schedule lines posted to revenue today or earlier';
 COMMENT ON COLUMN rr.deferral_schedule_summary.due IS 'schedule lines due today or earlier and not posted yet (waiting for a recognition run)';
-COMMENT ON COLUMN rr.deferral_schedule_summary.within_12_months IS 'schedule lines due after today and before today + 1 year';
-COMMENT ON COLUMN rr.deferral_schedule_summary.beyond_12_months IS 'schedule lines due today + 1 year or later';
+COMMENT ON COLUMN rr.deferral_schedule_summary.within_12_months IS 'schedule lines due after today and on or before today + 1 year';
+COMMENT ON COLUMN rr.deferral_schedule_summary.beyond_12_months IS 'schedule lines due after today + 1 year';
 
 CREATE VIEW rr.remaining_performance_obligations WITH (security_invoker = true) AS
 SELECT rr.current_tenant() AS tenant_id, r.*
@@ -493,8 +494,8 @@ SELECT rr.current_tenant() AS tenant_id, r.*
 COMMENT ON VIEW rr.remaining_performance_obligations IS 'remaining performance obligations today: rr.remaining_performance_obligations(current_date)';
 COMMENT ON COLUMN rr.remaining_performance_obligations.tenant_id IS 'the current tenant';
 COMMENT ON COLUMN rr.remaining_performance_obligations.currency IS 'the contracts'' currency';
-COMMENT ON COLUMN rr.remaining_performance_obligations.within_12_months IS 'scheduled before today + 1 year, not recognised yet';
-COMMENT ON COLUMN rr.remaining_performance_obligations.beyond_12_months IS 'scheduled later';
+COMMENT ON COLUMN rr.remaining_performance_obligations.within_12_months IS 'scheduled on or before today + 1 year (the 12 months after today), not recognised yet';
+COMMENT ON COLUMN rr.remaining_performance_obligations.beyond_12_months IS 'scheduled after today + 1 year';
 COMMENT ON COLUMN rr.remaining_performance_obligations.total IS 'within_12_months + beyond_12_months';
 
 CREATE VIEW rr.revenue_forecast WITH (security_invoker = true) AS

@@ -38,7 +38,7 @@ DECLARE
                                      'pause_contract', 'resume_contract', 'redeem_coupon', 'add_commitment',
                                      'add_one_off_charge', 'allocate_discount_to', 'add_milestone', 'reach_milestone'];
     billing_entry_points text[] := ARRAY['run_billing', 'post_invoices', 'undo_last_billing', 'credit_invoice',
-                                         'record_payment', 'apply_payment', 'create_usage_partitions', 'recognize',
+                                         'record_payment', 'apply_payment', 'recognize',
                                          'record_progress', 'apply_price_changes', 'preview_price_change',
                                          'run_dunning', 'open_wallet', 'top_up_wallet', 'draw_wallet', 'draw_wallets',
                                          'expire_wallet_credit'];
