@@ -238,6 +238,7 @@ SELECT * FROM rr.credit_invoice(:vat_invoice, credit_date => '2024-01-01');
 SELECT * FROM rr.credit_invoice((SELECT min(invoice_id) FROM rr.invoice WHERE doc_type = 'credit_note'));
 SELECT * FROM rr.credit_invoice((SELECT min(invoice_id) FROM rr.invoice WHERE status = 'draft' AND doc_type = 'invoice'));
 SELECT * FROM rr.credit_invoice(999999);
+SELECT * FROM rr.credit_invoice(NULL);
 -- more line numbers than the invoice has lines: refused before any work on them
 SELECT * FROM rr.credit_invoice((SELECT min(invoice_id) FROM rr.invoice WHERE status = 'posted' AND doc_type = 'invoice'),
                                 lines => array_fill(1, ARRAY[1000000]));

@@ -91,7 +91,10 @@ COMMENT ON TYPE rr.usage_record IS 'one usage event for rr.record_usage(rr.usage
 -- the partition's SHARE UPDATE EXCLUSIVE lock on rr.usage_event last until the creating
 -- transaction ends, which may be another tenant's: a creator waits at most 10 s for them
 -- (lock_timeout) and then fails with a message that says so, rather than waiting as long
--- as that transaction stays open (docs/security.md, "Usage partitions").
+-- as that transaction stays open (docs/security.md, "Usage partitions").  (An ANALYZE of
+-- rr.usage_event in an open transaction holds the table's lock too: the attach then fails
+-- after 10 s with PostgreSQL's own lock timeout, 55P03 as well: only the advisory lock's
+-- wait is caught here, so that the partitions' DDL stays out of a sub-transaction.)
 CREATE FUNCTION rr_internal.ensure_usage_partitions(from_date date, to_date date)
 RETURNS integer
 LANGUAGE plpgsql

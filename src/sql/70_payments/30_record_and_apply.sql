@@ -18,7 +18,7 @@ BEGIN
     IF amount <= 0 THEN
         RAISE EXCEPTION 'amount "%" is not positive', amount
             USING ERRCODE = '22023',
-                  HINT = 'Payments and applications are positive amounts; a refund or reversal will be a separate document.';
+                  HINT = 'Payments, their applications and wallet top-ups and draws are positive amounts; a refund or reversal will be a separate document.';
     ELSIF amount <> round(amount, mu) THEN
         RAISE EXCEPTION 'amount "%" is not a whole number of minor units', amount
             USING ERRCODE = '22023',

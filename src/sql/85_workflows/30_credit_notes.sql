@@ -20,6 +20,10 @@ DECLARE
     creditable numeric;
     cn bigint;
 BEGIN
+    IF credit_invoice.invoice_id IS NULL THEN
+        RAISE EXCEPTION 'invoice to credit must not be NULL' USING ERRCODE = '22004',
+              HINT = 'Pass the id of a posted invoice, as rr.post_invoices returns it.';
+    END IF;
     SELECT * INTO inv FROM rr.invoice i
      WHERE i.tenant_id = t AND i.invoice_id = credit_invoice.invoice_id FOR UPDATE;
     IF NOT FOUND THEN

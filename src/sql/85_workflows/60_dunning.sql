@@ -222,7 +222,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     IF run_dunning.as_of IS NULL THEN
-        RAISE EXCEPTION 'dunning date must not be NULL' USING ERRCODE = '22004';
+        RAISE EXCEPTION 'dunning date must not be NULL' USING ERRCODE = '22004',
+              HINT = 'Pass the date the invoices are dunned as of, for example current_date.';
     END IF;
     PERFORM rr.check_date('dunning date', run_dunning.as_of);
     -- (a statement of its own with constant arguments: on Citus, rr.distribute() delegates
