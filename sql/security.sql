@@ -423,5 +423,24 @@ SELECT rr.setup_and_activate_contract(rr.create_contract('SC1', 'PLAN', '2024-01
 SELECT customer, currency, total FROM rr.run_billing('2024-01-01');
 \c :regress_db
 DROP DATABASE regress_rr_install;
+-- The locks the workflows serialise on are ones a member role cannot take (so none can
+-- hold one to stop another tenant's work, as any role could hold an advisory lock by its
+-- key): the tenant's row of rr.tenant (recognition, closing and reopening periods) and
+-- rr.usage_event's SHARE UPDATE EXCLUSIVE lock (creating usage partitions).
+SET ROLE regress_sec_analyst;
+BEGIN;
+SELECT tenant_id FROM rr.tenant WHERE tenant_id = 'sec' FOR NO KEY UPDATE;
+ROLLBACK;
+BEGIN;
+LOCK TABLE rr.usage_event IN SHARE UPDATE EXCLUSIVE MODE;
+ROLLBACK;
+SET ROLE regress_sec_billing;
+BEGIN;
+SELECT tenant_id FROM rr.tenant WHERE tenant_id = 'sec' FOR NO KEY UPDATE;
+ROLLBACK;
+BEGIN;
+LOCK TABLE rr.usage_event IN SHARE UPDATE EXCLUSIVE MODE;
+ROLLBACK;
+RESET ROLE;
 DELETE FROM rr.tenant_member WHERE role_name::text LIKE 'regress_sec_%';
 DROP ROLE regress_sec_app, regress_sec_billing, regress_sec_analyst, regress_sec_admin, regress_sec_mallory;

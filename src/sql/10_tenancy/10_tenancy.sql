@@ -67,6 +67,28 @@ LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION rr.current_tenant() IS 'the tenant this transaction acts for: the setting rr.tenant, honoured only if the session user, the role set with SET ROLE and the current user are members of the tenant''s role rr_tenant_<tenant id> or of rr_admin (error 42501 otherwise, and when rr.tenant is not set: there is no default tenant)';
 REVOKE ALL ON FUNCTION rr.current_tenant() FROM PUBLIC;
 
+-- A tenant's own lock for the workflows that must not interleave (a recognition run, closing
+-- and reopening a period): its row of rr.tenant, locked FOR NO KEY UPDATE until the end of
+-- the transaction (the key checks of the tenant's other rows take KEY SHARE and do not wait
+-- for it).  Locking a row needs UPDATE on its table, which no member role has on
+-- rr.tenant: none can hold this lock to stop another tenant's runs, as any role could hold
+-- an advisory lock by its key (a security review found it: a read-only analyst of one
+-- tenant stopped another's recognition for as long as its session stayed connected).
+CREATE FUNCTION rr_internal.lock_tenant(tenant_id text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM FROM rr.tenant k WHERE k.tenant_id = lock_tenant.tenant_id FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'tenant "%" does not exist', lock_tenant.tenant_id USING ERRCODE = 'P0002';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.lock_tenant(text) IS 'internal: locks the tenant''s row of rr.tenant (FOR NO KEY UPDATE) until the end of the transaction: the lock of the workflows that must not interleave, which member roles cannot take';
+REVOKE ALL ON FUNCTION rr_internal.lock_tenant(text) FROM PUBLIC;
+
 ALTER TABLE rr.tenant ENABLE ROW LEVEL SECURITY;
 ALTER TABLE rr.tenant FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON rr.tenant

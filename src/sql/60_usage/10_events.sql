@@ -86,15 +86,13 @@ CREATE TYPE rr.usage_record AS (
 );
 COMMENT ON TYPE rr.usage_record IS 'one usage event for rr.record_usage(rr.usage_record[]): the contract (or the customer, when it has one contract with a line for the item), the contract item or metered item, quantity, when it occurred, an optional idempotency key and properties';
 
--- Monthly partitions covering [from_date, to_date], created if missing (serialised by an
--- advisory lock, so concurrent ingestion does not race on the same month).  The lock and
--- the partition's SHARE UPDATE EXCLUSIVE lock on rr.usage_event last until the creating
--- transaction ends, which may be another tenant's: a creator waits at most 10 s for them
--- (lock_timeout) and then fails with a message that says so, rather than waiting as long
--- as that transaction stays open (docs/security.md, "Usage partitions").  (An ANALYZE of
--- rr.usage_event in an open transaction holds the table's lock too: the attach then fails
--- after 10 s with PostgreSQL's own lock timeout, 55P03 as well: only the advisory lock's
--- wait is caught here, so that the partitions' DDL stays out of a sub-transaction.)
+-- Monthly partitions covering [from_date, to_date], created if missing (serialised by
+-- rr.usage_event's SHARE UPDATE EXCLUSIVE lock, so concurrent ingestion does not race on
+-- the same month).  That lock lasts until the creating transaction ends, which may be
+-- another tenant's (an ANALYZE of rr.usage_event in an open transaction holds it too): a
+-- creator waits at most 10 s for it (lock_timeout) and then fails with a message that says
+-- so, rather than waiting as long as that transaction stays open (docs/security.md,
+-- "Usage partitions").
 CREATE FUNCTION rr_internal.ensure_usage_partitions(from_date date, to_date date)
 RETURNS integer
 LANGUAGE plpgsql
@@ -118,8 +116,13 @@ BEGIN
          WHERE to_regclass(format('rr.usage_event_y%sm%s', to_char(g.d, 'YYYY'), to_char(g.d, 'MM'))) IS NULL) THEN
         RETURN 0;
     END IF;
+    -- the creators, one at a time: rr.usage_event's own SHARE UPDATE EXCLUSIVE lock, which
+    -- ATTACH PARTITION takes anyway and which lets every tenant read and write the events;
+    -- a role needs UPDATE, DELETE or TRUNCATE on the table to take it, which no member
+    -- role has (an advisory lock, as before, any role could take by its key and hold for
+    -- ever: every tenant's first event of a new month then failed)
     BEGIN
-        PERFORM pg_advisory_xact_lock(hashtext('rr.usage_event partitions'));
+        LOCK TABLE rr.usage_event IN SHARE UPDATE EXCLUSIVE MODE;
     EXCEPTION WHEN lock_not_available THEN
         RAISE EXCEPTION 'usage partitions are being created by another transaction'
             USING ERRCODE = '55P03',

@@ -463,9 +463,12 @@ BEGIN
         RAISE EXCEPTION 'recognition date must not be NULL' USING ERRCODE = '22004';
     END IF;
     -- one run at a time per tenant (and never during a close): a second run waits, then
-    -- sees the first one's lines posted and its entries in the ledger (taken here, on the
-    -- node the caller is connected to, where rr.close_period takes it too)
-    PERFORM pg_advisory_xact_lock(hashtext('rr.recognize'), hashtext(t));
+    -- sees the first one's lines posted and its entries in the ledger.  The lock is the
+    -- tenant's row of rr.tenant (FOR NO KEY UPDATE, which foreign key checks do not wait
+    -- for), as rr.close_period and rr.reopen_period take it: a role needs UPDATE on
+    -- rr.tenant to lock it, which no member role has.  (An advisory lock, as before, any
+    -- role could take by its key and hold for ever, stopping another tenant's runs.)
+    PERFORM rr_internal.lock_tenant(t);
     RETURN QUERY EXECUTE format('SELECT r.contract_id, r.period_start, r.entry_id, r.lines, r.revenue
                                    FROM rr_internal.recognize(%L::text, %L::date) AS r', t, through);
 END

@@ -62,7 +62,7 @@ DECLARE
     bad record;
 BEGIN
     -- no recognition run may interleave with the checks
-    PERFORM pg_advisory_xact_lock(hashtext('rr.recognize'), hashtext(t));
+    PERFORM rr_internal.lock_tenant(t);
     SELECT * INTO p FROM rr.fiscal_period f
      WHERE f.tenant_id = t AND f.period_start = close_period.period_start FOR UPDATE;
     IF NOT FOUND THEN
@@ -117,7 +117,7 @@ DECLARE
     p rr.fiscal_period;
     last_closed date;
 BEGIN
-    PERFORM pg_advisory_xact_lock(hashtext('rr.recognize'), hashtext(t));
+    PERFORM rr_internal.lock_tenant(t);
     SELECT * INTO p FROM rr.fiscal_period f
      WHERE f.tenant_id = t AND f.period_start = reopen_period.period_start FOR UPDATE;
     IF NOT FOUND THEN
