@@ -364,30 +364,26 @@ BEGIN ATOMIC
         SELECT m.customer, m.currency, coalesce(m.first_mrr, 0) AS opening, coalesce(m.second_mrr, 0) AS closing
           FROM rr_internal.mrr_on_days(mrr_movement_detail.from_date OPERATOR(pg_catalog.-) 1,
                                        mrr_movement_detail.to_date OPERATOR(pg_catalog.-) 1) m
-    ), free_trial AS (
-        -- the free trials (a CTE filtered by the tenant, joined by the contract alone: an
-        -- outer join with the tenant in its condition is what Citus cannot plan)
-        SELECT tr.contract_id, pg_catalog.upper(tr.trial) AS converts
-          FROM rr.contract_trial tr
-         WHERE tr.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
-           AND tr.price_percent OPERATOR(pg_catalog.=) 0
     ), before AS (
         -- the customers and currencies with a contract that was paying before the window:
         -- activated before it and, after a free trial, converted before it (its first
         -- paying day, the end of the trial, before from_date and before the contract
         -- ended: a trial that lapsed never paid), so that a customer whose first paid day
-        -- falls in the window is new, not reactivated.  One pass over the contracts and
-        -- their trials, joined (not a sub-query per customer in the select list, which
-        -- Citus cannot push down)
+        -- falls in the window is new, not reactivated.  One pass over the contracts (not
+        -- a sub-query per customer in the select list, which Citus cannot push down), the
+        -- trials by NOT EXISTS (an outer join of two distributed tables in a statement with
+        -- a constant condition is what Citus refuses on PostgreSQL 15)
         SELECT k.customer, k.currency
           FROM rr.contract k
-          LEFT JOIN free_trial tr ON tr.contract_id OPERATOR(pg_catalog.=) k.contract_id
          WHERE k.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
            AND k.activation_date OPERATOR(pg_catalog.<) mrr_movement_detail.from_date
-           AND (tr.contract_id IS NULL
-                OR (tr.converts OPERATOR(pg_catalog.<) mrr_movement_detail.from_date
-                    AND tr.converts OPERATOR(pg_catalog.<)
-                        coalesce(LEAST(k.end_date, k.termination_date, k.closed_date), 'infinity'::date)))
+           AND NOT EXISTS (SELECT FROM rr.contract_trial tr
+                            WHERE tr.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+                              AND tr.contract_id OPERATOR(pg_catalog.=) k.contract_id
+                              AND tr.price_percent OPERATOR(pg_catalog.=) 0
+                              AND (pg_catalog.upper(tr.trial) OPERATOR(pg_catalog.>=) mrr_movement_detail.from_date
+                                   OR pg_catalog.upper(tr.trial) OPERATOR(pg_catalog.>=)
+                                      coalesce(LEAST(k.end_date, k.termination_date, k.closed_date), 'infinity'::date)))
          GROUP BY k.customer, k.currency
     ), c AS (
         SELECT e.customer, e.currency, sum(e.opening) AS opening, sum(e.closing) AS closing
