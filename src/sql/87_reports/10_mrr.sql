@@ -371,14 +371,16 @@ BEGIN ATOMIC
         -- ended: a trial that lapsed never paid), so that a customer whose first paid day
         -- falls in the window is new, not reactivated.  One pass over the contracts (not
         -- a sub-query per customer in the select list, which Citus cannot push down), the
-        -- trials by NOT EXISTS (an outer join of two distributed tables in a statement with
-        -- a constant condition is what Citus refuses on PostgreSQL 15)
+        -- trials by NOT EXISTS, correlated by the tenant too (an outer join of two
+        -- distributed tables in a statement with a constant condition is what Citus
+        -- refuses on PostgreSQL 15, and a sub-query not joined on the distribution column)
         SELECT k.customer, k.currency
           FROM rr.contract k
          WHERE k.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
            AND k.activation_date OPERATOR(pg_catalog.<) mrr_movement_detail.from_date
            AND NOT EXISTS (SELECT FROM rr.contract_trial tr
                             WHERE tr.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+                              AND tr.tenant_id OPERATOR(pg_catalog.=) k.tenant_id
                               AND tr.contract_id OPERATOR(pg_catalog.=) k.contract_id
                               AND tr.price_percent OPERATOR(pg_catalog.=) 0
                               AND (pg_catalog.upper(tr.trial) OPERATOR(pg_catalog.>=) mrr_movement_detail.from_date
