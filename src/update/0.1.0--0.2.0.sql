@@ -69,6 +69,10 @@ ALTER TABLE rr.revenue_schedule_line DROP CONSTRAINT revenue_schedule_line_invoi
 -- only writer, joins each with the obligation it has just upserted, and
 -- rr_internal.keep_scheduled_obligation keeps an obligation with planned charges.
 ALTER TABLE rr.obligation_charge DROP CONSTRAINT obligation_charge_obligation_fkey;
+-- And the journal entries' key to their fiscal period: rr_internal.check_journal looks up
+-- and locks the periods of the entries every writer wrote, and period_in_journal keeps a
+-- period that entries name (both created by the code below).
+ALTER TABLE rr.journal_entry DROP CONSTRAINT journal_entry_period_fkey;
 -- Seven keys of documents to catalog rows (customer, item, tax code, the obligations'
 -- item and accounts, the journal lines' account): the writers lock the catalog rows they
 -- use (rr_internal.lock_catalog) and the catalog keeps a used row

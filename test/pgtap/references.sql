@@ -1,13 +1,13 @@
 -- The references that are checked once per statement instead of by foreign keys (issue 13,
--- item 6): journal lines to their entry and currency (rr_internal.check_journal, which
--- every writer calls for the entries it wrote), charges to their contract line version and billing run (checked by
+-- item 6): journal lines to their entry and currency, and journal entries to their fiscal
+-- period (rr_internal.check_journal, which every writer calls for the entries it wrote), charges to their contract line version and billing run (checked by
 -- rr_internal.bill, their only writer), invoice lines to their invoice and charge, invoices
 -- to their journal entry, contract and billing run, revenue schedule lines to their
 -- obligation and invoice line, planned charges to their obligation.  An orphan cannot be written, and a parent with children
 -- can be neither deleted nor re-keyed (a draft's invoice lines take their schedule lines
 -- with them).
 BEGIN;
-SELECT plan(59);
+SELECT plan(62);
 
 SELECT rr.create_tenant('ref', 'References', 'USD');
 SELECT set_config('rr.tenant', 'ref', true);
@@ -93,6 +93,22 @@ SELECT is((SELECT count(*) FROM rr.journal_line l
             WHERE l.tenant_id = 'ref'
               AND NOT EXISTS (SELECT FROM rr.journal_entry e WHERE e.tenant_id = l.tenant_id AND e.entry_id = l.entry_id)),
           0::bigint, 'no journal line without its entry');
+
+-- journal entries: every writer's check looks up (and locks) the fiscal periods of the
+-- entries it wrote, which no key does any more; a period entries name can be neither
+-- deleted nor re-keyed
+INSERT INTO rr.journal_entry (tenant_id, entry_id, entry_date, period_start, source, source_id)
+VALUES ('ref', 900006, '1990-01-15', '1990-01-01', 'manual', 1);
+SELECT throws_ok($$SELECT pg_temp.writer($v$('ref', 900006, 1, '1100', 1, 0, 'USD'), ('ref', 900006, 2, '4000', 0, 1, 'USD')$v$,
+                                         900006, 900006)$$,
+                 '23503', 'fiscal period starting 1990-01-01 of tenant "ref" does not exist',
+                 'an entry in a fiscal period that does not exist is refused');
+SELECT throws_ok($$DELETE FROM rr.fiscal_period WHERE tenant_id = 'ref' AND period_start = '2024-01-01'$$,
+                 '23503', 'cannot delete fiscal_period row: table "journal_entry" refers to it',
+                 'a fiscal period with entries cannot be deleted');
+SELECT throws_ok($$UPDATE rr.fiscal_period SET period_start = '2023-12-31' WHERE tenant_id = 'ref' AND period_start = '2024-01-01'$$,
+                 '23503', 'cannot update fiscal_period row: table "journal_entry" refers to it',
+                 'a fiscal period with entries cannot be re-keyed');
 
 -- obligations: every writer takes the first line version from the contract's lines; a line
 -- version that obligations name can be neither deleted nor re-keyed (the charges' guard,
