@@ -288,7 +288,7 @@ cells (currency, tbl, r, rkey, rlabel, rclass, c, ckey, clabel, kind, num, txt) 
     UNION ALL
     SELECT r.currency, 'rpo', x.r, x.rkey, x.rlabel, x.rclass, 1, 'amount', 'RPO (' || r.currency || ')', 'money', x.v, NULL
       FROM rpo r, p,
-           LATERAL (VALUES (1, 'within_12_months', 'Within 12 months (before ' || to_char(p.as_of + '1 year'::interval, 'FMDD Mon YYYY') || ')', '', r.within_12_months),
+           LATERAL (VALUES (1, 'within_12_months', 'Within 12 months (to ' || to_char(p.as_of + '1 year'::interval, 'FMDD Mon YYYY') || ')', '', r.within_12_months),
                            (2, 'beyond_12_months', 'Beyond 12 months', '', r.beyond_12_months),
                            (3, 'total', 'Total', 'total', r.total)) x(r, rkey, rlabel, rclass, v)
     UNION ALL
@@ -568,7 +568,7 @@ tables AS (
 ),
 notes (chart, note) AS (
     SELECT x.* FROM p, LATERAL (VALUES
-        ('bridge', 'A customer is new with no MRR at the opening and no earlier contract in this currency, reactivated with an earlier one, churned with none at the closing; otherwise the change is expansion or contraction.'),
+        ('bridge', 'A customer is new with no MRR at the opening and no contract in this currency paying before (a free trial converting in the window is new), reactivated with an earlier paying one, churned with none at the closing; otherwise the change is expansion or contraction.'),
         ('arr', 'ARR = 12 × MRR of the contracts in force on each day: recurring lines net of open-ended discounts; usage and one-off fees excluded.'),
         ('deferred', 'Contract liability by booking date: opening + billed + credited + recognised + other = closing (credits and recognition are negative).'),
         ('forecast', '* ' || to_char(p.month_start, 'Mon YYYY') || ': revenue scheduled up to ' || to_char(p.as_of, 'FMDD Mon')
