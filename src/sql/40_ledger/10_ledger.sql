@@ -383,6 +383,7 @@ DECLARE
     ub_f_currency text;
     periods date[];
     n_periods bigint;
+    closed_periods date[];
 BEGIN
     IF first_entry IS NULL OR last_entry IS NULL THEN
         RETURN;
@@ -478,15 +479,17 @@ BEGIN
                   HINT = 'Round each side of an entry once and post exchange differences to their own lines.';
     END IF;
     -- every entry this transaction wrote names a period of the tenant's calendar, locked
-    -- (FOR KEY SHARE, as a foreign key would) until the end of the transaction: the few
-    -- periods of the range, then, only if one is missing, the first entry that names it
-    -- (its entries carry the transaction's start time: created_at defaults to now())
+    -- (FOR KEY SHARE, as a foreign key would) until the end of the transaction, and none a
+    -- closed one: the few distinct periods of the range's entries, read once, looked up
+    -- and locked together; only when one is missing or closed, the first entry that names
+    -- it (its entries carry the transaction's start time: created_at defaults to now())
     SELECT pg_catalog.array_agg(DISTINCT e.period_start) INTO periods
       FROM rr.journal_entry e
      WHERE e.tenant_id = t AND e.entry_id >= first_entry AND e.entry_id <= last_entry
        AND e.created_at = pg_catalog.now();
-    SELECT count(*) INTO n_periods
-      FROM (SELECT FROM rr.fiscal_period p
+    SELECT count(*), pg_catalog.array_agg(x.period_start) FILTER (WHERE x.status = 'closed')
+      INTO n_periods, closed_periods
+      FROM (SELECT p.period_start, p.status FROM rr.fiscal_period p
              WHERE p.tenant_id = t AND p.period_start = ANY (periods)
              ORDER BY p.period_start FOR KEY SHARE) x;
     IF n_periods < coalesce(cardinality(periods), 0) THEN
@@ -503,20 +506,11 @@ BEGIN
                   DETAIL = format('Journal entry %s names it.', bad.entry_id),
                   HINT = 'Post into the period rr_internal.posting_period gives for the entry''s date.';
     END IF;
-    -- nothing this transaction wrote goes into a closed period (its entries carry its start
-    -- time: created_at defaults to now())
-    -- (the periods of the range's entries first, a handful, then the closed ones among
-    -- them: not a period lookup per entry)
     SELECT e.entry_id, e.period_start, e.entry_date INTO bad
-      FROM (SELECT DISTINCT e.period_start FROM rr.journal_entry e
-             WHERE e.tenant_id = t AND e.entry_id >= first_entry AND e.entry_id <= last_entry
-               AND e.created_at = pg_catalog.now()) d
-      JOIN rr.fiscal_period p ON p.tenant_id = t AND p.period_start = d.period_start
-     CROSS JOIN LATERAL (SELECT e.entry_id, e.period_start, e.entry_date FROM rr.journal_entry e
-                          WHERE e.tenant_id = t AND e.entry_id >= first_entry AND e.entry_id <= last_entry
-                            AND e.created_at = pg_catalog.now() AND e.period_start = d.period_start
-                          ORDER BY e.entry_id LIMIT 1) e
-     WHERE p.status = 'closed'
+      FROM rr.journal_entry e
+     WHERE closed_periods IS NOT NULL
+       AND e.tenant_id = t AND e.entry_id >= first_entry AND e.entry_id <= last_entry
+       AND e.created_at = pg_catalog.now() AND e.period_start = ANY (closed_periods)
      ORDER BY e.entry_id
      LIMIT 1;
     IF FOUND THEN

@@ -86,6 +86,23 @@ CREATE TYPE rr.usage_record AS (
 );
 COMMENT ON TYPE rr.usage_record IS 'one usage event for rr.record_usage(rr.usage_record[]): the contract (or the customer, when it has one contract with a line for the item), the contract item or metered item, quantity, when it occurred, an optional idempotency key and properties';
 
+-- Whether a month of [from_date, to_date] (within the usage dates) has no partition yet: a
+-- catalog lookup per month, no lock.
+CREATE FUNCTION rr_internal.usage_months_missing(from_date date, to_date date)
+RETURNS boolean
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT EXISTS (
+        SELECT FROM pg_catalog.generate_series(pg_catalog.date_trunc('month', GREATEST(usage_months_missing.from_date,
+                                                                                       pg_catalog.lower(rr.usage_date_range()))),
+                                               LEAST(usage_months_missing.to_date, pg_catalog.upper(rr.usage_date_range()) OPERATOR(pg_catalog.-) 1),
+                                               '1 month'::interval) AS g(d)
+         WHERE pg_catalog.to_regclass(pg_catalog.format('rr.usage_event_y%sm%s', pg_catalog.to_char(g.d, 'YYYY'),
+                                                        pg_catalog.to_char(g.d, 'MM'))) IS NULL);
+END;
+COMMENT ON FUNCTION rr_internal.usage_months_missing(date, date) IS 'internal: whether a month from from_date through to_date, within the usage dates, has no partition of rr.usage_event yet';
+REVOKE ALL ON FUNCTION rr_internal.usage_months_missing(date, date) FROM PUBLIC;
+
 -- Monthly partitions covering [from_date, to_date], created if missing (serialised by
 -- rr.usage_event's SHARE UPDATE EXCLUSIVE lock, so concurrent ingestion does not race on
 -- the same month).  That lock lasts until the creating transaction ends, which may be
@@ -111,9 +128,7 @@ BEGIN
         RETURN 0;
     END IF;
     -- the months present already: nothing to do (the common case, no lock taken)
-    IF NOT EXISTS (
-        SELECT FROM generate_series(date_trunc('month', from_date), to_date, interval '1 month') AS g(d)
-         WHERE to_regclass(format('rr.usage_event_y%sm%s', to_char(g.d, 'YYYY'), to_char(g.d, 'MM'))) IS NULL) THEN
+    IF NOT rr_internal.usage_months_missing(from_date, to_date) THEN
         RETURN 0;
     END IF;
     -- the creators, one at a time: rr.usage_event's own SHARE UPDATE EXCLUSIVE lock, which

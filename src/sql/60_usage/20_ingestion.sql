@@ -314,6 +314,10 @@ BEGIN
        INTO lo, hi USING arg;
     IF lo IS NULL THEN
         RETURN 0;
+    -- every month the batch spans has its partition: nothing to do, and the batch is not
+    -- read again (the common case)
+    ELSIF hi - lo <= 750 AND NOT rr_internal.usage_months_missing(lo, hi) THEN
+        RETURN 0;
     END IF;
     -- (the months of events inside the usage dates: an event outside them is refused by
     -- the ingestion statement, with its own message)

@@ -99,6 +99,7 @@ DECLARE
     -- the obligations upserted and the planned charges written (their key's check)
     written bigint;
     planned bigint;
+    plan_rows bigint;
 BEGIN
     -- the batch as an indexed, analysed table: a semi-join against it stays an index
     -- lookup per row whatever the planner guesses about rr.due_charges' output
@@ -139,6 +140,7 @@ BEGIN
         SELECT p.* FROM rr_internal.planned_charges(t, through, NULL, true) p
          WHERE p.contract_id IN (SELECT i.contract_id FROM rr_ids i);
     END IF;
+    GET DIAGNOSTICS plan_rows = ROW_COUNT;
     PERFORM rr_internal.analyze_work_table('pg_temp.rr_plan');
 
     -- one row per obligation: lines, SSP for the term, contract amount, pattern
@@ -448,7 +450,7 @@ BEGIN
                   DETAIL = 'Every planned charge belongs to an obligation of rr.performance_obligation.',
                   HINT = 'Write every obligation of the contracts planned in the same call.';
     END IF;
-    IF planned < (SELECT count(*) FROM rr_plan) THEN
+    IF planned < plan_rows THEN
         SELECT p.contract_id, p.obligation_no, p.line_no INTO bad
           FROM rr_plan p
          WHERE NOT EXISTS (SELECT FROM rr_obl o WHERE o.contract_id = p.contract_id AND o.obligation_no = p.obligation_no)

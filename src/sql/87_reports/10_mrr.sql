@@ -453,7 +453,7 @@ COMMENT ON COLUMN rr.mrr_movement_this_month.from_date IS 'first day of the wind
 COMMENT ON COLUMN rr.mrr_movement_this_month.to_date IS 'end of the window (exclusive): tomorrow, so the closing MRR is today''s';
 COMMENT ON COLUMN rr.mrr_movement_this_month.currency IS 'the contracts'' currency (MRR is never converted)';
 COMMENT ON COLUMN rr.mrr_movement_this_month.opening_mrr IS 'MRR on the last day of the previous month';
-COMMENT ON COLUMN rr.mrr_movement_this_month.new_mrr IS 'closing MRR of customers with none at the opening and no contract in this currency activated before the window';
+COMMENT ON COLUMN rr.mrr_movement_this_month.new_mrr IS 'closing MRR of customers with none at the opening and no contract in this currency paying before the window (activated, and converted after a free trial)';
 COMMENT ON COLUMN rr.mrr_movement_this_month.expansion_mrr IS 'increase of customers whose MRR grew';
 COMMENT ON COLUMN rr.mrr_movement_this_month.reactivation_mrr IS 'closing MRR of customers with none at the opening who had a contract in this currency paying before (activated, and converted after a free trial)';
 COMMENT ON COLUMN rr.mrr_movement_this_month.contraction_mrr IS 'decrease of customers whose MRR fell but stayed above zero (positive)';
