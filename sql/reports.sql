@@ -135,10 +135,21 @@ SELECT (SELECT count(*) FROM (SELECT * FROM before_mrr EXCEPT SELECT * FROM rr.m
      + (SELECT count(*) FROM (SELECT * FROM rr.mrr_as_of('2024-03-31') EXCEPT SELECT * FROM before_mrr) x) AS mrr_diff,
        (SELECT count(*) FROM (SELECT * FROM before_move EXCEPT SELECT * FROM rr.mrr_movement_detail('2024-03-01', '2024-04-01')) x) AS movement_diff,
        (SELECT count(*) FROM (SELECT * FROM before_roll EXCEPT SELECT * FROM rr.deferred_revenue_rollforward('2024-03-01', '2024-04-01')) x) AS rollforward_diff;
--- RPO and the forecast are read from the schedules as they stand: a termination dated after
--- March 31 shortens what the schedules hold, so the answer as of March 31 changes (the
--- documented limit: the schedules keep no history of their own)
+-- RPO and the forecast read the schedules as they stood on the date (docs/reports.md,
+-- "Schedules as of a date"): the termination dated May 1 and the change dated April 10
+-- re-planned A and C from their dates, and the lines they replaced are kept with those
+-- dates, so the answer as of March 31 does not change; as of May 1 it is the new schedule's
 SELECT b.total AS before, r.total AS now FROM before_rpo b, rr.remaining_performance_obligations('2024-03-31') r;
+SELECT (SELECT count(*) FROM (SELECT * FROM before_fc EXCEPT ALL SELECT * FROM rr.revenue_forecast('2024-03-31', 12)) x)
+     + (SELECT count(*) FROM (SELECT * FROM rr.revenue_forecast('2024-03-31', 12) EXCEPT ALL SELECT * FROM before_fc) x)
+       AS forecast_diff;
+SELECT source, count(*) AS lines, sum(amount) AS amount, min(planned_on) AS planned_on, min(superseded_on) AS superseded_on
+  FROM rr.superseded_schedule_line WHERE tenant_id = 'rep' GROUP BY source;
+SELECT (SELECT total FROM rr.remaining_performance_obligations('2024-05-01'))
+       = (SELECT sum(amount) FROM rr.revenue_schedule_line WHERE tenant_id = 'rep' AND status = 'open')
+           - coalesce((SELECT sum(amount) FROM rr.revenue_schedule_line
+                        WHERE tenant_id = 'rep' AND status = 'open' AND planned_on > '2024-05-01'), 0)
+           AS rpo_may_1_is_the_current_schedule;
 
 -- A closed period reports the same for ever: close January to March, then a change dated
 -- in March (C from 3 to 5 seats on March 20) is billed and posted into April, the first

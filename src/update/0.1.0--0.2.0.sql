@@ -731,3 +731,41 @@ ALTER TABLE rr.contract_item ADD CONSTRAINT contract_item_deposit_amount_check C
 -- The element type of rr_internal.fifo_parts (src/waterfall.c), which comes with the code
 -- below.
 CREATE TYPE rr_internal.fifo_part AS (billing_month date, amount numeric);
+
+-- ---- reports: schedules as of a date (issue 16) --------------------------------------
+-- Each schedule line says from which date it is part of the schedule, and the open lines a
+-- re-plan replaces are kept with the date they were superseded on, so that the revenue
+-- forecast, the RPO and the deferral schedule summary as of a date answer as the schedule
+-- stood then (docs/reports.md, "Schedules as of a date").  0.1.0 kept no history: its
+-- lines are dated as a first plan would have dated them (allocation lines on the
+-- contract's activation, billing and credit lines on their document's date, the others on
+-- the day they are due), and what its re-plans replaced is gone.  Row security, dump
+-- registration, grants and the table's trigger come with the code below.
+ALTER TABLE rr.revenue_schedule_line ADD COLUMN planned_on date;
+-- (posted lines are frozen by a trigger, which this one-time migration bypasses)
+ALTER TABLE rr.revenue_schedule_line DISABLE TRIGGER revenue_schedule_line_frozen;
+UPDATE rr.revenue_schedule_line l
+   SET planned_on = coalesce(CASE WHEN l.source IN ('billing', 'credit')
+                                  THEN (SELECT i.invoice_date FROM rr.invoice i
+                                         WHERE i.tenant_id = l.tenant_id AND i.invoice_id = l.invoice_id)
+                                  WHEN l.source = 'allocation'
+                                  THEN (SELECT k.activation_date FROM rr.contract k
+                                         WHERE k.tenant_id = l.tenant_id AND k.contract_id = l.contract_id) END,
+                             l.recognize_on);
+ALTER TABLE rr.revenue_schedule_line ENABLE TRIGGER revenue_schedule_line_frozen;
+ALTER TABLE rr.revenue_schedule_line ALTER COLUMN planned_on SET NOT NULL;
+CREATE TABLE rr.superseded_schedule_line (
+    tenant_id        text NOT NULL,
+    schedule_line_id bigint NOT NULL,
+    contract_id      bigint NOT NULL,
+    obligation_no    integer NOT NULL,
+    source           text NOT NULL,
+    period           daterange NOT NULL,
+    recognize_on     date NOT NULL,
+    amount           numeric NOT NULL,
+    contract_amount  numeric NOT NULL,
+    planned_on       date NOT NULL,
+    superseded_on    date NOT NULL,
+    CONSTRAINT superseded_schedule_line_pkey PRIMARY KEY (tenant_id, schedule_line_id)
+);
+CREATE INDEX superseded_schedule_line_obligation_idx ON rr.superseded_schedule_line (tenant_id, contract_id, obligation_no);

@@ -7,7 +7,7 @@
 -- can be neither deleted nor re-keyed (a draft's invoice lines take their schedule lines
 -- with them).
 BEGIN;
-SELECT plan(62);
+SELECT plan(64);
 
 SELECT rr.create_tenant('ref', 'References', 'USD');
 SELECT set_config('rr.tenant', 'ref', true);
@@ -186,9 +186,9 @@ SELECT throws_ok(format($$DELETE FROM rr.charge WHERE tenant_id = 'ref' AND char
 -- revenue schedule lines of a draft's invoice line: the line cannot be re-keyed under them,
 -- and they go with it when the draft is undone (a billing schedule line written by hand)
 INSERT INTO rr.revenue_schedule_line (tenant_id, contract_id, obligation_no, source, period, recognize_on, amount,
-                                      contract_amount, invoice_id, invoice_line_no)
+                                      contract_amount, invoice_id, invoice_line_no, planned_on)
 SELECT 'ref', :contract, min(o.obligation_no), 'billing', daterange('2024-02-01', '2024-03-01'), '2024-02-29', 1.00, 1.00,
-       :draft, 1
+       :draft, 1, '2024-02-01'
   FROM rr.performance_obligation o WHERE o.tenant_id = 'ref' AND o.contract_id = :contract;
 SELECT throws_ok(format($$UPDATE rr.invoice_line SET line_no = 99 WHERE tenant_id = 'ref' AND invoice_id = %s AND line_no = 1$$, :draft),
                  '23503', 'cannot update invoice_line row: table "revenue_schedule_line" refers to it',
@@ -252,6 +252,27 @@ SELECT throws_ok(format($$DELETE FROM rr.performance_obligation WHERE tenant_id 
 SELECT throws_ok(format($$UPDATE rr.performance_obligation SET obligation_no = 7 WHERE tenant_id = 'ref' AND contract_id = %s$$, :contract),
                  '23503', 'cannot update performance_obligation row: table "revenue_schedule_line" refers to it',
                  'an obligation with schedule lines cannot be re-keyed');
+
+-- the lines a re-plan replaced (rr.superseded_schedule_line) name their obligation too, which
+-- the reports as of an earlier date read with them: it cannot be deleted or re-keyed under
+-- them either (shown once the current lines are out of the way)
+SELECT is_empty($$SELECT l.schedule_line_id FROM rr.superseded_schedule_line l
+                   WHERE l.tenant_id = 'ref'
+                     AND NOT EXISTS (SELECT FROM rr.performance_obligation o
+                                      WHERE o.tenant_id = l.tenant_id AND o.contract_id = l.contract_id
+                                        AND o.obligation_no = l.obligation_no)$$,
+                'no superseded schedule line without its obligation');
+SAVEPOINT superseded;
+DELETE FROM rr.revenue_schedule_line WHERE tenant_id = 'ref' AND contract_id = :contract;
+INSERT INTO rr.superseded_schedule_line (tenant_id, schedule_line_id, contract_id, obligation_no, source, period,
+                                         recognize_on, amount, contract_amount, planned_on, superseded_on)
+SELECT 'ref', -1, :contract, min(o.obligation_no), 'allocation', daterange('2024-02-01', '2024-03-01'), '2024-02-29',
+       1.00, 1.00, '2024-01-01', '2024-02-15'
+  FROM rr.performance_obligation o WHERE o.tenant_id = 'ref' AND o.contract_id = :contract;
+SELECT throws_ok(format($$DELETE FROM rr.performance_obligation WHERE tenant_id = 'ref' AND contract_id = %s$$, :contract),
+                 '23503', 'cannot delete performance_obligation row: table "superseded_schedule_line" refers to it',
+                 'an obligation with superseded schedule lines cannot be deleted');
+ROLLBACK TO SAVEPOINT superseded;
 
 -- planned charges (rr.obligation_charge): their only writer, rr_internal.create_obligations,
 -- writes each joined with the obligation it has just upserted and refuses a planned charge

@@ -127,6 +127,7 @@ CREATE TABLE rr.revenue_schedule_line (
     entry_id         bigint,
     posted_period    date,
     posted_on        date,
+    planned_on       date NOT NULL,
     CONSTRAINT revenue_schedule_line_pkey PRIMARY KEY (tenant_id, schedule_line_id),
     -- the obligation: no foreign key (a lookup and a row lock per line, over a quarter of
     -- the lines' write cost); every writer takes it from rr.performance_obligation or from
@@ -146,6 +147,7 @@ CREATE TABLE rr.revenue_schedule_line (
 COMMENT ON TABLE rr.revenue_schedule_line IS 'revenue schedule lines per obligation: the period, the date from which the line is due for recognition, the allocated amount and the same at contract prices; open until a recognition run posts it (then immutable, with its run, journal entry and the fiscal period it went into)';
 COMMENT ON COLUMN rr.revenue_schedule_line.source IS 'allocation (written at activation), billing (written with the invoice: usage, unlimited contracts, unplanned charges), credit (a credit note: negative lines, taken from the obligation''s future lines first, the rest on the credit date), progress (percent complete catch-up), payment (on_payment, as cash is applied)';
 COMMENT ON COLUMN rr.revenue_schedule_line.posted_on IS 'date of the journal entry that recognised the line (the last due date of the lines it posted together); balances and the reconciliation as of a date count the lines posted on or before it';
+COMMENT ON COLUMN rr.revenue_schedule_line.planned_on IS 'the date from which the line is part of the schedule: the activation date for a contract''s first plan, the effective date of the change that re-planned it (the lines it replaced are kept in rr.superseded_schedule_line), the document date for billing and credit lines, the measurement or application date for progress and payment lines; the reports as of a date read the lines planned by then (docs/reports.md, "Schedules as of a date")';
 COMMENT ON COLUMN rr.revenue_schedule_line.contract_amount IS 'the same line at contract prices (before SSP reallocation): what separates an unbilled receivable (only time) from a contract asset (conditional)';
 
 CREATE INDEX revenue_schedule_line_due_idx ON rr.revenue_schedule_line (tenant_id, recognize_on) WHERE status = 'open';
@@ -183,6 +185,39 @@ CREATE TRIGGER revenue_schedule_line_frozen
     FOR EACH ROW WHEN (OLD.status = 'posted') EXECUTE FUNCTION rr_internal.freeze_posted_schedule_line();
 CREATE TRIGGER revenue_schedule_line_no_truncate
     BEFORE TRUNCATE ON rr.revenue_schedule_line
+    FOR EACH STATEMENT EXECUTE FUNCTION rr_internal.refuse_change();
+
+-- The open schedule lines a re-plan replaced (rr_internal.create_obligations, the cumulative
+-- catch-up of an amendment), with the effective date of the change that replaced them: the
+-- reports as of an earlier date read them (docs/reports.md, "Schedules as of a date"), so
+-- that a change dated later does not alter what they answered.  Moved here by the function
+-- that replaces them, in the same statement; a later re-plan dated earlier than their
+-- replacement moves superseded_on back to its own date (a back-dated change restates the
+-- schedule from its date, as it does the contract).  Never recognised: only open lines are
+-- replaced.
+CREATE TABLE rr.superseded_schedule_line (
+    tenant_id        text NOT NULL,
+    schedule_line_id bigint NOT NULL,
+    contract_id      bigint NOT NULL,
+    obligation_no    integer NOT NULL,
+    source           text NOT NULL,
+    period           daterange NOT NULL,
+    recognize_on     date NOT NULL,
+    amount           numeric NOT NULL,
+    contract_amount  numeric NOT NULL,
+    planned_on       date NOT NULL,
+    superseded_on    date NOT NULL,
+    CONSTRAINT superseded_schedule_line_pkey PRIMARY KEY (tenant_id, schedule_line_id)
+    -- the obligation: no foreign key, as for rr.revenue_schedule_line (schedule_line_obligation
+    -- keeps an obligation these lines name)
+);
+COMMENT ON TABLE rr.superseded_schedule_line IS 'revenue schedule lines a re-plan replaced while open, as they were, with the date from which they were part of the schedule (planned_on) and the effective date of the change that replaced them (superseded_on): the schedule as of a date in [planned_on, superseded_on) holds them (docs/reports.md, "Schedules as of a date")';
+COMMENT ON COLUMN rr.superseded_schedule_line.schedule_line_id IS 'the id the line had in rr.revenue_schedule_line';
+COMMENT ON COLUMN rr.superseded_schedule_line.planned_on IS 'the date from which the line was part of the schedule (rr.revenue_schedule_line.planned_on)';
+COMMENT ON COLUMN rr.superseded_schedule_line.superseded_on IS 'the effective date of the change that replaced the line (of the earliest, when a later re-plan was dated before it): from this date on the schedule no longer holds it';
+CREATE INDEX superseded_schedule_line_obligation_idx ON rr.superseded_schedule_line (tenant_id, contract_id, obligation_no);
+CREATE TRIGGER superseded_schedule_line_no_truncate
+    BEFORE TRUNCATE ON rr.superseded_schedule_line
     FOR EACH STATEMENT EXECUTE FUNCTION rr_internal.refuse_change();
 
 -- Schedule lines refer to their obligation and invoice line, and planned charges to their
@@ -226,6 +261,16 @@ BEGIN
                           AND l.obligation_no = OLD.obligation_no) THEN
                 key := format('(tenant_id, contract_id, obligation_no)=(%s, %s, %s)',
                               OLD.tenant_id, OLD.contract_id, OLD.obligation_no);
+            -- or lines a re-plan replaced (rr.superseded_schedule_line), which the reports as
+            -- of an earlier date still read with their obligation
+            ELSIF EXISTS (SELECT FROM rr.superseded_schedule_line l
+                           WHERE l.tenant_id = OLD.tenant_id AND l.contract_id = OLD.contract_id
+                             AND l.obligation_no = OLD.obligation_no) THEN
+                RAISE EXCEPTION 'cannot % performance_obligation row: table "superseded_schedule_line" refers to it', lower(TG_OP)
+                    USING ERRCODE = '23503',
+                          DETAIL = format('Key (tenant_id, contract_id, obligation_no)=(%s, %s, %s) is still referenced from table "superseded_schedule_line".',
+                                          OLD.tenant_id, OLD.contract_id, OLD.obligation_no),
+                          HINT = 'Obligations stay with their schedules, current and superseded; re-plan a contract with rr_internal.create_obligations.';
             -- or planned charges (rr.obligation_charge: the contract's, read by the prefix
             -- of their primary key)
             ELSIF EXISTS (SELECT FROM rr.obligation_charge p
@@ -259,7 +304,7 @@ BEGIN
     RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION rr_internal.keep_scheduled_obligation() IS 'trigger function: refuses deleting or re-keying a contract line version that performance obligations name as their first, a performance obligation that revenue schedule lines or planned charges (rr.obligation_charge) refer to, and re-keying an invoice line that revenue schedule lines refer to; a deleted (draft) invoice line takes its schedule lines with it';
+COMMENT ON FUNCTION rr_internal.keep_scheduled_obligation() IS 'trigger function: refuses deleting or re-keying a contract line version that performance obligations name as their first, a performance obligation that revenue schedule lines (current or superseded) or planned charges (rr.obligation_charge) refer to, and re-keying an invoice line that revenue schedule lines refer to; a deleted (draft) invoice line takes its schedule lines with it';
 REVOKE ALL ON FUNCTION rr_internal.keep_scheduled_obligation() FROM PUBLIC;
 
 CREATE TRIGGER schedule_line_obligation

@@ -100,6 +100,10 @@ DECLARE
     written bigint;
     planned bigint;
     plan_rows bigint;
+    -- the contracts planned without a date (activation, or a re-plan of the whole term) and
+    -- their activation dates: the date their new schedule lines are planned on
+    undated_ids bigint[];
+    undated_on date[];
 BEGIN
     -- the batch as an indexed, analysed table: a semi-join against it stays an index
     -- lookup per row whatever the planner guesses about rr.due_charges' output
@@ -461,6 +465,35 @@ BEGIN
                                   bad.line_no),
                   HINT = 'Plan the charges of the obligations written in the same call.';
     END IF;
+    -- The date the new schedule is planned on, per obligation (docs/reports.md, "Schedules
+    -- as of a date"): the change's date E when the caller names one; else the contract's
+    -- activation date (its first plan, or a re-plan of the whole term, which restates it).
+    -- The lines it replaces are superseded on the same date, so that the schedule as of any
+    -- date holds either them or their replacement, never both.
+    SELECT array_agg(k.contract_id), array_agg(k.activation_date) INTO undated_ids, undated_on
+      FROM rr.contract k
+     WHERE k.tenant_id = t AND k.contract_id IN (SELECT i.contract_id FROM rr_ids i WHERE i.replan_from IS NULL)
+       AND k.activation_date IS NOT NULL;
+    -- the open lines from E on are replaced: kept, with the date they are superseded on, for
+    -- the reports as of an earlier date (rr.superseded_schedule_line); lines superseded
+    -- earlier that the schedule still held from E on (a re-plan dated after this one) are
+    -- superseded from E on too
+    UPDATE rr.superseded_schedule_line h
+       SET superseded_on = coalesce(u.on_date, o.replan_from)
+      FROM rr_obl o
+      LEFT JOIN unnest(undated_ids, undated_on) AS u (contract_id, on_date) ON u.contract_id = o.contract_id
+     WHERE h.tenant_id = t AND h.contract_id = o.contract_id AND h.obligation_no = o.obligation_no
+       AND h.source = 'allocation' AND NOT o.unchanged AND upper(h.period) > o.replan_from
+       AND h.superseded_on > coalesce(u.on_date, o.replan_from);
+    INSERT INTO rr.superseded_schedule_line (tenant_id, schedule_line_id, contract_id, obligation_no, source, period,
+                                             recognize_on, amount, contract_amount, planned_on, superseded_on)
+    SELECT t, l.schedule_line_id, l.contract_id, l.obligation_no, l.source, l.period, l.recognize_on, l.amount,
+           l.contract_amount, l.planned_on, coalesce(u.on_date, o.replan_from)
+      FROM rr_obl o
+      JOIN rr.revenue_schedule_line l ON l.tenant_id = t AND l.contract_id = o.contract_id
+                                     AND l.obligation_no = o.obligation_no
+      LEFT JOIN unnest(undated_ids, undated_on) AS u (contract_id, on_date) ON u.contract_id = o.contract_id
+     WHERE l.source = 'allocation' AND l.status = 'open' AND NOT o.unchanged AND upper(l.period) > o.replan_from;
     -- the open lines from E on: the new schedule less what was posted there, per period (a
     -- period with nothing posted keeps its line even at zero, as a new schedule does)
     DELETE FROM rr.revenue_schedule_line l
@@ -469,8 +502,9 @@ BEGIN
        AND l.source = 'allocation' AND l.status = 'open' AND NOT o.unchanged AND upper(l.period) > o.replan_from;
     -- (every obligation of rr_sched and rr_prev is one of rr_obl, all written above)
     INSERT INTO rr.revenue_schedule_line (tenant_id, contract_id, obligation_no, source, period, recognize_on,
-                                          amount, contract_amount)
-    SELECT t, x.contract_id, x.obligation_no, 'allocation', x.period, upper(x.period) - 1, x.amount, x.contract_amount
+                                          amount, contract_amount, planned_on)
+    SELECT t, x.contract_id, x.obligation_no, 'allocation', x.period, upper(x.period) - 1, x.amount, x.contract_amount,
+           coalesce(u.on_date, o.replan_from)
       FROM (SELECT coalesce(s.contract_id, p.contract_id) AS contract_id,
                    coalesce(s.obligation_no, p.obligation_no) AS obligation_no, coalesce(s.period, p.period) AS period,
                    coalesce(s.amount, 0) - coalesce(p.posted, 0) AS amount,
@@ -482,6 +516,8 @@ BEGIN
                      GROUP BY s1.contract_id, s1.obligation_no, s1.period) s
               FULL JOIN rr_prev p ON p.contract_id = s.contract_id AND p.obligation_no = s.obligation_no
                                  AND p.period = s.period) x
+      JOIN rr_obl o ON o.contract_id = x.contract_id AND o.obligation_no = x.obligation_no
+      LEFT JOIN unnest(undated_ids, undated_on) AS u (contract_id, on_date) ON u.contract_id = x.contract_id
      WHERE x.fresh OR x.amount <> 0 OR x.contract_amount <> 0
      ORDER BY x.contract_id, x.obligation_no, lower(x.period), upper(x.period);
     SELECT count(*) INTO n FROM rr_obl;

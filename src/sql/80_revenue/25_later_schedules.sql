@@ -136,9 +136,9 @@ BEGIN
     END IF;
 
     INSERT INTO rr.revenue_schedule_line (tenant_id, contract_id, obligation_no, source, period, recognize_on,
-                                          amount, contract_amount, invoice_id, invoice_line_no)
+                                          amount, contract_amount, invoice_id, invoice_line_no, planned_on)
     SELECT t, b.contract_id, b.obligation_no, 'billing', p.period, upper(p.period) - 1, p.amount, p.amount,
-           b.invoice_id, b.invoice_line_no
+           b.invoice_id, b.invoice_line_no, b.invoice_date
       FROM rr_billed3 b
       -- (joins, not a sub-query per line, and one function per line, not a union: on Citus
       -- the work table is local and the obligations are not, and Citus joins the two only
@@ -273,9 +273,9 @@ BEGIN
     -- earlier measurements scheduled (at 100 % exactly the allocation)
     catch_up := round(o.allocated_amount * percent / 100, mu) - done;
     INSERT INTO rr.revenue_schedule_line (tenant_id, contract_id, obligation_no, source, period, recognize_on,
-                                          amount, contract_amount)
+                                          amount, contract_amount, planned_on)
     VALUES (t, o.contract_id, o.obligation_no, 'progress', daterange(as_of, as_of + 1), as_of, catch_up,
-            round(o.contract_amount * percent / 100, mu) - done_contract);
+            round(o.contract_amount * percent / 100, mu) - done_contract, as_of);
     INSERT INTO rr.progress_entry (tenant_id, contract_id, obligation_no, as_of, percent, is_reversal, reason, catch_up)
     VALUES (t, o.contract_id, o.obligation_no, as_of, percent, is_reversal, reason, catch_up);
     RETURN catch_up;
@@ -300,6 +300,7 @@ DECLARE
     r_amount numeric[];
     r_invoice bigint[];
     r_line integer[];
+    note_date date;
 BEGIN
     -- the rows computed by one query, every table filtered by the tenant itself, then
     -- written (on Citus such a query goes to the tenant's shard whole; planned in pieces,
@@ -356,10 +357,13 @@ BEGIN
             FROM fut f
            WHERE f.credit <> f.deferred_part
            ) x (contract_id, obligation_no, period, on_date, amount, invoice_id, line_no);
+    -- (planned on the credit note's date)
+    SELECT i.invoice_date INTO note_date
+      FROM rr.invoice i WHERE i.tenant_id = credit_note_schedules.tenant_id AND i.invoice_id = credit_note_schedules.credit_note;
     INSERT INTO rr.revenue_schedule_line (tenant_id, contract_id, obligation_no, source, period, recognize_on,
-                                          amount, contract_amount, invoice_id, invoice_line_no)
+                                          amount, contract_amount, invoice_id, invoice_line_no, planned_on)
     SELECT credit_note_schedules.tenant_id, u.contract_id, u.obligation_no, 'credit', u.period, u.on_date,
-           u.amount, u.amount, u.invoice_id, u.line_no
+           u.amount, u.amount, u.invoice_id, u.line_no, note_date
       FROM unnest(r_contract, r_obligation, r_period, r_on, r_amount, r_invoice, r_line)
            AS u (contract_id, obligation_no, period, on_date, amount, invoice_id, line_no);
 END

@@ -98,8 +98,9 @@ BEGIN
          GROUP BY l.contract_id, l.obligation_no, l.recognize_on
     )
     INSERT INTO rr.revenue_schedule_line (tenant_id, contract_id, obligation_no, source, period, recognize_on,
-                                          amount, contract_amount)
-    SELECT t, x.contract_id, x.obligation_no, 'payment', daterange(x.d, x.d + 1), x.d, x.amount, x.contract_amount
+                                          amount, contract_amount, planned_on)
+    SELECT t, x.contract_id, x.obligation_no, 'payment', daterange(x.d, x.d + 1), x.d, x.amount, x.contract_amount,
+           x.d
       FROM (SELECT coalesce(g.contract_id, d.contract_id) AS contract_id,
                    coalesce(g.obligation_no, d.obligation_no) AS obligation_no, coalesce(g.d, d.d) AS d,
                    coalesce(g.amount, 0) - coalesce(d.amount, 0) AS amount,

@@ -251,12 +251,22 @@ BEGIN
                                 WHERE p.tenant_id = t AND p.contract_id = c.contract_id
                                   AND p.obligation_no = l.obligation_no AND p.source = 'allocation'
                                   AND p.status = 'posted' AND p.period = l.period)
-                RETURNING l.obligation_no, l.amount, l.contract_amount
+                RETURNING l.schedule_line_id, l.obligation_no, l.period, l.recognize_on, l.amount, l.contract_amount,
+                          l.planned_on
+            ), kept AS (
+                -- the lines the catch-up replaces, for the reports as of an earlier date
+                -- (docs/reports.md, "Schedules as of a date")
+                INSERT INTO rr.superseded_schedule_line (tenant_id, schedule_line_id, contract_id, obligation_no, source,
+                                                         period, recognize_on, amount, contract_amount, planned_on,
+                                                         superseded_on)
+                SELECT t, m.schedule_line_id, c.contract_id, m.obligation_no, 'allocation', m.period, m.recognize_on,
+                       m.amount, m.contract_amount, m.planned_on, effective_from
+                  FROM moved m
             ), ins AS (
                 INSERT INTO rr.revenue_schedule_line (tenant_id, contract_id, obligation_no, source, period, recognize_on,
-                                                      amount, contract_amount)
+                                                      amount, contract_amount, planned_on)
                 SELECT t, c.contract_id, m.obligation_no, 'allocation', daterange(effective_from, effective_from + 1),
-                       effective_from, sum(m.amount), sum(m.contract_amount)
+                       effective_from, sum(m.amount), sum(m.contract_amount), effective_from
                   FROM moved m
                  GROUP BY m.obligation_no
                 HAVING sum(m.amount) <> 0 OR sum(m.contract_amount) <> 0

@@ -291,12 +291,15 @@ COMMENT ON COLUMN rr.deferred_revenue_waterfall.credited IS 'what credit notes b
 COMMENT ON COLUMN rr.deferred_revenue_waterfall.other IS 'what any other posting booked in the month (manual entries) took from it, positive';
 COMMENT ON COLUMN rr.deferred_revenue_waterfall.remaining IS 'what of it is still deferred at the end of the month (today, for this month): deferred less everything taken up to then';
 
--- The revenue schedule lines not recognised as of a date: open, or posted after it, read
--- through the partial indexes of the open lines and of the posted lines by posting date
--- (a bitmap OR of the two), so that only the lines needed are read however long the
--- history.  The posting date's upper bound makes the posted-after-as_of part a range,
--- estimated small without statistics, so that the plan is the same whatever they say.
--- Not STRICT, so that it is inlined into its callers, which push their filters into it.
+-- The revenue schedule lines not recognised as of a date, as the schedule stood on that date
+-- (docs/reports.md, "Schedules as of a date"): the lines planned by then (planned_on) that
+-- are open, or were posted after it, read through the partial indexes of the open lines and
+-- of the posted lines by posting date (a bitmap OR of the two), so that only the lines
+-- needed are read however long the history; and the lines a later re-plan replaced, which
+-- the schedule still held on that date (rr.superseded_schedule_line).  The posting date's
+-- upper bound makes the posted-after-as_of part a range, estimated small without
+-- statistics, so that the plan is the same whatever they say.  Not STRICT, so that it is
+-- inlined into its callers, which push their filters into it.
 CREATE FUNCTION rr_internal.unrecognised_schedule_lines(as_of date)
 RETURNS TABLE (contract_id bigint, recognize_on date, amount numeric)
 LANGUAGE sql STABLE ROWS 100000
@@ -307,9 +310,16 @@ BEGIN ATOMIC
        AND (l.status OPERATOR(pg_catalog.=) 'open'
             OR (l.status OPERATOR(pg_catalog.=) 'posted'
                 AND l.posted_on OPERATOR(pg_catalog.>) unrecognised_schedule_lines.as_of
-                AND l.posted_on OPERATOR(pg_catalog.<) 'infinity'::date));
+                AND l.posted_on OPERATOR(pg_catalog.<) 'infinity'::date))
+       AND l.planned_on OPERATOR(pg_catalog.<=) unrecognised_schedule_lines.as_of
+    UNION ALL
+    SELECT h.contract_id, h.recognize_on, h.amount
+      FROM rr.superseded_schedule_line h
+     WHERE h.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+       AND h.planned_on OPERATOR(pg_catalog.<=) unrecognised_schedule_lines.as_of
+       AND h.superseded_on OPERATOR(pg_catalog.>) unrecognised_schedule_lines.as_of;
 END;
-COMMENT ON FUNCTION rr_internal.unrecognised_schedule_lines(date) IS 'internal: the revenue schedule lines of the current tenant not recognised as of as_of (open, or posted after it), read through the partial indexes of the open lines and of the posted lines by posting date: what rr.revenue_forecast and rr.remaining_performance_obligations sum';
+COMMENT ON FUNCTION rr_internal.unrecognised_schedule_lines(date) IS 'internal: the revenue schedule lines of the current tenant not recognised as of as_of, as the schedule stood then: the lines planned by as_of that are open or were posted after it (read through the partial indexes of the open lines and of the posted lines by posting date), and those a later re-plan replaced (rr.superseded_schedule_line, planned by as_of and superseded after it): what rr.revenue_forecast and rr.remaining_performance_obligations sum';
 REVOKE ALL ON FUNCTION rr_internal.unrecognised_schedule_lines(date) FROM PUBLIC;
 
 -- The currency of every schedule line not recognised as of a date, when the lines need no
@@ -431,8 +441,8 @@ REVOKE ALL ON FUNCTION rr.remaining_performance_obligations(date) FROM PUBLIC;
 -- and accounts: what they hold in all, what was recognised by the date, and what remains,
 -- split like the remaining performance obligations (due by the date and not yet posted,
 -- within 12 months, beyond).  Read like rr.remaining_performance_obligations: the schedules
--- of contracts activated by the date, as they stand, a line counting as recognised when it
--- was posted on or before the date.  The detail is rr.revenue_schedule (one contract as of a
+-- of contracts activated by the date, as they stood on it, a line counting as recognised
+-- when it was posted on or before the date.  The detail is rr.revenue_schedule (one contract as of a
 -- date: rr.contract_revenue_schedule).
 CREATE FUNCTION rr.deferral_schedule_summary(as_of date)
 RETURNS TABLE (currency char(3), item text, method text, deferred_account text, revenue_account text,
@@ -456,14 +466,24 @@ BEGIN ATOMIC
                    (l.status OPERATOR(pg_catalog.=) 'posted'
                     AND l.posted_on OPERATOR(pg_catalog.<=) deferral_schedule_summary.as_of) AS is_recognised,
                    (deferral_schedule_summary.as_of OPERATOR(pg_catalog.+) '1 year'::interval)::date AS horizon
-              FROM rr.revenue_schedule_line l
+              -- the schedule as it stood on as_of: the lines planned by then, and those a
+              -- later re-plan replaced (docs/reports.md, "Schedules as of a date")
+              FROM (SELECT l.tenant_id, l.contract_id, l.obligation_no, l.amount, l.recognize_on, l.status, l.posted_on
+                      FROM rr.revenue_schedule_line l
+                     WHERE l.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+                       AND l.planned_on OPERATOR(pg_catalog.<=) deferral_schedule_summary.as_of
+                    UNION ALL
+                    SELECT h.tenant_id, h.contract_id, h.obligation_no, h.amount, h.recognize_on, 'open', NULL::date
+                      FROM rr.superseded_schedule_line h
+                     WHERE h.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+                       AND h.planned_on OPERATOR(pg_catalog.<=) deferral_schedule_summary.as_of
+                       AND h.superseded_on OPERATOR(pg_catalog.>) deferral_schedule_summary.as_of) l
               JOIN rr.performance_obligation o ON o.tenant_id OPERATOR(pg_catalog.=) l.tenant_id
                                               AND o.contract_id OPERATOR(pg_catalog.=) l.contract_id
                                               AND o.obligation_no OPERATOR(pg_catalog.=) l.obligation_no
               JOIN rr.contract k ON k.tenant_id OPERATOR(pg_catalog.=) l.tenant_id
                                 AND k.contract_id OPERATOR(pg_catalog.=) l.contract_id
-             WHERE l.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
-               AND k.activation_date OPERATOR(pg_catalog.<=) deferral_schedule_summary.as_of) l
+             WHERE k.activation_date OPERATOR(pg_catalog.<=) deferral_schedule_summary.as_of) l
      GROUP BY l.currency, l.item, l.method, l.deferred_account, l.revenue_account
      ORDER BY l.currency, l.item, l.method, l.deferred_account, l.revenue_account;
 END;
