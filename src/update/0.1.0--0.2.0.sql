@@ -769,3 +769,4 @@ CREATE TABLE rr.superseded_schedule_line (
     CONSTRAINT superseded_schedule_line_pkey PRIMARY KEY (tenant_id, schedule_line_id)
 );
 CREATE INDEX superseded_schedule_line_obligation_idx ON rr.superseded_schedule_line (tenant_id, contract_id, obligation_no);
+CREATE INDEX superseded_schedule_line_superseded_idx ON rr.superseded_schedule_line (tenant_id, superseded_on);

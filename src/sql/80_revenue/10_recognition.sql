@@ -216,6 +216,9 @@ COMMENT ON COLUMN rr.superseded_schedule_line.schedule_line_id IS 'the id the li
 COMMENT ON COLUMN rr.superseded_schedule_line.planned_on IS 'the date from which the line was part of the schedule (rr.revenue_schedule_line.planned_on)';
 COMMENT ON COLUMN rr.superseded_schedule_line.superseded_on IS 'the effective date of the change that replaced the line (of the earliest, when a later re-plan was dated before it): from this date on the schedule no longer holds it';
 CREATE INDEX superseded_schedule_line_obligation_idx ON rr.superseded_schedule_line (tenant_id, contract_id, obligation_no);
+-- (the reports as of a date read the lines superseded after it: for a recent date, the
+-- few superseded by changes dated later, a range of this index rather than the history)
+CREATE INDEX superseded_schedule_line_superseded_idx ON rr.superseded_schedule_line (tenant_id, superseded_on);
 CREATE TRIGGER superseded_schedule_line_no_truncate
     BEFORE TRUNCATE ON rr.superseded_schedule_line
     FOR EACH STATEMENT EXECUTE FUNCTION rr_internal.refuse_change();
