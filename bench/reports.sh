@@ -128,24 +128,41 @@ for n in $REPORT_SIZES; do
     ratio "recognised revenue / plain (goal: <= 1.5)" rev$n revp$n
     measure rpo$n "rr.remaining_performance_obligations: 2024-12-31" \
         "$t SELECT * FROM rr.remaining_performance_obligations('2024-12-31')"
-    measure rpop$n "plain: open schedule lines, summed" \
-        "SELECT sum(amount) FROM rr.revenue_schedule_line WHERE tenant_id = 'rpt' AND status = 'open'"
+    # (the plain queries read what the schedule held on the date: the lines planned by then,
+    # and those a later re-plan replaced: docs/reports.md, "Schedules as of a date")
+    measure rpop$n "plain: open schedule lines planned by then, and those superseded after it, summed" \
+        "SELECT (SELECT sum(amount) FROM rr.revenue_schedule_line WHERE tenant_id = 'rpt' AND status = 'open' AND planned_on <= '2024-12-31')
+                + coalesce((SELECT sum(amount) FROM rr.superseded_schedule_line
+                             WHERE tenant_id = 'rpt' AND superseded_on > '2024-12-31' AND planned_on <= '2024-12-31'), 0)"
     ratio "RPO / plain (goal: <= 1.5)" rpo$n rpop$n
     # as of mid-year, contracts were activated after as_of: each line joined with its contract
     measure rpoh$n "rr.remaining_performance_obligations: 2024-06-30" \
         "$t SELECT * FROM rr.remaining_performance_obligations('2024-06-30')"
-    measure rpohp$n "plain: schedule lines open or posted after 2024-06-30, summed" \
-        "SELECT sum(amount) FROM rr.revenue_schedule_line WHERE tenant_id = 'rpt' AND (status = 'open' OR posted_on > '2024-06-30')"
+    measure rpohp$n "plain: schedule lines open or posted after 2024-06-30, planned by then, and those superseded after it, summed" \
+        "SELECT (SELECT sum(amount) FROM rr.revenue_schedule_line
+                  WHERE tenant_id = 'rpt' AND (status = 'open' OR posted_on > '2024-06-30') AND planned_on <= '2024-06-30')
+                + coalesce((SELECT sum(amount) FROM rr.superseded_schedule_line
+                             WHERE tenant_id = 'rpt' AND superseded_on > '2024-06-30' AND planned_on <= '2024-06-30'), 0)"
     ratio "RPO as of 2024-06-30 / plain (goal: <= 1.5)" rpoh$n rpohp$n
     measure fc$n "rr.revenue_forecast: 12 months from 2024-12-31" \
         "$t SELECT count(*) FROM rr.revenue_forecast('2024-12-31', 12)"
-    measure fcp$n "plain: open schedule lines by month" \
-        "SELECT count(*), sum(x.s) FROM (SELECT date_trunc('month', recognize_on), sum(amount) AS s FROM rr.revenue_schedule_line
-                                WHERE tenant_id = 'rpt' AND status = 'open' GROUP BY 1) x"
+    measure fcp$n "plain: open schedule lines planned by then, and those superseded after it, by month" \
+        "SELECT count(*), sum(x.s) FROM (SELECT date_trunc('month', l.recognize_on), sum(l.amount) AS s
+                                FROM (SELECT recognize_on, amount FROM rr.revenue_schedule_line
+                                       WHERE tenant_id = 'rpt' AND status = 'open' AND planned_on <= '2024-12-31'
+                                      UNION ALL
+                                      SELECT recognize_on, amount FROM rr.superseded_schedule_line
+                                       WHERE tenant_id = 'rpt' AND superseded_on > '2024-12-31' AND planned_on <= '2024-12-31') l
+                               GROUP BY 1) x"
     ratio "revenue forecast / plain (goal: <= 1.5)" fc$n fcp$n
     # the forecast also counts the contracts of each month: the same aggregate with that count
     measure fcd$n "plain: open schedule lines by month, contracts counted" \
-        "SELECT count(*), sum(x.n), sum(x.s) FROM (SELECT date_trunc('month', recognize_on), sum(amount) AS s, count(DISTINCT contract_id) AS n
-                                 FROM rr.revenue_schedule_line WHERE tenant_id = 'rpt' AND status = 'open' GROUP BY 1) x"
+        "SELECT count(*), sum(x.n), sum(x.s) FROM (SELECT date_trunc('month', l.recognize_on), sum(l.amount) AS s, count(DISTINCT l.contract_id) AS n
+                                 FROM (SELECT contract_id, recognize_on, amount FROM rr.revenue_schedule_line
+                                        WHERE tenant_id = 'rpt' AND status = 'open' AND planned_on <= '2024-12-31'
+                                       UNION ALL
+                                       SELECT contract_id, recognize_on, amount FROM rr.superseded_schedule_line
+                                        WHERE tenant_id = 'rpt' AND superseded_on > '2024-12-31' AND planned_on <= '2024-12-31') l
+                                GROUP BY 1) x"
     ratio "revenue forecast / plain with the count" fc$n fcd$n
 done
