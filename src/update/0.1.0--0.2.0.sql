@@ -46,6 +46,10 @@ DROP FUNCTION rr_internal.check_fiscal_periods();
 DROP FUNCTION rr.due_charges(text, date, bigint);
 DROP FUNCTION rr_internal.due_charges(text, date, bigint);
 
+-- rr_internal.create_obligations takes the date a re-plan takes effect (docs/reports.md,
+-- "Schedules as of a date"); the code below creates it with its new signature.
+DROP FUNCTION rr_internal.create_obligations(text, bigint[], date[]);
+
 -- 2. Tables.
 -- Eight references of the billing tables are checked once per statement by their writers
 -- instead of by foreign keys, and their parents are guarded by triggers (the code below

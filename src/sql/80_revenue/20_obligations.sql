@@ -86,7 +86,8 @@ REVOKE ALL ON FUNCTION rr_internal.planned_charges(text, date, bigint, boolean) 
 -- Obligations, allocation and allocation schedules of newly activated contracts, in
 -- set-based statements.  Refuses (and so rolls back the activation) a contract whose
 -- allocation lacks an SSP or has two residual obligations.
-CREATE FUNCTION rr_internal.create_obligations(tenant_id text, contract_ids bigint[], replan_from date[] DEFAULT NULL)
+CREATE FUNCTION rr_internal.create_obligations(tenant_id text, contract_ids bigint[], replan_from date[] DEFAULT NULL,
+                                                planned_on date[] DEFAULT NULL)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -100,8 +101,10 @@ DECLARE
     written bigint;
     planned bigint;
     plan_rows bigint;
-    -- the contracts planned without a date (activation, or a re-plan of the whole term) and
-    -- their activation dates: the date their new schedule lines are planned on
+    -- the date each contract's new schedule is planned on, and the lines it replaces
+    -- superseded on (docs/reports.md, "Schedules as of a date")
+    plan_ids bigint[];
+    plan_on date[];
     undated_ids bigint[];
     undated_on date[];
 BEGIN
@@ -465,15 +468,27 @@ BEGIN
                                   bad.line_no),
                   HINT = 'Plan the charges of the obligations written in the same call.';
     END IF;
-    -- The date the new schedule is planned on, per obligation (docs/reports.md, "Schedules
-    -- as of a date"): the change's date E when the caller names one; else the contract's
+    -- The date each contract's new schedule is planned on (docs/reports.md, "Schedules as of
+    -- a date"): the date the change takes effect, planned_on, when the caller names one (a
+    -- resume re-plans from the first day paused but takes effect on the day resumed; a
+    -- cumulative catch-up re-plans the whole service from the day amended); else its
+    -- replan_from date, as given (not moved into an obligation's service: a termination
+    -- dated before a later line starts takes effect on its own date); else the contract's
     -- activation date (its first plan, or a re-plan of the whole term, which restates it).
     -- The lines it replaces are superseded on the same date, so that the schedule as of any
     -- date holds either them or their replacement, never both.
+    SELECT array_agg(x.id), array_agg(x.d) INTO plan_ids, plan_on
+      FROM (SELECT x.id, min(coalesce(x.p, x.d)) AS d
+              FROM unnest(contract_ids, create_obligations.replan_from, create_obligations.planned_on) AS x (id, d, p)
+             WHERE x.id IS NOT NULL AND coalesce(x.p, x.d) IS NOT NULL
+             GROUP BY x.id) x;
     SELECT array_agg(k.contract_id), array_agg(k.activation_date) INTO undated_ids, undated_on
       FROM rr.contract k
-     WHERE k.tenant_id = t AND k.contract_id IN (SELECT i.contract_id FROM rr_ids i WHERE i.replan_from IS NULL)
+     WHERE k.tenant_id = t AND k.contract_id IN (SELECT i.contract_id FROM rr_ids i)
+       AND k.contract_id <> ALL (coalesce(plan_ids, '{}'))
        AND k.activation_date IS NOT NULL;
+    plan_ids := coalesce(plan_ids, '{}') || coalesce(undated_ids, '{}');
+    plan_on := coalesce(plan_on, '{}') || coalesce(undated_on, '{}');
     -- the open lines from E on are replaced: kept, with the date they are superseded on, for
     -- the reports as of an earlier date (rr.superseded_schedule_line); lines superseded
     -- earlier that the schedule still held from E on (a re-plan dated after this one) are
@@ -481,7 +496,7 @@ BEGIN
     UPDATE rr.superseded_schedule_line h
        SET superseded_on = coalesce(u.on_date, o.replan_from)
       FROM rr_obl o
-      LEFT JOIN unnest(undated_ids, undated_on) AS u (contract_id, on_date) ON u.contract_id = o.contract_id
+      LEFT JOIN unnest(plan_ids, plan_on) AS u (contract_id, on_date) ON u.contract_id = o.contract_id
      WHERE h.tenant_id = t AND h.contract_id = o.contract_id AND h.obligation_no = o.obligation_no
        AND h.source = 'allocation' AND NOT o.unchanged AND upper(h.period) > o.replan_from
        AND h.superseded_on > coalesce(u.on_date, o.replan_from);
@@ -492,7 +507,7 @@ BEGIN
       FROM rr_obl o
       JOIN rr.revenue_schedule_line l ON l.tenant_id = t AND l.contract_id = o.contract_id
                                      AND l.obligation_no = o.obligation_no
-      LEFT JOIN unnest(undated_ids, undated_on) AS u (contract_id, on_date) ON u.contract_id = o.contract_id
+      LEFT JOIN unnest(plan_ids, plan_on) AS u (contract_id, on_date) ON u.contract_id = o.contract_id
      WHERE l.source = 'allocation' AND l.status = 'open' AND NOT o.unchanged AND upper(l.period) > o.replan_from;
     -- the open lines from E on: the new schedule less what was posted there, per period (a
     -- period with nothing posted keeps its line even at zero, as a new schedule does)
@@ -517,20 +532,21 @@ BEGIN
               FULL JOIN rr_prev p ON p.contract_id = s.contract_id AND p.obligation_no = s.obligation_no
                                  AND p.period = s.period) x
       JOIN rr_obl o ON o.contract_id = x.contract_id AND o.obligation_no = x.obligation_no
-      LEFT JOIN unnest(undated_ids, undated_on) AS u (contract_id, on_date) ON u.contract_id = x.contract_id
+      LEFT JOIN unnest(plan_ids, plan_on) AS u (contract_id, on_date) ON u.contract_id = x.contract_id
      WHERE x.fresh OR x.amount <> 0 OR x.contract_amount <> 0
      ORDER BY x.contract_id, x.obligation_no, lower(x.period), upper(x.period);
     SELECT count(*) INTO n FROM rr_obl;
     RETURN n;
 END
 $$;
-COMMENT ON FUNCTION rr_internal.create_obligations(text, bigint[], date[]) IS 'internal: the performance obligations of newly activated contracts with an end date: fixed charges planned for the term, SSP per obligation, allocation of the transaction price by relative SSP (rr.allocate) or the residual method, and the allocation schedules; a contract planned before is re-planned from its date in replan_from (what was scheduled before it stays; posted or not); refuses a missing or zero SSP where allocation needs one, two residual obligations, and a negative residual';
+COMMENT ON FUNCTION rr_internal.create_obligations(text, bigint[], date[], date[]) IS 'internal: the performance obligations of newly activated contracts with an end date: fixed charges planned for the term, SSP per obligation, allocation of the transaction price by relative SSP (rr.allocate) or the residual method, and the allocation schedules; a contract planned before is re-planned from its date in replan_from (what was scheduled before it stays; posted or not), the lines it replaces kept in rr.superseded_schedule_line and the new ones planned on the date the change takes effect (planned_on, else the replan_from date, else the activation date); refuses a missing or zero SSP where allocation needs one, two residual obligations, and a negative residual';
 
 -- rr_internal.create_obligations called as a statement of its own with its arguments as
 -- constants: on a single node the same call; on Citus, where rr.distribute() delegates it
 -- to the worker of its tenant (as rr_internal.bill: rr_internal.run_bill), the planning
 -- runs there, in the caller's transaction, on the tenant's co-located shards.
-CREATE FUNCTION rr_internal.run_create_obligations(tenant_id text, contract_ids bigint[], replan_from date[] DEFAULT NULL)
+CREATE FUNCTION rr_internal.run_create_obligations(tenant_id text, contract_ids bigint[], replan_from date[] DEFAULT NULL,
+                                                    planned_on date[] DEFAULT NULL)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -538,15 +554,15 @@ AS $$
 DECLARE
     n integer;
 BEGIN
-    EXECUTE format('SELECT o.n FROM rr_internal.create_obligations(%L::text, %L::bigint[], %L::date[]) AS o (n)',
+    EXECUTE format('SELECT o.n FROM rr_internal.create_obligations(%L::text, %L::bigint[], %L::date[], %L::date[]) AS o (n)',
                    run_create_obligations.tenant_id, run_create_obligations.contract_ids,
-                   run_create_obligations.replan_from)
+                   run_create_obligations.replan_from, run_create_obligations.planned_on)
        INTO n;
     RETURN n;
 END
 $$;
-COMMENT ON FUNCTION rr_internal.run_create_obligations(text, bigint[], date[]) IS 'internal: rr_internal.create_obligations as a statement of its own with constant arguments, which Citus delegates to the tenant''s worker once rr.distribute() has distributed the function';
-REVOKE ALL ON FUNCTION rr_internal.run_create_obligations(text, bigint[], date[]) FROM PUBLIC;
+COMMENT ON FUNCTION rr_internal.run_create_obligations(text, bigint[], date[], date[]) IS 'internal: rr_internal.create_obligations as a statement of its own with constant arguments, which Citus delegates to the tenant''s worker once rr.distribute() has distributed the function';
+REVOKE ALL ON FUNCTION rr_internal.run_create_obligations(text, bigint[], date[], date[]) FROM PUBLIC;
 
 -- A revenue schedule over the tenant's fiscal periods the service touches (rr.spread_periods),
 -- which the caller has made sure cover the service (rr_internal.ensure_fiscal_calendar; an

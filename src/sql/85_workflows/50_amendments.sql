@@ -230,8 +230,10 @@ BEGIN
     -- whole service and posts what that changes in periods already recognised on the
     -- effective date, in the modification period
     IF planned THEN
+        -- (taking effect on the effective date either way: docs/reports.md, "Schedules as of a date")
         PERFORM rr_internal.run_create_obligations(t, ARRAY[c.contract_id],
-                    ARRAY[CASE WHEN applied = 'cumulative_catch_up' THEN c.start_date ELSE effective_from END]);
+                    ARRAY[CASE WHEN applied = 'cumulative_catch_up' THEN c.start_date ELSE effective_from END],
+                    ARRAY[effective_from]);
         IF applied = 'separate_contract'
            AND EXISTS (SELECT FROM rr.performance_obligation po
                         WHERE po.tenant_id = t AND po.contract_id = c.contract_id

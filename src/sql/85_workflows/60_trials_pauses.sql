@@ -331,7 +331,9 @@ BEGIN
                                    resume_event_id = ev
      WHERE x.tenant_id = t AND x.contract_id = c.contract_id AND x.pause_no = p.pause_no;
     IF EXISTS (SELECT FROM rr.performance_obligation po WHERE po.tenant_id = t AND po.contract_id = c.contract_id) THEN
-        PERFORM rr_internal.run_create_obligations(t, ARRAY[c.contract_id], ARRAY[lower(p.paused)]);
+        -- (re-planned from the first day paused, taking effect on the day resumed: the
+        -- schedule as of a day of the pause is the pause's, docs/reports.md, "Schedules as of a date")
+        PERFORM rr_internal.run_create_obligations(t, ARRAY[c.contract_id], ARRAY[lower(p.paused)], ARRAY[resume_on]);
     END IF;
     RETURN days;
 END

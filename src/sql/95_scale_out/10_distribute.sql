@@ -357,7 +357,7 @@ BEGIN
     -- statement sent to a worker from the coordinator (their callers issue each call as a
     -- statement of its own with constant arguments, so that Citus delegates it)
     FOREACH f IN ARRAY ARRAY['rr_internal.bill(text,date,bigint)',
-                             'rr_internal.create_obligations(text,bigint[],date[])',
+                             'rr_internal.create_obligations(text,bigint[],date[],date[])',
                              'rr_internal.renew_contracts(text,bigint[],date)',
                              'rr_internal.expire_contracts(text,date)',
                              'rr_internal.apply_price_changes(text,date,bigint[],date[],boolean)',

@@ -1,0 +1,121 @@
+-- Schedules as of a date (docs/reports.md): the RPO, the revenue forecast and the deferral
+-- schedule summary as of a date D answer as the schedules stood on D.  For each kind of
+-- re-plan, in a tenant of its own: what they answer as of dates before the change does not
+-- move when the change is made, and as of dates on or after it they answer what the current
+-- schedule holds.  The workflows re-plan from a date that is not always the day the change
+-- takes effect (a resume re-plans from the first day paused, a cumulative catch-up the whole
+-- service, a termination before a line starts its obligation from that start): these are
+-- the cases a review found answering wrongly before the re-plan took the change's own date.
+BEGIN;
+SELECT plan(15);
+
+-- one tenant per scenario, each with seats at 10.00 a month (one-year terms, monthly,
+-- prorated refunds) and an annual plan of 1,200.00, recognised daily
+CREATE FUNCTION pg_temp.tenant(t text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM rr.create_tenant(t, 'Schedules as of a date', 'USD');
+    EXECUTE format('SET LOCAL rr.tenant = %L', t);
+    INSERT INTO rr.deferral_code (tenant_id, code, name, method, deferred_account, revenue_account)
+    VALUES (t, 'DAILY', 'Evenly by days', 'daily', '2100', '4000');
+    INSERT INTO rr.item (tenant_id, code, name, revenue_account, deferred_account, receivable_account, deferral_code)
+    VALUES (t, 'SEAT', 'Seat', '4000', '2100', '1100', 'DAILY'), (t, 'PLAN', 'Annual plan', '4000', '2100', '1100', 'DAILY');
+    INSERT INTO rr.item_price (tenant_id, item, currency, price) VALUES (t, 'SEAT', 'USD', 10.00), (t, 'PLAN', 'USD', 1200.00);
+    INSERT INTO rr.contract_item (tenant_id, code, name, currency, recurring_item, billing_type, max_quantity)
+    VALUES (t, 'SEATS', 'Seats, 10.00 a month', 'USD', 'SEAT', 'prepaid', 100),
+           (t, 'ANNUAL', 'Annual plan, 1,200.00 a year', 'USD', 'PLAN', 'prepaid', 1);
+    INSERT INTO rr.contract_template (tenant_id, code, name, contract_type, duration, duration_unit, billing_period,
+                                      alignment, allow_override, refund_policy)
+    VALUES (t, 'MONTHLY', 'Seats billed monthly, one-year term', 'renewable', 1, 'year', 'month', 'calendar', true,
+            'prorated');
+    INSERT INTO rr.template_line (tenant_id, template, line_no, contract_item, quantity) VALUES (t, 'MONTHLY', 1, 'SEATS', 1);
+    INSERT INTO rr.customer (tenant_id, code, name, currency) VALUES (t, 'A', 'A', 'USD');
+END $$;
+
+-- the three reports as of a date, as one text (compared before and after a change)
+CREATE FUNCTION pg_temp.asof(d date) RETURNS text LANGUAGE sql AS $$
+    SELECT concat_ws(' / ',
+        (SELECT string_agg(concat_ws(':', currency, within_12_months, beyond_12_months, total), ',')
+           FROM rr.remaining_performance_obligations(d)),
+        (SELECT string_agg(concat_ws(':', month, scheduled, contracts), ',' ORDER BY month) FROM rr.revenue_forecast(d, 24)),
+        (SELECT string_agg(concat_ws(':', item, scheduled, recognised, due, within_12_months, beyond_12_months), ',' ORDER BY item)
+           FROM rr.deferral_schedule_summary(d)))
+$$;
+-- what the current schedule holds not recognised as of a date (for dates on or after every
+-- change, with nothing billed after them), and the RPO
+CREATE FUNCTION pg_temp.current(d date) RETURNS numeric LANGUAGE sql AS $$
+    SELECT coalesce(sum(l.amount), 0) FROM rr.revenue_schedule_line l
+     WHERE l.tenant_id = current_setting('rr.tenant') AND (l.status = 'open' OR l.posted_on > d)
+$$;
+CREATE FUNCTION pg_temp.rpo(d date) RETURNS numeric LANGUAGE sql AS $$
+    SELECT coalesce(sum(total), 0) FROM rr.remaining_performance_obligations(d)
+$$;
+
+-- 1. a cumulative catch-up amendment dated April 1 (10 -> 15 seats), January to March
+-- recognised: it re-plans the whole service, and takes effect on April 1
+SELECT pg_temp.tenant('sa_catch');
+SELECT rr.create_contract('A', 'MONTHLY', '2025-01-01', '{"SEATS": {"quantity": 10}}') AS k \gset
+SELECT rr.setup_and_activate_contract(:k);
+SELECT count(*) FROM rr.run_billing('2025-03-01');
+SELECT count(*) FROM rr.post_invoices('2025-03-01');
+SELECT count(*) FROM rr.recognize('2025-03-31');
+SELECT pg_temp.asof('2025-02-15') AS feb, pg_temp.asof('2025-03-31') AS mar, pg_temp.rpo('2025-02-15') AS rpo_feb \gset
+SELECT is(:'rpo_feb'::numeric, 1098.08, 'catch-up: the RPO as of February 15 before the amendment (hand-checked: 1,200.00 less 46 days of 365)');
+SELECT applied_treatment FROM rr.amend_contract(:k, '2025-04-01', '[{"item": "SEATS", "quantity": 15}]',
+                                                 facts => '{"remaining_distinct": false}');
+SELECT is(pg_temp.asof('2025-02-15') || ' | ' || pg_temp.asof('2025-03-31'), :'feb' || ' | ' || :'mar',
+          'catch-up: the reports as of February 15 and March 31 do not move when an amendment dated April 1 is made');
+SELECT is(pg_temp.rpo('2025-04-01'), pg_temp.current('2025-04-01'),
+          'catch-up: as of April 1 the RPO is what the current schedule holds');
+SELECT is(pg_temp.rpo('2025-06-01'), pg_temp.current('2025-06-01'),
+          'catch-up: as of June 1 too');
+
+-- 2. a pause from April 1, open-ended, resumed on July 1: the resume re-plans from April 1
+-- and takes effect on July 1
+SELECT pg_temp.tenant('sa_pause');
+SELECT rr.create_contract('A', 'MONTHLY', '2024-01-01', '{"SEATS": {"quantity": 10}}') AS k \gset
+SELECT rr.setup_and_activate_contract(:k);
+SELECT rr.pause_contract(:k, '2024-04-01');
+SELECT pg_temp.asof('2024-03-15') AS mar, pg_temp.asof('2024-05-15') AS may, pg_temp.rpo('2024-05-15') AS rpo_may \gset
+SELECT is(:'rpo_may'::numeric, 300.00, 'pause: the RPO as of May 15 during an open-ended pause from April 1 (hand-checked: January to March)');
+SELECT rr.resume_contract(:k, '2024-07-01');
+SELECT is(pg_temp.asof('2024-03-15') || ' | ' || pg_temp.asof('2024-05-15'), :'mar' || ' | ' || :'may',
+          'pause: the reports as of March 15 and May 15 do not move when the contract is resumed on July 1');
+SELECT is(pg_temp.rpo('2024-07-01'), pg_temp.current('2024-07-01'), 'pause: as of July 1 the RPO is what the current schedule holds');
+SELECT is(pg_temp.rpo('2024-09-01'), pg_temp.current('2024-09-01'), 'pause: as of September 1 too');
+
+-- 3. a termination dated May 1 of a contract whose annual plan starts on July 1: the plan's
+-- obligation is re-planned from its start, and the termination takes effect on May 1
+SELECT pg_temp.tenant('sa_term');
+SELECT rr.create_contract('A', 'MONTHLY', '2024-01-01', '{"SEATS": {"quantity": 5}}') AS k \gset
+SELECT rr.change_contract_line(:k, 'ANNUAL', '2024-07-01', quantity => 1);
+SELECT rr.setup_and_activate_contract(:k);
+SELECT pg_temp.asof('2024-03-31') AS mar, pg_temp.asof('2024-04-30') AS apr \gset
+SELECT rr.terminate_contract(:k, '2024-05-01');
+SELECT is(pg_temp.asof('2024-03-31') || ' | ' || pg_temp.asof('2024-04-30'), :'mar' || ' | ' || :'apr',
+          'termination: the reports as of March 31 and April 30 do not move when a termination dated May 1 is made');
+SELECT is(pg_temp.rpo('2024-05-01'), 200.00,
+          'termination: as of May 1 the RPO is the seats of January to April (hand-checked), not the annual plan');
+SELECT is(pg_temp.rpo('2024-06-15'), pg_temp.current('2024-06-15'), 'termination: as of June 15 it is what the current schedule holds');
+
+-- 4. two changes, the second dated before the first (back-dated): 5 seats, 9 from July 1,
+-- then 7 from April 1, January to March recognised
+SELECT pg_temp.tenant('sa_back');
+SELECT rr.create_contract('A', 'MONTHLY', '2024-01-01', '{"SEATS": {"quantity": 5}}') AS k \gset
+SELECT rr.setup_and_activate_contract(:k);
+SELECT count(*) FROM rr.run_billing('2024-03-31');
+SELECT count(*) FROM rr.post_invoices('2024-03-31');
+SELECT count(*) FROM rr.recognize('2024-03-31');
+SELECT pg_temp.asof('2024-02-15') AS feb, pg_temp.asof('2024-03-31') AS mar \gset
+SELECT rr.change_contract_line(:k, 'SEATS', '2024-07-01', quantity => 9);
+SELECT rr.change_contract_line(:k, 'SEATS', '2024-04-01', quantity => 7);
+SELECT is(pg_temp.asof('2024-02-15') || ' | ' || pg_temp.asof('2024-03-31'), :'feb' || ' | ' || :'mar',
+          'back-dated: the reports before April 1 do not move');
+SELECT is(pg_temp.rpo('2024-05-15'), pg_temp.current('2024-05-15'),
+          'back-dated: as of May 15 the RPO is what the current schedule holds (the July change''s lines superseded from April 1)');
+SELECT is(pg_temp.rpo('2024-09-01'), pg_temp.current('2024-09-01'), 'back-dated: as of September 1 too');
+SELECT is_empty($$SELECT * FROM rr.superseded_schedule_line
+                   WHERE tenant_id = 'sa_back' AND planned_on = '2024-07-01' AND superseded_on > '2024-04-01'$$,
+                'back-dated: the lines planned for July 1 are superseded from April 1');
+
+SELECT * FROM finish();
+ROLLBACK;
