@@ -63,9 +63,11 @@ declare -A shifted=(
     [performance_obligation]=contract_id [revenue_schedule_line]=schedule_line_id,contract_id,invoice_id,entry_id
     [invoice]=invoice_id,contract_id,journal_entry_id,credits_invoice [invoice_line]=invoice_id,charge_id
     [charge]=charge_id,contract_id [journal_entry]=entry_id,source_id [journal_line]=entry_id,contract_id
+    [superseded_schedule_line]=schedule_line_id,contract_id
 )
 copy_sql=""
-for t in contract contract_line discount performance_obligation charge invoice invoice_line journal_entry journal_line revenue_schedule_line; do
+for t in contract contract_line discount performance_obligation charge invoice invoice_line journal_entry journal_line revenue_schedule_line \
+         superseded_schedule_line; do
     c=$(cols "$t" "${shifted[$t]}")
     copy_sql+="INSERT INTO rr.$t SELECT $c FROM rr.$t, o WHERE tenant_id = 'rpt' AND ${shifted[$t]%%,*} < 1000000000;"$'\n'
 done
