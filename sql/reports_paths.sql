@@ -1,8 +1,10 @@
 -- The revenue forecast and the RPO read the schedule lines not recognised as of a date
 -- alone when every contract of the tenant has one currency and none was activated after
 -- the date, and join each line with its contract otherwise (docs/reports.md, "Revenue
--- forecast and RPO").  Both paths give the definition's answer: the lines open or posted
--- after as_of of the contracts activated by then, per contract currency.  Last in the
+-- forecast and RPO").  Both paths give the definition's answer: the lines of the
+-- contracts activated by then, per contract currency, that the schedule held on as_of and
+-- had not recognised (open or posted after it, planned by then; and those a later re-plan
+-- replaced: docs/reports.md, "Schedules as of a date").  Last in the
 -- schedule: it creates contracts, whose ids the other tests print.
 \set SHOW_CONTEXT never
 SELECT rr.create_tenant('rfp', 'Forecast paths', 'USD');
@@ -50,7 +52,14 @@ CREATE TEMP VIEW unrecognised_by_definition AS
 SELECT d.as_of, k.currency, date_trunc('month', GREATEST(l.recognize_on, d.as_of))::date AS month,
        l.recognize_on <= (d.as_of + interval '1 year')::date AS within_12_months, l.contract_id, l.amount
   FROM (VALUES ('2025-03-31'::date), ('2025-06-30'), ('2024-12-31'), ('2026-12-31')) d (as_of)
-  JOIN rr.revenue_schedule_line l ON l.tenant_id = 'rfp' AND (l.status = 'open' OR l.posted_on > d.as_of)
+  JOIN (SELECT l.tenant_id, l.contract_id, l.recognize_on, l.amount, l.planned_on, l.status, l.posted_on,
+               'infinity'::date AS superseded_on
+          FROM rr.revenue_schedule_line l
+        UNION ALL
+        SELECT h.tenant_id, h.contract_id, h.recognize_on, h.amount, h.planned_on, 'open', NULL, h.superseded_on
+          FROM rr.superseded_schedule_line h) l
+    ON l.tenant_id = 'rfp' AND (l.status = 'open' OR l.posted_on > d.as_of)
+   AND l.planned_on <= d.as_of AND l.superseded_on > d.as_of
   JOIN rr.contract k ON k.tenant_id = l.tenant_id AND k.contract_id = l.contract_id AND k.activation_date <= d.as_of;
 SELECT d.as_of,
        (SELECT array_agg((r.currency, r.month, r.scheduled, r.contracts)::text ORDER BY r.currency, r.month)

@@ -59,7 +59,7 @@ SELECT count(*) FROM rr.run_billing('2025-03-01');
 SELECT count(*) FROM rr.post_invoices('2025-03-01');
 SELECT count(*) FROM rr.recognize('2025-03-31');
 SELECT pg_temp.asof('2025-02-15') AS feb, pg_temp.asof('2025-03-31') AS mar, pg_temp.rpo('2025-02-15') AS rpo_feb \gset
-SELECT is(:'rpo_feb'::numeric, 1098.08, 'catch-up: the RPO as of February 15 before the amendment (hand-checked: 1,200.00 less 46 days of 365)');
+SELECT is(:'rpo_feb'::numeric, 1098.08, 'catch-up: the RPO as of February 15 before the amendment (hand-checked: 1,200.00 less January, 31 days of 365)');
 SELECT applied_treatment FROM rr.amend_contract(:k, '2025-04-01', '[{"item": "SEATS", "quantity": 15}]',
                                                  facts => '{"remaining_distinct": false}');
 SELECT is(pg_temp.asof('2025-02-15') || ' | ' || pg_temp.asof('2025-03-31'), :'feb' || ' | ' || :'mar',

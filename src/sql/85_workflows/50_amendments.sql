@@ -256,14 +256,17 @@ BEGIN
                 RETURNING l.schedule_line_id, l.obligation_no, l.period, l.recognize_on, l.amount, l.contract_amount,
                           l.planned_on
             ), kept AS (
-                -- the lines the catch-up replaces, for the reports as of an earlier date
-                -- (docs/reports.md, "Schedules as of a date")
+                -- the lines the catch-up replaces that the schedule held before the
+                -- amendment's date, for the reports as of an earlier date (docs/reports.md,
+                -- "Schedules as of a date"); those the re-plan above has just planned on that
+                -- date were never part of an earlier schedule
                 INSERT INTO rr.superseded_schedule_line (tenant_id, schedule_line_id, contract_id, obligation_no, source,
                                                          period, recognize_on, amount, contract_amount, planned_on,
                                                          superseded_on)
                 SELECT t, m.schedule_line_id, c.contract_id, m.obligation_no, 'allocation', m.period, m.recognize_on,
                        m.amount, m.contract_amount, m.planned_on, effective_from
                   FROM moved m
+                 WHERE m.planned_on < effective_from
             ), ins AS (
                 INSERT INTO rr.revenue_schedule_line (tenant_id, contract_id, obligation_no, source, period, recognize_on,
                                                       amount, contract_amount, planned_on)

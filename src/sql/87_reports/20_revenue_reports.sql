@@ -478,7 +478,11 @@ BEGIN ATOMIC
               JOIN rr.contract k ON k.tenant_id OPERATOR(pg_catalog.=) l.tenant_id
                                 AND k.contract_id OPERATOR(pg_catalog.=) l.contract_id
              WHERE l.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
-               AND l.planned_on OPERATOR(pg_catalog.<=) deferral_schedule_summary.as_of
+               -- (a line recognised by as_of counts as recognised, as the ledger has it, even
+               -- if planned after it: a correction billed later for days before its invoice)
+               AND (l.planned_on OPERATOR(pg_catalog.<=) deferral_schedule_summary.as_of
+                    OR (l.status OPERATOR(pg_catalog.=) 'posted'
+                        AND l.posted_on OPERATOR(pg_catalog.<=) deferral_schedule_summary.as_of))
                AND k.activation_date OPERATOR(pg_catalog.<=) deferral_schedule_summary.as_of
             UNION ALL
             SELECT k.currency, o.item, o.method, o.deferred_account, o.revenue_account, h.contract_id,
