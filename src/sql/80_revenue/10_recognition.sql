@@ -237,6 +237,9 @@ AS $$
 DECLARE
     parent text;
     key text;
+    -- the referring table, and what to do instead, for the one error raised at the end
+    child text := 'revenue_schedule_line';
+    hint text := 'Undo a draft with rr.undo_last_billing; billed, planned and posted rows are corrected by new ones, never removed.';
 BEGIN
     -- on DELETE, NEW is null, so its key differs from OLD's
     IF rr_internal.trigger_table(TG_TABLE_NAME) = 'contract_line' THEN
@@ -262,28 +265,27 @@ BEGIN
             IF EXISTS (SELECT FROM rr.revenue_schedule_line l
                         WHERE l.tenant_id = OLD.tenant_id AND l.contract_id = OLD.contract_id
                           AND l.obligation_no = OLD.obligation_no) THEN
-                key := format('(tenant_id, contract_id, obligation_no)=(%s, %s, %s)',
-                              OLD.tenant_id, OLD.contract_id, OLD.obligation_no);
+                child := 'revenue_schedule_line';
             -- or lines a re-plan replaced (rr.superseded_schedule_line), which the reports as
             -- of an earlier date still read with their obligation
             ELSIF EXISTS (SELECT FROM rr.superseded_schedule_line l
                            WHERE l.tenant_id = OLD.tenant_id AND l.contract_id = OLD.contract_id
                              AND l.obligation_no = OLD.obligation_no) THEN
-                RAISE EXCEPTION 'cannot % performance_obligation row: table "superseded_schedule_line" refers to it', lower(TG_OP)
-                    USING ERRCODE = '23503',
-                          DETAIL = format('Key (tenant_id, contract_id, obligation_no)=(%s, %s, %s) is still referenced from table "superseded_schedule_line".',
-                                          OLD.tenant_id, OLD.contract_id, OLD.obligation_no),
-                          HINT = 'Obligations stay with their schedules, current and superseded; re-plan a contract with rr_internal.create_obligations.';
+                child := 'superseded_schedule_line';
+                hint := 'Obligations stay with their schedules, current and superseded; re-plan a contract with rr_internal.create_obligations.';
             -- or planned charges (rr.obligation_charge: the contract's, read by the prefix
             -- of their primary key)
             ELSIF EXISTS (SELECT FROM rr.obligation_charge p
                            WHERE p.tenant_id = OLD.tenant_id AND p.contract_id = OLD.contract_id
                              AND p.obligation_no = OLD.obligation_no) THEN
-                RAISE EXCEPTION 'cannot % performance_obligation row: table "obligation_charge" refers to it', lower(TG_OP)
-                    USING ERRCODE = '23503',
-                          DETAIL = format('Key (tenant_id, contract_id, obligation_no)=(%s, %s, %s) is still referenced from table "obligation_charge".',
-                                          OLD.tenant_id, OLD.contract_id, OLD.obligation_no),
-                          HINT = 'Re-plan a contract with rr_internal.create_obligations; planned rows are replaced with their obligations, never removed alone.';
+                child := 'obligation_charge';
+                hint := 'Re-plan a contract with rr_internal.create_obligations; planned rows are replaced with their obligations, never removed alone.';
+            ELSE
+                child := NULL;
+            END IF;
+            IF child IS NOT NULL THEN
+                key := format('(tenant_id, contract_id, obligation_no)=(%s, %s, %s)',
+                              OLD.tenant_id, OLD.contract_id, OLD.obligation_no);
             END IF;
         END IF;
     ELSIF TG_OP = 'DELETE' THEN
@@ -299,10 +301,10 @@ BEGIN
         key := format('(tenant_id, invoice_id, line_no)=(%s, %s, %s)', OLD.tenant_id, OLD.invoice_id, OLD.line_no);
     END IF;
     IF key IS NOT NULL THEN
-        RAISE EXCEPTION 'cannot % % row: table "revenue_schedule_line" refers to it', lower(TG_OP), parent
+        RAISE EXCEPTION 'cannot % % row: table "%" refers to it', lower(TG_OP), parent, child
             USING ERRCODE = '23503',
-                  DETAIL = format('Key %s is still referenced from table "revenue_schedule_line".', key),
-                  HINT = 'Undo a draft with rr.undo_last_billing; billed, planned and posted rows are corrected by new ones, never removed.';
+                  DETAIL = format('Key %s is still referenced from table "%s".', key, child),
+                  HINT = hint;
     END IF;
     RETURN NULL;
 END
