@@ -74,6 +74,23 @@ SELECT l.account, l.debit, l.credit, l.functional_debit, l.functional_credit
   FROM rr.journal_entry e JOIN rr.journal_line l USING (tenant_id, entry_id)
  WHERE e.tenant_id = 'fx' AND e.source = 'credit_note' ORDER BY e.entry_id, l.line_no;
 
+-- A credit balance is converted at the rate of its date: January's invoice, paid in full,
+-- credited 200.00 EUR on 12 March (at 1.09: 218.00 USD); the 200.00 EUR it leaves below
+-- zero moves to customer credit (Dr 1100 / Cr 2400, 218.00 USD each) and pays 200.00 of
+-- March's invoice the same day (Dr 2400 at the credit's 1.09, Cr 1100 at March's 1.09: no
+-- difference).
+SELECT count(*) AS credit_notes FROM rr.credit_invoice((SELECT min(invoice_id) FROM rr.invoice WHERE tenant_id = 'fx'),
+                                                       200.00, credit_date => '2025-03-12');
+SELECT e.memo, l.account, l.debit, l.credit, l.functional_debit, l.functional_credit
+  FROM rr.payment p JOIN rr.journal_entry e ON e.tenant_id = p.tenant_id AND e.entry_id = p.journal_entry_id
+  JOIN rr.journal_line l ON l.tenant_id = e.tenant_id AND l.entry_id = e.entry_id
+ WHERE p.tenant_id = 'fx' AND p.method = 'credit_balance' ORDER BY l.line_no;
+SELECT i.invoice_date, a.amount, l.account, l.debit, l.credit, l.functional_debit, l.functional_credit
+  FROM rr.payment p JOIN rr.payment_application a ON a.tenant_id = p.tenant_id AND a.payment_id = p.payment_id
+  JOIN rr.invoice i ON i.tenant_id = a.tenant_id AND i.invoice_id = a.invoice_id
+  JOIN rr.journal_line l ON l.tenant_id = a.tenant_id AND l.entry_id = a.journal_entry_id
+ WHERE p.tenant_id = 'fx' AND p.method = 'credit_balance' ORDER BY l.line_no;
+
 -- Every entry balances in the functional currency too.
 SELECT count(*) AS entries,
        count(*) FILTER (WHERE d <> c) AS unbalanced

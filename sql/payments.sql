@@ -192,4 +192,62 @@ SELECT i.customer AS billed_to, k.customer AS contract_customer, a.amount
   JOIN rr.contract k ON k.tenant_id = i.tenant_id AND k.contract_id = i.contract_id
  WHERE a.payment_id = :pay_d;
 SELECT * FROM rr.customer_credits('pay', '2024-06-30') WHERE customer = 'D';
+
+-- Credit balances (docs/payments.md, "Credit balances").
+-- (a) A credit note for all of A's January, which A paid in full: the 150.00 credited is A's
+-- customer credit (a payment of method credit_balance dated the credit note's day, whose
+-- entry clears both receivable accounts of January: Dr 1100 100.00, Dr 1110 50.00, Cr 2400
+-- 150.00), applied to A's oldest open invoices: February 100.00, March 50.00.
+SELECT number, total FROM rr.credit_invoice(:a_jan, reason => 'service credit', credit_date => '2024-07-01');
+SELECT p.payment_id AS credit_a, p.method, p.reference, p.amount, p.received_on, p.source_invoice_id = :a_jan AS of_january
+  FROM rr.payment p WHERE p.source_invoice_id IS NOT NULL \gset
+\echo :method :reference :amount :received_on :of_january
+SELECT l.line_no, l.account, l.debit, l.credit
+  FROM rr.payment p JOIN rr.journal_line l ON l.tenant_id = p.tenant_id AND l.entry_id = p.journal_entry_id
+ WHERE p.payment_id = :credit_a ORDER BY l.line_no;
+SELECT i.invoice_date, a.amount, a.applied_on
+  FROM rr.payment_application a JOIN rr.invoice i USING (tenant_id, invoice_id)
+ WHERE a.payment_id = :credit_a ORDER BY i.invoice_date;
+SELECT invoice_date, total, applied, balance, status
+  FROM rr.invoice_balances('pay', '2024-07-01') WHERE customer = 'A' AND invoice_date < '2024-04-01' ORDER BY invoice_date;
+-- (b) A negative invoice: a one-off credit of 900.00 on B's contract, dated July 1, exceeds
+-- July's 100.00; the invoice of -800.00 is posted and its credit applied to B's open
+-- invoices, oldest due first (the last 40.00 of February, March to June: 440.00); the
+-- 360.00 they do not take stays B's credit, next to B's earlier unapplied payments.
+SELECT contract_id AS b_contract FROM rr.contract WHERE customer = 'B' \gset
+SELECT billed_on FROM rr.add_one_off_charge(:b_contract, 'SUB', '2024-07-01', -900.00, description => 'goodwill');
+SELECT customer, total FROM rr.run_billing('2024-07-01') WHERE customer = 'B';
+SELECT count(*) AS posted FROM rr.post_invoices('2024-07-31');
+SELECT p.payment_id AS credit_b, p.method, p.reference, p.amount, p.received_on
+  FROM rr.payment p JOIN rr.invoice i ON i.tenant_id = p.tenant_id AND i.invoice_id = p.source_invoice_id
+ WHERE i.customer = 'B' \gset
+\echo :method :reference :amount :received_on
+SELECT i.invoice_date, a.amount, a.applied_on
+  FROM rr.payment_application a JOIN rr.invoice i USING (tenant_id, invoice_id)
+ WHERE a.payment_id = :credit_b ORDER BY i.invoice_date;
+SELECT invoice_date, total, applied, balance, status
+  FROM rr.invoice_balances('pay', '2024-07-31') WHERE customer = 'B' ORDER BY invoice_date;
+SELECT * FROM rr.customer_credits('pay', '2024-07-31') WHERE customer = 'B' AND currency = 'USD';
+SELECT customer, open_ar, unapplied_credit FROM rr.ar_aging('2024-07-31') WHERE customer = 'B' AND currency = 'USD';
+-- what is left pays a later invoice, as any customer credit (rr.apply_payment): August's
+-- 100.00, so 540.00 of the 800.00 is applied
+SELECT count(*) AS posted FROM rr.run_billing('2024-08-01') x, rr.post_invoices('2024-08-31') y WHERE x.customer = 'B';
+SELECT rr.apply_payment(:credit_b, i.invoice_id) IS NOT NULL AS applied, b.balance AS balance_before
+  FROM rr.invoice i JOIN rr.invoice_balances('pay', '2024-08-01') b USING (invoice_id)
+ WHERE i.customer = 'B' AND i.invoice_date = '2024-08-01';
+SELECT p.amount, sum(a.amount) AS applied
+  FROM rr.payment p JOIN rr.payment_application a USING (tenant_id, payment_id)
+ WHERE p.payment_id = :credit_b GROUP BY p.amount;
+-- The books still agree: cash = money received (credit balances are not cash); customer
+-- credit (2400) = unapplied credit; receivables = open AR; every entry balanced.
+SELECT (SELECT sum(debit - credit) FROM rr.journal_line WHERE tenant_id = 'pay' AND account = '1200') AS cash,
+       (SELECT sum(amount) FROM rr.payment WHERE tenant_id = 'pay' AND source_invoice_id IS NULL) AS received,
+       (SELECT sum(credit - debit) FROM rr.journal_line WHERE tenant_id = 'pay' AND account = '2400') AS credit_account,
+       (SELECT sum(unapplied) FROM rr.customer_credits('pay', 'infinity')) AS unapplied_credit,
+       (SELECT sum(debit - credit) FROM rr.journal_line WHERE tenant_id = 'pay' AND account IN ('1100', '1110')) AS receivable_accounts,
+       (SELECT sum(balance) FROM rr.invoice_balances('pay', 'infinity')) AS open_ar;
+SELECT count(*) FILTER (WHERE d <> c) AS unbalanced_entries
+  FROM (SELECT entry_id, sum(debit) AS d, sum(credit) AS c FROM rr.journal_line WHERE tenant_id = 'pay' GROUP BY entry_id) x;
+-- a credit balance is written by the engine only: the method is reserved
+SELECT rr.record_payment('B', 10.00, '2024-07-02', method => 'credit_balance');
 RESET rr.tenant;

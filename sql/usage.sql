@@ -240,9 +240,18 @@ SELECT l.kind, l.service_period, l.amount, l.detail->'late' AS late
   FROM rr.invoice i JOIN rr.invoice_line l USING (tenant_id, invoice_id)
  WHERE i.contract_id = :ret2 AND i.invoice_date = '2024-04-02' ORDER BY l.line_no;
 SELECT * FROM rr.deposit_balances WHERE contract_id = :ret2;
+-- the refund is the invoice of April 1 (-525.00): posted, its credit is BER's customer
+-- credit (Dr 1100 / Cr 2400; docs/payments.md, "Credit balances"), applied to BER's open
+-- invoices, oldest due first (those of its first retainer, whose lines carry that contract)
 SELECT count(*) AS posted FROM rr.post_invoices('2024-04-30');
 SELECT jl.account, sum(jl.debit) AS debit, sum(jl.credit) AS credit
   FROM rr.journal_line jl WHERE jl.contract_id = :ret2 GROUP BY jl.account ORDER BY jl.account;
+SELECT p.method, p.amount, a.amount AS applied, t.contract_id = :ret2 AS same_contract
+  FROM rr.payment p
+  JOIN rr.invoice i ON i.tenant_id = p.tenant_id AND i.invoice_id = p.source_invoice_id
+  JOIN rr.payment_application a ON a.tenant_id = p.tenant_id AND a.payment_id = p.payment_id
+  JOIN rr.invoice t ON t.tenant_id = a.tenant_id AND t.invoice_id = a.invoice_id
+ WHERE i.contract_id = :ret2 ORDER BY a.application_id;
 
 -- (10) Max and last: peak 14 GB (4 over 10 included = 8.00), last reading 12 GB (24.00)
 -- were billed in (4), next to the storage plan's fixed fee.

@@ -1,9 +1,11 @@
 -- Property tests for payments (docs/payments.md): 30 customers billed monthly for a year
 -- with random quantities, then 300 random payments (random payer, amount and date, applied
--- at once or kept as credit) and 300 random applications of random amounts to random
--- invoices, some of which are refused; the books must agree whatever happened.
+-- at once or kept as credit), 300 random applications of random amounts to random
+-- invoices, some of which are refused, and 60 random credit notes (random invoice, in full
+-- or for a random amount, paid or not: a credit for more than is open is a credit balance,
+-- moved to customer credit); the books must agree whatever happened.
 BEGIN;
-SELECT plan(9);
+SELECT plan(11);
 SELECT setseed(0.1357);
 
 SELECT rr.create_tenant('pp', 'Payment properties', 'USD');
@@ -43,6 +45,16 @@ BEGIN
         EXCEPTION WHEN invalid_parameter_value OR object_not_in_prerequisite_state THEN
             refused := refused + 1;
         END;
+        IF k % 5 = 0 THEN
+            SELECT x.invoice_id INTO i FROM rr.invoice x
+             WHERE x.tenant_id = 'pp' AND x.doc_type = 'invoice' ORDER BY random() LIMIT 1;
+            BEGIN
+                PERFORM rr.credit_invoice(i, CASE WHEN random() < 0.5 THEN round((1 + random() * 80)::numeric, 2) END,
+                                          credit_date => date '2025-07-01' + floor(random() * 60)::int);
+            EXCEPTION WHEN invalid_parameter_value OR object_not_in_prerequisite_state THEN
+                refused := refused + 1;
+            END;
+        END IF;
     END LOOP;
     RETURN refused;
 END $$;
@@ -69,12 +81,24 @@ SELECT is_empty($$
 $$, 'applications are dated after their payment and invoice, to posted invoices of the payer, in whole cents');
 SELECT sum(total) AS invoiced, sum(balance) AS open_ar FROM rr.invoice_balances('pp', 'infinity') \gset
 SELECT sum(unapplied) AS unapplied FROM rr.customer_credits('pp', 'infinity') \gset
-SELECT sum(amount) AS received FROM rr.payment WHERE tenant_id = 'pp' \gset
+SELECT sum(amount) FILTER (WHERE source_invoice_id IS NULL) AS received,
+       count(*) FILTER (WHERE source_invoice_id IS NOT NULL) AS credit_balances
+  FROM rr.payment WHERE tenant_id = 'pp' \gset
+SELECT count(*) AS credit_notes, -sum(l.amount) AS credited
+  FROM rr.invoice n JOIN rr.invoice_line l USING (tenant_id, invoice_id)
+ WHERE n.tenant_id = 'pp' AND n.doc_type = 'credit_note' \gset
+SELECT cmp_ok(:credit_balances::bigint, '>', 3::bigint, 'credit notes for more than was open left credit balances');
 SELECT sum(credit - debit) FILTER (WHERE account = '2400') AS credit_account,
        sum(debit - credit) FILTER (WHERE account IN ('1100', '1110')) AS receivables
   FROM rr.journal_line WHERE tenant_id = 'pp' \gset
-SELECT is(:invoiced::numeric - :received::numeric, :open_ar::numeric - :unapplied::numeric,
-          'invoiced − received = open AR − unapplied credit');
+SELECT is(:invoiced::numeric - :credited::numeric - :received::numeric, :open_ar::numeric - :unapplied::numeric,
+          'invoiced − credited − received = open AR − unapplied credit');
+SELECT is_empty($$
+    SELECT p.payment_id FROM rr.payment p
+      JOIN rr.invoice i ON i.tenant_id = p.tenant_id AND i.invoice_id = p.source_invoice_id
+     WHERE p.tenant_id = 'pp' AND (i.customer <> p.customer OR i.currency <> p.currency OR i.status <> 'posted'
+        OR p.method <> 'credit_balance' OR p.amount <= 0)
+$$, 'every credit balance is its invoice''s, for that invoice''s customer and currency');
 SELECT is(:credit_account::numeric, :unapplied::numeric, 'the customer credit account holds exactly the unapplied credit');
 SELECT is(:receivables::numeric, :open_ar::numeric, 'the receivable accounts hold exactly the open AR');
 SELECT is_empty($$

@@ -23,6 +23,15 @@ DECLARE
     fmu integer;
     lo bigint;
     hi bigint;
+    r_ids bigint[];
+    r_numbers text[];
+    r_customers text[];
+    r_dates date[];
+    r_due date[];
+    r_totals numeric[];
+    r_credits bigint[];
+    neg_ids bigint[];
+    neg_dates date[];
     -- the entries' sequence, looked up once (not once per invoice)
     entries regclass := pg_get_serial_sequence('rr.journal_entry', 'entry_id')::regclass;
 BEGIN
@@ -155,12 +164,29 @@ BEGIN
     UPDATE rr.invoice_counter c SET next_number = c.next_number + n
      WHERE c.tenant_id = t AND c.series = post_invoices.series;
 
-    RETURN QUERY
-    SELECT i.invoice_id, i.number, i.customer, i.invoice_date, i.due_date,
-           (SELECT sum(l.amount) FROM rr.invoice_line l WHERE l.tenant_id = t AND l.invoice_id = i.invoice_id)
+    -- the documents posted, with their totals
+    SELECT array_agg(i.invoice_id ORDER BY i.invoice_id), array_agg(i.number ORDER BY i.invoice_id),
+           array_agg(i.customer ORDER BY i.invoice_id), array_agg(i.invoice_date ORDER BY i.invoice_id),
+           array_agg(i.due_date ORDER BY i.invoice_id), array_agg(x.total ORDER BY i.invoice_id),
+           array_agg(i.credits_invoice ORDER BY i.invoice_id)
+      INTO r_ids, r_numbers, r_customers, r_dates, r_due, r_totals, r_credits
       FROM rr_post p
       JOIN rr.invoice i ON i.tenant_id = t AND i.invoice_id = p.invoice_id AND i.invoice_id >= lo AND i.invoice_id <= hi
-     ORDER BY i.invoice_id;
+     CROSS JOIN LATERAL (SELECT sum(l.amount) AS total FROM rr.invoice_line l
+                          WHERE l.tenant_id = t AND l.invoice_id = i.invoice_id) x;
+
+    -- Credit balances (docs/payments.md): a negative invoice, and an invoice that a credit
+    -- note credits for more than is open on it, have their credit moved to customer credit
+    -- and applied to the customer's open invoices (rr_internal.settle_credit_balances)
+    SELECT array_agg(coalesce(u.credits, u.id)), array_agg(u.d) INTO neg_ids, neg_dates
+      FROM unnest(r_ids, r_dates, r_totals, r_credits) AS u (id, d, total, credits)
+     WHERE u.credits IS NOT NULL OR u.total < 0;
+    IF neg_ids IS NOT NULL THEN
+        PERFORM rr_internal.settle_credit_balances(t, neg_ids, neg_dates);
+    END IF;
+
+    RETURN QUERY
+    SELECT * FROM unnest(r_ids, r_numbers, r_customers, r_dates, r_due, r_totals);
 END
 $$;
 COMMENT ON FUNCTION rr_internal.post_invoices(text, date, text) IS 'internal: the work of rr.post_invoices for a tenant, its arguments checked';

@@ -29,14 +29,17 @@ CREATE TABLE rr.payment (
     journal_entry_id bigint NOT NULL,
     session_role     name NOT NULL DEFAULT session_user,
     created_at       timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    source_invoice_id bigint,
     CONSTRAINT payment_pkey PRIMARY KEY (tenant_id, payment_id),
     CONSTRAINT payment_customer_fkey FOREIGN KEY (tenant_id, customer) REFERENCES rr.customer (tenant_id, code),
     CONSTRAINT payment_currency_fkey FOREIGN KEY (currency) REFERENCES rr.currency (code),
     CONSTRAINT payment_entry_fkey FOREIGN KEY (tenant_id, journal_entry_id) REFERENCES rr.journal_entry (tenant_id, entry_id),
     CONSTRAINT payment_amount_check CHECK (amount > 0),
+    CONSTRAINT payment_source_check CHECK ((source_invoice_id IS NOT NULL) = (method IS NOT DISTINCT FROM 'credit_balance')),
     CONSTRAINT payment_limit_check CHECK (rr.check_number('amount', amount) AND rr.check_date('payment date', received_on))
 );
-COMMENT ON TABLE rr.payment IS 'payments received (append-only): customer, currency, amount in whole minor units, date received, method, reference, the journal entry (Dr cash / Cr customer credit) and who recorded it; a reversal or refund will be a later, separate document';
+COMMENT ON TABLE rr.payment IS 'payments received (append-only): customer, currency, amount in whole minor units, date received, method, reference, the journal entry (Dr cash / Cr customer credit) and who recorded it; also the credit balances of invoices moved to customer credit (method credit_balance, source_invoice_id set: Dr receivable / Cr customer credit); a reversal or refund will be a later, separate document';
+COMMENT ON COLUMN rr.payment.source_invoice_id IS 'for a credit balance (method credit_balance): the posted invoice whose negative balance (a negative invoice, or one credited for more than was open) became this customer credit; NULL for money received';
 
 CREATE TABLE rr.payment_application (
     tenant_id        text NOT NULL,
@@ -57,6 +60,7 @@ CREATE TABLE rr.payment_application (
 COMMENT ON TABLE rr.payment_application IS 'payment money applied to posted invoices (append-only): amount, date, and the journal entry (Dr customer credit / Cr receivable); a payment''s unapplied rest is customer credit';
 
 CREATE INDEX payment_customer_idx ON rr.payment (tenant_id, customer);
+CREATE INDEX payment_source_idx ON rr.payment (tenant_id, source_invoice_id) WHERE source_invoice_id IS NOT NULL;
 CREATE INDEX payment_application_payment_idx ON rr.payment_application (tenant_id, payment_id);
 CREATE INDEX payment_application_invoice_idx ON rr.payment_application (tenant_id, invoice_id);
 -- a payer's invoices (billed to it, or for its contracts) and an invoice's credit notes, by

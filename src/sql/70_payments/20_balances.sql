@@ -13,8 +13,8 @@ BEGIN ATOMIC
     -- tenant's shard whole, from inside a delegated function too: docs/scale-out.md)
     WITH settlement AS (
         -- Everything that settles a posted invoice, one row each: payment applications,
-        -- posted credit notes (their lines are negative; the credit settles the invoice)
-        -- and wallet drawdowns.
+        -- posted credit notes (their lines are negative; the credit settles the invoice),
+        -- wallet drawdowns and credit balances moved to customer credit.
         SELECT a.invoice_id, 'payment'::text AS kind, a.amount
           FROM rr.payment_application a
          WHERE a.tenant_id OPERATOR(pg_catalog.=) invoice_balances.tenant_id
@@ -40,6 +40,16 @@ BEGIN ATOMIC
            AND w.entry_date OPERATOR(pg_catalog.<=) invoice_balances.as_of
            AND (invoice_balances.only_invoices IS NULL
                 OR w.invoice_id OPERATOR(pg_catalog.=) ANY (invoice_balances.only_invoices))
+        UNION ALL
+        -- a negative balance moved to customer credit (rr_internal.settle_credit_balances):
+        -- it brings the invoice back to zero
+        SELECT p.source_invoice_id, 'credit_balance'::text, OPERATOR(pg_catalog.-) p.amount
+          FROM rr.payment p
+         WHERE p.tenant_id OPERATOR(pg_catalog.=) invoice_balances.tenant_id
+           AND p.source_invoice_id IS NOT NULL
+           AND p.received_on OPERATOR(pg_catalog.<=) invoice_balances.as_of
+           AND (invoice_balances.only_invoices IS NULL
+                OR p.source_invoice_id OPERATOR(pg_catalog.=) ANY (invoice_balances.only_invoices))
     ), settled AS (
         SELECT s.invoice_id,
                sum(s.amount) FILTER (WHERE s.kind OPERATOR(pg_catalog.=) 'payment') AS applied,
@@ -73,7 +83,7 @@ BEGIN ATOMIC
                 THEN greatest(invoice_balances.as_of OPERATOR(pg_catalog.-) inv.due_date, 0) ELSE 0 END
       FROM inv;
 END;
-COMMENT ON FUNCTION rr.invoice_balances(text, date, bigint[]) IS 'the posted invoices of a tenant (all, or those listed in only_invoices) dated up to as_of with their total, the payments applied up to as_of, the balance, status (open, partly_paid, paid), whether past due and by how many days; the one place where settlements (payment applications, later credit notes, wallet drawdowns) are summed';
+COMMENT ON FUNCTION rr.invoice_balances(text, date, bigint[]) IS 'the posted invoices of a tenant (all, or those listed in only_invoices) dated up to as_of with their total, the payments applied up to as_of, the balance, status (open, partly_paid, paid), whether past due and by how many days; the one place where settlements (payment applications, later credit notes, wallet drawdowns, credit balances moved to customer credit) are summed';
 
 -- Every payer of a tenant with what it paid and what of that is applied, up to as_of.
 -- (What is applied is a sub-query per payment, not a lateral outer join: on Citus, read by
@@ -96,7 +106,7 @@ BEGIN ATOMIC
                AND p.received_on OPERATOR(pg_catalog.<=) customer_credits.as_of) p
      GROUP BY p.customer, p.currency;
 END;
-COMMENT ON FUNCTION rr.customer_credits(text, date) IS 'per paying customer and currency: payments received up to as_of, the part applied to invoices up to as_of, and the unapplied rest (customer credit)';
+COMMENT ON FUNCTION rr.customer_credits(text, date) IS 'per paying customer and currency: payments received up to as_of (and credit balances of its invoices moved to customer credit), the part applied to invoices up to as_of, and the unapplied rest (customer credit)';
 
 CREATE VIEW rr.invoice_balance WITH (security_invoker = true) AS
 SELECT rr.current_tenant() AS tenant_id, b.*
@@ -112,7 +122,7 @@ COMMENT ON COLUMN rr.invoice_balance.invoice_date IS 'invoice date';
 COMMENT ON COLUMN rr.invoice_balance.due_date IS 'date payment is due';
 COMMENT ON COLUMN rr.invoice_balance.total IS 'invoice total: exact sum of its lines';
 COMMENT ON COLUMN rr.invoice_balance.applied IS 'payments applied to the invoice up to today (credit notes not included); 0 when none';
-COMMENT ON COLUMN rr.invoice_balance.balance IS 'what is still owed today: total less payments applied, posted credit notes crediting it and prepaid credit drawn from a wallet; 0 when paid';
+COMMENT ON COLUMN rr.invoice_balance.balance IS 'what is still owed today: total less payments applied, posted credit notes crediting it and prepaid credit drawn from a wallet, plus a negative balance moved to customer credit; 0 when paid';
 COMMENT ON COLUMN rr.invoice_balance.status IS 'open (nothing settled), partly_paid or paid (balance 0 or less)';
 COMMENT ON COLUMN rr.invoice_balance.past_due IS 'true when a balance is left and the due date is before today';
 COMMENT ON COLUMN rr.invoice_balance.days_past_due IS 'days from the due date to today while a balance is left; 0 when paid or not yet due';
@@ -136,7 +146,7 @@ COMMENT ON COLUMN rr.customer_balance.currency IS 'ISO 4217 code; all amounts of
 COMMENT ON COLUMN rr.customer_balance.invoiced IS 'total of the customer''s posted invoices dated up to today; 0 when none';
 COMMENT ON COLUMN rr.customer_balance.applied IS 'payments applied to those invoices up to today; 0 when none';
 COMMENT ON COLUMN rr.customer_balance.open_ar IS 'what the customer still owes on them (invoice balances after payments and credit notes); 0 when none';
-COMMENT ON COLUMN rr.customer_balance.received IS 'payments received from the customer up to today; 0 when none';
+COMMENT ON COLUMN rr.customer_balance.received IS 'payments received from the customer up to today, and credit balances of its invoices moved to its customer credit (method credit_balance); 0 when none';
 COMMENT ON COLUMN rr.customer_balance.unapplied_credit IS 'part of the payments received not applied to any invoice (customer credit); 0 when none';
 COMMENT ON COLUMN rr.customer_balance.net_balance IS 'open_ar minus unapplied_credit: positive when the customer owes, negative when it holds credit';
 

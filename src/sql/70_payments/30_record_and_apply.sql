@@ -57,6 +57,8 @@ BEGIN
                                   AND n.doc_type = 'credit_note' AND n.status = 'posted'), 0)
                    - coalesce((SELECT sum(w.amount) FROM rr.wallet_entry w
                                 WHERE w.tenant_id = t AND w.invoice_id = i.invoice_id AND w.kind = 'drawdown'), 0)
+                   + coalesce((SELECT sum(p.amount) FROM rr.payment p
+                                WHERE p.tenant_id = t AND p.source_invoice_id = i.invoice_id), 0)
       FROM rr.invoice i
      CROSS JOIN LATERAL (SELECT (SELECT sum(l.amount) FROM rr.invoice_line l
                                   WHERE l.tenant_id = t AND l.invoice_id = i.invoice_id) AS total,
@@ -66,7 +68,7 @@ BEGIN
        AND i.status = 'posted' AND i.doc_type = 'invoice';
 END
 $$;
-COMMENT ON FUNCTION rr_internal.open_balances(text, bigint[]) IS 'internal: the listed posted invoices with their total, the payments applied and the balance as rr.invoice_balances() derives them as of infinity (lines less payment applications, credit notes and wallet drawdowns); PL/pgSQL, so that the payment functions read balances on Citus';
+COMMENT ON FUNCTION rr_internal.open_balances(text, bigint[]) IS 'internal: the listed posted invoices with their total, the payments applied and the balance as rr.invoice_balances() derives them as of infinity (lines less payment applications, credit notes and wallet drawdowns, plus credit balances moved to customer credit); PL/pgSQL, so that the payment functions read balances on Citus';
 REVOKE ALL ON FUNCTION rr_internal.open_balances(text, bigint[]) FROM PUBLIC;
 
 -- Write applications of one payment: one journal entry each (Dr customer credit / Cr the
@@ -238,6 +240,183 @@ END
 $$;
 COMMENT ON FUNCTION rr_internal.payer_may_settle(text, text, text, bigint) IS 'internal: true if a payment from payer may settle an invoice billed to invoice_customer for the contract: the invoice is billed to the payer, or it is for a contract of the payer billed to its parent or bill-to account';
 
+-- Credit balances (docs/payments.md, "Credit balances"): a posted invoice whose balance a
+-- document made negative (a negative invoice, when a run's credits exceed what it bills; a
+-- credit note for more than what was still open on its invoice) has that credit moved to
+-- the customer's credit, as a payment of its own: method credit_balance, source_invoice_id
+-- the invoice, dated the day of the document, billed-to customer and currency the invoice's.
+-- Its journal entry clears each receivable account of the invoice (Dr the accounts below
+-- zero, Cr those above) against customer credit (Cr 2400), converted at the rate of its
+-- date, so that the invoice's balance and each of its receivable accounts end at exactly
+-- zero; the credit is then applied like a receipt (rr_internal.apply_to_open_invoices) and
+-- what is left stays customer credit.  For the listed invoices (with the day of the
+-- document that made each negative); those whose balance is not negative are left alone.
+-- A loop over the negative ones: a posting has a few (a run's terminations), not one per
+-- invoice.
+CREATE FUNCTION rr_internal.settle_credit_balances(tenant_id text, invoice_ids bigint[], on_dates date[])
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t text := settle_credit_balances.tenant_id;
+    neg_ids bigint[];
+    neg_balances numeric[];
+    n integer;
+    i rr.invoice;
+    d date;
+    fc char(3);
+    fmu integer;
+    rate numeric;
+    moved numeric;
+    pid bigint;
+    eid bigint;
+BEGIN
+    -- (open_balances at the top of its statement: on Citus a PL/pgSQL function that reads
+    -- tables cannot run inside a statement's scan of a distributed table)
+    SELECT array_agg(b.invoice_id ORDER BY b.invoice_id), array_agg(b.balance ORDER BY b.invoice_id)
+      INTO neg_ids, neg_balances
+      FROM rr_internal.open_balances(t, settle_credit_balances.invoice_ids) b
+     WHERE b.balance < 0;
+    IF neg_ids IS NULL THEN
+        RETURN 0;
+    END IF;
+    SELECT k.currency, rr.minor_units(k.currency) INTO fc, fmu FROM rr.tenant k WHERE k.tenant_id = t;
+
+    FOR n IN 1 .. cardinality(neg_ids) LOOP
+        SELECT * INTO i FROM rr.invoice x WHERE x.tenant_id = t AND x.invoice_id = neg_ids[n] FOR UPDATE;
+        SELECT max(u.on_date) INTO d
+          FROM unnest(settle_credit_balances.invoice_ids, settle_credit_balances.on_dates) AS u (invoice_id, on_date)
+         WHERE u.invoice_id = i.invoice_id;
+        -- the rate of the day (1 in the functional currency; none before the pair's first
+        -- rate: not converted, as the documents of that day are not)
+        IF i.currency = fc THEN
+            rate := 1;
+        ELSE
+            rate := (SELECT x.rate FROM rr.exchange_rate x
+                      WHERE x.tenant_id = t AND x.from_currency = i.currency AND x.to_currency = fc
+                        AND x.rate_date <= d
+                      ORDER BY x.rate_date DESC
+                      LIMIT 1);
+        END IF;
+
+        moved := -neg_balances[n];
+        pid := nextval(pg_get_serial_sequence('rr.payment', 'payment_id'));
+        INSERT INTO rr.journal_entry (tenant_id, entry_date, period_start, source, source_id, memo)
+        VALUES (t, d, rr_internal.posting_period(t, d), 'payment', pid,
+                format('Credit balance of invoice %s moved to customer credit', i.number))
+        RETURNING entry_id INTO eid;
+
+        -- what each receivable account of the invoice holds for it, from the entries that
+        -- posted to it: its own, its credit notes', its payment applications', its wallet
+        -- drawdowns' and earlier credit balances' (debit less credit); each is cleared, and
+        -- the rest (the credit) goes to customer credit
+        INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency, contract_id,
+                                     functional_currency, functional_debit, functional_credit)
+        SELECT t, eid, x.line_no, x.account, x.debit, x.credit, i.currency, i.contract_id,
+               CASE WHEN rate IS NOT NULL THEN fc END,
+               CASE WHEN rate IS NOT NULL
+                    THEN round(sum(x.debit) OVER w * rate, fmu) - round((sum(x.debit) OVER w - x.debit) * rate, fmu) END,
+               CASE WHEN rate IS NOT NULL
+                    THEN round(sum(x.credit) OVER w * rate, fmu) - round((sum(x.credit) OVER w - x.credit) * rate, fmu) END
+          FROM (SELECT row_number() OVER (ORDER BY y.ord, y.account)::integer AS line_no, y.account, y.debit, y.credit
+                  FROM (SELECT 0 AS ord, r.account, greatest(-r.held, 0) AS debit, greatest(r.held, 0) AS credit
+                  FROM (SELECT jl.account, sum(jl.debit - jl.credit) AS held
+                          FROM rr.journal_line jl
+                         WHERE jl.tenant_id = t
+                           AND jl.entry_id = ANY (ARRAY(
+                                   SELECT i.journal_entry_id
+                                   UNION
+                                   SELECT cn.journal_entry_id FROM rr.invoice cn
+                                    WHERE cn.tenant_id = t AND cn.credits_invoice = i.invoice_id
+                                      AND cn.doc_type = 'credit_note' AND cn.status = 'posted'
+                                   UNION
+                                   SELECT a.journal_entry_id FROM rr.payment_application a
+                                    WHERE a.tenant_id = t AND a.invoice_id = i.invoice_id
+                                   UNION
+                                   SELECT w.journal_entry_id FROM rr.wallet_entry w
+                                    WHERE w.tenant_id = t AND w.invoice_id = i.invoice_id AND w.kind = 'drawdown'
+                                   UNION
+                                   SELECT p.journal_entry_id FROM rr.payment p
+                                    WHERE p.tenant_id = t AND p.source_invoice_id = i.invoice_id))
+                           AND jl.account = ANY (ARRAY(SELECT DISTINCT l.receivable_account FROM rr.invoice_line l
+                                                        WHERE l.tenant_id = t AND l.invoice_id = i.invoice_id
+                                                          AND l.receivable_account IS NOT NULL))
+                         GROUP BY jl.account) r
+                 WHERE r.held <> 0
+                UNION ALL
+                SELECT 1, '2400', 0, moved) y) x
+        WINDOW w AS (ORDER BY x.line_no);
+        -- (the journal and the balance agree, or the entry does not balance and nothing is
+        -- written)
+        PERFORM rr_internal.check_journal(t, eid, eid);
+
+        INSERT INTO rr.payment (tenant_id, payment_id, customer, currency, amount, received_on, method, reference,
+                                journal_entry_id, source_invoice_id)
+        VALUES (t, pid, i.customer, i.currency, moved, d, 'credit_balance', i.number, eid, i.invoice_id);
+        PERFORM rr_internal.apply_to_open_invoices(t, pid, i.customer, i.currency, moved, d);
+    END LOOP;
+    RETURN cardinality(neg_ids);
+END
+$$;
+COMMENT ON FUNCTION rr_internal.settle_credit_balances(text, bigint[], date[]) IS 'internal: for each listed posted invoice whose balance is negative (a negative invoice, or one credited for more than was open), moves the credit to customer credit: a payment of method credit_balance dated the given day, whose journal entry clears each receivable account of the invoice against customer credit (2400), applied to the customer''s open invoices in that currency like a receipt; returns the number of credit balances moved';
+REVOKE ALL ON FUNCTION rr_internal.settle_credit_balances(text, bigint[], date[]) FROM PUBLIC;
+
+-- Apply money of one payment (a receipt, or a credit balance: rr_internal.settle_credit_balances)
+-- to the payer's posted open invoices in its currency: lock them (in id order, so concurrent
+-- payments cannot deadlock), then read their balances: oldest due date first, then number;
+-- each takes what is left of the money, up to its balance, on the later of the money's date
+-- and its own.  (The payer's invoices are found by index, billed to it or for its contracts,
+-- so this costs the same in a tenant of any size.)
+CREATE FUNCTION rr_internal.apply_to_open_invoices(tenant_id text, payment_id bigint, payer text, currency text,
+                                                   amount numeric, received_on date)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t text := apply_to_open_invoices.tenant_id;
+    amt numeric := apply_to_open_invoices.amount;
+    ids bigint[];
+    open_ids bigint[];
+    amts numeric[];
+    dates date[];
+BEGIN
+    SELECT array_agg(x.invoice_id) INTO open_ids
+      FROM (SELECT i.invoice_id FROM rr.invoice i
+             WHERE i.tenant_id = t
+               AND i.invoice_id = ANY (ARRAY(SELECT j.invoice_id FROM rr.invoice j
+                                              WHERE j.tenant_id = t AND j.customer = apply_to_open_invoices.payer
+                                             UNION
+                                             SELECT j.invoice_id FROM rr.contract k
+                                               JOIN rr.invoice j ON j.tenant_id = t AND j.contract_id = k.contract_id
+                                              WHERE k.tenant_id = t AND k.customer = apply_to_open_invoices.payer))
+               AND i.status = 'posted' AND i.doc_type = 'invoice' AND i.currency = apply_to_open_invoices.currency
+               -- (rr_internal.payer_may_settle, written out: a function that reads a
+               -- table would run inside the shard query on Citus, where it cannot)
+               AND (i.customer = apply_to_open_invoices.payer
+                    OR EXISTS (SELECT FROM rr.contract k
+                                WHERE k.tenant_id = t AND k.contract_id = i.contract_id
+                                  AND k.customer = apply_to_open_invoices.payer))
+             ORDER BY i.invoice_id
+               FOR UPDATE) x;
+    SELECT array_agg(o.invoice_id ORDER BY o.due_date, o.number, o.invoice_id),
+           array_agg(least(o.balance, amt - (o.through - o.balance)) ORDER BY o.due_date, o.number, o.invoice_id),
+           array_agg(greatest(apply_to_open_invoices.received_on, o.invoice_date) ORDER BY o.due_date, o.number, o.invoice_id)
+      INTO ids, amts, dates
+      FROM (SELECT b.*, sum(b.balance) OVER (ORDER BY b.due_date, b.number, b.invoice_id) AS through
+              FROM rr_internal.open_balances(t, coalesce(open_ids, '{}')) b
+             WHERE b.balance > 0) o
+     WHERE o.through - o.balance < amt;
+    IF ids IS NULL THEN
+        RETURN 0;
+    END IF;
+    RETURN rr_internal.write_applications(t, apply_to_open_invoices.payment_id, ids, amts, dates);
+END
+$$;
+COMMENT ON FUNCTION rr_internal.apply_to_open_invoices(text, bigint, text, text, numeric, date) IS 'internal: applies amount of a payment (a receipt or a credit balance) to the payer''s posted open invoices in the currency, oldest due date first, each up to its balance; returns the number of applications';
+REVOKE ALL ON FUNCTION rr_internal.apply_to_open_invoices(text, bigint, text, text, numeric, date) FROM PUBLIC;
+
 CREATE FUNCTION rr.record_payment(customer text, amount numeric, received_on date, reference text DEFAULT NULL,
                                   apply boolean DEFAULT true, method text DEFAULT NULL, currency text DEFAULT NULL)
 RETURNS bigint
@@ -254,10 +433,6 @@ DECLARE
     fx_rate numeric;
     pid bigint;
     eid bigint;
-    ids bigint[];
-    open_ids bigint[];
-    amts numeric[];
-    dates date[];
 BEGIN
     IF record_payment.customer IS NULL THEN
         RAISE EXCEPTION 'customer must not be NULL' USING ERRCODE = '22004';
@@ -271,6 +446,12 @@ BEGIN
         RAISE EXCEPTION 'payment date must not be NULL' USING ERRCODE = '22004';
     END IF;
     PERFORM rr.check_date('payment date', record_payment.received_on);
+    IF record_payment.method = 'credit_balance' THEN
+        RAISE EXCEPTION 'payment method "credit_balance" is reserved'
+            USING ERRCODE = '22023',
+                  DETAIL = 'A credit balance is the credit of an invoice left below zero, moved to customer credit when the document that made it negative is posted.',
+                  HINT = 'Record money received with another method (wire, card, cheque, ...).';
+    END IF;
     cur := upper(coalesce(record_payment.currency, cu.currency));
     amt := rr_internal.check_payment_amount(record_payment.amount, cur);
 
@@ -313,39 +494,7 @@ BEGIN
             record_payment.reference, eid);
 
     IF coalesce(record_payment.apply, true) THEN
-        -- lock the payer's open invoices (in id order, so concurrent payments cannot
-        -- deadlock), then read their balances: oldest due date first, then number;
-        -- each takes what is left of the payment, up to its balance
-        -- (the payer's invoices are found by index, billed to it or for its contracts, so
-        -- a payment costs the same in a tenant of any size)
-        SELECT array_agg(x.invoice_id) INTO open_ids
-          FROM (SELECT i.invoice_id FROM rr.invoice i
-                 WHERE i.tenant_id = t
-                   AND i.invoice_id = ANY (ARRAY(SELECT j.invoice_id FROM rr.invoice j
-                                                  WHERE j.tenant_id = t AND j.customer = cu.code
-                                                 UNION
-                                                 SELECT j.invoice_id FROM rr.contract k
-                                                   JOIN rr.invoice j ON j.tenant_id = t AND j.contract_id = k.contract_id
-                                                  WHERE k.tenant_id = t AND k.customer = cu.code))
-                   AND i.status = 'posted' AND i.doc_type = 'invoice' AND i.currency = cur
-                   -- (rr_internal.payer_may_settle, written out: a function that reads a
-                   -- table would run inside the shard query on Citus, where it cannot)
-                   AND (i.customer = cu.code
-                        OR EXISTS (SELECT FROM rr.contract k
-                                    WHERE k.tenant_id = t AND k.contract_id = i.contract_id AND k.customer = cu.code))
-                 ORDER BY i.invoice_id
-                   FOR UPDATE) x;
-        SELECT array_agg(o.invoice_id ORDER BY o.due_date, o.number, o.invoice_id),
-               array_agg(least(o.balance, amt - (o.through - o.balance)) ORDER BY o.due_date, o.number, o.invoice_id),
-               array_agg(greatest(record_payment.received_on, o.invoice_date) ORDER BY o.due_date, o.number, o.invoice_id)
-          INTO ids, amts, dates
-          FROM (SELECT b.*, sum(b.balance) OVER (ORDER BY b.due_date, b.number, b.invoice_id) AS through
-                  FROM rr_internal.open_balances(t, coalesce(open_ids, '{}')) b
-                 WHERE b.balance > 0) o
-         WHERE o.through - o.balance < amt;
-        IF ids IS NOT NULL THEN
-            PERFORM rr_internal.write_applications(t, pid, ids, amts, dates);
-        END IF;
+        PERFORM rr_internal.apply_to_open_invoices(t, pid, cu.code, cur, amt, record_payment.received_on);
     END IF;
     RETURN pid;
 END
