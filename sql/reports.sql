@@ -236,9 +236,11 @@ SELECT r.account, sum(r.amount) AS recognised,
 SELECT period_start, customer, item, account, method, currency, sum(amount) AS amount
   FROM rr.recognised_revenue('2024-01-01', '2024-02-01') GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2;
 SELECT * FROM rr.revenue_disaggregation('2024-01-01', '2024-05-01');
--- bookings of the first quarter, from the obligations as they stand: A, terminated from
--- May 1, 50.00 + 50.00 + 80.00 + 80.00 = 260.00; B, terminated March 15, 242.62; D's first
--- contract one month, 20.00; each term a year or less, so ACV = TCV
+-- bookings of the first quarter, as booked on activation (rr.contract_booking): each
+-- contract's first year at its quantities and prices then, A 5 seats 600.00, B the annual
+-- plan 1,200.00, C 3 seats 360.00, D 2 seats 240.00, E 10 seats 1,200.00 (its discounts were added after
+-- activation); A's expansion, B's termination, D's end and E's contraction that followed
+-- are movements of MRR, not restated bookings; each term a year, so ACV = TCV
 SELECT contract_id = :k_a AS is_a, customer, contract_type, activation_date, tcv, acv FROM rr.bookings('2024-01-01', '2024-04-01');
 SELECT * FROM rr.customer_summary('2024-04-30');
 -- discount usage of the first quarter, E's three discounts on its three invoices: March is

@@ -781,3 +781,25 @@ ALTER TABLE rr.payment ADD COLUMN source_invoice_id bigint;
 ALTER TABLE rr.payment ADD CONSTRAINT payment_source_check
     CHECK ((source_invoice_id IS NOT NULL) = (method IS NOT DISTINCT FROM 'credit_balance'));
 CREATE INDEX payment_source_idx ON rr.payment (tenant_id, source_invoice_id) WHERE source_invoice_id IS NOT NULL;
+-- Bookings as booked (docs/reports.md, "Bookings"): the TCV and term of each contract with
+-- an end date as of its activation. 0.1.0 kept no record of them: contracts activated
+-- before the update are booked at their obligations as they stand and their first term's
+-- end (docs/operations.md). The table's triggers come with the code below.
+CREATE TABLE rr.contract_booking (
+    tenant_id   text NOT NULL,
+    contract_id bigint NOT NULL,
+    booked_on   date NOT NULL,
+    end_date    date NOT NULL,
+    tcv         numeric NOT NULL,
+    CONSTRAINT contract_booking_pkey PRIMARY KEY (tenant_id, contract_id),
+    CONSTRAINT contract_booking_contract_fkey FOREIGN KEY (tenant_id, contract_id) REFERENCES rr.contract (tenant_id, contract_id)
+);
+INSERT INTO rr.contract_booking (tenant_id, contract_id, booked_on, end_date, tcv)
+SELECT k.tenant_id, k.contract_id, k.activation_date,
+       coalesce((SELECT r.previous_end FROM rr.contract_renewal r
+                  WHERE r.tenant_id = k.tenant_id AND r.contract_id = k.contract_id AND r.renewal_no = 1), k.end_date),
+       coalesce((SELECT sum(o.contract_amount) FROM rr.performance_obligation o
+                  WHERE o.tenant_id = k.tenant_id AND o.contract_id = k.contract_id), 0)
+  FROM rr.contract k
+ WHERE k.activation_date IS NOT NULL AND k.end_date IS NOT NULL
+   AND EXISTS (SELECT FROM rr.performance_obligation o WHERE o.tenant_id = k.tenant_id AND o.contract_id = k.contract_id);

@@ -103,7 +103,7 @@ UNION ALL SELECT 'billings', to_jsonb(x) FROM rr.billings('2024-01-01', '2024-07
 UNION ALL SELECT 'revenue', to_jsonb(x) FROM rr.recognised_revenue('2024-01-01', '2024-07-01') x
 UNION ALL SELECT 'disaggregation', to_jsonb(x) FROM rr.revenue_disaggregation('2024-01-01', '2024-07-01') x
 UNION ALL SELECT 'summary', to_jsonb(x) FROM rr.customer_summary('2024-06-30') x
-UNION ALL SELECT 'bookings', to_jsonb(x) - 'tcv' - 'acv' FROM rr.bookings('2024-01-01', '2024-07-01') x
+UNION ALL SELECT 'bookings', to_jsonb(x) FROM rr.bookings('2024-01-01', '2024-07-01') x
 UNION ALL SELECT 'rpo', to_jsonb(x) FROM rr.remaining_performance_obligations('2024-06-30') x
 UNION ALL SELECT 'forecast', to_jsonb(x) FROM rr.revenue_forecast('2024-06-30', 24) x
 UNION ALL SELECT 'deferral summary', to_jsonb(x) FROM rr.deferral_schedule_summary('2024-06-30') x;
@@ -243,7 +243,7 @@ SELECT is_empty($$
       UNION ALL SELECT 'revenue', to_jsonb(x) FROM rr.recognised_revenue('2024-01-01', '2024-07-01') x
       UNION ALL SELECT 'disaggregation', to_jsonb(x) FROM rr.revenue_disaggregation('2024-01-01', '2024-07-01') x
       UNION ALL SELECT 'summary', to_jsonb(x) FROM rr.customer_summary('2024-06-30') x
-      UNION ALL SELECT 'bookings', to_jsonb(x) - 'tcv' - 'acv' FROM rr.bookings('2024-01-01', '2024-07-01') x
+      UNION ALL SELECT 'bookings', to_jsonb(x) FROM rr.bookings('2024-01-01', '2024-07-01') x
       UNION ALL SELECT 'rpo', to_jsonb(x) FROM rr.remaining_performance_obligations('2024-06-30') x
       UNION ALL SELECT 'forecast', to_jsonb(x) FROM rr.revenue_forecast('2024-06-30', 24) x
       UNION ALL SELECT 'deferral summary', to_jsonb(x) FROM rr.deferral_schedule_summary('2024-06-30') x))

@@ -99,8 +99,11 @@ BEGIN
 
     -- the tenant's functional currency; the accounts of realised exchange differences, for
     -- applications in a foreign currency
-    SELECT k.currency, c.minor_units INTO fc, fmu
-      FROM rr.tenant k JOIN rr.currency c ON c.code = k.currency
+    -- (minor units by rr.minor_units, not a join with the reference table rr.currency:
+    -- a credit balance applies money here from inside a delegated posting, where Citus
+    -- refuses such a join, docs/scale-out.md)
+    SELECT k.currency, rr.minor_units(k.currency) INTO fc, fmu
+      FROM rr.tenant k
      WHERE k.tenant_id = t;
     IF EXISTS (SELECT FROM rr.payment p WHERE p.tenant_id = t AND p.payment_id = pid AND p.currency <> fc) THEN
         PERFORM rr_internal.ensure_exchange_accounts(t);
@@ -145,13 +148,12 @@ BEGIN
     INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency, contract_id,
                                  functional_currency, functional_debit, functional_credit)
     WITH app AS (
-        SELECT x.invoice_id, x.amount, x.entry_id, i.currency, i.contract_id, c.minor_units AS mu,
+        SELECT x.invoice_id, x.amount, x.entry_id, i.currency, i.contract_id, rr.minor_units(i.currency) AS mu,
                CASE WHEN x.invoice_rate IS NOT NULL THEN fc END AS functional_currency,
                CASE WHEN x.invoice_rate IS NOT NULL THEN fmu END AS fmu, x.invoice_rate, x.payment_rate
           FROM unnest(invoice_ids, amounts, entry_ids, invoice_rates, payment_rates)
                   AS x (invoice_id, amount, entry_id, invoice_rate, payment_rate)
           JOIN rr.invoice i ON i.tenant_id = t AND i.invoice_id = x.invoice_id
-          JOIN rr.currency c ON c.code = i.currency
     ), remaining AS (
         -- what is still receivable on each receivable account of the invoice: its lines
         -- less what earlier applications credited to that account

@@ -223,6 +223,31 @@ CREATE TRIGGER superseded_schedule_line_no_truncate
     BEFORE TRUNCATE ON rr.superseded_schedule_line
     FOR EACH STATEMENT EXECUTE FUNCTION rr_internal.refuse_change();
 
+-- What each contract with an end date was booked at, written once, when its obligations are
+-- first planned (its activation: rr_internal.create_obligations): the total contract value
+-- and the term it covered then.  rr.bookings reads it, so that a later change, renewal or
+-- termination, which re-plans the obligations, does not restate a past booking
+-- (docs/reports.md, "Bookings").  Append-only.
+CREATE TABLE rr.contract_booking (
+    tenant_id   text NOT NULL,
+    contract_id bigint NOT NULL,
+    booked_on   date NOT NULL,
+    end_date    date NOT NULL,
+    tcv         numeric NOT NULL,
+    CONSTRAINT contract_booking_pkey PRIMARY KEY (tenant_id, contract_id),
+    CONSTRAINT contract_booking_contract_fkey FOREIGN KEY (tenant_id, contract_id) REFERENCES rr.contract (tenant_id, contract_id)
+);
+COMMENT ON TABLE rr.contract_booking IS 'the booking of each contract with an end date, as it stood on activation (append-only): the date, the end of the term then and the total contract value then (the sum of its performance obligations'' contract amounts); rr.bookings reads it';
+COMMENT ON COLUMN rr.contract_booking.booked_on IS 'the activation date';
+COMMENT ON COLUMN rr.contract_booking.end_date IS 'the end of the term on activation (a later renewal or termination does not change it)';
+COMMENT ON COLUMN rr.contract_booking.tcv IS 'total contract value on activation: the fixed consideration of the term at contract prices, the sum of the obligations'' contract amounts as first planned';
+CREATE TRIGGER contract_booking_append_only
+    BEFORE UPDATE OR DELETE ON rr.contract_booking
+    FOR EACH ROW EXECUTE FUNCTION rr_internal.refuse_change();
+CREATE TRIGGER contract_booking_no_truncate
+    BEFORE TRUNCATE ON rr.contract_booking
+    FOR EACH STATEMENT EXECUTE FUNCTION rr_internal.refuse_change();
+
 -- Schedule lines refer to their obligation and invoice line, and planned charges to their
 -- obligation, without foreign keys (rr.revenue_schedule_line, rr.obligation_charge): an
 -- obligation with schedule lines or planned charges can be neither deleted nor re-keyed,

@@ -107,6 +107,8 @@ DECLARE
     plan_on date[];
     undated_ids bigint[];
     undated_on date[];
+    first_ids bigint[];
+    first_tcv numeric[];
 BEGIN
     -- the batch as an indexed, analysed table: a semi-join against it stays an index
     -- lookup per row whatever the planner guesses about rr.due_charges' output
@@ -428,6 +430,25 @@ BEGIN
            is_residual = excluded.is_residual, contract_amount = excluded.contract_amount,
            allocated_amount = excluded.allocated_amount;
     GET DIAGNOSTICS written = ROW_COUNT;
+    -- the booking of the contracts planned for the first time (their activation): the term
+    -- and total contract value as they stand now, kept when later changes re-plan them
+    -- (rr.bookings; a contract booked before keeps its booking)
+    -- (the work tables read alone, then joined as arrays: on Citus a local table cannot be
+    -- read by a sub-query of a statement on the distributed tables)
+    SELECT array_agg(i.contract_id), array_agg(coalesce(x.tcv, 0)) INTO first_ids, first_tcv
+      FROM rr_ids i
+      LEFT JOIN (SELECT o.contract_id, sum(o.contract_amount) AS tcv FROM rr_obl o GROUP BY o.contract_id) x
+             ON x.contract_id = i.contract_id
+     WHERE i.replan_from IS NULL;
+    IF first_ids IS NOT NULL THEN
+        INSERT INTO rr.contract_booking (tenant_id, contract_id, booked_on, end_date, tcv)
+        SELECT t, k.contract_id, k.activation_date, k.end_date, x.tcv
+          FROM unnest(first_ids, first_tcv) AS x (contract_id, tcv)
+          JOIN rr.contract k ON k.tenant_id = t AND k.contract_id = x.contract_id
+         WHERE k.end_date IS NOT NULL AND k.activation_date IS NOT NULL
+         ORDER BY k.contract_id
+        ON CONFLICT ON CONSTRAINT contract_booking_pkey DO NOTHING;
+    END IF;
     -- the items and accounts the obligations name, locked and checked once (the writer's
     -- half of a key: rr_internal.lock_catalog)
     -- (distinct by hashing first: array_agg(DISTINCT) sorts every obligation)

@@ -82,42 +82,45 @@ END;
 COMMENT ON FUNCTION rr.revenue_disaggregation(date, date) IS 'disaggregation of the revenue recognised over [from_date, to_date) (ASC 606-10-50-5) per currency: timing of transfer (point_in_time for the methods immediate and on_date, over_time for the others), item and contract type (renewable, expiring, unlimited)';
 REVOKE ALL ON FUNCTION rr.revenue_disaggregation(date, date) FROM PUBLIC;
 
--- Bookings: contracts activated in a window, with their total and annual contract value.
+-- Bookings: contracts activated in a window, with their total and annual contract value as
+-- booked (rr.contract_booking: as they stood on activation).
 CREATE FUNCTION rr.bookings(from_date date, to_date date)
 RETURNS TABLE (contract_id bigint, customer text, template text, contract_type text, currency char(3),
                activation_date date, start_date date, end_date date, tcv numeric, acv numeric)
 LANGUAGE sql STABLE STRICT ROWS 100
 BEGIN ATOMIC
     SELECT k.contract_id, k.customer, k.template, k.contract_type, k.currency, k.activation_date, k.start_date,
-           k.end_date, t.tcv,
-           CASE WHEN k.end_date IS NULL THEN m.arr
-                ELSE round(t.tcv OPERATOR(pg_catalog.*) 12
-                           OPERATOR(pg_catalog./) GREATEST(12, (extract(year FROM age(k.end_date, k.start_date)) OPERATOR(pg_catalog.*) 12)
-                                                                OPERATOR(pg_catalog.+) extract(month FROM age(k.end_date, k.start_date))
-                                                                OPERATOR(pg_catalog.+) (extract(day FROM age(k.end_date, k.start_date)) OPERATOR(pg_catalog./) 30.4375)),
+           b.end_date, b.tcv,
+           CASE WHEN b.contract_id IS NULL THEN m.arr
+                ELSE round(b.tcv OPERATOR(pg_catalog.*) 12
+                           OPERATOR(pg_catalog./) GREATEST(12, (extract(year FROM age(b.end_date, k.start_date)) OPERATOR(pg_catalog.*) 12)
+                                                                OPERATOR(pg_catalog.+) extract(month FROM age(b.end_date, k.start_date))
+                                                                OPERATOR(pg_catalog.+) (extract(day FROM age(b.end_date, k.start_date)) OPERATOR(pg_catalog./) 30.4375)),
                            cur.minor_units) END
       FROM rr.contract k
       JOIN rr.currency cur ON cur.code OPERATOR(pg_catalog.=) k.currency
-      LEFT JOIN LATERAL (SELECT CASE WHEN k.end_date IS NULL THEN NULL ELSE coalesce(sum(o.contract_amount), 0) END AS tcv
-                           FROM rr.performance_obligation o
-                          WHERE o.tenant_id OPERATOR(pg_catalog.=) k.tenant_id
-                            AND o.contract_id OPERATOR(pg_catalog.=) k.contract_id) t ON true
-      -- unlimited contracts: their ARR on the activation date, one MRR pass per activation day
+      -- (joined on the tenant too: Citus joins distributed tables on their distribution column)
+      LEFT JOIN rr.contract_booking b ON b.tenant_id OPERATOR(pg_catalog.=) k.tenant_id
+                                     AND b.contract_id OPERATOR(pg_catalog.=) k.contract_id
+      -- contracts without an end date on activation: their ARR on the activation date, one
+      -- MRR pass per activation day
       LEFT JOIN (SELECT m.contract_id, m.arr
                    FROM (SELECT DISTINCT u.activation_date FROM rr.contract u
                           WHERE u.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
-                            AND u.end_date IS NULL
                             AND u.activation_date OPERATOR(pg_catalog.>=) bookings.from_date
-                            AND u.activation_date OPERATOR(pg_catalog.<) bookings.to_date) d
+                            AND u.activation_date OPERATOR(pg_catalog.<) bookings.to_date
+                            AND NOT EXISTS (SELECT FROM rr.contract_booking x
+                                             WHERE x.tenant_id OPERATOR(pg_catalog.=) u.tenant_id
+                                               AND x.contract_id OPERATOR(pg_catalog.=) u.contract_id)) d
                   CROSS JOIN LATERAL rr.mrr_as_of(d.activation_date) m) m
-             ON m.contract_id OPERATOR(pg_catalog.=) k.contract_id AND k.end_date IS NULL
+             ON m.contract_id OPERATOR(pg_catalog.=) k.contract_id AND b.contract_id IS NULL
      WHERE (SELECT rr_internal.check_report_window(bookings.from_date, bookings.to_date))
        AND k.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
        AND k.activation_date OPERATOR(pg_catalog.>=) bookings.from_date
        AND k.activation_date OPERATOR(pg_catalog.<) bookings.to_date
      ORDER BY k.activation_date, k.contract_id;
 END;
-COMMENT ON FUNCTION rr.bookings(date, date) IS 'bookings: the contracts activated in [from_date, to_date) with their total contract value (TCV: the fixed consideration of the term at contract prices, the sum of its performance obligations'' contract amounts; usage is variable and not in it) and annual contract value (ACV: TCV per 12 months of the term, the TCV itself for a term of a year or less; for an unlimited contract, its ARR on the activation date and no TCV)';
+COMMENT ON FUNCTION rr.bookings(date, date) IS 'bookings: the contracts activated in [from_date, to_date) with their term end, total contract value (TCV: the fixed consideration of the term at contract prices, the sum of its performance obligations'' contract amounts) and annual contract value (ACV: TCV per 12 months of the term, the TCV itself for a term of a year or less), all as booked on activation (rr.contract_booking), so later changes, renewals and terminations do not restate them; for a contract without an end date, its ARR on the activation date and no TCV';
 REVOKE ALL ON FUNCTION rr.bookings(date, date) FROM PUBLIC;
 
 -- One row per customer and currency: what it has with the tenant on a date.

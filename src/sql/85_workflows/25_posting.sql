@@ -1,0 +1,218 @@
+-- Posting: gapless numbers, due dates, journal entries, in set-based statements, and the
+-- credit of a negative invoice (or of an invoice credited for more than was open) moved to
+-- customer credit (rr_internal.settle_credit_balances, 70_payments).  The work
+-- is rr_internal.post_invoices, which rr.post_invoices calls as a statement of its own with
+-- constant arguments: on Citus, rr.distribute() delegates it to the tenant's worker, where
+-- its work table sits next to the tenant's shards and its journal rows are written there
+-- (copied through the coordinator, they would make Citus commit in two phases, which a
+-- transaction that billed, with work tables on the worker, cannot: docs/scale-out.md).
+CREATE FUNCTION rr_internal.post_invoices(tenant_id text, as_of date, series text)
+RETURNS TABLE (invoice_id bigint, number text, customer text, invoice_date date, due_date date, total numeric)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t text := post_invoices.tenant_id;
+    first_number bigint;
+    pfx text;
+    digits integer;
+    empty_invoice bigint;
+    n bigint;
+    d date;
+    dates date[] := '{}';
+    periods date[] := '{}';
+    fc char(3);
+    fmu integer;
+    lo bigint;
+    hi bigint;
+    r_ids bigint[];
+    r_numbers text[];
+    r_customers text[];
+    r_dates date[];
+    r_due date[];
+    r_totals numeric[];
+    r_credits bigint[];
+    neg_ids bigint[];
+    neg_dates date[];
+    -- the entries' sequence, looked up once (not once per invoice)
+    entries regclass := pg_get_serial_sequence('rr.journal_entry', 'entry_id')::regclass;
+BEGIN
+    -- statistics that describe the tables (rr_internal.refresh_statistics)
+    PERFORM rr_internal.refresh_statistics('{rr.contract,rr.invoice,rr.invoice_line,rr.journal_entry,rr.journal_line}');
+    -- the counter row is the lock that serialises posting for the tenant and series
+    INSERT INTO rr.invoice_counter (tenant_id, series, prefix)
+    VALUES (t, post_invoices.series, post_invoices.series || '-') ON CONFLICT DO NOTHING;
+    SELECT c.next_number, c.prefix, c.min_digits INTO first_number, pfx, digits
+      FROM rr.invoice_counter c WHERE c.tenant_id = t AND c.series = post_invoices.series FOR UPDATE;
+
+    SELECT i.invoice_id INTO empty_invoice
+      FROM rr.invoice i
+     WHERE i.tenant_id = t AND i.status = 'draft' AND i.invoice_date <= as_of AND i.series = post_invoices.series
+       AND NOT EXISTS (SELECT FROM rr.invoice_line l WHERE l.tenant_id = t AND l.invoice_id = i.invoice_id)
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'cannot post invoice %: it has no lines', empty_invoice
+            USING ERRCODE = '55000', HINT = 'Delete the empty draft, or undo the billing run that created it.';
+    END IF;
+
+    -- The drafts to post, numbered in (date, id) order with their entry ids drawn up front,
+    -- staged in an indexed, analysed work table: every later statement is driven by it and
+    -- reaches the invoices and their lines by primary key, so no plan can go quadratic,
+    -- whatever statistics the invoice tables have.
+    IF rr_internal.claim_work_table('rr_post') THEN
+        CREATE TEMP TABLE rr_post (invoice_id bigint PRIMARY KEY, k bigint NOT NULL, entry_id bigint NOT NULL,
+                                   invoice_date date NOT NULL, contract_id bigint, currency char(3), doc_type text,
+                                   terms integer, period_start date);
+    END IF;
+    PERFORM rr_internal.empty_work_table('pg_temp.rr_post');
+    INSERT INTO rr_post (invoice_id, k, entry_id, invoice_date, contract_id, currency, doc_type, terms)
+    SELECT x.invoice_id, x.k, nextval(entries), x.invoice_date,
+           x.contract_id, x.currency, x.doc_type,
+           (SELECT k.payment_terms_days FROM rr.contract k WHERE k.tenant_id = t AND k.contract_id = x.contract_id)
+      FROM (SELECT i.invoice_id, i.invoice_date, i.contract_id, i.currency, i.doc_type,
+                   row_number() OVER (ORDER BY i.invoice_date, i.invoice_id) - 1 AS k
+              FROM (SELECT i.invoice_id, i.invoice_date, i.contract_id, i.currency, i.doc_type FROM rr.invoice i
+                     WHERE i.tenant_id = t AND i.status = 'draft' AND i.invoice_date <= as_of
+                       AND i.series = post_invoices.series
+                       FOR UPDATE) i) x
+     ORDER BY x.k;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    IF n = 0 THEN
+        RETURN;
+    END IF;
+    PERFORM rr_internal.analyze_work_table('pg_temp.rr_post');
+    -- the drafts' ids span [lo, hi]: each statement below that reads the invoices or their
+    -- lines bounds them by it, so that a plan which scans rather than looks up reads the
+    -- drafts' range of the primary key, not every document of the tenant's history (on
+    -- tables without statistics the planner scanned all of them: a posting after ten
+    -- months took 1.7 times the first)
+    SELECT min(p.invoice_id), max(p.invoice_id) INTO lo, hi FROM rr_post p;
+    -- one period lookup per posting date, not per document, in date order (the calendar
+    -- is extended forward from the tenant's last period)
+    FOR d IN SELECT DISTINCT p.invoice_date FROM rr_post p ORDER BY 1 LOOP
+        dates := dates || d;
+        periods := periods || rr_internal.posting_period(t, d);
+    END LOOP;
+    UPDATE rr_post p SET period_start = x.period_start
+      FROM unnest(dates, periods) AS x (invoice_date, period_start)
+     WHERE p.invoice_date = x.invoice_date;
+
+    INSERT INTO rr.journal_entry (tenant_id, entry_id, entry_date, period_start, source, source_id, memo)
+    SELECT t, p.entry_id, p.invoice_date, p.period_start, p.doc_type, p.invoice_id,
+           CASE p.doc_type WHEN 'invoice' THEN 'Invoice ' ELSE 'Credit note ' END
+               || rr_internal.document_number(pfx, first_number + p.k, digits)
+      FROM rr_post p
+     ORDER BY p.entry_id;
+
+    -- every entry_id of rr_post was written just above (no foreign key checks it again)
+    UPDATE rr.invoice i
+       SET status = 'posted',
+           number = rr_internal.document_number(pfx, first_number + p.k, digits),
+           due_date = i.invoice_date + p.terms,
+           posted_at = now(), journal_entry_id = p.entry_id
+      FROM rr_post p
+     WHERE i.tenant_id = t AND i.invoice_id = p.invoice_id AND i.invoice_id >= lo AND i.invoice_id <= hi;
+
+    -- Dr receivable / Cr deferred revenue or revenue, per account; all lines of all the
+    -- entries in one statement (checked balanced at its end)
+    -- In the functional currency too, at the rate of the document date, each side rounded
+    -- once (cumulative rounding over its lines): the tenant's functional currency read once,
+    -- the rate looked up in the statement itself (docs/dunning-and-currencies.md; a call of
+    -- a SQL function here is what Citus cannot plan, docs/scale-out.md).
+    -- (its minor units by rr.minor_units, not a join with the reference table rr.currency,
+    -- which Citus refuses in a delegated function: docs/scale-out.md)
+    SELECT k.currency, rr.minor_units(k.currency) INTO fc, fmu
+      FROM rr.tenant k
+     WHERE k.tenant_id = t;
+    INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency, contract_id,
+                                 functional_currency, functional_debit, functional_credit)
+    SELECT t, j.entry_id, j.line_no, j.account, j.debit, j.credit, j.currency, j.contract_id, f.functional_currency,
+           round(sum(j.debit) OVER w * f.rate, f.minor_units) - round((sum(j.debit) OVER w - j.debit) * f.rate, f.minor_units),
+           round(sum(j.credit) OVER w * f.rate, f.minor_units) - round((sum(j.credit) OVER w - j.credit) * f.rate, f.minor_units)
+      FROM (SELECT a.entry_id, row_number() OVER (PARTITION BY a.entry_id ORDER BY a.side, a.account)::integer AS line_no,
+                   a.account, greatest(a.amount, 0) AS debit, greatest(-a.amount, 0) AS credit, a.currency, a.contract_id,
+                   a.invoice_date
+              -- the lines' amounts per invoice and receivable account (side 1, debit) and per
+              -- invoice and credit account (side 2, credit), both in one pass over the lines,
+              -- each line joined once with its draft and grouped with the draft's columns, not
+              -- looked up again per group (grouped by all of them: on Citus the work table is
+              -- read as a sub-query, whose primary key does not carry the other columns)
+              FROM (SELECT p.entry_id, GROUPING(l.receivable_account) + 1 AS side,
+                           coalesce(l.receivable_account, l.credit_account) AS account,
+                           CASE GROUPING(l.receivable_account) WHEN 0 THEN sum(l.amount) ELSE -sum(l.amount) END
+                               AS amount,
+                           p.currency, p.contract_id, p.invoice_date
+                      FROM rr.invoice_line l
+                      JOIN rr_post p ON p.invoice_id = l.invoice_id
+                     WHERE l.tenant_id = t AND l.invoice_id >= lo AND l.invoice_id <= hi
+                     GROUP BY GROUPING SETS ((p.invoice_id, p.entry_id, p.currency, p.contract_id, p.invoice_date,
+                                              l.receivable_account),
+                                             (p.invoice_id, p.entry_id, p.currency, p.contract_id, p.invoice_date,
+                                              l.credit_account))) a
+             WHERE a.amount <> 0) j
+     CROSS JOIN LATERAL (SELECT CASE WHEN r.rate IS NOT NULL THEN fc END AS functional_currency, r.rate,
+                                CASE WHEN r.rate IS NOT NULL THEN fmu END AS minor_units
+                           FROM (SELECT CASE WHEN j.currency = fc THEN 1::numeric
+                                             ELSE (SELECT x.rate FROM rr.exchange_rate x
+                                                    WHERE x.tenant_id = t AND x.from_currency = j.currency
+                                                      AND x.to_currency = fc AND x.rate_date <= j.invoice_date
+                                                    ORDER BY x.rate_date DESC
+                                                    LIMIT 1) END AS rate) r) f
+    WINDOW w AS (PARTITION BY j.entry_id, j.currency ORDER BY j.line_no);
+
+    -- the entries written, checked once (rr_internal.check_journal)
+    PERFORM rr_internal.check_journal(t, min(p.entry_id), max(p.entry_id)) FROM rr_post p;
+
+    UPDATE rr.invoice_counter c SET next_number = c.next_number + n
+     WHERE c.tenant_id = t AND c.series = post_invoices.series;
+
+    -- the documents posted, with their totals
+    SELECT array_agg(i.invoice_id ORDER BY i.invoice_id), array_agg(i.number ORDER BY i.invoice_id),
+           array_agg(i.customer ORDER BY i.invoice_id), array_agg(i.invoice_date ORDER BY i.invoice_id),
+           array_agg(i.due_date ORDER BY i.invoice_id), array_agg(x.total ORDER BY i.invoice_id),
+           array_agg(i.credits_invoice ORDER BY i.invoice_id)
+      INTO r_ids, r_numbers, r_customers, r_dates, r_due, r_totals, r_credits
+      FROM rr_post p
+      JOIN rr.invoice i ON i.tenant_id = t AND i.invoice_id = p.invoice_id AND i.invoice_id >= lo AND i.invoice_id <= hi
+     CROSS JOIN LATERAL (SELECT sum(l.amount) AS total FROM rr.invoice_line l
+                          WHERE l.tenant_id = t AND l.invoice_id = i.invoice_id) x;
+
+    -- Credit balances (docs/payments.md): a negative invoice, and an invoice that a credit
+    -- note credits for more than is open on it, have their credit moved to customer credit
+    -- and applied to the customer's open invoices (rr_internal.settle_credit_balances)
+    SELECT array_agg(coalesce(u.credits, u.id)), array_agg(u.d) INTO neg_ids, neg_dates
+      FROM unnest(r_ids, r_dates, r_totals, r_credits) AS u (id, d, total, credits)
+     WHERE u.credits IS NOT NULL OR u.total < 0;
+    IF neg_ids IS NOT NULL THEN
+        PERFORM rr_internal.settle_credit_balances(t, neg_ids, neg_dates);
+    END IF;
+
+    RETURN QUERY
+    SELECT * FROM unnest(r_ids, r_numbers, r_customers, r_dates, r_due, r_totals);
+END
+$$;
+COMMENT ON FUNCTION rr_internal.post_invoices(text, date, text) IS 'internal: the work of rr.post_invoices for a tenant, its arguments checked';
+REVOKE ALL ON FUNCTION rr_internal.post_invoices(text, date, text) FROM PUBLIC;
+
+CREATE FUNCTION rr.post_invoices(as_of date DEFAULT current_date, series text DEFAULT 'INV')
+RETURNS TABLE (invoice_id bigint, number text, customer text, invoice_date date, due_date date, total numeric)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t text := rr.current_tenant();
+BEGIN
+    IF as_of IS NULL THEN
+        RAISE EXCEPTION 'posting date must not be NULL' USING ERRCODE = '22004';
+    ELSIF series IS DISTINCT FROM 'INV' AND series IS DISTINCT FROM 'CN' THEN
+        RAISE EXCEPTION 'unknown invoice series "%"', series
+            USING ERRCODE = '22023', HINT = 'The series are INV (invoices) and CN (credit notes).';
+    END IF;
+    PERFORM rr.check_date('posting date', as_of);
+    RETURN QUERY EXECUTE format('SELECT p.invoice_id, p.number, p.customer, p.invoice_date, p.due_date, p.total
+                                   FROM rr_internal.post_invoices(%L::text, %L::date, %L::text) AS p',
+                                t, as_of, series);
+END
+$$;
+COMMENT ON FUNCTION rr.post_invoices(date, text) IS 'posts every draft invoice of the current tenant dated up to as_of: gapless numbers of the series (the counter row is locked for the statement), due dates from the payment terms, and one balanced journal entry per invoice (Dr receivable, Cr deferred revenue or revenue per item), into the fiscal period of the invoice date or the first open one after it';
+
