@@ -102,16 +102,14 @@ BEGIN ATOMIC
       -- (joined on the tenant too: Citus joins distributed tables on their distribution column)
       LEFT JOIN rr.contract_booking b ON b.tenant_id OPERATOR(pg_catalog.=) k.tenant_id
                                      AND b.contract_id OPERATOR(pg_catalog.=) k.contract_id
-      -- contracts without an end date on activation: their ARR on the activation date, one
+      -- contracts without an end date (none booked): their ARR on the activation date, one
       -- MRR pass per activation day
       LEFT JOIN (SELECT m.contract_id, m.arr
                    FROM (SELECT DISTINCT u.activation_date FROM rr.contract u
                           WHERE u.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
                             AND u.activation_date OPERATOR(pg_catalog.>=) bookings.from_date
                             AND u.activation_date OPERATOR(pg_catalog.<) bookings.to_date
-                            AND NOT EXISTS (SELECT FROM rr.contract_booking x
-                                             WHERE x.tenant_id OPERATOR(pg_catalog.=) u.tenant_id
-                                               AND x.contract_id OPERATOR(pg_catalog.=) u.contract_id)) d
+                            AND u.end_date IS NULL) d
                   CROSS JOIN LATERAL rr.mrr_as_of(d.activation_date) m) m
              ON m.contract_id OPERATOR(pg_catalog.=) k.contract_id AND b.contract_id IS NULL
      WHERE (SELECT rr_internal.check_report_window(bookings.from_date, bookings.to_date))
