@@ -144,10 +144,14 @@ BEGIN ATOMIC
                          upper(rr.period_containing(due_charges.as_of, v.line_every, v.anchor))),
                    v.line_every, v.anchor) AS p
          WHERE v.is_recurring
-    ), billed AS (
+    ), billed AS NOT MATERIALIZED (
         -- what is charged per line version and billing period, corrections included: the net
         -- amount, the last adjustment sequence, the first charge, and the days still billed
         -- (the first charge's, up to the first day an earlier correction credited)
+        -- (not materialised, though read twice: as a CTE its grouped keys had no
+        -- statistics, so the planner priced hashing it at 20 million for 100,000 contracts
+        -- and sorted their 400,000 periods to merge-join them instead, spilling 58 MB;
+        -- inlined, it knows the keys are distinct: 3.5 -> 2.9 s at 100,000 contracts)
         SELECT b.contract_id, b.line_no, b.line_effective_from, b.full_period, min(b.billing_type) AS billing_type,
                sum(b.amount) AS amount, max(b.adjustment_seq) AS seq,
                (array_agg(b.service_period) FILTER (WHERE b.adjustment_seq = 0))[1] AS first_period,
