@@ -776,7 +776,7 @@ CREATE INDEX superseded_schedule_line_obligation_idx ON rr.superseded_schedule_l
 CREATE INDEX superseded_schedule_line_superseded_idx ON rr.superseded_schedule_line (tenant_id, superseded_on);
 -- Credit balances (docs/payments.md, "Credit balances"): a negative balance of an invoice
 -- becomes customer credit, recorded as a payment naming the invoice. Negative balances left
--- by 0.1.0 stay as they are (docs/upgrading.md).
+-- by 0.1.0 stay as they are (docs/operations.md).
 ALTER TABLE rr.payment ADD COLUMN source_invoice_id bigint;
 ALTER TABLE rr.payment ADD CONSTRAINT payment_source_check
     CHECK ((source_invoice_id IS NOT NULL) = (method IS NOT DISTINCT FROM 'credit_balance'));

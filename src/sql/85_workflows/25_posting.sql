@@ -166,11 +166,10 @@ BEGIN
     UPDATE rr.invoice_counter c SET next_number = c.next_number + n
      WHERE c.tenant_id = t AND c.series = post_invoices.series;
 
-    -- the documents posted, with their totals
-    SELECT array_agg(i.invoice_id ORDER BY i.invoice_id), array_agg(i.number ORDER BY i.invoice_id),
-           array_agg(i.customer ORDER BY i.invoice_id), array_agg(i.invoice_date ORDER BY i.invoice_id),
-           array_agg(i.due_date ORDER BY i.invoice_id), array_agg(x.total ORDER BY i.invoice_id),
-           array_agg(i.credits_invoice ORDER BY i.invoice_id)
+    -- the documents posted, with their totals (one aggregate node feeds every array the same
+    -- rows in the same order, so the arrays stay aligned; the result is sorted once, below)
+    SELECT array_agg(i.invoice_id), array_agg(i.number), array_agg(i.customer), array_agg(i.invoice_date),
+           array_agg(i.due_date), array_agg(x.total), array_agg(i.credits_invoice)
       INTO r_ids, r_numbers, r_customers, r_dates, r_due, r_totals, r_credits
       FROM rr_post p
       JOIN rr.invoice i ON i.tenant_id = t AND i.invoice_id = p.invoice_id AND i.invoice_id >= lo AND i.invoice_id <= hi
@@ -188,7 +187,7 @@ BEGIN
     END IF;
 
     RETURN QUERY
-    SELECT * FROM unnest(r_ids, r_numbers, r_customers, r_dates, r_due, r_totals);
+    SELECT * FROM unnest(r_ids, r_numbers, r_customers, r_dates, r_due, r_totals) ORDER BY 1;
 END
 $$;
 COMMENT ON FUNCTION rr_internal.post_invoices(text, date, text) IS 'internal: the work of rr.post_invoices for a tenant, its arguments checked';

@@ -107,9 +107,9 @@ BEGIN ATOMIC
       LEFT JOIN (SELECT m.contract_id, m.arr
                    FROM (SELECT DISTINCT u.activation_date FROM rr.contract u
                           WHERE u.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+                            AND u.end_date IS NULL
                             AND u.activation_date OPERATOR(pg_catalog.>=) bookings.from_date
-                            AND u.activation_date OPERATOR(pg_catalog.<) bookings.to_date
-                            AND u.end_date IS NULL) d
+                            AND u.activation_date OPERATOR(pg_catalog.<) bookings.to_date) d
                   CROSS JOIN LATERAL rr.mrr_as_of(d.activation_date) m) m
              ON m.contract_id OPERATOR(pg_catalog.=) k.contract_id AND b.contract_id IS NULL
      WHERE (SELECT rr_internal.check_report_window(bookings.from_date, bookings.to_date))
