@@ -597,15 +597,16 @@ ALTER TABLE rr.invoice_line ADD CONSTRAINT invoice_line_kind_check CHECK (kind I
                                                        'release', 'breakage', 'proration',
                                                        'discount', 'tax', 'adjustment', 'true_up', 'one_off', 'milestone'));
 
--- What billing runs have settled, per contract (docs/billing.md, "What a run recomputes"): the
--- first run after the upgrade finds no row and recomputes each contract's history, as
--- 0.1.0 did at every run, then writes one.  Row security, dump registration and grants
--- come with the code below.
+-- What billing runs have settled, per contract (docs/billing.md, "What a run recomputes"):
+-- every contract with a recurring or discount charge gets a row without a fingerprint
+-- (nothing settled: the first run after the upgrade recomputes its history, as 0.1.0 did at
+-- every run, then records what it settled); a contract without a row has no such charge.
+-- Row security, dump registration and grants come with the code below.
 CREATE TABLE rr.contract_billing_state (
     tenant_id   text NOT NULL,
     contract_id bigint NOT NULL,
     settled_to  date NOT NULL,
-    terms_hash  bigint NOT NULL,
+    terms_hash  bigint,
     CONSTRAINT contract_billing_state_pkey PRIMARY KEY (tenant_id, contract_id)
 )
 -- (every run rewrites the row of each contract it bills: half of each page left free, so
@@ -615,6 +616,11 @@ CREATE TABLE rr.contract_billing_state (
 -- index had 228 pages instead of 307, and the next run's first read of the state took
 -- 227 ms instead of 266)
 WITH (fillfactor = 50);
+INSERT INTO rr.contract_billing_state (tenant_id, contract_id, settled_to, terms_hash)
+SELECT ch.tenant_id, ch.contract_id, max(ch.due_date), NULL
+  FROM rr.charge ch
+ WHERE ch.kind IN ('recurring', 'discount')
+ GROUP BY ch.tenant_id, ch.contract_id;
 CREATE INDEX discount_contract_idx ON rr.discount (tenant_id, contract_id);
 
 -- The reports (issue 16): the revenue forecast and the RPO as of a date read the open

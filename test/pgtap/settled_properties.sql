@@ -6,7 +6,7 @@
 -- periods after what earlier runs settled, and with the settled state removed, recomputing
 -- the contract's whole history.  The two must be the same rows, always.
 BEGIN;
-SELECT plan(5);
+SELECT plan(7);
 SELECT setseed(0.2468);
 
 SELECT rr.create_tenant('sp', 'Settled properties', 'USD');
@@ -31,27 +31,28 @@ SELECT rr.create_contract('C', (ARRAY['none', 'prorated', 'full'])[1 + i % 3],
   FROM generate_series(0, 39) i;
 SELECT count(rr.setup_and_activate_contract(id)) FROM k;
 
--- what is due for a contract by a date, as text: as a run computes it, or (fresh) with its
--- settled state removed for the call
+-- what is due for a contract by a date, as text: as a run computes it, or (fresh) with
+-- nothing settled (its fingerprint cleared) for the call
 CREATE FUNCTION pg_temp.due(c bigint, d date, fresh boolean) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
     s rr.contract_billing_state;
     r text;
 BEGIN
     IF fresh THEN
-        DELETE FROM rr.contract_billing_state x WHERE x.tenant_id = 'sp' AND x.contract_id = c RETURNING * INTO s;
+        SELECT * INTO s FROM rr.contract_billing_state x WHERE x.tenant_id = 'sp' AND x.contract_id = c;
+        UPDATE rr.contract_billing_state x SET terms_hash = NULL WHERE x.tenant_id = 'sp' AND x.contract_id = c;
     END IF;
     SELECT string_agg(x::text, E'\n' ORDER BY x::text) INTO r
       FROM (SELECT f.contract_id, f.line_no, f.line_effective_from, f.kind, f.service_period, f.adjustment_seq,
                    f.quantity, f.unit_price, f.amount, f.due_date, f.discount_id
               FROM rr_internal.due_charges('sp', d, c, false, false) f) x;
     IF s.contract_id IS NOT NULL THEN
-        INSERT INTO rr.contract_billing_state VALUES (s.*);
+        UPDATE rr.contract_billing_state x SET terms_hash = s.terms_hash WHERE x.tenant_id = 'sp' AND x.contract_id = c;
     END IF;
     RETURN coalesce(r, '');
 END $$;
 
-CREATE TEMP TABLE checks (contract_id bigint, on_date date, settled boolean, due_rows integer, same boolean) ON COMMIT DROP;
+CREATE TEMP TABLE checks (contract_id bigint, on_date date, settled boolean, cleared boolean, due_rows integer, same boolean) ON COMMIT DROP;
 
 CREATE FUNCTION pg_temp.walk() RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
@@ -63,6 +64,7 @@ DECLARE
     x text;
     y text;
     settled boolean;
+    cleared boolean;
 BEGIN
     FOR step IN 1..14 LOOP
         FOR c IN SELECT * FROM rr.contract WHERE tenant_id = 'sp' ORDER BY contract_id LOOP
@@ -75,9 +77,13 @@ BEGIN
                 y := pg_temp.due(c.contract_id, d, true);
                 -- (read first: Citus refuses a sub-query of its tables in an INSERT ... VALUES)
                 settled := EXISTS (SELECT FROM rr.contract_billing_state s
-                                    WHERE s.tenant_id = 'sp' AND s.contract_id = c.contract_id);
+                                    WHERE s.tenant_id = 'sp' AND s.contract_id = c.contract_id
+                                      AND s.terms_hash IS NOT NULL);
+                cleared := EXISTS (SELECT FROM rr.contract_billing_state s
+                                    WHERE s.tenant_id = 'sp' AND s.contract_id = c.contract_id
+                                      AND s.terms_hash IS NULL);
                 INSERT INTO checks
-                VALUES (c.contract_id, d, settled,
+                VALUES (c.contract_id, d, settled, cleared,
                         CASE WHEN x = '' THEN 0 ELSE 1 + length(x) - length(replace(x, E'\n', '')) END, x = y);
                 IF c.status = 'active' THEN
                     PERFORM rr.bill_contract(c.contract_id, d);
@@ -97,8 +103,9 @@ BEGIN
                 PERFORM rr.terminate_contract(c.contract_id, e);
             ELSIF EXISTS (SELECT FROM rr.charge WHERE tenant_id = 'sp' AND contract_id = c.contract_id) THEN
                 PERFORM rr.undo_last_billing(c.contract_id);
-                IF EXISTS (SELECT FROM rr.contract_billing_state s WHERE s.tenant_id = 'sp' AND s.contract_id = c.contract_id) THEN
-                    RAISE EXCEPTION 'contract %: rr.undo_last_billing left its settled state', c.contract_id;
+                IF EXISTS (SELECT FROM rr.contract_billing_state s WHERE s.tenant_id = 'sp' AND s.contract_id = c.contract_id
+                              AND s.terms_hash IS NOT NULL) THEN
+                    RAISE EXCEPTION 'contract %: rr.undo_last_billing left its fingerprint', c.contract_id;
                 END IF;
             END IF;
             n := n + 1;
@@ -107,6 +114,14 @@ BEGIN
     RETURN n;
 END $$;
 SELECT cmp_ok(pg_temp.walk(), '>', 400, 'the walk took more than 400 steps');
+SELECT is_empty($$
+    SELECT DISTINCT ch.contract_id FROM rr.charge ch
+     WHERE ch.tenant_id = 'sp' AND ch.kind IN ('recurring', 'discount')
+       AND NOT EXISTS (SELECT FROM rr.contract_billing_state s
+                        WHERE s.tenant_id = 'sp' AND s.contract_id = ch.contract_id)
+$$, 'every contract with a recurring or discount charge has a billing state (its charges are looked up only then)');
+SELECT cmp_ok((SELECT count(*) FROM checks WHERE cleared AND due_rows > 0), '>', 5::bigint,
+              'more than 5 checks of contracts whose billing was undone (a state without a fingerprint) with something due');
 
 SELECT cmp_ok((SELECT count(*) FROM checks WHERE settled AND due_rows > 0), '>', 150::bigint,
               'more than 150 checks of contracts with a settled state and something due');

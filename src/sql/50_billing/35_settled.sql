@@ -5,13 +5,16 @@
 -- the fingerprint still matches; any change to the terms (a line version, a discount, a
 -- termination, a renewal, the contract item) changes the fingerprint, and the contract's
 -- whole history is recomputed once, as before.  Written by rr_internal.bill in the statement
--- that bills (the same snapshot as what it billed); deleted by rr.undo_last_billing, the
--- only code that deletes charges.
+-- that bills (the same snapshot as what it billed), for every contract it charges a
+-- recurring period or a discount; rr.undo_last_billing, the only code that deletes charges,
+-- clears its fingerprint (nothing settled) and keeps the row.  So a contract without a row
+-- has no recurring or discount charge, and rr_internal.due_charges does not look its
+-- charges up (a quarter of the due charges of a first run).
 CREATE TABLE rr.contract_billing_state (
     tenant_id   text NOT NULL,
     contract_id bigint NOT NULL,
     settled_to  date NOT NULL,
-    terms_hash  bigint NOT NULL,
+    terms_hash  bigint,
     CONSTRAINT contract_billing_state_pkey PRIMARY KEY (tenant_id, contract_id)
 )
 -- (every run rewrites the row of each contract it bills: half of each page left free, so
@@ -21,11 +24,11 @@ CREATE TABLE rr.contract_billing_state (
 -- index had 228 pages instead of 307, and the next run's first read of the state took
 -- 227 ms instead of 266)
 WITH (fillfactor = 50);
-COMMENT ON TABLE rr.contract_billing_state IS 'per contract, what billing runs have settled: every recurring period and discount due by settled_to is billed and corrected under the billing terms whose fingerprint is terms_hash; billing recomputes only the periods ending after settled_to while the fingerprint matches (written by the billing run, deleted by rr.undo_last_billing)';
+COMMENT ON TABLE rr.contract_billing_state IS 'per contract, what billing runs have settled: every recurring period and discount due by settled_to is billed and corrected under the billing terms whose fingerprint is terms_hash; billing recomputes only the periods ending after settled_to while the fingerprint matches; a contract without a row has no recurring or discount charge (written by the billing run for every contract it charges one; rr.undo_last_billing clears the fingerprint)';
 COMMENT ON COLUMN rr.contract_billing_state.tenant_id IS 'tenant that owns the contract';
 COMMENT ON COLUMN rr.contract_billing_state.contract_id IS 'contract';
 COMMENT ON COLUMN rr.contract_billing_state.settled_to IS 'the latest billing date of a run that billed the contract under these terms: what was due by then is billed and corrected';
-COMMENT ON COLUMN rr.contract_billing_state.terms_hash IS 'fingerprint of the billing terms billed under (computed by rr_internal.due_charges): a 64-bit hash of the contract''s billing terms, renewals, discounts and line versions and of the tenant''s contract items';
+COMMENT ON COLUMN rr.contract_billing_state.terms_hash IS 'fingerprint of the billing terms billed under (computed by rr_internal.due_charges): a 64-bit hash of the contract''s billing terms, renewals, discounts and line versions and of the tenant''s contract items; NULL when nothing is settled (after rr.undo_last_billing, or a run that charged only discounts or corrections), and settled_to is then not read';
 
 -- The first day of the billing periods still to recompute for a line version: the start of
 -- the period of its grid (every, anchor) that contains the settled date, when the contract's

@@ -45,7 +45,10 @@ BEGIN
     SELECT d.invoice_id, count(*) FROM del_lines d GROUP BY d.invoice_id;
     DELETE FROM rr.charge ch WHERE ch.tenant_id = t AND ch.contract_id = c.contract_id AND ch.run_id = last_run;
     -- what the run had settled is due again: the next run recomputes the contract's history
-    DELETE FROM rr.contract_billing_state s WHERE s.tenant_id = t AND s.contract_id = c.contract_id;
+    -- (the state stays, without a fingerprint: the contract may still have charges of
+    -- earlier runs, which rr_internal.due_charges looks up only for contracts with a state)
+    UPDATE rr.contract_billing_state s SET terms_hash = NULL
+     WHERE s.tenant_id = t AND s.contract_id = c.contract_id;
     DELETE FROM rr.usage_rating_state s WHERE s.tenant_id = t AND s.contract_id = c.contract_id;
 END
 $$;

@@ -240,10 +240,17 @@ BEGIN
         -- what this run settles: for each contract with recurring charges due, everything due
         -- by as_of, under the billing terms whose fingerprint rr_internal.due_charges read in
         -- this statement's snapshot (rr.contract_billing_state; under unchanged terms a
-        -- later date only moves it forward)
-        SELECT DISTINCT d.contract_id, d.terms_hash
+        -- later date only moves it forward).  Every contract charged a recurring period or
+        -- a discount gets a state, with no fingerprint (nothing settled) when none of its
+        -- charges carries one (a discount or a correction alone): rr_internal.due_charges
+        -- looks up the charges of the contracts with a state only.
+        -- (the kinds tested per group, not filtered first: the planner, guessing a few rows
+        -- of a CTE filtered by kind, sorted 300,000 rows of 100,000 contracts to group them)
+        SELECT d.contract_id, max(d.terms_hash) AS terms_hash
           FROM due d
-         WHERE d.terms_hash IS NOT NULL AND d.contract_id IN (SELECT unnest(locked))
+         WHERE d.contract_id IN (SELECT unnest(locked))
+         GROUP BY d.contract_id
+        HAVING bool_or(d.kind IN ('recurring', 'discount'))
     ), settled_new AS (
         -- a contract billed for the first time: its state, inserted; one billed before: its
         -- state, updated (both read in this statement's snapshot, so no contract is in both).
@@ -265,6 +272,7 @@ BEGIN
                terms_hash = x.terms_hash
           FROM settled_terms x
          WHERE s.tenant_id = bill.tenant_id AND s.contract_id = ANY (locked) AND s.contract_id = x.contract_id
+           AND x.terms_hash IS NOT NULL
     )
     -- (the customers and items by a hashed DISTINCT, then aggregated: array_agg(DISTINCT)
     -- sorts every row, 300,000 invoice lines for three items at 100,000 contracts)
