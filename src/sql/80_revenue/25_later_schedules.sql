@@ -161,17 +161,14 @@ BEGIN
       -- service only for its own lines, so the other is not called at all: on Citus, where
       -- a function that reads tables is a PL/pgSQL function whose every call is a routed
       -- query (a single node inlines it), a spread per line that read nothing took 14.8 s
-      -- of a 20,000-contract run delegated to a worker (60,000 calls).  The fiscal spread is
-      -- not in the plan at all when no deferral code follows the fiscal calendar (the
-      -- constant filter): a function scan per line that calls nothing still took 315 ms of
-      -- a run of 100,000 contracts.
+      -- of a 20,000-contract run delegated to a worker (60,000 calls)
       LEFT JOIN LATERAL rr.spread(
                 b.amount, CASE WHEN f.code IS NULL AND o.method IN ('equal', 'equal_prorate', 'daily') THEN b.service_period END,
                 o.method, o.grain, '2000-01-01', rr.minor_units(b.currency)) s1 ON true
-      LEFT JOIN LATERAL (SELECT s2.* FROM rr_internal.fiscal_spread(
+      LEFT JOIN LATERAL rr_internal.fiscal_spread(
                 t, b.amount,
                 CASE WHEN f.code IS NOT NULL AND o.method IN ('equal', 'equal_prorate', 'daily') THEN b.service_period END,
-                o.method, rr.minor_units(b.currency)) s2 WHERE fiscal) s2 ON true
+                o.method, rr.minor_units(b.currency)) s2 ON true
      CROSS JOIN LATERAL (SELECT coalesce(s1.period, s2.period) AS period, coalesce(s1.amount, s2.amount) AS amount) s
      CROSS JOIN LATERAL (
             SELECT CASE WHEN o.method IN ('equal', 'equal_prorate', 'daily') THEN s.period
