@@ -809,3 +809,20 @@ SELECT k.tenant_id, k.contract_id, k.activation_date,
   FROM rr.contract k
  WHERE k.activation_date IS NOT NULL AND k.end_date IS NOT NULL
    AND EXISTS (SELECT FROM rr.performance_obligation o WHERE o.tenant_id = k.tenant_id AND o.contract_id = k.contract_id);
+-- The allocation of the obligations recognised by percent complete or on payment, for the
+-- RPO as of a date (docs/reports.md, "Revenue forecast and RPO"). 0.1.0 kept no history of
+-- it: their allocation as it stands, from the contract's activation (docs/operations.md).
+-- The table's trigger comes with the code below.
+CREATE TABLE rr.obligation_allocation (
+    tenant_id        text NOT NULL,
+    contract_id      bigint NOT NULL,
+    obligation_no    integer NOT NULL,
+    allocated_on     date NOT NULL,
+    allocated_amount numeric NOT NULL,
+    CONSTRAINT obligation_allocation_pkey PRIMARY KEY (tenant_id, contract_id, obligation_no, allocated_on)
+);
+INSERT INTO rr.obligation_allocation (tenant_id, contract_id, obligation_no, allocated_on, allocated_amount)
+SELECT o.tenant_id, o.contract_id, o.obligation_no, k.activation_date, o.allocated_amount
+  FROM rr.performance_obligation o
+  JOIN rr.contract k ON k.tenant_id = o.tenant_id AND k.contract_id = o.contract_id
+ WHERE o.method IN ('percent_complete', 'on_payment') AND k.activation_date IS NOT NULL;

@@ -223,6 +223,31 @@ CREATE TRIGGER superseded_schedule_line_no_truncate
     BEFORE TRUNCATE ON rr.superseded_schedule_line
     FOR EACH STATEMENT EXECUTE FUNCTION rr_internal.refuse_change();
 
+-- The transaction price allocated to each obligation recognised by percent complete or on
+-- payment, from the date each plan of it takes effect: such an obligation is scheduled by its
+-- measurements and payments, so what of its allocation is not measured or paid by a date is
+-- in no schedule line, and the remaining performance obligations as of a date add it from
+-- the allocation as it stood then (docs/reports.md, "Revenue forecast and RPO").  Written by
+-- rr_internal.create_obligations with every plan of such an obligation (its first on the
+-- activation date, each re-plan on the date the change takes effect); a re-plan dated
+-- before a later one replaces that one's row, as it supersedes its schedule lines.
+CREATE TABLE rr.obligation_allocation (
+    tenant_id        text NOT NULL,
+    contract_id      bigint NOT NULL,
+    obligation_no    integer NOT NULL,
+    allocated_on     date NOT NULL,
+    allocated_amount numeric NOT NULL,
+    CONSTRAINT obligation_allocation_pkey PRIMARY KEY (tenant_id, contract_id, obligation_no, allocated_on)
+    -- the obligation: no foreign key, as for rr.revenue_schedule_line (schedule_line_obligation
+    -- keeps an obligation these rows name)
+);
+COMMENT ON TABLE rr.obligation_allocation IS 'the transaction price allocated to each obligation recognised by percent complete or on payment, from the date each plan of it takes effect (its activation, a change): the remaining performance obligations as of a date add what of the allocation then in force was not yet measured or paid (docs/reports.md, "Revenue forecast and RPO")';
+COMMENT ON COLUMN rr.obligation_allocation.allocated_on IS 'the date the plan takes effect: the allocation is the obligation''s from this date until the next row''s';
+COMMENT ON COLUMN rr.obligation_allocation.allocated_amount IS 'rr.performance_obligation.allocated_amount as that plan set it';
+CREATE TRIGGER obligation_allocation_no_truncate
+    BEFORE TRUNCATE ON rr.obligation_allocation
+    FOR EACH STATEMENT EXECUTE FUNCTION rr_internal.refuse_change();
+
 -- What each contract with an end date was booked at, written once, when its obligations are
 -- first planned (its activation: rr_internal.create_obligations): the total contract value
 -- and the term it covered then.  rr.bookings reads it, so that a later change, renewal or
@@ -298,6 +323,12 @@ BEGIN
                              AND l.obligation_no = OLD.obligation_no) THEN
                 child := 'superseded_schedule_line';
                 hint := 'Obligations stay with their schedules, current and superseded; re-plan a contract with rr_internal.create_obligations.';
+            -- or its allocation history (rr.obligation_allocation), read as of earlier dates
+            ELSIF EXISTS (SELECT FROM rr.obligation_allocation a
+                           WHERE a.tenant_id = OLD.tenant_id AND a.contract_id = OLD.contract_id
+                             AND a.obligation_no = OLD.obligation_no) THEN
+                child := 'obligation_allocation';
+                hint := 'Obligations stay with their allocation history; re-plan a contract with rr_internal.create_obligations.';
             -- or planned charges (rr.obligation_charge: the contract's, read by the prefix
             -- of their primary key)
             ELSIF EXISTS (SELECT FROM rr.obligation_charge p
@@ -334,7 +365,7 @@ BEGIN
     RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION rr_internal.keep_scheduled_obligation() IS 'trigger function: refuses deleting or re-keying a contract line version that performance obligations name as their first, a performance obligation that revenue schedule lines (current or superseded) or planned charges (rr.obligation_charge) refer to, and re-keying an invoice line that revenue schedule lines refer to; a deleted (draft) invoice line takes its schedule lines with it';
+COMMENT ON FUNCTION rr_internal.keep_scheduled_obligation() IS 'trigger function: refuses deleting or re-keying a contract line version that performance obligations name as their first, a performance obligation that revenue schedule lines (current or superseded), its allocation history (rr.obligation_allocation) or planned charges (rr.obligation_charge) refer to, and re-keying an invoice line that revenue schedule lines refer to; a deleted (draft) invoice line takes its schedule lines with it';
 REVOKE ALL ON FUNCTION rr_internal.keep_scheduled_obligation() FROM PUBLIC;
 
 CREATE TRIGGER schedule_line_obligation
