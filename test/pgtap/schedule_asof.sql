@@ -7,7 +7,7 @@
 -- service, a termination before a line starts its obligation from that start): these are
 -- the cases a review found answering wrongly before the re-plan took the change's own date.
 BEGIN;
-SELECT plan(20);
+SELECT plan(23);
 
 -- one tenant per scenario, each with seats at 10.00 a month (one-year terms, monthly,
 -- prorated refunds) and an annual plan of 1,200.00, recognised daily
@@ -152,6 +152,22 @@ SELECT is((SELECT string_agg(allocated_on || ':' || allocated_amount, ',' ORDER 
             WHERE tenant_id = 'sa_pct' AND contract_id = :k AND obligation_no = 2),
           '2024-01-01:11785.71,2024-07-01:11694.92',
           'percent complete: the project''s allocation from activation and from the change');
+
+-- 6. the billing forecast as of a date does not lose what a later run bills: 10 seats,
+-- 100.00 a month billed in advance from January 1
+SELECT pg_temp.tenant('sa_bill');
+SELECT rr.create_contract('A', 'MONTHLY', '2024-01-01', '{"SEATS": {"quantity": 10}}') AS k \gset
+SELECT rr.setup_and_activate_contract(:k);
+CREATE FUNCTION pg_temp.billing(d date) RETURNS text LANGUAGE sql AS $$
+    SELECT string_agg(concat_ws(':', month, kind, charges, amount), ',' ORDER BY month, kind) FROM rr.billing_forecast(d, 3)
+$$;
+SELECT is(pg_temp.billing('2024-01-15'), '2024-01-01:recurring:1:100.00,2024-02-01:recurring:1:100.00,2024-03-01:recurring:1:100.00',
+          'billing forecast as of January 15, nothing billed: January (due, not billed), February, March (hand-checked)');
+SELECT count(*) FROM rr.run_billing('2024-02-01');
+SELECT is(pg_temp.billing('2024-01-15'), '2024-01-01:recurring:1:100.00,2024-02-01:recurring:1:100.00,2024-03-01:recurring:1:100.00',
+          'billing forecast as of January 15 after a run dated February 1 billed January and February: the same');
+SELECT is(pg_temp.billing('2024-02-01'), '2024-03-01:recurring:1:100.00,2024-04-01:recurring:1:100.00',
+          'billing forecast as of February 1: what that run billed is out');
 
 SELECT * FROM finish();
 ROLLBACK;

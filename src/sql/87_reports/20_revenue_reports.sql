@@ -571,8 +571,8 @@ COMMENT ON COLUMN rr.revenue_forecast.contracts IS 'the number of contracts it c
 
 -- The billing forecast: what billing runs will charge, per month of the charges' due dates,
 -- from what is due under the contracts as they stand (rr.due_charges to the end of the
--- horizon) less what is charged already.  Charges due by as_of and not billed yet count in
--- as_of's month.  Usage (not known before it happens), tax and renewals not yet made are not
+-- horizon) less what runs dated on or before as_of charged.  Charges due by as_of and not
+-- billed by then count in as_of's month.  Usage (not known before it happens), tax and renewals not yet made are not
 -- forecast.  The work is rr_internal.billing_forecast, for the current tenant only: on a
 -- single node rr.billing_forecast calls it directly; on Citus, where it calls rr.due_charges
 -- per statement and so must run on the tenant's worker, rr.distribute() delegates it and
@@ -596,14 +596,19 @@ BEGIN ATOMIC
       CROSS JOIN LATERAL rr.due_charges(billing_forecast.tenant_id, h.stop OPERATOR(pg_catalog.-) 1) d
       JOIN rr.contract k ON k.tenant_id OPERATOR(pg_catalog.=) billing_forecast.tenant_id
                         AND k.contract_id OPERATOR(pg_catalog.=) d.contract_id
+     -- (charged by as_of: by a run dated on or before it; a charge a later run made was
+     -- still to be billed then)
      WHERE NOT EXISTS (SELECT FROM rr.charge c
+                         JOIN rr.billing_run r ON r.tenant_id OPERATOR(pg_catalog.=) c.tenant_id
+                                              AND r.run_id OPERATOR(pg_catalog.=) c.run_id
                         WHERE c.tenant_id OPERATOR(pg_catalog.=) k.tenant_id
                           AND c.contract_id OPERATOR(pg_catalog.=) d.contract_id
                           AND c.line_no OPERATOR(pg_catalog.=) d.line_no
                           AND c.line_effective_from OPERATOR(pg_catalog.=) d.line_effective_from
                           AND c.kind OPERATOR(pg_catalog.=) d.kind
                           AND c.service_period OPERATOR(pg_catalog.=) d.service_period
-                          AND c.adjustment_seq OPERATOR(pg_catalog.=) d.adjustment_seq)
+                          AND c.adjustment_seq OPERATOR(pg_catalog.=) d.adjustment_seq
+                          AND r.as_of OPERATOR(pg_catalog.<=) billing_forecast.as_of)
      GROUP BY 1, 2, 3
      ORDER BY 1, 2, 3;
 END;
@@ -617,7 +622,7 @@ BEGIN ATOMIC
     SELECT f.currency, f.month, f.kind, f.charges, f.contracts, f.amount
       FROM rr_internal.billing_forecast((SELECT rr.current_tenant()), billing_forecast.as_of, billing_forecast.months) f;
 END;
-COMMENT ON FUNCTION rr.billing_forecast(date, integer) IS 'billing forecast: the charges billing runs will make under the contracts as they stand, per currency, month of their due date (from as_of''s month, which also takes what is due and not billed yet, for months months) and charge kind, with the number of charges and contracts and the amount before tax; usage, tax and renewals not yet made are not forecast; docs/reports.md, "Revenue forecast and RPO"';
+COMMENT ON FUNCTION rr.billing_forecast(date, integer) IS 'billing forecast: the charges billing runs dated after as_of will make under the contracts as they stand, per currency, month of their due date (from as_of''s month, which also takes what is due and not billed yet, for months months) and charge kind, with the number of charges and contracts and the amount before tax; usage, tax and renewals not yet made are not forecast; docs/reports.md, "Revenue forecast and RPO"';
 REVOKE ALL ON FUNCTION rr.billing_forecast(date, integer) FROM PUBLIC;
 
 CREATE VIEW rr.billing_forecast WITH (security_invoker = true) AS
