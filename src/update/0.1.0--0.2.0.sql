@@ -819,10 +819,11 @@ CREATE TABLE rr.obligation_allocation (
     obligation_no    integer NOT NULL,
     allocated_on     date NOT NULL,
     allocated_amount numeric NOT NULL,
+    service          daterange,
     CONSTRAINT obligation_allocation_pkey PRIMARY KEY (tenant_id, contract_id, obligation_no, allocated_on)
 );
-INSERT INTO rr.obligation_allocation (tenant_id, contract_id, obligation_no, allocated_on, allocated_amount)
-SELECT o.tenant_id, o.contract_id, o.obligation_no, k.activation_date, o.allocated_amount
+INSERT INTO rr.obligation_allocation (tenant_id, contract_id, obligation_no, allocated_on, allocated_amount, service)
+SELECT o.tenant_id, o.contract_id, o.obligation_no, k.activation_date, o.allocated_amount, o.service
   FROM rr.performance_obligation o
   JOIN rr.contract k ON k.tenant_id = o.tenant_id AND k.contract_id = o.contract_id
  WHERE o.method IN ('percent_complete', 'on_payment') AND k.activation_date IS NOT NULL;

@@ -237,6 +237,7 @@ CREATE TABLE rr.obligation_allocation (
     obligation_no    integer NOT NULL,
     allocated_on     date NOT NULL,
     allocated_amount numeric NOT NULL,
+    service          daterange,
     CONSTRAINT obligation_allocation_pkey PRIMARY KEY (tenant_id, contract_id, obligation_no, allocated_on)
     -- the obligation: no foreign key, as for rr.revenue_schedule_line (schedule_line_obligation
     -- keeps an obligation these rows name)
@@ -244,6 +245,7 @@ CREATE TABLE rr.obligation_allocation (
 COMMENT ON TABLE rr.obligation_allocation IS 'the transaction price allocated to each obligation recognised by percent complete or on payment, from the date each plan of it takes effect (its activation, a change): the remaining performance obligations as of a date add what of the allocation then in force was not yet measured or paid (docs/reports.md, "Revenue forecast and RPO")';
 COMMENT ON COLUMN rr.obligation_allocation.allocated_on IS 'the date the plan takes effect: the allocation is the obligation''s from this date until the next row''s';
 COMMENT ON COLUMN rr.obligation_allocation.allocated_amount IS 'rr.performance_obligation.allocated_amount as that plan set it';
+COMMENT ON COLUMN rr.obligation_allocation.service IS 'rr.performance_obligation.service as that plan set it: what is not measured or paid is due on its last day';
 CREATE TRIGGER obligation_allocation_no_truncate
     BEFORE TRUNCATE ON rr.obligation_allocation
     FOR EACH STATEMENT EXECUTE FUNCTION rr_internal.refuse_change();

@@ -113,6 +113,7 @@ DECLARE
     alloc_nos integer[];
     alloc_on date[];
     alloc_amounts numeric[];
+    alloc_services daterange[];
 BEGIN
     -- the batch as an indexed, analysed table: a semi-join against it stays an index
     -- lookup per row whatever the planner guesses about rr.due_charges' output
@@ -560,14 +561,14 @@ BEGIN
       LEFT JOIN unnest(plan_ids, plan_on) AS u (contract_id, on_date) ON u.contract_id = x.contract_id
      WHERE x.fresh OR x.amount <> 0 OR x.contract_amount <> 0
      ORDER BY x.contract_id, x.obligation_no, lower(x.period), upper(x.period);
-    -- the allocation of the obligations recognised by percent complete or on payment, from
-    -- the date the plan takes effect (rr.obligation_allocation); a re-plan dated before a
+    -- the allocation and service of the obligations recognised by percent complete or on
+    -- payment, from the date the plan takes effect (rr.obligation_allocation); a re-plan dated before a
     -- later one replaces that one's row.  (The work table read alone, then written from
     -- arrays: on Citus a local table cannot be read by a sub-query of a statement on the
     -- distributed tables.)
     SELECT array_agg(o.contract_id), array_agg(o.obligation_no), array_agg(coalesce(u.on_date, o.replan_from)),
-           array_agg(o.allocated_amount)
-      INTO alloc_ids, alloc_nos, alloc_on, alloc_amounts
+           array_agg(o.allocated_amount), array_agg(o.service)
+      INTO alloc_ids, alloc_nos, alloc_on, alloc_amounts, alloc_services
       FROM rr_obl o
       LEFT JOIN unnest(plan_ids, plan_on) AS u (contract_id, on_date) ON u.contract_id = o.contract_id
      WHERE o.method IN ('percent_complete', 'on_payment') AND coalesce(u.on_date, o.replan_from) IS NOT NULL;
@@ -578,12 +579,13 @@ BEGIN
          USING generate_series(1, cardinality(alloc_ids)) AS i
          WHERE a.tenant_id = t AND a.contract_id = alloc_ids[i] AND a.obligation_no = alloc_nos[i]
            AND a.allocated_on > alloc_on[i];
-        INSERT INTO rr.obligation_allocation (tenant_id, contract_id, obligation_no, allocated_on, allocated_amount)
-        SELECT t, alloc_ids[i], alloc_nos[i], alloc_on[i], alloc_amounts[i]
+        INSERT INTO rr.obligation_allocation (tenant_id, contract_id, obligation_no, allocated_on, allocated_amount,
+                                              service)
+        SELECT t, alloc_ids[i], alloc_nos[i], alloc_on[i], alloc_amounts[i], alloc_services[i]
           FROM generate_series(1, cardinality(alloc_ids)) AS i
          ORDER BY alloc_ids[i], alloc_nos[i]
         ON CONFLICT ON CONSTRAINT obligation_allocation_pkey DO UPDATE
-           SET allocated_amount = excluded.allocated_amount;
+           SET allocated_amount = excluded.allocated_amount, service = excluded.service;
     END IF;
     SELECT count(*) INTO n FROM rr_obl;
     RETURN n;

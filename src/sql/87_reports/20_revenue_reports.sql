@@ -302,7 +302,7 @@ COMMENT ON COLUMN rr.deferred_revenue_waterfall.remaining IS 'what of it is stil
 -- recognised by percent complete or on payment, which its measurements and payments
 -- schedule, what of its allocation as it stood on that date (rr.obligation_allocation) was
 -- not yet scheduled by them then (nothing when they scheduled all of it): due on the last
--- day of its service (on the date itself when the service has no end).  Not STRICT, so that it is inlined into
+-- day of its service as that plan had it (on the date itself when the service has no end).  Not STRICT, so that it is inlined into
 -- its callers, which push their filters into it.
 CREATE FUNCTION rr_internal.unrecognised_schedule_lines(as_of date)
 RETURNS TABLE (contract_id bigint, recognize_on date, amount numeric)
@@ -326,24 +326,21 @@ BEGIN ATOMIC
     -- (the measurements and payments of these obligations alone, by the obligations' key:
     -- joined, not a sub-query per obligation)
     SELECT a.contract_id,
-           coalesce(pg_catalog.upper(o.service) OPERATOR(pg_catalog.-) 1, unrecognised_schedule_lines.as_of),
+           coalesce(pg_catalog.upper(a.service) OPERATOR(pg_catalog.-) 1, unrecognised_schedule_lines.as_of),
            a.allocated_amount OPERATOR(pg_catalog.-) coalesce(sum(l.amount), 0)
       -- (grouped by the tenant too, which Citus distributes by)
       FROM (SELECT DISTINCT ON (h.tenant_id, h.contract_id, h.obligation_no) h.tenant_id, h.contract_id,
-                   h.obligation_no, h.allocated_amount
+                   h.obligation_no, h.allocated_amount, h.service
               FROM rr.obligation_allocation h
              WHERE h.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
                AND h.allocated_on OPERATOR(pg_catalog.<=) unrecognised_schedule_lines.as_of
              ORDER BY h.tenant_id, h.contract_id, h.obligation_no, h.allocated_on DESC) a
-      JOIN rr.performance_obligation o ON o.tenant_id OPERATOR(pg_catalog.=) a.tenant_id
-                                      AND o.contract_id OPERATOR(pg_catalog.=) a.contract_id
-                                      AND o.obligation_no OPERATOR(pg_catalog.=) a.obligation_no
       LEFT JOIN rr.revenue_schedule_line l ON l.tenant_id OPERATOR(pg_catalog.=) a.tenant_id
                                           AND l.contract_id OPERATOR(pg_catalog.=) a.contract_id
                                           AND l.obligation_no OPERATOR(pg_catalog.=) a.obligation_no
                                           AND l.source OPERATOR(pg_catalog.=) ANY ('{progress,payment}'::text[])
                                           AND l.planned_on OPERATOR(pg_catalog.<=) unrecognised_schedule_lines.as_of
-     GROUP BY a.tenant_id, a.contract_id, a.obligation_no, a.allocated_amount, o.service
+     GROUP BY a.tenant_id, a.contract_id, a.obligation_no, a.allocated_amount, a.service
     HAVING a.allocated_amount OPERATOR(pg_catalog.>) coalesce(sum(l.amount), 0);
 END;
 COMMENT ON FUNCTION rr_internal.unrecognised_schedule_lines(date) IS 'internal: the revenue schedule lines of the current tenant not recognised as of as_of, as the schedule stood then: the lines planned by as_of that are open or were posted after it (read through the partial indexes of the open lines and of the posted lines by posting date), and those a later re-plan replaced (rr.superseded_schedule_line, planned by as_of and superseded after it); and, for each obligation recognised by percent complete or on payment, what of its allocation as of as_of (rr.obligation_allocation) its measurements and payments had not scheduled by then, due on the last day of its service: what rr.revenue_forecast and rr.remaining_performance_obligations sum';
