@@ -562,10 +562,10 @@ BEGIN
      WHERE x.fresh OR x.amount <> 0 OR x.contract_amount <> 0
      ORDER BY x.contract_id, x.obligation_no, lower(x.period), upper(x.period);
     -- the allocation and service of the obligations recognised by percent complete or on
-    -- payment, from the date the plan takes effect (rr.obligation_allocation); a re-plan dated before a
-    -- later one replaces that one's row.  (The work table read alone, then written from
-    -- arrays: on Citus a local table cannot be read by a sub-query of a statement on the
-    -- distributed tables.)
+    -- payment, from the date the plan takes effect (rr.obligation_allocation); a re-plan
+    -- dated before a later one replaces that one's row.  (The work table read alone, then
+    -- written from arrays: on Citus a local table cannot be read by a sub-query of a
+    -- statement on the distributed tables.)
     SELECT array_agg(o.contract_id), array_agg(o.obligation_no), array_agg(coalesce(u.on_date, o.replan_from)),
            array_agg(o.allocated_amount), array_agg(o.service)
       INTO alloc_ids, alloc_nos, alloc_on, alloc_amounts, alloc_services

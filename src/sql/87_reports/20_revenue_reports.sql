@@ -302,8 +302,9 @@ COMMENT ON COLUMN rr.deferred_revenue_waterfall.remaining IS 'what of it is stil
 -- recognised by percent complete or on payment, which its measurements and payments
 -- schedule, what of its allocation as it stood on that date (rr.obligation_allocation) was
 -- not yet scheduled by them then (nothing when they scheduled all of it): due on the last
--- day of its service as that plan had it (on the date itself when the service has no end).  Not STRICT, so that it is inlined into
--- its callers, which push their filters into it.
+-- day of its service as that plan had it (on the date itself when the service has no
+-- end).  Not STRICT, so that it is inlined into its callers, which push their filters
+-- into it.
 CREATE FUNCTION rr_internal.unrecognised_schedule_lines(as_of date)
 RETURNS TABLE (contract_id bigint, recognize_on date, amount numeric)
 LANGUAGE sql STABLE ROWS 100000
@@ -569,8 +570,8 @@ COMMENT ON COLUMN rr.revenue_forecast.contracts IS 'the number of contracts it c
 -- The billing forecast: what billing runs will charge, per month of the charges' due dates,
 -- from what is due under the contracts as they stand (rr.due_charges to the end of the
 -- horizon) less what runs dated on or before as_of charged.  Charges due by as_of and not
--- billed by then count in as_of's month.  Usage (not known before it happens), tax and renewals not yet made are not
--- forecast.  The work is rr_internal.billing_forecast, for the current tenant only: on a
+-- billed by then count in as_of's month.  Usage (not known before it happens), tax and
+-- renewals not yet made are not forecast.  The work is rr_internal.billing_forecast, for the current tenant only: on a
 -- single node rr.billing_forecast calls it directly; on Citus, where it calls rr.due_charges
 -- per statement and so must run on the tenant's worker, rr.distribute() delegates it and
 -- rewrites rr.billing_forecast to call it as a statement of its own
