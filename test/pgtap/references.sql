@@ -7,7 +7,7 @@
 -- can be neither deleted nor re-keyed (a draft's invoice lines take their schedule lines
 -- with them).
 BEGIN;
-SELECT plan(64);
+SELECT plan(66);
 
 SELECT rr.create_tenant('ref', 'References', 'USD');
 SELECT set_config('rr.tenant', 'ref', true);
@@ -273,6 +273,24 @@ SELECT throws_ok(format($$DELETE FROM rr.performance_obligation WHERE tenant_id 
                  '23503', 'cannot delete performance_obligation row: table "superseded_schedule_line" refers to it',
                  'an obligation with superseded schedule lines cannot be deleted');
 ROLLBACK TO SAVEPOINT superseded;
+
+-- the allocation history of an obligation recognised by percent complete or on payment
+-- (rr.obligation_allocation), which the RPO as of an earlier date reads, names it too
+SELECT is_empty($$SELECT a.contract_id FROM rr.obligation_allocation a
+                   WHERE a.tenant_id = 'ref'
+                     AND NOT EXISTS (SELECT FROM rr.performance_obligation o
+                                      WHERE o.tenant_id = a.tenant_id AND o.contract_id = a.contract_id
+                                        AND o.obligation_no = a.obligation_no)$$,
+                'no allocation history without its obligation');
+SAVEPOINT allocation;
+DELETE FROM rr.revenue_schedule_line WHERE tenant_id = 'ref' AND contract_id = :contract;
+INSERT INTO rr.obligation_allocation (tenant_id, contract_id, obligation_no, allocated_on, allocated_amount)
+SELECT 'ref', :contract, min(o.obligation_no), '2024-01-01', 1.00
+  FROM rr.performance_obligation o WHERE o.tenant_id = 'ref' AND o.contract_id = :contract;
+SELECT throws_ok(format($$DELETE FROM rr.performance_obligation WHERE tenant_id = 'ref' AND contract_id = %s$$, :contract),
+                 '23503', 'cannot delete performance_obligation row: table "obligation_allocation" refers to it',
+                 'an obligation with an allocation history cannot be deleted');
+ROLLBACK TO SAVEPOINT allocation;
 
 -- planned charges (rr.obligation_charge): their only writer, rr_internal.create_obligations,
 -- writes each joined with the obligation it has just upserted and refuses a planned charge
