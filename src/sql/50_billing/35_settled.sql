@@ -9,7 +9,8 @@
 -- recurring period or a discount; rr.undo_last_billing, the only code that deletes charges,
 -- clears its fingerprint (nothing settled) and keeps the row.  So a contract without a row
 -- has no recurring or discount charge, and rr_internal.due_charges does not look its
--- charges up (a quarter of the due charges of a first run).
+-- charges up (5 % of the due charges of a first run of 20,000 contracts; a quarter on
+-- analysed empty tables, where each lookup was a scan).
 CREATE TABLE rr.contract_billing_state (
     tenant_id   text NOT NULL,
     contract_id bigint NOT NULL,

@@ -571,11 +571,11 @@ COMMENT ON COLUMN rr.revenue_forecast.contracts IS 'the number of contracts it c
 -- from what is due under the contracts as they stand (rr.due_charges to the end of the
 -- horizon) less what runs dated on or before as_of charged.  Charges due by as_of and not
 -- billed by then count in as_of's month.  Usage (not known before it happens), tax and
--- renewals not yet made are not forecast.  The work is rr_internal.billing_forecast, for the current tenant only: on a
--- single node rr.billing_forecast calls it directly; on Citus, where it calls rr.due_charges
--- per statement and so must run on the tenant's worker, rr.distribute() delegates it and
--- rewrites rr.billing_forecast to call it as a statement of its own
--- (rr_internal.functions_for_citus, docs/scale-out.md).
+-- renewals not yet made are not forecast.  The work is rr_internal.billing_forecast, for
+-- the current tenant only: on a single node rr.billing_forecast calls it directly; on
+-- Citus, where it calls rr.due_charges per statement and so must run on the tenant's
+-- worker, rr.distribute() delegates it and rewrites rr.billing_forecast to call it as a
+-- statement of its own (rr_internal.functions_for_citus, docs/scale-out.md).
 CREATE FUNCTION rr_internal.billing_forecast(tenant_id text, as_of date, months integer)
 RETURNS TABLE (currency char(3), month date, kind text, charges bigint, contracts bigint, amount numeric)
 LANGUAGE sql STABLE STRICT ROWS 36
