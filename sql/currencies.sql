@@ -156,6 +156,24 @@ INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credi
 VALUES ('fx', 999999, 1, '1200', 5, 0, 'EUR', 'GBP', 4, 0), ('fx', 999999, 2, '2400', 0, 5, 'EUR', 'GBP', 0, 4);
 SELECT rr_internal.check_journal('fx', 999999, 999999);
 ROLLBACK;
+-- a currency of one's own that journal lines are written in can be neither deleted nor
+-- renamed (the lines name it without a foreign key: rr_internal.keep_journal_currency reads
+-- them); one they do not use can (as sql/currency.sql deletes XTS)
+BEGIN;
+INSERT INTO rr.currency (code, minor_units, name) VALUES ('XTQ', 2, 'Journal test currency');
+INSERT INTO rr.journal_entry (tenant_id, entry_id, entry_date, period_start, source, source_id)
+VALUES ('fx', 999998, '2025-01-10', '2025-01-01', 'manual', 1);
+INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency,
+                             functional_currency, functional_debit, functional_credit)
+VALUES ('fx', 999998, 1, '1200', 5, 0, 'XTQ', 'USD', 5, 0), ('fx', 999998, 2, '2400', 0, 5, 'XTQ', 'USD', 0, 5);
+SAVEPOINT used;
+DELETE FROM rr.currency WHERE code = 'XTQ';
+ROLLBACK TO used;
+UPDATE rr.currency SET code = 'XTU' WHERE code = 'XTQ';
+ROLLBACK TO used;
+UPDATE rr.currency SET name = 'Renamed in words only' WHERE code = 'XTQ';
+SELECT code, name FROM rr.currency WHERE code = 'XTQ';
+ROLLBACK;
 INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency, functional_currency)
 VALUES ('fx', 999999, 1, '1200', 5, 0, 'EUR', 'USD');
 RESET rr.tenant;

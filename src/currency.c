@@ -7,7 +7,7 @@
  * tenant's billing run can run on the tenant's worker as one delegated call (a statement
  * there may read only the tenant's co-located shards, not the reference table; a
  * function it calls may: docs/scale-out.md).  Each backend keeps the codes it has looked
- * up in a hash table, read from rr.currency through SPI on a miss; the table's statement
+ * up in a hash table, read from rr.currency through SPI on a miss; the table's row
  * trigger rr_internal.currency_changed (src/sql/00_core/10_currency.sql) sends a relcache
  * invalidation of rr.currency with each change, which empties every backend's table at
  * its next transaction (and this backend's at its next command).
@@ -167,17 +167,31 @@ rr_minor_units(PG_FUNCTION_ARGS)
 }
 
 /*
- * Statement trigger of rr.currency: a relcache invalidation of the table, so that every
+ * Row trigger of rr.currency: a relcache invalidation of the table, so that every
  * backend empties its cache of minor units (this one at its next command, the others at
  * their next transaction after this one commits; an aborted change empties it too).
+ *
+ * The table invalidated is rr.currency looked up by name, not the trigger's relation: on
+ * Citus the currency list is a reference table whose rows live in a shard on every node
+ * (rr.currency_<shard id>), and the trigger fires on those shards, never on rr.currency
+ * itself, whose invalidation is what the caches listen for.  The trigger's own relation
+ * is invalidated too (on a single node the same table).
  */
 Datum
 rr_currency_changed(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Oid			nsp;
+	Oid			relid = InvalidOid;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "rr_internal.currency_changed: not called as a trigger");
-	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
+	nsp = get_namespace_oid("rr", true);
+	if (OidIsValid(nsp))
+		relid = get_relname_relid("currency", nsp);
+	if (OidIsValid(relid))
+		CacheInvalidateRelcacheByRelid(relid);
+	if (RelationGetRelid(trigdata->tg_relation) != relid)
+		CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
 	return PointerGetDatum(NULL);
 }

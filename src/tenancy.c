@@ -144,3 +144,62 @@ rr_current_tenant(PG_FUNCTION_ARGS)
 	}
 	PG_RETURN_TEXT_P(cstring_to_text(t));
 }
+
+/*
+ * The roles audit columns record (docs/security.md, "Audit"): the session user
+ * (rr_internal.session_role(), the default of every session_role column) and the role it
+ * acts as, SET ROLE's, else the session user (rr.acting_role()).
+ *
+ * On Citus a delegated workflow runs on the tenant's worker over a connection that Citus
+ * opens as the current user of the call, which inside a SECURITY DEFINER entry point is
+ * the extension's owner: there the session user is the owner, and SET ROLE is the
+ * caller's setting on the coordinator only.  So the entry point forwards both roles
+ * before it delegates (rr_internal.forward_audit_roles: SET LOCAL rr.audit_session_role
+ * and rr.audit_acting_role, which Citus sends to the workers), and these functions return
+ * the forwarded roles when they are set and the session user is a superuser, as the
+ * owner's connection is.  Any other session's settings are ignored, so no member role can
+ * name another role in an audit column by setting them.
+ */
+static const char *
+forwarded_role(const char *setting)
+{
+	const char *role = GetConfigOption(setting, true, false);
+
+	if (role == NULL || role[0] == '\0' || !superuser_arg(GetSessionUserId()))
+		return NULL;
+	return role;
+}
+
+static Datum
+role_name_datum(const char *role)
+{
+	return DirectFunctionCall1(namein, CStringGetDatum(role));
+}
+
+PG_FUNCTION_INFO_V1(rr_session_role);
+
+Datum
+rr_session_role(PG_FUNCTION_ARGS)
+{
+	const char *role = forwarded_role("rr.audit_session_role");
+
+	if (role == NULL)
+		role = GetUserNameFromId(GetSessionUserId(), false);
+	PG_RETURN_DATUM(role_name_datum(role));
+}
+
+PG_FUNCTION_INFO_V1(rr_acting_role);
+
+Datum
+rr_acting_role(PG_FUNCTION_ARGS)
+{
+	const char *role = forwarded_role("rr.audit_acting_role");
+
+	if (role == NULL)
+	{
+		role = GetConfigOption("role", false, false);
+		if (role == NULL || strcmp(role, "none") == 0)
+			role = GetUserNameFromId(GetSessionUserId(), false);
+	}
+	PG_RETURN_DATUM(role_name_datum(role));
+}

@@ -827,3 +827,28 @@ SELECT o.tenant_id, o.contract_id, o.obligation_no, k.activation_date, o.allocat
   FROM rr.performance_obligation o
   JOIN rr.contract k ON k.tenant_id = o.tenant_id AND k.contract_id = o.contract_id
  WHERE o.method IN ('percent_complete', 'on_payment') AND k.activation_date IS NOT NULL;
+-- Audit columns name the session user through rr_internal.session_role(), which on a
+-- Citus worker returns the role the delegating entry point forwarded (docs/security.md,
+-- "Audit"): every session_role column's default, SESSION_USER in 0.1.0 and in the tables
+-- above. (The function is created here for the defaults; the code below replaces it.)
+CREATE FUNCTION rr_internal.session_role()
+RETURNS name
+AS 'MODULE_PATHNAME', 'rr_session_role'
+LANGUAGE C STABLE PARALLEL SAFE;
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN
+        SELECT a.attrelid::regclass AS rel, a.attname
+          FROM pg_catalog.pg_attribute a
+          JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+          JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+         WHERE c.relnamespace = 'rr'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+           AND a.attname = 'session_role' AND NOT a.attisdropped
+           AND pg_catalog.pg_get_expr(d.adbin, d.adrelid) = 'SESSION_USER'
+    LOOP
+        EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT rr_internal.session_role()', r.rel, r.attname);
+    END LOOP;
+END
+$$;

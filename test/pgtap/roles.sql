@@ -1,6 +1,6 @@
 -- rr.create_roles() and what each role may do (docs/security.md, "Roles").
 BEGIN;
-SELECT plan(29);
+SELECT plan(36);
 
 SELECT lives_ok('SELECT * FROM rr.create_roles()', 'rr.create_roles() runs');
 SELECT is((SELECT string_agg(role_name || ':' || created, ' ' ORDER BY role_name) FROM rr.create_roles()),
@@ -110,6 +110,39 @@ SELECT throws_ok($$INSERT INTO rr.currency (code, minor_units, name) VALUES ('XT
                  '42501', NULL, 'rr_analyst cannot insert a currency');
 SELECT is(rr.minor_units('EUR'), 2, 'rr_analyst looks up minor units');
 RESET ROLE;
+
+-- the audit roles an entry point forwards to a Citus worker before it delegates a workflow
+-- (rr_internal.forward_audit_roles): set for the transaction and given back after the call;
+-- honoured in a superuser's session only (the worker's session of the extension's owner),
+-- so that a member role cannot name another role in an audit column by setting them
+CREATE ROLE rr_test_forger LOGIN;
+GRANT rr_app TO rr_test_forger;
+-- (as an entry point calls it: in a SECURITY DEFINER function of the owner)
+CREATE FUNCTION pg_temp.forward(restore text[] DEFAULT NULL) RETURNS text[] LANGUAGE sql SECURITY DEFINER
+    RETURN rr_internal.forward_audit_roles(restore);
+GRANT EXECUTE ON FUNCTION pg_temp.forward(text[]) TO rr_test_forger;
+SET LOCAL ROLE rr_test_forger;
+SELECT is(pg_temp.forward(), ARRAY['', ''], 'forwarding the audit roles returns the settings before (none)');
+SELECT is(ARRAY[current_setting('rr.audit_session_role'), current_setting('rr.audit_acting_role')],
+          ARRAY[session_user::text, 'rr_test_forger'], 'and sets the session user and the acting role (SET ROLE)');
+SELECT is(pg_temp.forward(ARRAY['', '']), ARRAY[session_user::text, 'rr_test_forger'],
+          'passing the settings back restores them, and returns what was forwarded');
+SELECT is(ARRAY[current_setting('rr.audit_session_role'), current_setting('rr.audit_acting_role')], ARRAY['', ''],
+          'restored');
+RESET ROLE;
+SET LOCAL rr.audit_acting_role = 'rr_test_forger';
+SET LOCAL rr.audit_session_role = 'rr_test_forger';
+SELECT is(ARRAY[rr.acting_role(), rr_internal.session_role()], ARRAY['rr_test_forger', 'rr_test_forger']::name[],
+          'in a superuser''s session the forwarded roles are the audit roles');
+SET LOCAL SESSION AUTHORIZATION rr_test_forger;
+SET LOCAL rr.audit_acting_role = 'postgres';
+SET LOCAL rr.audit_session_role = 'postgres';
+SELECT is(rr.acting_role(), 'rr_test_forger', 'in another session the settings are ignored: the acting role is the session''s');
+RESET SESSION AUTHORIZATION;
+SELECT is((SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d
+            WHERE d.adrelid = 'rr.contract_event'::regclass
+              AND d.adnum = (SELECT a.attnum FROM pg_attribute a WHERE a.attrelid = d.adrelid AND a.attname = 'session_role')),
+          'rr_internal.session_role()', 'the session_role columns default to rr_internal.session_role()');
 
 SELECT * FROM finish();
 ROLLBACK;

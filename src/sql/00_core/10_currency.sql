@@ -27,7 +27,7 @@ SELECT pg_catalog.pg_extension_config_dump('rr.currency', 'WHERE NOT is_builtin'
 
 -- In C (src/currency.c), with the codes a backend has looked up cached: statements that
 -- round money call it once per row instead of joining this table, so that on Citus a
--- tenant's billing run can run on the tenant's worker (docs/scale-out.md).  The statement
+-- tenant's billing run can run on the tenant's worker (docs/scale-out.md).  The row
 -- trigger below empties every backend's cache when the table changes.
 CREATE FUNCTION rr.minor_units(code text)
 RETURNS integer
@@ -46,6 +46,9 @@ AS 'MODULE_PATHNAME', 'rr_currency_changed'
 LANGUAGE C;
 COMMENT ON FUNCTION rr_internal.currency_changed() IS 'trigger function: after a change of rr.currency, invalidates the minor units that rr.minor_units caches in every backend';
 REVOKE ALL ON FUNCTION rr_internal.currency_changed() FROM PUBLIC;
+-- (A row trigger: on Citus, where the list is a reference table, the statement triggers of
+-- its shards stay disabled, and its rows change rarely, a few at a time.  TRUNCATE is
+-- refused by rr_internal.currency_guard.)
 CREATE TRIGGER currency_changed
-    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON rr.currency
-    FOR EACH STATEMENT EXECUTE FUNCTION rr_internal.currency_changed();
+    AFTER INSERT OR UPDATE OR DELETE ON rr.currency
+    FOR EACH ROW EXECUTE FUNCTION rr_internal.currency_changed();

@@ -48,16 +48,24 @@ END;
 COMMENT ON FUNCTION rr.is_admin(name) IS 'true if the role is a superuser or a member of rr_admin (false if rr_admin does not exist yet)';
 REVOKE ALL ON FUNCTION rr.is_admin(name) FROM PUBLIC;
 
--- The role a session acts as, for audit records: the role set with SET ROLE, else the
--- session user (inside a SECURITY DEFINER function current_user is the owner, so it would
--- not do).  A searched CASE: Citus evaluates the functions of an INSERT it sends to a
--- worker, then deparses a simple CASE x WHEN ... as a comparison with a boolean
--- (docs/scale-out.md).
+-- The roles audit records name (src/tenancy.c): the session user, and the role it acts as,
+-- set with SET ROLE, else the session user (inside a SECURITY DEFINER function
+-- current_user is the owner, so it would not do).  On Citus a workflow delegated to the
+-- tenant's worker runs there in a session of the extension's owner: the entry point
+-- forwards both roles first (rr_internal.forward_audit_roles below), and these return the
+-- forwarded roles in a superuser's session only (docs/scale-out.md).
+CREATE FUNCTION rr_internal.session_role()
+RETURNS name
+AS 'MODULE_PATHNAME', 'rr_session_role'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION rr_internal.session_role() IS 'internal: the session user, or on a Citus worker the one forwarded by the entry point that delegated the workflow (rr.audit_session_role, honoured in a superuser''s session only); the default of every session_role column';
+REVOKE ALL ON FUNCTION rr_internal.session_role() FROM PUBLIC;
+
 CREATE FUNCTION rr.acting_role()
 RETURNS name
-LANGUAGE sql STABLE PARALLEL SAFE
-RETURN CASE WHEN current_setting('role') = 'none' THEN session_user ELSE current_setting('role')::name END;
-COMMENT ON FUNCTION rr.acting_role() IS 'the role the session acts as (SET ROLE), else the session user; recorded by audit logs';
+AS 'MODULE_PATHNAME', 'rr_acting_role'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION rr.acting_role() IS 'the role the session acts as (SET ROLE), else the session user (on a Citus worker, the one forwarded by the entry point that delegated the workflow); recorded by audit logs';
 REVOKE ALL ON FUNCTION rr.acting_role() FROM PUBLIC;
 
 CREATE FUNCTION rr.current_tenant()
@@ -66,6 +74,32 @@ AS 'MODULE_PATHNAME', 'rr_current_tenant'
 LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION rr.current_tenant() IS 'the tenant this transaction acts for: the setting rr.tenant, honoured only if the session user, the role set with SET ROLE and the current user are members of the tenant''s role rr_tenant_<tenant id> or of rr_admin (error 42501 otherwise, and when rr.tenant is not set: there is no default tenant)';
 REVOKE ALL ON FUNCTION rr.current_tenant() FROM PUBLIC;
+
+-- Before a workflow is delegated to the tenant's worker (docs/scale-out.md): the session
+-- and acting roles set for the rest of the transaction with SET LOCAL, which Citus sends to
+-- the workers (citus.propagate_set_commands = 'local'), so that the audit columns written
+-- there name the caller, not the owner's session that runs the workflow; returns what was
+-- set before, which the caller passes back after the call (restore) to set it again.  On a
+-- single node the same roles, set and restored around the call.
+CREATE FUNCTION rr_internal.forward_audit_roles(restore text[] DEFAULT NULL)
+RETURNS text[]
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    before text[] := ARRAY[coalesce(current_setting('rr.audit_session_role', true), ''),
+                           coalesce(current_setting('rr.audit_acting_role', true), '')];
+    now_set text[] := coalesce(restore, ARRAY[rr_internal.session_role()::text, rr.acting_role()::text]);
+BEGIN
+    IF now_set IS DISTINCT FROM before THEN
+        EXECUTE format('SET LOCAL rr.audit_session_role = %L', now_set[1]);
+        EXECUTE format('SET LOCAL rr.audit_acting_role = %L', now_set[2]);
+    END IF;
+    RETURN before;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.forward_audit_roles(text[]) IS 'internal: sets rr.audit_session_role and rr.audit_acting_role for the transaction (SET LOCAL, forwarded by Citus to the workers) to the caller''s session and acting roles, or to restore; returns the values before';
+REVOKE ALL ON FUNCTION rr_internal.forward_audit_roles(text[]) FROM PUBLIC;
 
 -- A tenant's own lock for the workflows that must not interleave (a recognition run, closing
 -- and reopening a period): its row of rr.tenant, locked FOR NO KEY UPDATE until the end of

@@ -113,7 +113,7 @@ CREATE TABLE rr.contract_event (
     contract_id  bigint NOT NULL,
     action       text NOT NULL,
     occurred_at  timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
-    session_role name NOT NULL DEFAULT session_user,
+    session_role name NOT NULL DEFAULT rr_internal.session_role(),
     acting_role  name NOT NULL,
     effective_date date,
     reason       text,

@@ -13,7 +13,7 @@ CREATE TABLE rr.contract_renewal (
     new_end      date NOT NULL,
     event_id     bigint NOT NULL,
     renewed_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    session_role name NOT NULL DEFAULT session_user,
+    session_role name NOT NULL DEFAULT rr_internal.session_role(),
     acting_role  name NOT NULL,
     CONSTRAINT contract_renewal_pkey PRIMARY KEY (tenant_id, contract_id, renewal_no),
     CONSTRAINT contract_renewal_contract_fkey FOREIGN KEY (tenant_id, contract_id) REFERENCES rr.contract (tenant_id, contract_id),

@@ -22,7 +22,7 @@ CREATE TABLE rr.contract_modification (
     revenue_impact    numeric NOT NULL DEFAULT 0,
     event_id          bigint NOT NULL,
     recorded_at       timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    session_role      name NOT NULL DEFAULT session_user,
+    session_role      name NOT NULL DEFAULT rr_internal.session_role(),
     acting_role       name NOT NULL,
     CONSTRAINT contract_modification_pkey PRIMARY KEY (tenant_id, modification_id),
     CONSTRAINT contract_modification_contract_fkey FOREIGN KEY (tenant_id, contract_id)

@@ -528,13 +528,39 @@ REVOKE ALL ON FUNCTION rr_internal.check_journal(text, bigint, bigint) FROM PUBL
 -- key's own check, this reads the lines, a rare cost paid only when a currency of one's own
 -- is deleted or renamed (NEW is null on DELETE).  The built-in rows are refused earlier,
 -- by rr_internal.currency_guard.
+-- On Citus the currency list is a reference table: the trigger fires on its shard on every
+-- node (rr.currency_<shard id>), inside the shard's statement, where reading the
+-- distributed rr.journal_line is refused (a distributed query from a query on a shard).
+-- There each node reads the shards of the journal lines it holds, by name; every node's
+-- copy of the currency list changes in the same distributed transaction, so together they
+-- read every line, and one refusal undoes the change everywhere (docs/scale-out.md).
 CREATE FUNCTION rr_internal.keep_journal_currency()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    used boolean := false;
+    shard text;
 BEGIN
-    IF NEW.code IS DISTINCT FROM OLD.code AND EXISTS (SELECT FROM rr.journal_line l WHERE l.currency = OLD.code) THEN
+    IF NEW.code IS NOT DISTINCT FROM OLD.code THEN
+        RETURN NULL;
+    END IF;
+    IF TG_TABLE_NAME = 'currency' THEN
+        used := EXISTS (SELECT FROM rr.journal_line l WHERE l.currency = OLD.code);
+    ELSE
+        FOR shard IN
+            SELECT format('rr.%I', 'journal_line_' || s.shardid)
+              FROM pg_dist_shard s
+              JOIN pg_dist_placement p ON p.shardid = s.shardid
+             WHERE s.logicalrelid = 'rr.journal_line'::regclass
+               AND p.groupid = (SELECT g.groupid FROM pg_dist_local_group g)
+        LOOP
+            EXECUTE format('SELECT EXISTS (SELECT FROM %s l WHERE l.currency = $1)', shard) INTO used USING OLD.code;
+            EXIT WHEN used;
+        END LOOP;
+    END IF;
+    IF used THEN
         RAISE EXCEPTION 'cannot % currency "%"', lower(TG_OP), OLD.code
             USING ERRCODE = '23503',
                   DETAIL = 'Journal lines are written in this currency.',

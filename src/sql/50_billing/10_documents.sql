@@ -12,7 +12,7 @@ CREATE TABLE rr.billing_run (
     as_of        date NOT NULL,
     contract_id  bigint,
     started_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    session_role name NOT NULL DEFAULT session_user,
+    session_role name NOT NULL DEFAULT rr_internal.session_role(),
     CONSTRAINT billing_run_pkey PRIMARY KEY (tenant_id, run_id),
     CONSTRAINT billing_run_tenant_fkey FOREIGN KEY (tenant_id) REFERENCES rr.tenant (tenant_id),
     CONSTRAINT billing_run_date_limit_check CHECK (rr.check_date('billing date', as_of))
@@ -223,6 +223,33 @@ CREATE TABLE rr.invoice_counter (
 COMMENT ON TABLE rr.invoice_counter IS 'the next document number per tenant and series (a locked counter, not a sequence, so numbers have no gaps) and the series'' format: a number is the prefix (default: the series and a hyphen) and the counter zero-padded to at least min_digits digits (default 6), never truncated: INV-000042, INV-999999, INV-1000000';
 COMMENT ON COLUMN rr.invoice_counter.prefix IS 'text before the digits (at most 20 characters, no control characters, not ending in a digit); rr_admin may change it at any time: since no prefix ends in a digit, a number is the prefix of exactly one format followed by its counter, so numbers of different formats or widths never collide';
 COMMENT ON COLUMN rr.invoice_counter.min_digits IS 'the counter is zero-padded to at least this many digits (1 to 18); wider numbers keep all their digits';
+
+-- A series starts at 1: rr_admin inserts a series' format (prefix, min_digits) before its
+-- first posting, never its counter, which only posting moves, so that numbers stay gapless.
+-- The privilege to insert is the whole table's, and this trigger refuses a counter other
+-- than 1 to a role that may not update it (the owner and superusers may: a restore writes
+-- counters as dumped): a privilege on some columns only would refuse rr_admin's insert on
+-- Citus, which sends the shard every column, its defaults included (docs/scale-out.md).
+CREATE FUNCTION rr_internal.keep_counter_start()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NEW.next_number IS DISTINCT FROM 1 AND NOT has_column_privilege(TG_RELID, 'next_number', 'UPDATE') THEN
+        RAISE EXCEPTION 'permission denied for column "next_number" of relation "invoice_counter"'
+            USING ERRCODE = '42501',
+                  DETAIL = 'A series starts at 1 and only posting moves its counter, so that document numbers stay gapless.',
+                  HINT = 'Insert the series'' prefix and min_digits only.';
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.keep_counter_start() IS 'trigger function: refuses a new document series whose counter is not 1 to a role that may not update the counter';
+REVOKE ALL ON FUNCTION rr_internal.keep_counter_start() FROM PUBLIC;
+CREATE TRIGGER invoice_counter_start
+    BEFORE INSERT ON rr.invoice_counter
+    FOR EACH ROW EXECUTE FUNCTION rr_internal.keep_counter_start();
 
 -- A document number: the prefix and the counter, zero-padded to at least min_digits digits
 -- and never truncated.

@@ -18,7 +18,7 @@ CREATE TABLE rr.one_off_charge (
     bill          text NOT NULL DEFAULT 'next',
     description   text,
     created_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    session_role  name NOT NULL DEFAULT session_user,
+    session_role  name NOT NULL DEFAULT rr_internal.session_role(),
     acting_role   name NOT NULL,
     CONSTRAINT one_off_charge_pkey PRIMARY KEY (tenant_id, one_off_id),
     CONSTRAINT one_off_charge_contract_fkey FOREIGN KEY (tenant_id, contract_id) REFERENCES rr.contract (tenant_id, contract_id),

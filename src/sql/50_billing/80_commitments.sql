@@ -18,7 +18,7 @@ CREATE TABLE rr.contract_commitment (
     line_nos        integer[],
     true_up_line_no integer NOT NULL,
     created_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    session_role    name NOT NULL DEFAULT session_user,
+    session_role    name NOT NULL DEFAULT rr_internal.session_role(),
     CONSTRAINT contract_commitment_pkey PRIMARY KEY (tenant_id, contract_id, commitment_no),
     CONSTRAINT contract_commitment_contract_fkey FOREIGN KEY (tenant_id, contract_id) REFERENCES rr.contract (tenant_id, contract_id),
     CONSTRAINT contract_commitment_per_check CHECK (per IN ('period', 'term') AND ((per = 'period') = (every IS NOT NULL))),

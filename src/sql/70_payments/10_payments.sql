@@ -27,7 +27,7 @@ CREATE TABLE rr.payment (
     method           text,
     reference        text,
     journal_entry_id bigint NOT NULL,
-    session_role     name NOT NULL DEFAULT session_user,
+    session_role     name NOT NULL DEFAULT rr_internal.session_role(),
     created_at       timestamptz NOT NULL DEFAULT pg_catalog.now(),
     source_invoice_id bigint,
     CONSTRAINT payment_pkey PRIMARY KEY (tenant_id, payment_id),

@@ -402,14 +402,20 @@ RETURNS TABLE (invoice_id bigint, number text, customer text, currency char(3), 
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    audit text[];
 BEGIN
     IF as_of IS NULL THEN
         RAISE EXCEPTION 'drawdown date must not be NULL' USING ERRCODE = '22004';
     END IF;
     PERFORM rr.check_date('drawdown date', as_of);
+    -- (the caller's session and acting roles, forwarded for the audit columns the workflow
+    -- writes: on Citus it runs in a session of the extension's owner)
+    audit := rr_internal.forward_audit_roles();
     RETURN QUERY EXECUTE format('SELECT w.invoice_id, w.number, w.customer, w.currency, w.drawn
                                    FROM rr_internal.draw_wallets(%L::text, %L::date) AS w',
                                 rr.current_tenant(), as_of);
+    PERFORM rr_internal.forward_audit_roles(audit);
 END
 $$;
 COMMENT ON FUNCTION rr.draw_wallets(date) IS 'settles the current tenant''s posted open invoices dated up to as_of from their customers'' prepaid credit wallets, in posting order (invoice date, then number), each as far as its wallet''s scope and the credit usable on as_of allow, dated as_of; run it after rr.post_invoices; returns what it drew per invoice';
@@ -489,6 +495,8 @@ RETURNS TABLE (wallet_id bigint, customer text, currency char(3), lot_id bigint,
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    audit text[];
 BEGIN
     IF as_of IS NULL THEN
         RAISE EXCEPTION 'expiry date must not be NULL' USING ERRCODE = '22004';
@@ -497,9 +505,13 @@ BEGIN
     -- (a statement of its own with constant arguments: on Citus, rr.distribute() delegates
     -- it to the tenant's worker, which draws the journal entries' ids from its own
     -- sequence, the one the function reads its first id from: docs/scale-out.md)
+    -- (the caller's session and acting roles, forwarded for the audit columns the workflow
+    -- writes: on Citus it runs in a session of the extension's owner)
+    audit := rr_internal.forward_audit_roles();
     RETURN QUERY EXECUTE format('SELECT x.wallet_id, x.customer, x.currency, x.lot_id, x.expires_on, x.expired
                                    FROM rr_internal.expire_wallet_credit(%L::text, %L::date) AS x',
                                 rr.current_tenant(), as_of);
+    PERFORM rr_internal.forward_audit_roles(audit);
 END
 $$;
 COMMENT ON FUNCTION rr.expire_wallet_credit(date) IS 'expires the credit left in every top-up of the current tenant''s wallets whose expiry date is on or before as_of, dated its expiry date, and recognises it as breakage revenue (ASC 606-10-55-48): Dr the wallet''s liability / Cr its breakage account; idempotent; returns what expired per top-up';

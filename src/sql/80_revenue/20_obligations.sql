@@ -605,11 +605,16 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     n integer;
+    audit text[];
 BEGIN
+    -- (the caller's session and acting roles, forwarded for the audit columns the workflow
+    -- writes: on Citus it runs in a session of the extension's owner)
+    audit := rr_internal.forward_audit_roles();
     EXECUTE format('SELECT o.n FROM rr_internal.create_obligations(%L::text, %L::bigint[], %L::date[], %L::date[]) AS o (n)',
                    run_create_obligations.tenant_id, run_create_obligations.contract_ids,
                    run_create_obligations.replan_from, run_create_obligations.planned_on)
        INTO n;
+    PERFORM rr_internal.forward_audit_roles(audit);
     RETURN n;
 END
 $$;

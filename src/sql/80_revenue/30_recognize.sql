@@ -459,6 +459,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     t text := rr.current_tenant();
+    audit text[];
 BEGIN
     IF through IS NULL THEN
         RAISE EXCEPTION 'recognition date must not be NULL' USING ERRCODE = '22004';
@@ -470,8 +471,12 @@ BEGIN
     -- rr.tenant to lock it, which no member role has.  (An advisory lock, as before, any
     -- role could take by its key and hold for ever, stopping another tenant's runs.)
     PERFORM rr_internal.lock_tenant(t);
+    -- (the caller's session and acting roles, forwarded for the audit columns the workflow
+    -- writes: on Citus it runs in a session of the extension's owner)
+    audit := rr_internal.forward_audit_roles();
     RETURN QUERY EXECUTE format('SELECT r.contract_id, r.period_start, r.entry_id, r.lines, r.revenue
                                    FROM rr_internal.recognize(%L::text, %L::date) AS r', t, through);
+    PERFORM rr_internal.forward_audit_roles(audit);
 END
 $$;
 COMMENT ON FUNCTION rr.recognize(date) IS 'posts every revenue schedule line due by `through` (invoice-sourced lines once their invoice is posted): per contract and fiscal period one journal entry, Cr revenue and the contract''s position re-netted into deferred revenue, unbilled receivable and contract asset, in the period of the lines or the first open one after it; set-based, idempotent, one run at a time per tenant; returns one row per contract and period';

@@ -11,7 +11,7 @@ CREATE TABLE rr.period_close_event (
     action       text NOT NULL,
     reason       text,
     occurred_at  timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
-    session_role name NOT NULL DEFAULT session_user,
+    session_role name NOT NULL DEFAULT rr_internal.session_role(),
     acting_role  name NOT NULL,
     CONSTRAINT period_close_event_pkey PRIMARY KEY (tenant_id, event_id),
     CONSTRAINT period_close_event_period_fkey FOREIGN KEY (tenant_id, period_start)

@@ -205,13 +205,19 @@ RETURNS TABLE (contract_id bigint, end_date date)
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    audit text[];
 BEGIN
     IF as_of IS NULL THEN
         RAISE EXCEPTION 'expiry date must not be NULL' USING ERRCODE = '22004';
     END IF;
     PERFORM rr.check_date('expiry date', as_of);
+    -- (the caller's session and acting roles, forwarded for the audit columns the workflow
+    -- writes: on Citus it runs in a session of the extension's owner)
+    audit := rr_internal.forward_audit_roles();
     RETURN QUERY EXECUTE format('SELECT x.contract_id, x.end_date FROM rr_internal.expire_contracts(%L::text, %L::date) AS x',
                                 rr.current_tenant(), as_of);
+    PERFORM rr_internal.forward_audit_roles(audit);
 END
 $$;
 COMMENT ON FUNCTION rr.expire_contracts(date) IS 'batch: expires every active contract of the current tenant whose term plus grace period ended by as_of; returns them';

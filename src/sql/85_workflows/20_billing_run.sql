@@ -347,10 +347,15 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     run bigint;
+    audit text[];
 BEGIN
+    -- (the caller's session and acting roles, forwarded for the audit columns the workflow
+    -- writes: on Citus it runs in a session of the extension's owner)
+    audit := rr_internal.forward_audit_roles();
     EXECUTE format('SELECT b.run FROM rr_internal.bill(%L::text, %L::date, %L::bigint) AS b (run)',
                    run_bill.tenant_id, run_bill.as_of, run_bill.only_contract)
        INTO run;
+    PERFORM rr_internal.forward_audit_roles(audit);
     RETURN run;
 END
 $$;

@@ -207,6 +207,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     t text := rr.current_tenant();
+    audit text[];
 BEGIN
     IF as_of IS NULL THEN
         RAISE EXCEPTION 'posting date must not be NULL' USING ERRCODE = '22004';
@@ -215,9 +216,13 @@ BEGIN
             USING ERRCODE = '22023', HINT = 'The series are INV (invoices) and CN (credit notes).';
     END IF;
     PERFORM rr.check_date('posting date', as_of);
+    -- (the caller's session and acting roles, forwarded for the audit columns the workflow
+    -- writes: on Citus it runs in a session of the extension's owner)
+    audit := rr_internal.forward_audit_roles();
     RETURN QUERY EXECUTE format('SELECT p.invoice_id, p.number, p.customer, p.invoice_date, p.due_date, p.total
                                    FROM rr_internal.post_invoices(%L::text, %L::date, %L::text) AS p',
                                 t, as_of, series);
+    PERFORM rr_internal.forward_audit_roles(audit);
 END
 $$;
 COMMENT ON FUNCTION rr.post_invoices(date, text) IS 'posts every draft invoice of the current tenant dated up to as_of: gapless numbers of the series (the counter row is locked for the statement), due dates from the payment terms, and one balanced journal entry per invoice (Dr receivable, Cr deferred revenue or revenue per item), into the fiscal period of the invoice date or the first open one after it';

@@ -144,11 +144,17 @@ RETURNS TABLE (credit_note_id bigint, number text, total numeric)
 LANGUAGE plpgsql SECURITY DEFINER ROWS 1
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    audit text[];
 BEGIN
+    -- (the caller's session and acting roles, forwarded for the audit columns the workflow
+    -- writes: on Citus it runs in a session of the extension's owner)
+    audit := rr_internal.forward_audit_roles();
     RETURN QUERY EXECUTE format('SELECT c.credit_note_id, c.number, c.total
                                    FROM rr_internal.credit_invoice(%L::text, %L::bigint, %L::numeric, %L::integer[],
                                                                    %L::text, %L::date) AS c',
                                 rr.current_tenant(), invoice_id, amount, lines, reason, credit_date);
+    PERFORM rr_internal.forward_audit_roles(audit);
 END
 $$;
 COMMENT ON FUNCTION rr.credit_invoice(bigint, numeric, integer[], text, date) IS 'issues and posts a credit note for a posted invoice: in full (default), for some lines (with their share of the tax), or for an amount split over the creditable lines, tax included, with rr.allocate; never more than is still creditable';

@@ -155,6 +155,7 @@ DECLARE
     renewals integer;
     last_renewal date;
     renewed date;
+    audit text[];
 BEGIN
     IF renewal_date IS NULL THEN
         RAISE EXCEPTION 'renewal date must not be NULL' USING ERRCODE = '22004';
@@ -193,9 +194,13 @@ BEGIN
     -- (a statement of its own with constant arguments: on Citus, rr.distribute() delegates
     -- it to the tenant's worker, where the usage it bills first is rated in work tables
     -- next to the tenant's shards: docs/scale-out.md)
+    -- (the caller's session and acting roles, forwarded for the audit columns the workflow
+    -- writes: on Citus it runs in a session of the extension's owner)
+    audit := rr_internal.forward_audit_roles();
     EXECUTE format('SELECT r.new_end FROM rr_internal.renew_contracts(%L::text, %L::bigint[], %L::date) AS r',
                    c.tenant_id, ARRAY[c.contract_id], renewal_date)
        INTO renewed;
+    PERFORM rr_internal.forward_audit_roles(audit);
     RETURN renewed;
 END
 $$;
@@ -210,6 +215,7 @@ AS $$
 DECLARE
     t text := rr.current_tenant();
     ids bigint[];
+    audit text[];
 BEGIN
     IF as_of IS NULL THEN
         RAISE EXCEPTION 'renewal date must not be NULL' USING ERRCODE = '22004';
@@ -231,9 +237,12 @@ BEGIN
     END IF;
     -- (a statement of its own with constant arguments, as rr.renew_contract calls it; it
     -- returns its renewals in contract_id order)
+    -- (the caller's session and acting roles forwarded, as rr.renew_contract does)
+    audit := rr_internal.forward_audit_roles();
     RETURN QUERY EXECUTE format('SELECT r.contract_id, r.renewal_no, r.previous_end, r.new_end
                                    FROM rr_internal.renew_contracts(%L::text, %L::bigint[], %L::date) AS r',
                                 t, ids, as_of);
+    PERFORM rr_internal.forward_audit_roles(audit);
 END
 $$;
 COMMENT ON FUNCTION rr.run_renewals(date) IS 'batch: renews every active renewable contract of the current tenant whose template allows mass renewal and that is due on as_of (renewal point reached, grace period not over), locking them in contract_id order, in set-based statements; idempotent and safe to run concurrently; returns the renewals it made';

@@ -121,6 +121,7 @@ AS $$
 DECLARE
     t text := rr.current_tenant();
     ids bigint[];
+    audit text[];
 BEGIN
     IF as_of IS NULL THEN
         RAISE EXCEPTION 'date must not be NULL' USING ERRCODE = '22004';
@@ -153,10 +154,14 @@ BEGIN
     -- it to the tenant's worker, where its statements may take each contract's snapshot,
     -- which Citus refuses inside a statement the coordinator sends to a shard:
     -- docs/scale-out.md)
+    -- (the caller's session and acting roles, forwarded for the audit columns the workflow
+    -- writes: on Citus it runs in a session of the extension's owner)
+    audit := rr_internal.forward_audit_roles();
     RETURN QUERY EXECUTE format('SELECT a.change_id, a.contract_id, a.line_no, a.move_date
                                    FROM rr_internal.apply_price_changes(%L::text, %L::date, %L::bigint[], NULL::date[], false) AS a
                                   ORDER BY a.change_id, a.contract_id, a.line_no',
                                 t, as_of, ids);
+    PERFORM rr_internal.forward_audit_roles(audit);
 END
 $$;
 COMMENT ON FUNCTION rr.apply_price_changes(date) IS 'batch: moves the contract lines that follow an old catalog price to the new one, for every on_date change due by as_of and every at_renewal change whose new term has started by then (rr.price_change): new line versions from the move date, so billing credits and rebills the days after it; each change moves a line once (rr.price_change_line), contracts locked in contract_id order; idempotent and safe to run concurrently; returns the lines it moved';

@@ -77,7 +77,7 @@ CREATE TABLE rr.dunning_action (
     balance        numeric NOT NULL,
     outbox_event_id bigint NOT NULL,
     recorded_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    session_role   name NOT NULL DEFAULT session_user,
+    session_role   name NOT NULL DEFAULT rr_internal.session_role(),
     acting_role    name NOT NULL,
     CONSTRAINT dunning_action_pkey PRIMARY KEY (tenant_id, action_id),
     CONSTRAINT dunning_action_stage_key UNIQUE (tenant_id, invoice_id, policy, stage_no),
@@ -220,6 +220,8 @@ RETURNS TABLE (action_id bigint, invoice_id bigint, number text, customer text, 
 LANGUAGE plpgsql SECURITY DEFINER ROWS 100
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    audit text[];
 BEGIN
     IF run_dunning.as_of IS NULL THEN
         RAISE EXCEPTION 'dunning date must not be NULL' USING ERRCODE = '22004',
@@ -229,10 +231,14 @@ BEGIN
     -- (a statement of its own with constant arguments: on Citus, rr.distribute() delegates
     -- it to the tenant's worker, where its statements may call rr.invoice_balances, a
     -- function that reads the tenant's tables: docs/scale-out.md)
+    -- (the caller's session and acting roles, forwarded for the audit columns the workflow
+    -- writes: on Citus it runs in a session of the extension's owner)
+    audit := rr_internal.forward_audit_roles();
     RETURN QUERY EXECUTE format('SELECT d.action_id, d.invoice_id, d.number, d.customer, d.stage_no, d.action,
                                         d.days_overdue, d.currency, d.balance
                                    FROM rr_internal.run_dunning(%L::text, %L::date) AS d',
                                 rr.current_tenant(), run_dunning.as_of);
+    PERFORM rr_internal.forward_audit_roles(audit);
 END
 $$;
 COMMENT ON FUNCTION rr.run_dunning(date) IS 'records the dunning actions due on as_of for the current tenant, in one set-based statement: for every posted invoice with a balance that is past due, the most advanced stage of its customer''s policy (else the tenant''s default) that its days past due reached, once per invoice and stage and only if beyond the stages already recorded, each with an outbox event invoice.dunning; paid or fully credited invoices are skipped, a partial payment does not reset the count; returns the actions recorded';

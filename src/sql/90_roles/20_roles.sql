@@ -129,8 +129,10 @@ BEGIN
     -- grant and revoke the tenant's role with them (0.1.0 granted these)
     REVOKE INSERT, UPDATE, DELETE ON rr.tenant_member FROM rr_admin;
     GRANT INSERT, UPDATE ON rr.customer TO rr_app, rr_billing;
-    -- the format of a document series (the counter itself is the extension's)
-    GRANT INSERT (tenant_id, series, prefix, min_digits), UPDATE (prefix, min_digits) ON rr.invoice_counter TO rr_admin;
+    -- the format of a document series (the counter itself is the extension's: a new series
+    -- starts at 1, rr_internal.keep_counter_start; INSERT on the whole table, since Citus
+    -- sends a shard every column of an insert)
+    GRANT INSERT, UPDATE (prefix, min_digits) ON rr.invoice_counter TO rr_admin;
     -- bulk usage: COPY into the staging table, then rr.merge_usage_staging()
     GRANT INSERT ON rr.usage_staging TO rr_app, rr_billing;
 
