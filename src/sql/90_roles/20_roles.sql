@@ -132,6 +132,9 @@ BEGIN
     -- the format of a document series (the counter itself is the extension's: a new series
     -- starts at 1, rr_internal.keep_counter_start; INSERT on the whole table, since Citus
     -- sends a shard every column of an insert)
+    -- (0.1.0 granted INSERT on four columns: revoked, so that the table's privilege is the
+    -- only one)
+    REVOKE INSERT (tenant_id, series, prefix, min_digits) ON rr.invoice_counter FROM rr_admin;
     GRANT INSERT, UPDATE (prefix, min_digits) ON rr.invoice_counter TO rr_admin;
     -- bulk usage: COPY into the staging table, then rr.merge_usage_staging()
     GRANT INSERT ON rr.usage_staging TO rr_app, rr_billing;
