@@ -130,7 +130,7 @@ SELECT rr.create_contract('EU', 'FIXED', '2024-02-01');
 SELECT rr.create_contract('C1', 'EMPTY', '2024-02-01');
 SELECT count(*) - :contracts_before AS contracts_added_by_failed_calls FROM rr.contract;
 SELECT count(*) AS lines_without_contract FROM rr.contract_line l
- WHERE NOT EXISTS (SELECT FROM rr.contract c WHERE c.contract_id = l.contract_id);
+ WHERE NOT EXISTS (SELECT FROM rr.contract c WHERE c.tenant_id = l.tenant_id AND c.contract_id = l.contract_id);
 
 SELECT rr.create_contract('C2', 'FIXED', '2024-04-01') AS c5 \gset
 SELECT rr.activate_contract(:c5);

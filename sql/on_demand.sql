@@ -94,10 +94,12 @@ SELECT sum(quantity) FILTER (WHERE kind = 'usage') AS hours, sum(amount) FILTER 
 
 -- (5) On a schedule of the user's choosing: the statement a pg_cron job would run (every
 -- on-demand contract billed as of the day); the monthly contract is left to rr.run_billing
-SELECT k.contract_id = :k AS is_deposit_contract, b.lines, b.total
-  FROM rr.contract k
- CROSS JOIN LATERAL rr.bill_contract(k.contract_id, '2025-07-01') b
- WHERE k.billing_period = 'on_demand' AND k.status = 'active';
+-- (the contracts read first, then billed: docs/projects-and-on-demand.md, "On a schedule")
+WITH due AS MATERIALIZED (
+    SELECT k.contract_id FROM rr.contract k WHERE k.billing_period = 'on_demand' AND k.status = 'active')
+SELECT d.contract_id = :k AS is_deposit_contract, b.lines, b.total
+  FROM due d
+ CROSS JOIN LATERAL rr.bill_contract(d.contract_id, '2025-07-01') b;
 
 -- (6) Closed, an on-demand contract is billed by the runs for what it still owes: a deposit
 -- contract (no maintenance) refunding what is unused (retain_rate 0), 10 hours used.

@@ -102,8 +102,8 @@ SELECT rr.setup_and_activate_contract(:k_ext);
 SELECT count(*) FROM rr.run_billing('2025-02-01') WHERE contract_id = :k_ext;
 SELECT rr.pause_contract(:k_ext, '2025-02-10', '2025-03-10');
 SELECT count(*) FROM rr.run_billing('2025-03-10') WHERE contract_id = :k_ext;
-SELECT sum(amount) AS billed, (SELECT end_date FROM rr.contract WHERE contract_id = :k_ext)
-  FROM rr.charge WHERE contract_id = :k_ext;
+SELECT (SELECT sum(amount) FROM rr.charge WHERE contract_id = :k_ext) AS billed,
+       (SELECT end_date FROM rr.contract WHERE contract_id = :k_ext);
 -- the 28 days added are January 2026's first 28 of its 31 days: 868.00 × 28 / 31 = 784.00
 SELECT service_period, amount FROM rr.due_charges('tpc', '2026-01-28', :k_ext)
  WHERE lower(service_period) >= '2025-12-01';
