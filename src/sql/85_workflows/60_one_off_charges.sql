@@ -17,6 +17,11 @@ DECLARE
     run bigint;
     charge bigint;
     inv bigint;
+    bill_to text;
+    cur char(3);
+    item text;
+    receivable text;
+    credit text;
 BEGIN
     INSERT INTO rr.billing_run (tenant_id, as_of, contract_id)
     VALUES (t, one_off.service_date, one_off.contract_id)
@@ -27,22 +32,28 @@ BEGIN
             daterange(one_off.service_date, one_off.service_date + 1), 0, one_off.quantity, one_off.unit_price,
             one_off.amount, one_off.service_date, run)
     RETURNING charge_id INTO charge;
-    INSERT INTO rr.invoice (tenant_id, run_id, contract_id, customer, currency, invoice_date)
-    SELECT t, run, k.contract_id, k.bill_to, k.currency, one_off.service_date
+    -- (the contract and the item read first, then each row written by VALUES: on Citus,
+    -- where this function is delegated to the tenant's worker, an INSERT ... SELECT that
+    -- draws the new row's id is planned as a distributed query, which Citus refuses inside
+    -- the delegated call: docs/scale-out.md)
+    SELECT k.bill_to, k.currency INTO bill_to, cur
       FROM rr.contract k
-     WHERE k.tenant_id = t AND k.contract_id = one_off.contract_id
+     WHERE k.tenant_id = t AND k.contract_id = one_off.contract_id;
+    SELECT it.code, it.receivable_account,
+           CASE WHEN dc.method = 'immediate' THEN it.revenue_account ELSE it.deferred_account END
+      INTO item, receivable, credit
+      FROM rr.item it
+      LEFT JOIN rr.deferral_code dc ON dc.tenant_id = t AND dc.code = it.deferral_code
+     WHERE it.tenant_id = t AND it.code = one_off.item;
+    INSERT INTO rr.invoice (tenant_id, run_id, contract_id, customer, currency, invoice_date)
+    VALUES (t, run, one_off.contract_id, bill_to, cur, one_off.service_date)
     RETURNING invoice_id INTO inv;
     INSERT INTO rr.invoice_line (tenant_id, invoice_id, line_no, kind, charge_id, contract_line_no, line_effective_from,
                                  contract_item, item, service_period, quantity, unit_price, amount, credit_account,
                                  receivable_account)
-    SELECT t, inv, 1, 'one_off', charge, -one_off.one_off_id, one_off.service_date, NULL, it.code,
-           daterange(one_off.service_date, one_off.service_date + 1), one_off.quantity, one_off.unit_price,
-           one_off.amount,
-           CASE WHEN dc.method = 'immediate' THEN it.revenue_account ELSE it.deferred_account END,
-           it.receivable_account
-      FROM rr.item it
-      LEFT JOIN rr.deferral_code dc ON dc.tenant_id = t AND dc.code = it.deferral_code
-     WHERE it.tenant_id = t AND it.code = one_off.item;
+    VALUES (t, inv, 1, 'one_off', charge, -one_off.one_off_id, one_off.service_date, NULL, item,
+            daterange(one_off.service_date, one_off.service_date + 1), one_off.quantity, one_off.unit_price,
+            one_off.amount, credit, receivable);
     PERFORM rr_internal.add_tax_lines(t, run);
     PERFORM rr_internal.create_revenue_schedules(t, run);
     RETURN run;
@@ -68,6 +79,7 @@ DECLARE
     o rr.one_off_charge;
     run bigint;
     term_end date;
+    audit text[];
 BEGIN
     IF bill IS NULL OR bill NOT IN ('next', 'immediately') THEN
         RAISE EXCEPTION 'unknown billing option "%"', coalesce(bill, 'NULL')
@@ -133,7 +145,15 @@ BEGIN
     billed_on := 'next billing';
     IF bill = 'immediately' THEN
         BEGIN
-            run := rr_internal.bill_one_off(t, o);
+            -- (a statement of its own with constant arguments: on Citus, rr.distribute()
+            -- delegates it to the tenant's worker, where its revenue schedules are staged in
+            -- work tables next to the tenant's shards, as a billing run's are: called here,
+            -- the staging joined a temporary table with distributed ones, which Citus
+            -- refused; the caller's roles forwarded for its audit columns: docs/scale-out.md)
+            audit := rr_internal.forward_audit_roles();
+            EXECUTE format('SELECT r.run FROM rr_internal.bill_one_off(%L::text, %L::rr.one_off_charge) AS r (run)', t, o)
+               INTO run;
+            PERFORM rr_internal.forward_audit_roles(audit);
             SELECT b.invoice_id, b.total INTO invoice_id, total FROM rr_internal.billing_run_invoices(t, run) b;
             IF total < 0 THEN
                 -- a net credit is not invoiced on its own: it stays due (on its service
