@@ -174,24 +174,14 @@ rr_minor_units(PG_FUNCTION_ARGS)
  * The table invalidated is rr.currency looked up by name, not the trigger's relation: on
  * Citus the currency list is a reference table whose rows live in a shard on every node
  * (rr.currency_<shard id>), and the trigger fires on those shards, never on rr.currency
- * itself, whose invalidation is what the caches listen for.  The trigger's own relation
- * is invalidated too (on a single node the same table).
+ * itself, whose invalidation is what the caches listen for (on a single node, the
+ * trigger's own relation).
  */
 Datum
 rr_currency_changed(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	Oid			nsp;
-	Oid			relid = InvalidOid;
-
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "rr_internal.currency_changed: not called as a trigger");
-	nsp = get_namespace_oid("rr", true);
-	if (OidIsValid(nsp))
-		relid = get_relname_relid("currency", nsp);
-	if (OidIsValid(relid))
-		CacheInvalidateRelcacheByRelid(relid);
-	if (RelationGetRelid(trigdata->tg_relation) != relid)
-		CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
+	CacheInvalidateRelcacheByRelid(get_relname_relid("currency", get_namespace_oid("rr", false)));
 	return PointerGetDatum(NULL);
 }
