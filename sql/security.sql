@@ -135,7 +135,8 @@ INSERT INTO public.sec_call VALUES
     (60, 'rr.remove_tenant_member(text,name)', $$SELECT rr.remove_tenant_member('sec', 'regress_sec_analyst')$$),
     -- (without Citus it refuses with 0A000 for every role it is granted to: rr_admin)
     (61, 'rr.distribute()', $$SELECT count(*) FROM rr.distribute()$$),
-    (62, 'rr.add_fiscal_periods(daterange[])', $$SELECT rr.add_fiscal_periods('{"[2024-02-01,2024-03-01)"}')$$);
+    (62, 'rr.add_fiscal_periods(daterange[])', $$SELECT rr.add_fiscal_periods('{"[2024-02-01,2024-03-01)"}')$$),
+    (63, 'rr.refresh_mrr()', $$SELECT rr.refresh_mrr() > 0$$);
 GRANT SELECT ON public.sec_call TO PUBLIC;
 
 -- Every SECURITY DEFINER function of the extension has a call (none listed here).

@@ -827,6 +827,21 @@ SELECT o.tenant_id, o.contract_id, o.obligation_no, k.activation_date, o.allocat
   FROM rr.performance_obligation o
   JOIN rr.contract k ON k.tenant_id = o.tenant_id AND k.contract_id = o.contract_id
  WHERE o.method IN ('percent_complete', 'on_payment') AND k.activation_date IS NOT NULL;
+-- The MRR of each contract as a step function of the date, kept by the workflows
+-- (docs/reports.md, "MRR and ARR"); the code below writes the rows of the contracts
+-- activated before the update (the DO block at the end of src/sql/87_reports/10_mrr.sql)
+-- and creates the table's trigger.
+CREATE TABLE rr.contract_mrr (
+    tenant_id   text NOT NULL,
+    contract_id bigint NOT NULL,
+    valid_from  date NOT NULL,
+    valid_to    date NOT NULL,
+    customer    text NOT NULL,
+    currency    char(3) NOT NULL,
+    mrr         numeric NOT NULL,
+    CONSTRAINT contract_mrr_pkey PRIMARY KEY (tenant_id, contract_id, valid_from),
+    CONSTRAINT contract_mrr_valid_check CHECK (valid_from < valid_to)
+);
 -- Audit columns name the session user through rr_internal.session_role(), which on a
 -- Citus worker returns the role the delegating entry point forwarded (docs/security.md,
 -- "Audit"): every session_role column's default, SESSION_USER in 0.1.0 and in the tables

@@ -13,7 +13,7 @@
 -- its allocated amount, and the contract's to the transaction price the last modification
 -- logged; (3) every amendment that was accepted is in the modification log once.
 BEGIN;
-SELECT plan(6);
+SELECT plan(8);
 SELECT setseed(0.2468);
 
 SELECT rr.create_tenant('ap', 'Amendment properties', 'USD');
@@ -155,5 +155,10 @@ $$, 'the revised transaction price of the last modification is what the obligati
 SELECT is((SELECT count(*) FROM rr.contract_modification WHERE tenant_id = 'ap'), (SELECT count(*) FROM accepted),
           'every accepted amendment is in the modification log once');
 
+-- the MRR the workflows kept (rr.contract_mrr) is the definition's on every date it can
+-- change on and the day before (src/sql/50_billing/22_contract_mrr.sql)
+SELECT ok((SELECT count(*) FROM rr.contract_mrr) > 0, 'the workflows kept MRR steps');
+SELECT is_empty($$SELECT * FROM rr_internal.contract_mrr_drift()$$,
+                'the MRR kept by the workflows is the definition''s on every date it can change on');
 SELECT * FROM finish();
 ROLLBACK;

@@ -230,6 +230,7 @@ INSERT INTO bi_call (fn, args) VALUES
     ('rr.close_period(date,text)', ARRAY[$$'2024-03-01'$$, $$'March'$$]),
     ('rr.reopen_period(date,text)', ARRAY[$$'2024-02-01'$$, $$'late entry'$$]),
     ('rr.add_fiscal_periods(daterange[])', ARRAY[$$'{"[2024-02-01,2024-03-01)"}'$$]),
+    ('rr.refresh_mrr()', '{}'),
     ('rr.create_roles()', '{}');
 INSERT INTO bi_call (fn, args, tests) VALUES
     ('rr.credit_invoice(bigint,numeric,integer[],text,date)', ARRAY[:'inv', 'NULL', $$'{1}'$$, $$'goodwill'$$, $$'2024-02-10'$$], '{lines}');

@@ -14,7 +14,7 @@
 -- keeps what was billed before the termination (path-dependent by design), so it is only
 -- checked not to be credited below the days used.
 BEGIN;
-SELECT plan(5);
+SELECT plan(7);
 SELECT setseed(0.1357);
 
 SELECT rr.create_tenant('cp', 'Change properties', 'USD');
@@ -144,5 +144,10 @@ SELECT is_empty($$
      WHERE k.termination_date IS NOT NULL AND lower(c.whole) >= k.termination_date AND c.amount <> 0
 $$, 'nothing is charged for a billing period that starts on or after the termination');
 
+-- the MRR the workflows kept (rr.contract_mrr) is the definition's on every date it can
+-- change on and the day before (src/sql/50_billing/22_contract_mrr.sql)
+SELECT ok((SELECT count(*) FROM rr.contract_mrr) > 0, 'the workflows kept MRR steps');
+SELECT is_empty($$SELECT * FROM rr_internal.contract_mrr_drift()$$,
+                'the MRR kept by the workflows is the definition''s on every date it can change on');
 SELECT * FROM finish();
 ROLLBACK;

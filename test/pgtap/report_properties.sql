@@ -23,7 +23,7 @@
 --      though the second half-year's changes and terminations re-plan the schedules they
 --      read (docs/reports.md, "Schedules as of a date").
 BEGIN;
-SELECT plan(18);
+SELECT plan(20);
 SELECT setseed(0.4242);
 
 SELECT rr.create_tenant('rp', 'Report properties', 'USD');
@@ -277,5 +277,10 @@ SELECT is_empty($$
       UNION ALL SELECT 'deferral summary', to_jsonb(x) FROM rr.deferral_schedule_summary('2024-06-30') x))
 $$, 'every report as of June 30 answers the same after the second half-year''s activity');
 
+-- the MRR the workflows kept (rr.contract_mrr) is the definition's on every date it can
+-- change on and the day before (src/sql/50_billing/22_contract_mrr.sql)
+SELECT ok((SELECT count(*) FROM rr.contract_mrr) > 0, 'the workflows kept MRR steps');
+SELECT is_empty($$SELECT * FROM rr_internal.contract_mrr_drift()$$,
+                'the MRR kept by the workflows is the definition''s on every date it can change on');
 SELECT * FROM finish();
 ROLLBACK;

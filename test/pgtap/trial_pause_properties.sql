@@ -14,7 +14,7 @@
 -- charged on a paused line version, and the trial days of a free trial must net to 0.00.
 -- The end of the term moves by the days paused exactly when the pause extends it.
 BEGIN;
-SELECT plan(5);
+SELECT plan(7);
 SELECT setseed(0.2468);
 
 SELECT rr.create_tenant('tpp', 'Trial and pause properties', 'USD');
@@ -175,5 +175,10 @@ SELECT is_empty($$
                                             ELSE 0 END $$,
     'the term moves by the days paused exactly when the pauses extend it');
 
+-- the MRR the workflows kept (rr.contract_mrr) is the definition's on every date it can
+-- change on and the day before (src/sql/50_billing/22_contract_mrr.sql)
+SELECT ok((SELECT count(*) FROM rr.contract_mrr) > 0, 'the workflows kept MRR steps');
+SELECT is_empty($$SELECT * FROM rr_internal.contract_mrr_drift()$$,
+                'the MRR kept by the workflows is the definition''s on every date it can change on');
 SELECT * FROM finish();
 ROLLBACK;

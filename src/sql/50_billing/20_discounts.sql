@@ -56,6 +56,8 @@ BEGIN
     VALUES (c.tenant_id, c.contract_id, add_discount.line_no, add_discount.kind, add_discount.value,
             add_discount.first_periods, add_discount.valid, add_discount.account, add_discount.description)
     RETURNING discount_id INTO id;
+    -- the contract's MRR (src/sql/50_billing/22_contract_mrr.sql)
+    PERFORM rr_internal.refresh_contract_mrr(c.tenant_id, ARRAY[c.contract_id]);
     PERFORM rr_internal.log_contract_event(c.tenant_id, c.contract_id, 'add_discount', lower(valid),
                                   coalesce(description, format('%s %s off', value, kind)), before);
     RETURN id;

@@ -230,6 +230,8 @@ BEGIN
     VALUES (t, c.contract_id, NULL, cp.kind, cp.value, NULL, daterange(first_day, last_end), cp.account,
             coalesce(cp.description, 'coupon ' || cp.code) || coalesce(' (' || pc.code || ')', ''))
     RETURNING discount_id INTO id;
+    -- the contract's MRR (src/sql/50_billing/22_contract_mrr.sql)
+    PERFORM rr_internal.refresh_contract_mrr(t, ARRAY[c.contract_id]);
     INSERT INTO rr.coupon_redemption (tenant_id, coupon, promotion_code, contract_id, customer, redeemed_on, discount_id,
                                       acting_role)
     VALUES (t, cp.code, pc.code, c.contract_id, c.customer, redeemed_on, id, rr.acting_role());

@@ -35,6 +35,11 @@ BEGIN
            closed_date = coalesce(apply_contract_action.closed_date, k.closed_date)
      WHERE k.tenant_id = c.tenant_id AND k.contract_id = c.contract_id
     RETURNING k.* INTO changed;
+    -- its MRR from its activation to its end (docs/reports.md, "MRR and ARR")
+    IF (changed.activation_date, changed.termination_date, changed.closed_date)
+       IS DISTINCT FROM (c.activation_date, c.termination_date, c.closed_date) THEN
+        PERFORM rr_internal.refresh_contract_mrr(c.tenant_id, ARRAY[c.contract_id]);
+    END IF;
     -- revenue: a contract that becomes active gets its performance obligations, allocation
     -- and schedules; a new end or termination date changes the fixed consideration of a
     -- planned contract, which is re-planned from the earlier of the old and new date
@@ -283,6 +288,8 @@ BEGIN
                                        'recurring_price', cur.recurring_price,
                                        'price_model', cur.price_model::text)), '{}') || coalesce(prices, '{}'),
                                    remove);
+    -- the contract's MRR from then on (docs/reports.md, "MRR and ARR")
+    PERFORM rr_internal.refresh_contract_mrr(c.tenant_id, ARRAY[c.contract_id]);
 END
 $$;
 COMMENT ON FUNCTION rr_internal.change_line(rr.contract, text, date, numeric, jsonb, boolean) IS 'internal: writes a new version of a locked contract''s line for a contract item (or adds the line, or removes it) effective from a date, keeping the prices of the version it follows unless overridden; returns the line number and whether the version is new (a version on a date that has one replaces it)';

@@ -114,6 +114,8 @@ BEGIN
                           ORDER BY v.line_no, v.effective_from DESC) l
      WHERE NOT l.is_removed AND l.recurring_price IS NOT NULL
     ON CONFLICT ON CONSTRAINT contract_line_pkey DO UPDATE SET recurring_price = EXCLUDED.recurring_price;
+    -- their MRR over the new term (docs/reports.md, "MRR and ARR")
+    PERFORM rr_internal.refresh_contract_mrr(t, ids);
     -- one event per contract, with the contract before and after, and its renewal
     WITH ev AS (
         INSERT INTO rr.contract_event (tenant_id, contract_id, action, acting_role, effective_date, before, after)

@@ -206,6 +206,8 @@ BEGIN
         UPDATE rr.contract k SET end_date = new_end
          WHERE k.tenant_id = t AND k.contract_id = c.contract_id;
         c.end_date := new_end;
+        -- its MRR to the new end (each line version below refreshes it again)
+        PERFORM rr_internal.refresh_contract_mrr(t, ARRAY[c.contract_id]);
     END IF;
 
     -- the line versions, in the order given

@@ -99,6 +99,11 @@ BEGIN
                       WHERE d.tenant_id = t AND d.change_id = ch.change_id AND d.contract_id = ANY (ids)
                       ORDER BY d.contract_id, d.line_no;
     END LOOP;
+    -- the MRR of the contracts moved (docs/reports.md, "MRR and ARR"; a renewal refreshes its
+    -- contracts itself, after its uplift)
+    IF NOT at_renewal_only AND cardinality(replan_ids) > 0 THEN
+        PERFORM rr_internal.refresh_contract_mrr(t, replan_ids);
+    END IF;
     -- revenue: a planned contract is re-planned from its earliest move (a renewal re-plans
     -- its contracts itself)
     IF NOT at_renewal_only THEN

@@ -95,6 +95,7 @@ BEGIN
     UPDATE rr.contract_line l SET recurring_price = trim_scale(l.recurring_price * add_trial.price_percent / 100)
      WHERE l.tenant_id = t AND l.contract_id = c.contract_id AND l.effective_from < trial_end
        AND l.recurring_price IS NOT NULL;
+    PERFORM rr_internal.refresh_contract_mrr(t, ARRAY[c.contract_id]);
     ev := rr_internal.log_contract_event(t, c.contract_id, 'add_trial', c.start_date,
                                          format('%s-day trial at %s %% of the price', days, price_percent), before);
     INSERT INTO rr.contract_trial (tenant_id, contract_id, trial, price_percent, has_payment_method,
@@ -201,8 +202,10 @@ BEGIN
         PERFORM rr.check_date('end date', c.end_date + (resume_on - pause_from));
         UPDATE rr.contract k SET end_date = k.end_date + (resume_on - pause_from)
          WHERE k.tenant_id = c.tenant_id AND k.contract_id = c.contract_id;
+        PERFORM rr_internal.refresh_contract_mrr(c.tenant_id, ARRAY[c.contract_id]);
         RETURN resume_on - pause_from;
     END IF;
+    PERFORM rr_internal.refresh_contract_mrr(c.tenant_id, ARRAY[c.contract_id]);
     RETURN 0;
 END
 $$;
@@ -287,6 +290,8 @@ BEGIN
     n := coalesce(p.pause_no, 0) + 1;
     IF resume_on IS NOT NULL THEN
         moved := rr_internal.write_resume(c, pause_from, resume_on, coalesce(extend_term, c.pause_extends_term));
+    ELSE
+        PERFORM rr_internal.refresh_contract_mrr(t, ARRAY[c.contract_id]);
     END IF;
     ev := rr_internal.log_contract_event(t, c.contract_id, 'pause', pause_from,
                                          coalesce(reason, 'paused') || coalesce(', resuming on ' || resume_on, ''), before);

@@ -88,28 +88,6 @@ END;
 COMMENT ON FUNCTION rr_internal.check_report_month_range(date, date) IS 'internal: true when [from_date, to_date) is a window of at least one day, finite, of at most 1200 months (100 years); refuses any other with SQLSTATE 22023';
 REVOKE ALL ON FUNCTION rr_internal.check_report_month_range(date, date) FROM PUBLIC;
 
--- The monthly value a line version counts in MRR before discounts: rr_internal.monthly_value
--- of quantity × recurring price, or of a flat price model's fee; 0 when the line counts but
--- has no value (a period without a month or a day: it adds nothing, as GREATEST(NULL, 0)
--- did); NULL when it counts nothing (removed, billed on demand, without a recurring price,
--- or priced by another price model).  The reports compute it once per line version, in the
--- node that reads the versions, and keep the lines whose value IS NOT NULL: a test the
--- planner estimates as nearly every row (a CASE in a WHERE clause is estimated at a third
--- of the rows, which turned the joins after it into nested loops).  Inlined (RETURN).
-CREATE FUNCTION rr_internal.mrr_line_value(is_removed boolean, billing_period interval, price_model rr.pricing,
-                                           quantity numeric, recurring_price numeric)
-RETURNS numeric
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE WHEN is_removed OR billing_period IS NULL THEN NULL
-            WHEN price_model IS NULL
-            THEN CASE WHEN recurring_price IS NOT NULL
-                      THEN coalesce(rr_internal.monthly_value(quantity, recurring_price, billing_period), 0) END
-            -- a flat price model bills its fee every period, whatever the usage
-            WHEN rr.pricing_model(price_model) OPERATOR(pg_catalog.=) 'flat'
-            THEN coalesce(rr_internal.monthly_value(1, rr.price(price_model, 0), billing_period), 0) END;
-COMMENT ON FUNCTION rr_internal.mrr_line_value(boolean, interval, rr.pricing, numeric, numeric) IS 'internal: the monthly value a contract line version counts in MRR before discounts (0 when it counts but has none), NULL when it counts nothing (removed, on demand, no recurring price, a price model other than flat); docs/reports.md, "MRR and ARR"';
-REVOKE ALL ON FUNCTION rr_internal.mrr_line_value(boolean, interval, rr.pricing, numeric, numeric) FROM PUBLIC;
-
 -- MRR of each contract on two days in one pass over each table (the movement asks for two;
 -- rr_internal.mrr_on_day reads one): a row per contract in force on either day, its MRR on each
 -- (NULL on a day it counts nothing).  Not STRICT, so that it is inlined into its callers.
@@ -327,8 +305,13 @@ CREATE FUNCTION rr.mrr_as_of(as_of date)
 RETURNS TABLE (contract_id bigint, customer text, currency char(3), mrr numeric, arr numeric)
 LANGUAGE sql STABLE STRICT ROWS 1000
 BEGIN ATOMIC
+    -- the step of each contract in force on the day (rr.contract_mrr, kept by the
+    -- workflows: the definition is rr_internal.mrr_on_day)
     SELECT m.contract_id, m.customer, m.currency, m.mrr, 12 OPERATOR(pg_catalog.*) m.mrr
-      FROM rr_internal.mrr_on_day(mrr_as_of.as_of) m
+      FROM rr.contract_mrr m
+     WHERE m.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+       AND m.valid_from OPERATOR(pg_catalog.<=) mrr_as_of.as_of
+       AND mrr_as_of.as_of OPERATOR(pg_catalog.<) m.valid_to
      ORDER BY m.contract_id;
 END;
 COMMENT ON FUNCTION rr.mrr_as_of(date) IS 'monthly recurring revenue of each contract in force on as_of (activated on or before it, not yet ended, terminated or closed): its recurring lines in force, quantity × recurring price (or a flat price model''s fee) per month of the billing period, net of discounts without a period limit, rounded once to the currency; usage, deposits and one-off fees count nothing; ARR = 12 × MRR (docs/reports.md, "MRR and ARR")';
@@ -359,12 +342,7 @@ RETURNS TABLE (customer text, currency char(3), opening_mrr numeric, closing_mrr
                reactivation_mrr numeric)
 LANGUAGE sql STABLE STRICT ROWS 100
 BEGIN ATOMIC
-    WITH ends AS (
-        -- both days in one pass
-        SELECT m.customer, m.currency, coalesce(m.first_mrr, 0) AS opening, coalesce(m.second_mrr, 0) AS closing
-          FROM rr_internal.mrr_on_days(mrr_movement_detail.from_date OPERATOR(pg_catalog.-) 1,
-                                       mrr_movement_detail.to_date OPERATOR(pg_catalog.-) 1) m
-    ), before AS (
+    WITH before AS (
         -- the customers and currencies with a contract that was paying before the window:
         -- activated before it and, after a free trial, converted before it (its first
         -- paying day, the end of the trial, before from_date and before the contract
@@ -388,10 +366,21 @@ BEGIN ATOMIC
                                       coalesce(LEAST(k.end_date, k.termination_date, k.closed_date), 'infinity'::date)))
          GROUP BY k.customer, k.currency
     ), c AS (
-        SELECT e.customer, e.currency, sum(e.opening) AS opening, sum(e.closing) AS closing
-          FROM ends e
-         WHERE (SELECT rr_internal.check_report_window(mrr_movement_detail.from_date, mrr_movement_detail.to_date))
-         GROUP BY e.customer, e.currency
+        -- both days in one pass over the MRR steps (rr.contract_mrr, kept by the workflows;
+        -- the definition is rr_internal.mrr_on_days), summed per customer and currency
+        SELECT m.customer, m.currency,
+               coalesce(sum(m.mrr) FILTER (WHERE m.valid_from OPERATOR(pg_catalog.<) mrr_movement_detail.from_date
+                                              AND mrr_movement_detail.from_date OPERATOR(pg_catalog.<=) m.valid_to), 0) AS opening,
+               coalesce(sum(m.mrr) FILTER (WHERE m.valid_from OPERATOR(pg_catalog.<) mrr_movement_detail.to_date
+                                              AND mrr_movement_detail.to_date OPERATOR(pg_catalog.<=) m.valid_to), 0) AS closing
+          FROM rr.contract_mrr m
+         WHERE m.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+           AND (m.valid_from OPERATOR(pg_catalog.<) mrr_movement_detail.from_date
+                AND mrr_movement_detail.from_date OPERATOR(pg_catalog.<=) m.valid_to
+                OR m.valid_from OPERATOR(pg_catalog.<) mrr_movement_detail.to_date
+                   AND mrr_movement_detail.to_date OPERATOR(pg_catalog.<=) m.valid_to)
+           AND (SELECT rr_internal.check_report_window(mrr_movement_detail.from_date, mrr_movement_detail.to_date))
+         GROUP BY m.customer, m.currency
     ), k AS (
         SELECT c.*, CASE WHEN c.opening OPERATOR(pg_catalog.=) 0 AND c.closing OPERATOR(pg_catalog.>) 0
                          THEN CASE WHEN b.customer IS NOT NULL THEN 'reactivation' ELSE 'new' END
@@ -467,3 +456,25 @@ COMMENT ON COLUMN rr.mrr_movement_this_month.customers_new IS 'new customers';
 COMMENT ON COLUMN rr.mrr_movement_this_month.customers_reactivated IS 'reactivated customers';
 COMMENT ON COLUMN rr.mrr_movement_this_month.customers_churned IS 'churned customers (logo churn)';
 COMMENT ON COLUMN rr.mrr_movement_this_month.customers_closing IS 'customers with MRR today';
+
+-- The MRR steps of the contracts an older version activated, written when the extension is
+-- updated (a new install has none; src/sql/50_billing/22_contract_mrr.sql): one refresh per
+-- tenant, its contracts in one set.
+DO $$
+DECLARE
+    t text;
+    ids bigint[];
+BEGIN
+    FOR t, ids IN
+        SELECT k.tenant_id, array_agg(k.contract_id ORDER BY k.contract_id)
+          FROM rr.contract k
+         WHERE k.activation_date IS NOT NULL
+           AND NOT EXISTS (SELECT FROM rr.contract_mrr m
+                            WHERE m.tenant_id OPERATOR(pg_catalog.=) k.tenant_id
+                              AND m.contract_id OPERATOR(pg_catalog.=) k.contract_id)
+         GROUP BY k.tenant_id
+    LOOP
+        PERFORM rr_internal.refresh_contract_mrr(t, ids);
+    END LOOP;
+END
+$$;
