@@ -14,6 +14,10 @@ AS $$
 DECLARE
     t text := rr.current_tenant();
     d date;
+    kept_ids bigint[];
+    kept_mrr numeric[];
+    computed_ids bigint[];
+    computed_mrr numeric[];
 BEGIN
     FOR d IN
         WITH p AS (
@@ -28,11 +32,21 @@ BEGIN
          WHERE p.p IS NOT NULL AND isfinite(p.p)
          ORDER BY 1
     LOOP
+        -- each side read on its own and compared as arrays (Citus cannot join the
+        -- distributed steps with a function that reads distributed tables)
+        SELECT coalesce(array_agg(m.contract_id ORDER BY m.contract_id), '{}'),
+               coalesce(array_agg(m.mrr ORDER BY m.contract_id), '{}')
+          INTO kept_ids, kept_mrr
+          FROM rr.contract_mrr m
+         WHERE m.tenant_id = t AND m.valid_from <= d AND d < m.valid_to;
+        SELECT coalesce(array_agg(b.contract_id ORDER BY b.contract_id), '{}'),
+               coalesce(array_agg(b.mrr ORDER BY b.contract_id), '{}')
+          INTO computed_ids, computed_mrr
+          FROM rr_internal.mrr_on_day(d) b;
         RETURN QUERY
-            SELECT d, coalesce(a.contract_id, b.contract_id), a.mrr, b.mrr
-              FROM (SELECT m.contract_id, m.mrr FROM rr.contract_mrr m
-                     WHERE m.tenant_id = t AND m.valid_from <= d AND d < m.valid_to) a
-              FULL JOIN rr_internal.mrr_on_day(d) b ON b.contract_id = a.contract_id
+            SELECT d, coalesce(a.id, b.id), a.mrr, b.mrr
+              FROM unnest(kept_ids, kept_mrr) AS a (id, mrr)
+              FULL JOIN unnest(computed_ids, computed_mrr) AS b (id, mrr) ON b.id = a.id
              WHERE a.mrr IS DISTINCT FROM b.mrr;
     END LOOP;
 END
