@@ -67,15 +67,20 @@ CREATE TRIGGER contract_mrr_no_truncate
 -- Rewrites the MRR steps of the given contracts of a tenant from the facts: the definition of
 -- rr_internal.mrr_on_day evaluated on each date the MRR can change.  Set-based (a batch of
 -- renewals passes all its contracts); one statement each for the old rows and the new, both
--- filtered by the tenant, so that Citus routes them to the tenant's shard.
-CREATE FUNCTION rr_internal.refresh_contract_mrr(tenant_id text, contract_ids bigint[])
-RETURNS void
+-- filtered by the tenant.  On Citus it is delegated to the tenant's worker
+-- (rr_internal.refresh_contract_mrr calls it): run on the coordinator, its INSERT ... SELECT
+-- copied the rows through a second connection, and a transaction that also planned revenue
+-- (work tables on the worker) could not commit (docs/scale-out.md).
+CREATE FUNCTION rr_internal.write_contract_mrr(tenant_id text, contract_ids bigint[])
+RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    n integer;
 BEGIN
     DELETE FROM rr.contract_mrr m
-     WHERE m.tenant_id = refresh_contract_mrr.tenant_id AND m.contract_id = ANY (refresh_contract_mrr.contract_ids);
+     WHERE m.tenant_id = write_contract_mrr.tenant_id AND m.contract_id = ANY (write_contract_mrr.contract_ids);
     INSERT INTO rr.contract_mrr (tenant_id, contract_id, valid_from, valid_to, customer, currency, mrr)
     WITH k AS (
         -- the contracts activated, with the day after their last day in force
@@ -83,7 +88,7 @@ BEGIN
                k.activation_date AS a,
                coalesce(LEAST(k.end_date, k.termination_date, k.closed_date), 'infinity'::date) AS e
           FROM rr.contract k
-         WHERE k.tenant_id = refresh_contract_mrr.tenant_id AND k.contract_id = ANY (refresh_contract_mrr.contract_ids)
+         WHERE k.tenant_id = write_contract_mrr.tenant_id AND k.contract_id = ANY (write_contract_mrr.contract_ids)
            AND k.activation_date IS NOT NULL
     ), lv AS (
         -- every line version with its value and the date the line's next version takes over
@@ -91,15 +96,15 @@ BEGIN
                rr_internal.mrr_line_value(l.is_removed, l.billing_period, l.price_model, l.quantity, l.recurring_price) AS monthly,
                lead(l.effective_from, 1, 'infinity'::date) OVER (PARTITION BY l.contract_id, l.line_no ORDER BY l.effective_from) AS next_from,
                NOT EXISTS (SELECT FROM rr.contract_item ci
-                            WHERE ci.tenant_id = refresh_contract_mrr.tenant_id AND ci.code = l.contract_item
+                            WHERE ci.tenant_id = write_contract_mrr.tenant_id AND ci.code = l.contract_item
                               AND ci.billing_type = 'deposit') AS counts
           FROM rr.contract_line l
-         WHERE l.tenant_id = refresh_contract_mrr.tenant_id AND l.contract_id = ANY (refresh_contract_mrr.contract_ids)
+         WHERE l.tenant_id = write_contract_mrr.tenant_id AND l.contract_id = ANY (write_contract_mrr.contract_ids)
     ), dsc AS (
         -- the discounts without a period limit (limited ones leave MRR as contracted)
         SELECT d.contract_id, d.line_no, d.kind, d.value, d.valid
           FROM rr.discount d
-         WHERE d.tenant_id = refresh_contract_mrr.tenant_id AND d.contract_id = ANY (refresh_contract_mrr.contract_ids)
+         WHERE d.tenant_id = write_contract_mrr.tenant_id AND d.contract_id = ANY (write_contract_mrr.contract_ids)
            AND d.first_periods IS NULL
     ), pts AS (
         -- the dates the MRR can change on while the contract is in force
@@ -154,15 +159,37 @@ BEGIN
          GROUP BY l.contract_id, l.p
     )
     -- then the contract's amounts per contract billing period, rounded once
-    SELECT refresh_contract_mrr.tenant_id, s.contract_id, s.p, s.q, s.customer, s.currency,
+    SELECT write_contract_mrr.tenant_id, s.contract_id, s.p, s.q, s.customer, s.currency,
            round(GREATEST(n.monthly - CASE WHEN n.contract_amt IS NULL THEN 0
                                            ELSE rr_internal.monthly_value(1, n.contract_amt,
                                                                           rr.billing_interval(s.billing_period, s.billing_days)) END,
                           0), rr.minor_units(s.currency))
       FROM seg s
       JOIN n ON n.contract_id = s.contract_id AND n.p = s.p;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
 END
 $$;
-COMMENT ON FUNCTION rr_internal.refresh_contract_mrr(text, bigint[]) IS 'internal: rewrites the rows of rr.contract_mrr of the given contracts from their contract, line versions, discounts and contract items: the definition of rr_internal.mrr_on_day on each date their MRR can change; called by every workflow that changes one of these, for the contracts it changed';
+COMMENT ON FUNCTION rr_internal.write_contract_mrr(text, bigint[]) IS 'internal: rewrites the rows of rr.contract_mrr of the given contracts from their contract, line versions, discounts and contract items (the definition of rr_internal.mrr_on_day on each date their MRR can change); returns the number of steps written; called through rr_internal.refresh_contract_mrr, and delegated to the tenant''s worker on Citus';
+REVOKE ALL ON FUNCTION rr_internal.write_contract_mrr(text, bigint[]) FROM PUBLIC;
+
+-- What every workflow that changes what MRR reads calls, for the contracts it changed:
+-- rr_internal.write_contract_mrr as a statement of its own with constant arguments, which
+-- Citus delegates to the tenant's worker once rr.distribute() has distributed it.
+CREATE FUNCTION rr_internal.refresh_contract_mrr(tenant_id text, contract_ids bigint[])
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n integer;
+BEGIN
+    EXECUTE format('SELECT rr_internal.write_contract_mrr(%L::text, %L::bigint[])',
+                   refresh_contract_mrr.tenant_id, refresh_contract_mrr.contract_ids)
+       INTO n;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.refresh_contract_mrr(text, bigint[]) IS 'internal: rewrites the MRR steps (rr.contract_mrr) of the given contracts by rr_internal.write_contract_mrr, as a statement of its own with constant arguments, which Citus delegates to the tenant''s worker; called by every workflow that changes lines, discounts or a contract''s dates, for the contracts it changed; returns the number of steps written';
 REVOKE ALL ON FUNCTION rr_internal.refresh_contract_mrr(text, bigint[]) FROM PUBLIC;
 

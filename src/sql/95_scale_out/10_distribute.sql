@@ -369,7 +369,8 @@ BEGIN
                              'rr_internal.run_dunning(text,date)',
                              'rr_internal.billing_forecast(text,date,integer)',
                              'rr_internal.recognize(text,date)',
-                             'rr_internal.bill_one_off(text,rr.one_off_charge)']::regprocedure[] LOOP
+                             'rr_internal.bill_one_off(text,rr.one_off_charge)',
+                             'rr_internal.write_contract_mrr(text,bigint[])']::regprocedure[] LOOP
         IF NOT EXISTS (SELECT FROM pg_catalog.pg_dist_object o
                         WHERE o.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::regclass
                           AND o.objid OPERATOR(pg_catalog.=) f
@@ -404,5 +405,5 @@ BEGIN
          ORDER BY c.relispartition, c.oid;
 END
 $$;
-COMMENT ON FUNCTION rr.distribute() IS 'on the coordinator of a Citus cluster: places every table of schema rr, the currency list as a reference table and every tenant table distributed by tenant_id, co-located with rr.tenant (rr.usage_event with its partitions), runs rr.create_roles() on the workers, and delegates the billing run, a one-off charge billed at once, the planning of revenue, renewals, expiry, price changes and their preview, posting, credit notes, wallets, dunning, recognition and the billing forecast to the tenant''s worker (create_distributed_function by tenant); returns each table''s placement and whether this call placed it (a second call places nothing); 0A000 without Citus';
+COMMENT ON FUNCTION rr.distribute() IS 'on the coordinator of a Citus cluster: places every table of schema rr, the currency list as a reference table and every tenant table distributed by tenant_id, co-located with rr.tenant (rr.usage_event with its partitions), runs rr.create_roles() on the workers, and delegates the billing run, a one-off charge billed at once, the planning of revenue, renewals, expiry, price changes and their preview, posting, credit notes, wallets, dunning, recognition, the billing forecast and the MRR steps to the tenant''s worker (create_distributed_function by tenant); returns each table''s placement and whether this call placed it (a second call places nothing); 0A000 without Citus';
 REVOKE ALL ON FUNCTION rr.distribute() FROM PUBLIC;
