@@ -175,7 +175,9 @@ REVOKE ALL ON FUNCTION rr_internal.write_contract_mrr(text, bigint[]) FROM PUBLI
 
 -- What every workflow that changes what MRR reads calls, for the contracts it changed:
 -- rr_internal.write_contract_mrr as a statement of its own with constant arguments, which
--- Citus delegates to the tenant's worker once rr.distribute() has distributed it.
+-- Citus delegates to the tenant's worker once rr.distribute() has distributed it (called in
+-- the FROM clause: Citus 13.2 ran "SELECT rr_internal.write_contract_mrr(...)" on the
+-- coordinator).
 CREATE FUNCTION rr_internal.refresh_contract_mrr(tenant_id text, contract_ids bigint[])
 RETURNS integer
 LANGUAGE plpgsql
@@ -184,7 +186,7 @@ AS $$
 DECLARE
     n integer;
 BEGIN
-    EXECUTE format('SELECT rr_internal.write_contract_mrr(%L::text, %L::bigint[])',
+    EXECUTE format('SELECT w.n FROM rr_internal.write_contract_mrr(%L::text, %L::bigint[]) AS w (n)',
                    refresh_contract_mrr.tenant_id, refresh_contract_mrr.contract_ids)
        INTO n;
     RETURN n;
