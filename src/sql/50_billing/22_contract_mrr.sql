@@ -128,22 +128,14 @@ BEGIN
           FROM seg s
           JOIN lv l ON l.contract_id = s.contract_id AND l.effective_from <= s.p AND s.p < l.next_from
          WHERE l.monthly IS NOT NULL AND l.counts
-    ), dl AS (
-        -- each step's discounts in force per line, and (dc) contract-wide: percents summed,
-        -- amounts per billing period summed
+    ), ds AS (
+        -- each step's discounts in force per line (line_no NULL: contract-wide): percents
+        -- summed, amounts per billing period summed
         SELECT s.contract_id, s.p, d.line_no,
                sum(d.value) FILTER (WHERE d.kind = 'percent') AS pct,
                sum(d.value) FILTER (WHERE d.kind = 'amount') AS amt
           FROM seg s JOIN dsc d ON d.contract_id = s.contract_id AND (d.valid IS NULL OR d.valid @> s.p)
-         WHERE d.line_no IS NOT NULL
          GROUP BY s.contract_id, s.p, d.line_no
-    ), dc AS (
-        SELECT s.contract_id, s.p,
-               sum(d.value) FILTER (WHERE d.kind = 'percent') AS pct,
-               sum(d.value) FILTER (WHERE d.kind = 'amount') AS amt
-          FROM seg s JOIN dsc d ON d.contract_id = s.contract_id AND (d.valid IS NULL OR d.valid @> s.p)
-         WHERE d.line_no IS NULL
-         GROUP BY s.contract_id, s.p
     ), n AS (
         -- each line net of its percents (its own and the contract's, at most 100) and
         -- amounts, a line without discounts its value, summed per step
@@ -154,8 +146,8 @@ BEGIN
                                       0) END) AS monthly,
                max(dc.amt) AS contract_amt
           FROM sl l
-          LEFT JOIN dl ON dl.contract_id = l.contract_id AND dl.p = l.p AND dl.line_no = l.line_no
-          LEFT JOIN dc ON dc.contract_id = l.contract_id AND dc.p = l.p
+          LEFT JOIN ds dl ON dl.contract_id = l.contract_id AND dl.p = l.p AND dl.line_no = l.line_no
+          LEFT JOIN ds dc ON dc.contract_id = l.contract_id AND dc.p = l.p AND dc.line_no IS NULL
          GROUP BY l.contract_id, l.p
     )
     -- then the contract's amounts per contract billing period, rounded once

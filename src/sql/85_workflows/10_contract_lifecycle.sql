@@ -288,8 +288,6 @@ BEGIN
                                        'recurring_price', cur.recurring_price,
                                        'price_model', cur.price_model::text)), '{}') || coalesce(prices, '{}'),
                                    remove);
-    -- the contract's MRR from then on (docs/reports.md, "MRR and ARR")
-    PERFORM rr_internal.refresh_contract_mrr(c.tenant_id, ARRAY[c.contract_id]);
 END
 $$;
 COMMENT ON FUNCTION rr_internal.change_line(rr.contract, text, date, numeric, jsonb, boolean) IS 'internal: writes a new version of a locked contract''s line for a contract item (or adds the line, or removes it) effective from a date, keeping the prices of the version it follows unless overridden; returns the line number and whether the version is new (a version on a date that has one replaces it)';
@@ -311,6 +309,8 @@ DECLARE
 BEGIN
     PERFORM rr_internal.check_contract_date(c, 'effective', effective_from, coalesce(c.activation_date, c.start_date));
     r := rr_internal.change_line(c, contract_item, effective_from, quantity, prices, remove);
+    -- the contract's MRR from then on (docs/reports.md, "MRR and ARR")
+    PERFORM rr_internal.refresh_contract_mrr(c.tenant_id, ARRAY[c.contract_id]);
     -- revenue: a contract already planned is re-planned from the new version's date
     IF r.is_new AND EXISTS (SELECT FROM rr.performance_obligation po
                              WHERE po.tenant_id = c.tenant_id AND po.contract_id = c.contract_id) THEN

@@ -206,8 +206,6 @@ BEGIN
         UPDATE rr.contract k SET end_date = new_end
          WHERE k.tenant_id = t AND k.contract_id = c.contract_id;
         c.end_date := new_end;
-        -- its MRR to the new end (each line version below refreshes it again)
-        PERFORM rr_internal.refresh_contract_mrr(t, ARRAY[c.contract_id]);
     END IF;
 
     -- the line versions, in the order given
@@ -226,6 +224,8 @@ BEGIN
                                             ch - 'item' - 'quantity' - 'remove', coalesce((ch->>'remove')::boolean, false));
         END IF;
     END LOOP;
+    -- the contract's MRR under its new lines and end, once (docs/reports.md, "MRR and ARR")
+    PERFORM rr_internal.refresh_contract_mrr(t, ARRAY[c.contract_id]);
 
     -- revenue of a planned contract: prospective and separate contract re-plan from the
     -- effective date (what was scheduled before it stays); cumulative catch-up re-plans the

@@ -36,6 +36,24 @@ $$;
 COMMENT ON FUNCTION rr_internal.check_report_window(date, date) IS 'internal: true when [from_date, to_date) holds at least one day; refuses an empty window with SQLSTATE 22023';
 REVOKE ALL ON FUNCTION rr_internal.check_report_window(date, date) FROM PUBLIC;
 
+-- A report's date must be given (a report that is not STRICT, so that it is inlined into its
+-- caller's query, refuses NULL itself).
+CREATE FUNCTION rr_internal.check_report_date(as_of date)
+RETURNS boolean
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF as_of IS NULL THEN
+        RAISE EXCEPTION 'report date must not be NULL' USING ERRCODE = '22004',
+              HINT = 'Pass the date the report answers as of: current_date for today.';
+    END IF;
+    RETURN true;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.check_report_date(date) IS 'internal: true for a report date that is not NULL; refuses NULL with SQLSTATE 22004';
+REVOKE ALL ON FUNCTION rr_internal.check_report_date(date) FROM PUBLIC;
+
 -- A forecast horizon is 1 to 1,200 months.
 CREATE FUNCTION rr_internal.check_report_months(months integer)
 RETURNS boolean

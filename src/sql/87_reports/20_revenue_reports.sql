@@ -422,24 +422,6 @@ END;
 COMMENT ON FUNCTION rr.revenue_forecast(date, integer) IS 'revenue scheduled and not recognised as of as_of, per currency and calendar month, for as_of''s month and the next months - 1: from the revenue schedules of contracts activated by as_of (lines due but not yet posted count in as_of''s month), and the number of contracts it comes from; docs/reports.md, "Revenue forecast and RPO"';
 REVOKE ALL ON FUNCTION rr.revenue_forecast(date, integer) FROM PUBLIC;
 
--- A report's date must be given (a report that is not STRICT, so that it is inlined into its
--- caller's query, refuses NULL itself).
-CREATE FUNCTION rr_internal.check_report_date(as_of date)
-RETURNS boolean
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF as_of IS NULL THEN
-        RAISE EXCEPTION 'report date must not be NULL' USING ERRCODE = '22004',
-              HINT = 'Pass the date the report answers as of: current_date for today.';
-    END IF;
-    RETURN true;
-END
-$$;
-COMMENT ON FUNCTION rr_internal.check_report_date(date) IS 'internal: true for a report date that is not NULL; refuses NULL with SQLSTATE 22004';
-REVOKE ALL ON FUNCTION rr_internal.check_report_date(date) FROM PUBLIC;
-
 -- Remaining performance obligations (ASC 606-10-50-13): the transaction price allocated to
 -- obligations not yet satisfied as of a date, split by when it is expected to be recognised.
 -- Not STRICT, so that it is inlined into its caller's query, where the date is a constant
