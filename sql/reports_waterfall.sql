@@ -90,6 +90,31 @@ SELECT count(*) AS by_month_rows,
 SELECT month, balance, account, opening, billed, credited, recognised, other, closing
   FROM rr.contract_balance_rollforward_by_month('2024-01-01', '2024-05-01');
 
+-- The first in, first out itself (rr_internal.fifo_waterfall), on lines made up to show
+-- each rule: in contract 1, entry 1 nets its two lines to a credit of 120.00 (January),
+-- entry 2 recognises 30.00 of it in February, entry 3 nets to zero and counts nowhere,
+-- entry 4 credits 50.0 in March, and the credit note of entry 5 (100.000) takes the 90.000
+-- left of January and 10.000 of March, each amount with the scale of the running totals it
+-- comes from; without a contract (pool 0), a recognition of 40 in January comes before any
+-- credit: it takes the 25 credited in March, in March, and the 15 beyond every credit
+-- counts nowhere; another account and currency is a pool of its own; a NULL line is left
+-- out; no lines give NULL.
+SELECT c.*
+  FROM (SELECT rr_internal.fifo_waterfall(pool, account, currency, entry_id, month, source, amount
+                                          ORDER BY pool, account, currency, month, entry_id) AS cells
+          FROM (VALUES (1, '2100', 'USD', 1, date '2024-01-01', 'invoice', 100.00), (1, '2100', 'USD', 1, '2024-01-01', 'invoice', 20.00),
+                       (1, '2100', 'USD', 2, '2024-02-01', 'recognition', -30.00),
+                       (1, '2100', 'USD', 3, '2024-02-01', 'manual', 5.00), (1, '2100', 'USD', 3, '2024-02-01', 'manual', -5.00),
+                       (1, '2100', 'USD', 4, '2024-03-01', 'invoice', 50.0),
+                       (1, '2100', 'USD', 5, '2024-04-01', 'credit_note', -100.000),
+                       (0, '2100', 'USD', 6, '2024-01-01', 'recognition', -40), (0, '2100', 'USD', 7, '2024-03-01', 'invoice', 25),
+                       (1, '2200', 'EUR', 8, '2024-05-01', 'invoice', 10), (1, '2200', 'EUR', 9, '2024-05-01', 'invoice', NULL))
+               AS l (pool, account, currency, entry_id, month, source, amount)) f
+ CROSS JOIN LATERAL unnest(f.cells) AS c
+ ORDER BY c.currency, c.account, c.billing_month, c.month;
+SELECT rr_internal.fifo_waterfall(1, '2100', 'USD', 1, '2024-01-01', 'invoice', 1.00) IS NULL AS one_line_gives_null,
+       (SELECT rr_internal.fifo_waterfall(1, '2100', 'USD', 1, '2024-01-01', 'invoice', 1.00) FROM generate_series(1, 0)) IS NULL AS no_lines_give_null;
+
 -- Refusals: NULL returns nothing; an empty window, or one of more than 1200 months or
 -- with an infinite end, is refused
 SELECT count(*) FROM rr.deferred_revenue_waterfall(NULL);

@@ -2,66 +2,106 @@
  * waterfall.c — first in, first out over a pool's postings, for the deferred revenue
  * waterfall (docs/reports.md, "Deferred revenue waterfall")
  *
- * rr_internal.fifo_parts is a window function over one pool (a contract's deferred
- * revenue account in one currency), its rows ordered oldest first.  It merges the two
- * running totals — of the credits and of the debits — in one pass over the partition,
- * where a join of each credit's range with each debit's would compare every pair.  Each
- * row gets its parts: a credit its own (its month, its amount); a debit one per credit
- * whose range overlaps its own, with that credit's month and the overlap.  The numeric
- * arithmetic is the SQL definition's, operation for operation (running sums, the ranges'
- * ends, LEAST and GREATEST keeping the first of equal values), so each amount is the same
- * number with the same display scale.  rr_internal.fifo_part_rows turns a row's parts
- * into rows.
+ * rr_internal.fifo_waterfall is an aggregate over every deferred revenue journal line of
+ * a tenant, fed in the order of its ORDER BY: pool (a contract), account, currency, then
+ * oldest first (booking date, entry).  It nets each entry's lines, and merges the pool's
+ * two running totals — of the credits and of the debits — as the entries arrive, where a
+ * join of each credit's range with each debit's would compare every pair: a credit covers
+ * [total before it, total after it) on the credits' total, a debit likewise on the
+ * debits', and a debit takes from each credit whose range overlaps its own the overlap.
+ * The amounts are summed at once per currency, account, billing month (the credit's) and
+ * month (the later of the two), so that no row per part is formed, sorted or grouped;
+ * the final function returns those sums.  The numeric arithmetic is the SQL definition's,
+ * operation for operation (running sums, the ranges' ends, LEAST and GREATEST keeping the
+ * first of equal values, sums), so each amount is the same number with the same display
+ * scale.
  */
 #include "postgres.h"
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "fmgr.h"
 #include "funcapi.h"
-#include "storage/shmem.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
+#include "utils/hsearch.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/numeric.h"
 #include "utils/typcache.h"
-#include "windowapi.h"
 
-/* One posting of the pool: a credit (amount > 0) or a debit (amount < 0). */
-typedef struct FifoRow
+/* What a debit's part counts as, by the source of its entry. */
+typedef enum WfKind
 {
-	bool		skip;			/* NULL amount or month, or zero: no parts */
-	bool		credit;
+	WF_RECOGNISED,				/* source 'recognition' */
+	WF_CREDITED,				/* source 'credit_note' */
+	WF_OTHER					/* any other source */
+} WfKind;
+
+/* A netted entry of the pool on its running total: [lo, hi). */
+typedef struct WfRange
+{
 	DateADT		month;
-	Datum		amount;			/* the row's amount, copied */
-	Datum		lo;				/* its range on its running total: [lo, hi) */
+	WfKind		kind;
+	Datum		lo;
 	Datum		hi;
-	int			first_part;		/* a debit's parts: parts[first_part ..] */
-	int			nparts;
-} FifoRow;
+} WfRange;
 
-/* One part of a debit: what it takes from one credit. */
-typedef struct FifoPart
+/* A queue of ranges not yet passed by the merge. */
+typedef struct WfQueue
 {
-	DateADT		month;			/* the credit's month */
-	Datum		amount;
-} FifoPart;
+	WfRange    *items;
+	int			head;
+	int			n;
+	int			size;
+} WfQueue;
 
-/* The partition's rows and parts, computed at its first row. */
-typedef struct FifoPartition
+/* The sums of one currency, account, billing month and month. */
+typedef struct WfKey
 {
-	bool		done;
-	int64		nrows;
-	FifoRow    *rows;
-	FifoPart   *parts;
-} FifoPartition;
+	int			pair;			/* index of the currency and account in WfState */
+	DateADT		billing_month;
+	DateADT		month;
+} WfKey;
 
-/* The element type of the result (rr_internal.fifo_part), kept in fn_extra. */
-typedef struct FifoResultType
+typedef struct WfCell
 {
-	Oid			elemtype;
-	TupleDesc	desc;
-} FifoResultType;
+	WfKey		key;			/* first: the hash table's key */
+	Datum		deferred;
+	Datum		recognised;
+	Datum		credited;
+	Datum		other;
+} WfCell;
+
+typedef struct WfState
+{
+	MemoryContext aggcxt;		/* the sums and the pairs: the whole aggregation */
+	MemoryContext poolcxt;		/* the current pool: reset when it changes */
+	Datum		zero;			/* numeric 0 in aggcxt, shared by new cells */
+	HTAB	   *cells;
+	/* the (currency, account) pairs met, in aggcxt */
+	int			npairs;
+	int			maxpairs;
+	text	  **currencies;
+	text	  **accounts;
+	/* the current pool, in poolcxt */
+	bool		in_pool;
+	int64		pool;
+	int			pair;
+	bool		credits_begun;
+	bool		debits_begun;
+	Datum		credits;		/* running total of the credits */
+	Datum		debits;			/* running total of the debits (positive) */
+	WfQueue		cq;
+	WfQueue		dq;
+	/* the current entry, netted over its lines, in poolcxt */
+	bool		in_entry;
+	int64		entry_id;
+	DateADT		entry_month;
+	WfKind		entry_kind;
+	Datum		entry_amount;
+} WfState;
 
 /* -1, 0 or 1 as numeric a is less than, equal to or greater than b */
 static int
@@ -70,96 +110,104 @@ numeric_compare(Datum a, Datum b)
 	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, a, b));
 }
 
-/*
- * Read the partition and merge: the credits' ranges on the running total of the
- * credits and the debits' on that of the debits both start at zero and follow each
- * other without gaps, so walking both lists in order meets every overlapping pair once.
- */
-static void
-fifo_compute(WindowObject winobj, FifoPartition *p, MemoryContext cxt)
+static bool
+text_equal(text *a, text *b)
 {
-	MemoryContext old = MemoryContextSwitchTo(cxt);
-	Datum		zero = DirectFunctionCall1(int4_numeric, Int32GetDatum(0));
-	Datum		credits = (Datum) 0;
-	Datum		debits = (Datum) 0;
-	int		   *ci;
-	int		   *di;
-	int			nc = 0;
-	int			nd = 0;
-	int			nparts = 0;
-	int			maxparts;
+	return VARSIZE_ANY_EXHDR(a) == VARSIZE_ANY_EXHDR(b) &&
+		memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
+}
+
+/* The index of a (currency, account) pair, added if new: there are few of them. */
+static int
+wf_pair(WfState *st, text *currency, text *account)
+{
+	MemoryContext old;
 	int			i;
-	int			j;
-	int64		r;
 
-	p->nrows = WinGetPartitionRowCount(winobj);
-	if (p->nrows > INT_MAX / 2)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("a pool of %lld postings is too large", (long long) p->nrows)));
-	p->rows = (FifoRow *) palloc0(mul_size(sizeof(FifoRow), p->nrows));
-	ci = (int *) palloc(mul_size(sizeof(int), p->nrows));
-	di = (int *) palloc(mul_size(sizeof(int), p->nrows));
-
-	for (r = 0; r < p->nrows; r++)
+	for (i = 0; i < st->npairs; i++)
+		if (text_equal(st->currencies[i], currency) && text_equal(st->accounts[i], account))
+			return i;
+	old = MemoryContextSwitchTo(st->aggcxt);
+	if (st->npairs == st->maxpairs)
 	{
-		FifoRow    *row = &p->rows[r];
-		bool		isnull,
-					isout,
-					mnull;
-		Datum		a = WinGetFuncArgInPartition(winobj, 0, (int) r, WINDOW_SEEK_HEAD,
-												 false, &isnull, &isout);
-		Datum		m = WinGetFuncArgInPartition(winobj, 1, (int) r, WINDOW_SEEK_HEAD,
-												 false, &mnull, &isout);
-		int			sign;
-
-		if (isnull || mnull)
+		st->maxpairs = st->maxpairs == 0 ? 8 : st->maxpairs * 2;
+		if (st->currencies == NULL)
 		{
-			row->skip = true;
-			continue;
-		}
-		/* the argument points into the window's slot: keep a copy of our own */
-		row->amount = PointerGetDatum(DatumGetNumericCopy(a));
-		row->month = DatumGetDateADT(m);
-		sign = numeric_compare(row->amount, zero);
-		if (sign == 0)
-		{
-			row->skip = true;
-			continue;
-		}
-		row->credit = sign > 0;
-		/*
-		 * As the SQL definition: the credits' running sum, hi = the sum, lo = hi - amount;
-		 * the debits' running sum of -amount, hi = the sum, lo = hi + amount.
-		 */
-		if (row->credit)
-		{
-			credits = nc == 0 ? row->amount
-				: DirectFunctionCall2(numeric_add, credits, row->amount);
-			row->hi = credits;
-			row->lo = DirectFunctionCall2(numeric_sub, credits, row->amount);
-			ci[nc++] = (int) r;
+			st->currencies = palloc(mul_size(sizeof(text *), st->maxpairs));
+			st->accounts = palloc(mul_size(sizeof(text *), st->maxpairs));
 		}
 		else
 		{
-			Datum		taken = DirectFunctionCall1(numeric_uminus, row->amount);
-
-			debits = nd == 0 ? taken : DirectFunctionCall2(numeric_add, debits, taken);
-			row->hi = debits;
-			row->lo = DirectFunctionCall2(numeric_add, debits, row->amount);
-			di[nd++] = (int) r;
+			st->currencies = repalloc(st->currencies, mul_size(sizeof(text *), st->maxpairs));
+			st->accounts = repalloc(st->accounts, mul_size(sizeof(text *), st->maxpairs));
 		}
 	}
+	st->currencies[st->npairs] = (text *) PG_DETOAST_DATUM_COPY(PointerGetDatum(currency));
+	st->accounts[st->npairs] = (text *) PG_DETOAST_DATUM_COPY(PointerGetDatum(account));
+	MemoryContextSwitchTo(old);
+	return st->npairs++;
+}
 
-	/* at most one part per step of the merge, and it takes at most nc + nd steps */
-	maxparts = Max(nc + nd, 1);
-	p->parts = (FifoPart *) palloc(mul_size(sizeof(FifoPart), maxparts));
-	i = 0;
-	j = 0;
-	while (i < nc && j < nd)
+/* Add an amount to one of a cell's sums (kept in aggcxt, the old sum freed). */
+static void
+wf_add(WfState *st, DateADT billing_month, DateADT month, int column, Datum amount)
+{
+	WfKey		key;
+	WfCell	   *cell;
+	Datum	   *sum;
+	bool		found;
+	MemoryContext old;
+	Datum		before;
+
+	memset(&key, 0, sizeof(key));
+	key.pair = st->pair;
+	key.billing_month = billing_month;
+	key.month = month;
+	cell = (WfCell *) hash_search(st->cells, &key, HASH_ENTER, &found);
+	if (!found)
 	{
-		FifoRow    *c = &p->rows[ci[i]];
-		FifoRow    *d = &p->rows[di[j]];
+		cell->deferred = st->zero;
+		cell->recognised = st->zero;
+		cell->credited = st->zero;
+		cell->other = st->zero;
+	}
+	sum = column == 0 ? &cell->deferred
+		: column == 1 + WF_RECOGNISED ? &cell->recognised
+		: column == 1 + WF_CREDITED ? &cell->credited
+		: &cell->other;
+	before = *sum;
+	old = MemoryContextSwitchTo(st->aggcxt);
+	*sum = DirectFunctionCall2(numeric_add, before, amount);
+	MemoryContextSwitchTo(old);
+	if (DatumGetPointer(before) != DatumGetPointer(st->zero))
+		pfree(DatumGetPointer(before));
+}
+
+static void
+wf_push(WfQueue *q, WfRange *r)
+{
+	if (q->n == q->size)
+	{
+		q->size = q->size == 0 ? 16 : q->size * 2;
+		q->items = q->items == NULL ? palloc(mul_size(sizeof(WfRange), q->size))
+			: repalloc(q->items, mul_size(sizeof(WfRange), q->size));
+	}
+	q->items[q->n++] = *r;
+}
+
+/*
+ * Walk both queues as far as both have ranges: the credits' ranges and the debits' both
+ * start at zero and follow each other without gaps, so walking them in order meets every
+ * overlapping pair once; a step needs only the two ranges at the heads, so taking the
+ * steps as the entries arrive takes the same steps as a walk over the whole pool.
+ */
+static void
+wf_merge(WfState *st)
+{
+	while (st->cq.head < st->cq.n && st->dq.head < st->dq.n)
+	{
+		WfRange    *c = &st->cq.items[st->cq.head];
+		WfRange    *d = &st->dq.items[st->dq.head];
 
 		if (numeric_compare(d->lo, c->hi) < 0 && numeric_compare(c->lo, d->hi) < 0)
 		{
@@ -167,143 +215,217 @@ fifo_compute(WindowObject winobj, FifoPartition *p, MemoryContext cxt)
 			Datum		top = numeric_compare(d->hi, c->hi) < 0 ? d->hi : c->hi;
 			Datum		bottom = numeric_compare(d->lo, c->lo) > 0 ? d->lo : c->lo;
 
-			if (d->nparts == 0)
-				d->first_part = nparts;
-			d->nparts++;
-			p->parts[nparts].month = c->month;
-			p->parts[nparts].amount = DirectFunctionCall2(numeric_sub, top, bottom);
-			nparts++;
+			/*
+			 * the credit's billing month; a debit booked before the credit it takes from
+			 * (a pool that went into debit) counts in the credit's month
+			 */
+			wf_add(st, c->month, Max(d->month, c->month), 1 + d->kind,
+				   DirectFunctionCall2(numeric_sub, top, bottom));
 		}
 		/* a credit that ends first can overlap no later debit, and the reverse */
 		if (numeric_compare(c->hi, d->hi) <= 0)
-			i++;
+			st->cq.head++;
 		else
-			j++;
+			st->dq.head++;
 	}
-	pfree(ci);
-	pfree(di);
-	p->done = true;
-	MemoryContextSwitchTo(old);
 }
 
-/* One element of the result: (month, amount) as rr_internal.fifo_part. */
-static Datum
-fifo_part_datum(FifoResultType *rt, DateADT month, Datum amount)
+/* The current entry, netted, onto its running total (nothing if it nets to zero). */
+static void
+wf_flush_entry(WfState *st)
 {
-	Datum		values[2];
-	bool		nulls[2] = {false, false};
+	MemoryContext old;
+	WfRange		r;
+	int			sign;
 
-	values[0] = DateADTGetDatum(month);
-	values[1] = amount;
-	return HeapTupleGetDatum(heap_form_tuple(rt->desc, values, nulls));
-}
-
-PG_FUNCTION_INFO_V1(rr_fifo_parts);
-
-/*
- * rr_internal.fifo_parts(amount numeric, month date) RETURNS rr_internal.fifo_part[],
- * a window function: the current row's parts (NULL for a row with no amount or month,
- * or an amount of zero; an empty array for a debit beyond all the credits).
- */
-Datum
-rr_fifo_parts(PG_FUNCTION_ARGS)
-{
-	WindowObject winobj = PG_WINDOW_OBJECT();
-	FifoPartition *p;
-	FifoResultType *rt = (FifoResultType *) fcinfo->flinfo->fn_extra;
-	FifoRow    *row;
-	Datum	   *elems;
-	int			k;
-	ArrayType  *result;
-
-	if (rt == NULL)
+	if (!st->in_entry)
+		return;
+	st->in_entry = false;
+	sign = numeric_compare(st->entry_amount, st->zero);
+	if (sign == 0)
+		return;
+	old = MemoryContextSwitchTo(st->poolcxt);
+	r.month = st->entry_month;
+	r.kind = st->entry_kind;
+	/*
+	 * As the SQL definition: the credits' running sum, hi = the sum, lo = hi - amount;
+	 * the debits' running sum of -amount, hi = the sum, lo = hi + amount.
+	 */
+	if (sign > 0)
 	{
-		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-		Oid			arraytype = get_fn_expr_rettype(fcinfo->flinfo);
-		TupleDesc	desc;
-
-		rt = (FifoResultType *) palloc(sizeof(FifoResultType));
-		rt->elemtype = get_element_type(arraytype);
-		if (!OidIsValid(rt->elemtype))
-			elog(ERROR, "rr_fifo_parts must return an array of a composite type");
-		desc = lookup_rowtype_tupdesc(rt->elemtype, -1);
-		rt->desc = CreateTupleDescCopy(desc);
-		ReleaseTupleDesc(desc);
-		fcinfo->flinfo->fn_extra = rt;
-		MemoryContextSwitchTo(old);
-	}
-
-	p = (FifoPartition *) WinGetPartitionLocalMemory(winobj, sizeof(FifoPartition));
-	if (!p->done)
-		fifo_compute(winobj, p, GetMemoryChunkContext(p));
-
-	row = &p->rows[WinGetCurrentPosition(winobj)];
-	if (row->skip)
-		PG_RETURN_NULL();
-	if (row->credit)
-	{
-		elems = (Datum *) palloc(sizeof(Datum));
-		elems[0] = fifo_part_datum(rt, row->month, row->amount);
-		k = 1;
+		st->credits = st->credits_begun ? DirectFunctionCall2(numeric_add, st->credits, st->entry_amount)
+			: st->entry_amount;
+		st->credits_begun = true;
+		r.hi = st->credits;
+		r.lo = DirectFunctionCall2(numeric_sub, st->credits, st->entry_amount);
+		wf_push(&st->cq, &r);
+		/* a credit is deferred revenue of its own month */
+		wf_add(st, r.month, r.month, 0, st->entry_amount);
 	}
 	else
 	{
-		elems = (Datum *) palloc(sizeof(Datum) * Max(row->nparts, 1));
-		for (k = 0; k < row->nparts; k++)
-			elems[k] = fifo_part_datum(rt, p->parts[row->first_part + k].month,
-									   p->parts[row->first_part + k].amount);
+		Datum		taken = DirectFunctionCall1(numeric_uminus, st->entry_amount);
+
+		st->debits = st->debits_begun ? DirectFunctionCall2(numeric_add, st->debits, taken) : taken;
+		st->debits_begun = true;
+		r.hi = st->debits;
+		r.lo = DirectFunctionCall2(numeric_add, st->debits, st->entry_amount);
+		wf_push(&st->dq, &r);
 	}
-	result = construct_array(elems, k, rt->elemtype, -1, false, TYPALIGN_DOUBLE);
-	PG_RETURN_ARRAYTYPE_P(result);
+	wf_merge(st);
+	MemoryContextSwitchTo(old);
 }
 
-/* The elements of rr_fifo_part_rows's array, across its calls. */
-typedef struct FifoPartRows
+static WfState *
+wf_state_new(MemoryContext aggcxt)
 {
-	Datum	   *elems;
-	bool	   *nulls;
-} FifoPartRows;
+	MemoryContext old = MemoryContextSwitchTo(aggcxt);
+	WfState    *st = (WfState *) palloc0(sizeof(WfState));
+	HASHCTL		ctl;
 
-PG_FUNCTION_INFO_V1(rr_fifo_part_rows);
+	st->aggcxt = aggcxt;
+	st->poolcxt = AllocSetContextCreate(aggcxt, "rr waterfall pool", ALLOCSET_DEFAULT_SIZES);
+	st->zero = DirectFunctionCall1(int4_numeric, Int32GetDatum(0));
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(WfKey);
+	ctl.entrysize = sizeof(WfCell);
+	ctl.hcxt = aggcxt;
+	st->cells = hash_create("rr waterfall sums", 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	MemoryContextSwitchTo(old);
+	return st;
+}
+
+PG_FUNCTION_INFO_V1(rr_fifo_waterfall_step);
 
 /*
- * rr_internal.fifo_part_rows(parts rr_internal.fifo_part[]) RETURNS SETOF
- * rr_internal.fifo_part: the parts as rows.  unnest() would do, but the planner counts
- * ten rows for an array it cannot see, which sized the waterfall's grouping of the parts
- * beyond memory at 100,000 contracts and made it sort them on disk; this one is declared
- * to give one row (a credit has one part, a debit mostly one or two).
+ * rr_internal.fifo_waterfall_step(state internal, pool bigint, account text, currency
+ * char, entry_id bigint, month date, source text, amount numeric): the transition of
+ * rr_internal.fifo_waterfall, one journal line (amount: credit positive, debit negative).
+ * The lines must come grouped by pool, account and currency and, within them, oldest
+ * first with each entry's lines together (the aggregate's ORDER BY); a line with a NULL
+ * argument is left out.
  */
 Datum
-rr_fifo_part_rows(PG_FUNCTION_ARGS)
+rr_fifo_waterfall_step(PG_FUNCTION_ARGS)
 {
-	FuncCallContext *funcctx;
-	FifoPartRows *rows;
+	MemoryContext aggcxt;
+	WfState    *st;
+	int64		pool;
+	text	   *account;
+	text	   *currency;
+	int64		entry_id;
+	int			i;
 
-	if (SRF_IS_FIRSTCALL())
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "rr_fifo_waterfall_step called in non-aggregate context");
+	st = PG_ARGISNULL(0) ? wf_state_new(aggcxt) : (WfState *) PG_GETARG_POINTER(0);
+	for (i = 1; i <= 7; i++)
+		if (PG_ARGISNULL(i))
+			PG_RETURN_POINTER(st);
+
+	pool = PG_GETARG_INT64(1);
+	account = PG_GETARG_TEXT_PP(2);
+	currency = PG_GETARG_TEXT_PP(3);
+	entry_id = PG_GETARG_INT64(4);
+
+	if (!st->in_pool || pool != st->pool ||
+		!text_equal(st->currencies[st->pair], currency) ||
+		!text_equal(st->accounts[st->pair], account))
 	{
-		MemoryContext old;
-		ArrayType  *parts;
-		int			n;
+		/* a new pool: what the last one left unmatched stays deferred, or is untaken */
+		wf_flush_entry(st);
+		MemoryContextReset(st->poolcxt);
+		memset(&st->cq, 0, sizeof(WfQueue));
+		memset(&st->dq, 0, sizeof(WfQueue));
+		st->credits_begun = false;
+		st->debits_begun = false;
+		st->in_pool = true;
+		st->pool = pool;
+		st->pair = wf_pair(st, currency, account);
+	}
+	else if (st->in_entry && entry_id != st->entry_id)
+		wf_flush_entry(st);
 
-		funcctx = SRF_FIRSTCALL_INIT();
-		old = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
-		parts = PG_GETARG_ARRAYTYPE_P(0);
-		rows = (FifoPartRows *) palloc(sizeof(FifoPartRows));
-		deconstruct_array(parts, ARR_ELEMTYPE(parts), -1, false, TYPALIGN_DOUBLE,
-						  &rows->elems, &rows->nulls, &n);
-		funcctx->user_fctx = rows;
-		funcctx->max_calls = n;
+	if (st->in_entry)
+	{
+		MemoryContext old = MemoryContextSwitchTo(st->poolcxt);
+
+		st->entry_amount = DirectFunctionCall2(numeric_add, st->entry_amount, PG_GETARG_DATUM(7));
 		MemoryContextSwitchTo(old);
 	}
-	funcctx = SRF_PERCALL_SETUP();
-	rows = (FifoPartRows *) funcctx->user_fctx;
-	if (funcctx->call_cntr < funcctx->max_calls)
+	else
 	{
-		uint64		i = funcctx->call_cntr;
+		MemoryContext old = MemoryContextSwitchTo(st->poolcxt);
+		text	   *source = PG_GETARG_TEXT_PP(6);
+		const char *s = VARDATA_ANY(source);
+		int			len = VARSIZE_ANY_EXHDR(source);
 
-		if (rows->nulls[i])
-			SRF_RETURN_NEXT_NULL(funcctx);
-		SRF_RETURN_NEXT(funcctx, rows->elems[i]);
+		st->in_entry = true;
+		st->entry_id = entry_id;
+		st->entry_month = PG_GETARG_DATEADT(5);
+		st->entry_kind = (len == 11 && memcmp(s, "recognition", 11) == 0) ? WF_RECOGNISED
+			: (len == 11 && memcmp(s, "credit_note", 11) == 0) ? WF_CREDITED
+			: WF_OTHER;
+		/* the argument points into the aggregate's input slot: keep a copy of our own */
+		st->entry_amount = PointerGetDatum(DatumGetNumericCopy(PG_GETARG_DATUM(7)));
+		MemoryContextSwitchTo(old);
 	}
-	SRF_RETURN_DONE(funcctx);
+	PG_RETURN_POINTER(st);
+}
+
+PG_FUNCTION_INFO_V1(rr_fifo_waterfall_final);
+
+/*
+ * rr_internal.fifo_waterfall_final(state internal) RETURNS rr_internal.waterfall_cell[]:
+ * the sums, one element per currency, account, billing month and month, in no order;
+ * NULL when no line was fed.
+ */
+Datum
+rr_fifo_waterfall_final(PG_FUNCTION_ARGS)
+{
+	WfState    *st;
+	Oid			arraytype;
+	Oid			elemtype;
+	TupleDesc	desc;
+	HASH_SEQ_STATUS seq;
+	WfCell	   *cell;
+	Datum	   *elems;
+	int			n = 0;
+	long		ncells;
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+		elog(ERROR, "rr_fifo_waterfall_final called in non-aggregate context");
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	st = (WfState *) PG_GETARG_POINTER(0);
+	/* the last entry (the final function may run more than once: flushing is idempotent) */
+	wf_flush_entry(st);
+
+	arraytype = get_fn_expr_rettype(fcinfo->flinfo);
+	elemtype = get_element_type(arraytype);
+	if (!OidIsValid(elemtype))
+		elog(ERROR, "rr_fifo_waterfall_final must return an array of a composite type");
+	desc = lookup_rowtype_tupdesc_copy(elemtype, -1);
+	if (desc->natts != 8)
+		elog(ERROR, "rr_fifo_waterfall_final must return an array of a type of 8 attributes");
+
+	ncells = hash_get_num_entries(st->cells);
+	elems = (Datum *) palloc(mul_size(sizeof(Datum), Max(ncells, 1)));
+	hash_seq_init(&seq, st->cells);
+	while ((cell = (WfCell *) hash_seq_search(&seq)) != NULL)
+	{
+		Datum		values[8];
+		bool		nulls[8] = {false, false, false, false, false, false, false, false};
+
+		values[0] = PointerGetDatum(st->currencies[cell->key.pair]);
+		values[1] = PointerGetDatum(st->accounts[cell->key.pair]);
+		values[2] = DateADTGetDatum(cell->key.billing_month);
+		values[3] = DateADTGetDatum(cell->key.month);
+		values[4] = cell->deferred;
+		values[5] = cell->recognised;
+		values[6] = cell->credited;
+		values[7] = cell->other;
+		elems[n++] = HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+	}
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, elemtype, -1, false, TYPALIGN_DOUBLE));
 }

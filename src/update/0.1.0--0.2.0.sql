@@ -738,9 +738,10 @@ ALTER TABLE rr.contract_item ADD CONSTRAINT contract_item_deposit_amount_check C
 -- ---- end of scale-out ---------------------------------------------------------------
 
 -- ---- reports: the deferred revenue waterfall's first in, first out (issue 16) ----------
--- The element type of rr_internal.fifo_parts (src/waterfall.c), which comes with the code
--- below.
-CREATE TYPE rr_internal.fifo_part AS (billing_month date, amount numeric);
+-- The result type of rr_internal.fifo_waterfall (src/waterfall.c), which comes with the
+-- code below.
+CREATE TYPE rr_internal.waterfall_cell AS (currency char(3), account text, billing_month date, month date,
+                                           deferred numeric, recognised numeric, credited numeric, other numeric);
 
 -- ---- reports: schedules as of a date (issue 16) --------------------------------------
 -- Each schedule line says from which date it is part of the schedule, and the open lines a

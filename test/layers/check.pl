@@ -37,8 +37,8 @@ for my $path (@files) {
     $text =~ s/--[^\n]*//g;
     my $name = qr/((?:rr|rr_internal)\.\w+)/;
     my @defs;
-    while ($text =~ /\bCREATE\s+(?:OR\s+REPLACE\s+)?(?:UNLOGGED\s+)?(FUNCTION|PROCEDURE|TABLE|VIEW|TYPE|DOMAIN|SEQUENCE)\s+$name/gi) {
-        my $kind = uc $1 eq 'PROCEDURE' ? 'FUNCTION' : uc $1;
+    while ($text =~ /\bCREATE\s+(?:OR\s+REPLACE\s+)?(?:UNLOGGED\s+)?(FUNCTION|PROCEDURE|AGGREGATE|TABLE|VIEW|TYPE|DOMAIN|SEQUENCE)\s+$name/gi) {
+        my $kind = uc $1 eq 'PROCEDURE' || uc $1 eq 'AGGREGATE' ? 'FUNCTION' : uc $1;
         $kind = 'TABLE' if $kind eq 'VIEW' || $kind eq 'SEQUENCE';   # all are relations
         push @defs, [$kind, lc $2];
     }

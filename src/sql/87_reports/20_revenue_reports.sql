@@ -174,28 +174,39 @@ COMMENT ON COLUMN rr.deferred_revenue_this_month.recognised IS 'released to reve
 COMMENT ON COLUMN rr.deferred_revenue_this_month.other IS 'any other posting to the account in the window (manual entries)';
 COMMENT ON COLUMN rr.deferred_revenue_this_month.closing IS 'balance at the end of the window: opening + billed + credited + recognised + other';
 
--- First in, first out over a pool's postings (src/waterfall.c): a window function over
--- the pool's entries, oldest first, that merges the running total of its credits with that
--- of its debits in one pass and gives each entry its parts: a credit its own (its month,
--- its amount), a debit one per credit whose range on the credits' running total overlaps
--- its range on the debits' (the credit's month, the overlap).
-CREATE TYPE rr_internal.fifo_part AS (billing_month date, amount numeric);
-COMMENT ON TYPE rr_internal.fifo_part IS 'internal: a part of a posting taken first in, first out (rr_internal.fifo_parts): the month of the credit it belongs to and its amount';
+-- First in, first out over the pools' postings (src/waterfall.c): an aggregate over the
+-- journal lines of the deferred revenue accounts, ordered by pool and, within a pool,
+-- oldest first, that nets each entry, merges the running total of the pool's credits with
+-- that of its debits as the entries arrive, and sums what each debit takes from each
+-- credit per currency, account, billing month and month at once.
+CREATE TYPE rr_internal.waterfall_cell AS (currency char(3), account text, billing_month date, month date,
+                                           deferred numeric, recognised numeric, credited numeric, other numeric);
+COMMENT ON TYPE rr_internal.waterfall_cell IS 'internal: the sums of rr_internal.fifo_waterfall for one currency, deferred revenue account, billing month and month: deferred (the credits of the billing month), and what debits of the month took from them, first in, first out, by source: recognised, credited, other';
 
-CREATE FUNCTION rr_internal.fifo_parts(amount numeric, month date)
-RETURNS rr_internal.fifo_part[]
-AS 'MODULE_PATHNAME', 'rr_fifo_parts'
-LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
-COMMENT ON FUNCTION rr_internal.fifo_parts(numeric, date) IS 'internal: window function over one pool''s postings ordered oldest first (amount: credit positive, debit negative; month: the posting''s month): the current posting''s parts, first in, first out: a credit''s own (its month, its amount), a debit''s one per credit whose range on the credits'' running total overlaps the debit''s range on the debits'' (that credit''s month, the overlap); NULL for a NULL or zero amount or a NULL month; a debit beyond all the credits has none';
-REVOKE ALL ON FUNCTION rr_internal.fifo_parts(numeric, date) FROM PUBLIC;
+CREATE FUNCTION rr_internal.fifo_waterfall_step(state internal, pool bigint, account text, currency character,
+                                                entry_id bigint, month date, source text, amount numeric)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'rr_fifo_waterfall_step'
+LANGUAGE C IMMUTABLE;
+COMMENT ON FUNCTION rr_internal.fifo_waterfall_step(internal, bigint, text, character, bigint, date, text, numeric) IS 'internal: transition of rr_internal.fifo_waterfall: one journal line (amount: credit positive, debit negative) of a pool (a contract, account and currency), the lines coming pool by pool and, within a pool, oldest first with each entry''s lines together; a line with a NULL argument is left out';
+REVOKE ALL ON FUNCTION rr_internal.fifo_waterfall_step(internal, bigint, text, character, bigint, date, text, numeric) FROM PUBLIC;
 
--- The parts as rows: unnest() with the planner told one row per array (src/waterfall.c).
-CREATE FUNCTION rr_internal.fifo_part_rows(parts rr_internal.fifo_part[])
-RETURNS SETOF rr_internal.fifo_part
-AS 'MODULE_PATHNAME', 'rr_fifo_part_rows'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 1;
-COMMENT ON FUNCTION rr_internal.fifo_part_rows(rr_internal.fifo_part[]) IS 'internal: the elements of an array of parts (rr_internal.fifo_parts) as rows, as unnest() gives them, declared as one row per array (unnest() is counted as ten, which made the deferred revenue waterfall sort its parts on disk)';
-REVOKE ALL ON FUNCTION rr_internal.fifo_part_rows(rr_internal.fifo_part[]) FROM PUBLIC;
+CREATE FUNCTION rr_internal.fifo_waterfall_final(state internal)
+RETURNS rr_internal.waterfall_cell[]
+AS 'MODULE_PATHNAME', 'rr_fifo_waterfall_final'
+LANGUAGE C IMMUTABLE;
+COMMENT ON FUNCTION rr_internal.fifo_waterfall_final(internal) IS 'internal: final function of rr_internal.fifo_waterfall: the sums per currency, account, billing month and month, in no order';
+REVOKE ALL ON FUNCTION rr_internal.fifo_waterfall_final(internal) FROM PUBLIC;
+
+CREATE AGGREGATE rr_internal.fifo_waterfall(pool bigint, account text, currency character, entry_id bigint,
+                                            month date, source text, amount numeric) (
+    SFUNC = rr_internal.fifo_waterfall_step,
+    STYPE = internal,
+    FINALFUNC = rr_internal.fifo_waterfall_final,
+    FINALFUNC_MODIFY = READ_WRITE
+);
+COMMENT ON AGGREGATE rr_internal.fifo_waterfall(bigint, text, character, bigint, date, text, numeric) IS 'internal: the deferred revenue waterfall''s first in, first out, over journal lines that must be fed ORDER BY pool, account, currency, booking date, entry (amount: credit positive, debit negative; month: the entry''s booking month; source: the entry''s): each entry netted; per pool, each credit deferred in its month, and each debit taking from each credit whose range on the credits'' running total overlaps its own range on the debits'' the overlap, in the later of the two months, as recognised (source recognition), credited (credit_note) or other; the sums per currency, account, billing month and month (rr_internal.waterfall_cell), in no order; NULL without lines';
+REVOKE ALL ON FUNCTION rr_internal.fifo_waterfall(bigint, text, character, bigint, date, text, numeric) FROM PUBLIC;
 
 -- The deferred revenue waterfall by billing month: the deferred revenue each month's
 -- postings created (the billing month: mostly invoices), and what of it later postings took
@@ -212,56 +223,24 @@ RETURNS TABLE (currency char(3), account text, billing_month date, month date, m
                deferred numeric, recognised numeric, credited numeric, other numeric, remaining numeric)
 LANGUAGE sql STABLE STRICT ROWS 200
 BEGIN ATOMIC
-    WITH mv AS (
-        -- each entry's net movement on a contract's deferred revenue account (credit
-        -- positive); the lines of those accounts only, read as a plain scan reads them
-        SELECT coalesce(j.contract_id, 0) AS pool, j.account, j.currency, e.entry_id, e.source,
-               rr_internal.booking_date(e.entry_date, e.period_start) AS booked,
-               date_trunc('month', rr_internal.booking_date(e.entry_date, e.period_start)::timestamp)::date AS month,
-               sum(j.credit OPERATOR(pg_catalog.-) j.debit) AS amount
-          FROM rr.journal_line j
-          JOIN rr.journal_entry e ON e.tenant_id OPERATOR(pg_catalog.=) j.tenant_id
-                                 AND e.entry_id OPERATOR(pg_catalog.=) j.entry_id
-         WHERE j.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
-           AND j.account OPERATOR(pg_catalog.=) ANY ((SELECT array_agg(DISTINCT o.deferred_account) FROM rr.performance_obligation o
-                                                      WHERE o.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant()))::text[])
-           AND rr_internal.booking_date(e.entry_date, e.period_start) OPERATOR(pg_catalog.<=) deferred_revenue_waterfall.as_of
-         -- grouped in the order of the window below (the booking date before the entry,
-         -- the tenant last), so that a sort for the grouping serves it as well
-         GROUP BY 1, j.account, j.currency, 6, e.entry_id, e.tenant_id
-    ), parts AS (
-        -- each entry's parts, first in, first out per pool, oldest first
-        -- (rr_internal.fifo_parts: one pass over the pool's entries that merges the
-        -- running total of its credits with that of its debits, where a join of each
-        -- credit's range with each debit's compared every pair): a credit's own (its
-        -- month, its amount), a debit's one per credit whose range overlaps its own (the
-        -- credit's month, the overlap); a debit beyond all the credits has none
-        SELECT m.currency, m.account, m.source, m.amount, m.month,
-               rr_internal.fifo_parts(m.amount, m.month) OVER w AS parts
-          FROM mv m
-         WHERE m.amount OPERATOR(pg_catalog.<>) 0
-        WINDOW w AS (PARTITION BY m.pool, m.account, m.currency ORDER BY m.booked, m.entry_id)
-    ), pr AS (
-        -- the parts as rows (a set-returning function in the select list: no tuple store
-        -- per entry, as a lateral call would make)
-        SELECT p.currency, p.account, p.source, p.amount, p.month, rr_internal.fifo_part_rows(p.parts) AS k
-          FROM parts p
-    ), mo AS (
-        -- the credits as deferred in their billing month, and each amount taken in its
-        -- month by its source; a debit booked before the credit it takes from (a pool
-        -- that went into debit) counts in the credit's month; grouped once, below
-        -- (hashed: a sort of all the parts spilled to disk at 100,000 contracts)
-        SELECT p.currency, p.account, (p.k).billing_month, GREATEST(p.month, (p.k).billing_month) AS month,
-               CASE WHEN p.amount OPERATOR(pg_catalog.>) 0 THEN (p.k).amount ELSE 0 END AS deferred,
-               CASE WHEN p.amount OPERATOR(pg_catalog.<) 0 AND p.source OPERATOR(pg_catalog.=) 'recognition' THEN (p.k).amount ELSE 0 END AS recognised,
-               CASE WHEN p.amount OPERATOR(pg_catalog.<) 0 AND p.source OPERATOR(pg_catalog.=) 'credit_note' THEN (p.k).amount ELSE 0 END AS credited,
-               CASE WHEN p.amount OPERATOR(pg_catalog.<) 0 AND p.source OPERATOR(pg_catalog.<>) ALL (ARRAY['recognition', 'credit_note']) THEN (p.k).amount ELSE 0 END AS other
-          FROM pr p
-    ), s AS (
-        SELECT m.currency, m.account, m.billing_month, m.month, sum(m.deferred) AS deferred,
-               sum(m.recognised) AS recognised, sum(m.credited) AS credited, sum(m.other) AS other
-          FROM mo m
-         GROUP BY m.currency, m.account, m.billing_month, m.month
+    WITH s AS (
+        -- the journal lines of the deferred revenue accounts (credit positive), as a plain
+        -- scan reads them, fed to the first in, first out pool by pool, oldest first; one
+        -- sort of the lines, no row per part (rr_internal.fifo_waterfall)
+        SELECT c.*
+          FROM (SELECT rr_internal.fifo_waterfall(coalesce(j.contract_id, 0), j.account, j.currency, e.entry_id,
+                                                  date_trunc('month', rr_internal.booking_date(e.entry_date, e.period_start)::timestamp)::date,
+                                                  e.source, j.credit OPERATOR(pg_catalog.-) j.debit
+                                                  ORDER BY coalesce(j.contract_id, 0), j.account COLLATE "C", j.currency COLLATE "C",
+                                                           rr_internal.booking_date(e.entry_date, e.period_start), e.entry_id) AS cells
+                  FROM rr.journal_line j
+                  JOIN rr.journal_entry e ON e.tenant_id OPERATOR(pg_catalog.=) j.tenant_id
+                                         AND e.entry_id OPERATOR(pg_catalog.=) j.entry_id
+                 WHERE j.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
+                   AND j.account OPERATOR(pg_catalog.=) ANY ((SELECT array_agg(DISTINCT o.deferred_account) FROM rr.performance_obligation o
+                                                              WHERE o.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant()))::text[])
+                   AND rr_internal.booking_date(e.entry_date, e.period_start) OPERATOR(pg_catalog.<=) deferred_revenue_waterfall.as_of) f
+         CROSS JOIN LATERAL pg_catalog.unnest(f.cells) AS c
     )
     SELECT s.currency, s.account, s.billing_month, s.month,
            ((extract(year FROM s.month) OPERATOR(pg_catalog.-) extract(year FROM s.billing_month)) OPERATOR(pg_catalog.*) 12
