@@ -334,7 +334,7 @@ REVOKE ALL ON FUNCTION rr_internal.unrecognised_schedule_lines(date) FROM PUBLIC
 -- joining each line with its contract for its currency and activation date.  Schedule lines
 -- exist only for activated contracts: obligations are created when a contract becomes
 -- active, and an activation date is never cleared.
-CREATE FUNCTION rr_internal.schedule_currency()
+CREATE FUNCTION rr_internal.schedule_currency(as_of date)
 RETURNS char(3)
 LANGUAGE sql STABLE
 BEGIN ATOMIC
@@ -347,12 +347,13 @@ BEGIN ATOMIC
          LIMIT 1
     )
     SELECT CASE WHEN bool_and(k.currency OPERATOR(pg_catalog.=) (SELECT one.currency FROM one))
+                     AND NOT coalesce(bool_or(k.activation_date OPERATOR(pg_catalog.>) schedule_currency.as_of), false)
                 THEN (SELECT one.currency FROM one) END
       FROM rr.contract k
      WHERE k.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant());
 END;
-COMMENT ON FUNCTION rr_internal.schedule_currency() IS 'internal: the currency of all the current tenant''s contracts when they share one, else NULL; then the schedule lines are read without a join with their contracts, only those of contracts activated after the date left out (rr.revenue_forecast, rr.remaining_performance_obligations)';
-REVOKE ALL ON FUNCTION rr_internal.schedule_currency() FROM PUBLIC;
+COMMENT ON FUNCTION rr_internal.schedule_currency(date) IS 'internal: the currency of all the current tenant''s contracts when they share one and none was activated after as_of, else NULL; then every schedule line not recognised as of as_of counts, in that currency, without a join with its contract (rr.revenue_forecast, rr.remaining_performance_obligations)';
+REVOKE ALL ON FUNCTION rr_internal.schedule_currency(date) FROM PUBLIC;
 
 -- Revenue not recognised as of a date, from the revenue schedules of the contracts in force
 -- then (activated on or before it): every schedule line not posted by that date, by the
@@ -365,11 +366,10 @@ BEGIN ATOMIC
     -- the horizon's end and the lines' currency computed once (init plans), the lines'
     -- months without time zones: the per-line work is a date comparison and a truncation,
     -- as in a plain aggregate.  Two branches, of which one runs (the other's one-time
-    -- filter is false): the lines alone, less those of contracts activated after as_of,
-    -- when rr_internal.schedule_currency knows their currency, else each line joined with
-    -- its contract
+    -- filter is false): the lines alone when rr_internal.schedule_currency knows their
+    -- currency, else each line joined with its contract
     WITH h AS (
-        SELECT rr_internal.schedule_currency() AS currency,
+        SELECT rr_internal.schedule_currency(revenue_forecast.as_of) AS currency,
                (date_trunc('month', revenue_forecast.as_of::timestamp)
                 OPERATOR(pg_catalog.+) make_interval(months => revenue_forecast.months))::date AS stop
          WHERE rr_internal.check_report_months(revenue_forecast.months)
@@ -378,17 +378,10 @@ BEGIN ATOMIC
                date_trunc('month', GREATEST(l.recognize_on, revenue_forecast.as_of)::timestamp)::date AS month,
                sum(l.amount) AS scheduled, count(DISTINCT l.contract_id) AS contracts
           FROM rr_internal.unrecognised_schedule_lines(revenue_forecast.as_of) l
-          -- not of a contract activated after as_of (an anti-join with those few, where
-          -- a join of every line with its contract cost a third of the call; a join, not
-          -- a correlated NOT EXISTS, which Citus cannot plan next to a function's rows)
-          LEFT JOIN rr.contract k ON k.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
-                                 AND k.contract_id OPERATOR(pg_catalog.=) l.contract_id
-                                 AND k.activation_date OPERATOR(pg_catalog.>) revenue_forecast.as_of
          WHERE (SELECT h.currency IS NOT NULL FROM h)
            -- scheduled before the first month after the horizon (the lines due by as_of
            -- count in as_of's month, which is always in it)
            AND l.recognize_on OPERATOR(pg_catalog.<) (SELECT h.stop FROM h)
-           AND k.contract_id IS NULL
          GROUP BY 2
         UNION ALL
         SELECT k.currency, date_trunc('month', GREATEST(l.recognize_on, revenue_forecast.as_of)::timestamp)::date,
@@ -423,7 +416,7 @@ BEGIN ATOMIC
     -- month end, the same month end a year later) and the lines' currency computed once
     -- (init plans), not per line; the lines alone or joined with their contracts, as in rr.revenue_forecast
     WITH h AS (
-        SELECT rr_internal.schedule_currency() AS currency,
+        SELECT rr_internal.schedule_currency(remaining_performance_obligations.as_of) AS currency,
                (remaining_performance_obligations.as_of OPERATOR(pg_catalog.+) '1 year'::interval)::date AS horizon
          WHERE rr_internal.check_report_date(remaining_performance_obligations.as_of)
     ), r AS (
@@ -432,11 +425,7 @@ BEGIN ATOMIC
                coalesce(sum(l.amount) FILTER (WHERE l.recognize_on OPERATOR(pg_catalog.>) (SELECT h.horizon FROM h)), 0) AS beyond_12_months,
                sum(l.amount) AS total
           FROM rr_internal.unrecognised_schedule_lines(remaining_performance_obligations.as_of) l
-          LEFT JOIN rr.contract k ON k.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
-                                 AND k.contract_id OPERATOR(pg_catalog.=) l.contract_id
-                                 AND k.activation_date OPERATOR(pg_catalog.>) remaining_performance_obligations.as_of
          WHERE (SELECT h.currency IS NOT NULL FROM h)
-           AND k.contract_id IS NULL
         HAVING count(*) OPERATOR(pg_catalog.>) 0
         UNION ALL
         SELECT k.currency,
