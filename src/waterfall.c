@@ -31,12 +31,17 @@
 #include "utils/numeric.h"
 #include "utils/typcache.h"
 
-/* What a debit's part counts as, by the source of its entry. */
+/*
+ * The four sums of a cell, in the order of rr_internal.waterfall_cell: what a credit
+ * defers, and what a debit's part counts as, by the source of its entry.
+ */
 typedef enum WfKind
 {
+	WF_DEFERRED,				/* a credit */
 	WF_RECOGNISED,				/* source 'recognition' */
 	WF_CREDITED,				/* source 'credit_note' */
-	WF_OTHER					/* any other source */
+	WF_OTHER,					/* any other source */
+	WF_NSUMS
 } WfKind;
 
 /* A netted entry of the pool on its running total: [lo, hi). */
@@ -68,10 +73,7 @@ typedef struct WfKey
 typedef struct WfCell
 {
 	WfKey		key;			/* first: the hash table's key */
-	Datum		deferred;
-	Datum		recognised;
-	Datum		credited;
-	Datum		other;
+	Datum		sums[WF_NSUMS];	/* by WfKind */
 } WfCell;
 
 typedef struct WfState
@@ -150,7 +152,7 @@ wf_pair(WfState *st, text *currency, text *account)
 
 /* Add an amount to one of a cell's sums (kept in aggcxt, the old sum freed). */
 static void
-wf_add(WfState *st, DateADT billing_month, DateADT month, int column, Datum amount)
+wf_add(WfState *st, DateADT billing_month, DateADT month, WfKind kind, Datum amount)
 {
 	WfKey		key;
 	WfCell	   *cell;
@@ -158,6 +160,7 @@ wf_add(WfState *st, DateADT billing_month, DateADT month, int column, Datum amou
 	bool		found;
 	MemoryContext old;
 	Datum		before;
+	int			i;
 
 	memset(&key, 0, sizeof(key));
 	key.pair = st->pair;
@@ -165,16 +168,9 @@ wf_add(WfState *st, DateADT billing_month, DateADT month, int column, Datum amou
 	key.month = month;
 	cell = (WfCell *) hash_search(st->cells, &key, HASH_ENTER, &found);
 	if (!found)
-	{
-		cell->deferred = st->zero;
-		cell->recognised = st->zero;
-		cell->credited = st->zero;
-		cell->other = st->zero;
-	}
-	sum = column == 0 ? &cell->deferred
-		: column == 1 + WF_RECOGNISED ? &cell->recognised
-		: column == 1 + WF_CREDITED ? &cell->credited
-		: &cell->other;
+		for (i = 0; i < WF_NSUMS; i++)
+			cell->sums[i] = st->zero;
+	sum = &cell->sums[kind];
 	before = *sum;
 	old = MemoryContextSwitchTo(st->aggcxt);
 	*sum = DirectFunctionCall2(numeric_add, before, amount);
@@ -219,7 +215,7 @@ wf_merge(WfState *st)
 			 * the credit's billing month; a debit booked before the credit it takes from
 			 * (a pool that went into debit) counts in the credit's month
 			 */
-			wf_add(st, c->month, Max(d->month, c->month), 1 + d->kind,
+			wf_add(st, c->month, Max(d->month, c->month), d->kind,
 				   DirectFunctionCall2(numeric_sub, top, bottom));
 		}
 		/* a credit that ends first can overlap no later debit, and the reverse */
@@ -260,7 +256,7 @@ wf_flush_entry(WfState *st)
 		r.lo = DirectFunctionCall2(numeric_sub, st->credits, st->entry_amount);
 		wf_push(&st->cq, &r);
 		/* a credit is deferred revenue of its own month */
-		wf_add(st, r.month, r.month, 0, st->entry_amount);
+		wf_add(st, r.month, r.month, WF_DEFERRED, st->entry_amount);
 	}
 	else
 	{
@@ -391,6 +387,7 @@ rr_fifo_waterfall_final(PG_FUNCTION_ARGS)
 	WfCell	   *cell;
 	Datum	   *elems;
 	int			n = 0;
+	int			i;
 	long		ncells;
 
 	if (!AggCheckCallContext(fcinfo, NULL))
@@ -406,25 +403,23 @@ rr_fifo_waterfall_final(PG_FUNCTION_ARGS)
 	if (!OidIsValid(elemtype))
 		elog(ERROR, "rr_fifo_waterfall_final must return an array of a composite type");
 	desc = lookup_rowtype_tupdesc_copy(elemtype, -1);
-	if (desc->natts != 8)
-		elog(ERROR, "rr_fifo_waterfall_final must return an array of a type of 8 attributes");
+	if (desc->natts != 4 + WF_NSUMS)
+		elog(ERROR, "rr_fifo_waterfall_final must return an array of a type of %d attributes", 4 + WF_NSUMS);
 
 	ncells = hash_get_num_entries(st->cells);
 	elems = (Datum *) palloc(mul_size(sizeof(Datum), Max(ncells, 1)));
 	hash_seq_init(&seq, st->cells);
 	while ((cell = (WfCell *) hash_seq_search(&seq)) != NULL)
 	{
-		Datum		values[8];
-		bool		nulls[8] = {false, false, false, false, false, false, false, false};
+		Datum		values[4 + WF_NSUMS];
+		bool		nulls[4 + WF_NSUMS] = {false};
 
 		values[0] = PointerGetDatum(st->currencies[cell->key.pair]);
 		values[1] = PointerGetDatum(st->accounts[cell->key.pair]);
 		values[2] = DateADTGetDatum(cell->key.billing_month);
 		values[3] = DateADTGetDatum(cell->key.month);
-		values[4] = cell->deferred;
-		values[5] = cell->recognised;
-		values[6] = cell->credited;
-		values[7] = cell->other;
+		for (i = 0; i < WF_NSUMS; i++)
+			values[4 + i] = cell->sums[i];
 		elems[n++] = HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
 	}
 	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, elemtype, -1, false, TYPALIGN_DOUBLE));
