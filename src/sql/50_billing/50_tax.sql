@@ -11,14 +11,20 @@ AS $$
 DECLARE
     n integer;
     codes text[];
+    lo bigint;
+    hi bigint;
 BEGIN
     -- a line is taxed by a tax code of the tenant's (rr.tax_code): none, no tax lines, and
     -- the run's lines are not read again
     IF NOT EXISTS (SELECT FROM rr.tax_code tc WHERE tc.tenant_id = add_tax_lines.tenant_id) THEN
         RETURN 0;
     END IF;
-    -- Driven by the run's invoices (index on run_id); the item, customer and tax code of
-    -- each line are looked up by their keys, so no plan can loop over a whole table per row.
+    -- the range of the ids of the run's invoices (rr.billing_run)
+    SELECT lower(r.invoice_ids), upper(r.invoice_ids) INTO lo, hi
+      FROM rr.billing_run r WHERE r.tenant_id = add_tax_lines.tenant_id AND r.run_id = add_tax_lines.run;
+    -- Driven by the run's invoices (their range of the primary key); the item, customer and
+    -- tax code of each line are looked up by their keys, so no plan can loop over a whole
+    -- table per row.
     WITH lt AS (
         SELECT l.invoice_id, l.line_no, l.amount, l.receivable_account, i.currency,
                coalesce((SELECT it.tax_code FROM rr.item it
@@ -27,7 +33,8 @@ BEGIN
                           WHERE cu.tenant_id = add_tax_lines.tenant_id AND cu.code = i.customer)) AS tax_code
           FROM rr.invoice i
           JOIN rr.invoice_line l ON l.tenant_id = add_tax_lines.tenant_id AND l.invoice_id = i.invoice_id
-         WHERE i.tenant_id = add_tax_lines.tenant_id AND i.run_id = add_tax_lines.run
+         WHERE i.tenant_id = add_tax_lines.tenant_id AND i.invoice_id >= lo AND i.invoice_id < hi
+           AND i.run_id = add_tax_lines.run
     ), g AS (
         SELECT lt.invoice_id, lt.tax_code, lt.currency, min(lt.receivable_account) AS receivable,
                sum(lt.amount) AS gross,

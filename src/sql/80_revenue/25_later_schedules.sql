@@ -194,9 +194,14 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     t text := create_revenue_schedules.tenant_id;
+    lo bigint;
+    hi bigint;
 BEGIN
     PERFORM rr_internal.begin_billed_lines();
-    -- Driven by the run's charges (index on run_id); the invoice line and invoice of each
+    -- the range of the ids of the run's charges (rr.billing_run)
+    SELECT lower(r.charge_ids), upper(r.charge_ids) INTO lo, hi
+      FROM rr.billing_run r WHERE r.tenant_id = t AND r.run_id = create_revenue_schedules.run;
+    -- Driven by the run's charges (their range of the primary key); the invoice line and invoice of each
     -- are reached by their key in a LATERAL subquery that the planner cannot flatten
     -- (OFFSET 0), so each is one index lookup per charge whatever the statistics of tables
     -- written in this transaction say.
@@ -211,7 +216,7 @@ BEGIN
                            JOIN rr.invoice i ON i.tenant_id = t AND i.invoice_id = l.invoice_id
                           WHERE l.tenant_id = t AND l.charge_id = ch.charge_id
                          OFFSET 0) l
-     WHERE ch.tenant_id = t AND ch.run_id = create_revenue_schedules.run
+     WHERE ch.tenant_id = t AND ch.charge_id >= lo AND ch.charge_id < hi AND ch.run_id = create_revenue_schedules.run
        AND l.line_kind NOT IN ('tax', 'deposit') AND l.amount <> 0;
     RETURN rr_internal.schedule_billed_lines(t);
 END

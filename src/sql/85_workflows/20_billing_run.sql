@@ -19,6 +19,10 @@ DECLARE
     locked bigint[];
     charges bigint;
     lines bigint;
+    first_charge bigint;
+    last_charge bigint;
+    first_invoice bigint;
+    last_invoice bigint;
     orphan record;
     customers text[];
     items text[];
@@ -276,10 +280,13 @@ BEGIN
     )
     -- (the customers and items by a hashed DISTINCT, then aggregated: array_agg(DISTINCT)
     -- sorts every row, 300,000 invoice lines for three items at 100,000 contracts)
-    SELECT (SELECT count(*) FROM new_charge), (SELECT count(*) FROM new_line),
+    SELECT c.n, (SELECT count(*) FROM new_line),
            (SELECT array_agg(x.customer) FROM (SELECT DISTINCT i.customer FROM new_invoice i) x),
-           (SELECT array_agg(x.item) FROM (SELECT DISTINCT l.item FROM new_line l) x)
-      INTO charges, lines, customers, items;
+           (SELECT array_agg(x.item) FROM (SELECT DISTINCT l.item FROM new_line l) x),
+           c.lo, c.hi, i.lo, i.hi
+      INTO charges, lines, customers, items, first_charge, last_charge, first_invoice, last_invoice
+      FROM (SELECT count(*) AS n, min(n.charge_id) AS lo, max(n.charge_id) AS hi FROM new_charge n) c,
+           (SELECT min(i.invoice_id) AS lo, max(i.invoice_id) AS hi FROM new_invoice i) i;
     EXCEPTION WHEN unique_violation THEN
         GET STACKED DIAGNOSTICS conflict = CONSTRAINT_NAME;
         -- Under REPEATABLE READ or SERIALIZABLE, a run whose snapshot is older than another
@@ -295,6 +302,14 @@ BEGIN
                     'Another billing run of the same contracts committed after this transaction''s snapshot was taken.');
         RAISE;
     END;
+    -- the ranges of the ids of the run's charges and invoices, by which it is read from here
+    -- on (rr.billing_run: no index on run_id)
+    IF charges > 0 THEN
+        UPDATE rr.billing_run r
+           SET charge_ids = int8range(first_charge, last_charge, '[]'),
+               invoice_ids = CASE WHEN first_invoice IS NOT NULL THEN int8range(first_invoice, last_invoice, '[]') END
+         WHERE r.tenant_id = bill.tenant_id AND r.run_id = run;
+    END IF;
     -- what usage rating settled for the contracts billed (rr.usage_rating_state), when it
     -- rated (its work tables are this run's only then)
     IF metered THEN
@@ -312,7 +327,8 @@ BEGIN
     IF lines < charges THEN
         SELECT ch.contract_id, ch.line_no, ch.line_effective_from INTO orphan
           FROM rr.charge ch
-         WHERE ch.tenant_id = bill.tenant_id AND ch.run_id = run
+         WHERE ch.tenant_id = bill.tenant_id AND ch.charge_id >= first_charge AND ch.charge_id <= last_charge
+           AND ch.run_id = run
            AND ch.kind <> 'one_off'
            AND NOT EXISTS (SELECT FROM rr.contract_line l
                             WHERE l.tenant_id = ch.tenant_id AND l.contract_id = ch.contract_id
@@ -362,7 +378,7 @@ $$;
 COMMENT ON FUNCTION rr_internal.run_bill(text, date, bigint) IS 'internal: rr_internal.bill as a statement of its own with constant arguments, which Citus delegates to the tenant''s worker once rr.distribute() has distributed the function';
 REVOKE ALL ON FUNCTION rr_internal.run_bill(text, date, bigint) FROM PUBLIC;
 
--- What a run created, as rows.
+-- What a run created, as rows (its invoices by the range of their ids it records).
 CREATE FUNCTION rr_internal.billing_run_invoices(tenant_id text, run bigint)
 RETURNS TABLE (invoice_id bigint, contract_id bigint, customer text, currency char(3), lines bigint, total numeric)
 LANGUAGE sql STABLE
@@ -371,6 +387,10 @@ BEGIN ATOMIC
       FROM rr.invoice i
       LEFT JOIN rr.invoice_line l ON l.tenant_id = i.tenant_id AND l.invoice_id = i.invoice_id
      WHERE i.tenant_id = billing_run_invoices.tenant_id AND i.run_id = billing_run_invoices.run
+       AND i.invoice_id >= (SELECT lower(r.invoice_ids) FROM rr.billing_run r
+                             WHERE r.tenant_id = billing_run_invoices.tenant_id AND r.run_id = billing_run_invoices.run)
+       AND i.invoice_id < (SELECT upper(r.invoice_ids) FROM rr.billing_run r
+                            WHERE r.tenant_id = billing_run_invoices.tenant_id AND r.run_id = billing_run_invoices.run)
      GROUP BY i.tenant_id, i.invoice_id
      ORDER BY i.invoice_id;
 END;
@@ -450,6 +470,8 @@ AS $$
 DECLARE
     t text := rr.current_tenant();
     run bigint;
+    lo bigint;
+    hi bigint;
 BEGIN
     IF only_contract IS NOT NULL THEN
         PERFORM rr_internal.check_billable(t, only_contract, as_of);
@@ -462,12 +484,14 @@ BEGIN
         -- beyond work_mem and belongs to the function, not to this block, so it outlives
         -- the rollback: the preview keeps no copy of the lines in memory (it used to build
         -- one jsonb value of them all).
+        SELECT lower(r.invoice_ids), upper(r.invoice_ids) INTO lo, hi
+          FROM rr.billing_run r WHERE r.tenant_id = t AND r.run_id = run;
         RETURN QUERY
         SELECT i.contract_id, i.customer, l.line_no, l.kind, l.contract_item, l.service_period, l.quantity,
                l.unit_price, l.amount
           FROM rr.invoice i
           JOIN rr.invoice_line l ON l.tenant_id = t AND l.invoice_id = i.invoice_id
-         WHERE i.tenant_id = t AND i.run_id = run
+         WHERE i.tenant_id = t AND i.invoice_id >= lo AND i.invoice_id < hi AND i.run_id = run
          ORDER BY i.contract_id, l.line_no;
         RAISE EXCEPTION USING ERRCODE = 'RRPVW', MESSAGE = 'preview rollback';
     EXCEPTION WHEN SQLSTATE 'RRPVW' THEN

@@ -363,7 +363,7 @@ BEGIN
                CASE WHEN bill = 'immediately' AND total >= 0 THEN 'this amendment' ELSE 'next billing' END
           FROM rr.invoice i
           JOIN rr.invoice_line l ON l.tenant_id = c.tenant_id AND l.invoice_id = i.invoice_id
-         WHERE i.tenant_id = c.tenant_id AND i.run_id = a.run_id
+         WHERE i.tenant_id = c.tenant_id AND i.contract_id = c.contract_id AND i.run_id = a.run_id
          ORDER BY l.line_no;
         RAISE EXCEPTION USING ERRCODE = 'RRPVW', MESSAGE = 'preview rollback';
     EXCEPTION WHEN SQLSTATE 'RRPVW' THEN

@@ -54,6 +54,9 @@ BEGIN
     VALUES (t, inv, 1, 'one_off', charge, -one_off.one_off_id, one_off.service_date, NULL, item,
             daterange(one_off.service_date, one_off.service_date + 1), one_off.quantity, one_off.unit_price,
             one_off.amount, credit, receivable);
+    -- the ranges of the ids the run wrote, by which it is read (rr.billing_run)
+    UPDATE rr.billing_run r SET charge_ids = int8range(charge, charge, '[]'), invoice_ids = int8range(inv, inv, '[]')
+     WHERE r.tenant_id = t AND r.run_id = run;
     PERFORM rr_internal.add_tax_lines(t, run);
     PERFORM rr_internal.create_revenue_schedules(t, run);
     RETURN run;
