@@ -49,12 +49,14 @@ SELECT c.refund_policy AS policy,
        (SELECT sum(total) FROM rr.invoice_register r WHERE r.tenant_id = c.tenant_id AND r.contract_id = c.contract_id) AS billed,
        (SELECT sum(amount) FROM rr.revenue_schedule_line l
          WHERE l.tenant_id = c.tenant_id AND l.contract_id = c.contract_id AND l.status = 'posted') AS recognised,
-       coalesce((SELECT sum(balance) FROM json_to_recordset(:'deferred') b(contract_id bigint, balance numeric)
-                  WHERE b.contract_id = c.contract_id), 0) AS deferred,
+       coalesce(b.balance, 0) AS deferred,
        (SELECT count(*) FROM rr.revenue_schedule_line l
          WHERE l.tenant_id = c.tenant_id AND l.contract_id = c.contract_id AND upper(l.period) > '2025-04-11') AS lines_after,
        (SELECT max(e.period_start) FROM rr.invoice i JOIN rr.journal_entry e ON e.tenant_id = i.tenant_id AND e.entry_id = i.journal_entry_id
          WHERE i.tenant_id = c.tenant_id AND i.contract_id = c.contract_id) AS last_posting_period
-  FROM rr.contract c WHERE c.tenant_id = 'cxl' AND c.contract_id = ANY (:'k_ids'::bigint[]) ORDER BY c.contract_id;
+  FROM rr.contract c
+  -- (rr.contract_balances has one row per contract and account)
+  LEFT JOIN json_to_recordset(:'deferred') b(contract_id bigint, balance numeric) ON b.contract_id = c.contract_id
+ WHERE c.tenant_id = 'cxl' AND c.contract_id = ANY (:'k_ids'::bigint[]) ORDER BY c.contract_id;
 SELECT count(*) AS unreconciled FROM rr.revenue_reconciliation('2025-04-30');
 RESET rr.tenant;
