@@ -40,14 +40,23 @@ SELECT count(*) > 0 AS recognised FROM rr.recognize('2025-04-30');
 -- per policy: billed net of the credit, revenue recognised (all of it by the termination:
 -- 1,200.00 x 100 / 365 = 328.77 for January 1 to April 10 under prorated), deferred revenue
 -- left (none), schedule lines after the termination date (none), and the credit's entry in
--- April, the first open period
-SELECT k.policy,
-       (SELECT sum(total) FROM rr.invoice_register r WHERE r.contract_id = k.id) AS billed,
-       (SELECT sum(amount) FROM rr.revenue_schedule_line l WHERE l.contract_id = k.id AND l.status = 'posted') AS recognised,
-       coalesce((SELECT sum(balance) FROM rr.contract_balances('2025-04-30') b WHERE b.contract_id = k.id AND b.account = '2100'), 0) AS deferred,
-       (SELECT count(*) FROM rr.revenue_schedule_line l WHERE l.contract_id = k.id AND upper(l.period) > '2025-04-11') AS lines_after,
+-- April, the first open period.  (The contracts of k and the deferred balances are read
+-- first, as values: Citus cannot join the tenant's tables with a temporary table, nor run
+-- a function that reads them inside a statement sent to the tenant's shard.)
+SELECT array_agg(id) AS k_ids FROM k \gset
+SELECT coalesce(json_agg(b), '[]') AS deferred FROM rr.contract_balances('2025-04-30') b WHERE b.account = '2100' \gset
+SELECT c.refund_policy AS policy,
+       (SELECT sum(total) FROM rr.invoice_register r WHERE r.tenant_id = c.tenant_id AND r.contract_id = c.contract_id) AS billed,
+       (SELECT sum(amount) FROM rr.revenue_schedule_line l
+         WHERE l.tenant_id = c.tenant_id AND l.contract_id = c.contract_id AND l.status = 'posted') AS recognised,
+       coalesce(b.balance, 0) AS deferred,
+       (SELECT count(*) FROM rr.revenue_schedule_line l
+         WHERE l.tenant_id = c.tenant_id AND l.contract_id = c.contract_id AND upper(l.period) > '2025-04-11') AS lines_after,
        (SELECT max(e.period_start) FROM rr.invoice i JOIN rr.journal_entry e ON e.tenant_id = i.tenant_id AND e.entry_id = i.journal_entry_id
-         WHERE i.contract_id = k.id) AS last_posting_period
-  FROM k ORDER BY k.id;
+         WHERE i.tenant_id = c.tenant_id AND i.contract_id = c.contract_id) AS last_posting_period
+  FROM rr.contract c
+  -- (rr.contract_balances has one row per contract and account)
+  LEFT JOIN json_to_recordset(:'deferred') b(contract_id bigint, balance numeric) ON b.contract_id = c.contract_id
+ WHERE c.tenant_id = 'cxl' AND c.contract_id = ANY (:'k_ids'::bigint[]) ORDER BY c.contract_id;
 SELECT count(*) AS unreconciled FROM rr.revenue_reconciliation('2025-04-30');
 RESET rr.tenant;

@@ -40,8 +40,12 @@ SELECT rr.setup_and_activate_contract(k) FROM unnest(ARRAY[:k_none, :k_prorated,
 SELECT count(*) AS invoices, sum(total) AS billed FROM rr.run_billing('2024-03-01');
 SELECT count(*) AS posted FROM rr.post_invoices('2024-03-01');
 SELECT rr.terminate_contract(k, '2024-03-15', 'moving on') FROM unnest(ARRAY[:k_none, :k_prorated, :k_full]::bigint[]) k;
+-- (the run's invoices are read as a document first, then joined with the contracts: a
+-- workflow that reads the tenant's tables is not joined with them, which Citus cannot plan)
+SELECT json_agg(r) AS march_run FROM rr.run_billing('2024-03-31') r \gset
 SELECT k.refund_policy, r.lines, r.total
-  FROM rr.run_billing('2024-03-31') r JOIN rr.contract k ON k.tenant_id = 'chg' AND k.contract_id = r.contract_id
+  FROM json_to_recordset(:'march_run') r(contract_id bigint, lines integer, total numeric)
+  JOIN rr.contract k ON k.tenant_id = 'chg' AND k.contract_id = r.contract_id
  ORDER BY r.contract_id;
 SELECT k.refund_policy, l.kind, l.contract_item, l.service_period, l.quantity, l.unit_price, l.amount,
        ch.adjustment_seq AS seq, l.credit_account
@@ -65,13 +69,15 @@ SELECT l.account, sum(l.debit) AS debit, sum(l.credit) AS credit
   FROM rr.invoice i JOIN rr.journal_line l ON l.tenant_id = i.tenant_id AND l.entry_id = i.journal_entry_id
  WHERE i.tenant_id = 'chg' AND i.invoice_date = '2024-03-31' GROUP BY l.account ORDER BY l.account;
 SELECT count(*) > 0 AS recognised FROM rr.recognize('2024-03-31');
+-- (the deferred balances read first, the same way)
+SELECT coalesce(json_agg(b), '[]') AS deferred FROM rr.contract_balances('2024-03-31') b WHERE b.account = '2100' \gset
 SELECT k.refund_policy, (SELECT sum(l.amount) FROM rr.revenue_schedule_line l
-                          WHERE l.contract_id = k.contract_id AND l.status = 'posted') AS recognised,
+                          WHERE l.tenant_id = k.tenant_id AND l.contract_id = k.contract_id AND l.status = 'posted') AS recognised,
        coalesce(sum(b.balance), 0) AS deferred_left
   FROM rr.contract k
-  LEFT JOIN rr.contract_balances('2024-03-31') b ON b.contract_id = k.contract_id AND b.account = '2100'
+  LEFT JOIN json_to_recordset(:'deferred') b(contract_id bigint, balance numeric) ON b.contract_id = k.contract_id
  WHERE k.tenant_id = 'chg' AND k.contract_id IN (:k_none, :k_prorated, :k_full)
- GROUP BY k.contract_id, k.refund_policy ORDER BY k.contract_id;
+ GROUP BY k.tenant_id, k.contract_id, k.refund_policy ORDER BY k.contract_id;
 SELECT count(*) AS unreconciled FROM rr.revenue_reconciliation('2024-03-31');
 
 -- (2) A termination dated back into periods already billed: April is credited in full,
