@@ -384,6 +384,11 @@ DECLARE
     periods date[];
     n_periods bigint;
     closed_periods date[];
+    -- the transaction's start, as a value: on Citus, where the entries' created_at is the
+    -- time of the transaction on the node that wrote them (the coordinator for a writer
+    -- called there), now() inside a statement sent to the tenant's worker would be the
+    -- worker's (the checks below found no entry of this transaction, and refused nothing)
+    tx_start timestamptz := pg_catalog.now();
 BEGIN
     IF first_entry IS NULL OR last_entry IS NULL THEN
         RETURN;
@@ -482,11 +487,12 @@ BEGIN
     -- (FOR KEY SHARE, as a foreign key would) until the end of the transaction, and none a
     -- closed one: the few distinct periods of the range's entries, read once, looked up
     -- and locked together; only when one is missing or closed, the first entry that names
-    -- it (its entries carry the transaction's start time: created_at defaults to now())
+    -- it (its entries carry the transaction's start time: created_at defaults to now(),
+    -- tx_start)
     SELECT pg_catalog.array_agg(DISTINCT e.period_start) INTO periods
       FROM rr.journal_entry e
      WHERE e.tenant_id = t AND e.entry_id >= first_entry AND e.entry_id <= last_entry
-       AND e.created_at = pg_catalog.now();
+       AND e.created_at = tx_start;
     SELECT count(*), pg_catalog.array_agg(x.period_start) FILTER (WHERE x.status = 'closed')
       INTO n_periods, closed_periods
       FROM (SELECT p.period_start, p.status FROM rr.fiscal_period p
@@ -496,7 +502,7 @@ BEGIN
         SELECT e.entry_id, e.period_start INTO bad
           FROM rr.journal_entry e
          WHERE e.tenant_id = t AND e.entry_id >= first_entry AND e.entry_id <= last_entry
-           AND e.created_at = pg_catalog.now()
+           AND e.created_at = tx_start
            AND NOT EXISTS (SELECT FROM rr.fiscal_period p
                             WHERE p.tenant_id = t AND p.tenant_id = e.tenant_id AND p.period_start = e.period_start)
          ORDER BY e.entry_id
@@ -510,7 +516,7 @@ BEGIN
       FROM rr.journal_entry e
      WHERE closed_periods IS NOT NULL
        AND e.tenant_id = t AND e.entry_id >= first_entry AND e.entry_id <= last_entry
-       AND e.created_at = pg_catalog.now() AND e.period_start = ANY (closed_periods)
+       AND e.created_at = tx_start AND e.period_start = ANY (closed_periods)
      ORDER BY e.entry_id
      LIMIT 1;
     IF FOUND THEN
