@@ -122,6 +122,62 @@ $$;
 COMMENT ON FUNCTION rr_internal.modification_treatment(jsonb) IS 'internal: the ASC 606 treatment of a modification from its facts (added_distinct and priced_at_ssp: separate_contract; else remaining_distinct, default true: prospective; else cumulative_catch_up); refuses unknown or non-boolean facts';
 REVOKE ALL ON FUNCTION rr_internal.modification_treatment(jsonb) FROM PUBLIC;
 
+-- The cumulative catch-up of an amendment (rr_internal.amend): the open allocation lines of
+-- periods before the effective date that recognition already posted are replaced by one
+-- line per obligation on the effective date, which posts what the re-plan changed in them
+-- in the modification period; the replaced lines are kept for the reports as of an earlier
+-- date.  Returns the catch-up's amount.  Delegated to the tenant's worker on Citus
+-- (rr.distribute()), where the re-plan before it used work tables.
+CREATE FUNCTION rr_internal.amend_catch_up(tenant_id text, contract_id bigint, effective_from date)
+RETURNS numeric
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t text := amend_catch_up.tenant_id;
+    k bigint := amend_catch_up.contract_id;
+    catch_up numeric;
+BEGIN
+    WITH moved AS (
+        DELETE FROM rr.revenue_schedule_line l
+         WHERE l.tenant_id = t AND l.contract_id = k AND l.source = 'allocation'
+           AND l.status = 'open' AND lower(l.period) < effective_from
+           AND EXISTS (SELECT FROM rr.revenue_schedule_line p
+                        WHERE p.tenant_id = t AND p.contract_id = k
+                          AND p.obligation_no = l.obligation_no AND p.source = 'allocation'
+                          AND p.status = 'posted' AND p.period = l.period)
+        RETURNING l.schedule_line_id, l.obligation_no, l.period, l.recognize_on, l.amount, l.contract_amount,
+                  l.planned_on
+    ), kept AS (
+        -- the lines the catch-up replaces that the schedule held before the
+        -- amendment's date, for the reports as of an earlier date (docs/reports.md,
+        -- "Schedules as of a date"); those the amendment's re-plan has just planned on
+        -- that date were never part of an earlier schedule
+        INSERT INTO rr.superseded_schedule_line (tenant_id, schedule_line_id, contract_id, obligation_no, source,
+                                                 period, recognize_on, amount, contract_amount, planned_on,
+                                                 superseded_on)
+        SELECT t, m.schedule_line_id, k, m.obligation_no, 'allocation', m.period, m.recognize_on,
+               m.amount, m.contract_amount, m.planned_on, effective_from
+          FROM moved m
+         WHERE m.planned_on < effective_from
+    ), ins AS (
+        INSERT INTO rr.revenue_schedule_line (tenant_id, contract_id, obligation_no, source, period, recognize_on,
+                                              amount, contract_amount, planned_on)
+        SELECT t, k, m.obligation_no, 'allocation', daterange(effective_from, effective_from + 1),
+               effective_from, sum(m.amount), sum(m.contract_amount), effective_from
+          FROM moved m
+         GROUP BY m.obligation_no
+        HAVING sum(m.amount) <> 0 OR sum(m.contract_amount) <> 0
+         ORDER BY m.obligation_no
+        RETURNING amount
+    )
+    SELECT coalesce(sum(amount), 0) INTO catch_up FROM ins;
+    RETURN catch_up;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.amend_catch_up(text, bigint, date) IS 'internal, called by rr_internal.amend for a cumulative catch-up: replaces the open allocation lines of periods already recognised before the effective date by one line per obligation on that date, keeps the replaced lines as superseded, and returns the catch-up''s amount';
+REVOKE ALL ON FUNCTION rr_internal.amend_catch_up(text, bigint, date) FROM PUBLIC;
+
 -- Apply an amendment to a contract locked by the caller: the line versions, the revenue
 -- re-plan under its treatment, the event and the modification log; with billing
 -- 'immediately' (or 'preview') the contract is billed at once.  Returns the modification,
@@ -247,40 +303,13 @@ BEGIN
                       HINT = 'Record the added goods as a contract of their own, or apply prospective treatment.';
         END IF;
         IF applied = 'cumulative_catch_up' THEN
-            WITH moved AS (
-                DELETE FROM rr.revenue_schedule_line l
-                 WHERE l.tenant_id = t AND l.contract_id = c.contract_id AND l.source = 'allocation'
-                   AND l.status = 'open' AND lower(l.period) < effective_from
-                   AND EXISTS (SELECT FROM rr.revenue_schedule_line p
-                                WHERE p.tenant_id = t AND p.contract_id = c.contract_id
-                                  AND p.obligation_no = l.obligation_no AND p.source = 'allocation'
-                                  AND p.status = 'posted' AND p.period = l.period)
-                RETURNING l.schedule_line_id, l.obligation_no, l.period, l.recognize_on, l.amount, l.contract_amount,
-                          l.planned_on
-            ), kept AS (
-                -- the lines the catch-up replaces that the schedule held before the
-                -- amendment's date, for the reports as of an earlier date (docs/reports.md,
-                -- "Schedules as of a date"); those the re-plan above has just planned on that
-                -- date were never part of an earlier schedule
-                INSERT INTO rr.superseded_schedule_line (tenant_id, schedule_line_id, contract_id, obligation_no, source,
-                                                         period, recognize_on, amount, contract_amount, planned_on,
-                                                         superseded_on)
-                SELECT t, m.schedule_line_id, c.contract_id, m.obligation_no, 'allocation', m.period, m.recognize_on,
-                       m.amount, m.contract_amount, m.planned_on, effective_from
-                  FROM moved m
-                 WHERE m.planned_on < effective_from
-            ), ins AS (
-                INSERT INTO rr.revenue_schedule_line (tenant_id, contract_id, obligation_no, source, period, recognize_on,
-                                                      amount, contract_amount, planned_on)
-                SELECT t, c.contract_id, m.obligation_no, 'allocation', daterange(effective_from, effective_from + 1),
-                       effective_from, sum(m.amount), sum(m.contract_amount), effective_from
-                  FROM moved m
-                 GROUP BY m.obligation_no
-                HAVING sum(m.amount) <> 0 OR sum(m.contract_amount) <> 0
-                 ORDER BY m.obligation_no
-                RETURNING amount
-            )
-            SELECT coalesce(sum(amount), 0) INTO catch_up FROM ins;
+            -- (a statement of its own with constant arguments, which Citus delegates to the
+            -- tenant's worker: run here, on the coordinator, its INSERT ... SELECT was copied
+            -- through a second connection after the re-plan above had used work tables on
+            -- the worker, and the amendment failed at commit; docs/scale-out.md)
+            EXECUTE format('SELECT x.amount FROM rr_internal.amend_catch_up(%L::text, %L::bigint, %L::date) AS x (amount)',
+                           t, c.contract_id, effective_from)
+               INTO catch_up;
         END IF;
         SELECT sum(po.allocated_amount) INTO price_after
           FROM rr.performance_obligation po WHERE po.tenant_id = t AND po.contract_id = c.contract_id;

@@ -370,7 +370,8 @@ BEGIN
                              'rr_internal.billing_forecast(text,date,integer)',
                              'rr_internal.recognize(text,date)',
                              'rr_internal.bill_one_off(text,rr.one_off_charge)',
-                             'rr_internal.write_contract_mrr(text,bigint[])']::regprocedure[] LOOP
+                             'rr_internal.write_contract_mrr(text,bigint[])',
+                             'rr_internal.amend_catch_up(text,bigint,date)']::regprocedure[] LOOP
         IF NOT EXISTS (SELECT FROM pg_catalog.pg_dist_object o
                         WHERE o.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::regclass
                           AND o.objid OPERATOR(pg_catalog.=) f
