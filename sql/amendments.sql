@@ -164,7 +164,8 @@ SELECT rr.start_upgrade(:k_pend, 'customer asked for Pro');
 SELECT rr.change_upgrade(:k_pend, '[{"item": "BASIC", "upgrade_to": "PRO"}]');
 SELECT rr.change_upgrade(:k_pend, '[{"item": "BASIC", "upgrade_to": "PREMIUM", "quantity": 1}]');
 SELECT total FROM rr.bill_contract(:k_pend, '2025-02-01');
-SELECT * FROM rr.activate_upgrade(:k_pend, '2025-02-15', bill => 'immediately');
+SELECT applied_treatment, invoice_id IS NOT NULL AS invoiced, billed, carried_forward
+  FROM rr.activate_upgrade(:k_pend, '2025-02-15', bill => 'immediately');
 SELECT status FROM rr.contract WHERE tenant_id = 'amd' AND contract_id = :k_pend;
 SELECT * FROM pg_temp.charges(:k_pend, '2025-02-01');
 SELECT pg_temp.contract('CU', 'BASIC') AS k_cancel \gset
@@ -224,7 +225,7 @@ SELECT applied_treatment FROM rr.amend_contract(:k_sep, '2025-08-01', '[{"item":
                                                  treatment => 'prospective', reason => 'bundle discount negotiated');
 SELECT po.obligation_no, po.line_nos, po.service, po.contract_amount, po.allocated_amount
   FROM rr.performance_obligation po WHERE po.tenant_id = 'amd' AND po.contract_id = :k_sep ORDER BY 1;
-SELECT modification_id, effective_date, action, changes, facts, derived_treatment, applied_treatment, reason,
+SELECT effective_date, action, changes, facts, derived_treatment, applied_treatment, reason,
        price_before, price_after, revenue_impact
   FROM rr.modification_log WHERE contract_id = :k_sep ORDER BY modification_id;
 

@@ -1,6 +1,46 @@
 -- Billing: charges, runs, invoices, posting and the journal (docs/billing.md).
 \set SHOW_CONTEXT never
 SELECT count(*) AS roles FROM rr.create_roles();
+-- regress.refused(statement, ids): runs a statement that must be refused and raises its
+-- error again (SQLSTATE, message, detail, hint) with each id of ids written as its name.
+-- The later tests use it too: ids drawn by a Citus worker come from a range of its own
+-- (docs/scale-out.md), and a refusal that names one reads the same on both.
+CREATE SCHEMA regress;
+CREATE FUNCTION regress.refused(statement text, ids jsonb) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog AS $$
+DECLARE
+    state text;
+    msg text;
+    det text;
+    hin text;
+    k text;
+    v text;
+BEGIN
+    BEGIN
+        EXECUTE statement;
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
+                                det = PG_EXCEPTION_DETAIL, hin = PG_EXCEPTION_HINT;
+    END;
+    IF state IS NULL THEN
+        RAISE EXCEPTION 'regress.refused: the statement was not refused' USING DETAIL = statement;
+    END IF;
+    FOR k, v IN SELECT e.key, e.value FROM jsonb_each_text(ids) e LOOP
+        msg := regexp_replace(msg, '\m' || v || '\M', k, 'g');
+        det := regexp_replace(det, '\m' || v || '\M', k, 'g');
+        hin := regexp_replace(hin, '\m' || v || '\M', k, 'g');
+    END LOOP;
+    IF det = '' AND hin = '' THEN
+        RAISE EXCEPTION USING ERRCODE = state, MESSAGE = msg;
+    ELSIF hin = '' THEN
+        RAISE EXCEPTION USING ERRCODE = state, MESSAGE = msg, DETAIL = det;
+    ELSIF det = '' THEN
+        RAISE EXCEPTION USING ERRCODE = state, MESSAGE = msg, HINT = hin;
+    END IF;
+    RAISE EXCEPTION USING ERRCODE = state, MESSAGE = msg, DETAIL = det, HINT = hin;
+END
+$$;
+GRANT USAGE ON SCHEMA regress TO PUBLIC;
 SELECT rr.create_tenant('bill', 'Billing tests', 'USD');
 SET rr.tenant = 'bill';
 INSERT INTO rr.deferral_code (tenant_id, code, name, method, deferred_account, revenue_account) VALUES
@@ -200,11 +240,16 @@ SELECT * FROM rr.bill_contract(999999, '2024-06-01');
 SELECT count(*) - :charges_before AS charges_added_by_refusals FROM rr.charge;
 SELECT * FROM rr.undo_last_billing(:anniv);
 SELECT * FROM rr.undo_last_billing(:draft);
--- posted documents are frozen, for every role
-UPDATE rr.invoice SET invoice_date = '2024-01-01' WHERE contract_id = :anniv;
-DELETE FROM rr.invoice WHERE contract_id = :anniv;
-UPDATE rr.invoice_line SET amount = 0 WHERE invoice_id = (SELECT min(invoice_id) FROM rr.invoice WHERE contract_id = :anniv);
-DELETE FROM rr.invoice_line WHERE invoice_id = (SELECT min(invoice_id) FROM rr.invoice WHERE contract_id = :anniv);
+-- posted documents are frozen, for every role (the refusals name the invoice's id)
+SELECT min(invoice_id) AS anniv_invoice FROM rr.invoice WHERE tenant_id = 'bill' AND contract_id = :anniv \gset
+SELECT regress.refused('UPDATE rr.invoice SET invoice_date = ''2024-01-01'' WHERE contract_id = ' || :anniv,
+                       jsonb_build_object(':anniv_invoice', :anniv_invoice));
+SELECT regress.refused('DELETE FROM rr.invoice WHERE contract_id = ' || :anniv,
+                       jsonb_build_object(':anniv_invoice', :anniv_invoice));
+SELECT regress.refused('UPDATE rr.invoice_line SET amount = 0 WHERE invoice_id = ' || :anniv_invoice,
+                       jsonb_build_object(':anniv_invoice', :anniv_invoice));
+SELECT regress.refused('DELETE FROM rr.invoice_line WHERE invoice_id = ' || :anniv_invoice,
+                       jsonb_build_object(':anniv_invoice', :anniv_invoice));
 UPDATE rr.journal_line SET debit = debit + 1;
 DELETE FROM rr.journal_entry;
 -- an unbalanced entry is refused by the check every writer of the journal makes for the
@@ -221,8 +266,9 @@ ROLLBACK;
 SELECT count(*) AS exceptions FROM rr.journal_exceptions;
 -- an empty draft cannot be posted
 INSERT INTO rr.invoice (tenant_id, run_id, contract_id, customer, currency, invoice_date)
-SELECT 'bill', max(run_id), :anniv, 'CU', 'USD', '2024-12-01' FROM rr.billing_run WHERE tenant_id = 'bill';
-SELECT * FROM rr.post_invoices('2024-12-31');
+SELECT 'bill', max(run_id), :anniv, 'CU', 'USD', '2024-12-01' FROM rr.billing_run WHERE tenant_id = 'bill'
+RETURNING invoice_id AS empty_draft \gset
+SELECT regress.refused($$SELECT * FROM rr.post_invoices('2024-12-31')$$, jsonb_build_object(':empty_draft', :empty_draft));
 -- credit notes: never more than was invoiced, never on a draft or a credit note
 SELECT * FROM rr.credit_invoice(:taxed_invoice, 0.01);
 SELECT max(invoice_id) AS vat_invoice FROM rr.invoice WHERE contract_id = :vat \gset
@@ -237,7 +283,8 @@ SELECT * FROM rr.credit_invoice(:vat_invoice, 'Infinity');
 SELECT * FROM rr.credit_invoice(:vat_invoice, credit_date => 'infinity');
 SELECT * FROM rr.credit_invoice(:vat_invoice, credit_date => '2024-01-01');
 SELECT * FROM rr.credit_invoice((SELECT min(invoice_id) FROM rr.invoice WHERE doc_type = 'credit_note'));
-SELECT * FROM rr.credit_invoice((SELECT min(invoice_id) FROM rr.invoice WHERE status = 'draft' AND doc_type = 'invoice'));
+SELECT min(invoice_id) AS first_draft FROM rr.invoice WHERE tenant_id = 'bill' AND status = 'draft' AND doc_type = 'invoice' \gset
+SELECT regress.refused('SELECT * FROM rr.credit_invoice(' || :first_draft || ')', jsonb_build_object(':first_draft', :first_draft));
 SELECT * FROM rr.credit_invoice(999999);
 SELECT * FROM rr.credit_invoice(NULL);
 -- more line numbers than the invoice has lines: refused before any work on them

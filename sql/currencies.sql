@@ -33,7 +33,8 @@ SELECT e.source, e.entry_date, l.account, l.debit, l.credit, l.currency, l.funct
 -- Dr customer credit 1,120.00 USD / Cr receivable 1,100.00 USD (the invoice's rate) and a
 -- realised gain of 1,120.00 - 1,100.00 = 20.00 USD on 4970, with no euro amount.
 SELECT rr.record_payment('EU', 1000.00, '2025-01-20') AS pay1 \gset
-SELECT e.memo, l.account, l.debit, l.credit, l.functional_debit, l.functional_credit
+SELECT replace(e.memo, 'Payment ' || :pay1, 'Payment :pay1') AS memo, l.account, l.debit, l.credit,
+       l.functional_debit, l.functional_credit
   FROM rr.journal_entry e JOIN rr.journal_line l USING (tenant_id, entry_id)
  WHERE e.tenant_id = 'fx' AND e.source = 'payment' ORDER BY e.entry_id, l.line_no;
 

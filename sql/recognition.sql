@@ -236,10 +236,12 @@ SELECT revenue FROM rr.recognize('2024-02-29') WHERE contract_id = :doubt;
 
 -- Posted lines are immutable
 SELECT count(*) > 0 AS has_posted FROM rr.revenue_schedule_line WHERE status = 'posted';
-UPDATE rr.revenue_schedule_line SET amount = 0 WHERE schedule_line_id = (SELECT min(schedule_line_id) FROM rr.revenue_schedule_line
-                                                WHERE contract_id = :bundle AND status = 'posted');
-DELETE FROM rr.revenue_schedule_line WHERE schedule_line_id = (SELECT min(schedule_line_id) FROM rr.revenue_schedule_line
-                                                WHERE contract_id = :bundle AND status = 'posted');
+SELECT min(schedule_line_id) AS posted_line FROM rr.revenue_schedule_line
+ WHERE tenant_id = 'rec' AND contract_id = :bundle AND status = 'posted' \gset
+SELECT regress.refused('UPDATE rr.revenue_schedule_line SET amount = 0 WHERE schedule_line_id = ' || :posted_line,
+                       jsonb_build_object(':posted_line', :posted_line));
+SELECT regress.refused('DELETE FROM rr.revenue_schedule_line WHERE schedule_line_id = ' || :posted_line,
+                       jsonb_build_object(':posted_line', :posted_line));
 
 -- Bad input: each refused, nothing half written
 \set VERBOSITY default
@@ -283,7 +285,8 @@ BEGIN;
 INSERT INTO rr.journal_entry (tenant_id, entry_date, period_start, source, source_id, memo)
 VALUES ('rec', '2024-01-15', '2024-01-01', 'manual', 0, 'by hand')
 RETURNING entry_id AS hand_entry \gset
-SELECT rr_internal.check_journal('rec', :hand_entry, :hand_entry);
+SELECT regress.refused(format('SELECT rr_internal.check_journal(%L, %s, %s)', 'rec', :hand_entry, :hand_entry),
+                       jsonb_build_object(':hand_entry', :hand_entry));
 ROLLBACK;
 -- fiscal periods that do not tile: a gap, an overlap, an overlap among the new ones; not a
 -- range of days; a period the calendar has already is skipped (the gap is read first: a

@@ -34,8 +34,9 @@ SELECT x, l.template, l.line_no, l.contract_item, l.quantity
 INSERT INTO rr.customer (tenant_id, code, name, currency) SELECT x, 'CU', 'Customer', 'USD' FROM unnest(ARRAY['rm', 're']) x;
 -- the same steps in both tenants; only the recognition runs differ (each workflow's
 -- arguments are values read before its call, not sub-queries, which Citus cannot plan
--- next to a workflow: here and below)
-CREATE FUNCTION pg_temp.timing_step(tenant text, step text) RETURNS void LANGUAGE plpgsql AS $$
+-- next to a workflow: here and below; and the steps are a function of schema regress, not
+-- of pg_temp: Citus cannot commit, in two phases, a transaction that used temporary objects)
+CREATE FUNCTION regress.timing_step(tenant text, step text) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     svc bigint;
     doubt bigint;
@@ -53,11 +54,13 @@ BEGIN
         PERFORM rr.setup_and_activate_contract(doubt, '2024-01-01');
         PERFORM rr.bill_contract(doubt, '2024-01-01');
         PERFORM rr.post_invoices('2024-01-01');
+    WHEN 'january payment' THEN
         pay := rr.record_payment('CU', 300.00, '2024-01-20', 'wire', apply => false);
         SELECT invoice_id INTO STRICT inv FROM rr.invoice WHERE tenant_id = tenant AND contract_id = doubt;
         PERFORM rr.apply_payment(pay, inv);
     WHEN 'february' THEN
         PERFORM rr.change_contract_line(svc, 'MONTHLY', '2024-02-15', quantity => 3);
+    WHEN 'february payment' THEN
         pay := rr.record_payment('CU', 150.00, '2024-02-10', 'wire', apply => false);
         SELECT invoice_id INTO STRICT inv FROM rr.invoice WHERE tenant_id = tenant AND contract_id = doubt;
         PERFORM rr.apply_payment(pay, inv);
@@ -65,20 +68,27 @@ BEGIN
         PERFORM rr.change_contract_line(svc, 'MONTHLY', '2024-03-15', quantity => 2);
     END CASE;
 END $$;
-BEGIN;
-SELECT pg_temp.timing_step(x, 'start') FROM unnest(ARRAY['rm', 're']) x;
-SET LOCAL rr.tenant = 'rm';
+-- (each step of each tenant in a transaction block of its own: a transaction that writes
+-- both tenants writes to two Citus workers, which Citus commits in two phases, which a
+-- delegated workflow's work tables forbid, as they do a payment applied after one
+-- (docs/scale-out.md); outside a block Citus refuses a workflow that a function calls)
+BEGIN \; SELECT regress.timing_step('rm', 'start') \; COMMIT;
+BEGIN \; SELECT regress.timing_step('rm', 'january payment') \; COMMIT;
+BEGIN \; SELECT regress.timing_step('re', 'start') \; COMMIT;
+BEGIN \; SELECT regress.timing_step('re', 'january payment') \; COMMIT;
+SET rr.tenant = 'rm';
 SELECT period_start, count(*) AS entries, sum(revenue) AS revenue FROM rr.recognize('2024-01-31') GROUP BY 1;
-SELECT pg_temp.timing_step(x, 'february') FROM unnest(ARRAY['rm', 're']) x;
-SET LOCAL rr.tenant = 'rm';
+BEGIN \; SELECT regress.timing_step('rm', 'february') \; COMMIT;
+BEGIN \; SELECT regress.timing_step('rm', 'february payment') \; COMMIT;
+BEGIN \; SELECT regress.timing_step('re', 'february') \; COMMIT;
+BEGIN \; SELECT regress.timing_step('re', 'february payment') \; COMMIT;
 SELECT period_start, count(*) AS entries, sum(revenue) AS revenue FROM rr.recognize('2024-02-29') GROUP BY 1;
 SELECT period_start, count(*) AS entries, sum(revenue) AS revenue FROM rr.recognize('2024-03-31') GROUP BY 1;
-SELECT pg_temp.timing_step(x, 'april') FROM unnest(ARRAY['rm', 're']) x;
-SET LOCAL rr.tenant = 'rm';
+BEGIN \; SELECT regress.timing_step('rm', 'april') \; COMMIT;
+BEGIN \; SELECT regress.timing_step('re', 'april') \; COMMIT;
 SELECT period_start, count(*) AS entries, sum(revenue) AS revenue FROM rr.recognize('2024-03-31') GROUP BY 1 ORDER BY 1;
-SET LOCAL rr.tenant = 're';
+SET rr.tenant = 're';
 SELECT period_start, count(*) AS entries, sum(revenue) AS revenue FROM rr.recognize('2024-03-31') GROUP BY 1 ORDER BY 1;
-COMMIT;
 -- revenue per contract and period, side by side: the same to the cent (January: 31.00
 -- before any change; February: 14 days at 1 and 15 days at 3, the quantity 3 spread
 -- over what is left of the year; March: the back-dated change re-plans from 15 March,
@@ -119,4 +129,5 @@ SELECT count(*) FROM rr.apply_payment(rr.record_payment('CU', 60.00, '2024-02-20
 SELECT period_start, lines, revenue FROM rr.recognize('2024-04-30') WHERE contract_id = :re_doubt;
 SELECT recognize_on, amount, posted_period FROM rr.revenue_schedule_line
  WHERE tenant_id = 're' AND source = 'payment' ORDER BY recognize_on;
+DROP FUNCTION regress.timing_step(text, text);
 SET rr.tenant = 'rec';

@@ -40,7 +40,8 @@ SELECT obligation_no, period, amount FROM rr.revenue_schedule_line WHERE contrac
 -- support end, and so does the term, six months early.  Billed at once: March's second half,
 -- 16 of 31 days, credited at the old terms (50.00 × 16/31 = 25.81, 30.00 × 16/31 = 15.48)
 -- and charged at the new (100.00 × 16/31 = 51.61): 10.32.
-SELECT * FROM rr.rewrite_contract(:k, '2025-03-16', '{"PRO": {"quantity": 5}}', end_date => '2025-07-01',
+SELECT applied_treatment, invoice_id IS NOT NULL AS invoiced, billed, carried_forward
+  FROM rr.rewrite_contract(:k, '2025-03-16', '{"PRO": {"quantity": 5}}', end_date => '2025-07-01',
                                   bill => 'immediately', reason => 'moved to the pro plan, term to June');
 SELECT l.kind, l.contract_item, l.service_period, l.quantity, l.unit_price, l.amount
   FROM rr.invoice i JOIN rr.invoice_line l USING (tenant_id, invoice_id)

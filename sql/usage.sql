@@ -79,8 +79,15 @@ SELECT rr.record_usage(ARRAY[
     (:ber, NULL, 'API-TIERS', 1, '2024-10-27 01:30:00+00', 'ber-5', NULL), -- Oct 27 02:30 CET (after: the hour repeats)
     (:ber, NULL, 'API-TIERS', 1, '2024-10-27 22:59:59+00', 'ber-6', NULL)  -- Oct 27 23:59:59 CET (a 25-hour day)
 ]::rr.usage_record[]) AS recorded;
-SELECT idempotency_key, occurred_at AT TIME ZONE 'UTC' AS utc, usage_date, tableoid::regclass AS partition
-  FROM rr.usage_event ORDER BY idempotency_key;
+-- (the partitions named, not read from tableoid, which on Citus is a shard's)
+SELECT e.idempotency_key, e.occurred_at AT TIME ZONE 'UTC' AS utc, e.usage_date, coalesce(p.partition, 'another') AS partition
+  FROM rr.usage_event e
+  LEFT JOIN (SELECT 'rr.usage_event_y2024m01' AS partition, tenant_id, event_id FROM rr.usage_event_y2024m01
+             UNION ALL SELECT 'rr.usage_event_y2024m02', tenant_id, event_id FROM rr.usage_event_y2024m02
+             UNION ALL SELECT 'rr.usage_event_y2024m03', tenant_id, event_id FROM rr.usage_event_y2024m03
+             UNION ALL SELECT 'rr.usage_event_y2024m10', tenant_id, event_id FROM rr.usage_event_y2024m10) p
+       USING (tenant_id, event_id)
+ ORDER BY e.idempotency_key;
 
 -- (2) Idempotency keys: a repeated key is ignored, in a later call and within a batch;
 -- each form says how many events were new.

@@ -728,6 +728,14 @@ $$;
 ALTER TABLE rr.tenant DROP CONSTRAINT tenant_id_check;
 ALTER TABLE rr.tenant ADD CONSTRAINT tenant_id_check CHECK (tenant_id OPERATOR(pg_catalog.~) '^[a-z0-9][a-z0-9_-]{0,52}$');
 ALTER TABLE rr.usage_staging ALTER COLUMN tenant_id SET DEFAULT rr.current_tenant();
+-- The staging table's limits as domains, which COPY checks as it reads a row (on Citus, on
+-- the coordinator, with the refusal's own SQLSTATE): src/sql/60_usage/10_events.sql.
+CREATE DOMAIN rr.usage_quantity AS numeric CHECK (rr.check_number('quantity', VALUE));
+COMMENT ON DOMAIN rr.usage_quantity IS 'a staged usage quantity: a finite number within the limits of amounts (22023 for NaN and ±Infinity, 22003 out of range, raised as the value is read)';
+CREATE DOMAIN rr.usage_time AS timestamptz CHECK (rr.check_date('usage date', (VALUE AT TIME ZONE 'UTC')::date));
+COMMENT ON DOMAIN rr.usage_time IS 'a staged usage time: its UTC date a business date, 1900-01-01 to 2199-12-31 (22008, raised as the value is read)';
+ALTER TABLE rr.usage_staging DROP CONSTRAINT usage_staging_limit_check,
+    ALTER COLUMN quantity TYPE rr.usage_quantity, ALTER COLUMN occurred_at TYPE rr.usage_time;
 
 -- ---- scale-out: rr.distribute() (docs/scale-out.md) ---------------------------------
 -- The deposit check of a contract item no longer reads the currency list (a CHECK must not

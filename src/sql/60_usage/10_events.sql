@@ -56,6 +56,16 @@ CREATE TABLE rr.usage_key (
 );
 COMMENT ON TABLE rr.usage_key IS 'idempotency keys of usage events (unpartitioned, so a key is unique across all months): an event whose key is here already is ignored';
 
+-- The limits of rr.usage_event on the staging table's values, as domains: COPY checks a
+-- domain as it reads each row, so a bad value is refused with its own SQLSTATE wherever the
+-- rows go (on Citus the coordinator reads them; an error raised on a shard during COPY
+-- comes back as XX000).  The usage date proper, in the customer's time zone, is checked
+-- by the merge.
+CREATE DOMAIN rr.usage_quantity AS numeric CHECK (rr.check_number('quantity', VALUE));
+COMMENT ON DOMAIN rr.usage_quantity IS 'a staged usage quantity: a finite number within the limits of amounts (22023 for NaN and ±Infinity, 22003 out of range, raised as the value is read)';
+CREATE DOMAIN rr.usage_time AS timestamptz CHECK (rr.check_date('usage date', (VALUE AT TIME ZONE 'UTC')::date));
+COMMENT ON DOMAIN rr.usage_time IS 'a staged usage time: its UTC date a business date, 1900-01-01 to 2199-12-31 (22008, raised as the value is read)';
+
 CREATE TABLE rr.usage_staging (
     -- the transaction's tenant (refused when unset: there is no default tenant)
     tenant_id       text NOT NULL DEFAULT rr.current_tenant(),
@@ -63,15 +73,11 @@ CREATE TABLE rr.usage_staging (
     contract_id     bigint,
     customer        text,
     item            text,
-    quantity        numeric,
-    occurred_at     timestamptz,
+    quantity        rr.usage_quantity,
+    occurred_at     rr.usage_time,
     idempotency_key text,
     properties      jsonb,
-    CONSTRAINT usage_staging_pkey PRIMARY KEY (tenant_id, staging_id),
-    -- the limits of rr.usage_event, refused at COPY time (the usage date proper, in the
-    -- customer's time zone, is checked by the merge)
-    CONSTRAINT usage_staging_limit_check CHECK (rr.check_number('quantity', quantity)
-                                                AND rr.check_date('usage date', (occurred_at AT TIME ZONE 'UTC')::date))
+    CONSTRAINT usage_staging_pkey PRIMARY KEY (tenant_id, staging_id)
 );
 COMMENT ON TABLE rr.usage_staging IS 'bulk usage ingestion: COPY events here (contract_id or customer, item, quantity, occurred_at, idempotency_key, properties), then call rr.merge_usage_staging(), which moves them into rr.usage_event or refuses them all, naming the first bad staging_id';
 

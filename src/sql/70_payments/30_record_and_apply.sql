@@ -484,11 +484,13 @@ BEGIN
     VALUES (t, record_payment.received_on, rr_internal.posting_period(t, record_payment.received_on), 'payment', pid,
             format('Payment %s received from %s', pid, cu.code))
     RETURNING entry_id INTO eid;
+    -- (as VALUES, which Citus sends to the tenant's shard whole: an INSERT ... SELECT it
+    -- copies through a second connection, and a transaction that ran a delegated workflow
+    -- before could not commit)
     INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency,
                                  functional_currency, functional_debit, functional_credit)
-    SELECT t, eid, x.line_no, x.account, x.debit, x.credit, cur, fc,
-           round(x.debit * fx_rate, fmu), round(x.credit * fx_rate, fmu)
-      FROM (VALUES (1, '1200', amt, 0), (2, '2400', 0, amt)) AS x (line_no, account, debit, credit);
+    VALUES (t, eid, 1, '1200', amt, 0, cur, fc, round(amt * fx_rate, fmu), round(0 * fx_rate, fmu)),
+           (t, eid, 2, '2400', 0, amt, cur, fc, round(0 * fx_rate, fmu), round(amt * fx_rate, fmu));
     PERFORM rr_internal.check_journal(t, eid, eid);
     INSERT INTO rr.payment (tenant_id, payment_id, customer, currency, amount, received_on, method, reference,
                             journal_entry_id)
