@@ -164,8 +164,13 @@ SELECT rr.start_upgrade(:k_pend, 'customer asked for Pro');
 SELECT rr.change_upgrade(:k_pend, '[{"item": "BASIC", "upgrade_to": "PRO"}]');
 SELECT rr.change_upgrade(:k_pend, '[{"item": "BASIC", "upgrade_to": "PREMIUM", "quantity": 1}]');
 SELECT total FROM rr.bill_contract(:k_pend, '2025-02-01');
-SELECT applied_treatment, invoice_id IS NOT NULL AS invoiced, billed, carried_forward
-  FROM rr.activate_upgrade(:k_pend, '2025-02-15', bill => 'immediately');
+SELECT modification_id AS pend_mod, event_id AS pend_event, invoice_id AS pend_invoice, billed AS pend_billed
+  FROM rr.activate_upgrade(:k_pend, '2025-02-15', bill => 'immediately') \gset
+-- (what it returned, its ids compared with the rows they name: ids are not printed)
+SELECT m.action, m.applied_treatment, :pend_billed AS billed, m.event_id = :pend_event AS logged_with_its_event,
+       (SELECT max(i.invoice_id) FROM rr.invoice i WHERE i.tenant_id = 'amd' AND i.contract_id = :k_pend) = :pend_invoice
+           AS its_invoice_the_contracts_last
+  FROM rr.contract_modification m WHERE m.tenant_id = 'amd' AND m.modification_id = :pend_mod;
 SELECT status FROM rr.contract WHERE tenant_id = 'amd' AND contract_id = :k_pend;
 SELECT * FROM pg_temp.charges(:k_pend, '2025-02-01');
 SELECT pg_temp.contract('CU', 'BASIC') AS k_cancel \gset

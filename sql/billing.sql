@@ -2,12 +2,14 @@
 \set SHOW_CONTEXT never
 SELECT count(*) AS roles FROM rr.create_roles();
 -- regress.refused(statement, ids): runs a statement that must be refused and raises its
--- error again (SQLSTATE, message, detail, hint) with each id of ids written as its name.
--- The later tests use it too: ids drawn by a Citus worker come from a range of its own
+-- error again (SQLSTATE, message, detail and hint; not the schema, table or constraint
+-- fields) with each id of ids written as its name: a whole number standing alone (not
+-- part of another number, a date or an amount), each id a different value.  The later
+-- tests use it too: ids drawn by a Citus worker come from a range of its own
 -- (docs/scale-out.md), and a refusal that names one reads the same on both.
 CREATE SCHEMA regress;
 CREATE FUNCTION regress.refused(statement text, ids jsonb) RETURNS void
-LANGUAGE plpgsql SET search_path = pg_catalog AS $$
+LANGUAGE plpgsql AS $$
 DECLARE
     state text;
     msg text;
@@ -15,7 +17,14 @@ DECLARE
     hin text;
     k text;
     v text;
+    alone text;
 BEGIN
+    IF EXISTS (SELECT FROM jsonb_each_text(ids) e
+                WHERE e.value !~ '^[0-9]+$' OR e.key !~ '^:[a-z0-9_]+$'
+                   OR (SELECT count(*) FROM jsonb_each_text(ids) f WHERE f.value = e.value) > 1) THEN
+        RAISE EXCEPTION 'regress.refused: ids must map names like :name to distinct whole numbers'
+            USING DETAIL = ids::text;
+    END IF;
     BEGIN
         EXECUTE statement;
     EXCEPTION WHEN OTHERS THEN
@@ -26,9 +35,10 @@ BEGIN
         RAISE EXCEPTION 'regress.refused: the statement was not refused' USING DETAIL = statement;
     END IF;
     FOR k, v IN SELECT e.key, e.value FROM jsonb_each_text(ids) e LOOP
-        msg := regexp_replace(msg, '\m' || v || '\M', k, 'g');
-        det := regexp_replace(det, '\m' || v || '\M', k, 'g');
-        hin := regexp_replace(hin, '\m' || v || '\M', k, 'g');
+        alone := '(?<![[:alnum:]_./:-])' || v || '(?![[:alnum:]_]|[./:-][0-9])';
+        msg := regexp_replace(msg, alone, k, 'g');
+        det := regexp_replace(det, alone, k, 'g');
+        hin := regexp_replace(hin, alone, k, 'g');
     END LOOP;
     IF det = '' AND hin = '' THEN
         RAISE EXCEPTION USING ERRCODE = state, MESSAGE = msg;

@@ -40,9 +40,14 @@ SELECT obligation_no, period, amount FROM rr.revenue_schedule_line WHERE contrac
 -- support end, and so does the term, six months early.  Billed at once: March's second half,
 -- 16 of 31 days, credited at the old terms (50.00 × 16/31 = 25.81, 30.00 × 16/31 = 15.48)
 -- and charged at the new (100.00 × 16/31 = 51.61): 10.32.
-SELECT applied_treatment, invoice_id IS NOT NULL AS invoiced, billed, carried_forward
+SELECT modification_id AS rw_mod, event_id AS rw_event, invoice_id AS rw_invoice, billed AS rw_billed
   FROM rr.rewrite_contract(:k, '2025-03-16', '{"PRO": {"quantity": 5}}', end_date => '2025-07-01',
-                                  bill => 'immediately', reason => 'moved to the pro plan, term to June');
+                           bill => 'immediately', reason => 'moved to the pro plan, term to June') \gset
+-- (what it returned, its ids compared with the rows they name: ids are not printed)
+SELECT m.action, m.applied_treatment, :rw_billed AS billed, m.event_id = :rw_event AS logged_with_its_event,
+       (SELECT max(i.invoice_id) FROM rr.invoice i WHERE i.tenant_id = 'rw' AND i.contract_id = :k) = :rw_invoice
+           AS its_invoice_the_contracts_last
+  FROM rr.contract_modification m WHERE m.tenant_id = 'rw' AND m.modification_id = :rw_mod;
 SELECT l.kind, l.contract_item, l.service_period, l.quantity, l.unit_price, l.amount
   FROM rr.invoice i JOIN rr.invoice_line l USING (tenant_id, invoice_id)
  WHERE i.contract_id = :k AND i.invoice_id = (SELECT max(invoice_id) FROM rr.invoice WHERE contract_id = :k)

@@ -383,7 +383,21 @@ INSERT INTO rr.usage_staging (contract_id, item, quantity, occurred_at) VALUES (
 INSERT INTO rr.usage_staging (contract_id, item, quantity, occurred_at) VALUES (:ny, 'API-TIERS', 1, '294276-01-01 00:00+00');
 SELECT count(*) AS staged FROM rr.usage_staging;
 SELECT rr.record_usage(:ny, 'API-TIERS', 1, '2024-05-07 12:00-04', 'app-1') AS recorded;
+-- COPY by rr_app: into rr.usage_intake (PostgreSQL refuses COPY FROM into a table with row
+-- security to a role that does not bypass it); each row staged for the tenant, each value
+-- checked as COPY reads it
+COPY rr.usage_intake (customer, item, quantity, occurred_at, idempotency_key) FROM stdin;
+NY	API-POOL	5	2024-05-08 12:00-04	intake-1
+NY	API-POOL	7	2024-05-08 13:00-04	intake-2
+\.
+\set VERBOSITY verbose
+COPY rr.usage_intake (customer, item, quantity, occurred_at) FROM stdin;
+NY	API-POOL	NaN	2024-05-08 12:00-04
+\.
+\set VERBOSITY default
+SELECT received, recorded, duplicates FROM rr.merge_usage_staging();
 RESET ROLE;
+SELECT idempotency_key, quantity, usage_date FROM rr.usage_event WHERE idempotency_key LIKE 'intake-%' ORDER BY 1;
 SELECT rr.create_tenant('other', 'Another tenant', 'USD');
 SELECT rr.add_tenant_member('other', 'rr_analyst');
 SET ROLE rr_analyst;

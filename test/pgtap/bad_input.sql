@@ -505,18 +505,21 @@ DECLARE
 BEGIN
     FOR t IN
         SELECT c.oid::regclass AS rel, string_agg(CASE
-                   WHEN a.atttypid = 'numeric'::regtype THEN format('abs(%I) >= 1e18', a.attname)
-                   WHEN a.atttypid IN ('date'::regtype, 'timestamptz'::regtype, 'timestamp'::regtype)
+                   WHEN b.base = 'numeric'::regtype THEN format('abs(%I) >= 1e18', a.attname)
+                   WHEN b.base IN ('date'::regtype, 'timestamptz'::regtype, 'timestamp'::regtype)
                        THEN format('%I NOT BETWEEN ''0001-01-01'' AND ''9999-12-31''', a.attname)
-                   WHEN a.atttypid = 'daterange'::regtype
+                   WHEN b.base = 'daterange'::regtype
                        THEN format('(lower(%1$I) < ''0001-01-01'' OR upper(%1$I) > ''9999-12-31'')', a.attname)
                    ELSE format('abs(extract(epoch FROM %I)) > 31557600000', a.attname)
                END, ' OR ') AS cond
           FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+          -- (a domain's column by its base type: the staging table's rr.usage_quantity, rr.usage_time)
+         CROSS JOIN LATERAL (SELECT CASE ty.typtype WHEN 'd' THEN ty.typbasetype ELSE ty.oid END AS base
+                               FROM pg_type ty WHERE ty.oid = a.atttypid) b
          WHERE c.relnamespace = 'rr'::regnamespace AND c.relkind = 'r'
            AND pg_stat_get_xact_tuples_inserted(c.oid) + pg_stat_get_xact_tuples_updated(c.oid)
                > coalesce((seen ->> c.oid::text)::bigint, 0)
-           AND a.atttypid IN ('numeric'::regtype, 'date'::regtype, 'timestamptz'::regtype, 'timestamp'::regtype,
+           AND b.base IN ('numeric'::regtype, 'date'::regtype, 'timestamptz'::regtype, 'timestamp'::regtype,
                               'daterange'::regtype, 'interval'::regtype)
          GROUP BY c.oid
     LOOP

@@ -79,7 +79,7 @@ CREATE TABLE rr.usage_staging (
     properties      jsonb,
     CONSTRAINT usage_staging_pkey PRIMARY KEY (tenant_id, staging_id)
 );
-COMMENT ON TABLE rr.usage_staging IS 'bulk usage ingestion: COPY events here (contract_id or customer, item, quantity, occurred_at, idempotency_key, properties), then call rr.merge_usage_staging(), which moves them into rr.usage_event or refuses them all, naming the first bad staging_id';
+COMMENT ON TABLE rr.usage_staging IS 'bulk usage ingestion: events staged here (contract_id or customer, item, quantity, occurred_at, idempotency_key, properties) by INSERT, by COPY into rr.usage_intake, or by COPY here as a role that bypasses row security; then call rr.merge_usage_staging(), which moves them into rr.usage_event or refuses them all, naming the first bad staging_id';
 
 CREATE TYPE rr.usage_record AS (
     contract_id     bigint,

@@ -397,6 +397,40 @@ END
 $$;
 COMMENT ON FUNCTION rr.record_usage(rr.usage_record[]) IS 'records a batch of usage events in one statement: all or none (a bad event refuses the batch, naming its 1-based position); events whose idempotency key is known already, or repeated within the batch, are ignored; returns the number of new events';
 
+-- COPY for the application roles: PostgreSQL refuses COPY FROM into a table with row
+-- security for a role that does not bypass it (rr.usage_staging forces it, as every
+-- tenant table does), but accepts COPY FROM into a view with an INSTEAD OF INSERT
+-- trigger.  Each row is staged by an INSERT of the caller, under the tenant's policy; the
+-- columns' domains check each value as COPY reads it.
+CREATE VIEW rr.usage_intake WITH (security_invoker = true) AS
+SELECT s.contract_id, s.customer, s.item, s.quantity, s.occurred_at, s.idempotency_key, s.properties
+  FROM rr.usage_staging s;
+COMMENT ON VIEW rr.usage_intake IS 'bulk usage ingestion for application roles: COPY rr.usage_intake (contract_id or customer, item, quantity, occurred_at, idempotency_key, properties) FROM ... stages each row in rr.usage_staging for the current tenant (a row trigger; COPY into rr.usage_staging itself needs a role that bypasses row security); then call rr.merge_usage_staging()';
+COMMENT ON COLUMN rr.usage_intake.contract_id IS 'contract the event belongs to; NULL to name the customer instead';
+COMMENT ON COLUMN rr.usage_intake.customer IS 'customer code, when contract_id is NULL: its one contract with a line for the item on the usage date';
+COMMENT ON COLUMN rr.usage_intake.item IS 'contract item (or metered item) of the usage line';
+COMMENT ON COLUMN rr.usage_intake.quantity IS 'quantity used: a finite number within the limits of amounts (rr.usage_quantity), negative only where the item allows corrections';
+COMMENT ON COLUMN rr.usage_intake.occurred_at IS 'when the usage occurred; its usage date is taken in the customer''s time zone (rr.usage_time: a business date in UTC)';
+COMMENT ON COLUMN rr.usage_intake.idempotency_key IS 'optional key: an event whose key the tenant has recorded already is ignored';
+COMMENT ON COLUMN rr.usage_intake.properties IS 'optional properties of the event (jsonb), kept with it';
+
+CREATE FUNCTION rr_internal.usage_intake_row()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    INSERT INTO rr.usage_staging (contract_id, customer, item, quantity, occurred_at, idempotency_key, properties)
+    VALUES (NEW.contract_id, NEW.customer, NEW.item, NEW.quantity, NEW.occurred_at, NEW.idempotency_key,
+            NEW.properties);
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.usage_intake_row() IS 'internal: trigger of rr.usage_intake: stages the row in rr.usage_staging as the caller, for the current tenant';
+REVOKE ALL ON FUNCTION rr_internal.usage_intake_row() FROM PUBLIC;
+CREATE TRIGGER usage_intake_row INSTEAD OF INSERT ON rr.usage_intake
+    FOR EACH ROW EXECUTE FUNCTION rr_internal.usage_intake_row();
+
 -- COPY's way in: move the tenant's staged events into rr.usage_event.
 CREATE FUNCTION rr.merge_usage_staging()
 RETURNS TABLE (received bigint, recorded bigint, duplicates bigint)

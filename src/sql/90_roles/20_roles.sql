@@ -136,8 +136,9 @@ BEGIN
     -- only one)
     REVOKE INSERT (tenant_id, series, prefix, min_digits) ON rr.invoice_counter FROM rr_admin;
     GRANT INSERT, UPDATE (prefix, min_digits) ON rr.invoice_counter TO rr_admin;
-    -- bulk usage: COPY into the staging table, then rr.merge_usage_staging()
-    GRANT INSERT ON rr.usage_staging TO rr_app, rr_billing;
+    -- bulk usage: COPY into the staging table's intake (or INSERT into the table), then
+    -- rr.merge_usage_staging()
+    GRANT INSERT ON rr.usage_staging, rr.usage_intake TO rr_app, rr_billing;
 
     FOREACH r IN ARRAY ARRAY['rr_billing', 'rr_app', 'rr_analyst']::name[] LOOP
         IF NOT pg_catalog.pg_has_role('rr_admin', r, 'MEMBER') THEN
