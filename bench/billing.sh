@@ -28,7 +28,8 @@ billing_tables="billing_run fiscal_period charge journal_entry invoice invoice_l
 reset_sql="SET client_min_messages = warning; SET session_replication_role = replica;
            TRUNCATE rr.payment_application, rr.payment, rr.journal_line, rr.journal_entry, rr.revenue_schedule_line,
                     rr.obligation_charge, rr.performance_obligation, rr.invoice_line, rr.invoice, rr.charge,
-                    rr.billing_run, rr.invoice_counter, rr.fiscal_period, rr.contract_billing_state CASCADE;
+                    rr.billing_run, rr.invoice_counter, rr.invoice_number, rr.invoice_draft, rr.fiscal_period,
+                    rr.contract_billing_state CASCADE;
            SET session_replication_role = origin; CHECKPOINT"
 run_sql="SET rr.tenant = 'bench'; SELECT count(*) FROM rr.run_billing('2024-02-01')"
 post_sql="SET rr.tenant = 'bench'; SELECT count(*) FROM rr.post_invoices('2024-02-01')"

@@ -35,7 +35,7 @@ bsql -q -c "ALTER TABLE bench.usage_plain SET LOGGED" >/dev/null
 filedir=$(mktemp -d); chmod 0777 "$filedir"; file=$filedir/usage.csv
 reset_sql="TRUNCATE rr.usage_event, rr.usage_key, rr.usage_staging, bench.usage_plain, bench.floor_event, bench.floor_key CASCADE;
            SET client_min_messages = warning; SET session_replication_role = replica;
-           TRUNCATE rr.payment_application, rr.payment, rr.journal_line, rr.journal_entry, rr.invoice_line, rr.invoice, rr.charge, rr.billing_run, rr.contract_billing_state, rr.usage_rating_state, rr.usage_arrival CASCADE;
+           TRUNCATE rr.payment_application, rr.payment, rr.journal_line, rr.journal_entry, rr.invoice_line, rr.invoice, rr.invoice_draft, rr.charge, rr.billing_run, rr.contract_billing_state, rr.usage_rating_state, rr.usage_arrival CASCADE;
            SET session_replication_role = origin; CHECKPOINT"
 # usage_contracts L: the tenant's contracts and billing emptied, then L monthly contracts for
 # 2024 with one metered line each (graduated price, 100 included, calendar months); SQL text
@@ -44,7 +44,7 @@ usage_contracts() {
     cat <<SQL
 SET client_min_messages = warning; SET session_replication_role = replica;
 TRUNCATE rr.usage_event, rr.usage_key, rr.usage_staging, bench.usage_plain, rr.journal_line, rr.journal_entry,
-         rr.invoice_line, rr.invoice, rr.charge, rr.billing_run, rr.contract_billing_state, rr.usage_rating_state, rr.usage_arrival, rr.contract_line, rr.contract CASCADE;
+         rr.invoice_line, rr.invoice, rr.invoice_draft, rr.charge, rr.billing_run, rr.contract_billing_state, rr.usage_rating_state, rr.usage_arrival, rr.contract_line, rr.contract CASCADE;
 SET session_replication_role = origin;
 $(metered_contracts_sql ubench "$l")
 VACUUM ANALYZE rr.contract;
@@ -100,7 +100,7 @@ SQL
     measure run$e "rr.run_billing: rating + charges, invoices, lines" \
         "SET rr.tenant = 'ubench'; SELECT count(*) FROM rr.run_billing('2024-02-01')" \
         "SET client_min_messages = warning; SET session_replication_role = replica;
-         TRUNCATE rr.payment_application, rr.payment, rr.journal_line, rr.journal_entry, rr.invoice_line, rr.invoice, rr.charge, rr.billing_run, rr.contract_billing_state, rr.usage_rating_state, rr.usage_arrival CASCADE;
+         TRUNCATE rr.payment_application, rr.payment, rr.journal_line, rr.journal_entry, rr.invoice_line, rr.invoice, rr.invoice_draft, rr.charge, rr.billing_run, rr.contract_billing_state, rr.usage_rating_state, rr.usage_arrival CASCADE;
          SET session_replication_role = origin; CHECKPOINT"
     ratio "rating / plain aggregation (goal: <= 1.5)" rate$e agg$e
     ratio "billing run with usage / plain aggregation" run$e agg$e

@@ -121,6 +121,22 @@ SELECT number, total FROM rr.post_invoices('2024-03-01');
 SELECT rr_internal.document_number('INV-', 42, 6) AS n42, rr_internal.document_number('INV-', 1000000, 6) AS n1m,
        rr_internal.document_number('', 9223372036854775807, 18) AS nmax;
 SELECT count(*) AS documents, count(DISTINCT number) AS distinct_numbers FROM rr.invoice WHERE tenant_id = 'exact' AND status = 'posted';
+-- each posted document's number has its row in rr.invoice_number, whose key keeps numbers
+-- unique (rr.invoice has no index on them, so that posting's update of an invoice stays on
+-- its page), and no posted document is still among the drafts to post
+SELECT count(*) AS numbered FROM rr.invoice i
+  JOIN rr.invoice_number n ON n.tenant_id = i.tenant_id AND n.series = i.series AND n.number = i.number
+                          AND n.invoice_id = i.invoice_id
+ WHERE i.tenant_id = 'exact' AND i.status = 'posted';
+SELECT count(*) AS posted_drafts FROM rr.invoice_draft d JOIN rr.invoice i USING (tenant_id, invoice_id)
+ WHERE d.tenant_id = 'exact' AND i.status = 'posted';
+-- a counter moved back by its owner (no rr_* role may) would give a number twice: posting
+-- is refused, and nothing of it stays
+BEGIN;
+SELECT lines FROM rr.bill_contract(:d1, '2024-04-01');
+UPDATE rr.invoice_counter SET next_number = next_number - 1 WHERE tenant_id = 'exact' AND series = 'INV';
+SELECT number FROM rr.post_invoices('2024-04-01');
+ROLLBACK;
 
 -- Bad input: refused.
 \set VERBOSITY default

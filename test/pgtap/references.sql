@@ -7,7 +7,7 @@
 -- can be neither deleted nor re-keyed (a draft's invoice lines take their schedule lines
 -- with them).
 BEGIN;
-SELECT plan(66);
+SELECT plan(69);
 
 SELECT rr.create_tenant('ref', 'References', 'USD');
 SELECT set_config('rr.tenant', 'ref', true);
@@ -195,6 +195,27 @@ SELECT throws_ok(format($$UPDATE rr.invoice_line SET line_no = 99 WHERE tenant_i
                  'an invoice line with schedule lines cannot be re-keyed');
 SELECT lives_ok(format($$SELECT rr.undo_last_billing(%s)$$, :contract), 'undoing the draft deletes its lines, invoice and charges');
 SELECT is((SELECT count(*) FROM rr.invoice WHERE tenant_id = 'ref' AND status = 'draft'), 0::bigint, 'the draft is gone');
+SELECT is((SELECT count(*) FROM rr.invoice_draft WHERE tenant_id = 'ref' AND invoice_id = :draft), 0::bigint,
+          'its row of the drafts to post is gone with it');
+-- the drafts to post (rr.invoice_draft) refer to their invoice without a foreign key: an
+-- invoice with such a row can be neither deleted nor re-keyed (an empty draft written by hand)
+SAVEPOINT drafted;
+WITH i AS (
+    INSERT INTO rr.invoice (tenant_id, run_id, contract_id, customer, currency, invoice_date)
+    SELECT 'ref', min(run_id), :contract, 'C', 'USD', '2024-12-01' FROM rr.billing_run WHERE tenant_id = 'ref'
+    RETURNING tenant_id, invoice_id, series, invoice_date
+), d AS (
+    INSERT INTO rr.invoice_draft (tenant_id, invoice_id, series, invoice_date)
+    SELECT tenant_id, invoice_id, series, invoice_date FROM i
+)
+SELECT invoice_id AS empty_draft FROM i \gset
+SELECT throws_ok(format($$DELETE FROM rr.invoice WHERE tenant_id = 'ref' AND invoice_id = %s$$, :empty_draft),
+                 '23503', 'cannot delete invoice row: table "invoice_draft" refers to it',
+                 'a draft invoice still to post cannot be deleted without its row of the drafts to post');
+SELECT throws_ok(format($$UPDATE rr.invoice SET invoice_id = invoice_id + 1000 WHERE tenant_id = 'ref' AND invoice_id = %s$$, :empty_draft),
+                 '23503', 'cannot update invoice row: table "invoice_draft" refers to it',
+                 'a draft invoice still to post cannot be re-keyed');
+ROLLBACK TO SAVEPOINT drafted;
 SELECT is((SELECT count(*) FROM rr.revenue_schedule_line WHERE tenant_id = 'ref' AND invoice_id = :draft), 0::bigint,
           'the schedule lines of its invoice lines are gone with them');
 SELECT is_empty($$SELECT l.schedule_line_id FROM rr.revenue_schedule_line l

@@ -41,6 +41,9 @@ BEGIN
     ), del_inv AS (
         DELETE FROM rr.invoice i USING inv WHERE i.tenant_id = t AND i.invoice_id = inv.invoice_id
         RETURNING i.invoice_id
+    ), del_draft AS (
+        -- (each draft's row of the drafts to post goes with it: rr.invoice_draft)
+        DELETE FROM rr.invoice_draft d USING inv WHERE d.tenant_id = t AND d.invoice_id = inv.invoice_id
     )
     SELECT d.invoice_id, count(*) FROM del_lines d GROUP BY d.invoice_id;
     DELETE FROM rr.charge ch WHERE ch.tenant_id = t AND ch.contract_id = c.contract_id AND ch.run_id = last_run;

@@ -77,8 +77,8 @@ BEGIN
         RAISE EXCEPTION 'cannot close fiscal period starting %: the earlier period starting % is open', p.period_start, first_open
             USING ERRCODE = '55000', HINT = 'Close periods in order.';
     END IF;
-    SELECT count(*) INTO n FROM rr.invoice i
-     WHERE i.tenant_id = t AND i.status = 'draft' AND i.invoice_date < p.period_end;
+    SELECT count(*) INTO n FROM rr.invoice_draft d
+     WHERE d.tenant_id = t AND d.invoice_date < p.period_end;
     IF n > 0 THEN
         RAISE EXCEPTION 'cannot close fiscal period starting %: draft invoices are dated in it or before', p.period_start
             USING ERRCODE = '55000', DETAIL = format('%s draft invoice(s) are dated before %s.', n, p.period_end), HINT = 'Post them with rr.post_invoices() or undo their billing first.';

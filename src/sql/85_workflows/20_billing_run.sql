@@ -173,7 +173,11 @@ BEGIN
          WHERE k.tenant_id = bill.tenant_id AND k.contract_id = ANY (locked)
            AND k.contract_id IN (SELECT n.contract_id FROM new_charge n)
          ORDER BY k.contract_id
-        RETURNING invoice_id, contract_id, customer, currency
+        RETURNING invoice_id, contract_id, customer, currency, series, invoice_date
+    ), new_draft AS (
+        -- each draft's row of the drafts to post (rr.invoice_draft)
+        INSERT INTO rr.invoice_draft (tenant_id, invoice_id, series, invoice_date)
+        SELECT bill.tenant_id, i.invoice_id, i.series, i.invoice_date FROM new_invoice i
     ), lines AS (
         -- the invoice lines, computed once for the two statements that write them: the
         -- invoice lines themselves and their staging for the revenue schedules (staged from

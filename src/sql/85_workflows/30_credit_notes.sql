@@ -115,6 +115,7 @@ BEGIN
     VALUES (t, 'credit_note', inv.invoice_id, credit_invoice.reason, inv.contract_id, inv.customer, inv.currency,
             'CN', credit_date)
     RETURNING rr.invoice.invoice_id INTO cn;
+    INSERT INTO rr.invoice_draft (tenant_id, invoice_id, series, invoice_date) VALUES (t, cn, 'CN', credit_date);
     INSERT INTO rr.invoice_line (tenant_id, invoice_id, line_no, kind, contract_line_no, line_effective_from,
                                  contract_item, item, service_period, quantity, unit_price, amount, tax_code,
                                  credit_account, receivable_account, credits_line_no)

@@ -48,6 +48,8 @@ BEGIN
     INSERT INTO rr.invoice (tenant_id, run_id, contract_id, customer, currency, invoice_date)
     VALUES (t, run, one_off.contract_id, bill_to, cur, one_off.service_date)
     RETURNING invoice_id INTO inv;
+    INSERT INTO rr.invoice_draft (tenant_id, invoice_id, series, invoice_date)
+    VALUES (t, inv, 'INV', one_off.service_date);
     INSERT INTO rr.invoice_line (tenant_id, invoice_id, line_no, kind, charge_id, contract_line_no, line_effective_from,
                                  contract_item, item, service_period, quantity, unit_price, amount, credit_account,
                                  receivable_account)
