@@ -210,7 +210,7 @@ SELECT contract_id, effective_date, derived_treatment, applied_treatment, price_
 SELECT l.contract_id, l.period, l.recognize_on, l.amount, l.status
   FROM rr.revenue_schedule_line l
  WHERE l.tenant_id = 'amd' AND l.contract_id IN (:k_pro, :k_cu) AND l.source = 'allocation' AND lower(l.period) < '2025-05-01'
- ORDER BY l.contract_id, lower(l.period), l.status;
+ ORDER BY l.contract_id, lower(l.period), l.status, upper(l.period);
 -- recognised + remaining schedule = the revised transaction price, on both
 SELECT l.contract_id, sum(l.amount) AS scheduled
   FROM rr.revenue_schedule_line l
