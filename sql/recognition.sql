@@ -302,6 +302,17 @@ SELECT rr.add_fiscal_periods('{"[2024-01-01,2024-02-01)"}') AS added;
 SELECT rr.close_period('2024-03-01');
 SELECT rr.close_period('2024-01-01');
 SELECT rr.close_period('2023-06-01');
+-- a draft dated in the period (one of the drafts to post, rr.invoice_draft) keeps it open
+BEGIN;
+WITH i AS (
+    INSERT INTO rr.invoice (tenant_id, run_id, contract_id, customer, currency, invoice_date)
+    SELECT 'rec', max(run_id), :late, 'CU', 'USD', '2024-02-20' FROM rr.billing_run WHERE tenant_id = 'rec'
+    RETURNING tenant_id, invoice_id, series, invoice_date
+)
+INSERT INTO rr.invoice_draft (tenant_id, invoice_id, series, invoice_date)
+SELECT tenant_id, invoice_id, series, invoice_date FROM i;
+SELECT rr.close_period('2024-02-01');
+ROLLBACK;
 SELECT rr.close_period('2024-02-01');
 SELECT rr.reopen_period('2024-01-01', NULL);
 SELECT rr.reopen_period('2024-02-01', 'why not');

@@ -46,7 +46,6 @@ BEGIN
     SELECT c.next_number, c.prefix, c.min_digits INTO first_number, pfx, digits
       FROM rr.invoice_counter c WHERE c.tenant_id = t AND c.series = post_invoices.series FOR UPDATE;
 
-
     -- The drafts to post, numbered in (date, id) order with their entry ids drawn up front,
     -- staged in an indexed, analysed work table: every later statement is driven by it and
     -- reaches the invoices and their lines by primary key, so no plan can go quadratic,
