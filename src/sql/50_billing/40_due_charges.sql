@@ -129,6 +129,12 @@ BEGIN ATOMIC
            -- (only the lines with a setup fee or a deposit, which alone read it: not a
            -- renewal lookup per line to keep none)
            AND ((v.setup_item IS NOT NULL AND v.setup_price IS NOT NULL) OR v.billing_type = 'deposit')
+           -- (none at all when no contract item has a setup fee or is a deposit: tested once
+           -- for the statement, so that a tenant without them does not pay a pass over every
+           -- line version; the same below for discounts and renewal fees)
+           AND EXISTS (SELECT FROM rr.contract_item ci
+                        WHERE ci.tenant_id = due_charges.tenant_id
+                          AND (ci.setup_item IS NOT NULL OR ci.billing_type = 'deposit'))
     ), recurring AS (
         -- each billing period of each line version, clipped to the version and the term
         SELECT v.contract_id, v.line_no, v.effective_from, v.billing_type, v.quantity, v.recurring_price,
@@ -190,7 +196,12 @@ BEGIN ATOMIC
                          -- (none for a contract never charged: 40,000 lookups of 20,000 new
                          -- contracts found nothing, 5 % of the due charges, a quarter on
                          -- analysed empty tables)
-                         WHERE v.has_state) x) b
+                         WHERE v.has_state
+                           -- (and not a pass over the line versions when no contract has a
+                           -- state: a test of the key, once for the statement)
+                           AND EXISTS (SELECT FROM rr.contract_billing_state st
+                                        WHERE st.tenant_id = due_charges.tenant_id
+                                          AND (due_charges.all_contracts OR st.contract_id = due_charges.only_contract))) x) b
          GROUP BY b.contract_id, b.line_no, b.line_effective_from, b.full_period
     ), priced AS (
         SELECT r.*,
@@ -228,6 +239,9 @@ BEGIN ATOMIC
                min(lower(p.service_period)) OVER (PARTITION BY p.contract_id, p.line_no, p.full_period) AS period_start
           FROM target p
          WHERE p.has_discounts
+           AND EXISTS (SELECT FROM rr.discount d
+                        WHERE d.tenant_id = due_charges.tenant_id
+                          AND (due_charges.all_contracts OR d.contract_id = due_charges.only_contract))
     ), line_discount AS (
         -- the discounts of a line version and period, in a fixed order: percents first, which
         -- add up (at most 100 % in all); then amounts in the order they were added, each on
@@ -341,7 +355,10 @@ BEGIN ATOMIC
                             AND ch.service_period >= rr_internal.ranges_from(rr_internal.settled_from(
                                     v.state_hash, v.terms_hash, v.state_settled_to, v.line_every, v.anchor))
                          OFFSET 0) ch
-                 WHERE v.has_state AND (v.has_discounts OR v.state_hash IS DISTINCT FROM v.terms_hash)) x
+                 WHERE v.has_state AND (v.has_discounts OR v.state_hash IS DISTINCT FROM v.terms_hash)
+                   AND EXISTS (SELECT FROM rr.contract_billing_state st
+                                WHERE st.tenant_id = due_charges.tenant_id
+                                  AND (due_charges.all_contracts OR st.contract_id = due_charges.only_contract))) x
          GROUP BY x.contract_id, x.line_no, x.line_effective_from, x.full_period, x.discount_id, x.billing_type
     ), discount_fix AS (
         -- the difference between what a discount of a charged line version and period comes
@@ -386,6 +403,8 @@ BEGIN ATOMIC
           FROM v
          WHERE v.effective_from = v.first_from AND NOT v.is_removed
            AND v.collect_renewal_on_activation AND v.renewal_price IS NOT NULL
+           AND EXISTS (SELECT FROM rr.contract_item ci
+                        WHERE ci.tenant_id = due_charges.tenant_id AND ci.collect_renewal_on_activation)
         UNION ALL
         SELECT v.contract_id, v.line_no, v.effective_from, 'renewal', daterange(r.previous_end, r.new_end),
                v.quantity, v.renewal_price, round(v.quantity * v.renewal_price, v.mu), r.previous_end,
@@ -395,6 +414,9 @@ BEGIN ATOMIC
                                     AND r.previous_end >= v.effective_from
                                     AND r.previous_end < coalesce(v.valid_to, 'infinity')
          WHERE NOT v.is_removed AND v.renewal_item IS NOT NULL AND v.renewal_price IS NOT NULL
+           AND EXISTS (SELECT FROM rr.contract_renewal r
+                        WHERE r.tenant_id = due_charges.tenant_id
+                          AND (due_charges.all_contracts OR r.contract_id = due_charges.only_contract))
     ), fee_target AS (
         -- a refundable fee of a contract terminated inside its term follows the refund
         -- policy: none keeps it, full credits it, prorated credits the days after the end
