@@ -6,7 +6,6 @@
 -- contracts it creates draw ids that the tests before it print.)
 \set SHOW_CONTEXT never
 SELECT count(*) > 0 AS roles FROM rr.create_roles();
-\set VERBOSITY default
 SELECT rr.create_tenant('gates', 'A tenant that gains fees and discounts later', 'USD');
 SET rr.tenant = 'gates';
 INSERT INTO rr.item (tenant_id, code, name, revenue_account, deferred_account, receivable_account) VALUES
