@@ -7,21 +7,30 @@ declare -A BENCH_MS BENCH_HWM
 # psql against the benchmark database, quiet and failing on error
 bsql() { psql -X -q -v ON_ERROR_STOP=1 -P pager=off -d "$BENCH_DB" "$@"; }
 
-# peak_anon PID: sample the private (anonymous) resident memory of a backend every 200 ms
-# until it goes idle or exits, and print the peak in kB, then the backend's own VmHWM (peak
-# resident set) as last read.  VmHWM also counts the shared buffers the statement touched,
-# which grow with the table, not with our code; RssAnon is the backend's private memory.
+# peak_anon PID [session]: sample the private (anonymous) resident memory of a backend every
+# 200 ms until it goes idle or exits (with "session": until it exits, so across the idle
+# moments between a session's statements), and print the peak in kB, then the backend's own
+# VmHWM (peak resident set) as last read.  VmHWM also counts the shared buffers the statement
+# touched, which grow with the table, not with our code; RssAnon is the backend's private
+# memory.
 peak_anon() {
-    local pid=$1 peak=0 hwm=0 v h state
+    local pid=$1 whole=${2:-} peak=0 hwm=0 v h state
     while [ -r "/proc/$pid/status" ]; do
         read -r v h < <(awk '/^RssAnon:/ {a=$2} /^VmHWM:/ {w=$2} END {print a+0, w+0}' "/proc/$pid/status" 2>/dev/null || echo "0 0")
         [ -n "$v" ] && [ "$v" -gt "$peak" ] && peak=$v
         [ -n "$h" ] && [ "$h" -gt "$hwm" ] && hwm=$h
-        state=$(psql -X -A -t -d "$BENCH_DB" -c "SELECT state FROM pg_stat_activity WHERE pid = $pid" 2>/dev/null)
-        [ "$state" = "active" ] || break
+        if [ -z "$whole" ]; then
+            state=$(psql -X -A -t -d "$BENCH_DB" -c "SELECT state FROM pg_stat_activity WHERE pid = $pid" 2>/dev/null)
+            [ "$state" = "active" ] || break
+        fi
         sleep 0.2
     done
     echo "$peak $hwm"
+}
+
+# median of the numbers given
+median() {
+    printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"
 }
 
 # measure KEY LABEL SQL [SETUP]: run SQL BENCH_REPEAT times, each in a new connection
@@ -49,7 +58,7 @@ measure() {
         [ "$h" -gt "$hwm" ] && hwm=$h
     done
     rm -f "$tmp"
-    ms=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (BENCH_REPEAT + 1) / 2 ))p")
+    ms=$(median "${times[@]}")
     BENCH_MS[$key]=$ms
     BENCH_HWM[$key]=$hwm
     if [ -n "${BENCH_SHOW_HWM:-}" ]; then
@@ -58,6 +67,51 @@ measure() {
     else
         printf '  %-58s %10.1f ms   peak private memory %6.1f MB\n' "$label" "$ms" "$(echo "$peak / 1024" | bc -l)"
     fi
+}
+
+# measure_session SETUP KEY LABEL SQL [KEY LABEL SQL ...]: the statements one after the
+# other in one new connection (after SETUP, untimed, in another), as a job that calls them
+# in turn runs them, BENCH_REPEAT times: prints each statement's median wall time, then the
+# peak private memory and VmHWM of the session (the backend keeps what it has allocated, so
+# a later statement's peak is not told apart from an earlier one's); remembers each median
+# under its KEY.
+measure_session() {
+    local setup=$1 keys=() labels=() cmds=() i k tmp qpid pid kb h peak=0 hwm=0
+    local -A times
+    shift
+    while [ $# -ge 3 ]; do
+        keys+=("$1"); labels+=("$2")
+        cmds+=(-c "SELECT ms FROM bench.measure(\$bench\$${3}\$bench\$)")
+        shift 3
+    done
+    tmp=$(mktemp)
+    for ((i = 0; i < BENCH_REPEAT; i++)); do
+        [ -z "$setup" ] || bsql -c "$setup" >/dev/null
+        psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$BENCH_DB" -c "SELECT pg_backend_pid()" "${cmds[@]}" >"$tmp" &
+        qpid=$!
+        pid=""
+        while [ -z "$pid" ] && kill -0 "$qpid" 2>/dev/null; do
+            sleep 0.05; pid=$(head -n 1 "$tmp")
+        done
+        kb=0; h=0
+        [ -z "$pid" ] || read -r kb h < <(peak_anon "$pid" session)
+        wait "$qpid"
+        for k in "${!keys[@]}"; do
+            times[$k]+="$(sed -n "$((k + 2))p" "$tmp") "
+        done
+        [ "$kb" -gt "$peak" ] && peak=$kb
+        [ "$h" -gt "$hwm" ] && hwm=$h
+    done
+    rm -f "$tmp"
+    for k in "${!keys[@]}"; do
+        # (word splitting of the times on purpose)
+        # shellcheck disable=SC2086
+        BENCH_MS[${keys[k]}]=$(median ${times[$k]})
+        BENCH_HWM[${keys[k]}]=$hwm
+        printf '  %-58s %10.1f ms\n' "${labels[k]}" "${BENCH_MS[${keys[k]}]}"
+    done
+    printf '  %-58s            private %6.1f MB   VmHWM %6.1f MB\n' "  peak memory of that session" \
+        "$(echo "$peak / 1024" | bc -l)" "$(echo "$hwm / 1024" | bc -l)"
 }
 
 # ratio LABEL KEY_A KEY_B: print time(A) / time(B)

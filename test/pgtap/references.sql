@@ -7,7 +7,7 @@
 -- can be neither deleted nor re-keyed (a draft's invoice lines take their schedule lines
 -- with them).
 BEGIN;
-SELECT plan(69);
+SELECT plan(72);
 
 SELECT rr.create_tenant('ref', 'References', 'USD');
 SELECT set_config('rr.tenant', 'ref', true);
@@ -193,6 +193,19 @@ SELECT 'ref', :contract, min(o.obligation_no), 'billing', daterange('2024-02-01'
 SELECT throws_ok(format($$UPDATE rr.invoice_line SET line_no = 99 WHERE tenant_id = 'ref' AND invoice_id = %s AND line_no = 1$$, :draft),
                  '23503', 'cannot update invoice_line row: table "revenue_schedule_line" refers to it',
                  'an invoice line with schedule lines cannot be re-keyed');
+-- (the trigger finds them through their invoice's contract; a draft deleted with its lines in
+-- one statement, by its owner around rr.undo_last_billing, no longer names its contract then:
+-- they are found by invoice alone, and still go with their lines)
+SAVEPOINT whole_draft;
+SELECT lives_ok(format($$WITH l AS (DELETE FROM rr.invoice_line WHERE tenant_id = 'ref' AND invoice_id = %s),
+                              d AS (DELETE FROM rr.invoice_draft WHERE tenant_id = 'ref' AND invoice_id = %s)
+                         DELETE FROM rr.invoice WHERE tenant_id = 'ref' AND invoice_id = %s$$, :draft, :draft, :draft),
+                'a draft and its lines deleted in one statement');
+SELECT is((SELECT count(*) FROM rr.revenue_schedule_line WHERE tenant_id = 'ref' AND invoice_id = :draft), 0::bigint,
+          'the schedule lines of its lines are gone with them');
+ROLLBACK TO SAVEPOINT whole_draft;
+SELECT is((SELECT count(*) FROM rr.revenue_schedule_line WHERE tenant_id = 'ref' AND invoice_id = :draft), 1::bigint,
+          'the draft''s schedule line is back for the undo below');
 SELECT lives_ok(format($$SELECT rr.undo_last_billing(%s)$$, :contract), 'undoing the draft deletes its lines, invoice and charges');
 SELECT is((SELECT count(*) FROM rr.invoice WHERE tenant_id = 'ref' AND status = 'draft'), 0::bigint, 'the draft is gone');
 SELECT is((SELECT count(*) FROM rr.invoice_draft WHERE tenant_id = 'ref' AND invoice_id = :draft), 0::bigint,

@@ -11,6 +11,8 @@ DECLARE
                                             ARRAY['active', 'pending_upgrade', 'terminated', 'expired', 'completed']);
     last_run bigint;
     posted text;
+    ids bigint[];
+    counts bigint[];
 BEGIN
     -- the last run is the one that started last (rr_internal.bill stamps it once it holds
     -- the contract's lock; the id breaks a tie): ids are not in time order across nodes,
@@ -31,21 +33,27 @@ BEGIN
         RAISE EXCEPTION 'cannot undo the last billing of contract %: invoice % is posted', c.contract_id, posted
             USING ERRCODE = '55000', HINT = 'Correct a posted invoice with a credit note.';
     END IF;
-    RETURN QUERY
-    WITH inv AS (
-        SELECT i.invoice_id FROM rr.invoice i
+    -- the drafts' lines first, in a statement of their own: each takes its schedule lines
+    -- with it (schedule_line_invoice_line), found through its invoice's contract, which
+    -- the invoice still names then
+    WITH del_lines AS (
+        DELETE FROM rr.invoice_line l
+         USING rr.invoice i
          WHERE i.tenant_id = t AND i.contract_id = c.contract_id AND i.run_id = last_run
-    ), del_lines AS (
-        DELETE FROM rr.invoice_line l USING inv WHERE l.tenant_id = t AND l.invoice_id = inv.invoice_id
-        RETURNING l.invoice_id, l.charge_id
-    ), del_inv AS (
-        DELETE FROM rr.invoice i USING inv WHERE i.tenant_id = t AND i.invoice_id = inv.invoice_id
-        RETURNING i.invoice_id
-    ), del_draft AS (
-        -- (each draft's row of the drafts to post goes with it: rr.invoice_draft)
-        DELETE FROM rr.invoice_draft d USING inv WHERE d.tenant_id = t AND d.invoice_id = inv.invoice_id
+           AND l.tenant_id = t AND l.invoice_id = i.invoice_id
+        RETURNING l.invoice_id
     )
-    SELECT d.invoice_id, count(*) FROM del_lines d GROUP BY d.invoice_id;
+    SELECT coalesce(array_agg(x.invoice_id ORDER BY x.invoice_id), '{}'), coalesce(array_agg(x.n ORDER BY x.invoice_id), '{}')
+      INTO ids, counts
+      FROM (SELECT d.invoice_id, count(*) AS n FROM del_lines d GROUP BY d.invoice_id) x;
+    -- then the drafts (each draft's row of the drafts to post goes with it: rr.invoice_draft)
+    WITH del_inv AS (
+        DELETE FROM rr.invoice i
+         WHERE i.tenant_id = t AND i.contract_id = c.contract_id AND i.run_id = last_run
+        RETURNING i.invoice_id
+    )
+    DELETE FROM rr.invoice_draft d USING del_inv WHERE d.tenant_id = t AND d.invoice_id = del_inv.invoice_id;
+    RETURN QUERY SELECT * FROM unnest(ids, counts);
     DELETE FROM rr.charge ch WHERE ch.tenant_id = t AND ch.contract_id = c.contract_id AND ch.run_id = last_run;
     -- what the run had settled is due again: the next run recomputes the contract's history
     -- (the state stays, without a fingerprint: the contract may still have charges of
