@@ -17,6 +17,9 @@ AS $$
 DECLARE
     run bigint;
     locked bigint[];
+    -- the least and the greatest of them
+    first_locked bigint;
+    last_locked bigint;
     charges bigint;
     lines bigint;
     first_charge bigint;
@@ -46,7 +49,8 @@ BEGIN
     -- run.  Every run locks in the same order and a change locks one contract, so they
     -- cannot deadlock.  Only the locked contracts are billed: one activated after the lock
     -- waits for the next run.
-    SELECT coalesce(array_agg(k.contract_id), '{}') INTO locked
+    SELECT coalesce(array_agg(k.contract_id), '{}'), min(k.contract_id), max(k.contract_id)
+      INTO locked, first_locked, last_locked
       FROM (SELECT k.contract_id FROM rr.contract k
              WHERE k.tenant_id = bill.tenant_id
                AND (bill.only_contract IS NULL OR k.contract_id = bill.only_contract)
@@ -163,16 +167,19 @@ BEGIN
          ORDER BY d.contract_id, d.line_no, d.line_effective_from, d.kind, d.service_period, d.adjustment_seq
         RETURNING *
     ), new_invoice AS (
-        -- (the contracts and their line versions read only for the contracts locked, by
-        -- their keys: on new tables the planner read every contract and line version of the
-        -- tenant to bill one, 8,000 rows of a tenant of 4,000 contracts; test/plans.  The
-        -- one-offs, discounts and billing states only for the contract billed, when one is:
-        -- a batch reads them for the contracts of its charges, which are the ones it
-        -- locked, without a second filter by the array of them.  The planner estimates
-        -- "= ANY (array)" element by element: with six such filters, planning this statement
-        -- for 100,000 contracts took 590 ms and 177 MB, ten times that at 1,000,000; the two
-        -- kept also steer a batch to hash joins, since a nested loop would evaluate them per
-        -- outer row; bench/README.md)
+        -- (the contracts, their line versions and billing states read only for the
+        -- contracts locked, by their keys: on new tables the planner read every contract and
+        -- line version of the tenant to bill one, 8,000 rows of a tenant of 4,000 contracts;
+        -- test/plans.  The one-offs and discounts only in the range of the ids locked, which
+        -- is the contract's own key when one contract is billed (an index condition, in a
+        -- cached generic plan too) and keeps nearly every row in a batch, which reads them
+        -- for the contracts of its charges: the planner estimates "= ANY (array)" element by
+        -- element, a constant and an estimate per contract locked, 177 MB of the planning of
+        -- this statement for 100,000 contracts with six such filters, 1.7 GB at 1,000,000.
+        -- The four kept steer a batch to hash joins (evaluated per outer row, they make a
+        -- nested loop dear) and keep a single contract's cached generic plan on its keys
+        -- (with the states' filter a range, that plan cost more than a new plan per call:
+        -- 3 ms more a call); bench/README.md)
         INSERT INTO rr.invoice (tenant_id, run_id, contract_id, customer, currency, invoice_date)
         SELECT bill.tenant_id, run, k.contract_id, k.bill_to, k.currency, bill.as_of
           FROM rr.contract k
@@ -214,7 +221,7 @@ BEGIN
           LEFT JOIN rr.contract_item ci ON ci.tenant_id = bill.tenant_id AND ci.code = l.contract_item
           LEFT JOIN rr.one_off_charge oo ON n.kind = 'one_off' AND oo.tenant_id = bill.tenant_id
                                         AND oo.one_off_id = -n.line_no AND oo.contract_id = n.contract_id
-                                        AND (bill.only_contract IS NULL OR oo.contract_id = bill.only_contract)
+                                        AND oo.contract_id BETWEEN first_locked AND last_locked
           -- (a left join, and the orphan test as a WHERE that keeps it one: an inner join on
           -- this CASE makes the planner guess a handful of rows and loop over the invoices
           -- for each, quadratic at 100,000 contracts once the tables have statistics)
@@ -226,7 +233,7 @@ BEGIN
                                                    ELSE ci.recurring_item END
           LEFT JOIN rr.deferral_code dc ON dc.tenant_id = bill.tenant_id AND dc.code = it.deferral_code
           LEFT JOIN rr.discount dsc ON n.kind = 'discount' AND dsc.tenant_id = bill.tenant_id
-                                   AND (bill.only_contract IS NULL OR dsc.contract_id = bill.only_contract)
+                                   AND dsc.contract_id BETWEEN first_locked AND last_locked
                                    AND dsc.discount_id = coalesce((n.detail->>'discount_id')::bigint, n.adjustment_seq)
          -- a charge of a line version that does not exist gets no line (the check below)
          WHERE n.kind = 'one_off' OR l.contract_id IS NOT NULL
@@ -271,15 +278,13 @@ BEGIN
         -- Only billing runs write a contract's state, under its lock, so no other
         -- transaction can insert it in between: no ON CONFLICT, whose speculative insertion
         -- cost 5-7 us a contract (the key stays the last guard, as for the charges).  The
-        -- states are read only for the contract billed, by key, when one is: joined by
-        -- contract alone, the planner hashed every state of the tenant to bill one contract
-        -- (test/plans)
+        -- states are read only for the contracts locked, by key: joined by contract alone,
+        -- the planner hashed every state of the tenant to bill one contract (test/plans)
         INSERT INTO rr.contract_billing_state (tenant_id, contract_id, settled_to, terms_hash)
         SELECT bill.tenant_id, x.contract_id, bill.as_of, x.terms_hash
           FROM settled_terms x
          WHERE NOT EXISTS (SELECT FROM rr.contract_billing_state s
-                            WHERE s.tenant_id = bill.tenant_id
-                              AND (bill.only_contract IS NULL OR s.contract_id = bill.only_contract)
+                            WHERE s.tenant_id = bill.tenant_id AND s.contract_id = ANY (locked)
                               AND s.contract_id = x.contract_id)
     ), settled_old AS (
         UPDATE rr.contract_billing_state s
@@ -287,8 +292,7 @@ BEGIN
                                  ELSE bill.as_of END,
                terms_hash = x.terms_hash
           FROM settled_terms x
-         WHERE s.tenant_id = bill.tenant_id AND (bill.only_contract IS NULL OR s.contract_id = bill.only_contract)
-           AND s.contract_id = x.contract_id
+         WHERE s.tenant_id = bill.tenant_id AND s.contract_id = ANY (locked) AND s.contract_id = x.contract_id
            AND x.terms_hash IS NOT NULL
     )
     -- (the customers and items by a hashed DISTINCT, then aggregated: array_agg(DISTINCT)
