@@ -58,18 +58,26 @@ keep_floor() {
     floor_reset="TRUNCATE $(echo $billing_tables | sed 's/\([a-z_]*\)/floor.\1/g; s/ /, /g'); CHECKPOINT"
 }
 
-# product_and_floor KEY SETUP LABEL: the run and the posting one after the other in one
-# session (as a billing job runs them, and as the floor writes its rows: a new backend maps
-# each page of the shared buffers it touches with a page fault of its own, about 11 us on
-# this machine), then the bare floor right after, and their ratio.  Each ratio is of two
-# measurements a few seconds apart: this machine's speed moves by up to 1.8x between
-# minutes (bench/README.md), so a floor measured minutes away from the product can move a
-# ratio by more than any change of the product.  Appends the ratio to pair_ratios.
-product_and_floor() {
-    local key=$1 setup=$2 label=$3 r
+# run_and_post KEY SETUP LABEL: the run and the posting one after the other in one session
+# (as a billing job runs them, and as the floor writes its rows: a new backend maps each
+# page of the shared buffers it touches with a page fault of its own, about 11 us on this
+# machine); their sum under KEYboth.
+run_and_post() {
+    local key=$1 setup=$2 label=$3
     measure_session "$setup" ${key}run "$label, in one session: rr.run_billing" "$run_sql" \
                              ${key}post "$label, in that session: rr.post_invoices" "$post_sql"
     BENCH_MS[${key}both]=$(echo "${BENCH_MS[${key}run]} + ${BENCH_MS[${key}post]}" | bc -l)
+}
+
+# product_and_floor KEY SETUP LABEL [STEP]: run_and_post, then (untimed) STEP if given, then
+# the bare floor right after, and their ratio.  Each ratio is of two measurements a few
+# seconds apart: this machine's speed moves by up to 1.8x between minutes (bench/README.md),
+# so a floor measured minutes away from the product can move a ratio by more than any
+# change of the product.  Appends the ratio to pair_ratios.
+product_and_floor() {
+    local key=$1 setup=$2 label=$3 step=${4:-} r
+    run_and_post "$key" "$setup" "$label"
+    [ -z "$step" ] || $step
     measure ${key}floor "BARE FLOOR right after: INSERT ... SELECT of the same $rows rows" "$floor_sql" "$floor_reset"
     r=$(echo "${BENCH_MS[${key}both]} / ${BENCH_MS[${key}floor]}" | bc -l)
     pair_ratios+=("$r")
@@ -82,28 +90,21 @@ repeat=$BENCH_REPEAT
 BENCH_REPEAT=1
 echo " linearity: fresh run + post of $small and ${sizes[0]} contracts, in one session"
 billing_db "$small"
-measure_session "" fsrun$small "fresh: rr.run_billing" "$run_sql" fspost$small "fresh, in that session: rr.post_invoices" "$post_sql"
-BENCH_MS[fsboth$small]=$(echo "${BENCH_MS[fsrun$small]} + ${BENCH_MS[fspost$small]}" | bc -l)
+run_and_post fs$small "" "fresh"
 for n in $BENCH_SIZES; do
     echo " $n contracts x 2 lines, billed as of 2024-02-01 and posted"
     # fresh: a new database, no table ever analysed (measured once: a fresh table is fresh
     # once); the floor tables made from what it wrote, untimed, and the floor right after
-    pair_ratios=()
     billing_db "$n"
-    measure_session "" fsrun$n "fresh, in one session: rr.run_billing" "$run_sql" \
-                       fspost$n "fresh, in that session: rr.post_invoices" "$post_sql"
-    BENCH_MS[fsboth$n]=$(echo "${BENCH_MS[fsrun$n]} + ${BENCH_MS[fspost$n]}" | bc -l)
-    keep_floor
-    measure fsfloor$n "BARE FLOOR right after: INSERT ... SELECT of the same $rows rows" "$floor_sql" "$floor_reset"
-    printf '  %-58s %10.2fx\n' "fresh: run + post / floor right after (goal: <= 4)" \
-        "$(echo "${BENCH_MS[fsboth$n]} / ${BENCH_MS[fsfloor$n]}" | bc -l)"
+    product_and_floor fs$n "" "fresh" keep_floor
     if [ "$n" = "${sizes[0]}" ]; then
-        ratio "linearity: fresh run + post, ${n} / ${small} contracts (goal: <= 12)" fsboth$n fsboth$small
+        ratio "linearity: fresh run + post, ${n} / ${small} contracts (goal: <= 12)" fs${n}both fs${small}both
     fi
 
     # warm: everything analysed, the billing tables emptied (their statistics stay); each
     # time with the floor right after, BENCH_REPEAT times
     bsql -q -c "ANALYZE" >/dev/null
+    pair_ratios=()
     for ((i = 1; i <= repeat; i++)); do
         product_and_floor w$i$n "$reset_sql" "warm ($i of $repeat)"
     done
