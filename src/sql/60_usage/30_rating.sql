@@ -112,6 +112,7 @@ DECLARE
     first_from date;
     last_from date;
     whole boolean;
+    rate text;
 BEGIN
     IF rr_internal.claim_work_table('rr_usage_line') THEN
         -- the versions of the metered lines, with the billing grid of each line on the
@@ -313,7 +314,10 @@ BEGIN
     END LOOP;
     PERFORM rr_internal.analyze_work_table('pg_temp.rr_usage_agg');
 
-    RETURN QUERY EXECUTE $q$
+    -- The rating itself: for one contract, a plan made once per session and kept (the
+    -- work tables then hold that contract's rows alone; planning the statement took 4-16 ms,
+    -- running it well under one: src/planned.c); for a batch, a plan for its tables.
+    rate := $q$
         WITH flat_period AS (
             -- a flat fee is due in every period of its line version, with usage or without: the
             -- periods of the line versions with a flat price model, through as_of
@@ -593,7 +597,15 @@ BEGIN
            AND CASE WHEN x.billed_seq IS NULL THEN x.kind = 'usage' OR x.due_amount <> 0
                     ELSE coalesce(x.due_amount, 0) <> x.billed_amount
                          OR x.due_quantity IS DISTINCT FROM x.billed_quantity END
-    $q$ USING tenant_id, as_of, only_contract;
+    $q$;
+    IF only_contract IS NULL THEN
+        RETURN QUERY EXECUTE rate USING tenant_id, as_of, only_contract;
+    ELSE
+        RETURN QUERY SELECT * FROM rr_internal.run_statement(rate, tenant_id, as_of, only_contract, true)
+                                   AS s (contract_id bigint, line_no integer, line_effective_from date, kind text,
+                                         service_period daterange, adjustment_seq bigint, quantity numeric,
+                                         unit_price numeric, amount numeric, due_date date, detail jsonb);
+    END IF;
 END
 $$;
 COMMENT ON FUNCTION rr_internal.usage_charges(text, date, bigint) IS 'internal: the usage, deposit drawdown, deposit release and breakage charges due by as_of for the tenant''s contracts (or one of them) and not billed yet (late events: the difference, under the next adjustment sequence, with the original service period), with their rating detail; each metered line with a billing period is rated from what earlier runs rated it to (rr.usage_rating_state) while its rating terms are unchanged and no event dated before that arrived (rr.usage_arrival), else from its start; what the call rated to is left for rr_internal.settle_usage';
