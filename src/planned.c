@@ -11,7 +11,8 @@
  * on from the sixth call, filtering by the contract's key) and kept; the plan cache still
  * makes it again when a table, a function it inlines, the role (row-level security) or
  * search_path changes.  A batch (the tenant's contracts) is planned at each call with its
- * arguments' values, as the sizes of a batch differ.  No planner setting is changed.
+ * arguments' values, as the sizes of a batch differ, and so is every statement where Citus
+ * is loaded.  No planner setting is changed.
  *
  * The rows go straight into the caller's tuplestore, which spills to disk beyond work_mem,
  * as PL/pgSQL's RETURN QUERY does.
@@ -24,6 +25,7 @@
 #include "funcapi.h"
 #include "nodes/params.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/plancache.h"
 
@@ -84,6 +86,15 @@ run_into_result(FunctionCallInfo fcinfo, const char *query, int nargs, Oid *type
 		params->params[i].pflags = PARAM_FLAG_CONST;
 		params->params[i].ptype = types[i];
 	}
+
+	/*
+	 * Citus plans a distributed query that has parameters only for their values (a generic
+	 * plan of the rating, which joins the session's work tables to distributed tables, is
+	 * "could not create distributed plan"): with Citus loaded, every statement is planned
+	 * for its values, as before.
+	 */
+	if (keep != NULL && GetConfigOption("citus.allow_nested_distributed_execution", true, false) != NULL)
+		keep = NULL;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
