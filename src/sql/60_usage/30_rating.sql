@@ -101,7 +101,8 @@ REVOKE ALL ON FUNCTION rr_internal.add_carried(numeric, numeric) FROM PUBLIC;
 -- tables whose sizes the planner knows, and reaches the lines by primary key, so its
 -- plan cannot go quadratic whatever statistics the contract and event tables have.  Each
 -- statement is planned for its arguments (EXECUTE): for one contract, index scans of its
--- rows; for a tenant, joins over all of them.
+-- rows; for a tenant, joins over all of them.  The rating itself, the largest, is planned
+-- once per session for one contract (its plan kept: below).
 CREATE FUNCTION rr_internal.usage_charges(tenant_id text, as_of date, only_contract bigint DEFAULT NULL)
 RETURNS SETOF rr.usage_charge
 LANGUAGE plpgsql
