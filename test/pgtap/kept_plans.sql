@@ -4,14 +4,16 @@
 -- table the plans read.  pg_stat_statements (loaded by the test cluster) counts the plans
 -- and executions of every nested statement.
 BEGIN;
-SELECT plan(9);
+SELECT plan(11);
 CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
 SET LOCAL pg_stat_statements.track = 'all';
 SET LOCAL pg_stat_statements.track_planning = on;
 
+CREATE SCHEMA kp_test;
+
 -- two tenants with the same catalog (prices differ), a seat line and a metered line
 SELECT rr.create_tenant(t, t, 'USD') FROM unnest(ARRAY['kp_a', 'kp_b']) t;
-CREATE FUNCTION pg_temp.fill(t text, seat numeric) RETURNS void LANGUAGE plpgsql AS $$
+CREATE FUNCTION kp_test.fill(t text, seat numeric) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM set_config('rr.tenant', t, true);
     INSERT INTO rr.item (tenant_id, code, name, revenue_account, deferred_account, receivable_account)
@@ -32,11 +34,11 @@ BEGIN
        FROM rr.contract WHERE tenant_id = t;
 END
 $$;
-SELECT pg_temp.fill('kp_a', 10.00);
-SELECT pg_temp.fill('kp_b', 20.00);
+SELECT kp_test.fill('kp_a', 10.00);
+SELECT kp_test.fill('kp_b', 20.00);
 ANALYZE rr.contract, rr.contract_line, rr.contract_item, rr.charge, rr.usage_event, rr.contract_billing_state;
 SELECT set_config('rr.tenant', 'kp_a', true);
-CREATE VIEW pg_temp.totals AS
+CREATE VIEW kp_test.totals AS
 SELECT i.tenant_id, i.invoice_id, i.run_id, i.contract_id, sum(l.amount) AS total
   FROM rr.invoice i JOIN rr.invoice_line l ON l.tenant_id = i.tenant_id AND l.invoice_id = i.invoice_id
  GROUP BY i.tenant_id, i.invoice_id;
@@ -46,34 +48,34 @@ SELECT count(*) FROM rr.bill_contract((SELECT min(contract_id) FROM rr.contract 
 SELECT pg_stat_statements_reset();
 SELECT sum((SELECT count(*) FROM rr.bill_contract(k.contract_id, '2024-02-01')))
   FROM (SELECT contract_id FROM rr.contract WHERE tenant_id = 'kp_a' ORDER BY contract_id OFFSET 1 LIMIT 5) k;
-CREATE FUNCTION pg_temp.counts(pattern text) RETURNS text LANGUAGE sql AS $$
+CREATE FUNCTION kp_test.counts(pattern text) RETURNS text LANGUAGE sql AS $$
     SELECT format('%s calls, %s plans', coalesce(sum(calls), 0), coalesce(sum(plans), 0))
       FROM pg_stat_statements
      WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND query LIKE pattern
 $$;
-SELECT is(pg_temp.counts('SELECT * FROM rr_internal.due_charges($1, $2, $3, false, false)'), '5 calls, 0 plans',
+SELECT is(kp_test.counts('SELECT * FROM rr_internal.due_charges($1, $2, $3, false, false)'), '5 calls, 0 plans',
           'calls two to six of a session reuse the plan of what is due for one contract');
-SELECT is(pg_temp.counts('%WITH flat_period AS%'), '5 calls, 0 plans',
+SELECT is(kp_test.counts('%WITH flat_period AS%'), '5 calls, 0 plans',
           'and the plan of the usage rating (an EXECUTE planned at every call before)');
 
 -- the same amounts as a batch bills the other contracts of the tenant, identical ones
 SELECT count(*) FROM rr.run_billing('2024-02-01');
 SELECT results_eq(
-    $$SELECT i.total, count(*) FROM pg_temp.totals i WHERE i.tenant_id = 'kp_a' AND i.run_id IN
+    $$SELECT i.total, count(*) FROM kp_test.totals i WHERE i.tenant_id = 'kp_a' AND i.run_id IN
           (SELECT run_id FROM rr.billing_run WHERE tenant_id = 'kp_a' AND contract_id IS NOT NULL) GROUP BY 1$$,
-    $$SELECT i.total, count(*) FROM pg_temp.totals i WHERE i.tenant_id = 'kp_a' AND i.run_id IN
+    $$SELECT i.total, count(*) FROM kp_test.totals i WHERE i.tenant_id = 'kp_a' AND i.run_id IN
           (SELECT run_id FROM rr.billing_run WHERE tenant_id = 'kp_a' AND contract_id IS NULL) GROUP BY 1$$,
     'contracts billed one by one with the kept plans come to what the batch bills for their twins');
-SELECT is((SELECT sum(total) FROM pg_temp.totals WHERE tenant_id = 'kp_a'), 12 * (5 * 10.00 + 5 * 10.00 + 100.00 + 25.00),
+SELECT is((SELECT sum(total) FROM kp_test.totals WHERE tenant_id = 'kp_a'), 12 * (5 * 10.00 + 5 * 10.00 + 100.00 + 25.00),
           'every contract of tenant kp_a: two prepaid months of five seats at 10.00 and 1,500 calls (100.00 + 25.00)');
 
 -- another tenant in the same session: the kept plans read its rows, at its prices
 SELECT set_config('rr.tenant', 'kp_b', true);
 SELECT pg_stat_statements_reset();
 SELECT count(*) FROM rr.bill_contract((SELECT min(contract_id) FROM rr.contract WHERE tenant_id = 'kp_b'), '2024-02-01');
-SELECT is(pg_temp.counts('SELECT * FROM rr_internal.due_charges($1, $2, $3, false, false)'), '1 calls, 0 plans',
+SELECT is(kp_test.counts('SELECT * FROM rr_internal.due_charges($1, $2, $3, false, false)'), '1 calls, 0 plans',
           'a call for another tenant reuses the plan too');
-SELECT is((SELECT total FROM pg_temp.totals WHERE tenant_id = 'kp_b'), 5 * 20.00 + 5 * 20.00 + 100.00 + 25.00,
+SELECT is((SELECT total FROM kp_test.totals WHERE tenant_id = 'kp_b'), 5 * 20.00 + 5 * 20.00 + 100.00 + 25.00,
           'and bills that tenant''s contract at that tenant''s prices');
 SELECT is((SELECT count(*) FROM rr.invoice WHERE tenant_id = 'kp_a'), 12::bigint,
           'nothing of tenant kp_a billed again');
@@ -82,10 +84,21 @@ SELECT is((SELECT count(*) FROM rr.invoice WHERE tenant_id = 'kp_a'), 12::bigint
 CREATE INDEX kept_plans_test_idx ON rr.charge (tenant_id, due_date);
 SELECT pg_stat_statements_reset();
 SELECT count(*) FROM rr.bill_contract((SELECT max(contract_id) FROM rr.contract WHERE tenant_id = 'kp_b'), '2024-02-01');
-SELECT is(pg_temp.counts('SELECT * FROM rr_internal.due_charges($1, $2, $3, false, false)'), '1 calls, 1 plans',
+SELECT is(kp_test.counts('SELECT * FROM rr_internal.due_charges($1, $2, $3, false, false)'), '1 calls, 1 plans',
           'after a new index on the charges, the plan of what is due is made again');
-SELECT is((SELECT total FROM pg_temp.totals WHERE tenant_id = 'kp_b' AND contract_id = (SELECT max(contract_id) FROM rr.contract WHERE tenant_id = 'kp_b')),
+SELECT is((SELECT total FROM kp_test.totals WHERE tenant_id = 'kp_b' AND contract_id = (SELECT max(contract_id) FROM rr.contract WHERE tenant_id = 'kp_b')),
           5 * 20.00 + 5 * 20.00 + 100.00 + 25.00, 'and the contract is billed as before');
+
+-- the session's work tables gone (as after a connection pool's DISCARD ALL, which a pgTAP
+-- transaction cannot run): they are made again, and the rating's plan, which read them, with them
+DROP TABLE pg_temp.rr_usage_line, pg_temp.rr_usage_agg, pg_temp.rr_usage_window, pg_temp.rr_usage_from,
+           pg_temp.rr_usage_rated;
+SELECT pg_stat_statements_reset();
+SELECT count(*) FROM rr.bill_contract((SELECT max(contract_id) - 1 FROM rr.contract WHERE tenant_id = 'kp_b'), '2024-02-01');
+SELECT is(kp_test.counts('%WITH flat_period AS%'), '1 calls, 1 plans',
+          'with its work tables dropped, the rating is planned again on new ones');
+SELECT is((SELECT total FROM kp_test.totals WHERE tenant_id = 'kp_b' AND contract_id = (SELECT max(contract_id) - 1 FROM rr.contract WHERE tenant_id = 'kp_b')),
+          5 * 20.00 + 5 * 20.00 + 100.00 + 25.00, 'and that contract is billed as the others');
 
 SELECT * FROM finish();
 ROLLBACK;
