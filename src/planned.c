@@ -32,7 +32,7 @@
 PG_FUNCTION_INFO_V1(rr_due_charges_planned);
 PG_FUNCTION_INFO_V1(rr_run_statement);
 
-/* The kept plans of rr_internal.run_statement, by statement text (a few per session). */
+/* The kept plans, by statement text (a few per session). */
 typedef struct KeptStatement
 {
 	struct KeptStatement *next;
@@ -41,6 +41,22 @@ typedef struct KeptStatement
 } KeptStatement;
 
 static KeptStatement *kept_statements = NULL;
+
+/* The slot of query's kept plan (empty until its first run in the session). */
+static SPIPlanPtr *
+kept_plan(const char *query)
+{
+	KeptStatement *k;
+
+	for (k = kept_statements; k != NULL; k = k->next)
+		if (strcmp(k->text, query) == 0)
+			return &k->plan;
+	k = MemoryContextAllocZero(TopMemoryContext, add_size(offsetof(KeptStatement, text), strlen(query) + 1));
+	strcpy(k->text, query);
+	k->next = kept_statements;
+	kept_statements = k;
+	return &k->plan;
+}
 
 /* Refuse a statement whose columns are not the ones the caller reads. */
 static void
@@ -138,7 +154,6 @@ run_into_result(FunctionCallInfo fcinfo, const char *query, int nargs, Oid *type
 Datum
 rr_due_charges_planned(PG_FUNCTION_ARGS)
 {
-	static SPIPlanPtr one_contract = NULL;
 	Oid			types[3] = {TEXTOID, DATEOID, INT8OID};
 	Datum		values[3];
 	bool		nulls[3];
@@ -156,15 +171,16 @@ rr_due_charges_planned(PG_FUNCTION_ARGS)
 	else
 		run_into_result(fcinfo,
 						"SELECT * FROM rr_internal.due_charges($1, $2, $3, false, false)",
-						3, types, values, nulls, &one_contract, true);
+						3, types, values, nulls,
+						kept_plan("SELECT * FROM rr_internal.due_charges($1, $2, $3, false, false)"), true);
 	return (Datum) 0;
 }
 
 /*
- * rr_internal.run_statement(statement, tenant_id, as_of, only_contract, kept): the rows of
- * a statement of the extension's own code that takes the three arguments as $1, $2 and $3,
- * read with a column definition list; kept: its generic plan made once per session and
- * kept (for a single contract's call), else a plan for these values.
+ * rr_internal.run_statement(statement, tenant_id, as_of, only_contract): the rows of a
+ * statement of the extension's own code that takes the three arguments as $1, $2 and $3,
+ * read with a column definition list, with its generic plan made once per session and kept
+ * (for a single contract's calls: a batch runs its statement with EXECUTE, planned for it).
  */
 Datum
 rr_run_statement(PG_FUNCTION_ARGS)
@@ -173,10 +189,9 @@ rr_run_statement(PG_FUNCTION_ARGS)
 	Datum		values[3];
 	bool		nulls[3];
 	char	   *query;
-	KeptStatement *k = NULL;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(4))
-		elog(ERROR, "rr_internal.run_statement needs a statement and whether to keep its plan");
+	if (PG_ARGISNULL(0))
+		elog(ERROR, "rr_internal.run_statement needs a statement");
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	query = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	for (int i = 0; i < 3; i++)
@@ -184,19 +199,6 @@ rr_run_statement(PG_FUNCTION_ARGS)
 		nulls[i] = PG_ARGISNULL(i + 1);
 		values[i] = nulls[i] ? (Datum) 0 : PG_GETARG_DATUM(i + 1);
 	}
-	if (PG_GETARG_BOOL(4))
-	{
-		for (k = kept_statements; k != NULL; k = k->next)
-			if (strcmp(k->text, query) == 0)
-				break;
-		if (k == NULL)
-		{
-			k = MemoryContextAllocZero(TopMemoryContext, add_size(offsetof(KeptStatement, text), strlen(query) + 1));
-			strcpy(k->text, query);
-			k->next = kept_statements;
-			kept_statements = k;
-		}
-	}
-	run_into_result(fcinfo, query, 3, types, values, nulls, k != NULL ? &k->plan : NULL, false);
+	run_into_result(fcinfo, query, 3, types, values, nulls, kept_plan(query), false);
 	return (Datum) 0;
 }

@@ -602,7 +602,7 @@ BEGIN
     IF only_contract IS NULL THEN
         RETURN QUERY EXECUTE rate USING tenant_id, as_of, only_contract;
     ELSE
-        RETURN QUERY SELECT * FROM rr_internal.run_statement(rate, tenant_id, as_of, only_contract, true)
+        RETURN QUERY SELECT * FROM rr_internal.run_statement(rate, tenant_id, as_of, only_contract)
                                    AS s (contract_id bigint, line_no integer, line_effective_from date, kind text,
                                          service_period daterange, adjustment_seq bigint, quantity numeric,
                                          unit_price numeric, amount numeric, due_date date, detail jsonb);
