@@ -128,7 +128,13 @@ CREATE TABLE rr.revenue_schedule_line (
     posted_period    date,
     posted_on        date,
     planned_on       date NOT NULL,
-    CONSTRAINT revenue_schedule_line_pkey PRIMARY KEY (tenant_id, schedule_line_id),
+    -- (the key leads with the contract and obligation, by which every reader but one finds
+    -- lines, and the recognition run, that one, has them too: no second index by contract,
+    -- whose entry per line cost 4.5-7.4 s of the insert of 3,000,000 schedule lines, against
+    -- 7.9-9.1 s for the key alone; bench/README.md.  The id is drawn from the identity by
+    -- every writer, the extension's functions alone, and a superseded line keeps it as its
+    -- own key, rr.superseded_schedule_line)
+    CONSTRAINT revenue_schedule_line_pkey PRIMARY KEY (tenant_id, contract_id, obligation_no, schedule_line_id),
     -- the obligation: no foreign key (a lookup and a row lock per line, over a quarter of
     -- the lines' write cost); every writer takes it from rr.performance_obligation or from
     -- the work table it has just written there in the same call (create_obligations), and
@@ -154,10 +160,6 @@ CREATE INDEX revenue_schedule_line_due_idx ON rr.revenue_schedule_line (tenant_i
 -- the posted lines by posting date: what the forecast and the RPO as of a date read besides
 -- the open lines (the lines posted after it); one index entry per line a recognition run posts
 CREATE INDEX revenue_schedule_line_posted_idx ON rr.revenue_schedule_line (tenant_id, posted_on) WHERE status = 'posted';
--- the lines of a contract's obligations; also how an invoice line's schedule lines are found
--- (through its invoice's contract: schedule_line_invoice_line), without an index by invoice
--- line, whose entry per line written cost 7-14 % of the lines' insert (bench/README.md)
-CREATE INDEX revenue_schedule_line_contract_idx ON rr.revenue_schedule_line (tenant_id, contract_id, obligation_no);
 
 -- Posted lines are immutable; open lines may still be posted (status open -> posted) or go
 -- with the draft invoice they came from.
@@ -353,8 +355,8 @@ BEGIN
     ELSIF TG_OP = 'DELETE' THEN
         -- an invoice line: its schedule lines go with it, as the foreign key's ON DELETE
         -- CASCADE did (only a draft's lines can be deleted: rr.undo_last_billing), found
-        -- among its invoice's contract's (revenue_schedule_line_contract_idx: no index by
-        -- invoice line, one index entry less per schedule line a run writes); an invoice
+        -- among its invoice's contract's (the primary key, which leads with the contract: no
+        -- index by invoice line, one index entry less per schedule line a run writes); an invoice
         -- deleted in the same statement as its lines no longer names its contract, and its
         -- lines' schedule lines are then looked for by invoice alone (rr.undo_last_billing
         -- deletes a draft's lines before the draft)

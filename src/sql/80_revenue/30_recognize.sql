@@ -177,16 +177,17 @@ BEGIN
     INSERT INTO rr.recognition_run (tenant_id, through) VALUES (t, recognize.through) RETURNING run_id INTO run;
     PERFORM rr_internal.create_payment_schedules(t, recognize.through);
 
-    -- the due lines, and the fiscal period each goes into
-    IF rr_internal.claim_work_table('rr_due') THEN
-        CREATE TEMP TABLE rr_due (schedule_line_id bigint, contract_id bigint, recognize_on date,
+    -- the due lines, and the fiscal period each goes into (with their obligation since 0.2.0,
+    -- to update them by their key: a new name, src/sql/00_core/90_work_tables.sql)
+    IF rr_internal.claim_work_table('rr_due2') THEN
+        CREATE TEMP TABLE rr_due2 (schedule_line_id bigint, contract_id bigint, recognize_on date,
                                                 amount numeric, contract_amount numeric, revenue_account text,
-                                                period_start date);
+                                                period_start date, obligation_no integer);
         -- looked up by contract from a statement over the posted invoices (the contracts
         -- with nothing due): by index, whatever that statement's row estimates (on new
         -- tables without statistics a nested loop over the whole table took 35 s for
         -- 20,000 contracts)
-        CREATE INDEX ON rr_due (contract_id);
+        CREATE INDEX ON rr_due2 (contract_id);
     END IF;
     IF rr_internal.claim_work_table('rr_dates') THEN
         CREATE TEMP TABLE rr_dates (d date, period_start date);
@@ -209,7 +210,7 @@ BEGIN
     IF rr_internal.claim_work_table('rr_delta') THEN
         CREATE TEMP TABLE rr_delta (contract_id bigint, k bigint, account text, delta numeric);
     END IF;
-    PERFORM rr_internal.empty_work_table('pg_temp.rr_due');
+    PERFORM rr_internal.empty_work_table('pg_temp.rr_due2');
     PERFORM rr_internal.empty_work_table('pg_temp.rr_dates');
     PERFORM rr_internal.empty_work_table('pg_temp.rr_grp');
     PERFORM rr_internal.empty_work_table('pg_temp.rr_acct');
@@ -217,8 +218,10 @@ BEGIN
     PERFORM rr_internal.empty_work_table('pg_temp.rr_cpos');
     PERFORM rr_internal.empty_work_table('pg_temp.rr_delta');
 
-    INSERT INTO rr_due
-    SELECT l.schedule_line_id, l.contract_id, l.recognize_on, l.amount, l.contract_amount, o.revenue_account, NULL
+    INSERT INTO rr_due2 (schedule_line_id, contract_id, recognize_on, amount, contract_amount, revenue_account,
+                        period_start, obligation_no)
+    SELECT l.schedule_line_id, l.contract_id, l.recognize_on, l.amount, l.contract_amount, o.revenue_account, NULL,
+           l.obligation_no
       FROM rr.revenue_schedule_line l
       JOIN rr.performance_obligation o ON o.tenant_id = t AND o.contract_id = l.contract_id
                                       AND o.obligation_no = l.obligation_no
@@ -226,20 +229,20 @@ BEGIN
        AND (l.invoice_id IS NULL
             OR EXISTS (SELECT FROM rr.invoice i WHERE i.tenant_id = t AND i.invoice_id = l.invoice_id
                                                  AND i.status = 'posted'));
-    PERFORM rr_internal.analyze_work_table('pg_temp.rr_due');
+    PERFORM rr_internal.analyze_work_table('pg_temp.rr_due2');
     -- one lookup per date (it creates missing calendar months), not per line; a tenant
     -- with no calendar yet gets one from the month of its earliest due line first (else
     -- the first date looked up would start it, and earlier lines would go into that period)
     -- (the work table and the tenant's tables read in statements of their own: Citus
     -- cannot plan this check as one statement over both)
-    SELECT min(rr_due.recognize_on) INTO first_due FROM rr_due;
+    SELECT min(rr_due2.recognize_on) INTO first_due FROM rr_due2;
     IF first_due IS NOT NULL AND NOT EXISTS (SELECT FROM rr.fiscal_period f WHERE f.tenant_id = t) THEN
         PERFORM rr_internal.posting_period(t, first_due);
     END IF;
     PERFORM rr_internal.ensure_fiscal_periods_from(t, first_due);
     INSERT INTO rr_dates
     SELECT x.d, rr_internal.posting_period(t, x.d)
-      FROM (SELECT DISTINCT rr_due.recognize_on AS d FROM rr_due UNION SELECT recognize.through) x;
+      FROM (SELECT DISTINCT rr_due2.recognize_on AS d FROM rr_due2 UNION SELECT recognize.through) x;
 
     INSERT INTO rr_grp
     SELECT g.contract_id, g.period_start,
@@ -247,7 +250,7 @@ BEGIN
            g.entry_date, nextval(seq), g.lines, g.amount, g.contract_amount, k.currency, false
       FROM (SELECT d.contract_id, p.period_start, max(d.recognize_on) AS entry_date, count(*) AS lines,
                    sum(d.amount) AS amount, sum(d.contract_amount) AS contract_amount
-              FROM rr_due d JOIN rr_dates p ON p.d = d.recognize_on
+              FROM rr_due2 d JOIN rr_dates p ON p.d = d.recognize_on
              GROUP BY d.contract_id, p.period_start) g
       JOIN rr.contract k ON k.tenant_id = t AND k.contract_id = g.contract_id;
     -- contracts with no line due but an invoice or credit note posted since their last
@@ -264,10 +267,10 @@ BEGIN
     SELECT coalesce(array_agg(DISTINCT i.contract_id), '{}') INTO undue_contracts
       FROM rr.invoice i
       -- (an anti-join with the due lines, not NOT EXISTS: Citus joins a work table to the
-      -- tenant's tables only outside a correlated sub-query; and with rr_due itself, by its
+      -- tenant's tables only outside a correlated sub-query; and with rr_due2 itself, by its
       -- index, not with a DISTINCT of it, which a nested loop scanned whole for every
       -- invoice on new tables)
-      LEFT JOIN rr_due due ON due.contract_id = i.contract_id
+      LEFT JOIN rr_due2 due ON due.contract_id = i.contract_id
      WHERE i.tenant_id = t AND i.status = 'posted' AND i.invoice_date <= recognize.through
        AND due.contract_id IS NULL;
     IF cardinality(undue_contracts) > 0 THEN
@@ -286,7 +289,7 @@ BEGIN
            AND EXISTS (SELECT FROM rr.performance_obligation o WHERE o.tenant_id = t AND o.contract_id = k.contract_id);
         UPDATE rr_grp g SET entry_id = nextval(seq) WHERE g.entry_id IS NULL;
     END IF;
-    UPDATE rr_due d SET period_start = p.period_start FROM rr_dates p WHERE p.d = d.recognize_on;
+    UPDATE rr_due2 d SET period_start = p.period_start FROM rr_dates p WHERE p.d = d.recognize_on;
     PERFORM rr_internal.analyze_work_table('pg_temp.rr_grp');
 
     -- the accounts each contract's position lives on: its obligations' revenue and deferred
@@ -370,7 +373,7 @@ BEGIN
     INSERT INTO rr_delta
     WITH rev AS (
         SELECT d.contract_id, g.k, d.revenue_account AS account, sum(d.amount) AS amount
-          FROM rr_due d JOIN rr_grp g ON g.contract_id = d.contract_id AND g.period_start = d.period_start
+          FROM rr_due2 d JOIN rr_grp g ON g.contract_id = d.contract_id AND g.period_start = d.period_start
          GROUP BY d.contract_id, g.k, d.revenue_account
     ), cum AS (
         SELECT a.contract_id, a.k, a.account, a.role, a.ledger,
@@ -441,8 +444,10 @@ BEGIN
     UPDATE rr.revenue_schedule_line l
        SET status = 'posted', run_id = run, posted_period = g.period_start, posted_on = g.entry_date,
            entry_id = CASE WHEN g.has_entry THEN g.entry_id END
-      FROM rr_due d JOIN rr_grp g ON g.contract_id = d.contract_id AND g.period_start = d.period_start
-     WHERE l.tenant_id = t AND l.schedule_line_id = d.schedule_line_id;
+      FROM rr_due2 d JOIN rr_grp g ON g.contract_id = d.contract_id AND g.period_start = d.period_start
+     -- (by the lines' key, which leads with the contract and obligation)
+     WHERE l.tenant_id = t AND l.contract_id = d.contract_id AND l.obligation_no = d.obligation_no
+       AND l.schedule_line_id = d.schedule_line_id;
 
     RETURN QUERY
     SELECT g.contract_id, g.period_start, CASE WHEN g.has_entry THEN g.entry_id END, g.lines, g.amount
