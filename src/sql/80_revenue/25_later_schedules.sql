@@ -165,16 +165,10 @@ BEGIN
       LEFT JOIN LATERAL rr.spread(
                 b.amount, CASE WHEN f.code IS NULL AND o.method IN ('equal', 'equal_prorate', 'daily') THEN b.service_period END,
                 o.method, o.grain, '2000-01-01', rr.minor_units(b.currency)) s1 ON true
-      -- (the fiscal spread only when a deferral code follows the fiscal calendar: a one-time
-      -- filter; a strict function skipped for its NULL service still cost a function scan
-      -- per line, 90 ms of 300,000 lines)
-      LEFT JOIN LATERAL (SELECT x.period, x.amount
-                           FROM rr_internal.fiscal_spread(
-                                    t, b.amount,
-                                    CASE WHEN f.code IS NOT NULL AND o.method IN ('equal', 'equal_prorate', 'daily')
-                                         THEN b.service_period END,
-                                    o.method, rr.minor_units(b.currency)) x
-                          WHERE fiscal) s2 ON true
+      LEFT JOIN LATERAL rr_internal.fiscal_spread(
+                t, b.amount,
+                CASE WHEN f.code IS NOT NULL AND o.method IN ('equal', 'equal_prorate', 'daily') THEN b.service_period END,
+                o.method, rr.minor_units(b.currency)) s2 ON true
      CROSS JOIN LATERAL (SELECT coalesce(s1.period, s2.period) AS period, coalesce(s1.amount, s2.amount) AS amount) s
      CROSS JOIN LATERAL (
             SELECT CASE WHEN o.method IN ('equal', 'equal_prorate', 'daily') THEN s.period
