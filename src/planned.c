@@ -169,10 +169,11 @@ rr_due_charges_planned(PG_FUNCTION_ARGS)
 						"SELECT * FROM rr_internal.due_charges($1, $2, NULL, true, false)",
 						2, types, values, nulls, NULL, true);
 	else
-		run_into_result(fcinfo,
-						"SELECT * FROM rr_internal.due_charges($1, $2, $3, false, false)",
-						3, types, values, nulls,
-						kept_plan("SELECT * FROM rr_internal.due_charges($1, $2, $3, false, false)"), true);
+	{
+		const char *one_contract = "SELECT * FROM rr_internal.due_charges($1, $2, $3, false, false)";
+
+		run_into_result(fcinfo, one_contract, 3, types, values, nulls, kept_plan(one_contract), true);
+	}
 	return (Datum) 0;
 }
 
