@@ -58,7 +58,7 @@ SELECT topic, entity_id, payload->>'effective_date' AS effective_date
 -- the renewal fee is due on the first day of the new term, at the contract item's price
 -- (150.00); the setup fee and the renewal fee collected on activation keep their first term
 SELECT kind, service_period, adjustment_seq, quantity, unit_price, amount, due_date
-  FROM rr.due_charges('ren', '2025-01-01', :k_annual) WHERE kind IN ('setup', 'renewal') ORDER BY due_date;
+  FROM rr.due_charges('ren', '2025-01-01', :k_annual) WHERE kind IN ('setup', 'renewal') ORDER BY due_date, kind;
 -- the next run bills it with January: 150.00 + 100.00
 SELECT count(*) AS invoices, sum(total) AS billed FROM rr.run_billing('2025-01-01');
 SELECT i.invoice_date, l.kind, l.contract_item, l.service_period, l.unit_price, l.amount
