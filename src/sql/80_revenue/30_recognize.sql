@@ -181,8 +181,8 @@ BEGIN
     -- to update them by their key: a new name, src/sql/00_core/90_work_tables.sql)
     IF rr_internal.claim_work_table('rr_due2') THEN
         CREATE TEMP TABLE rr_due2 (schedule_line_id bigint, contract_id bigint, recognize_on date,
-                                                amount numeric, contract_amount numeric, revenue_account text,
-                                                period_start date, obligation_no integer);
+                                   amount numeric, contract_amount numeric, revenue_account text,
+                                   period_start date, obligation_no integer);
         -- looked up by contract from a statement over the posted invoices (the contracts
         -- with nothing due): by index, whatever that statement's row estimates (on new
         -- tables without statistics a nested loop over the whole table took 35 s for
@@ -219,7 +219,7 @@ BEGIN
     PERFORM rr_internal.empty_work_table('pg_temp.rr_delta');
 
     INSERT INTO rr_due2 (schedule_line_id, contract_id, recognize_on, amount, contract_amount, revenue_account,
-                        period_start, obligation_no)
+                         period_start, obligation_no)
     SELECT l.schedule_line_id, l.contract_id, l.recognize_on, l.amount, l.contract_amount, o.revenue_account, NULL,
            l.obligation_no
       FROM rr.revenue_schedule_line l
