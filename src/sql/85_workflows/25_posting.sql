@@ -99,12 +99,15 @@ BEGIN
     END IF;
     PERFORM rr_internal.analyze_work_table('pg_temp.rr_post');
 
+    -- (the work table's rows in the order they were written, which is k's and the entry ids':
+    -- sorted again by either, 1,000,000 drafts spilled a sort of 50-70 MB for each of the two
+    -- statements that follow; the order only keeps the keys' inserts at the end of their
+    -- indexes)
     INSERT INTO rr.journal_entry (tenant_id, entry_id, entry_date, period_start, source, source_id, memo)
     SELECT t, p.entry_id, p.invoice_date, p.period_start, p.doc_type, p.invoice_id,
            CASE p.doc_type WHEN 'invoice' THEN 'Invoice ' ELSE 'Credit note ' END
                || rr_internal.document_number(pfx, first_number + p.k, digits)
-      FROM rr_post p
-     ORDER BY p.entry_id;
+      FROM rr_post p;
 
     -- every entry_id of rr_post was written just above (no foreign key checks it again)
     UPDATE rr.invoice i
@@ -118,8 +121,7 @@ BEGIN
     -- posted, no longer to post (rr.invoice_draft)
     INSERT INTO rr.invoice_number (tenant_id, series, number, invoice_id)
     SELECT t, post_invoices.series, rr_internal.document_number(pfx, first_number + p.k, digits), p.invoice_id
-      FROM rr_post p
-     ORDER BY p.k;
+      FROM rr_post p;
     DELETE FROM rr.invoice_draft d
      USING rr_post p
      WHERE d.tenant_id = t AND d.invoice_id = p.invoice_id AND d.invoice_id >= lo AND d.invoice_id <= hi;
@@ -135,27 +137,34 @@ BEGIN
     SELECT k.currency, rr.minor_units(k.currency) INTO fc, fmu
       FROM rr.tenant k
      WHERE k.tenant_id = t;
-    -- (the lines grouped by invoice and account alone, then joined with their drafts: grouped
-    -- with the drafts' columns, the hash aggregate of 300,000 lines took 450 ms)
+    -- (each draft's lines read by its key and grouped by account on their own, one LATERAL
+    -- sub-query per draft that the planner cannot flatten (OFFSET 0), driven by the analysed
+    -- work table: the lines of all the drafts grouped by invoice and account at once were
+    -- hashed into 2,000,000 groups at 1,000,000 drafts, spilled in 9 batches and sorted
+    -- again for the line numbers, 27.5 s against 9.6 s this way; 1.4 against 0.6 s at
+    -- 100,000; bench/README.md)
     -- (the lines in the functional currency are their own functional amounts, at rate 1
     -- (amounts are in the currency's minor units, so rounding them changes only their
     -- scale): the cumulative rounding, a window over every line, only for the others)
     INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency, contract_id,
                                  functional_currency, functional_debit, functional_credit)
     WITH j AS MATERIALIZED (
-        SELECT p.entry_id, row_number() OVER (PARTITION BY p.entry_id ORDER BY a.side, a.account)::integer AS line_no,
-               a.account, greatest(a.amount, 0) AS debit, greatest(-a.amount, 0) AS credit, p.currency, p.contract_id,
-               p.invoice_date
-          -- the lines' amounts per invoice and receivable account (side 1, debit) and per
-          -- invoice and credit account (side 2, credit), both in one pass over the lines
-          FROM (SELECT l.invoice_id, GROUPING(l.receivable_account) + 1 AS side,
-                       coalesce(l.receivable_account, l.credit_account) AS account,
-                       CASE GROUPING(l.receivable_account) WHEN 0 THEN sum(l.amount) ELSE -sum(l.amount) END AS amount
-                  FROM rr.invoice_line l
-                 WHERE l.tenant_id = t AND l.invoice_id >= lo AND l.invoice_id <= hi
-                 GROUP BY GROUPING SETS ((l.invoice_id, l.receivable_account), (l.invoice_id, l.credit_account))) a
-          JOIN rr_post p ON p.invoice_id = a.invoice_id
-         WHERE a.amount <> 0
+        SELECT p.entry_id, a.line_no, a.account, a.debit, a.credit, p.currency, p.contract_id, p.invoice_date
+          FROM rr_post p
+         CROSS JOIN LATERAL (
+                SELECT row_number() OVER (ORDER BY g.side, g.account)::integer AS line_no, g.account,
+                       greatest(g.amount, 0) AS debit, greatest(-g.amount, 0) AS credit
+                  -- the draft's amounts per receivable account (side 1, debit) and per credit
+                  -- account (side 2, credit), both in one pass over its lines
+                  FROM (SELECT GROUPING(l.receivable_account) + 1 AS side,
+                               coalesce(l.receivable_account, l.credit_account) AS account,
+                               CASE GROUPING(l.receivable_account) WHEN 0 THEN sum(l.amount) ELSE -sum(l.amount) END
+                                   AS amount
+                          FROM rr.invoice_line l
+                         WHERE l.tenant_id = t AND l.invoice_id = p.invoice_id
+                         GROUP BY GROUPING SETS ((l.receivable_account), (l.credit_account))) g
+                 WHERE g.amount <> 0
+                OFFSET 0) a
     )
     SELECT t, j.entry_id, j.line_no, j.account, j.debit, j.credit, j.currency, j.contract_id, fc,
            round(j.debit, fmu), round(j.credit, fmu)
@@ -176,7 +185,11 @@ BEGIN
      WHERE j.currency <> fc
     WINDOW w AS (PARTITION BY j.entry_id, j.currency ORDER BY j.line_no);
 
-    -- the entries written, checked once (rr_internal.check_journal)
+    -- the entries written, checked once (rr_internal.check_journal), on the statistics of
+    -- the journal as written (analysed when it was never analysed or has grown fourfold,
+    -- as on a tenant's first posting: guessing a handful of lines, the planner sorted the
+    -- 2,000,000 lines of 1,000,000 drafts on disk to group them)
+    PERFORM rr_internal.refresh_statistics('{rr.journal_entry,rr.journal_line}');
     PERFORM rr_internal.check_journal(t, min(p.entry_id), max(p.entry_id)) FROM rr_post p;
 
     UPDATE rr.invoice_counter c SET next_number = c.next_number + n
