@@ -58,18 +58,22 @@ BEGIN
     -- lookup per staged line by key: (SELECT ...) IS NOT NULL rather than EXISTS, which
     -- the planner may turn into a join that scans the tenant's plan per line.  A one-off
     -- charge has no contract item.
-    DELETE FROM rr_billed3 x
-     WHERE x.contract_item = ANY (deposits)
-        OR planned AND (SELECT true FROM rr.obligation_charge p
-             WHERE p.tenant_id = t AND p.contract_id = x.contract_id AND p.line_no = x.line_no
-               AND p.line_effective_from = x.line_from AND p.kind = x.kind
-               AND p.service_period = x.service_period AND p.adjustment_seq = x.adjustment_seq) IS NOT NULL
-        -- a milestone bills part of a setup fee that activation planned: its revenue is
-        -- that obligation's
-        OR planned AND x.kind = 'milestone'
-           AND (SELECT true FROM rr.obligation_charge p
-                  WHERE p.tenant_id = t AND p.contract_id = x.contract_id AND p.line_no = x.line_no
-                    AND p.kind = 'setup' LIMIT 1) IS NOT NULL;
+    -- (not a pass over the staged lines when the tenant has neither: 0.46 s of a run of
+    -- 1,000,000 contracts)
+    IF cardinality(deposits) > 0 OR planned THEN
+        DELETE FROM rr_billed3 x
+         WHERE x.contract_item = ANY (deposits)
+            OR planned AND (SELECT true FROM rr.obligation_charge p
+                 WHERE p.tenant_id = t AND p.contract_id = x.contract_id AND p.line_no = x.line_no
+                   AND p.line_effective_from = x.line_from AND p.kind = x.kind
+                   AND p.service_period = x.service_period AND p.adjustment_seq = x.adjustment_seq) IS NOT NULL
+            -- a milestone bills part of a setup fee that activation planned: its revenue is
+            -- that obligation's
+            OR planned AND x.kind = 'milestone'
+               AND (SELECT true FROM rr.obligation_charge p
+                      WHERE p.tenant_id = t AND p.contract_id = x.contract_id AND p.line_no = x.line_no
+                        AND p.kind = 'setup' LIMIT 1) IS NOT NULL;
+    END IF;
     -- lines grouped into one obligation (rr.obligation_setting)
     UPDATE rr_billed3 x SET obligation_no = s.obligation_no
       FROM rr.obligation_setting s
@@ -91,22 +95,29 @@ BEGIN
         INSERT INTO rr.performance_obligation (tenant_id, contract_id, obligation_no, line_nos, first_line_no,
                                                first_line_from, item, method, grain,
                                                revenue_account, deferred_account, currency)
-        SELECT DISTINCT ON (b.contract_id, b.obligation_no)
-               t, b.contract_id, b.obligation_no,
-               CASE WHEN oo.item IS NULL THEN ARRAY[b.line_no] ELSE '{}' END,
-               CASE WHEN oo.item IS NULL THEN b.line_no END, CASE WHEN oo.item IS NULL THEN b.line_from END, it.code,
+        -- (the first staged line of each obligation chosen from narrow rows, its item's code
+        -- alone; the item's accounts and deferral code joined after: with them, 3,000,000
+        -- staged lines of 1,000,000 contracts were sorted as 240-byte rows, 358 MB on disk)
+        SELECT t, b.contract_id, b.obligation_no,
+               CASE WHEN b.one_off THEN '{}' ELSE ARRAY[b.line_no] END,
+               CASE WHEN NOT b.one_off THEN b.line_no END, CASE WHEN NOT b.one_off THEN b.line_from END, it.code,
                coalesce(dc.method, 'daily'), coalesce(dc.grain, interval '1 month'), it.revenue_account,
                it.deferred_account, b.currency
-          FROM rr_billed3 b
-          LEFT JOIN rr.contract_item ci ON ci.tenant_id = t AND ci.code = b.contract_item
-          LEFT JOIN rr.one_off_charge oo ON b.contract_item IS NULL AND oo.tenant_id = t AND oo.one_off_id = -b.line_no
-                                        AND oo.contract_id = b.contract_id
-          JOIN rr.item it ON it.tenant_id = t
-                         AND it.code = coalesce(ci.recurring_item, ci.setup_item, ci.renewal_item, oo.item)
+          FROM (SELECT DISTINCT ON (b.contract_id, b.obligation_no)
+                       b.contract_id, b.obligation_no, b.line_no, b.line_from, b.currency, oo.item IS NOT NULL AS one_off,
+                       i.code AS item
+                  FROM rr_billed3 b
+                  LEFT JOIN rr.contract_item ci ON ci.tenant_id = t AND ci.code = b.contract_item
+                  LEFT JOIN rr.one_off_charge oo ON b.contract_item IS NULL AND oo.tenant_id = t
+                                                AND oo.one_off_id = -b.line_no AND oo.contract_id = b.contract_id
+                  JOIN rr.item i ON i.tenant_id = t
+                                AND i.code = coalesce(ci.recurring_item, ci.setup_item, ci.renewal_item, oo.item)
+                 WHERE NOT EXISTS (SELECT FROM rr.performance_obligation o
+                                    WHERE o.tenant_id = t AND o.contract_id = b.contract_id
+                                      AND o.obligation_no = b.obligation_no)
+                 ORDER BY b.contract_id, b.obligation_no, b.line_no, b.line_from) b
+          JOIN rr.item it ON it.tenant_id = t AND it.code = b.item
           LEFT JOIN rr.deferral_code dc ON dc.tenant_id = t AND dc.code = it.deferral_code
-         WHERE NOT EXISTS (SELECT FROM rr.performance_obligation o
-                            WHERE o.tenant_id = t AND o.contract_id = b.contract_id AND o.obligation_no = b.obligation_no)
-         ORDER BY b.contract_id, b.obligation_no, b.line_no, b.line_from
         RETURNING item, revenue_account, deferred_account
     )
     -- (each distinct item and pair of accounts by a hashed DISTINCT first: array_agg(DISTINCT)
