@@ -538,6 +538,17 @@ END;
 COMMENT ON FUNCTION rr_internal.due_charges(text, date, bigint, boolean, boolean) IS 'internal: rr.due_charges with the discount of each discount charge (a correction of a discount carries its discount here, and in the charge''s detail), for all the tenant''s contracts or one of them; what is charged already only when with_charged; recurring charges and their corrections carry the fingerprint of their contract''s billing terms (terms_hash), which the billing run records as settled (rr.contract_billing_state); only the periods that end after what is settled under the same fingerprint are recomputed';
 REVOKE ALL ON FUNCTION rr_internal.due_charges(text, date, bigint, boolean, boolean) FROM PUBLIC;
 
+-- The planner's estimate of a batch's due charges: the line versions of rr.contract_line
+-- (src/planned.c), so that the billing statement joins a batch's charges to their line
+-- versions, contracts and billing states by hashing, and one contract's by its keys.
+CREATE FUNCTION rr_internal.due_charges_planned_support(internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'rr_due_charges_planned_support'
+LANGUAGE C STRICT
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION rr_internal.due_charges_planned_support(internal) IS 'internal: planner support function of rr_internal.due_charges_planned (the rows of a batch: the line versions of rr.contract_line)';
+REVOKE ALL ON FUNCTION rr_internal.due_charges_planned_support(internal) FROM PUBLIC;
+
 -- What is due for the billing run and activation, whose statements run in sessions that make
 -- many single-contract calls: the statement for one contract is planned once per session,
 -- generically (it filters by the contract's key), and kept; the batch (only_contract NULL)
@@ -548,12 +559,14 @@ CREATE FUNCTION rr_internal.due_charges_planned(tenant_id text, as_of date, only
 RETURNS TABLE (contract_id bigint, line_no integer, line_effective_from date, kind text,
                service_period daterange, adjustment_seq bigint, quantity numeric, unit_price numeric,
                amount numeric, due_date date, discount_id bigint, terms_hash bigint)
--- (1,000 rows: the billing statement joins the charges, invoices and invoice lines it writes
+-- (1,000 rows for one contract and in a generic plan, more for a batch: the support
+-- function.  The billing statement joins the charges, invoices and invoice lines it writes
 -- from these rows to one another, CTE to CTE, where only this estimate guides the plan; at
 -- 20 rows it looped, 60,000 charges x 20,000 invoices.  It kept the plan of one contract's
 -- billing below the JIT thresholds when the usage rating's estimate of 1,000 was beside it.)
 AS 'MODULE_PATHNAME', 'rr_due_charges_planned'
 LANGUAGE C STABLE ROWS 1000
+SUPPORT rr_internal.due_charges_planned_support
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION rr_internal.due_charges_planned(text, date, bigint) IS 'internal: rr_internal.due_charges for the tenant (only_contract NULL), planned at each call, or one contract, planned once per session and kept';
 REVOKE ALL ON FUNCTION rr_internal.due_charges_planned(text, date, bigint) FROM PUBLIC;

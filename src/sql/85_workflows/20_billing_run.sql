@@ -167,24 +167,24 @@ BEGIN
          ORDER BY d.contract_id, d.line_no, d.line_effective_from, d.kind, d.service_period, d.adjustment_seq
         RETURNING *
     ), new_invoice AS (
-        -- (the contracts, their line versions and billing states read only for the
-        -- contracts locked, by their keys: on new tables the planner read every contract and
-        -- line version of the tenant to bill one, 8,000 rows of a tenant of 4,000 contracts;
-        -- test/plans.  The one-offs and discounts only in the range of the ids locked, which
-        -- is the contract's own key when one contract is billed (an index condition, in a
-        -- cached generic plan too) and keeps nearly every row in a batch, which reads them
-        -- for the contracts of its charges: the planner estimates "= ANY (array)" element by
-        -- element, a constant and an estimate per contract locked, 177 MB of the planning of
-        -- this statement for 100,000 contracts with six such filters, 1.7 GB at 1,000,000.
-        -- The four kept steer a batch to hash joins (evaluated per outer row, they make a
-        -- nested loop dear) and keep a single contract's cached generic plan on its keys
-        -- (with the states' filter a range, that plan cost more than a new plan per call:
-        -- 3 ms more a call); bench/README.md)
+        -- (the contracts, their line versions and billing states joined to the charges by
+        -- their keys, no filter by the array of the contracts locked: the planner estimates
+        -- "= ANY (array)" element by element, a constant and an estimate per contract
+        -- locked, which held 1.2 GB of the backend's memory to plan this statement for
+        -- 1,000,000 contracts.  A batch is hashed because its due charges are estimated at
+        -- its tenant's line versions (rr_internal.due_charges_planned's support function),
+        -- one contract is looked up by its keys (test/plans).  The invoices' contracts
+        -- joined to the charges and grouped, not as a semi-join, whose estimate of a CTE's
+        -- distinct contracts, 200, looked them up one at a time.  The one-offs and
+        -- discounts only in the range of the ids locked: the contract's own key when one
+        -- contract is billed, an index condition in a cached generic plan too;
+        -- bench/README.md)
         INSERT INTO rr.invoice (tenant_id, run_id, contract_id, customer, currency, invoice_date)
         SELECT bill.tenant_id, run, k.contract_id, k.bill_to, k.currency, bill.as_of
-          FROM rr.contract k
-         WHERE k.tenant_id = bill.tenant_id AND k.contract_id = ANY (locked)
-           AND k.contract_id IN (SELECT n.contract_id FROM new_charge n)
+          FROM new_charge n
+          JOIN rr.contract k ON k.tenant_id = bill.tenant_id AND k.contract_id = n.contract_id
+                             AND k.contract_id BETWEEN first_locked AND last_locked
+         GROUP BY k.contract_id, k.bill_to, k.currency
          ORDER BY k.contract_id
         RETURNING invoice_id, contract_id, customer, currency, series, invoice_date
     ), new_draft AS (
@@ -196,7 +196,11 @@ BEGIN
         -- invoice lines themselves and their staging for the revenue schedules (staged from
         -- these rows, not by joining the lines written back to the charges and invoices: on
         -- new tables the planner, guessing a few invoices, joined them once per invoice,
-        -- 3,000,000 rows for 1,000 contracts; test/plans)
+        -- 3,000,000 rows for 1,000 contracts; test/plans).  The invoices by a DISTINCT ON
+        -- their contract, which they are already: it tells the planner that each charge
+        -- has one invoice, where a join of two CTEs, without statistics, is estimated as if
+        -- each had 200 distinct contracts (50,000,000 rows for 100,000 contracts, joined
+        -- by sorting both sides and merging)
         SELECT i.invoice_id,
                row_number() OVER (PARTITION BY i.invoice_id
                                   ORDER BY n.line_no, lower(n.service_period), n.kind DESC, n.charge_id)::integer
@@ -212,10 +216,10 @@ BEGIN
                     ELSE it.deferred_account END AS credit_account,
                it.receivable_account, n.detail, i.currency
           FROM new_charge n
-          JOIN new_invoice i ON i.contract_id = n.contract_id
+          JOIN (SELECT DISTINCT ON (ni.contract_id) ni.* FROM new_invoice ni) i ON i.contract_id = n.contract_id
           -- (a one-off charge has no contract line: its item is the one-off's)
           LEFT JOIN rr.contract_line l ON l.tenant_id = bill.tenant_id AND l.contract_id = n.contract_id
-                                      AND l.contract_id = ANY (locked)
+                                      AND l.contract_id BETWEEN first_locked AND last_locked
                                       AND l.line_no = n.line_no AND l.effective_from = n.line_effective_from
                                       AND n.kind <> 'one_off'
           LEFT JOIN rr.contract_item ci ON ci.tenant_id = bill.tenant_id AND ci.code = l.contract_item
@@ -278,13 +282,12 @@ BEGIN
         -- Only billing runs write a contract's state, under its lock, so no other
         -- transaction can insert it in between: no ON CONFLICT, whose speculative insertion
         -- cost 5-7 us a contract (the key stays the last guard, as for the charges).  The
-        -- states are read only for the contracts locked, by key: joined by contract alone,
-        -- the planner hashed every state of the tenant to bill one contract (test/plans)
+        -- states are read by key (test/plans: one contract's, not every state of the tenant)
         INSERT INTO rr.contract_billing_state (tenant_id, contract_id, settled_to, terms_hash)
         SELECT bill.tenant_id, x.contract_id, bill.as_of, x.terms_hash
           FROM settled_terms x
          WHERE NOT EXISTS (SELECT FROM rr.contract_billing_state s
-                            WHERE s.tenant_id = bill.tenant_id AND s.contract_id = ANY (locked)
+                            WHERE s.tenant_id = bill.tenant_id AND s.contract_id BETWEEN first_locked AND last_locked
                               AND s.contract_id = x.contract_id)
     ), settled_old AS (
         UPDATE rr.contract_billing_state s
@@ -292,7 +295,8 @@ BEGIN
                                  ELSE bill.as_of END,
                terms_hash = x.terms_hash
           FROM settled_terms x
-         WHERE s.tenant_id = bill.tenant_id AND s.contract_id = ANY (locked) AND s.contract_id = x.contract_id
+         WHERE s.tenant_id = bill.tenant_id AND s.contract_id BETWEEN first_locked AND last_locked
+           AND s.contract_id = x.contract_id
            AND x.terms_hash IS NOT NULL
     )
     -- (the customers and items by a hashed DISTINCT, then aggregated: array_agg(DISTINCT)
