@@ -205,16 +205,15 @@ declared_rows(Oid function)
  * The planner's estimate of the rows of rr_internal.due_charges_planned (its support
  * function).  A batch (only_contract NULL, a constant in the plan made for the call's
  * arguments) is estimated at the line versions of rr.contract_line (pg_class.reltuples,
- * which the billing run refreshes before it plans: rr_internal.refresh_statistics), when
- * there are more than the declared rows: about a charge per line version, where the declared 1,000 rows left the billing statement to
- * guess a few hundred charges and join them to their line versions and contracts one index
- * lookup at a time, or to lean on filters of those tables by the array of the contracts
- * locked, whose planning PostgreSQL estimates element by element (1.2 GB of the backend's
- * memory for 1,000,000 contracts; bench/README.md).  Every tenant's line versions count:
- * a small tenant in a large table gets hash joins over its own rows, which cost little.
- * One contract, a generic plan (a parameter) and a table never analysed keep the declared
- * estimate, as does a database where rr.contract_line is not this table's (Citus workers,
- * whose shards hold the rows).
+ * which the billing run refreshes before it plans: rr_internal.refresh_statistics) when
+ * they are more than the declared rows: about a charge per line version.  With the
+ * declared 1,000 the billing statement guessed a few hundred charges and looked their line
+ * versions and contracts up one at a time, unless filters of those tables by the array of
+ * the contracts locked made that dear, and PostgreSQL plans such a filter element by
+ * element (1.2 GB of the backend's memory for 1,000,000 contracts; bench/README.md).
+ * Every tenant's line versions count: a small tenant in a large table gets hash joins over
+ * its own rows, which cost little.  One contract, a generic plan (the argument a
+ * parameter) and a table never analysed (reltuples -1) keep the declared estimate.
  */
 Datum
 rr_due_charges_planned_support(PG_FUNCTION_ARGS)

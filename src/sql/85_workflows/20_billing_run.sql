@@ -167,18 +167,19 @@ BEGIN
          ORDER BY d.contract_id, d.line_no, d.line_effective_from, d.kind, d.service_period, d.adjustment_seq
         RETURNING *
     ), new_invoice AS (
-        -- (the contracts, their line versions and billing states joined to the charges by
-        -- their keys, no filter by the array of the contracts locked: the planner estimates
-        -- "= ANY (array)" element by element, a constant and an estimate per contract
-        -- locked, which held 1.2 GB of the backend's memory to plan this statement for
-        -- 1,000,000 contracts.  A batch is hashed because its due charges are estimated at
-        -- its tenant's line versions (rr_internal.due_charges_planned's support function),
-        -- one contract is looked up by its keys (test/plans).  The invoices' contracts
-        -- joined to the charges and grouped, not as a semi-join, whose estimate of a CTE's
-        -- distinct contracts, 200, looked them up one at a time.  The one-offs and
-        -- discounts only in the range of the ids locked: the contract's own key when one
-        -- contract is billed, an index condition in a cached generic plan too;
-        -- bench/README.md)
+        -- (the contracts, their line versions, billing states, one-offs and discounts
+        -- joined to the charges by their keys and read only in the range of the ids locked
+        -- (BETWEEN the least and the greatest): the contract's own key when one contract is
+        -- billed, an index condition in a cached generic plan too (test/plans: on new tables
+        -- the planner read every contract and line version of the tenant to bill one), and
+        -- nearly every row in a batch.  Not by the array of the contracts locked: the
+        -- planner estimates "= ANY (array)" element by element, which held 1.2 GB of the
+        -- backend's memory to plan this statement for 1,000,000 contracts, and in a generic
+        -- plan (a session's sixth run) kept it as a filter that compared each row with every
+        -- id.  A batch is hashed because its due charges are estimated at the line versions
+        -- (rr_internal.due_charges_planned's support function).  The invoices' contracts are
+        -- joined to the charges and grouped, not a semi-join, whose estimate of a CTE's
+        -- distinct contracts, 200, looked them up one at a time; bench/README.md)
         INSERT INTO rr.invoice (tenant_id, run_id, contract_id, customer, currency, invoice_date)
         SELECT bill.tenant_id, run, k.contract_id, k.bill_to, k.currency, bill.as_of
           FROM new_charge n
@@ -282,7 +283,8 @@ BEGIN
         -- Only billing runs write a contract's state, under its lock, so no other
         -- transaction can insert it in between: no ON CONFLICT, whose speculative insertion
         -- cost 5-7 us a contract (the key stays the last guard, as for the charges).  The
-        -- states are read by key (test/plans: one contract's, not every state of the tenant)
+        -- states are read by key and the range of the ids locked (test/plans: one
+        -- contract's, not every state of the tenant)
         INSERT INTO rr.contract_billing_state (tenant_id, contract_id, settled_to, terms_hash)
         SELECT bill.tenant_id, x.contract_id, bill.as_of, x.terms_hash
           FROM settled_terms x
