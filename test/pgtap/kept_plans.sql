@@ -4,7 +4,7 @@
 -- table the plans read.  pg_stat_statements (loaded by the test cluster) counts the plans
 -- and executions of every nested statement.
 BEGIN;
-SELECT plan(11);
+SELECT plan(14);
 CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
 SET LOCAL pg_stat_statements.track = 'all';
 SET LOCAL pg_stat_statements.track_planning = on;
@@ -99,6 +99,26 @@ SELECT is(kp_test.counts('%WITH flat_period AS%'), '1 calls, 1 plans',
           'with its work tables dropped, the rating is planned again on new ones');
 SELECT is((SELECT total FROM kp_test.totals WHERE tenant_id = 'kp_b' AND contract_id = (SELECT max(contract_id) - 1 FROM rr.contract WHERE tenant_id = 'kp_b')),
           5 * 20.00 + 5 * 20.00 + 100.00 + 25.00, 'and that contract is billed as the others');
+
+-- the planner's estimate of what is due (rr_internal.due_charges_planned_support): a batch
+-- at the line versions of rr.contract_line once they are more than the declared 1,000 rows,
+-- one contract at those 1,000 whatever the table's size; the test's 48 line versions keep
+-- the declared rows (the table's row count set here as a run of 250,000 would leave it)
+CREATE FUNCTION kp_test.rows(q text) RETURNS float8 LANGUAGE plpgsql AS $$
+DECLARE
+    j json;
+BEGIN
+    EXECUTE 'EXPLAIN (FORMAT JSON) ' || q INTO j;
+    RETURN (j -> 0 -> 'Plan' ->> 'Plan Rows')::float8;
+END
+$$;
+SELECT is(kp_test.rows($q$SELECT * FROM rr_internal.due_charges_planned('kp_a', '2024-02-01', NULL)$q$), 1000::float8,
+          'a batch in a table of 48 line versions is estimated at the declared 1,000 rows');
+UPDATE pg_class SET reltuples = 250000 WHERE oid = 'rr.contract_line'::regclass;
+SELECT is(kp_test.rows($q$SELECT * FROM rr_internal.due_charges_planned('kp_a', '2024-02-01', NULL)$q$), 250000::float8,
+          'a batch in a table of 250,000 line versions is estimated at 250,000 rows');
+SELECT is(kp_test.rows($q$SELECT * FROM rr_internal.due_charges_planned('kp_a', '2024-02-01', 1)$q$), 1000::float8,
+          'one contract in that table is estimated at the declared 1,000 rows');
 
 SELECT * FROM finish();
 ROLLBACK;
