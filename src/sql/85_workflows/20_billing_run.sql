@@ -103,23 +103,28 @@ BEGIN
     -- insert): the charge key stays the last guard, as an error (below).
     BEGIN
     WITH due AS (
-        SELECT f.contract_id, f.line_no, f.line_effective_from, f.kind, f.service_period, f.adjustment_seq,
-               f.quantity, f.unit_price, f.amount, f.due_date,
-               -- a correction of a discount names its discount
-               CASE WHEN f.kind = 'discount' AND f.adjustment_seq < 0
-                    THEN jsonb_build_object('discount_id', f.discount_id) END AS detail,
-               f.terms_hash
-          FROM rr_internal.due_charges_planned(bill.tenant_id, bill.as_of, bill.only_contract) f
-         -- the setup fee of a line with milestones is billed by its milestones
-         WHERE f.kind <> 'setup'
-            OR NOT EXISTS (SELECT FROM rr.contract_milestone m
-                            WHERE m.tenant_id = bill.tenant_id AND m.contract_id = f.contract_id
-                              AND m.line_no = f.line_no)
-        UNION ALL
-        SELECT u.*, NULL::bigint FROM rr_internal.usage_charges(bill.tenant_id, bill.as_of, bill.only_contract) u
-         WHERE metered
-        UNION ALL
-        SELECT m.*, NULL::bigint FROM rr_internal.milestone_charges(bill.tenant_id, bill.as_of, bill.only_contract) m
+        -- what is due, of the contracts locked only (one filter for both readers, the charges
+        -- and the states below: each hashed the 100,000 ids of a batch again; the true-ups
+        -- are of the contracts locked already, tu_contracts)
+        SELECT d.*
+          FROM (SELECT f.contract_id, f.line_no, f.line_effective_from, f.kind, f.service_period, f.adjustment_seq,
+                       f.quantity, f.unit_price, f.amount, f.due_date,
+                       -- a correction of a discount names its discount
+                       CASE WHEN f.kind = 'discount' AND f.adjustment_seq < 0
+                            THEN jsonb_build_object('discount_id', f.discount_id) END AS detail,
+                       f.terms_hash
+                  FROM rr_internal.due_charges_planned(bill.tenant_id, bill.as_of, bill.only_contract) f
+                 -- the setup fee of a line with milestones is billed by its milestones
+                 WHERE f.kind <> 'setup'
+                    OR NOT EXISTS (SELECT FROM rr.contract_milestone m
+                                    WHERE m.tenant_id = bill.tenant_id AND m.contract_id = f.contract_id
+                                      AND m.line_no = f.line_no)
+                UNION ALL
+                SELECT u.*, NULL::bigint FROM rr_internal.usage_charges(bill.tenant_id, bill.as_of, bill.only_contract) u
+                 WHERE metered
+                UNION ALL
+                SELECT m.*, NULL::bigint FROM rr_internal.milestone_charges(bill.tenant_id, bill.as_of, bill.only_contract) m) d
+         WHERE d.contract_id IN (SELECT unnest(locked))
     ), new_charge AS (
         INSERT INTO rr.charge (tenant_id, contract_id, line_no, line_effective_from, kind, service_period,
                                adjustment_seq, quantity, unit_price, amount, due_date, run_id, detail)
@@ -163,7 +168,6 @@ BEGIN
                                     WHERE x.tenant_id = bill.tenant_id AND x.contract_id = c.contract_id
                                       AND x.line_no = c.true_up_line_no AND x.kind = 'true_up'
                                       AND x.service_period = p.period AND x.adjustment_seq = c.commitment_no)) d
-         WHERE d.contract_id IN (SELECT unnest(locked))
          ORDER BY d.contract_id, d.line_no, d.line_effective_from, d.kind, d.service_period, d.adjustment_seq
         RETURNING *
     ), new_invoice AS (
@@ -274,7 +278,6 @@ BEGIN
         -- of a CTE filtered by kind, sorted 300,000 rows of 100,000 contracts to group them)
         SELECT d.contract_id, max(d.terms_hash) AS terms_hash
           FROM due d
-         WHERE d.contract_id IN (SELECT unnest(locked))
          GROUP BY d.contract_id
         HAVING bool_or(d.kind IN ('recurring', 'discount'))
     ), settled_new AS (
