@@ -48,6 +48,10 @@ DECLARE
     -- the calendar is not extended and no schedule line looks for one
     fiscal boolean := EXISTS (SELECT FROM rr.deferral_code dc
                                WHERE dc.tenant_id = schedule_billed_lines.tenant_id AND dc.calendar = 'fiscal');
+    -- the items whose deferral code follows it, read once (none when no code does)
+    fiscal_items text[] := ARRAY(SELECT it.code FROM rr.item it
+                                   JOIN rr.deferral_code dc ON dc.tenant_id = it.tenant_id AND dc.code = it.deferral_code
+                                  WHERE it.tenant_id = schedule_billed_lines.tenant_id AND dc.calendar = 'fiscal');
     -- the tenant's deposit contract items, read once (not once per staged line)
     deposits text[] := ARRAY(SELECT ci.code FROM rr.contract_item ci
                               WHERE ci.tenant_id = schedule_billed_lines.tenant_id AND ci.billing_type = 'deposit');
@@ -188,16 +192,14 @@ BEGIN
       -- obligations are not, and Citus joins the two only as sets)
       JOIN rr.performance_obligation o ON o.tenant_id = t AND o.contract_id = b.contract_id
                                       AND o.obligation_no = b.obligation_no
-      -- the items whose deferral code follows the fiscal calendar, scheduled above (none
-      -- looked up when no deferral code does: a one-time filter)
-      LEFT JOIN (SELECT it.code FROM rr.item it
-                   JOIN rr.deferral_code dc ON dc.tenant_id = t AND dc.code = it.deferral_code
-                  WHERE it.tenant_id = t AND dc.calendar = 'fiscal') f ON fiscal AND f.code = o.item
       -- spread over the service period with the obligation's pattern on the grain's periods
       -- (rr.spread: strict, the service passed only for those patterns and items not on the
-      -- fiscal calendar, so no rows for the others)
+      -- fiscal calendar, so no rows for the others; the items on the fiscal calendar,
+      -- scheduled above, by the array read once: not a join, whose node, even with a
+      -- one-time filter that is false, cost 0.5 s of 3,000,000 staged lines)
       LEFT JOIN LATERAL rr.spread(
-                b.amount, CASE WHEN f.code IS NULL AND o.method IN ('equal', 'equal_prorate', 'daily') THEN b.service_period END,
+                b.amount, CASE WHEN NOT o.item = ANY (fiscal_items) AND o.method IN ('equal', 'equal_prorate', 'daily')
+                               THEN b.service_period END,
                 o.method, o.grain, '2000-01-01', rr.minor_units(b.currency)) s ON true
      CROSS JOIN LATERAL (
             SELECT CASE WHEN o.method IN ('equal', 'equal_prorate', 'daily') THEN s.period

@@ -405,20 +405,37 @@ COMMENT ON FUNCTION rr_internal.run_bill(text, date, bigint) IS 'internal: rr_in
 REVOKE ALL ON FUNCTION rr_internal.run_bill(text, date, bigint) FROM PUBLIC;
 
 -- What a run created, as rows (its invoices by the range of their ids it records).
+-- The invoices and their lines in that range read in one pass each and grouped together by
+-- invoice (a line's group without the run's invoice is another run's, and left out): not a
+-- lookup of each invoice's lines, which took 8.2-8.3 s of a run of 1,000,000 contracts
+-- against 4.6-4.7 s this way (the same at 100,000: 0.6-0.7 s), and not a grouping of the
+-- lines joined to the invoices, which a plan for an underestimate of the invoices ran once
+-- per invoice (test/plans); grouped, both inputs are read once whatever the statistics.
 CREATE FUNCTION rr_internal.billing_run_invoices(tenant_id text, run bigint)
 RETURNS TABLE (invoice_id bigint, contract_id bigint, customer text, currency char(3), lines bigint, total numeric)
 LANGUAGE sql STABLE
 BEGIN ATOMIC
-    SELECT i.invoice_id, i.contract_id, i.customer, i.currency, count(l.line_no), coalesce(sum(l.amount), 0)
-      FROM rr.invoice i
-      LEFT JOIN rr.invoice_line l ON l.tenant_id = i.tenant_id AND l.invoice_id = i.invoice_id
-     WHERE i.tenant_id = billing_run_invoices.tenant_id AND i.run_id = billing_run_invoices.run
-       AND i.invoice_id >= (SELECT lower(r.invoice_ids) FROM rr.billing_run r
-                             WHERE r.tenant_id = billing_run_invoices.tenant_id AND r.run_id = billing_run_invoices.run)
-       AND i.invoice_id < (SELECT upper(r.invoice_ids) FROM rr.billing_run r
-                            WHERE r.tenant_id = billing_run_invoices.tenant_id AND r.run_id = billing_run_invoices.run)
-     GROUP BY i.tenant_id, i.invoice_id
-     ORDER BY i.invoice_id;
+    SELECT x.invoice_id, max(x.contract_id), max(x.customer), max(x.currency), count(x.line_no),
+           coalesce(sum(x.amount), 0)
+      FROM (SELECT i.invoice_id, i.contract_id, i.customer, i.currency, NULL::integer AS line_no, NULL::numeric AS amount
+              FROM rr.invoice i
+             WHERE i.tenant_id = billing_run_invoices.tenant_id AND i.run_id = billing_run_invoices.run
+               AND i.invoice_id >= (SELECT lower(r.invoice_ids) FROM rr.billing_run r
+                                     WHERE r.tenant_id = billing_run_invoices.tenant_id AND r.run_id = billing_run_invoices.run)
+               AND i.invoice_id < (SELECT upper(r.invoice_ids) FROM rr.billing_run r
+                                    WHERE r.tenant_id = billing_run_invoices.tenant_id AND r.run_id = billing_run_invoices.run)
+            UNION ALL
+            SELECT l.invoice_id, NULL, NULL, NULL, l.line_no, l.amount
+              FROM rr.invoice_line l
+             WHERE l.tenant_id = billing_run_invoices.tenant_id
+               AND l.invoice_id >= (SELECT lower(r.invoice_ids) FROM rr.billing_run r
+                                     WHERE r.tenant_id = billing_run_invoices.tenant_id AND r.run_id = billing_run_invoices.run)
+               AND l.invoice_id < (SELECT upper(r.invoice_ids) FROM rr.billing_run r
+                                    WHERE r.tenant_id = billing_run_invoices.tenant_id AND r.run_id = billing_run_invoices.run)) x
+     GROUP BY x.invoice_id
+    -- (only the run's invoices: a group of lines alone has no contract)
+    HAVING count(x.contract_id) > 0
+     ORDER BY x.invoice_id;
 END;
 COMMENT ON FUNCTION rr_internal.billing_run_invoices(text, bigint) IS 'internal: the invoices a billing run created, with their line count and total';
 
