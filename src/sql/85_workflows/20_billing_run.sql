@@ -34,8 +34,6 @@ DECLARE
     tu_contracts bigint[] := '{}';
     tu_commitments integer[] := '{}';
     tu_periods daterange[] := '{}';
-    -- the charges' sequence (their identity), looked up once
-    charge_seq regclass := pg_get_serial_sequence('rr.charge', 'charge_id')::regclass;
 BEGIN
     -- statistics that describe the tables (rr_internal.refresh_statistics)
     PERFORM rr_internal.refresh_statistics('{rr.contract,rr.contract_line,rr.contract_billing_state,rr.charge,'
@@ -128,13 +126,10 @@ BEGIN
                 SELECT m.*, NULL::bigint FROM rr_internal.milestone_charges(bill.tenant_id, bill.as_of, bill.only_contract) m) d
          WHERE d.contract_id IN (SELECT unnest(locked))
     ), new_charge AS (
-        -- the charges to insert, in the order of their invoice's lines (by contract: one
-        -- invoice each), each with its id drawn in that order and its line number counted
-        -- in the same pass: the invoice lines below take both from here, so the charges are
-        -- sorted once (numbered from the charges' insert, they were sorted again: 3,000,000
-        -- rows on disk at 1,000,000 contracts; the order still keeps the charge key's
-        -- inserts together per contract line)
-        SELECT nextval(charge_seq) AS charge_id, d.*, row_number() OVER w AS invoice_line_no
+        INSERT INTO rr.charge (tenant_id, contract_id, line_no, line_effective_from, kind, service_period,
+                               adjustment_seq, quantity, unit_price, amount, due_date, run_id, detail)
+        SELECT bill.tenant_id, d.contract_id, d.line_no, d.line_effective_from, d.kind, d.service_period,
+               d.adjustment_seq, d.quantity, d.unit_price, d.amount, d.due_date, run, d.detail
           FROM (SELECT * FROM due
                 UNION ALL
                 -- the true-ups of minimum commitments (src/sql/50_billing/80_commitments.sql):
@@ -173,17 +168,8 @@ BEGIN
                                     WHERE x.tenant_id = bill.tenant_id AND x.contract_id = c.contract_id
                                       AND x.line_no = c.true_up_line_no AND x.kind = 'true_up'
                                       AND x.service_period = p.period AND x.adjustment_seq = c.commitment_no)) d
-        WINDOW w AS (PARTITION BY d.contract_id
-                     ORDER BY d.line_no, lower(d.service_period), d.kind DESC, d.line_effective_from, d.service_period,
-                              d.adjustment_seq)
-         ORDER BY d.contract_id, d.line_no, lower(d.service_period), d.kind DESC, d.line_effective_from, d.service_period,
-                  d.adjustment_seq
-    ), inserted_charge AS (
-        INSERT INTO rr.charge (tenant_id, charge_id, contract_id, line_no, line_effective_from, kind, service_period,
-                               adjustment_seq, quantity, unit_price, amount, due_date, run_id, detail)
-        SELECT bill.tenant_id, n.charge_id, n.contract_id, n.line_no, n.line_effective_from, n.kind, n.service_period,
-               n.adjustment_seq, n.quantity, n.unit_price, n.amount, n.due_date, run, n.detail
-          FROM new_charge n
+         ORDER BY d.contract_id, d.line_no, d.line_effective_from, d.kind, d.service_period, d.adjustment_seq
+        RETURNING *
     ), new_invoice AS (
         -- (the contracts, their line versions, billing states, one-offs and discounts
         -- joined to the charges by their keys and read only in the range of the ids locked
@@ -220,7 +206,10 @@ BEGIN
         -- has one invoice, where a join of two CTEs, without statistics, is estimated as if
         -- each had 200 distinct contracts (50,000,000 rows for 100,000 contracts, joined
         -- by sorting both sides and merging)
-        SELECT i.invoice_id, n.invoice_line_no::integer AS invoice_line_no,
+        SELECT i.invoice_id,
+               row_number() OVER (PARTITION BY i.invoice_id
+                                  ORDER BY n.line_no, lower(n.service_period), n.kind DESC, n.charge_id)::integer
+                   AS invoice_line_no,
                n.kind, n.charge_id, n.contract_id, n.line_no, n.line_effective_from, n.adjustment_seq,
                l.contract_item, it.code AS item, n.service_period, n.quantity, n.unit_price, n.amount,
                CASE WHEN n.kind = 'discount' THEN dsc.account
