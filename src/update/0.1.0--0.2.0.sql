@@ -541,6 +541,7 @@ CREATE TABLE rr.one_off_charge (
                                                  AND rr.check_number('amount', amount)
                                                  AND rr.check_date('service date', service_date))
 );
+CREATE INDEX one_off_charge_contract_idx ON rr.one_off_charge (tenant_id, contract_id);
 ALTER TABLE rr.charge DROP CONSTRAINT charge_kind_check;
 ALTER TABLE rr.charge ADD CONSTRAINT charge_kind_check CHECK (kind IN ('setup', 'recurring', 'usage', 'renewal', 'deposit', 'drawdown',
                                                  'release', 'breakage', 'proration',

@@ -31,6 +31,8 @@ CREATE TABLE rr.one_off_charge (
                                                  AND rr.check_number('amount', amount)
                                                  AND rr.check_date('service date', service_date))
 );
+-- a contract's one-off charges by key: billing one contract reads its own, not the tenant's
+CREATE INDEX one_off_charge_contract_idx ON rr.one_off_charge (tenant_id, contract_id);
 COMMENT ON TABLE rr.one_off_charge IS 'one-off charges (positive amount) and credits (negative) on a contract: an item, quantity x unit price rounded once to the currency (or an amount), a service date; billed once, as charge kind one_off of the pseudo contract line -one_off_id, by the next billing run on or after the service date or at once on its own invoice (bill immediately); a net credit is never invoiced alone but carried to the next billing';
 COMMENT ON COLUMN rr.one_off_charge.tenant_id IS 'tenant that owns the contract';
 COMMENT ON COLUMN rr.one_off_charge.one_off_id IS 'id of the one-off charge; its charge and invoice line carry contract line number -one_off_id, and its revenue is obligation -one_off_id of the contract';

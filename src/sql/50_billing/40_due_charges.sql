@@ -434,6 +434,9 @@ BEGIN ATOMIC
                             max(ch.adjustment_seq) AS seq
                        FROM rr.charge ch
                       WHERE ch.tenant_id = due_charges.tenant_id AND ch.kind IN ('setup', 'renewal')
+                        -- (only_contract's when one: grouped for the whole tenant, billing one
+                        -- contract of 100,000 with setup fees read all their charges, 0.3-0.8 s)
+                        AND (due_charges.all_contracts OR ch.contract_id = due_charges.only_contract)
                       GROUP BY ch.contract_id, ch.line_no, ch.line_effective_from, ch.kind, lower(ch.service_period)) b
                  ON b.contract_id = f.contract_id AND b.line_no = f.line_no
                 AND b.line_effective_from = f.effective_from AND b.kind = f.kind
@@ -514,6 +517,8 @@ BEGIN ATOMIC
            0, o.quantity, o.unit_price, o.amount, o.service_date, NULL, NULL::bigint
       FROM rr.one_off_charge o
      WHERE o.tenant_id = due_charges.tenant_id AND o.contract_id IN (SELECT c.contract_id FROM c)
+       -- (only_contract's by key when one: not every one-off charge of the tenant's history)
+       AND (due_charges.all_contracts OR o.contract_id = due_charges.only_contract)
        AND o.service_date <= due_charges.as_of
        AND NOT EXISTS (SELECT FROM rr.charge ch
                         WHERE ch.tenant_id = due_charges.tenant_id AND ch.contract_id = o.contract_id
