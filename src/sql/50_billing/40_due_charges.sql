@@ -154,6 +154,11 @@ BEGIN ATOMIC
                          upper(rr.period_containing(due_charges.as_of, v.line_every, v.anchor))),
                    v.line_every, v.anchor) AS p
          WHERE v.is_recurring
+        -- (OFFSET 0 here and in priced: each computed column is evaluated once per period.
+        -- Pulled up into the join with what is charged, every reference to a column was
+        -- the whole expression again: rr.period_containing four times a period, and the
+        -- amount, a product rounded, twice)
+        OFFSET 0
     ), billed AS NOT MATERIALIZED (
         -- what is charged per line version and billing period, corrections included: the net
         -- amount, the last adjustment sequence, the first charge, and the days still billed
@@ -210,6 +215,7 @@ BEGIN ATOMIC
                                            'actual', r.mu) END AS amount,
                CASE r.billing_type WHEN 'prepaid' THEN lower(r.service_period) ELSE upper(r.service_period) END AS due
           FROM recurring r
+        OFFSET 0
     ), target AS (
         -- what each line version's billing period comes to now: its days prorated and rounded
         -- once; for the prepaid period a termination cuts short, the refund policy: none keeps
