@@ -288,9 +288,9 @@ BEGIN
         -- cost 5-7 us a contract (the key stays the last guard, as for the charges).  The
         -- states are read by key and the range of the ids locked (test/plans: one
         -- contract's, not every state of the tenant).  Inserted in the order of their key:
-        -- the grouping above hands them out in its hash order, and 1,000,000 states
-        -- inserted in that order took 4.6-7.3 s against 2.4-2.6 s sorted, the index
-        -- descended and split at random pages (bench/README.md)
+        -- the grouping above hands them out in its hash order, which sent each insert down
+        -- the index to a random page to split; the insert of 1,000,000 states took 4.76 s
+        -- in that order, 2.86 s sorted, its sort included (bench/README.md)
         INSERT INTO rr.contract_billing_state (tenant_id, contract_id, settled_to, terms_hash)
         SELECT bill.tenant_id, x.contract_id, bill.as_of, x.terms_hash
           FROM settled_terms x
