@@ -170,9 +170,10 @@ DECLARE
     undue_contracts bigint[];
     through_period date;
 BEGIN
-    -- statistics that describe the tables (rr_internal.refresh_statistics)
+    -- statistics that describe the tables and the tenant's rows in them
+    -- (rr_internal.refresh_statistics)
     PERFORM rr_internal.refresh_statistics('{rr.contract,rr.performance_obligation,rr.revenue_schedule_line,'
-                                           'rr.invoice,rr.invoice_line,rr.journal_entry,rr.journal_line}');
+                                           'rr.invoice,rr.invoice_line,rr.journal_entry,rr.journal_line}', t);
     -- (one run at a time per tenant: the caller, rr.recognize, holds the lock)
     INSERT INTO rr.recognition_run (tenant_id, through) VALUES (t, recognize.through) RETURNING run_id INTO run;
     PERFORM rr_internal.create_payment_schedules(t, recognize.through);

@@ -35,10 +35,12 @@ DECLARE
     tu_commitments integer[] := '{}';
     tu_periods daterange[] := '{}';
 BEGIN
-    -- statistics that describe the tables (rr_internal.refresh_statistics)
+    -- statistics that describe the tables, and for a batch the tenant's rows in them
+    -- (rr_internal.refresh_statistics)
     PERFORM rr_internal.refresh_statistics('{rr.contract,rr.contract_line,rr.contract_billing_state,rr.charge,'
                                            'rr.invoice,rr.invoice_line,rr.performance_obligation,'
-                                           'rr.revenue_schedule_line}');
+                                           'rr.revenue_schedule_line}',
+                                           CASE WHEN bill.only_contract IS NULL THEN bill.tenant_id END);
     -- Lock the contracts first, in one statement and in contract_id order, and only then
     -- work out what is due, in the next statement (a new snapshot): so the run bills the
     -- terms committed when it got its locks.  FOR NO KEY UPDATE conflicts with the FOR

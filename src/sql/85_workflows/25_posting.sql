@@ -37,9 +37,10 @@ DECLARE
     -- the entries' sequence, looked up once (not once per invoice)
     entries regclass := pg_get_serial_sequence('rr.journal_entry', 'entry_id')::regclass;
 BEGIN
-    -- statistics that describe the tables (rr_internal.refresh_statistics)
+    -- statistics that describe the tables and the tenant's rows in them
+    -- (rr_internal.refresh_statistics)
     PERFORM rr_internal.refresh_statistics('{rr.contract,rr.invoice,rr.invoice_draft,rr.invoice_line,rr.journal_entry,'
-                                           'rr.journal_line}');
+                                           'rr.journal_line}', t);
     -- the counter row is the lock that serialises posting for the tenant and series
     INSERT INTO rr.invoice_counter (tenant_id, series, prefix)
     VALUES (t, post_invoices.series, post_invoices.series || '-') ON CONFLICT DO NOTHING;
@@ -186,10 +187,11 @@ BEGIN
     WINDOW w AS (PARTITION BY j.entry_id, j.currency ORDER BY j.line_no);
 
     -- the entries written, checked once (rr_internal.check_journal), on the statistics of
-    -- the journal as written (analysed when it was never analysed or has grown fourfold,
-    -- as on a tenant's first posting: guessing a handful of lines, the planner sorted the
-    -- 2,000,000 lines of 1,000,000 drafts on disk to group them)
-    PERFORM rr_internal.refresh_statistics('{rr.journal_entry,rr.journal_line}');
+    -- the journal as written (analysed when it was never analysed, has grown fourfold, as
+    -- on a tenant's first posting, or does not know the tenant's entries: guessing a
+    -- handful of lines, the planner sorted the 2,000,000 lines of 1,000,000 drafts on disk
+    -- to group them)
+    PERFORM rr_internal.refresh_statistics('{rr.journal_entry,rr.journal_line}', t);
     PERFORM rr_internal.check_journal(t, min(p.entry_id), max(p.entry_id)) FROM rr_post p;
 
     UPDATE rr.invoice_counter c SET next_number = c.next_number + n

@@ -132,10 +132,10 @@ BEGIN
         RAISE EXCEPTION 'date must not be NULL' USING ERRCODE = '22004';
     END IF;
     PERFORM rr.check_date('price change date', as_of);
-    -- the tables it reads and re-plans revenue from, analysed first where new or grown
-    -- (docs/operations.md, "Performance")
+    -- the tables it reads and re-plans revenue from, analysed first where new, grown or
+    -- not knowing the tenant (docs/operations.md, "Performance")
     PERFORM rr_internal.refresh_statistics('{rr.contract,rr.contract_line,rr.charge,rr.contract_billing_state,'
-                                           'rr.performance_obligation,rr.obligation_charge,rr.revenue_schedule_line}');
+                                           'rr.performance_obligation,rr.obligation_charge,rr.revenue_schedule_line}', t);
     -- lock, in contract_id order (as billing and renewal runs lock), every open contract with
     -- a line of a contract item that a change may move; what moves is read after the locks,
     -- so a second run that waited sees the first one's versions and log and moves nothing
