@@ -5,7 +5,7 @@
 -- of three tenants: ts_a's 3,000 analysed; then ts_b's 2,000 and ts_c's 100 added (the
 -- table not grown fourfold, so the rule for new or grown tables leaves it).
 BEGIN;
-SELECT plan(8);
+SELECT plan(11);
 
 SELECT rr.create_tenant(t, t, 'USD') FROM unnest(ARRAY['ts_a', 'ts_b', 'ts_c']) t;
 INSERT INTO rr.customer (tenant_id, code, name, currency)
@@ -49,6 +49,45 @@ DELETE FROM rr.one_off_charge;
 ANALYZE rr.one_off_charge;
 SELECT is(rr_internal.tenant_rows_estimate('rr.one_off_charge', 'ts_a', 100), 0::double precision,
           'a table analysed empty: an estimate of 0 rows');
+
+-- a renewal batch (which reads the contracts, their line versions and renewals) of a
+-- tenant loaded after another's renewals and an ANALYZE: without the rule, 20,000 such
+-- contracts took 564 s to renew, 4.3 s with it (bench/README.md)
+CREATE FUNCTION pg_temp.renewable(t text, n integer) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM rr.create_tenant(t, t, 'USD');
+    PERFORM set_config('rr.tenant', t, true);
+    INSERT INTO rr.item (tenant_id, code, name, revenue_account, deferred_account, receivable_account)
+    VALUES (t, 'SEAT', 'Seat', '4000', '2100', '1100');
+    INSERT INTO rr.item_price VALUES (t, 'SEAT', 'USD', 12.50);
+    INSERT INTO rr.contract_item (tenant_id, code, name, currency, recurring_item, billing_type)
+    VALUES (t, 'SEATS', 'Seats', 'USD', 'SEAT', 'prepaid');
+    INSERT INTO rr.contract_template (tenant_id, code, name, duration, renewal_point_days, mass_renewal)
+    VALUES (t, 'T', 'Annual, mass renewal', 1, 30, true);
+    INSERT INTO rr.customer (tenant_id, code, name, currency) VALUES (t, 'C', 'Customer', 'USD');
+    INSERT INTO rr.contract (tenant_id, contract_id, customer, template, currency, status, contract_type,
+                             start_date, end_date, setup_date, activation_date, billing_period, billing_start,
+                             alignment, invoice_to, bill_to, payment_terms_days, grace_period_days,
+                             renewal_point_days, refund_policy)
+    SELECT t, i, 'C', 'T', 'USD', 'active', 'renewable', '2024-01-01', '2025-01-01', '2024-01-01', '2024-01-01',
+           'month', 'activation', 'anniversary', 'customer', 'C', 30, 0, 30, 'none'
+      FROM generate_series(1, n) i;
+    INSERT INTO rr.contract_line (tenant_id, contract_id, line_no, effective_from, contract_item, quantity,
+                                  recurring_price, billing_period)
+    SELECT t, i, 1, '2024-01-01', 'SEATS', 1, 12.50, '1 month' FROM generate_series(1, n) i;
+END
+$$;
+SELECT pg_temp.renewable('ts_r1', 1500);
+SELECT count(*) FROM rr.run_renewals('2024-12-15');
+ANALYZE rr.contract, rr.contract_line, rr.contract_renewal, rr.contract_event;
+SELECT pg_temp.renewable('ts_r2', 1500);
+SELECT ok(rr_internal.tenant_rows_estimate('rr.contract', 'ts_r2',
+                                           pg_relation_size('rr.contract') / current_setting('block_size')::bigint) < 250,
+          'a tenant loaded after the last ANALYZE of the contracts: estimated at fewer than 250');
+SELECT is((SELECT count(*) FROM rr.run_renewals('2024-12-15')), 1500::bigint, 'the renewal batch renews the 1,500');
+SELECT ok(rr_internal.tenant_rows_estimate('rr.contract', 'ts_r2',
+                                           pg_relation_size('rr.contract') / current_setting('block_size')::bigint) >= 1000,
+          'it analysed the contracts first: the statistics know the tenant''s 1,500');
 
 SELECT * FROM finish();
 ROLLBACK;
