@@ -193,7 +193,7 @@ AS $$
 DECLARE
     t regclass;
     stale boolean;
-    found bigint;
+    held bigint;
     timeout text := pg_catalog.current_setting('lock_timeout');
     block bigint := pg_catalog.current_setting('block_size')::bigint;
 BEGIN
@@ -201,12 +201,14 @@ BEGIN
         RETURN;
     END IF;
     FOR t, stale IN
-        SELECT c.oid::regclass, c.reltuples < 0 OR s.pages > 4 * GREATEST(c.relpages, 1)
+        SELECT c.oid::regclass, g.stale
           FROM pg_catalog.pg_class c
           CROSS JOIN LATERAL (SELECT pg_catalog.pg_relation_size(c.oid) / block AS pages) s
+          -- (never analysed, or grown more than fourfold since)
+          CROSS JOIN LATERAL (SELECT c.reltuples < 0 OR s.pages > 4 * GREATEST(c.relpages, 1) AS stale) g
          WHERE c.oid = ANY (tables)
            AND s.pages >= 8
-           AND (c.reltuples < 0 OR s.pages > 4 * GREATEST(c.relpages, 1)
+           AND (g.stale
                 OR (refresh_statistics.tenant_id IS NOT NULL
                     AND rr_internal.tenant_rows_estimate(c.oid, refresh_statistics.tenant_id, s.pages) < 250))
            -- (not a table whose lock another session holds: it is being analysed or
@@ -223,8 +225,8 @@ BEGIN
         IF NOT stale THEN
             -- (estimated at fewer than 250 of the tenant's rows: does it hold 1,000?)
             EXECUTE pg_catalog.format('SELECT count(*) FROM (SELECT FROM %s x WHERE x.tenant_id = $1 LIMIT 1000) x', t)
-               INTO found USING refresh_statistics.tenant_id;
-            CONTINUE WHEN found < 1000;
+               INTO held USING refresh_statistics.tenant_id;
+            CONTINUE WHEN held < 1000;
         END IF;
         -- (the short timeout for the ANALYZE alone, not for the catalog reads above)
         PERFORM pg_catalog.set_config('lock_timeout', '10ms', true);
