@@ -69,9 +69,60 @@ keep_floor() {
         floor_sql+="INSERT INTO floor.$t SELECT * FROM cp_$t; "
         own_sql+="INSERT INTO rr.$t SELECT * FROM cp_$t; "
     done
+    # (and the rows of the design's other tables, for design_sql)
+    for t in contract_billing_state invoice_counter invoice_number; do
+        echo "DROP TABLE IF EXISTS cp_$t; CREATE UNLOGGED TABLE cp_$t AS SELECT * FROM rr.$t; VACUUM ANALYZE cp_$t;"
+    done | bsql -q >/dev/null
     # (the same emptying as before the product: the billing tables of both sides)
     floor_reset=$reset_sql
 }
+
+# design_sql: every row the run and the posting write, in the product's own tables and in
+# the order they write them, by INSERT ... SELECT and nothing else: the rows of the floor,
+# and those the design adds to them (each invoice written as a draft, then updated when
+# posted; its row in the drafts to post, inserted, then deleted; the contracts' billing
+# states; the numbers given; the counter; and the two work tables, the invoice lines staged
+# for the revenue schedules and the drafts staged for posting, with their shapes).  What the
+# product takes beyond this is its computation: what is due, the joins, sorts and
+# aggregates, the checks its writers make once per statement.
+design_sql="INSERT INTO rr.billing_run SELECT * FROM cp_billing_run;
+    INSERT INTO rr.fiscal_period SELECT * FROM cp_fiscal_period;
+    INSERT INTO rr.charge SELECT * FROM cp_charge;
+    INSERT INTO rr.invoice (tenant_id, invoice_id, doc_type, credits_invoice, reason, run_id, contract_id, customer,
+                            currency, series, invoice_date)
+    SELECT tenant_id, invoice_id, doc_type, credits_invoice, reason, run_id, contract_id, customer, currency, series,
+           invoice_date FROM cp_invoice;
+    INSERT INTO rr.invoice_draft (tenant_id, invoice_id, series, invoice_date)
+    SELECT tenant_id, invoice_id, series, invoice_date FROM cp_invoice;
+    INSERT INTO rr.invoice_line SELECT * FROM cp_invoice_line;
+    CREATE TEMP TABLE w_billed (invoice_id bigint, invoice_line_no integer, contract_id bigint, line_no integer,
+                                line_from date, kind text, adjustment_seq bigint, obligation_no integer,
+                                invoice_date date, service_period daterange, amount numeric, contract_item text,
+                                currency char(3));
+    INSERT INTO w_billed
+    SELECT l.invoice_id, l.line_no, i.contract_id, l.contract_line_no, l.line_effective_from, l.kind, 0,
+           l.contract_line_no, i.invoice_date, l.service_period, l.amount, l.contract_item, i.currency
+      FROM cp_invoice_line l JOIN cp_invoice i ON i.invoice_id = l.invoice_id
+     WHERE l.kind NOT IN ('tax', 'deposit') AND l.amount <> 0;
+    INSERT INTO rr.contract_billing_state SELECT * FROM cp_contract_billing_state;
+    INSERT INTO rr.performance_obligation SELECT * FROM cp_performance_obligation;
+    INSERT INTO rr.revenue_schedule_line SELECT * FROM cp_revenue_schedule_line;
+    INSERT INTO rr.invoice_counter SELECT * FROM cp_invoice_counter;
+    CREATE TEMP TABLE w_post (invoice_id bigint PRIMARY KEY, k bigint NOT NULL, entry_id bigint NOT NULL,
+                              invoice_date date NOT NULL, contract_id bigint, currency char(3), doc_type text,
+                              terms integer, period_start date);
+    INSERT INTO w_post
+    SELECT i.invoice_id, row_number() OVER (ORDER BY i.invoice_date, i.invoice_id), i.journal_entry_id, i.invoice_date,
+           i.contract_id, i.currency, i.doc_type, i.due_date - i.invoice_date, e.period_start
+      FROM cp_invoice i JOIN cp_journal_entry e ON e.entry_id = i.journal_entry_id
+     ORDER BY i.invoice_date, i.invoice_id;
+    INSERT INTO rr.journal_entry SELECT * FROM cp_journal_entry;
+    UPDATE rr.invoice i SET status = c.status, number = c.number, due_date = c.due_date, posted_at = c.posted_at,
+                            journal_entry_id = c.journal_entry_id
+      FROM cp_invoice c WHERE i.tenant_id = c.tenant_id AND i.invoice_id = c.invoice_id;
+    INSERT INTO rr.invoice_number SELECT * FROM cp_invoice_number;
+    DELETE FROM rr.invoice_draft;
+    INSERT INTO rr.journal_line SELECT * FROM cp_journal_line"
 
 # run_and_post KEY SETUP LABEL: the run and the posting one after the other in one session
 # (as a billing job runs them, and as the floor writes its rows: a new backend maps each
@@ -124,9 +175,10 @@ for n in $BENCH_SIZES; do
     # warm: everything analysed, the billing tables emptied (their statistics stay); each
     # time with the floor right after, BENCH_REPEAT times
     bsql -q -c "ANALYZE" >/dev/null
-    pair_ratios=()
+    pair_ratios=() warm_both=()
     for ((i = 1; i <= repeat; i++)); do
         product_and_floor w$i$n "$reset_sql" "warm ($i of $repeat)"
+        warm_both+=("${BENCH_MS[w$i${n}both]}")
     done
     # (median of the warm pairs' ratios, each product / floor measured a few seconds apart)
     printf '  %-58s %10.2fx\n' "warm: median of the $repeat ratios (goal: <= 4)" "$(median "${pair_ratios[@]}")"
@@ -142,6 +194,14 @@ for n in $BENCH_SIZES; do
     measure own$n "the same rows into the product's own tables" "$own_sql" "$reset_sql"
     measure ofloor$n "BARE FLOOR right after" "$floor_sql" "$floor_reset"
     ratio "own tables / floor right after (the schema's own cost)" own$n ofloor$n
+    # the design's writes: the same, with the rows the design adds (design_sql), next to the
+    # floor; and what the product takes beyond them, its computation
+    measure design$n "every row the run and posting write, into the product's tables" "$design_sql" "$reset_sql"
+    measure dfloor$n "BARE FLOOR right after" "$floor_sql" "$floor_reset"
+    ratio "the design's writes / floor right after" design$n dfloor$n
+    compute=$(echo "$(median "${warm_both[@]}") - ${BENCH_MS[design$n]}" | bc -l)
+    printf '  %-58s %10.1f ms   %6.2fx the floor\n' "the computation: warm run + post (median) - these writes" \
+        "$compute" "$(echo "$compute / ${BENCH_MS[dfloor$n]}" | bc -l)"
     printf '  %-58s %10.0f rows/s\n' "rows written per second, warm run + post in one session" \
         "$(echo "$rows / (${BENCH_MS[w1${n}both]} / 1000)" | bc -l)"
 
