@@ -71,7 +71,7 @@ keep_floor() {
     done
     # (and the rows of the design's other tables, for design_sql)
     for t in contract_billing_state invoice_counter invoice_number; do
-        echo "DROP TABLE IF EXISTS cp_$t; CREATE UNLOGGED TABLE cp_$t AS SELECT * FROM rr.$t; VACUUM ANALYZE cp_$t;"
+        echo "SET client_min_messages = warning; DROP TABLE IF EXISTS cp_$t; CREATE UNLOGGED TABLE cp_$t AS SELECT * FROM rr.$t; VACUUM ANALYZE cp_$t;"
     done | bsql -q >/dev/null
     # (the same emptying as before the product: the billing tables of both sides)
     floor_reset=$reset_sql

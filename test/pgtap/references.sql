@@ -7,7 +7,7 @@
 -- can be neither deleted nor re-keyed (a draft's invoice lines take their schedule lines
 -- with them).
 BEGIN;
-SELECT plan(72);
+SELECT plan(75);
 
 SELECT rr.create_tenant('ref', 'References', 'USD');
 SELECT set_config('rr.tenant', 'ref', true);
@@ -64,6 +64,42 @@ SELECT lives_ok($$INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, acc
                 'lines of an existing entry in an existing currency are written');
 SELECT lives_ok($$SELECT rr_internal.check_journal('ref', 900001, 900001)$$,
                 'and pass the check');
+-- an entry in two currencies balances in each (5 dollars against 5 of another currency do
+-- not, though they net to zero), and every line is converted into the functional currency
+-- only, whatever the entry's other lines (the check groups the lines by entry, and per
+-- currency only the entries in several)
+SAVEPOINT currencies;
+CREATE FUNCTION pg_temp.refusal(statement text) RETURNS text
+LANGUAGE plpgsql AS $f$
+DECLARE
+    detail text;
+BEGIN
+    EXECUTE statement;
+    RETURN NULL;
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
+    RETURN SQLSTATE || ': ' || SQLERRM || ' / ' || detail;
+END
+$f$;
+INSERT INTO rr.journal_entry (tenant_id, entry_id, entry_date, period_start, source, source_id)
+VALUES ('ref', 900006, '2024-01-15', '2024-01-01', 'manual', 1), ('ref', 900007, '2024-01-15', '2024-01-01', 'manual', 1);
+SELECT is(pg_temp.refusal($$SELECT pg_temp.writer($v$('ref', 900006, 1, '1100', 5, 0, 'USD'), ('ref', 900006, 2, '4000', 0, 5, 'XTS')$v$,
+                                                  900006, 900006)$$),
+          '23514: journal entry 900006 is unbalanced / Debits 5 and credits 0 in USD differ by 5.',
+          'an entry in two currencies that nets to zero across them is refused, per currency');
+SELECT lives_ok($$SELECT pg_temp.writer($v$('ref', 900006, 1, '1100', 5, 0, 'USD'), ('ref', 900006, 2, '4000', 0, 5, 'USD'),
+                                           ('ref', 900006, 3, '1100', 7, 0, 'XTS'), ('ref', 900006, 4, '4000', 0, 7, 'XTS')$v$,
+                                        900006, 900006)$$,
+                'an entry in two currencies, balanced in each, passes');
+INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency,
+                             functional_currency, functional_debit, functional_credit)
+VALUES ('ref', 900007, 1, '1100', 2, 0, 'XTS', 'USD', 2.50, 0), ('ref', 900007, 2, '4000', 0, 1, 'XTS', 'GBP', 0, 1.25),
+       ('ref', 900007, 3, '4000', 0, 1, 'XTS', 'USD', 0, 1.25);
+SELECT is(pg_temp.refusal($$SELECT rr_internal.check_journal('ref', 900006, 900007)$$),
+          '23514: journal entry 900007 has a line in XTS converted into GBP, not the functional currency USD / '
+          'Functional amounts are in the tenant''s functional currency, rr.tenant.currency.',
+          'a line converted into another currency than the functional one is refused beside lines that are not');
+ROLLBACK TO SAVEPOINT currencies;
 -- what a write around the writers leaves shows in rr.journal_exceptions (a line of a
 -- missing entry, one in a currency that does not exist, an unbalanced entry)
 SAVEPOINT around;
