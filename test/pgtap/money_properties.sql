@@ -3,7 +3,7 @@
 -- invariants and, for rr.allocate, against an independent SQL implementation of the
 -- largest-remainder rule, on both of its paths (int64 and numeric).
 BEGIN;
-SELECT plan(23);
+SELECT plan(25);
 SELECT setseed(0.1717);
 
 -- The reference: largest remainder in plain numeric arithmetic (exact: div and mod
@@ -259,6 +259,30 @@ SELECT is_empty($$
      SELECT i, ord, period, amount FROM sp_out)
     LIMIT 5
 $$, 'spread: deterministic (a second run gives the same rows)');
+
+-- A service inside one period of its grain is spread as that one period with the whole
+-- total, in minor units, whatever the method (short services, on the anchor the revenue
+-- schedules use)
+CREATE TEMP TABLE sp_one ON COMMIT DROP AS
+SELECT i, mu, total, daterange(s, s + len) AS service, method, grain
+  FROM (SELECT i, (ARRAY[0, 2, 3])[1 + floor(random() * 3)::int] AS mu,
+               round(((random() - 0.2) * 10000000)::numeric, 0) AS raw,
+               date '2019-01-01' + floor(random() * 3000)::int AS s,
+               1 + floor(random() * 31)::int AS len,
+               (ARRAY['daily', 'equal', 'equal_prorate'])[1 + floor(random() * 3)::int] AS method,
+               (ARRAY['1 month', '3 months', '1 year', '7 days']::interval[])[1 + floor(random() * 4)::int] AS grain
+          FROM generate_series(1, 5000) AS i) g
+ CROSS JOIN LATERAL (SELECT round(g.raw / power(10, g.mu)::numeric, g.mu) AS total) t
+ WHERE s + len <= upper(rr.period_containing(s, grain, '2000-01-01'));
+SELECT cmp_ok((SELECT count(*) FROM sp_one), '>=', 2000::bigint, 'spread: 2,000 or more generated services inside one period of their grain');
+SELECT is_empty($$
+    SELECT c.i, c.service, c.total, x.spread
+      FROM sp_one c
+     CROSS JOIN LATERAL (SELECT array_agg(ROW(o.period, o.amount)::text) AS spread
+                           FROM rr.spread(c.total, c.service, c.method, c.grain, '2000-01-01', c.mu) o) x
+     WHERE x.spread IS DISTINCT FROM ARRAY[ROW(c.service, round(c.total, c.mu))::text]
+     LIMIT 5
+$$, 'spread: a service inside one period of its grain is that period with the whole total, in minor units');
 
 -- ---------------------------------------------------------------- rr.spread_periods
 -- Random fiscal calendars of 20 to 40-day periods from 2023-12-01, services inside them.
