@@ -400,7 +400,7 @@ BEGIN
     -- The lines of the range read once, in the order of their key, and grouped by entry as
     -- they come (no hash of the entries, and one sum per rule: the entries of a posting of
     -- 100,000 invoices were hashed per entry and currency with four sums each, 134 MB
-    -- spilled to disk, 0.64 s; this way 0.25 s, bench/README.md); what each rule finds
+    -- spilled to disk, 0.64 s; this way 0.27 s, bench/README.md); what each rule finds
     -- wrong first, in one statement (no work table: a payment's check costs no temporary
     -- table in a new session).  An entry in one currency balances when its debits less its
     -- credits come to 0; an entry in several currencies (rare) is checked per currency
