@@ -503,7 +503,7 @@ BEGIN
                   DETAIL = 'Functional amounts are in the tenant''s functional currency, rr.tenant.currency.',
                   HINT = 'Convert at the rate of the document date (rr.exchange_rate) into the tenant''s functional currency.';
     END IF;
-    IF ub_entry IS NOT NULL AND ub_f_debit IS NULL THEN
+    IF ub_entry IS NOT NULL AND ub_debit IS NOT NULL THEN
         RAISE EXCEPTION 'journal entry % is unbalanced', ub_entry
             USING ERRCODE = '23514',
                   DETAIL = format('Debits %s and credits %s in %s differ by %s.', ub_debit, ub_credit,
