@@ -51,12 +51,14 @@ BEGIN
     -- staged in an indexed, analysed work table: every later statement is driven by it and
     -- reaches the invoices and their lines by primary key, so no plan can go quadratic,
     -- whatever statistics the invoice tables have.
-    IF rr_internal.claim_work_table('rr_post') THEN
-        CREATE TEMP TABLE rr_post (invoice_id bigint PRIMARY KEY, k bigint NOT NULL, entry_id bigint NOT NULL,
-                                   invoice_date date NOT NULL, contract_id bigint, currency char(3), doc_type text,
-                                   terms integer, period_start date);
+    -- (rr_post2: the columns changed in 0.2.0, so the work table took a new name; the
+    -- customer and the invoice a credit note credits are the result's, read here once)
+    IF rr_internal.claim_work_table('rr_post2') THEN
+        CREATE TEMP TABLE rr_post2 (invoice_id bigint PRIMARY KEY, k bigint NOT NULL, entry_id bigint NOT NULL,
+                                    invoice_date date NOT NULL, contract_id bigint, currency char(3), doc_type text,
+                                    terms integer, period_start date, customer text, credits_invoice bigint);
     END IF;
-    PERFORM rr_internal.empty_work_table('pg_temp.rr_post');
+    PERFORM rr_internal.empty_work_table('pg_temp.rr_post2');
     -- the drafts' ids span [lo, hi]: each statement below that reads the invoices or their
     -- lines bounds them by it, so that a plan which scans rather than looks up reads the
     -- drafts' range of the primary key, not every document of the tenant's history (on
@@ -79,12 +81,14 @@ BEGIN
     -- 230 ms of a posting; the periods joined, not set by a second pass over the work table;
     -- both joined before the numbering, and the rows written in its order, (date, id), so
     -- that they are sorted once: sorted again by k, 1,000,000 drafts spilled a second sort)
-    INSERT INTO rr_post (invoice_id, k, entry_id, invoice_date, contract_id, currency, doc_type, terms, period_start)
+    INSERT INTO rr_post2 (invoice_id, k, entry_id, invoice_date, contract_id, currency, doc_type, terms, period_start,
+                          customer, credits_invoice)
     SELECT x.invoice_id, x.k, nextval(entries), x.invoice_date, x.contract_id, x.currency, x.doc_type, x.terms,
-           x.period_start
+           x.period_start, x.customer, x.credits_invoice
       FROM (SELECT i.*, k.payment_terms_days AS terms, ps.period_start,
                    row_number() OVER (ORDER BY i.invoice_date, i.invoice_id) - 1 AS k
-              FROM (SELECT i.invoice_id, i.invoice_date, i.contract_id, i.currency, i.doc_type
+              FROM (SELECT i.invoice_id, i.invoice_date, i.contract_id, i.currency, i.doc_type, i.customer,
+                           i.credits_invoice
                       FROM rr.invoice_draft d
                       JOIN rr.invoice i ON i.tenant_id = t AND i.invoice_id = d.invoice_id
                                        AND i.invoice_id >= lo AND i.invoice_id <= hi
@@ -98,7 +102,7 @@ BEGIN
     IF n = 0 THEN
         RETURN;
     END IF;
-    PERFORM rr_internal.analyze_work_table('pg_temp.rr_post');
+    PERFORM rr_internal.analyze_work_table('pg_temp.rr_post2');
 
     -- (the work table's rows in the order they were written, which is k's and the entry ids':
     -- sorted again by either, 1,000,000 drafts spilled a sort of 50-70 MB for each of the two
@@ -108,23 +112,23 @@ BEGIN
     SELECT t, p.entry_id, p.invoice_date, p.period_start, p.doc_type, p.invoice_id,
            CASE p.doc_type WHEN 'invoice' THEN 'Invoice ' ELSE 'Credit note ' END
                || rr_internal.document_number(pfx, first_number + p.k, digits)
-      FROM rr_post p;
+      FROM rr_post2 p;
 
-    -- every entry_id of rr_post was written just above (no foreign key checks it again)
+    -- every entry_id of rr_post2 was written just above (no foreign key checks it again)
     UPDATE rr.invoice i
        SET status = 'posted',
            number = rr_internal.document_number(pfx, first_number + p.k, digits),
            due_date = i.invoice_date + p.terms,
            posted_at = now(), journal_entry_id = p.entry_id
-      FROM rr_post p
+      FROM rr_post2 p
      WHERE i.tenant_id = t AND i.invoice_id = p.invoice_id AND i.invoice_id >= lo AND i.invoice_id <= hi;
     -- the numbers given, unique per tenant and series (rr.invoice_number), and the drafts
     -- posted, no longer to post (rr.invoice_draft)
     INSERT INTO rr.invoice_number (tenant_id, series, number, invoice_id)
     SELECT t, post_invoices.series, rr_internal.document_number(pfx, first_number + p.k, digits), p.invoice_id
-      FROM rr_post p;
+      FROM rr_post2 p;
     DELETE FROM rr.invoice_draft d
-     USING rr_post p
+     USING rr_post2 p
      WHERE d.tenant_id = t AND d.invoice_id = p.invoice_id AND d.invoice_id >= lo AND d.invoice_id <= hi;
 
     -- Dr receivable / Cr deferred revenue or revenue, per account; all lines of all the
@@ -138,53 +142,83 @@ BEGIN
     SELECT k.currency, rr.minor_units(k.currency) INTO fc, fmu
       FROM rr.tenant k
      WHERE k.tenant_id = t;
-    -- (each draft's lines read by its key and grouped by account on their own, one LATERAL
+    -- (each draft's lines read by its key and summed per account on their own, one LATERAL
     -- sub-query per draft that the planner cannot flatten (OFFSET 0), driven by the analysed
     -- work table: the lines of all the drafts grouped by invoice and account at once were
     -- hashed into 2,000,000 groups at 1,000,000 drafts, spilled in 9 batches and sorted
     -- again for the line numbers, 27.5 s against 9.6 s this way; 1.4 against 0.6 s at
     -- 100,000; bench/README.md)
+    -- (the sums per account in line order, and the draft's total, by three aggregates that
+    -- share their state, src/journal.c: they replace a grouping by grouping sets, a sort
+    -- and a window per draft, and the result's second pass over the drafts and their lines
+    -- for the totals; at 100,000 drafts the two statements took 1.74 s, this one 1.50 s)
     -- (the lines in the functional currency are their own functional amounts, at rate 1
     -- (amounts are in the currency's minor units, so rounding them changes only their
     -- scale): the cumulative rounding, a window over every line, only for the others)
-    INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency, contract_id,
-                                 functional_currency, functional_debit, functional_credit)
+    -- The documents posted come out of the same statement, with their totals, numbers and
+    -- due dates as the update above wrote them (one aggregate node feeds every array the
+    -- same rows in the same order, so the arrays stay aligned; the result is sorted once,
+    -- below); a draft without lines, whose total is NULL, is refused, and nothing of the
+    -- posting stays (found from the totals the result needs anyway, rather than by a
+    -- lookup of each draft's lines first: 4.9 s of the posting of 1,000,000 invoices).
+    -- j: one row per entry line, and one for a draft without any, each with its draft's
+    -- total and exchange rate
     WITH j AS MATERIALIZED (
-        SELECT p.entry_id, a.line_no, a.account, a.debit, a.credit, p.currency, p.contract_id, p.invoice_date
-          FROM rr_post p
+        SELECT p.invoice_id, p.entry_id, p.k, p.invoice_date, p.terms, p.currency, p.contract_id, p.customer,
+               p.credits_invoice, x.total, x.rate, x.line_no::integer AS line_no, x.account,
+               greatest(x.amount, 0) AS debit, greatest(-x.amount, 0) AS credit
+          FROM rr_post2 p
          CROSS JOIN LATERAL (
-                SELECT row_number() OVER (ORDER BY g.side, g.account)::integer AS line_no, g.account,
-                       greatest(g.amount, 0) AS debit, greatest(-g.amount, 0) AS credit
-                  -- the draft's amounts per receivable account (side 1, debit) and per credit
-                  -- account (side 2, credit), both in one pass over its lines
-                  FROM (SELECT GROUPING(l.receivable_account) + 1 AS side,
-                               coalesce(l.receivable_account, l.credit_account) AS account,
-                               CASE GROUPING(l.receivable_account) WHEN 0 THEN sum(l.amount) ELSE -sum(l.amount) END
-                                   AS amount
+                SELECT s.total, s.rate, a.line_no, a.account, a.amount
+                  FROM (SELECT rr_internal.journal_accounts(l.receivable_account, l.credit_account, l.amount)
+                                   AS accounts,
+                               rr_internal.journal_amounts(l.receivable_account, l.credit_account, l.amount)
+                                   AS amounts,
+                               rr_internal.journal_total(l.receivable_account, l.credit_account, l.amount) AS total,
+                               -- a draft in another currency than the functional one: the
+                               -- rate of its date, looked up once for its lines
+                               CASE WHEN p.currency <> fc
+                                    THEN (SELECT r.rate FROM rr.exchange_rate r
+                                           WHERE r.tenant_id = t AND r.from_currency = p.currency
+                                             AND r.to_currency = fc AND r.rate_date <= p.invoice_date
+                                           ORDER BY r.rate_date DESC
+                                           LIMIT 1) END AS rate
                           FROM rr.invoice_line l
                          WHERE l.tenant_id = t AND l.invoice_id = p.invoice_id
-                         GROUP BY GROUPING SETS ((l.receivable_account), (l.credit_account))) g
-                 WHERE g.amount <> 0
-                OFFSET 0) a
+                        OFFSET 0) s
+                  LEFT JOIN LATERAL ROWS FROM (pg_catalog.unnest(s.accounts), pg_catalog.unnest(s.amounts))
+                                    WITH ORDINALITY AS a (account, amount, line_no) ON true
+                -- (not pulled up: each draft's arrays unnested where they are made, so that
+                -- no plan caches them by value, and estimated at a handful of lines a draft)
+                OFFSET 0) x
+    ), written AS (
+        INSERT INTO rr.journal_line (tenant_id, entry_id, line_no, account, debit, credit, currency, contract_id,
+                                     functional_currency, functional_debit, functional_credit)
+        SELECT t, j.entry_id, j.line_no, j.account, j.debit, j.credit, j.currency, j.contract_id, fc,
+               round(j.debit, fmu), round(j.credit, fmu)
+          FROM j
+         WHERE j.line_no IS NOT NULL AND j.currency = fc
+        UNION ALL
+        SELECT t, j.entry_id, j.line_no, j.account, j.debit, j.credit, j.currency, j.contract_id, f.functional_currency,
+               round(sum(j.debit) OVER w * f.rate, f.minor_units) - round((sum(j.debit) OVER w - j.debit) * f.rate, f.minor_units),
+               round(sum(j.credit) OVER w * f.rate, f.minor_units) - round((sum(j.credit) OVER w - j.credit) * f.rate, f.minor_units)
+          FROM j
+         CROSS JOIN LATERAL (SELECT CASE WHEN j.rate IS NOT NULL THEN fc END AS functional_currency, j.rate,
+                                    CASE WHEN j.rate IS NOT NULL THEN fmu END AS minor_units) f
+         WHERE j.line_no IS NOT NULL AND j.currency <> fc
+        WINDOW w AS (PARTITION BY j.entry_id, j.currency ORDER BY j.line_no)
     )
-    SELECT t, j.entry_id, j.line_no, j.account, j.debit, j.credit, j.currency, j.contract_id, fc,
-           round(j.debit, fmu), round(j.credit, fmu)
+    -- (one row per draft: its first line's, or its only one)
+    SELECT array_agg(j.invoice_id), array_agg(rr_internal.document_number(pfx, first_number + j.k, digits)),
+           array_agg(j.customer), array_agg(j.invoice_date), array_agg(j.invoice_date + j.terms), array_agg(j.total),
+           array_agg(j.credits_invoice), min(j.invoice_id) FILTER (WHERE j.total IS NULL)
+      INTO r_ids, r_numbers, r_customers, r_dates, r_due, r_totals, r_credits, empty_invoice
       FROM j
-     WHERE j.currency = fc
-    UNION ALL
-    SELECT t, j.entry_id, j.line_no, j.account, j.debit, j.credit, j.currency, j.contract_id, f.functional_currency,
-           round(sum(j.debit) OVER w * f.rate, f.minor_units) - round((sum(j.debit) OVER w - j.debit) * f.rate, f.minor_units),
-           round(sum(j.credit) OVER w * f.rate, f.minor_units) - round((sum(j.credit) OVER w - j.credit) * f.rate, f.minor_units)
-      FROM j
-     CROSS JOIN LATERAL (SELECT CASE WHEN r.rate IS NOT NULL THEN fc END AS functional_currency, r.rate,
-                                CASE WHEN r.rate IS NOT NULL THEN fmu END AS minor_units
-                           FROM (SELECT (SELECT x.rate FROM rr.exchange_rate x
-                                          WHERE x.tenant_id = t AND x.from_currency = j.currency
-                                            AND x.to_currency = fc AND x.rate_date <= j.invoice_date
-                                          ORDER BY x.rate_date DESC
-                                          LIMIT 1) AS rate) r) f
-     WHERE j.currency <> fc
-    WINDOW w AS (PARTITION BY j.entry_id, j.currency ORDER BY j.line_no);
+     WHERE coalesce(j.line_no, 1) = 1;
+    IF empty_invoice IS NOT NULL THEN
+        RAISE EXCEPTION 'cannot post invoice %: it has no lines', empty_invoice
+            USING ERRCODE = '55000', HINT = 'Delete the empty draft, or undo the billing run that created it.';
+    END IF;
 
     -- the entries written, checked once (rr_internal.check_journal), on the statistics of
     -- the journal as written (analysed when it was never analysed, has grown fourfold, as
@@ -192,28 +226,10 @@ BEGIN
     -- handful of lines, the planner sorted the 2,000,000 lines of 1,000,000 drafts on disk
     -- to group them)
     PERFORM rr_internal.refresh_statistics('{rr.journal_entry,rr.journal_line}', t);
-    PERFORM rr_internal.check_journal(t, min(p.entry_id), max(p.entry_id)) FROM rr_post p;
+    PERFORM rr_internal.check_journal(t, min(p.entry_id), max(p.entry_id)) FROM rr_post2 p;
 
     UPDATE rr.invoice_counter c SET next_number = c.next_number + n
      WHERE c.tenant_id = t AND c.series = post_invoices.series;
-
-    -- the documents posted, with their totals (one aggregate node feeds every array the same
-    -- rows in the same order, so the arrays stay aligned; the result is sorted once, below),
-    -- and a draft without lines, whose total is NULL: refused, and nothing of the posting
-    -- stays (checked here, from the totals the result needs anyway, rather than by a lookup
-    -- of each draft's lines first: 4.9 s of the posting of 1,000,000 invoices)
-    SELECT array_agg(i.invoice_id), array_agg(i.number), array_agg(i.customer), array_agg(i.invoice_date),
-           array_agg(i.due_date), array_agg(x.total), array_agg(i.credits_invoice),
-           min(i.invoice_id) FILTER (WHERE x.total IS NULL)
-      INTO r_ids, r_numbers, r_customers, r_dates, r_due, r_totals, r_credits, empty_invoice
-      FROM rr_post p
-      JOIN rr.invoice i ON i.tenant_id = t AND i.invoice_id = p.invoice_id AND i.invoice_id >= lo AND i.invoice_id <= hi
-     CROSS JOIN LATERAL (SELECT sum(l.amount) AS total FROM rr.invoice_line l
-                          WHERE l.tenant_id = t AND l.invoice_id = i.invoice_id) x;
-    IF empty_invoice IS NOT NULL THEN
-        RAISE EXCEPTION 'cannot post invoice %: it has no lines', empty_invoice
-            USING ERRCODE = '55000', HINT = 'Delete the empty draft, or undo the billing run that created it.';
-    END IF;
 
     -- Credit balances (docs/payments.md): a negative invoice, and an invoice that a credit
     -- note credits for more than is open on it, have their credit moved to customer credit
