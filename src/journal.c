@@ -142,6 +142,15 @@ sum_is_zero(Datum amount, Datum zero)
 	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, amount, zero)) == 0;
 }
 
+/* The state a final function is given: NULL when no line was fed. */
+static JournalState *
+final_state(FunctionCallInfo fcinfo)
+{
+	if (!AggCheckCallContext(fcinfo, NULL))
+		elog(ERROR, "a final function of the journal aggregates called in non-aggregate context");
+	return PG_ARGISNULL(0) ? NULL : (JournalState *) PG_GETARG_POINTER(0);
+}
+
 /*
  * The entry's lines of the state in arg 0 (NULL without lines): their accounts when
  * amounts is false, else their signed amounts (a credit account's sum negated).
@@ -149,17 +158,14 @@ sum_is_zero(Datum amount, Datum zero)
 static Datum
 journal_sides_final(FunctionCallInfo fcinfo, bool amounts)
 {
-	JournalState *st;
+	JournalState *st = final_state(fcinfo);
 	Datum	   *elems;
 	Datum		zero;
 	int			n = 0;
 	int			i;
 
-	if (!AggCheckCallContext(fcinfo, NULL))
-		elog(ERROR, "journal_sides_final called in non-aggregate context");
-	if (PG_ARGISNULL(0))
+	if (st == NULL)
 		PG_RETURN_NULL();
-	st = (JournalState *) PG_GETARG_POINTER(0);
 
 	zero = DirectFunctionCall1(int4_numeric, Int32GetDatum(0));
 	elems = (Datum *) palloc(mul_size(sizeof(Datum), Max(st->n, 1)));
@@ -215,16 +221,13 @@ PG_FUNCTION_INFO_V1(rr_journal_total_final);
 Datum
 rr_journal_total_final(PG_FUNCTION_ARGS)
 {
-	JournalState *st;
+	JournalState *st = final_state(fcinfo);
 	Datum		total = (Datum) 0;
 	bool		any = false;
 	int			i;
 
-	if (!AggCheckCallContext(fcinfo, NULL))
-		elog(ERROR, "rr_journal_total_final called in non-aggregate context");
-	if (PG_ARGISNULL(0))
+	if (st == NULL)
 		PG_RETURN_NULL();
-	st = (JournalState *) PG_GETARG_POINTER(0);
 	for (i = 0; i < st->n; i++)
 		if (st->sums[i].side == 1)
 		{
