@@ -105,8 +105,9 @@ PG_FUNCTION_INFO_V1(rr_journal_sides_step);
 
 /*
  * rr_internal.journal_sides_step(state internal, receivable_account text, credit_account
- * text, amount numeric): the transition of rr_internal.journal_accounts and
- * rr_internal.journal_amounts, one document line; a line with a NULL argument is left out.
+ * text, amount numeric): the transition of rr_internal.journal_accounts,
+ * rr_internal.journal_amounts and rr_internal.journal_total, one document line; a line
+ * with a NULL argument is left out.
  */
 Datum
 rr_journal_sides_step(PG_FUNCTION_ARGS)

@@ -199,12 +199,12 @@ BEGIN
           FROM j
          WHERE j.line_no IS NOT NULL AND j.currency = fc
         UNION ALL
-        SELECT t, j.entry_id, j.line_no, j.account, j.debit, j.credit, j.currency, j.contract_id, f.functional_currency,
-               round(sum(j.debit) OVER w * f.rate, f.minor_units) - round((sum(j.debit) OVER w - j.debit) * f.rate, f.minor_units),
-               round(sum(j.credit) OVER w * f.rate, f.minor_units) - round((sum(j.credit) OVER w - j.credit) * f.rate, f.minor_units)
+        -- (without a rate, no functional currency, and the functional amounts are NULL)
+        SELECT t, j.entry_id, j.line_no, j.account, j.debit, j.credit, j.currency, j.contract_id,
+               CASE WHEN j.rate IS NOT NULL THEN fc END,
+               round(sum(j.debit) OVER w * j.rate, fmu) - round((sum(j.debit) OVER w - j.debit) * j.rate, fmu),
+               round(sum(j.credit) OVER w * j.rate, fmu) - round((sum(j.credit) OVER w - j.credit) * j.rate, fmu)
           FROM j
-         CROSS JOIN LATERAL (SELECT CASE WHEN j.rate IS NOT NULL THEN fc END AS functional_currency, j.rate,
-                                    CASE WHEN j.rate IS NOT NULL THEN fmu END AS minor_units) f
          WHERE j.line_no IS NOT NULL AND j.currency <> fc
         WINDOW w AS (PARTITION BY j.entry_id, j.currency ORDER BY j.line_no)
     )
