@@ -2,7 +2,7 @@
 -- Table-driven: each query lists the offenders, so a new object that breaks a rule fails
 -- with its name in the output.
 BEGIN;
-SELECT plan(24);
+SELECT plan(25);
 
 SELECT has_schema('rr');
 SELECT has_extension('recurring_revenue');
@@ -92,6 +92,11 @@ SELECT is_empty($$
     SELECT fn FROM not_inlined
      WHERE fn <> ALL ('{"rr.is_admin(name)","rr_internal.schedule_currency(date)","rr_internal.usage_months_missing(date,date)"}')
 $$, 'every standard-body scalar SQL function but three queries called once per statement is inlined');
+-- (and the probe finds a call that is not inlined: the three are found)
+SELECT set_eq($$SELECT fn FROM not_inlined
+                 WHERE fn = ANY ('{"rr.is_admin(name)","rr_internal.schedule_currency(date)","rr_internal.usage_months_missing(date,date)"}')$$,
+              ARRAY['rr.is_admin(name)', 'rr_internal.schedule_currency(date)', 'rr_internal.usage_months_missing(date,date)'],
+              'the inlining probe finds the three queries that are not inlined');
 RESET plan_cache_mode;
 
 -- nothing is executable by PUBLIC (a NULL proacl means the default grant to PUBLIC)
