@@ -253,7 +253,8 @@ BEGIN ATOMIC
         -- terms); under policy none to what the period keeps, over the days it was billed for.
         -- (read by the discounts alone, and only when the tenant has any: the charges of the
         -- periods are one pass below, over the same join as a full join.  Materialised for
-        -- both, its 400,000 rows of 100,000 contracts were a fifth of this function's time.)
+        -- the new periods, their corrections and the discounts, its 400,000 rows of 100,000
+        -- contracts took a fifth of this function's time, and a 59 MB temporary file.)
         SELECT p.*, b.amount AS billed_amount,
                rr_internal.period_target(p.is_cut, p.billing_type, p.refund_policy, p.amount, b.amount) AS target,
                CASE WHEN p.is_cut AND p.billing_type = 'prepaid' AND p.refund_policy = 'none'
