@@ -16,7 +16,6 @@
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/numeric.h"
-#include "utils/tuplestore.h"
 
 /* PostgreSQL 16 added a soft-error context argument to range construction. */
 #if PG_VERSION_NUM >= 160000
@@ -281,70 +280,71 @@ rr_daterange_bounds(TypeCacheEntry *typcache, Datum range, const char *what,
 
 PG_FUNCTION_INFO_V1(rr_billing_periods);
 
+/* The state of rr.billing_periods between its calls: the next period starts at lo. */
+typedef struct BillingPeriodsState
+{
+	TypeCacheEntry *typcache;
+	RRCalendar	cal;
+	int64		lo;
+	int64		k;
+	int64		stop;
+} BillingPeriodsState;
+
 /*
  * rr.billing_periods(start, stop, every, anchor DEFAULT NULL) RETURNS SETOF daterange
  *
  * Every non-empty [b_k, b_k+1) ∩ [start, stop), in order.  Not STRICT because a
- * NULL anchor means start; NULL start, stop or every give no rows.  Materialize mode:
- * the periods go straight into the tuplestore the executor reads, with no per-row
- * call back into the function.
+ * NULL anchor means start; NULL start, stop or every give no rows.  Value per call:
+ * called in a query's select list (ProjectSet), each period goes straight to the row
+ * that carries it, with no tuple store per call; in FROM the executor stores the rows
+ * as it would a materialised set (the statements that call it once per line version
+ * call it in their select list: bench/README.md).  The typcache is the state's, not
+ * fn_extra's, which holds the call context.
  */
 Datum
 rr_billing_periods(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	TypeCacheEntry *typcache = rr_daterange_typcache(fcinfo);
-	MemoryContext oldcontext;
-	Tuplestorestate *store;
-	TupleDesc	desc;
-	RRCalendar	cal;
-	DateADT		start;
-	DateADT		stop;
-	int64		lo;
-	int64		k;
+	FuncCallContext *funcctx;
+	BillingPeriodsState *st;
 
-	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
-		(rsinfo->allowedModes & SFRM_Materialize) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("set-valued function called in context that cannot accept a set")));
-
-	oldcontext = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	desc = CreateTemplateTupleDesc(1);
-	TupleDescInitEntry(desc, (AttrNumber) 1, "billing_periods", DATERANGEOID, -1, 0);
-	store = tuplestore_begin_heap(false, false, work_mem);
-	MemoryContextSwitchTo(oldcontext);
-	rsinfo->returnMode = SFRM_Materialize;
-	rsinfo->setResult = store;
-	rsinfo->setDesc = desc;
-
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		return (Datum) 0;
-	start = PG_GETARG_DATEADT(0);
-	stop = PG_GETARG_DATEADT(1);
-	rr_check_finite(start, "start");
-	rr_check_finite(stop, "stop");
-	rr_calendar_init(&cal, PG_ARGISNULL(3) ? start : PG_GETARG_DATEADT(3),
-					 PG_GETARG_INTERVAL_P(2));
-
-	lo = start;
-	k = rr_period_index(&cal, start);
-	while (lo < stop)
+	if (SRF_IS_FIRSTCALL())
 	{
-		int64		hi = rr_boundary(&cal, ++k);
-		Datum		value;
-		bool		isnull = false;
+		MemoryContext oldcontext;
+		DateADT		start;
+		DateADT		stop;
 
-		if (hi > stop)
-			hi = stop;
-		value = rr_make_daterange(typcache, lo, hi);
-
-		tuplestore_putvalues(store, desc, &value, &isnull);
-		pfree(DatumGetPointer(value));
-		lo = hi;
-		CHECK_FOR_INTERRUPTS();
+		funcctx = SRF_FIRSTCALL_INIT();
+		if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+			SRF_RETURN_DONE(funcctx);
+		start = PG_GETARG_DATEADT(0);
+		stop = PG_GETARG_DATEADT(1);
+		rr_check_finite(start, "start");
+		rr_check_finite(stop, "stop");
+		oldcontext = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
+		st = (BillingPeriodsState *) palloc(sizeof(BillingPeriodsState));
+		MemoryContextSwitchTo(oldcontext);
+		st->typcache = lookup_type_cache(DATERANGEOID, TYPECACHE_RANGE_INFO);
+		rr_calendar_init(&st->cal, PG_ARGISNULL(3) ? start : PG_GETARG_DATEADT(3),
+						 PG_GETARG_INTERVAL_P(2));
+		st->lo = start;
+		st->k = rr_period_index(&st->cal, start);
+		st->stop = stop;
+		funcctx->user_fctx = st;
 	}
-	return (Datum) 0;
+	funcctx = SRF_PERCALL_SETUP();
+	st = (BillingPeriodsState *) funcctx->user_fctx;
+	if (st->lo < st->stop)
+	{
+		int64		hi = rr_boundary(&st->cal, ++st->k);
+		Datum		value;
+
+		if (hi > st->stop)
+			hi = st->stop;
+		value = rr_make_daterange(st->typcache, st->lo, hi);
+		st->lo = hi;
+		SRF_RETURN_NEXT(funcctx, value);
+	}
+	SRF_RETURN_DONE(funcctx);
 }
 
 PG_FUNCTION_INFO_V1(rr_period_containing);

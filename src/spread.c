@@ -11,11 +11,13 @@
 #include "allocate.h"
 #include "calendar.h"
 
+#include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
-#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/typcache.h"
 
 /* Spreading methods (Acumatica's names in comments). */
 typedef enum SpreadMethod
@@ -104,34 +106,74 @@ spread_weights(const SpreadPeriod *p, int n, SpreadMethod method, int n_equal, i
 	}
 }
 
-/* Split the total over the periods and return them as the function's result set. */
-static void
-emit_spread(FunctionCallInfo fcinfo, TypeCacheEntry *typcache, int64 total_units,
-			int minor_units, const SpreadPeriod *p, int n, SpreadMethod method, int n_equal)
+/*
+ * The rows of a spread, computed on the first call and returned one per call (value per
+ * call: in a select list, ProjectSet takes each row as it comes, with no tuple store per
+ * call; bench/README.md).  Kept in the call's multi-call memory context.
+ */
+typedef struct SpreadRows
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	int64	   *w = (int64 *) palloc(sizeof(int64) * n);
-	int64	   *parts = (int64 *) palloc(sizeof(int64) * n);
-	int			i;
+	TypeCacheEntry *typcache;
+	int			n;
+	int			next;
+	int			minor_units;
+	SpreadPeriod *p;
+	int64	   *parts;
+} SpreadRows;
 
-	spread_weights(p, n, method, n_equal, w);
-	rr_allocate_units(total_units, w, n, parts);
+/*
+ * The result row type, (period daterange, amount numeric), built and blessed once per
+ * backend (looking it up from the function's OUT parameters on each call cost more than
+ * the spread).
+ */
+static TupleDesc
+spread_result_desc(void)
+{
+	static TupleDesc desc = NULL;
 
-	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	for (i = 0; i < n; i++)
+	if (desc == NULL)
 	{
+		MemoryContext oldcontext = MemoryContextSwitchTo(TopMemoryContext);
+		TupleDesc	d = CreateTemplateTupleDesc(2);
+
+		TupleDescInitEntry(d, (AttrNumber) 1, "period", DATERANGEOID, -1, 0);
+		TupleDescInitEntry(d, (AttrNumber) 2, "amount", NUMERICOID, -1, 0);
+		desc = BlessTupleDesc(d);
+		MemoryContextSwitchTo(oldcontext);
+	}
+	return desc;
+}
+
+/* Split the total over the periods (into rows->parts): on the first call. */
+static void
+split_spread(SpreadRows *rows, int64 total_units, SpreadMethod method, int n_equal)
+{
+	int64	   *w = (int64 *) palloc(sizeof(int64) * rows->n);
+
+	rows->parts = (int64 *) palloc(sizeof(int64) * rows->n);
+	spread_weights(rows->p, rows->n, method, n_equal, w);
+	rr_allocate_units(total_units, w, rows->n, rows->parts);
+	pfree(w);
+}
+
+/* The next row of the spread, or the end of the set. */
+static Datum
+next_spread_row(FunctionCallInfo fcinfo)
+{
+	FuncCallContext *funcctx = SRF_PERCALL_SETUP();
+	SpreadRows *rows = (SpreadRows *) funcctx->user_fctx;
+
+	if (rows != NULL && rows->next < rows->n)
+	{
+		int			i = rows->next++;
 		Datum		values[2];
 		bool		nulls[2] = {false, false};
 
-		values[0] = rr_make_daterange(typcache, p[i].lo, p[i].hi);
-		values[1] = rr_units_to_amount(parts[i], minor_units);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		pfree(DatumGetPointer(values[0]));
-		pfree(DatumGetPointer(values[1]));
-		CHECK_FOR_INTERRUPTS();
+		values[0] = rr_make_daterange(rows->typcache, rows->p[i].lo, rows->p[i].hi);
+		values[1] = rr_units_to_amount(rows->parts[i], rows->minor_units);
+		SRF_RETURN_NEXT(funcctx, HeapTupleGetDatum(heap_form_tuple(spread_result_desc(), values, nulls)));
 	}
-	pfree(w);
-	pfree(parts);
+	SRF_RETURN_DONE(funcctx);
 }
 
 PG_FUNCTION_INFO_V1(rr_spread);
@@ -143,73 +185,80 @@ PG_FUNCTION_INFO_V1(rr_spread);
 Datum
 rr_spread(PG_FUNCTION_ARGS)
 {
-	TypeCacheEntry *typcache = rr_daterange_typcache(fcinfo);
-	SpreadMethod method = spread_method(PG_GETARG_TEXT_PP(2));
-	int32		minor_units = PG_GETARG_INT32(5);
-	RRCalendar	cal;
-	int64		units;
-	int64		lo,
-				hi;
-	int64		k;
-	int64		k_last;
-	int			n;
-	int			i;
-	int			n_equal = 0;
-	SpreadPeriod *p;
-
-	rr_check_minor_units(minor_units);
-	units = rr_amount_to_units(PG_GETARG_DATUM(0), minor_units, "total");
-	read_service(typcache, PG_GETARG_DATUM(1), &lo, &hi);
-	rr_calendar_init(&cal, PG_GETARG_DATEADT(4), PG_GETARG_INTERVAL_P(3));
-
-	/* accounting periods k .. k_last touch [lo, hi) */
-	k = rr_period_index(&cal, lo);
-	k_last = rr_period_index(&cal, hi - 1);
-	if (k_last - k >= 100000)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("service range \"%s\" spans more than 100000 periods",
-						rr_daterange_text(lo, hi)),
-				 errhint("Use a coarser grain.")));
-	n = (int) (k_last - k + 1);
-	p = (SpreadPeriod *) palloc(sizeof(SpreadPeriod) * n);
-	for (i = 0; i < n; i++)
+	if (SRF_IS_FIRSTCALL())
 	{
-		p[i].full_lo = rr_boundary(&cal, k + i);
-		p[i].full_hi = rr_boundary(&cal, k + i + 1);
-		p[i].lo = Max(p[i].full_lo, lo);
-		p[i].hi = Min(p[i].full_hi, hi);
+		FuncCallContext *funcctx = SRF_FIRSTCALL_INIT();
+		MemoryContext oldcontext = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
+		SpreadRows *rows = (SpreadRows *) palloc(sizeof(SpreadRows));
+		SpreadMethod method = spread_method(PG_GETARG_TEXT_PP(2));
+		int32		minor_units = PG_GETARG_INT32(5);
+		RRCalendar	cal;
+		int64		units;
+		int64		lo,
+					hi;
+		int64		k;
+		int64		k_last;
+		int			n;
+		int			i;
+		int			n_equal = 0;
+		SpreadPeriod *p;
+
+		rows->typcache = lookup_type_cache(DATERANGEOID, TYPECACHE_RANGE_INFO);
+		rr_check_minor_units(minor_units);
+		units = rr_amount_to_units(PG_GETARG_DATUM(0), minor_units, "total");
+		read_service(rows->typcache, PG_GETARG_DATUM(1), &lo, &hi);
+		rr_calendar_init(&cal, PG_GETARG_DATEADT(4), PG_GETARG_INTERVAL_P(3));
+
+		/* accounting periods k .. k_last touch [lo, hi) */
+		k = rr_period_index(&cal, lo);
+		k_last = rr_period_index(&cal, hi - 1);
+		if (k_last - k >= 100000)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("service range \"%s\" spans more than 100000 periods",
+							rr_daterange_text(lo, hi)),
+					 errhint("Use a coarser grain.")));
+		n = (int) (k_last - k + 1);
+		p = (SpreadPeriod *) palloc(sizeof(SpreadPeriod) * n);
+		for (i = 0; i < n; i++)
+		{
+			p[i].full_lo = rr_boundary(&cal, k + i);
+			p[i].full_hi = rr_boundary(&cal, k + i + 1);
+			p[i].lo = Max(p[i].full_lo, lo);
+			p[i].hi = Min(p[i].full_hi, hi);
+		}
+
+		/*
+		 * 'equal': the service lasts N grains counted from its own start (the number of
+		 * anniversary periods of [lo, hi)); the first N accounting periods weigh 1.
+		 */
+		if (method == SPREAD_EQUAL)
+		{
+			RRCalendar	own;
+
+			rr_calendar_init(&own, (DateADT) lo, PG_GETARG_INTERVAL_P(3));
+			n_equal = (int) Min((int64) n, rr_period_index(&own, hi - 1) + 1);
+		}
+
+		rows->n = n;
+		rows->next = 0;
+		rows->minor_units = minor_units;
+		rows->p = p;
+		split_spread(rows, units, method, n_equal);
+		funcctx->user_fctx = rows;
+		MemoryContextSwitchTo(oldcontext);
 	}
-
-	/*
-	 * 'equal': the service lasts N grains counted from its own start (the number of
-	 * anniversary periods of [lo, hi)); the first N accounting periods weigh 1.
-	 */
-	if (method == SPREAD_EQUAL)
-	{
-		RRCalendar	own;
-
-		rr_calendar_init(&own, (DateADT) lo, PG_GETARG_INTERVAL_P(3));
-		n_equal = (int) Min((int64) n, rr_period_index(&own, hi - 1) + 1);
-	}
-
-	emit_spread(fcinfo, typcache, units, minor_units, p, n, method, n_equal);
-	return (Datum) 0;
+	return next_spread_row(fcinfo);
 }
 
-PG_FUNCTION_INFO_V1(rr_spread_periods);
-
 /*
- * rr.spread_periods(total, service, periods daterange[], method, minor_units)
- *   RETURNS TABLE(period daterange, amount numeric)
- *
- * periods: ascending, contiguous, covering the service; those outside the service are
- * ignored and the first and last touched are clipped.
+ * The rows of rr.spread_periods (its first call): the periods touched by the service,
+ * the first and last clipped, after checking that they cover it.
  */
-Datum
-rr_spread_periods(PG_FUNCTION_ARGS)
+static void
+fill_spread_periods(FunctionCallInfo fcinfo, SpreadRows *rows)
 {
-	TypeCacheEntry *typcache = rr_daterange_typcache(fcinfo);
+	TypeCacheEntry *typcache = rows->typcache;
 	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(2);
 	SpreadMethod method = spread_method(PG_GETARG_TEXT_PP(3));
 	int32		minor_units = PG_GETARG_INT32(4);
@@ -295,6 +344,35 @@ rr_spread_periods(PG_FUNCTION_ARGS)
 						   rr_date_text(hi)),
 				 errhint("Pass periods that cover the whole service range.")));
 
-	emit_spread(fcinfo, typcache, units, minor_units, p, n, method, n);
-	return (Datum) 0;
+	rows->n = n;
+	rows->next = 0;
+	rows->minor_units = minor_units;
+	rows->p = p;
+	split_spread(rows, units, method, n);
+}
+
+PG_FUNCTION_INFO_V1(rr_spread_periods);
+
+/*
+ * rr.spread_periods(total, service, periods daterange[], method, minor_units)
+ *   RETURNS TABLE(period daterange, amount numeric)
+ *
+ * periods: ascending, contiguous, covering the service; those outside the service are
+ * ignored and the first and last touched are clipped.
+ */
+Datum
+rr_spread_periods(PG_FUNCTION_ARGS)
+{
+	if (SRF_IS_FIRSTCALL())
+	{
+		FuncCallContext *funcctx = SRF_FIRSTCALL_INIT();
+		MemoryContext oldcontext = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
+		SpreadRows *rows = (SpreadRows *) palloc(sizeof(SpreadRows));
+
+		rows->typcache = lookup_type_cache(DATERANGEOID, TYPECACHE_RANGE_INFO);
+		fill_spread_periods(fcinfo, rows);
+		funcctx->user_fctx = rows;
+		MemoryContextSwitchTo(oldcontext);
+	}
+	return next_spread_row(fcinfo);
 }

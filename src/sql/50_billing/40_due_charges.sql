@@ -157,22 +157,28 @@ BEGIN ATOMIC
     ), recurring AS (
         -- each billing period of each line version, clipped to the version and the term
         SELECT v.contract_id, v.line_no, v.effective_from, v.billing_type, v.quantity, v.recurring_price,
-               v.mu, v.contract_every, v.contract_anchor, v.terms_hash, p AS service_period,
-               rr.period_containing(lower(p), v.line_every, v.anchor) AS full_period,
+               v.mu, v.contract_every, v.contract_anchor, v.terms_hash, v.p AS service_period,
+               rr.period_containing(lower(v.p), v.line_every, v.anchor) AS full_period,
                -- the period a termination cuts short: its refund policy decides (prepaid lines)
-               v.termination_date IS NOT NULL AND upper(p) = v.termination_date
+               v.termination_date IS NOT NULL AND upper(v.p) = v.termination_date
                    AND v.termination_date < coalesce(v.end_date, 'infinity') AS is_cut,
                v.refund_policy, v.has_discounts
-          FROM v
-          -- (from the first period that ends after what is settled, on the version's grid)
-          CROSS JOIN LATERAL rr.billing_periods(
-                   greatest(v.bill_from, v.effective_from,
-                            rr_internal.settled_from(v.state_hash, v.terms_hash, v.state_settled_to, v.line_every,
-                                                     v.anchor)),
-                   least(v.valid_to, v.bill_to,
-                         upper(rr.period_containing(due_charges.as_of, v.line_every, v.anchor))),
-                   v.line_every, v.anchor) AS p
-         WHERE v.is_recurring
+          -- (the periods from the first that ends after what is settled, on the version's
+          -- grid; rr.billing_periods in the select list, where each period goes to its row
+          -- as it comes, not in FROM, where each line version's periods were stored in a
+          -- tuple store of their own: bench/README.md)
+          FROM (SELECT v.contract_id, v.line_no, v.effective_from, v.billing_type, v.quantity, v.recurring_price,
+                       v.mu, v.contract_every, v.contract_anchor, v.terms_hash, v.line_every, v.anchor,
+                       v.termination_date, v.end_date, v.refund_policy, v.has_discounts,
+                       rr.billing_periods(
+                           greatest(v.bill_from, v.effective_from,
+                                    rr_internal.settled_from(v.state_hash, v.terms_hash, v.state_settled_to,
+                                                             v.line_every, v.anchor)),
+                           least(v.valid_to, v.bill_to,
+                                 upper(rr.period_containing(due_charges.as_of, v.line_every, v.anchor))),
+                           v.line_every, v.anchor) AS p
+                  FROM v
+                 WHERE v.is_recurring) v
         -- (OFFSET 0 here and in priced: each computed column is evaluated once per period.
         -- Pulled up into the join with what is charged, every reference to a column was
         -- the whole expression again: rr.period_containing four times a period, and the
