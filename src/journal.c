@@ -8,8 +8,10 @@
  * aggregates rr_internal.journal_accounts and rr_internal.journal_amounts, fed a
  * document's lines, return those entry lines as two arrays in line order: the accounts,
  * and the signed amounts (positive a debit, negative a credit); rr_internal.journal_total
- * returns the document's total, the sum of its lines.  The three share one transition
- * state, so the executor sums each document's lines once for them; the sums are
+ * returns the document's total, the sum of its lines; rr_internal.journal_line_nos the
+ * entry lines' numbers, 1 to n, or one NULL for a document without any (so that the
+ * posting, unnesting the three arrays side by side, keeps one row for it).  The four
+ * share one transition state, so the executor sums each document's lines once for them; the sums are
  * numeric_add's, the same numbers with the same display scale as SQL's sum().
  * They replace, per document, a grouping by grouping sets, a sort and a window (the
  * nodes a lateral sub-query of SQL needed), and a second pass over the documents' lines
@@ -239,4 +241,46 @@ rr_journal_total_final(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	/* (a copy: a single sum is the state's own) */
 	PG_RETURN_NUMERIC(DatumGetNumericCopy(total));
+}
+
+PG_FUNCTION_INFO_V1(rr_journal_line_nos_final);
+
+/*
+ * rr_internal.journal_line_nos_final(state internal) RETURNS integer[]: the numbers of the
+ * entry's lines, 1 to n in the order of rr_internal.journal_accounts; for a document
+ * without lines, or whose accounts all sum to zero, '{NULL}': one element, so that the
+ * three arrays unnested in step give the document one row, without a line number.
+ */
+Datum
+rr_journal_line_nos_final(PG_FUNCTION_ARGS)
+{
+	JournalState *st = final_state(fcinfo);
+	Datum	   *elems;
+	bool	   *nulls;
+	Datum		zero;
+	int			dims[1];
+	int			lbs[1] = {1};
+	int			n = 0;
+	int			i;
+
+	elems = (Datum *) palloc(mul_size(sizeof(Datum), Max(st == NULL ? 0 : st->n, 1)));
+	nulls = (bool *) palloc0(mul_size(sizeof(bool), Max(st == NULL ? 0 : st->n, 1)));
+	if (st != NULL)
+	{
+		zero = DirectFunctionCall1(int4_numeric, Int32GetDatum(0));
+		for (i = 0; i < st->n; i++)
+			if (!sum_is_zero(st->sums[i].amount, zero))
+			{
+				elems[n] = Int32GetDatum(n + 1);
+				n++;
+			}
+	}
+	if (n == 0)
+	{
+		nulls[0] = true;
+		n = 1;
+	}
+	dims[0] = n;
+	PG_RETURN_ARRAYTYPE_P(construct_md_array(elems, nulls, 1, dims, lbs, INT4OID, sizeof(int32), true,
+											 TYPALIGN_INT));
 }

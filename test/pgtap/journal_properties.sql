@@ -1,10 +1,10 @@
 -- Property tests for the aggregates that sum a document's lines into the lines of its
 -- journal entry (rr_internal.journal_accounts, rr_internal.journal_amounts,
--- rr_internal.journal_total: src/journal.c), which posting uses (docs/billing.md,
+-- rr_internal.journal_total, rr_internal.journal_line_nos: src/journal.c), which posting uses (docs/billing.md,
 -- "Posting"): generated documents checked against the SQL that posting ran before them,
 -- grouping sets per document, a zero sum left out, the lines ordered by side and account.
 BEGIN;
-SELECT plan(7);
+SELECT plan(10);
 SELECT setseed(0.4242);
 
 -- 3,000 documents of 1 to 9 lines: a few receivable and credit accounts, upper and lower
@@ -23,7 +23,7 @@ INSERT INTO jl_line SELECT d, '1100', '4000', v FROM generate_series(7, 3000, 7)
 
 CREATE TEMP TABLE jl_got ON COMMIT DROP AS
 SELECT d, rr_internal.journal_accounts(r, c, amount) AS accounts, rr_internal.journal_amounts(r, c, amount) AS amounts,
-       rr_internal.journal_total(r, c, amount) AS total
+       rr_internal.journal_total(r, c, amount) AS total, rr_internal.journal_line_nos(r, c, amount) AS line_nos
   FROM jl_line GROUP BY d;
 
 -- the reference: what posting computed per document before (a grouping by grouping sets,
@@ -62,10 +62,27 @@ SELECT is((SELECT count(*) FROM jl_got WHERE accounts = '{}' AND amounts = '{}' 
 SELECT cmp_ok((SELECT count(*) FROM jl_got WHERE accounts = '{}'), '>=', 600::bigint,
               'every fifth document nets to zero on every account');
 
+SELECT is_empty($$
+    SELECT g.d, g.accounts, g.line_nos FROM jl_got g
+     WHERE cardinality(g.accounts) > 0
+       AND g.line_nos IS DISTINCT FROM ARRAY(SELECT generate_series(1, cardinality(g.accounts)))
+     LIMIT 5
+$$, 'journal_line_nos: 1 to n, one number per entry line');
+
+SELECT is((SELECT count(*) FROM jl_got WHERE accounts = '{}' AND line_nos = '{NULL}'),
+          (SELECT count(*) FROM jl_got WHERE accounts = '{}'),
+          'journal_line_nos: one NULL for a document whose every sum is zero');
+
+-- the three arrays unnested in step, as posting does: one row per entry line, and one row
+-- without a line number for a document without entry lines
+SELECT is((SELECT count(*) FROM (SELECT unnest(g.accounts), unnest(g.amounts), unnest(g.line_nos) FROM jl_got g) x),
+          (SELECT sum(greatest(cardinality(accounts), 1)) FROM jl_got)::bigint,
+          'the arrays unnested in step give each document its entry lines, or one row');
+
 SELECT is((SELECT ROW(rr_internal.journal_accounts(r, c, amount), rr_internal.journal_amounts(r, c, amount),
-                      rr_internal.journal_total(r, c, amount))::text
+                      rr_internal.journal_total(r, c, amount), rr_internal.journal_line_nos(r, c, amount))::text
              FROM jl_line WHERE false),
-          '(,,)', 'no lines: NULL for each');
+          '(,,,{NULL})', 'no lines: NULL for each, and one NULL line number');
 
 SELECT is((SELECT ROW(rr_internal.journal_accounts(r, c, a), rr_internal.journal_amounts(r, c, a),
                       rr_internal.journal_total(r, c, a))::text

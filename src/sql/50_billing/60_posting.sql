@@ -5,9 +5,10 @@
 
 -- A document's lines summed into the lines of its journal entry (src/journal.c): per
 -- receivable account a debit, then per credit account a credit, each side in the order of
--- its accounts, an account whose sum is zero left out.  Three aggregates over the same
+-- its accounts, an account whose sum is zero left out.  Four aggregates over the same
 -- lines, sharing one transition state: the accounts, and the signed amounts (positive a
--- debit, negative a credit), as arrays in line order; and the document's total.
+-- debit, negative a credit), as arrays in line order; the document's total; and the
+-- lines' numbers, one NULL for a document without any.
 CREATE FUNCTION rr_internal.journal_sides_step(state internal, receivable_account text, credit_account text,
                                                amount numeric)
 RETURNS internal
@@ -37,6 +38,13 @@ LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION rr_internal.journal_total_final(internal) IS 'internal: final function of rr_internal.journal_total';
 REVOKE ALL ON FUNCTION rr_internal.journal_total_final(internal) FROM PUBLIC;
 
+CREATE FUNCTION rr_internal.journal_line_nos_final(state internal)
+RETURNS integer[]
+AS 'MODULE_PATHNAME', 'rr_journal_line_nos_final'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION rr_internal.journal_line_nos_final(internal) IS 'internal: final function of rr_internal.journal_line_nos';
+REVOKE ALL ON FUNCTION rr_internal.journal_line_nos_final(internal) FROM PUBLIC;
+
 CREATE AGGREGATE rr_internal.journal_accounts(receivable_account text, credit_account text, amount numeric) (
     SFUNC = rr_internal.journal_sides_step,
     STYPE = internal,
@@ -60,6 +68,14 @@ CREATE AGGREGATE rr_internal.journal_total(receivable_account text, credit_accou
 );
 COMMENT ON AGGREGATE rr_internal.journal_total(text, text, numeric) IS 'internal: the total of a document''s lines, as sum(amount) gives it, computed with rr_internal.journal_accounts and rr_internal.journal_amounts from their shared state; NULL without lines';
 REVOKE ALL ON FUNCTION rr_internal.journal_total(text, text, numeric) FROM PUBLIC;
+
+CREATE AGGREGATE rr_internal.journal_line_nos(receivable_account text, credit_account text, amount numeric) (
+    SFUNC = rr_internal.journal_sides_step,
+    STYPE = internal,
+    FINALFUNC = rr_internal.journal_line_nos_final
+);
+COMMENT ON AGGREGATE rr_internal.journal_line_nos(text, text, numeric) IS 'internal: the numbers of the lines of the journal entry of a document''s lines, 1 to n in the order of rr_internal.journal_accounts; ''{NULL}'' (one element) for a document without lines or whose accounts all sum to zero';
+REVOKE ALL ON FUNCTION rr_internal.journal_line_nos(text, text, numeric) FROM PUBLIC;
 
 CREATE VIEW rr.invoice_register WITH (security_invoker = true) AS
 SELECT i.tenant_id, i.invoice_id, i.doc_type, i.series, i.number, i.status, i.credits_invoice, i.contract_id, i.customer, i.currency,

@@ -169,25 +169,32 @@ BEGIN
                greatest(x.amount, 0) AS debit, greatest(-x.amount, 0) AS credit
           FROM rr_post2 p
          CROSS JOIN LATERAL (
-                SELECT s.total, s.rate, a.line_no, a.account, a.amount
-                  FROM (SELECT rr_internal.journal_accounts(l.receivable_account, l.credit_account, l.amount)
-                                   AS accounts,
-                               rr_internal.journal_amounts(l.receivable_account, l.credit_account, l.amount)
-                                   AS amounts,
-                               rr_internal.journal_total(l.receivable_account, l.credit_account, l.amount) AS total,
-                               -- a draft in another currency than the functional one: the
-                               -- rate of its date, looked up once for its lines
-                               CASE WHEN p.currency <> fc
-                                    THEN (SELECT r.rate FROM rr.exchange_rate r
-                                           WHERE r.tenant_id = t AND r.from_currency = p.currency
-                                             AND r.to_currency = fc AND r.rate_date <= p.invoice_date
-                                           ORDER BY r.rate_date DESC
-                                           LIMIT 1) END AS rate
-                          FROM rr.invoice_line l
-                         WHERE l.tenant_id = t AND l.invoice_id = p.invoice_id
-                        OFFSET 0) s
-                  LEFT JOIN LATERAL ROWS FROM (pg_catalog.unnest(s.accounts), pg_catalog.unnest(s.amounts))
-                                    WITH ORDINALITY AS a (account, amount, line_no) ON true
+                -- (the entry lines by set-returning functions in the select list, which run
+                -- in step and hand each row on as it comes: in FROM, as ROWS FROM ... WITH
+                -- ORDINALITY, each draft's were stored in a tuple store of their own.  The
+                -- line numbers, '{NULL}' for a draft without entry lines, keep one row, without
+                -- a line number, for such a draft)
+                SELECT s.total, s.rate, s.line_no, s.account, s.amount
+                  FROM (SELECT s.total, s.rate, pg_catalog.unnest(s.accounts) AS account,
+                               pg_catalog.unnest(s.amounts) AS amount, pg_catalog.unnest(s.line_nos) AS line_no
+                        FROM (SELECT rr_internal.journal_accounts(l.receivable_account, l.credit_account, l.amount)
+                                         AS accounts,
+                                     rr_internal.journal_amounts(l.receivable_account, l.credit_account, l.amount)
+                                         AS amounts,
+                                     rr_internal.journal_total(l.receivable_account, l.credit_account, l.amount) AS total,
+                                     rr_internal.journal_line_nos(l.receivable_account, l.credit_account, l.amount)
+                                         AS line_nos,
+                                     -- a draft in another currency than the functional one: the
+                                     -- rate of its date, looked up once for its lines
+                                     CASE WHEN p.currency <> fc
+                                          THEN (SELECT r.rate FROM rr.exchange_rate r
+                                                 WHERE r.tenant_id = t AND r.from_currency = p.currency
+                                                   AND r.to_currency = fc AND r.rate_date <= p.invoice_date
+                                                 ORDER BY r.rate_date DESC
+                                                 LIMIT 1) END AS rate
+                                FROM rr.invoice_line l
+                               WHERE l.tenant_id = t AND l.invoice_id = p.invoice_id
+                              OFFSET 0) s) s
                 -- (not pulled up: each draft's arrays unnested where they are made, so that
                 -- no plan caches them by value, and estimated at a handful of lines a draft)
                 OFFSET 0) x
