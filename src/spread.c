@@ -144,26 +144,48 @@ spread_result_desc(void)
 	return desc;
 }
 
-/* Split the total over the periods (into rows->parts): on the first call. */
+/* The rows: the periods p[0..n-1] and the total split over them (on the first call). */
 static void
-split_spread(SpreadRows *rows, int64 total_units, SpreadMethod method, int n_equal)
+set_spread_rows(SpreadRows *rows, SpreadPeriod *p, int n, int minor_units, int64 total_units,
+				SpreadMethod method, int n_equal)
 {
-	int64	   *w = (int64 *) palloc(sizeof(int64) * rows->n);
+	int64	   *w = (int64 *) palloc(sizeof(int64) * n);
 
-	rows->parts = (int64 *) palloc(sizeof(int64) * rows->n);
-	spread_weights(rows->p, rows->n, method, n_equal, w);
-	rr_allocate_units(total_units, w, rows->n, rows->parts);
+	rows->n = n;
+	rows->next = 0;
+	rows->minor_units = minor_units;
+	rows->p = p;
+	rows->parts = (int64 *) palloc(sizeof(int64) * n);
+	spread_weights(p, n, method, n_equal, w);
+	rr_allocate_units(total_units, w, n, rows->parts);
 	pfree(w);
 }
 
-/* The next row of the spread, or the end of the set. */
+/*
+ * The set-returning function around fill, which computes the rows on the first call (in
+ * the call's multi-call memory context); each call returns the next row.
+ */
 static Datum
-next_spread_row(FunctionCallInfo fcinfo)
+spread_srf(FunctionCallInfo fcinfo, void (*fill) (FunctionCallInfo, SpreadRows *))
 {
-	FuncCallContext *funcctx = SRF_PERCALL_SETUP();
-	SpreadRows *rows = (SpreadRows *) funcctx->user_fctx;
+	FuncCallContext *funcctx;
+	SpreadRows *rows;
 
-	if (rows != NULL && rows->next < rows->n)
+	if (SRF_IS_FIRSTCALL())
+	{
+		MemoryContext oldcontext;
+
+		funcctx = SRF_FIRSTCALL_INIT();
+		oldcontext = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
+		rows = (SpreadRows *) palloc(sizeof(SpreadRows));
+		rows->typcache = lookup_type_cache(DATERANGEOID, TYPECACHE_RANGE_INFO);
+		fill(fcinfo, rows);
+		funcctx->user_fctx = rows;
+		MemoryContextSwitchTo(oldcontext);
+	}
+	funcctx = SRF_PERCALL_SETUP();
+	rows = (SpreadRows *) funcctx->user_fctx;
+	if (rows->next < rows->n)
 	{
 		int			i = rows->next++;
 		Datum		values[2];
@@ -176,6 +198,62 @@ next_spread_row(FunctionCallInfo fcinfo)
 	SRF_RETURN_DONE(funcctx);
 }
 
+/* The rows of rr.spread (its first call): the accounting periods the service touches. */
+static void
+fill_spread(FunctionCallInfo fcinfo, SpreadRows *rows)
+{
+	SpreadMethod method = spread_method(PG_GETARG_TEXT_PP(2));
+	int32		minor_units = PG_GETARG_INT32(5);
+	RRCalendar	cal;
+	int64		units;
+	int64		lo,
+				hi;
+	int64		k;
+	int64		k_last;
+	int			n;
+	int			i;
+	int			n_equal = 0;
+	SpreadPeriod *p;
+
+	rr_check_minor_units(minor_units);
+	units = rr_amount_to_units(PG_GETARG_DATUM(0), minor_units, "total");
+	read_service(rows->typcache, PG_GETARG_DATUM(1), &lo, &hi);
+	rr_calendar_init(&cal, PG_GETARG_DATEADT(4), PG_GETARG_INTERVAL_P(3));
+
+	/* accounting periods k .. k_last touch [lo, hi) */
+	k = rr_period_index(&cal, lo);
+	k_last = rr_period_index(&cal, hi - 1);
+	if (k_last - k >= 100000)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("service range \"%s\" spans more than 100000 periods",
+						rr_daterange_text(lo, hi)),
+				 errhint("Use a coarser grain.")));
+	n = (int) (k_last - k + 1);
+	p = (SpreadPeriod *) palloc(sizeof(SpreadPeriod) * n);
+	for (i = 0; i < n; i++)
+	{
+		p[i].full_lo = rr_boundary(&cal, k + i);
+		p[i].full_hi = rr_boundary(&cal, k + i + 1);
+		p[i].lo = Max(p[i].full_lo, lo);
+		p[i].hi = Min(p[i].full_hi, hi);
+	}
+
+	/*
+	 * 'equal': the service lasts N grains counted from its own start (the number of
+	 * anniversary periods of [lo, hi)); the first N accounting periods weigh 1.
+	 */
+	if (method == SPREAD_EQUAL)
+	{
+		RRCalendar	own;
+
+		rr_calendar_init(&own, (DateADT) lo, PG_GETARG_INTERVAL_P(3));
+		n_equal = (int) Min((int64) n, rr_period_index(&own, hi - 1) + 1);
+	}
+
+	set_spread_rows(rows, p, n, minor_units, units, method, n_equal);
+}
+
 PG_FUNCTION_INFO_V1(rr_spread);
 
 /*
@@ -185,70 +263,7 @@ PG_FUNCTION_INFO_V1(rr_spread);
 Datum
 rr_spread(PG_FUNCTION_ARGS)
 {
-	if (SRF_IS_FIRSTCALL())
-	{
-		FuncCallContext *funcctx = SRF_FIRSTCALL_INIT();
-		MemoryContext oldcontext = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
-		SpreadRows *rows = (SpreadRows *) palloc(sizeof(SpreadRows));
-		SpreadMethod method = spread_method(PG_GETARG_TEXT_PP(2));
-		int32		minor_units = PG_GETARG_INT32(5);
-		RRCalendar	cal;
-		int64		units;
-		int64		lo,
-					hi;
-		int64		k;
-		int64		k_last;
-		int			n;
-		int			i;
-		int			n_equal = 0;
-		SpreadPeriod *p;
-
-		rows->typcache = lookup_type_cache(DATERANGEOID, TYPECACHE_RANGE_INFO);
-		rr_check_minor_units(minor_units);
-		units = rr_amount_to_units(PG_GETARG_DATUM(0), minor_units, "total");
-		read_service(rows->typcache, PG_GETARG_DATUM(1), &lo, &hi);
-		rr_calendar_init(&cal, PG_GETARG_DATEADT(4), PG_GETARG_INTERVAL_P(3));
-
-		/* accounting periods k .. k_last touch [lo, hi) */
-		k = rr_period_index(&cal, lo);
-		k_last = rr_period_index(&cal, hi - 1);
-		if (k_last - k >= 100000)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("service range \"%s\" spans more than 100000 periods",
-							rr_daterange_text(lo, hi)),
-					 errhint("Use a coarser grain.")));
-		n = (int) (k_last - k + 1);
-		p = (SpreadPeriod *) palloc(sizeof(SpreadPeriod) * n);
-		for (i = 0; i < n; i++)
-		{
-			p[i].full_lo = rr_boundary(&cal, k + i);
-			p[i].full_hi = rr_boundary(&cal, k + i + 1);
-			p[i].lo = Max(p[i].full_lo, lo);
-			p[i].hi = Min(p[i].full_hi, hi);
-		}
-
-		/*
-		 * 'equal': the service lasts N grains counted from its own start (the number of
-		 * anniversary periods of [lo, hi)); the first N accounting periods weigh 1.
-		 */
-		if (method == SPREAD_EQUAL)
-		{
-			RRCalendar	own;
-
-			rr_calendar_init(&own, (DateADT) lo, PG_GETARG_INTERVAL_P(3));
-			n_equal = (int) Min((int64) n, rr_period_index(&own, hi - 1) + 1);
-		}
-
-		rows->n = n;
-		rows->next = 0;
-		rows->minor_units = minor_units;
-		rows->p = p;
-		split_spread(rows, units, method, n_equal);
-		funcctx->user_fctx = rows;
-		MemoryContextSwitchTo(oldcontext);
-	}
-	return next_spread_row(fcinfo);
+	return spread_srf(fcinfo, fill_spread);
 }
 
 /*
@@ -344,11 +359,7 @@ fill_spread_periods(FunctionCallInfo fcinfo, SpreadRows *rows)
 						   rr_date_text(hi)),
 				 errhint("Pass periods that cover the whole service range.")));
 
-	rows->n = n;
-	rows->next = 0;
-	rows->minor_units = minor_units;
-	rows->p = p;
-	split_spread(rows, units, method, n);
+	set_spread_rows(rows, p, n, minor_units, units, method, n);
 }
 
 PG_FUNCTION_INFO_V1(rr_spread_periods);
@@ -363,16 +374,5 @@ PG_FUNCTION_INFO_V1(rr_spread_periods);
 Datum
 rr_spread_periods(PG_FUNCTION_ARGS)
 {
-	if (SRF_IS_FIRSTCALL())
-	{
-		FuncCallContext *funcctx = SRF_FIRSTCALL_INIT();
-		MemoryContext oldcontext = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
-		SpreadRows *rows = (SpreadRows *) palloc(sizeof(SpreadRows));
-
-		rows->typcache = lookup_type_cache(DATERANGEOID, TYPECACHE_RANGE_INFO);
-		fill_spread_periods(fcinfo, rows);
-		funcctx->user_fctx = rows;
-		MemoryContextSwitchTo(oldcontext);
-	}
-	return next_spread_row(fcinfo);
+	return spread_srf(fcinfo, fill_spread_periods);
 }
