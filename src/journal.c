@@ -11,8 +11,8 @@
  * returns the document's total, the sum of its lines; rr_internal.journal_line_nos the
  * entry lines' numbers, 1 to n, or one NULL for a document without any (so that the
  * posting, unnesting the three arrays side by side, keeps one row for it).  The four
- * share one transition state, so the executor sums each document's lines once for them; the sums are
- * numeric_add's, the same numbers with the same display scale as SQL's sum().
+ * share one transition state, so the executor sums each document's lines once for them;
+ * the sums are numeric_add's, the same numbers with the same display scale as SQL's sum().
  * They replace, per document, a grouping by grouping sets, a sort and a window (the
  * nodes a lateral sub-query of SQL needed), and a second pass over the documents' lines
  * for their totals: a posting of 100,000 invoices wrote its journal lines and found its
@@ -255,19 +255,19 @@ Datum
 rr_journal_line_nos_final(PG_FUNCTION_ARGS)
 {
 	JournalState *st = final_state(fcinfo);
-	Datum	   *elems;
-	bool	   *nulls;
-	Datum		zero;
+	int			size = (st == NULL) ? 1 : Max(st->n, 1);
+	Datum	   *elems = (Datum *) palloc(mul_size(sizeof(Datum), size));
+	bool	   *nulls = (bool *) palloc0(mul_size(sizeof(bool), size));
 	int			dims[1];
 	int			lbs[1] = {1};
 	int			n = 0;
 	int			i;
 
-	elems = (Datum *) palloc(mul_size(sizeof(Datum), Max(st == NULL ? 0 : st->n, 1)));
-	nulls = (bool *) palloc0(mul_size(sizeof(bool), Max(st == NULL ? 0 : st->n, 1)));
 	if (st != NULL)
 	{
-		zero = DirectFunctionCall1(int4_numeric, Int32GetDatum(0));
+		Datum		zero = DirectFunctionCall1(int4_numeric, Int32GetDatum(0));
+
+		/* the lines journal_sides_final keeps: those whose sum is not zero */
 		for (i = 0; i < st->n; i++)
 			if (!sum_is_zero(st->sums[i].amount, zero))
 			{

@@ -165,7 +165,7 @@ BEGIN
     -- total and exchange rate
     WITH j AS MATERIALIZED (
         SELECT p.invoice_id, p.entry_id, p.k, p.invoice_date, p.terms, p.currency, p.contract_id, p.customer,
-               p.credits_invoice, x.total, x.rate, x.line_no::integer AS line_no, x.account,
+               p.credits_invoice, x.total, x.rate, x.line_no, x.account,
                greatest(x.amount, 0) AS debit, greatest(-x.amount, 0) AS credit
           FROM rr_post2 p
          CROSS JOIN LATERAL (
