@@ -185,7 +185,7 @@ rr_check_minor_units(int32 minor_units)
 }
 
 /* The daterange type cache entry, kept in fn_extra across calls. */
-TypeCacheEntry *
+static TypeCacheEntry *
 rr_daterange_typcache(FunctionCallInfo fcinfo)
 {
 	TypeCacheEntry *typcache = (TypeCacheEntry *) fcinfo->flinfo->fn_extra;

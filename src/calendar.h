@@ -43,7 +43,6 @@ extern void rr_check_minor_units(int32 minor_units);
 extern Datum rr_round_div(Datum x, int64 d, int minor_units);
 
 /* daterange helpers */
-extern TypeCacheEntry *rr_daterange_typcache(FunctionCallInfo fcinfo);
 extern Datum rr_make_daterange(TypeCacheEntry *typcache, int64 lo, int64 hi);
 extern bool rr_daterange_bounds(TypeCacheEntry *typcache, Datum range,
 								const char *what, bool require_bounded,
