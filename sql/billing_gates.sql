@@ -2,7 +2,7 @@
 -- discounts, renewal fees and billed periods need: each runs only when the tenant (or the
 -- contract billed) has one of them, tested once per statement
 -- (src/sql/50_billing/40_due_charges.sql).  A tenant that gains them after its first runs
--- has them billed from its next run, and nothing twice.  (Last in sql/schedule: the
+-- has them billed from its next run, and nothing twice.  (At the end of sql/schedule: the
 -- contracts it creates draw ids that the tests before it print.)
 \set SHOW_CONTEXT never
 SELECT count(*) > 0 AS roles FROM rr.create_roles();

@@ -29,6 +29,10 @@ SELECT count(*) > 0 AS recognised FROM rr.recognize('2025-03-31');
 SELECT count(rr.close_period(p::date)) AS closed FROM generate_series('2025-01-01'::date, '2025-03-01', '1 month') p;
 
 SELECT k.policy, rr.terminate_contract(k.id, '2025-04-11', 'cancelled by the customer') FROM k ORDER BY k.id;
+-- a terminated contract's preview shows what the next run bills it (its credit)
+SELECT id AS prorated_k FROM k WHERE policy = 'prorated' \gset
+SELECT kind, service_period, amount FROM rr.preview_billing('2025-04-30', :prorated_k);
+SELECT kind, service_period, amount FROM rr.preview_billing(NULL, :prorated_k);
 -- the next run credits under each policy (none: nothing); posted into April
 CREATE TEMP TABLE run AS SELECT invoice_id FROM rr.run_billing('2025-04-30');
 SELECT k.policy, l.kind, l.service_period, l.amount

@@ -44,6 +44,7 @@ INSERT INTO rr.customer (tenant_id, code, name, currency, parent) VALUES
 -- Prices resolved from the pricing options (exact, unrounded unit prices).
 SELECT * FROM rr.contract_item_prices('shop', 'SEATS', 'USD');
 SELECT * FROM rr.contract_item_prices('shop', 'CALLS', 'USD');
+SELECT * FROM rr.contract_item_prices('shop', 'NO-SUCH-ITEM', 'USD');
 
 -- create: a draft with the template's lines and terms; overrides change a line.
 SELECT rr.create_contract('C1', 'ANNUAL', '2024-01-31', '{"SEATS": {"quantity": 12, "recurring_price": "27.50"}}') AS c1 \gset
@@ -69,6 +70,13 @@ SELECT status, setup_date, activation_date FROM rr.contract WHERE contract_id IN
 SELECT rr.change_contract_line(:c1, 'SEATS', '2024-05-01', quantity => 20);
 SELECT rr.change_contract_line(:c1, 'SEATS', '2024-07-01', prices => '{"recurring_price": "25.00"}');
 SELECT rr.change_contract_line(:c1, 'CALLS', '2024-10-01', remove => true);
+-- price overrides that are not prices of zero or more (the same check for new contracts,
+-- whose refused calls would draw contract ids that later tests print)
+SELECT rr.change_contract_line(:c1, 'SEATS', '2024-08-01', prices => '{"recurring_price": -5}');
+SELECT rr.change_contract_line(:c1, 'SEATS', '2024-08-01', prices => '{"recurring_price": "ten"}');
+SELECT rr.change_contract_line(:c1, 'SEATS', '2024-08-01', prices => '{"renewal_price": [5]}');
+SELECT rr.change_contract_line(:c1, 'SEATS', '2024-08-01', prices => '{"recurring_price": "NaN"}');
+SELECT rr.change_contract_line(:c1, 'SEATS', '2024-08-01', prices => '{"setup_price": "1e400"}');
 SELECT line_no, effective_from, contract_item, quantity, recurring_price, is_removed
   FROM rr.contract_line WHERE contract_id = :c1 ORDER BY line_no, effective_from;
 SELECT d, l.line_no, l.contract_item, l.quantity, l.recurring_price, l.is_removed

@@ -270,7 +270,9 @@ read_numeric_array(ArrayType *arr, const char *what, bool allow_negative,
 	if (ARR_NDIM(arr) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%ss must be a one-dimensional array", what)));
+				 errmsg("%ss must be a one-dimensional array", what),
+				 errdetail("The array has %d dimensions.", ARR_NDIM(arr)),
+				 errhint("Pass the %ss as a plain list, such as ARRAY[1, 2, 3].", what)));
 	deconstruct_array(arr, NUMERICOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
 	if (n == 0)
 		ereport(ERROR,

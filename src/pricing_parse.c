@@ -154,6 +154,18 @@ pricing_dec_parse(const char *s, size_t len, const char *what, PricingDec *d,
 		if (len == 0)
 			snprintf(detail, PRICING_DETAIL_SIZE,
 					 "The %s is missing; write a plain decimal number such as 12.50.", what);
+		else if ((int_end > int_start || frac_end > frac_start) && i < len && (s[i] == 'e' || s[i] == 'E'))
+			snprintf(detail, PRICING_DETAIL_SIZE,
+					 "The %s \"%s\" has an exponent; write it as a plain decimal number such as 0.01.",
+					 what, shown);
+		else if (s[0] == '+')
+			snprintf(detail, PRICING_DETAIL_SIZE,
+					 "The %s \"%s\" has a plus sign; write a plain decimal number without one, such as 12.50.",
+					 what, shown);
+		else if (int_end == int_start && int_start < len && s[int_start] == '.')
+			snprintf(detail, PRICING_DETAIL_SIZE,
+					 "The %s \"%s\" has no digit before the decimal point; write one, such as 0.50.",
+					 what, shown);
 		else
 			snprintf(detail, PRICING_DETAIL_SIZE,
 					 "The %s \"%s\" is not a number; write a plain decimal number such as 12.50.",

@@ -295,7 +295,9 @@ fill_spread_periods(FunctionCallInfo fcinfo, SpreadRows *rows)
 	if (ARR_NDIM(arr) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("periods must be a one-dimensional array")));
+				 errmsg("periods must be a one-dimensional array"),
+				 errdetail("The array has %d dimensions.", ARR_NDIM(arr)),
+				 errhint("Pass the fiscal periods as a daterange[] list, such as ARRAY[daterange('2024-01-01', '2024-02-01')].")));
 	deconstruct_array(arr, DATERANGEOID, -1, false, TYPALIGN_INT, &elems, &nulls, &nelems);
 	if (nelems == 0)
 		ereport(ERROR,
@@ -312,7 +314,8 @@ fill_spread_periods(FunctionCallInfo fcinfo, SpreadRows *rows)
 		if (nulls[i])
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("period %d is NULL", i + 1)));
+					 errmsg("period %d is NULL", i + 1),
+					 errhint("Pass the fiscal periods that cover the service, in order, each a non-empty range.")));
 		if (!rr_daterange_bounds(typcache, elems[i], "period", true, &plo, &phi))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

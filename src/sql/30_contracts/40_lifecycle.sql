@@ -102,8 +102,12 @@ DECLARE
     m record;
 BEGIN
     PERFORM rr.check_date('price date', on_date);
-    SELECT * INTO STRICT ci FROM rr.contract_item i
+    SELECT * INTO ci FROM rr.contract_item i
      WHERE i.tenant_id = contract_item_prices.tenant_id AND i.code = contract_item_prices.contract_item;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'contract item "%" does not exist', contract_item
+            USING ERRCODE = 'P0002', HINT = 'Contract items are per tenant; see rr.contract_item for their codes.';
+    END IF;
     -- the manual prices in force on d: the latest change of each, else the contract item's
     SELECT coalesce(max(x.price) FILTER (WHERE x.price_kind = 'setup'), ci.setup_price) AS setup,
            coalesce(max(x.price) FILTER (WHERE x.price_kind = 'renewal'), ci.renewal_price) AS renewal,
@@ -161,6 +165,32 @@ $$;
 COMMENT ON FUNCTION rr.list_price(text, text, text, date) IS 'list price of an item in a currency on a date (default today): the latest price change effective by then, else rr.item_price; error 22023 if there is none';
 REVOKE ALL ON FUNCTION rr.list_price(text, text, text, date) FROM PUBLIC;
 
+-- Refuse a price override that is not a number of zero or more (a JSON number or a decimal
+-- string): a clear error naming it, before any cast or write.
+CREATE FUNCTION rr_internal.check_price_overrides(prices jsonb, contract_item text)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    k text;
+BEGIN
+    FOR k IN SELECT x FROM unnest(ARRAY['setup_price', 'renewal_price', 'recurring_price']) x LOOP
+        IF prices ? k AND jsonb_typeof(prices->k) <> 'null'
+           -- (a CASE, so that only a string that is a number is cast)
+           AND (CASE WHEN jsonb_typeof(prices->k) NOT IN ('number', 'string')
+                          OR (prices->>k) !~ '^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,4})?\s*$'
+                     THEN true
+                     ELSE NOT rr.is_valid_number((prices->>k)::numeric) OR (prices->>k)::numeric < 0 END) THEN
+            RAISE EXCEPTION '% % for contract item "%" is not a valid price', k, prices->k, contract_item
+                USING ERRCODE = '22023', HINT = 'Prices are numbers of zero or more, such as 12.50.';
+        END IF;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION rr_internal.check_price_overrides(jsonb, text) IS 'internal: refuses (22023) a setup, renewal or recurring price override that is not a number of zero or more';
+REVOKE ALL ON FUNCTION rr_internal.check_price_overrides(jsonb, text) FROM PUBLIC;
+
 -- Write one version of a contract line after checking quantity limits, currency and overrides.
 CREATE FUNCTION rr_internal.write_contract_line(c rr.contract, line_no integer, contract_item text,
                                        effective_from date, quantity numeric, prices jsonb,
@@ -195,6 +225,7 @@ BEGIN
                       HINT = 'Overrides are quantity, setup_price, renewal_price, recurring_price and price_model.';
         END IF;
     END LOOP;
+    PERFORM rr_internal.check_price_overrides(prices, ci.code);
     -- a line's price model may replace its item's (text or jsonb form), never add one
     IF prices ? 'price_model' THEN
         IF ci.price_model IS NULL THEN

@@ -43,14 +43,43 @@ DECLARE
     before jsonb := rr_internal.contract_snapshot(c.tenant_id, c.contract_id);
     id bigint;
 BEGIN
+    -- the arguments, each refused with its own message before anything is written (the
+    -- table's CHECK constraints stay the last guard)
+    IF kind IS NULL OR value IS NULL THEN
+        RAISE EXCEPTION 'discount % must not be NULL', CASE WHEN kind IS NULL THEN 'kind' ELSE 'value' END
+            USING ERRCODE = '22004';
+    END IF;
+    IF kind NOT IN ('percent', 'amount') THEN
+        RAISE EXCEPTION 'discount kind "%" is not supported', kind
+            USING ERRCODE = '22023', HINT = 'Use percent (a share of each billing period) or amount (an amount off each billing period).';
+    END IF;
+    -- (NaN, infinity and amounts beyond the limit: rr.check_number's refusals)
+    PERFORM rr.check_number('discount value', value);
+    IF value <= 0 OR (kind = 'percent' AND value > 100) THEN
+        RAISE EXCEPTION 'discount value % is out of range', value
+            USING ERRCODE = '22023',
+                  DETAIL = CASE kind WHEN 'percent' THEN 'A percent discount is more than 0 and at most 100.'
+                                     ELSE 'An amount discount is more than 0, in the contract''s currency.' END,
+                  HINT = 'To end a discount, give it a validity range (valid) or a number of periods (first_periods).';
+    END IF;
+    IF first_periods IS NOT NULL AND first_periods <= 0 THEN
+        RAISE EXCEPTION 'first_periods % is not a positive number of billing periods', first_periods
+            USING ERRCODE = '22023', HINT = 'Pass 1 or more, or NULL for every period.';
+    END IF;
+    IF valid IS NOT NULL AND isempty(valid) THEN
+        RAISE EXCEPTION 'discount validity range is empty'
+            USING ERRCODE = '22023', HINT = 'Pass a non-empty range of dates, such as [2024-01-01,2024-07-01), or NULL for no limit.';
+    END IF;
     IF add_discount.line_no IS NOT NULL AND NOT EXISTS (
            SELECT FROM rr.contract_line l WHERE l.tenant_id = c.tenant_id AND l.contract_id = c.contract_id
               AND l.line_no = add_discount.line_no) THEN
-        RAISE EXCEPTION 'contract % has no line %', c.contract_id, add_discount.line_no USING ERRCODE = '22023';
+        RAISE EXCEPTION 'contract % has no line %', c.contract_id, add_discount.line_no
+            USING ERRCODE = '22023', HINT = 'Name one of the contract''s line numbers (rr.contract_line), or NULL for the whole contract.';
     END IF;
     IF kind = 'amount' AND value <> round(value, rr.minor_units(c.currency::text)) THEN
         RAISE EXCEPTION 'discount amount % is not a whole number of % minor units', value, c.currency
-            USING ERRCODE = '22023';
+            USING ERRCODE = '22023',
+                  HINT = format('Round it to %s decimal places.', rr.minor_units(c.currency::text));
     END IF;
     INSERT INTO rr.discount (tenant_id, contract_id, line_no, kind, value, first_periods, valid, account, description)
     VALUES (c.tenant_id, c.contract_id, add_discount.line_no, add_discount.kind, add_discount.value,

@@ -48,10 +48,14 @@ LANGUAGE sql STABLE
 BEGIN ATOMIC
     SELECT d.contract_id, d.line_no, d.line_effective_from, d.kind, d.service_period, d.adjustment_seq, d.amount,
            coalesce(s.obligation_no, d.line_no), rr.minor_units(k.currency),
-           -- (corrections of charged periods change the price, not the standalone selling price)
-           CASE WHEN d.kind = 'recurring' AND d.adjustment_seq = 0
+           -- (corrections of charged periods change the price, not the standalone selling
+           -- price; a charged period counts for the days its line version still covers, up
+           -- to the next version and the termination, as it would had it not been billed
+           -- before the change: the SSP does not depend on when billing ran)
+           CASE WHEN d.kind = 'recurring' AND d.adjustment_seq = 0 AND isempty(v.days) THEN 0
+                WHEN d.kind = 'recurring' AND d.adjustment_seq = 0
                     THEN l.quantity * ci.standalone_price
-                         * rr.prorate(d.service_period,
+                         * rr.prorate(v.days,
                                       rr.period_containing(lower(d.service_period),
                                                            coalesce(l.billing_period, interval '1 month'),
                                                            rr.billing_anchor(k.alignment,
@@ -76,6 +80,15 @@ BEGIN ATOMIC
       LEFT JOIN rr.deferral_code dc ON dc.tenant_id = planned_charges.tenant_id AND dc.code = it.deferral_code
       LEFT JOIN rr.obligation_setting s ON s.tenant_id = planned_charges.tenant_id AND s.contract_id = d.contract_id
                                        AND s.line_no = d.line_no
+      -- the days of a charged period under its line version: before the line's next version
+      -- and the contract's termination
+      CROSS JOIN LATERAL (
+             SELECT d.service_period
+                    * daterange(NULL, (SELECT min(l2.effective_from) FROM rr.contract_line l2
+                                        WHERE l2.tenant_id = planned_charges.tenant_id
+                                          AND l2.contract_id = d.contract_id AND l2.line_no = d.line_no
+                                          AND l2.effective_from > d.line_effective_from))
+                    * daterange(NULL, k.termination_date) AS days) v
      WHERE k.end_date IS NOT NULL
        AND d.kind <> 'deposit' AND ci.billing_type <> 'deposit'
        AND coalesce(dc.method, 'daily') <> 'on_usage';
@@ -362,6 +375,87 @@ BEGIN
                        AND po.contract_amount = o.contract_amount AND po.service = o.service
       FROM rr_ids i, rr_obl_planned po
      WHERE i.contract_id = o.contract_id AND NOT isempty(o.service)
+       AND po.contract_id = o.contract_id AND po.obligation_no = o.obligation_no;
+    -- Prospective treatment of a change (ASC 606-10-25-13a; docs/revenue.md, "Contract
+    -- modifications"), where the contract allocates its price across its obligations by
+    -- relative SSP and the change moves that allocation: what the schedule gave each
+    -- obligation's days before E stays with it (kept), an obligation whose schedule ended
+    -- before E (a licence recognised on its first day; an obligation over time whose
+    -- service ended) is satisfied and keeps just that,
+    -- and the rest of the transaction price -- what was not yet scheduled plus what the
+    -- change adds -- is allocated over the obligations that remain, by the SSP of what
+    -- remains of each (a time-based obligation's SSP times the share of its service from E
+    -- on, any other's whole SSP).  A re-plan of the whole service (a cumulative catch-up)
+    -- has nothing kept and allocates as at inception.  (kept is worked out as below, per
+    -- period, so that the schedule written from it adds up to the allocation exactly.)
+    IF rr_internal.claim_work_table('rr_kept') THEN
+        CREATE TEMP TABLE rr_kept (contract_id bigint, obligation_no integer, kept numeric, remaining boolean,
+                                   weight numeric, mu integer, PRIMARY KEY (contract_id, obligation_no));
+    END IF;
+    PERFORM rr_internal.empty_work_table('pg_temp.rr_kept');
+    INSERT INTO rr_kept
+    SELECT o.contract_id, o.obligation_no,
+           coalesce(sum(CASE WHEN upper(p.period) <= o.replan_from THEN p.amount
+                             WHEN lower(p.period) < o.replan_from
+                                 THEN round(p.amount * (o.replan_from - lower(p.period))
+                                            / (upper(p.period) - lower(p.period)), o.mu)
+                             ELSE 0 END), 0),
+           -- remaining: planned now (a new obligation); recognised at a point in time and
+           -- scheduled after E before; or over time with service after E
+           NOT bool_or(po.contract_id IS NOT NULL)
+               OR (o.method NOT IN ('immediate', 'on_date') AND upper(o.service) > o.replan_from)
+               OR coalesce(bool_or(upper(p.period) > o.replan_from), false),
+           CASE WHEN o.method IN ('equal', 'equal_prorate', 'daily') AND upper(o.service) > lower(o.service)
+                THEN o.standalone_price * (upper(o.service) - o.replan_from) / (upper(o.service) - lower(o.service))
+                ELSE o.standalone_price END,
+           o.mu
+      FROM rr_obl o
+      JOIN rr_ids i ON i.contract_id = o.contract_id
+      JOIN rr_alloc a ON a.contract_id = o.contract_id AND NOT a.has_residual
+      LEFT JOIN rr_obl_planned po ON po.contract_id = o.contract_id AND po.obligation_no = o.obligation_no
+      LEFT JOIN (SELECT l.contract_id, l.obligation_no, l.period, sum(l.amount) AS amount
+                   FROM rr.revenue_schedule_line l
+                  WHERE l.tenant_id = t AND l.contract_id IN (SELECT i2.contract_id FROM rr_ids i2)
+                    AND l.source = 'allocation'
+                  GROUP BY l.contract_id, l.obligation_no, l.period) p
+             ON p.contract_id = o.contract_id AND p.obligation_no = o.obligation_no
+     WHERE i.replan_from IS NOT NULL AND NOT o.vanished AND NOT isempty(o.service)
+       -- (the contracts the change moves: one of their obligations changed)
+       AND o.contract_id IN (SELECT o2.contract_id FROM rr_obl o2 WHERE NOT o2.unchanged)
+       -- (and whose obligations are all recognised over time by days or months, or at a
+       -- point in time, whose schedules say what is satisfied by E: one recognised by
+       -- percent complete or on payment is scheduled by its measurements and payments, and
+       -- such a contract is allocated as at inception, its schedules re-spread from E)
+       AND o.contract_id NOT IN (SELECT o2.contract_id FROM rr_obl o2
+                                  WHERE o2.method NOT IN ('equal', 'equal_prorate', 'daily', 'immediate', 'on_date'))
+     GROUP BY o.contract_id, o.obligation_no, o.replan_from, o.mu, o.method, o.service, o.standalone_price;
+    UPDATE rr_obl o
+       SET allocated_amount = k.kept + coalesce(x.part, 0)
+      FROM rr_kept k
+      LEFT JOIN (SELECT g.contract_id, u.obligation_no, u.part
+                   FROM (SELECT k2.contract_id, array_agg(k2.obligation_no ORDER BY k2.obligation_no) AS nos,
+                                rr.allocate(min(c.total) - min(c.kept), array_agg(k2.weight ORDER BY k2.obligation_no),
+                                            min(k2.mu)) AS parts
+                           FROM rr_kept k2
+                           JOIN (SELECT k3.contract_id, sum(o3.allocated_amount) AS total, sum(k3.kept) AS kept
+                                   FROM rr_kept k3
+                                   JOIN rr_obl o3 ON o3.contract_id = k3.contract_id
+                                                 AND o3.obligation_no = k3.obligation_no
+                                  GROUP BY k3.contract_id) c ON c.contract_id = k2.contract_id
+                          WHERE k2.remaining
+                          GROUP BY k2.contract_id
+                         HAVING sum(k2.weight) > 0) g
+                  CROSS JOIN LATERAL unnest(g.nos, g.parts) AS u (obligation_no, part)) x
+             ON x.contract_id = k.contract_id AND x.obligation_no = k.obligation_no
+     WHERE o.contract_id = k.contract_id AND o.obligation_no = k.obligation_no
+       -- (a contract with no obligation left to take the rest keeps the allocation above)
+       AND k.contract_id IN (SELECT k4.contract_id FROM rr_kept k4 WHERE k4.remaining
+                              GROUP BY k4.contract_id HAVING sum(k4.weight) > 0);
+    UPDATE rr_obl o
+       SET unchanged = NOT o.vanished AND po.allocated_amount = o.allocated_amount
+                       AND po.contract_amount = o.contract_amount AND po.service = o.service
+      FROM rr_kept k, rr_obl_planned po
+     WHERE k.contract_id = o.contract_id AND k.obligation_no = o.obligation_no
        AND po.contract_id = o.contract_id AND po.obligation_no = o.obligation_no;
     -- the schedule so far from E on, per period: everything, and what of it is posted
     IF rr_internal.claim_work_table('rr_prev') THEN

@@ -247,6 +247,7 @@ BEGIN
         RAISE EXCEPTION 'contract template "%" does not allow overrides', c.template
             USING ERRCODE = '22023', HINT = 'Only the quantities of the template''s lines may change.';
     END IF;
+    PERFORM rr_internal.check_price_overrides(prices, contract_item);
     -- the line's version in effect on the date, or a new line number
     SELECT * INTO cur FROM rr.contract_lines_as_of(c.contract_id, effective_from) l
      WHERE l.contract_item = change_line.contract_item AND NOT l.is_removed;
