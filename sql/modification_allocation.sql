@@ -13,7 +13,7 @@
 -- version still covers).
 --   A renewal (the next year from 2028-01-01): the licence keeps 812.50, support keeps the
 -- old year's 487.50, and the next year's 300.00 goes to support in 2028.
--- (Last in sql/schedule: the contracts it creates draw ids that the tests before it print.)
+-- (At the end of sql/schedule: the contracts it creates draw ids that the tests before it print.)
 \set SHOW_CONTEXT never
 SELECT rr.create_tenant('mods', 'Modifications of a bundle', 'USD');
 SET rr.tenant = 'mods';

@@ -94,6 +94,9 @@ BEGIN
         -- every line version with its value and the date the line's next version takes over
         SELECT l.contract_id, l.line_no, l.effective_from, l.billing_period,
                rr_internal.mrr_line_value(l.is_removed, l.billing_period, l.price_model, l.quantity, l.recurring_price) AS monthly,
+               -- a flat price model's fee: billed whatever the discounts, which apply to
+               -- recurring prices only (rr_internal.due_charges)
+               l.price_model IS NOT NULL AS is_model,
                lead(l.effective_from, 1, 'infinity'::date) OVER (PARTITION BY l.contract_id, l.line_no ORDER BY l.effective_from) AS next_from,
                NOT EXISTS (SELECT FROM rr.contract_item ci
                             WHERE ci.tenant_id = write_contract_mrr.tenant_id AND ci.code = l.contract_item
@@ -124,7 +127,7 @@ BEGIN
           FROM pts p JOIN k ON k.contract_id = p.contract_id
     ), sl AS (
         -- each step's lines in force that count
-        SELECT s.contract_id, s.p, l.line_no, l.monthly, l.billing_period
+        SELECT s.contract_id, s.p, l.line_no, l.monthly, l.billing_period, l.is_model
           FROM seg s
           JOIN lv l ON l.contract_id = s.contract_id AND l.effective_from <= s.p AND s.p < l.next_from
          WHERE l.monthly IS NOT NULL AND l.counts
@@ -143,7 +146,8 @@ BEGIN
                sum(CASE WHEN dl.contract_id IS NULL AND dc.contract_id IS NULL THEN GREATEST(l.monthly, 0)
                         ELSE GREATEST(l.monthly * (1 - (LEAST(coalesce(dl.pct, 0) + coalesce(dc.pct, 0), 100) / 100))
                                       - coalesce(rr_internal.monthly_value(1, dl.amt, l.billing_period), 0),
-                                      0) END) AS monthly,
+                                      0) END) FILTER (WHERE NOT l.is_model) AS monthly,
+               sum(GREATEST(l.monthly, 0)) FILTER (WHERE l.is_model) AS model,
                max(dc.amt) AS contract_amt
           FROM sl l
           LEFT JOIN ds dl ON dl.contract_id = l.contract_id AND dl.p = l.p AND dl.line_no = l.line_no
@@ -152,10 +156,10 @@ BEGIN
     )
     -- then the contract's amounts per contract billing period, rounded once
     SELECT write_contract_mrr.tenant_id, s.contract_id, s.p, s.q, s.customer, s.currency,
-           round(GREATEST(n.monthly - CASE WHEN n.contract_amt IS NULL THEN 0
-                                           ELSE rr_internal.monthly_value(1, n.contract_amt,
-                                                                          rr.billing_interval(s.billing_period, s.billing_days)) END,
-                          0), rr.minor_units(s.currency))
+           round(GREATEST(coalesce(n.monthly, 0) - CASE WHEN n.contract_amt IS NULL THEN 0
+                                                        ELSE rr_internal.monthly_value(1, n.contract_amt,
+                                                                                       rr.billing_interval(s.billing_period, s.billing_days)) END,
+                          0) + coalesce(n.model, 0), rr.minor_units(s.currency))
       FROM seg s
       JOIN n ON n.contract_id = s.contract_id AND n.p = s.p;
     GET DIAGNOSTICS n = ROW_COUNT;

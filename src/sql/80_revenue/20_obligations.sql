@@ -127,6 +127,7 @@ DECLARE
     alloc_on date[];
     alloc_amounts numeric[];
     alloc_services daterange[];
+    named bigint[];
 BEGIN
     -- the batch as an indexed, analysed table: a semi-join against it stays an index
     -- lookup per row whatever the planner guesses about rr.due_charges' output
@@ -388,6 +389,11 @@ BEGIN
     -- on, any other's whole SSP).  A re-plan of the whole service (a cumulative catch-up)
     -- has nothing kept and allocates as at inception.  (kept is worked out as below, per
     -- period, so that the schedule written from it adds up to the allocation exactly.)
+    -- (the contracts with a discount named to some of their obligations, read alone: such
+    -- a discount is allocated to those obligations only, so they are allocated as at
+    -- inception)
+    named := ARRAY(SELECT DISTINCT dl.contract_id FROM rr.discount_obligation dl
+                    WHERE dl.tenant_id = t AND dl.contract_id = ANY (contract_ids));
     IF rr_internal.claim_work_table('rr_kept') THEN
         CREATE TEMP TABLE rr_kept (contract_id bigint, obligation_no integer, kept numeric, remaining boolean,
                                    weight numeric, mu integer, PRIMARY KEY (contract_id, obligation_no));
@@ -415,7 +421,8 @@ BEGIN
       LEFT JOIN rr_obl_planned po ON po.contract_id = o.contract_id AND po.obligation_no = o.obligation_no
       LEFT JOIN (SELECT l.contract_id, l.obligation_no, l.period, sum(l.amount) AS amount
                    FROM rr.revenue_schedule_line l
-                  WHERE l.tenant_id = t AND l.contract_id IN (SELECT i2.contract_id FROM rr_ids i2)
+                  WHERE l.tenant_id = t
+                    AND l.contract_id IN (SELECT a2.contract_id FROM rr_alloc a2 WHERE NOT a2.has_residual)
                     AND l.source = 'allocation'
                   GROUP BY l.contract_id, l.obligation_no, l.period) p
              ON p.contract_id = o.contract_id AND p.obligation_no = o.obligation_no
@@ -428,6 +435,7 @@ BEGIN
        -- such a contract is allocated as at inception, its schedules re-spread from E)
        AND o.contract_id NOT IN (SELECT o2.contract_id FROM rr_obl o2
                                   WHERE o2.method NOT IN ('equal', 'equal_prorate', 'daily', 'immediate', 'on_date'))
+       AND o.contract_id <> ALL (named)
      GROUP BY o.contract_id, o.obligation_no, o.replan_from, o.mu, o.method, o.service, o.standalone_price;
     UPDATE rr_obl o
        SET allocated_amount = k.kept + coalesce(x.part, 0)

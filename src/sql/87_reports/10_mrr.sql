@@ -120,6 +120,9 @@ BEGIN ATOMIC
     WITH lv AS (
         SELECT l.contract_id, l.line_no, l.effective_from, l.billing_period, l.contract_item,
                rr_internal.mrr_line_value(l.is_removed, l.billing_period, l.price_model, l.quantity, l.recurring_price) AS monthly,
+               -- a flat price model's fee: billed whatever the discounts, which apply to
+               -- recurring prices only (rr_internal.due_charges)
+               l.price_model IS NOT NULL AS is_model,
                -- the next version's date, infinity for the last (not NULL: a test of IS NULL on
                -- a window's output is estimated at 0.5 % of the rows, which led to nested loops)
                lead(l.effective_from, 1, 'infinity'::date) OVER (PARTITION BY l.contract_id, l.line_no ORDER BY l.effective_from) AS next_from
@@ -132,7 +135,7 @@ BEGIN ATOMIC
                AND l.next_from OPERATOR(pg_catalog.>) mrr_on_days.first_day AS in1,
                l.effective_from OPERATOR(pg_catalog.<=) mrr_on_days.second_day
                AND l.next_from OPERATOR(pg_catalog.>) mrr_on_days.second_day AS in2,
-               l.monthly
+               l.monthly, l.is_model
           FROM lv l
          WHERE l.monthly IS NOT NULL
            -- deposits count nothing (an anti-join with the tenant's deposit items, estimated
@@ -194,13 +197,15 @@ BEGIN ATOMIC
                                       (1 OPERATOR(pg_catalog.-) (LEAST(coalesce(dl.pct1, 0) OPERATOR(pg_catalog.+) coalesce(dc.pct1, 0), 100)
                                                                  OPERATOR(pg_catalog./) 100))
                                       OPERATOR(pg_catalog.-) coalesce(rr_internal.monthly_value(1, dl.amt1, v.billing_period), 0),
-                                      0) END) FILTER (WHERE v.in1) AS monthly1,
+                                      0) END) FILTER (WHERE v.in1 AND NOT v.is_model) AS monthly1,
                sum(CASE WHEN dl.contract_id IS NULL AND dc.contract_id IS NULL THEN GREATEST(v.monthly, 0)
                         ELSE GREATEST(v.monthly OPERATOR(pg_catalog.*)
                                       (1 OPERATOR(pg_catalog.-) (LEAST(coalesce(dl.pct2, 0) OPERATOR(pg_catalog.+) coalesce(dc.pct2, 0), 100)
                                                                  OPERATOR(pg_catalog./) 100))
                                       OPERATOR(pg_catalog.-) coalesce(rr_internal.monthly_value(1, dl.amt2, v.billing_period), 0),
-                                      0) END) FILTER (WHERE v.in2) AS monthly2,
+                                      0) END) FILTER (WHERE v.in2 AND NOT v.is_model) AS monthly2,
+               sum(GREATEST(v.monthly, 0)) FILTER (WHERE v.in1 AND v.is_model) AS model1,
+               sum(GREATEST(v.monthly, 0)) FILTER (WHERE v.in2 AND v.is_model) AS model2,
                max(dc.amt1) AS contract_amt1, max(dc.amt2) AS contract_amt2
           FROM v
           JOIN rr.contract k ON k.tenant_id OPERATOR(pg_catalog.=) (SELECT rr.current_tenant())
@@ -214,17 +219,17 @@ BEGIN ATOMIC
     SELECT n.contract_id, n.customer, n.currency,
            CASE WHEN n.in1 AND n.has1 THEN
                -- then the contract's amounts per contract billing period
-               round(GREATEST(n.monthly1 OPERATOR(pg_catalog.-)
+               round(GREATEST(coalesce(n.monthly1, 0) OPERATOR(pg_catalog.-)
                               CASE WHEN n.contract_amt1 IS NULL THEN 0
                                    ELSE rr_internal.monthly_value(1, n.contract_amt1,
                                                                   rr.billing_interval(n.billing_period, n.billing_days)) END,
-                              0), cur.minor_units) END,
+                              0) OPERATOR(pg_catalog.+) coalesce(n.model1, 0), cur.minor_units) END,
            CASE WHEN n.in2 AND n.has2 THEN
-               round(GREATEST(n.monthly2 OPERATOR(pg_catalog.-)
+               round(GREATEST(coalesce(n.monthly2, 0) OPERATOR(pg_catalog.-)
                               CASE WHEN n.contract_amt2 IS NULL THEN 0
                                    ELSE rr_internal.monthly_value(1, n.contract_amt2,
                                                                   rr.billing_interval(n.billing_period, n.billing_days)) END,
-                              0), cur.minor_units) END
+                              0) OPERATOR(pg_catalog.+) coalesce(n.model2, 0), cur.minor_units) END
       FROM n
       JOIN rr.currency cur ON cur.code OPERATOR(pg_catalog.=) n.currency
      WHERE (n.in1 AND n.has1) OR (n.in2 AND n.has2);
