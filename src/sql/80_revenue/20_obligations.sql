@@ -380,9 +380,9 @@ BEGIN
     -- Prospective treatment of a change (ASC 606-10-25-13a; docs/revenue.md, "Contract
     -- modifications"), where the contract allocates its price across its obligations by
     -- relative SSP and the change moves that allocation: what the schedule gave each
-    -- obligation's days before E stays with it (kept), an obligation whose schedule ended
-    -- before E (a licence recognised on its first day; an obligation over time whose
-    -- service ended) is satisfied and keeps just that,
+    -- obligation's days before E stays with it (kept); an obligation satisfied by E (one
+    -- recognised at a point in time whose schedule ended before E, such as a licence
+    -- recognised on its first day, or one over time whose service ended) keeps just that;
     -- and the rest of the transaction price -- what was not yet scheduled plus what the
     -- change adds -- is allocated over the obligations that remain, by the SSP of what
     -- remains of each (a time-based obligation's SSP times the share of its service from E
