@@ -60,7 +60,8 @@ BEGIN
             USING ERRCODE = '22023',
                   DETAIL = CASE kind WHEN 'percent' THEN 'A percent discount is more than 0 and at most 100.'
                                      ELSE 'An amount discount is more than 0, in the contract''s currency.' END,
-                  HINT = 'To end a discount, give it a validity range (valid) or a number of periods (first_periods).';
+                  HINT = CASE kind WHEN 'percent' THEN 'Pass the percent off, such as 10 for 10 % off.'
+                                   ELSE 'Pass the amount off each billing period, such as 5.00.' END;
     END IF;
     IF first_periods IS NOT NULL AND first_periods <= 0 THEN
         RAISE EXCEPTION 'first_periods % is not a positive number of billing periods', first_periods

@@ -52,12 +52,10 @@ BEGIN ATOMIC
            -- price; a charged period counts for the days its line version still covers, up
            -- to the next version and the termination, as it would had it not been billed
            -- before the change: the SSP does not depend on when billing ran)
-           CASE WHEN d.kind = 'recurring' AND d.adjustment_seq = 0
-                     AND isempty(d.service_period * daterange(NULL, l.next_from) * daterange(NULL, k.termination_date))
-                    THEN 0
+           CASE WHEN d.kind = 'recurring' AND d.adjustment_seq = 0 AND isempty(v.days) THEN 0
                 WHEN d.kind = 'recurring' AND d.adjustment_seq = 0
                     THEN l.quantity * ci.standalone_price
-                         * rr.prorate(d.service_period * daterange(NULL, l.next_from) * daterange(NULL, k.termination_date),
+                         * rr.prorate(v.days,
                                       rr.period_containing(lower(d.service_period),
                                                            coalesce(l.billing_period, interval '1 month'),
                                                            rr.billing_anchor(k.alignment,
@@ -74,20 +72,26 @@ BEGIN ATOMIC
       FROM rr_internal.planned_due_charges(planned_charges.tenant_id, planned_charges.through,
                                            planned_charges.only_contract, planned_charges.all_contracts) d
       JOIN rr.contract k ON k.tenant_id = planned_charges.tenant_id AND k.contract_id = d.contract_id
-      -- (each line version with the day its line's next version takes over: a charged
-      -- period counts in the SSP up to it)
-      JOIN (SELECT l.*, lead(l.effective_from) OVER (PARTITION BY l.contract_id, l.line_no ORDER BY l.effective_from)
-                            AS next_from
-              FROM rr.contract_line l
-             WHERE l.tenant_id = planned_charges.tenant_id
-               AND (planned_charges.all_contracts OR l.contract_id = planned_charges.only_contract)) l
-        ON l.contract_id = d.contract_id AND l.line_no = d.line_no AND l.effective_from = d.line_effective_from
+      JOIN rr.contract_line l ON l.tenant_id = planned_charges.tenant_id AND l.contract_id = d.contract_id
+                             AND l.line_no = d.line_no AND l.effective_from = d.line_effective_from
       JOIN rr.contract_item ci ON ci.tenant_id = planned_charges.tenant_id AND ci.code = l.contract_item
       JOIN rr.item it ON it.tenant_id = planned_charges.tenant_id
                      AND it.code = coalesce(ci.recurring_item, ci.setup_item, ci.renewal_item)
       LEFT JOIN rr.deferral_code dc ON dc.tenant_id = planned_charges.tenant_id AND dc.code = it.deferral_code
       LEFT JOIN rr.obligation_setting s ON s.tenant_id = planned_charges.tenant_id AND s.contract_id = d.contract_id
                                        AND s.line_no = d.line_no
+      -- the days of a charged recurring period under its line version: before the line's
+      -- next version (looked up by key for these charges only: joined as a window over the
+      -- line versions, on new tables the planner read that window again for every charge,
+      -- test/plans) and the contract's termination
+      CROSS JOIN LATERAL (
+             SELECT CASE WHEN d.kind = 'recurring' AND d.adjustment_seq = 0
+                         THEN d.service_period
+                              * daterange(NULL, (SELECT min(l2.effective_from) FROM rr.contract_line l2
+                                                  WHERE l2.tenant_id = planned_charges.tenant_id
+                                                    AND l2.contract_id = d.contract_id AND l2.line_no = d.line_no
+                                                    AND l2.effective_from > d.line_effective_from))
+                              * daterange(NULL, k.termination_date) END AS days) v
      WHERE k.end_date IS NOT NULL
        AND d.kind <> 'deposit' AND ci.billing_type <> 'deposit'
        AND coalesce(dc.method, 'daily') <> 'on_usage';
