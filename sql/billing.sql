@@ -317,6 +317,7 @@ SELECT rr.add_discount(:disc, 'percent', 10, first_periods => 0);
 SELECT rr.add_discount(:disc, 'percent', -10);
 SELECT rr.add_discount(:disc, 'amount', -5);
 SELECT rr.add_discount(:disc, NULL, 10);
+SELECT rr.add_discount(:disc, 'percent', NULL);
 SELECT rr.add_discount(:disc, 'percent', 10, valid => 'empty');
 SELECT rr.add_discount(:draft, 'percent', 10);
 SELECT rr.add_discount(:disc, 'amount', 'Infinity');

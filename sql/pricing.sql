@@ -162,6 +162,7 @@ SELECT 'per_unit(1e3)'::rr.pricing;
 SELECT 'per_unit(+1.5)'::rr.pricing;
 SELECT 'per_unit(.5)'::rr.pricing;
 SELECT '{"model":"per_unit","unit_price":"1e-2"}'::jsonb::rr.pricing;
+SELECT '{"model":"per_unit","unit_price":"+1.5"}'::jsonb::rr.pricing;
 SELECT 'flat(NaN)'::rr.pricing;
 SELECT 'per_unit(Infinity)'::rr.pricing;
 SELECT 'flat(-inf)'::rr.pricing;

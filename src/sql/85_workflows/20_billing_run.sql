@@ -522,17 +522,12 @@ DECLARE
     lo bigint;
     hi bigint;
 BEGIN
-    -- one contract: a closed one (terminated, expired, completed) shows what billing runs
-    -- still bill it (its credits, its deposit's release), as rr.run_billing would; any
-    -- other is checked as rr.bill_contract checks it
+    -- one contract is checked as rr.bill_contract checks it, unless it is closed
+    -- (terminated, expired, completed): its preview shows what billing runs still bill it
+    -- (its credits, its deposit's release), as rr.run_billing would
     IF only_contract IS NOT NULL
-       AND (SELECT k.status FROM rr.contract k WHERE k.tenant_id = t AND k.contract_id = only_contract)
-           IN ('terminated', 'expired', 'completed') THEN
-        IF as_of IS NULL THEN
-            RAISE EXCEPTION 'billing date must not be NULL' USING ERRCODE = '22004';
-        END IF;
-        PERFORM rr.check_date('billing date', as_of);
-    ELSIF only_contract IS NOT NULL THEN
+       AND coalesce((SELECT k.status FROM rr.contract k WHERE k.tenant_id = t AND k.contract_id = only_contract)
+                    NOT IN ('terminated', 'expired', 'completed'), true) THEN
         PERFORM rr_internal.check_billable(t, only_contract, as_of);
     ELSIF as_of IS NULL THEN
         RAISE EXCEPTION 'billing date must not be NULL' USING ERRCODE = '22004';
